@@ -1,0 +1,1 @@
+"""Lantern's command line: start the whole system, try it, and operate it."""

@@ -1,0 +1,233 @@
+"""``lantern up``: the whole system on one machine, started the way a newcomer starts it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+
+import asyncpg
+
+import services
+from lantern.infra import EmbeddedPostgres, TansuBroker, ensure_database, port_is_open
+from schemas.topics import ALL_TOPICS
+from services.common.db import apply_migrations
+from services.common.kafka import ensure_topics
+
+SERVICES_DIR = Path(services.__file__).parent
+SERVICE_NAMES = ("intake", "triage", "disclosure", "referral")
+DEFAULT_PORTS = {"intake": 8080, "triage": 8081, "disclosure": 8082, "referral": 8083}
+DEFAULT_KAFKA_PORT = 9092
+RESTART_BACKOFF_CEILING = 30.0
+
+
+def say(message: str) -> None:
+    print(f"lantern: {message}", flush=True)
+
+
+@dataclass
+class ServiceProcess:
+    name: str
+    port: int
+    environment: dict[str, str]
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+    next_start: float = 0.0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", f"services.{self.name}"],
+                env=self.environment,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=SERVICES_DIR.parent,
+            )
+
+    def healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/health", timeout=1) as response:
+                return bool(response.status == 200)
+        except OSError:
+            return False
+
+    def stop(self, grace: float) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(grace)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@dataclass
+class StackOptions:
+    home: Path
+    ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    kafka_port: int = DEFAULT_KAFKA_PORT
+    fetch_max_wait_ms: int = 5
+
+
+class Stack:
+    def __init__(self, options: StackOptions) -> None:
+        self.options = options
+        self.home = options.home.resolve()
+        self.postgres: EmbeddedPostgres | None = None
+        self.broker: TansuBroker | None = None
+        self.services: list[ServiceProcess] = []
+        self.stopping = False
+
+    def run(self) -> int:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, self._request_stop)
+        try:
+            self._start()
+            self._supervise()
+            return 0
+        finally:
+            self._stop()
+
+    def _request_stop(self, _signum: int, _frame: FrameType | None) -> None:
+        self.stopping = True
+
+    def _start(self) -> None:
+        (self.home / "logs").mkdir(parents=True, exist_ok=True)
+        database_url = os.environ.get("DATABASE_URL") or self._start_postgres()
+        bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or self._start_broker()
+        created = asyncio.run(self._prepare(database_url, bootstrap))
+        if self.broker is not None and created:
+            requeued = asyncio.run(requeue_published_events(database_url))
+            if requeued:
+                say(f"the broker started empty: {requeued} stored events will be published again")
+        environment = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            "LANTERN_KAFKA_FETCH_MAX_WAIT_MS": str(self.options.fetch_max_wait_ms),
+            "PYTHONUNBUFFERED": "1",
+        }
+        for name in SERVICE_NAMES:
+            port = self.options.ports[name]
+            if port_is_open("127.0.0.1", port):
+                raise SystemExit(f"lantern: port {port} for {name} is already in use")
+            service = ServiceProcess(
+                name=name,
+                port=port,
+                environment={**environment, "LANTERN_HTTP_PORT": str(port)},
+                log_path=self.home / "logs" / f"{name}.log",
+            )
+            service.start()
+            self.services.append(service)
+        self._wait_until_healthy(timeout=90)
+        endpoints = {
+            "intake_url": self.services[0].url,
+            "kafka_bootstrap_servers": bootstrap,
+            "database_url": database_url,
+            "services": {service.name: service.url for service in self.services},
+        }
+        (self.home / "endpoints.json").write_text(json.dumps(endpoints, indent=2) + "\n")
+        for service in self.services:
+            say(f"{service.name:<10} {service.url}  (health: {service.url}/health)")
+        say(f"kafka      {bootstrap}")
+        say(f"logs       {self.home / 'logs'}")
+        say(f"submit a tip: curl -X POST {self.services[0].url}/v1/tips -H 'content-type: application/json' -d @tip.json")
+        say("ready; Ctrl-C stops everything")
+
+    def _start_postgres(self) -> str:
+        say(f"starting embedded PostgreSQL (data in {self.home / 'pgdata'})")
+        self.postgres = EmbeddedPostgres(self.home / "pgdata").start()
+        return asyncio.run(ensure_database(self.postgres.url(), "lantern"))
+
+    def _start_broker(self) -> str:
+        port = self.options.kafka_port
+        if port_is_open("127.0.0.1", port):
+            raise SystemExit(f"lantern: port {port} for the broker is already in use (use --kafka-port)")
+        say(f"starting Tansu (Kafka protocol, memory storage) on 127.0.0.1:{port}")
+        self.broker = TansuBroker(port=port, log_path=self.home / "logs" / "tansu.log").start()
+        return self.broker.bootstrap_servers
+
+    async def _prepare(self, database_url: str, bootstrap: str) -> list[str]:
+        created = await ensure_topics(bootstrap, ALL_TOPICS)
+        for name in SERVICE_NAMES:
+            await apply_migrations(database_url, name, SERVICES_DIR / name / "migrations")
+        return created
+
+    def _wait_until_healthy(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        waiting = list(self.services)
+        while waiting:
+            if self.stopping:
+                raise SystemExit(1)
+            for service in list(waiting):
+                if service.process is not None and service.process.poll() is not None:
+                    raise SystemExit(
+                        f"lantern: {service.name} exited with {service.process.returncode}; see {service.log_path}"
+                    )
+                if service.healthy():
+                    waiting.remove(service)
+            if time.monotonic() > deadline:
+                names = ", ".join(service.name for service in waiting)
+                raise SystemExit(f"lantern: not healthy after {timeout} s: {names}")
+            time.sleep(0.1)
+
+    def _supervise(self) -> None:
+        while not self.stopping:
+            now = time.monotonic()
+            for service in self.services:
+                if service.process is None or service.process.poll() is None:
+                    continue
+                if service.next_start == 0.0:
+                    service.restarts += 1
+                    delay = min(2.0 ** (service.restarts - 1), RESTART_BACKOFF_CEILING)
+                    service.next_start = now + delay
+                    say(f"{service.name} exited with {service.process.returncode}; restarting in {delay:.0f} s")
+                elif now >= service.next_start:
+                    service.next_start = 0.0
+                    service.start()
+            time.sleep(0.2)
+
+    def _stop(self) -> None:
+        say("stopping")
+        for service in reversed(self.services):
+            service.stop(grace=15)
+        if self.broker is not None:
+            self.broker.stop()
+        if self.postgres is not None:
+            self.postgres.stop()
+        with contextlib.suppress(FileNotFoundError):
+            (self.home / "endpoints.json").unlink()
+        say("stopped")
+
+
+async def requeue_published_events(database_url: str) -> int:
+    """Mark every stored event unsent, for a broker that lost them all (Tansu keeps no disk).
+
+    Consumers deduplicate on ``event_id``, so publishing an event again has no second effect.
+    """
+    connection = await asyncpg.connect(database_url)
+    try:
+        total = 0
+        for name in SERVICE_NAMES:
+            status = await connection.execute(
+                f'UPDATE "{name}".outbox SET sent_at = NULL WHERE sent_at IS NOT NULL'
+            )
+            total += int(status.split()[-1])
+        return total
+    finally:
+        await connection.close()

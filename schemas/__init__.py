@@ -1,0 +1,1 @@
+"""Lantern's event contracts: the only code the services share besides the runtime glue."""

@@ -1,0 +1,37 @@
+"""Write the JSON Schema of every event to ``schemas/jsonschema/`` (``python -m schemas.generate``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from schemas.registry import ALL_EVENTS
+from schemas.tip import TipSubmission
+
+JSONSCHEMA_DIR = Path(__file__).parent / "jsonschema"
+
+
+def rendered_schemas() -> dict[str, str]:
+    """Map each committed file name to the JSON Schema text the code defines now."""
+    documents: dict[str, str] = {}
+    for event in ALL_EVENTS:
+        name = f"{event.model_fields['event_type'].default}.v{event.model_fields['schema_version'].default}.json"
+        documents[name] = _render(event.model_json_schema(mode="serialization"))
+    documents["tip-submission.json"] = _render(TipSubmission.model_json_schema(mode="validation"))
+    return documents
+
+
+def _render(schema: dict[str, object]) -> str:
+    return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def main() -> None:
+    JSONSCHEMA_DIR.mkdir(exist_ok=True)
+    for stale in JSONSCHEMA_DIR.glob("*.json"):
+        stale.unlink()
+    for name, text in rendered_schemas().items():
+        (JSONSCHEMA_DIR / name).write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,195 @@
+"""The tip as reporters and specialists describe it: the vocabulary every service shares."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Self
+
+from pydantic import Field, StringConstraints, model_validator
+
+from schemas.envelope import Contract
+
+
+class Channel(StrEnum):
+    WEB = "web"
+    PHONE = "phone"
+    EMAIL = "email"
+    CHAT = "chat"
+
+
+class ReporterRole(StrEnum):
+    VICTIM = "victim"
+    FAMILY_FRIEND = "family_friend"
+    SERVICE_PROVIDER = "service_provider"
+    LAW_ENFORCEMENT = "law_enforcement"
+    COMMUNITY = "community"
+    PROFESSIONAL = "professional"
+    OTHER = "other"
+
+
+class Answer(StrEnum):
+    YES = "yes"
+    NO = "no"
+    UNKNOWN = "unknown"
+
+
+class TraffickingType(StrEnum):
+    SEX = "sex"
+    LABOUR = "labour"
+    DOMESTIC_SERVITUDE = "domestic_servitude"
+    ORGAN_REMOVAL = "organ_removal"
+    FORCED_MARRIAGE = "forced_marriage"
+    OTHER = "other"
+
+
+class GenderIdentity(StrEnum):
+    WOMAN = "woman"
+    MAN = "man"
+    NON_BINARY = "non_binary"
+    TWO_SPIRIT = "two_spirit"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+
+class StatusInCanada(StrEnum):
+    CITIZEN = "citizen"
+    PERMANENT_RESIDENT = "permanent_resident"
+    TEMPORARY_WORKER = "temporary_worker"
+    INTERNATIONAL_STUDENT = "international_student"
+    REFUGEE_CLAIMANT = "refugee_claimant"
+    NO_STATUS = "no_status"
+    UNKNOWN = "unknown"
+
+
+class Need(StrEnum):
+    EMERGENCY_SHELTER = "emergency_shelter"
+    TRANSITIONAL_HOUSING = "transitional_housing"
+    LONG_TERM_HOUSING = "long_term_housing"
+    LEGAL = "legal"
+    MEDICAL = "medical"
+    MENTAL_HEALTH = "mental_health"
+    ADDICTIONS = "addictions"
+    IMMIGRATION = "immigration"
+    EMPLOYMENT = "employment"
+    VICTIM_SERVICES = "victim_services"
+    CRISIS_SUPPORT = "crisis_support"
+    CULTURALLY_SPECIFIC = "culturally_specific"
+
+
+class Province(StrEnum):
+    AB = "AB"
+    BC = "BC"
+    MB = "MB"
+    NB = "NB"
+    NL = "NL"
+    NS = "NS"
+    NT = "NT"
+    NU = "NU"
+    ON = "ON"
+    PE = "PE"
+    QC = "QC"
+    SK = "SK"
+    YT = "YT"
+
+
+LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
+CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Narrative = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)
+]
+Age = Annotated[int, Field(ge=0, le=120)]
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ().-]{3,30}$")]
+Email = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
+]
+MAX_LIST = 20
+
+
+class Location(Contract):
+    country: CountryCode
+    province: Province | None = None
+    city: ShortText | None = None
+
+    @model_validator(mode="after")
+    def _province_only_in_canada(self) -> Self:
+        if self.province is not None and self.country != "CA":
+            raise ValueError("province is only given for country CA")
+        return self
+
+
+class Assessment(Contract):
+    minor_involved: Answer = Answer.UNKNOWN
+    imminent_danger: Answer = Answer.UNKNOWN
+    victim_age: Age | None = None
+    trafficking_types: Annotated[list[TraffickingType], Field(max_length=MAX_LIST)] = []
+
+
+class Consent(Contract):
+    """What the caller allowed; anything not stated is not allowed."""
+
+    law_enforcement: bool = False
+    share_identity: bool = False
+    service_referral: bool = False
+    statistics: bool = False
+
+
+class Contact(Contract):
+    name: ShortText | None = None
+    phone: Phone | None = None
+    email: Email | None = None
+
+
+class VictimProfile(Contract):
+    age: Age | None = None
+    gender_identity: GenderIdentity = GenderIdentity.UNKNOWN
+    languages: Annotated[list[LanguageCode], Field(max_length=MAX_LIST)] = []
+    indigenous: bool | None = None
+    status_in_canada: StatusInCanada = StatusInCanada.UNKNOWN
+
+
+class TipSubmission(Contract):
+    """A tip as a channel submits it to intake (``POST /v1/tips``)."""
+
+    channel: Channel = Channel.WEB
+    language: LanguageCode = "en"
+    reporter_role: ReporterRole = ReporterRole.OTHER
+    anonymous: bool = True
+    narrative: Narrative
+    location: Location
+    assessment: Assessment = Assessment()
+    consent: Consent = Consent()
+    contact: Contact | None = None
+    victim_profile: VictimProfile | None = None
+    needs: Annotated[list[Need], Field(max_length=MAX_LIST)] = []
+
+
+class TipFacts(Contract):
+    """The non-identifying facts of a tip that downstream services decide on.
+
+    No narrative, no contact: what identifies a person stays with intake.
+    """
+
+    channel: Channel
+    language: LanguageCode
+    reporter_role: ReporterRole
+    anonymous: bool
+    location: Location
+    assessment: Assessment
+    consent: Consent
+    victim_profile: VictimProfile | None
+    needs: list[Need]
+
+    @classmethod
+    def of(cls, tip: TipSubmission) -> TipFacts:
+        return cls(
+            channel=tip.channel,
+            language=tip.language,
+            reporter_role=tip.reporter_role,
+            anonymous=tip.anonymous,
+            location=tip.location,
+            assessment=tip.assessment,
+            consent=tip.consent,
+            victim_profile=tip.victim_profile,
+            needs=tip.needs,
+        )

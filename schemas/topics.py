@@ -1,0 +1,20 @@
+"""Every Kafka topic name Lantern uses, in one place.
+
+The partition key of every topic is the tip id as a string, so all events of one tip stay in order
+on one partition.
+"""
+
+TIPS_RECEIVED = "tips.received.v1"
+TIPS_TRIAGED = "tips.triaged.v1"
+DISCLOSURES = "disclosures.v1"
+REFERRALS = "referrals.v1"
+
+EVENT_TOPICS: tuple[str, ...] = (TIPS_RECEIVED, TIPS_TRIAGED, DISCLOSURES, REFERRALS)
+
+
+def dead_letter_topic(topic: str) -> str:
+    """Name the dead-letter topic of ``topic``."""
+    return f"{topic}.DLT"
+
+
+ALL_TOPICS: tuple[str, ...] = EVENT_TOPICS + tuple(dead_letter_topic(t) for t in EVENT_TOPICS)

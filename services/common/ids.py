@@ -1,0 +1,12 @@
+"""Identifiers derived so that handling the same event twice yields the same identifiers."""
+
+from __future__ import annotations
+
+import uuid
+
+LANTERN_NAMESPACE = uuid.UUID("6f1f2a52-6f0e-4c43-9a7e-3b0c6d1e5a10")
+
+
+def derived_event_id(consumer: str, source_event_id: uuid.UUID, event_type: str) -> uuid.UUID:
+    """Name the event that ``consumer`` publishes of ``event_type`` in answer to a source event."""
+    return uuid.uuid5(LANTERN_NAMESPACE, f"{consumer}/{source_event_id}/{event_type}")

@@ -1,0 +1,173 @@
+"""What every service process runs: pool, migrations, producer, relay, consumers and /health."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import uvicorn
+from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from faststream.kafka import KafkaBroker
+
+from services.common import consumer as consuming
+from services.common.db import apply_migrations, create_pool
+from services.common.kafka import create_producer
+from services.common.logging import configure_logging, get_logger
+from services.common.messaging import UnitOfWork
+from services.common.relay import OutboxRelay
+from services.common.settings import ServiceSettings
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """A service's name (also its database schema and consumer group) and its migrations."""
+
+    name: str
+    migrations: Path
+
+
+@dataclass
+class Runtime:
+    """The open resources of a running service, handed to its wiring function."""
+
+    spec: ServiceSpec
+    settings: ServiceSettings
+    pool: asyncpg.Pool
+    producer: AIOKafkaProducer
+    broker: KafkaBroker
+    relay: OutboxRelay
+    dead_letters: consuming.DeadLetters
+    uow: UnitOfWork
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def consume(self, topic: str, model: Any, handle: Any) -> None:
+        """Subscribe a use case to ``topic`` under this service's consumer group."""
+        consuming.subscribe(
+            self.broker,
+            topic=topic,
+            group_id=self.spec.name,
+            consumer=consuming.EventConsumer(
+                model=model,
+                handle=handle,
+                dead_letters=self.dead_letters,
+                max_attempts=self.settings.handler_max_attempts,
+                backoff_seconds=self.settings.retry_backoff_seconds,
+            ),
+            fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms,
+        )
+
+    async def health(self) -> tuple[bool, dict[str, str]]:
+        checks: dict[str, str] = {}
+        try:
+            async with asyncio.timeout(2):
+                await self.pool.fetchval("SELECT 1")
+            checks["database"] = "ok"
+        except Exception:
+            checks["database"] = "unavailable"
+        try:
+            checks["broker"] = "ok" if await self.broker.ping(timeout=2) else "unavailable"
+        except Exception:
+            checks["broker"] = "unavailable"
+        checks["relay"] = "leading" if self.relay.leading else "standby"
+        healthy = checks["database"] == "ok" and checks["broker"] == "ok"
+        return healthy, checks
+
+
+Wiring = Callable[[Runtime], None]
+
+
+@asynccontextmanager
+async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) -> AsyncIterator[Runtime]:
+    """Start a service's resources in dependency order and stop them in reverse."""
+    await apply_migrations(settings.database_url, spec.name, spec.migrations)
+    pool = await create_pool(settings.database_url, spec.name, settings.db_pool_max_size)
+    producer = create_producer(
+        settings.kafka_bootstrap_servers, f"lantern-{spec.name}", settings.kafka_enable_idempotence
+    )
+    broker = KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id=f"lantern-{spec.name}",
+        logger=logging.getLogger(f"faststream.{spec.name}"),
+    )
+    try:
+        await producer.start()
+        relay = OutboxRelay(
+            pool=pool,
+            database_url=settings.database_url,
+            schema=spec.name,
+            producer=producer,
+            batch_size=settings.outbox_batch_size,
+            poll_seconds=settings.outbox_poll_seconds,
+        )
+        runtime = Runtime(
+            spec=spec, settings=settings, pool=pool, producer=producer, broker=broker, relay=relay,
+            dead_letters=consuming.DeadLetters(producer, spec.name), uow=UnitOfWork(pool),
+        )
+        wire(runtime)
+        relay_task = asyncio.create_task(relay.run(), name=f"{spec.name}-outbox-relay")
+        try:
+            await broker.start()
+            log.info("service started", service=spec.name)
+            yield runtime
+        finally:
+            await broker.stop()
+            relay_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await relay_task
+    finally:
+        await producer.stop()
+        await pool.close()
+        log.info("service stopped", service=spec.name)
+
+
+def build_service_app(
+    spec: ServiceSpec, settings: ServiceSettings, wire: Wiring, *, http: Callable[[FastAPI], None] | None = None
+) -> FastAPI:
+    """Compose the HTTP face of a service: /health, plus the service's own routes."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with running(spec, settings, wire) as runtime:
+            app.state.runtime = runtime
+            yield
+
+    app = FastAPI(title=f"Lantern {spec.name}", lifespan=lifespan, docs_url=None, redoc_url=None)
+
+    @app.get("/health")
+    async def health() -> JSONResponse:
+        runtime: Runtime = app.state.runtime
+        healthy, checks = await runtime.health()
+        return JSONResponse(
+            {"service": spec.name, "status": "ok" if healthy else "unavailable", "checks": checks},
+            status_code=200 if healthy else 503,
+        )
+
+    if http is not None:
+        http(app)
+    return app
+
+
+def serve(app: FastAPI, settings: ServiceSettings, service: str) -> None:
+    """Run the service until SIGINT or SIGTERM, then shut down cleanly."""
+    configure_logging(service, settings.log_level)
+    config = uvicorn.Config(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        lifespan="on",
+    )
+    uvicorn.Server(config).run()

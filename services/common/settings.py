@@ -1,0 +1,25 @@
+"""Settings every service reads from its environment."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Connection and tuning settings; each service's composition root reads one of these."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
+
+    database_url: str = Field(alias="DATABASE_URL")
+    kafka_bootstrap_servers: str = Field(alias="KAFKA_BOOTSTRAP_SERVERS")
+    http_host: str = Field(default="127.0.0.1", alias="LANTERN_HTTP_HOST")
+    http_port: int = Field(default=0, alias="LANTERN_HTTP_PORT")
+    kafka_fetch_max_wait_ms: int = Field(default=100, ge=1, alias="LANTERN_KAFKA_FETCH_MAX_WAIT_MS")
+    kafka_enable_idempotence: bool = Field(default=False, alias="LANTERN_KAFKA_ENABLE_IDEMPOTENCE")
+    db_pool_max_size: int = Field(default=10, ge=2, alias="LANTERN_DB_POOL_MAX_SIZE")
+    outbox_batch_size: int = Field(default=200, ge=1, alias="LANTERN_OUTBOX_BATCH_SIZE")
+    outbox_poll_seconds: float = Field(default=1.0, gt=0, alias="LANTERN_OUTBOX_POLL_SECONDS")
+    handler_max_attempts: int = Field(default=5, ge=1, alias="LANTERN_HANDLER_MAX_ATTEMPTS")
+    retry_backoff_seconds: float = Field(default=0.5, ge=0, alias="LANTERN_RETRY_BACKOFF_SECONDS")
+    log_level: str = Field(default="info", alias="LANTERN_LOG_LEVEL")

@@ -1,0 +1,17 @@
+"""Triage's composition root."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from services.common.runtime import ServiceSpec, build_service_app
+from services.common.settings import ServiceSettings
+from services.triage.entrypoints.kafka import wire
+
+SPEC = ServiceSpec(name="triage", migrations=Path(__file__).parent / "migrations")
+
+
+def build_app(settings: ServiceSettings) -> FastAPI:
+    return build_service_app(SPEC, settings, wire)
