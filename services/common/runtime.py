@@ -65,6 +65,7 @@ class Runtime:
                 backoff_seconds=self.settings.retry_backoff_seconds,
             ),
             fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms,
+            session_timeout_ms=self.settings.kafka_session_timeout_ms,
         )
 
     async def health(self) -> tuple[bool, dict[str, str]]:

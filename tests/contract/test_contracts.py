@@ -1,0 +1,38 @@
+import uuid
+
+from schemas import topics
+from schemas.generate import JSONSCHEMA_DIR, rendered_schemas
+from schemas.registry import ALL_EVENTS, EVENTS_BY_TOPIC
+from tests.factories import tip_received
+
+
+def test_the_committed_json_schemas_match_the_code() -> None:
+    committed = {path.name: path.read_text(encoding="utf-8") for path in JSONSCHEMA_DIR.glob("*.json")}
+    assert committed == rendered_schemas(), "run `python -m schemas.generate` and commit the result"
+
+
+def test_every_event_topic_has_its_contracts_and_a_dead_letter_topic() -> None:
+    assert set(EVENTS_BY_TOPIC) == set(topics.EVENT_TOPICS)
+    assert {topics.dead_letter_topic(t) for t in topics.EVENT_TOPICS} <= set(topics.ALL_TOPICS)
+
+
+def test_event_types_are_unique_and_in_the_past_tense() -> None:
+    names = [event.model_fields["event_type"].default for event in ALL_EVENTS]
+    assert len(names) == len(set(names))
+    assert all(name.split(".")[-1].endswith("ed") for name in names)
+
+
+def test_an_event_is_partitioned_by_its_tip_id() -> None:
+    event = tip_received()
+    assert event.partition_key == str(event.tip_id).encode()
+
+
+def test_events_round_trip_through_json() -> None:
+    event = tip_received()
+    assert type(event).model_validate_json(event.model_dump_json()) == event
+    assert isinstance(event.event_id, uuid.UUID)
+
+
+def test_the_tip_received_event_carries_no_narrative_and_no_contact() -> None:
+    payload = tip_received().model_dump_json()
+    assert "narrative" not in payload and "contact" not in payload

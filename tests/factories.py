@@ -1,0 +1,47 @@
+"""Tips and events for tests: realistic, invented, and easy to vary."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from schemas.envelope import utc_now
+from schemas.intake import TipReceivedV1
+from schemas.tip import TipFacts, TipSubmission
+
+NARRATIVE = "Marie-Claude Tremblay says her cousin works at a farm near Joliette and cannot leave."
+CONTACT = {"name": "Jean-Philippe Gagnon", "phone": "+1 514 555 0147", "email": "jp.gagnon@example.org"}
+IDENTIFYING_VALUES = (NARRATIVE, "Marie-Claude Tremblay", *CONTACT.values())
+
+
+def tip_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "channel": "web",
+        "language": "fr",
+        "reporter_role": "family_friend",
+        "anonymous": False,
+        "narrative": NARRATIVE,
+        "location": {"country": "CA", "province": "QC", "city": "Joliette"},
+        "assessment": {"minor_involved": "no", "imminent_danger": "no", "victim_age": None,
+                       "trafficking_types": ["labour"]},
+        "consent": {"law_enforcement": False, "share_identity": False, "service_referral": True,
+                    "statistics": True},
+        "contact": dict(CONTACT),
+        "victim_profile": {"age": 29, "gender_identity": "woman", "languages": ["fr"],
+                           "status_in_canada": "temporary_worker"},
+        "needs": ["legal", "emergency_shelter"],
+    }
+    body.update(overrides)
+    return body
+
+
+def tip_received(**overrides: Any) -> TipReceivedV1:
+    submission = TipSubmission.model_validate(tip_body(**overrides))
+    return TipReceivedV1(
+        tip_id=uuid.uuid4(),
+        correlation_id=uuid.uuid4(),
+        producer="intake",
+        reference="LT-0000-0000",
+        received_at=utc_now(),
+        facts=TipFacts.of(submission),
+    )

@@ -1,0 +1,75 @@
+"""Running services in the test's own event loop, and reading what they published."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+import asyncpg
+import httpx
+from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI
+
+from lantern.observe import Published, TopicReader, by_tip
+from services.common.settings import ServiceSettings
+
+
+@asynccontextmanager
+async def running(*apps: FastAPI) -> AsyncIterator[tuple[FastAPI, ...]]:
+    """Run each app's lifespan (migrations, consumers, relay) until the block ends."""
+    async with AsyncExitStack() as stack:
+        for app in apps:
+            await stack.enter_async_context(app.router.lifespan_context(app))
+        yield apps
+
+
+def http_client(app: FastAPI) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://lantern.test")
+
+
+async def read_until(
+    bootstrap: str, topics: tuple[str, ...], done: Callable[[list[Published]], bool], timeout: float = 20
+) -> list[Published]:
+    async with TopicReader(bootstrap, topics) as reader:
+        return await reader.collect_until(done, timeout)
+
+
+async def events_of_tips(
+    bootstrap: str, topics: tuple[str, ...], tip_ids: set[str], timeout: float = 20
+) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """Wait until every tip has at least one event on every topic; return them grouped."""
+
+    def complete(records: list[Published]) -> bool:
+        grouped = by_tip(records)
+        return all(all(grouped[tip][topic] for topic in topics) for tip in tip_ids)
+
+    return by_tip(await read_until(bootstrap, topics, complete, timeout))
+
+
+async def produce(bootstrap: str, topic: str, value: bytes, key: bytes | None = None) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=False)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, value=value, key=key)
+    finally:
+        await producer.stop()
+
+
+async def fetch(settings: ServiceSettings, query: str, *args: Any) -> list[asyncpg.Record]:
+    connection = await asyncpg.connect(settings.database_url)
+    try:
+        return list(await connection.fetch(query, *args))
+    finally:
+        await connection.close()
+
+
+async def eventually(check: Callable[[], Any], timeout: float = 15) -> Any:
+    """Await ``check()`` until it returns something truthy."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = await check()
+        if result or asyncio.get_running_loop().time() > deadline:
+            return result
+        await asyncio.sleep(0.05)
