@@ -24,8 +24,12 @@ def up(
     home: Annotated[Path, typer.Option(help="Where data, logs and endpoints.json live.")] = HOME,
 ) -> None:
     """Start PostgreSQL and the broker unless configured, then all four services."""
-    ports = {"intake": intake_port, "triage": triage_port, "disclosure": disclosure_port,
-             "referral": referral_port}
+    ports = {
+        "intake": intake_port,
+        "triage": triage_port,
+        "disclosure": disclosure_port,
+        "referral": referral_port,
+    }
     raise typer.Exit(Stack(StackOptions(home=home, ports=ports, kafka_port=kafka_port)).run())
 
 
@@ -34,9 +38,10 @@ def demo(
     home: Annotated[Path, typer.Option(help="Where `lantern up` wrote endpoints.json.")] = HOME,
 ) -> None:
     """Submit sample tips to a running stack and print each one's journey."""
-    from lantern.demo import run_demo
+    from lantern.demo import load_endpoints, run_demo
 
-    raise typer.Exit(asyncio.run(run_demo(home / "endpoints.json")))
+    endpoints = load_endpoints(home / "endpoints.json")
+    raise typer.Exit(1 if endpoints is None else asyncio.run(run_demo(endpoints)))
 
 
 def main() -> None:

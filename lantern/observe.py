@@ -57,7 +57,7 @@ class TopicReader:
             found = self._consumer.partitions_for_topic(topic)
             if found:
                 return set(found)
-            await self._consumer._client.force_metadata_update()  # noqa: SLF001
+            await self._consumer._client.force_metadata_update()
             await asyncio.sleep(0.05)
         raise LookupError(f"topic {topic} has no partitions")
 
@@ -82,9 +82,7 @@ class TopicReader:
             for record in records
         ]
 
-    async def collect_until(
-        self, done: Any, timeout: float
-    ) -> list[Published]:
+    async def collect_until(self, done: Any, timeout: float) -> list[Published]:
         """Read until ``done(all_records_so_far)`` is true or ``timeout`` seconds pass."""
         collected: list[Published] = []
         deadline = time.monotonic() + timeout

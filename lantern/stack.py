@@ -10,12 +10,12 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
 import asyncpg
+import httpx
 
 import services
 from lantern.infra import EmbeddedPostgres, TansuBroker, ensure_database, port_is_open
@@ -60,9 +60,8 @@ class ServiceProcess:
 
     def healthy(self) -> bool:
         try:
-            with urllib.request.urlopen(f"{self.url}/health", timeout=1) as response:
-                return bool(response.status == 200)
-        except OSError:
+            return httpx.get(f"{self.url}/health", timeout=1).status_code == 200
+        except httpx.HTTPError:
             return False
 
     def stop(self, grace: float) -> None:
@@ -148,7 +147,9 @@ class Stack:
             say(f"{service.name:<10} {service.url}  (health: {service.url}/health)")
         say(f"kafka      {bootstrap}")
         say(f"logs       {self.home / 'logs'}")
-        say(f"submit a tip: curl -X POST {self.services[0].url}/v1/tips -H 'content-type: application/json' -d @tip.json")
+        say(
+            f"submit a tip: curl -X POST {self.services[0].url}/v1/tips -H 'content-type: application/json' -d @tip.json"
+        )
         say("ready; Ctrl-C stops everything")
 
     def _start_postgres(self) -> str:
@@ -198,7 +199,9 @@ class Stack:
                     service.restarts += 1
                     delay = min(2.0 ** (service.restarts - 1), RESTART_BACKOFF_CEILING)
                     service.next_start = now + delay
-                    say(f"{service.name} exited with {service.process.returncode}; restarting in {delay:.0f} s")
+                    say(
+                        f"{service.name} exited with {service.process.returncode}; restarting in {delay:.0f} s"
+                    )
                 elif now >= service.next_start:
                     service.next_start = 0.0
                     service.start()

@@ -15,7 +15,9 @@ def rendered_schemas() -> dict[str, str]:
     """Map each committed file name to the JSON Schema text the code defines now."""
     documents: dict[str, str] = {}
     for event in ALL_EVENTS:
-        name = f"{event.model_fields['event_type'].default}.v{event.model_fields['schema_version'].default}.json"
+        name = (
+            f"{event.model_fields['event_type'].default}.v{event.model_fields['schema_version'].default}.json"
+        )
         documents[name] = _render(event.model_json_schema(mode="serialization"))
     documents["tip-submission.json"] = _render(TipSubmission.model_json_schema(mode="validation"))
     return documents

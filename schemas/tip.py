@@ -95,14 +95,10 @@ class Province(StrEnum):
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Narrative = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)
-]
+Narrative = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
 Age = Annotated[int, Field(ge=0, le=120)]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ().-]{3,30}$")]
-Email = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
-]
+Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
 MAX_LIST = 20
 
 
@@ -122,7 +118,9 @@ class Assessment(Contract):
     minor_involved: Answer = Answer.UNKNOWN
     imminent_danger: Answer = Answer.UNKNOWN
     victim_age: Age | None = None
-    trafficking_types: Annotated[list[TraffickingType], Field(max_length=MAX_LIST)] = []
+    trafficking_types: Annotated[list[TraffickingType], Field(max_length=MAX_LIST)] = Field(
+        default_factory=list
+    )
 
 
 class Consent(Contract):
@@ -143,7 +141,7 @@ class Contact(Contract):
 class VictimProfile(Contract):
     age: Age | None = None
     gender_identity: GenderIdentity = GenderIdentity.UNKNOWN
-    languages: Annotated[list[LanguageCode], Field(max_length=MAX_LIST)] = []
+    languages: Annotated[list[LanguageCode], Field(max_length=MAX_LIST)] = Field(default_factory=list)
     indigenous: bool | None = None
     status_in_canada: StatusInCanada = StatusInCanada.UNKNOWN
 
@@ -161,7 +159,7 @@ class TipSubmission(Contract):
     consent: Consent = Consent()
     contact: Contact | None = None
     victim_profile: VictimProfile | None = None
-    needs: Annotated[list[Need], Field(max_length=MAX_LIST)] = []
+    needs: Annotated[list[Need], Field(max_length=MAX_LIST)] = Field(default_factory=list)
 
 
 class TipFacts(Contract):

@@ -22,13 +22,25 @@ def tip_body(**overrides: Any) -> dict[str, Any]:
         "anonymous": False,
         "narrative": NARRATIVE,
         "location": {"country": "CA", "province": "QC", "city": "Joliette"},
-        "assessment": {"minor_involved": "no", "imminent_danger": "no", "victim_age": None,
-                       "trafficking_types": ["labour"]},
-        "consent": {"law_enforcement": False, "share_identity": False, "service_referral": True,
-                    "statistics": True},
+        "assessment": {
+            "minor_involved": "no",
+            "imminent_danger": "no",
+            "victim_age": None,
+            "trafficking_types": ["labour"],
+        },
+        "consent": {
+            "law_enforcement": False,
+            "share_identity": False,
+            "service_referral": True,
+            "statistics": True,
+        },
         "contact": dict(CONTACT),
-        "victim_profile": {"age": 29, "gender_identity": "woman", "languages": ["fr"],
-                           "status_in_canada": "temporary_worker"},
+        "victim_profile": {
+            "age": 29,
+            "gender_identity": "woman",
+            "languages": ["fr"],
+            "status_in_canada": "temporary_worker",
+        },
         "needs": ["legal", "emergency_shelter"],
     }
     body.update(overrides)

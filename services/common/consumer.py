@@ -63,7 +63,10 @@ class DeadLetters:
         self.sent = 0
 
     async def send(
-        self, record: ConsumerRecord[bytes, bytes], reason: str, error: BaseException,
+        self,
+        record: ConsumerRecord[bytes, bytes],
+        reason: str,
+        error: BaseException,
         field_errors: list[errors.FieldError] | None = None,
     ) -> None:
         headers = [
@@ -76,9 +79,7 @@ class DeadLetters:
             ("dlt-reason", reason),
         ]
         if field_errors:
-            headers.append(
-                ("dlt-error-fields", ";".join(f"{e.field}:{e.rule}" for e in field_errors))
-            )
+            headers.append(("dlt-error-fields", ";".join(f"{e.field}:{e.rule}" for e in field_errors)))
         original = [(name, value) for name, value in (record.headers or ()) if not name.startswith("dlt-")]
         await self.producer.send_and_wait(
             dead_letter_topic(record.topic),
@@ -87,9 +88,15 @@ class DeadLetters:
             headers=original + [(name, value.encode()) for name, value in headers],
         )
         self.sent += 1
-        log.warning("message dead-lettered", topic=record.topic, partition=record.partition,
-                    offset=record.offset, group_id=self.group_id, reason=reason,
-                    error_type=qualified_name(type(error)))
+        log.warning(
+            "message dead-lettered",
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            group_id=self.group_id,
+            reason=reason,
+            error_type=qualified_name(type(error)),
+        )
 
 
 class EventConsumer(Generic[EventT]):
@@ -111,7 +118,7 @@ class EventConsumer(Generic[EventT]):
         self.backoff_seconds = backoff_seconds
 
     async def __call__(self, message: KafkaMessage) -> None:
-        record: ConsumerRecord[bytes, bytes] = message.raw_message  # type: ignore[assignment]
+        record: ConsumerRecord[bytes, bytes] = message.raw_message
         failures = 0
         while True:
             try:
@@ -132,14 +139,15 @@ class EventConsumer(Generic[EventT]):
         try:
             event = self.model.model_validate_json(record.value or b"")
         except ValidationError as error:
-            await self._dead_letter(
-                record, "validation_failed", error, errors.describe(error, self.model)
-            )
+            await self._dead_letter(record, "validation_failed", error, errors.describe(error, self.model))
             return
         await self.handle(event)
 
     async def _dead_letter(
-        self, record: ConsumerRecord[bytes, bytes], reason: str, error: BaseException,
+        self,
+        record: ConsumerRecord[bytes, bytes],
+        reason: str,
+        error: BaseException,
         field_errors: list[errors.FieldError] | None = None,
     ) -> None:
         failures = 0
@@ -155,9 +163,15 @@ class EventConsumer(Generic[EventT]):
         self, record: ConsumerRecord[bytes, bytes], error: BaseException, failures: int
     ) -> None:
         delay = backoff_delay(failures, self.backoff_seconds)
-        log.warning("handling failed, retrying", topic=record.topic, partition=record.partition,
-                    offset=record.offset, attempt=failures, delay_seconds=delay,
-                    error_type=qualified_name(type(error)))
+        log.warning(
+            "handling failed, retrying",
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            attempt=failures,
+            delay_seconds=delay,
+            error_type=qualified_name(type(error)),
+        )
         await asyncio.sleep(delay)
 
 

@@ -12,8 +12,22 @@ from pydantic import BaseModel, ValidationError
 # Context keys whose values come from the schema, not from the input; a pydantic message built from
 # any other key (such as "error" for UUID or date parsing) may quote the submitted text.
 SCHEMA_CONTEXT_KEYS = frozenset(
-    {"expected", "pattern", "min_length", "max_length", "ge", "le", "gt", "lt", "multiple_of",
-     "max_digits", "decimal_places", "field_type", "class_name", "actual_length"}
+    {
+        "expected",
+        "pattern",
+        "min_length",
+        "max_length",
+        "ge",
+        "le",
+        "gt",
+        "lt",
+        "multiple_of",
+        "max_digits",
+        "decimal_places",
+        "field_type",
+        "class_name",
+        "actual_length",
+    }
 )
 UNKNOWN_FIELD = "<unknown field>"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -35,13 +36,13 @@ async def ensure_topics(
         existing = set(await admin.list_topics())
         missing = [name for name in names if name not in existing]
         if missing:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(
-                    [NewTopic(name, num_partitions=partitions, replication_factor=replication)
-                     for name in missing]
+                    [
+                        NewTopic(name, num_partitions=partitions, replication_factor=replication)
+                        for name in missing
+                    ]
                 )
-            except TopicAlreadyExistsError:
-                pass
             for name in missing:
                 log.info("topic created", topic=name, count=partitions)
         return missing

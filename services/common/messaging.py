@@ -24,8 +24,7 @@ class Transaction:
     async def claim(self, consumer: str, event_id: uuid.UUID) -> bool:
         """Record that ``consumer`` handles ``event_id``; False when it already has."""
         claimed = await self.connection.fetchval(
-            "INSERT INTO inbox (consumer, event_id) VALUES ($1, $2)"
-            " ON CONFLICT DO NOTHING RETURNING true",
+            "INSERT INTO inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING true",
             consumer,
             event_id,
         )

@@ -56,8 +56,12 @@ class OutboxRelay:
                 self.leading = False
                 failures += 1
                 delay = min(0.2 * 2**failures, 10.0)
-                log.warning("outbox relay failed, restarting", schema=self.schema,
-                            error_type=type(error).__name__, delay_seconds=delay)
+                log.warning(
+                    "outbox relay failed, restarting",
+                    schema=self.schema,
+                    error_type=type(error).__name__,
+                    delay_seconds=delay,
+                )
                 await asyncio.sleep(delay)
             else:
                 failures = 0
@@ -65,10 +69,7 @@ class OutboxRelay:
     async def _lead_and_relay(self) -> None:
         listener = await asyncpg.connect(self.database_url)
         try:
-            while not await listener.fetchval(
-                "SELECT pg_try_advisory_lock(hashtext($1))", f"relay:{self.schema}"
-            ):
-                await asyncio.sleep(self.poll_seconds)
+            await self._wait_for_leadership(listener)
             wake = asyncio.Event()
             await listener.add_listener(f"{self.schema}_outbox", lambda *_: wake.set())
             self.leading = True
@@ -83,6 +84,14 @@ class OutboxRelay:
             self.leading = False
             with contextlib.suppress(Exception):
                 await listener.close()
+
+    async def _wait_for_leadership(self, listener: asyncpg.Connection) -> None:
+        """Hold the schema's relay lock on ``listener``; a standby retries once per poll."""
+        lock = f"relay:{self.schema}"
+        while True:
+            if await listener.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", lock):
+                return
+            await asyncio.sleep(self.poll_seconds)
 
     async def publish_batch(self) -> int:
         """Send one batch of unsent rows and mark them sent; return how many were sent."""

@@ -112,8 +112,14 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
             poll_seconds=settings.outbox_poll_seconds,
         )
         runtime = Runtime(
-            spec=spec, settings=settings, pool=pool, producer=producer, broker=broker, relay=relay,
-            dead_letters=consuming.DeadLetters(producer, spec.name), uow=UnitOfWork(pool),
+            spec=spec,
+            settings=settings,
+            pool=pool,
+            producer=producer,
+            broker=broker,
+            relay=relay,
+            dead_letters=consuming.DeadLetters(producer, spec.name),
+            uow=UnitOfWork(pool),
         )
         wire(runtime)
         relay_task = asyncio.create_task(relay.run(), name=f"{spec.name}-outbox-relay")
@@ -133,7 +139,11 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
 
 
 def build_service_app(
-    spec: ServiceSpec, settings: ServiceSettings, wire: Wiring, *, http: Callable[[FastAPI], None] | None = None
+    spec: ServiceSpec,
+    settings: ServiceSettings,
+    wire: Wiring,
+    *,
+    http: Callable[[FastAPI], None] | None = None,
 ) -> FastAPI:
     """Compose the HTTP face of a service: /health, plus the service's own routes."""
 

@@ -17,7 +17,9 @@ class ServiceSettings(BaseSettings):
     http_port: int = Field(default=0, alias="LANTERN_HTTP_PORT")
     kafka_fetch_max_wait_ms: int = Field(default=100, ge=1, alias="LANTERN_KAFKA_FETCH_MAX_WAIT_MS")
     kafka_session_timeout_ms: int = Field(
-        default=10_000, ge=1_000, alias="LANTERN_KAFKA_SESSION_TIMEOUT_MS",
+        default=10_000,
+        ge=1_000,
+        alias="LANTERN_KAFKA_SESSION_TIMEOUT_MS",
         description="Tansu holds a group's first join for about half of this.",
     )
     kafka_enable_idempotence: bool = Field(default=False, alias="LANTERN_KAFKA_ENABLE_IDEMPOTENCE")

@@ -2,5 +2,5 @@ from services.common.runtime import serve
 from services.common.settings import ServiceSettings
 from services.triage.app import SPEC, build_app
 
-settings = ServiceSettings()  # type: ignore[call-arg]
+settings = ServiceSettings()
 serve(build_app(settings), settings, SPEC.name)

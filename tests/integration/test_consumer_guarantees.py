@@ -32,9 +32,15 @@ async def test_a_malformed_message_lands_in_the_dlt_and_the_next_good_message_is
     malformed = f'{{"narrative": "{NARRATIVE}", "contact": "{CONTACT["phone"]}"'.encode()
     async with running(build_app(settings)):
         await produce(settings.kafka_bootstrap_servers, topics.TIPS_RECEIVED, malformed, good.partition_key)
-        await produce(settings.kafka_bootstrap_servers, topics.TIPS_RECEIVED,
-                      good.model_dump_json().encode(), good.partition_key)
-        events = await events_of_tips(settings.kafka_bootstrap_servers, (topics.TIPS_TRIAGED,), {str(good.tip_id)})
+        await produce(
+            settings.kafka_bootstrap_servers,
+            topics.TIPS_RECEIVED,
+            good.model_dump_json().encode(),
+            good.partition_key,
+        )
+        events = await events_of_tips(
+            settings.kafka_bootstrap_servers, (topics.TIPS_TRIAGED,), {str(good.tip_id)}
+        )
         [dead] = await read_until(settings.kafka_bootstrap_servers, (DLT,), lambda records: bool(records))
     assert events[str(good.tip_id)][topics.TIPS_TRIAGED]
     assert dead.value == malformed and dead.key == good.partition_key
@@ -72,8 +78,13 @@ async def consuming(
         broker,
         topic=topics.TIPS_RECEIVED,
         group_id="test-consumer",
-        consumer=EventConsumer(model=TipReceivedV1, handle=handle, dead_letters=DeadLetters(producer, "test-consumer"),
-                               max_attempts=3, backoff_seconds=0.01),
+        consumer=EventConsumer(
+            model=TipReceivedV1,
+            handle=handle,
+            dead_letters=DeadLetters(producer, "test-consumer"),
+            max_attempts=3,
+            backoff_seconds=0.01,
+        ),
         fetch_max_wait_ms=5,
         session_timeout_ms=3000,
     )
@@ -97,8 +108,12 @@ async def test_a_transient_failure_is_retried_until_the_event_is_handled(setting
 
     event = tip_received()
     async with consuming(settings, flaky):
-        await produce(settings.kafka_bootstrap_servers, topics.TIPS_RECEIVED,
-                      event.model_dump_json().encode(), event.partition_key)
+        await produce(
+            settings.kafka_bootstrap_servers,
+            topics.TIPS_RECEIVED,
+            event.model_dump_json().encode(),
+            event.partition_key,
+        )
         await asyncio.wait_for(handled.wait(), 20)
     assert attempts == [str(event.event_id)] * 6, "retried past max_attempts because the failure is transient"
     dead = await read_until(settings.kafka_bootstrap_servers, (DLT,), lambda records: False, timeout=0.5)
@@ -119,8 +134,12 @@ async def test_a_persistent_failure_is_dead_lettered_and_does_not_block_the_part
 
     async with consuming(settings, fails_on_poison):
         for event in (poison, after):
-            await produce(settings.kafka_bootstrap_servers, topics.TIPS_RECEIVED,
-                          event.model_dump_json().encode(), event.partition_key)
+            await produce(
+                settings.kafka_bootstrap_servers,
+                topics.TIPS_RECEIVED,
+                event.model_dump_json().encode(),
+                event.partition_key,
+            )
         [dead] = await read_until(settings.kafka_bootstrap_servers, (DLT,), lambda records: bool(records))
         for _ in range(200):
             if handled:

@@ -15,13 +15,17 @@ async def test_an_accepted_tip_is_stored_and_its_event_published(settings: Servi
         assert response.status_code == 202
         answer = response.json()
         assert set(answer) == {"tip_id", "reference"}
-        events = await events_of_tips(settings.kafka_bootstrap_servers, (topics.TIPS_RECEIVED,),
-                                      {answer["tip_id"]})
+        events = await events_of_tips(
+            settings.kafka_bootstrap_servers, (topics.TIPS_RECEIVED,), {answer["tip_id"]}
+        )
     [received] = events[answer["tip_id"]][topics.TIPS_RECEIVED]
     assert received["reference"] == answer["reference"]
     assert received["facts"]["location"]["province"] == "QC"
-    [tip] = await fetch(settings, "SELECT narrative, reference FROM intake.tips WHERE tip_id = $1",
-                        uuid.UUID(answer["tip_id"]))
+    [tip] = await fetch(
+        settings,
+        "SELECT narrative, reference FROM intake.tips WHERE tip_id = $1",
+        uuid.UUID(answer["tip_id"]),
+    )
     assert tip["narrative"] == NARRATIVE and tip["reference"] == answer["reference"]
 
 
@@ -29,8 +33,9 @@ async def test_the_published_event_carries_no_identifying_data(settings: Service
     app = build_app(settings)
     async with running(app), http_client(app) as client:
         answer = (await client.post("/v1/tips", json=tip_body())).json()
-        events = await events_of_tips(settings.kafka_bootstrap_servers, (topics.TIPS_RECEIVED,),
-                                      {answer["tip_id"]})
+        events = await events_of_tips(
+            settings.kafka_bootstrap_servers, (topics.TIPS_RECEIVED,), {answer["tip_id"]}
+        )
     payload = json.dumps(events[answer["tip_id"]])
     for value in IDENTIFYING_VALUES:
         assert value not in payload
@@ -62,7 +67,9 @@ async def test_an_invalid_tip_is_refused_naming_each_field_and_rule_without_echo
     async with running(app), http_client(app) as client:
         response = await client.post("/v1/tips", json=body)
         no_narrative = await client.post("/v1/tips", json={"location": {"country": "CA"}})
-        broken_json = await client.post("/v1/tips", content=b'{"narrative": "Gagnon', headers={"content-type": "application/json"})
+        broken_json = await client.post(
+            "/v1/tips", content=b'{"narrative": "Gagnon', headers={"content-type": "application/json"}
+        )
     assert response.status_code == 422
     fields = {(error["field"], error["rule"]) for error in response.json()["errors"]}
     assert fields == {
@@ -81,8 +88,9 @@ async def test_an_invalid_tip_is_refused_naming_each_field_and_rule_without_echo
 async def test_an_oversized_body_is_refused_before_it_is_read(settings: ServiceSettings) -> None:
     app = build_app(settings)
     async with running(app), http_client(app) as client:
-        response = await client.post("/v1/tips", content=b"x" * 300_000,
-                                     headers={"content-type": "application/json"})
+        response = await client.post(
+            "/v1/tips", content=b"x" * 300_000, headers={"content-type": "application/json"}
+        )
     assert response.status_code == 413
 
 

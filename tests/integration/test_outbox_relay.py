@@ -45,8 +45,14 @@ async def relaying(relay: OutboxRelay) -> AsyncIterator[OutboxRelay]:
 
 
 def relay_for(pool: asyncpg.Pool, database_url: str, producer: AIOKafkaProducer, poll: float) -> OutboxRelay:
-    return OutboxRelay(pool=pool, database_url=database_url, schema=SPEC.name, producer=producer,
-                       batch_size=50, poll_seconds=poll)
+    return OutboxRelay(
+        pool=pool,
+        database_url=database_url,
+        schema=SPEC.name,
+        producer=producer,
+        batch_size=50,
+        poll_seconds=poll,
+    )
 
 
 async def stage(pool: asyncpg.Pool, count: int, tip_id: uuid.UUID | None = None) -> list[str]:
@@ -68,7 +74,9 @@ async def test_staged_events_are_published_in_order_and_marked_sent(
     staged = await stage(pool, 120, tip_id)
     async with relaying(relay_for(pool, database_url, producer, poll=0.2)):
         records = await read_until(kafka, (topics.TIPS_RECEIVED,), lambda rs: len(rs) >= 120)
-        assert await eventually(lambda: pool.fetchval("SELECT count(*) = 0 FROM outbox WHERE sent_at IS NULL"))
+        assert await eventually(
+            lambda: pool.fetchval("SELECT count(*) = 0 FROM outbox WHERE sent_at IS NULL")
+        )
     assert [record.json()["event_id"] for record in records] == staged
     assert {record.key for record in records} == {str(tip_id).encode()}
 
@@ -91,7 +99,9 @@ async def test_only_one_relay_of_a_service_leads_at_a_time(
     async with relaying(first), relaying(second):
         staged = await stage(pool, 30)
         records = await read_until(kafka, (topics.TIPS_RECEIVED,), lambda rs: len(rs) >= 30)
-        assert await eventually(lambda: pool.fetchval("SELECT count(*) = 0 FROM outbox WHERE sent_at IS NULL"))
+        assert await eventually(
+            lambda: pool.fetchval("SELECT count(*) = 0 FROM outbox WHERE sent_at IS NULL")
+        )
         assert first.leading != second.leading
     assert sorted(record.json()["event_id"] for record in records) == sorted(staged)
     assert first.published + second.published == 30

@@ -7,7 +7,7 @@ from services.intake.app import build_app as build_intake
 from services.referral.app import build_app as build_referral
 from services.triage.app import build_app as build_triage
 from tests.factories import tip_body, tip_received
-from tests.helpers import eventually, events_of_tips, fetch, http_client, produce, read_until, running
+from tests.helpers import events_of_tips, eventually, fetch, http_client, produce, read_until, running
 
 JOURNEY = (topics.TIPS_RECEIVED, topics.TIPS_TRIAGED, topics.DISCLOSURES, topics.REFERRALS)
 
@@ -16,17 +16,25 @@ async def test_a_tip_travels_from_intake_through_triage_disclosure_and_referral(
     settings: ServiceSettings,
 ) -> None:
     intake = build_intake(settings)
-    urgent = tip_body(language="en", assessment={"minor_involved": "yes", "trafficking_types": ["sex"]},
-                      location={"country": "CA", "province": "ON", "city": "Ottawa"}, needs=["emergency_shelter"])
+    urgent = tip_body(
+        language="en",
+        assessment={"minor_involved": "yes", "trafficking_types": ["sex"]},
+        location={"country": "CA", "province": "ON", "city": "Ottawa"},
+        needs=["emergency_shelter"],
+    )
     consenting = tip_body(consent={"law_enforcement": True, "service_referral": True})
     async with running(intake, build_triage(settings), build_disclosure(settings), build_referral(settings)):
         async with http_client(intake) as client:
             answers = [(await client.post("/v1/tips", json=body)).json() for body in (urgent, consenting)]
-        events = await events_of_tips(settings.kafka_bootstrap_servers, JOURNEY, {a["tip_id"] for a in answers})
+        events = await events_of_tips(
+            settings.kafka_bootstrap_servers, JOURNEY, {a["tip_id"] for a in answers}
+        )
     urgent_events, consenting_events = (events[answer["tip_id"]] for answer in answers)
     assert urgent_events[topics.TIPS_TRIAGED][0]["urgency"] == "urgent"
-    assert (urgent_events[topics.DISCLOSURES][0]["decision"], urgent_events[topics.DISCLOSURES][0]["basis"]) == (
-        "forward", "child_protection")
+    assert (
+        urgent_events[topics.DISCLOSURES][0]["decision"],
+        urgent_events[topics.DISCLOSURES][0]["basis"],
+    ) == ("forward", "child_protection")
     proposals = urgent_events[topics.REFERRALS][0]["proposals"]
     assert proposals and "emergency_shelter" in proposals[0]["services"]
     assert {"area.province", "needs.met"} <= {reason["code"] for reason in proposals[0]["reasons"]}
@@ -46,25 +54,39 @@ async def test_an_event_published_twice_on_the_broker_has_one_effect_downstream(
         for _ in range(3):
             await produce(settings.kafka_bootstrap_servers, topics.TIPS_RECEIVED, raw, event.partition_key)
         await events_of_tips(settings.kafka_bootstrap_servers, JOURNEY[1:], {str(event.tip_id)})
-        await eventually(lambda: fetch(settings, "SELECT 1 FROM triage.inbox WHERE event_id = $1", event.event_id))
+        await eventually(
+            lambda: fetch(settings, "SELECT 1 FROM triage.inbox WHERE event_id = $1", event.event_id)
+        )
         second = tip_received()
-        await produce(settings.kafka_bootstrap_servers, topics.TIPS_RECEIVED,
-                      second.model_dump_json().encode(), event.partition_key)
+        await produce(
+            settings.kafka_bootstrap_servers,
+            topics.TIPS_RECEIVED,
+            second.model_dump_json().encode(),
+            event.partition_key,
+        )
         await events_of_tips(settings.kafka_bootstrap_servers, JOURNEY[1:], {str(second.tip_id)})
         records = await read_until(settings.kafka_bootstrap_servers, JOURNEY[1:], lambda _: False, timeout=1)
     mine = [record.json() for record in records if record.json()["tip_id"] == str(event.tip_id)]
-    assert sorted(payload["event_type"] for payload in mine) == ["disclosure.decided", "referral.proposed", "tip.triaged"]
+    assert sorted(payload["event_type"] for payload in mine) == [
+        "disclosure.decided",
+        "referral.proposed",
+        "tip.triaged",
+    ]
     for table in ("triage.triage_decisions", "disclosure.disclosure_decisions", "referral.referral_matches"):
         rows = await fetch(settings, f"SELECT tip_id FROM {table} WHERE tip_id = $1", event.tip_id)
         assert len(rows) == 1, table
 
 
 async def test_each_service_keeps_its_tables_in_its_own_schema(settings: ServiceSettings) -> None:
-    async with running(build_intake(settings), build_triage(settings), build_disclosure(settings),
-                       build_referral(settings)):
+    async with running(
+        build_intake(settings), build_triage(settings), build_disclosure(settings), build_referral(settings)
+    ):
         pass
-    rows = await fetch(settings, "SELECT table_schema, table_name FROM information_schema.tables"
-                                 " WHERE table_schema IN ('intake', 'triage', 'disclosure', 'referral')")
+    rows = await fetch(
+        settings,
+        "SELECT table_schema, table_name FROM information_schema.tables"
+        " WHERE table_schema IN ('intake', 'triage', 'disclosure', 'referral')",
+    )
     by_schema: dict[str, set[str]] = {}
     for row in rows:
         by_schema.setdefault(row["table_schema"], set()).add(row["table_name"])

@@ -4,14 +4,34 @@ from services.referral.domain.matching import Provider, match
 from tests.factories import tip_body
 
 DIRECTORY = [
-    Provider("quebec-shelter", "Quebec Shelter", frozenset({"QC"}),
-             frozenset({Need.EMERGENCY_SHELTER}), frozenset({"fr"})),
-    Provider("quebec-legal", "Quebec Legal Clinic", frozenset({"QC"}),
-             frozenset({Need.LEGAL, Need.EMERGENCY_SHELTER}), frozenset({"fr", "en"})),
-    Provider("national-line", "National Line", frozenset({"CA"}),
-             frozenset({Need.CRISIS_SUPPORT}), frozenset({"en", "fr"})),
-    Provider("ontario-only", "Ontario Only", frozenset({"ON"}),
-             frozenset({Need.LEGAL, Need.EMERGENCY_SHELTER}), frozenset({"fr"})),
+    Provider(
+        "quebec-shelter",
+        "Quebec Shelter",
+        frozenset({"QC"}),
+        frozenset({Need.EMERGENCY_SHELTER}),
+        frozenset({"fr"}),
+    ),
+    Provider(
+        "quebec-legal",
+        "Quebec Legal Clinic",
+        frozenset({"QC"}),
+        frozenset({Need.LEGAL, Need.EMERGENCY_SHELTER}),
+        frozenset({"fr", "en"}),
+    ),
+    Provider(
+        "national-line",
+        "National Line",
+        frozenset({"CA"}),
+        frozenset({Need.CRISIS_SUPPORT}),
+        frozenset({"en", "fr"}),
+    ),
+    Provider(
+        "ontario-only",
+        "Ontario Only",
+        frozenset({"ON"}),
+        frozenset({Need.LEGAL, Need.EMERGENCY_SHELTER}),
+        frozenset({"fr"}),
+    ),
 ]
 
 

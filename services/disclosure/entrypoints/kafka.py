@@ -11,6 +11,4 @@ from services.disclosure import handlers
 
 
 def wire(runtime: Runtime) -> None:
-    runtime.consume(
-        topics.TIPS_TRIAGED, TipTriagedV1, partial(handlers.decide_disclosure, uow=runtime.uow)
-    )
+    runtime.consume(topics.TIPS_TRIAGED, TipTriagedV1, partial(handlers.decide_disclosure, uow=runtime.uow))

@@ -88,7 +88,11 @@ def _reasons(
     province: str | None, serves_province: bool, met_needs: set[Need], speaks: set[str]
 ) -> list[Reason]:
     reasons = [
-        Reason(code="area.province", en=f"Serves {province}.", fr=f"Dessert la province ou le territoire {province}.")
+        Reason(
+            code="area.province",
+            en=f"Serves {province}.",
+            fr=f"Dessert la province ou le territoire {province}.",
+        )
         if serves_province
         else Reason(code="area.national", en="Serves all of Canada.", fr="Dessert tout le Canada.")
     ]
@@ -97,5 +101,7 @@ def _reasons(
         reasons.append(Reason(code="needs.met", en=f"Offers: {listed}.", fr=f"Offre : {listed}."))
     if speaks:
         listed = ", ".join(sorted(speaks))
-        reasons.append(Reason(code="language.match", en=f"Serves in: {listed}.", fr=f"Offre des services en : {listed}."))
+        reasons.append(
+            Reason(code="language.match", en=f"Serves in: {listed}.", fr=f"Offre des services en : {listed}.")
+        )
     return reasons

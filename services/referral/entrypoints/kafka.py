@@ -11,6 +11,4 @@ from services.referral import handlers
 
 
 def wire(runtime: Runtime) -> None:
-    runtime.consume(
-        topics.TIPS_TRIAGED, TipTriagedV1, partial(handlers.propose_referrals, uow=runtime.uow)
-    )
+    runtime.consume(topics.TIPS_TRIAGED, TipTriagedV1, partial(handlers.propose_referrals, uow=runtime.uow))

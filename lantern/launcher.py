@@ -1,0 +1,73 @@
+"""Starting `lantern up` as a child process on free ports: for the end-to-end tests and the benchmark."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from lantern.infra import free_port
+
+LANTERN = Path(sys.executable).parent / "lantern"
+
+
+@dataclass
+class LaunchedStack:
+    home: Path
+    process: subprocess.Popen[bytes]
+    output: Path
+
+    @property
+    def endpoints(self) -> dict[str, Any]:
+        return dict(json.loads((self.home / "endpoints.json").read_text()))
+
+    def service_pid(self, name: str) -> int:
+        for child in psutil.Process(self.process.pid).children(recursive=True):
+            if f"services.{name}" in " ".join(child.cmdline()):
+                return int(child.pid)
+        raise LookupError(name)
+
+    def logs(self) -> str:
+        texts = [path.read_text(errors="replace") for path in sorted((self.home / "logs").glob("*.log"))]
+        return "\n".join([self.output.read_text(errors="replace"), *texts])
+
+    def stop(self) -> int:
+        """Send SIGTERM as Ctrl-C would, and return `lantern up`'s exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                return self.process.wait(60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                raise
+        return int(self.process.returncode)
+
+
+def launch(home: Path, environment: dict[str, str], timeout: float = 120) -> LaunchedStack:
+    """Run `lantern up --home HOME` on free ports and wait until it says it is ready."""
+    home.mkdir(parents=True, exist_ok=True)
+    ports = [free_port() for _ in range(5)]
+    output = home / f"up-{uuid.uuid4().hex[:8]}.out"
+    command = [
+        str(LANTERN), "up", "--home", str(home), "--kafka-port", str(ports[0]),
+        "--intake-port", str(ports[1]), "--triage-port", str(ports[2]),
+        "--disclosure-port", str(ports[3]), "--referral-port", str(ports[4]),
+    ]  # fmt: skip
+    with open(output, "ab") as sink:
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env=environment)
+    stack = LaunchedStack(home=home, process=process, output=output)
+    deadline = time.monotonic() + timeout
+    while "ready" not in output.read_text(errors="replace"):
+        if process.poll() is not None or time.monotonic() > deadline:
+            stack.stop()
+            raise RuntimeError(f"lantern up did not start:\n{stack.logs()[-4000:]}")
+        time.sleep(0.2)
+    return stack

@@ -1,0 +1,35 @@
+"""The whole system as `make run` starts it: `lantern up` in a subprocess."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from lantern.infra import drop_database, ensure_database
+from lantern.launcher import LaunchedStack, launch
+
+
+@pytest.fixture(scope="module")
+def stack_environment(postgres_server_url: str) -> Iterator[dict[str, str]]:
+    """`lantern up`'s environment: embedded PostgreSQL, or a fresh database on DATABASE_URL's server."""
+    environment = {key: value for key, value in os.environ.items() if key != "KAFKA_BOOTSTRAP_SERVERS"}
+    if "DATABASE_URL" not in os.environ:
+        yield environment
+        return
+    name = f"lantern_e2e_{uuid.uuid4().hex[:12]}"
+    environment["DATABASE_URL"] = asyncio.run(ensure_database(postgres_server_url, name))
+    yield environment
+    asyncio.run(drop_database(postgres_server_url, name))
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, stack_environment: dict[str, str]) -> Iterator[LaunchedStack]:
+    running = launch(tmp_path_factory.mktemp("lantern") / ".lantern", stack_environment)
+    try:
+        yield running
+    finally:
+        running.stop()

@@ -1,0 +1,118 @@
+"""The whole system, started as `make run` starts it, takes tips end to end."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import time
+
+import asyncpg
+import httpx
+import psutil
+import pytest
+
+from lantern.observe import TopicReader, by_tip
+from schemas import topics
+from lantern.launcher import LANTERN, LaunchedStack
+from tests.factories import IDENTIFYING_VALUES, tip_body
+from tests.helpers import events_of_tips
+
+pytestmark = pytest.mark.e2e
+DOWNSTREAM = (topics.TIPS_TRIAGED, topics.DISCLOSURES, topics.REFERRALS)
+
+
+async def test_a_posted_tip_is_answered_202_and_its_events_are_on_the_broker_within_two_seconds(
+    stack: LaunchedStack,
+) -> None:
+    endpoints = stack.endpoints
+    assert set(endpoints) >= {"intake_url", "kafka_bootstrap_servers", "database_url"}
+    async with TopicReader(endpoints["kafka_bootstrap_servers"], DOWNSTREAM) as reader:
+        async with httpx.AsyncClient(base_url=endpoints["intake_url"]) as client:
+            response = await client.post("/v1/tips", json=tip_body(assessment={"imminent_danger": "yes"}))
+            accepted_at = time.monotonic()
+        assert response.status_code == 202
+        tip_id = response.json()["tip_id"]
+
+        def complete(records: list) -> bool:
+            return all(by_tip(records)[tip_id][topic] for topic in DOWNSTREAM)
+
+        records = await reader.collect_until(complete, timeout=2.0)
+        elapsed = time.monotonic() - accepted_at
+    assert complete(records), f"not all downstream events within 2 s ({elapsed:.2f} s)"
+    events = by_tip(records)[tip_id]
+    assert events[topics.TIPS_TRIAGED][0]["urgency"] == "urgent"
+    assert events[topics.DISCLOSURES][0]["basis"] == "imminent_danger"
+
+
+def test_every_service_reports_healthy(stack: LaunchedStack) -> None:
+    for name, url in stack.endpoints["services"].items():
+        response = httpx.get(f"{url}/health")
+        assert response.status_code == 200, name
+        assert response.json()["checks"]["database"] == "ok"
+
+
+def test_the_demo_shows_each_sample_tip_s_journey(stack: LaunchedStack) -> None:
+    result = subprocess.run(
+        [str(LANTERN), "demo", "--home", str(stack.home)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("  triaged ") == 5
+    assert "urgent:" in result.stdout and "forward (basis: child_protection)" in result.stdout
+    assert "Aucune personne mineure" in result.stdout
+
+
+async def test_killing_services_with_sigkill_while_tips_flow_loses_no_tip_and_duplicates_no_event(
+    stack: LaunchedStack,
+) -> None:
+    endpoints = stack.endpoints
+    tip_ids: list[str] = []
+
+    async def submit(count: int) -> None:
+        async with httpx.AsyncClient(base_url=endpoints["intake_url"], timeout=10) as client:
+            for number in range(count):
+                body = tip_body(assessment={"minor_involved": "yes" if number % 3 == 0 else "no"})
+                response = await client.post("/v1/tips", json=body)
+                assert response.status_code == 202
+                tip_ids.append(response.json()["tip_id"])
+                await asyncio.sleep(0.03)
+
+    flow = asyncio.create_task(submit(90))
+    await asyncio.sleep(0.7)
+    psutil.Process(stack.service_pid("triage")).kill()
+    await asyncio.sleep(0.7)
+    psutil.Process(stack.service_pid("disclosure")).kill()
+    await flow
+    events = await events_of_tips(endpoints["kafka_bootstrap_servers"], DOWNSTREAM, set(tip_ids), timeout=90)
+    for tip_id in tip_ids:
+        for topic in DOWNSTREAM:
+            distinct = {event["event_id"] for event in events[tip_id][topic]}
+            assert len(distinct) == 1, (tip_id, topic, len(distinct))
+    connection = await asyncpg.connect(endpoints["database_url"])
+    try:
+        for table in (
+            "triage.triage_decisions",
+            "disclosure.disclosure_decisions",
+            "referral.referral_matches",
+        ):
+            count = await connection.fetchval(
+                f"SELECT count(*) FROM {table} WHERE tip_id = ANY($1::uuid[])", tip_ids
+            )
+            assert count == len(tip_ids), table
+    finally:
+        await connection.close()
+    assert "triage exited with -9; restarting" in stack.output.read_text()
+
+
+def test_no_log_line_of_the_run_contains_a_narrative_or_contact_value(stack: LaunchedStack) -> None:
+    logs = stack.logs()
+    assert "service started" in logs, "the logs were captured"
+    for value in IDENTIFYING_VALUES:
+        assert value not in logs
+
+
+def test_sigterm_stops_every_process_cleanly(stack: LaunchedStack) -> None:
+    children = psutil.Process(stack.process.pid).children(recursive=True)
+    assert stack.stop() == 0
+    _gone, alive = psutil.wait_procs(children, timeout=30)
+    assert alive == []
+    assert not (stack.home / "endpoints.json").exists()

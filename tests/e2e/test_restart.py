@@ -1,0 +1,49 @@
+"""Stopping and starting `lantern up` again keeps every tip, and replays to the fresh broker once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+from schemas import topics
+from lantern.launcher import launch
+from tests.factories import tip_body
+from tests.helpers import events_of_tips
+
+pytestmark = pytest.mark.e2e
+DOWNSTREAM = (topics.TIPS_TRIAGED, topics.DISCLOSURES, topics.REFERRALS)
+
+
+async def test_a_restart_keeps_the_data_and_republishes_the_same_events_once(
+    tmp_path: Path, stack_environment: dict[str, str]
+) -> None:
+    home = tmp_path / ".lantern"
+    first = launch(home, stack_environment)
+    try:
+        async with httpx.AsyncClient(base_url=first.endpoints["intake_url"]) as client:
+            tip_id = (await client.post("/v1/tips", json=tip_body())).json()["tip_id"]
+        before = await events_of_tips(first.endpoints["kafka_bootstrap_servers"], DOWNSTREAM, {tip_id})
+    finally:
+        assert first.stop() == 0
+    second = launch(home, stack_environment)
+    try:
+        endpoints = second.endpoints
+        after = await events_of_tips(endpoints["kafka_bootstrap_servers"], DOWNSTREAM, {tip_id})
+        connection = await asyncpg.connect(endpoints["database_url"])
+        try:
+            stored = await connection.fetchval(
+                "SELECT count(*) FROM intake.tips WHERE tip_id = $1::uuid", tip_id
+            )
+            decisions = await connection.fetchval(
+                "SELECT count(*) FROM triage.triage_decisions WHERE tip_id = $1::uuid", tip_id
+            )
+        finally:
+            await connection.close()
+    finally:
+        assert second.stop() == 0
+    assert stored == 1 and decisions == 1
+    for topic in DOWNSTREAM:
+        assert [e["event_id"] for e in after[tip_id][topic]] == [e["event_id"] for e in before[tip_id][topic]]
