@@ -184,7 +184,7 @@ def report(results: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tips", type=int, default=600)
-    parser.add_argument("--rate", type=float, default=100.0, help="tips per second offered")
+    parser.add_argument("--rate", type=float, default=40.0, help="tips per second offered")
     parser.add_argument("--endpoints", type=Path, help="endpoints.json of a running stack")
     parser.add_argument("--out", type=Path, default=Path("bench/results/pipeline.json"))
     options = parser.parse_args()
