@@ -23,14 +23,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from lantern.launcher import launch  # noqa: E402
-from lantern.observe import TopicReader  # noqa: E402
-from schemas import topics  # noqa: E402
-from services.common.kafka import ensure_topics  # noqa: E402
+from lantern.launcher import launch
+from lantern.observe import TopicReader
+from schemas import topics
+from services.common.kafka import ensure_topics
 
 DOWNSTREAM = (topics.TIPS_TRIAGED, topics.DISCLOSURES, topics.REFERRALS)
 TIP = {
@@ -80,6 +78,7 @@ async def pipeline_run(endpoints: dict[str, Any], count: int, rate: float) -> di
         httpx.AsyncClient(base_url=endpoints["intake_url"], timeout=30,
                           limits=httpx.Limits(max_connections=64)) as client,
     ):  # fmt: skip
+
         async def submit(_number: int) -> None:
             response = await client.post("/v1/tips", json=TIP)
             response.raise_for_status()
@@ -92,7 +91,7 @@ async def pipeline_run(endpoints: dict[str, Any], count: int, rate: float) -> di
             while not finished_all():
                 for record in await reader.read(timeout_ms=20):
                     now = time.monotonic()
-                    tip_id = record.json().get("tip_id")
+                    tip_id = str(record.json()["tip_id"])
                     topics_seen = seen.setdefault(tip_id, set())
                     topics_seen.add(record.topic)
                     if len(topics_seen) == len(DOWNSTREAM) and tip_id not in done:
@@ -108,24 +107,39 @@ async def pipeline_run(endpoints: dict[str, Any], count: int, rate: float) -> di
             "tips_per_second": count / (finished - started), **percentiles(latencies)}  # fmt: skip
 
 
+class AssignmentListener(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        self.event.clear()
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        if assigned:
+            self.event.set()
+
+
 async def raw_broker_run(bootstrap: str, count: int, rate: float, size: int) -> dict[str, Any]:
     topic = f"bench.raw.{uuid.uuid4().hex[:8]}"
     await ensure_topics(bootstrap, (topic,))
     sent: dict[int, float] = {}
     received: dict[int, float] = {}
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=1)
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"bench-{topic}",
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=f"bench-{topic}",
                                 auto_offset_reset="earliest", fetch_max_wait_ms=5)  # fmt: skip
+    assigned = AssignmentListener()
+    consumer.subscribe([topic], listener=assigned)
     await producer.start()
     await consumer.start()
     try:
-        while not consumer.assignment():
-            await asyncio.sleep(0.05)
+        await asyncio.wait_for(assigned.event.wait(), timeout=60)
         padding = b"x" * size
 
         async def send(number: int) -> None:
             sent[number] = time.monotonic()
-            await producer.send_and_wait(topic, value=number.to_bytes(4, "big") + padding, key=str(number).encode())
+            await producer.send_and_wait(
+                topic, value=number.to_bytes(4, "big") + padding, key=str(number).encode()
+            )
 
         async def watch() -> None:
             while len(received) < count:
@@ -182,7 +196,9 @@ def report(results: dict[str, Any]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--tips", type=int, default=600)
     parser.add_argument("--rate", type=float, default=40.0, help="tips per second offered")
     parser.add_argument("--endpoints", type=Path, help="endpoints.json of a running stack")

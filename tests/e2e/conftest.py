@@ -27,7 +27,9 @@ def stack_environment(postgres_server_url: str) -> Iterator[dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, stack_environment: dict[str, str]) -> Iterator[LaunchedStack]:
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, stack_environment: dict[str, str]
+) -> Iterator[LaunchedStack]:
     running = launch(tmp_path_factory.mktemp("lantern") / ".lantern", stack_environment)
     try:
         yield running

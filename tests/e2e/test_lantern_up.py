@@ -11,9 +11,9 @@ import httpx
 import psutil
 import pytest
 
+from lantern.launcher import LANTERN, LaunchedStack
 from lantern.observe import TopicReader, by_tip
 from schemas import topics
-from lantern.launcher import LANTERN, LaunchedStack
 from tests.factories import IDENTIFYING_VALUES, tip_body
 from tests.helpers import events_of_tips
 

@@ -8,8 +8,8 @@ import asyncpg
 import httpx
 import pytest
 
-from schemas import topics
 from lantern.launcher import launch
+from schemas import topics
 from tests.factories import tip_body
 from tests.helpers import events_of_tips
 
