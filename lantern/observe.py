@@ -57,7 +57,7 @@ class TopicReader:
             found = self._consumer.partitions_for_topic(topic)
             if found:
                 return set(found)
-            await self._consumer._client.force_metadata_update()
+            await self._consumer.topics()
             await asyncio.sleep(0.05)
         raise LookupError(f"topic {topic} has no partitions")
 
