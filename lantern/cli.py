@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import uuid
 from pathlib import Path
 from typing import Annotated
 
+import asyncpg
+import httpx
 import typer
 
+from lantern.demo import load_endpoints
 from lantern.stack import DEFAULT_KAFKA_PORT, DEFAULT_PORTS, Stack, StackOptions
+from services.common.auth import Role, create_token
+from services.common.db import apply_shared_migrations
 
 app = typer.Typer(help="Lantern: the back office of a human-trafficking hotline.", no_args_is_help=True)
 HOME = Path(".lantern")
@@ -38,10 +45,68 @@ def demo(
     home: Annotated[Path, typer.Option(help="Where `lantern up` wrote endpoints.json.")] = HOME,
 ) -> None:
     """Submit sample tips to a running stack and print each one's journey."""
-    from lantern.demo import load_endpoints, run_demo
+    from lantern.demo import load_specialist_token, run_demo
 
     endpoints = load_endpoints(home / "endpoints.json")
-    raise typer.Exit(1 if endpoints is None else asyncio.run(run_demo(endpoints)))
+    specialist = os.environ.get("LANTERN_TOKEN") or load_specialist_token(home / "dev-tokens.json")
+    raise typer.Exit(1 if endpoints is None else asyncio.run(run_demo(endpoints, specialist)))
+
+
+token_app = typer.Typer(help="Staff bearer tokens.", no_args_is_help=True)
+tip_app = typer.Typer(help="Operations on one tip.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+app.add_typer(tip_app, name="tip")
+
+
+def _database_url(home: Path) -> str:
+    configured = os.environ.get("DATABASE_URL")
+    if configured:
+        return configured
+    endpoints = load_endpoints(home / "endpoints.json")
+    if endpoints is None:
+        raise typer.Exit(1)
+    return str(endpoints["database_url"])
+
+
+@token_app.command("create")
+def token_create(
+    role: Annotated[Role, typer.Option(help="What the token may do.")],
+    label: Annotated[str, typer.Option(help="Whose token this is, for the audit.")] = "",
+    home: Annotated[Path, typer.Option(help="Where `lantern up` wrote endpoints.json.")] = HOME,
+) -> None:
+    """Create a staff token and show it once; only its hash is kept."""
+
+    async def create() -> str:
+        database_url = _database_url(home)
+        await apply_shared_migrations(database_url)
+        connection = await asyncpg.connect(database_url)
+        try:
+            return (await create_token(connection, role, label))[1]
+        finally:
+            await connection.close()
+
+    token = asyncio.run(create())
+    typer.echo(token)
+    typer.echo(f"a {role.value} token: keep it now, it cannot be shown again", err=True)
+
+
+@tip_app.command("shred")
+def tip_shred(
+    tip_id: uuid.UUID,
+    token: Annotated[str, typer.Option(envvar="LANTERN_TOKEN", help="An admin token.")],
+    home: Annotated[Path, typer.Option(help="Where `lantern up` wrote endpoints.json.")] = HOME,
+) -> None:
+    """Delete a tip's data key: its identifying data becomes unreadable everywhere, for good."""
+    endpoints = load_endpoints(home / "endpoints.json")
+    if endpoints is None:
+        raise typer.Exit(1)
+    response = httpx.post(
+        f"{endpoints['intake_url']}/v1/admin/tips/{tip_id}/shred",
+        headers={"authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    typer.echo(response.json().get("detail") or f"tip {tip_id} shredded")
+    raise typer.Exit(0 if response.status_code == 200 else 1)
 
 
 def main() -> None:

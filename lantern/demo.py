@@ -88,6 +88,13 @@ SAMPLE_TIPS: list[dict[str, Any]] = [
 ]
 
 
+def load_specialist_token(tokens_file: Path) -> str | None:
+    if not tokens_file.exists():
+        return None
+    token = json.loads(tokens_file.read_text()).get("specialist")
+    return str(token) if token else None
+
+
 def load_endpoints(endpoints_file: Path) -> dict[str, Any] | None:
     if not endpoints_file.exists():
         print(f"{endpoints_file} not found: start the system with `lantern up` first")
@@ -95,11 +102,14 @@ def load_endpoints(endpoints_file: Path) -> dict[str, Any] | None:
     return dict(json.loads(endpoints_file.read_text()))
 
 
-async def run_demo(endpoints: dict[str, Any]) -> int:
+async def run_demo(endpoints: dict[str, Any], specialist_token: str | None) -> int:
+    """Web tips go in as the public would send them; phone tips as a specialist records them."""
     accepted: list[tuple[dict[str, Any], dict[str, str]]] = []
+    staff = {"authorization": f"Bearer {specialist_token}"} if specialist_token else {}
     async with httpx.AsyncClient(base_url=endpoints["intake_url"], timeout=10) as client:
         for tip in SAMPLE_TIPS:
-            response = await client.post("/v1/tips", json=tip)
+            headers = staff if tip["channel"] != "web" else {}
+            response = await client.post("/v1/tips", json=tip, headers=headers)
             response.raise_for_status()
             accepted.append((tip, response.json()))
     wanted = {answer["tip_id"] for _, answer in accepted}

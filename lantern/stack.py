@@ -20,8 +20,10 @@ import httpx
 import services
 from lantern.infra import EmbeddedPostgres, TansuBroker, ensure_database, port_is_open
 from schemas.topics import ALL_TOPICS
-from services.common.db import apply_migrations
+from services.common.auth import Role, create_token, find_staff
+from services.common.db import apply_migrations, apply_shared_migrations, service_migrations
 from services.common.kafka import ensure_topics
+from services.common.sealing import KeyEncryptionKey
 
 SERVICES_DIR = Path(services.__file__).parent
 SERVICE_NAMES = ("intake", "triage", "disclosure", "referral")
@@ -111,6 +113,8 @@ class Stack:
         database_url = os.environ.get("DATABASE_URL") or self._start_postgres()
         bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or self._start_broker()
         created = asyncio.run(self._prepare(database_url, bootstrap))
+        kek_settings = self._key_encryption_key()
+        tokens = dev_tokens(database_url, self.home / "dev-tokens.json")
         if self.broker is not None and created:
             requeued = asyncio.run(requeue_published_events(database_url))
             if requeued:
@@ -122,6 +126,8 @@ class Stack:
             "LANTERN_KAFKA_FETCH_MAX_WAIT_MS": str(self.options.fetch_max_wait_ms),
             "LANTERN_KAFKA_SESSION_TIMEOUT_MS": str(self.options.session_timeout_ms),
             "PYTHONUNBUFFERED": "1",
+            "LANTERN_PUBLIC_RATE_LIMIT": os.environ.get("LANTERN_PUBLIC_RATE_LIMIT", "60"),
+            **kek_settings,
         }
         for name in SERVICE_NAMES:
             port = self.options.ports[name]
@@ -146,11 +152,26 @@ class Stack:
         for service in self.services:
             say(f"{service.name:<10} {service.url}  (health: {service.url}/health)")
         say(f"kafka      {bootstrap}")
+        for role, token in tokens.items():
+            say(f"dev token  {role:<10} {token}")
+        say(f"dev tokens are in {self.home / 'dev-tokens.json'} (for this machine only)")
         say(f"logs       {self.home / 'logs'}")
         say(
             f"submit a tip: curl -X POST {self.services[0].url}/v1/tips -H 'content-type: application/json' -d @tip.json"
         )
         say("ready; Ctrl-C stops everything")
+
+    def _key_encryption_key(self) -> dict[str, str]:
+        """Use the configured KEK, or a key file in the home folder, made on the first run."""
+        if os.environ.get("LANTERN_KEK") or os.environ.get("LANTERN_KEK_FILE"):
+            return {}
+        path = self.home / "kek"
+        if not path.exists():
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as key_file:
+                key_file.write(KeyEncryptionKey.generate_text())
+            say(f"generated the key-encryption key {path}: losing it makes every sealed tip unreadable")
+        return {"LANTERN_KEK_FILE": str(path)}
 
     def _start_postgres(self) -> str:
         say(f"starting embedded PostgreSQL (data in {self.home / 'pgdata'})")
@@ -167,8 +188,9 @@ class Stack:
 
     async def _prepare(self, database_url: str, bootstrap: str) -> list[str]:
         created = await ensure_topics(bootstrap, ALL_TOPICS)
+        await apply_shared_migrations(database_url)
         for name in SERVICE_NAMES:
-            await apply_migrations(database_url, name, SERVICES_DIR / name / "migrations")
+            await apply_migrations(database_url, name, service_migrations(SERVICES_DIR / name / "migrations"))
         return created
 
     def _wait_until_healthy(self, timeout: float) -> None:
@@ -218,6 +240,28 @@ class Stack:
         with contextlib.suppress(FileNotFoundError):
             (self.home / "endpoints.json").unlink()
         say("stopped")
+
+
+def dev_tokens(database_url: str, path: Path) -> dict[str, str]:
+    """A working token per role for local use, kept in ``path``; made again if any was revoked."""
+    known = json.loads(path.read_text()) if path.exists() else {}
+    tokens, renewed = asyncio.run(_valid_or_new_tokens(database_url, known))
+    if renewed:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as tokens_file:
+            json.dump(tokens, tokens_file, indent=2)
+    return tokens
+
+
+async def _valid_or_new_tokens(database_url: str, known: dict[str, str]) -> tuple[dict[str, str], bool]:
+    connection = await asyncpg.connect(database_url)
+    try:
+        valid = {role: token for role, token in known.items() if await find_staff(connection, token)}
+        if set(valid) == {role.value for role in Role}:
+            return valid, False
+        return {role.value: (await create_token(connection, role, label="dev"))[1] for role in Role}, True
+    finally:
+        await connection.close()
 
 
 async def requeue_published_events(database_url: str) -> int:

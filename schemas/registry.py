@@ -5,12 +5,14 @@ from __future__ import annotations
 from schemas import topics
 from schemas.disclosure import DisclosureDecidedV1
 from schemas.envelope import EventBase
-from schemas.intake import TipReceivedV1
+from schemas.intake import ConsentRecordedV1, TipReceivedV1, TipSupplementedV1
 from schemas.referral import ReferralsProposedV1
 from schemas.triage import TipTriagedV1
 
 EVENTS_BY_TOPIC: dict[str, tuple[type[EventBase], ...]] = {
     topics.TIPS_RECEIVED: (TipReceivedV1,),
+    topics.TIPS_SUPPLEMENTED: (TipSupplementedV1,),
+    topics.CONSENTS: (ConsentRecordedV1,),
     topics.TIPS_TRIAGED: (TipTriagedV1,),
     topics.DISCLOSURES: (DisclosureDecidedV1,),
     topics.REFERRALS: (ReferralsProposedV1,),

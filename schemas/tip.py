@@ -8,6 +8,7 @@ from typing import Annotated, Self
 from pydantic import Field, StringConstraints, model_validator
 
 from schemas.envelope import Contract
+from schemas.sealed import PersonRelation
 
 
 class Channel(StrEnum):
@@ -138,6 +139,13 @@ class Contact(Contract):
     email: Email | None = None
 
 
+class NamedPerson(Contract):
+    """A person the reporter names: sealed before it leaves intake."""
+
+    name: ShortText
+    relation: PersonRelation = PersonRelation.OTHER
+
+
 class VictimProfile(Contract):
     age: Age | None = None
     gender_identity: GenderIdentity = GenderIdentity.UNKNOWN
@@ -158,6 +166,8 @@ class TipSubmission(Contract):
     assessment: Assessment = Assessment()
     consent: Consent = Consent()
     contact: Contact | None = None
+    named_persons: Annotated[list[NamedPerson], Field(max_length=MAX_LIST)] = Field(default_factory=list)
+    interpreter_used: bool = False
     victim_profile: VictimProfile | None = None
     needs: Annotated[list[Need], Field(max_length=MAX_LIST)] = Field(default_factory=list)
 
@@ -173,6 +183,7 @@ class TipFacts(Contract):
     reporter_role: ReporterRole
     anonymous: bool
     location: Location
+    outside_canada: bool = Field(description="The situation is outside Canada: refer to an outside agency.")
     assessment: Assessment
     consent: Consent
     victim_profile: VictimProfile | None
@@ -186,6 +197,7 @@ class TipFacts(Contract):
             reporter_role=tip.reporter_role,
             anonymous=tip.anonymous,
             location=tip.location,
+            outside_canada=tip.location.country != "CA",
             assessment=tip.assessment,
             consent=tip.consent,
             victim_profile=tip.victim_profile,

@@ -5,11 +5,15 @@ on one partition.
 """
 
 TIPS_RECEIVED = "tips.received.v1"
+TIPS_SUPPLEMENTED = "tips.supplemented.v1"
+CONSENTS = "consents.v1"
 TIPS_TRIAGED = "tips.triaged.v1"
 DISCLOSURES = "disclosures.v1"
 REFERRALS = "referrals.v1"
 
-EVENT_TOPICS: tuple[str, ...] = (TIPS_RECEIVED, TIPS_TRIAGED, DISCLOSURES, REFERRALS)
+EVENT_TOPICS: tuple[str, ...] = (
+    TIPS_RECEIVED, TIPS_SUPPLEMENTED, CONSENTS, TIPS_TRIAGED, DISCLOSURES, REFERRALS,
+)  # fmt: skip
 
 
 def dead_letter_topic(topic: str) -> str:

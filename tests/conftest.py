@@ -15,6 +15,7 @@ import pytest
 from lantern.infra import EmbeddedPostgres, TansuBroker, drop_database, ensure_database
 from schemas.topics import ALL_TOPICS
 from services.common.kafka import ensure_topics
+from services.common.sealing import KeyEncryptionKey
 from services.common.settings import ServiceSettings
 
 
@@ -61,4 +62,5 @@ def settings(database_url: str, kafka: str) -> ServiceSettings:
         LANTERN_RETRY_BACKOFF_SECONDS=0.05,
         LANTERN_OUTBOX_POLL_SECONDS=0.5,
         LANTERN_HANDLER_MAX_ATTEMPTS=3,
+        LANTERN_KEK=KeyEncryptionKey.generate_text(),
     )

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from typing import Any
 
 from schemas.envelope import utc_now
 from schemas.intake import TipReceivedV1
 from schemas.tip import TipFacts, TipSubmission
+from services.common.sealing import DataKey
+from services.intake.domain.identifiers import seal_identifiers
 
 NARRATIVE = "Marie-Claude Tremblay says her cousin works at a farm near Joliette and cannot leave."
 CONTACT = {"name": "Jean-Philippe Gagnon", "phone": "+1 514 555 0147", "email": "jp.gagnon@example.org"}
-IDENTIFYING_VALUES = (NARRATIVE, "Marie-Claude Tremblay", *CONTACT.values())
+NAMED_PERSON = "Gaétan Bouchard-Lévesque"
+IDENTIFYING_VALUES = (NARRATIVE, "Marie-Claude Tremblay", NAMED_PERSON, *CONTACT.values())
 
 
 def tip_body(**overrides: Any) -> dict[str, Any]:
@@ -35,6 +39,7 @@ def tip_body(**overrides: Any) -> dict[str, Any]:
             "statistics": True,
         },
         "contact": dict(CONTACT),
+        "named_persons": [{"name": NAMED_PERSON, "relation": "suspect"}],
         "victim_profile": {
             "age": 29,
             "gender_identity": "woman",
@@ -48,12 +53,18 @@ def tip_body(**overrides: Any) -> dict[str, Any]:
 
 
 def tip_received(**overrides: Any) -> TipReceivedV1:
+    """A tip.received event sealed with a key no keystore holds: consumers see it as erased."""
     submission = TipSubmission.model_validate(tip_body(**overrides))
+    tip_id = uuid.uuid4()
+    throwaway = DataKey(tip_id, os.urandom(32))
     return TipReceivedV1(
-        tip_id=uuid.uuid4(),
+        tip_id=tip_id,
         correlation_id=uuid.uuid4(),
         producer="intake",
         reference="LT-0000-0000",
         received_at=utc_now(),
         facts=TipFacts.of(submission),
+        identifiers=seal_identifiers(
+            throwaway, submission.narrative, submission.contact, submission.named_persons
+        ),
     )

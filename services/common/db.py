@@ -10,6 +10,20 @@ import asyncpg
 from services.common.logging import get_logger
 
 COMMON_MIGRATIONS = Path(__file__).parent / "migrations"
+KEYS_SCHEMA = "keys"
+AUTH_SCHEMA = "auth"
+SHARED_SCHEMAS: dict[str, list[tuple[str, Path]]] = {
+    KEYS_SCHEMA: [("keys", COMMON_MIGRATIONS / "keys")],
+    AUTH_SCHEMA: [("auth", COMMON_MIGRATIONS / "auth")],
+}
+
+
+async def apply_shared_migrations(database_url: str) -> None:
+    """Create or update the schemas the runtime shares: sealed-data keys and staff tokens."""
+    for schema, directories in SHARED_SCHEMAS.items():
+        await apply_migrations(database_url, schema, directories)
+
+
 log = get_logger(__name__)
 
 
@@ -31,14 +45,21 @@ async def create_pool(database_url: str, schema: str, max_size: int = 10) -> asy
     return pool
 
 
-def migration_files(service_migrations: Path) -> list[tuple[str, Path]]:
-    """List (version, file) in the order they apply: the shared messaging tables first."""
-    common = [(f"common/{path.name}", path) for path in sorted(COMMON_MIGRATIONS.glob("*.sql"))]
-    own = [(f"service/{path.name}", path) for path in sorted(service_migrations.glob("*.sql"))]
-    return common + own
+def migration_files(directories: list[tuple[str, Path]]) -> list[tuple[str, Path]]:
+    """List (version, file) in the order they apply: each directory in turn, files by name."""
+    return [
+        (f"{prefix}/{path.name}", path)
+        for prefix, directory in directories
+        for path in sorted(directory.glob("*.sql"))
+    ]
 
 
-async def apply_migrations(database_url: str, schema: str, service_migrations: Path) -> list[str]:
+def service_migrations(own: Path) -> list[tuple[str, Path]]:
+    """A service's migrations: the shared inbox and outbox first, then its own."""
+    return [("common", COMMON_MIGRATIONS / "messaging"), ("service", own)]
+
+
+async def apply_migrations(database_url: str, schema: str, directories: list[tuple[str, Path]]) -> list[str]:
     """Bring ``schema`` up to date; safe to run from several processes at once."""
     connection = await asyncpg.connect(database_url)
     try:
@@ -54,7 +75,7 @@ async def apply_migrations(database_url: str, schema: str, service_migrations: P
                 row["version"] for row in await connection.fetch("SELECT version FROM schema_migrations")
             }
             newly_applied = []
-            for version, path in migration_files(service_migrations):
+            for version, path in migration_files(directories):
                 if version in applied:
                     continue
                 await connection.execute(path.read_text(encoding="utf-8"))

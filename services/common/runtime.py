@@ -19,11 +19,12 @@ from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 
 from services.common import consumer as consuming
-from services.common.db import apply_migrations, create_pool
+from services.common.db import apply_migrations, apply_shared_migrations, create_pool, service_migrations
 from services.common.kafka import create_producer
 from services.common.logging import configure_logging, get_logger
 from services.common.messaging import UnitOfWork
 from services.common.relay import OutboxRelay
+from services.common.sealing import Keystore, configured_kek
 from services.common.settings import ServiceSettings
 
 log = get_logger(__name__)
@@ -49,6 +50,7 @@ class Runtime:
     relay: OutboxRelay
     dead_letters: consuming.DeadLetters
     uow: UnitOfWork
+    keystore: Keystore
     extras: dict[str, Any] = field(default_factory=dict)
 
     def consume(self, topic: str, model: Any, handle: Any) -> None:
@@ -91,7 +93,9 @@ Wiring = Callable[[Runtime], None]
 @asynccontextmanager
 async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) -> AsyncIterator[Runtime]:
     """Start a service's resources in dependency order and stop them in reverse."""
-    await apply_migrations(settings.database_url, spec.name, spec.migrations)
+    kek = configured_kek(settings.kek.get_secret_value() if settings.kek else None, settings.kek_file)
+    await apply_shared_migrations(settings.database_url)
+    await apply_migrations(settings.database_url, spec.name, service_migrations(spec.migrations))
     pool = await create_pool(settings.database_url, spec.name, settings.db_pool_max_size)
     producer = create_producer(
         settings.kafka_bootstrap_servers, f"lantern-{spec.name}", settings.kafka_enable_idempotence
@@ -120,6 +124,7 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
             relay=relay,
             dead_letters=consuming.DeadLetters(producer, spec.name),
             uow=UnitOfWork(pool),
+            keystore=Keystore(kek, spec.name),
         )
         wire(runtime)
         relay_task = asyncio.create_task(relay.run(), name=f"{spec.name}-outbox-relay")

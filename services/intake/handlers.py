@@ -2,59 +2,270 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+
+import asyncpg
 
 from schemas import topics
 from schemas.envelope import utc_now
-from schemas.intake import TipReceivedV1
-from schemas.tip import TipFacts, TipSubmission
-from services.common.messaging import UnitOfWork
+from schemas.intake import ConsentRecordedV1, FactsUpdate, TipReceivedV1, TipSupplementedV1
+from schemas.sealed import SealedIdentifiers
+from schemas.tip import Channel, Consent, TipFacts, TipSubmission
+from services.common import sealing
+from services.common.messaging import Transaction, UnitOfWork
+from services.common.sealing import Keystore
 from services.intake.adapters import repository
+from services.intake.domain import follow_up
+from services.intake.domain.identifiers import seal_identifiers
 from services.intake.domain.reference import new_reference
+from services.intake.domain.submissions import ConsentUpdate, SupplementSubmission
 
 PRODUCER = "intake"
 REFERENCE_ATTEMPTS = 8
+FOLLOW_UP_CHANNELS = frozenset({Channel.WEB, Channel.PHONE})
+REPORTER = "reporter"
+
+
+@dataclass(frozen=True, slots=True)
+class Submitter:
+    """Who submits: the public (``reporter``) or a staff member with a role and a token."""
+
+    role: str
+    token_id: uuid.UUID | None = None
+
+
+PUBLIC = Submitter(REPORTER)
 
 
 @dataclass(frozen=True, slots=True)
 class AcceptedTip:
     tip_id: uuid.UUID
     reference: str
+    follow_up_code: str | None
+    replayed: bool = False
 
 
 class ReferenceSpaceExhausted(RuntimeError):
     """No free reference was drawn in several attempts: something is wrong with the generator."""
 
 
-async def accept_tip(submission: TipSubmission, uow: UnitOfWork) -> AcceptedTip:
-    """Store a tip and stage its ``tip.received`` event in the same transaction."""
-    tip_id = uuid.uuid4()
-    correlation_id = uuid.uuid4()
-    received_at = utc_now()
+class IdempotencyConflict(Exception):
+    """The Idempotency-Key was used before for a different submission."""
+
+
+@cache
+def _decoy_hash() -> bytes:
+    return follow_up.hash_code("decoy", follow_up.DECOY_SALT)
+
+
+async def accept_tip(
+    submission: TipSubmission,
+    uow: UnitOfWork,
+    keystore: Keystore,
+    submitter: Submitter = PUBLIC,
+    idempotency_key: str | None = None,
+) -> AcceptedTip:
+    """Seal and store a tip, record its consent and stage its events, all in one transaction."""
+    if submitter.role == REPORTER:
+        submission = submission.model_copy(update={"channel": Channel.WEB})
+    code = follow_up.new_code() if submission.channel in FOLLOW_UP_CHANNELS else None
+    salted = await asyncio.to_thread(follow_up.new_salted_hash, code) if code else None
     async with uow.begin() as tx:
-        for _ in range(REFERENCE_ATTEMPTS):
-            reference = new_reference()
-            if await repository.insert_tip(
-                tx.connection,
-                tip_id=tip_id,
-                reference=reference,
-                submission=submission,
-                correlation_id=correlation_id,
-                received_at=received_at,
-            ):
-                break
-        else:
-            raise ReferenceSpaceExhausted
+        connection = tx.connection
+        key_hash = fingerprint = None
+        if idempotency_key is not None:
+            scope = str(submitter.token_id or "public")
+            key_hash = hashlib.sha256(f"{scope}:{idempotency_key}".encode()).digest()
+            fingerprint = hashlib.sha256(submission.model_dump_json().encode()).digest()
+            await connection.execute(
+                "SELECT pg_advisory_xact_lock($1)", int.from_bytes(key_hash[:8], "big", signed=True)
+            )
+            earlier = await repository.idempotent_submission(connection, key_hash)
+            if earlier is not None:
+                if earlier["fingerprint"] != fingerprint:
+                    raise IdempotencyConflict
+                return await _replay(connection, keystore, earlier)
+        tip_id, correlation_id, received_at = uuid.uuid4(), uuid.uuid4(), utc_now()
+        data_key = await keystore.create(connection, tip_id)
+        identifiers = seal_identifiers(
+            data_key, submission.narrative, submission.contact, submission.named_persons
+        )
+        facts = TipFacts.of(submission)
+        reference = await _store_with_fresh_reference(
+            connection, tip_id, facts, identifiers, submitter, correlation_id, received_at
+        )
+        if code and salted:
+            await repository.replace_follow_up_code(connection, tip_id, *salted)
+        if key_hash is not None and fingerprint is not None:
+            sealed_code = data_key.seal("follow_up_code", code) if code else None
+            await repository.remember_submission(connection, key_hash, fingerprint, tip_id, sealed_code)
         await tx.stage(
             topics.TIPS_RECEIVED,
             TipReceivedV1(
-                tip_id=tip_id,
-                correlation_id=correlation_id,
-                producer=PRODUCER,
-                reference=reference,
-                received_at=received_at,
-                facts=TipFacts.of(submission),
+                tip_id=tip_id, correlation_id=correlation_id, producer=PRODUCER, reference=reference,
+                received_at=received_at, facts=facts, identifiers=identifiers,
             ),
+        )  # fmt: skip
+        await _record_consent(
+            tx,
+            tip_id,
+            correlation_id,
+            submission.consent,
+            submission.interpreter_used,
+            submission.channel,
+            submitter,
         )
-    return AcceptedTip(tip_id=tip_id, reference=reference)
+    return AcceptedTip(tip_id=tip_id, reference=reference, follow_up_code=code)
+
+
+async def _replay(connection: asyncpg.Connection, keystore: Keystore, earlier: asyncpg.Record) -> AcceptedTip:
+    tip_id: uuid.UUID = earlier["tip_id"]
+    sealed_code: str | None = earlier["follow_up_sealed"]
+    code = None
+    if sealed_code is not None:
+        data_key = await keystore.open(
+            connection, tip_id, purpose="idempotent_replay", fields=["follow_up_code"]
+        )
+        code = data_key.unseal("follow_up_code", sealed_code) if data_key else None
+    return AcceptedTip(tip_id=tip_id, reference=earlier["reference"], follow_up_code=code, replayed=True)
+
+
+async def _store_with_fresh_reference(
+    connection: asyncpg.Connection,
+    tip_id: uuid.UUID,
+    facts: TipFacts,
+    identifiers: SealedIdentifiers,
+    submitter: Submitter,
+    correlation_id: uuid.UUID,
+    received_at: datetime,
+) -> str:
+    for _ in range(REFERENCE_ATTEMPTS):
+        reference = new_reference()
+        if await repository.insert_tip(
+            connection,
+            tip_id=tip_id,
+            reference=reference,
+            facts=facts,
+            identifiers=identifiers,
+            submitted_by_role=submitter.role,
+            submitted_by_token=submitter.token_id,
+            correlation_id=correlation_id,
+            received_at=received_at,
+        ):
+            return reference
+    raise ReferenceSpaceExhausted
+
+
+async def _record_consent(
+    tx: Transaction,
+    tip_id: uuid.UUID,
+    correlation_id: uuid.UUID,
+    consent: Consent,
+    interpreter_used: bool,
+    channel: Channel,
+    submitter: Submitter,
+) -> int:
+    version, earlier, recorded_at = await repository.record_consent(
+        tx.connection, tip_id=tip_id, consent=consent, interpreter_used=interpreter_used, channel=channel,
+        recorded_by_role=submitter.role, recorded_by_token=submitter.token_id,
+    )  # fmt: skip
+    withdrawn = [
+        scope
+        for scope in Consent.model_fields
+        if earlier is not None and getattr(earlier, scope) and not getattr(consent, scope)
+    ]
+    await tx.stage(
+        topics.CONSENTS,
+        ConsentRecordedV1(
+            tip_id=tip_id, correlation_id=correlation_id, producer=PRODUCER, version=version, consent=consent,
+            withdrawn=withdrawn, channel=channel, interpreter_used=interpreter_used,
+            recorded_by_role=submitter.role, recorded_at=recorded_at,
+        ),
+    )  # fmt: skip
+    return version
+
+
+async def update_consent(
+    tip_id: uuid.UUID, update: ConsentUpdate, submitter: Submitter, uow: UnitOfWork
+) -> int | None:
+    """Record a new version of a tip's consent; None when there is no such tip."""
+    async with uow.begin() as tx:
+        tip = await repository.tip_summary(tx.connection, tip_id)
+        if tip is None:
+            return None
+        return await _record_consent(
+            tx,
+            tip_id,
+            tip["correlation_id"],
+            update.consent,
+            update.interpreter_used,
+            update.channel,
+            submitter,
+        )
+
+
+async def supplement_tip(
+    reference: str, supplement: SupplementSubmission, uow: UnitOfWork, keystore: Keystore
+) -> str | None:
+    """Add a reporter's new information; return the next one-time code, or None when refused.
+
+    A wrong reference, a wrong code, a locked reference and an erased tip are refused alike, at the
+    same cost (one scrypt), so that no answer tells whether a reference exists.
+    """
+    next_code = follow_up.new_code()
+    next_salt, next_hash = await asyncio.to_thread(follow_up.new_salted_hash, next_code)
+    attempt_key = follow_up.reference_key(reference)
+    async with uow.begin() as tx:
+        connection = tx.connection
+        attempts = await repository.attempts(connection, attempt_key)
+        tip = await repository.tip_by_reference(connection, reference)
+        known = tip is not None and tip["code_hash"] is not None
+        salt, expected = (follow_up.DECOY_SALT, _decoy_hash())
+        if tip is not None and known:
+            salt, expected = tip["salt"], tip["code_hash"]
+        right = await asyncio.to_thread(follow_up.matches, supplement.code, salt, expected)
+        locked = attempts is not None and bool(attempts["locked"])
+        data_key = None
+        if known and right and not locked:
+            assert tip is not None
+            data_key = await keystore.open(
+                connection, tip["tip_id"], purpose="seal_supplement", fields=["supplement"]
+            )
+        if data_key is None or tip is None:
+            await repository.record_failure(
+                connection, attempt_key, follow_up.MAX_FAILURES, follow_up.LOCK_MINUTES
+            )
+            return None
+        await repository.clear_failures(connection, attempt_key)
+        supplement_id, received_at = uuid.uuid4(), utc_now()
+        identifiers = seal_identifiers(
+            data_key, supplement.narrative, supplement.contact, supplement.named_persons,
+            prefix=f"supplements.{supplement_id}.",
+        )  # fmt: skip
+        update = FactsUpdate(
+            location=supplement.location, assessment=supplement.assessment,
+            victim_profile=supplement.victim_profile, needs=supplement.needs,
+        )  # fmt: skip
+        await repository.insert_supplement(
+            connection, supplement_id, tip["tip_id"], update.model_dump(mode="json"), identifiers, received_at
+        )
+        await repository.replace_follow_up_code(connection, tip["tip_id"], next_salt, next_hash)
+        await tx.stage(
+            topics.TIPS_SUPPLEMENTED,
+            TipSupplementedV1(
+                tip_id=tip["tip_id"], correlation_id=tip["correlation_id"], producer=PRODUCER,
+                supplement_id=supplement_id, received_at=received_at, update=update, identifiers=identifiers,
+            ),
+        )  # fmt: skip
+    return next_code
+
+
+async def shred_tip(tip_id: uuid.UUID, uow: UnitOfWork) -> bool:
+    """Delete a tip's data key: its identifying data becomes unreadable everywhere, for good."""
+    async with uow.begin() as tx:
+        return await sealing.shred(tx.connection, tip_id)

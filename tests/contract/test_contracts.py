@@ -3,7 +3,7 @@ import uuid
 from schemas import topics
 from schemas.generate import JSONSCHEMA_DIR, rendered_schemas
 from schemas.registry import ALL_EVENTS, EVENTS_BY_TOPIC
-from tests.factories import tip_received
+from tests.factories import IDENTIFYING_VALUES, tip_received
 
 
 def test_the_committed_json_schemas_match_the_code() -> None:
@@ -33,6 +33,13 @@ def test_events_round_trip_through_json() -> None:
     assert isinstance(event.event_id, uuid.UUID)
 
 
-def test_the_tip_received_event_carries_no_narrative_and_no_contact() -> None:
-    payload = tip_received().model_dump_json()
-    assert "narrative" not in payload and "contact" not in payload
+def test_the_tip_received_event_carries_identifying_data_only_sealed() -> None:
+    event = tip_received()
+    payload = event.model_dump_json()
+    for value in IDENTIFYING_VALUES:
+        assert value not in payload
+    identifiers = event.identifiers
+    assert identifiers.contact is not None
+    sealed = [identifiers.narrative, identifiers.contact.name, identifiers.contact.phone, identifiers.contact.email,
+              *(person.name for person in identifiers.named_persons)]  # fmt: skip
+    assert all(value is not None and value.startswith("sealed.v1.") for value in sealed)

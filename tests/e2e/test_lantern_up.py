@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import time
 
@@ -67,8 +68,12 @@ async def test_killing_services_with_sigkill_while_tips_flow_loses_no_tip_and_du
     endpoints = stack.endpoints
     tip_ids: list[str] = []
 
+    specialist = json.loads((stack.home / "dev-tokens.json").read_text())["specialist"]
+
     async def submit(count: int) -> None:
-        async with httpx.AsyncClient(base_url=endpoints["intake_url"], timeout=10) as client:
+        async with httpx.AsyncClient(
+            base_url=endpoints["intake_url"], timeout=10, headers={"authorization": f"Bearer {specialist}"}
+        ) as client:
             for number in range(count):
                 body = tip_body(assessment={"minor_involved": "yes" if number % 3 == 0 else "no"})
                 response = await client.post("/v1/tips", json=body)

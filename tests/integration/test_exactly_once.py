@@ -6,8 +6,10 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from services.common.db import apply_migrations, create_pool
+from schemas.intake import TipReceivedV1
+from services.common.db import apply_migrations, apply_shared_migrations, create_pool, service_migrations
 from services.common.messaging import UnitOfWork
+from services.common.sealing import KeyEncryptionKey, Keystore
 from services.triage import handlers
 from services.triage.app import SPEC
 from tests.factories import tip_received
@@ -15,12 +17,20 @@ from tests.factories import tip_received
 
 @pytest.fixture
 async def triage_uow(database_url: str) -> AsyncIterator[UnitOfWork]:
-    await apply_migrations(database_url, SPEC.name, SPEC.migrations)
+    await apply_shared_migrations(database_url)
+    await apply_migrations(database_url, SPEC.name, service_migrations(SPEC.migrations))
     pool = await create_pool(database_url, SPEC.name)
     try:
         yield UnitOfWork(pool)
     finally:
         await pool.close()
+
+
+KEYSTORE = Keystore(KeyEncryptionKey(bytes(32)), "triage")
+
+
+async def triage_tip(event: TipReceivedV1, uow: UnitOfWork) -> None:
+    await handlers.triage_tip(event, uow, KEYSTORE)
 
 
 async def effects(pool: asyncpg.Pool) -> tuple[int, int, int]:
@@ -34,7 +44,7 @@ async def effects(pool: asyncpg.Pool) -> tuple[int, int, int]:
 async def test_a_redelivered_event_has_exactly_one_effect(triage_uow: UnitOfWork) -> None:
     event = tip_received(assessment={"minor_involved": "yes"})
     for _ in range(3):
-        await handlers.triage_tip(event, triage_uow)
+        await triage_tip(event, triage_uow)
     assert await effects(triage_uow.pool) == (1, 1, 1)
 
 
@@ -42,12 +52,12 @@ async def test_two_concurrent_deliveries_of_one_event_have_exactly_one_effect(
     triage_uow: UnitOfWork,
 ) -> None:
     event = tip_received()
-    await asyncio.gather(*(handlers.triage_tip(event, triage_uow) for _ in range(5)))
+    await asyncio.gather(*(triage_tip(event, triage_uow) for _ in range(5)))
     assert await effects(triage_uow.pool) == (1, 1, 1)
 
 
 async def test_distinct_events_each_have_their_effect(triage_uow: UnitOfWork) -> None:
-    await asyncio.gather(*(handlers.triage_tip(tip_received(), triage_uow) for _ in range(10)))
+    await asyncio.gather(*(triage_tip(tip_received(), triage_uow) for _ in range(10)))
     assert await effects(triage_uow.pool) == (10, 10, 10)
 
 
@@ -58,9 +68,9 @@ async def test_a_failed_effect_leaves_no_inbox_claim_so_the_event_can_be_retried
     async with triage_uow.pool.acquire() as connection:
         await connection.execute("ALTER TABLE triage_decisions ADD CONSTRAINT never CHECK (false) NOT VALID")
     with pytest.raises(asyncpg.CheckViolationError):
-        await handlers.triage_tip(event, triage_uow)
+        await triage_tip(event, triage_uow)
     assert await effects(triage_uow.pool) == (0, 0, 0)
     async with triage_uow.pool.acquire() as connection:
         await connection.execute("ALTER TABLE triage_decisions DROP CONSTRAINT never")
-    await handlers.triage_tip(event, triage_uow)
+    await triage_tip(event, triage_uow)
     assert await effects(triage_uow.pool) == (1, 1, 1)

@@ -1,57 +1,124 @@
+"""Intake's HTTP edge: sealed storage, public and staff channels, validation, size limits."""
+
 import json
 import uuid
 
+import asyncpg
+import pytest
+
 from schemas import topics
+from services.common.auth import Role, create_token
 from services.common.settings import ServiceSettings
 from services.intake.app import build_app
 from tests.factories import IDENTIFYING_VALUES, NARRATIVE, tip_body
-from tests.helpers import events_of_tips, fetch, http_client, running
+from tests.helpers import events_of_tips, fetch, http_client, read_until, running
+
+CLIENT_ADDRESS = "127.0.0.1"
 
 
-async def test_an_accepted_tip_is_stored_and_its_event_published(settings: ServiceSettings) -> None:
+async def staff_token(settings: ServiceSettings, role: Role) -> str:
+    connection = await asyncpg.connect(settings.database_url)
+    try:
+        return (await create_token(connection, role, "test"))[1]
+    finally:
+        await connection.close()
+
+
+async def every_stored_text(settings: ServiceSettings) -> str:
+    """Every text, JSON and byte column of every Lantern table, as one string."""
+    connection = await asyncpg.connect(settings.database_url)
+    try:
+        columns = await connection.fetch(
+            "SELECT table_schema, table_name, column_name FROM information_schema.columns"
+            " WHERE table_schema IN ('intake', 'keys', 'auth', 'triage', 'disclosure', 'referral')"
+            " AND data_type IN ('text', 'jsonb', 'bytea', 'ARRAY', 'character varying')"
+        )
+        parts = []
+        for column in columns:
+            rows = await connection.fetch(
+                f'SELECT "{column["column_name"]}"::text AS value FROM "{column["table_schema"]}"."{column["table_name"]}"'
+            )
+            parts.extend(str(row["value"]) for row in rows)
+        return "\n".join(parts)
+    finally:
+        await connection.close()
+
+
+async def test_a_tip_is_stored_and_published_with_its_identifying_data_sealed(
+    settings: ServiceSettings,
+) -> None:
     app = build_app(settings)
     async with running(app), http_client(app) as client:
-        response = await client.post("/v1/tips", json=tip_body())
+        response = await client.post(
+            "/v1/tips", json=tip_body(), headers={"user-agent": "Mozilla/5.0 Gagnon-Phone"}
+        )
         assert response.status_code == 202
         answer = response.json()
-        assert set(answer) == {"tip_id", "reference"}
         events = await events_of_tips(
-            settings.kafka_bootstrap_servers, (topics.TIPS_RECEIVED,), {answer["tip_id"]}
+            settings.kafka_bootstrap_servers, (topics.TIPS_RECEIVED, topics.CONSENTS), {answer["tip_id"]}
         )
     [received] = events[answer["tip_id"]][topics.TIPS_RECEIVED]
     assert received["reference"] == answer["reference"]
-    assert received["facts"]["location"]["province"] == "QC"
+    assert received["identifiers"]["narrative"].startswith("sealed.v1.")
+    assert received["facts"]["channel"] == "web" and received["facts"]["outside_canada"] is False
+    stored = await every_stored_text(settings)
+    published = json.dumps(events)
+    for value in (*IDENTIFYING_VALUES, CLIENT_ADDRESS, "Gagnon-Phone", "Mozilla"):
+        assert value not in stored, value
+        assert value not in published, value
     [tip] = await fetch(
-        settings,
-        "SELECT narrative, reference FROM intake.tips WHERE tip_id = $1",
-        uuid.UUID(answer["tip_id"]),
+        settings, "SELECT identifiers FROM intake.tips WHERE tip_id = $1", uuid.UUID(answer["tip_id"])
     )
-    assert tip["narrative"] == NARRATIVE and tip["reference"] == answer["reference"]
+    assert json.loads(tip["identifiers"])["narrative"] == received["identifiers"]["narrative"]
 
 
-async def test_the_published_event_carries_no_identifying_data(settings: ServiceSettings) -> None:
+async def test_the_public_channel_is_always_web_and_staff_choose_theirs(settings: ServiceSettings) -> None:
     app = build_app(settings)
     async with running(app), http_client(app) as client:
-        answer = (await client.post("/v1/tips", json=tip_body())).json()
+        public = (await client.post("/v1/tips", json=tip_body(channel="phone"))).json()
+        token = await staff_token(settings, Role.SPECIALIST)
+        staff = await client.post(
+            "/v1/tips", json=tip_body(channel="chat"), headers={"authorization": f"Bearer {token}"}
+        )
+        forged = await client.post("/v1/tips", json=tip_body(), headers={"authorization": "Bearer lt_forged"})
+        events = await events_of_tips(
+            settings.kafka_bootstrap_servers,
+            (topics.TIPS_RECEIVED,),
+            {public["tip_id"], staff.json()["tip_id"]},
+        )
+    assert events[public["tip_id"]][topics.TIPS_RECEIVED][0]["facts"]["channel"] == "web"
+    assert "follow_up_code" in public
+    assert events[staff.json()["tip_id"]][topics.TIPS_RECEIVED][0]["facts"]["channel"] == "chat"
+    assert "follow_up_code" not in staff.json(), "chat reporters are answered in the chat itself"
+    assert forged.status_code == 401
+
+
+async def test_an_out_of_country_tip_is_accepted_and_marked(settings: ServiceSettings) -> None:
+    app = build_app(settings)
+    async with running(app), http_client(app) as client:
+        answer = (
+            await client.post("/v1/tips", json=tip_body(location={"country": "US", "city": "Buffalo"}))
+        ).json()
         events = await events_of_tips(
             settings.kafka_bootstrap_servers, (topics.TIPS_RECEIVED,), {answer["tip_id"]}
         )
-    payload = json.dumps(events[answer["tip_id"]])
-    for value in IDENTIFYING_VALUES:
-        assert value not in payload
+    assert events[answer["tip_id"]][topics.TIPS_RECEIVED][0]["facts"]["outside_canada"] is True
 
 
-async def test_the_tip_and_its_outbox_row_commit_together(settings: ServiceSettings) -> None:
+async def test_a_retried_submission_with_the_same_idempotency_key_returns_the_same_tip(
+    settings: ServiceSettings,
+) -> None:
     app = build_app(settings)
+    key = {"idempotency-key": f"retry-{uuid.uuid4()}"}
     async with running(app), http_client(app) as client:
-        answer = (await client.post("/v1/tips", json=tip_body())).json()
-    rows = await fetch(
-        settings,
-        "SELECT o.topic FROM intake.outbox o JOIN intake.tips t ON o.key = convert_to(t.tip_id::text, 'UTF8')"
-        " WHERE t.tip_id = $1",
-        uuid.UUID(answer["tip_id"]),
-    )
-    assert [row["topic"] for row in rows] == [topics.TIPS_RECEIVED]
+        first = await client.post("/v1/tips", json=tip_body(), headers=key)
+        retry = await client.post("/v1/tips", json=tip_body(), headers=key)
+        other_body = await client.post("/v1/tips", json=tip_body(language="en"), headers=key)
+    assert first.status_code == retry.status_code == 202
+    assert retry.json() == first.json()
+    assert retry.headers["idempotent-replayed"] == "true"
+    assert other_body.status_code == 422
+    assert len(await fetch(settings, "SELECT 1 FROM intake.tips")) == 1
 
 
 async def test_an_invalid_tip_is_refused_naming_each_field_and_rule_without_echoing_values(
@@ -66,6 +133,9 @@ async def test_an_invalid_tip_is_refused_naming_each_field_and_rule_without_echo
     app = build_app(settings)
     async with running(app), http_client(app) as client:
         response = await client.post("/v1/tips", json=body)
+        french = await client.post(
+            "/v1/tips", json=body, headers={"accept-language": "fr-CA,fr;q=0.9,en;q=0.5"}
+        )
         no_narrative = await client.post("/v1/tips", json={"location": {"country": "CA"}})
         broken_json = await client.post(
             "/v1/tips", content=b'{"narrative": "Gagnon', headers={"content-type": "application/json"}
@@ -78,10 +148,14 @@ async def test_an_invalid_tip_is_refused_naming_each_field_and_rule_without_echo
         ("contact.email", "string_pattern_mismatch"),
         ("assessment.victim_age", "less_than_equal"),
     }
-    assert "Gagnon" not in response.text and "Joliette" not in response.text and "514" not in response.text
+    messages = {error["field"]: error["message"] for error in french.json()["errors"]}
+    assert messages["assessment.victim_age"] == "Indiquez un nombre d'au plus 120."
+    assert french.headers["content-language"] == "fr"
+    for text in (response.text, french.text, broken_json.text):
+        assert "Gagnon" not in text and "Joliette" not in text and "514" not in text
     assert no_narrative.status_code == 422
     assert ("narrative", "missing") in {(e["field"], e["rule"]) for e in no_narrative.json()["errors"]}
-    assert broken_json.status_code == 422 and "Gagnon" not in broken_json.text
+    assert broken_json.status_code == 422
     assert await fetch(settings, "SELECT 1 FROM intake.tips") == []
 
 
@@ -101,3 +175,34 @@ async def test_health_reports_the_database_and_the_broker(settings: ServiceSetti
     assert response.status_code == 200
     assert response.json()["checks"]["database"] == "ok"
     assert response.json()["checks"]["broker"] == "ok"
+
+
+@pytest.fixture
+def strict_settings(settings: ServiceSettings) -> ServiceSettings:
+    return settings.model_copy(update={"public_rate_limit": 5, "public_rate_window_seconds": 3600})
+
+
+async def test_the_public_rate_limit_holds_under_a_burst(strict_settings: ServiceSettings) -> None:
+    import asyncio
+
+    app = build_app(strict_settings)
+    async with running(app), http_client(app) as client:
+        token = await staff_token(strict_settings, Role.SPECIALIST)
+        answers = await asyncio.gather(*(client.post("/v1/tips", json=tip_body()) for _ in range(20)))
+        staff = await client.post("/v1/tips", json=tip_body(), headers={"authorization": f"Bearer {token}"})
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [202] * 5 + [429] * 15
+    refused = next(answer for answer in answers if answer.status_code == 429)
+    assert 1 <= int(refused.headers["retry-after"]) <= 3600
+    assert staff.status_code == 202, "staff are not limited by the public channel's limit"
+
+
+async def test_no_topic_carries_a_client_address(settings: ServiceSettings) -> None:
+    app = build_app(settings)
+    async with running(app), http_client(app) as client:
+        await client.post("/v1/tips", json=tip_body())
+        records = await read_until(
+            settings.kafka_bootstrap_servers, (topics.TIPS_RECEIVED,), lambda rs: bool(rs)
+        )
+    assert CLIENT_ADDRESS.encode() not in b"".join(record.value for record in records)
+    assert NARRATIVE.encode() not in b"".join(record.value for record in records)

@@ -8,7 +8,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from schemas import topics
-from services.common.db import apply_migrations, create_pool
+from services.common.db import apply_migrations, create_pool, service_migrations
 from services.common.kafka import create_producer
 from services.common.messaging import UnitOfWork
 from services.common.relay import OutboxRelay
@@ -19,7 +19,7 @@ from tests.helpers import eventually, read_until
 
 @pytest.fixture
 async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    await apply_migrations(database_url, SPEC.name, SPEC.migrations)
+    await apply_migrations(database_url, SPEC.name, service_migrations(SPEC.migrations))
     pool = await create_pool(database_url, SPEC.name)
     yield pool
     await pool.close()

@@ -43,4 +43,4 @@ def test_an_unknown_field_is_named_only_as_unknown() -> None:
 def test_a_malformed_uuid_error_does_not_quote_the_input() -> None:
     described = errors_of(TipReceivedV1, {"tip_id": "Tremblay-" + str(uuid.uuid4())})
     tip_id_error = next(e for e in described if e.field == "tip_id")
-    assert tip_id_error.message == "Value does not satisfy the rule 'uuid_parsing'"
+    assert tip_id_error.message == "Give a UUID."

@@ -1,13 +1,15 @@
-"""Intake's tables."""
+"""Intake's tables. Identifying data arrives here sealed; nothing in them is in clear."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
-from schemas.tip import TipFacts, TipSubmission
+from schemas.sealed import SealedIdentifiers
+from schemas.tip import Channel, Consent, TipFacts
 
 
 async def insert_tip(
@@ -15,23 +17,163 @@ async def insert_tip(
     *,
     tip_id: uuid.UUID,
     reference: str,
-    submission: TipSubmission,
+    facts: TipFacts,
+    identifiers: SealedIdentifiers,
+    submitted_by_role: str,
+    submitted_by_token: uuid.UUID | None,
     correlation_id: uuid.UUID,
     received_at: datetime,
 ) -> bool:
     """Store a tip; False when its reference is already taken."""
     inserted = await connection.fetchval(
-        "INSERT INTO tips (tip_id, reference, channel, language, facts, narrative, contact,"
-        " correlation_id, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        "INSERT INTO tips (tip_id, reference, channel, language, facts, identifiers, submitted_by_role,"
+        " submitted_by_token, correlation_id, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
         " ON CONFLICT (reference) DO NOTHING RETURNING true",
         tip_id,
         reference,
-        submission.channel.value,
-        submission.language,
-        TipFacts.of(submission).model_dump(mode="json"),
-        submission.narrative,
-        submission.contact.model_dump(mode="json") if submission.contact else None,
+        facts.channel.value,
+        facts.language,
+        facts.model_dump(mode="json"),
+        identifiers.model_dump(mode="json"),
+        submitted_by_role,
+        submitted_by_token,
         correlation_id,
         received_at,
     )
     return bool(inserted)
+
+
+async def tip_by_reference(connection: asyncpg.Connection, reference: str) -> asyncpg.Record | None:
+    return await connection.fetchrow(
+        "SELECT t.tip_id, t.correlation_id, t.channel, f.salt, f.code_hash FROM tips t"
+        " LEFT JOIN follow_up_codes f USING (tip_id) WHERE t.reference = $1",
+        reference.strip().upper(),
+    )
+
+
+async def tip_summary(connection: asyncpg.Connection, tip_id: uuid.UUID) -> asyncpg.Record | None:
+    return await connection.fetchrow(
+        "SELECT tip_id, reference, channel, correlation_id FROM tips WHERE tip_id = $1", tip_id
+    )
+
+
+async def record_consent(
+    connection: asyncpg.Connection,
+    *,
+    tip_id: uuid.UUID,
+    consent: Consent,
+    interpreter_used: bool,
+    channel: Channel,
+    recorded_by_role: str,
+    recorded_by_token: uuid.UUID | None,
+) -> tuple[int, Consent | None, datetime]:
+    """Append a consent version; return its number, the previous consent and when it was recorded."""
+    previous = await connection.fetchrow(
+        "SELECT version, law_enforcement, share_identity, service_referral, statistics FROM consents"
+        " WHERE tip_id = $1 ORDER BY version DESC LIMIT 1 FOR UPDATE",
+        tip_id,
+    )
+    version = (previous["version"] if previous else 0) + 1
+    recorded_at: datetime = await connection.fetchval(
+        "INSERT INTO consents (tip_id, version, law_enforcement, share_identity, service_referral, statistics,"
+        " interpreter_used, channel, recorded_by_role, recorded_by_token)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING recorded_at",
+        tip_id,
+        version,
+        consent.law_enforcement,
+        consent.share_identity,
+        consent.service_referral,
+        consent.statistics,
+        interpreter_used,
+        channel.value,
+        recorded_by_role,
+        recorded_by_token,
+    )
+    earlier = (
+        Consent(**{scope: previous[scope] for scope in Consent.model_fields})
+        if previous is not None
+        else None
+    )
+    return version, earlier, recorded_at
+
+
+async def replace_follow_up_code(
+    connection: asyncpg.Connection, tip_id: uuid.UUID, salt: bytes, code_hash: bytes
+) -> None:
+    await connection.execute(
+        "INSERT INTO follow_up_codes (tip_id, salt, code_hash) VALUES ($1, $2, $3)"
+        " ON CONFLICT (tip_id) DO UPDATE SET salt = excluded.salt, code_hash = excluded.code_hash,"
+        " issued_at = now()",
+        tip_id,
+        salt,
+        code_hash,
+    )
+
+
+async def attempts(connection: asyncpg.Connection, key: bytes) -> asyncpg.Record | None:
+    return await connection.fetchrow(
+        "SELECT failures, locked_until > now() AS locked FROM follow_up_attempts WHERE reference_key = $1"
+        " FOR UPDATE",
+        key,
+    )
+
+
+async def record_failure(
+    connection: asyncpg.Connection, key: bytes, max_failures: int, lock_minutes: int
+) -> None:
+    await connection.execute(
+        "INSERT INTO follow_up_attempts AS a (reference_key, failures) VALUES ($1, 1)"
+        " ON CONFLICT (reference_key) DO UPDATE SET failures = a.failures + 1, last_failure_at = now(),"
+        " locked_until = CASE WHEN a.failures + 1 >= $2 THEN now() + make_interval(mins => $3)"
+        " ELSE a.locked_until END",
+        key,
+        max_failures,
+        lock_minutes,
+    )
+
+
+async def clear_failures(connection: asyncpg.Connection, key: bytes) -> None:
+    await connection.execute("DELETE FROM follow_up_attempts WHERE reference_key = $1", key)
+
+
+async def insert_supplement(
+    connection: asyncpg.Connection,
+    supplement_id: uuid.UUID,
+    tip_id: uuid.UUID,
+    update: dict[str, Any],
+    identifiers: SealedIdentifiers,
+    received_at: datetime,
+) -> None:
+    await connection.execute(
+        "INSERT INTO supplements (supplement_id, tip_id, update, identifiers, received_at)"
+        " VALUES ($1, $2, $3, $4, $5)",
+        supplement_id,
+        tip_id,
+        update,
+        identifiers.model_dump(mode="json"),
+        received_at,
+    )
+
+
+async def idempotent_submission(connection: asyncpg.Connection, key_hash: bytes) -> asyncpg.Record | None:
+    return await connection.fetchrow(
+        "SELECT i.fingerprint, i.tip_id, i.follow_up_sealed, t.reference FROM idempotency_keys i"
+        " JOIN tips t USING (tip_id) WHERE i.key_hash = $1",
+        key_hash,
+    )
+
+
+async def remember_submission(
+    connection: asyncpg.Connection,
+    key_hash: bytes,
+    fingerprint: bytes,
+    tip_id: uuid.UUID,
+    follow_up_sealed: str | None,
+) -> None:
+    await connection.execute(
+        "INSERT INTO idempotency_keys (key_hash, fingerprint, tip_id, follow_up_sealed) VALUES ($1, $2, $3, $4)",
+        key_hash,
+        fingerprint,
+        tip_id,
+        follow_up_sealed,
+    )

@@ -37,9 +37,15 @@ MISSING_WHERE = Reason(
 )
 MISSING_WHAT = Reason(
     code="missing.what",
-    en="The tip does not say what kind of exploitation is happening.",
-    fr="Le signalement n'indique pas de quel type d'exploitation il s'agit.",
+    en="The tip does not say what is happening: no type of exploitation and too short an account.",
+    fr="Le signalement n'indique pas ce qui se passe : aucun type d'exploitation et un récit trop bref.",
 )
+NARRATIVE_ERASED = Reason(
+    code="narrative.erased",
+    en="The tip's identifying data was erased; it was classified from its other answers.",
+    fr="Les données identificatoires du signalement ont été effacées; il a été classé selon ses autres réponses.",
+)
+DESCRIBED_IN_WORDS = 12
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,17 +57,20 @@ class Classification:
     ruleset_version: str = RULESET_VERSION
 
 
-def classify(facts: TipFacts) -> Classification:
-    """Decide a tip's urgency from what the reporter or the specialist stated."""
+def classify(facts: TipFacts, narrative: str | None = None, narrative_erased: bool = False) -> Classification:
+    """Decide a tip's urgency from what the reporter or the specialist stated and told."""
+    erased = (NARRATIVE_ERASED,) if narrative_erased else ()
     minor_reasons = _minor_reasons(facts)
     imminent_danger = facts.assessment.imminent_danger is Answer.YES
     urgent_reasons = (*minor_reasons, *((DANGER_STATED,) if imminent_danger else ()))
     if urgent_reasons:
-        return Classification(Urgency.URGENT, urgent_reasons, bool(minor_reasons), imminent_danger)
-    missing = _missing_details(facts)
+        return Classification(
+            Urgency.URGENT, (*urgent_reasons, *erased), bool(minor_reasons), imminent_danger
+        )
+    missing = _missing_details(facts, narrative)
     if len(missing) == 2:
-        return Classification(Urgency.INSUFFICIENT_INFORMATION, missing, False, False)
-    return Classification(Urgency.NON_URGENT, (NO_URGENT_GROUND, *missing), False, False)
+        return Classification(Urgency.INSUFFICIENT_INFORMATION, (*missing, *erased), False, False)
+    return Classification(Urgency.NON_URGENT, (NO_URGENT_GROUND, *missing, *erased), False, False)
 
 
 def _minor_reasons(facts: TipFacts) -> tuple[Reason, ...]:
@@ -74,10 +83,11 @@ def _minor_reasons(facts: TipFacts) -> tuple[Reason, ...]:
     return tuple(reasons)
 
 
-def _missing_details(facts: TipFacts) -> tuple[Reason, ...]:
+def _missing_details(facts: TipFacts, narrative: str | None) -> tuple[Reason, ...]:
     location = facts.location
-    knows_where = location.country != "CA" or location.province is not None or location.city is not None
-    knows_what = bool(facts.assessment.trafficking_types)
+    knows_where = facts.outside_canada or location.province is not None or location.city is not None
+    described = narrative is not None and len(narrative.split()) >= DESCRIBED_IN_WORDS
+    knows_what = bool(facts.assessment.trafficking_types) or described
     return tuple(
         reason for reason, known in ((MISSING_WHERE, knows_where), (MISSING_WHAT, knows_what)) if not known
     )

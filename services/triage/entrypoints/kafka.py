@@ -11,4 +11,8 @@ from services.triage import handlers
 
 
 def wire(runtime: Runtime) -> None:
-    runtime.consume(topics.TIPS_RECEIVED, TipReceivedV1, partial(handlers.triage_tip, uow=runtime.uow))
+    runtime.consume(
+        topics.TIPS_RECEIVED,
+        TipReceivedV1,
+        partial(handlers.triage_tip, uow=runtime.uow, keystore=runtime.keystore),
+    )
