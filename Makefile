@@ -25,10 +25,12 @@ unit: $(INSTALLED)
 	$(BIN)/pytest tests/unit tests/contract
 
 bench: $(INSTALLED)
+	$(BIN)/python bench/sealing.py
 	$(BIN)/python bench/pipeline.py
 
 schemas: $(INSTALLED)
 	$(BIN)/python -m schemas.generate
+	$(BIN)/python -m services.intake.openapi
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

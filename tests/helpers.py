@@ -73,3 +73,23 @@ async def eventually(check: Callable[[], Any], timeout: float = 15) -> Any:
         if result or asyncio.get_running_loop().time() > deadline:
             return result
         await asyncio.sleep(0.05)
+
+
+async def every_stored_text(database_url: str) -> str:
+    """Every text, JSON and byte column of every Lantern table, as one string."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        columns = await connection.fetch(
+            "SELECT table_schema, table_name, column_name FROM information_schema.columns"
+            " WHERE table_schema IN ('intake', 'keys', 'auth', 'triage', 'disclosure', 'referral')"
+            " AND data_type IN ('text', 'jsonb', 'bytea', 'ARRAY', 'character varying')"
+        )
+        parts = []
+        for column in columns:
+            rows = await connection.fetch(
+                f'SELECT "{column["column_name"]}"::text AS value FROM "{column["table_schema"]}"."{column["table_name"]}"'
+            )
+            parts.extend(str(row["value"]) for row in rows)
+        return "\n".join(parts)
+    finally:
+        await connection.close()

@@ -149,6 +149,7 @@ def build_service_app(
     wire: Wiring,
     *,
     http: Callable[[FastAPI], None] | None = None,
+    description: str | None = None,
 ) -> FastAPI:
     """Compose the HTTP face of a service: /health, plus the service's own routes."""
 
@@ -158,7 +159,14 @@ def build_service_app(
             app.state.runtime = runtime
             yield
 
-    app = FastAPI(title=f"Lantern {spec.name}", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title=f"Lantern {spec.name}",
+        version="1",
+        description=(description or f"Lantern's {spec.name} service."),
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
 
     @app.get("/health")
     async def health() -> JSONResponse:

@@ -101,6 +101,26 @@ class DataKey:
         return plaintext.decode()
 
 
+def wrap_data_key(kek: KeyEncryptionKey, data_key: DataKey) -> bytes:
+    """Encrypt a data key under the KEK, bound to its tip."""
+    nonce = os.urandom(NONCE_BYTES)
+    return nonce + AESGCM(kek.key).encrypt(nonce, data_key.key, _dek_associated_data(data_key.tip_id))
+
+
+def unwrap_data_key(kek: KeyEncryptionKey, tip_id: uuid.UUID, wrapped: bytes) -> DataKey:
+    try:
+        key = AESGCM(kek.key).decrypt(
+            wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], _dek_associated_data(tip_id)
+        )
+    except InvalidTag as error:
+        raise SealingError("the tip's data key does not unwrap") from error
+    return DataKey(tip_id, key)
+
+
+def new_data_key(tip_id: uuid.UUID) -> DataKey:
+    return DataKey(tip_id, AESGCM.generate_key(bit_length=256))
+
+
 class Keystore:
     """Creates, opens and shreds data keys in the ``keys`` schema, on the caller's connection."""
 
@@ -110,16 +130,14 @@ class Keystore:
         self.unseals: Counter[str] = Counter()
 
     async def create(self, connection: asyncpg.Connection, tip_id: uuid.UUID) -> DataKey:
-        key = AESGCM.generate_key(bit_length=256)
-        nonce = os.urandom(NONCE_BYTES)
-        wrapped = nonce + AESGCM(self.kek.key).encrypt(nonce, key, _dek_associated_data(tip_id))
+        data_key = new_data_key(tip_id)
         await connection.execute(
             "INSERT INTO keys.data_keys (tip_id, kek_id, wrapped_key) VALUES ($1, $2, $3)",
             tip_id,
             self.kek.kek_id,
-            wrapped,
+            wrap_data_key(self.kek, data_key),
         )
-        return DataKey(tip_id, key)
+        return data_key
 
     async def open(
         self, connection: asyncpg.Connection, tip_id: uuid.UUID, *, purpose: str, fields: list[str]
@@ -144,14 +162,7 @@ class Keystore:
         assert row is not None
         if row["kek_id"] != self.kek.kek_id:
             raise SealingError("the tip's data key is wrapped by another key-encryption key")
-        wrapped: bytes = row["wrapped_key"]
-        try:
-            key = AESGCM(self.kek.key).decrypt(
-                wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], _dek_associated_data(tip_id)
-            )
-        except InvalidTag as error:
-            raise SealingError("the tip's data key does not unwrap") from error
-        return DataKey(tip_id, key)
+        return unwrap_data_key(self.kek, tip_id, row["wrapped_key"])
 
 
 async def shred(connection: asyncpg.Connection, tip_id: uuid.UUID) -> bool:

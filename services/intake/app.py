@@ -11,6 +11,16 @@ from services.common.settings import ServiceSettings
 from services.intake.adapters.rate_limit import WindowRateLimiter
 from services.intake.entrypoints import http
 
+DESCRIPTION = """Takes tips from the hotline's channels, in English and French.
+
+Without credentials a tip comes from the public web form: its channel is `web`, nothing about the
+device or network is kept, and the connection is rate-limited. Staff (bearer tokens) record phone,
+email and chat tips with the caller's consent. Identifying data is sealed before it leaves intake.
+
+Prend les signalements des canaux de la Ligne d'urgence, en français et en anglais. Sans jeton, un
+signalement vient du formulaire public : aucune donnée sur l'appareil ou le réseau n'est conservée.
+"""
+
 SPEC = ServiceSpec(name="intake", migrations=Path(__file__).parent / "migrations")
 
 
@@ -20,4 +30,6 @@ def _no_subscriptions(_runtime: Runtime) -> None:
 
 def build_app(settings: ServiceSettings) -> FastAPI:
     limiter = WindowRateLimiter(settings.public_rate_limit, settings.public_rate_window_seconds)
-    return build_service_app(SPEC, settings, _no_subscriptions, http=lambda app: http.routes(app, limiter))
+    return build_service_app(
+        SPEC, settings, _no_subscriptions, http=lambda app: http.routes(app, limiter), description=DESCRIPTION
+    )

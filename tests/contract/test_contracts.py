@@ -43,3 +43,18 @@ def test_the_tip_received_event_carries_identifying_data_only_sealed() -> None:
     sealed = [identifiers.narrative, identifiers.contact.name, identifiers.contact.phone, identifiers.contact.email,
               *(person.name for person in identifiers.named_persons)]  # fmt: skip
     assert all(value is not None and value.startswith("sealed.v1.") for value in sealed)
+
+
+def test_the_committed_openapi_document_matches_the_intake_service() -> None:
+    from services.intake.openapi import DOCUMENT, render
+
+    assert DOCUMENT.read_text(encoding="utf-8") == render(), "run `python -m services.intake.openapi`"
+
+
+def test_the_openapi_document_has_examples_in_both_languages() -> None:
+    from services.intake.openapi import document
+
+    examples = document()["paths"]["/v1/tips"]["post"]["requestBody"]["content"]["application/json"][
+        "examples"
+    ]
+    assert {example["value"].get("language") for example in examples.values()} == {"en", "fr"}

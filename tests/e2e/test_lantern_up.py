@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import stat
 import subprocess
 import time
 
@@ -15,11 +16,16 @@ import pytest
 from lantern.launcher import LANTERN, LaunchedStack
 from lantern.observe import TopicReader, by_tip
 from schemas import topics
+from schemas.topics import EVENT_TOPICS
 from tests.factories import IDENTIFYING_VALUES, tip_body
-from tests.helpers import events_of_tips
+from tests.helpers import events_of_tips, every_stored_text
 
 pytestmark = pytest.mark.e2e
 DOWNSTREAM = (topics.TIPS_TRIAGED, topics.DISCLOSURES, topics.REFERRALS)
+# A documentation-range address (RFC 5737) passed as the proxy would pass it; nothing is sent there.
+CLIENT_ADDRESS = "203.0.113.77"
+USER_AGENT = "LanternProbe/1.0 (Gagnon-Tablet)"
+DEVICE_HEADERS = {"x-forwarded-for": CLIENT_ADDRESS, "user-agent": USER_AGENT}
 
 
 async def test_a_posted_tip_is_answered_202_and_its_events_are_on_the_broker_within_two_seconds(
@@ -29,7 +35,9 @@ async def test_a_posted_tip_is_answered_202_and_its_events_are_on_the_broker_wit
     assert set(endpoints) >= {"intake_url", "kafka_bootstrap_servers", "database_url"}
     async with TopicReader(endpoints["kafka_bootstrap_servers"], DOWNSTREAM) as reader:
         async with httpx.AsyncClient(base_url=endpoints["intake_url"]) as client:
-            response = await client.post("/v1/tips", json=tip_body(assessment={"imminent_danger": "yes"}))
+            response = await client.post(
+                "/v1/tips", json=tip_body(assessment={"imminent_danger": "yes"}), headers=DEVICE_HEADERS
+            )
             accepted_at = time.monotonic()
         assert response.status_code == 202
         tip_id = response.json()["tip_id"]
@@ -108,11 +116,46 @@ async def test_killing_services_with_sigkill_while_tips_flow_loses_no_tip_and_du
     assert "triage exited with -9; restarting" in stack.output.read_text()
 
 
-def test_no_log_line_of_the_run_contains_a_narrative_or_contact_value(stack: LaunchedStack) -> None:
+def test_the_key_file_and_dev_tokens_are_readable_by_their_owner_only(stack: LaunchedStack) -> None:
+    for name in ("kek", "dev-tokens.json"):
+        assert stat.S_IMODE((stack.home / name).stat().st_mode) == 0o600, name
+    tokens = json.loads((stack.home / "dev-tokens.json").read_text())
+    assert set(tokens) == {"specialist", "supervisor", "admin"}
+    assert all(token in stack.output.read_text() for token in tokens.values()), "lantern up prints them"
+
+
+def test_an_admin_token_from_the_command_line_shreds_a_tip(stack: LaunchedStack) -> None:
+    created = subprocess.run(
+        [str(LANTERN), "token", "create", "--role", "admin", "--label", "e2e", "--home", str(stack.home)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    admin = created.stdout.strip()
+    tip_id = httpx.post(f"{stack.endpoints['intake_url']}/v1/tips", json=tip_body()).json()["tip_id"]
+    shred = [str(LANTERN), "tip", "shred", tip_id, "--home", str(stack.home)]
+    refused = subprocess.run(
+        [*shred, "--token", "lt_not-a-token"], capture_output=True, text=True, timeout=60
+    )
+    shredded = subprocess.run([*shred, "--token", admin], capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 1
+    assert shredded.returncode == 0, shredded.stdout + shredded.stderr
+
+
+async def test_no_log_line_table_or_topic_of_the_run_holds_identifying_or_device_data(
+    stack: LaunchedStack,
+) -> None:
     logs = stack.logs()
     assert "service started" in logs, "the logs were captured"
-    for value in IDENTIFYING_VALUES:
-        assert value not in logs
+    stored = await every_stored_text(stack.endpoints["database_url"])
+    async with TopicReader(stack.endpoints["kafka_bootstrap_servers"], EVENT_TOPICS) as reader:
+        published = b"".join(
+            record.value for record in await reader.collect_until(lambda _: False, timeout=2)
+        )
+    assert published, "the topics were read"
+    for value in (*IDENTIFYING_VALUES, CLIENT_ADDRESS, USER_AGENT):
+        assert value not in logs, value
+        assert value not in stored, value
+        assert value.encode() not in published, value
 
 
 def test_sigterm_stops_every_process_cleanly(stack: LaunchedStack) -> None:

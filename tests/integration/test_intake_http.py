@@ -11,7 +11,7 @@ from services.common.auth import Role, create_token
 from services.common.settings import ServiceSettings
 from services.intake.app import build_app
 from tests.factories import IDENTIFYING_VALUES, NARRATIVE, tip_body
-from tests.helpers import events_of_tips, fetch, http_client, read_until, running
+from tests.helpers import events_of_tips, every_stored_text, fetch, http_client, read_until, running
 
 CLIENT_ADDRESS = "127.0.0.1"
 
@@ -20,26 +20,6 @@ async def staff_token(settings: ServiceSettings, role: Role) -> str:
     connection = await asyncpg.connect(settings.database_url)
     try:
         return (await create_token(connection, role, "test"))[1]
-    finally:
-        await connection.close()
-
-
-async def every_stored_text(settings: ServiceSettings) -> str:
-    """Every text, JSON and byte column of every Lantern table, as one string."""
-    connection = await asyncpg.connect(settings.database_url)
-    try:
-        columns = await connection.fetch(
-            "SELECT table_schema, table_name, column_name FROM information_schema.columns"
-            " WHERE table_schema IN ('intake', 'keys', 'auth', 'triage', 'disclosure', 'referral')"
-            " AND data_type IN ('text', 'jsonb', 'bytea', 'ARRAY', 'character varying')"
-        )
-        parts = []
-        for column in columns:
-            rows = await connection.fetch(
-                f'SELECT "{column["column_name"]}"::text AS value FROM "{column["table_schema"]}"."{column["table_name"]}"'
-            )
-            parts.extend(str(row["value"]) for row in rows)
-        return "\n".join(parts)
     finally:
         await connection.close()
 
@@ -61,7 +41,7 @@ async def test_a_tip_is_stored_and_published_with_its_identifying_data_sealed(
     assert received["reference"] == answer["reference"]
     assert received["identifiers"]["narrative"].startswith("sealed.v1.")
     assert received["facts"]["channel"] == "web" and received["facts"]["outside_canada"] is False
-    stored = await every_stored_text(settings)
+    stored = await every_stored_text(settings.database_url)
     published = json.dumps(events)
     for value in (*IDENTIFYING_VALUES, CLIENT_ADDRESS, "Gagnon-Phone", "Mozilla"):
         assert value not in stored, value
