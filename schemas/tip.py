@@ -5,7 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import Field, StringConstraints, model_validator
+import pycountry
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
 
 from schemas.envelope import Contract
 from schemas.sealed import PersonRelation
@@ -93,8 +95,20 @@ class Province(StrEnum):
     YT = "YT"
 
 
-LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
-CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+def _iso_639(code: str) -> str:
+    if pycountry.languages.get(**{"alpha_2" if len(code) == 2 else "alpha_3": code}) is None:
+        raise PydanticCustomError("iso_639", "Use an ISO 639-1 or ISO 639-3 language code.")
+    return code
+
+
+def _iso_3166(code: str) -> str:
+    if pycountry.countries.get(alpha_2=code) is None:
+        raise PydanticCustomError("iso_3166", "Use an ISO 3166-1 alpha-2 country code.")
+    return code
+
+
+LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$"), AfterValidator(_iso_639)]
+CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$"), AfterValidator(_iso_3166)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Narrative = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
 Age = Annotated[int, Field(ge=0, le=120)]
