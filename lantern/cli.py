@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import uuid
 from pathlib import Path
 from typing import Annotated
@@ -16,6 +17,7 @@ from lantern.demo import load_endpoints
 from lantern.stack import DEFAULT_KAFKA_PORT, DEFAULT_PORTS, Stack, StackOptions
 from services.common.auth import Role, create_token
 from services.common.db import apply_shared_migrations
+from services.common.logging import configure_logging
 
 app = typer.Typer(help="Lantern: the back office of a human-trafficking hotline.", no_args_is_help=True)
 HOME = Path(".lantern")
@@ -110,4 +112,6 @@ def tip_shred(
 
 
 def main() -> None:
+    # The command's own output (a token, a journey) goes to stdout; its logs never do.
+    configure_logging("lantern", stream=sys.stderr)
     app()

@@ -15,8 +15,10 @@ from typing import Any
 import psutil
 
 from lantern.infra import free_port
+from lantern.stack import READY_MESSAGE
 
 LANTERN = Path(sys.executable).parent / "lantern"
+READY_LINE = f"lantern: {READY_MESSAGE}"
 
 
 @dataclass
@@ -65,7 +67,7 @@ def launch(home: Path, environment: dict[str, str], timeout: float = 120) -> Lau
         process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env=environment)
     stack = LaunchedStack(home=home, process=process, output=output)
     deadline = time.monotonic() + timeout
-    while "ready" not in output.read_text(errors="replace"):
+    while READY_LINE not in output.read_text(errors="replace"):
         if process.poll() is not None or time.monotonic() > deadline:
             stack.stop()
             raise RuntimeError(f"lantern up did not start:\n{stack.logs()[-4000:]}")

@@ -30,6 +30,7 @@ SERVICE_NAMES = ("intake", "triage", "disclosure", "referral")
 DEFAULT_PORTS = {"intake": 8080, "triage": 8081, "disclosure": 8082, "referral": 8083}
 DEFAULT_KAFKA_PORT = 9092
 RESTART_BACKOFF_CEILING = 30.0
+READY_MESSAGE = "ready; Ctrl-C stops everything"
 
 
 def say(message: str) -> None:
@@ -159,7 +160,7 @@ class Stack:
         say(
             f"submit a tip: curl -X POST {self.services[0].url}/v1/tips -H 'content-type: application/json' -d @tip.json"
         )
-        say("ready; Ctrl-C stops everything")
+        say(READY_MESSAGE)
 
     def _key_encryption_key(self) -> dict[str, str]:
         """Use the configured KEK, or a key file in the home folder, made on the first run."""

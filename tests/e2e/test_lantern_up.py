@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import stat
 import subprocess
 import time
@@ -125,9 +126,10 @@ def test_the_key_file_and_dev_tokens_are_readable_by_their_owner_only(stack: Lau
 
 
 def test_an_admin_token_from_the_command_line_shreds_a_tip(stack: LaunchedStack) -> None:
+    environment = {**os.environ, "DATABASE_URL": stack.endpoints["database_url"]}
     created = subprocess.run(
         [str(LANTERN), "token", "create", "--role", "admin", "--label", "e2e", "--home", str(stack.home)],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True, text=True, timeout=60, env=environment,
     )  # fmt: skip
     assert created.returncode == 0, created.stderr
     admin = created.stdout.strip()

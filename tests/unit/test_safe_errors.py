@@ -48,7 +48,10 @@ def test_a_malformed_uuid_error_does_not_quote_the_input() -> None:
 
 def test_country_and_language_codes_must_exist_in_the_iso_lists() -> None:
     described = errors_of(TipSubmission, tip_body(language="zz", location={"country": "XX"}))
-    assert {(e.field, e.rule) for e in described} == {("language", "iso_639"), ("location.country", "iso_3166")}
+    assert {(e.field, e.rule) for e in described} == {
+        ("language", "iso_639"),
+        ("location.country", "iso_3166"),
+    }
 
 
 def test_indigenous_languages_of_canada_are_accepted_by_their_iso_639_3_codes() -> None:
