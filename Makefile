@@ -25,8 +25,9 @@ unit: $(INSTALLED)
 	$(BIN)/pytest tests/unit tests/contract
 
 bench: $(INSTALLED)
-	$(BIN)/python bench/sealing.py
-	$(BIN)/python bench/pipeline.py
+	$(BIN)/python -m bench.sealing
+	$(BIN)/python -m bench.pipeline
+	$(BIN)/python -m bench.classification
 
 schemas: $(INSTALLED)
 	$(BIN)/python -m schemas.generate

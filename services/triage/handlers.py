@@ -40,6 +40,8 @@ async def triage_tip(event: TipReceivedV1, uow: UnitOfWork, keystore: Keystore) 
                 producer=CONSUMER,
                 urgency=classification.urgency,
                 reasons=list(classification.reasons),
+                indicators=list(classification.indicators),
+                missing=list(classification.missing),
                 minor_involved=classification.minor_involved,
                 imminent_danger=classification.imminent_danger,
                 ruleset_version=classification.ruleset_version,
