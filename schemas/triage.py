@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -60,3 +61,32 @@ class TipTriagedV1(EventBase):
     ruleset_version: str
     received_at: AwareDatetime
     facts: TipFacts
+
+
+class PlanStep(Contract):
+    step: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,63}$")]
+    at_risk_at: AwareDatetime
+    deadline: AwareDatetime
+
+
+class ResponsePlanStartedV1(EventBase):
+    """Triage started a response plan for a tip, with a deadline for each step."""
+
+    event_type: Literal["response_plan.started"] = "response_plan.started"
+    schema_version: Literal[1] = 1
+    plan_id: uuid.UUID
+    urgency: Urgency
+    template_version: str
+    steps: list[PlanStep]
+
+
+class ResponsePlanStepFlaggedV1(EventBase):
+    """A step of a response plan reached 75% of its time (at risk) or its deadline (breached)."""
+
+    event_type: Literal["response_plan.step_flagged"] = "response_plan.step_flagged"
+    schema_version: Literal[1] = 1
+    plan_id: uuid.UUID
+    step: str
+    flag: Literal["at_risk", "breached"]
+    deadline: AwareDatetime
+    escalated_to: str | None = Field(default=None, description="Who a breach escalates to.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,7 +51,7 @@ class Runtime:
     dead_letters: consuming.DeadLetters
     uow: UnitOfWork
     keystore: Keystore
-    extras: dict[str, Any] = field(default_factory=dict)
+    background_work: dict[str, Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=dict)
 
     def consume(self, topic: str, model: Any, handle: Any) -> None:
         """Subscribe a use case to ``topic`` under this service's consumer group."""
@@ -69,6 +69,10 @@ class Runtime:
             fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms,
             session_timeout_ms=self.settings.kafka_session_timeout_ms,
         )
+
+    def background(self, name: str, work: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run ``work`` for as long as the service runs, started after the consumers."""
+        self.background_work[name] = work
 
     async def health(self) -> tuple[bool, dict[str, str]]:
         checks: dict[str, str] = {}
@@ -127,16 +131,22 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
             keystore=Keystore(kek, spec.name),
         )
         wire(runtime)
-        relay_task = asyncio.create_task(relay.run(), name=f"{spec.name}-outbox-relay")
+        tasks = [asyncio.create_task(relay.run(), name=f"{spec.name}-outbox-relay")]
         try:
             await broker.start()
+            tasks += [
+                asyncio.create_task(work(), name=f"{spec.name}-{name}")
+                for name, work in runtime.background_work.items()
+            ]
             log.info("service started", service=spec.name)
             yield runtime
         finally:
             await broker.stop()
-            relay_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await relay_task
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
     finally:
         await producer.stop()
         await pool.close()

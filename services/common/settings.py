@@ -31,6 +31,7 @@ class ServiceSettings(BaseSettings):
     handler_max_attempts: int = Field(default=5, ge=1, alias="LANTERN_HANDLER_MAX_ATTEMPTS")
     retry_backoff_seconds: float = Field(default=0.5, ge=0, alias="LANTERN_RETRY_BACKOFF_SECONDS")
     log_level: str = Field(default="info", alias="LANTERN_LOG_LEVEL")
+    clock_poll_seconds: float = Field(default=1.0, gt=0, alias="LANTERN_CLOCK_POLL_SECONDS")
     public_rate_limit: int = Field(default=10, ge=1, alias="LANTERN_PUBLIC_RATE_LIMIT")
     public_rate_window_seconds: float = Field(default=600, gt=0, alias="LANTERN_PUBLIC_RATE_WINDOW_SECONDS")
     kek: SecretStr | None = Field(default=None, alias="LANTERN_KEK", description="base64url, 32 bytes")

@@ -36,7 +36,7 @@ async def triage_tip(event: TipReceivedV1, uow: UnitOfWork) -> None:
 async def effects(pool: asyncpg.Pool) -> tuple[int, int, int]:
     return (
         await pool.fetchval("SELECT count(*) FROM triage_decisions"),
-        await pool.fetchval("SELECT count(*) FROM outbox"),
+        await pool.fetchval("SELECT count(*) FROM outbox WHERE topic = 'tips.triaged.v1'"),
         await pool.fetchval("SELECT count(*) FROM inbox"),
     )
 

@@ -8,9 +8,15 @@ from schemas import topics
 from schemas.intake import TipReceivedV1
 from services.common.runtime import Runtime
 from services.triage import handlers
+from services.triage.domain.plans import load_templates
+from services.triage.entrypoints.clock import run_clock
 
 
 def wire(runtime: Runtime) -> None:
+    runtime.background(
+        "deadline-clock",
+        partial(run_clock, runtime.uow, load_templates(), runtime.settings.clock_poll_seconds),
+    )
     runtime.consume(
         topics.TIPS_RECEIVED,
         TipReceivedV1,

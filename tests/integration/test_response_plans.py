@@ -1,0 +1,127 @@
+"""Response plans start with the triage decision; their clocks flag each step exactly once."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import asyncpg
+import pytest
+
+from schemas import topics
+from schemas.envelope import utc_now
+from services.common.db import apply_migrations, apply_shared_migrations, create_pool, service_migrations
+from services.common.messaging import UnitOfWork
+from services.common.sealing import KeyEncryptionKey, Keystore
+from services.common.settings import ServiceSettings
+from services.triage import handlers
+from services.triage.app import SPEC
+from services.triage.app import build_app as build_triage
+from services.triage.domain.plans import load_templates
+from tests.factories import tip_received
+from tests.helpers import produce, read_until, running
+
+URGENT = {"assessment": {"minor_involved": "yes"}}
+# Received 12 minutes ago: notify_supervisor (5 min) is at risk and breached, safety_assessment
+# (15 min) is at risk, the other steps are not due yet: three flags in all.
+TWELVE_MINUTES_AGO = timedelta(minutes=12)
+KEYSTORE = Keystore(KeyEncryptionKey(bytes(32)), "triage")
+
+
+async def open_uow(database_url: str) -> UnitOfWork:
+    return UnitOfWork(await create_pool(database_url, SPEC.name))
+
+
+@pytest.fixture
+async def migrated(database_url: str) -> AsyncIterator[str]:
+    await apply_shared_migrations(database_url)
+    await apply_migrations(database_url, SPEC.name, service_migrations(SPEC.migrations))
+    return database_url
+
+
+async def flags_in_outbox(database_url: str) -> list[str]:
+    connection = await asyncpg.connect(database_url)
+    try:
+        rows = await connection.fetch(
+            "SELECT convert_from(payload, 'UTF8')::jsonb ->> 'step' AS step,"
+            " convert_from(payload, 'UTF8')::jsonb ->> 'flag' AS flag FROM triage.outbox"
+            " WHERE headers ->> 'event_type' = 'response_plan.step_flagged' ORDER BY id"
+        )
+        return [f"{row['step']}/{row['flag']}" for row in rows]
+    finally:
+        await connection.close()
+
+
+async def test_an_urgent_tip_starts_its_plan_in_the_same_transaction(migrated: str) -> None:
+    uow = await open_uow(migrated)
+    try:
+        event = tip_received(**URGENT)
+        await handlers.triage_tip(event, uow, KEYSTORE)
+        steps = await uow.pool.fetch("SELECT step, deadline FROM plan_steps ORDER BY position")
+    finally:
+        await uow.pool.close()
+    assert next(row["step"] for row in steps) == "notify_supervisor"
+    assert steps[0]["deadline"] == event.received_at + timedelta(minutes=5)
+
+
+async def test_two_clocks_flag_each_due_step_exactly_once_and_a_restart_flags_nothing_again(
+    migrated: str,
+) -> None:
+    first, second = await open_uow(migrated), await open_uow(migrated)
+    templates = load_templates()
+    try:
+        event = tip_received(**URGENT).model_copy(update={"received_at": utc_now() - TWELVE_MINUTES_AGO})
+        await handlers.triage_tip(event, first, KEYSTORE)
+        for _ in range(3):
+            await asyncio.gather(
+                *(handlers.flag_due_steps(uow, templates) for uow in (first, second, first, second))
+            )
+    finally:
+        await first.pool.close()
+        await second.pool.close()
+    restarted = await open_uow(migrated)
+    try:
+        assert await handlers.flag_due_steps(restarted, templates) == 0
+    finally:
+        await restarted.pool.close()
+    assert sorted(await flags_in_outbox(migrated)) == [
+        "notify_supervisor/at_risk", "notify_supervisor/breached", "safety_assessment/at_risk",
+    ]  # fmt: skip
+
+
+async def test_flags_reach_the_broker_once_across_a_restart_of_triage(
+    settings: ServiceSettings,
+) -> None:
+    fast = settings.model_copy(update={"clock_poll_seconds": 0.05})
+    event = tip_received(**URGENT).model_copy(update={"received_at": utc_now() - TWELVE_MINUTES_AGO})
+
+    def flag_events(records: list) -> list[str]:
+        return [
+            f"{record.json()['step']}/{record.json()['flag']}"
+            for record in records
+            if record.json().get("event_type") == "response_plan.step_flagged"
+        ]
+
+    async with running(build_triage(fast)):
+        await produce(
+            fast.kafka_bootstrap_servers,
+            topics.TIPS_RECEIVED,
+            event.model_dump_json().encode(),
+            event.partition_key,
+        )
+        await read_until(
+            fast.kafka_bootstrap_servers, (topics.RESPONSE_PLANS,), lambda rs: len(flag_events(rs)) >= 3
+        )
+        await asyncio.sleep(0.5)
+    async with running(build_triage(fast)):
+        await asyncio.sleep(0.5)
+        records = await read_until(
+            fast.kafka_bootstrap_servers, (topics.RESPONSE_PLANS,), lambda _: False, timeout=1
+        )
+    flags = flag_events(records)
+    assert sorted(flags) == [
+        "notify_supervisor/at_risk",
+        "notify_supervisor/breached",
+        "safety_assessment/at_risk",
+    ]
+    breach = next(r.json() for r in records if r.json().get("flag") == "breached")
+    assert breach["escalated_to"] == "on_duty_supervisor"
