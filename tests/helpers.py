@@ -13,6 +13,7 @@ from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
 from lantern.observe import Published, TopicReader, by_tip
+from services.common.auth import Role, create_token
 from services.common.settings import ServiceSettings
 
 
@@ -91,5 +92,14 @@ async def every_stored_text(database_url: str) -> str:
             )
             parts.extend(str(row["value"]) for row in rows)
         return "\n".join(parts)
+    finally:
+        await connection.close()
+
+
+async def staff_token(database_url: str, role: Role) -> str:
+    """Create a staff token for ``role`` as `lantern token create` does; return the token."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        return (await create_token(connection, role, "test"))[1]
     finally:
         await connection.close()

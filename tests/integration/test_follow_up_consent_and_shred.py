@@ -6,21 +6,17 @@ import uuid
 import asyncpg
 
 from schemas import topics
-from services.common.auth import Role, create_token
+from services.common.auth import Role
 from services.common.sealing import Keystore, configured_kek
 from services.common.settings import ServiceSettings
 from services.intake.app import build_app
 from services.triage.app import build_app as build_triage
 from tests.factories import IDENTIFYING_VALUES, tip_body
-from tests.helpers import events_of_tips, fetch, http_client, read_until, running
+from tests.helpers import events_of_tips, fetch, http_client, read_until, running, staff_token
 
 
 async def token_for(settings: ServiceSettings, role: Role) -> dict[str, str]:
-    connection = await asyncpg.connect(settings.database_url)
-    try:
-        return {"authorization": f"Bearer {(await create_token(connection, role, 'test'))[1]}"}
-    finally:
-        await connection.close()
+    return {"authorization": f"Bearer {await staff_token(settings.database_url, role)}"}
 
 
 async def test_a_reporter_adds_information_with_the_code_and_gets_a_new_one(

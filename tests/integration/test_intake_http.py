@@ -3,25 +3,24 @@
 import json
 import uuid
 
-import asyncpg
 import pytest
 
 from schemas import topics
-from services.common.auth import Role, create_token
+from services.common.auth import Role
 from services.common.settings import ServiceSettings
 from services.intake.app import build_app
 from tests.factories import IDENTIFYING_VALUES, NARRATIVE, tip_body
-from tests.helpers import events_of_tips, every_stored_text, fetch, http_client, read_until, running
+from tests.helpers import (
+    events_of_tips,
+    every_stored_text,
+    fetch,
+    http_client,
+    read_until,
+    running,
+    staff_token,
+)
 
 CLIENT_ADDRESS = "127.0.0.1"
-
-
-async def staff_token(settings: ServiceSettings, role: Role) -> str:
-    connection = await asyncpg.connect(settings.database_url)
-    try:
-        return (await create_token(connection, role, "test"))[1]
-    finally:
-        await connection.close()
 
 
 async def test_a_tip_is_stored_and_published_with_its_identifying_data_sealed(
@@ -56,7 +55,7 @@ async def test_the_public_channel_is_always_web_and_staff_choose_theirs(settings
     app = build_app(settings)
     async with running(app), http_client(app) as client:
         public = (await client.post("/v1/tips", json=tip_body(channel="phone"))).json()
-        token = await staff_token(settings, Role.SPECIALIST)
+        token = await staff_token(settings.database_url, Role.SPECIALIST)
         staff = await client.post(
             "/v1/tips", json=tip_body(channel="chat"), headers={"authorization": f"Bearer {token}"}
         )
@@ -167,7 +166,7 @@ async def test_the_public_rate_limit_holds_under_a_burst(strict_settings: Servic
 
     app = build_app(strict_settings)
     async with running(app), http_client(app) as client:
-        token = await staff_token(strict_settings, Role.SPECIALIST)
+        token = await staff_token(strict_settings.database_url, Role.SPECIALIST)
         answers = await asyncio.gather(*(client.post("/v1/tips", json=tip_body()) for _ in range(20)))
         staff = await client.post("/v1/tips", json=tip_body(), headers={"authorization": f"Bearer {token}"})
     statuses = sorted(answer.status_code for answer in answers)
