@@ -31,7 +31,7 @@ bench: $(INSTALLED)
 
 schemas: $(INSTALLED)
 	$(BIN)/python -m schemas.generate
-	$(BIN)/python -m services.intake.openapi
+	$(BIN)/python -m lantern.openapi
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

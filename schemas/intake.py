@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import AwareDatetime, Field
 
 from schemas.envelope import Contract, EventBase
 from schemas.sealed import SealedIdentifiers
-from schemas.tip import Assessment, Channel, Consent, Location, Need, TipFacts, VictimProfile
+from schemas.tip import Answer, Assessment, Channel, Consent, Location, Need, TipFacts, VictimProfile
 
 TipReference = str
 
@@ -36,6 +36,30 @@ class FactsUpdate(Contract):
     victim_profile: VictimProfile | None = None
     needs: list[Need] | None = None
 
+    def applied_to(self, facts: TipFacts) -> TipFacts:
+        """The facts with this update: a new place or profile replaces the old one, answers are
+        only replaced by answers (``unknown`` never erases what was known), lists grow.
+        """
+        assessment = facts.assessment
+        if self.assessment is not None:
+            new = self.assessment
+            assessment = Assessment(
+                minor_involved=assessment.minor_involved if new.minor_involved is Answer.UNKNOWN else new.minor_involved,
+                imminent_danger=assessment.imminent_danger if new.imminent_danger is Answer.UNKNOWN else new.imminent_danger,
+                victim_age=assessment.victim_age if new.victim_age is None else new.victim_age,
+                trafficking_types=_union(assessment.trafficking_types, new.trafficking_types),
+            )  # fmt: skip
+        location = self.location or facts.location
+        return facts.model_copy(
+            update={
+                "location": location,
+                "outside_canada": location.country != "CA",
+                "assessment": assessment,
+                "victim_profile": self.victim_profile or facts.victim_profile,
+                "needs": _union(facts.needs, self.needs or []),
+            }
+        )
+
 
 class TipSupplementedV1(EventBase):
     """The reporter of a tip added information through the anonymous follow-up."""
@@ -60,3 +84,10 @@ class ConsentRecordedV1(EventBase):
     interpreter_used: bool
     recorded_by_role: str = Field(pattern=r"^(reporter|specialist|supervisor|admin)$")
     recorded_at: AwareDatetime
+
+
+T = TypeVar("T")
+
+
+def _union(first: list[T], second: list[T]) -> list[T]:
+    return first + [item for item in second if item not in first]

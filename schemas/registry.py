@@ -7,14 +7,29 @@ from schemas.disclosure import DisclosureDecidedV1
 from schemas.envelope import EventBase
 from schemas.intake import ConsentRecordedV1, TipReceivedV1, TipSupplementedV1
 from schemas.referral import ReferralsProposedV1
-from schemas.triage import ResponsePlanStartedV1, ResponsePlanStepFlaggedV1, TipTriagedV1
+from schemas.triage import (
+    ResponsePlanAcknowledgedV1,
+    ResponsePlanCompletedV1,
+    ResponsePlanStartedV1,
+    ResponsePlanStepCompletedV1,
+    ResponsePlanStepFlaggedV1,
+    ResponsePlanSupersededV1,
+    TipTriagedV1,
+)
 
 EVENTS_BY_TOPIC: dict[str, tuple[type[EventBase], ...]] = {
     topics.TIPS_RECEIVED: (TipReceivedV1,),
     topics.TIPS_SUPPLEMENTED: (TipSupplementedV1,),
     topics.CONSENTS: (ConsentRecordedV1,),
     topics.TIPS_TRIAGED: (TipTriagedV1,),
-    topics.RESPONSE_PLANS: (ResponsePlanStartedV1, ResponsePlanStepFlaggedV1),
+    topics.RESPONSE_PLANS: (
+        ResponsePlanStartedV1,
+        ResponsePlanAcknowledgedV1,
+        ResponsePlanStepFlaggedV1,
+        ResponsePlanStepCompletedV1,
+        ResponsePlanCompletedV1,
+        ResponsePlanSupersededV1,
+    ),
     topics.DISCLOSURES: (DisclosureDecidedV1,),
     topics.REFERRALS: (ReferralsProposedV1,),
 }

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from schemas.envelope import utc_now
-from schemas.intake import TipReceivedV1
+from schemas.intake import FactsUpdate, TipReceivedV1, TipSupplementedV1
 from schemas.tip import TipFacts, TipSubmission
 from services.common.sealing import DataKey
 from services.intake.domain.identifiers import seal_identifiers
@@ -52,11 +52,13 @@ def tip_body(**overrides: Any) -> dict[str, Any]:
     return body
 
 
-def tip_received(**overrides: Any) -> TipReceivedV1:
-    """A tip.received event sealed with a key no keystore holds: consumers see it as erased."""
+def tip_received(key: DataKey | None = None, **overrides: Any) -> TipReceivedV1:
+    """A tip.received event sealed with ``key``; by default with a key no keystore holds, so that
+    consumers see the tip as erased.
+    """
     submission = TipSubmission.model_validate(tip_body(**overrides))
-    tip_id = uuid.uuid4()
-    throwaway = DataKey(tip_id, os.urandom(32))
+    tip_id = key.tip_id if key else uuid.uuid4()
+    throwaway = key or DataKey(tip_id, os.urandom(32))
     return TipReceivedV1(
         tip_id=tip_id,
         correlation_id=uuid.uuid4(),
@@ -66,5 +68,27 @@ def tip_received(**overrides: Any) -> TipReceivedV1:
         facts=TipFacts.of(submission),
         identifiers=seal_identifiers(
             throwaway, submission.narrative, submission.contact, submission.named_persons
+        ),
+    )
+
+
+def tip_supplemented(
+    tip: TipReceivedV1, key: DataKey | None = None, narrative: str | None = None, **update: Any
+) -> TipSupplementedV1:
+    """The reporter's follow-up on ``tip``: facts in ``update``, a narrative sealed with ``key``."""
+    supplement_id = uuid.uuid4()
+    return TipSupplementedV1(
+        tip_id=tip.tip_id,
+        correlation_id=tip.correlation_id,
+        producer="intake",
+        supplement_id=supplement_id,
+        received_at=utc_now(),
+        update=FactsUpdate.model_validate(update),
+        identifiers=seal_identifiers(
+            key or DataKey(tip.tip_id, os.urandom(32)),
+            narrative,
+            None,
+            [],
+            prefix=f"supplements.{supplement_id}.",
         ),
     )

@@ -11,6 +11,7 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
+from pydantic import SecretStr
 
 from lantern.observe import Published, TopicReader, by_tip
 from services.common.auth import Role, create_token
@@ -103,3 +104,16 @@ async def staff_token(database_url: str, role: Role) -> str:
         return (await create_token(connection, role, "test"))[1]
     finally:
         await connection.close()
+
+
+def environment_of(settings: ServiceSettings) -> dict[str, str]:
+    """The environment variables that make a service process read ``settings``."""
+    environment = {}
+    for name, field in ServiceSettings.model_fields.items():
+        value = getattr(settings, name)
+        if value is None or field.alias is None:
+            continue
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        environment[field.alias] = str(value).lower() if isinstance(value, bool) else str(value)
+    return environment

@@ -1,12 +1,17 @@
 """Response plans start with the triage decision; their clocks flag each step exactly once."""
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 
 import asyncpg
 import pytest
 
+from lantern.infra import free_port
+from lantern.observe import Published
+from lantern.stack import ServiceProcess
 from schemas import topics
 from schemas.envelope import utc_now
 from services.common.db import apply_migrations, apply_shared_migrations, create_pool, service_migrations
@@ -18,7 +23,7 @@ from services.triage.app import SPEC
 from services.triage.app import build_app as build_triage
 from services.triage.domain.plans import load_templates
 from tests.factories import tip_received
-from tests.helpers import produce, read_until, running
+from tests.helpers import environment_of, eventually, produce, read_until, running
 
 URGENT = {"assessment": {"minor_involved": "yes"}}
 # Received 12 minutes ago: notify_supervisor (5 min) is at risk and breached, safety_assessment
@@ -88,18 +93,65 @@ async def test_two_clocks_flag_each_due_step_exactly_once_and_a_restart_flags_no
     ]  # fmt: skip
 
 
+async def test_two_triage_processes_in_one_consumer_group_publish_each_flag_once(
+    settings: ServiceSettings, tmp_path: Path
+) -> None:
+    fast = settings.model_copy(update={"clock_poll_seconds": 0.05})
+    port = free_port()
+    second = ServiceProcess(
+        "triage",
+        port,
+        {**os.environ, **environment_of(fast), "LANTERN_HTTP_PORT": str(port)},
+        tmp_path / "triage.log",
+    )
+    second.start()
+    try:
+        async with running(build_triage(fast)):
+            assert await eventually(lambda: asyncio.to_thread(second.healthy), timeout=60), (
+                "second triage never started"
+            )
+            tips = [
+                tip_received(**URGENT).model_copy(update={"received_at": utc_now() - TWELVE_MINUTES_AGO})
+                for _ in range(4)
+            ]
+            for tip in tips:
+                await produce(
+                    fast.kafka_bootstrap_servers,
+                    topics.TIPS_RECEIVED,
+                    tip.model_dump_json().encode(),
+                    tip.partition_key,
+                )
+            await read_until(
+                fast.kafka_bootstrap_servers, (topics.RESPONSE_PLANS,), lambda rs: len(flag_events(rs)) >= 12
+            )
+            await asyncio.sleep(1)
+            records = await read_until(
+                fast.kafka_bootstrap_servers, (topics.RESPONSE_PLANS,), lambda _: False, timeout=1
+            )
+    finally:
+        second.stop(grace=5)
+    flags = [
+        (r.json()["plan_id"], r.json()["step"], r.json()["flag"])
+        for r in records
+        if r.json()["event_type"] == "response_plan.step_flagged"
+    ]
+    assert len(flags) == 12
+    assert len(set(flags)) == 12
+
+
+def flag_events(records: list[Published]) -> list[str]:
+    return [
+        f"{record.json()['step']}/{record.json()['flag']}"
+        for record in records
+        if record.json().get("event_type") == "response_plan.step_flagged"
+    ]
+
+
 async def test_flags_reach_the_broker_once_across_a_restart_of_triage(
     settings: ServiceSettings,
 ) -> None:
     fast = settings.model_copy(update={"clock_poll_seconds": 0.05})
     event = tip_received(**URGENT).model_copy(update={"received_at": utc_now() - TWELVE_MINUTES_AGO})
-
-    def flag_events(records: list) -> list[str]:
-        return [
-            f"{record.json()['step']}/{record.json()['flag']}"
-            for record in records
-            if record.json().get("event_type") == "response_plan.step_flagged"
-        ]
 
     async with running(build_triage(fast)):
         await produce(

@@ -35,3 +35,19 @@ def test_each_breach_escalates_one_level_further_and_stops_at_the_top() -> None:
     assert [templates.escalation_target(n) for n in range(4)] == [
         "on_duty_supervisor", "backup_supervisor", "hotline_manager", "hotline_manager",
     ]  # fmt: skip
+
+
+def test_every_step_names_the_outcomes_it_can_be_completed_with() -> None:
+    templates = load_templates()
+    for urgency, steps in templates.plans.items():
+        for step in steps:
+            assert step.outcomes, f"{urgency}/{step.step} has no outcomes"
+            assert templates.step(urgency, step.step) == step
+    assert templates.step(Urgency.URGENT, "supervisor_review") is None
+
+
+def test_only_notifying_the_supervisor_is_done_by_acknowledging_the_plan() -> None:
+    templates = load_templates()
+    assert [
+        step.step for steps in templates.plans.values() for step in steps if step.completed_by_acknowledgement
+    ] == ["notify_supervisor"]

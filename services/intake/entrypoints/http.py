@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from schemas.tip import TipSubmission
 from services.common import errors
 from services.common.auth import Role, Staff, optional_staff, require_role
+from services.common.http import field_errors_handler
 from services.common.runtime import Runtime
 from services.intake import handlers
 from services.intake.adapters.rate_limit import WindowRateLimiter
@@ -31,6 +32,10 @@ REFUSED_FR = (
     "La référence ou le code de suivi n'est pas valide, ou le suivi est suspendu pour cette référence."
 )
 ANY_STAFF = (Role.SPECIALIST, Role.SUPERVISOR, Role.ADMIN)
+INVALID_TIP = {
+    "en": "The tip was not accepted: correct the fields listed and send it again.",
+    "fr": "Le signalement n'a pas été accepté : corrigez les champs indiqués et envoyez-le de nouveau.",
+}
 
 TIP_EXAMPLES: dict[str, Any] = {
     "web_fr": {
@@ -75,7 +80,10 @@ SUPPLEMENT_EXAMPLES: dict[str, Any] = {
 
 def routes(app: FastAPI, limiter: WindowRateLimiter) -> None:
     app.add_middleware(BodySizeLimit, limit=MAX_BODY_BYTES)
-    app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
+    app.add_exception_handler(
+        RequestValidationError,
+        field_errors_handler(INVALID_TIP, _model_for),  # type: ignore[arg-type]
+    )
 
     def runtime_of(request: Request) -> Runtime:
         runtime: Runtime = request.app.state.runtime
@@ -158,30 +166,6 @@ def routes(app: FastAPI, limiter: WindowRateLimiter) -> None:
         if not await handlers.shred_tip(tip_id, runtime_of(request).uow):
             raise HTTPException(status_code=404, detail="No such tip, or it is already shredded.")
         return {"tip_id": str(tip_id), "shredded": True}
-
-
-async def _invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
-    language = errors.preferred_language(request.headers.get("accept-language"))
-    details = []
-    for detail in error.errors():
-        location = tuple(detail.get("loc", ()))
-        details.append(
-            {
-                **detail,
-                "loc": location[1:] if location[:1] in (("body",), ("path",), ("header",)) else location,
-            }
-        )
-    field_errors = errors.describe_details(details, _model_for(request), language)
-    summary = (
-        "Le signalement n'a pas été accepté : corrigez les champs indiqués et envoyez-le de nouveau."
-        if language == "fr"
-        else "The tip was not accepted: correct the fields listed and send it again."
-    )
-    return JSONResponse(
-        status_code=422,
-        content={"detail": summary, "errors": [field_error.as_dict() for field_error in field_errors]},
-        headers={"Content-Language": language},
-    )
 
 
 def _model_for(request: Request) -> type[Any]:

@@ -68,6 +68,17 @@ DANGER_IN_TEXT = Reason(
     en="The account describes imminent danger.",
     fr="Le récit décrit un danger imminent.",
 )
+URGENT_GROUNDS = frozenset(
+    reason.code
+    for reason in (
+        MINOR_STATED,
+        MINOR_BY_AGE,
+        MINOR_AGE_IN_TEXT,
+        MINOR_IN_TEXT,
+        DANGER_STATED,
+        DANGER_IN_TEXT,
+    )
+)
 NO_URGENT_GROUND = Reason(
     code="no_urgent_ground",
     en="No minor and no imminent danger: a supervisor reviews the tip within 24 hours.",
@@ -106,6 +117,11 @@ class Classification:
     indicators: tuple[IndicatorFinding, ...] = ()
     missing: tuple[MissingDetail, ...] = ()
     ruleset_version: str = RULES_VERSION
+
+    @property
+    def urgent_grounds(self) -> frozenset[str]:
+        """The codes of the reasons that make the tip urgent: a minor, or imminent danger."""
+        return frozenset(reason.code for reason in self.reasons if reason.code in URGENT_GROUNDS)
 
 
 def classify(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from schemas import topics
-from schemas.intake import TipReceivedV1
+from schemas.intake import TipReceivedV1, TipSupplementedV1
 from services.common.runtime import Runtime
 from services.triage import handlers
 from services.triage.domain.plans import load_templates
@@ -21,4 +21,9 @@ def wire(runtime: Runtime) -> None:
         topics.TIPS_RECEIVED,
         TipReceivedV1,
         partial(handlers.triage_tip, uow=runtime.uow, keystore=runtime.keystore),
+    )
+    runtime.consume(
+        topics.TIPS_SUPPLEMENTED,
+        TipSupplementedV1,
+        partial(handlers.retriage_on_supplement, uow=runtime.uow, keystore=runtime.keystore),
     )

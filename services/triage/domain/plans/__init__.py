@@ -19,6 +19,8 @@ class StepTemplate:
     deadline_minutes: int
     en: str
     fr: str
+    outcomes: tuple[str, ...]
+    completed_by_acknowledgement: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,17 +38,20 @@ class Templates:
     escalation: tuple[str, ...]
     plans: dict[Urgency, tuple[StepTemplate, ...]]
 
-    def plan(self, urgency: Urgency, received_at: datetime) -> tuple[PlannedStep, ...]:
-        """The steps of a plan for ``urgency``, their at-risk times and deadlines from receipt."""
+    def plan(self, urgency: Urgency, starts_at: datetime) -> tuple[PlannedStep, ...]:
+        """The steps of a plan for ``urgency``, their at-risk times and deadlines from ``starts_at``."""
         return tuple(
             PlannedStep(
                 step=template.step,
                 position=position,
-                at_risk_at=received_at + timedelta(minutes=template.deadline_minutes * self.at_risk_fraction),
-                deadline=received_at + timedelta(minutes=template.deadline_minutes),
+                at_risk_at=starts_at + timedelta(minutes=template.deadline_minutes * self.at_risk_fraction),
+                deadline=starts_at + timedelta(minutes=template.deadline_minutes),
             )
             for position, template in enumerate(self.plans[urgency], 1)
         )
+
+    def step(self, urgency: Urgency, step: str) -> StepTemplate | None:
+        return next((template for template in self.plans[urgency] if template.step == step), None)
 
     def escalation_target(self, breaches: int) -> str:
         """Who a breach goes to: one level further up the chain for each breach of the plan."""
@@ -61,7 +66,9 @@ def load_templates(path: Path = TEMPLATES_FILE) -> Templates:
         at_risk_fraction=float(data["at_risk_fraction"]),
         escalation=tuple(data["escalation"]),
         plans={
-            Urgency(urgency): tuple(StepTemplate(**step) for step in steps)
+            Urgency(urgency): tuple(
+                StepTemplate(**{**step, "outcomes": tuple(step["outcomes"])}) for step in steps
+            )
             for urgency, steps in data["plans"].items()
         },
     )

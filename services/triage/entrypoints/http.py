@@ -1,0 +1,201 @@
+"""Triage's staff API: the supervisors' view of response plans, their actions and overrides.
+
+Specialists and supervisors read plans; only supervisors act on them or override an urgency.
+Nothing here returns identifying data except an override's note, to the supervisors who review it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+import asyncpg
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import Field, StringConstraints
+
+from schemas.envelope import Contract
+from schemas.triage import OverrideReason, Urgency
+from services.common.auth import Role, Staff, require_role
+from services.common.http import field_errors_handler
+from services.common.runtime import Runtime
+from services.triage import handlers
+from services.triage.adapters import repository
+from services.triage.domain.plans import load_templates
+from services.triage.domain.revisions import UrgencyUnchanged
+
+READERS = (Role.SPECIALIST, Role.SUPERVISOR)
+Supervisor = Annotated[Staff, Depends(require_role(Role.SUPERVISOR))]
+Reader = Annotated[Staff, Depends(require_role(*READERS))]
+StepName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,63}$")]
+INVALID = {
+    "en": "The request was not accepted: correct the fields listed and send it again.",
+    "fr": "La demande n'a pas été acceptée : corrigez les champs indiqués et envoyez-la de nouveau.",
+}
+
+
+class UrgencyOverrideRequest(Contract):
+    """A supervisor's override: the urgency, why (a code), and an explanation kept sealed in the audit."""
+
+    urgency: Urgency
+    reason: OverrideReason
+    note: Annotated[str, Field(min_length=10, max_length=2000)]
+
+
+class StepCompletion(Contract):
+    outcome: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,63}$")]
+
+
+def routes(app: FastAPI) -> None:
+    app.add_exception_handler(
+        RequestValidationError,
+        field_errors_handler(INVALID, _model_for),  # type: ignore[arg-type]
+    )
+
+    def runtime_of(request: Request) -> Runtime:
+        runtime: Runtime = request.app.state.runtime
+        return runtime
+
+    @app.get("/v1/plans", tags=["plans"])
+    async def list_open_plans(
+        request: Request, _staff: Reader, limit: Annotated[int, Query(ge=1, le=500)] = 100
+    ) -> dict[str, Any]:
+        """Open response plans, the one whose next step is due soonest first."""
+        rows = await repository.open_plans(runtime_of(request).pool, limit)
+        return {"plans": [_plan_view(row) for row in rows]}
+
+    @app.get("/v1/plans/{plan_id}", tags=["plans"])
+    async def show_plan(request: Request, plan_id: uuid.UUID, _staff: Reader) -> dict[str, Any]:
+        row = await repository.plan(runtime_of(request).pool, plan_id)
+        if row is None:
+            raise HTTPException(status_code=404, detail="No such plan.")
+        return _plan_view(row)
+
+    @app.post("/v1/plans/{plan_id}/acknowledge", tags=["plans"])
+    async def acknowledge_plan(request: Request, plan_id: uuid.UUID, staff: Supervisor) -> dict[str, Any]:
+        """Take charge of a plan. Steps done by acknowledging (notify the supervisor) are done with it."""
+        runtime = runtime_of(request)
+        with _plan_errors():
+            await handlers.acknowledge_plan(plan_id, staff, runtime.uow)
+        return await show_plan(request, plan_id, staff)
+
+    @app.post("/v1/plans/{plan_id}/steps/{step}/complete", tags=["plans"])
+    async def complete_step(
+        request: Request, plan_id: uuid.UUID, step: StepName, completion: StepCompletion, staff: Supervisor
+    ) -> dict[str, Any]:
+        """Complete a step with one of its outcomes; completing the last step completes the plan."""
+        runtime = runtime_of(request)
+        with _plan_errors():
+            await handlers.complete_step(plan_id, step, completion.outcome, staff, runtime.uow)
+        return await show_plan(request, plan_id, staff)
+
+    @app.get("/v1/tips/{tip_id}/triage", tags=["triage"])
+    async def show_triage(request: Request, tip_id: uuid.UUID, staff: Reader) -> dict[str, Any]:
+        """A tip's current triage with its reasons, its plans, and (for supervisors) its overrides."""
+        runtime = runtime_of(request)
+        decision = await repository.decision(runtime.pool, tip_id)
+        if decision is None:
+            raise HTTPException(status_code=404, detail="No triage for this tip.")
+        overrides = (
+            await handlers.override_history(tip_id, runtime.uow, runtime.keystore)
+            if staff.role is Role.SUPERVISOR
+            else None
+        )
+        return {
+            "tip_id": str(tip_id),
+            "reference": decision["reference"],
+            "urgency": decision["urgency"],
+            "revision": decision["revision"],
+            "reasons": decision["reasons"],
+            "minor_involved": decision["minor_involved"],
+            "imminent_danger": decision["imminent_danger"],
+            "ruleset_version": decision["ruleset_version"],
+            "received_at": decision["received_at"].isoformat(),
+            "updated_at": decision["updated_at"].isoformat(),
+            "plans": [_plan_view(row) for row in await repository.plans_of_tip(runtime.pool, tip_id)],
+            "overrides": overrides,
+        }
+
+    @app.put("/v1/tips/{tip_id}/urgency", tags=["triage"])
+    async def override_urgency(
+        request: Request, tip_id: uuid.UUID, override: UrgencyOverrideRequest, staff: Supervisor
+    ) -> dict[str, Any]:
+        """Set a tip's urgency by hand, with a reason. The override is audited, a new triage event is
+        published and the response plan is replaced by one for the new urgency.
+        """
+        runtime = runtime_of(request)
+        try:
+            result = await handlers.override_urgency(
+                tip_id, override.urgency, override.reason, override.note, staff, runtime.uow, runtime.keystore
+            )
+        except UrgencyUnchanged:
+            raise HTTPException(status_code=409, detail="The tip already has this urgency.") from None
+        if result is None:
+            raise HTTPException(status_code=404, detail="No triage for this tip.")
+        return {
+            "tip_id": str(result.tip_id),
+            "urgency": result.urgency.value,
+            "revision": result.revision,
+            "override_id": str(result.override_id),
+        }
+
+
+@contextmanager
+def _plan_errors() -> Iterator[None]:
+    """Map the plan use cases' refusals to HTTP answers."""
+    try:
+        yield
+    except handlers.PlanNotFound:
+        raise HTTPException(status_code=404, detail="No such plan or step.") from None
+    except handlers.PlanClosed:
+        raise HTTPException(status_code=409, detail="This plan or step is no longer open.") from None
+    except handlers.OutcomeNotAllowed as refused:
+        raise HTTPException(
+            status_code=422,
+            detail={
+                "detail": "The outcome is not one this step allows.",
+                "errors": [
+                    {
+                        "field": "outcome",
+                        "rule": "one_of",
+                        "message": f"Allowed outcomes: {', '.join(refused.allowed)}.",
+                        "allowed": list(refused.allowed),
+                    }
+                ],
+            },
+        ) from None
+
+
+def _plan_view(row: asyncpg.Record) -> dict[str, Any]:
+    templates = load_templates()
+    urgency = Urgency(row["urgency"])
+    steps = []
+    for step in row["steps"]:
+        template = templates.step(urgency, step["step"])
+        steps.append(
+            {
+                **step,
+                "title": {"en": template.en, "fr": template.fr} if template else None,
+                "outcomes": list(template.outcomes) if template else [],
+            }
+        )
+    return {
+        "plan_id": str(row["plan_id"]),
+        "tip_id": str(row["tip_id"]),
+        "reference": row["reference"],
+        "urgency": row["urgency"],
+        "status": row["status"],
+        "template_version": row["template_version"],
+        "started_at": row["started_at"].isoformat(),
+        "acknowledged_at": row["acknowledged_at"].isoformat() if row["acknowledged_at"] else None,
+        "closed_at": row["closed_at"].isoformat() if row["closed_at"] else None,
+        "breaches": row["breaches"],
+        "next_deadline": row["next_deadline"].isoformat() if row["next_deadline"] else None,
+        "steps": steps,
+    }
+
+
+def _model_for(request: Request) -> type[Any]:
+    return UrgencyOverrideRequest if request.url.path.endswith("/urgency") else StepCompletion
