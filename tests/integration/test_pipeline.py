@@ -1,5 +1,6 @@
 """A tip travels through all four services, each with its own schema, inbox and outbox."""
 
+from lantern.observe import by_tip
 from schemas import topics
 from services.common.settings import ServiceSettings
 from services.disclosure.app import build_app as build_disclosure
@@ -94,3 +95,28 @@ async def test_each_service_keeps_its_tables_in_its_own_schema(settings: Service
         assert {"inbox", "outbox", "schema_migrations"} <= tables, schema
     assert "tips" in by_schema["intake"] and "tips" not in by_schema["triage"]
     assert set(by_schema) == {"intake", "triage", "disclosure", "referral"}
+
+
+async def test_a_reporters_follow_up_reaches_triage_and_every_service_decides_again(
+    settings: ServiceSettings,
+) -> None:
+    intake = build_intake(settings)
+    routine = tip_body(channel="web", language="fr", victim_profile=None)
+    async with running(intake, build_triage(settings), build_disclosure(settings), build_referral(settings)):
+        async with http_client(intake) as client:
+            accepted = (await client.post("/v1/tips", json=routine)).json()
+            follow_up = await client.post(
+                f"/v1/tips/{accepted['reference']}/supplements",
+                json={"code": accepted["follow_up_code"], "narrative": "Elle a 15 ans et il la menace."},
+            )
+            assert follow_up.status_code == 202, follow_up.text
+
+        def revised(records: list) -> bool:
+            mine = by_tip(records)[accepted["tip_id"]]
+            return all(len(mine[topic]) >= 2 for topic in JOURNEY[1:])
+
+        records = await read_until(settings.kafka_bootstrap_servers, JOURNEY[1:], revised)
+    mine = by_tip(records)[accepted["tip_id"]]
+    first, second = mine[topics.TIPS_TRIAGED][:2]
+    assert (first["urgency"], second["urgency"], second["revision"]) == ("non_urgent", "urgent", 2)
+    assert mine[topics.DISCLOSURES][1]["basis"] == "child_protection"

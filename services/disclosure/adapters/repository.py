@@ -19,7 +19,11 @@ async def save_decision(
 ) -> None:
     await connection.execute(
         "INSERT INTO disclosure_decisions (tip_id, decision, basis, policy_version, urgency,"
-        " source_event_id) VALUES ($1, $2, $3, $4, $5, $6)",
+        " source_event_id) VALUES ($1, $2, $3, $4, $5, $6)"
+        # A revised triage (a supplement, an override) decides again; the latest decision stands.
+        " ON CONFLICT (tip_id) DO UPDATE SET decision = excluded.decision, basis = excluded.basis,"
+        " policy_version = excluded.policy_version, urgency = excluded.urgency,"
+        " source_event_id = excluded.source_event_id",
         tip_id,
         gate.decision.value,
         gate.basis.value,

@@ -30,11 +30,14 @@ async def save_match(
     connection: asyncpg.Connection, tip_id: uuid.UUID, result: Match, source_event_id: uuid.UUID
 ) -> None:
     await connection.execute(
-        "INSERT INTO referral_matches (tip_id, status, source_event_id) VALUES ($1, $2, $3)",
+        # A revised triage (new needs, a new place) matches again; the latest proposals stand.
+        "INSERT INTO referral_matches (tip_id, status, source_event_id) VALUES ($1, $2, $3)"
+        " ON CONFLICT (tip_id) DO UPDATE SET status = excluded.status, source_event_id = excluded.source_event_id",
         tip_id,
         result.status.value,
         source_event_id,
     )
+    await connection.execute("DELETE FROM referral_proposals WHERE tip_id = $1", tip_id)
     await connection.executemany(
         "INSERT INTO referral_proposals (tip_id, provider_id, rank) VALUES ($1, $2, $3)",
         [(tip_id, proposal.provider_id, rank) for rank, proposal in enumerate(result.proposals, 1)],
