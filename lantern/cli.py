@@ -16,7 +16,7 @@ import typer
 from lantern.demo import load_endpoints
 from lantern.stack import DEFAULT_KAFKA_PORT, DEFAULT_PORTS, Stack, StackOptions
 from services.common.auth import Role, create_token
-from services.common.db import apply_shared_migrations
+from services.common.db import apply_shared_migrations, connect
 from services.common.logging import configure_logging
 
 app = typer.Typer(help="Lantern: the back office of a human-trafficking hotline.", no_args_is_help=True)
@@ -56,8 +56,66 @@ def demo(
 
 token_app = typer.Typer(help="Staff bearer tokens.", no_args_is_help=True)
 tip_app = typer.Typer(help="Operations on one tip.", no_args_is_help=True)
+audit_app = typer.Typer(help="The disclosure audit.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 app.add_typer(tip_app, name="tip")
+app.add_typer(audit_app, name="audit")
+
+
+@app.command()
+def liaison(
+    agency: Annotated[str, typer.Option(help="The agency id, e.g. ottawa-police-htu.")],
+    out: Annotated[Path | None, typer.Option(help="Store each package here as JSON (0600).")] = None,
+    max_packages: Annotated[int | None, typer.Option(help="Stop after this many packages.")] = None,
+    idle_timeout: Annotated[
+        float | None, typer.Option(help="Stop after this many seconds without one.")
+    ] = None,
+    home: Annotated[Path, typer.Option(help="Where `lantern up` wrote endpoints.json.")] = HOME,
+) -> None:
+    """A police or child-protection liaison unit: read its packages and acknowledge each one."""
+    from lantern.liaison import run_liaison
+
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if not bootstrap:
+        endpoints = load_endpoints(home / "endpoints.json")
+        if endpoints is None:
+            raise typer.Exit(1)
+        bootstrap = str(endpoints["kafka_bootstrap_servers"])
+    count = asyncio.run(
+        run_liaison(
+            bootstrap,
+            agency,
+            out,
+            typer.echo,
+            lambda line: typer.echo(line, err=True),
+            max_packages,
+            idle_timeout,
+        )
+    )
+    typer.echo(f"{count} package(s) acknowledged", err=True)
+
+
+@audit_app.command("verify")
+def audit_verify(
+    home: Annotated[Path, typer.Option(help="Where `lantern up` wrote endpoints.json.")] = HOME,
+) -> None:
+    """Check the disclosure audit's hash chain; name the first broken link (exit 1) if any."""
+    from services.disclosure.adapters.audit import verify
+    from services.disclosure.domain.audit import BrokenLink
+
+    async def check() -> tuple[int, BrokenLink | None]:
+        connection = await connect(_database_url(home), "disclosure")
+        try:
+            return await verify(connection)
+        finally:
+            await connection.close()
+
+    count, broken = asyncio.run(check())
+    if broken is None:
+        typer.echo(f"audit chain intact: {count} entries")
+        return
+    typer.echo(f"audit chain broken at entry {broken.seq}: {broken.problem}")
+    raise typer.Exit(1)
 
 
 def _database_url(home: Path) -> str:

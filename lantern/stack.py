@@ -269,13 +269,14 @@ async def requeue_published_events(database_url: str) -> int:
     """Mark every stored event unsent, for a broker that lost them all (Tansu keeps no disk).
 
     Consumers deduplicate on ``event_id``, so publishing an event again has no second effect.
+    Packages to agencies are not sent again: their opened content was emptied once delivered.
     """
     connection = await asyncpg.connect(database_url)
     try:
         total = 0
         for name in SERVICE_NAMES:
             status = await connection.execute(
-                f'UPDATE "{name}".outbox SET sent_at = NULL WHERE sent_at IS NOT NULL'
+                f'UPDATE "{name}".outbox SET sent_at = NULL WHERE sent_at IS NOT NULL AND NOT scrub_after_send'
             )
             total += int(status.split()[-1])
         return total

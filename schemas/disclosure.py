@@ -1,12 +1,29 @@
-"""Events published by disclosure."""
+"""Events published by disclosure, and the packages it delivers to law-enforcement liaison units.
+
+Packages are not Lantern events: they leave the hotline. They carry an opaque case reference,
+never the tip id, and travel on one topic per agency so that broker ACLs can confine each liaison
+consumer to its own packages.
+"""
 
 from __future__ import annotations
 
+import uuid
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
-from schemas.envelope import EventBase
-from schemas.triage import Reason, Urgency
+from pydantic import AwareDatetime, Field, StringConstraints
+
+from schemas.envelope import Contract, EventBase, utc_now
+from schemas.sealed import PersonRelation
+from schemas.tip import Answer, Contact, Location, Need, ReporterRole, TraffickingType, VictimProfile
+from schemas.triage import IndicatorFinding, Reason, Urgency
+
+AgencyId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
+CaseReference = Annotated[str, StringConstraints(pattern=r"^LE-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$")]
+LegalReference = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=3, max_length=200, pattern=r"^[\w .,:;()/§'’-]+$"),
+]
 
 
 class Decision(StrEnum):
@@ -23,6 +40,43 @@ class Basis(StrEnum):
     NONE = "none"
 
 
+MANDATORY_BASES = frozenset({Basis.CHILD_PROTECTION, Basis.IMMINENT_DANGER, Basis.LEGAL_OBLIGATION})
+
+
+class RecipientKind(StrEnum):
+    POLICE = "police"
+    CHILD_PROTECTION = "child_protection"
+    NATIONAL = "national"
+
+
+class Recipient(Contract):
+    agency_id: AgencyId
+    kind: RecipientKind
+
+
+class PackageField(StrEnum):
+    """What a package may carry. The last two say who called: only with identity consent."""
+
+    SITUATION = "situation"
+    LOCATION = "location"
+    WHEN = "when"
+    NARRATIVE = "narrative"
+    NAMED_PERSONS = "named_persons"
+    REPORTER_ROLE = "reporter_role"
+    CALLER_CONTACT = "caller_contact"
+
+
+CALLER_IDENTITY = frozenset({PackageField.REPORTER_ROLE, PackageField.CALLER_CONTACT})
+
+
+class CaseState(StrEnum):
+    PENDING_REVIEW = "pending_review"
+    FORWARDED = "forwarded"
+    DECLINED = "declined"
+    NOT_FORWARDED = "not_forwarded"
+    CANCELLED = "cancelled"
+
+
 class DisclosureDecidedV1(EventBase):
     """Disclosure decided whether, and on what legal basis, a tip goes to law enforcement."""
 
@@ -33,3 +87,129 @@ class DisclosureDecidedV1(EventBase):
     policy_version: str
     urgency: Urgency
     reasons: list[Reason]
+    state: CaseState = Field(description="Where the case stands after this decision.")
+    recipients: list[Recipient] = Field(default_factory=list)
+    fields: list[PackageField] = Field(default_factory=list, description="What a package may carry.")
+    review_due_at: AwareDatetime | None = Field(
+        default=None, description="When a supervisor must have reviewed it."
+    )
+    triage_revision: int = Field(default=1, ge=1)
+
+
+class Approver(Contract):
+    role: Literal["supervisor"] = "supervisor"
+    token_id: uuid.UUID
+
+
+ReviewVerdict = Literal["approved", "declined", "approval_recorded", "reviewed_after_forward"]
+
+
+class DisclosureReviewedV1(EventBase):
+    """A supervisor approved or declined a forward, or reviewed one that went out at once."""
+
+    event_type: Literal["disclosure.reviewed"] = "disclosure.reviewed"
+    schema_version: Literal[1] = 1
+    verdict: ReviewVerdict
+    basis: Basis
+    state: CaseState
+    reason: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]{1,63}$")
+
+
+class DisclosureForwardedV1(EventBase):
+    """A package left for an agency."""
+
+    event_type: Literal["disclosure.forwarded"] = "disclosure.forwarded"
+    schema_version: Literal[1] = 1
+    package_id: uuid.UUID
+    case_reference: CaseReference
+    agency_id: AgencyId
+    recipient_kind: RecipientKind
+    basis: Basis
+    supplementary_to: uuid.UUID | None = None
+    fields: list[PackageField]
+    seconds_from_receipt: float = Field(ge=0, description="From the tip's receipt to this forward.")
+
+
+class DisclosureCancelledV1(EventBase):
+    """A pending consent-based forward was cancelled because the caller withdrew consent."""
+
+    event_type: Literal["disclosure.cancelled"] = "disclosure.cancelled"
+    schema_version: Literal[1] = 1
+    basis: Basis
+    consent_version: int = Field(ge=1)
+
+
+class DisclosureAcknowledgedV1(EventBase):
+    """An agency's liaison unit acknowledged a package."""
+
+    event_type: Literal["disclosure.acknowledged"] = "disclosure.acknowledged"
+    schema_version: Literal[1] = 1
+    package_id: uuid.UUID
+    agency_id: AgencyId
+    acknowledged_at: AwareDatetime
+
+
+class PackagePerson(Contract):
+    name: str
+    relation: PersonRelation
+
+
+class PackageContent(Contract):
+    """The permitted fields of a tip, opened for the recipient; absent when not permitted."""
+
+    trafficking_types: list[TraffickingType] | None = None
+    indicators: list[IndicatorFinding] | None = None
+    minor_involved: Answer | None = None
+    imminent_danger: Answer | None = None
+    victim_profile: VictimProfile | None = None
+    needs: list[Need] | None = None
+    location: Location | None = None
+    received_at: AwareDatetime | None = None
+    narrative: list[str] | None = Field(
+        default=None, description="The tip's narrative, then each follow-up's."
+    )
+    named_persons: list[PackagePerson] | None = None
+    reporter_role: ReporterRole | None = None
+    caller_contact: Contact | None = None
+
+
+class LawEnforcementPackageV1(Contract):
+    """What an agency receives on ``le.referrals.<agency_id>.v1``."""
+
+    message_type: Literal["le.package"] = "le.package"
+    schema_version: Literal[1] = 1
+    package_id: uuid.UUID
+    case_reference: CaseReference
+    agency_id: AgencyId
+    recipient_kind: RecipientKind
+    supplementary_to: uuid.UUID | None = Field(
+        default=None, description="The first package of the case, when this one brings new information."
+    )
+    basis: Basis
+    legal_reference: LegalReference | None = None
+    policy_version: str
+    approved_by: list[Approver] = Field(default_factory=list)
+    urgency: Urgency
+    issued_at: AwareDatetime = Field(default_factory=utc_now)
+    fields: list[PackageField]
+    content: PackageContent
+
+    @property
+    def partition_key(self) -> bytes:
+        return self.case_reference.encode()
+
+
+class LiaisonAcknowledgementV1(Contract):
+    """A liaison unit's receipt of a package, on ``le.acknowledgements.v1``."""
+
+    message_type: Literal["le.acknowledgement"] = "le.acknowledgement"
+    schema_version: Literal[1] = 1
+    acknowledgement_id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    package_id: uuid.UUID
+    case_reference: CaseReference
+    agency_id: AgencyId
+    acknowledged_at: AwareDatetime = Field(default_factory=utc_now)
+
+    @property
+    def partition_key(self) -> bytes:
+        return self.case_reference.encode()

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from schemas import topics
-from schemas.disclosure import DisclosureDecidedV1
+from schemas.disclosure import (
+    DisclosureAcknowledgedV1,
+    DisclosureCancelledV1,
+    DisclosureDecidedV1,
+    DisclosureForwardedV1,
+    DisclosureReviewedV1,
+)
 from schemas.envelope import EventBase
 from schemas.intake import ConsentRecordedV1, TipReceivedV1, TipSupplementedV1
 from schemas.referral import ReferralsProposedV1
@@ -30,7 +36,13 @@ EVENTS_BY_TOPIC: dict[str, tuple[type[EventBase], ...]] = {
         ResponsePlanCompletedV1,
         ResponsePlanSupersededV1,
     ),
-    topics.DISCLOSURES: (DisclosureDecidedV1,),
+    topics.DISCLOSURES: (
+        DisclosureDecidedV1,
+        DisclosureReviewedV1,
+        DisclosureForwardedV1,
+        DisclosureCancelledV1,
+        DisclosureAcknowledgedV1,
+    ),
     topics.REFERRALS: (ReferralsProposedV1,),
 }
 

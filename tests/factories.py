@@ -7,8 +7,9 @@ import uuid
 from typing import Any
 
 from schemas.envelope import utc_now
-from schemas.intake import FactsUpdate, TipReceivedV1, TipSupplementedV1
-from schemas.tip import TipFacts, TipSubmission
+from schemas.intake import ConsentRecordedV1, FactsUpdate, TipReceivedV1, TipSupplementedV1
+from schemas.tip import Consent, TipFacts, TipSubmission
+from schemas.triage import Reason, TipTriagedV1, Urgency
 from services.common.sealing import DataKey
 from services.intake.domain.identifiers import seal_identifiers
 
@@ -91,4 +92,40 @@ def tip_supplemented(
             [],
             prefix=f"supplements.{supplement_id}.",
         ),
+    )
+
+
+def tip_triaged(
+    tip: TipReceivedV1, urgency: str, minor: bool = False, danger: bool = False, revision: int = 1
+) -> TipTriagedV1:
+    """Triage's verdict on ``tip`` as disclosure and referral receive it."""
+    return TipTriagedV1(
+        tip_id=tip.tip_id,
+        correlation_id=tip.correlation_id,
+        producer="triage",
+        revision=revision,
+        urgency=Urgency(urgency),
+        reasons=[Reason(code="test.reason", en="A test.", fr="Un test.")],
+        minor_involved=minor,
+        imminent_danger=danger,
+        ruleset_version="test",
+        received_at=tip.received_at,
+        facts=tip.facts,
+    )
+
+
+def consent_recorded(
+    tip: TipReceivedV1, version: int, withdrawn: list[str], **consent: bool
+) -> ConsentRecordedV1:
+    return ConsentRecordedV1(
+        tip_id=tip.tip_id,
+        correlation_id=tip.correlation_id,
+        producer="intake",
+        version=version,
+        consent=Consent(**consent),
+        withdrawn=withdrawn,
+        channel=tip.facts.channel,
+        interpreter_used=False,
+        recorded_by_role="specialist",
+        recorded_at=utc_now(),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
@@ -15,6 +16,7 @@ from pydantic import SecretStr
 
 from lantern.observe import Published, TopicReader, by_tip
 from services.common.auth import Role, create_token
+from services.common.sealing import DataKey, KeyEncryptionKey, Keystore
 from services.common.settings import ServiceSettings
 
 
@@ -117,3 +119,14 @@ def environment_of(settings: ServiceSettings) -> dict[str, str]:
             value = value.get_secret_value()
         environment[field.alias] = str(value).lower() if isinstance(value, bool) else str(value)
     return environment
+
+
+async def new_data_key(settings: ServiceSettings) -> DataKey:
+    """A tip's data key, created as intake creates it, under the settings' KEK."""
+    assert settings.kek is not None
+    keystore = Keystore(KeyEncryptionKey.from_text(settings.kek.get_secret_value()), "intake")
+    connection = await asyncpg.connect(settings.database_url)
+    try:
+        return await keystore.create(connection, uuid.uuid4())
+    finally:
+        await connection.close()

@@ -24,15 +24,21 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
 
-from schemas.envelope import EventBase
+from schemas.envelope import Contract
 from schemas.topics import dead_letter_topic
 from services.common import errors
 from services.common.logging import get_logger
 
 log = get_logger(__name__)
-EventT = TypeVar("EventT", bound=EventBase)
+EventT = TypeVar("EventT", bound=Contract)
+
+
+class Deferred(Exception):
+    """The event depends on another one this service has not handled yet: retry it in place."""
+
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    Deferred,
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,
     asyncpg.exceptions.CannotConnectNowError,

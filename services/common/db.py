@@ -45,6 +45,16 @@ async def create_pool(database_url: str, schema: str, max_size: int = 10) -> asy
     return pool
 
 
+async def connect(database_url: str, schema: str) -> asyncpg.Connection:
+    """One connection that sees ``schema`` first and reads JSON as a service's pool does."""
+    connection = await asyncpg.connect(
+        database_url,
+        server_settings={"search_path": f"{schema},public", "application_name": f"lantern-{schema}"},
+    )
+    await _init_connection(connection)
+    return connection
+
+
 def migration_files(directories: list[tuple[str, Path]]) -> list[tuple[str, Path]]:
     """List (version, file) in the order they apply: each directory in turn, files by name."""
     return [

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from schemas.envelope import EventBase
+from schemas.envelope import Contract, EventBase
 
 
 @dataclass(slots=True)
@@ -35,14 +35,34 @@ class Transaction:
         headers = {"event_type": event.event_type, "content-type": "application/json"}
         if event.traceparent:
             headers["traceparent"] = event.traceparent
-        await self.connection.execute(
-            "INSERT INTO outbox (event_id, topic, key, payload, headers) VALUES ($1, $2, $3, $4, $5)",
-            event.event_id,
-            topic,
-            event.partition_key,
-            event.model_dump_json().encode(),
-            headers,
+        await self._insert(
+            event.event_id, topic, event.partition_key, event.model_dump_json().encode(), headers
         )
+
+    async def stage_outbound(
+        self, topic: str, message_id: uuid.UUID, key: bytes, message: Contract, message_type: str
+    ) -> None:
+        """Queue a message that leaves Lantern (for an outside recipient) with opened data in it.
+
+        Its payload is emptied in the outbox as soon as the broker has it.
+        """
+        headers = {"message_type": message_type, "content-type": "application/json"}
+        await self._insert(message_id, topic, key, message.model_dump_json().encode(), headers, scrub=True)
+
+    async def _insert(
+        self,
+        message_id: uuid.UUID,
+        topic: str,
+        key: bytes,
+        payload: bytes,
+        headers: dict[str, str],
+        scrub: bool = False,
+    ) -> None:
+        await self.connection.execute(
+            "INSERT INTO outbox (event_id, topic, key, payload, headers, scrub_after_send)"
+            " VALUES ($1, $2, $3, $4, $5, $6)",
+            message_id, topic, key, payload, headers, scrub,
+        )  # fmt: skip
 
 
 class UnitOfWork:

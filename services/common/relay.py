@@ -110,7 +110,9 @@ class OutboxRelay:
             ]
             await asyncio.gather(*deliveries)
             await connection.execute(
-                "UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])",
+                "UPDATE outbox SET sent_at = now(),"
+                " payload = CASE WHEN scrub_after_send THEN ''::bytea ELSE payload END"
+                " WHERE id = ANY($1::bigint[])",
                 [row["id"] for row in rows],
             )
         self.published += len(rows)

@@ -20,7 +20,7 @@ from faststream.kafka import KafkaBroker
 
 from services.common import consumer as consuming
 from services.common.db import apply_migrations, apply_shared_migrations, create_pool, service_migrations
-from services.common.kafka import create_producer
+from services.common.kafka import create_producer, ensure_topics
 from services.common.logging import configure_logging, get_logger
 from services.common.messaging import UnitOfWork
 from services.common.relay import OutboxRelay
@@ -32,10 +32,15 @@ log = get_logger(__name__)
 
 @dataclass(frozen=True)
 class ServiceSpec:
-    """A service's name (also its database schema and consumer group) and its migrations."""
+    """A service's name (also its database schema and consumer group), its migrations and the topics
+    that only it publishes to.
+    """
 
     name: str
     migrations: Path
+    own_topics: Callable[[], tuple[str, ...]] | None = field(
+        default=None, metadata={"doc": "Topics only this service publishes to, created when it starts."}
+    )
 
 
 @dataclass
@@ -100,6 +105,8 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
     kek = configured_kek(settings.kek.get_secret_value() if settings.kek else None, settings.kek_file)
     await apply_shared_migrations(settings.database_url)
     await apply_migrations(settings.database_url, spec.name, service_migrations(spec.migrations))
+    if spec.own_topics is not None:
+        await ensure_topics(settings.kafka_bootstrap_servers, spec.own_topics())
     pool = await create_pool(settings.database_url, spec.name, settings.db_pool_max_size)
     producer = create_producer(
         settings.kafka_bootstrap_servers, f"lantern-{spec.name}", settings.kafka_enable_idempotence

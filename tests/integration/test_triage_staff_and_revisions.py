@@ -1,6 +1,5 @@
 """Supervisors act on response plans and override urgencies; supplements re-triage a tip."""
 
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,7 +12,7 @@ from schemas import topics
 from schemas.envelope import EventBase
 from schemas.intake import TipReceivedV1
 from services.common.auth import Role
-from services.common.sealing import DataKey, KeyEncryptionKey, Keystore
+from services.common.sealing import DataKey
 from services.common.settings import ServiceSettings
 from services.triage.app import build_app as build_triage
 from tests.factories import tip_received, tip_supplemented
@@ -22,6 +21,7 @@ from tests.helpers import (
     every_stored_text,
     fetch,
     http_client,
+    new_data_key,
     produce,
     read_until,
     running,
@@ -54,14 +54,7 @@ class Desk:
             )
 
     async def new_key(self) -> DataKey:
-        """A tip's data key, as intake creates it."""
-        assert self.settings.kek is not None
-        keystore = Keystore(KeyEncryptionKey.from_text(self.settings.kek.get_secret_value()), "intake")
-        connection = await asyncpg.connect(self.settings.database_url)
-        try:
-            return await keystore.create(connection, uuid.uuid4())
-        finally:
-            await connection.close()
+        return await new_data_key(self.settings)
 
     async def events(
         self, topic: str, tip: TipReceivedV1, done: Any, timeout: float = 20

@@ -7,7 +7,7 @@ import hmac
 import os
 import secrets
 
-from services.intake.domain.reference import ALPHABET
+from services.common.ids import ALPHABET
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 SALT_BYTES = 16

@@ -1,0 +1,106 @@
+"""A reference liaison consumer for a police or child-protection unit.
+
+It reads only its agency's topic, stores each package (0600) or shows a summary, and acknowledges
+it on ``le.acknowledgements.v1``; the offset is committed only after the acknowledgement is sent,
+so a crash shows a package again rather than losing it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from pydantic import ValidationError
+
+from schemas.disclosure import LawEnforcementPackageV1, LiaisonAcknowledgementV1
+from schemas.topics import LE_ACKNOWLEDGEMENTS, agency_topic
+from services.common.kafka import ensure_topics
+
+
+def summary(package: LawEnforcementPackageV1) -> dict[str, object]:
+    """What the terminal shows: the case and what the package carries, not the content itself."""
+    return {
+        "case_reference": package.case_reference,
+        "package_id": str(package.package_id),
+        "supplementary_to": str(package.supplementary_to) if package.supplementary_to else None,
+        "basis": package.basis.value,
+        "urgency": package.urgency.value,
+        "fields": [field.value for field in package.fields],
+        "issued_at": package.issued_at.isoformat(),
+    }
+
+
+def store(package: LawEnforcementPackageV1, directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = directory / f"{package.case_reference}_{package.package_id}.json"
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(package.model_dump_json(indent=2))
+    return path
+
+
+async def run_liaison(
+    bootstrap_servers: str,
+    agency_id: str,
+    out: Path | None,
+    show: Callable[[str], None],
+    complain: Callable[[str], None],
+    max_packages: int | None = None,
+    idle_timeout: float | None = None,
+) -> int:
+    """Consume, store or show, and acknowledge packages; return how many were acknowledged."""
+    topic = agency_topic(agency_id)
+    await ensure_topics(bootstrap_servers, (topic, LE_ACKNOWLEDGEMENTS))
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap_servers,
+        group_id=f"liaison-{agency_id}",
+        client_id=f"liaison-{agency_id}",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        session_timeout_ms=10_000,
+    )
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap_servers, client_id=f"liaison-{agency_id}", acks="all"
+    )
+    await consumer.start()
+    await producer.start()
+    acknowledged = 0
+    try:
+        while max_packages is None or acknowledged < max_packages:
+            batches = await consumer.getmany(timeout_ms=int((idle_timeout or 3600) * 1000))
+            if not batches:
+                if idle_timeout is not None:
+                    break
+                continue
+            for records in batches.values():
+                for record in records:
+                    try:
+                        package = LawEnforcementPackageV1.model_validate_json(record.value or b"")
+                    except ValidationError:
+                        complain(f"offset {record.offset}: not a package, skipped")
+                        continue
+                    if package.agency_id != agency_id:
+                        complain(f"offset {record.offset}: a package for another agency, skipped")
+                        continue
+                    line = summary(package)
+                    if out is not None:
+                        line["stored_at"] = str(store(package, out))
+                    show(json.dumps(line, ensure_ascii=False))
+                    receipt = LiaisonAcknowledgementV1(
+                        package_id=package.package_id,
+                        case_reference=package.case_reference,
+                        agency_id=agency_id,
+                    )
+                    await producer.send_and_wait(
+                        LE_ACKNOWLEDGEMENTS, receipt.model_dump_json().encode(), key=receipt.partition_key
+                    )
+                    acknowledged += 1
+            await consumer.commit()
+    finally:
+        await consumer.stop()
+        await producer.stop()
+    return acknowledged

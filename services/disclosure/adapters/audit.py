@@ -1,0 +1,56 @@
+"""The append-only, hash-chained audit log in ``disclosure.audit_log``."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+
+from schemas.envelope import utc_now
+from services.disclosure.domain.audit import GENESIS, AuditEntry, BrokenLink, chain_hash, first_broken_link
+
+# Appends take this transaction-scoped lock so that each entry links to the one committed before it.
+CHAIN_LOCK = "disclosure.audit_log"
+
+
+async def append(
+    connection: asyncpg.Connection, tip_id: uuid.UUID, action: str, actor: str, **detail: Any
+) -> None:
+    """Add an entry in the caller's transaction; ``detail`` holds ids, codes and times, never identities."""
+    await connection.execute("SELECT pg_advisory_xact_lock(hashtext($1))", CHAIN_LOCK)
+    last = await connection.fetchrow("SELECT seq, entry_hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+    seq, previous = (last["seq"] + 1, last["entry_hash"]) if last else (1, GENESIS)
+    at = utc_now()
+    await connection.execute(
+        "INSERT INTO audit_log (seq, tip_id, action, detail, actor, at, previous_hash, entry_hash)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        seq, tip_id, action, detail, actor, at, previous, chain_hash(previous, seq, tip_id, action, detail, actor, at),
+    )  # fmt: skip
+
+
+async def entries(connection: asyncpg.Connection, batch: int = 1000) -> AsyncIterator[AuditEntry]:
+    async with connection.transaction(isolation="repeatable_read", readonly=True):
+        async for row in connection.cursor("SELECT * FROM audit_log ORDER BY seq", prefetch=batch):
+            yield AuditEntry(
+                row["seq"], row["tip_id"], row["action"], row["detail"], row["actor"], row["at"],
+                bytes(row["previous_hash"]), bytes(row["entry_hash"]),
+            )  # fmt: skip
+
+
+async def verify(connection: asyncpg.Connection) -> tuple[int, BrokenLink | None]:
+    """Check the whole chain; return how many entries it has and the first broken link, if any."""
+    collected = [entry async for entry in entries(connection)]
+    return len(collected), first_broken_link(collected)
+
+
+async def trail(connection: asyncpg.Connection | asyncpg.Pool, tip_id: uuid.UUID) -> list[dict[str, Any]]:
+    rows = await connection.fetch(
+        "SELECT seq, action, detail, actor, at FROM audit_log WHERE tip_id = $1 ORDER BY seq", tip_id
+    )
+    return [
+        {"seq": row["seq"], "action": row["action"], "detail": row["detail"], "actor": row["actor"],
+         "at": row["at"].isoformat()}
+        for row in rows
+    ]  # fmt: skip

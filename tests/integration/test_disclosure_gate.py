@@ -1,0 +1,338 @@
+"""The law-enforcement gate running on the broker: what goes out, to whom, carrying what, and the audit."""
+
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from lantern.liaison import run_liaison
+from lantern.observe import Published
+from schemas import topics
+from schemas.envelope import EventBase
+from schemas.intake import ConsentRecordedV1, TipReceivedV1, TipSupplementedV1
+from schemas.triage import TipTriagedV1
+from services.common.auth import Role
+from services.common.settings import ServiceSettings
+from services.disclosure.app import build_app as build_disclosure
+from tests.factories import (
+    CONTACT,
+    IDENTIFYING_VALUES,
+    NAMED_PERSON,
+    NARRATIVE,
+    consent_recorded,
+    tip_received,
+    tip_supplemented,
+    tip_triaged,
+)
+from tests.helpers import (
+    eventually,
+    every_stored_text,
+    fetch,
+    http_client,
+    new_data_key,
+    produce,
+    read_until,
+    running,
+    staff_token,
+)
+
+POLICE, PROTECTION = "surete-du-quebec", "dpj-qc"  # the factory's tips are from Joliette, Quebec
+NO_CONSENT = {"consent": {"law_enforcement": False, "share_identity": False}}
+TOPIC_OF = {
+    TipReceivedV1: topics.TIPS_RECEIVED,
+    TipTriagedV1: topics.TIPS_TRIAGED,
+    ConsentRecordedV1: topics.CONSENTS,
+    TipSupplementedV1: topics.TIPS_SUPPLEMENTED,
+}
+
+
+class Gate:
+    def __init__(self, settings: ServiceSettings, client: httpx.AsyncClient, tokens: dict[str, str]) -> None:
+        self.settings, self.client, self.tokens = settings, client, tokens
+
+    def as_(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+    async def publish(self, *events: EventBase) -> None:
+        for event in events:
+            await produce(
+                self.settings.kafka_bootstrap_servers,
+                TOPIC_OF[type(event)],
+                event.model_dump_json().encode(),
+                event.partition_key,
+            )
+
+    async def packages(self, agency_id: str, count: int = 1) -> list[Published]:
+        return await read_until(
+            self.settings.kafka_bootstrap_servers,
+            (topics.agency_topic(agency_id),),
+            lambda rs: len(rs) >= count,
+        )
+
+    async def case(self, tip: TipReceivedV1, state: str | None = None) -> dict[str, Any]:
+        async def current() -> dict[str, Any] | None:
+            answer = await self.client.get(f"/v1/cases/{tip.tip_id}", headers=self.as_("supervisor"))
+            if answer.status_code != 200 or (state and answer.json()["state"] != state):
+                return None
+            return dict(answer.json())
+
+        found = await eventually(current)
+        assert found, f"the case never reached {state}"
+        return found
+
+    async def disclosures(self, tip: TipReceivedV1, done: Any) -> list[dict[str, Any]]:
+        def mine(records: list[Published]) -> list[dict[str, Any]]:
+            return [r.json() for r in records if r.json()["tip_id"] == str(tip.tip_id)]
+
+        return mine(
+            await read_until(
+                self.settings.kafka_bootstrap_servers, (topics.DISCLOSURES,), lambda rs: done(mine(rs))
+            )
+        )
+
+
+@pytest.fixture
+async def gate(settings: ServiceSettings) -> AsyncIterator[Gate]:
+    app = build_disclosure(settings)
+    async with running(app), http_client(app) as client:
+        tokens = {
+            "supervisor": await staff_token(settings.database_url, Role.SUPERVISOR),
+            "second_supervisor": await staff_token(settings.database_url, Role.SUPERVISOR),
+            "specialist": await staff_token(settings.database_url, Role.SPECIALIST),
+        }
+        yield Gate(settings, client, tokens)
+
+
+def event_types(events: list[dict[str, Any]]) -> list[str]:
+    return [event["event_type"] for event in events]
+
+
+async def test_an_urgent_minor_goes_out_at_once_to_police_and_child_protection_without_who_called(
+    gate: Gate,
+) -> None:
+    key = await new_data_key(gate.settings)
+    tip = tip_received(key=key, **NO_CONSENT)
+    await gate.publish(tip, tip_triaged(tip, "urgent", minor=True))
+    [police] = await gate.packages(POLICE)
+    [protection] = await gate.packages(PROTECTION)
+
+    package = police.json()
+    assert (package["basis"], package["recipient_kind"]) == ("child_protection", "police")
+    assert protection.json()["recipient_kind"] == "child_protection"
+    assert package["case_reference"].startswith("LE-")
+    content = package["content"]
+    assert content["caller_contact"] is None and content["reporter_role"] is None
+    assert content["narrative"] is None, "without consent to involve the police, the caller's words stay"
+    assert content["named_persons"] == [{"name": NAMED_PERSON, "relation": "suspect"}]
+    assert content["location"]["city"] == "Joliette"
+    raw = police.value.decode()
+    assert str(tip.tip_id) not in raw
+    assert not any(value in raw for value in (NARRATIVE, *CONTACT.values()))
+
+    leftovers = await eventually(
+        lambda: fetch(
+            gate.settings,
+            "SELECT count(*) = 0 AS scrubbed FROM disclosure.outbox WHERE scrub_after_send AND length(payload) > 0",
+        )
+    )
+    assert leftovers[0]["scrubbed"]
+    stored = await every_stored_text(gate.settings.database_url)
+    assert not any(value in stored for value in IDENTIFYING_VALUES)
+
+    queue = (await gate.client.get("/v1/reviews", headers=gate.as_("supervisor"))).json()["reviews"]
+    assert [(item["tip_id"], item["kind"]) for item in queue] == [(str(tip.tip_id), "after_forward")]
+    reviewed = await gate.client.post(
+        f"/v1/cases/{tip.tip_id}/approve", json={}, headers=gate.as_("supervisor")
+    )
+    assert reviewed.json()["state"] == "forwarded"
+    assert (await gate.client.get("/v1/reviews", headers=gate.as_("supervisor"))).json()["reviews"] == []
+    events = await gate.disclosures(tip, lambda evs: "disclosure.reviewed" in event_types(evs))
+    forwarded = [event for event in events if event["event_type"] == "disclosure.forwarded"]
+    assert {event["agency_id"] for event in forwarded} == {POLICE, PROTECTION}
+    assert all(event["seconds_from_receipt"] >= 0 for event in forwarded)
+
+
+async def test_a_consented_phone_tip_waits_for_a_supervisor_and_names_the_caller_only_with_identity_consent(
+    gate: Gate,
+) -> None:
+    key = await new_data_key(gate.settings)
+    named = tip_received(key=key, channel="phone", consent={"law_enforcement": True, "share_identity": True})
+    other_key = await new_data_key(gate.settings)
+    unnamed = tip_received(
+        key=other_key, channel="phone", consent={"law_enforcement": True, "share_identity": False}
+    )
+    await gate.publish(named, unnamed, tip_triaged(named, "non_urgent"), tip_triaged(unnamed, "non_urgent"))
+    await gate.case(named, "pending_review")
+    await gate.case(unnamed, "pending_review")
+
+    refused = await gate.client.post(
+        f"/v1/cases/{named.tip_id}/approve", json={}, headers=gate.as_("specialist")
+    )
+    assert refused.status_code == 403
+    for tip in (named, unnamed):
+        answer = await gate.client.post(
+            f"/v1/cases/{tip.tip_id}/approve", json={}, headers=gate.as_("supervisor")
+        )
+        assert answer.json()["state"] == "forwarded", answer.text
+    packages = {
+        record.json()["content"]["caller_contact"] is not None: record.json()
+        for record in await gate.packages(POLICE, 2)
+    }
+    with_identity, without = packages[True], packages[False]
+    assert with_identity["content"]["caller_contact"]["name"] == CONTACT["name"]
+    assert with_identity["content"]["narrative"] == [NARRATIVE]
+    assert len(with_identity["approved_by"]) == 1
+    assert without["content"]["narrative"] == [NARRATIVE]
+    assert without["content"]["reporter_role"] is None
+    assert "fields.identity_withheld" in str(await gate.disclosures(unnamed, lambda evs: len(evs) >= 1))
+
+
+async def test_an_approval_without_a_basis_is_refused_with_the_policys_reasons(gate: Gate) -> None:
+    tip = tip_received(**NO_CONSENT)
+    await gate.publish(tip, tip_triaged(tip, "non_urgent"))
+    assert (await gate.case(tip, "not_forwarded"))["basis"] == "none"
+    answer = await gate.client.post(
+        f"/v1/cases/{tip.tip_id}/approve", json={}, headers=gate.as_("supervisor")
+    )
+    assert answer.status_code == 409
+    assert answer.json()["detail"]["reasons"][0]["code"] == "basis.none"
+    trail = (await gate.case(tip))["audit"]
+    assert [entry["action"] for entry in trail] == ["decided", "approval_refused"]
+
+
+async def test_a_legal_obligation_needs_a_reference_and_a_second_different_supervisor(gate: Gate) -> None:
+    tip = tip_received(**NO_CONSENT)
+    await gate.publish(tip, tip_triaged(tip, "non_urgent"))
+    await gate.case(tip, "not_forwarded")
+    order = {"legal_reference": "Youth Protection Act (Quebec), s. 39"}
+    first = await gate.client.post(
+        f"/v1/cases/{tip.tip_id}/approve", json=order, headers=gate.as_("supervisor")
+    )
+    assert first.json() == {
+        "tip_id": str(tip.tip_id),
+        "state": "pending_review",
+        "approvals": 1,
+        "approvals_needed": 2,
+    }
+    again = await gate.client.post(
+        f"/v1/cases/{tip.tip_id}/approve", json=order, headers=gate.as_("supervisor")
+    )
+    assert again.status_code == 409
+    second = await gate.client.post(
+        f"/v1/cases/{tip.tip_id}/approve", json={}, headers=gate.as_("second_supervisor")
+    )
+    assert second.json()["state"] == "forwarded"
+    [package] = [record.json() for record in await gate.packages(POLICE)]
+    assert (package["basis"], package["legal_reference"]) == ("legal_obligation", order["legal_reference"])
+    assert len({approver["token_id"] for approver in package["approved_by"]}) == 2
+
+
+async def test_withdrawn_consent_cancels_a_pending_consent_forward_but_not_a_mandatory_one(
+    gate: Gate,
+) -> None:
+    by_consent = tip_received(consent={"law_enforcement": True})
+    in_danger = tip_received(consent={"law_enforcement": True})
+    await gate.publish(
+        by_consent,
+        in_danger,
+        tip_triaged(by_consent, "non_urgent"),
+        tip_triaged(in_danger, "non_urgent", danger=True),
+    )
+    await gate.case(by_consent, "pending_review")
+    assert "narrative" in (await gate.case(in_danger, "pending_review"))["fields"]
+
+    await gate.publish(
+        consent_recorded(by_consent, 2, ["law_enforcement"]),
+        consent_recorded(in_danger, 2, ["law_enforcement"]),
+    )
+    cancelled = await gate.case(by_consent, "cancelled")
+    assert [entry["action"] for entry in cancelled["audit"]][-1] == "forward_cancelled"
+    assert "disclosure.cancelled" in event_types(
+        await gate.disclosures(by_consent, lambda evs: "disclosure.cancelled" in event_types(evs))
+    )
+    standing = await eventually(lambda: _after_withdrawal(gate, in_danger))
+    assert standing["state"] == "pending_review" and standing["basis"] == "imminent_danger"
+    assert "narrative" not in standing["fields"]
+    late = await gate.client.post(
+        f"/v1/cases/{by_consent.tip_id}/approve", json={}, headers=gate.as_("supervisor")
+    )
+    assert late.status_code == 409
+
+
+async def test_a_supplement_to_a_forwarded_case_reaches_the_same_agency_as_a_supplementary_package(
+    gate: Gate,
+) -> None:
+    key = await new_data_key(gate.settings)
+    tip = tip_received(key=key, channel="phone", consent={"law_enforcement": True})
+    await gate.publish(tip, tip_triaged(tip, "urgent", danger=True))
+    [first] = [record.json() for record in await gate.packages(POLICE)]
+    await gate.publish(tip_supplemented(tip, key, narrative="Ils partent pour Montréal ce soir."))
+    second = (await gate.packages(POLICE, 2))[1].json()
+    assert second["supplementary_to"] == first["package_id"]
+    assert second["case_reference"] == first["case_reference"]
+    assert second["content"]["narrative"] == ["Ils partent pour Montréal ce soir."]
+
+
+async def test_the_liaison_acknowledgement_is_recorded_as_the_packages_delivery(
+    gate: Gate, tmp_path: Any
+) -> None:
+    tip = tip_received(consent={"law_enforcement": True}, channel="phone")
+    await gate.publish(tip, tip_triaged(tip, "urgent", danger=True))
+    shown: list[str] = []
+    count = await run_liaison(
+        gate.settings.kafka_bootstrap_servers, POLICE, tmp_path / "inbox", shown.append, shown.append,
+        max_packages=1, idle_timeout=20,
+    )  # fmt: skip
+    assert count == 1
+    [stored] = list((tmp_path / "inbox").iterdir())
+    assert oct(stored.stat().st_mode & 0o777) == "0o600"
+    events = await gate.disclosures(tip, lambda evs: "disclosure.acknowledged" in event_types(evs))
+    assert next(e for e in events if e["event_type"] == "disclosure.acknowledged")["agency_id"] == POLICE
+    [package] = (await gate.case(tip))["packages"]
+    assert package["acknowledged_at"] is not None
+
+
+async def test_tampering_with_one_audit_row_is_detected_by_lantern_audit_verify(gate: Gate) -> None:
+    tip = tip_received(**NO_CONSENT)
+    await gate.publish(tip, tip_triaged(tip, "urgent", minor=True))
+    await gate.case(tip, "forwarded")
+    assert _audit_verify(gate.settings).returncode == 0
+
+    connection = await asyncpg.connect(gate.settings.database_url)
+    try:
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await connection.execute("DELETE FROM disclosure.audit_log WHERE seq = 2")
+        async with connection.transaction():
+            await connection.execute(
+                "SET LOCAL session_replication_role = replica"
+            )  # what a superuser could do
+            await connection.execute(
+                "UPDATE disclosure.audit_log SET detail = jsonb_set(detail, '{basis}', '\"consent\"') WHERE seq = 2"
+            )
+    finally:
+        await connection.close()
+    verdict = _audit_verify(gate.settings)
+    assert verdict.returncode == 1
+    assert "broken at entry 2" in verdict.stdout
+
+
+def _audit_verify(settings: ServiceSettings) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "lantern", "audit", "verify"],
+        env={**os.environ, "DATABASE_URL": settings.database_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+async def _after_withdrawal(gate: Gate, tip: TipReceivedV1) -> dict[str, Any] | None:
+    case = await gate.case(tip)
+    actions = [entry["action"] for entry in case["audit"]]
+    return case if "consent_withdrawn_mandatory_basis_stands" in actions else None
