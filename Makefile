@@ -28,6 +28,7 @@ bench: $(INSTALLED)
 	$(BIN)/python -m bench.sealing
 	$(BIN)/python -m bench.pipeline
 	$(BIN)/python -m bench.classification
+	$(BIN)/python -m bench.forwarding
 
 schemas: $(INSTALLED)
 	$(BIN)/python -m schemas.generate

@@ -56,7 +56,11 @@ def qualified_name(kind: type[BaseException]) -> str:
     return f"{kind.__module__}.{kind.__qualname__}"
 
 
-def backoff_delay(failures: int, base: float, ceiling: float = 30.0) -> float:
+BACKOFF_CEILING_SECONDS = 30.0
+DEFERRED_CEILING_SECONDS = 1.0
+
+
+def backoff_delay(failures: int, base: float, ceiling: float = BACKOFF_CEILING_SECONDS) -> float:
     return float(min(base * 2 ** (failures - 1), ceiling))
 
 
@@ -168,7 +172,9 @@ class EventConsumer(Generic[EventT]):
     async def _wait_before_retry(
         self, record: ConsumerRecord[bytes, bytes], error: BaseException, failures: int
     ) -> None:
-        delay = backoff_delay(failures, self.backoff_seconds)
+        # What a deferred event waits for is normally handled within milliseconds: retry it soon.
+        ceiling = DEFERRED_CEILING_SECONDS if isinstance(error, Deferred) else BACKOFF_CEILING_SECONDS
+        delay = backoff_delay(failures, self.backoff_seconds, ceiling)
         log.warning(
             "handling failed, retrying",
             topic=record.topic,

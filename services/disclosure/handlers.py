@@ -161,6 +161,8 @@ async def record_consent(
                 else "already_forwarded" if state is CaseState.FORWARDED else "none",
             )  # fmt: skip
             return
+        if _decided_alike(case, gate):
+            return
         if withdrew_police and gate.basis in MANDATORY_BASES:
             await audit.append(
                 tx.connection, event.tip_id, "consent_withdrawn_mandatory_basis_stands", SYSTEM,
@@ -322,6 +324,12 @@ def _gate_columns(gate: GateDecision) -> dict[str, Any]:
         "fields": sorted(field.value for field in gate.fields), "approvals_needed": gate.approvals_needed,
         "policy_version": gate.policy_version,
     }  # fmt: skip
+
+
+def _decided_alike(case: dict[str, Any], gate: GateDecision) -> bool:
+    """The case already stands on this decision (the consent at receipt, recorded again)."""
+    columns = _gate_columns(gate)
+    return all(case[name] == columns[name] for name in ("decision", "basis", "recipients", "fields"))
 
 
 async def _current_consent(connection: asyncpg.Connection, tip_id: uuid.UUID, at_receipt: Consent) -> Consent:

@@ -192,10 +192,16 @@ async def test_a_consented_phone_tip_waits_for_a_supervisor_and_names_the_caller
     assert "fields.identity_withheld" in str(await gate.disclosures(unnamed, lambda evs: len(evs) >= 1))
 
 
-async def test_an_approval_without_a_basis_is_refused_with_the_policys_reasons(gate: Gate) -> None:
+async def test_an_approval_without_a_basis_is_refused_with_the_policys_reasons_and_a_repeated_consent_changes_nothing(
+    gate: Gate,
+) -> None:
     tip = tip_received(**NO_CONSENT)
     await gate.publish(tip, tip_triaged(tip, "non_urgent"))
     assert (await gate.case(tip, "not_forwarded"))["basis"] == "none"
+    await gate.publish(
+        consent_recorded(tip, 1, [], **tip.facts.consent.model_dump())
+    )  # as recorded at receipt
+    assert await eventually(lambda: fetch(gate.settings, "SELECT 1 FROM disclosure.consents"))
     answer = await gate.client.post(
         f"/v1/cases/{tip.tip_id}/approve", json={}, headers=gate.as_("supervisor")
     )

@@ -73,7 +73,7 @@ async def test_an_event_published_twice_on_the_broker_has_one_effect_downstream(
         "referral.proposed",
         "tip.triaged",
     ]
-    for table in ("triage.triage_decisions", "disclosure.disclosure_decisions", "referral.referral_matches"):
+    for table in ("triage.triage_decisions", "disclosure.cases", "referral.referral_matches"):
         rows = await fetch(settings, f"SELECT tip_id FROM {table} WHERE tip_id = $1", event.tip_id)
         assert len(rows) == 1, table
 

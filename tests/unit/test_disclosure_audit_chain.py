@@ -42,7 +42,9 @@ def test_an_entry_rehashed_after_a_change_still_breaks_the_next_link() -> None:
     forged = replace(entries[1], actor="supervisor:someone-else")
     entries[1] = replace(
         forged,
-        entry_hash=chain_hash(forged.previous_hash, 2, TIP, forged.action, forged.detail, forged.actor, forged.at),
+        entry_hash=chain_hash(
+            forged.previous_hash, 2, TIP, forged.action, forged.detail, forged.actor, forged.at
+        ),
     )
     broken = first_broken_link(entries)
     assert broken is not None and broken.seq == 3

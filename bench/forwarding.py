@@ -1,0 +1,135 @@
+"""Time from a tip's receipt to its package on the agency's topic, for urgent mandatory cases.
+
+    python -m bench.forwarding [--tips 200] [--rate 20] [--endpoints .lantern/endpoints.json]
+
+Each tip is urgent (a minor, no consent): the gate forwards it at once to the police and the
+child-protection agency of its place. Two clocks: as disclosure records it (receipt to package
+issued, `seconds_from_receipt`), and as a liaison unit would see it (intake's 202 to the package on
+the agency's topic). The baseline is one produce-and-consume hop on the same broker, in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.pipeline import paced, percentiles, raw_broker_run
+from lantern.launcher import launch
+from lantern.observe import TopicReader
+from schemas import topics
+
+POLICE = "police-laval"
+URGENT_MINOR = {
+    "channel": "web", "language": "fr", "reporter_role": "community", "anonymous": True,
+    "narrative": "Une adolescente de 15 ans est amenée chaque soir dans un motel par un homme plus âgé.",
+    "location": {"country": "CA", "province": "QC", "city": "Laval"},
+    "assessment": {"minor_involved": "yes", "imminent_danger": "no", "trafficking_types": ["sex"]},
+    "consent": {"law_enforcement": False, "service_referral": False, "statistics": True},
+}  # fmt: skip
+
+
+async def forwarding_run(endpoints: dict[str, Any], count: int, rate: float) -> dict[str, Any]:
+    accepted: dict[str, float] = {}
+    recorded: dict[str, float] = {}
+    case_of: dict[str, str] = {}
+    arrived: dict[str, float] = {}
+    watched = (topics.DISCLOSURES, topics.agency_topic(POLICE))
+    async with (
+        TopicReader(endpoints["kafka_bootstrap_servers"], watched) as reader,
+        httpx.AsyncClient(base_url=endpoints["intake_url"], timeout=30) as client,
+    ):
+
+        async def submit(_number: int) -> None:
+            response = await client.post("/v1/tips", json=URGENT_MINOR)
+            response.raise_for_status()
+            accepted[response.json()["tip_id"]] = time.monotonic()
+
+        def finished() -> bool:
+            return len(accepted) == count and all(
+                tip_id in case_of and case_of[tip_id] in arrived for tip_id in accepted
+            )
+
+        async def watch() -> None:
+            while not finished():
+                for record in await reader.read(timeout_ms=20):
+                    now, message = time.monotonic(), record.json()
+                    if message.get("event_type") == "disclosure.forwarded" and message["agency_id"] == POLICE:
+                        case_of[message["tip_id"]] = message["case_reference"]
+                        recorded[message["tip_id"]] = message["seconds_from_receipt"]
+                    elif message.get("message_type") == "le.package":
+                        arrived.setdefault(message["case_reference"], now)
+
+        started = time.monotonic()
+        watcher = asyncio.create_task(watch())
+        await paced(count, rate, submit)
+        await asyncio.wait_for(watcher, timeout=180)
+    seen = [arrived[case_of[tip_id]] - accepted[tip_id] for tip_id in accepted]
+    return {
+        "tips": count, "rate_offered": rate, "seconds": time.monotonic() - started,
+        "as_recorded": percentiles([recorded[tip_id] for tip_id in accepted]),
+        "as_seen_by_the_agency": percentiles(seen),
+    }  # fmt: skip
+
+
+async def measure(endpoints: dict[str, Any], count: int, rate: float) -> dict[str, Any]:
+    await forwarding_run(endpoints, min(20, count), rate)  # warm-up
+    results = {
+        "forwarding": await forwarding_run(endpoints, count, rate),
+        "raw_broker_hop": await raw_broker_run(endpoints["kafka_bootstrap_servers"], count, rate, size=1500),
+    }
+    hop = results["raw_broker_hop"]["p50_ms"]
+    results["ratios"] = {
+        "p50_forward_to_raw_hop": results["forwarding"]["as_seen_by_the_agency"]["p50_ms"] / hop,
+        "p99_forward_to_raw_hop": results["forwarding"]["as_seen_by_the_agency"]["p99_ms"] / hop,
+    }
+    return results
+
+
+def report(results: dict[str, Any]) -> str:
+    recorded = results["forwarding"]["as_recorded"]
+    seen = results["forwarding"]["as_seen_by_the_agency"]
+    hop = results["raw_broker_hop"]
+    return "\n".join([
+        f"receipt to package issued (disclosure's record): p50 {recorded['p50_ms']:.1f} ms, p99 {recorded['p99_ms']:.1f} ms",
+        f"intake's 202 to package on the agency topic: p50 {seen['p50_ms']:.1f} ms, p99 {seen['p99_ms']:.1f} ms",
+        f"raw broker hop at the same rate: p50 {hop['p50_ms']:.1f} ms, p99 {hop['p99_ms']:.1f} ms",
+        f"ratio, p50 forward (3 hops + 3 transactions + unseal)/raw hop: {results['ratios']['p50_forward_to_raw_hop']:.1f}",
+    ])  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tips", type=int, default=200)
+    parser.add_argument("--rate", type=float, default=20.0, help="tips per second offered")
+    parser.add_argument("--endpoints", type=Path, help="endpoints.json of a running stack")
+    parser.add_argument("--out", type=Path, default=Path("bench/results/forwarding.json"))
+    options = parser.parse_args()
+    stack = None
+    if options.endpoints:
+        endpoints = json.loads(options.endpoints.read_text())
+    else:
+        stack = launch(Path(tempfile.mkdtemp(prefix="lantern-bench-")) / ".lantern", dict(os.environ))
+        endpoints = stack.endpoints
+    try:
+        results = asyncio.run(measure(endpoints, options.tips, options.rate))
+    finally:
+        if stack is not None:
+            stack.stop()
+    results["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
+    options.out.parent.mkdir(parents=True, exist_ok=True)
+    options.out.write_text(json.dumps(results, indent=2) + "\n")
+    print(report(results))
+    print(f"written to {options.out}")
+
+
+if __name__ == "__main__":
+    main()

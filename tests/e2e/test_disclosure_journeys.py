@@ -1,0 +1,132 @@
+"""Tips through the running system to the agencies' topics, as a liaison unit sees them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+from typing import Any
+
+import httpx
+import pytest
+
+from lantern.launcher import LANTERN, LaunchedStack
+from lantern.observe import Published, TopicReader
+from schemas.topics import agency_topic
+from tests.factories import CONTACT, NARRATIVE, tip_body
+from tests.helpers import eventually
+
+pytestmark = pytest.mark.e2e
+OTTAWA = {"country": "CA", "province": "ON", "city": "Ottawa"}
+POLICE = "ottawa-police-htu"
+NO_CONSENT = {"law_enforcement": False, "share_identity": False, "service_referral": True, "statistics": True}
+
+
+class Desk:
+    def __init__(self, stack: LaunchedStack) -> None:
+        self.endpoints = stack.endpoints
+        self.tokens = json.loads((stack.home / "dev-tokens.json").read_text())
+        self.intake = httpx.AsyncClient(base_url=self.endpoints["intake_url"], timeout=30)
+        self.disclosure = httpx.AsyncClient(base_url=self.endpoints["services"]["disclosure"], timeout=30)
+
+    def as_(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+    async def submit(self, role: str | None = None, **body: Any) -> dict[str, Any]:
+        answer = await self.intake.post(
+            "/v1/tips", json=tip_body(location=OTTAWA, **body), headers=self.as_(role) if role else None
+        )
+        assert answer.status_code == 202, answer.text
+        return dict(answer.json())
+
+    async def case(self, tip: dict[str, Any], state: str) -> dict[str, Any]:
+        async def reached() -> dict[str, Any] | None:
+            answer = await self.disclosure.get(f"/v1/cases/{tip['tip_id']}", headers=self.as_("supervisor"))
+            return answer.json() if answer.status_code == 200 and answer.json()["state"] == state else None
+
+        found = await eventually(reached, timeout=30)
+        assert found, f"the case of {tip['reference']} never reached {state}"
+        return dict(found)
+
+
+async def police_packages(stack: LaunchedStack, done: Any) -> list[Published]:
+    async with TopicReader(stack.endpoints["kafka_bootstrap_servers"], (agency_topic(POLICE),)) as reader:
+        return await reader.collect_until(done, timeout=30)
+
+
+async def test_packages_reach_the_agency_only_on_a_basis_with_identity_only_by_consent_and_are_acknowledged(
+    stack: LaunchedStack, tmp_path: Any
+) -> None:
+    desk = Desk(stack)
+    urgent_minor = await desk.submit(
+        assessment={"minor_involved": "yes", "trafficking_types": ["sex"]}, consent=NO_CONSENT
+    )
+    consented = await desk.submit(
+        "specialist", channel="phone", consent={**NO_CONSENT, "law_enforcement": True}, victim_profile=None
+    )
+    no_basis = await desk.submit(consent=NO_CONSENT)
+    withdrawn = await desk.submit(consent={**NO_CONSENT, "law_enforcement": True})
+
+    first = await desk.case(urgent_minor, "forwarded")
+    assert first["basis"] == "child_protection"
+    await desk.case(consented, "pending_review")
+    await desk.case(withdrawn, "pending_review")
+    assert (await desk.case(no_basis, "not_forwarded"))["packages"] == []
+
+    withdrawal = await desk.intake.put(
+        f"/v1/tips/{withdrawn['tip_id']}/consent",
+        json={"consent": NO_CONSENT, "channel": "web"},
+        headers=desk.as_("specialist"),
+    )
+    assert withdrawal.status_code == 200, withdrawal.text
+    assert (await desk.case(withdrawn, "cancelled"))["packages"] == []
+
+    approved = await desk.disclosure.post(
+        f"/v1/cases/{consented['tip_id']}/approve", json={}, headers=desk.as_("supervisor")
+    )
+    assert approved.json()["state"] == "forwarded"
+    follow_up = await desk.intake.post(
+        f"/v1/tips/{urgent_minor['reference']}/supplements",
+        json={"code": urgent_minor["follow_up_code"], "assessment": {"imminent_danger": "yes"}},
+    )
+    assert follow_up.status_code == 202
+
+    packages = [record.json() for record in await police_packages(stack, lambda records: len(records) >= 3)]
+    references = {
+        first["case_reference"]: "urgent_minor",
+        (await desk.case(consented, "forwarded"))["case_reference"]: "consented",
+    }
+    by_case = {
+        references.get(package["case_reference"], "other"): package
+        for package in packages
+        if not package["supplementary_to"]
+    }
+    assert set(by_case) == {"urgent_minor", "consented"}, (
+        "no package for a tip without a basis or a withdrawn consent"
+    )
+    assert all(package["basis"] != "none" for package in packages)
+    assert all(package["content"]["caller_contact"] is None for package in packages)
+    assert by_case["consented"]["content"]["narrative"] == [NARRATIVE]
+    supplementary = [package for package in packages if package["supplementary_to"]]
+    assert [package["case_reference"] for package in supplementary] == [first["case_reference"]]
+    raw = " ".join(json.dumps(package) for package in packages)
+    assert not any(value in raw for value in CONTACT.values())
+
+    liaison = await asyncio.to_thread(
+        subprocess.run,
+        [str(LANTERN), "liaison", "--agency", POLICE, "--out", str(tmp_path), "--idle-timeout", "5",
+         "--home", str(stack.home)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert liaison.returncode == 0, liaison.stderr
+    assert "3 package(s) acknowledged" in liaison.stderr
+    assert len(list(tmp_path.glob("LE-*.json"))) == 3
+
+    async def acknowledged() -> bool:
+        case = await desk.case(urgent_minor, "forwarded")
+        police = [package for package in case["packages"] if package["agency_id"] == POLICE]
+        return all(package["acknowledged_at"] for package in police)
+
+    assert await eventually(acknowledged, timeout=30)
+    await desk.intake.aclose()
+    await desk.disclosure.aclose()
