@@ -22,14 +22,14 @@ from typing import Any
 
 import httpx
 
-from bench.pipeline import paced, percentiles, raw_broker_run
+from bench.pipeline import paced, percentiles, raw_broker_run, specialist_headers
 from lantern.launcher import launch
 from lantern.observe import TopicReader
 from schemas import topics
 
 POLICE = "police-laval"
 URGENT_MINOR = {
-    "channel": "web", "language": "fr", "reporter_role": "community", "anonymous": True,
+    "channel": "chat", "language": "fr", "reporter_role": "community", "anonymous": True,
     "narrative": "Une adolescente de 15 ans est amenée chaque soir dans un motel par un homme plus âgé.",
     "location": {"country": "CA", "province": "QC", "city": "Laval"},
     "assessment": {"minor_involved": "yes", "imminent_danger": "no", "trafficking_types": ["sex"]},
@@ -45,7 +45,7 @@ async def forwarding_run(endpoints: dict[str, Any], count: int, rate: float) -> 
     watched = (topics.DISCLOSURES, topics.agency_topic(POLICE))
     async with (
         TopicReader(endpoints["kafka_bootstrap_servers"], watched) as reader,
-        httpx.AsyncClient(base_url=endpoints["intake_url"], timeout=30) as client,
+        httpx.AsyncClient(base_url=endpoints["intake_url"], timeout=30, headers=endpoints["headers"]) as client,
     ):
 
         async def submit(_number: int) -> None:
@@ -116,9 +116,12 @@ def main() -> None:
     stack = None
     if options.endpoints:
         endpoints = json.loads(options.endpoints.read_text())
+        home = options.endpoints.parent
     else:
         stack = launch(Path(tempfile.mkdtemp(prefix="lantern-bench-")) / ".lantern", dict(os.environ))
-        endpoints = stack.endpoints
+        endpoints, home = stack.endpoints, stack.home
+    # Tips come in as a specialist records them: the public web form's rate limit is not measured.
+    endpoints["headers"] = specialist_headers(home)
     try:
         results = asyncio.run(measure(endpoints, options.tips, options.rate))
     finally:

@@ -32,7 +32,7 @@ from services.common.kafka import ensure_topics
 
 DOWNSTREAM = (topics.TIPS_TRIAGED, topics.DISCLOSURES, topics.REFERRALS)
 TIP = {
-    "channel": "phone", "language": "fr", "reporter_role": "family_friend", "anonymous": True,
+    "channel": "chat", "language": "fr", "reporter_role": "family_friend", "anonymous": True,
     "narrative": "Une jeune femme travaille sans salaire dans un restaurant et son patron garde son passeport.",
     "location": {"country": "CA", "province": "QC", "city": "Laval"},
     "assessment": {"minor_involved": "no", "imminent_danger": "no", "trafficking_types": ["labour"]},
@@ -40,6 +40,11 @@ TIP = {
     "victim_profile": {"age": 24, "gender_identity": "woman", "languages": ["fr", "es"]},
     "needs": ["legal", "emergency_shelter"],
 }  # fmt: skip
+
+
+def specialist_headers(home: Path) -> dict[str, str]:
+    token = os.environ.get("LANTERN_TOKEN") or json.loads((home / "dev-tokens.json").read_text())["specialist"]
+    return {"authorization": f"Bearer {token}"}
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
@@ -75,7 +80,7 @@ async def pipeline_run(endpoints: dict[str, Any], count: int, rate: float) -> di
     seen: dict[str, set[str]] = {}
     async with (
         TopicReader(endpoints["kafka_bootstrap_servers"], DOWNSTREAM) as reader,
-        httpx.AsyncClient(base_url=endpoints["intake_url"], timeout=30,
+        httpx.AsyncClient(base_url=endpoints["intake_url"], timeout=30, headers=endpoints["headers"],
                           limits=httpx.Limits(max_connections=64)) as client,
     ):  # fmt: skip
 
@@ -207,9 +212,12 @@ def main() -> None:
     stack = None
     if options.endpoints:
         endpoints = json.loads(options.endpoints.read_text())
+        home = options.endpoints.parent
     else:
         stack = launch(Path(tempfile.mkdtemp(prefix="lantern-bench-")) / ".lantern", dict(os.environ))
-        endpoints = stack.endpoints
+        endpoints, home = stack.endpoints, stack.home
+    # Tips come in as a specialist records them: the public web form's rate limit is not measured.
+    endpoints["headers"] = specialist_headers(home)
     try:
         results = asyncio.run(measure(endpoints, options.tips, options.rate))
     finally:
