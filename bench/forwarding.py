@@ -45,7 +45,9 @@ async def forwarding_run(endpoints: dict[str, Any], count: int, rate: float) -> 
     watched = (topics.DISCLOSURES, topics.agency_topic(POLICE))
     async with (
         TopicReader(endpoints["kafka_bootstrap_servers"], watched) as reader,
-        httpx.AsyncClient(base_url=endpoints["intake_url"], timeout=30, headers=endpoints["headers"]) as client,
+        httpx.AsyncClient(
+            base_url=endpoints["intake_url"], timeout=30, headers=endpoints["headers"]
+        ) as client,
     ):
 
         async def submit(_number: int) -> None:
@@ -107,7 +109,9 @@ def report(results: dict[str, Any]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--tips", type=int, default=200)
     parser.add_argument("--rate", type=float, default=20.0, help="tips per second offered")
     parser.add_argument("--endpoints", type=Path, help="endpoints.json of a running stack")

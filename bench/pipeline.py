@@ -43,7 +43,9 @@ TIP = {
 
 
 def specialist_headers(home: Path) -> dict[str, str]:
-    token = os.environ.get("LANTERN_TOKEN") or json.loads((home / "dev-tokens.json").read_text())["specialist"]
+    token = (
+        os.environ.get("LANTERN_TOKEN") or json.loads((home / "dev-tokens.json").read_text())["specialist"]
+    )
     return {"authorization": f"Bearer {token}"}
 
 

@@ -228,6 +228,7 @@ async def record_acknowledgement(acknowledgement: LiaisonAcknowledgementV1, uow:
 async def approve(
     tip_id: uuid.UUID,
     staff: Staff,
+    reason: str,
     legal_reference: str | None,
     uow: UnitOfWork,
     keystore: Keystore,
@@ -244,10 +245,14 @@ async def approve(
             raise CaseNotFound
         case, state, actor = dict(existing), CaseState(existing["state"]), f"supervisor:{staff.token_id}"
         if state is CaseState.FORWARDED and case["reviewed_at"] is None:
-            await repository.record_verdict(tx.connection, tip_id, staff.token_id, "review_after_forward")
+            await repository.record_verdict(
+                tx.connection, tip_id, staff.token_id, "review_after_forward", reason
+            )
             await repository.mark_case(tx.connection, tip_id, reviewed_at=utc_now())
-            await audit.append(tx.connection, tip_id, "reviewed_after_forward", actor, basis=case["basis"])
-            await _stage_reviewed(tx, case, "reviewed_after_forward", state)
+            await audit.append(
+                tx.connection, tip_id, "reviewed_after_forward", actor, basis=case["basis"], reason=reason
+            )
+            await _stage_reviewed(tx, case, "reviewed_after_forward", state, reason)
             return Verdict(state, 1, 1)
         if state not in (CaseState.PENDING_REVIEW, CaseState.NOT_FORWARDED):
             raise CaseNotPending
@@ -257,7 +262,9 @@ async def approve(
         reference = legal_reference or case["legal_reference"]
         gate = decide(_policy_case(case, consent, reference), routing)
         if not gate.has_basis:
-            await audit.append(tx.connection, tip_id, "approval_refused", actor, cause="no_basis")
+            await audit.append(
+                tx.connection, tip_id, "approval_refused", actor, cause="no_basis", reason=reason
+            )
             return Verdict(state, 0, 0, refused=gate.reasons)
         if not await repository.record_verdict(
             tx.connection, tip_id, staff.token_id, "approve", None, reference
@@ -267,17 +274,17 @@ async def approve(
         needed = max(gate.approvals_needed, 1)
         await audit.append(
             tx.connection, tip_id, "approved", actor, basis=gate.basis.value, approvals=len(approvers),
-            approvals_needed=needed, legal_reference=reference,
+            approvals_needed=needed, legal_reference=reference, reason=reason,
         )  # fmt: skip
         if len(approvers) < needed:
             case.update(_gate_columns(gate), legal_reference=reference, state=CaseState.PENDING_REVIEW.value)
             await repository.save_case(tx.connection, case)
-            await _stage_reviewed(tx, case, "approval_recorded", CaseState.PENDING_REVIEW)
+            await _stage_reviewed(tx, case, "approval_recorded", CaseState.PENDING_REVIEW, reason)
             return Verdict(CaseState.PENDING_REVIEW, len(approvers), needed)
         case.update(_gate_columns(gate), legal_reference=reference, state=CaseState.FORWARDED.value)
         await repository.save_case(tx.connection, case)
         await repository.mark_case(tx.connection, tip_id, reviewed_at=utc_now())
-        await _stage_reviewed(tx, case, "approved", CaseState.FORWARDED)
+        await _stage_reviewed(tx, case, "approved", CaseState.FORWARDED, reason)
         await _forward(tx, keystore, case, gate, approvers, actor)
         return Verdict(CaseState.FORWARDED, len(approvers), needed)
 
@@ -459,7 +466,11 @@ async def _open_key(
     wanted = packages.identifying_fields_needed(fields)
     if not wanted:
         return None
-    return await keystore.open(connection, tip_id, purpose="disclosure.forward", fields=wanted)
+    data_key = await keystore.open(connection, tip_id, purpose="disclosure.forward", fields=wanted)
+    await audit.append(
+        connection, tip_id, "unsealed", SYSTEM, fields=wanted, outcome="unsealed" if data_key else "erased"
+    )
+    return data_key
 
 
 def _opened(

@@ -17,6 +17,7 @@ from tests.factories import CONTACT, NARRATIVE, tip_body
 from tests.helpers import eventually
 
 pytestmark = pytest.mark.e2e
+APPROVE = {"reason": "consent_confirmed"}
 OTTAWA = {"country": "CA", "province": "ON", "city": "Ottawa"}
 POLICE = "ottawa-police-htu"
 NO_CONSENT = {"law_enforcement": False, "share_identity": False, "service_referral": True, "statistics": True}
@@ -82,7 +83,7 @@ async def test_packages_reach_the_agency_only_on_a_basis_with_identity_only_by_c
     assert (await desk.case(withdrawn, "cancelled"))["packages"] == []
 
     approved = await desk.disclosure.post(
-        f"/v1/cases/{consented['tip_id']}/approve", json={}, headers=desk.as_("supervisor")
+        f"/v1/cases/{consented['tip_id']}/approve", json=APPROVE, headers=desk.as_("supervisor")
     )
     assert approved.json()["state"] == "forwarded"
     follow_up = await desk.intake.post(

@@ -42,6 +42,7 @@ from tests.helpers import (
 )
 
 POLICE, PROTECTION = "surete-du-quebec", "dpj-qc"  # the factory's tips are from Joliette, Quebec
+APPROVE = {"reason": "consent_confirmed"}
 NO_CONSENT = {"consent": {"law_enforcement": False, "share_identity": False}}
 TOPIC_OF = {
     TipReceivedV1: topics.TIPS_RECEIVED,
@@ -134,20 +135,21 @@ async def test_an_urgent_minor_goes_out_at_once_to_police_and_child_protection_w
     assert str(tip.tip_id) not in raw
     assert not any(value in raw for value in (NARRATIVE, *CONTACT.values()))
 
-    leftovers = await eventually(
-        lambda: fetch(
+    async def outbox_scrubbed() -> bool:
+        rows = await fetch(
             gate.settings,
-            "SELECT count(*) = 0 AS scrubbed FROM disclosure.outbox WHERE scrub_after_send AND length(payload) > 0",
+            "SELECT count(*) AS opened FROM disclosure.outbox WHERE scrub_after_send AND length(payload) > 0",
         )
-    )
-    assert leftovers[0]["scrubbed"]
+        return bool(rows[0]["opened"] == 0)
+
+    assert await eventually(outbox_scrubbed), "the packages' opened content stayed in the outbox"
     stored = await every_stored_text(gate.settings.database_url)
     assert not any(value in stored for value in IDENTIFYING_VALUES)
 
     queue = (await gate.client.get("/v1/reviews", headers=gate.as_("supervisor"))).json()["reviews"]
     assert [(item["tip_id"], item["kind"]) for item in queue] == [(str(tip.tip_id), "after_forward")]
     reviewed = await gate.client.post(
-        f"/v1/cases/{tip.tip_id}/approve", json={}, headers=gate.as_("supervisor")
+        f"/v1/cases/{tip.tip_id}/approve", json=APPROVE, headers=gate.as_("supervisor")
     )
     assert reviewed.json()["state"] == "forwarded"
     assert (await gate.client.get("/v1/reviews", headers=gate.as_("supervisor"))).json()["reviews"] == []
@@ -171,12 +173,12 @@ async def test_a_consented_phone_tip_waits_for_a_supervisor_and_names_the_caller
     await gate.case(unnamed, "pending_review")
 
     refused = await gate.client.post(
-        f"/v1/cases/{named.tip_id}/approve", json={}, headers=gate.as_("specialist")
+        f"/v1/cases/{named.tip_id}/approve", json=APPROVE, headers=gate.as_("specialist")
     )
     assert refused.status_code == 403
     for tip in (named, unnamed):
         answer = await gate.client.post(
-            f"/v1/cases/{tip.tip_id}/approve", json={}, headers=gate.as_("supervisor")
+            f"/v1/cases/{tip.tip_id}/approve", json=APPROVE, headers=gate.as_("supervisor")
         )
         assert answer.json()["state"] == "forwarded", answer.text
     packages = {
@@ -198,12 +200,16 @@ async def test_an_approval_without_a_basis_is_refused_with_the_policys_reasons_a
     tip = tip_received(**NO_CONSENT)
     await gate.publish(tip, tip_triaged(tip, "non_urgent"))
     assert (await gate.case(tip, "not_forwarded"))["basis"] == "none"
-    await gate.publish(
-        consent_recorded(tip, 1, [], **tip.facts.consent.model_dump())
-    )  # as recorded at receipt
+    at_receipt = tip.facts.consent.model_dump()
+    await gate.publish(consent_recorded(tip, 1, [], **at_receipt))
     assert await eventually(lambda: fetch(gate.settings, "SELECT 1 FROM disclosure.consents"))
-    answer = await gate.client.post(
+    unexplained = await gate.client.post(
         f"/v1/cases/{tip.tip_id}/approve", json={}, headers=gate.as_("supervisor")
+    )
+    assert unexplained.status_code == 422
+    assert [error["field"] for error in unexplained.json()["errors"]] == ["reason"]
+    answer = await gate.client.post(
+        f"/v1/cases/{tip.tip_id}/approve", json=APPROVE, headers=gate.as_("supervisor")
     )
     assert answer.status_code == 409
     assert answer.json()["detail"]["reasons"][0]["code"] == "basis.none"
@@ -215,7 +221,7 @@ async def test_a_legal_obligation_needs_a_reference_and_a_second_different_super
     tip = tip_received(**NO_CONSENT)
     await gate.publish(tip, tip_triaged(tip, "non_urgent"))
     await gate.case(tip, "not_forwarded")
-    order = {"legal_reference": "Youth Protection Act (Quebec), s. 39"}
+    order = {"reason": "legal_obligation", "legal_reference": "Youth Protection Act (Quebec), s. 39"}
     first = await gate.client.post(
         f"/v1/cases/{tip.tip_id}/approve", json=order, headers=gate.as_("supervisor")
     )
@@ -230,7 +236,7 @@ async def test_a_legal_obligation_needs_a_reference_and_a_second_different_super
     )
     assert again.status_code == 409
     second = await gate.client.post(
-        f"/v1/cases/{tip.tip_id}/approve", json={}, headers=gate.as_("second_supervisor")
+        f"/v1/cases/{tip.tip_id}/approve", json=APPROVE, headers=gate.as_("second_supervisor")
     )
     assert second.json()["state"] == "forwarded"
     [package] = [record.json() for record in await gate.packages(POLICE)]
@@ -265,7 +271,7 @@ async def test_withdrawn_consent_cancels_a_pending_consent_forward_but_not_a_man
     assert standing["state"] == "pending_review" and standing["basis"] == "imminent_danger"
     assert "narrative" not in standing["fields"]
     late = await gate.client.post(
-        f"/v1/cases/{by_consent.tip_id}/approve", json={}, headers=gate.as_("supervisor")
+        f"/v1/cases/{by_consent.tip_id}/approve", json=APPROVE, headers=gate.as_("supervisor")
     )
     assert late.status_code == 409
 

@@ -41,9 +41,19 @@ class DeclineReason(StrEnum):
     OTHER = "other"
 
 
-class Approval(Contract):
-    """An approval; a legal reference makes it a legal-obligation forward (two supervisors)."""
+class ApprovalReason(StrEnum):
+    CONSENT_CONFIRMED = "consent_confirmed"
+    MANDATORY_GROUND_CONFIRMED = "mandatory_ground_confirmed"
+    LEGAL_OBLIGATION = "legal_obligation"
+    REVIEWED_AFTER_FORWARD = "reviewed_after_forward"
 
+
+class Approval(Contract):
+    """An approval with its reason; a legal reference makes it a legal-obligation forward, which a
+    second, different supervisor must approve too.
+    """
+
+    reason: ApprovalReason
     legal_reference: LegalReference | None = None
 
 
@@ -102,7 +112,13 @@ def routes(app: FastAPI) -> None:
         runtime = runtime_of(request)
         with _refusals():
             verdict = await handlers.approve(
-                tip_id, staff, approval.legal_reference, runtime.uow, runtime.keystore, load_routing()
+                tip_id,
+                staff,
+                approval.reason.value,
+                approval.legal_reference,
+                runtime.uow,
+                runtime.keystore,
+                load_routing(),
             )
         if verdict.refused:
             raise HTTPException(
