@@ -57,9 +57,46 @@ def demo(
 token_app = typer.Typer(help="Staff bearer tokens.", no_args_is_help=True)
 tip_app = typer.Typer(help="Operations on one tip.", no_args_is_help=True)
 audit_app = typer.Typer(help="The disclosure audit.", no_args_is_help=True)
+directory_app = typer.Typer(help="The referral directory.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 app.add_typer(tip_app, name="tip")
 app.add_typer(audit_app, name="audit")
+app.add_typer(directory_app, name="directory")
+
+
+@directory_app.command("import")
+def directory_import(
+    file: Annotated[Path, typer.Argument(help="An HSDS JSON datapackage (.json) or a CSV file (.csv).")],
+    stale_days: Annotated[int, typer.Option(help="Flag records not verified within this many days.")] = 365,
+    home: Annotated[Path, typer.Option(help="Where `lantern up` wrote endpoints.json.")] = HOME,
+) -> None:
+    """Validate every record, then import them all (updating in place) or, on any error, none."""
+    from datetime import timedelta
+
+    from lantern.stack import SERVICES_DIR
+    from services.common.db import apply_migrations, service_migrations
+    from services.referral.adapters.directory import ImportReport, import_file
+
+    async def run() -> ImportReport:
+        database_url = _database_url(home)
+        await apply_shared_migrations(database_url)
+        await apply_migrations(
+            database_url, "referral", service_migrations(SERVICES_DIR / "referral" / "migrations")
+        )
+        return await import_file(database_url, file, timedelta(days=stale_days))
+
+    report = asyncio.run(run())
+    for problem in report.errors:
+        typer.echo(problem, err=True)
+    if report.errors:
+        typer.echo(f"{len(report.errors)} record(s) refused; nothing imported", err=True)
+        raise typer.Exit(1)
+    typer.echo(
+        f"imported {report.organizations} organizations, {report.services} services, "
+        f"{report.locations} locations; {len(report.stale)} stale (not verified in {stale_days} days)"
+    )
+    for service_id in report.stale:
+        typer.echo(f"stale: {service_id}")
 
 
 @app.command()

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 
@@ -24,6 +25,8 @@ from services.common.auth import Role, create_token, find_staff
 from services.common.db import apply_migrations, apply_shared_migrations, service_migrations
 from services.common.kafka import ensure_topics
 from services.common.sealing import KeyEncryptionKey
+from services.referral.adapters.directory import import_file
+from services.referral.app import SAMPLE_DIRECTORY
 
 SERVICES_DIR = Path(services.__file__).parent
 SERVICE_NAMES = ("intake", "triage", "disclosure", "referral")
@@ -192,6 +195,11 @@ class Stack:
         await apply_shared_migrations(database_url)
         for name in SERVICE_NAMES:
             await apply_migrations(database_url, name, service_migrations(SERVICES_DIR / name / "migrations"))
+        sample = await import_file(database_url, SAMPLE_DIRECTORY, timedelta(days=365), only_if_empty=True)
+        if sample.services:
+            say(
+                f"the referral directory was empty: imported the SAMPLE directory ({sample.services} services)"
+            )
         return created
 
     def _wait_until_healthy(self, timeout: float) -> None:

@@ -12,7 +12,7 @@ from schemas.disclosure import (
 )
 from schemas.envelope import EventBase
 from schemas.intake import ConsentRecordedV1, TipReceivedV1, TipSupplementedV1
-from schemas.referral import ReferralsProposedV1
+from schemas.referral import ReferralChangedV1, ReferralsProposedV1
 from schemas.triage import (
     ResponsePlanAcknowledgedV1,
     ResponsePlanCompletedV1,
@@ -43,7 +43,7 @@ EVENTS_BY_TOPIC: dict[str, tuple[type[EventBase], ...]] = {
         DisclosureCancelledV1,
         DisclosureAcknowledgedV1,
     ),
-    topics.REFERRALS: (ReferralsProposedV1,),
+    topics.REFERRALS: (ReferralsProposedV1, ReferralChangedV1),
 }
 
 ALL_EVENTS: tuple[type[EventBase], ...] = tuple(

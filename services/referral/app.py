@@ -8,10 +8,20 @@ from fastapi import FastAPI
 
 from services.common.runtime import ServiceSpec, build_service_app
 from services.common.settings import ServiceSettings
+from services.referral.entrypoints import http
 from services.referral.entrypoints.kafka import wire
 
+DESCRIPTION = """Matches victims and survivors to providers of the national referral directory (Open Referral HSDS
+3 with a Canadian profile), explains every match, and carries referrals from proposed to accepted or
+declined, then completed or revoked. The public directory needs no credentials and lists only
+providers that chose to be listed, never a confidential address.
+
+Oriente les victimes et survivantes vers les fournisseurs du répertoire national, en expliquant
+chaque choix. Le répertoire public ne montre que les fournisseurs qui ont choisi d'y figurer.
+"""
 SPEC = ServiceSpec(name="referral", migrations=Path(__file__).parent / "migrations")
+SAMPLE_DIRECTORY = Path(__file__).parent / "directory" / "sample.hsds.json"
 
 
 def build_app(settings: ServiceSettings) -> FastAPI:
-    return build_service_app(SPEC, settings, wire)
+    return build_service_app(SPEC, settings, wire, http=http.routes, description=DESCRIPTION)

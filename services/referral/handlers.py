@@ -1,36 +1,157 @@
-"""Referral's use cases."""
+"""Referral's use cases: match a triaged tip, keep consent, and move referrals along their lifecycle."""
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
+
+import asyncpg
+
 from schemas import topics
-from schemas.referral import ReferralsProposedV1
+from schemas.intake import ConsentRecordedV1
+from schemas.referral import ProviderProposal, ReferralChangedV1, ReferralsProposedV1, ReferralStatus
 from schemas.triage import TipTriagedV1
+from services.common.auth import Staff
 from services.common.ids import derived_event_id
-from services.common.messaging import UnitOfWork
+from services.common.messaging import Transaction, UnitOfWork
+from services.referral.adapters import directory as directory_store
 from services.referral.adapters import repository
+from services.referral.domain.directory import Directory
+from services.referral.domain.lifecycle import check_transition
 from services.referral.domain.matching import match
 
 CONSUMER = "referral"
+SYSTEM = "system"
 
 
-async def propose_referrals(event: TipTriagedV1, uow: UnitOfWork) -> None:
-    """Match a triaged tip against the directory and publish the proposed providers."""
+class DirectoryCache:
+    """The matcher's in-memory directory, reloaded when an import changed the stored one."""
+
+    def __init__(self) -> None:
+        self.version = -1
+        self.directory = Directory.of(())
+
+    async def current(self, connection: asyncpg.Connection) -> Directory:
+        stored = await directory_store.version(connection)
+        if stored != self.version:
+            self.directory, self.version = await directory_store.load(connection), stored
+        return self.directory
+
+
+class ReferralNotFound(Exception):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Moved:
+    referral_id: uuid.UUID
+    provider_id: str
+    status: ReferralStatus
+    confidential_address: str | None
+
+
+async def propose_referrals(event: TipTriagedV1, uow: UnitOfWork, cache: DirectoryCache) -> None:
+    """Match a triaged tip (or a revision of its triage) and propose providers, with reasons."""
     async with uow.begin() as tx:
         if not await tx.claim(CONSUMER, event.event_id):
             return
-        result = match(event.facts, await repository.active_providers(tx.connection))
-        await repository.save_match(tx.connection, event.tip_id, result, event.event_id)
+        existing = await repository.lock_match(tx.connection, event.tip_id)
+        if existing is not None and existing["triage_revision"] >= event.revision:
+            return
+        if existing is not None:
+            await repository.withdraw_open_proposals(tx.connection, event.tip_id)
+        consented = await repository.referral_consent(tx.connection, event.tip_id)
+        facts = event.facts
+        if consented is not None:
+            facts = facts.model_copy(
+                update={"consent": facts.consent.model_copy(update={"service_referral": consented})}
+            )
+        result = match(facts, await cache.current(tx.connection), event.urgency)
+        await repository.save_match(
+            tx.connection, event.tip_id, event.correlation_id, result.status, event.revision, event.event_id
+        )
+        proposals = []
+        for rank, proposal in enumerate(result.proposals, 1):
+            referral_id = await repository.add_referral(
+                tx.connection, uuid.uuid5(event.event_id, proposal.provider_id), event.tip_id, proposal.provider_id,
+                rank, proposal.score,
+            )  # fmt: skip
+            proposals.append(proposal.model_copy(update={"referral_id": referral_id}))
         await tx.stage(
             topics.REFERRALS,
             ReferralsProposedV1(
-                event_id=derived_event_id(CONSUMER, event.event_id, "referral.proposed"),
-                tip_id=event.tip_id,
-                correlation_id=event.correlation_id,
-                causation_id=event.event_id,
-                traceparent=event.traceparent,
-                producer=CONSUMER,
-                status=result.status,
-                proposals=list(result.proposals),
-                reasons=list(result.reasons),
+                event_id=derived_event_id(CONSUMER, event.event_id, "referral.proposed"), tip_id=event.tip_id,
+                correlation_id=event.correlation_id, causation_id=event.event_id, traceparent=event.traceparent,
+                producer=CONSUMER, status=result.status, proposals=list[ProviderProposal](proposals),
+                reasons=list(result.reasons), outside_referral=result.outside_referral,
             ),
+        )  # fmt: skip
+
+
+async def record_consent(event: ConsentRecordedV1, uow: UnitOfWork) -> None:
+    """Keep the caller's referral consent; a withdrawal revokes the referrals nobody acted on yet."""
+    async with uow.begin() as tx:
+        if not await tx.claim(CONSUMER, event.event_id):
+            return
+        await repository.save_consent(
+            tx.connection, event.tip_id, event.version, event.consent.service_referral
         )
+        if "service_referral" not in event.withdrawn:
+            return
+        rows = await tx.connection.fetch(
+            "SELECT r.*, m.correlation_id FROM referrals r JOIN referral_matches m USING (tip_id)"
+            " WHERE r.tip_id = $1 AND r.status = 'proposed' FOR UPDATE OF r",
+            event.tip_id,
+        )
+        for referral in rows:
+            await _move(tx, referral, ReferralStatus.REVOKED, "consent_withdrawn", False, None, SYSTEM)
+
+
+async def act(
+    referral_id: uuid.UUID,
+    to: ReferralStatus,
+    staff: Staff,
+    uow: UnitOfWork,
+    reason: str | None = None,
+    warm_transfer: bool = False,
+) -> Moved:
+    """Move a referral on behalf of staff; an accepted referral gives them the provider's real address.
+
+    Raises ``ReferralNotFound`` or ``TransitionRefused``.
+    """
+    async with uow.begin() as tx:
+        referral = await repository.lock_referral(tx.connection, referral_id)
+        if referral is None:
+            raise ReferralNotFound
+        consented = bool(await repository.referral_consent(tx.connection, referral["tip_id"]))
+        check_transition(ReferralStatus(referral["status"]), to, reason, warm_transfer, consented)
+        await _move(tx, referral, to, reason, warm_transfer, staff.token_id, staff.role.value)
+        address = (
+            await directory_store.confidential_address(tx.connection, referral["provider_id"])
+            if to is ReferralStatus.ACCEPTED
+            else None
+        )
+        return Moved(referral_id, referral["provider_id"], to, address)
+
+
+async def _move(
+    tx: Transaction,
+    referral: asyncpg.Record,
+    to: ReferralStatus,
+    reason: str | None,
+    warm_transfer: bool,
+    staff_token_id: uuid.UUID | None,
+    role: str,
+) -> None:
+    await repository.move_referral(
+        tx.connection, referral, to.value, reason, warm_transfer, staff_token_id, role
+    )
+    await tx.stage(
+        topics.REFERRALS,
+        ReferralChangedV1(
+            tip_id=referral["tip_id"], correlation_id=referral["correlation_id"], producer=CONSUMER,
+            referral_id=referral["referral_id"], provider_id=referral["provider_id"], status=to,
+            previous_status=ReferralStatus(referral["status"]), reason=reason,
+            warm_transfer=warm_transfer or referral["warm_transfer"], by_role=role,
+        ),
+    )  # fmt: skip

@@ -1,4 +1,4 @@
-"""Referral's tables."""
+"""Referral's tables: matches, referrals and their history, consents."""
 
 from __future__ import annotations
 
@@ -6,39 +6,115 @@ import uuid
 
 import asyncpg
 
-from schemas.tip import Need
-from services.referral.domain.matching import Match, Provider
+from schemas.referral import ProposalStatus
 
 
-async def active_providers(connection: asyncpg.Connection) -> list[Provider]:
-    rows = await connection.fetch(
-        "SELECT provider_id, name, areas, services, languages FROM providers WHERE active"
+async def lock_match(connection: asyncpg.Connection, tip_id: uuid.UUID) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await connection.fetchrow(
+        "SELECT * FROM referral_matches WHERE tip_id = $1 FOR UPDATE", tip_id
     )
-    return [
-        Provider(
-            provider_id=row["provider_id"],
-            name=row["name"],
-            areas=frozenset(row["areas"]),
-            services=frozenset(Need(service) for service in row["services"]),
-            languages=frozenset(row["languages"]),
-        )
-        for row in rows
-    ]
+    return row
 
 
 async def save_match(
-    connection: asyncpg.Connection, tip_id: uuid.UUID, result: Match, source_event_id: uuid.UUID
+    connection: asyncpg.Connection,
+    tip_id: uuid.UUID,
+    correlation_id: uuid.UUID,
+    status: ProposalStatus,
+    triage_revision: int,
+    source_event_id: uuid.UUID,
 ) -> None:
     await connection.execute(
-        # A revised triage (new needs, a new place) matches again; the latest proposals stand.
-        "INSERT INTO referral_matches (tip_id, status, source_event_id) VALUES ($1, $2, $3)"
-        " ON CONFLICT (tip_id) DO UPDATE SET status = excluded.status, source_event_id = excluded.source_event_id",
+        "INSERT INTO referral_matches (tip_id, correlation_id, status, triage_revision, source_event_id)"
+        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tip_id) DO UPDATE SET status = excluded.status,"
+        " triage_revision = excluded.triage_revision, source_event_id = excluded.source_event_id, matched_at = now()",
+        tip_id, correlation_id, status.value, triage_revision, source_event_id,
+    )  # fmt: skip
+
+
+async def withdraw_open_proposals(connection: asyncpg.Connection, tip_id: uuid.UUID) -> list[str]:
+    """Remove the proposals nobody acted on, before a new match; return their providers."""
+    rows = await connection.fetch(
+        "DELETE FROM referrals r WHERE tip_id = $1 AND status = 'proposed'"
+        " AND NOT EXISTS (SELECT 1 FROM referral_history h WHERE h.referral_id = r.referral_id)"
+        " RETURNING provider_id",
         tip_id,
-        result.status.value,
-        source_event_id,
     )
-    await connection.execute("DELETE FROM referral_proposals WHERE tip_id = $1", tip_id)
-    await connection.executemany(
-        "INSERT INTO referral_proposals (tip_id, provider_id, rank) VALUES ($1, $2, $3)",
-        [(tip_id, proposal.provider_id, rank) for rank, proposal in enumerate(result.proposals, 1)],
+    return [row["provider_id"] for row in rows]
+
+
+async def add_referral(
+    connection: asyncpg.Connection,
+    referral_id: uuid.UUID,
+    tip_id: uuid.UUID,
+    provider_id: str,
+    rank: int,
+    score: float,
+) -> uuid.UUID:
+    """Propose ``provider_id`` for the tip; a provider already referred keeps its referral and id."""
+    existing: uuid.UUID = await connection.fetchval(
+        "INSERT INTO referrals (referral_id, tip_id, provider_id, rank, score, status)"
+        " VALUES ($1, $2, $3, $4, $5, 'proposed') ON CONFLICT (tip_id, provider_id)"
+        " DO UPDATE SET rank = excluded.rank, score = excluded.score, updated_at = now() RETURNING referral_id",
+        referral_id, tip_id, provider_id, rank, score,
+    )  # fmt: skip
+    return existing
+
+
+async def lock_referral(connection: asyncpg.Connection, referral_id: uuid.UUID) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await connection.fetchrow(
+        "SELECT r.*, m.correlation_id FROM referrals r JOIN referral_matches m USING (tip_id)"
+        " WHERE r.referral_id = $1 FOR UPDATE OF r",
+        referral_id,
+    )
+    return row
+
+
+async def move_referral(
+    connection: asyncpg.Connection,
+    referral: asyncpg.Record,
+    status: str,
+    reason: str | None,
+    warm_transfer: bool,
+    staff_token_id: uuid.UUID | None,
+    staff_role: str,
+) -> None:
+    await connection.execute(
+        "UPDATE referrals SET status = $2, reason = $3, warm_transfer = warm_transfer OR $4, updated_at = now()"
+        " WHERE referral_id = $1",
+        referral["referral_id"], status, reason, warm_transfer,
+    )  # fmt: skip
+    await connection.execute(
+        "INSERT INTO referral_history (referral_id, from_status, to_status, reason, staff_token_id, staff_role)"
+        " VALUES ($1, $2, $3, $4, $5, $6)",
+        referral["referral_id"], referral["status"], status, reason, staff_token_id, staff_role,
+    )  # fmt: skip
+
+
+async def save_consent(
+    connection: asyncpg.Connection, tip_id: uuid.UUID, version: int, service_referral: bool
+) -> None:
+    await connection.execute(
+        "INSERT INTO consents (tip_id, version, service_referral) VALUES ($1, $2, $3)"
+        " ON CONFLICT (tip_id) DO UPDATE SET version = excluded.version, service_referral = excluded.service_referral"
+        " WHERE consents.version < excluded.version",
+        tip_id, version, service_referral,
+    )  # fmt: skip
+
+
+async def referral_consent(connection: asyncpg.Connection, tip_id: uuid.UUID) -> bool | None:
+    consent: bool | None = await connection.fetchval(
+        "SELECT service_referral FROM consents WHERE tip_id = $1", tip_id
+    )
+    return consent
+
+
+async def referrals_of_tip(pool: asyncpg.Pool, tip_id: uuid.UUID) -> list[asyncpg.Record]:
+    return list(
+        await pool.fetch(
+            "SELECT r.referral_id, r.provider_id, s.name AS provider_name, o.name AS organization, r.rank, r.score,"
+            " r.status, r.reason, r.warm_transfer, r.updated_at FROM referrals r JOIN services s ON s.id = r.provider_id"
+            " JOIN organizations o ON o.id = s.organization_id WHERE r.tip_id = $1 ORDER BY r.rank",
+            tip_id,
+        )
     )

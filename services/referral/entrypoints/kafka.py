@@ -1,14 +1,19 @@
-"""Referral's subscriptions."""
+"""Referral's subscriptions: thin maps from a topic to a use case."""
 
 from __future__ import annotations
 
 from functools import partial
 
 from schemas import topics
+from schemas.intake import ConsentRecordedV1
 from schemas.triage import TipTriagedV1
 from services.common.runtime import Runtime
 from services.referral import handlers
 
 
 def wire(runtime: Runtime) -> None:
-    runtime.consume(topics.TIPS_TRIAGED, TipTriagedV1, partial(handlers.propose_referrals, uow=runtime.uow))
+    cache = handlers.DirectoryCache()
+    runtime.consume(
+        topics.TIPS_TRIAGED, TipTriagedV1, partial(handlers.propose_referrals, uow=runtime.uow, cache=cache)
+    )
+    runtime.consume(topics.CONSENTS, ConsentRecordedV1, partial(handlers.record_consent, uow=runtime.uow))
