@@ -29,6 +29,7 @@ bench: $(INSTALLED)
 	$(BIN)/python -m bench.pipeline
 	$(BIN)/python -m bench.classification
 	$(BIN)/python -m bench.forwarding
+	$(BIN)/python -m bench.matching
 
 schemas: $(INSTALLED)
 	$(BIN)/python -m schemas.generate

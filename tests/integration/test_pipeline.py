@@ -1,10 +1,14 @@
 """A tip travels through all four services, each with its own schema, inbox and outbox."""
 
+from datetime import timedelta
+
 from lantern.observe import by_tip
 from schemas import topics
 from services.common.settings import ServiceSettings
 from services.disclosure.app import build_app as build_disclosure
 from services.intake.app import build_app as build_intake
+from services.referral.adapters.directory import import_file
+from services.referral.app import SAMPLE_DIRECTORY
 from services.referral.app import build_app as build_referral
 from services.triage.app import build_app as build_triage
 from tests.factories import tip_body, tip_received
@@ -25,6 +29,7 @@ async def test_a_tip_travels_from_intake_through_triage_disclosure_and_referral(
     )
     consenting = tip_body(consent={"law_enforcement": True, "service_referral": True})
     async with running(intake, build_triage(settings), build_disclosure(settings), build_referral(settings)):
+        await import_file(settings.database_url, SAMPLE_DIRECTORY, timedelta(days=365))
         async with http_client(intake) as client:
             answers = [(await client.post("/v1/tips", json=body)).json() for body in (urgent, consenting)]
         events = await events_of_tips(
@@ -38,7 +43,7 @@ async def test_a_tip_travels_from_intake_through_triage_disclosure_and_referral(
     ) == ("forward", "child_protection")
     proposals = urgent_events[topics.REFERRALS][0]["proposals"]
     assert proposals and "emergency_shelter" in proposals[0]["services"]
-    assert {"area.province", "needs.met"} <= {reason["code"] for reason in proposals[0]["reasons"]}
+    assert {"area.city", "needs.met"} <= {reason["code"] for reason in proposals[0]["reasons"]}
     assert consenting_events[topics.TIPS_TRIAGED][0]["urgency"] == "non_urgent"
     assert consenting_events[topics.DISCLOSURES][0]["basis"] == "consent"
     assert consenting_events[topics.REFERRALS][0]["status"] == "proposed"
