@@ -29,15 +29,17 @@ def up(
     triage_port: int = DEFAULT_PORTS["triage"],
     disclosure_port: int = DEFAULT_PORTS["disclosure"],
     referral_port: int = DEFAULT_PORTS["referral"],
+    monitoring_port: int = DEFAULT_PORTS["monitoring"],
     kafka_port: Annotated[int, typer.Option(help="Port of the local broker.")] = DEFAULT_KAFKA_PORT,
     home: Annotated[Path, typer.Option(help="Where data, logs and endpoints.json live.")] = HOME,
 ) -> None:
-    """Start PostgreSQL and the broker unless configured, then all four services."""
+    """Start PostgreSQL and the broker unless configured, then every service."""
     ports = {
         "intake": intake_port,
         "triage": triage_port,
         "disclosure": disclosure_port,
         "referral": referral_port,
+        "monitoring": monitoring_port,
     }
     raise typer.Exit(Stack(StackOptions(home=home, ports=ports, kafka_port=kafka_port)).run())
 
@@ -58,10 +60,33 @@ token_app = typer.Typer(help="Staff bearer tokens.", no_args_is_help=True)
 tip_app = typer.Typer(help="Operations on one tip.", no_args_is_help=True)
 audit_app = typer.Typer(help="The disclosure audit.", no_args_is_help=True)
 directory_app = typer.Typer(help="The referral directory.", no_args_is_help=True)
+stats_app = typer.Typer(help="Public statistics.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 app.add_typer(tip_app, name="tip")
 app.add_typer(audit_app, name="audit")
 app.add_typer(directory_app, name="directory")
+app.add_typer(stats_app, name="stats")
+
+
+@stats_app.command("release")
+def stats_release(
+    period: Annotated[str, typer.Option(help="The quarter, e.g. 2026-Q3.")],
+    out: Annotated[Path, typer.Option(help="Where to write the release.")] = Path("releases"),
+    home: Annotated[Path, typer.Option(help="Where `lantern up` wrote endpoints.json.")] = HOME,
+) -> None:
+    """A bilingual release (JSON, CSV, SVG charts, suppression report) that identifies nobody."""
+    from lantern.stats import facts_of, write_release
+    from services.monitoring.domain.bulletin import PeriodError, Quarter
+
+    try:
+        quarter = Quarter.parse(period)
+    except PeriodError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+    facts = asyncio.run(facts_of(_database_url(home), quarter))
+    for path in write_release(quarter, facts, out / quarter.label):
+        typer.echo(str(path))
+    typer.echo(f"{len(facts)} tips with consent to statistical use in {quarter.label}", err=True)
 
 
 @directory_app.command("import")

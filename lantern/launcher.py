@@ -56,12 +56,12 @@ class LaunchedStack:
 def launch(home: Path, environment: dict[str, str], timeout: float = 120) -> LaunchedStack:
     """Run `lantern up --home HOME` on free ports and wait until it says it is ready."""
     home.mkdir(parents=True, exist_ok=True)
-    ports = [free_port() for _ in range(5)]
+    ports = [free_port() for _ in range(6)]
     output = home / f"up-{uuid.uuid4().hex[:8]}.out"
     command = [
         str(LANTERN), "up", "--home", str(home), "--kafka-port", str(ports[0]),
         "--intake-port", str(ports[1]), "--triage-port", str(ports[2]),
-        "--disclosure-port", str(ports[3]), "--referral-port", str(ports[4]),
+        "--disclosure-port", str(ports[3]), "--referral-port", str(ports[4]), "--monitoring-port", str(ports[5]),
     ]  # fmt: skip
     with open(output, "ab") as sink:
         process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env=environment)

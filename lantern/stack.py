@@ -29,8 +29,8 @@ from services.referral.adapters.directory import import_file
 from services.referral.app import SAMPLE_DIRECTORY
 
 SERVICES_DIR = Path(services.__file__).parent
-SERVICE_NAMES = ("intake", "triage", "disclosure", "referral")
-DEFAULT_PORTS = {"intake": 8080, "triage": 8081, "disclosure": 8082, "referral": 8083}
+SERVICE_NAMES = ("intake", "triage", "disclosure", "referral", "monitoring")
+DEFAULT_PORTS = {"intake": 8080, "triage": 8081, "disclosure": 8082, "referral": 8083, "monitoring": 8084}
 DEFAULT_KAFKA_PORT = 9092
 RESTART_BACKOFF_CEILING = 30.0
 READY_MESSAGE = "ready; Ctrl-C stops everything"

@@ -85,7 +85,7 @@ async def every_stored_text(database_url: str) -> str:
     try:
         columns = await connection.fetch(
             "SELECT table_schema, table_name, column_name FROM information_schema.columns"
-            " WHERE table_schema IN ('intake', 'keys', 'auth', 'triage', 'disclosure', 'referral')"
+            " WHERE table_schema IN ('intake', 'keys', 'auth', 'triage', 'disclosure', 'referral', 'monitoring')"
             " AND data_type IN ('text', 'jsonb', 'bytea', 'ARRAY', 'character varying')"
         )
         parts = []

@@ -1,0 +1,22 @@
+"""Monitoring's composition root."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from services.common.runtime import ServiceSpec, build_service_app
+from services.common.settings import ServiceSettings
+from services.monitoring.entrypoints.kafka import wire
+
+SPEC = ServiceSpec(name="monitoring", migrations=Path(__file__).parent / "migrations")
+
+
+def build_app(settings: ServiceSettings) -> FastAPI:
+    return build_service_app(
+        SPEC,
+        settings,
+        wire,
+        description="Operations monitoring: a read model of every tip's journey, without identities.",
+    )

@@ -1,0 +1,17 @@
+"""Monitoring's subscriptions."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from schemas import topics
+from schemas.intake import ConsentRecordedV1, TipReceivedV1
+from schemas.triage import TipTriagedV1
+from services.common.runtime import Runtime
+from services.monitoring import handlers
+
+
+def wire(runtime: Runtime) -> None:
+    runtime.consume(topics.TIPS_RECEIVED, TipReceivedV1, partial(handlers.tip_received, uow=runtime.uow))
+    runtime.consume(topics.CONSENTS, ConsentRecordedV1, partial(handlers.consent_recorded, uow=runtime.uow))
+    runtime.consume(topics.TIPS_TRIAGED, TipTriagedV1, partial(handlers.tip_triaged, uow=runtime.uow))

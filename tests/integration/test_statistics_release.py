@@ -1,0 +1,87 @@
+"""The quarterly release from operations monitoring's read model: consented tips only, nothing small."""
+
+import json
+import os
+import random
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aiokafka import AIOKafkaProducer
+
+from schemas import topics
+from services.common.settings import ServiceSettings
+from services.monitoring.app import build_app as build_monitoring
+from tests.factories import IDENTIFYING_VALUES, tip_received
+from tests.helpers import eventually, fetch, running
+
+PROVINCES = {"ON": 70, "QC": 55, "BC": 30, "NS": 3, "YT": 2}
+
+
+async def test_a_release_counts_only_consented_tips_and_publishes_no_cell_under_twenty(
+    settings: ServiceSettings, tmp_path: Path
+) -> None:
+    rng = random.Random(7)
+    events = []
+    for province, count in PROVINCES.items():
+        for _ in range(count):
+            tip = tip_received(
+                location={"country": "CA", "province": province, "city": None},
+                consent={"statistics": rng.random() > 0.1, "service_referral": True},
+                assessment={
+                    "trafficking_types": [rng.choice(["sex", "labour", "labour", "sex", "organ_removal"])]
+                },
+            )
+            received = datetime(2026, rng.choice([7, 8, 9]), rng.randint(1, 28), 12, tzinfo=UTC)
+            events.append(tip.model_copy(update={"received_at": received}))
+    consenting = sum(1 for event in events if event.facts.consent.statistics)
+    async with running(build_monitoring(settings)):
+        producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
+        await producer.start()
+        try:
+            for event in events:
+                await producer.send(
+                    topics.TIPS_RECEIVED, event.model_dump_json().encode(), key=event.partition_key
+                )
+            await producer.flush()
+        finally:
+            await producer.stop()
+
+        async def all_recorded() -> bool:
+            rows = await fetch(settings, "SELECT count(*) AS n FROM monitoring.tips")
+            return bool(rows[0]["n"] == len(events))
+
+        assert await eventually(all_recorded, timeout=30)
+    result = subprocess.run(
+        [sys.executable, "-m", "lantern", "stats", "release", "--period", "2026-Q3", "--out", str(tmp_path)],
+        env={**os.environ, "DATABASE_URL": settings.database_url}, capture_output=True, text=True, timeout=120,
+        check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert f"{consenting} tips with consent" in result.stderr
+    release = tmp_path / "2026-Q3"
+    names = {path.name for path in release.iterdir()}
+    assert {"release-2026-Q3.json", "province-2026-Q3.fr.csv", "channel-2026-Q3.svg",
+            "suppression-report-2026-Q3.txt"} <= names  # fmt: skip
+    document = json.loads((release / "release-2026-Q3.json").read_text(encoding="utf-8"))
+    province = document["tables"]["province"]
+    rows = {row["code"]: row for row in province["rows"]}
+    assert set(rows) == {"ON", "QC", "BC", "other"}, "the rare provinces are grouped"
+    assert rows["QC"]["fr"] == "Québec"
+    published = [value for table in document["tables"].values() for row in table["rows"]
+                 for value in (*row["counts"], row["total"])]  # fmt: skip
+    assert all(value is None or (value >= 20 and value % 5 == 0) for value in published)
+    assert any(value is None for value in published), "small cells were suppressed"
+    everything = "\n".join(path.read_text(encoding="utf-8") for path in release.iterdir())
+    assert not any(value in everything for value in IDENTIFYING_VALUES)
+    assert "Joliette" not in everything
+
+
+def test_a_period_that_is_not_a_quarter_is_refused_with_the_rule() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "lantern", "stats", "release", "--period", "2026-09"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "period: use YYYY-Qn" in result.stderr
