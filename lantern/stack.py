@@ -65,10 +65,12 @@ class ServiceProcess:
             )
 
     def healthy(self) -> bool:
+        """Healthy, and its consumers hold their partitions: the first tip will not wait for the group."""
         try:
-            return httpx.get(f"{self.url}/health", timeout=1).status_code == 200
+            answer = httpx.get(f"{self.url}/health", timeout=1)
         except httpx.HTTPError:
             return False
+        return answer.status_code == 200 and answer.json()["checks"].get("consumers") != "joining"
 
     def stop(self, grace: float) -> None:
         if self.process is None or self.process.poll() is not None:

@@ -22,14 +22,16 @@ from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from opentelemetry import trace
 from pydantic import ValidationError
 
 from schemas.envelope import Contract
 from schemas.topics import dead_letter_topic
-from services.common import errors
+from services.common import errors, metrics
 from services.common.logging import get_logger
 
 log = get_logger(__name__)
+_tracer = trace.get_tracer("lantern.consumer")
 EventT = TypeVar("EventT", bound=Contract)
 
 
@@ -97,6 +99,7 @@ class DeadLetters:
             key=record.key,
             headers=original + [(name, value.encode()) for name, value in headers],
         )
+        metrics.dead_letters.add(1, {"service": self.group_id, "topic": record.topic, "reason": reason})
         self.sent += 1
         log.warning(
             "message dead-lettered",
@@ -129,11 +132,23 @@ class EventConsumer(Generic[EventT]):
 
     async def __call__(self, message: KafkaMessage) -> None:
         record: ConsumerRecord[bytes, bytes] = message.raw_message
+        service = self.dead_letters.group_id
+        attributes = {
+            "lantern.service": service, "messaging.destination.name": record.topic,
+            "messaging.kafka.destination.partition": record.partition, "messaging.kafka.message.offset": record.offset,
+        }  # fmt: skip
+        with _tracer.start_as_current_span(f"{service} handle {record.topic}", attributes=attributes) as span:
+            if record.key:
+                span.set_attribute("lantern.tip_id", record.key.decode(errors="replace"))
+            outcome = await self._handle(record)
+            span.set_attribute("lantern.outcome", outcome)
+        metrics.events_handled.add(1, {"service": service, "topic": record.topic, "outcome": outcome})
+
+    async def _handle(self, record: ConsumerRecord[bytes, bytes]) -> str:
         failures = 0
         while True:
             try:
-                await self._process(record)
-                return
+                return await self._process(record)
             except TRANSIENT_ERRORS as error:
                 failures += 1
                 await self._wait_before_retry(record, error, failures)
@@ -143,15 +158,16 @@ class EventConsumer(Generic[EventT]):
                     await self._wait_before_retry(record, error, failures)
                     continue
                 await self._dead_letter(record, "processing_failed", error)
-                return
+                return "dead_lettered"
 
-    async def _process(self, record: ConsumerRecord[bytes, bytes]) -> None:
+    async def _process(self, record: ConsumerRecord[bytes, bytes]) -> str:
         try:
             event = self.model.model_validate_json(record.value or b"")
         except ValidationError as error:
             await self._dead_letter(record, "validation_failed", error, errors.describe(error, self.model))
-            return
+            return "dead_lettered"
         await self.handle(event)
+        return "handled"
 
     async def _dead_letter(
         self,

@@ -14,6 +14,8 @@ from typing import Any, TextIO
 
 import structlog
 
+from services.common.telemetry import add_trace_context
+
 SAFE_FIELDS = frozenset(
     {
         "event",
@@ -50,6 +52,7 @@ SAFE_FIELDS = frozenset(
         "path_template",
         "status_code",
         "trace_id",
+        "span_id",
         "request_id",
         "delay_seconds",
     }
@@ -100,6 +103,7 @@ def configure_logging(service: str, level: str = "info", stream: TextIO | None =
     numeric_level = logging.getLevelNamesMapping()[level.upper()]
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
+        add_trace_context,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.stdlib.add_logger_name,

@@ -8,18 +8,24 @@ produces are published once the transaction commits and never before.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import asyncpg
 
 from schemas.envelope import Contract, EventBase
+from services.common.telemetry import current_traceparent
 
 
 @dataclass(slots=True)
 class Transaction:
     connection: asyncpg.Connection
+    committed: list[Callable[[], None]] = field(default_factory=list)
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Run ``action`` once the transaction has committed (metrics count only what happened)."""
+        self.committed.append(action)
 
     async def claim(self, consumer: str, event_id: uuid.UUID) -> bool:
         """Record that ``consumer`` handles ``event_id``; False when it already has."""
@@ -31,7 +37,13 @@ class Transaction:
         return bool(claimed)
 
     async def stage(self, topic: str, event: EventBase) -> None:
-        """Queue ``event`` for publication on ``topic`` when this transaction commits."""
+        """Queue ``event`` for publication on ``topic`` when this transaction commits.
+
+        The event carries the trace context of the span that produced it, so the next hop joins the trace.
+        """
+        traceparent = current_traceparent()
+        if traceparent:
+            event = event.model_copy(update={"traceparent": traceparent})
         headers = {"event_type": event.event_type, "content-type": "application/json"}
         if event.traceparent:
             headers["traceparent"] = event.traceparent
@@ -73,5 +85,9 @@ class UnitOfWork:
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[Transaction]:
-        async with self.pool.acquire() as connection, connection.transaction():
-            yield Transaction(connection)
+        async with self.pool.acquire() as connection:
+            async with connection.transaction():
+                transaction = Transaction(connection)
+                yield transaction
+            for action in transaction.committed:
+                action()

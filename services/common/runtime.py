@@ -15,10 +15,13 @@ import asyncpg
 import uvicorn
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from faststream.kafka import KafkaBroker
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.common import consumer as consuming
+from services.common import telemetry
 from services.common.db import apply_migrations, apply_shared_migrations, create_pool, service_migrations
 from services.common.kafka import create_producer, ensure_topics
 from services.common.logging import configure_logging, get_logger
@@ -79,6 +82,14 @@ class Runtime:
         """Run ``work`` for as long as the service runs, started after the consumers."""
         self.background_work[name] = work
 
+    def consumers_assigned(self) -> bool:
+        """Every subscription holds partitions: the consumer group has settled after a (re)start.
+
+        Not part of health: with more processes than partitions some consumers rightly hold none.
+        """
+        consumers = [getattr(subscriber, "consumer", None) for subscriber in self.broker.subscribers]
+        return all(consumer is not None and consumer.assignment() for consumer in consumers)
+
     async def health(self) -> tuple[bool, dict[str, str]]:
         checks: dict[str, str] = {}
         try:
@@ -92,6 +103,7 @@ class Runtime:
         except Exception:
             checks["broker"] = "unavailable"
         checks["relay"] = "leading" if self.relay.leading else "standby"
+        checks["consumers"] = "assigned" if self.consumers_assigned() else "joining"
         healthy = checks["database"] == "ok" and checks["broker"] == "ok"
         return healthy, checks
 
@@ -111,10 +123,16 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
     producer = create_producer(
         settings.kafka_bootstrap_servers, f"lantern-{spec.name}", settings.kafka_enable_idempotence
     )
+    tracing = telemetry.tracer_provider(spec.name, settings.otlp_endpoint)
     broker = KafkaBroker(
         settings.kafka_bootstrap_servers,
         client_id=f"lantern-{spec.name}",
         logger=logging.getLogger(f"faststream.{spec.name}"),
+        middlewares=(
+            KafkaTelemetryMiddleware(
+                tracer_provider=tracing, meter_provider=telemetry.meter_provider(spec.name)
+            ),
+        ),
     )
     try:
         await producer.start()
@@ -138,7 +156,10 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
             keystore=Keystore(kek, spec.name),
         )
         wire(runtime)
-        tasks = [asyncio.create_task(relay.run(), name=f"{spec.name}-outbox-relay")]
+        tasks = [
+            asyncio.create_task(relay.run(), name=f"{spec.name}-outbox-relay"),
+            asyncio.create_task(_watch_outbox(spec.name, pool), name=f"{spec.name}-outbox-backlog"),
+        ]
         try:
             await broker.start()
             tasks += [
@@ -158,6 +179,20 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
         await producer.stop()
         await pool.close()
         log.info("service stopped", service=spec.name)
+
+
+async def _watch_outbox(service: str, pool: asyncpg.Pool, every_seconds: float = 5.0) -> None:
+    """Keep the outbox backlog gauge current: events staged and not yet on the broker."""
+    while True:
+        try:
+            telemetry.outbox_backlog[service] = await pool.fetchval(
+                "SELECT count(*) FROM outbox WHERE sent_at IS NULL"
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            log.warning("outbox backlog not read", error_type=type(error).__name__)
+        await asyncio.sleep(every_seconds)
 
 
 def build_service_app(
@@ -181,9 +216,16 @@ def build_service_app(
         version="1",
         description=(description or f"Lantern's {spec.name} service."),
         lifespan=lifespan,
+        telemetry=telemetry.FASTAPI_TELEMETRY,  # type: ignore[arg-type]
         docs_url=None,
         redoc_url=None,
     )
+
+    app.add_middleware(telemetry.RequestIds, service=spec.name)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus_metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/health")
     async def health() -> JSONResponse:

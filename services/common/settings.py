@@ -36,3 +36,8 @@ class ServiceSettings(BaseSettings):
     public_rate_window_seconds: float = Field(default=600, gt=0, alias="LANTERN_PUBLIC_RATE_WINDOW_SECONDS")
     kek: SecretStr | None = Field(default=None, alias="LANTERN_KEK", description="base64url, 32 bytes")
     kek_file: Path | None = Field(default=None, alias="LANTERN_KEK_FILE")
+    otlp_endpoint: str | None = Field(
+        default=None,
+        alias="LANTERN_OTLP_ENDPOINT",
+        description="OTLP/HTTP collector base URL; none: no export.",
+    )

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import asyncpg
@@ -38,6 +39,7 @@ from schemas.intake import ConsentRecordedV1, TipReceivedV1, TipSupplementedV1
 from schemas.sealed import SealedIdentifiers
 from schemas.tip import Channel, Consent, Contact, TipFacts
 from schemas.triage import IndicatorFinding, Reason, TipTriagedV1, Urgency
+from services.common import metrics
 from services.common.auth import Staff
 from services.common.consumer import Deferred
 from services.common.ids import derived_event_id, readable_reference
@@ -333,6 +335,12 @@ def _gate_columns(gate: GateDecision) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _count_decision(gate: GateDecision, received_at: datetime) -> None:
+    labels = {"decision": gate.decision.value, "basis": gate.basis.value}
+    metrics.disclosure_decisions.add(1, labels)
+    metrics.time_to_disclosure_decision.record((utc_now() - received_at).total_seconds(), labels)
+
+
 def _decided_alike(case: dict[str, Any], gate: GateDecision) -> bool:
     """The case already stands on this decision (the consent at receipt, recorded again)."""
     columns = _gate_columns(gate)
@@ -376,6 +384,7 @@ async def _settle(
             triage_revision=case["triage_revision"],
         ),
     )  # fmt: skip
+    tx.after_commit(partial(_count_decision, gate, case["received_at"]))
     if gate.decision is Decision.FORWARD:
         await _forward(tx, keystore, case, gate, [], SYSTEM)
 
@@ -443,6 +452,8 @@ async def _issue(
         package,
         package.message_type,
     )
+    if supplementary_to is None:
+        tx.after_commit(partial(metrics.time_to_forward.record, seconds, {"basis": basis.value}))
     await audit.append(
         tx.connection, case["tip_id"], "forwarded", actor, package_id=str(package_id), agency_id=recipient.agency_id,
         basis=basis.value, fields=sorted(field.value for field in fields),

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
 
 import asyncpg
 
 from schemas import topics
+from schemas.envelope import utc_now
 from schemas.intake import ConsentRecordedV1
 from schemas.referral import ProviderProposal, ReferralChangedV1, ReferralsProposedV1, ReferralStatus
 from schemas.triage import TipTriagedV1
+from services.common import metrics
 from services.common.auth import Staff
 from services.common.ids import derived_event_id
 from services.common.messaging import Transaction, UnitOfWork
@@ -77,6 +81,7 @@ async def propose_referrals(event: TipTriagedV1, uow: UnitOfWork, cache: Directo
                 rank, proposal.score,
             )  # fmt: skip
             proposals.append(proposal.model_copy(update={"referral_id": referral_id}))
+        tx.after_commit(partial(_count_match, result.status.value, event.received_at))
         await tx.stage(
             topics.REFERRALS,
             ReferralsProposedV1(
@@ -86,6 +91,11 @@ async def propose_referrals(event: TipTriagedV1, uow: UnitOfWork, cache: Directo
                 reasons=list(result.reasons), outside_referral=result.outside_referral,
             ),
         )  # fmt: skip
+
+
+def _count_match(status: str, received_at: datetime) -> None:
+    metrics.referral_matches.add(1, {"status": status})
+    metrics.time_to_referral.record((utc_now() - received_at).total_seconds(), {"status": status})
 
 
 async def record_consent(event: ConsentRecordedV1, uow: UnitOfWork) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 import asyncpg
 
@@ -27,6 +28,7 @@ from schemas.triage import (
     Urgency,
     UrgencyOverride,
 )
+from services.common import metrics
 from services.common.auth import Staff
 from services.common.ids import derived_event_id
 from services.common.messaging import Transaction, UnitOfWork
@@ -89,6 +91,9 @@ async def triage_tip(event: TipReceivedV1, uow: UnitOfWork, keystore: Keystore) 
             event.received_at,
             load_templates(),
         )
+        tx.after_commit(
+            lambda: _count_decision(classification.urgency, TriageTrigger.RECEIVED, event.received_at)
+        )
 
 
 async def retriage_on_supplement(event: TipSupplementedV1, uow: UnitOfWork, keystore: Keystore) -> None:
@@ -127,6 +132,7 @@ async def retriage_on_supplement(event: TipSupplementedV1, uow: UnitOfWork, keys
         )  # fmt: skip
         if raised:
             await _replace_plan(tx, decision, revision.urgency, event.event_id)
+        tx.after_commit(lambda: _count_decision(revision.urgency, TriageTrigger.SUPPLEMENT, None))
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +191,7 @@ async def override_urgency(
             ),
         )  # fmt: skip
         await _replace_plan(tx, decision, urgency, override_id)
+        tx.after_commit(lambda: _count_decision(urgency, TriageTrigger.OVERRIDE, None))
         return OverrideResult(tip_id, urgency, number, override_id)
 
 
@@ -286,6 +293,7 @@ async def flag_due_steps(uow: UnitOfWork, templates: Templates, batch: int = 100
                     ),
                 )  # fmt: skip
                 flagged += 1
+                tx.after_commit(partial(metrics.plan_flags.add, 1, {"flag": flag}))
             await repository.mark_flagged(
                 tx.connection, row["plan_id"], row["step"], bool(row["at_risk_due"]), bool(row["breach_due"])
             )
@@ -437,6 +445,13 @@ async def _complete_step(
     if await repository.open_steps(tx.connection, plan_id) == 0:
         await repository.complete_plan(tx.connection, plan_id)
         await tx.stage(topics.RESPONSE_PLANS, ResponsePlanCompletedV1(**envelope, breaches=plan["breaches"]))
+
+
+def _count_decision(urgency: Urgency, trigger: TriageTrigger, received_at: datetime | None) -> None:
+    """Count a decision; the time to triage is measured on a tip's first decision only."""
+    metrics.triage_decisions.add(1, {"urgency": urgency.value, "trigger": trigger.value})
+    if received_at is not None:
+        metrics.time_to_triage.record((utc_now() - received_at).total_seconds(), {"urgency": urgency.value})
 
 
 def _note_field(override_id: uuid.UUID) -> str:

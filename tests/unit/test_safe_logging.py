@@ -44,3 +44,22 @@ def test_a_library_error_record_keeps_no_exception_text(capsys) -> None:
         logging.getLogger("somelibrary").exception("failed: %s", "jp.gagnon@example.org")
     output = capsys.readouterr().out
     assert "gagnon" not in output.lower()
+
+
+def test_every_line_carries_the_current_trace_and_request_ids(capsys) -> None:
+    from opentelemetry import trace
+
+    from services.common.telemetry import request_id, tracer_provider
+
+    configure_logging("test")
+    token = request_id.set("req-1")
+    try:
+        with tracer_provider("test", None).get_tracer("t").start_as_current_span("work") as span:
+            get_logger("t").info("step done")
+            expected = format(span.get_span_context().trace_id, "032x")
+    finally:
+        request_id.reset(token)
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (line["trace_id"], line["request_id"]) == (expected, "req-1")
+    assert len(line["span_id"]) == 16
+    assert trace.get_current_span().get_span_context().is_valid is False

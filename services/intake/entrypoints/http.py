@@ -12,11 +12,12 @@ from typing import Annotated, Any
 from fastapi import Body, Depends, FastAPI, Header, HTTPException, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from opentelemetry import trace
 from pydantic import StringConstraints
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from schemas.tip import TipSubmission
-from services.common import errors
+from services.common import errors, metrics
 from services.common.auth import Role, Staff, optional_staff, require_role
 from services.common.http import field_errors_handler
 from services.common.runtime import Runtime
@@ -123,6 +124,12 @@ def routes(app: FastAPI, limiter: WindowRateLimiter) -> None:
             raise HTTPException(
                 status_code=422, detail="This Idempotency-Key was used for a different submission."
             ) from None
+        trace.get_current_span().set_attributes(
+            {"lantern.tip_id": str(accepted.tip_id), "lantern.service": "intake"}
+        )
+        if not accepted.replayed:
+            metrics.tips_received.add(1, {"channel": submission.channel.value if staff else "web",
+                                          "language": submission.language})  # fmt: skip
         body = {"tip_id": str(accepted.tip_id), "reference": accepted.reference}
         if accepted.follow_up_code:
             body["follow_up_code"] = accepted.follow_up_code

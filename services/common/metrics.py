@@ -1,0 +1,42 @@
+"""Lantern's metrics, for Prometheus and OpenTelemetry. Labels are codes with few values (service,
+topic, channel, language, urgency, decision, basis, status, flag); never an id or a person.
+"""
+
+from __future__ import annotations
+
+from opentelemetry import metrics
+
+SECONDS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 86400)
+_meter = metrics.get_meter("lantern")
+
+tips_received = _meter.create_counter("lantern_tips_received", description="Tips accepted by intake.")
+events_handled = _meter.create_counter("lantern_events_handled", description="Events consumed, by outcome.")
+dead_letters = _meter.create_counter(
+    "lantern_dead_letters", description="Messages sent to a dead-letter topic."
+)
+triage_decisions = _meter.create_counter(
+    "lantern_triage_decisions", description="Triage decisions by urgency."
+)
+plan_flags = _meter.create_counter(
+    "lantern_plan_flags", description="Response-plan steps flagged at risk or breached."
+)
+disclosure_decisions = _meter.create_counter("lantern_disclosure_decisions", description="Gate decisions.")
+referral_matches = _meter.create_counter(
+    "lantern_referral_matches", description="Referral matches by status."
+)
+time_to_triage = _meter.create_histogram(
+    "lantern_time_to_triage_seconds", unit="s", description="From receipt to triage.",
+    explicit_bucket_boundaries_advisory=SECONDS,
+)  # fmt: skip
+time_to_disclosure_decision = _meter.create_histogram(
+    "lantern_time_to_disclosure_decision_seconds", unit="s", description="From receipt to the gate's decision.",
+    explicit_bucket_boundaries_advisory=SECONDS,
+)  # fmt: skip
+time_to_forward = _meter.create_histogram(
+    "lantern_time_to_forward_seconds", unit="s", description="From receipt to a package issued.",
+    explicit_bucket_boundaries_advisory=SECONDS,
+)  # fmt: skip
+time_to_referral = _meter.create_histogram(
+    "lantern_time_to_referral_seconds", unit="s", description="From receipt to referral proposals.",
+    explicit_bucket_boundaries_advisory=SECONDS,
+)  # fmt: skip

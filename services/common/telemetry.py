@@ -1,0 +1,110 @@
+"""Tracing and metrics. One trace per tip: the W3C context travels in Kafka headers (FastStream's
+Kafka telemetry middleware on the consuming side, the outbox row's header on the producing side).
+Spans and metric labels carry ids, codes and outcomes only, never identifying data.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from opentelemetry import metrics, trace
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.exporter.prometheus import PrometheusMetricReader
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+_lock = threading.Lock()
+_PROPAGATOR = TraceContextTextMapPropagator()
+request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+outbox_backlog: dict[str, int] = {}
+# FastAPI's HTTP server spans, without its logs (they would carry exception messages) and without
+# a span per dependency; span attributes: method, route, status, the path (ids, never a person).
+FASTAPI_TELEMETRY: dict[str, Any] = {"logs": False, "operation_spans": False}
+
+
+def _observe_backlog(_options: metrics.CallbackOptions) -> Iterable[metrics.Observation]:
+    return [metrics.Observation(count, {"service": service}) for service, count in outbox_backlog.items()]
+
+
+metrics.get_meter("lantern").create_observable_gauge(
+    "lantern_outbox_backlog",
+    callbacks=[_observe_backlog],
+    description="Events staged, not yet on the broker.",
+)
+
+
+def tracer_provider(service: str, otlp_endpoint: str | None) -> TracerProvider:
+    """The process's tracer provider, created once: a process may run several services (tests)."""
+    with _lock:
+        current = trace.get_tracer_provider()
+        if isinstance(current, TracerProvider):
+            return current
+        provider = TracerProvider(resource=Resource.create({"service.name": f"lantern-{service}"}))
+        if otlp_endpoint:
+            provider.add_span_processor(
+                BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{otlp_endpoint}/v1/traces"))
+            )
+        trace.set_tracer_provider(provider)
+        return provider
+
+
+def meter_provider(service: str) -> metrics.MeterProvider:
+    """The process's meter provider, read by Prometheus at ``/metrics``; created once."""
+    with _lock:
+        current = metrics.get_meter_provider()
+        if isinstance(current, MeterProvider):
+            return current
+        provider = MeterProvider(
+            resource=Resource.create({"service.name": f"lantern-{service}"}),
+            metric_readers=[PrometheusMetricReader()],
+        )
+        metrics.set_meter_provider(provider)
+        return provider
+
+
+def current_traceparent() -> str | None:
+    """The W3C ``traceparent`` of the current span, if there is one."""
+    carrier: dict[str, str] = {}
+    _PROPAGATOR.inject(carrier)
+    return carrier.get("traceparent")
+
+
+def add_trace_context(_logger: Any, _method: str, event_dict: Any) -> Any:
+    """A log processor: the current trace and request ids on every line."""
+    context = trace.get_current_span().get_span_context()
+    if context.is_valid:
+        event_dict.setdefault("trace_id", format(context.trace_id, "032x"))
+        event_dict.setdefault("span_id", format(context.span_id, "016x"))
+    current_request = request_id.get()
+    if current_request:
+        event_dict.setdefault("request_id", current_request)
+    return event_dict
+
+
+class RequestIds:
+    """A request id for each HTTP request (on every log line), and the service's name on the request's
+    server span, which FastAPI's own telemetry creates (`FASTAPI_TELEMETRY` in the runtime).
+    """
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        token = request_id.set(str(uuid.uuid4()))
+        trace.get_current_span().set_attribute("lantern.service", self.service)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            request_id.reset(token)

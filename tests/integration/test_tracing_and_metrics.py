@@ -1,0 +1,95 @@
+"""One tip, one trace across every service hop; metrics for Prometheus; nothing identifying in either."""
+
+from datetime import timedelta
+
+import httpx
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from lantern.observe import by_tip
+from schemas import topics
+from services.common.settings import ServiceSettings
+from services.common.telemetry import tracer_provider
+from services.disclosure.app import build_app as build_disclosure
+from services.intake.app import build_app as build_intake
+from services.monitoring.app import build_app as build_monitoring
+from services.referral.adapters.directory import import_file
+from services.referral.app import SAMPLE_DIRECTORY
+from services.referral.app import build_app as build_referral
+from services.triage.app import build_app as build_triage
+from tests.factories import IDENTIFYING_VALUES, tip_body
+from tests.helpers import eventually, fetch, http_client, read_until, running
+
+EVERY_SERVICE = {"intake", "triage", "disclosure", "referral", "monitoring"}
+
+
+async def test_one_tip_yields_a_single_trace_through_every_service_and_its_metrics_are_scraped(
+    settings: ServiceSettings,
+) -> None:
+    exporter = InMemorySpanExporter()
+    tracer_provider("tests", None).add_span_processor(SimpleSpanProcessor(exporter))
+    intake = build_intake(settings)
+    apps = (
+        intake,
+        build_triage(settings),
+        build_disclosure(settings),
+        build_referral(settings),
+        build_monitoring(settings),
+    )
+    try:
+        async with running(*apps):
+            await import_file(settings.database_url, SAMPLE_DIRECTORY, timedelta(days=365))
+            async with http_client(intake) as client:
+                answer = await client.post(
+                    "/v1/tips",
+                    json=tip_body(assessment={"minor_involved": "yes", "trafficking_types": ["sex"]}),
+                )
+                tip_id = answer.json()["tip_id"]
+                journey = (topics.TIPS_TRIAGED, topics.DISCLOSURES, topics.REFERRALS)
+                await read_until(
+                    settings.kafka_bootstrap_servers, journey,
+                    lambda records: all(by_tip(records)[tip_id][topic] for topic in journey),
+                )  # fmt: skip
+                await eventually(
+                    lambda: fetch(settings, "SELECT 1 FROM monitoring.tips WHERE urgency IS NOT NULL")
+                )
+
+                def hops() -> set[str]:
+                    return {
+                        str(span.attributes.get("lantern.service"))
+                        for span in exporter.get_finished_spans()
+                        if span.attributes and span.attributes.get("lantern.tip_id") == tip_id
+                    }
+
+                async def all_hops() -> bool:
+                    return hops() >= EVERY_SERVICE
+
+                assert await eventually(all_hops, timeout=20), hops()
+                scraped = (await client.get("/metrics")).text
+    finally:
+        spans = exporter.get_finished_spans()
+        exporter.shutdown()
+    mine = [span for span in spans if span.attributes and span.attributes.get("lantern.tip_id") == tip_id]
+    assert len({span.context.trace_id for span in mine}) == 1, "one trace for the tip"
+    assert any(span.name.startswith("POST /v1/tips") for span in mine)
+    trace_id = mine[0].context.trace_id
+    assert any(span.name.endswith("process") and span.context.trace_id == trace_id for span in spans), (
+        "FastStream's consumer spans join the trace"
+    )
+    recorded = " ".join(f"{span.name} {dict(span.attributes or {})}" for span in spans)
+    assert not any(value in recorded for value in IDENTIFYING_VALUES)
+    assert 'lantern_tips_received_total{channel="web",language="fr"' in scraped
+    assert "lantern_time_to_triage_seconds_bucket" in scraped
+    assert "lantern_events_handled_total" in scraped and "lantern_outbox_backlog" in scraped
+    assert not any(value in scraped for value in IDENTIFYING_VALUES)
+
+
+async def test_every_service_serves_prometheus_metrics(settings: ServiceSettings) -> None:
+    app = build_monitoring(settings)
+    async with (
+        running(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://m") as client,
+    ):
+        answer = await client.get("/metrics")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/plain")
