@@ -10,20 +10,14 @@ the agency's topic). The baseline is one produce-and-consume hop on the same bro
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
-import os
-import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bench.pipeline import paced, percentiles, raw_broker_run, specialist_headers
-from lantern.launcher import launch
+from bench.pipeline import paced, percentiles, raw_broker_run, run_against_a_stack
 from lantern.observe import TopicReader
 from schemas import topics
 
@@ -109,33 +103,7 @@ def report(results: dict[str, Any]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--tips", type=int, default=200)
-    parser.add_argument("--rate", type=float, default=20.0, help="tips per second offered")
-    parser.add_argument("--endpoints", type=Path, help="endpoints.json of a running stack")
-    parser.add_argument("--out", type=Path, default=Path("bench/results/forwarding.json"))
-    options = parser.parse_args()
-    stack = None
-    if options.endpoints:
-        endpoints = json.loads(options.endpoints.read_text())
-        home = options.endpoints.parent
-    else:
-        stack = launch(Path(tempfile.mkdtemp(prefix="lantern-bench-")) / ".lantern", dict(os.environ))
-        endpoints, home = stack.endpoints, stack.home
-    # Tips come in as a specialist records them: the public web form's rate limit is not measured.
-    endpoints["headers"] = specialist_headers(home)
-    try:
-        results = asyncio.run(measure(endpoints, options.tips, options.rate))
-    finally:
-        if stack is not None:
-            stack.stop()
-    results["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
-    options.out.parent.mkdir(parents=True, exist_ok=True)
-    options.out.write_text(json.dumps(results, indent=2) + "\n")
-    print(report(results))
-    print(f"written to {options.out}")
+    run_against_a_stack(__doc__ or "", measure, report, 200, 20.0, Path("bench/results/forwarding.json"))
 
 
 if __name__ == "__main__":

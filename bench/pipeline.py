@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -202,14 +203,22 @@ def report(results: dict[str, Any]) -> str:
     ])  # fmt: skip
 
 
-def main() -> None:
+def run_against_a_stack(
+    description: str,
+    measure: Callable[[dict[str, Any], int, float], Coroutine[Any, Any, dict[str, Any]]],
+    report: Callable[[dict[str, Any]], str],
+    tips: int,
+    rate: float,
+    out: Path,
+) -> None:
+    """Parse the common options, measure against a running stack or one started here, and report."""
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--tips", type=int, default=600)
-    parser.add_argument("--rate", type=float, default=40.0, help="tips per second offered")
+    parser.add_argument("--tips", type=int, default=tips)
+    parser.add_argument("--rate", type=float, default=rate, help="tips per second offered")
     parser.add_argument("--endpoints", type=Path, help="endpoints.json of a running stack")
-    parser.add_argument("--out", type=Path, default=Path("bench/results/pipeline.json"))
+    parser.add_argument("--out", type=Path, default=out)
     options = parser.parse_args()
     stack = None
     if options.endpoints:
@@ -230,6 +239,10 @@ def main() -> None:
     options.out.write_text(json.dumps(results, indent=2) + "\n")
     print(report(results))
     print(f"written to {options.out}")
+
+
+def main() -> None:
+    run_against_a_stack(__doc__ or "", measure, report, 600, 40.0, Path("bench/results/pipeline.json"))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from lantern.observe import Published, TopicReader, by_tip
+from schemas.envelope import EventBase
+from schemas.registry import EVENTS_BY_TOPIC
 from services.common.auth import Role, create_token
 from services.common.sealing import DataKey, KeyEncryptionKey, Keystore
 from services.common.settings import ServiceSettings
@@ -130,3 +132,25 @@ async def new_data_key(settings: ServiceSettings) -> DataKey:
         return await keystore.create(connection, uuid.uuid4())
     finally:
         await connection.close()
+
+
+TOPIC_OF_EVENT = {event: topic for topic, events in EVENTS_BY_TOPIC.items() for event in events}
+
+
+async def publish_events(bootstrap: str, *events: EventBase) -> None:
+    """Put events on their own topics, keyed by tip, as the services that own them would."""
+    for event in events:
+        await produce(
+            bootstrap, TOPIC_OF_EVENT[type(event)], event.model_dump_json().encode(), event.partition_key
+        )
+
+
+async def published_for_tip(
+    bootstrap: str, topic: str, tip_id: str, done: Callable[[list[Published]], bool], timeout: float = 20
+) -> list[Published]:
+    """The records of one tip on ``topic``, read until ``done`` says they are all there."""
+
+    def mine(records: list[Published]) -> list[Published]:
+        return [record for record in records if record.json().get("tip_id") == tip_id]
+
+    return mine(await read_until(bootstrap, (topic,), lambda records: done(mine(records)), timeout))

@@ -14,7 +14,7 @@ from typing import Any
 import asyncpg
 import uvicorn
 from aiokafka import AIOKafkaProducer
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
@@ -109,6 +109,12 @@ class Runtime:
 
 
 Wiring = Callable[[Runtime], None]
+
+
+def runtime_of(request: Request) -> Runtime:
+    """The running service behind an HTTP request."""
+    runtime: Runtime = request.app.state.runtime
+    return runtime
 
 
 @asynccontextmanager

@@ -14,8 +14,7 @@ from lantern.liaison import run_liaison
 from lantern.observe import Published
 from schemas import topics
 from schemas.envelope import EventBase
-from schemas.intake import ConsentRecordedV1, TipReceivedV1, TipSupplementedV1
-from schemas.triage import TipTriagedV1
+from schemas.intake import TipReceivedV1
 from services.common.auth import Role
 from services.common.settings import ServiceSettings
 from services.disclosure.app import build_app as build_disclosure
@@ -35,7 +34,8 @@ from tests.helpers import (
     fetch,
     http_client,
     new_data_key,
-    produce,
+    publish_events,
+    published_for_tip,
     read_until,
     running,
     staff_token,
@@ -44,12 +44,6 @@ from tests.helpers import (
 POLICE, PROTECTION = "surete-du-quebec", "dpj-qc"  # the factory's tips are from Joliette, Quebec
 APPROVE = {"reason": "consent_confirmed"}
 NO_CONSENT = {"consent": {"law_enforcement": False, "share_identity": False}}
-TOPIC_OF = {
-    TipReceivedV1: topics.TIPS_RECEIVED,
-    TipTriagedV1: topics.TIPS_TRIAGED,
-    ConsentRecordedV1: topics.CONSENTS,
-    TipSupplementedV1: topics.TIPS_SUPPLEMENTED,
-}
 
 
 class Gate:
@@ -60,13 +54,7 @@ class Gate:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
 
     async def publish(self, *events: EventBase) -> None:
-        for event in events:
-            await produce(
-                self.settings.kafka_bootstrap_servers,
-                TOPIC_OF[type(event)],
-                event.model_dump_json().encode(),
-                event.partition_key,
-            )
+        await publish_events(self.settings.kafka_bootstrap_servers, *events)
 
     async def packages(self, agency_id: str, count: int = 1) -> list[Published]:
         return await read_until(
@@ -87,14 +75,11 @@ class Gate:
         return found
 
     async def disclosures(self, tip: TipReceivedV1, done: Any) -> list[dict[str, Any]]:
-        def mine(records: list[Published]) -> list[dict[str, Any]]:
-            return [r.json() for r in records if r.json()["tip_id"] == str(tip.tip_id)]
-
-        return mine(
-            await read_until(
-                self.settings.kafka_bootstrap_servers, (topics.DISCLOSURES,), lambda rs: done(mine(rs))
-            )
-        )
+        records = await published_for_tip(
+            self.settings.kafka_bootstrap_servers, topics.DISCLOSURES, str(tip.tip_id),
+            lambda rs: done([r.json() for r in rs]),
+        )  # fmt: skip
+        return [record.json() for record in records]
 
 
 @pytest.fixture

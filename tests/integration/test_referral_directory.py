@@ -20,7 +20,7 @@ from services.referral.adapters.directory import import_file
 from services.referral.app import SAMPLE_DIRECTORY
 from services.referral.app import build_app as build_referral
 from tests.factories import consent_recorded, tip_received, tip_triaged
-from tests.helpers import fetch, http_client, produce, read_until, running, staff_token
+from tests.helpers import fetch, http_client, publish_events, published_for_tip, running, staff_token
 
 CONFIDENTIAL = "SAMPLE confidential address"
 OPTED_OUT = {"deborahs-gate-shelter", "minwaashin-lodge-shelter", "vancouver-womens-shelter"}
@@ -43,24 +43,11 @@ class Desk:
         self.settings, self.client = settings, client
         self.staff = {"Authorization": f"Bearer {token}"}
 
-    async def publish(self, topic: str, *events: EventBase) -> None:
-        for event in events:
-            await produce(
-                self.settings.kafka_bootstrap_servers,
-                topic,
-                event.model_dump_json().encode(),
-                event.partition_key,
-            )
+    async def publish(self, *events: EventBase) -> None:
+        await publish_events(self.settings.kafka_bootstrap_servers, *events)
 
     async def referral_events(self, tip_id: str, done: Any) -> list[Published]:
-        def mine(records: list[Published]) -> list[Published]:
-            return [record for record in records if record.json()["tip_id"] == tip_id]
-
-        return mine(
-            await read_until(
-                self.settings.kafka_bootstrap_servers, (topics.REFERRALS,), lambda rs: done(mine(rs))
-            )
-        )
+        return await published_for_tip(self.settings.kafka_bootstrap_servers, topics.REFERRALS, tip_id, done)
 
 
 @pytest.fixture
@@ -98,8 +85,8 @@ async def test_an_opted_out_provider_is_proposed_and_its_address_reaches_staff_o
     desk: Desk,
 ) -> None:
     tip = tip_received(**KINGSTON_WOMAN)
-    await desk.publish(topics.CONSENTS, consent_recorded(tip, 1, [], service_referral=True))
-    await desk.publish(topics.TIPS_TRIAGED, tip_triaged(tip, "non_urgent"))
+    await desk.publish(consent_recorded(tip, 1, [], service_referral=True))
+    await desk.publish(tip_triaged(tip, "non_urgent"))
     [proposed] = await desk.referral_events(str(tip.tip_id), lambda records: len(records) >= 1)
     assert CONFIDENTIAL not in proposed.value.decode()
     proposals = {proposal["provider_id"]: proposal for proposal in proposed.json()["proposals"]}
@@ -134,12 +121,10 @@ async def test_an_opted_out_provider_is_proposed_and_its_address_reaches_staff_o
 
 async def test_a_warm_transfer_needs_the_callers_referral_consent(desk: Desk) -> None:
     tip = tip_received(**KINGSTON_WOMAN)
-    await desk.publish(topics.TIPS_TRIAGED, tip_triaged(tip, "non_urgent"))
+    await desk.publish(tip_triaged(tip, "non_urgent"))
     [proposed] = await desk.referral_events(str(tip.tip_id), lambda records: len(records) >= 1)
     referral_id = proposed.json()["proposals"][0]["referral_id"]
-    await desk.publish(
-        topics.CONSENTS, consent_recorded(tip, 2, ["service_referral"], service_referral=False)
-    )
+    await desk.publish(consent_recorded(tip, 2, ["service_referral"], service_referral=False))
     records = await desk.referral_events(
         str(tip.tip_id), lambda records: any(r.json().get("status") == "revoked" for r in records)
     )

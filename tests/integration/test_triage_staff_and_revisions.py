@@ -7,7 +7,6 @@ import asyncpg
 import httpx
 import pytest
 
-from lantern.observe import Published
 from schemas import topics
 from schemas.envelope import EventBase
 from schemas.intake import TipReceivedV1
@@ -22,8 +21,8 @@ from tests.helpers import (
     fetch,
     http_client,
     new_data_key,
-    produce,
-    read_until,
+    publish_events,
+    published_for_tip,
     running,
     staff_token,
 )
@@ -44,28 +43,19 @@ class Desk:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
 
     async def publish(self, *events: EventBase) -> None:
-        for event in events:
-            topic = topics.TIPS_RECEIVED if isinstance(event, TipReceivedV1) else topics.TIPS_SUPPLEMENTED
-            await produce(
-                self.settings.kafka_bootstrap_servers,
-                topic,
-                event.model_dump_json().encode(),
-                event.partition_key,
-            )
+        await publish_events(self.settings.kafka_bootstrap_servers, *events)
 
     async def new_key(self) -> DataKey:
         return await new_data_key(self.settings)
 
-    async def events(
-        self, topic: str, tip: TipReceivedV1, done: Any, timeout: float = 20
-    ) -> list[dict[str, Any]]:
-        def of_tip(records: list[Published]) -> list[dict[str, Any]]:
-            return [record.json() for record in records if record.json()["tip_id"] == str(tip.tip_id)]
-
-        records = await read_until(
-            self.settings.kafka_bootstrap_servers, (topic,), lambda rs: done(of_tip(rs)), timeout
+    async def events(self, topic: str, tip: TipReceivedV1, done: Any) -> list[dict[str, Any]]:
+        records = await published_for_tip(
+            self.settings.kafka_bootstrap_servers,
+            topic,
+            str(tip.tip_id),
+            lambda rs: done([r.json() for r in rs]),
         )
-        return of_tip(records)
+        return [record.json() for record in records]
 
     async def plan_of(self, tip: TipReceivedV1) -> dict[str, Any]:
         async def open_plan() -> dict[str, Any] | None:

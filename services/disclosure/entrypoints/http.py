@@ -20,7 +20,7 @@ from schemas.disclosure import LegalReference
 from schemas.envelope import Contract, utc_now
 from services.common.auth import Role, Staff, require_role
 from services.common.http import field_errors_handler
-from services.common.runtime import Runtime
+from services.common.runtime import runtime_of
 from services.disclosure import handlers
 from services.disclosure.adapters import audit, repository
 from services.disclosure.domain.routing import load_routing
@@ -68,10 +68,6 @@ def routes(app: FastAPI) -> None:
             INVALID, lambda request: Approval if request.url.path.endswith("/approve") else Refusal
         ),  # type: ignore[arg-type]
     )
-
-    def runtime_of(request: Request) -> Runtime:
-        runtime: Runtime = request.app.state.runtime
-        return runtime
 
     @app.get("/v1/reviews", tags=["review"])
     async def review_queue(

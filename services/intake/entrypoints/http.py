@@ -20,7 +20,7 @@ from schemas.tip import TipSubmission
 from services.common import errors, metrics
 from services.common.auth import Role, Staff, optional_staff, require_role
 from services.common.http import field_errors_handler
-from services.common.runtime import Runtime
+from services.common.runtime import runtime_of
 from services.intake import handlers
 from services.intake.adapters.rate_limit import WindowRateLimiter
 from services.intake.domain.submissions import ConsentUpdate, SupplementSubmission
@@ -85,10 +85,6 @@ def routes(app: FastAPI, limiter: WindowRateLimiter) -> None:
         RequestValidationError,
         field_errors_handler(INVALID_TIP, _model_for),  # type: ignore[arg-type]
     )
-
-    def runtime_of(request: Request) -> Runtime:
-        runtime: Runtime = request.app.state.runtime
-        return runtime
 
     def rate_limited(request: Request) -> None:
         client = request.client.host if request.client else "unknown"

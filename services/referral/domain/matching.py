@@ -263,28 +263,27 @@ def _area_reason(provider: Provider, level: AreaLevel) -> Reason:
 
 
 def _widened(level: AreaLevel, interpretation: bool) -> Reason:
-    where_en, where_fr = AREA_WORDS[level]
-    how_en, how_fr = (
-        ("with an interpreter", "avec interprète")
-        if interpretation
-        else ("in the caller's language", "dans la langue de la personne")
-    )
-    return Reason(
-        code=f"search.widened.{level.value}{'.interpretation' if interpretation else ''}",
-        en=f"No eligible provider for {where_en} {how_en}; the search was widened.",
-        fr=f"Aucun fournisseur admissible pour {where_fr} {how_fr}; la recherche a été élargie.",
-    )
+    return _search_step("widened", level, interpretation)
 
 
 def _found(level: AreaLevel, interpretation: bool) -> Reason:
+    return _search_step("found", level, interpretation)
+
+
+def _search_step(outcome: str, level: AreaLevel, interpretation: bool) -> Reason:
+    """Say what one step of the search looked for, and whether it found providers or widened."""
     where_en, where_fr = AREA_WORDS[level]
     how_en, how_fr = (
         ("with an interpreter", "avec interprète")
         if interpretation
         else ("in the caller's language", "dans la langue de la personne")
     )
+    if outcome == "found":
+        en = f"Providers found for {where_en}, {how_en}, best fit first."
+        fr = f"Fournisseurs trouvés pour {where_fr}, {how_fr}, du plus au moins adapté."
+    else:
+        en = f"No eligible provider for {where_en} {how_en}; the search was widened."
+        fr = f"Aucun fournisseur admissible pour {where_fr} {how_fr}; la recherche a été élargie."
     return Reason(
-        code=f"search.found.{level.value}{'.interpretation' if interpretation else ''}",
-        en=f"Providers found for {where_en}, {how_en}, best fit first.",
-        fr=f"Fournisseurs trouvés pour {where_fr}, {how_fr}, du plus au moins adapté.",
+        code=f"search.{outcome}.{level.value}{'.interpretation' if interpretation else ''}", en=en, fr=fr
     )

@@ -20,7 +20,7 @@ from schemas.tip import LanguageCode, Need, Province
 from services.common import errors
 from services.common.auth import Role, Staff, require_role
 from services.common.http import field_errors_handler
-from services.common.runtime import Runtime
+from services.common.runtime import runtime_of
 from services.referral import handlers
 from services.referral.adapters import directory, repository
 from services.referral.domain.lifecycle import TransitionRefused
@@ -91,10 +91,6 @@ def routes(app: FastAPI) -> None:
         RequestValidationError,
         field_errors_handler(INVALID, _model_for),  # type: ignore[arg-type]
     )
-
-    def runtime_of(request: Request) -> Runtime:
-        runtime: Runtime = request.app.state.runtime
-        return runtime
 
     @app.get("/v1/directory", tags=["public directory"])
     async def public_directory(

@@ -20,7 +20,7 @@ from schemas.envelope import Contract
 from schemas.triage import OverrideReason, Urgency
 from services.common.auth import Role, Staff, require_role
 from services.common.http import field_errors_handler
-from services.common.runtime import Runtime
+from services.common.runtime import runtime_of
 from services.triage import handlers
 from services.triage.adapters import repository
 from services.triage.domain.plans import load_templates
@@ -53,10 +53,6 @@ def routes(app: FastAPI) -> None:
         RequestValidationError,
         field_errors_handler(INVALID, _model_for),  # type: ignore[arg-type]
     )
-
-    def runtime_of(request: Request) -> Runtime:
-        runtime: Runtime = request.app.state.runtime
-        return runtime
 
     @app.get("/v1/plans", tags=["plans"])
     async def list_open_plans(
