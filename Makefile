@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint unit bench schemas clean
+.PHONY: run test lint unit bench schemas clean browser
 
 $(INSTALLED): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,8 +14,14 @@ $(INSTALLED): pyproject.toml constraints.txt
 run: $(INSTALLED)
 	$(BIN)/lantern up
 
-test: $(INSTALLED) lint
+test: $(INSTALLED) lint browser
 	$(BIN)/pytest
+
+# The console test drives Debian's Chromium headless; install it when it is missing.
+browser:
+	@command -v chromium >/dev/null || apt-get install -y -qq chromium >/dev/null \
+		|| (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
+		|| (echo "make test needs Debian's chromium: apt-get install chromium" && false)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

@@ -133,6 +133,9 @@ class Stack:
             "LANTERN_KAFKA_SESSION_TIMEOUT_MS": str(self.options.session_timeout_ms),
             "PYTHONUNBUFFERED": "1",
             "LANTERN_PUBLIC_RATE_LIMIT": os.environ.get("LANTERN_PUBLIC_RATE_LIMIT", "60"),
+            "LANTERN_SERVICE_URLS": json.dumps(
+                {name: f"http://127.0.0.1:{self.options.ports[name]}" for name in SERVICE_NAMES}
+            ),
             **kek_settings,
         }
         for name in SERVICE_NAMES:
@@ -162,6 +165,8 @@ class Stack:
             say(f"dev token  {role:<10} {token}")
         say(f"dev tokens are in {self.home / 'dev-tokens.json'} (for this machine only)")
         say(f"logs       {self.home / 'logs'}")
+        monitoring = next(service for service in self.services if service.name == "monitoring")
+        say(f"console    {monitoring.url}/console (sign in with a dev token)")
         say(
             f"submit a tip: curl -X POST {self.services[0].url}/v1/tips -H 'content-type: application/json' -d @tip.json"
         )

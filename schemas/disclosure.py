@@ -11,7 +11,7 @@ import uuid
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, StringConstraints
+from pydantic import AwareDatetime, Field, RootModel, StringConstraints
 
 from schemas.envelope import Contract, EventBase, utc_now
 from schemas.sealed import PersonRelation
@@ -213,3 +213,21 @@ class LiaisonAcknowledgementV1(Contract):
     @property
     def partition_key(self) -> bytes:
         return self.case_reference.encode()
+
+
+DisclosureEvent = Annotated[
+    DisclosureDecidedV1
+    | DisclosureReviewedV1
+    | DisclosureForwardedV1
+    | DisclosureCancelledV1
+    | DisclosureAcknowledgedV1,
+    Field(discriminator="event_type"),
+]
+
+
+class DisclosureMessage(RootModel[DisclosureEvent]):
+    """Any event of ``disclosures.v1``, for consumers that follow every case."""
+
+    @property
+    def event(self) -> EventBase:
+        return self.root

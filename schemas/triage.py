@@ -6,7 +6,7 @@ import uuid
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, RootModel
 
 from schemas.envelope import Contract, EventBase
 from schemas.tip import TipFacts
@@ -167,3 +167,22 @@ class ResponsePlanSupersededV1(EventBase):
     plan_id: uuid.UUID
     superseded_by: uuid.UUID
     urgency: Urgency = Field(description="The urgency of the new plan.")
+
+
+ResponsePlanEvent = Annotated[
+    ResponsePlanStartedV1
+    | ResponsePlanAcknowledgedV1
+    | ResponsePlanStepFlaggedV1
+    | ResponsePlanStepCompletedV1
+    | ResponsePlanCompletedV1
+    | ResponsePlanSupersededV1,
+    Field(discriminator="event_type"),
+]
+
+
+class ResponsePlanMessage(RootModel[ResponsePlanEvent]):
+    """Any event of ``responseplans.v1``, for consumers that follow every plan."""
+
+    @property
+    def event(self) -> EventBase:
+        return self.root

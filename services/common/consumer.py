@@ -23,16 +23,15 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from opentelemetry import trace
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from schemas.envelope import Contract
 from schemas.topics import dead_letter_topic
 from services.common import errors, metrics
 from services.common.logging import get_logger
 
 log = get_logger(__name__)
 _tracer = trace.get_tracer("lantern.consumer")
-EventT = TypeVar("EventT", bound=Contract)
+EventT = TypeVar("EventT", bound=BaseModel)
 
 
 class Deferred(Exception):

@@ -36,6 +36,11 @@ class ServiceSettings(BaseSettings):
     public_rate_window_seconds: float = Field(default=600, gt=0, alias="LANTERN_PUBLIC_RATE_WINDOW_SECONDS")
     kek: SecretStr | None = Field(default=None, alias="LANTERN_KEK", description="base64url, 32 bytes")
     kek_file: Path | None = Field(default=None, alias="LANTERN_KEK_FILE")
+    service_urls: dict[str, str] = Field(
+        default_factory=dict,
+        alias="LANTERN_SERVICE_URLS",
+        description="JSON: each service's base URL, for the console.",
+    )
     otlp_endpoint: str | None = Field(
         default=None,
         alias="LANTERN_OTLP_ENDPOINT",

@@ -8,15 +8,14 @@ from fastapi import FastAPI
 
 from services.common.runtime import ServiceSpec, build_service_app
 from services.common.settings import ServiceSettings
+from services.monitoring.entrypoints import http
 from services.monitoring.entrypoints.kafka import wire
 
 SPEC = ServiceSpec(name="monitoring", migrations=Path(__file__).parent / "migrations")
+DESCRIPTION = (
+    "Operations monitoring: the console and a read model of every tip's journey, without identities."
+)
 
 
 def build_app(settings: ServiceSettings) -> FastAPI:
-    return build_service_app(
-        SPEC,
-        settings,
-        wire,
-        description="Operations monitoring: a read model of every tip's journey, without identities.",
-    )
+    return build_service_app(SPEC, settings, wire, http=http.routes, description=DESCRIPTION)

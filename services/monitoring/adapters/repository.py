@@ -6,18 +6,28 @@ from datetime import datetime
 
 import asyncpg
 
+from schemas.disclosure import DisclosureCancelledV1, DisclosureDecidedV1, DisclosureReviewedV1
+from schemas.envelope import EventBase
 from schemas.intake import ConsentRecordedV1, TipReceivedV1
-from schemas.triage import TipTriagedV1
+from schemas.triage import (
+    ResponsePlanAcknowledgedV1,
+    ResponsePlanCompletedV1,
+    ResponsePlanStartedV1,
+    ResponsePlanStepCompletedV1,
+    ResponsePlanStepFlaggedV1,
+    ResponsePlanSupersededV1,
+    TipTriagedV1,
+)
 
 
 async def record_tip(connection: asyncpg.Connection, event: TipReceivedV1) -> None:
     facts = event.facts
     await connection.execute(
         "INSERT INTO tips (tip_id, received_at, channel, language, province, outside_canada, trafficking_types,"
-        " statistics_consent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (tip_id) DO NOTHING",
+        " statistics_consent, reference) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (tip_id) DO NOTHING",
         event.tip_id, event.received_at, facts.channel.value, facts.language,
         facts.location.province.value if facts.location.province else None, facts.outside_canada,
-        [kind.value for kind in facts.assessment.trafficking_types], facts.consent.statistics,
+        [kind.value for kind in facts.assessment.trafficking_types], facts.consent.statistics, event.reference,
     )  # fmt: skip
 
 
@@ -50,3 +60,64 @@ async def consented_tips(
             end,
         )
     )
+
+
+async def record_journey(
+    connection: asyncpg.Connection, event: EventBase, topic: str, detail: str | None = None
+) -> None:
+    """One step of a tip's journey: which event, when, and a code (never content)."""
+    await connection.execute(
+        "INSERT INTO journey (tip_id, topic, event_type, occurred_at, detail) VALUES ($1, $2, $3, $4, $5)",
+        event.tip_id, topic, event.event_type, event.occurred_at, detail,
+    )  # fmt: skip
+
+
+async def record_plan_event(connection: asyncpg.Connection, event: EventBase) -> None:
+    if isinstance(event, ResponsePlanStartedV1):
+        await connection.execute(
+            "INSERT INTO plans (plan_id, tip_id, urgency, started_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            event.plan_id, event.tip_id, event.urgency.value, event.occurred_at,
+        )  # fmt: skip
+        await connection.executemany(
+            "INSERT INTO plan_steps (plan_id, step, deadline) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            [(event.plan_id, step.step, step.deadline) for step in event.steps],
+        )
+    elif isinstance(event, ResponsePlanStepFlaggedV1):
+        column = "at_risk" if event.flag == "at_risk" else "breached"
+        await connection.execute(
+            f"UPDATE plan_steps SET {column} = true WHERE plan_id = $1 AND step = $2",
+            event.plan_id, event.step,
+        )  # fmt: skip
+    elif isinstance(event, ResponsePlanStepCompletedV1):
+        await connection.execute(
+            "UPDATE plan_steps SET status = 'done' WHERE plan_id = $1 AND step = $2",
+            event.plan_id,
+            event.step,
+        )
+    elif isinstance(event, ResponsePlanAcknowledgedV1):
+        await connection.execute("UPDATE plans SET acknowledged = true WHERE plan_id = $1", event.plan_id)
+    elif isinstance(event, ResponsePlanCompletedV1 | ResponsePlanSupersededV1):
+        status = "completed" if isinstance(event, ResponsePlanCompletedV1) else "superseded"
+        await connection.execute("UPDATE plans SET status = $2 WHERE plan_id = $1", event.plan_id, status)
+        await connection.execute(
+            "UPDATE plan_steps SET status = 'closed' WHERE plan_id = $1 AND status = 'open'", event.plan_id
+        )
+
+
+async def record_disclosure_event(connection: asyncpg.Connection, event: EventBase) -> None:
+    if isinstance(event, DisclosureDecidedV1):
+        await connection.execute(
+            "INSERT INTO reviews (tip_id, state, basis, review_due_at) VALUES ($1, $2, $3, $4)"
+            " ON CONFLICT (tip_id) DO UPDATE SET state = excluded.state, basis = excluded.basis,"
+            " review_due_at = excluded.review_due_at, updated_at = now()",
+            event.tip_id, event.state.value, event.basis.value, event.review_due_at,
+        )  # fmt: skip
+    elif isinstance(event, DisclosureReviewedV1):
+        await connection.execute(
+            "UPDATE reviews SET state = $2, reviewed = $3, updated_at = now() WHERE tip_id = $1",
+            event.tip_id, event.state.value, event.verdict != "approval_recorded",
+        )  # fmt: skip
+    elif isinstance(event, DisclosureCancelledV1):
+        await connection.execute(
+            "UPDATE reviews SET state = 'cancelled', updated_at = now() WHERE tip_id = $1", event.tip_id
+        )

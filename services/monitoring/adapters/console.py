@@ -1,0 +1,75 @@
+"""The console's queries over monitoring's read model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+URGENT_WAITING = """
+SELECT p.plan_id, t.reference, p.urgency, p.acknowledged, p.started_at,
+       min(s.deadline) FILTER (WHERE s.status = 'open') AS next_deadline,
+       coalesce(bool_or(s.breached) FILTER (WHERE s.status = 'open'), false) AS breached,
+       coalesce(bool_or(s.at_risk) FILTER (WHERE s.status = 'open'), false) AS at_risk
+FROM plans p JOIN plan_steps s USING (plan_id) LEFT JOIN tips t USING (tip_id)
+WHERE p.status = 'open' AND p.urgency = 'urgent'
+GROUP BY p.plan_id, t.reference
+ORDER BY next_deadline NULLS LAST
+LIMIT 50
+"""
+FLAGGED = """
+SELECT t.reference, s.step, s.deadline, s.breached, s.at_risk
+FROM plan_steps s JOIN plans p USING (plan_id) LEFT JOIN tips t USING (tip_id)
+WHERE s.status = 'open' AND p.status = 'open' AND (s.breached OR s.at_risk)
+ORDER BY s.breached DESC, s.deadline
+LIMIT 50
+"""
+REVIEWS = """
+SELECT count(*) AS waiting, min(review_due_at) AS oldest_due, count(*) FILTER (WHERE review_due_at < now()) AS overdue
+FROM reviews WHERE NOT reviewed AND state IN ('pending_review', 'forwarded')
+"""
+BY_HOUR = """
+SELECT date_trunc('hour', received_at) AS hour, count(*) AS count FROM tips
+WHERE received_at > now() - interval '24 hours' GROUP BY 1 ORDER BY 1
+"""
+MIX = "SELECT coalesce(urgency, 'pending') AS urgency, count(*) AS count FROM tips WHERE received_at > now() - interval '24 hours' GROUP BY 1"
+
+
+async def snapshot(pool: asyncpg.Pool) -> dict[str, Any]:
+    async with pool.acquire() as connection:
+        urgent = await connection.fetch(URGENT_WAITING)
+        flagged = await connection.fetch(FLAGGED)
+        reviews = await connection.fetchrow(REVIEWS)
+        by_hour = await connection.fetch(BY_HOUR)
+        mix = await connection.fetch(MIX)
+    return {
+        "urgent_waiting": [
+            {"reference": r["reference"], "acknowledged": r["acknowledged"], "breached": r["breached"],
+             "at_risk": r["at_risk"], "next_deadline": _iso(r["next_deadline"])}
+            for r in urgent
+        ],
+        "deadlines": [
+            {"reference": r["reference"], "step": r["step"], "deadline": _iso(r["deadline"]),
+             "breached": r["breached"], "at_risk": r["at_risk"]}
+            for r in flagged
+        ],
+        "review_queue": {"waiting": reviews["waiting"], "oldest_due": _iso(reviews["oldest_due"]),
+                         "overdue": reviews["overdue"]},
+        "tips_by_hour": [{"hour": _iso(r["hour"]), "count": r["count"]} for r in by_hour],
+        "urgency_mix": {r["urgency"]: r["count"] for r in mix},
+    }  # fmt: skip
+
+
+async def journey(pool: asyncpg.Pool, reference: str) -> list[dict[str, Any]] | None:
+    tip_id = await pool.fetchval("SELECT tip_id FROM tips WHERE reference = $1", reference)
+    if tip_id is None:
+        return None
+    rows = await pool.fetch(
+        "SELECT topic, event_type, occurred_at, detail FROM journey WHERE tip_id = $1 ORDER BY occurred_at, id",
+        tip_id,
+    )
+    return [{**dict(row), "occurred_at": row["occurred_at"].isoformat()} for row in rows]
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None

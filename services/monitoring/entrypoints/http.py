@@ -1,0 +1,64 @@
+"""The operations console: a page for staff, and the state it refreshes every two seconds.
+
+Nothing here identifies anyone: references, steps, deadlines, counts and service health only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Path as PathParameter
+from fastapi.responses import HTMLResponse
+
+from services.common.auth import Role, Staff, require_role
+from services.common.runtime import runtime_of
+from services.monitoring.adapters import console
+
+PAGE = Path(__file__).resolve().parents[1] / "console" / "index.html"
+AnyStaff = Annotated[Staff, Depends(require_role(Role.SPECIALIST, Role.SUPERVISOR, Role.ADMIN))]
+Reference = Annotated[str, PathParameter(min_length=3, max_length=40, pattern=r"^[A-Za-z0-9-]+$")]
+
+
+def routes(app: FastAPI) -> None:
+    page = PAGE.read_text(encoding="utf-8")
+
+    @app.get("/console", response_class=HTMLResponse, include_in_schema=False)
+    async def console_page() -> HTMLResponse:
+        return HTMLResponse(page, headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY"})
+
+    @app.get("/v1/console/state", tags=["console"])
+    async def state(request: Request, _staff: AnyStaff) -> dict[str, Any]:
+        """Urgent plans waiting with their clocks, flagged deadlines, the review queue, service health
+        and the last 24 hours.
+        """
+        runtime = runtime_of(request)
+        snapshot, services = await asyncio.gather(
+            console.snapshot(runtime.pool), _health_of(runtime.settings.service_urls)
+        )
+        return {**snapshot, "services": services}
+
+    @app.get("/v1/console/journey/{reference}", tags=["console"])
+    async def journey(request: Request, reference: Reference, _staff: AnyStaff) -> dict[str, Any]:
+        """Every event of a tip's journey, found by its reference: what happened when, never content."""
+        events = await console.journey(runtime_of(request).pool, reference.strip().upper())
+        if events is None:
+            raise HTTPException(status_code=404, detail="No tip with this reference.")
+        return {"reference": reference.strip().upper(), "events": events}
+
+
+async def _health_of(urls: dict[str, str]) -> list[dict[str, str]]:
+    async def one(client: httpx.AsyncClient, name: str, url: str) -> dict[str, str]:
+        try:
+            answer = await client.get(f"{url}/health", timeout=1.0)
+            checks = answer.json().get("checks", {})
+            return {"name": name, "status": "ok" if answer.status_code == 200 else "unavailable",
+                    "consumers": checks.get("consumers", "-")}  # fmt: skip
+        except (httpx.HTTPError, ValueError):
+            return {"name": name, "status": "unreachable", "consumers": "-"}
+
+    async with httpx.AsyncClient() as client:
+        return list(await asyncio.gather(*(one(client, name, url) for name, url in sorted(urls.items()))))
