@@ -104,6 +104,9 @@ class Runtime:
             checks["broker"] = "unavailable"
         checks["relay"] = "leading" if self.relay.leading else "standby"
         checks["consumers"] = "assigned" if self.consumers_assigned() else "joining"
+        checks["lag"] = str(
+            sum(lag for (service, _topic), lag in telemetry.consumer_lag.items() if service == self.spec.name)
+        )
         healthy = checks["database"] == "ok" and checks["broker"] == "ok"
         return healthy, checks
 
@@ -165,6 +168,7 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
         tasks = [
             asyncio.create_task(relay.run(), name=f"{spec.name}-outbox-relay"),
             asyncio.create_task(_watch_outbox(spec.name, pool), name=f"{spec.name}-outbox-backlog"),
+            asyncio.create_task(_watch_lag(spec.name, broker), name=f"{spec.name}-consumer-lag"),
         ]
         try:
             await broker.start()
@@ -198,6 +202,29 @@ async def _watch_outbox(service: str, pool: asyncpg.Pool, every_seconds: float =
             raise
         except Exception as error:
             log.warning("outbox backlog not read", error_type=type(error).__name__)
+        await asyncio.sleep(every_seconds)
+
+
+async def _watch_lag(service: str, broker: KafkaBroker, every_seconds: float = 5.0) -> None:
+    """Keep the consumer-lag gauge current: per topic, what the broker holds that is not yet consumed."""
+    while True:
+        try:
+            lags: dict[str, int] = {}
+            for subscriber in broker.subscribers:
+                consumer = getattr(subscriber, "consumer", None)
+                if consumer is None:
+                    continue
+                for partition in consumer.assignment():
+                    highwater = consumer.highwater(partition)
+                    if highwater is not None:
+                        behind = max(highwater - await consumer.position(partition), 0)
+                        lags[partition.topic] = lags.get(partition.topic, 0) + behind
+            for topic, lag in lags.items():
+                telemetry.consumer_lag[(service, topic)] = lag
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            log.warning("consumer lag not read", error_type=type(error).__name__)
         await asyncio.sleep(every_seconds)
 
 

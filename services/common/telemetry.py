@@ -25,6 +25,7 @@ _lock = threading.Lock()
 _PROPAGATOR = TraceContextTextMapPropagator()
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 outbox_backlog: dict[str, int] = {}
+consumer_lag: dict[tuple[str, str], int] = {}
 # FastAPI's HTTP server spans, without its logs (they would carry exception messages) and without
 # a span per dependency; span attributes: method, route, status, the path (ids, never a person).
 FASTAPI_TELEMETRY: dict[str, Any] = {"logs": False, "operation_spans": False}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -9,6 +10,7 @@ from fastapi import FastAPI
 from services.common.runtime import ServiceSpec, build_service_app
 from services.common.settings import ServiceSettings
 from services.monitoring.entrypoints import http
+from services.monitoring.entrypoints.dead_letters import DeadLetterCounts
 from services.monitoring.entrypoints.kafka import wire
 
 SPEC = ServiceSpec(name="monitoring", migrations=Path(__file__).parent / "migrations")
@@ -18,4 +20,8 @@ DESCRIPTION = (
 
 
 def build_app(settings: ServiceSettings) -> FastAPI:
-    return build_service_app(SPEC, settings, wire, http=http.routes, description=DESCRIPTION)
+    dead_letters = DeadLetterCounts()
+    return build_service_app(
+        SPEC, settings, partial(wire, dead_letters=dead_letters), http=partial(http.routes, dead_letters=dead_letters),
+        description=DESCRIPTION,
+    )  # fmt: skip

@@ -29,8 +29,10 @@ async def test_the_console_signs_in_and_shows_an_urgent_tip_and_its_breached_dea
     settings: ServiceSettings, tmp_path: Path
 ) -> None:
     assert CHROMIUM_INSTALLED, "Debian's chromium is needed: apt-get install chromium (make test does)"
-    fast = settings.model_copy(update={"clock_poll_seconds": 0.1})
     port = free_port()
+    fast = settings.model_copy(
+        update={"clock_poll_seconds": 0.1, "service_urls": {"monitoring": f"http://127.0.0.1:{port}"}}
+    )
     server = uvicorn.Server(
         uvicorn.Config(build_monitoring(fast), host="127.0.0.1", port=port, log_config=None, lifespan="on")
     )
@@ -64,6 +66,11 @@ async def test_the_console_signs_in_and_shows_an_urgent_tip_and_its_breached_dea
                 await page.fill("#reference", "LT-7K3M-9QXD")
                 await page.click("#follow")
                 await page.wait_for_selector("#journey >> text=tip.triaged")
+                await produce(fast.kafka_bootstrap_servers, topics.TIPS_RECEIVED, b"not an event", b"x")
+                await page.wait_for_selector("#services >> text=monitoring")
+                await page.wait_for_selector(
+                    "#dead tr:has-text('tips.received.v1.DLT') .breached", timeout=30_000
+                )
                 shown = await page.inner_text("body")
                 await page.screenshot(path=str(tmp_path / "console.png"), full_page=True)
                 if SCREENSHOT:

@@ -17,13 +17,14 @@ from fastapi.responses import HTMLResponse
 from services.common.auth import Role, Staff, require_role
 from services.common.runtime import runtime_of
 from services.monitoring.adapters import console
+from services.monitoring.entrypoints.dead_letters import DeadLetterCounts
 
 PAGE = Path(__file__).resolve().parents[1] / "console" / "index.html"
 AnyStaff = Annotated[Staff, Depends(require_role(Role.SPECIALIST, Role.SUPERVISOR, Role.ADMIN))]
 Reference = Annotated[str, PathParameter(min_length=3, max_length=40, pattern=r"^[A-Za-z0-9-]+$")]
 
 
-def routes(app: FastAPI) -> None:
+def routes(app: FastAPI, dead_letters: DeadLetterCounts) -> None:
     page = PAGE.read_text(encoding="utf-8")
 
     @app.get("/console", response_class=HTMLResponse, include_in_schema=False)
@@ -39,7 +40,7 @@ def routes(app: FastAPI) -> None:
         snapshot, services = await asyncio.gather(
             console.snapshot(runtime.pool), _health_of(runtime.settings.service_urls)
         )
-        return {**snapshot, "services": services}
+        return {**snapshot, "services": services, "dead_letters": dict(sorted(dead_letters.by_topic.items()))}
 
     @app.get("/v1/console/journey/{reference}", tags=["console"])
     async def journey(request: Request, reference: Reference, _staff: AnyStaff) -> dict[str, Any]:
@@ -56,9 +57,9 @@ async def _health_of(urls: dict[str, str]) -> list[dict[str, str]]:
             answer = await client.get(f"{url}/health", timeout=1.0)
             checks = answer.json().get("checks", {})
             return {"name": name, "status": "ok" if answer.status_code == 200 else "unavailable",
-                    "consumers": checks.get("consumers", "-")}  # fmt: skip
+                    "consumers": checks.get("consumers", "-"), "lag": checks.get("lag", "-")}  # fmt: skip
         except (httpx.HTTPError, ValueError):
-            return {"name": name, "status": "unreachable", "consumers": "-"}
+            return {"name": name, "status": "unreachable", "consumers": "-", "lag": "-"}
 
     async with httpx.AsyncClient() as client:
         return list(await asyncio.gather(*(one(client, name, url) for name, url in sorted(urls.items()))))
