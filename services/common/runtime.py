@@ -139,7 +139,8 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
         logger=logging.getLogger(f"faststream.{spec.name}"),
         middlewares=(
             KafkaTelemetryMiddleware(
-                tracer_provider=tracing, meter_provider=telemetry.meter_provider(spec.name)
+                tracer_provider=tracing,
+                meter_provider=telemetry.meter_provider(spec.name, settings.otlp_endpoint),
             ),
         ),
     )

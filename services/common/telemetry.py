@@ -12,9 +12,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from opentelemetry import metrics, trace
+from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
 from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -57,15 +59,21 @@ def tracer_provider(service: str, otlp_endpoint: str | None) -> TracerProvider:
         return provider
 
 
-def meter_provider(service: str) -> metrics.MeterProvider:
-    """The process's meter provider, read by Prometheus at ``/metrics``; created once."""
+def meter_provider(service: str, otlp_endpoint: str | None = None) -> metrics.MeterProvider:
+    """The process's meter provider, read by Prometheus at ``/metrics`` and, with an OTLP endpoint,
+    exported every 30 s; created once.
+    """
     with _lock:
         current = metrics.get_meter_provider()
         if isinstance(current, MeterProvider):
             return current
+        readers: list[MetricReader] = [PrometheusMetricReader()]
+        if otlp_endpoint:
+            readers.append(
+                PeriodicExportingMetricReader(OTLPMetricExporter(endpoint=f"{otlp_endpoint}/v1/metrics"))
+            )
         provider = MeterProvider(
-            resource=Resource.create({"service.name": f"lantern-{service}"}),
-            metric_readers=[PrometheusMetricReader()],
+            resource=Resource.create({"service.name": f"lantern-{service}"}), metric_readers=readers
         )
         metrics.set_meter_provider(provider)
         return provider
