@@ -173,8 +173,12 @@ async def record_consent(
         await _settle(tx, keystore, case, gate, False, trigger=f"consent.version.{event.version}")
 
 
-async def record_supplement(event: TipSupplementedV1, uow: UnitOfWork, keystore: Keystore) -> None:
-    """Keep the follow-up's sealed identifiers; if the case went out, send it on to the same agencies."""
+async def record_supplement(
+    event: TipSupplementedV1, uow: UnitOfWork, keystore: Keystore, routing: Routing
+) -> None:
+    """Keep the follow-up's sealed identifiers; if the case went out, send it on to the same agencies,
+    on the basis and with the fields that hold now: a withdrawn consent narrows or stops what follows.
+    """
     async with uow.begin() as tx:
         if not await tx.claim(CONSUMER, event.event_id):
             return
@@ -187,13 +191,22 @@ async def record_supplement(event: TipSupplementedV1, uow: UnitOfWork, keystore:
             return
         case = dict(existing)
         facts = event.update.applied_to(TipFacts.model_validate(case["facts"]))
-        fields = frozenset(PackageField(name) for name in case["fields"])
+        gate = decide(
+            _policy_case(case, await _current_consent(tx.connection, event.tip_id, facts.consent)), routing
+        )
+        if not gate.has_basis:
+            await audit.append(
+                tx.connection, event.tip_id, "supplement_not_forwarded", SYSTEM, cause="no_basis",
+                supplement_id=str(event.supplement_id),
+            )  # fmt: skip
+            return
+        fields = frozenset(PackageField(name) for name in case["fields"]) & gate.fields
         data_key = await _open_key(tx.connection, keystore, event.tip_id, fields)
         opened = _opened(data_key, [(event.supplement_id, "supplement", event.identifiers)], fields)
         for first in await repository.first_packages(tx.connection, event.tip_id):
             recipient = Recipient(agency_id=first["agency_id"], kind=RecipientKind(first["recipient_kind"]))
             await _issue(
-                tx, case, recipient, Basis(first["basis"]), fields, facts, opened, approvers=[],
+                tx, case, recipient, gate.basis, fields, facts, opened, approvers=[],
                 supplementary_to=first["package_id"], source_id=event.supplement_id, actor=SYSTEM,
             )  # fmt: skip
 

@@ -274,6 +274,15 @@ async def test_a_supplement_to_a_forwarded_case_reaches_the_same_agency_as_a_sup
     assert second["case_reference"] == first["case_reference"]
     assert second["content"]["narrative"] == ["Ils partent pour Montréal ce soir."]
 
+    await gate.publish(consent_recorded(tip, 2, ["law_enforcement"]))
+    await gate.case(tip, "forwarded")
+    await eventually(lambda: fetch(gate.settings, "SELECT 1 FROM disclosure.consents WHERE version = 2"))
+    await gate.publish(tip_supplemented(tip, key, narrative="Il a changé de numéro."))
+    third = (await gate.packages(POLICE, 3))[2].json()
+    assert third["supplementary_to"] == first["package_id"]
+    assert third["basis"] == "imminent_danger", "the mandatory basis still holds"
+    assert third["content"]["narrative"] is None, "without police consent now, the caller's words stay"
+
 
 async def test_the_liaison_acknowledgement_is_recorded_as_the_packages_delivery(
     gate: Gate, tmp_path: Any

@@ -29,7 +29,7 @@ def wire(runtime: Runtime) -> None:
     runtime.consume(
         topics.TIPS_SUPPLEMENTED,
         TipSupplementedV1,
-        partial(handlers.record_supplement, uow=uow, keystore=keystore),
+        partial(handlers.record_supplement, uow=uow, keystore=keystore, routing=routing),
     )
     runtime.consume(
         topics.LE_ACKNOWLEDGEMENTS,
