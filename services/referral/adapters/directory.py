@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from schemas.referral import AreaLevel, Population
 from schemas.tip import GenderIdentity, Need
 from services.common import errors
+from services.referral.adapters import datapackage
 from services.referral.domain.directory import Area, Directory, Provider, folded
 from services.referral.domain.records import DirectoryPackage, Organization
 
@@ -32,7 +33,14 @@ class ImportReport:
 
 
 def parse(path: Path) -> tuple[list[Organization], list[str]]:
-    """Read and validate every record of a JSON datapackage or a CSV file; errors name record and field."""
+    """Read and validate every record of an HSDS datapackage (its ``datapackage.json`` or folder), a JSON
+    package or a CSV file; errors name the record and the field.
+    """
+    if path.name == "datapackage.json" or path.is_dir():
+        raw, sample, unreadable = datapackage.read(path / "datapackage.json" if path.is_dir() else path)
+        if unreadable:
+            return [], unreadable
+        return _validated(raw, sample)
     text = path.read_text(encoding="utf-8")
     if path.suffix.lower() == ".csv":
         raw, sample = _organizations_from_csv(text), False
@@ -46,6 +54,10 @@ def parse(path: Path) -> tuple[list[Organization], list[str]]:
             DirectoryPackage.model_validate({**document, "organizations": []})
         except ValidationError as error:
             return [], [_describe("package", error, DirectoryPackage)]
+    return _validated(raw, sample)
+
+
+def _validated(raw: list[dict[str, Any]], sample: bool) -> tuple[list[Organization], list[str]]:
     organizations, problems = [], []
     for number, record in enumerate(raw, 1):
         try:
@@ -83,16 +95,16 @@ def _organizations_from_csv(text: str) -> list[dict[str, Any]]:
             cells.get("organization_id", ""),
             {
                 "id": cells.get("organization_id"), "name": cells.get("organization_name"),
-                "website": cells.get("website") or None, "public_listing": _boolean(cells.get("public_listing", "true")),
-                "sample": _boolean(cells.get("sample", "false")), "locations": [], "services": [],
+                "website": cells.get("website") or None, "public_listing": datapackage.flag(cells.get("public_listing", "true")),
+                "sample": datapackage.flag(cells.get("sample", "false")), "locations": [], "services": [],
             },
         )  # fmt: skip
         location_id = f"{cells.get('service_id')}-site"
         organization["locations"].append(
             {
                 "id": location_id, "name": cells.get("location_name") or cells.get("city"), "city": cells.get("city"),
-                "province": cells.get("province"), "latitude": _number(cells.get("latitude")),
-                "longitude": _number(cells.get("longitude")), "public_address": cells.get("public_address") or None,
+                "province": cells.get("province"), "latitude": datapackage.number(cells.get("latitude")),
+                "longitude": datapackage.number(cells.get("longitude")), "public_address": cells.get("public_address") or None,
                 "confidential_address": cells.get("confidential_address") or None,
             }
         )  # fmt: skip
@@ -100,16 +112,16 @@ def _organizations_from_csv(text: str) -> list[dict[str, Any]]:
         service: dict[str, Any] = {
             "id": cells.get("service_id"), "name": cells.get("service_name"), "location_ids": [location_id],
             "service_areas": [_area(text) for text in lists["areas"]], "service_types": lists["service_types"],
-            "languages": lists["languages"], "interpretation": _boolean(cells.get("interpretation", "false")),
-            "minimum_age": _number(cells.get("minimum_age"), int), "maximum_age": _number(cells.get("maximum_age"), int),
+            "languages": lists["languages"], "interpretation": datapackage.flag(cells.get("interpretation", "false")),
+            "minimum_age": datapackage.number(cells.get("minimum_age"), int), "maximum_age": datapackage.number(cells.get("maximum_age"), int),
             "genders": lists["genders"], "populations_only": lists["populations_only"],
             "population_focus": lists["population_focus"],
-            "trafficking_specialised": _boolean(cells.get("trafficking_specialised", "false")),
-            "open_24_7": _boolean(cells.get("open_24_7", "false")), "phone": cells.get("phone") or None,
+            "trafficking_specialised": datapackage.flag(cells.get("trafficking_specialised", "false")),
+            "open_24_7": datapackage.flag(cells.get("open_24_7", "false")), "phone": cells.get("phone") or None,
             "last_verified_on": cells.get("last_verified_on"),
         }  # fmt: skip
         if cells.get("capacity_available"):
-            service["capacity"] = {"available": _number(cells["capacity_available"], int)}
+            service["capacity"] = {"available": datapackage.number(cells["capacity_available"], int)}
         organization["services"].append(service)
     return list(organizations.values())
 
@@ -119,22 +131,6 @@ def _area(text: str) -> dict[str, Any]:
     scope, _, rest = text.partition(":")
     province, _, city = rest.partition(":")
     return {"scope": scope, "province": province or None, "city": city or None}
-
-
-def _boolean(text: str | None) -> bool | str:
-    lowered = (text or "").lower()
-    return {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False, "": False}.get(
-        lowered, lowered
-    )
-
-
-def _number(text: str | None, kind: type = float) -> Any:
-    if not text:
-        return None
-    try:
-        return kind(text)
-    except ValueError:
-        return text  # validation names the field and the rule
 
 
 async def import_organizations(
