@@ -10,6 +10,7 @@ from schemas.envelope import utc_now
 from schemas.intake import ConsentRecordedV1, FactsUpdate, TipReceivedV1, TipSupplementedV1
 from schemas.tip import Consent, TipFacts, TipSubmission
 from schemas.triage import Reason, TipTriagedV1, Urgency
+from services.common.ids import readable_reference
 from services.common.sealing import DataKey
 from services.intake.domain.identifiers import seal_identifiers
 
@@ -64,7 +65,7 @@ def tip_received(key: DataKey | None = None, **overrides: Any) -> TipReceivedV1:
         tip_id=tip_id,
         correlation_id=uuid.uuid4(),
         producer="intake",
-        reference="LT-0000-0000",
+        reference=readable_reference("LT"),
         received_at=utc_now(),
         facts=TipFacts.of(submission),
         identifiers=seal_identifiers(

@@ -154,3 +154,12 @@ async def published_for_tip(
         return [record for record in records if record.json().get("tip_id") == tip_id]
 
     return mine(await read_until(bootstrap, (topic,), lambda records: done(mine(records)), timeout))
+
+
+async def settled(*apps: FastAPI, timeout: float = 90) -> None:
+    """Wait until every app's consumers hold their partitions, as `lantern up` does before it is ready."""
+
+    async def assigned() -> bool:
+        return all(app.state.runtime.consumers_assigned() for app in apps)
+
+    assert await eventually(assigned, timeout=timeout), "the consumer groups did not settle"

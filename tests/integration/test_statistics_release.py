@@ -14,7 +14,7 @@ from schemas import topics
 from services.common.settings import ServiceSettings
 from services.monitoring.app import build_app as build_monitoring
 from tests.factories import IDENTIFYING_VALUES, tip_received
-from tests.helpers import eventually, fetch, running
+from tests.helpers import eventually, fetch, running, settled
 
 PROVINCES = {"ON": 70, "QC": 55, "BC": 30, "NS": 3, "YT": 2}
 
@@ -36,7 +36,9 @@ async def test_a_release_counts_only_consented_tips_and_publishes_no_cell_under_
             received = datetime(2026, rng.choice([7, 8, 9]), rng.randint(1, 28), 12, tzinfo=UTC)
             events.append(tip.model_copy(update={"received_at": received}))
     consenting = sum(1 for event in events if event.facts.consent.statistics)
-    async with running(build_monitoring(settings)):
+    monitoring = build_monitoring(settings)
+    async with running(monitoring):
+        await settled(monitoring)
         producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
         await producer.start()
         try:
@@ -52,7 +54,7 @@ async def test_a_release_counts_only_consented_tips_and_publishes_no_cell_under_
             rows = await fetch(settings, "SELECT count(*) AS n FROM monitoring.tips")
             return bool(rows[0]["n"] == len(events))
 
-        assert await eventually(all_recorded, timeout=30)
+        assert await eventually(all_recorded, timeout=90)
     result = subprocess.run(
         [sys.executable, "-m", "lantern", "stats", "release", "--period", "2026-Q3", "--out", str(tmp_path)],
         env={**os.environ, "DATABASE_URL": settings.database_url}, capture_output=True, text=True, timeout=120,

@@ -18,7 +18,7 @@ from services.referral.app import SAMPLE_DIRECTORY
 from services.referral.app import build_app as build_referral
 from services.triage.app import build_app as build_triage
 from tests.factories import IDENTIFYING_VALUES, tip_body
-from tests.helpers import eventually, fetch, http_client, read_until, running
+from tests.helpers import eventually, fetch, http_client, read_until, running, settled
 
 EVERY_SERVICE = {"intake", "triage", "disclosure", "referral", "monitoring"}
 
@@ -38,6 +38,7 @@ async def test_one_tip_yields_a_single_trace_through_every_service_and_its_metri
     )
     try:
         async with running(*apps):
+            await settled(*apps)
             await import_file(settings.database_url, SAMPLE_DIRECTORY, timedelta(days=365))
             async with http_client(intake) as client:
                 answer = await client.post(

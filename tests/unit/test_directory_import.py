@@ -24,7 +24,9 @@ def test_a_bad_table_row_is_named_by_organization_service_and_field(tmp_path: Pa
     for source in DATAPACKAGE.iterdir():
         (tmp_path / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
     language = tmp_path / "language.csv"
-    language.write_text(language.read_text(encoding="utf-8") + "5,sample-regina-shelter,zz\n", encoding="utf-8")
+    language.write_text(
+        language.read_text(encoding="utf-8") + "5,sample-regina-shelter,zz\n", encoding="utf-8"
+    )
     organizations, problems = parse(tmp_path)
     assert len(organizations) == 1
     [problem] = problems

@@ -1,6 +1,6 @@
 -- The console's read model: plans and their clocks, the review queue, and each tip's journey.
 ALTER TABLE tips ADD COLUMN reference text;
-CREATE UNIQUE INDEX tips_by_reference ON tips (reference);
+CREATE INDEX tips_by_reference ON tips (reference);
 
 CREATE TABLE plans (
     plan_id      uuid        PRIMARY KEY,
