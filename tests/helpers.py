@@ -163,3 +163,7 @@ async def settled(*apps: FastAPI, timeout: float = 90) -> None:
         return all(app.state.runtime.consumers_assigned() for app in apps)
 
     assert await eventually(assigned, timeout=timeout), "the consumer groups did not settle"
+
+
+def event_types(events: list[dict[str, Any]]) -> list[str]:
+    return [event["event_type"] for event in events]

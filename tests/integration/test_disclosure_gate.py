@@ -29,6 +29,7 @@ from tests.factories import (
     tip_triaged,
 )
 from tests.helpers import (
+    event_types,
     eventually,
     every_stored_text,
     fetch,
@@ -92,10 +93,6 @@ async def gate(settings: ServiceSettings) -> AsyncIterator[Gate]:
             "specialist": await staff_token(settings.database_url, Role.SPECIALIST),
         }
         yield Gate(settings, client, tokens)
-
-
-def event_types(events: list[dict[str, Any]]) -> list[str]:
-    return [event["event_type"] for event in events]
 
 
 async def test_an_urgent_minor_goes_out_at_once_to_police_and_child_protection_without_who_called(

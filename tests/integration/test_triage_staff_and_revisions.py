@@ -16,6 +16,7 @@ from services.common.settings import ServiceSettings
 from services.triage.app import build_app as build_triage
 from tests.factories import tip_received, tip_supplemented
 from tests.helpers import (
+    event_types,
     eventually,
     every_stored_text,
     fetch,
@@ -73,10 +74,6 @@ async def desk(settings: ServiceSettings) -> AsyncIterator[Desk]:
     async with running(app), http_client(app) as client:
         tokens = {role: await staff_token(settings.database_url, role) for role in Role}
         yield Desk(settings, client, tokens)
-
-
-def types_of(events: list[dict[str, Any]]) -> list[str]:
-    return [event["event_type"] for event in events]
 
 
 async def test_open_plans_are_listed_soonest_deadline_first_and_only_supervisors_act_on_them(
@@ -139,9 +136,9 @@ async def test_acknowledging_and_completing_every_step_completes_the_plan_and_pu
     assert plan_id not in {plan["plan_id"] for plan in listed}
 
     events = await desk.events(
-        topics.RESPONSE_PLANS, urgent, lambda evs: "response_plan.completed" in types_of(evs)
+        topics.RESPONSE_PLANS, urgent, lambda evs: "response_plan.completed" in event_types(evs)
     )
-    assert types_of(events) == [
+    assert event_types(events) == [
         "response_plan.started", "response_plan.acknowledged", *["response_plan.step_completed"] * 4,
         "response_plan.completed",
     ]  # fmt: skip
