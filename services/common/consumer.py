@@ -1,20 +1,30 @@
-"""Consuming events without ever losing one.
+"""Consuming events in batches without ever losing one, applying one twice, or letting one overtake.
 
-FastStream's ``AckPolicy.ACK`` commits the offset after the handler returns *and* after it raises,
-so nothing may escape the handler that is not finished with the message:
-- a message that is not a valid event goes to ``<topic>.DLT`` and is then acknowledged;
-- a transient failure (database or broker unreachable) is retried in place, without limit, so the
-  partition waits rather than skipping a tip;
-- any other failure is retried a few times and then dead-lettered with its exception class.
-A dead letter carries the original bytes and Spring-style headers, never an exception message.
+A service runs one consumer-group member over all its topics. Each batch (``getmany``) is applied in
+one PostgreSQL transaction: the inbox rows are claimed together, each event's handler runs with a
+unit of work on that transaction, every staged outbox row is written in one statement, and the
+offsets are committed once, after the commit.
+- A message that is not a valid event goes to ``<topic>.DLT`` (field and rule, never a value).
+- A transient failure (database or broker unreachable) rolls the batch back; it is retried in place,
+  without limit, so nothing is skipped.
+- A handler that fails takes its event, and the later events of the same tip, out of the batch; the
+  rest commits once. The failed event is retried alone; after ``max_attempts`` it is dead-lettered
+  and *poisoned*: its tip is parked, and the tip's later events wait in the inbox, in order, until
+  the poisoned event is replayed from the DLT (``lantern inbox`` shows them) or set aside.
+- An event whose handler says it is ``Deferred`` (it depends on one not handled yet) waits in the
+  inbox and is retried when its tip moves and on every sweep; the tip's other events go on.
+Held events are durable, so every offset of a batch can be committed.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Generic, TypeVar
+from operator import attrgetter
+from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer, ConsumerRecord
@@ -28,18 +38,18 @@ from pydantic import BaseModel, ValidationError
 from schemas.topics import dead_letter_topic
 from services.common import errors, metrics
 from services.common.logging import get_logger
+from services.common.messaging import OutboxMessage, Transactions, write_outbox
+from services.common.telemetry import context_from
 
 log = get_logger(__name__)
 _tracer = trace.get_tracer("lantern.consumer")
-EventT = TypeVar("EventT", bound=BaseModel)
 
 
 class Deferred(Exception):
-    """The event depends on another one this service has not handled yet: retry it in place."""
+    """The event depends on another one this service has not handled yet: hold it and retry later."""
 
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    Deferred,
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,
     asyncpg.exceptions.CannotConnectNowError,
@@ -52,17 +62,62 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     TimeoutError,
 )
 
+DEFERRED, WAITING, POISONED, SET_ASIDE = "deferred", "waiting", "poisoned", "set_aside"
+HELD = (DEFERRED, WAITING, POISONED)
+
 
 def qualified_name(kind: type[BaseException]) -> str:
     return f"{kind.__module__}.{kind.__qualname__}"
 
 
 BACKOFF_CEILING_SECONDS = 30.0
-DEFERRED_CEILING_SECONDS = 1.0
 
 
 def backoff_delay(failures: int, base: float, ceiling: float = BACKOFF_CEILING_SECONDS) -> float:
     return float(min(base * 2 ** (failures - 1), ceiling))
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """What a topic carries and the use case that handles it."""
+
+    model: type[BaseModel]
+    handle: Callable[[Any, Any], Awaitable[None]]
+    event_id: Callable[[Any], uuid.UUID] = attrgetter("event_id")
+
+
+@dataclass(eq=False, slots=True)
+class Delivery:
+    """One event to apply: just consumed, or held in the inbox."""
+
+    topic: str
+    key: str
+    event: Any
+    payload: bytes
+    route: Route
+    event_id: uuid.UUID
+    record: ConsumerRecord[bytes, bytes] | None = None
+    held: bool = False
+    hold: str | None = None
+    """Set when the event is to be kept in the inbox instead of applied (deferred, waiting, poisoned)."""
+    replay: bool = False
+    failures: int = 0
+    error: BaseException | None = None
+
+    @property
+    def traceparent(self) -> str | None:
+        inner = getattr(self.event, "event", self.event)
+        value = getattr(inner, "traceparent", None)
+        if value is None and self.record is not None:
+            value = next((v.decode() for k, v in self.record.headers or () if k == "traceparent"), None)
+        return value
+
+
+class HandlerFailed(Exception):
+    def __init__(self, delivery: Delivery, error: BaseException) -> None:
+        super().__init__(qualified_name(type(error)))
+        self.delivery = delivery
+        self.error = error
 
 
 class DeadLetters:
@@ -75,15 +130,20 @@ class DeadLetters:
 
     async def send(
         self,
-        record: ConsumerRecord[bytes, bytes],
+        delivery: Delivery | ConsumerRecord[bytes, bytes],
         reason: str,
         error: BaseException,
         field_errors: list[errors.FieldError] | None = None,
     ) -> None:
+        if isinstance(delivery, Delivery):
+            record, topic, value = delivery.record, delivery.topic, delivery.payload
+            key = record.key if record else delivery.key.encode()
+        else:
+            record, topic, key, value = delivery, delivery.topic, delivery.key, delivery.value
         headers = [
-            ("dlt-original-topic", record.topic),
-            ("dlt-original-partition", str(record.partition)),
-            ("dlt-original-offset", str(record.offset)),
+            ("dlt-original-topic", topic),
+            ("dlt-original-partition", str(record.partition if record else -1)),
+            ("dlt-original-offset", str(record.offset if record else -1)),
             ("dlt-original-consumer-group", self.group_id),
             ("dlt-exception-fqcn", qualified_name(type(error))),
             ("dlt-failed-at", datetime.now(UTC).isoformat()),
@@ -91,86 +151,298 @@ class DeadLetters:
         ]
         if field_errors:
             headers.append(("dlt-error-fields", ";".join(f"{e.field}:{e.rule}" for e in field_errors)))
-        original = [(name, value) for name, value in (record.headers or ()) if not name.startswith("dlt-")]
+        original = [
+            (name, header) for name, header in (record.headers if record else ()) or () if not name.startswith("dlt-")
+        ]
         await self.producer.send_and_wait(
-            dead_letter_topic(record.topic),
-            value=record.value,
-            key=record.key,
-            headers=original + [(name, value.encode()) for name, value in headers],
+            dead_letter_topic(topic),
+            value=value,
+            key=key,
+            headers=original + [(name, header.encode()) for name, header in headers],
         )
-        metrics.dead_letters.add(1, {"service": self.group_id, "topic": record.topic, "reason": reason})
+        metrics.dead_letters.add(1, {"service": self.group_id, "topic": topic, "reason": reason})
         self.sent += 1
         log.warning(
             "message dead-lettered",
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
+            topic=topic,
+            partition=record.partition if record else None,
+            offset=record.offset if record else None,
             group_id=self.group_id,
             reason=reason,
             error_type=qualified_name(type(error)),
         )
 
 
-class EventConsumer(Generic[EventT]):
-    """Validates one topic's messages and hands each event to a use case, with retries and DLT."""
+@dataclass
+class Applied:
+    """What one committed batch did, for metrics and for the work that follows it."""
+
+    outcomes: list[tuple[Delivery, str]] = field(default_factory=list)
+    committed: list[Callable[[], None]] = field(default_factory=list)
+    released: set[str] = field(default_factory=set)
+    deferred: bool = False
+
+
+class BatchConsumer:
+    """Applies batches of one service's events with its use cases; see the module docstring."""
 
     def __init__(
         self,
         *,
-        model: type[EventT],
-        handle: Callable[[EventT], Awaitable[None]],
+        service: str,
+        routes: dict[str, Route],
+        transactions: Transactions[Any],
         dead_letters: DeadLetters,
         max_attempts: int,
         backoff_seconds: float,
     ) -> None:
-        self.model = model
-        self.handle = handle
+        self.service = service
+        self.routes = routes
+        self.transactions = transactions
         self.dead_letters = dead_letters
         self.max_attempts = max_attempts
         self.backoff_seconds = backoff_seconds
+        self.deferred_may_wait = True
 
     async def __call__(self, message: KafkaMessage) -> None:
-        record: ConsumerRecord[bytes, bytes] = message.raw_message
-        service = self.dead_letters.group_id
-        attributes = {
-            "lantern.service": service, "messaging.destination.name": record.topic,
-            "messaging.kafka.destination.partition": record.partition, "messaging.kafka.message.offset": record.offset,
-        }  # fmt: skip
-        with _tracer.start_as_current_span(f"{service} handle {record.topic}", attributes=attributes) as span:
-            if record.key:
-                span.set_attribute("lantern.tip_id", record.key.decode(errors="replace"))
-            outcome = await self._handle(record)
-            span.set_attribute("lantern.outcome", outcome)
-        metrics.events_handled.add(1, {"service": service, "topic": record.topic, "outcome": outcome})
+        await self.consume(message.raw_message)
 
-    async def _handle(self, record: ConsumerRecord[bytes, bytes]) -> str:
+    async def consume(self, records: Iterable[ConsumerRecord[bytes, bytes]]) -> None:
+        """Apply one batch from the broker; return only when every record is applied or held durably."""
+        deliveries = [delivery for record in records if (delivery := await self._parse(record)) is not None]
+        await self.apply(deliveries)
+        if self.deferred_may_wait and deliveries:
+            await self.apply(await self._held(DEFERRED, keys={delivery.key for delivery in deliveries}))
+
+    async def sweep(self) -> int:
+        """Retry deferred events, and release waiting events whose tip is no longer parked."""
+        held = await self._held(DEFERRED, WAITING)
+        self.deferred_may_wait = any(delivery.hold == DEFERRED for delivery in held)
+        await self.apply(held)
+        return len(held)
+
+    async def apply(self, deliveries: list[Delivery]) -> None:
+        pending, set_aside, failures = list(deliveries), list[Delivery](), 0
+        while pending:
+            try:
+                applied = await self._apply_batch(pending)
+            except HandlerFailed as failure:
+                failed = failure.delivery
+                if isinstance(failure.error, Deferred):
+                    failed.hold = DEFERRED
+                    continue
+                failed.failures, failed.error = failed.failures + 1, failure.error
+                following = [d for d in pending[pending.index(failed) :] if d.key == failed.key]
+                set_aside += following
+                pending = [d for d in pending if all(d is not moved for moved in following)]
+                continue
+            except TRANSIENT_ERRORS as error:
+                failures += 1
+                await self._wait_before_retry(error, failures)
+                continue
+            self._settle(applied)
+            if applied.released:
+                await self.apply(await self._held(WAITING, keys=applied.released))
+            break
+        for key in dict.fromkeys(delivery.key for delivery in set_aside):
+            await self._apply_alone([delivery for delivery in set_aside if delivery.key == key])
+
+    async def _apply_alone(self, group: list[Delivery]) -> None:
+        """Retry a failed event on its own; dead-letter and poison it when its attempts run out."""
+        first, rest = group[0], group[1:]
+        while first.failures < self.max_attempts:
+            await self._wait_before_retry(first.error or Exception(), first.failures)
+            try:
+                self._settle(await self._apply_batch([first]))
+            except HandlerFailed as failure:
+                if isinstance(failure.error, Deferred):
+                    first.hold = DEFERRED
+                    continue
+                first.failures, first.error = first.failures + 1, failure.error
+                continue
+            except TRANSIENT_ERRORS as error:
+                await self._wait_before_retry(error, first.failures or 1)
+                continue
+            await self.apply(rest)
+            return
+        await self._dead_letter(first, "processing_failed", first.error or Exception())
+        first.hold = POISONED
+        for delivery in rest:
+            delivery.hold = WAITING
         failures = 0
         while True:
             try:
-                return await self._process(record)
+                self._settle(await self._apply_batch(group))
+                return
             except TRANSIENT_ERRORS as error:
                 failures += 1
-                await self._wait_before_retry(record, error, failures)
-            except Exception as error:
-                failures += 1
-                if failures < self.max_attempts:
-                    await self._wait_before_retry(record, error, failures)
-                    continue
-                await self._dead_letter(record, "processing_failed", error)
-                return "dead_lettered"
+                await self._wait_before_retry(error, failures)
 
-    async def _process(self, record: ConsumerRecord[bytes, bytes]) -> str:
+    async def _apply_batch(self, deliveries: list[Delivery]) -> Applied:
+        applied, messages = Applied(), list[OutboxMessage]()
+        async with self.transactions.pool.acquire() as connection, connection.transaction():
+            claimed = await self._claim(connection, deliveries)
+            parked = await self._parked(connection, [d.key for d in deliveries if d in claimed and not d.held])
+            changed: list[Delivery] = []
+            for delivery in deliveries:
+                if delivery not in claimed:
+                    applied.outcomes.append((delivery, "duplicate"))
+                    continue
+                if delivery.hold is None and delivery.key in parked and not delivery.replay and not delivery.held:
+                    delivery.hold = WAITING
+                if delivery.hold is not None:
+                    changed.append(delivery)
+                    applied.outcomes.append((delivery, delivery.hold))
+                    applied.deferred |= delivery.hold == DEFERRED
+                    continue
+                uow = self.transactions.unit_of_work(connection)
+                await self._handle(delivery, uow)
+                messages += uow.outbox.messages
+                applied.committed += uow.committed
+                applied.outcomes.append((delivery, "handled"))
+                if delivery.held or delivery.replay:
+                    changed.append(delivery)
+                if delivery.replay:
+                    applied.released.add(delivery.key)
+                    parked.add(delivery.key)
+            await write_outbox(connection, messages)
+            await self._record_holds(connection, changed)
+        return applied
+
+    async def _handle(self, delivery: Delivery, uow: Any) -> None:
+        attributes = {
+            "lantern.service": self.service, "messaging.destination.name": delivery.topic,
+            "lantern.tip_id": delivery.key,
+        }  # fmt: skip
+        if delivery.record is not None:
+            attributes["messaging.kafka.destination.partition"] = delivery.record.partition
+            attributes["messaging.kafka.message.offset"] = delivery.record.offset
+        with _tracer.start_as_current_span(
+            f"{self.service} handle {delivery.topic}",
+            context=context_from(delivery.traceparent),
+            attributes=attributes,
+        ) as span:
+            try:
+                await delivery.route.handle(delivery.event, uow)
+            except TRANSIENT_ERRORS:
+                span.set_attribute("lantern.outcome", "retried")
+                raise
+            except Exception as error:
+                span.set_attribute("lantern.outcome", "deferred" if isinstance(error, Deferred) else "failed")
+                raise HandlerFailed(delivery, error) from error
+            span.set_attribute("lantern.outcome", "handled")
+
+    def _settle(self, applied: Applied) -> None:
+        for action in applied.committed:
+            action()
+        for delivery, outcome in applied.outcomes:
+            metrics.events_handled.add(1, {"service": self.service, "topic": delivery.topic, "outcome": outcome})
+        if applied.deferred:
+            self.deferred_may_wait = True
+
+    async def _claim(self, connection: asyncpg.Connection, deliveries: list[Delivery]) -> set[Delivery]:
+        """Claim each delivery's inbox row; a claimed one is this transaction's alone to apply."""
+        fresh = [d for d in deliveries if not d.held]
+        claimed: set[Delivery] = set()
+        if fresh:
+            rows = await connection.fetch(
+                "INSERT INTO inbox (consumer, event_id, tip_key)"
+                " SELECT $1, * FROM unnest($2::uuid[], $3::text[]) ON CONFLICT DO NOTHING RETURNING event_id",
+                self.service, [d.event_id for d in fresh], [d.key for d in fresh],
+            )  # fmt: skip
+            new = {row["event_id"] for row in rows}
+            claimed |= {d for d in fresh if d.event_id in new}
+            seen = [d for d in fresh if d.event_id not in new]
+            if seen:
+                replayed = await self._lock(connection, [d.event_id for d in seen], (POISONED,))
+                for delivery in seen:
+                    delivery.replay = delivery.event_id in replayed
+                    if delivery.replay:
+                        claimed.add(delivery)
+        held = [d for d in deliveries if d.held]
+        if held:
+            locked = await self._lock(connection, [d.event_id for d in held], HELD)
+            claimed |= {d for d in held if d.event_id in locked}
+        return claimed
+
+    async def _lock(
+        self, connection: asyncpg.Connection, event_ids: list[uuid.UUID], statuses: tuple[str, ...]
+    ) -> set[uuid.UUID]:
+        rows = await connection.fetch(
+            "SELECT event_id FROM inbox WHERE consumer = $1 AND event_id = ANY($2::uuid[])"
+            " AND status = ANY($3::text[]) FOR UPDATE SKIP LOCKED",
+            self.service, event_ids, list(statuses),
+        )  # fmt: skip
+        return {row["event_id"] for row in rows}
+
+    async def _parked(self, connection: asyncpg.Connection, keys: list[str]) -> set[str]:
+        """The tips, among ``keys``, that have a poisoned event or a queue of events waiting."""
+        if not keys:
+            return set()
+        rows = await connection.fetch(
+            "SELECT DISTINCT tip_key FROM inbox WHERE consumer = $1 AND tip_key = ANY($2::text[])"
+            " AND status IN ('poisoned', 'waiting')",
+            self.service, list(set(keys)),
+        )  # fmt: skip
+        return {row["tip_key"] for row in rows}
+
+    async def _record_holds(self, connection: asyncpg.Connection, changed: list[Delivery]) -> None:
+        if not changed:
+            return
+        await connection.execute(
+            "UPDATE inbox AS i SET status = u.status, topic = u.topic,"
+            " payload = CASE WHEN u.status = 'done' THEN NULL ELSE u.payload END, reason = u.reason,"
+            " held_since = CASE WHEN u.status = 'done' THEN NULL ELSE coalesce(i.held_since, now()) END,"
+            " processed_at = now()"
+            " FROM unnest($2::uuid[], $3::text[], $4::text[], $5::bytea[], $6::text[])"
+            "   AS u(event_id, status, topic, payload, reason)"
+            " WHERE i.consumer = $1 AND i.event_id = u.event_id",
+            self.service,
+            [d.event_id for d in changed],
+            [d.hold or "done" for d in changed],
+            [d.topic for d in changed],
+            [d.payload for d in changed],
+            [qualified_name(type(d.error)) if d.hold == POISONED and d.error else d.hold for d in changed],
+        )
+
+    async def _held(self, *statuses: str, keys: set[str] | None = None, limit: int = 500) -> list[Delivery]:
+        """Held events ready to try again, oldest first; never those of a tip with a poisoned event."""
+        rows = await self.transactions.pool.fetch(
+            "SELECT event_id, topic, tip_key, payload, status FROM inbox AS i"
+            " WHERE consumer = $1 AND status = ANY($2::text[]) AND ($3::text[] IS NULL OR tip_key = ANY($3))"
+            " AND NOT EXISTS (SELECT 1 FROM inbox AS p WHERE p.consumer = i.consumer"
+            "   AND p.tip_key = i.tip_key AND p.status = 'poisoned')"
+            " ORDER BY seq LIMIT $4",
+            self.service, list(statuses), sorted(keys) if keys is not None else None, limit,
+        )  # fmt: skip
+        deliveries = []
+        for row in rows:
+            route = self.routes.get(row["topic"])
+            if route is None:
+                continue
+            event = route.model.model_validate_json(row["payload"])
+            deliveries.append(
+                Delivery(row["topic"], row["tip_key"], event, row["payload"], route, row["event_id"], held=True)
+            )
+        return deliveries
+
+    async def _parse(self, record: ConsumerRecord[bytes, bytes]) -> Delivery | None:
+        route = self.routes[record.topic]
         try:
-            event = self.model.model_validate_json(record.value or b"")
+            event = route.model.model_validate_json(record.value or b"")
         except ValidationError as error:
-            await self._dead_letter(record, "validation_failed", error, errors.describe(error, self.model))
-            return "dead_lettered"
-        await self.handle(event)
-        return "handled"
+            await self._dead_letter(record, "validation_failed", error, errors.describe(error, route.model))
+            metrics.events_handled.add(
+                1, {"service": self.service, "topic": record.topic, "outcome": "dead_lettered"}
+            )
+            return None
+        event_id = route.event_id(event)
+        key = record.key.decode(errors="replace") if record.key else str(event_id)
+        return Delivery(record.topic, key, event, record.value or b"", route, event_id, record=record)
 
     async def _dead_letter(
         self,
-        record: ConsumerRecord[bytes, bytes],
+        delivery: Delivery | ConsumerRecord[bytes, bytes],
         reason: str,
         error: BaseException,
         field_errors: list[errors.FieldError] | None = None,
@@ -178,23 +450,17 @@ class EventConsumer(Generic[EventT]):
         failures = 0
         while True:
             try:
-                await self.dead_letters.send(record, reason, error, field_errors)
+                await self.dead_letters.send(delivery, reason, error, field_errors)
                 return
             except TRANSIENT_ERRORS as send_error:
                 failures += 1
-                await self._wait_before_retry(record, send_error, failures)
+                await self._wait_before_retry(send_error, failures)
 
-    async def _wait_before_retry(
-        self, record: ConsumerRecord[bytes, bytes], error: BaseException, failures: int
-    ) -> None:
-        # What a deferred event waits for is normally handled within milliseconds: retry it soon.
-        ceiling = DEFERRED_CEILING_SECONDS if isinstance(error, Deferred) else BACKOFF_CEILING_SECONDS
-        delay = backoff_delay(failures, self.backoff_seconds, ceiling)
+    async def _wait_before_retry(self, error: BaseException, failures: int) -> None:
+        delay = backoff_delay(failures, self.backoff_seconds)
         log.warning(
             "handling failed, retrying",
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
+            service=self.service,
             attempt=failures,
             delay_seconds=delay,
             error_type=qualified_name(type(error)),
@@ -205,16 +471,21 @@ class EventConsumer(Generic[EventT]):
 def subscribe(
     broker: KafkaBroker,
     *,
-    topic: str,
+    topics: tuple[str, ...],
     group_id: str,
-    consumer: EventConsumer[EventT],
+    consumer: BatchConsumer,
     fetch_max_wait_ms: int,
     session_timeout_ms: int,
+    max_records: int,
+    batch_timeout_ms: int,
 ) -> None:
-    """Attach ``consumer`` to ``topic`` with the settings that make delivery at least once."""
+    """Attach ``consumer`` to ``topics`` as one group member, in batches, delivering at least once."""
     broker.subscriber(
-        topic,
+        *topics,
         group_id=group_id,
+        batch=True,
+        max_records=max_records,
+        batch_timeout_ms=batch_timeout_ms,
         ack_policy=AckPolicy.ACK,
         auto_offset_reset="earliest",
         fetch_max_wait_ms=fetch_max_wait_ms,

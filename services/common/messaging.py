@@ -1,8 +1,9 @@
-"""One transaction per consumed event: inbox claim, state change and outbox rows commit together.
+"""Units of work: what one handled event or one request changes commits together, or not at all.
 
-Delivery on Kafka is at least once; the inbox row ``(consumer, event_id)`` makes the effect happen
-once, and the outbox row, written in the same transaction, makes sure the events that the effect
-produces are published once the transaction commits and never before.
+Delivery on Kafka is at least once; the runtime's inbox row ``(consumer, event_id)`` makes each
+effect happen once, and the outbox rows, written in the same transaction, make sure the events an
+effect produces are published once the transaction commits and never before. Handlers stage events
+on ``uow.outbox`` without any I/O; the runtime writes every staged row of a batch in one statement.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 import asyncpg
 
@@ -18,76 +20,114 @@ from schemas.envelope import Contract, EventBase
 from services.common.telemetry import current_traceparent
 
 
-@dataclass(slots=True)
-class Transaction:
-    connection: asyncpg.Connection
-    committed: list[Callable[[], None]] = field(default_factory=list)
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """A message staged for the broker: an event of ours, or a package for an outside recipient."""
 
-    def after_commit(self, action: Callable[[], None]) -> None:
-        """Run ``action`` once the transaction has committed (metrics count only what happened)."""
-        self.committed.append(action)
+    message_id: uuid.UUID
+    topic: str
+    key: bytes
+    payload: bytes
+    headers: dict[str, str]
+    content: Contract
+    scrub_after_send: bool = False
 
-    async def claim(self, consumer: str, event_id: uuid.UUID) -> bool:
-        """Record that ``consumer`` handles ``event_id``; False when it already has."""
-        claimed = await self.connection.fetchval(
-            "INSERT INTO inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING true",
-            consumer,
-            event_id,
-        )
-        return bool(claimed)
 
-    async def stage(self, topic: str, event: EventBase) -> None:
-        """Queue ``event`` for publication on ``topic`` when this transaction commits.
+class Outbox:
+    """The messages one unit of work stages; they reach the outbox table with its transaction."""
 
-        The event carries the trace context of the span that produced it, so the next hop joins the trace.
-        """
+    def __init__(self) -> None:
+        self.messages: list[OutboxMessage] = []
+
+    def stage(self, topic: str, event: EventBase) -> None:
+        """Queue ``event`` for ``topic``; it carries the current span's trace context to the next hop."""
         traceparent = current_traceparent()
         if traceparent:
             event = event.model_copy(update={"traceparent": traceparent})
         headers = {"event_type": event.event_type, "content-type": "application/json"}
         if event.traceparent:
             headers["traceparent"] = event.traceparent
-        await self._insert(
-            event.event_id, topic, event.partition_key, event.model_dump_json().encode(), headers
+        self.messages.append(
+            OutboxMessage(
+                event.event_id, topic, event.partition_key, event.model_dump_json().encode(), headers, event
+            )
         )
 
-    async def stage_outbound(
+    def stage_outbound(
         self, topic: str, message_id: uuid.UUID, key: bytes, message: Contract, message_type: str
     ) -> None:
-        """Queue a message that leaves Lantern (for an outside recipient) with opened data in it.
-
-        Its payload is emptied in the outbox as soon as the broker has it.
-        """
+        """Queue a message that leaves Lantern with opened data in it: emptied once the broker has it."""
         headers = {"message_type": message_type, "content-type": "application/json"}
-        await self._insert(message_id, topic, key, message.model_dump_json().encode(), headers, scrub=True)
+        self.messages.append(
+            OutboxMessage(
+                message_id, topic, key, message.model_dump_json().encode(), headers, message, scrub_after_send=True
+            )
+        )
 
-    async def _insert(
-        self,
-        message_id: uuid.UUID,
-        topic: str,
-        key: bytes,
-        payload: bytes,
-        headers: dict[str, str],
-        scrub: bool = False,
-    ) -> None:
-        await self.connection.execute(
-            "INSERT INTO outbox (event_id, topic, key, payload, headers, scrub_after_send)"
-            " VALUES ($1, $2, $3, $4, $5, $6)",
-            message_id, topic, key, payload, headers, scrub,
-        )  # fmt: skip
+    def events(self, kind: type[Contract] = Contract) -> list[Any]:
+        """The staged messages of ``kind``, in order (what handler tests read)."""
+        return [message.content for message in self.messages if isinstance(message.content, kind)]
 
 
 class UnitOfWork:
-    """Opens the transactions of one service."""
+    """One transaction's work: a service adds its repositories; the outbox and commit hooks are here."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self) -> None:
+        self.outbox = Outbox()
+        self.committed: list[Callable[[], None]] = []
+
+    def stage(self, topic: str, event: EventBase) -> None:
+        self.outbox.stage(topic, event)
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Run ``action`` once the transaction has committed (metrics count only what happened)."""
+        self.committed.append(action)
+
+
+class PostgresUnitOfWork(UnitOfWork):
+    """A unit of work inside one PostgreSQL transaction on ``connection``."""
+
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        super().__init__()
+        self.connection = connection
+
+
+UnitOfWorkT = TypeVar("UnitOfWorkT", bound=PostgresUnitOfWork)
+
+WRITE_OUTBOX = """
+INSERT INTO outbox (event_id, topic, key, payload, headers, scrub_after_send)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::bytea[], $5::jsonb[], $6::boolean[])
+"""
+
+
+async def write_outbox(connection: asyncpg.Connection, messages: list[OutboxMessage]) -> None:
+    """Insert every staged message in one statement (one relay wake-up, one round trip)."""
+    if not messages:
+        return
+    await connection.execute(
+        WRITE_OUTBOX,
+        [message.message_id for message in messages],
+        [message.topic for message in messages],
+        [message.key for message in messages],
+        [message.payload for message in messages],
+        [message.headers for message in messages],
+        [message.scrub_after_send for message in messages],
+    )
+
+
+class Transactions(Generic[UnitOfWorkT]):
+    """Opens a service's transactions, each with a unit of work of the service's own kind."""
+
+    def __init__(self, pool: asyncpg.Pool, unit_of_work: Callable[[asyncpg.Connection], UnitOfWorkT]) -> None:
         self.pool = pool
+        self.unit_of_work = unit_of_work
 
     @asynccontextmanager
-    async def begin(self) -> AsyncIterator[Transaction]:
+    async def begin(self) -> AsyncIterator[UnitOfWorkT]:
         async with self.pool.acquire() as connection:
             async with connection.transaction():
-                transaction = Transaction(connection)
-                yield transaction
-            for action in transaction.committed:
+                uow = self.unit_of_work(connection)
+                yield uow
+                await write_outbox(connection, uow.outbox.messages)
+            for action in uow.committed:
                 action()

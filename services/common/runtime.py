@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,6 @@ from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from faststream.kafka import KafkaBroker
-from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.common import consumer as consuming
@@ -25,7 +26,7 @@ from services.common import telemetry
 from services.common.db import apply_migrations, apply_shared_migrations, create_pool, service_migrations
 from services.common.kafka import create_producer, ensure_topics
 from services.common.logging import configure_logging, get_logger
-from services.common.messaging import UnitOfWork
+from services.common.messaging import PostgresUnitOfWork, Transactions
 from services.common.relay import OutboxRelay
 from services.common.sealing import Keystore, configured_kek
 from services.common.settings import ServiceSettings
@@ -44,6 +45,7 @@ class ServiceSpec:
     own_topics: Callable[[], tuple[str, ...]] | None = field(
         default=None, metadata={"doc": "Topics only this service publishes to, created when it starts."}
     )
+    unit_of_work: Callable[[asyncpg.Connection], PostgresUnitOfWork] = PostgresUnitOfWork
 
 
 @dataclass
@@ -57,26 +59,56 @@ class Runtime:
     broker: KafkaBroker
     relay: OutboxRelay
     dead_letters: consuming.DeadLetters
-    uow: UnitOfWork
+    transactions: Transactions[Any]
     keystore: Keystore
     background_work: dict[str, Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=dict)
+    routes: dict[str, consuming.Route] = field(default_factory=dict)
+    consumer: consuming.BatchConsumer | None = None
 
-    def consume(self, topic: str, model: Any, handle: Any) -> None:
-        """Subscribe a use case to ``topic`` under this service's consumer group."""
+    def consume(
+        self,
+        topic: str,
+        model: Any,
+        handle: Callable[[Any, Any], Awaitable[None]],
+        event_id: Callable[[Any], uuid.UUID] | None = None,
+    ) -> None:
+        """Route ``topic``'s events to a use case, called with each event and a unit of work."""
+        self.routes[topic] = consuming.Route(model, handle, event_id or attrgetter("event_id"))
+
+    def start_consuming(self) -> None:
+        """One consumer-group member for all the service's topics, applying batches."""
+        if not self.routes:
+            return
+        self.consumer = consuming.BatchConsumer(
+            service=self.spec.name,
+            routes=self.routes,
+            transactions=self.transactions,
+            dead_letters=self.dead_letters,
+            max_attempts=self.settings.handler_max_attempts,
+            backoff_seconds=self.settings.retry_backoff_seconds,
+        )
         consuming.subscribe(
             self.broker,
-            topic=topic,
+            topics=tuple(self.routes),
             group_id=self.spec.name,
-            consumer=consuming.EventConsumer(
-                model=model,
-                handle=handle,
-                dead_letters=self.dead_letters,
-                max_attempts=self.settings.handler_max_attempts,
-                backoff_seconds=self.settings.retry_backoff_seconds,
-            ),
+            consumer=self.consumer,
             fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms,
             session_timeout_ms=self.settings.kafka_session_timeout_ms,
+            max_records=self.settings.kafka_max_records,
+            batch_timeout_ms=self.settings.kafka_batch_timeout_ms,
         )
+        self.background("inbox-sweep", self._sweep_inbox)
+
+    async def _sweep_inbox(self) -> None:
+        assert self.consumer is not None
+        while True:
+            try:
+                await self.consumer.sweep()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning("inbox sweep failed", error_type=type(error).__name__)
+            await asyncio.sleep(self.settings.inbox_sweep_seconds)
 
     def background(self, name: str, work: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Run ``work`` for as long as the service runs, started after the consumers."""
@@ -107,6 +139,17 @@ class Runtime:
         checks["lag"] = str(
             sum(lag for (service, _topic), lag in telemetry.consumer_lag.items() if service == self.spec.name)
         )
+        try:
+            held = await self.pool.fetch(
+                "SELECT status, count(*) AS events, count(DISTINCT tip_key) AS tips FROM inbox"
+                " WHERE status IN ('deferred', 'waiting', 'poisoned') GROUP BY status"
+            )
+            counts = {row["status"]: row for row in held}
+            checks["parked_tips"] = str(counts["poisoned"]["tips"] if "poisoned" in counts else 0)
+            checks["waiting_events"] = str(counts["waiting"]["events"] if "waiting" in counts else 0)
+            checks["deferred_events"] = str(counts["deferred"]["events"] if "deferred" in counts else 0)
+        except Exception:
+            checks["parked_tips"] = "unknown"
         healthy = checks["database"] == "ok" and checks["broker"] == "ok"
         return healthy, checks
 
@@ -132,17 +175,12 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
     producer = create_producer(
         settings.kafka_bootstrap_servers, f"lantern-{spec.name}", settings.kafka_enable_idempotence
     )
-    tracing = telemetry.tracer_provider(spec.name, settings.otlp_endpoint)
+    telemetry.tracer_provider(spec.name, settings.otlp_endpoint)
+    telemetry.meter_provider(spec.name, settings.otlp_endpoint)
     broker = KafkaBroker(
         settings.kafka_bootstrap_servers,
         client_id=f"lantern-{spec.name}",
         logger=logging.getLogger(f"faststream.{spec.name}"),
-        middlewares=(
-            KafkaTelemetryMiddleware(
-                tracer_provider=tracing,
-                meter_provider=telemetry.meter_provider(spec.name, settings.otlp_endpoint),
-            ),
-        ),
     )
     try:
         await producer.start()
@@ -162,10 +200,11 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
             broker=broker,
             relay=relay,
             dead_letters=consuming.DeadLetters(producer, spec.name),
-            uow=UnitOfWork(pool),
+            transactions=Transactions(pool, spec.unit_of_work),
             keystore=Keystore(kek, spec.name),
         )
         wire(runtime)
+        runtime.start_consuming()
         tasks = [
             asyncio.create_task(relay.run(), name=f"{spec.name}-outbox-relay"),
             asyncio.create_task(_watch_outbox(spec.name, pool), name=f"{spec.name}-outbox-backlog"),

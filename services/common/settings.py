@@ -24,6 +24,14 @@ class ServiceSettings(BaseSettings):
         alias="LANTERN_KAFKA_SESSION_TIMEOUT_MS",
         description="Tansu holds a group's first join for about half of this.",
     )
+    kafka_max_records: int = Field(default=500, ge=1, alias="LANTERN_KAFKA_MAX_RECORDS")
+    kafka_batch_timeout_ms: int = Field(
+        default=100,
+        ge=1,
+        alias="LANTERN_KAFKA_BATCH_TIMEOUT_MS",
+        description="How long a poll waits when nothing is there; records already there come at once.",
+    )
+    inbox_sweep_seconds: float = Field(default=1.0, gt=0, alias="LANTERN_INBOX_SWEEP_SECONDS")
     kafka_enable_idempotence: bool = Field(default=False, alias="LANTERN_KAFKA_ENABLE_IDEMPOTENCE")
     db_pool_max_size: int = Field(default=10, ge=2, alias="LANTERN_DB_POOL_MAX_SIZE")
     outbox_batch_size: int = Field(default=200, ge=1, alias="LANTERN_OUTBOX_BATCH_SIZE")

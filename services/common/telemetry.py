@@ -1,5 +1,5 @@
-"""Tracing and metrics. One trace per tip: the W3C context travels in Kafka headers (FastStream's
-Kafka telemetry middleware on the consuming side, the outbox row's header on the producing side).
+"""Tracing and metrics. One trace per tip: the W3C context travels with each event (the outbox row's
+header and the event's own ``traceparent``), and each consumed event's handling span joins it.
 Spans and metric labels carry ids, codes and outcomes only, never identifying data.
 """
 
@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from opentelemetry import context as otel_context
 from opentelemetry import metrics, trace
 from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -84,6 +85,11 @@ def current_traceparent() -> str | None:
     carrier: dict[str, str] = {}
     _PROPAGATOR.inject(carrier)
     return carrier.get("traceparent")
+
+
+def context_from(traceparent: str | None) -> otel_context.Context | None:
+    """The trace context a W3C ``traceparent`` names: a consumed event's span joins its producer's trace."""
+    return _PROPAGATOR.extract({"traceparent": traceparent}) if traceparent else None
 
 
 def add_trace_context(_logger: Any, _method: str, event_dict: Any) -> Any:
