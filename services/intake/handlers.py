@@ -17,7 +17,7 @@ from schemas.intake import ConsentRecordedV1, FactsUpdate, TipReceivedV1, TipSup
 from schemas.sealed import SealedIdentifiers
 from schemas.tip import Channel, Consent, TipFacts, TipSubmission
 from services.common import sealing
-from services.common.messaging import Transaction, UnitOfWork
+from services.common.messaging import PostgresUnitOfWork, Transactions
 from services.common.sealing import Keystore
 from services.intake.adapters import repository
 from services.intake.domain import follow_up
@@ -65,7 +65,7 @@ def _decoy_hash() -> bytes:
 
 async def accept_tip(
     submission: TipSubmission,
-    uow: UnitOfWork,
+    transactions: Transactions[PostgresUnitOfWork],
     keystore: Keystore,
     submitter: Submitter = PUBLIC,
     idempotency_key: str | None = None,
@@ -75,7 +75,7 @@ async def accept_tip(
         submission = submission.model_copy(update={"channel": Channel.WEB})
     code = follow_up.new_code() if submission.channel in FOLLOW_UP_CHANNELS else None
     salted = await asyncio.to_thread(follow_up.new_salted_hash, code) if code else None
-    async with uow.begin() as tx:
+    async with transactions.begin() as tx:
         connection = tx.connection
         key_hash = fingerprint = None
         if idempotency_key is not None:
@@ -104,7 +104,7 @@ async def accept_tip(
         if key_hash is not None and fingerprint is not None:
             sealed_code = data_key.seal("follow_up_code", code) if code else None
             await repository.remember_submission(connection, key_hash, fingerprint, tip_id, sealed_code)
-        await tx.stage(
+        tx.outbox.stage(
             topics.TIPS_RECEIVED,
             TipReceivedV1(
                 tip_id=tip_id, correlation_id=correlation_id, producer=PRODUCER, reference=reference,
@@ -162,7 +162,7 @@ async def _store_with_fresh_reference(
 
 
 async def _record_consent(
-    tx: Transaction,
+    tx: PostgresUnitOfWork,
     tip_id: uuid.UUID,
     correlation_id: uuid.UUID,
     consent: Consent,
@@ -179,7 +179,7 @@ async def _record_consent(
         for scope in Consent.model_fields
         if earlier is not None and getattr(earlier, scope) and not getattr(consent, scope)
     ]
-    await tx.stage(
+    tx.outbox.stage(
         topics.CONSENTS,
         ConsentRecordedV1(
             tip_id=tip_id, correlation_id=correlation_id, producer=PRODUCER, version=version, consent=consent,
@@ -191,10 +191,13 @@ async def _record_consent(
 
 
 async def update_consent(
-    tip_id: uuid.UUID, update: ConsentUpdate, submitter: Submitter, uow: UnitOfWork
+    tip_id: uuid.UUID,
+    update: ConsentUpdate,
+    submitter: Submitter,
+    transactions: Transactions[PostgresUnitOfWork],
 ) -> int | None:
     """Record a new version of a tip's consent; None when there is no such tip."""
-    async with uow.begin() as tx:
+    async with transactions.begin() as tx:
         tip = await repository.tip_summary(tx.connection, tip_id)
         if tip is None:
             return None
@@ -210,7 +213,10 @@ async def update_consent(
 
 
 async def supplement_tip(
-    reference: str, supplement: SupplementSubmission, uow: UnitOfWork, keystore: Keystore
+    reference: str,
+    supplement: SupplementSubmission,
+    transactions: Transactions[PostgresUnitOfWork],
+    keystore: Keystore,
 ) -> str | None:
     """Add a reporter's new information; return the next one-time code, or None when refused.
 
@@ -220,7 +226,7 @@ async def supplement_tip(
     next_code = follow_up.new_code()
     next_salt, next_hash = await asyncio.to_thread(follow_up.new_salted_hash, next_code)
     attempt_key = follow_up.reference_key(reference)
-    async with uow.begin() as tx:
+    async with transactions.begin() as tx:
         connection = tx.connection
         attempts = await repository.attempts(connection, attempt_key)
         tip = await repository.tip_by_reference(connection, reference)
@@ -255,7 +261,7 @@ async def supplement_tip(
             connection, supplement_id, tip["tip_id"], update.model_dump(mode="json"), identifiers, received_at
         )
         await repository.replace_follow_up_code(connection, tip["tip_id"], next_salt, next_hash)
-        await tx.stage(
+        tx.outbox.stage(
             topics.TIPS_SUPPLEMENTED,
             TipSupplementedV1(
                 tip_id=tip["tip_id"], correlation_id=tip["correlation_id"], producer=PRODUCER,
@@ -265,7 +271,7 @@ async def supplement_tip(
     return next_code
 
 
-async def shred_tip(tip_id: uuid.UUID, uow: UnitOfWork) -> bool:
+async def shred_tip(tip_id: uuid.UUID, transactions: Transactions[PostgresUnitOfWork]) -> bool:
     """Delete a tip's data key: its identifying data becomes unreadable everywhere, for good."""
-    async with uow.begin() as tx:
+    async with transactions.begin() as tx:
         return await sealing.shred(tx.connection, tip_id)

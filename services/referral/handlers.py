@@ -16,8 +16,8 @@ from schemas.referral import ProviderProposal, ReferralChangedV1, ReferralsPropo
 from schemas.triage import TipTriagedV1
 from services.common import metrics
 from services.common.auth import Staff
-from services.common.ids import derived_event_id
-from services.common.messaging import Transaction, UnitOfWork
+from services.common.envelope import following
+from services.common.messaging import PostgresUnitOfWork, Transactions
 from services.referral.adapters import directory as directory_store
 from services.referral.adapters import repository
 from services.referral.domain.directory import Directory
@@ -54,43 +54,38 @@ class Moved:
     confidential_address: str | None
 
 
-async def propose_referrals(event: TipTriagedV1, uow: UnitOfWork, cache: DirectoryCache) -> None:
+async def propose_referrals(event: TipTriagedV1, uow: PostgresUnitOfWork, cache: DirectoryCache) -> None:
     """Match a triaged tip (or a revision of its triage) and propose providers, with reasons."""
-    async with uow.begin() as tx:
-        if not await tx.claim(CONSUMER, event.event_id):
-            return
-        existing = await repository.lock_match(tx.connection, event.tip_id)
-        if existing is not None and existing["triage_revision"] >= event.revision:
-            return
-        if existing is not None:
-            await repository.withdraw_open_proposals(tx.connection, event.tip_id)
-        consented = await repository.referral_consent(tx.connection, event.tip_id)
-        facts = event.facts
-        if consented is not None:
-            facts = facts.model_copy(
-                update={"consent": facts.consent.model_copy(update={"service_referral": consented})}
-            )
-        result = match(facts, await cache.current(tx.connection), event.urgency)
-        await repository.save_match(
-            tx.connection, event.tip_id, event.correlation_id, result.status, event.revision, event.event_id
+    existing = await repository.lock_match(uow.connection, event.tip_id)
+    if existing is not None and existing["triage_revision"] >= event.revision:
+        return
+    if existing is not None:
+        await repository.withdraw_open_proposals(uow.connection, event.tip_id)
+    consented = await repository.referral_consent(uow.connection, event.tip_id)
+    facts = event.facts
+    if consented is not None:
+        facts = facts.model_copy(
+            update={"consent": facts.consent.model_copy(update={"service_referral": consented})}
         )
-        proposals = []
-        for rank, proposal in enumerate(result.proposals, 1):
-            referral_id = await repository.add_referral(
-                tx.connection, uuid.uuid5(event.event_id, proposal.provider_id), event.tip_id, proposal.provider_id,
-                rank, proposal.score,
-            )  # fmt: skip
-            proposals.append(proposal.model_copy(update={"referral_id": referral_id}))
-        tx.after_commit(partial(_count_match, result.status.value, event.received_at))
-        await tx.stage(
-            topics.REFERRALS,
-            ReferralsProposedV1(
-                event_id=derived_event_id(CONSUMER, event.event_id, "referral.proposed"), tip_id=event.tip_id,
-                correlation_id=event.correlation_id, causation_id=event.event_id, traceparent=event.traceparent,
-                producer=CONSUMER, status=result.status, proposals=list[ProviderProposal](proposals),
-                reasons=list(result.reasons), outside_referral=result.outside_referral,
-            ),
+    result = match(facts, await cache.current(uow.connection), event.urgency)
+    await repository.save_match(
+        uow.connection, event.tip_id, event.correlation_id, result.status, event.revision, event.event_id
+    )
+    proposals = []
+    for rank, proposal in enumerate(result.proposals, 1):
+        referral_id = await repository.add_referral(
+            uow.connection, uuid.uuid5(event.event_id, proposal.provider_id), event.tip_id, proposal.provider_id,
+            rank, proposal.score,
         )  # fmt: skip
+        proposals.append(proposal.model_copy(update={"referral_id": referral_id}))
+    uow.after_commit(partial(_count_match, result.status.value, event.received_at))
+    uow.outbox.stage(
+        topics.REFERRALS,
+        ReferralsProposedV1(
+            **following(event, CONSUMER, "referral.proposed"), status=result.status, proposals=list[ProviderProposal](proposals),
+            reasons=list(result.reasons), outside_referral=result.outside_referral,
+        ),
+    )  # fmt: skip
 
 
 def _count_match(status: str, received_at: datetime) -> None:
@@ -98,30 +93,25 @@ def _count_match(status: str, received_at: datetime) -> None:
     metrics.time_to_referral.record((utc_now() - received_at).total_seconds(), {"status": status})
 
 
-async def record_consent(event: ConsentRecordedV1, uow: UnitOfWork) -> None:
+async def record_consent(event: ConsentRecordedV1, uow: PostgresUnitOfWork) -> None:
     """Keep the caller's referral consent; a withdrawal revokes the referrals nobody acted on yet."""
-    async with uow.begin() as tx:
-        if not await tx.claim(CONSUMER, event.event_id):
-            return
-        await repository.save_consent(
-            tx.connection, event.tip_id, event.version, event.consent.service_referral
-        )
-        if "service_referral" not in event.withdrawn:
-            return
-        rows = await tx.connection.fetch(
-            "SELECT r.*, m.correlation_id FROM referrals r JOIN referral_matches m USING (tip_id)"
-            " WHERE r.tip_id = $1 AND r.status = 'proposed' FOR UPDATE OF r",
-            event.tip_id,
-        )
-        for referral in rows:
-            await _move(tx, referral, ReferralStatus.REVOKED, "consent_withdrawn", False, None, SYSTEM)
+    await repository.save_consent(uow.connection, event.tip_id, event.version, event.consent.service_referral)
+    if "service_referral" not in event.withdrawn:
+        return
+    rows = await uow.connection.fetch(
+        "SELECT r.*, m.correlation_id FROM referrals r JOIN referral_matches m USING (tip_id)"
+        " WHERE r.tip_id = $1 AND r.status = 'proposed' FOR UPDATE OF r",
+        event.tip_id,
+    )
+    for referral in rows:
+        await _move(uow, referral, ReferralStatus.REVOKED, "consent_withdrawn", False, None, SYSTEM)
 
 
 async def act(
     referral_id: uuid.UUID,
     to: ReferralStatus,
     staff: Staff,
-    uow: UnitOfWork,
+    transactions: Transactions[PostgresUnitOfWork],
     reason: str | None = None,
     warm_transfer: bool = False,
 ) -> Moved:
@@ -129,7 +119,7 @@ async def act(
 
     Raises ``ReferralNotFound`` or ``TransitionRefused``.
     """
-    async with uow.begin() as tx:
+    async with transactions.begin() as tx:
         referral = await repository.lock_referral(tx.connection, referral_id)
         if referral is None:
             raise ReferralNotFound
@@ -145,7 +135,7 @@ async def act(
 
 
 async def _move(
-    tx: Transaction,
+    tx: PostgresUnitOfWork,
     referral: asyncpg.Record,
     to: ReferralStatus,
     reason: str | None,
@@ -156,7 +146,7 @@ async def _move(
     await repository.move_referral(
         tx.connection, referral, to.value, reason, warm_transfer, staff_token_id, role
     )
-    await tx.stage(
+    tx.outbox.stage(
         topics.REFERRALS,
         ReferralChangedV1(
             tip_id=referral["tip_id"], correlation_id=referral["correlation_id"], producer=CONSUMER,

@@ -10,7 +10,7 @@ from aiokafka import AIOKafkaProducer
 from schemas import topics
 from services.common.db import apply_migrations, create_pool, service_migrations
 from services.common.kafka import create_producer
-from services.common.messaging import UnitOfWork
+from services.common.messaging import PostgresUnitOfWork, Transactions
 from services.common.relay import OutboxRelay
 from services.triage.app import SPEC
 from tests.factories import tip_received
@@ -57,12 +57,12 @@ def relay_for(pool: asyncpg.Pool, database_url: str, producer: AIOKafkaProducer,
 
 async def stage(pool: asyncpg.Pool, count: int, tip_id: uuid.UUID | None = None) -> list[str]:
     staged = []
-    async with UnitOfWork(pool).begin() as tx:
+    async with Transactions(pool, PostgresUnitOfWork).begin() as tx:
         for _ in range(count):
             event = tip_received()
             if tip_id is not None:
                 event = event.model_copy(update={"tip_id": tip_id})
-            await tx.stage(topics.TIPS_RECEIVED, event)
+            tx.outbox.stage(topics.TIPS_RECEIVED, event)
             staged.append(str(event.event_id))
     return staged
 

@@ -114,7 +114,7 @@ def routes(app: FastAPI, limiter: WindowRateLimiter) -> None:
         submitter = handlers.Submitter(staff.role.value, staff.token_id) if staff else handlers.PUBLIC
         try:
             accepted = await handlers.accept_tip(
-                submission, runtime.uow, runtime.keystore, submitter, idempotency_key
+                submission, runtime.transactions, runtime.keystore, submitter, idempotency_key
             )
         except handlers.IdempotencyConflict:
             raise HTTPException(
@@ -141,7 +141,9 @@ def routes(app: FastAPI, limiter: WindowRateLimiter) -> None:
         """Add information to a tip with its reference and follow-up code; a new code is returned."""
         rate_limited(request)
         runtime = runtime_of(request)
-        next_code = await handlers.supplement_tip(reference, supplement, runtime.uow, runtime.keystore)
+        next_code = await handlers.supplement_tip(
+            reference, supplement, runtime.transactions, runtime.keystore
+        )
         if next_code is None:
             french = errors.preferred_language(request.headers.get("accept-language")) == "fr"
             raise HTTPException(status_code=403, detail=REFUSED_FR if french else REFUSED)
@@ -156,7 +158,7 @@ def routes(app: FastAPI, limiter: WindowRateLimiter) -> None:
     ) -> dict[str, Any]:
         """Record the caller's consent anew (a withdrawal is a scope set back to false)."""
         submitter = handlers.Submitter(staff.role.value, staff.token_id)
-        version = await handlers.update_consent(tip_id, update, submitter, runtime_of(request).uow)
+        version = await handlers.update_consent(tip_id, update, submitter, runtime_of(request).transactions)
         if version is None:
             raise HTTPException(status_code=404, detail="No such tip.")
         return {"tip_id": str(tip_id), "version": version}
@@ -166,7 +168,7 @@ def routes(app: FastAPI, limiter: WindowRateLimiter) -> None:
         request: Request, tip_id: uuid.UUID, _admin: Annotated[Staff, Depends(require_role(Role.ADMIN))]
     ) -> dict[str, Any]:
         """Delete the tip's data key: its identifying data can never be read again, anywhere."""
-        if not await handlers.shred_tip(tip_id, runtime_of(request).uow):
+        if not await handlers.shred_tip(tip_id, runtime_of(request).transactions):
             raise HTTPException(status_code=404, detail="No such tip, or it is already shredded.")
         return {"tip_id": str(tip_id), "shredded": True}
 

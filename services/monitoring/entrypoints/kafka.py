@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
+from operator import attrgetter
 
 from schemas import topics
 from schemas.disclosure import DisclosureMessage
@@ -17,12 +18,12 @@ def wire(runtime: Runtime, dead_letters: DeadLetterCounts) -> None:
     runtime.background(
         "dead-letter-counts", partial(dead_letters.watch, runtime.settings.kafka_bootstrap_servers)
     )
-    runtime.consume(topics.TIPS_RECEIVED, TipReceivedV1, partial(handlers.tip_received, uow=runtime.uow))
-    runtime.consume(topics.CONSENTS, ConsentRecordedV1, partial(handlers.consent_recorded, uow=runtime.uow))
-    runtime.consume(topics.TIPS_TRIAGED, TipTriagedV1, partial(handlers.tip_triaged, uow=runtime.uow))
+    runtime.consume(topics.TIPS_RECEIVED, TipReceivedV1, handlers.tip_received)
+    runtime.consume(topics.CONSENTS, ConsentRecordedV1, handlers.consent_recorded)
+    runtime.consume(topics.TIPS_TRIAGED, TipTriagedV1, handlers.tip_triaged)
     runtime.consume(
-        topics.RESPONSE_PLANS, ResponsePlanMessage, partial(handlers.plan_changed, uow=runtime.uow)
+        topics.RESPONSE_PLANS, ResponsePlanMessage, handlers.plan_changed, attrgetter("event.event_id")
     )
     runtime.consume(
-        topics.DISCLOSURES, DisclosureMessage, partial(handlers.disclosure_changed, uow=runtime.uow)
+        topics.DISCLOSURES, DisclosureMessage, handlers.disclosure_changed, attrgetter("event.event_id")
     )

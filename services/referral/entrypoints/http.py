@@ -167,7 +167,7 @@ def routes(app: FastAPI) -> None:
         warm: bool,
     ) -> dict[str, Any]:
         try:
-            moved = await handlers.act(referral_id, to, staff, runtime_of(request).uow, reason, warm)
+            moved = await handlers.act(referral_id, to, staff, runtime_of(request).transactions, reason, warm)
         except handlers.ReferralNotFound:
             raise HTTPException(status_code=404, detail="No such referral.") from None
         except TransitionRefused as refused:

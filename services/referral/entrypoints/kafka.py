@@ -13,7 +13,5 @@ from services.referral import handlers
 
 def wire(runtime: Runtime) -> None:
     cache = handlers.DirectoryCache()
-    runtime.consume(
-        topics.TIPS_TRIAGED, TipTriagedV1, partial(handlers.propose_referrals, uow=runtime.uow, cache=cache)
-    )
-    runtime.consume(topics.CONSENTS, ConsentRecordedV1, partial(handlers.record_consent, uow=runtime.uow))
+    runtime.consume(topics.TIPS_TRIAGED, TipTriagedV1, partial(handlers.propose_referrals, cache=cache))
+    runtime.consume(topics.CONSENTS, ConsentRecordedV1, handlers.record_consent)

@@ -1,0 +1,264 @@
+"""The consume path on real PostgreSQL: a batch applies once, a poison message is isolated and parks
+its tip, held events apply in order, and concurrent deliveries have one effect.
+
+The records are built here rather than read from a broker, so each scenario is exact; the broker's
+side (offsets, dead-letter topic) is proven in test_consumer_guarantees.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from aiokafka.structs import ConsumerRecord
+
+from schemas import topics
+from schemas.intake import TipReceivedV1
+from services.common.consumer import BatchConsumer, DeadLetters, Deferred, Route
+from services.common.db import apply_migrations, create_pool, service_migrations
+from services.common.inbox import HeldEvent, held_events, set_aside
+from services.common.messaging import PostgresUnitOfWork, Transactions
+from tests.factories import tip_received
+
+SERVICE = "probe"
+
+
+@pytest.fixture
+async def pool(database_url: str, tmp_path: Path) -> AsyncIterator[asyncpg.Pool]:
+    own = tmp_path / "migrations"
+    own.mkdir()
+    (own / "0001_effects.sql").write_text(
+        "CREATE TABLE effects (seq bigint GENERATED ALWAYS AS IDENTITY, event_id uuid NOT NULL UNIQUE,"
+        " tip_id uuid NOT NULL);"
+    )
+    await apply_migrations(database_url, SERVICE, service_migrations(own))
+    pool = await create_pool(database_url, SERVICE)
+    yield pool
+    await pool.close()
+
+
+class RecordingProducer:
+    """Stands in for the broker's producer: what the consumer dead-letters, kept in order."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, bytes, dict[str, bytes]]] = []
+
+    async def send_and_wait(self, topic: str, value: bytes, key: bytes, headers: Any) -> None:
+        self.sent.append((topic, value, dict(headers)))
+
+
+@dataclass
+class Probe:
+    """A use case that records each event it applies, fails on the events named poison, and defers
+    the events whose tip it has not seen received yet when asked to."""
+
+    poison: set[uuid.UUID] = field(default_factory=set)
+    needs: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
+    calls: int = 0
+
+    async def __call__(self, event: TipReceivedV1, uow: PostgresUnitOfWork) -> None:
+        self.calls += 1
+        if event.event_id in self.poison:
+            raise ValueError("this event cannot be handled")
+        needed = self.needs.get(event.event_id)
+        if needed and not await uow.connection.fetchval("SELECT 1 FROM effects WHERE event_id = $1", needed):
+            raise Deferred
+        await uow.connection.execute(
+            "INSERT INTO effects (event_id, tip_id) VALUES ($1, $2)", event.event_id, event.tip_id
+        )
+        uow.outbox.stage(
+            topics.TIPS_TRIAGED, event.model_copy(update={"event_id": uuid.uuid5(event.event_id, "x")})
+        )
+
+
+def consumer_of(pool: asyncpg.Pool, probe: Probe, producer: RecordingProducer) -> BatchConsumer:
+    return BatchConsumer(
+        service=SERVICE,
+        routes={topics.TIPS_RECEIVED: Route(TipReceivedV1, probe)},
+        transactions=Transactions(pool, PostgresUnitOfWork),
+        dead_letters=DeadLetters(producer, SERVICE),  # type: ignore[arg-type]
+        max_attempts=3,
+        backoff_seconds=0.001,
+    )
+
+
+def records(*events: TipReceivedV1, first_offset: int = 0) -> list[ConsumerRecord[bytes, bytes]]:
+    return [
+        ConsumerRecord(
+            topics.TIPS_RECEIVED,
+            0,
+            first_offset + number,
+            0,
+            0,
+            event.partition_key,
+            event.model_dump_json().encode(),
+            None,
+            0,
+            0,
+            [],
+        )
+        for number, event in enumerate(events)
+    ]
+
+
+def of_tip(tip: TipReceivedV1) -> TipReceivedV1:
+    """Another event of the same tip."""
+    return tip_received().model_copy(update={"tip_id": tip.tip_id})
+
+
+async def applied(pool: asyncpg.Pool) -> list[uuid.UUID]:
+    return [row["event_id"] for row in await pool.fetch("SELECT event_id FROM effects ORDER BY seq")]
+
+
+async def counts(pool: asyncpg.Pool) -> tuple[int, int, int]:
+    return (
+        await pool.fetchval("SELECT count(*) FROM effects"),
+        await pool.fetchval("SELECT count(*) FROM outbox"),
+        await pool.fetchval("SELECT count(*) FROM inbox WHERE status = 'done'"),
+    )
+
+
+async def test_a_batch_delivered_three_times_has_each_effect_once(pool: asyncpg.Pool) -> None:
+    events = [tip_received() for _ in range(20)]
+    consumer = consumer_of(pool, Probe(), RecordingProducer())
+    for _ in range(3):
+        await consumer.consume(records(*events))
+    assert await counts(pool) == (20, 20, 20)
+    assert await applied(pool) == [event.event_id for event in events]
+
+
+async def test_a_poison_message_in_the_middle_commits_its_neighbours_once_and_is_dead_lettered_once(
+    pool: asyncpg.Pool,
+) -> None:
+    events = [tip_received() for _ in range(9)]
+    poison = events[4]
+    probe, producer = Probe(poison={poison.event_id}), RecordingProducer()
+    await consumer_of(pool, probe, producer).consume(records(*events))
+    assert await applied(pool) == [event.event_id for event in events if event is not poison]
+    assert await counts(pool) == (8, 8, 8)
+    [(topic, value, headers)] = producer.sent
+    assert topic == topics.dead_letter_topic(topics.TIPS_RECEIVED)
+    assert value == poison.model_dump_json().encode()
+    assert headers["dlt-reason"] == b"processing_failed"
+    assert headers["dlt-exception-fqcn"] == b"builtins.ValueError"
+    [held] = await _held(pool)
+    assert (held.event_id, held.status) == (poison.event_id, "poisoned")
+
+
+async def _held(pool: asyncpg.Pool) -> list[HeldEvent]:
+    async with pool.acquire() as connection:
+        return await held_events(connection, SERVICE)
+
+
+async def test_the_poisoned_tips_next_event_waits_until_the_poison_is_replayed_then_both_apply_in_order(
+    pool: asyncpg.Pool,
+) -> None:
+    poison = tip_received()
+    later, other = of_tip(poison), tip_received()
+    probe, producer = Probe(poison={poison.event_id}), RecordingProducer()
+    consumer = consumer_of(pool, probe, producer)
+    await consumer.consume(records(poison, other))
+    await consumer.consume(records(later, first_offset=2))
+    assert await applied(pool) == [other.event_id], "the tip's next event waits behind its poisoned one"
+    assert [(h.event_id, h.status) for h in await _held(pool)] == [
+        (poison.event_id, "poisoned"), (later.event_id, "waiting"),
+    ]  # fmt: skip
+    probe.poison.clear()
+    await consumer.consume(records(poison, first_offset=3))  # replayed from the dead-letter topic
+    assert await applied(pool) == [other.event_id, poison.event_id, later.event_id]
+    assert await _held(pool) == []
+    assert await counts(pool) == (3, 3, 3)
+
+
+async def test_a_poisoned_event_set_aside_by_a_supervisor_releases_its_tips_waiting_events(
+    pool: asyncpg.Pool,
+) -> None:
+    poison = tip_received()
+    later = of_tip(poison)
+    consumer = consumer_of(pool, Probe(poison={poison.event_id}), RecordingProducer())
+    await consumer.consume(records(poison, later))
+    assert await applied(pool) == []
+    async with pool.acquire() as connection:
+        assert await set_aside(connection, SERVICE, poison.event_id, by="supervisor")
+    await consumer.sweep()
+    assert await applied(pool) == [later.event_id]
+    assert await pool.fetchval("SELECT status FROM inbox WHERE event_id = $1", poison.event_id) == "set_aside"
+
+
+async def test_a_failure_that_clears_on_retry_applies_the_tips_events_in_order_without_a_dead_letter(
+    pool: asyncpg.Pool,
+) -> None:
+    flaky = tip_received()
+    later = of_tip(flaky)
+    probe, producer = Probe(poison={flaky.event_id}), RecordingProducer()
+    consumer = consumer_of(pool, probe, producer)
+    attempts = 0
+
+    async def clears(event: TipReceivedV1, uow: PostgresUnitOfWork) -> None:
+        nonlocal attempts
+        if event.event_id == flaky.event_id:
+            attempts += 1
+            if attempts == 2:
+                probe.poison.clear()
+        await probe(event, uow)
+
+    consumer.routes[topics.TIPS_RECEIVED] = Route(TipReceivedV1, clears)
+    await consumer.consume(records(flaky, later))
+    assert await applied(pool) == [flaky.event_id, later.event_id]
+    assert producer.sent == []
+
+
+async def test_a_deferred_event_waits_in_the_inbox_and_applies_once_what_it_needs_arrives(
+    pool: asyncpg.Pool,
+) -> None:
+    first = tip_received()
+    dependent = of_tip(first)
+    probe = Probe(needs={dependent.event_id: first.event_id})
+    consumer = consumer_of(pool, probe, RecordingProducer())
+    await consumer.consume(records(dependent))
+    assert [(h.event_id, h.status) for h in await _held(pool)] == [(dependent.event_id, "deferred")]
+    await consumer.consume(records(first, first_offset=1))
+    assert await applied(pool) == [first.event_id, dependent.event_id]
+    assert await _held(pool) == []
+
+
+async def test_a_dependency_later_in_the_same_batch_lets_the_deferred_event_apply_after_it(
+    pool: asyncpg.Pool,
+) -> None:
+    first = tip_received()
+    dependent = of_tip(first)
+    consumer = consumer_of(pool, Probe(needs={dependent.event_id: first.event_id}), RecordingProducer())
+    await consumer.consume(records(dependent, first))
+    assert await applied(pool) == [first.event_id, dependent.event_id]
+
+
+async def test_concurrent_deliveries_of_one_batch_have_exactly_one_effect(pool: asyncpg.Pool) -> None:
+    events = [tip_received() for _ in range(10)]
+    consumers = [consumer_of(pool, Probe(), RecordingProducer()) for _ in range(4)]
+    await asyncio.gather(*(consumer.consume(records(*events)) for consumer in consumers))
+    assert await counts(pool) == (10, 10, 10)
+
+
+async def test_a_transient_failure_rolls_the_batch_back_and_retries_it_in_place(pool: asyncpg.Pool) -> None:
+    events = [tip_received() for _ in range(3)]
+    probe = Probe()
+    failures = 0
+
+    async def database_restarting(event: TipReceivedV1, uow: PostgresUnitOfWork) -> None:
+        nonlocal failures
+        await probe(event, uow)
+        if event.event_id == events[-1].event_id and failures < 4:
+            failures += 1
+            raise ConnectionResetError
+
+    consumer = consumer_of(pool, probe, RecordingProducer())
+    consumer.routes[topics.TIPS_RECEIVED] = Route(TipReceivedV1, database_restarting)
+    await consumer.consume(records(*events))
+    assert failures == 4
+    assert await counts(pool) == (3, 3, 3)
