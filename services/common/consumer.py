@@ -152,7 +152,9 @@ class DeadLetters:
         if field_errors:
             headers.append(("dlt-error-fields", ";".join(f"{e.field}:{e.rule}" for e in field_errors)))
         original = [
-            (name, header) for name, header in (record.headers if record else ()) or () if not name.startswith("dlt-")
+            (name, header)
+            for name, header in (record.headers if record else ()) or ()
+            if not name.startswith("dlt-")
         ]
         await self.producer.send_and_wait(
             dead_letter_topic(topic),
@@ -205,7 +207,21 @@ class BatchConsumer:
         self.deferred_may_wait = True
 
     async def __call__(self, message: KafkaMessage) -> None:
-        await self.consume(message.raw_message)
+        """Never raise: FastStream would commit the batch's offsets anyway. Retry it until it is
+        applied (the inbox makes the repetition harmless)."""
+        failures = 0
+        while True:
+            try:
+                await self.consume(message.raw_message)
+                return
+            except Exception as error:
+                failures += 1
+                log.error(
+                    "batch not applied, retrying",
+                    service=self.service,
+                    error_type=qualified_name(type(error)),
+                )
+                await self._wait_before_retry(error, failures)
 
     async def consume(self, records: Iterable[ConsumerRecord[bytes, bytes]]) -> None:
         """Apply one batch from the broker; return only when every record is applied or held durably."""
@@ -282,13 +298,20 @@ class BatchConsumer:
         applied, messages = Applied(), list[OutboxMessage]()
         async with self.transactions.pool.acquire() as connection, connection.transaction():
             claimed = await self._claim(connection, deliveries)
-            parked = await self._parked(connection, [d.key for d in deliveries if d in claimed and not d.held])
+            parked = await self._parked(
+                connection, [d.key for d in deliveries if d in claimed and not d.held]
+            )
             changed: list[Delivery] = []
             for delivery in deliveries:
                 if delivery not in claimed:
                     applied.outcomes.append((delivery, "duplicate"))
                     continue
-                if delivery.hold is None and delivery.key in parked and not delivery.replay and not delivery.held:
+                if (
+                    delivery.hold is None
+                    and delivery.key in parked
+                    and not delivery.replay
+                    and not delivery.held
+                ):
                     delivery.hold = WAITING
                 if delivery.hold is not None:
                     changed.append(delivery)
@@ -336,7 +359,9 @@ class BatchConsumer:
         for action in applied.committed:
             action()
         for delivery, outcome in applied.outcomes:
-            metrics.events_handled.add(1, {"service": self.service, "topic": delivery.topic, "outcome": outcome})
+            metrics.events_handled.add(
+                1, {"service": self.service, "topic": delivery.topic, "outcome": outcome}
+            )
         if applied.deferred:
             self.deferred_may_wait = True
 
@@ -422,7 +447,9 @@ class BatchConsumer:
                 continue
             event = route.model.model_validate_json(row["payload"])
             deliveries.append(
-                Delivery(row["topic"], row["tip_key"], event, row["payload"], route, row["event_id"], held=True)
+                Delivery(
+                    row["topic"], row["tip_key"], event, row["payload"], route, row["event_id"], held=True
+                )
             )
         return deliveries
 

@@ -1,20 +1,23 @@
 """What a consumer does with messages it cannot handle: nothing is lost, nothing blocks."""
 
-import asyncio
 import json
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
+import asyncpg
 from faststream.kafka import KafkaBroker
 
 from schemas import topics
 from schemas.intake import TipReceivedV1
-from services.common.consumer import DeadLetters, EventConsumer, subscribe
+from services.common.consumer import subscribe
 from services.common.kafka import create_producer
 from services.common.settings import ServiceSettings
 from services.triage.app import build_app
 from tests.factories import CONTACT, IDENTIFYING_VALUES, NARRATIVE, tip_received
-from tests.helpers import events_of_tips, produce, read_until, running
+from tests.helpers import events_of_tips, eventually, produce, read_until, running
+from tests.probe import SERVICE, Probe, consumer_of, of_tip, probe_pool
 
 DLT = topics.dead_letter_topic(topics.TIPS_RECEIVED)
 
@@ -68,85 +71,88 @@ async def test_a_message_breaking_the_contract_is_dead_lettered_naming_fields_no
 
 
 @asynccontextmanager
-async def consuming(
-    settings: ServiceSettings, handle: Callable[[TipReceivedV1], Awaitable[None]]
-) -> AsyncIterator[None]:
+async def consuming(settings: ServiceSettings, tmp_path: Path, probe: Probe) -> AsyncIterator[asyncpg.Pool]:
+    """The probe service consuming ``tips.received.v1`` from the real broker, in batches."""
+    pool = await probe_pool(settings.database_url, tmp_path)
     producer = create_producer(settings.kafka_bootstrap_servers, "test", enable_idempotence=False)
     await producer.start()
     broker = KafkaBroker(settings.kafka_bootstrap_servers)
     subscribe(
         broker,
-        topic=topics.TIPS_RECEIVED,
-        group_id="test-consumer",
-        consumer=EventConsumer(
-            model=TipReceivedV1,
-            handle=handle,
-            dead_letters=DeadLetters(producer, "test-consumer"),
-            max_attempts=3,
-            backoff_seconds=0.01,
-        ),
+        topics=(topics.TIPS_RECEIVED,),
+        group_id=SERVICE,
+        consumer=consumer_of(pool, probe, producer),
         fetch_max_wait_ms=5,
         session_timeout_ms=3000,
+        max_records=100,
+        batch_timeout_ms=50,
     )
     await broker.start()
     try:
-        yield
+        yield pool
     finally:
         await broker.stop()
         await producer.stop()
+        await pool.close()
 
 
-async def test_a_transient_failure_is_retried_until_the_event_is_handled(settings: ServiceSettings) -> None:
-    attempts: list[str] = []
-    handled = asyncio.Event()
-
-    async def flaky(event: TipReceivedV1) -> None:
-        attempts.append(str(event.event_id))
-        if len(attempts) < 6:
-            raise ConnectionRefusedError("database is restarting")
-        handled.set()
-
-    event = tip_received()
-    async with consuming(settings, flaky):
+async def publish(settings: ServiceSettings, *events: TipReceivedV1) -> None:
+    for event in events:
         await produce(
             settings.kafka_bootstrap_servers,
             topics.TIPS_RECEIVED,
             event.model_dump_json().encode(),
             event.partition_key,
         )
-        await asyncio.wait_for(handled.wait(), 20)
-    assert attempts == [str(event.event_id)] * 6, "retried past max_attempts because the failure is transient"
+
+
+async def applied(pool: asyncpg.Pool) -> list[uuid.UUID]:
+    return [row["event_id"] for row in await pool.fetch("SELECT event_id FROM effects ORDER BY seq")]
+
+
+async def test_a_transient_failure_is_retried_until_the_event_is_handled(
+    settings: ServiceSettings, tmp_path: Path
+) -> None:
+    probe, event = Probe(unreachable_for=5), tip_received()
+    async with consuming(settings, tmp_path, probe) as pool:
+        await publish(settings, event)
+        assert await eventually(lambda: applied(pool), timeout=20) == [event.event_id]
+    assert probe.calls == [event.event_id] * 6, "retried past max_attempts because the failure is transient"
     dead = await read_until(settings.kafka_bootstrap_servers, (DLT,), lambda records: False, timeout=0.5)
     assert dead == []
 
 
-async def test_a_persistent_failure_is_dead_lettered_and_does_not_block_the_partition(
-    settings: ServiceSettings,
+async def test_a_poison_message_is_dead_lettered_parks_its_tip_and_blocks_no_other_tip(
+    settings: ServiceSettings, tmp_path: Path
 ) -> None:
-    poison, after = tip_received(), tip_received()
-    after = after.model_copy(update={"tip_id": poison.tip_id})
-    handled: list[str] = []
-
-    async def fails_on_poison(event: TipReceivedV1) -> None:
-        if event.event_id == poison.event_id:
-            raise ValueError(f"cannot handle {NARRATIVE}")
-        handled.append(str(event.event_id))
-
-    async with consuming(settings, fails_on_poison):
-        for event in (poison, after):
-            await produce(
-                settings.kafka_bootstrap_servers,
-                topics.TIPS_RECEIVED,
-                event.model_dump_json().encode(),
-                event.partition_key,
-            )
+    poison, other = tip_received(), tip_received()
+    after = of_tip(poison)
+    probe = Probe(poison={poison.event_id})
+    async with consuming(settings, tmp_path, probe) as pool:
+        await publish(settings, poison, other, after)
         [dead] = await read_until(settings.kafka_bootstrap_servers, (DLT,), lambda records: bool(records))
-        for _ in range(200):
-            if handled:
-                break
-            await asyncio.sleep(0.05)
-    assert handled == [str(after.event_id)]
+        assert await eventually(lambda: applied(pool)) == [other.event_id]
+        assert (
+            await eventually(
+                lambda: pool.fetchval("SELECT status FROM inbox WHERE event_id = $1", after.event_id)
+            )
+            == "waiting"
+        )
+        probe.poison.clear()
+        await produce(settings.kafka_bootstrap_servers, topics.TIPS_RECEIVED, dead.value, dead.key)
+        assert await eventually(lambda: _when(applied(pool), lambda ids: len(ids) == 3)) == [
+            other.event_id,
+            poison.event_id,
+            after.event_id,
+        ], "replayed, the poison applies, then what waited"
     assert dead.headers["dlt-reason"] == b"processing_failed"
     assert dead.headers["dlt-exception-fqcn"] == b"builtins.ValueError"
     assert dead.value == poison.model_dump_json().encode()
     assert_headers_identify_nobody(dead.headers)
+
+
+async def _when(
+    check: Awaitable[list[uuid.UUID]], done: Callable[[list[uuid.UUID]], bool]
+) -> list[uuid.UUID]:
+    result = await check
+    return result if done(result) else []
