@@ -1,10 +1,14 @@
 """What a consumer does with messages it cannot handle: nothing is lost, nothing blocks."""
 
+import asyncio
 import json
+import signal
+import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from subprocess import DEVNULL
 
 import asyncpg
 from faststream.kafka import KafkaBroker
@@ -156,3 +160,35 @@ async def _when(
 ) -> list[uuid.UUID]:
     result = await check
     return result if done(result) else []
+
+
+async def test_a_sigkill_in_the_middle_of_a_batch_loses_nothing_and_duplicates_nothing(
+    settings: ServiceSettings, tmp_path: Path
+) -> None:
+    events = [tip_received() for _ in range(60)]
+    await publish(settings, *events)
+    pool = await probe_pool(settings.database_url, tmp_path)
+    command = [
+        sys.executable,
+        "-m",
+        "tests.probe_service",
+        settings.database_url,
+        settings.kafka_bootstrap_servers,
+    ]
+    try:
+        killed = await asyncio.create_subprocess_exec(
+            *command, "--kill-at", "25", stdout=DEVNULL, stderr=DEVNULL
+        )
+        assert await asyncio.wait_for(killed.wait(), 60) == -signal.SIGKILL
+        assert await applied(pool) == [], "the batch's transaction never committed"
+        restarted = await asyncio.create_subprocess_exec(*command, stdout=DEVNULL, stderr=DEVNULL)
+        try:
+            done = await eventually(lambda: _when(applied(pool), lambda ids: len(ids) >= 60), timeout=60)
+        finally:
+            restarted.kill()
+            await restarted.wait()
+        assert sorted(done) == sorted(event.event_id for event in events)
+        assert await pool.fetchval("SELECT count(*) FROM outbox") == 60
+        assert await pool.fetchval("SELECT count(*) FROM inbox") == 60
+    finally:
+        await pool.close()
