@@ -61,11 +61,15 @@ tip_app = typer.Typer(help="Operations on one tip.", no_args_is_help=True)
 audit_app = typer.Typer(help="The disclosure audit.", no_args_is_help=True)
 directory_app = typer.Typer(help="The referral directory.", no_args_is_help=True)
 stats_app = typer.Typer(help="Public statistics.", no_args_is_help=True)
+inbox_app = typer.Typer(help="Events the services hold: deferred, waiting behind a poisoned one, poisoned.")
+dlt_app = typer.Typer(help="Dead-letter topics.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 app.add_typer(tip_app, name="tip")
 app.add_typer(audit_app, name="audit")
 app.add_typer(directory_app, name="directory")
 app.add_typer(stats_app, name="stats")
+app.add_typer(inbox_app, name="inbox")
+app.add_typer(dlt_app, name="dlt")
 
 
 @stats_app.command("release")
@@ -178,6 +182,61 @@ def audit_verify(
         return
     typer.echo(f"audit chain broken at entry {broken.seq}: {broken.problem}")
     raise typer.Exit(1)
+
+
+@inbox_app.command("list")
+def inbox_list(
+    home: Annotated[Path, typer.Option(help="Where `lantern up` wrote endpoints.json.")] = HOME,
+) -> None:
+    """Show every held event: service, status, tip, topic, since when and why (ids and codes only)."""
+    from lantern.held import list_held
+
+    held = asyncio.run(list_held(_database_url(home)))
+    for service, events in held.items():
+        for event in events:
+            since = event.held_since.isoformat() if event.held_since else "-"
+            typer.echo(
+                f"{service}\t{event.status}\t{event.tip_key}\t{event.event_id}\t{event.topic}\t{since}"
+                f"\t{event.reason or ''}"
+            )
+    typer.echo(f"{sum(len(events) for events in held.values())} event(s) held", err=True)
+
+
+@inbox_app.command("set-aside")
+def inbox_set_aside(
+    service: str,
+    event_id: uuid.UUID,
+    token: Annotated[str, typer.Option(envvar="LANTERN_TOKEN", help="A supervisor's token.")],
+    home: Annotated[Path, typer.Option(help="Where `lantern up` wrote endpoints.json.")] = HOME,
+) -> None:
+    """Give up on a poisoned event: its effect will not happen, and its tip's waiting events go on."""
+    from lantern.held import NotASupervisor, set_aside_event
+
+    try:
+        done = asyncio.run(set_aside_event(_database_url(home), service, event_id, token))
+    except NotASupervisor:
+        typer.echo("a supervisor's token is needed", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"event {event_id} set aside" if done else f"event {event_id} is not poisoned in {service}")
+    raise typer.Exit(0 if done else 1)
+
+
+@dlt_app.command("replay")
+def dlt_replay(
+    topic: Annotated[str, typer.Argument(help="The dead-letter topic, such as tips.triaged.v1.DLT.")],
+    partition: int,
+    offset: int,
+    home: Annotated[Path, typer.Option(help="Where `lantern up` wrote endpoints.json.")] = HOME,
+) -> None:
+    """Publish one dead letter again to its original topic, once what made it fail is mended."""
+    from lantern.held import replay_dead_letter
+
+    endpoints = load_endpoints(home / "endpoints.json")
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or (endpoints or {}).get("kafka_bootstrap_servers")
+    if not bootstrap:
+        raise typer.Exit(1)
+    replayed = asyncio.run(replay_dead_letter(str(bootstrap), topic, partition, offset))
+    typer.echo(f"replayed to {replayed.topic} partition {replayed.partition} offset {replayed.offset}")
 
 
 def _database_url(home: Path) -> str:

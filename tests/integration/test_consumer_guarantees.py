@@ -13,6 +13,7 @@ from subprocess import DEVNULL
 import asyncpg
 from faststream.kafka import KafkaBroker
 
+from lantern.held import replay_dead_letter
 from schemas import topics
 from schemas.intake import TipReceivedV1
 from services.common.consumer import subscribe
@@ -143,7 +144,7 @@ async def test_a_poison_message_is_dead_lettered_parks_its_tip_and_blocks_no_oth
             == "waiting"
         )
         probe.poison.clear()
-        await produce(settings.kafka_bootstrap_servers, topics.TIPS_RECEIVED, dead.value, dead.key)
+        await replay_dead_letter(settings.kafka_bootstrap_servers, DLT, dead.partition, dead.offset)
         assert await eventually(lambda: _when(applied(pool), lambda ids: len(ids) == 3)) == [
             other.event_id,
             poison.event_id,

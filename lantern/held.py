@@ -1,0 +1,70 @@
+"""Operators' commands for events that could not be applied: held in an inbox, or dead-lettered."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from services.common.auth import Role, find_staff
+from services.common.db import connect
+from services.common.inbox import HeldEvent, held_events, set_aside
+
+SERVICES = ("triage", "disclosure", "referral", "monitoring")
+
+
+class NotASupervisor(Exception):
+    pass
+
+
+async def list_held(database_url: str, services: tuple[str, ...] = SERVICES) -> dict[str, list[HeldEvent]]:
+    """Each service's held events, oldest first."""
+    held: dict[str, list[HeldEvent]] = {}
+    for service in services:
+        connection = await connect(database_url, service)
+        try:
+            held[service] = await held_events(connection, service)
+        finally:
+            await connection.close()
+    return held
+
+
+async def set_aside_event(database_url: str, service: str, event_id: uuid.UUID, token: str) -> bool:
+    """A supervisor gives up on a poisoned event; its tip's waiting events then apply in order."""
+    connection = await connect(database_url, service)
+    try:
+        staff = await find_staff(connection, token)
+        if staff is None or staff.role not in (Role.SUPERVISOR, Role.ADMIN):
+            raise NotASupervisor
+        return await set_aside(connection, service, event_id, by=f"{staff.role.value}:{staff.token_id}")
+    finally:
+        await connection.close()
+
+
+@dataclass(frozen=True, slots=True)
+class Replayed:
+    topic: str
+    partition: int
+    offset: int
+
+
+async def replay_dead_letter(bootstrap: str, dead_letter_topic: str, partition: int, offset: int) -> Replayed:
+    """Publish one dead letter again to the topic it came from, with its key and original headers."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=False)
+    await consumer.start()
+    await producer.start()
+    try:
+        position = TopicPartition(dead_letter_topic, partition)
+        consumer.assign([position])
+        consumer.seek(position, offset)
+        record = await consumer.getone()
+        headers = dict(record.headers or ())
+        original_topic = headers["dlt-original-topic"].decode()
+        kept = [(name, value) for name, value in record.headers or () if not name.startswith("dlt-")]
+        sent = await producer.send_and_wait(original_topic, value=record.value, key=record.key, headers=kept)
+        return Replayed(original_topic, sent.partition, sent.offset)
+    finally:
+        await producer.stop()
+        await consumer.stop()
