@@ -1,6 +1,6 @@
 from services.common.runtime import serve
-from services.common.settings import ServiceSettings
 from services.triage.app import SPEC, build_app
+from services.triage.settings import TriageSettings
 
-settings = ServiceSettings()
+settings = TriageSettings()
 serve(build_app(settings), settings, SPEC.name)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.common.runtime import ServiceSpec, build_service_app
+from services.common.messaging import Transactions
+from services.common.runtime import Runtime, ServiceSpec, build_service_app
 from services.common.settings import ServiceSettings
-from services.triage.entrypoints import http
-from services.triage.entrypoints.kafka import wire
+from services.triage.adapters.postgres import TriageUnitOfWork
+from services.triage.domain.plans import load_templates
+from services.triage.entrypoints import http, kafka
+from services.triage.entrypoints.clock import run_clock
+from services.triage.settings import TriageSettings
 
 DESCRIPTION = """Classifies each tip's urgency and says why, in English and French, and runs its response plan
 against its deadlines. Supervisors list open plans by deadline, acknowledge them, complete steps with
@@ -19,8 +24,24 @@ Classe l'urgence de chaque signalement en expliquant pourquoi, et suit son plan 
 ses échéances. Les superviseurs consultent, prennent en charge et complètent les plans.
 """
 
-SPEC = ServiceSpec(name="triage", migrations=Path(__file__).parent / "migrations")
+SPEC = ServiceSpec(
+    name="triage", migrations=Path(__file__).parent / "migrations", unit_of_work=TriageUnitOfWork
+)
+
+
+def wire(runtime: Runtime, settings: TriageSettings) -> None:
+    """Open tips' data keys in every unit of work, route triage's topics and start the deadline clock."""
+    # The spec's factory sees only a connection; the keystore holds the process's key-encryption key.
+    runtime.transactions = Transactions(runtime.pool, TriageUnitOfWork.opening_keys_with(runtime.keystore))
+    kafka.subscribe(runtime)
+    runtime.background(
+        "deadline-clock",
+        partial(run_clock, runtime.transactions, load_templates(), settings.clock_poll_seconds),
+    )
 
 
 def build_app(settings: ServiceSettings) -> FastAPI:
-    return build_service_app(SPEC, settings, wire, http=http.routes, description=DESCRIPTION)
+    triage = TriageSettings.of(settings)
+    return build_service_app(
+        SPEC, triage, partial(wire, settings=triage), http=http.routes, description=DESCRIPTION
+    )

@@ -15,13 +15,15 @@ from lantern.stack import ServiceProcess
 from schemas import topics
 from schemas.envelope import utc_now
 from services.common.db import apply_migrations, apply_shared_migrations, create_pool, service_migrations
-from services.common.messaging import UnitOfWork
+from services.common.messaging import Transactions
 from services.common.sealing import KeyEncryptionKey, Keystore
 from services.common.settings import ServiceSettings
 from services.triage import handlers
+from services.triage.adapters.postgres import TriageUnitOfWork
 from services.triage.app import SPEC
 from services.triage.app import build_app as build_triage
 from services.triage.domain.plans import load_templates
+from services.triage.entrypoints.clock import tick
 from tests.factories import tip_received
 from tests.helpers import environment_of, eventually, produce, read_until, running
 
@@ -32,8 +34,10 @@ TWELVE_MINUTES_AGO = timedelta(minutes=12)
 KEYSTORE = Keystore(KeyEncryptionKey(bytes(32)), "triage")
 
 
-async def open_uow(database_url: str) -> UnitOfWork:
-    return UnitOfWork(await create_pool(database_url, SPEC.name))
+async def open_transactions(database_url: str) -> Transactions[TriageUnitOfWork]:
+    return Transactions(
+        await create_pool(database_url, SPEC.name), TriageUnitOfWork.opening_keys_with(KEYSTORE)
+    )
 
 
 @pytest.fixture
@@ -57,13 +61,14 @@ async def flags_in_outbox(database_url: str) -> list[str]:
 
 
 async def test_an_urgent_tip_starts_its_plan_in_the_same_transaction(migrated: str) -> None:
-    uow = await open_uow(migrated)
+    transactions = await open_transactions(migrated)
     try:
         event = tip_received(**URGENT)
-        await handlers.triage_tip(event, uow, KEYSTORE)
-        steps = await uow.pool.fetch("SELECT step, deadline FROM plan_steps ORDER BY position")
+        async with transactions.begin() as uow:
+            await handlers.triage_tip(event, uow)
+        steps = await transactions.pool.fetch("SELECT step, deadline FROM plan_steps ORDER BY position")
     finally:
-        await uow.pool.close()
+        await transactions.pool.close()
     assert next(row["step"] for row in steps) == "notify_supervisor"
     assert steps[0]["deadline"] == event.received_at + timedelta(minutes=5)
 
@@ -71,21 +76,20 @@ async def test_an_urgent_tip_starts_its_plan_in_the_same_transaction(migrated: s
 async def test_two_clocks_flag_each_due_step_exactly_once_and_a_restart_flags_nothing_again(
     migrated: str,
 ) -> None:
-    first, second = await open_uow(migrated), await open_uow(migrated)
+    first, second = await open_transactions(migrated), await open_transactions(migrated)
     templates = load_templates()
     try:
         event = tip_received(**URGENT).model_copy(update={"received_at": utc_now() - TWELVE_MINUTES_AGO})
-        await handlers.triage_tip(event, first, KEYSTORE)
+        async with first.begin() as uow:
+            await handlers.triage_tip(event, uow)
         for _ in range(3):
-            await asyncio.gather(
-                *(handlers.flag_due_steps(uow, templates) for uow in (first, second, first, second))
-            )
+            await asyncio.gather(*(tick(clock, templates) for clock in (first, second, first, second)))
     finally:
         await first.pool.close()
         await second.pool.close()
-    restarted = await open_uow(migrated)
+    restarted = await open_transactions(migrated)
     try:
-        assert await handlers.flag_due_steps(restarted, templates) == 0
+        assert await tick(restarted, templates) == 0
     finally:
         await restarted.pool.close()
     assert sorted(await flags_in_outbox(migrated)) == [
@@ -166,9 +170,9 @@ async def test_flags_reach_the_broker_once_across_a_restart_of_triage(
         await asyncio.sleep(0.5)
     # The restarted process: a new pool and a new clock over the same database. (It does not join the
     # consumer group: on Tansu a quick rejoin by the same group can stall, and the clock needs none.)
-    restarted = await open_uow(fast.database_url)
+    restarted = await open_transactions(fast.database_url)
     try:
-        assert await handlers.flag_due_steps(restarted, load_templates()) == 0
+        assert await tick(restarted, load_templates()) == 0
     finally:
         await restarted.pool.close()
     records = await read_until(

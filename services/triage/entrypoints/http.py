@@ -22,7 +22,8 @@ from services.common.auth import Role, Staff, require_role
 from services.common.http import field_errors_handler
 from services.common.runtime import runtime_of
 from services.triage import handlers
-from services.triage.adapters import repository
+from services.triage.adapters import views
+from services.triage.domain.plan import OutcomeNotAllowed, PlanClosed, PlanNotFound
 from services.triage.domain.plans import load_templates
 from services.triage.domain.revisions import UrgencyUnchanged
 
@@ -59,12 +60,12 @@ def routes(app: FastAPI) -> None:
         request: Request, _staff: Reader, limit: Annotated[int, Query(ge=1, le=500)] = 100
     ) -> dict[str, Any]:
         """Open response plans, the one whose next step is due soonest first."""
-        rows = await repository.open_plans(runtime_of(request).pool, limit)
+        rows = await views.open_plans(runtime_of(request).pool, limit)
         return {"plans": [_plan_view(row) for row in rows]}
 
     @app.get("/v1/plans/{plan_id}", tags=["plans"])
     async def show_plan(request: Request, plan_id: uuid.UUID, _staff: Reader) -> dict[str, Any]:
-        row = await repository.plan(runtime_of(request).pool, plan_id)
+        row = await views.plan(runtime_of(request).pool, plan_id)
         if row is None:
             raise HTTPException(status_code=404, detail="No such plan.")
         return _plan_view(row)
@@ -72,9 +73,9 @@ def routes(app: FastAPI) -> None:
     @app.post("/v1/plans/{plan_id}/acknowledge", tags=["plans"])
     async def acknowledge_plan(request: Request, plan_id: uuid.UUID, staff: Supervisor) -> dict[str, Any]:
         """Take charge of a plan. Steps done by acknowledging (notify the supervisor) are done with it."""
-        runtime = runtime_of(request)
         with _plan_errors():
-            await handlers.acknowledge_plan(plan_id, staff, runtime.uow)
+            async with runtime_of(request).transactions.begin() as uow:
+                await handlers.acknowledge_plan(plan_id, staff, uow)
         return await show_plan(request, plan_id, staff)
 
     @app.post("/v1/plans/{plan_id}/steps/{step}/complete", tags=["plans"])
@@ -82,23 +83,24 @@ def routes(app: FastAPI) -> None:
         request: Request, plan_id: uuid.UUID, step: StepName, completion: StepCompletion, staff: Supervisor
     ) -> dict[str, Any]:
         """Complete a step with one of its outcomes; completing the last step completes the plan."""
-        runtime = runtime_of(request)
         with _plan_errors():
-            await handlers.complete_step(plan_id, step, completion.outcome, staff, runtime.uow)
+            async with runtime_of(request).transactions.begin() as uow:
+                await handlers.complete_step(plan_id, step, completion.outcome, staff, uow)
         return await show_plan(request, plan_id, staff)
 
     @app.get("/v1/tips/{tip_id}/triage", tags=["triage"])
     async def show_triage(request: Request, tip_id: uuid.UUID, staff: Reader) -> dict[str, Any]:
         """A tip's current triage with its reasons, its plans, and (for supervisors) its overrides."""
         runtime = runtime_of(request)
-        decision = await repository.decision(runtime.pool, tip_id)
+        decision = await views.decision(runtime.pool, tip_id)
         if decision is None:
             raise HTTPException(status_code=404, detail="No triage for this tip.")
-        overrides = (
-            await handlers.override_history(tip_id, runtime.uow, runtime.keystore)
-            if staff.role is Role.SUPERVISOR
-            else None
-        )
+        overrides: list[dict[str, Any]] | None = None
+        if staff.role is Role.SUPERVISOR:
+            async with runtime.transactions.begin() as uow:
+                overrides = [
+                    _override_view(opened) for opened in await handlers.override_history(tip_id, uow)
+                ]
         return {
             "tip_id": str(tip_id),
             "reference": decision["reference"],
@@ -110,7 +112,7 @@ def routes(app: FastAPI) -> None:
             "ruleset_version": decision["ruleset_version"],
             "received_at": decision["received_at"].isoformat(),
             "updated_at": decision["updated_at"].isoformat(),
-            "plans": [_plan_view(row) for row in await repository.plans_of_tip(runtime.pool, tip_id)],
+            "plans": [_plan_view(row) for row in await views.plans_of_tip(runtime.pool, tip_id)],
             "overrides": overrides,
         }
 
@@ -121,11 +123,11 @@ def routes(app: FastAPI) -> None:
         """Set a tip's urgency by hand, with a reason. The override is audited, a new triage event is
         published and the response plan is replaced by one for the new urgency.
         """
-        runtime = runtime_of(request)
         try:
-            result = await handlers.override_urgency(
-                tip_id, override.urgency, override.reason, override.note, staff, runtime.uow, runtime.keystore
-            )
+            async with runtime_of(request).transactions.begin() as uow:
+                result = await handlers.override_urgency(
+                    tip_id, override.urgency, override.reason, override.note, staff, uow
+                )
         except UrgencyUnchanged:
             raise HTTPException(status_code=409, detail="The tip already has this urgency.") from None
         if result is None:
@@ -143,11 +145,11 @@ def _plan_errors() -> Iterator[None]:
     """Map the plan use cases' refusals to HTTP answers."""
     try:
         yield
-    except handlers.PlanNotFound:
+    except PlanNotFound:
         raise HTTPException(status_code=404, detail="No such plan or step.") from None
-    except handlers.PlanClosed:
+    except PlanClosed:
         raise HTTPException(status_code=409, detail="This plan or step is no longer open.") from None
-    except handlers.OutcomeNotAllowed as refused:
+    except OutcomeNotAllowed as refused:
         raise HTTPException(
             status_code=422,
             detail={
@@ -190,6 +192,21 @@ def _plan_view(row: asyncpg.Record) -> dict[str, Any]:
         "breaches": row["breaches"],
         "next_deadline": row["next_deadline"].isoformat() if row["next_deadline"] else None,
         "steps": steps,
+    }
+
+
+def _override_view(opened: handlers.OpenedOverride) -> dict[str, Any]:
+    override = opened.override
+    return {
+        "override_id": str(override.override_id),
+        "revision": override.revision,
+        "from_urgency": override.from_urgency.value,
+        "to_urgency": override.to_urgency.value,
+        "reason": override.reason.value,
+        "note": opened.note,
+        "by_role": override.by.role,
+        "by_token": str(override.by.token_id),
+        "at": override.at.isoformat(),
     }
 
 
