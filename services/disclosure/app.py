@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from schemas.topics import agency_topic
 from services.common.runtime import ServiceSpec, build_service_app
 from services.common.settings import ServiceSettings
+from services.disclosure.adapters.unit_of_work import DisclosureUnitOfWork
 from services.disclosure.domain.routing import load_routing
 from services.disclosure.entrypoints import http
 from services.disclosure.entrypoints.kafka import wire
@@ -29,7 +30,10 @@ def agency_topics() -> tuple[str, ...]:
 
 
 SPEC = ServiceSpec(
-    name="disclosure", migrations=Path(__file__).parent / "migrations", own_topics=agency_topics
+    name="disclosure",
+    migrations=Path(__file__).parent / "migrations",
+    own_topics=agency_topics,
+    unit_of_work=DisclosureUnitOfWork,
 )
 
 

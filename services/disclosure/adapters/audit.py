@@ -10,6 +10,7 @@ import asyncpg
 
 from schemas.envelope import utc_now
 from services.disclosure.domain.audit import GENESIS, AuditEntry, BrokenLink, chain_hash, first_broken_link
+from services.disclosure.domain.case import Note
 
 # Appends take this transaction-scoped lock so that each entry links to the one committed before it.
 CHAIN_LOCK = "disclosure.audit_log"
@@ -54,3 +55,19 @@ async def trail(connection: asyncpg.Connection | asyncpg.Pool, tip_id: uuid.UUID
          "at": row["at"].isoformat()}
         for row in rows
     ]  # fmt: skip
+
+
+class PostgresAudit:
+    """The audit as the unit of work's repository: entries appended in its transaction."""
+
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self.connection = connection
+
+    async def append(self, tip_id: uuid.UUID, note: Note) -> None:
+        await append(self.connection, tip_id, note.action, note.actor, **note.detail)
+
+    async def trail(self, tip_id: uuid.UUID) -> list[Note]:
+        return [
+            Note(entry["action"], entry["actor"], entry["detail"])
+            for entry in await trail(self.connection, tip_id)
+        ]

@@ -1,4 +1,6 @@
-"""Disclosure's tables: sealed sources, consents, cases, approvals and packages."""
+"""Disclosure's repositories on PostgreSQL: sealed sources, consents, and cases with their verdicts
+(``approvals``) and packages, on the unit of work's connection.
+"""
 
 from __future__ import annotations
 
@@ -8,201 +10,211 @@ from typing import Any
 
 import asyncpg
 
-from schemas.intake import ConsentRecordedV1
+from schemas.disclosure import Basis, CaseState, Decision, PackageField, Recipient, RecipientKind
 from schemas.sealed import SealedIdentifiers
+from schemas.tip import Channel, Consent, TipFacts
+from schemas.triage import IndicatorFinding, Urgency
+from services.common.sealing import DataKey, Keystore
+from services.disclosure.domain.case import Case, Package, SupervisorVerdict, Triage, VerdictKind
+from services.disclosure.domain.packages import Source, SourceKind
+
+FORWARD_PURPOSE = "disclosure.forward"
 
 
-async def save_source(
-    connection: asyncpg.Connection,
-    *,
-    source_id: uuid.UUID,
-    tip_id: uuid.UUID,
-    kind: str,
-    channel: str | None,
-    identifiers: SealedIdentifiers,
-    received_at: datetime,
-) -> None:
-    await connection.execute(
-        "INSERT INTO tip_sources (source_id, tip_id, kind, channel, identifiers, received_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-        source_id, tip_id, kind, channel, identifiers.model_dump(mode="json"), received_at,
-    )  # fmt: skip
+class PostgresSources:
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self.connection = connection
 
+    async def add(self, source: Source) -> None:
+        await self.connection.execute(
+            "INSERT INTO tip_sources (source_id, tip_id, kind, channel, identifiers, received_at)"
+            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+            source.source_id, source.tip_id, source.kind.value, source.channel.value if source.channel else None,
+            source.identifiers.model_dump(mode="json"), source.received_at,
+        )  # fmt: skip
 
-async def sources(connection: asyncpg.Connection, tip_id: uuid.UUID) -> list[asyncpg.Record]:
-    """The tip's sealed identifiers, the tip's own first, then each supplement's in order."""
-    return list(
-        await connection.fetch(
-            "SELECT source_id, kind, channel, identifiers FROM tip_sources WHERE tip_id = $1"
+    async def of_tip(self, tip_id: uuid.UUID) -> list[Source]:
+        rows = await self.connection.fetch(
+            "SELECT source_id, tip_id, kind, channel, identifiers, received_at FROM tip_sources WHERE tip_id = $1"
             " ORDER BY kind = 'supplement', received_at, source_id",
             tip_id,
         )
-    )
+        return [_source(row) for row in rows]
 
 
-async def save_consent(connection: asyncpg.Connection, event: ConsentRecordedV1) -> bool:
-    """Keep the newest version of a tip's consent; False when ``event`` is older than the one kept."""
-    status: str = await connection.execute(
-        "INSERT INTO consents (tip_id, version, consent, recorded_at) VALUES ($1, $2, $3, $4)"
-        " ON CONFLICT (tip_id) DO UPDATE SET version = excluded.version, consent = excluded.consent,"
-        " recorded_at = excluded.recorded_at WHERE consents.version < excluded.version",
-        event.tip_id,
-        event.version,
-        event.consent.model_dump(mode="json"),
-        event.recorded_at,
-    )
-    return status.endswith(" 1")
+class PostgresConsents:
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self.connection = connection
 
+    async def record(self, tip_id: uuid.UUID, version: int, consent: Consent, recorded_at: datetime) -> bool:
+        status: str = await self.connection.execute(
+            "INSERT INTO consents (tip_id, version, consent, recorded_at) VALUES ($1, $2, $3, $4)"
+            " ON CONFLICT (tip_id) DO UPDATE SET version = excluded.version, consent = excluded.consent,"
+            " recorded_at = excluded.recorded_at WHERE consents.version < excluded.version",
+            tip_id, version, consent.model_dump(mode="json"), recorded_at,
+        )  # fmt: skip
+        return status.endswith(" 1")
 
-async def consent(connection: asyncpg.Connection, tip_id: uuid.UUID) -> asyncpg.Record | None:
-    row: asyncpg.Record | None = await connection.fetchrow(
-        "SELECT version, consent FROM consents WHERE tip_id = $1", tip_id
-    )
-    return row
-
-
-async def lock_case(connection: asyncpg.Connection, tip_id: uuid.UUID) -> asyncpg.Record | None:
-    row: asyncpg.Record | None = await connection.fetchrow(
-        "SELECT * FROM cases WHERE tip_id = $1 FOR UPDATE", tip_id
-    )
-    return row
+    async def current(self, tip_id: uuid.UUID) -> Consent | None:
+        recorded = await self.connection.fetchval("SELECT consent FROM consents WHERE tip_id = $1", tip_id)
+        return Consent.model_validate(recorded) if recorded is not None else None
 
 
 CASE_COLUMNS = (
     "tip_id", "case_reference", "correlation_id", "traceparent", "state", "decision", "basis", "recipients",
     "fields", "approvals_needed", "policy_version", "urgency", "channel", "triage_revision", "facts",
     "indicators", "minor_involved", "imminent_danger", "legal_reference", "received_at", "review_due_at",
+    "reviewed_at", "forwarded_at",
 )  # fmt: skip
-
-
-async def save_case(connection: asyncpg.Connection, case: dict[str, Any]) -> None:
-    """Insert or update a case from its column values."""
-    values = [case[column] for column in CASE_COLUMNS]
-    placeholders = ", ".join(f"${number}" for number in range(1, len(CASE_COLUMNS) + 1))
-    updates = ", ".join(f"{column} = excluded.{column}" for column in CASE_COLUMNS[2:])
-    await connection.execute(
-        f"INSERT INTO cases ({', '.join(CASE_COLUMNS)}) VALUES ({placeholders})"
-        f" ON CONFLICT (tip_id) DO UPDATE SET {updates}, updated_at = now()",
-        *values,
-    )
-
-
-async def mark_case(connection: asyncpg.Connection, tip_id: uuid.UUID, **columns: Any) -> None:
-    """Set some of a case's columns (``state``, ``reviewed_at``, ``forwarded_at``...)."""
-    names = list(columns)
-    assignments = ", ".join(f"{name} = ${number}" for number, name in enumerate(names, 2))
-    await connection.execute(
-        f"UPDATE cases SET {assignments}, updated_at = now() WHERE tip_id = $1",
-        tip_id,
-        *columns.values(),
-    )
-
-
-async def record_verdict(
-    connection: asyncpg.Connection,
-    tip_id: uuid.UUID,
-    staff_token_id: uuid.UUID,
-    verdict: str,
-    reason: str | None = None,
-    legal_reference: str | None = None,
-) -> bool:
-    """Record a supervisor's verdict; False when the same supervisor already gave it."""
-    status: str = await connection.execute(
-        "INSERT INTO approvals (tip_id, staff_token_id, verdict, reason, legal_reference)"
-        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-        tip_id, staff_token_id, verdict, reason, legal_reference,
-    )  # fmt: skip
-    return status.endswith(" 1")
-
-
-async def approvers(connection: asyncpg.Connection, tip_id: uuid.UUID) -> list[uuid.UUID]:
-    return [
-        row["staff_token_id"]
-        for row in await connection.fetch(
-            "SELECT staff_token_id FROM approvals WHERE tip_id = $1 AND verdict = 'approve' ORDER BY at",
-            tip_id,
-        )
-    ]
-
-
-async def save_package(
-    connection: asyncpg.Connection,
-    *,
-    package_id: uuid.UUID,
-    tip_id: uuid.UUID,
-    agency_id: str,
-    recipient_kind: str,
-    supplementary_to: uuid.UUID | None,
-    source_id: uuid.UUID | None,
-    basis: str,
-    fields: list[str],
-    seconds_from_receipt: float,
-) -> None:
-    await connection.execute(
-        "INSERT INTO packages (package_id, tip_id, agency_id, recipient_kind, supplementary_to, source_id,"
-        " basis, fields, seconds_from_receipt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        package_id, tip_id, agency_id, recipient_kind, supplementary_to, source_id, basis, fields,
-        seconds_from_receipt,
-    )  # fmt: skip
-
-
-async def first_packages(connection: asyncpg.Connection, tip_id: uuid.UUID) -> list[asyncpg.Record]:
-    """The first package each agency received for the tip."""
-    return list(
-        await connection.fetch(
-            "SELECT package_id, agency_id, recipient_kind, basis, fields FROM packages"
-            " WHERE tip_id = $1 AND supplementary_to IS NULL ORDER BY issued_at",
-            tip_id,
-        )
-    )
-
-
-async def acknowledge_package(
-    connection: asyncpg.Connection, package_id: uuid.UUID, agency_id: str, acknowledged_at: datetime
-) -> asyncpg.Record | None:
-    """Record an agency's receipt of its package; None when no such package went to that agency."""
-    row: asyncpg.Record | None = await connection.fetchrow(
-        "UPDATE packages SET acknowledged_at = coalesce(acknowledged_at, $3)"
-        " WHERE package_id = $1 AND agency_id = $2 RETURNING tip_id, acknowledged_at",
-        package_id,
-        agency_id,
-        acknowledged_at,
-    )
-    return row
-
-
-REVIEW_QUEUE = """
-SELECT c.tip_id, c.case_reference, c.state, c.decision, c.basis, c.urgency, c.channel, c.recipients,
-       c.fields, c.approvals_needed, c.legal_reference, c.received_at, c.review_due_at, c.forwarded_at,
-       coalesce(array_agg(a.staff_token_id) FILTER (WHERE a.verdict = 'approve'), '{}') AS approved_by
-FROM cases c LEFT JOIN approvals a USING (tip_id)
-WHERE c.reviewed_at IS NULL AND c.state IN ('pending_review', 'forwarded')
-GROUP BY c.tip_id
-ORDER BY c.review_due_at, c.received_at
-LIMIT $1
+SAVE_CASE = (
+    f"INSERT INTO cases ({', '.join(CASE_COLUMNS)})"
+    f" VALUES ({', '.join(f'${number}' for number in range(1, len(CASE_COLUMNS) + 1))})"
+    f" ON CONFLICT (tip_id) DO UPDATE SET"
+    f" {', '.join(f'{column} = excluded.{column}' for column in CASE_COLUMNS[3:])}, updated_at = now()"
+)
+# Verdicts and packages travel with their case in one round trip, in a stable order.
+LOCK_CASE = """
+SELECT c.*,
+       coalesce((SELECT json_agg(json_build_object(
+                   'staff_token_id', a.staff_token_id, 'verdict', a.verdict, 'at', a.at, 'reason', a.reason,
+                   'legal_reference', a.legal_reference) ORDER BY a.at, a.staff_token_id, a.verdict)
+                 FROM approvals a WHERE a.tip_id = c.tip_id), '[]') AS verdicts,
+       coalesce((SELECT json_agg(json_build_object(
+                   'package_id', p.package_id, 'agency_id', p.agency_id, 'recipient_kind', p.recipient_kind,
+                   'basis', p.basis, 'fields', p.fields, 'issued_at', p.issued_at,
+                   'seconds_from_receipt', p.seconds_from_receipt, 'supplementary_to', p.supplementary_to,
+                   'source_id', p.source_id, 'acknowledged_at', p.acknowledged_at) ORDER BY p.issued_at, p.package_id)
+                 FROM packages p WHERE p.tip_id = c.tip_id), '[]') AS packages
+FROM cases c WHERE c.tip_id = $1
+FOR UPDATE OF c
 """
+ADD_VERDICT = (
+    "INSERT INTO approvals (tip_id, staff_token_id, verdict, reason, legal_reference, at)"
+    " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING"
+)
+SAVE_PACKAGE = (
+    "INSERT INTO packages (package_id, tip_id, agency_id, recipient_kind, supplementary_to, source_id, basis,"
+    " fields, issued_at, seconds_from_receipt, acknowledged_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+    " ON CONFLICT (package_id) DO UPDATE SET acknowledged_at = excluded.acknowledged_at"
+)
 
 
-async def review_queue(pool: asyncpg.Pool, limit: int) -> list[asyncpg.Record]:
-    """Cases waiting for a supervisor: before a forward, or after one that went out at once."""
-    return list(await pool.fetch(REVIEW_QUEUE, limit))
+class PostgresCases:
+    """Cases locked ``FOR UPDATE`` when read, so that one transaction at a time changes a case."""
 
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self.connection = connection
+        self._as_loaded: dict[uuid.UUID, tuple[set[SupervisorVerdict], set[Package]]] = {}
 
-async def case_view(pool: asyncpg.Pool, tip_id: uuid.UUID) -> asyncpg.Record | None:
-    row: asyncpg.Record | None = await pool.fetchrow(
-        "SELECT tip_id, case_reference, state, decision, basis, urgency, channel, recipients, fields,"
-        " approvals_needed, policy_version, legal_reference, triage_revision, received_at, review_due_at,"
-        " reviewed_at, forwarded_at FROM cases WHERE tip_id = $1",
-        tip_id,
-    )
-    return row
+    async def get(self, tip_id: uuid.UUID) -> Case | None:
+        row = await self.connection.fetchrow(LOCK_CASE, tip_id)
+        if row is None:
+            return None
+        case = _case(row)
+        self._as_loaded[tip_id] = (set(case.verdicts), set(case.packages))
+        return case
 
-
-async def packages_of(pool: asyncpg.Pool, tip_id: uuid.UUID) -> list[asyncpg.Record]:
-    return list(
-        await pool.fetch(
-            "SELECT package_id, agency_id, recipient_kind, supplementary_to, basis, fields, issued_at,"
-            " seconds_from_receipt, acknowledged_at FROM packages WHERE tip_id = $1 ORDER BY issued_at",
-            tip_id,
+    async def with_package(self, package_id: uuid.UUID) -> Case | None:
+        tip_id = await self.connection.fetchval(
+            "SELECT tip_id FROM packages WHERE package_id = $1", package_id
         )
+        return await self.get(tip_id) if tip_id is not None else None
+
+    async def save(self, case: Case) -> None:
+        await self.connection.execute(SAVE_CASE, *_case_values(case))
+        verdicts, packages = self._as_loaded.get(case.tip_id, (set(), set()))
+        added = [verdict for verdict in case.verdicts if verdict not in verdicts]
+        if added:
+            await self.connection.executemany(
+                ADD_VERDICT,
+                [
+                    (case.tip_id, verdict.staff_token_id, verdict.kind.value, verdict.reason,
+                     verdict.legal_reference, verdict.at)
+                    for verdict in added
+                ],
+            )  # fmt: skip
+        changed = [package for package in case.packages if package not in packages]
+        if changed:
+            await self.connection.executemany(
+                SAVE_PACKAGE,
+                [
+                    (package.package_id, case.tip_id, package.agency_id, package.recipient_kind.value,
+                     package.supplementary_to, package.source_id, package.basis.value,
+                     sorted(field.value for field in package.fields), package.issued_at,
+                     package.seconds_from_receipt, package.acknowledged_at)
+                    for package in changed
+                ],
+            )  # fmt: skip
+        self._as_loaded[case.tip_id] = (set(case.verdicts), set(case.packages))
+
+
+class PostgresDataKeys:
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self.connection = connection
+
+    async def open(self, keystore: Keystore, tip_id: uuid.UUID, fields: list[str]) -> DataKey | None:
+        return await keystore.open(self.connection, tip_id, purpose=FORWARD_PURPOSE, fields=fields)
+
+
+def _source(row: asyncpg.Record) -> Source:
+    channel = Channel(row["channel"]) if row["channel"] else None
+    identifiers = SealedIdentifiers.model_validate(row["identifiers"])
+    return Source(
+        row["source_id"], row["tip_id"], SourceKind(row["kind"]), channel, identifiers, row["received_at"]
     )
+
+
+def _case_values(case: Case) -> list[Any]:
+    triage = case.triage
+    return [
+        case.tip_id, case.reference, case.correlation_id, case.traceparent,
+        case.state.value if case.state else None, case.decision.value, case.basis.value,
+        [recipient.model_dump(mode="json") for recipient in case.recipients],
+        sorted(field.value for field in case.fields), case.approvals_needed, case.policy_version,
+        triage.urgency.value, case.channel.value, triage.revision, triage.facts.model_dump(mode="json"),
+        [finding.model_dump(mode="json") for finding in triage.indicators], triage.minor_involved,
+        triage.imminent_danger, case.legal_reference, case.received_at, case.review_due_at, case.reviewed_at,
+        case.forwarded_at,
+    ]  # fmt: skip
+
+
+def _case(row: asyncpg.Record) -> Case:
+    return Case(
+        tip_id=row["tip_id"], reference=row["case_reference"], correlation_id=row["correlation_id"],
+        channel=Channel(row["channel"]), received_at=row["received_at"], review_due_at=row["review_due_at"],
+        triage=Triage(
+            revision=row["triage_revision"], urgency=Urgency(row["urgency"]),
+            facts=TipFacts.model_validate(row["facts"]),
+            indicators=tuple(IndicatorFinding.model_validate(finding) for finding in row["indicators"]),
+            minor_involved=row["minor_involved"], imminent_danger=row["imminent_danger"],
+        ),
+        traceparent=row["traceparent"], state=CaseState(row["state"]), decision=Decision(row["decision"]),
+        basis=Basis(row["basis"]), recipients=tuple(Recipient.model_validate(r) for r in row["recipients"]),
+        fields=frozenset(PackageField(name) for name in row["fields"]), approvals_needed=row["approvals_needed"],
+        policy_version=row["policy_version"], legal_reference=row["legal_reference"],
+        reviewed_at=row["reviewed_at"], forwarded_at=row["forwarded_at"],
+        verdicts=[_verdict(verdict) for verdict in row["verdicts"]],
+        packages=[_package(package) for package in row["packages"]],
+    )  # fmt: skip
+
+
+def _verdict(stored: dict[str, Any]) -> SupervisorVerdict:
+    return SupervisorVerdict(
+        staff_token_id=uuid.UUID(stored["staff_token_id"]), kind=VerdictKind(stored["verdict"]),
+        at=datetime.fromisoformat(stored["at"]), reason=stored["reason"], legal_reference=stored["legal_reference"],
+    )  # fmt: skip
+
+
+def _package(stored: dict[str, Any]) -> Package:
+    return Package(
+        package_id=uuid.UUID(stored["package_id"]), agency_id=stored["agency_id"],
+        recipient_kind=RecipientKind(stored["recipient_kind"]), basis=Basis(stored["basis"]),
+        fields=frozenset(PackageField(name) for name in stored["fields"]),
+        issued_at=datetime.fromisoformat(stored["issued_at"]), seconds_from_receipt=stored["seconds_from_receipt"],
+        supplementary_to=_uuid(stored["supplementary_to"]), source_id=_uuid(stored["source_id"]),
+        acknowledged_at=datetime.fromisoformat(stored["acknowledged_at"]) if stored["acknowledged_at"] else None,
+    )  # fmt: skip
+
+
+def _uuid(value: str | None) -> uuid.UUID | None:
+    return uuid.UUID(value) if value else None

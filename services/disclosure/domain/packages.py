@@ -1,13 +1,75 @@
-"""What a package carries: exactly the fields the gate permits, nothing else."""
+"""What a package carries: exactly the fields the gate permits, nothing else.
+
+Identifying data stays sealed in each ``Source`` until a package may carry it; ``opened`` unseals, in
+memory, only what the permitted fields call for.
+"""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 from schemas.disclosure import PackageContent, PackageField, PackagePerson
-from schemas.tip import Answer, Contact, TipFacts
+from schemas.intake import TipReceivedV1, TipSupplementedV1
+from schemas.sealed import SealedIdentifiers
+from schemas.tip import Answer, Channel, Contact, TipFacts
 from schemas.triage import IndicatorFinding
+from services.common.sealing import DataKey
+
+IDENTIFYING = {
+    PackageField.NARRATIVE: "narrative",
+    PackageField.NAMED_PERSONS: "named_persons",
+    PackageField.CALLER_CONTACT: "contact",
+}
+
+
+class SourceKind(StrEnum):
+    TIP = "tip"
+    SUPPLEMENT = "supplement"
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """The sealed identifiers of the tip itself or of one follow-up."""
+
+    source_id: uuid.UUID
+    tip_id: uuid.UUID
+    kind: SourceKind
+    channel: Channel | None
+    identifiers: SealedIdentifiers
+    received_at: datetime
+
+    @classmethod
+    def of_tip(cls, event: TipReceivedV1) -> Source:
+        """The tip's own identifiers; its source id is the tip id."""
+        return cls(
+            event.tip_id,
+            event.tip_id,
+            SourceKind.TIP,
+            event.facts.channel,
+            event.identifiers,
+            event.received_at,
+        )
+
+    @classmethod
+    def of_supplement(cls, event: TipSupplementedV1) -> Source:
+        """A follow-up's identifiers, sealed under the tip's key with the supplement's prefix."""
+        return cls(
+            event.supplement_id,
+            event.tip_id,
+            SourceKind.SUPPLEMENT,
+            None,
+            event.identifiers,
+            event.received_at,
+        )
+
+    @property
+    def prefix(self) -> str:
+        """Where its fields sit under the tip's key (the associated data they were sealed with)."""
+        return "" if self.kind is SourceKind.TIP else f"supplements.{self.source_id}."
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,12 +83,36 @@ class Opened:
 
 def identifying_fields_needed(fields: frozenset[PackageField]) -> list[str]:
     """Which sealed fields to open (for the unseal audit) for a package with ``fields``."""
-    wanted = {
-        PackageField.NARRATIVE: "narrative",
-        PackageField.NAMED_PERSONS: "named_persons",
-        PackageField.CALLER_CONTACT: "contact",
-    }
-    return sorted(name for permitted, name in wanted.items() if permitted in fields)
+    return sorted(name for permitted, name in IDENTIFYING.items() if permitted in fields)
+
+
+def opened(data_key: DataKey, sources: Iterable[Source], fields: frozenset[PackageField]) -> Opened:
+    """Open, in memory, the sealed values the permitted fields call for."""
+    narratives: list[str] = []
+    persons: list[PackagePerson] = []
+    contact: Contact | None = None
+    for source in sources:
+        prefix, identifiers = source.prefix, source.identifiers
+        if PackageField.NARRATIVE in fields and identifiers.narrative:
+            narratives.append(data_key.unseal(f"{prefix}narrative", identifiers.narrative))
+        if PackageField.NAMED_PERSONS in fields:
+            persons += [
+                PackagePerson(name=data_key.unseal(f"{prefix}named_persons.{number}.name", person.name),
+                              relation=person.relation)
+                for number, person in enumerate(identifiers.named_persons)
+            ]  # fmt: skip
+        if PackageField.CALLER_CONTACT in fields and identifiers.contact and contact is None:
+            sealed = identifiers.contact
+
+            def unsealed(name: str, value: str | None, prefix: str = prefix) -> str | None:
+                return data_key.unseal(f"{prefix}contact.{name}", value) if value else None
+
+            contact = Contact(
+                name=unsealed("name", sealed.name),
+                phone=unsealed("phone", sealed.phone),
+                email=unsealed("email", sealed.email),
+            )
+    return Opened(narratives, persons, contact)
 
 
 def content(

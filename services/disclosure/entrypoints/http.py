@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from enum import StrEnum
 from typing import Annotated, Any
 
-import asyncpg
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 
@@ -22,7 +21,7 @@ from services.common.auth import Role, Staff, require_role
 from services.common.http import field_errors_handler
 from services.common.runtime import runtime_of
 from services.disclosure import handlers
-from services.disclosure.adapters import audit, repository
+from services.disclosure.domain.case import CaseNotPending, SameSupervisor
 from services.disclosure.domain.routing import load_routing
 
 Supervisor = Annotated[Staff, Depends(require_role(Role.SUPERVISOR))]
@@ -77,23 +76,21 @@ def routes(app: FastAPI) -> None:
         urgent one that went out at once.
         """
         now = utc_now()
-        rows = await repository.review_queue(runtime_of(request).pool, limit)
+        rows = await handlers.review_queue(runtime_of(request).transactions, limit)
         return {"reviews": [_review_view(row, now) for row in rows]}
 
     @app.get("/v1/cases/{tip_id}", tags=["review"])
     async def show_case(request: Request, tip_id: uuid.UUID, _staff: Supervisor) -> dict[str, Any]:
         """A case: its decision, basis, recipients, permitted fields, packages and audit trail."""
-        runtime = runtime_of(request)
-        row = await repository.case_view(runtime.pool, tip_id)
-        if row is None:
+        record = await handlers.case_record(runtime_of(request).transactions, tip_id)
+        if record is None:
             raise HTTPException(status_code=404, detail="No disclosure case for this tip.")
         return {
-            **{key: _plain(value) for key, value in dict(row).items()},
+            **{key: _plain(value) for key, value in record.items() if key not in ("packages", "audit")},
             "packages": [
-                {key: _plain(value) for key, value in dict(package).items()}
-                for package in await repository.packages_of(runtime.pool, tip_id)
+                {key: _plain(value) for key, value in package.items()} for package in record["packages"]
             ],
-            "audit": await audit.trail(runtime.pool, tip_id),
+            "audit": record["audit"],
         }
 
     @app.post("/v1/cases/{tip_id}/approve", tags=["review"])
@@ -112,7 +109,7 @@ def routes(app: FastAPI) -> None:
                 staff,
                 approval.reason.value,
                 approval.legal_reference,
-                runtime.uow,
+                runtime.transactions,
                 runtime.keystore,
                 load_routing(),
             )
@@ -137,7 +134,9 @@ def routes(app: FastAPI) -> None:
     ) -> dict[str, Any]:
         """Decline a pending forward, with a reason."""
         with _refusals():
-            verdict = await handlers.decline(tip_id, staff, refusal.reason.value, runtime_of(request).uow)
+            verdict = await handlers.decline(
+                tip_id, staff, refusal.reason.value, runtime_of(request).transactions
+            )
         return {"tip_id": str(tip_id), "state": verdict.state.value}
 
 
@@ -147,16 +146,16 @@ def _refusals() -> Iterator[None]:
         yield
     except handlers.CaseNotFound:
         raise HTTPException(status_code=404, detail="No disclosure case for this tip.") from None
-    except handlers.CaseNotPending:
+    except CaseNotPending:
         raise HTTPException(status_code=409, detail="This case is not waiting for that decision.") from None
-    except handlers.SameSupervisor:
+    except SameSupervisor:
         raise HTTPException(
             status_code=409, detail="A legal-obligation forward needs a second, different supervisor."
         ) from None
 
 
-def _review_view(row: asyncpg.Record, now: Any) -> dict[str, Any]:
-    view = {key: _plain(value) for key, value in dict(row).items()}
+def _review_view(row: dict[str, Any], now: Any) -> dict[str, Any]:
+    view = {key: _plain(value) for key, value in row.items()}
     view["kind"] = "after_forward" if row["state"] == "forwarded" else "before_forward"
     view["overdue"] = row["review_due_at"] is not None and row["review_due_at"] < now
     return view

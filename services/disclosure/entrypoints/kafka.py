@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from functools import partial
 
 from schemas import topics
@@ -14,25 +15,26 @@ from services.disclosure.domain.routing import load_routing
 
 
 def wire(runtime: Runtime) -> None:
-    uow, keystore, routing = runtime.uow, runtime.keystore, load_routing()
-    runtime.consume(topics.TIPS_RECEIVED, TipReceivedV1, partial(handlers.record_tip, uow=uow))
+    keystore, routing = runtime.keystore, load_routing()
+    runtime.consume(topics.TIPS_RECEIVED, TipReceivedV1, handlers.record_tip)
     runtime.consume(
         topics.TIPS_TRIAGED,
         TipTriagedV1,
-        partial(handlers.decide_on_triage, uow=uow, keystore=keystore, routing=routing),
+        partial(handlers.decide_on_triage, keystore=keystore, routing=routing),
     )
     runtime.consume(
         topics.CONSENTS,
         ConsentRecordedV1,
-        partial(handlers.record_consent, uow=uow, keystore=keystore, routing=routing),
+        partial(handlers.record_consent, keystore=keystore, routing=routing),
     )
     runtime.consume(
         topics.TIPS_SUPPLEMENTED,
         TipSupplementedV1,
-        partial(handlers.record_supplement, uow=uow, keystore=keystore, routing=routing),
+        partial(handlers.record_supplement, keystore=keystore, routing=routing),
     )
     runtime.consume(
         topics.LE_ACKNOWLEDGEMENTS,
         LiaisonAcknowledgementV1,
-        partial(handlers.record_acknowledgement, uow=uow),
+        handlers.record_acknowledgement,
+        event_id=operator.attrgetter("acknowledgement_id"),
     )

@@ -1,0 +1,162 @@
+"""Disclosure's repositories in memory, for running the use cases without PostgreSQL.
+
+They keep the PostgreSQL repositories' contract (``tests/integration/test_disclosure_repositories.py``
+runs the same suite on both): values are copied in and out as if stored, and a transaction that
+raises leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+
+from schemas.tip import Consent
+from services.common.messaging import OutboxMessage, UnitOfWork
+from services.common.sealing import (
+    DataKey,
+    KeyEncryptionKey,
+    Keystore,
+    new_data_key,
+    unwrap_data_key,
+    wrap_data_key,
+)
+from services.disclosure.domain.case import Case, Note
+from services.disclosure.domain.packages import Source, SourceKind
+
+
+@dataclass(frozen=True, slots=True)
+class Unseal:
+    tip_id: uuid.UUID
+    fields: list[str]
+    outcome: str
+
+
+@dataclass
+class MemoryStore:
+    """What disclosure's schema (and the wrapped keys it opens) would hold."""
+
+    cases: dict[uuid.UUID, Case] = field(default_factory=dict)
+    sources: dict[uuid.UUID, Source] = field(default_factory=dict)
+    consents: dict[uuid.UUID, tuple[int, Consent]] = field(default_factory=dict)
+    audit: list[tuple[uuid.UUID, Note]] = field(default_factory=list)
+    wrapped_keys: dict[uuid.UUID, bytes | None] = field(default_factory=dict)
+    unseals: list[Unseal] = field(default_factory=list)
+    outbox: list[OutboxMessage] = field(default_factory=list)
+
+    def create_key(self, kek: KeyEncryptionKey, tip_id: uuid.UUID) -> DataKey:
+        """A tip's data key, wrapped and kept as intake keeps it."""
+        data_key = new_data_key(tip_id)
+        self.wrapped_keys[tip_id] = wrap_data_key(kek, data_key)
+        return data_key
+
+    def shred(self, tip_id: uuid.UUID) -> None:
+        """Erase a tip: its sealed data can never be opened again."""
+        self.wrapped_keys[tip_id] = None
+
+
+class MemoryCases:
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+
+    async def get(self, tip_id: uuid.UUID) -> Case | None:
+        kept = self.store.cases.get(tip_id)
+        return copy.deepcopy(kept) if kept is not None else None
+
+    async def with_package(self, package_id: uuid.UUID) -> Case | None:
+        for tip_id, case in self.store.cases.items():
+            if any(package.package_id == package_id for package in case.packages):
+                return await self.get(tip_id)
+        return None
+
+    async def save(self, case: Case) -> None:
+        if case.state is None:
+            raise ValueError("a case is kept only once it is decided")
+        kept = copy.deepcopy(case)
+        kept.verdicts.sort(key=lambda verdict: (verdict.at, verdict.staff_token_id, verdict.kind.value))
+        kept.packages.sort(key=lambda package: (package.issued_at, package.package_id))
+        self.store.cases[case.tip_id] = kept
+
+
+class MemorySources:
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+
+    async def add(self, source: Source) -> None:
+        self.store.sources.setdefault(source.source_id, source)
+
+    async def of_tip(self, tip_id: uuid.UUID) -> list[Source]:
+        return sorted(
+            (source for source in self.store.sources.values() if source.tip_id == tip_id),
+            key=lambda source: (source.kind is SourceKind.SUPPLEMENT, source.received_at, source.source_id),
+        )
+
+
+class MemoryConsents:
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+
+    async def record(self, tip_id: uuid.UUID, version: int, consent: Consent, recorded_at: datetime) -> bool:
+        kept = self.store.consents.get(tip_id)
+        if kept is not None and kept[0] >= version:
+            return False
+        self.store.consents[tip_id] = (version, consent)
+        return True
+
+    async def current(self, tip_id: uuid.UUID) -> Consent | None:
+        kept = self.store.consents.get(tip_id)
+        return kept[1] if kept is not None else None
+
+
+class MemoryAudit:
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+
+    async def append(self, tip_id: uuid.UUID, note: Note) -> None:
+        self.store.audit.append((tip_id, copy.deepcopy(note)))
+
+    async def trail(self, tip_id: uuid.UUID) -> list[Note]:
+        return [note for of_tip, note in self.store.audit if of_tip == tip_id]
+
+
+class MemoryDataKeys:
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+
+    async def open(self, keystore: Keystore, tip_id: uuid.UUID, fields: list[str]) -> DataKey | None:
+        wrapped = self.store.wrapped_keys.get(tip_id)
+        outcome = "unsealed" if wrapped is not None else "erased"
+        self.store.unseals.append(Unseal(tip_id, list(fields), outcome))
+        keystore.unseals[outcome] += 1
+        return unwrap_data_key(keystore.kek, tip_id, wrapped) if wrapped is not None else None
+
+
+class MemoryUnitOfWork(UnitOfWork):
+    def __init__(self, store: MemoryStore) -> None:
+        super().__init__()
+        self.cases = MemoryCases(store)
+        self.sources = MemorySources(store)
+        self.consents = MemoryConsents(store)
+        self.audit = MemoryAudit(store)
+        self.keys = MemoryDataKeys(store)
+
+
+class MemoryTransactions:
+    """Transactions on a ``MemoryStore``: each works on a copy, kept only if it ends without raising."""
+
+    def __init__(self, store: MemoryStore | None = None) -> None:
+        self.store = store or MemoryStore()
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[MemoryUnitOfWork]:
+        working = copy.deepcopy(self.store)
+        uow = MemoryUnitOfWork(working)
+        yield uow
+        working.outbox += uow.outbox.messages
+        for stored in fields(MemoryStore):
+            setattr(self.store, stored.name, getattr(working, stored.name))
+        for action in uow.committed:
+            action()

@@ -1,0 +1,26 @@
+"""Disclosure's unit of work on PostgreSQL: its repositories share the transaction's connection."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from services.common.messaging import PostgresUnitOfWork
+from services.disclosure.adapters.audit import PostgresAudit
+from services.disclosure.adapters.repository import (
+    PostgresCases,
+    PostgresConsents,
+    PostgresDataKeys,
+    PostgresSources,
+)
+from services.disclosure.adapters.views import CaseViews
+
+
+class DisclosureUnitOfWork(PostgresUnitOfWork):
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        super().__init__(connection)
+        self.cases = PostgresCases(connection)
+        self.sources = PostgresSources(connection)
+        self.consents = PostgresConsents(connection)
+        self.audit = PostgresAudit(connection)
+        self.keys = PostgresDataKeys(connection)
+        self.views = CaseViews(connection)

@@ -1,0 +1,97 @@
+"""What disclosure's use cases need of storage, in domain terms: PostgreSQL in production
+(``adapters.unit_of_work``), memory in tests (``adapters.memory``); one contract suite holds both.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from typing import Protocol
+
+from schemas.tip import Consent
+from services.common.messaging import Outbox
+from services.common.sealing import DataKey, Keystore
+from services.disclosure.domain.case import Case, Note
+from services.disclosure.domain.packages import Source
+
+
+class Cases(Protocol):
+    async def get(self, tip_id: uuid.UUID) -> Case | None:
+        """The tip's case with its verdicts and packages, held for this transaction alone."""
+        ...
+
+    async def with_package(self, package_id: uuid.UUID) -> Case | None:
+        """The case a package was issued for, held like ``get``."""
+        ...
+
+    async def save(self, case: Case) -> None:
+        """Keep the case as it is now, its verdicts and packages with it."""
+        ...
+
+
+class Sources(Protocol):
+    async def add(self, source: Source) -> None:
+        """Keep a source's sealed identifiers; the same source again changes nothing."""
+        ...
+
+    async def of_tip(self, tip_id: uuid.UUID) -> list[Source]:
+        """The tip's own source first, then each follow-up in the order received."""
+        ...
+
+
+class Consents(Protocol):
+    async def record(self, tip_id: uuid.UUID, version: int, consent: Consent, recorded_at: datetime) -> bool:
+        """Keep a newer version of the tip's consent; False when it is not newer than the one kept."""
+        ...
+
+    async def current(self, tip_id: uuid.UUID) -> Consent | None:
+        """The latest consent recorded after the tip, if any."""
+        ...
+
+
+class Audit(Protocol):
+    async def append(self, tip_id: uuid.UUID, note: Note) -> None:
+        """Add an entry at the end of the hash-chained audit."""
+        ...
+
+    async def trail(self, tip_id: uuid.UUID) -> list[Note]:
+        """The tip's entries, oldest first."""
+        ...
+
+
+class DataKeys(Protocol):
+    async def open(self, keystore: Keystore, tip_id: uuid.UUID, fields: list[str]) -> DataKey | None:
+        """The tip's data key, opened to forward ``fields`` (and the unseal audited); None once shredded."""
+        ...
+
+
+class DisclosureWork(Protocol):
+    """One transaction of disclosure: its repositories, its outbox and what runs after it commits."""
+
+    @property
+    def cases(self) -> Cases: ...
+
+    @property
+    def sources(self) -> Sources: ...
+
+    @property
+    def consents(self) -> Consents: ...
+
+    @property
+    def audit(self) -> Audit: ...
+
+    @property
+    def keys(self) -> DataKeys: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
+
+    def after_commit(self, action: Callable[[], None]) -> None: ...
+
+
+class DisclosureTransactions(Protocol):
+    def begin(self) -> AbstractAsyncContextManager[DisclosureWork]:
+        """A transaction: what is staged on its outbox is written before it commits."""
+        ...

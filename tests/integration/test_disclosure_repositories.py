@@ -1,0 +1,254 @@
+"""One contract for disclosure's repositories, held by both: in memory and on PostgreSQL.
+
+What the handler tests prove on memory holds on PostgreSQL as far as this contract goes: what is
+saved comes back the same in the next transaction, a failed transaction keeps nothing, and keys open
+only for tips that were not shredded.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Protocol
+
+import pytest
+
+from schemas.disclosure import CaseState, LiaisonAcknowledgementV1
+from schemas.envelope import utc_now
+from schemas.tip import Consent
+from schemas.triage import IndicatorFinding, Strength
+from services.common.db import apply_migrations, apply_shared_migrations, create_pool, service_migrations
+from services.common.messaging import Transactions
+from services.common.sealing import DataKey, KeyEncryptionKey, Keystore, shred
+from services.disclosure.adapters.memory import MemoryTransactions
+from services.disclosure.adapters.unit_of_work import DisclosureUnitOfWork
+from services.disclosure.domain.case import Case, Note
+from services.disclosure.domain.packages import Source, SourceKind
+from services.disclosure.domain.routing import load_routing
+from services.disclosure.ports import DisclosureTransactions
+from tests.factories import tip_received, tip_supplemented, tip_triaged
+
+MIGRATIONS = Path(__file__).parents[2] / "services" / "disclosure" / "migrations"
+ROUTING = load_routing()
+FIRST, SECOND = uuid.uuid4(), uuid.uuid4()
+
+
+class Backend(Protocol):
+    transactions: DisclosureTransactions
+    keystore: Keystore
+
+    async def create_key(self, tip_id: uuid.UUID) -> DataKey: ...
+
+    async def shred(self, tip_id: uuid.UUID) -> None: ...
+
+
+class InMemory:
+    def __init__(self) -> None:
+        self.transactions = MemoryTransactions()
+        self.keystore = Keystore(KeyEncryptionKey(os.urandom(32)), "disclosure")
+
+    async def create_key(self, tip_id: uuid.UUID) -> DataKey:
+        return self.transactions.store.create_key(self.keystore.kek, tip_id)
+
+    async def shred(self, tip_id: uuid.UUID) -> None:
+        self.transactions.store.shred(tip_id)
+
+
+class OnPostgres:
+    def __init__(self, transactions: Transactions[DisclosureUnitOfWork]) -> None:
+        self.transactions = transactions
+        self.keystore = Keystore(KeyEncryptionKey(os.urandom(32)), "disclosure")
+
+    async def create_key(self, tip_id: uuid.UUID) -> DataKey:
+        async with self.transactions.pool.acquire() as connection:
+            return await Keystore(self.keystore.kek, "intake").create(connection, tip_id)
+
+    async def shred(self, tip_id: uuid.UUID) -> None:
+        async with self.transactions.pool.acquire() as connection:
+            await shred(connection, tip_id)
+
+
+@pytest.fixture
+def in_memory() -> Backend:
+    return InMemory()
+
+
+@pytest.fixture
+async def on_postgres(database_url: str) -> AsyncIterator[Backend]:
+    await apply_shared_migrations(database_url)
+    await apply_migrations(database_url, "disclosure", service_migrations(MIGRATIONS))
+    pool = await create_pool(database_url, "disclosure", max_size=2)
+    try:
+        yield OnPostgres(Transactions(pool, DisclosureUnitOfWork))
+    finally:
+        await pool.close()
+
+
+@pytest.fixture(params=["in_memory", "on_postgres"])
+def backend(request: pytest.FixtureRequest) -> Backend:
+    chosen: Backend = request.getfixturevalue(request.param)
+    return chosen
+
+
+def forwarded_case() -> Case:
+    """An urgent case that went out to police and child protection, was reviewed after, one package
+    acknowledged, and a follow-up sent on: every part a case keeps.
+    """
+    tip = tip_received(
+        channel="phone", location={"country": "CA", "province": "ON", "city": "Ottawa"},
+        consent={"law_enforcement": True, "share_identity": True},
+    )  # fmt: skip
+    triaged = tip_triaged(tip, "urgent", minor=True).model_copy(
+        update={"indicators": [IndicatorFinding(code="HT-03", strength=Strength.STRONG)]}
+    )
+    case = Case.open(triaged, "LE-7K3M-9QXD", tip.facts.channel)
+    received = utc_now()
+    case.on_triage(triaged, None, ROUTING, received)
+    case.approve(FIRST, "reviewed_after_forward", None, None, ROUTING, received + timedelta(minutes=5))
+    police = case.packages[0]
+    case.acknowledge(
+        LiaisonAcknowledgementV1(
+            package_id=police.package_id, case_reference=case.reference, agency_id=police.agency_id
+        )
+    )
+    case.on_supplement(
+        tip_supplemented(tip, needs=["medical"]), None, ROUTING, received + timedelta(minutes=9)
+    )
+    return as_stored(case)
+
+
+def as_stored(case: Case) -> Case:
+    """The case in the order repositories give back: packages as issued, verdicts as given."""
+    return replace(
+        case,
+        packages=sorted(case.packages, key=lambda package: (package.issued_at, package.package_id)),
+        verdicts=sorted(
+            case.verdicts, key=lambda verdict: (verdict.at, verdict.staff_token_id, verdict.kind.value)
+        ),
+    )
+
+
+async def test_a_case_comes_back_in_the_next_transaction_as_it_was_saved(backend: Backend) -> None:
+    case = forwarded_case()
+    assert len(case.packages) == 4 and case.verdicts and case.packages[0].acknowledged_at
+    async with backend.transactions.begin() as uow:
+        await uow.cases.save(case)
+    async with backend.transactions.begin() as uow:
+        assert await uow.cases.get(case.tip_id) == case
+
+
+async def test_a_case_saved_again_keeps_every_change(backend: Backend) -> None:
+    tip = tip_received(consent={"law_enforcement": False})
+    triaged = tip_triaged(tip, "non_urgent")
+    case = Case.open(triaged, "LE-0000-0001", tip.facts.channel)
+    case.on_triage(triaged, None, ROUTING, utc_now())
+    async with backend.transactions.begin() as uow:
+        await uow.cases.save(case)
+
+    async with backend.transactions.begin() as uow:
+        loaded = await uow.cases.get(case.tip_id)
+        assert loaded is not None
+        loaded.approve(
+            FIRST, "legal_obligation", "Youth Protection Act (Quebec), s. 39", None, ROUTING, utc_now()
+        )
+        await uow.cases.save(loaded)
+        loaded.approve(SECOND, "consent_confirmed", None, None, ROUTING, utc_now() + timedelta(seconds=1))
+        await uow.cases.save(loaded)
+
+    async with backend.transactions.begin() as uow:
+        again = await uow.cases.get(case.tip_id)
+    assert again == as_stored(loaded)
+    assert again is not None and again.state is CaseState.FORWARDED and again.approvers == (FIRST, SECOND)
+
+
+async def test_a_case_is_found_by_any_of_its_packages_and_nothing_by_an_unknown_id(backend: Backend) -> None:
+    case = forwarded_case()
+    async with backend.transactions.begin() as uow:
+        await uow.cases.save(case)
+    async with backend.transactions.begin() as uow:
+        for package in case.packages:
+            assert await uow.cases.with_package(package.package_id) == case
+        assert await uow.cases.with_package(uuid.uuid4()) is None
+        assert await uow.cases.get(uuid.uuid4()) is None
+
+
+async def test_a_transaction_that_fails_keeps_nothing(backend: Backend) -> None:
+    case = forwarded_case()
+
+    async def save_then_fail() -> None:
+        async with backend.transactions.begin() as uow:
+            await uow.cases.save(case)
+            await uow.audit.append(case.tip_id, Note("decided", "system:disclosure"))
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        await save_then_fail()
+    async with backend.transactions.begin() as uow:
+        assert await uow.cases.get(case.tip_id) is None
+        assert await uow.audit.trail(case.tip_id) == []
+
+
+async def test_sources_are_kept_once_the_tip_first_then_follow_ups_in_the_order_received(
+    backend: Backend,
+) -> None:
+    tip = tip_received()
+    late, early = tip_supplemented(tip), tip_supplemented(tip)
+    early = early.model_copy(update={"received_at": late.received_at - timedelta(minutes=1)})
+    async with backend.transactions.begin() as uow:
+        for source in (Source.of_supplement(late), Source.of_tip(tip), Source.of_supplement(early)):
+            await uow.sources.add(source)
+        await uow.sources.add(replace(Source.of_tip(tip), received_at=utc_now()))
+    async with backend.transactions.begin() as uow:
+        kept = await uow.sources.of_tip(tip.tip_id)
+        assert await uow.sources.of_tip(uuid.uuid4()) == []
+    assert [source.source_id for source in kept] == [tip.tip_id, early.supplement_id, late.supplement_id]
+    assert kept[0] == Source.of_tip(tip) and kept[0].kind is SourceKind.TIP
+    assert kept[1].identifiers == early.identifiers
+
+
+async def test_only_a_newer_consent_replaces_the_one_kept(backend: Backend) -> None:
+    tip_id, now = uuid.uuid4(), utc_now()
+    granted, withdrawn = Consent(law_enforcement=True, share_identity=True), Consent(service_referral=True)
+    async with backend.transactions.begin() as uow:
+        assert await uow.consents.current(tip_id) is None
+        assert await uow.consents.record(tip_id, 2, granted, now)
+        assert not await uow.consents.record(tip_id, 2, withdrawn, now)
+        assert not await uow.consents.record(tip_id, 1, withdrawn, now)
+    async with backend.transactions.begin() as uow:
+        assert await uow.consents.current(tip_id) == granted
+        assert await uow.consents.record(tip_id, 3, withdrawn, now)
+        assert await uow.consents.current(tip_id) == withdrawn
+
+
+async def test_the_audit_gives_back_a_tips_entries_in_the_order_written(backend: Backend) -> None:
+    tip_id, other = uuid.uuid4(), uuid.uuid4()
+    notes = [
+        Note("decided", "system:disclosure", {"fields": ["location", "situation"], "new_case": True}),
+        Note("unsealed", "system:disclosure", {"fields": ["narrative"], "outcome": "erased"}),
+        Note("approved", f"supervisor:{FIRST}", {"approvals": 1, "legal_reference": None, "reason": "x_y"}),
+    ]
+    async with backend.transactions.begin() as uow:
+        await uow.audit.append(tip_id, notes[0])
+        await uow.audit.append(other, Note("decided", "system:disclosure"))
+        for note in notes[1:]:
+            await uow.audit.append(tip_id, note)
+    async with backend.transactions.begin() as uow:
+        assert await uow.audit.trail(tip_id) == notes
+
+
+async def test_a_tips_key_opens_what_intake_sealed_until_the_tip_is_shredded(backend: Backend) -> None:
+    key = await backend.create_key(uuid.uuid4())
+    sealed = key.seal("narrative", "Il a changé de numéro.")
+    async with backend.transactions.begin() as uow:
+        opened = await uow.keys.open(backend.keystore, key.tip_id, ["narrative"])
+        assert await uow.keys.open(backend.keystore, uuid.uuid4(), ["narrative"]) is None
+    assert opened is not None and opened.unseal("narrative", sealed) == "Il a changé de numéro."
+
+    await backend.shred(key.tip_id)
+    async with backend.transactions.begin() as uow:
+        assert await uow.keys.open(backend.keystore, key.tip_id, ["narrative"]) is None
+    assert backend.keystore.unseals == {"unsealed": 1, "erased": 2}

@@ -1,0 +1,325 @@
+"""Disclosure's use cases in memory: events in through the service's own wiring, packages and events
+out through the outbox, with real sealing, the audit and transactions that roll back on failure.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from schemas import topics
+from schemas.disclosure import (
+    Basis,
+    CaseState,
+    Decision,
+    DisclosureCancelledV1,
+    DisclosureDecidedV1,
+    DisclosureForwardedV1,
+    LawEnforcementPackageV1,
+    LiaisonAcknowledgementV1,
+)
+from schemas.envelope import Contract, EventBase
+from schemas.intake import TipReceivedV1, TipSupplementedV1
+from schemas.tip import Channel, Contact
+from schemas.triage import Urgency
+from services.common.auth import Role, Staff
+from services.common.consumer import Deferred
+from services.common.sealing import DataKey, KeyEncryptionKey, Keystore
+from services.disclosure import handlers
+from services.disclosure.adapters.memory import MemoryTransactions, Unseal
+from services.disclosure.domain.case import CaseNotPending, SameSupervisor, UnknownPackage, Verdict
+from services.disclosure.domain.routing import load_routing
+from services.disclosure.entrypoints.kafka import wire
+from tests.factories import (
+    CONTACT,
+    IDENTIFYING_VALUES,
+    NAMED_PERSON,
+    NARRATIVE,
+    consent_recorded,
+    tip_received,
+    tip_supplemented,
+    tip_triaged,
+)
+from tests.unit.test_disclosure_policy import expected
+
+ROUTING = load_routing()
+OTTAWA = {"country": "CA", "province": "ON", "city": "Ottawa"}
+POLICE, PROTECTION = "ottawa-police-htu", "cas-ottawa"
+ORDER = "Youth Protection Act (Quebec), s. 39"
+FOLLOW_UP = "Ils partent pour Montréal ce soir."
+APPROVE = "consent_confirmed"
+
+Handle = Callable[[Any, Any], Awaitable[None]]
+
+
+class Desk:
+    """Disclosure as the runtime drives it, on memory: each event in its own transaction."""
+
+    def __init__(self) -> None:
+        self.kek = KeyEncryptionKey(os.urandom(32))
+        self.keystore = Keystore(self.kek, "disclosure")
+        self.transactions = MemoryTransactions()
+        self.store = self.transactions.store
+        self.routes: dict[type[Contract], Handle] = {}
+        self.event_ids: dict[type[Contract], Any] = {}
+        self.keys: dict[uuid.UUID, DataKey] = {}
+        wire(self)  # type: ignore[arg-type]
+
+    def consume(self, topic: str, model: type[Contract], handle: Handle, event_id: Any = None) -> None:
+        self.routes[model] = handle
+        self.event_ids[model] = event_id
+
+    async def deliver(self, *events: Contract) -> None:
+        for event in events:
+            async with self.transactions.begin() as uow:
+                await self.routes[type(event)](event, uow)
+
+    def tip(self, **body: Any) -> TipReceivedV1:
+        """A tip from Ottawa whose identifiers are sealed under a key the keystore holds."""
+        key = self.store.create_key(self.kek, uuid.uuid4())
+        self.keys[key.tip_id] = key
+        return tip_received(key=key, location=OTTAWA, **body)
+
+    def follow_up(self, tip: TipReceivedV1, narrative: str) -> TipSupplementedV1:
+        """The reporter's follow-up, sealed under the tip's key as intake seals it."""
+        return tip_supplemented(tip, self.keys[tip.tip_id], narrative=narrative)
+
+    async def approve(
+        self, tip: TipReceivedV1, supervisor: uuid.UUID, legal_reference: str | None = None
+    ) -> Verdict:
+        staff = Staff(token_id=supervisor, role=Role.SUPERVISOR)
+        reason = "legal_obligation" if legal_reference else APPROVE
+        return await handlers.approve(
+            tip.tip_id, staff, reason, legal_reference, self.transactions, self.keystore, ROUTING
+        )
+
+    def packages(self, agency_id: str | None = None) -> list[LawEnforcementPackageV1]:
+        return [
+            message.content
+            for message in self.store.outbox
+            if isinstance(message.content, LawEnforcementPackageV1)
+            and message.topic == topics.agency_topic(agency_id or message.content.agency_id)
+        ]
+
+    def disclosures(self, tip: TipReceivedV1, kind: type[EventBase] = EventBase) -> list[Any]:
+        return [
+            message.content
+            for message in self.store.outbox
+            if message.topic == topics.DISCLOSURES
+            and isinstance(message.content, kind)
+            and message.content.tip_id == tip.tip_id
+        ]
+
+    def trail(self, tip: TipReceivedV1) -> list[str]:
+        return [note.action for tip_id, note in self.store.audit if tip_id == tip.tip_id]
+
+    def state(self, tip: TipReceivedV1) -> CaseState | None:
+        return self.store.cases[tip.tip_id].state
+
+
+@pytest.fixture
+def desk() -> Desk:
+    return Desk()
+
+
+@pytest.mark.parametrize(
+    ("urgency", "police", "identity", "minor", "danger", "channel"),
+    list(itertools.product(Urgency, (False, True), (False, True), (False, True), (False, True), Channel)),
+)
+async def test_what_reaches_an_agency_follows_the_decision_table_and_names_the_caller_only_by_consent(
+    urgency: Urgency, police: bool, identity: bool, minor: bool, danger: bool, channel: Channel
+) -> None:
+    desk = Desk()
+    tip = desk.tip(channel=channel.value, consent={"law_enforcement": police, "share_identity": identity})
+    await desk.deliver(tip, tip_triaged(tip, urgency.value, minor=minor, danger=danger))
+
+    decision, basis, recipients, fields = expected(urgency, police, identity, minor, danger, channel, None)
+    [decided] = desk.disclosures(tip, DisclosureDecidedV1)
+    assert (decided.decision, decided.basis, set(decided.fields)) == (decision, basis, fields)
+    sent = desk.packages()
+    if decision is not Decision.FORWARD:
+        assert sent == [] and desk.store.unseals == []
+        return
+    assert {package.agency_id for package in sent} == recipients
+    for package in sent:
+        content = package.content
+        assert (package.basis, set(package.fields)) == (basis, fields)
+        assert content.named_persons is not None and content.named_persons[0].name == NAMED_PERSON
+        assert content.narrative == ([NARRATIVE] if police else None)
+        assert content.caller_contact == (Contact(**CONTACT) if identity else None)
+        assert (content.reporter_role is not None) is identity
+        assert str(tip.tip_id) not in package.model_dump_json()
+    assert desk.trail(tip) == ["decided", "unsealed", *["forwarded"] * len(sent)]
+    assert [forwarded.package_id for forwarded in desk.disclosures(tip, DisclosureForwardedV1)] == [
+        package.package_id for package in sent
+    ]
+    opened_for_police = [message for message in desk.store.outbox if message.scrub_after_send]
+    assert len(opened_for_police) == len(sent)
+
+
+async def test_a_triage_that_overtakes_its_tip_is_deferred_and_decided_once_the_tip_is_there(
+    desk: Desk,
+) -> None:
+    tip = desk.tip(consent={"law_enforcement": True})
+    triaged = tip_triaged(tip, "non_urgent")
+    with pytest.raises(Deferred):
+        await desk.deliver(triaged)
+    assert desk.store.cases == {} and desk.store.outbox == []
+
+    await desk.deliver(tip, triaged)
+    assert desk.state(tip) is CaseState.PENDING_REVIEW
+
+
+async def test_an_erased_tip_goes_out_without_anything_it_sealed(desk: Desk) -> None:
+    tip = desk.tip(consent={"law_enforcement": True, "share_identity": True})
+    desk.store.shred(tip.tip_id)
+    await desk.deliver(tip, tip_triaged(tip, "urgent", danger=True))
+
+    [package] = desk.packages(POLICE)
+    assert package.content.narrative == [] and package.content.caller_contact is None
+    assert package.content.location is not None
+    assert desk.store.unseals == [Unseal(tip.tip_id, ["contact", "named_persons", "narrative"], "erased")]
+    [unsealed] = [note for _, note in desk.store.audit if note.action == "unsealed"]
+    assert unsealed.detail == {"fields": ["contact", "named_persons", "narrative"], "outcome": "erased"}
+
+
+async def test_a_follow_up_received_before_the_forward_travels_in_the_first_package(desk: Desk) -> None:
+    tip = desk.tip(channel="phone", consent={"law_enforcement": True})
+    await desk.deliver(tip, tip_triaged(tip, "non_urgent"), desk.follow_up(tip, FOLLOW_UP))
+    assert desk.packages() == []
+
+    verdict = await desk.approve(tip, uuid.uuid4())
+
+    assert verdict.state is CaseState.FORWARDED
+    [package] = desk.packages(POLICE)
+    assert package.content.narrative == [NARRATIVE, FOLLOW_UP]
+    assert package.supplementary_to is None and len(package.approved_by) == 1
+
+
+async def test_a_follow_up_after_the_forward_goes_to_the_same_agency_and_a_withdrawal_narrows_it(
+    desk: Desk,
+) -> None:
+    tip = desk.tip(channel="phone", consent={"law_enforcement": True})
+    await desk.deliver(tip, tip_triaged(tip, "urgent", danger=True))
+    [first] = desk.packages(POLICE)
+
+    await desk.deliver(desk.follow_up(tip, FOLLOW_UP))
+    await desk.deliver(consent_recorded(tip, 2, ["law_enforcement"]))
+    await desk.deliver(desk.follow_up(tip, "Il a changé de numéro."))
+
+    _, second, third = desk.packages(POLICE)
+    assert (second.supplementary_to, second.case_reference) == (first.package_id, first.case_reference)
+    assert second.content.narrative == [FOLLOW_UP]
+    assert (third.supplementary_to, third.basis) == (first.package_id, Basis.IMMINENT_DANGER)
+    assert third.content.narrative is None, "without police consent now, the caller's words stay"
+    assert desk.state(tip) is CaseState.FORWARDED
+    assert "consent_changed" in desk.trail(tip)
+
+
+async def test_a_withdrawal_cancels_a_pending_consent_forward_and_a_late_approval_is_refused(
+    desk: Desk,
+) -> None:
+    tip = desk.tip(consent={"law_enforcement": True})
+    await desk.deliver(tip, tip_triaged(tip, "non_urgent"), consent_recorded(tip, 2, ["law_enforcement"]))
+
+    assert desk.state(tip) is CaseState.CANCELLED
+    assert desk.trail(tip)[-1] == "forward_cancelled"
+    [cancelled] = desk.disclosures(tip, DisclosureCancelledV1)
+    assert cancelled.basis is Basis.CONSENT
+    with pytest.raises(CaseNotPending):
+        await desk.approve(tip, uuid.uuid4())
+    assert desk.packages() == []
+
+
+async def test_an_older_consent_after_a_newer_one_changes_nothing(desk: Desk) -> None:
+    tip = desk.tip(consent={"law_enforcement": True})
+    await desk.deliver(
+        tip, tip_triaged(tip, "non_urgent"), consent_recorded(tip, 3, [], law_enforcement=True),
+        consent_recorded(tip, 2, ["law_enforcement"]),
+    )  # fmt: skip
+    assert desk.state(tip) is CaseState.PENDING_REVIEW
+    assert desk.trail(tip) == ["decided"]
+
+
+async def test_a_legal_obligation_needs_a_second_supervisor_and_a_repeated_approval_leaves_nothing_behind(
+    desk: Desk,
+) -> None:
+    tip = desk.tip(consent={"law_enforcement": False})
+    await desk.deliver(tip, tip_triaged(tip, "non_urgent"))
+    supervisor, second = uuid.uuid4(), uuid.uuid4()
+
+    first = await desk.approve(tip, supervisor, ORDER)
+    assert (first.state, first.approvals, first.approvals_needed) == (CaseState.PENDING_REVIEW, 1, 2)
+    trail, outbox = desk.trail(tip), list(desk.store.outbox)
+    with pytest.raises(SameSupervisor):
+        await desk.approve(tip, supervisor, ORDER)
+    assert (desk.trail(tip), desk.store.outbox) == (trail, outbox)
+
+    done = await desk.approve(tip, second)
+    assert done.state is CaseState.FORWARDED
+    [package] = desk.packages(POLICE)
+    assert (package.basis, package.legal_reference) == (Basis.LEGAL_OBLIGATION, ORDER)
+    assert {approver.token_id for approver in package.approved_by} == {supervisor, second}
+
+
+async def test_an_approval_without_a_basis_is_refused_and_audited(desk: Desk) -> None:
+    tip = desk.tip(consent={"law_enforcement": False})
+    await desk.deliver(tip, tip_triaged(tip, "non_urgent"))
+    verdict = await desk.approve(tip, uuid.uuid4())
+    assert verdict.refused and verdict.refused[0].code == "basis.none"
+    assert desk.trail(tip) == ["decided", "approval_refused"]
+    assert desk.packages() == [] and desk.state(tip) is CaseState.NOT_FORWARDED
+
+
+async def test_a_decline_stands_and_approving_or_declining_an_unknown_case_says_so(desk: Desk) -> None:
+    tip = desk.tip(consent={"law_enforcement": True})
+    await desk.deliver(tip, tip_triaged(tip, "non_urgent"))
+    staff = Staff(token_id=uuid.uuid4(), role=Role.SUPERVISOR)
+
+    verdict = await handlers.decline(tip.tip_id, staff, "caller_safety", desk.transactions)
+
+    assert verdict.state is CaseState.DECLINED and desk.trail(tip)[-1] == "declined"
+    with pytest.raises(CaseNotPending):
+        await handlers.decline(tip.tip_id, staff, "caller_safety", desk.transactions)
+    with pytest.raises(handlers.CaseNotFound):
+        await handlers.decline(uuid.uuid4(), staff, "duplicate", desk.transactions)
+
+
+async def test_an_acknowledgement_is_recorded_as_the_packages_delivery_and_an_unknown_one_is_refused(
+    desk: Desk,
+) -> None:
+    tip = desk.tip()
+    await desk.deliver(tip, tip_triaged(tip, "urgent", minor=True))
+    police = desk.packages(POLICE)[0]
+    receipt = LiaisonAcknowledgementV1(
+        package_id=police.package_id, case_reference=police.case_reference, agency_id=POLICE
+    )
+
+    await desk.deliver(receipt)
+
+    assert desk.event_ids[LiaisonAcknowledgementV1](receipt) == receipt.acknowledgement_id
+    [package] = [p for p in desk.store.cases[tip.tip_id].packages if p.package_id == police.package_id]
+    assert package.acknowledged_at == receipt.acknowledged_at
+    assert desk.trail(tip)[-1] == "acknowledged"
+    assert any(event.event_type == "disclosure.acknowledged" for event in desk.disclosures(tip))
+    before = list(desk.store.audit)
+    with pytest.raises(UnknownPackage):
+        await desk.deliver(
+            receipt.model_copy(update={"agency_id": PROTECTION, "acknowledgement_id": uuid.uuid4()})
+        )
+    assert desk.store.audit == before
+
+
+async def test_nothing_identifying_reaches_the_audit_or_disclosures_events(desk: Desk) -> None:
+    tip = desk.tip(channel="phone", consent={"law_enforcement": True, "share_identity": True})
+    await desk.deliver(tip, tip_triaged(tip, "urgent", minor=True))
+    await desk.deliver(desk.follow_up(tip, FOLLOW_UP))
+    assert len(desk.packages()) == 4
+
+    kept = repr(desk.store.audit) + "".join(event.model_dump_json() for event in desk.disclosures(tip))
+    assert not any(value in kept for value in (*IDENTIFYING_VALUES, FOLLOW_UP))
