@@ -80,7 +80,7 @@ def stats_release(
 ) -> None:
     """A bilingual release (JSON, CSV, SVG charts, suppression report) that identifies nobody."""
     from lantern.stats import facts_of, write_release
-    from services.monitoring.domain.bulletin import PeriodError, Quarter
+    from services.monitoring.commands import PeriodError, Quarter
 
     try:
         quarter = Quarter.parse(period)
@@ -104,7 +104,7 @@ def directory_import(
 
     from lantern.stack import SERVICES_DIR
     from services.common.db import apply_migrations, service_migrations
-    from services.referral.adapters.directory import ImportReport, import_file
+    from services.referral.commands import ImportReport, import_file
 
     async def run() -> ImportReport:
         database_url = _database_url(home)
@@ -166,8 +166,8 @@ def audit_verify(
     home: Annotated[Path, typer.Option(help="Where `lantern up` wrote endpoints.json.")] = HOME,
 ) -> None:
     """Check the disclosure audit's hash chain; name the first broken link (exit 1) if any."""
-    from services.disclosure.adapters.audit import verify
-    from services.disclosure.domain.audit import BrokenLink
+    from services.disclosure.commands import BrokenLink
+    from services.disclosure.commands import verify_audit as verify
 
     async def check() -> tuple[int, BrokenLink | None]:
         connection = await connect(_database_url(home), "disclosure")

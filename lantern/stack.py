@@ -25,8 +25,8 @@ from services.common.auth import Role, create_token, find_staff
 from services.common.db import apply_migrations, apply_shared_migrations, service_migrations
 from services.common.kafka import ensure_topics
 from services.common.sealing import KeyEncryptionKey
-from services.referral.adapters.directory import import_file
 from services.referral.app import SAMPLE_DIRECTORY
+from services.referral.commands import import_file
 
 SERVICES_DIR = Path(services.__file__).parent
 SERVICE_NAMES = ("intake", "triage", "disclosure", "referral", "monitoring")

@@ -11,9 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from services.common.db import connect
-from services.monitoring.adapters.repository import consented_tips
-from services.monitoring.domain.bulletin import Quarter, TipFact, as_document, tables
-from services.monitoring.domain.statistics import THRESHOLD
+from services.monitoring.commands import THRESHOLD, Quarter, TipFact, as_document, consented_tips, tables
 
 SUPPRESSED = {"en": "x", "fr": "x"}
 

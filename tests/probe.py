@@ -12,7 +12,7 @@ from aiokafka.structs import ConsumerRecord
 
 from schemas import topics
 from schemas.intake import TipReceivedV1
-from services.common.consumer import BatchConsumer, DeadLetters, Deferred, Route
+from services.common.consumer import BatchConsumer, DeadLetters, Deferred, Rejected, Route
 from services.common.db import apply_migrations, create_pool, service_migrations
 from services.common.messaging import PostgresUnitOfWork, Transactions
 from tests.factories import tip_received
@@ -49,6 +49,7 @@ class Probe:
 
     poison: set[uuid.UUID] = field(default_factory=set)
     needs: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
+    refuse: set[uuid.UUID] = field(default_factory=set)
     unreachable_for: int = 0
     """How many calls, first, find the database unreachable."""
     calls: list[uuid.UUID] = field(default_factory=list)
@@ -59,6 +60,8 @@ class Probe:
             raise ConnectionRefusedError("database is restarting")
         if event.event_id in self.poison:
             raise ValueError("this event cannot be handled")
+        if event.event_id in self.refuse:
+            raise Rejected("this event is refused")
         needed = self.needs.get(event.event_id)
         if needed and not await uow.connection.fetchval("SELECT 1 FROM effects WHERE event_id = $1", needed):
             raise Deferred

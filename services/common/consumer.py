@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from operator import attrgetter
 from typing import Any
@@ -33,6 +33,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from opentelemetry import trace
+from opentelemetry.trace import StatusCode
 from pydantic import BaseModel, ValidationError
 
 from schemas.topics import dead_letter_topic
@@ -47,6 +48,11 @@ _tracer = trace.get_tracer("lantern.consumer")
 
 class Deferred(Exception):
     """The event depends on another one this service has not handled yet: hold it and retry later."""
+
+
+class Rejected(Exception):
+    """The event is refused for good (it names what is not there, or comes from the wrong sender):
+    dead-letter it at once, without retries, and park nothing behind it."""
 
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
@@ -97,12 +103,18 @@ class Delivery:
     route: Route
     event_id: uuid.UUID
     record: ConsumerRecord[bytes, bytes] | None = None
-    held: bool = False
+    held_as: str | None = None
+    """The event's status in the inbox when it was read from there (deferred or waiting)."""
+    seq: int = 0
     hold: str | None = None
     """Set when the event is to be kept in the inbox instead of applied (deferred, waiting, poisoned)."""
     replay: bool = False
     failures: int = 0
     error: BaseException | None = None
+
+    @property
+    def held(self) -> bool:
+        return self.held_as is not None
 
     @property
     def traceparent(self) -> str | None:
@@ -205,6 +217,7 @@ class BatchConsumer:
         self.max_attempts = max_attempts
         self.backoff_seconds = backoff_seconds
         self.deferred_may_wait = True
+        self._swept_to = 0
 
     async def __call__(self, message: KafkaMessage) -> None:
         """Never raise: FastStream would commit the batch's offsets anyway. Retry it until it is
@@ -230,10 +243,13 @@ class BatchConsumer:
         if self.deferred_may_wait and deliveries:
             await self.apply(await self._held(DEFERRED, keys={delivery.key for delivery in deliveries}))
 
-    async def sweep(self) -> int:
-        """Retry deferred events, and release waiting events whose tip is no longer parked."""
-        held = await self._held(DEFERRED, WAITING)
-        self.deferred_may_wait = any(delivery.hold == DEFERRED for delivery in held)
+    async def sweep(self, page: int = 500) -> int:
+        """Retry deferred events and release waiting events whose tip is no longer parked, a page at a
+        time in inbox order, so that events held for long never starve newer ones."""
+        held = await self._held(DEFERRED, WAITING, after_seq=self._swept_to, limit=page)
+        self._swept_to = held[-1].seq if len(held) == page else 0
+        if self._swept_to == 0:
+            self.deferred_may_wait = any(delivery.held_as == DEFERRED for delivery in held)
         await self.apply(held)
         return len(held)
 
@@ -246,15 +262,29 @@ class BatchConsumer:
                 failed = failure.delivery
                 if isinstance(failure.error, Deferred):
                     failed.hold = DEFERRED
-                    continue
-                failed.failures, failed.error = failed.failures + 1, failure.error
-                following = [d for d in pending[pending.index(failed) :] if d.key == failed.key]
-                set_aside += following
-                pending = [d for d in pending if all(d is not moved for moved in following)]
+                elif isinstance(failure.error, Rejected):
+                    await self._reject(failed, failure.error)
+                else:
+                    failed.failures, failed.error = failed.failures + 1, failure.error
+                    following = [d for d in pending[pending.index(failed) :] if d.key == failed.key]
+                    set_aside += following
+                    pending = [d for d in pending if all(d is not moved for moved in following)]
                 continue
             except TRANSIENT_ERRORS as error:
                 failures += 1
                 await self._wait_before_retry(error, failures)
+                continue
+            except Exception as error:
+                # Not a handler's failure (writing the batch's rows failed): find the event at fault
+                # by applying them one at a time, in order, so that a tip's events still never overtake.
+                if len(pending) > 1:
+                    for delivery in pending:
+                        await self.apply([delivery])
+                    pending = []
+                else:
+                    pending[0].failures, pending[0].error = pending[0].failures + 1, error
+                    set_aside += pending
+                    pending = []
                 continue
             self._settle(applied)
             if applied.released:
@@ -273,11 +303,16 @@ class BatchConsumer:
             except HandlerFailed as failure:
                 if isinstance(failure.error, Deferred):
                     first.hold = DEFERRED
-                    continue
-                first.failures, first.error = first.failures + 1, failure.error
+                elif isinstance(failure.error, Rejected):
+                    await self._reject(first, failure.error)
+                else:
+                    first.failures, first.error = first.failures + 1, failure.error
                 continue
             except TRANSIENT_ERRORS as error:
                 await self._wait_before_retry(error, first.failures or 1)
+                continue
+            except Exception as error:
+                first.failures, first.error = first.failures + 1, error
                 continue
             await self.apply(rest)
             return
@@ -294,29 +329,29 @@ class BatchConsumer:
                 failures += 1
                 await self._wait_before_retry(error, failures)
 
+    async def _reject(self, delivery: Delivery, error: BaseException) -> None:
+        """Dead-letter a refused event at once; it parks nothing, and a replay of it does nothing."""
+        await self._dead_letter(delivery, "rejected", error)
+        delivery.hold, delivery.error = SET_ASIDE, error
+
     async def _apply_batch(self, deliveries: list[Delivery]) -> Applied:
         applied, messages = Applied(), list[OutboxMessage]()
         async with self.transactions.pool.acquire() as connection, connection.transaction():
             claimed = await self._claim(connection, deliveries)
-            parked = await self._parked(
-                connection, [d.key for d in deliveries if d in claimed and not d.held]
-            )
+            parked = await self._parked(connection, {d.key for d in deliveries if d in claimed})
             changed: list[Delivery] = []
             for delivery in deliveries:
                 if delivery not in claimed:
                     applied.outcomes.append((delivery, "duplicate"))
                     continue
-                if (
-                    delivery.hold is None
-                    and delivery.key in parked
-                    and not delivery.replay
-                    and not delivery.held
-                ):
+                if delivery.hold is None and self._must_wait(delivery, parked.get(delivery.key, set())):
                     delivery.hold = WAITING
                 if delivery.hold is not None:
                     changed.append(delivery)
                     applied.outcomes.append((delivery, delivery.hold))
                     applied.deferred |= delivery.hold == DEFERRED
+                    if delivery.hold in (WAITING, POISONED):
+                        parked.setdefault(delivery.key, set()).add(delivery.hold)
                     continue
                 uow = self.transactions.unit_of_work(connection)
                 await self._handle(delivery, uow)
@@ -327,10 +362,20 @@ class BatchConsumer:
                     changed.append(delivery)
                 if delivery.replay:
                     applied.released.add(delivery.key)
-                    parked.add(delivery.key)
+                    parked.setdefault(delivery.key, set()).add(WAITING)
             await write_outbox(connection, messages)
             await self._record_holds(connection, changed)
         return applied
+
+    @staticmethod
+    def _must_wait(delivery: Delivery, statuses: set[str]) -> bool:
+        """A new event waits behind its tip's poisoned or waiting events; a released waiting event
+        only behind a poisoned one; a deferred or replayed event never."""
+        if delivery.replay or delivery.held_as == DEFERRED:
+            return False
+        if delivery.held_as == WAITING:
+            return POISONED in statuses
+        return bool(statuses & {POISONED, WAITING})
 
     async def _handle(self, delivery: Delivery, uow: Any) -> None:
         attributes = {
@@ -340,18 +385,24 @@ class BatchConsumer:
         if delivery.record is not None:
             attributes["messaging.kafka.destination.partition"] = delivery.record.partition
             attributes["messaging.kafka.message.offset"] = delivery.record.offset
+        # Exceptions are not recorded on spans: their messages (a database's DETAIL) may quote data.
         with _tracer.start_as_current_span(
             f"{self.service} handle {delivery.topic}",
             context=context_from(delivery.traceparent),
             attributes=attributes,
+            record_exception=False,
+            set_status_on_exception=False,
         ) as span:
             try:
                 await delivery.route.handle(delivery.event, uow)
-            except TRANSIENT_ERRORS:
-                span.set_attribute("lantern.outcome", "retried")
+            except TRANSIENT_ERRORS as error:
+                span.set_attributes({"lantern.outcome": "retried", "error.type": qualified_name(type(error))})
                 raise
             except Exception as error:
-                span.set_attribute("lantern.outcome", "deferred" if isinstance(error, Deferred) else "failed")
+                outcome = "deferred" if isinstance(error, Deferred) else "failed"
+                span.set_attributes({"lantern.outcome": outcome, "error.type": qualified_name(type(error))})
+                if outcome == "failed":
+                    span.set_status(StatusCode.ERROR)
                 raise HandlerFailed(delivery, error) from error
             span.set_attribute("lantern.outcome", "handled")
 
@@ -366,8 +417,17 @@ class BatchConsumer:
             self.deferred_may_wait = True
 
     async def _claim(self, connection: asyncpg.Connection, deliveries: list[Delivery]) -> set[Delivery]:
-        """Claim each delivery's inbox row; a claimed one is this transaction's alone to apply."""
-        fresh = [d for d in deliveries if not d.held]
+        """Claim each delivery's inbox row; a claimed one is this transaction's alone to apply.
+
+        A new event is claimed by inserting its row (the first of its copies in the batch); one seen
+        before only when it is a poisoned event replayed. A held event is claimed under its tip's
+        lock, and only while it is still held as it was when read.
+        """
+        firsts: dict[uuid.UUID, Delivery] = {}
+        for delivery in deliveries:
+            if not delivery.held:
+                firsts.setdefault(delivery.event_id, delivery)
+        fresh = list(firsts.values())
         claimed: set[Delivery] = set()
         if fresh:
             rows = await connection.fetch(
@@ -379,45 +439,54 @@ class BatchConsumer:
             claimed |= {d for d in fresh if d.event_id in new}
             seen = [d for d in fresh if d.event_id not in new]
             if seen:
-                replayed = await self._lock(connection, [d.event_id for d in seen], (POISONED,))
+                replayed = await connection.fetch(
+                    "SELECT event_id FROM inbox WHERE consumer = $1 AND event_id = ANY($2::uuid[])"
+                    " AND status = 'poisoned' FOR UPDATE SKIP LOCKED",
+                    self.service, [d.event_id for d in seen],
+                )  # fmt: skip
+                replays = {row["event_id"] for row in replayed}
                 for delivery in seen:
-                    delivery.replay = delivery.event_id in replayed
+                    delivery.replay = delivery.event_id in replays
                     if delivery.replay:
                         claimed.add(delivery)
         held = [d for d in deliveries if d.held]
         if held:
-            locked = await self._lock(connection, [d.event_id for d in held], HELD)
-            claimed |= {d for d in held if d.event_id in locked}
+            await connection.execute(
+                "SELECT pg_advisory_xact_lock(hashtext($1 || '/' || key))"
+                " FROM (SELECT DISTINCT key FROM unnest($2::text[]) AS key ORDER BY key) AS keys",
+                self.service, [d.key for d in held],
+            )  # fmt: skip
+            rows = await connection.fetch(
+                "SELECT event_id, status FROM inbox WHERE consumer = $1 AND event_id = ANY($2::uuid[]) FOR UPDATE",
+                self.service, [d.event_id for d in held],
+            )  # fmt: skip
+            status = {row["event_id"]: row["status"] for row in rows}
+            claimed |= {d for d in held if status.get(d.event_id) == d.held_as}
         return claimed
 
-    async def _lock(
-        self, connection: asyncpg.Connection, event_ids: list[uuid.UUID], statuses: tuple[str, ...]
-    ) -> set[uuid.UUID]:
-        rows = await connection.fetch(
-            "SELECT event_id FROM inbox WHERE consumer = $1 AND event_id = ANY($2::uuid[])"
-            " AND status = ANY($3::text[]) FOR UPDATE SKIP LOCKED",
-            self.service, event_ids, list(statuses),
-        )  # fmt: skip
-        return {row["event_id"] for row in rows}
-
-    async def _parked(self, connection: asyncpg.Connection, keys: list[str]) -> set[str]:
-        """The tips, among ``keys``, that have a poisoned event or a queue of events waiting."""
+    async def _parked(self, connection: asyncpg.Connection, keys: set[str]) -> dict[str, set[str]]:
+        """For each of ``keys`` that has any, the statuses of its events that others may wait behind."""
         if not keys:
-            return set()
+            return {}
         rows = await connection.fetch(
-            "SELECT DISTINCT tip_key FROM inbox WHERE consumer = $1 AND tip_key = ANY($2::text[])"
+            "SELECT DISTINCT tip_key, status FROM inbox WHERE consumer = $1 AND tip_key = ANY($2::text[])"
             " AND status IN ('poisoned', 'waiting')",
-            self.service, list(set(keys)),
+            self.service, sorted(keys),
         )  # fmt: skip
-        return {row["tip_key"] for row in rows}
+        parked: dict[str, set[str]] = {}
+        for row in rows:
+            parked.setdefault(row["tip_key"], set()).add(row["status"])
+        return parked
 
     async def _record_holds(self, connection: asyncpg.Connection, changed: list[Delivery]) -> None:
         if not changed:
             return
         await connection.execute(
             "UPDATE inbox AS i SET status = u.status, topic = u.topic,"
-            " payload = CASE WHEN u.status = 'done' THEN NULL ELSE u.payload END, reason = u.reason,"
-            " held_since = CASE WHEN u.status = 'done' THEN NULL ELSE coalesce(i.held_since, now()) END,"
+            " payload = CASE WHEN u.status IN ('done', 'set_aside') THEN NULL ELSE u.payload END,"
+            " reason = u.reason,"
+            " held_since = CASE WHEN u.status IN ('done', 'set_aside') THEN NULL"
+            "   ELSE coalesce(i.held_since, now()) END,"
             " processed_at = now()"
             " FROM unnest($2::uuid[], $3::text[], $4::text[], $5::bytea[], $6::text[])"
             "   AS u(event_id, status, topic, payload, reason)"
@@ -427,30 +496,38 @@ class BatchConsumer:
             [d.hold or "done" for d in changed],
             [d.topic for d in changed],
             [d.payload for d in changed],
-            [qualified_name(type(d.error)) if d.hold == POISONED and d.error else d.hold for d in changed],
+            [
+                qualified_name(type(d.error)) if d.hold in (POISONED, SET_ASIDE) and d.error else d.hold
+                for d in changed
+            ],
         )
 
-    async def _held(self, *statuses: str, keys: set[str] | None = None, limit: int = 500) -> list[Delivery]:
-        """Held events ready to try again, oldest first; never those of a tip with a poisoned event."""
+    async def _held(
+        self, *statuses: str, keys: set[str] | None = None, after_seq: int = 0, limit: int = 500
+    ) -> list[Delivery]:
+        """Held events to try again, in inbox order; never those of a tip with a poisoned event."""
         rows = await self.transactions.pool.fetch(
-            "SELECT event_id, topic, tip_key, payload, status FROM inbox AS i"
+            "SELECT seq, event_id, topic, tip_key, payload, status FROM inbox AS i"
             " WHERE consumer = $1 AND status = ANY($2::text[]) AND ($3::text[] IS NULL OR tip_key = ANY($3))"
+            " AND seq > $4"
             " AND NOT EXISTS (SELECT 1 FROM inbox AS p WHERE p.consumer = i.consumer"
             "   AND p.tip_key = i.tip_key AND p.status = 'poisoned')"
-            " ORDER BY seq LIMIT $4",
-            self.service, list(statuses), sorted(keys) if keys is not None else None, limit,
+            " ORDER BY seq LIMIT $5",
+            self.service, list(statuses), sorted(keys) if keys is not None else None, after_seq, limit,
         )  # fmt: skip
         deliveries = []
         for row in rows:
             route = self.routes.get(row["topic"])
             if route is None:
+                log.warning("held event has no route", service=self.service, topic=row["topic"])
                 continue
             event = route.model.model_validate_json(row["payload"])
             deliveries.append(
                 Delivery(
-                    row["topic"], row["tip_key"], event, row["payload"], route, row["event_id"], held=True
+                    row["topic"], row["tip_key"], event, row["payload"], route, row["event_id"],
+                    held_as=row["status"], seq=row["seq"],
                 )
-            )
+            )  # fmt: skip
         return deliveries
 
     async def _parse(self, record: ConsumerRecord[bytes, bytes]) -> Delivery | None:
@@ -495,6 +572,34 @@ class BatchConsumer:
         await asyncio.sleep(delay)
 
 
+async def _tolerant_parse(
+    records: tuple[ConsumerRecord[bytes, bytes], ...], original: Callable[[Any], Awaitable[Any]]
+) -> Any:
+    """FastStream's batch parser, minus headers it cannot read as UTF-8: it would fail the batch
+    before the consumer sees it, and acknowledge it all the same."""
+    try:
+        return await original(records)
+    except UnicodeDecodeError:
+        return await original(tuple(_readable_headers(record) for record in records))
+
+
+def _readable_headers(record: ConsumerRecord[bytes, bytes]) -> ConsumerRecord[bytes, bytes]:
+    def readable(value: bytes) -> bool:
+        try:
+            value.decode()
+        except UnicodeDecodeError:
+            return False
+        return True
+
+    return replace(record, headers=[(name, value) for name, value in record.headers or () if readable(value)])
+
+
+def _undecoded(_message: Any) -> None:
+    """Leave bodies to the consumer: FastStream would decode them first and, on a body that is not
+    valid JSON, skip the handler and acknowledge the whole batch."""
+    return None
+
+
 def subscribe(
     broker: KafkaBroker,
     *,
@@ -510,6 +615,8 @@ def subscribe(
     broker.subscriber(
         *topics,
         group_id=group_id,
+        parser=_tolerant_parse,
+        decoder=_undecoded,
         batch=True,
         max_records=max_records,
         batch_timeout_ms=batch_timeout_ms,

@@ -60,7 +60,13 @@ class Outbox:
         headers = {"message_type": message_type, "content-type": "application/json"}
         self.messages.append(
             OutboxMessage(
-                message_id, topic, key, message.model_dump_json().encode(), headers, message, scrub_after_send=True
+                message_id,
+                topic,
+                key,
+                message.model_dump_json().encode(),
+                headers,
+                message,
+                scrub_after_send=True,
             )
         )
 

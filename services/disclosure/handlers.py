@@ -19,7 +19,7 @@ from schemas.intake import ConsentRecordedV1, TipReceivedV1, TipSupplementedV1
 from schemas.triage import TipTriagedV1
 from services.common import metrics
 from services.common.auth import Staff
-from services.common.consumer import Deferred
+from services.common.consumer import Deferred, Rejected
 from services.common.ids import readable_reference
 from services.common.messaging import Transactions
 from services.common.sealing import Keystore
@@ -79,11 +79,18 @@ async def record_supplement(
 
 
 async def record_acknowledgement(acknowledgement: LiaisonAcknowledgementV1, uow: DisclosureWork) -> None:
-    """A liaison unit received its package: record the delivery."""
-    case = await uow.cases.with_package(acknowledgement.package_id)
-    if case is None:
-        raise UnknownPackage
-    await _record(uow, case, case.acknowledge(acknowledgement))
+    """A liaison unit received its package: record the delivery.
+
+    An acknowledgement of a package that did not go to that agency is rejected (dead-lettered) and
+    holds back none of the case's genuine ones.
+    """
+    try:
+        case = await uow.cases.with_package(acknowledgement.package_id)
+        if case is None:
+            raise UnknownPackage
+        await _record(uow, case, case.acknowledge(acknowledgement))
+    except UnknownPackage as unknown:
+        raise Rejected("no such package for this agency") from unknown
 
 
 async def approve(

@@ -181,3 +181,48 @@ async def test_a_transient_failure_rolls_the_batch_back_and_retries_it_in_place(
     await consumer.consume(records(*events))
     assert failures == 4
     assert await counts(pool) == (3, 3, 3)
+
+
+async def test_two_copies_of_one_event_in_a_batch_apply_once(pool: asyncpg.Pool) -> None:
+    event, other = tip_received(), tip_received()
+    await consumer_of(pool, Probe(), RecordingProducer()).consume(records(event, other, event))
+    assert await applied(pool) == [event.event_id, other.event_id]
+    assert await counts(pool) == (2, 2, 2)
+
+
+async def test_a_rejected_event_is_dead_lettered_at_once_and_parks_nothing(pool: asyncpg.Pool) -> None:
+    refused = tip_received()
+    later = of_tip(refused)
+    probe, producer = Probe(refuse={refused.event_id}), RecordingProducer()
+    await consumer_of(pool, probe, producer).consume(records(refused, later))
+    assert await applied(pool) == [later.event_id]
+    assert probe.calls.count(refused.event_id) == 1, "a refusal is not retried"
+    [(_, _, headers)] = producer.sent
+    assert headers["dlt-reason"] == b"rejected"
+    assert (
+        await pool.fetchval("SELECT status FROM inbox WHERE event_id = $1", refused.event_id) == "set_aside"
+    )
+    assert await _held(pool) == []
+
+
+async def test_a_failure_writing_the_batch_is_traced_to_its_event_and_the_rest_apply(
+    pool: asyncpg.Pool,
+) -> None:
+    events = [tip_received() for _ in range(4)]
+    clashing = events[2]
+
+    async def stages_a_clashing_event(event: TipReceivedV1, uow: PostgresUnitOfWork) -> None:
+        await Probe()(event, uow)
+        if event.event_id == clashing.event_id:
+            uow.outbox.stage(
+                topics.TIPS_TRIAGED,
+                events[0].model_copy(update={"event_id": uuid.uuid5(events[0].event_id, "x")}),
+            )
+
+    producer = RecordingProducer()
+    consumer = consumer_of(pool, Probe(), producer)
+    consumer.routes[topics.TIPS_RECEIVED] = Route(TipReceivedV1, stages_a_clashing_event)
+    await consumer.consume(records(*events))
+    assert await applied(pool) == [e.event_id for e in events if e is not clashing]
+    [(_, value, _)] = producer.sent
+    assert value == clashing.model_dump_json().encode()

@@ -11,6 +11,7 @@ from pathlib import Path
 from subprocess import DEVNULL
 
 import asyncpg
+from aiokafka import AIOKafkaProducer
 from faststream.kafka import KafkaBroker
 
 from lantern.held import replay_dead_letter
@@ -193,3 +194,34 @@ async def test_a_sigkill_in_the_middle_of_a_batch_loses_nothing_and_duplicates_n
         assert await pool.fetchval("SELECT count(*) FROM inbox") == 60
     finally:
         await pool.close()
+
+
+async def test_a_body_that_is_not_json_or_a_header_that_is_not_text_never_costs_its_neighbours(
+    settings: ServiceSettings, tmp_path: Path
+) -> None:
+    before, after = tip_received(), tip_received()
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, enable_idempotence=False)
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            topics.TIPS_RECEIVED, before.model_dump_json().encode(), key=before.partition_key
+        )
+        await producer.send_and_wait(
+            topics.TIPS_RECEIVED,
+            b'{"truncated',
+            key=before.partition_key,
+            headers=[("content-type", b"application/json")],
+        )
+        await producer.send_and_wait(
+            topics.TIPS_RECEIVED, after.model_dump_json().encode(), key=after.partition_key,
+            headers=[("content-type", b"application/json"), ("garbled", b"\xff\xfe")],
+        )  # fmt: skip
+    finally:
+        await producer.stop()
+    async with consuming(settings, tmp_path, Probe()) as pool:
+        assert await eventually(lambda: _when(applied(pool), lambda ids: len(ids) == 2)) == [
+            before.event_id, after.event_id,
+        ]  # fmt: skip
+        [dead] = await read_until(settings.kafka_bootstrap_servers, (DLT,), lambda records: bool(records))
+    assert dead.value == b'{"truncated'
+    assert dead.headers["dlt-reason"] == b"validation_failed"

@@ -28,7 +28,7 @@ from schemas.intake import TipReceivedV1, TipSupplementedV1
 from schemas.tip import Channel, Contact
 from schemas.triage import Urgency
 from services.common.auth import Role, Staff
-from services.common.consumer import Deferred
+from services.common.consumer import Deferred, Rejected
 from services.common.sealing import DataKey, KeyEncryptionKey, Keystore
 from services.disclosure import handlers
 from services.disclosure.adapters.memory import MemoryTransactions, Unseal
@@ -308,10 +308,11 @@ async def test_an_acknowledgement_is_recorded_as_the_packages_delivery_and_an_un
     assert desk.trail(tip)[-1] == "acknowledged"
     assert any(event.event_type == "disclosure.acknowledged" for event in desk.disclosures(tip))
     before = list(desk.store.audit)
-    with pytest.raises(UnknownPackage):
+    with pytest.raises(Rejected) as rejected:
         await desk.deliver(
             receipt.model_copy(update={"agency_id": PROTECTION, "acknowledgement_id": uuid.uuid4()})
         )
+    assert isinstance(rejected.value.__cause__, UnknownPackage)
     assert desk.store.audit == before
 
 
