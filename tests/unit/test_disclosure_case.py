@@ -190,6 +190,7 @@ def test_an_urgent_mandatory_ground_forwards_a_declined_case_at_once() -> None:
     outcome = case.on_triage(tip_triaged(tip, "urgent", minor=True, revision=2), None, ROUTING, utc_now())
     assert case.state is CaseState.FORWARDED and case.basis is Basis.CHILD_PROTECTION
     assert actions(outcome) == ["decided", "forwarded", "forwarded"]
+    assert case.reviewed_at is None, "a forward no person approved waits for a supervisor's review after it"
 
 
 def test_a_withdrawal_cancels_a_pending_consent_forward() -> None:

@@ -441,6 +441,8 @@ class Case:
         )  # fmt: skip
         if gate.decision is not Decision.FORWARD:
             return Outcome((decided,), (event,))
+        # A forward no person approved is reviewed after it, even on a case a supervisor had declined.
+        self.reviewed_at = None
         return Outcome((decided,), (event,), self._forward(gate, (), SYSTEM, cause, now))
 
     def _forward(
