@@ -1,8 +1,9 @@
-"""Settings every service reads from its environment."""
+"""Settings every service reads from its environment; a service adds its own in a subclass."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Self
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -39,18 +40,17 @@ class ServiceSettings(BaseSettings):
     handler_max_attempts: int = Field(default=5, ge=1, alias="LANTERN_HANDLER_MAX_ATTEMPTS")
     retry_backoff_seconds: float = Field(default=0.5, ge=0, alias="LANTERN_RETRY_BACKOFF_SECONDS")
     log_level: str = Field(default="info", alias="LANTERN_LOG_LEVEL")
-    clock_poll_seconds: float = Field(default=1.0, gt=0, alias="LANTERN_CLOCK_POLL_SECONDS")
-    public_rate_limit: int = Field(default=10, ge=1, alias="LANTERN_PUBLIC_RATE_LIMIT")
-    public_rate_window_seconds: float = Field(default=600, gt=0, alias="LANTERN_PUBLIC_RATE_WINDOW_SECONDS")
     kek: SecretStr | None = Field(default=None, alias="LANTERN_KEK", description="base64url, 32 bytes")
     kek_file: Path | None = Field(default=None, alias="LANTERN_KEK_FILE")
-    service_urls: dict[str, str] = Field(
-        default_factory=dict,
-        alias="LANTERN_SERVICE_URLS",
-        description="JSON: each service's base URL, for the console.",
-    )
     otlp_endpoint: str | None = Field(
         default=None,
         alias="LANTERN_OTLP_ENDPOINT",
         description="OTLP/HTTP collector base URL; none: no export.",
     )
+
+    @classmethod
+    def of(cls, settings: ServiceSettings) -> Self:
+        """``settings`` as this service's own; what they do not say is read from the environment."""
+        if isinstance(settings, cls):
+            return settings
+        return cls(**settings.model_dump(by_alias=True))

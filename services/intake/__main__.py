@@ -1,6 +1,6 @@
 from services.common.runtime import serve
-from services.common.settings import ServiceSettings
 from services.intake.app import SPEC, build_app
+from services.intake.settings import IntakeSettings
 
-settings = ServiceSettings()
+settings = IntakeSettings()
 serve(build_app(settings), settings, SPEC.name)

@@ -10,6 +10,7 @@ from services.common.runtime import Runtime, ServiceSpec, build_service_app
 from services.common.settings import ServiceSettings
 from services.intake.adapters.rate_limit import WindowRateLimiter
 from services.intake.entrypoints import http
+from services.intake.settings import IntakeSettings
 
 DESCRIPTION = """Takes tips from the hotline's channels, in English and French.
 
@@ -29,7 +30,8 @@ def _no_subscriptions(_runtime: Runtime) -> None:
 
 
 def build_app(settings: ServiceSettings) -> FastAPI:
-    limiter = WindowRateLimiter(settings.public_rate_limit, settings.public_rate_window_seconds)
+    intake = IntakeSettings.of(settings)
+    limiter = WindowRateLimiter(intake.public_rate_limit, intake.public_rate_window_seconds)
     return build_service_app(
-        SPEC, settings, _no_subscriptions, http=lambda app: http.routes(app, limiter), description=DESCRIPTION
+        SPEC, intake, _no_subscriptions, http=lambda app: http.routes(app, limiter), description=DESCRIPTION
     )

@@ -1,6 +1,6 @@
 from services.common.runtime import serve
-from services.common.settings import ServiceSettings
 from services.monitoring.app import SPEC, build_app
+from services.monitoring.settings import MonitoringSettings
 
-settings = ServiceSettings()
+settings = MonitoringSettings()
 serve(build_app(settings), settings, SPEC.name)

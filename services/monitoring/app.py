@@ -12,6 +12,7 @@ from services.common.settings import ServiceSettings
 from services.monitoring.entrypoints import http
 from services.monitoring.entrypoints.dead_letters import DeadLetterCounts
 from services.monitoring.entrypoints.kafka import wire
+from services.monitoring.settings import MonitoringSettings
 
 SPEC = ServiceSpec(name="monitoring", migrations=Path(__file__).parent / "migrations")
 DESCRIPTION = (
@@ -22,6 +23,6 @@ DESCRIPTION = (
 def build_app(settings: ServiceSettings) -> FastAPI:
     dead_letters = DeadLetterCounts()
     return build_service_app(
-        SPEC, settings, partial(wire, dead_letters=dead_letters), http=partial(http.routes, dead_letters=dead_letters),
+        SPEC, MonitoringSettings.of(settings), partial(wire, dead_letters=dead_letters), http=partial(http.routes, dead_letters=dead_letters),
         description=DESCRIPTION,
     )  # fmt: skip

@@ -9,6 +9,7 @@ from schemas import topics
 from services.common.auth import Role
 from services.common.settings import ServiceSettings
 from services.intake.app import build_app
+from services.intake.settings import IntakeSettings
 from tests.factories import IDENTIFYING_VALUES, NARRATIVE, tip_body
 from tests.helpers import (
     events_of_tips,
@@ -158,7 +159,9 @@ async def test_health_reports_the_database_and_the_broker(settings: ServiceSetti
 
 @pytest.fixture
 def strict_settings(settings: ServiceSettings) -> ServiceSettings:
-    return settings.model_copy(update={"public_rate_limit": 5, "public_rate_window_seconds": 3600})
+    return IntakeSettings.of(settings).model_copy(
+        update={"public_rate_limit": 5, "public_rate_window_seconds": 3600}
+    )
 
 
 async def test_the_public_rate_limit_holds_under_a_burst(strict_settings: ServiceSettings) -> None:

@@ -24,6 +24,7 @@ from services.triage.app import SPEC
 from services.triage.app import build_app as build_triage
 from services.triage.domain.plans import load_templates
 from services.triage.entrypoints.clock import tick
+from services.triage.settings import TriageSettings
 from tests.factories import tip_received
 from tests.helpers import environment_of, eventually, produce, read_until, running
 
@@ -100,7 +101,7 @@ async def test_two_clocks_flag_each_due_step_exactly_once_and_a_restart_flags_no
 async def test_two_triage_processes_in_one_consumer_group_publish_each_flag_once(
     settings: ServiceSettings, tmp_path: Path
 ) -> None:
-    fast = settings.model_copy(update={"clock_poll_seconds": 0.05})
+    fast = TriageSettings.of(settings).model_copy(update={"clock_poll_seconds": 0.05})
     port = free_port()
     second = ServiceProcess(
         "triage",
@@ -154,7 +155,7 @@ def flag_events(records: list[Published]) -> list[str]:
 async def test_flags_reach_the_broker_once_across_a_restart_of_triage(
     settings: ServiceSettings,
 ) -> None:
-    fast = settings.model_copy(update={"clock_poll_seconds": 0.05})
+    fast = TriageSettings.of(settings).model_copy(update={"clock_poll_seconds": 0.05})
     event = tip_received(**URGENT).model_copy(update={"received_at": utc_now() - TWELVE_MINUTES_AGO})
 
     async with running(build_triage(fast)):

@@ -18,6 +18,7 @@ from services.common.auth import Role, Staff, require_role
 from services.common.runtime import runtime_of
 from services.monitoring.adapters import console
 from services.monitoring.entrypoints.dead_letters import DeadLetterCounts
+from services.monitoring.settings import MonitoringSettings
 
 PAGE = Path(__file__).resolve().parents[1] / "console" / "index.html"
 AnyStaff = Annotated[Staff, Depends(require_role(Role.SPECIALIST, Role.SUPERVISOR, Role.ADMIN))]
@@ -38,7 +39,7 @@ def routes(app: FastAPI, dead_letters: DeadLetterCounts) -> None:
         """
         runtime = runtime_of(request)
         snapshot, services = await asyncio.gather(
-            console.snapshot(runtime.pool), _health_of(runtime.settings.service_urls)
+            console.snapshot(runtime.pool), _health_of(MonitoringSettings.of(runtime.settings).service_urls)
         )
         return {**snapshot, "services": services, "dead_letters": dict(sorted(dead_letters.by_topic.items()))}
 
