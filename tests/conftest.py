@@ -1,10 +1,14 @@
 """Real infrastructure for the tests: a Tansu broker per test and a fresh database per test.
 
 The database server is the embedded one by default, or the server named by ``DATABASE_URL``.
+Each test's database is a copy of a template that holds every service's migrations, made once per
+session (per xdist worker): the services still migrate at start, which on an up-to-date schema is a
+quick check.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -12,11 +16,26 @@ from pathlib import Path
 
 import pytest
 
-from lantern.infra import EmbeddedPostgres, TansuBroker, drop_database, ensure_database
+import services
+from lantern.infra import (
+    EmbeddedPostgres,
+    TansuBroker,
+    create_database_from,
+    drop_database,
+    ensure_database,
+)
 from schemas.topics import ALL_TOPICS
+from services.common.db import apply_migrations, apply_shared_migrations, service_migrations
 from services.common.kafka import ensure_topics
 from services.common.sealing import KeyEncryptionKey
 from services.common.settings import ServiceSettings
+
+# Read from the folders rather than each app's SPEC, so that one service that does not import
+# breaks only its own tests.
+SERVICE_MIGRATIONS = {
+    path.parent.name: path for path in sorted(Path(services.__file__).parent.glob("*/migrations"))
+}
+SERVICE_MIGRATIONS.pop("common", None)
 
 
 @pytest.fixture(scope="session")
@@ -32,10 +51,34 @@ def postgres_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
         server.stop()
 
 
+async def create_migrated_database(server_url: str, name: str) -> None:
+    database_url = await ensure_database(server_url, name)
+    await apply_shared_migrations(database_url)
+    for service, migrations in SERVICE_MIGRATIONS.items():
+        await apply_migrations(database_url, service, service_migrations(migrations))
+
+
+@pytest.fixture(scope="session")
+def template_database(postgres_server_url: str) -> Iterator[str]:
+    """The name of a database holding every service's schema, for each test's database to copy."""
+    name = f"lantern_template_{uuid.uuid4().hex[:12]}"
+    asyncio.run(create_migrated_database(postgres_server_url, name))
+    try:
+        yield name
+    finally:
+        asyncio.run(drop_database(postgres_server_url, name))
+
+
 @pytest.fixture
-async def database_url(postgres_server_url: str) -> AsyncIterator[str]:
+async def database_url(
+    request: pytest.FixtureRequest, postgres_server_url: str, template_database: str
+) -> AsyncIterator[str]:
+    """The test's own database: a copy of the template, or empty for a test marked ``empty_database``."""
     name = f"lantern_test_{uuid.uuid4().hex[:12]}"
-    url = await ensure_database(postgres_server_url, name)
+    if request.node.get_closest_marker("empty_database"):
+        url = await ensure_database(postgres_server_url, name)
+    else:
+        url = await create_database_from(postgres_server_url, name, template_database)
     try:
         yield url
     finally:
@@ -54,11 +97,13 @@ async def kafka(tmp_path: Path) -> AsyncIterator[str]:
 
 @pytest.fixture
 def settings(database_url: str, kafka: str) -> ServiceSettings:
+    # Tansu holds a consumer group's first join for about half the session timeout, and every test
+    # that starts a consuming service waits for that join: the setting's minimum keeps it short.
     return ServiceSettings(
         DATABASE_URL=database_url,
         KAFKA_BOOTSTRAP_SERVERS=kafka,
         LANTERN_KAFKA_FETCH_MAX_WAIT_MS=5,
-        LANTERN_KAFKA_SESSION_TIMEOUT_MS=3000,
+        LANTERN_KAFKA_SESSION_TIMEOUT_MS=1000,
         LANTERN_RETRY_BACKOFF_SECONDS=0.05,
         LANTERN_OUTBOX_POLL_SECONDS=0.5,
         LANTERN_HANDLER_MAX_ATTEMPTS=3,

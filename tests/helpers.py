@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import uuid
 from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
@@ -24,11 +25,47 @@ from services.common.settings import ServiceSettings
 
 @asynccontextmanager
 async def running(*apps: FastAPI) -> AsyncIterator[tuple[FastAPI, ...]]:
-    """Run each app's lifespan (migrations, consumers, relay) until the block ends."""
-    async with AsyncExitStack() as stack:
-        for app in apps:
-            await stack.enter_async_context(app.router.lifespan_context(app))
+    """Run each app's lifespan (migrations, consumers, relay) until the block ends.
+
+    The apps start side by side, because each start waits for its consumer group's first join,
+    which the broker holds for a while; one after another, those waits would add up. Each lifespan
+    runs in a task of its own, so that it ends in the task it began in. The apps stop one at a time,
+    the last one first.
+    """
+    stops = [asyncio.Event() for _ in apps]
+    starts = [asyncio.Event() for _ in apps]
+    lifespans = [
+        asyncio.create_task(_run_lifespan(app, started, stop), name=f"lifespan-{app.title}")
+        for app, started, stop in zip(apps, starts, stops, strict=True)
+    ]
+    try:
+        for lifespan, started in zip(lifespans, starts, strict=True):
+            await _until_started(lifespan, started)
         yield apps
+    finally:
+        for lifespan, stop in reversed(list(zip(lifespans, stops, strict=True))):
+            stop.set()
+            await asyncio.wait({lifespan})
+        failures = [task.exception() for task in lifespans if not task.cancelled() and task.exception()]
+        if failures and sys.exc_info()[1] is None:
+            raise failures[0]  # an app failed to stop; a failure already on its way is not hidden
+
+
+async def _run_lifespan(app: FastAPI, started: asyncio.Event, stop: asyncio.Event) -> None:
+    async with app.router.lifespan_context(app):
+        started.set()
+        await stop.wait()
+
+
+async def _until_started(lifespan: asyncio.Task[None], started: asyncio.Event) -> None:
+    waiting = asyncio.ensure_future(started.wait())
+    try:
+        await asyncio.wait({lifespan, waiting}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiting.cancel()
+    if not started.is_set():
+        lifespan.result()  # raises what kept the app from starting
+        raise RuntimeError(f"{lifespan.get_name()} ended before it started")
 
 
 def http_client(app: FastAPI) -> httpx.AsyncClient:

@@ -16,7 +16,7 @@ from schemas.topics import agency_topic
 from tests.factories import CONTACT, NARRATIVE, tip_body
 from tests.helpers import eventually
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 APPROVE = {"reason": "consent_confirmed"}
 OTTAWA = {"country": "CA", "province": "ON", "city": "Ottawa"}
 POLICE = "ottawa-police-htu"

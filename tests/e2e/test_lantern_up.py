@@ -21,7 +21,7 @@ from schemas.topics import EVENT_TOPICS
 from tests.factories import IDENTIFYING_VALUES, tip_body
 from tests.helpers import events_of_tips, every_stored_text
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 DOWNSTREAM = (topics.TIPS_TRIAGED, topics.DISCLOSURES, topics.REFERRALS)
 # A documentation-range address (RFC 5737) passed as the proxy would pass it; nothing is sent there.
 CLIENT_ADDRESS = "203.0.113.77"

@@ -13,7 +13,7 @@ from schemas import topics
 from tests.factories import tip_body
 from tests.helpers import events_of_tips
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 DOWNSTREAM = (topics.TIPS_TRIAGED, topics.DISCLOSURES, topics.REFERRALS)
 
 

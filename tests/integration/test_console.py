@@ -6,6 +6,7 @@ import shutil
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 import uvicorn
 from playwright.async_api import async_playwright
 
@@ -19,6 +20,7 @@ from services.triage.app import build_app as build_triage
 from tests.factories import IDENTIFYING_VALUES, tip_received
 from tests.helpers import eventually, produce, running, staff_token
 
+pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_INSTALLED = Path(CHROMIUM).exists()
 SCREENSHOT = os.environ.get("LANTERN_CONSOLE_SCREENSHOT")

@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+import pytest
+
 from lantern.observe import by_tip
 from schemas import topics
 from services.common.settings import ServiceSettings
@@ -83,6 +85,7 @@ async def test_an_event_published_twice_on_the_broker_has_one_effect_downstream(
         assert len(rows) == 1, table
 
 
+@pytest.mark.empty_database  # the services migrate the database themselves as they start
 async def test_each_service_keeps_its_tables_in_its_own_schema(settings: ServiceSettings) -> None:
     async with running(
         build_intake(settings), build_triage(settings), build_disclosure(settings), build_referral(settings)

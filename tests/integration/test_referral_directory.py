@@ -1,5 +1,6 @@
 """The referral directory: import, the public API, proposals on the broker and the referral lifecycle."""
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -137,8 +138,12 @@ async def test_a_warm_transfer_needs_the_callers_referral_consent(desk: Desk) ->
     assert refused.status_code == 409
 
 
-def lantern_import(settings: ServiceSettings, path: Path, *options: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+async def lantern_import(
+    settings: ServiceSettings, path: Path, *options: str
+) -> subprocess.CompletedProcess[str]:
+    # In a thread: blocking the event loop would starve the running referral service's heartbeats.
+    return await asyncio.to_thread(
+        subprocess.run,
         [sys.executable, "-m", "lantern", "directory", "import", str(path), *options],
         env={**os.environ, "DATABASE_URL": settings.database_url}, capture_output=True, text=True, timeout=120,
         check=False,
@@ -155,7 +160,7 @@ async def test_a_csv_import_names_each_bad_record_and_field_and_a_reimport_updat
         + "south-clinic,South Clinic,south-clinic-legal,Legal help,Windsor,ZZ,42.31,-83.04,province:ON,legal,en,false,30,20,,true,,2026-10-01\n",
         encoding="utf-8",
     )
-    refused = lantern_import(desk.settings, bad)
+    refused = await lantern_import(desk.settings, bad)
     assert refused.returncode == 1
     assert "organization 1 (north-clinic)" in refused.stderr and "languages.0" in refused.stderr
     assert "organization 2 (south-clinic)" in refused.stderr and "province" in refused.stderr
@@ -164,12 +169,12 @@ async def test_a_csv_import_names_each_bad_record_and_field_and_a_reimport_updat
     good = tmp_path / "good.csv"
     row = "north-clinic,North Clinic,north-clinic-legal,{name},Timmins,ON,48.48,-81.33,city:ON:Timmins|province:ON,legal|immigration,fr|en,true,16,,,true,Secret 1,2024-01-15\n"
     good.write_text(CSV_HEADER + row.format(name="Legal help"), encoding="utf-8")
-    first = lantern_import(desk.settings, good)
+    first = await lantern_import(desk.settings, good)
     assert first.returncode == 0, first.stderr
     assert "imported 1 organizations, 1 services" in first.stdout
     assert "stale: north-clinic-legal" in first.stdout
     good.write_text(CSV_HEADER + row.format(name="Aide juridique du Nord"), encoding="utf-8")
-    assert lantern_import(desk.settings, good).returncode == 0
+    assert (await lantern_import(desk.settings, good)).returncode == 0
     rows = await fetch(desk.settings, "SELECT name FROM referral.services WHERE id = 'north-clinic-legal'")
     assert [r["name"] for r in rows] == ["Aide juridique du Nord"]
     listed = (
