@@ -38,6 +38,8 @@ browser:
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/mypy lantern schemas services bench
 
 unit: $(INSTALLED)

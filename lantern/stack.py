@@ -89,7 +89,9 @@ class StackOptions:
     ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     kafka_port: int = DEFAULT_KAFKA_PORT
     fetch_max_wait_ms: int = 5
-    session_timeout_ms: int = 6_000
+    session_timeout_ms: int = field(
+        default_factory=lambda: int(os.environ.get("LANTERN_KAFKA_SESSION_TIMEOUT_MS", "6000"))
+    )
 
 
 class Stack:

@@ -150,7 +150,7 @@ async def staff_token(database_url: str, role: Role) -> str:
 def environment_of(settings: ServiceSettings) -> dict[str, str]:
     """The environment variables that make a service process read ``settings``."""
     environment = {}
-    for name, field in ServiceSettings.model_fields.items():
+    for name, field in type(settings).model_fields.items():
         value = getattr(settings, name)
         if value is None or field.alias is None:
             continue

@@ -17,6 +17,9 @@ from lantern.launcher import LaunchedStack, launch
 def stack_environment(postgres_server_url: str) -> Iterator[dict[str, str]]:
     """`lantern up`'s environment: embedded PostgreSQL, or a fresh database on DATABASE_URL's server."""
     environment = {key: value for key, value in os.environ.items() if key != "KAFKA_BOOTSTRAP_SERVERS"}
+    # Tansu holds a group's first join for half the session timeout: 3 s keeps starts quick and
+    # still rides out a busy CI machine.
+    environment.setdefault("LANTERN_KAFKA_SESSION_TIMEOUT_MS", "3000")
     if "DATABASE_URL" not in os.environ:
         yield environment
         return

@@ -16,7 +16,9 @@ from schemas.envelope import utc_now
 from services.common.auth import Role
 from services.common.settings import ServiceSettings
 from services.monitoring.app import build_app as build_monitoring
+from services.monitoring.settings import MonitoringSettings
 from services.triage.app import build_app as build_triage
+from services.triage.settings import TriageSettings
 from tests.factories import IDENTIFYING_VALUES, tip_received
 from tests.helpers import eventually, produce, running, staff_token
 
@@ -32,11 +34,14 @@ async def test_the_console_signs_in_and_shows_an_urgent_tip_and_its_breached_dea
 ) -> None:
     assert CHROMIUM_INSTALLED, "Debian's chromium is needed: apt-get install chromium (make test does)"
     port = free_port()
-    fast = settings.model_copy(
-        update={"clock_poll_seconds": 0.1, "service_urls": {"monitoring": f"http://127.0.0.1:{port}"}}
+    fast = TriageSettings.of(settings).model_copy(update={"clock_poll_seconds": 0.1})
+    monitoring = MonitoringSettings.of(settings).model_copy(
+        update={"service_urls": {"monitoring": f"http://127.0.0.1:{port}"}}
     )
     server = uvicorn.Server(
-        uvicorn.Config(build_monitoring(fast), host="127.0.0.1", port=port, log_config=None, lifespan="on")
+        uvicorn.Config(
+            build_monitoring(monitoring), host="127.0.0.1", port=port, log_config=None, lifespan="on"
+        )
     )
     serving = asyncio.create_task(server.serve())
     try:

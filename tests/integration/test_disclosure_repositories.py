@@ -134,7 +134,7 @@ def as_stored(case: Case) -> Case:
 
 async def test_a_case_comes_back_in_the_next_transaction_as_it_was_saved(backend: Backend) -> None:
     case = forwarded_case()
-    assert len(case.packages) == 4 and case.verdicts and case.packages[0].acknowledged_at
+    assert len(case.packages) == 4 and case.verdicts and any(p.acknowledged_at for p in case.packages)
     async with backend.transactions.begin() as uow:
         await uow.cases.save(case)
     async with backend.transactions.begin() as uow:

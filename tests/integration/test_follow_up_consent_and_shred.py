@@ -10,6 +10,7 @@ from services.common.auth import Role
 from services.common.sealing import Keystore, configured_kek
 from services.common.settings import ServiceSettings
 from services.intake.app import build_app
+from services.intake.settings import IntakeSettings
 from services.triage.app import build_app as build_triage
 from tests.factories import IDENTIFYING_VALUES, tip_body
 from tests.helpers import events_of_tips, fetch, http_client, read_until, running, staff_token
@@ -61,7 +62,7 @@ async def test_a_wrong_code_and_an_unknown_reference_are_refused_alike(settings:
 
 
 async def test_repeated_failures_lock_a_reference_even_for_the_right_code(settings: ServiceSettings) -> None:
-    app = build_app(settings.model_copy(update={"public_rate_limit": 100}))
+    app = build_app(IntakeSettings.of(settings).model_copy(update={"public_rate_limit": 100}))
     async with running(app), http_client(app) as client:
         tip = (await client.post("/v1/tips", json=tip_body())).json()
         url = f"/v1/tips/{tip['reference']}/supplements"
