@@ -53,9 +53,34 @@ class LaunchedStack:
         return int(self.process.returncode)
 
 
-def launch(home: Path, environment: dict[str, str], timeout: float = 120) -> LaunchedStack:
-    """Run `lantern up --home HOME` on free ports and wait until it says it is ready."""
+def launch(home: Path, environment: dict[str, str], timeout: float = 120, attempts: int = 3) -> LaunchedStack:
+    """Run `lantern up --home HOME` on free ports and wait until it says it is ready.
+
+    A stack that exits before it is ready is started again on other ports: a free port can be taken
+    by another process (a parallel test run) before `lantern up` binds it.
+    """
     home.mkdir(parents=True, exist_ok=True)
+    for attempt in range(1, attempts + 1):
+        stack = _start(home, environment)
+        deadline = time.monotonic() + timeout
+        while READY_LINE not in stack.output.read_text(errors="replace"):
+            exited = stack.process.poll() is not None
+            if exited or time.monotonic() > deadline:
+                stack.stop()
+                if exited and attempt < attempts:
+                    time.sleep(1)
+                    break
+                said = stack.output.read_text(errors="replace")[-3000:]
+                raise RuntimeError(
+                    f"lantern up did not start:\n{said}\n--- service logs ---\n{stack.logs()[-3000:]}"
+                )
+            time.sleep(0.2)
+        else:
+            return stack
+    raise AssertionError("unreachable")
+
+
+def _start(home: Path, environment: dict[str, str]) -> LaunchedStack:
     ports = [free_port() for _ in range(6)]
     output = home / f"up-{uuid.uuid4().hex[:8]}.out"
     command = [
@@ -65,11 +90,4 @@ def launch(home: Path, environment: dict[str, str], timeout: float = 120) -> Lau
     ]  # fmt: skip
     with open(output, "ab") as sink:
         process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env=environment)
-    stack = LaunchedStack(home=home, process=process, output=output)
-    deadline = time.monotonic() + timeout
-    while READY_LINE not in output.read_text(errors="replace"):
-        if process.poll() is not None or time.monotonic() > deadline:
-            stack.stop()
-            raise RuntimeError(f"lantern up did not start:\n{stack.logs()[-4000:]}")
-        time.sleep(0.2)
-    return stack
+    return LaunchedStack(home=home, process=process, output=output)
