@@ -17,6 +17,7 @@ from typing import Any, Generic, TypeVar
 import asyncpg
 
 from schemas.envelope import Contract, EventBase
+from services.common.sealing import Keystore
 from services.common.telemetry import current_traceparent
 
 
@@ -91,11 +92,13 @@ class UnitOfWork:
 
 
 class PostgresUnitOfWork(UnitOfWork):
-    """A unit of work inside one PostgreSQL transaction on ``connection``."""
+    """A unit of work inside one PostgreSQL transaction on ``connection``; ``keystore`` opens tips'
+    data keys for the services that hold sealed data."""
 
-    def __init__(self, connection: asyncpg.Connection) -> None:
+    def __init__(self, connection: asyncpg.Connection, keystore: Keystore | None = None) -> None:
         super().__init__()
         self.connection = connection
+        self.keystore = keystore
 
 
 UnitOfWorkT = TypeVar("UnitOfWorkT", bound=PostgresUnitOfWork)

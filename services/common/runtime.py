@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,10 @@ class ServiceSpec:
     own_topics: Callable[[], tuple[str, ...]] | None = field(
         default=None, metadata={"doc": "Topics only this service publishes to, created when it starts."}
     )
-    unit_of_work: Callable[[asyncpg.Connection], PostgresUnitOfWork] = PostgresUnitOfWork
+    unit_of_work: Callable[..., PostgresUnitOfWork] = field(
+        default=PostgresUnitOfWork,
+        metadata={"doc": "Builds the service's unit of work from a connection and a keystore."},
+    )
 
 
 @dataclass
@@ -192,6 +196,7 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
             batch_size=settings.outbox_batch_size,
             poll_seconds=settings.outbox_poll_seconds,
         )
+        keystore = Keystore(kek, spec.name)
         runtime = Runtime(
             spec=spec,
             settings=settings,
@@ -200,8 +205,8 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
             broker=broker,
             relay=relay,
             dead_letters=consuming.DeadLetters(producer, spec.name),
-            transactions=Transactions(pool, spec.unit_of_work),
-            keystore=Keystore(kek, spec.name),
+            transactions=Transactions(pool, partial(spec.unit_of_work, keystore=keystore)),
+            keystore=keystore,
         )
         wire(runtime)
         runtime.start_consuming()

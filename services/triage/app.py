@@ -7,7 +7,6 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.common.messaging import Transactions
 from services.common.runtime import Runtime, ServiceSpec, build_service_app
 from services.common.settings import ServiceSettings
 from services.triage.adapters.postgres import TriageUnitOfWork
@@ -30,9 +29,7 @@ SPEC = ServiceSpec(
 
 
 def wire(runtime: Runtime, settings: TriageSettings) -> None:
-    """Open tips' data keys in every unit of work, route triage's topics and start the deadline clock."""
-    # The spec's factory sees only a connection; the keystore holds the process's key-encryption key.
-    runtime.transactions = Transactions(runtime.pool, TriageUnitOfWork.opening_keys_with(runtime.keystore))
+    """Route triage's topics and start the deadline clock."""
     kafka.subscribe(runtime)
     runtime.background(
         "deadline-clock",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncpg
 
 from services.common.messaging import PostgresUnitOfWork
+from services.common.sealing import Keystore
 from services.disclosure.adapters.audit import PostgresAudit
 from services.disclosure.adapters.repository import (
     PostgresCases,
@@ -16,8 +17,8 @@ from services.disclosure.adapters.views import CaseViews
 
 
 class DisclosureUnitOfWork(PostgresUnitOfWork):
-    def __init__(self, connection: asyncpg.Connection) -> None:
-        super().__init__(connection)
+    def __init__(self, connection: asyncpg.Connection, keystore: Keystore | None = None) -> None:
+        super().__init__(connection, keystore)
         self.cases = PostgresCases(connection)
         self.sources = PostgresSources(connection)
         self.consents = PostgresConsents(connection)

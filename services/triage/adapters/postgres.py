@@ -284,7 +284,7 @@ class TriageUnitOfWork(PostgresUnitOfWork, TriageWork):
     """Triage's repositories on one transaction's connection."""
 
     def __init__(self, connection: asyncpg.Connection, keystore: Keystore | None = None) -> None:
-        super().__init__(connection)
+        super().__init__(connection, keystore)
         self.decisions = PostgresDecisions(connection)
         self.supplements = PostgresSupplements(connection)
         self.overrides = PostgresOverrides(connection)
