@@ -17,10 +17,11 @@ from lantern.demo import load_endpoints
 from lantern.stack import DEFAULT_KAFKA_PORT, DEFAULT_PORTS, Stack, StackOptions
 from services.common.auth import Role, create_token
 from services.common.db import apply_shared_migrations, connect
-from services.common.logging import configure_logging
+from services.common.logging import configure_logging, get_logger
 
 app = typer.Typer(help="Lantern: the back office of a human-trafficking hotline.", no_args_is_help=True)
 HOME = Path(".lantern")
+log = get_logger("lantern.cli")
 
 
 @app.command()
@@ -226,16 +227,26 @@ def dlt_replay(
     topic: Annotated[str, typer.Argument(help="The dead-letter topic, such as tips.triaged.v1.DLT.")],
     partition: int,
     offset: int,
+    token: Annotated[str, typer.Option(envvar="LANTERN_TOKEN", help="A supervisor's token.")],
     home: Annotated[Path, typer.Option(help="Where `lantern up` wrote endpoints.json.")] = HOME,
 ) -> None:
     """Publish one dead letter again to its original topic, once what made it fail is mended."""
-    from lantern.held import replay_dead_letter
+    from lantern.held import NoSuchDeadLetter, NotASupervisor, check_supervisor, replay_dead_letter
 
     endpoints = load_endpoints(home / "endpoints.json")
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or (endpoints or {}).get("kafka_bootstrap_servers")
     if not bootstrap:
         raise typer.Exit(1)
-    replayed = asyncio.run(replay_dead_letter(str(bootstrap), topic, partition, offset))
+    try:
+        asyncio.run(check_supervisor(_database_url(home), token))
+        replayed = asyncio.run(replay_dead_letter(str(bootstrap), topic, partition, offset))
+    except NotASupervisor:
+        typer.echo("a supervisor's token is needed", err=True)
+        raise typer.Exit(1) from None
+    except NoSuchDeadLetter as missing:
+        typer.echo(str(missing), err=True)
+        raise typer.Exit(1) from None
+    log.info("dead letter replayed", topic=topic, partition=partition, offset=offset)
     typer.echo(f"replayed to {replayed.topic} partition {replayed.partition} offset {replayed.offset}")
 
 

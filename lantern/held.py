@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 
@@ -16,6 +17,22 @@ SERVICES = ("triage", "disclosure", "referral", "monitoring")
 
 class NotASupervisor(Exception):
     pass
+
+
+class NoSuchDeadLetter(Exception):
+    pass
+
+
+async def check_supervisor(database_url: str, token: str) -> str:
+    """Who acts; raises ``NotASupervisor`` unless the token is a supervisor's or an admin's."""
+    connection = await connect(database_url, "auth")
+    try:
+        staff = await find_staff(connection, token)
+    finally:
+        await connection.close()
+    if staff is None or staff.role not in (Role.SUPERVISOR, Role.ADMIN):
+        raise NotASupervisor
+    return f"{staff.role.value}:{staff.token_id}"
 
 
 async def list_held(database_url: str, services: tuple[str, ...] = SERVICES) -> dict[str, list[HeldEvent]]:
@@ -59,8 +76,12 @@ async def replay_dead_letter(bootstrap: str, dead_letter_topic: str, partition: 
         position = TopicPartition(dead_letter_topic, partition)
         consumer.assign([position])
         consumer.seek(position, offset)
-        record = await consumer.getone()
+        record = await asyncio.wait_for(consumer.getone(), 10)
+        if record.offset != offset:
+            raise NoSuchDeadLetter(f"no dead letter at offset {offset} of {dead_letter_topic}")
         headers = dict(record.headers or ())
+        if "dlt-original-topic" not in headers:
+            raise NoSuchDeadLetter(f"{dead_letter_topic} holds no dead letter at offset {offset}")
         original_topic = headers["dlt-original-topic"].decode()
         kept = [(name, value) for name, value in record.headers or () if not name.startswith("dlt-")]
         sent = await producer.send_and_wait(original_topic, value=record.value, key=record.key, headers=kept)

@@ -19,6 +19,7 @@ Held events are durable, so every offset of a batch can be committed.
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -125,6 +126,21 @@ class Delivery:
         return value
 
 
+MAX_KEY_LENGTH = 200
+
+
+def _ordering_key(key: bytes) -> str | None:
+    """The record key as the text the inbox orders a tip's events by; None when it cannot be
+    (not UTF-8, a control character, too long): such a record is no Lantern event."""
+    try:
+        text = key.decode()
+    except UnicodeDecodeError:
+        return None
+    if len(text) > MAX_KEY_LENGTH or not text.isprintable():
+        return None
+    return text
+
+
 class HandlerFailed(Exception):
     def __init__(self, delivery: Delivery, error: BaseException) -> None:
         super().__init__(qualified_name(type(error)))
@@ -188,6 +204,15 @@ class DeadLetters:
 
 
 @dataclass
+class HeldPage:
+    """A page of held events read from the inbox: those to try, and where the page ended."""
+
+    rows: int
+    last_seq: int
+    deliveries: list[Delivery] = field(default_factory=list)
+
+
+@dataclass
 class Applied:
     """What one committed batch did, for metrics and for the work that follows it."""
 
@@ -218,6 +243,7 @@ class BatchConsumer:
         self.backoff_seconds = backoff_seconds
         self.deferred_may_wait = True
         self._swept_to = 0
+        self.stuck_since: float | None = None
 
     async def __call__(self, message: KafkaMessage) -> None:
         """Never raise: FastStream would commit the batch's offsets anyway. Retry it until it is
@@ -228,6 +254,7 @@ class BatchConsumer:
                 await self.consume(message.raw_message)
                 return
             except Exception as error:
+                self._stuck()
                 failures += 1
                 log.error(
                     "batch not applied, retrying",
@@ -241,20 +268,36 @@ class BatchConsumer:
         deliveries = [delivery for record in records if (delivery := await self._parse(record)) is not None]
         await self.apply(deliveries)
         if self.deferred_may_wait and deliveries:
-            await self.apply(await self._held(DEFERRED, keys={delivery.key for delivery in deliveries}))
+            await self.apply(
+                (await self._held(DEFERRED, keys={delivery.key for delivery in deliveries})).deliveries
+            )
 
     async def sweep(self, page: int = 500) -> int:
         """Retry deferred events and release waiting events whose tip is no longer parked, a page at a
         time in inbox order, so that events held for long never starve newer ones."""
         held = await self._held(DEFERRED, WAITING, after_seq=self._swept_to, limit=page)
-        self._swept_to = held[-1].seq if len(held) == page else 0
+        self._swept_to = held.last_seq if held.rows == page else 0
         if self._swept_to == 0:
-            self.deferred_may_wait = any(delivery.held_as == DEFERRED for delivery in held)
-        await self.apply(held)
-        return len(held)
+            self.deferred_may_wait = any(delivery.held_as == DEFERRED for delivery in held.deliveries)
+        await self.apply(held.deliveries)
+        return len(held.deliveries)
 
     async def apply(self, deliveries: list[Delivery]) -> None:
-        pending, set_aside, failures = list(deliveries), list[Delivery](), 0
+        """Apply ``deliveries`` in order; a worklist, not recursion, however many fail or wait."""
+        work: list[list[Delivery]] = [list(deliveries)]
+        while work:
+            set_aside, follow_up = await self._apply_pending(work.pop(0))
+            work += follow_up
+            for key in dict.fromkeys(delivery.key for delivery in set_aside):
+                rest = await self._apply_alone([delivery for delivery in set_aside if delivery.key == key])
+                if rest:
+                    work.append(rest)
+
+    async def _apply_pending(self, pending: list[Delivery]) -> tuple[list[Delivery], list[list[Delivery]]]:
+        """Commit ``pending`` in one transaction, less the events that fail; return those (with their
+        tips' later events) and the work that follows (events released, or to try one by one)."""
+        set_aside: list[Delivery] = []
+        failures = 0
         while pending:
             try:
                 applied = await self._apply_batch(pending)
@@ -271,6 +314,7 @@ class BatchConsumer:
                     pending = [d for d in pending if all(d is not moved for moved in following)]
                 continue
             except TRANSIENT_ERRORS as error:
+                self._stuck()
                 failures += 1
                 await self._wait_before_retry(error, failures)
                 continue
@@ -278,23 +322,22 @@ class BatchConsumer:
                 # Not a handler's failure (writing the batch's rows failed): find the event at fault
                 # by applying them one at a time, in order, so that a tip's events still never overtake.
                 if len(pending) > 1:
-                    for delivery in pending:
-                        await self.apply([delivery])
-                    pending = []
-                else:
-                    pending[0].failures, pending[0].error = pending[0].failures + 1, error
-                    set_aside += pending
-                    pending = []
-                continue
+                    return set_aside, [[delivery] for delivery in pending]
+                pending[0].failures, pending[0].error = pending[0].failures + 1, error
+                return set_aside + pending, []
             self._settle(applied)
             if applied.released:
-                await self.apply(await self._held(WAITING, keys=applied.released))
+                released = await self._held(WAITING, keys=applied.released)
+                return set_aside, [released.deliveries] if released.deliveries else []
             break
-        for key in dict.fromkeys(delivery.key for delivery in set_aside):
-            await self._apply_alone([delivery for delivery in set_aside if delivery.key == key])
+        return set_aside, []
 
-    async def _apply_alone(self, group: list[Delivery]) -> None:
-        """Retry a failed event on its own; dead-letter and poison it when its attempts run out."""
+    async def _apply_alone(self, group: list[Delivery]) -> list[Delivery]:
+        """Retry a failed event on its own; dead-letter and poison it when its attempts run out.
+
+        Returns the tip's later events to apply as usual when it succeeds; none when it is poisoned
+        (they wait behind it).
+        """
         first, rest = group[0], group[1:]
         while first.failures < self.max_attempts:
             await self._wait_before_retry(first.error or Exception(), first.failures)
@@ -314,8 +357,7 @@ class BatchConsumer:
             except Exception as error:
                 first.failures, first.error = first.failures + 1, error
                 continue
-            await self.apply(rest)
-            return
+            return rest
         await self._dead_letter(first, "processing_failed", first.error or Exception())
         first.hold = POISONED
         for delivery in rest:
@@ -324,10 +366,19 @@ class BatchConsumer:
         while True:
             try:
                 self._settle(await self._apply_batch(group))
-                return
+                return []
             except TRANSIENT_ERRORS as error:
                 failures += 1
                 await self._wait_before_retry(error, failures)
+            except Exception as error:
+                # The inbox cannot hold them: the dead-letter topic keeps every one, in order.
+                log.error(
+                    "poisoned event not held; its tip's events dead-lettered",
+                    service=self.service, error_type=qualified_name(type(error)), count=len(rest),
+                )  # fmt: skip
+                for delivery in rest:
+                    await self._dead_letter(delivery, "held_back", error)
+                return []
 
     async def _reject(self, delivery: Delivery, error: BaseException) -> None:
         """Dead-letter a refused event at once; it parks nothing, and a replay of it does nothing."""
@@ -406,7 +457,16 @@ class BatchConsumer:
                 raise HandlerFailed(delivery, error) from error
             span.set_attribute("lantern.outcome", "handled")
 
+    def _stuck(self) -> None:
+        if self.stuck_since is None:
+            self.stuck_since = time.monotonic()
+
+    def stalled_for(self) -> float:
+        """Seconds the consumer has been retrying without committing anything (0 when it is not)."""
+        return 0.0 if self.stuck_since is None else time.monotonic() - self.stuck_since
+
     def _settle(self, applied: Applied) -> None:
+        self.stuck_since = None
         for action in applied.committed:
             action()
         for delivery, outcome in applied.outcomes:
@@ -504,8 +564,12 @@ class BatchConsumer:
 
     async def _held(
         self, *statuses: str, keys: set[str] | None = None, after_seq: int = 0, limit: int = 500
-    ) -> list[Delivery]:
-        """Held events to try again, in inbox order; never those of a tip with a poisoned event."""
+    ) -> HeldPage:
+        """Held events to try again, in inbox order; never those of a tip with a poisoned event.
+
+        A held event that can no longer be read (no route, or a payload the model refuses) is
+        poisoned with the reason, so that it parks its tip and an operator sees it.
+        """
         rows = await self.transactions.pool.fetch(
             "SELECT seq, event_id, topic, tip_key, payload, status FROM inbox AS i"
             " WHERE consumer = $1 AND status = ANY($2::text[]) AND ($3::text[] IS NULL OR tip_key = ANY($3))"
@@ -515,20 +579,31 @@ class BatchConsumer:
             " ORDER BY seq LIMIT $5",
             self.service, list(statuses), sorted(keys) if keys is not None else None, after_seq, limit,
         )  # fmt: skip
-        deliveries = []
+        page = HeldPage(rows=len(rows), last_seq=rows[-1]["seq"] if rows else 0)
+        unreadable: list[tuple[uuid.UUID, str]] = []
         for row in rows:
             route = self.routes.get(row["topic"])
-            if route is None:
-                log.warning("held event has no route", service=self.service, topic=row["topic"])
+            try:
+                if route is None:
+                    raise LookupError(row["topic"])
+                event = route.model.model_validate_json(row["payload"])
+            except (LookupError, ValidationError) as error:
+                unreadable.append((row["event_id"], f"unreadable:{qualified_name(type(error))}"))
                 continue
-            event = route.model.model_validate_json(row["payload"])
-            deliveries.append(
+            page.deliveries.append(
                 Delivery(
                     row["topic"], row["tip_key"], event, row["payload"], route, row["event_id"],
                     held_as=row["status"], seq=row["seq"],
                 )
             )  # fmt: skip
-        return deliveries
+        if unreadable:
+            log.error("held events unreadable, poisoned", service=self.service, count=len(unreadable))
+            await self.transactions.pool.execute(
+                "UPDATE inbox AS i SET status = 'poisoned', reason = u.reason FROM unnest($2::uuid[], $3::text[])"
+                " AS u(event_id, reason) WHERE i.consumer = $1 AND i.event_id = u.event_id",
+                self.service, [event_id for event_id, _ in unreadable], [reason for _, reason in unreadable],
+            )  # fmt: skip
+        return page
 
     async def _parse(self, record: ConsumerRecord[bytes, bytes]) -> Delivery | None:
         route = self.routes[record.topic]
@@ -541,7 +616,13 @@ class BatchConsumer:
             )
             return None
         event_id = route.event_id(event)
-        key = record.key.decode(errors="replace") if record.key else str(event_id)
+        key = _ordering_key(record.key) if record.key else str(event_id)
+        if key is None:
+            rule = errors.FieldError(
+                "<record key>", "printable_text", "The record key must be printable text."
+            )
+            await self._dead_letter(record, "validation_failed", ValueError("record key"), [rule])
+            return None
         return Delivery(record.topic, key, event, record.value or b"", route, event_id, record=record)
 
     async def _dead_letter(
@@ -575,23 +656,31 @@ class BatchConsumer:
 async def _tolerant_parse(
     records: tuple[ConsumerRecord[bytes, bytes], ...], original: Callable[[Any], Awaitable[Any]]
 ) -> Any:
-    """FastStream's batch parser, minus headers it cannot read as UTF-8: it would fail the batch
-    before the consumer sees it, and acknowledge it all the same."""
+    """FastStream's batch parser, given only headers it can read as text. It must never fail: a
+    batch it fails is skipped, and the next batch's commit would pass over it."""
+    readable = tuple(_with_text_headers(record) for record in records)
     try:
-        return await original(records)
-    except UnicodeDecodeError:
-        return await original(tuple(_readable_headers(record) for record in records))
+        return await original(readable)
+    except Exception:
+        return await original(tuple(replace(record, headers=[]) for record in records))
 
 
-def _readable_headers(record: ConsumerRecord[bytes, bytes]) -> ConsumerRecord[bytes, bytes]:
-    def readable(value: bytes) -> bool:
+def _with_text_headers(record: ConsumerRecord[bytes, bytes]) -> ConsumerRecord[bytes, bytes]:
+    """The record, less any header without a value or whose value is not UTF-8 text."""
+
+    def readable(value: object) -> bool:
+        if not isinstance(value, bytes):
+            return False
         try:
             value.decode()
         except UnicodeDecodeError:
             return False
         return True
 
-    return replace(record, headers=[(name, value) for name, value in record.headers or () if readable(value)])
+    headers = list(record.headers or ())
+    if all(readable(value) for _name, value in headers):
+        return record
+    return replace(record, headers=[(name, value) for name, value in headers if readable(value)])
 
 
 def _undecoded(_message: Any) -> None:

@@ -33,6 +33,8 @@ from services.common.sealing import Keystore, configured_kek
 from services.common.settings import ServiceSettings
 
 log = get_logger(__name__)
+# A consumer retrying one batch this long without committing anything is reported unhealthy.
+STALLED_AFTER_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,9 @@ class Runtime:
             checks["deferred_events"] = str(counts["deferred"]["events"] if "deferred" in counts else 0)
         except Exception:
             checks["parked_tips"] = "unknown"
-        healthy = checks["database"] == "ok" and checks["broker"] == "ok"
+        stalled = self.consumer is not None and self.consumer.stalled_for() > STALLED_AFTER_SECONDS
+        checks["consuming"] = "stalled" if stalled else "ok"
+        healthy = checks["database"] == "ok" and checks["broker"] == "ok" and not stalled
         return healthy, checks
 
 

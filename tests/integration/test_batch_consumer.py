@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import asyncpg
@@ -226,3 +227,50 @@ async def test_a_failure_writing_the_batch_is_traced_to_its_event_and_the_rest_a
     assert await applied(pool) == [e.event_id for e in events if e is not clashing]
     [(_, value, _)] = producer.sent
     assert value == clashing.model_dump_json().encode()
+
+
+async def test_a_record_whose_key_is_not_printable_text_is_dead_lettered_and_costs_no_neighbour(
+    pool: asyncpg.Pool,
+) -> None:
+    garbled, good = tip_received(), tip_received()
+    [bad] = records(garbled)
+    producer = RecordingProducer()
+    await consumer_of(pool, Probe(), producer).consume(
+        [replace(bad, key=b"tip\x00id"), *records(good, first_offset=1)]
+    )
+    assert await applied(pool) == [good.event_id]
+    [(_, _, headers)] = producer.sent
+    assert headers["dlt-reason"] == b"validation_failed"
+    assert headers["dlt-error-fields"] == b"<record key>:printable_text"
+
+
+async def test_hundreds_of_events_of_one_tip_each_failing_once_apply_in_order(pool: asyncpg.Pool) -> None:
+    first = tip_received()
+    events = [first, *(of_tip(first) for _ in range(299))]
+    failed_once: set[uuid.UUID] = set()
+
+    async def fails_the_first_time(event: TipReceivedV1, uow: PostgresUnitOfWork) -> None:
+        if event.event_id not in failed_once:
+            failed_once.add(event.event_id)
+            raise ValueError("not yet")
+        await Probe()(event, uow)
+
+    consumer = consumer_of(pool, Probe(), RecordingProducer())
+    consumer.routes[topics.TIPS_RECEIVED] = Route(TipReceivedV1, fails_the_first_time)
+    await consumer.consume(records(*events))
+    assert await applied(pool) == [event.event_id for event in events]
+
+
+async def test_a_held_event_that_can_no_longer_be_read_is_poisoned_for_an_operator_to_see(
+    pool: asyncpg.Pool,
+) -> None:
+    stale = tip_received()
+    await pool.execute(
+        "INSERT INTO inbox (consumer, event_id, tip_key, status, topic, payload)"
+        " VALUES ($1, $2, $3, 'deferred', $4, $5)",
+        SERVICE, stale.event_id, str(stale.tip_id), topics.TIPS_RECEIVED, b'{"event_type": "tip.received"}',
+    )  # fmt: skip
+    await consumer_of(pool, Probe(), RecordingProducer()).sweep()
+    [held] = await _held(pool)
+    assert (held.event_id, held.status) == (stale.event_id, "poisoned")
+    assert held.reason == "unreadable:pydantic_core._pydantic_core.ValidationError"

@@ -214,7 +214,7 @@ async def test_a_body_that_is_not_json_or_a_header_that_is_not_text_never_costs_
         )
         await producer.send_and_wait(
             topics.TIPS_RECEIVED, after.model_dump_json().encode(), key=after.partition_key,
-            headers=[("content-type", b"application/json"), ("garbled", b"\xff\xfe")],
+            headers=[("content-type", b"application/json"), ("garbled", b"\xff\xfe"), ("empty", None)],
         )  # fmt: skip
     finally:
         await producer.stop()
