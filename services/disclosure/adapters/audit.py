@@ -16,19 +16,30 @@ from services.disclosure.domain.case import Note
 CHAIN_LOCK = "disclosure.audit_log"
 
 
-async def append(
-    connection: asyncpg.Connection, tip_id: uuid.UUID, action: str, actor: str, **detail: Any
-) -> None:
-    """Add an entry in the caller's transaction; ``detail`` holds ids, codes and times, never identities."""
+async def _chain_head(connection: asyncpg.Connection) -> tuple[int, bytes]:
+    """Take the chain's lock for the rest of the transaction and read its last link."""
     await connection.execute("SELECT pg_advisory_xact_lock(hashtext($1))", CHAIN_LOCK)
     last = await connection.fetchrow("SELECT seq, entry_hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-    seq, previous = (last["seq"] + 1, last["entry_hash"]) if last else (1, GENESIS)
+    return (last["seq"], bytes(last["entry_hash"])) if last else (0, GENESIS)
+
+
+async def _write(
+    connection: asyncpg.Connection,
+    head: tuple[int, bytes],
+    tip_id: uuid.UUID,
+    action: str,
+    actor: str,
+    detail: dict[str, Any],
+) -> tuple[int, bytes]:
+    seq, previous = head[0] + 1, head[1]
     at = utc_now()
+    entry_hash = chain_hash(previous, seq, tip_id, action, detail, actor, at)
     await connection.execute(
         "INSERT INTO audit_log (seq, tip_id, action, detail, actor, at, previous_hash, entry_hash)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        seq, tip_id, action, detail, actor, at, previous, chain_hash(previous, seq, tip_id, action, detail, actor, at),
+        seq, tip_id, action, detail, actor, at, previous, entry_hash,
     )  # fmt: skip
+    return seq, entry_hash
 
 
 async def entries(connection: asyncpg.Connection, batch: int = 1000) -> AsyncIterator[AuditEntry]:
@@ -62,9 +73,13 @@ class PostgresAudit:
 
     def __init__(self, connection: asyncpg.Connection) -> None:
         self.connection = connection
+        self._head: tuple[int, bytes] | None = None
 
     async def append(self, tip_id: uuid.UUID, note: Note) -> None:
-        await append(self.connection, tip_id, note.action, note.actor, **note.detail)
+        # The chain's lock is held until the transaction ends, so the head read once stays the head.
+        if self._head is None:
+            self._head = await _chain_head(self.connection)
+        self._head = await _write(self.connection, self._head, tip_id, note.action, note.actor, note.detail)
 
     async def trail(self, tip_id: uuid.UUID) -> list[Note]:
         return [
