@@ -88,7 +88,9 @@ class StackOptions:
     home: Path
     ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     kafka_port: int = DEFAULT_KAFKA_PORT
-    fetch_max_wait_ms: int = 5
+    fetch_max_wait_ms: int = field(
+        default_factory=lambda: int(os.environ.get("LANTERN_KAFKA_FETCH_MAX_WAIT_MS", "5"))
+    )
     session_timeout_ms: int = field(
         default_factory=lambda: int(os.environ.get("LANTERN_KAFKA_SESSION_TIMEOUT_MS", "6000"))
     )

@@ -14,14 +14,20 @@ from services.common.logging import get_logger
 log = get_logger(__name__)
 
 
-def create_producer(bootstrap_servers: str, client_id: str, enable_idempotence: bool) -> AIOKafkaProducer:
-    """Create a producer that waits for every in-sync replica before a send counts as done."""
+def create_producer(
+    bootstrap_servers: str, client_id: str, enable_idempotence: bool, linger_ms: int = 0
+) -> AIOKafkaProducer:
+    """Create a producer that waits for every in-sync replica before a send counts as done.
+
+    No linger by default: the relay sends a whole claimed batch at once, so records batch anyway
+    under load, and an urgent tip's three hops do not each wait for more.
+    """
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap_servers,
         client_id=client_id,
         acks="all",
         enable_idempotence=enable_idempotence,
-        linger_ms=1,
+        linger_ms=linger_ms,
         request_timeout_ms=15_000,
     )
 

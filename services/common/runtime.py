@@ -181,7 +181,10 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
         await ensure_topics(settings.kafka_bootstrap_servers, spec.own_topics())
     pool = await create_pool(settings.database_url, spec.name, settings.db_pool_max_size)
     producer = create_producer(
-        settings.kafka_bootstrap_servers, f"lantern-{spec.name}", settings.kafka_enable_idempotence
+        settings.kafka_bootstrap_servers,
+        f"lantern-{spec.name}",
+        settings.kafka_enable_idempotence,
+        settings.kafka_linger_ms,
     )
     telemetry.tracer_provider(spec.name, settings.otlp_endpoint)
     telemetry.meter_provider(spec.name, settings.otlp_endpoint)

@@ -33,6 +33,7 @@ class ServiceSettings(BaseSettings):
         description="How long a poll waits when nothing is there; records already there come at once.",
     )
     inbox_sweep_seconds: float = Field(default=1.0, gt=0, alias="LANTERN_INBOX_SWEEP_SECONDS")
+    kafka_linger_ms: int = Field(default=0, ge=0, alias="LANTERN_KAFKA_LINGER_MS")
     kafka_enable_idempotence: bool = Field(default=False, alias="LANTERN_KAFKA_ENABLE_IDEMPOTENCE")
     db_pool_max_size: int = Field(default=10, ge=2, alias="LANTERN_DB_POOL_MAX_SIZE")
     outbox_batch_size: int = Field(default=200, ge=1, alias="LANTERN_OUTBOX_BATCH_SIZE")
