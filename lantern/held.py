@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from dataclasses import dataclass
 
+import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from services.common.auth import Role, find_staff
@@ -27,9 +28,13 @@ async def check_supervisor(database_url: str, token: str) -> str:
     """Who acts; raises ``NotASupervisor`` unless the token is a supervisor's or an admin's."""
     connection = await connect(database_url, "auth")
     try:
-        staff = await find_staff(connection, token)
+        return await _acting_supervisor(connection, token)
     finally:
         await connection.close()
+
+
+async def _acting_supervisor(connection: asyncpg.Connection, token: str) -> str:
+    staff = await find_staff(connection, token)
     if staff is None or staff.role not in (Role.SUPERVISOR, Role.ADMIN):
         raise NotASupervisor
     return f"{staff.role.value}:{staff.token_id}"
@@ -51,10 +56,7 @@ async def set_aside_event(database_url: str, service: str, event_id: uuid.UUID, 
     """A supervisor gives up on a poisoned event; its tip's waiting events then apply in order."""
     connection = await connect(database_url, service)
     try:
-        staff = await find_staff(connection, token)
-        if staff is None or staff.role not in (Role.SUPERVISOR, Role.ADMIN):
-            raise NotASupervisor
-        return await set_aside(connection, service, event_id, by=f"{staff.role.value}:{staff.token_id}")
+        return await set_aside(connection, service, event_id, by=await _acting_supervisor(connection, token))
     finally:
         await connection.close()
 

@@ -70,7 +70,6 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 DEFERRED, WAITING, POISONED, SET_ASIDE = "deferred", "waiting", "poisoned", "set_aside"
-HELD = (DEFERRED, WAITING, POISONED)
 
 
 def qualified_name(kind: type[BaseException]) -> str:
@@ -106,7 +105,6 @@ class Delivery:
     record: ConsumerRecord[bytes, bytes] | None = None
     held_as: str | None = None
     """The event's status in the inbox when it was read from there (deferred or waiting)."""
-    seq: int = 0
     hold: str | None = None
     """Set when the event is to be kept in the inbox instead of applied (deferred, waiting, poisoned)."""
     replay: bool = False
@@ -593,7 +591,7 @@ class BatchConsumer:
             page.deliveries.append(
                 Delivery(
                     row["topic"], row["tip_key"], event, row["payload"], route, row["event_id"],
-                    held_as=row["status"], seq=row["seq"],
+                    held_as=row["status"],
                 )
             )  # fmt: skip
         if unreadable:

@@ -83,9 +83,6 @@ class UnitOfWork:
         self.outbox = Outbox()
         self.committed: list[Callable[[], None]] = []
 
-    def stage(self, topic: str, event: EventBase) -> None:
-        self.outbox.stage(topic, event)
-
     def after_commit(self, action: Callable[[], None]) -> None:
         """Run ``action`` once the transaction has committed (metrics count only what happened)."""
         self.committed.append(action)
