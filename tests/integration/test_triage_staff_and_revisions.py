@@ -225,7 +225,7 @@ async def test_a_supplement_revealing_a_minor_raises_the_tip_to_urgent_and_the_p
     codes = [reason["code"] for reason in revised["reasons"]]
     assert codes[0] == "supplement.raised_urgency"
     assert "victim_under_18_in_text" in codes
-    assert "15 ans" not in str(triaged)
+    assert "revue" not in str(triaged)  # reasons quote the lexicon's words and the age, never the rest
 
     plan = await eventually(lambda: _urgent_plan(desk, routine))
     assert plan["steps"][0]["step"] == "notify_supervisor"

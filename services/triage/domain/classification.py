@@ -8,28 +8,30 @@ information to act on.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from schemas.tip import Answer, ReporterRole, TipFacts, TraffickingType
 from schemas.triage import IndicatorFinding, MissingDetail, Reason, Strength, Urgency
 from services.triage.domain.indicators import (
     ADULT_AGE,
+    NO_FINDINGS,
+    Evidence,
     Indicator,
+    Judgement,
     Lexicon,
     TextFindings,
     detect,
     load_lexicon,
 )
 
-RULES_VERSION = "rules-2026.11.1"
-DESCRIBED_IN_WORDS = 12
-PERSON_WORDS = re.compile(
-    r"\b(?:she|he|her|him|they|girl|woman|women|man|men|boy|worker|workers|niece|daughter|son|friend|neighbou?r|"
-    r"cousin|sister|brother|elle|il|elles|ils|femme|femmes|homme|hommes|fille|garcon|travailleu\w+|niece|voisine?|"
-    r"amie?|fils|soeur|frere|cousine?|jeune)\b(?! (?:y a|se passe|faut|semble|parait))"
-)
-NO_FINDINGS = TextFindings(indicators=(), ages=(), minor_mentioned=False, sex_trade_mentioned=False)
+RULES_VERSION = "rules-2026.12.0"
+REASON_LENGTH = 300
+# Signs of what is happening: a strong indicator always; a medium one, or two weak ones, unless the
+# tip itself says it is only a feeling ("rien de précis", "just a bad feeling"); a minor or violence
+# in the past. One weak or context indicator alone is not concrete information.
+CONCRETE = frozenset({"urgent", "strong"})
+CONCRETE_UNLESS_VAGUE = frozenset({"medium"})
+SIGNS_THAT_DESCRIBE = 2
 STRENGTH_FR = {
     "urgent": "urgent",
     "strong": "fort",
@@ -48,37 +50,64 @@ MINOR_BY_AGE = Reason(
     en="The victim's stated age is under 18; every case involving a minor is urgent.",
     fr="L'âge indiqué de la victime est inférieur à 18 ans; tout cas impliquant une personne mineure est urgent.",
 )
-MINOR_AGE_IN_TEXT = Reason(
-    code="victim_under_18_in_text",
-    en="The account gives an age under 18; every case involving a minor is urgent.",
-    fr="Le récit mentionne un âge inférieur à 18 ans; tout cas impliquant une personne mineure est urgent.",
-)
-MINOR_IN_TEXT = Reason(
-    code="minor_in_text",
-    en="The account speaks of a minor; every case involving a minor is urgent.",
-    fr="Le récit parle d'une personne mineure; tout cas impliquant une personne mineure est urgent.",
-)
 DANGER_STATED = Reason(
     code="imminent_danger",
     en="Imminent danger to the caller or others was reported.",
     fr="Un danger imminent pour la personne qui appelle ou pour d'autres a été signalé.",
 )
-DANGER_IN_TEXT = Reason(
-    code="imminent_danger_in_text",
-    en="The account describes imminent danger.",
-    fr="Le récit décrit un danger imminent.",
-)
+MINOR_AGE_IN_TEXT = "victim_under_18_in_text"
+MINOR_IN_TEXT = "minor_in_text"
+DANGER_IN_TEXT = "imminent_danger_in_text"
+POSSIBLE_MINOR = "possible_minor"
+POSSIBLE_DANGER = "possible_danger"
+MINOR_IN_PAST = "minor_in_past"
+DANGER_OVER = "danger_over"
+TEXT_REASONS = {
+    MINOR_AGE_IN_TEXT: (
+        "The account gives an age under 18 ({en}); every case involving a minor is urgent.",
+        "Le récit donne un âge inférieur à 18 ans ({fr}); tout cas impliquant une personne mineure est urgent.",
+    ),
+    MINOR_IN_TEXT: (
+        "The account describes a minor ({en}); every case involving a minor is urgent.",
+        "Le récit décrit une personne mineure ({fr}); tout cas impliquant une personne mineure est urgent.",
+    ),
+    DANGER_IN_TEXT: (
+        "The account describes imminent danger ({en}).",
+        "Le récit décrit un danger imminent ({fr}).",
+    ),
+    POSSIBLE_MINOR: (
+        "The account suggests a minor without stating it ({en}): urgent until a specialist confirms the age;"
+        " not a ground for disclosure on its own.",
+        "Le récit laisse croire à une personne mineure sans le dire ({fr}) : urgent jusqu'à ce qu'un"
+        " intervenant confirme l'âge; ce n'est pas à lui seul un motif de communication.",
+    ),
+    POSSIBLE_DANGER: (
+        "The account suggests danger without stating it ({en}): urgent until a specialist confirms the"
+        " person's safety; not a ground for disclosure on its own.",
+        "Le récit laisse croire à un danger sans le dire ({fr}) : urgent jusqu'à ce qu'un intervenant"
+        " confirme la sécurité de la personne; ce n'est pas à lui seul un motif de communication.",
+    ),
+    MINOR_IN_PAST: (
+        "The account speaks of a minor in the past, and of an adult now ({en}): not a minor case.",
+        "Le récit parle d'une personne mineure dans le passé, et adulte aujourd'hui ({fr}) : pas un cas de"
+        " personne mineure.",
+    ),
+    DANGER_OVER: (
+        "The account describes violence that is over ({en}): not imminent danger.",
+        "Le récit décrit une violence passée ({fr}) : pas un danger imminent.",
+    ),
+}
 URGENT_GROUNDS = frozenset(
-    reason.code
-    for reason in (
-        MINOR_STATED,
-        MINOR_BY_AGE,
+    (
+        MINOR_STATED.code,
+        MINOR_BY_AGE.code,
         MINOR_AGE_IN_TEXT,
         MINOR_IN_TEXT,
-        DANGER_STATED,
+        DANGER_STATED.code,
         DANGER_IN_TEXT,
     )
 )
+POSSIBILITIES = frozenset((POSSIBLE_MINOR, POSSIBLE_DANGER))
 NO_URGENT_GROUND = Reason(
     code="no_urgent_ground",
     en="No minor and no imminent danger: a supervisor reviews the tip within 24 hours.",
@@ -123,6 +152,11 @@ class Classification:
         """The codes of the reasons that make the tip urgent: a minor, or imminent danger."""
         return frozenset(reason.code for reason in self.reasons if reason.code in URGENT_GROUNDS)
 
+    @property
+    def possibilities(self) -> frozenset[str]:
+        """`possible_minor` and `possible_danger`: urgent, to confirm, never a disclosure ground."""
+        return frozenset(reason.code for reason in self.reasons if reason.code in POSSIBILITIES)
+
 
 def classify(
     facts: TipFacts,
@@ -135,31 +169,75 @@ def classify(
     findings = detect(narrative, lexicon) if narrative else NO_FINDINGS
     minor_reasons = _minor_reasons(facts, findings)
     danger_reasons = _danger_reasons(facts, findings)
+    possibilities = (
+        *(
+            (_text_reason(POSSIBLE_MINOR, findings.minor),)
+            if findings.minor.possible and not minor_reasons
+            else ()
+        ),
+        *(
+            (_text_reason(POSSIBLE_DANGER, findings.danger),)
+            if findings.danger.possible and not danger_reasons
+            else ()
+        ),
+    )
+    set_aside = (
+        *(
+            (_text_reason(MINOR_IN_PAST, findings.minor_in_past),)
+            if findings.minor_in_past.stated and not minor_reasons
+            else ()
+        ),
+        *(
+            (_text_reason(DANGER_OVER, findings.danger_over),)
+            if findings.danger_over.stated and not danger_reasons
+            else ()
+        ),
+    )
     indicators = list(findings.indicators)
     commercial_sex = findings.sex_trade_mentioned or TraffickingType.SEX in facts.assessment.trafficking_types
-    if minor_reasons and commercial_sex:
+    if (minor_reasons or findings.minor.possible) and commercial_sex:
         indicators.insert(0, lexicon.indicator("HT-01"))
     indicator_reasons = tuple(_indicator_reason(indicator) for indicator in indicators)
     erased = (NARRATIVE_ERASED,) if narrative_erased else ()
-    missing = _missing_details(facts, narrative, bool(indicators))
+    missing = _missing_details(facts, findings, indicators)
     version = f"{RULES_VERSION}+{lexicon.version}"
     findings_out = tuple(IndicatorFinding(code=i.code, strength=Strength(i.strength)) for i in indicators)
     missing_reasons = tuple(MISSING[detail] for detail in missing)
-    if minor_reasons or danger_reasons:
+    if minor_reasons or danger_reasons or possibilities:
         return Classification(
-            Urgency.URGENT, (*minor_reasons, *danger_reasons, *indicator_reasons, *erased),
+            Urgency.URGENT,
+            (*minor_reasons, *danger_reasons, *possibilities, *indicator_reasons, *set_aside, *erased),
             bool(minor_reasons), bool(danger_reasons), findings_out, missing, version,
         )  # fmt: skip
-    actionable_signal = any(indicator.strength != "context" for indicator in indicators)
-    if not actionable_signal and missing:
+    if missing:
         return Classification(
-            Urgency.INSUFFICIENT_INFORMATION, (*missing_reasons, *indicator_reasons, *erased),
+            Urgency.INSUFFICIENT_INFORMATION, (*missing_reasons, *indicator_reasons, *set_aside, *erased),
             False, False, findings_out, missing, version,
         )  # fmt: skip
     return Classification(
-        Urgency.NON_URGENT, (NO_URGENT_GROUND, *indicator_reasons, *missing_reasons, *erased),
+        Urgency.NON_URGENT, (NO_URGENT_GROUND, *indicator_reasons, *missing_reasons, *set_aside, *erased),
         False, False, findings_out, missing, version,
     )  # fmt: skip
+
+
+def _quoted(evidence: tuple[Evidence, ...], french: bool) -> str:
+    return "; ".join(
+        f"{item.fr if french else item.en} : « {' », « '.join(item.words)} »"
+        if french
+        else f"{item.en}: “{'”, “'.join(item.words)}”"
+        for item in evidence
+    )
+
+
+def _text_reason(code: str, judgement: Judgement) -> Reason:
+    """A reason from the narrative, saying which kinds of sign decided and the words that showed them."""
+    en, fr = TEXT_REASONS[code]
+    for kept in range(len(judgement.evidence), 0, -1):
+        english = en.format(en=_quoted(judgement.evidence[:kept], french=False))
+        french = fr.format(fr=_quoted(judgement.evidence[:kept], french=True))
+        if max(len(english), len(french)) <= REASON_LENGTH:
+            return Reason(code=code, en=english, fr=french)
+    return Reason(code=code, en=en.format(en="…"), fr=fr.format(fr="…"))
 
 
 def _minor_reasons(facts: TipFacts, findings: TextFindings) -> tuple[Reason, ...]:
@@ -169,11 +247,10 @@ def _minor_reasons(facts: TipFacts, findings: TextFindings) -> tuple[Reason, ...
     ages = [facts.assessment.victim_age, facts.victim_profile.age if facts.victim_profile else None]
     if any(age is not None and age < ADULT_AGE for age in ages):
         reasons.append(MINOR_BY_AGE)
-    youngest = findings.youngest
-    if youngest is not None and youngest < ADULT_AGE:
-        reasons.append(MINOR_AGE_IN_TEXT)
-    if findings.minor_mentioned:
-        reasons.append(MINOR_IN_TEXT)
+    if findings.minor.stated:
+        reasons.append(
+            _text_reason(MINOR_AGE_IN_TEXT if findings.minor.by_age else MINOR_IN_TEXT, findings.minor)
+        )
     return tuple(reasons)
 
 
@@ -181,8 +258,8 @@ def _danger_reasons(facts: TipFacts, findings: TextFindings) -> tuple[Reason, ..
     reasons: list[Reason] = []
     if facts.assessment.imminent_danger is Answer.YES:
         reasons.append(DANGER_STATED)
-    if findings.fired("IM-01"):
-        reasons.append(DANGER_IN_TEXT)
+    if findings.danger.stated:
+        reasons.append(_text_reason(DANGER_IN_TEXT, findings.danger))
     return tuple(reasons)
 
 
@@ -195,18 +272,25 @@ def _indicator_reason(indicator: Indicator) -> Reason:
 
 
 def _missing_details(
-    facts: TipFacts, narrative: str | None, any_indicator: bool
+    facts: TipFacts, findings: TextFindings, indicators: list[Indicator]
 ) -> tuple[MissingDetail, ...]:
     location = facts.location
-    text = narrative.lower() if narrative else ""
     knows_where = facts.outside_canada or location.province is not None or location.city is not None
     knows_who = (
         facts.reporter_role is ReporterRole.VICTIM
         or facts.victim_profile is not None
-        or bool(PERSON_WORDS.search(text))
+        or findings.people_mentioned
     )
-    described = len(text.split()) >= DESCRIBED_IN_WORDS
-    knows_what = bool(facts.assessment.trafficking_types) or described or any_indicator
+    strengths = {indicator.strength for indicator in indicators}
+    signs = [indicator for indicator in indicators if indicator.strength != "context"]
+    knows_what = (
+        bool(facts.assessment.trafficking_types)
+        or bool(strengths & CONCRETE)
+        or (bool(strengths & CONCRETE_UNLESS_VAGUE) and not findings.vague)
+        or (len(signs) >= SIGNS_THAT_DESCRIBE and not findings.vague)
+        or findings.minor_in_past.stated
+        or findings.danger_over.stated
+    )
     return tuple(
         detail
         for detail, known in (

@@ -1,47 +1,30 @@
-"""Trafficking indicators in a narrative, English and French, from a versioned lexicon.
+"""What a narrative says of a minor, of danger and of the trafficking indicators, from one reading.
 
-Text is normalised first (lower case, accents and inclusive endings removed, apostrophes
-straightened), so one accent-free pattern covers "recrutée", "recruté·e" and "recrutee". A match is
-dropped when a negation cue stands among the few words before it in the same clause ("not a minor",
-"n'est pas mineure", "no one is forcing her"). The narrative is only ever in memory here.
+The rules read the phrases the lexicon found (`reading.py`) and prefer recall: a sign of a minor or
+of danger that the narrative suggests without stating it (an apparent age, a doubt, a fear) is a
+*possibility*, which makes a tip urgent without being a ground for disclosure. Negated signs count
+for nothing; signs of violence that is over count for nothing unless the harm is still to come; a
+minor in the past is no minor case once the person is said to be an adult now.
 """
 
 from __future__ import annotations
 
-import json
-import re
-import unicodedata
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import cache
 from pathlib import Path
 
-LEXICON_FILE = Path(__file__).parent / "lexicon" / "indicators.v1.json"
-NEGATION_WINDOW_WORDS = 3
-# In "n'est jamais payée" the indicator is the second half of a ne...jamais pair: a match that
-# starts with one of these particles owns the "ne" or "n'" before it, which then negates nothing.
-FRENCH_SECOND_PARTICLES = frozenset({"pas", "jamais", "plus", "aucun", "aucune", "rien"})
-FRENCH_FIRST_PARTICLES = frozenset({"ne", "n'", "pas", "jamais"})
+from services.triage.domain.reading import LEXICON_FILE, Compiled, Found, Reading, load, read
+
 ADULT_AGE = 18
-CLAUSE_BREAK = re.compile(r"[.;:!?,]|\b(?:and|but|because|so|et|mais|parce|car|donc)\b")
-NUMBER_WORDS = {
-    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
-    "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "dix": 10, "onze": 11, "douze": 12,
-    "treize": 13, "quatorze": 14, "quinze": 15, "seize": 16, "dix-sept": 17, "dix-huit": 18, "dix-neuf": 19,
-    "vingt": 20,
-}  # fmt: skip
-WORDS = "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))
-NOT_AN_AGE = r"(?! ?(?:years? ago|hours?|minutes?|dollars?|\$|km|times|days?|weeks?|months?|%|heures?|minutes?|fois|jours?|semaines?|mois|kilometres?))"
-AGE_PATTERNS = [
-    re.compile(rf"\b(\d{{1,2}}|{WORDS})[- ]?(?:years?|yrs?)[- ]old\b"),
-    re.compile(r"\b(\d{1,2}) ?(?:y/o|yo)\b"),
-    re.compile(
-        rf"\b(?:she's|he's|she is|he is|they are|i am|i'm|is|was|aged|age|turned|just turned) (\d{{1,2}}|{WORDS})\b{NOT_AN_AGE}"
-    ),
-    re.compile(rf"\b(?:a|avait|aura|agee?s? de|age de) (\d{{1,2}}|{WORDS}) ans\b"),
-    re.compile(
-        rf"\b(?:fille|garcon|adolescente?|jeune|victime|niece|cousine?|soeur|frere) de (\d{{1,2}}|{WORDS}) ans\b"
-    ),
-]
+QUOTED_PER_KIND = 2
+DANGER_ROLES = ("danger", "moving", "possible_danger", "threat")
+
+
+class Certainty(StrEnum):
+    NONE = "none"
+    POSSIBLE = "possible"
+    STATED = "stated"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,16 +33,44 @@ class Indicator:
     strength: str
     en: str
     fr: str
-    patterns: tuple[re.Pattern[str], ...]
+    atoms: tuple[str, ...]
+    together: tuple[tuple[str, ...], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Which kind of sign decided, and the words that showed it (lexicon words and numbers only)."""
+
+    kind: str
+    en: str
+    fr: str
+    words: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    certainty: Certainty = Certainty.NONE
+    evidence: tuple[Evidence, ...] = ()
+    by_age: bool = False
+
+    @property
+    def stated(self) -> bool:
+        return self.certainty is Certainty.STATED
+
+    @property
+    def possible(self) -> bool:
+        return self.certainty is Certainty.POSSIBLE
+
+
+NOTHING = Judgement()
 
 
 @dataclass(frozen=True, slots=True)
 class Lexicon:
     version: str
+    compiled: Compiled
     indicators: tuple[Indicator, ...]
-    negation: tuple[str, ...]
-    minor_terms: re.Pattern[str]
-    sex_trade_terms: re.Pattern[str]
+    labels: dict[str, tuple[str, str]]
 
     def indicator(self, code: str) -> Indicator:
         return next(indicator for indicator in self.indicators if indicator.code == code)
@@ -69,108 +80,170 @@ class Lexicon:
 class TextFindings:
     indicators: tuple[Indicator, ...]
     ages: tuple[int, ...]
-    minor_mentioned: bool
+    minor: Judgement
+    danger: Judgement
     sex_trade_mentioned: bool
+    minor_in_past: Judgement = NOTHING
+    danger_over: Judgement = NOTHING
+    people_mentioned: bool = False
+    vague: bool = False
 
     @property
     def youngest(self) -> int | None:
         return min(self.ages) if self.ages else None
 
-    @property
-    def minor(self) -> bool:
-        youngest = self.youngest
-        return self.minor_mentioned or (youngest is not None and youngest < ADULT_AGE)
-
     def fired(self, code: str) -> bool:
         return any(indicator.code == code for indicator in self.indicators)
 
 
-def _alternatives(patterns: list[str]) -> re.Pattern[str]:
-    return re.compile(r"\b(?:" + "|".join(f"(?:{pattern})" for pattern in patterns) + r")\b")
+NO_FINDINGS = TextFindings(indicators=(), ages=(), minor=NOTHING, danger=NOTHING, sex_trade_mentioned=False)
 
 
 @cache
 def load_lexicon(path: Path = LEXICON_FILE) -> Lexicon:
-    """Read and compile a lexicon file; both languages' patterns apply to every narrative."""
-    data = json.loads(path.read_text(encoding="utf-8"))
+    """Read and compile a lexicon file; both languages' phrases apply to every narrative."""
+    compiled = load(path)
+    data = compiled.data
     indicators = tuple(
         Indicator(
             code=entry["code"],
             strength=entry["strength"],
             en=entry["en"],
             fr=entry["fr"],
-            patterns=tuple(
-                re.compile(rf"\b(?:{pattern})\b")
-                for language in ("en", "fr")
-                for pattern in entry["patterns"][language]
-            ),
+            atoms=tuple(entry["atoms"]),
+            together=tuple(tuple(pair) for pair in entry.get("together", [])),
         )
         for entry in data["indicators"]
     )
-    return Lexicon(
-        version=data["version"],
-        indicators=indicators,
-        negation=tuple(cue for language in ("en", "fr") for cue in data["negation"][language]),
-        minor_terms=_alternatives(data["minor_terms"]["en"] + data["minor_terms"]["fr"]),
-        sex_trade_terms=_alternatives(data["sex_trade_terms"]["en"] + data["sex_trade_terms"]["fr"]),
+    labels = {
+        name: (entry["label"]["en"], entry["label"]["fr"])
+        for name, entry in data["atoms"].items()
+        if "label" in entry
+    }
+    return Lexicon(compiled.version, compiled, indicators, labels)
+
+
+def _evidence(lexicon: Lexicon, found: list[Found]) -> tuple[Evidence, ...]:
+    by_kind: dict[str, list[str]] = {}
+    for sign in sorted(found, key=lambda sign: sign.start):
+        quoted = by_kind.setdefault(sign.atom.name, [])
+        if len(quoted) < QUOTED_PER_KIND and not any(
+            sign.words in other or other in sign.words for other in quoted
+        ):
+            quoted.append(sign.words)
+    return tuple(
+        Evidence(kind, *lexicon.labels.get(kind, (kind, kind)), tuple(words))
+        for kind, words in by_kind.items()
     )
 
 
-def normalise(text: str) -> str:
-    """Lower-case, strip accents and inclusive endings, straighten apostrophes, fold spaces."""
-    text = text.lower().replace("’", "'").replace("‘", "'").replace("œ", "oe")
-    text = re.sub(r"[·•.]e(s?)\b|\(e\)(s?)", r"e\1\2", text)
-    text = "".join(char for char in unicodedata.normalize("NFKD", text) if not unicodedata.combining(char))
-    return re.sub(r"\s+", " ", text).strip()
+def _youngest(sign: Found) -> int:
+    youngest = min(sign.numbers)
+    return youngest - 1 if sign.atom.role == "age_under" else youngest
 
 
-def _negated(text: str, start: int, negation: tuple[str, ...], matched: str = "") -> bool:
-    before = text[max(0, start - 80) : start]
-    clause = CLAUSE_BREAK.split(before)[-1]
-    words = clause.split()[-NEGATION_WINDOW_WORDS:]
-    window = " ".join(words)
-    first_word = matched.split(" ", 1)[0]
-    for cue in negation:
-        if first_word in FRENCH_SECOND_PARTICLES and cue in FRENCH_FIRST_PARTICLES:
-            continue
-        if cue.endswith("'"):
-            if any(word.startswith(cue) for word in words):
-                return True
-        elif re.search(rf"(?:^|\s){re.escape(cue)}(?:\s|$)", window):
-            return True
-    return False
+def _minor(lexicon: Lexicon, reading: Reading) -> tuple[Judgement, Judgement, tuple[int, ...]]:
+    """(the minor judgement, a minor in the past set aside, the ages of the present)."""
+    signs = [
+        sign
+        for sign in reading.of_role("minor", "possible_minor", "age", "age_under", "adult_now", "past_age")
+        if sign.affirmed
+    ]
+    ages = [sign for sign in signs if sign.atom.role in ("age", "age_under") and sign.numbers]
+    present_ages = [sign for sign in ages if not sign.past and not sign.hedged]
+    minor_ages = [sign for sign in present_ages if _youngest(sign) < ADULT_AGE]
+    terms = [sign for sign in signs if sign.atom.role == "minor" and not sign.past and not sign.hedged]
+    stated = minor_ages + terms
+    ages_now = tuple(_youngest(sign) for sign in present_ages)
+    if stated:
+        by_age = any(sign.atom.name == "age.stated" for sign in minor_ages)
+        return Judgement(Certainty.STATED, _evidence(lexicon, stated), by_age), NOTHING, ages_now
+    doubtful = [
+        sign
+        for sign in signs
+        if (sign.atom.role == "minor" and sign.hedged and not sign.past)
+        or (
+            sign.atom.role in ("age", "age_under")
+            and sign.hedged
+            and sign.numbers
+            and _youngest(sign) <= ADULT_AGE
+        )
+        or (sign.atom.role == "possible_minor" and not sign.past)
+    ]
+    if doubtful:
+        return Judgement(Certainty.POSSIBLE, _evidence(lexicon, doubtful)), NOTHING, ages_now
+    past = [
+        sign
+        for sign in signs
+        if (sign.atom.role == "past_age" and (not sign.numbers or min(sign.numbers) < ADULT_AGE))
+        or (sign.past and sign.atom.role in ("minor", "age", "age_under"))
+    ]
+    if not past:
+        return NOTHING, NOTHING, ages_now
+    adult_now = [sign for sign in signs if sign.atom.role == "adult_now" and not sign.past] + [
+        sign for sign in present_ages if _youngest(sign) >= ADULT_AGE
+    ]
+    if adult_now and reading.over_anywhere:
+        return NOTHING, Judgement(Certainty.STATED, _evidence(lexicon, past + adult_now)), ages_now
+    return Judgement(Certainty.POSSIBLE, _evidence(lexicon, past + adult_now)), NOTHING, ages_now
 
 
-def _first_affirmed(pattern: re.Pattern[str], text: str, negation: tuple[str, ...]) -> bool:
-    return any(
-        not _negated(text, match.start(), negation, match.group(0)) for match in pattern.finditer(text)
+def _danger(lexicon: Lexicon, reading: Reading) -> tuple[Judgement, Judgement]:
+    """(the danger judgement, violence that is over, set aside)."""
+    signs = [sign for sign in reading.of_role(*DANGER_ROLES) if sign.affirmed]
+    current = [sign for sign in signs if not sign.over]
+    deportation_sentences = {
+        reading.tokens.sentence[sign.start] for sign in reading.of_role("deportation") if sign.affirmed
+    }
+    stated = [
+        sign
+        for sign in current
+        if (sign.atom.role == "danger" and not sign.hedged)
+        or (sign.atom.role == "moving" and sign.soon and not sign.hedged)
+    ]
+    if stated:
+        return Judgement(Certainty.STATED, _evidence(lexicon, stated)), NOTHING
+    doubtful = [
+        sign
+        for sign in current
+        if (sign.atom.role == "danger" and sign.hedged)
+        or sign.atom.role == "possible_danger"
+        or (sign.atom.role == "moving" and (sign.soon or sign.prospective))
+        or (sign.atom.role == "threat" and reading.tokens.sentence[sign.start] not in deportation_sentences)
+    ]
+    if doubtful:
+        return Judgement(Certainty.POSSIBLE, _evidence(lexicon, doubtful)), NOTHING
+    over = [sign for sign in signs if sign.over and sign.atom.role == "danger"]
+    return NOTHING, (Judgement(Certainty.STATED, _evidence(lexicon, over)) if over else NOTHING)
+
+
+def _indicators(lexicon: Lexicon, reading: Reading, danger: Judgement) -> tuple[Indicator, ...]:
+    present = {sign.atom.name for sign in reading.found if sign.affirmed}
+    if danger.stated:
+        present.add("@danger")
+    return tuple(
+        indicator
+        for indicator in lexicon.indicators
+        if any(atom in present for atom in indicator.atoms)
+        or any(all(atom in present for atom in group) for group in indicator.together)
     )
-
-
-def _ages(text: str, negation: tuple[str, ...]) -> tuple[int, ...]:
-    found = []
-    for pattern in AGE_PATTERNS:
-        for match in pattern.finditer(text):
-            if _negated(text, match.start(), negation):
-                continue
-            token = match.group(1)
-            age = int(token) if token.isdigit() else NUMBER_WORDS[token]
-            if 1 <= age <= 99:
-                found.append(age)
-    return tuple(found)
 
 
 def detect(narrative: str, lexicon: Lexicon) -> TextFindings:
-    """Find the indicators, ages and mentions of minors that the narrative affirms."""
-    text = normalise(narrative)
-    fired = tuple(
-        indicator
-        for indicator in lexicon.indicators
-        if any(_first_affirmed(pattern, text, lexicon.negation) for pattern in indicator.patterns)
-    )
+    """What the narrative affirms of a minor, of danger and of each indicator."""
+    reading = read(narrative, lexicon.compiled)
+    minor, minor_in_past, ages = _minor(lexicon, reading)
+    danger, danger_over = _danger(lexicon, reading)
     return TextFindings(
-        indicators=fired,
-        ages=_ages(text, lexicon.negation),
-        minor_mentioned=_first_affirmed(lexicon.minor_terms, text, lexicon.negation),
-        sex_trade_mentioned=_first_affirmed(lexicon.sex_trade_terms, text, lexicon.negation),
+        indicators=_indicators(lexicon, reading, danger),
+        ages=ages,
+        minor=minor,
+        danger=danger,
+        sex_trade_mentioned=any(sign.affirmed for sign in reading.of_role("sex_trade")),
+        minor_in_past=minor_in_past,
+        danger_over=danger_over,
+        people_mentioned=any(
+            sign.affirmed for sign in reading.of_role("person", "minor", "possible_minor", "age")
+        ),
+        vague=any(sign.affirmed for sign in reading.of_role("vague")),
     )

@@ -1,0 +1,189 @@
+"""Expand the lexicon's lemmas into every surface form, offline, into `forms.v2.json`.
+
+    python -m services.triage.domain.lexicon.build_forms
+
+Classification then matches surface tokens against a table and never lemmatises at run time, so
+"tuerait", "battue" and "beaten" cost a dictionary lookup. The forms come from simplemma's
+dictionaries inverted (every form whose lemma is the lemma, or a form of it), completed by the
+regular paradigms simplemma leaves out: the agreement of French participles (tué, tuée, tués,
+tuées), the whole paradigm of regular French -er and -ir verbs, and English -s, -ed and -ing. A form that
+does not exist costs nothing: no tip contains it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+from services.triage.domain.lexicon.syntax import lemmas_of
+from services.triage.domain.text import fold
+
+LEXICON_FILE = Path(__file__).parent / "indicators.v2.json"
+FORMS_FILE = Path(__file__).parent / "forms.v2.json"
+FRENCH_ER_ENDINGS = [
+    "e",
+    "es",
+    "ent",
+    "ons",
+    "ez",
+    "ais",
+    "ait",
+    "aient",
+    "ions",
+    "iez",
+    "ai",
+    "as",
+    "a",
+    "ames",
+    "ates",
+    "erent",
+    "asse",
+    "asses",
+    "assent",
+    "assions",
+    "assiez",
+    "at",
+    "erai",
+    "eras",
+    "era",
+    "erons",
+    "erez",
+    "eront",
+    "erais",
+    "erait",
+    "erions",
+    "eriez",
+    "eraient",
+    "ant",
+    "é",
+    "ée",
+    "és",
+    "ées",
+    "er",
+]
+FRENCH_IR_ENDINGS = [
+    "ir",
+    "i",
+    "ie",
+    "is",
+    "ies",
+    "it",
+    "issons",
+    "issez",
+    "issent",
+    "issais",
+    "issait",
+    "issions",
+    "issiez",
+    "issaient",
+    "irai",
+    "iras",
+    "ira",
+    "irons",
+    "irez",
+    "iront",
+    "irais",
+    "irait",
+    "irions",
+    "iriez",
+    "iraient",
+    "isse",
+    "isses",
+    "issant",
+]
+VOWELS = set("aeiou")
+
+
+def _inverted(language: str) -> dict[str, set[str]]:
+    from simplemma.strategies.dictionaries.dictionary_factory import (
+        _load_dictionary_from_disk,
+    )
+
+    inverted: dict[str, set[str]] = defaultdict(set)
+    for form, lemma in _load_dictionary_from_disk(language).items():
+        inverted[fold(lemma.decode())].add(fold(form.decode()))
+    return inverted
+
+
+def _french_regular(lemma: str) -> set[str]:
+    if lemma.endswith("ir") and len(lemma) >= 4:
+        return {fold(lemma[:-2] + ending) for ending in FRENCH_IR_ENDINGS}
+    if not lemma.endswith("er") or len(lemma) < 4:
+        return set()
+    stem = lemma[:-2]
+    soft = stem[:-1] + "ç" if stem.endswith("c") else stem
+    softened = stem + "e" if stem.endswith("g") else soft
+    forms = set()
+    for ending in FRENCH_ER_ENDINGS:
+        base = softened if ending[0] in "ao" else stem
+        forms.add(fold(base + ending))
+    return forms
+
+
+def _english_regular(lemma: str) -> set[str]:
+    if " " in lemma:
+        return set()
+    forms = {lemma, lemma + "s", lemma + "es"}
+    stem = lemma[:-1] if lemma.endswith("e") else lemma
+    forms |= {stem + "ed", stem + "ing"}
+    if (
+        len(lemma) >= 3
+        and lemma[-1] not in VOWELS | set("wxy")
+        and lemma[-2] in VOWELS
+        and lemma[-3] not in VOWELS
+    ):
+        forms |= {lemma + lemma[-1] + "ed", lemma + lemma[-1] + "ing"}
+    if lemma.endswith("y") and len(lemma) > 2 and lemma[-2] not in VOWELS:
+        forms |= {lemma[:-1] + "ies", lemma[:-1] + "ied"}
+    return forms
+
+
+def _with_agreement(forms: set[str]) -> set[str]:
+    agreed = set(forms)
+    for form in forms:
+        if form.endswith(("u", "i", "is", "it")) and not form.endswith(("ais", "ait", "ai")):
+            agreed |= {form + "e", form + "s", form + "es"}
+    return agreed
+
+
+def expand(lemma: str, language: str, inverted: dict[str, set[str]]) -> list[str]:
+    """Every surface form of ``lemma`` in ``language``, folded the way tip text is.
+
+    The regular -er paradigm already agrees its participle (tue, tuee, tues, tuees); the others
+    agree here (battu, battue, battus, battues; pris, prise).
+    """
+    lemma = fold(lemma)
+    forms = {lemma} | inverted.get(lemma, set())
+    for form in list(forms):
+        forms |= inverted.get(form, set())
+    if language == "fr":
+        forms |= _french_regular(lemma)
+        forms = _with_agreement(forms)
+    else:
+        forms |= _english_regular(lemma)
+    return sorted(form for form in forms if form.isascii() and " " not in form)
+
+
+def build(lexicon_file: Path = LEXICON_FILE) -> dict[str, dict[str, list[str]]]:
+    data = json.loads(lexicon_file.read_text(encoding="utf-8"))
+    wanted = lemmas_of(data)
+    table: dict[str, dict[str, list[str]]] = {}
+    for language in ("en", "fr"):
+        inverted = _inverted(language)
+        table[language] = {lemma: expand(lemma, language, inverted) for lemma in sorted(wanted[language])}
+    return table
+
+
+def main() -> None:
+    table = build()
+    FORMS_FILE.write_text(
+        json.dumps(table, indent=0, ensure_ascii=True, sort_keys=True) + "\n", encoding="utf-8"
+    )
+    count = sum(len(forms) for language in table.values() for forms in language.values())
+    print(f"{FORMS_FILE.name}: {sum(len(v) for v in table.values())} lemmas, {count} forms", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
