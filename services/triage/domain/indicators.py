@@ -137,39 +137,56 @@ def _evidence(lexicon: Lexicon, found: list[Found]) -> tuple[Evidence, ...]:
     )
 
 
+def _straddles(sign: Found) -> bool:
+    """An age given as a range across 18 ("16 or 20"): a possible minor, not a stated one."""
+    return min(sign.numbers) < ADULT_AGE <= max(sign.numbers)
+
+
 def _youngest(sign: Found) -> int:
     youngest = min(sign.numbers)
     return youngest - 1 if sign.atom.role == "age_under" else youngest
+
+
+def _doubtful_minor(sign: Found) -> bool:
+    role = sign.atom.role
+    if sign.past:
+        return False
+    if role == "minor":
+        return sign.hedged
+    if role == "possible_minor":
+        return True
+    if role in ("age", "age_under", "age_guess") and sign.numbers:
+        guessed = sign.hedged or role == "age_guess"
+        return (guessed and _youngest(sign) <= ADULT_AGE) or _straddles(sign)
+    return False
+
+
+def _still_in_it(reading: Reading) -> bool:
+    """Whether a sign of exploitation stands in a sentence that does not speak of the past."""
+    sentence = reading.tokens.sentence
+    past = {sentence[sign.start] for sign in reading.of_role("past_age")}
+    return any(sign.affirmed and sentence[sign.start] not in past for sign in reading.of_role("indicator"))
 
 
 def _minor(lexicon: Lexicon, reading: Reading) -> tuple[Judgement, Judgement, tuple[int, ...]]:
     """(the minor judgement, a minor in the past set aside, the ages of the present)."""
     signs = [
         sign
-        for sign in reading.of_role("minor", "possible_minor", "age", "age_under", "adult_now", "past_age")
+        for sign in reading.of_role(
+            "minor", "possible_minor", "age", "age_under", "age_guess", "adult_now", "past_age"
+        )
         if sign.affirmed
     ]
     ages = [sign for sign in signs if sign.atom.role in ("age", "age_under") and sign.numbers]
     present_ages = [sign for sign in ages if not sign.past and not sign.hedged]
-    minor_ages = [sign for sign in present_ages if _youngest(sign) < ADULT_AGE]
+    minor_ages = [sign for sign in present_ages if _youngest(sign) < ADULT_AGE and not _straddles(sign)]
     terms = [sign for sign in signs if sign.atom.role == "minor" and not sign.past and not sign.hedged]
     stated = minor_ages + terms
     ages_now = tuple(_youngest(sign) for sign in present_ages)
     if stated:
         by_age = any(sign.atom.name == "age.stated" for sign in minor_ages)
         return Judgement(Certainty.STATED, _evidence(lexicon, stated), by_age), NOTHING, ages_now
-    doubtful = [
-        sign
-        for sign in signs
-        if (sign.atom.role == "minor" and sign.hedged and not sign.past)
-        or (
-            sign.atom.role in ("age", "age_under")
-            and sign.hedged
-            and sign.numbers
-            and _youngest(sign) <= ADULT_AGE
-        )
-        or (sign.atom.role == "possible_minor" and not sign.past)
-    ]
+    doubtful = [sign for sign in signs if _doubtful_minor(sign)]
     if doubtful:
         return Judgement(Certainty.POSSIBLE, _evidence(lexicon, doubtful)), NOTHING, ages_now
     past = [
@@ -183,7 +200,7 @@ def _minor(lexicon: Lexicon, reading: Reading) -> tuple[Judgement, Judgement, tu
     adult_now = [sign for sign in signs if sign.atom.role == "adult_now" and not sign.past] + [
         sign for sign in present_ages if _youngest(sign) >= ADULT_AGE
     ]
-    if adult_now and reading.over_anywhere:
+    if adult_now and (reading.over_anywhere or not _still_in_it(reading)):
         return NOTHING, Judgement(Certainty.STATED, _evidence(lexicon, past + adult_now)), ages_now
     return Judgement(Certainty.POSSIBLE, _evidence(lexicon, past + adult_now)), NOTHING, ages_now
 
@@ -242,8 +259,7 @@ def detect(narrative: str, lexicon: Lexicon) -> TextFindings:
         sex_trade_mentioned=any(sign.affirmed for sign in reading.of_role("sex_trade")),
         minor_in_past=minor_in_past,
         danger_over=danger_over,
-        people_mentioned=any(
-            sign.affirmed for sign in reading.of_role("person", "minor", "possible_minor", "age")
-        ),
-        vague=any(sign.affirmed for sign in reading.of_role("vague")),
+        people_mentioned="person" in reading.present
+        or bool(reading.of_role("minor", "possible_minor", "age")),
+        vague="vague" in reading.present,
     )

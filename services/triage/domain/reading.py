@@ -21,11 +21,11 @@ around it, found in the same pass:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from services.triage.domain.lexicon.syntax import ANY, NUMBER, YEAR, expanded, slots
 from services.triage.domain.text import Tokens, tokenize
@@ -37,7 +37,15 @@ END = ""
 NEGATION_BEFORE_WORDS = 4
 # An age just after a phrase of the past belongs to it ("quand j'étais ado, genre 16 ans").
 PAST_REACH_WORDS = 4
+PRESENT_TURNS = frozenset({"but", "mais", "now", "today", "maintenant", "aujourd'hui"})
 HEDGE_BEFORE_WORDS = 7
+# Fear colours only what it is about, just after it in its clause: "I'm scared he'll hurt her".
+FEAR_BEFORE_WORDS = 3
+# Once a tip says the person is out, violence told in a past tense is over ("se faisait frapper").
+PAST_ENDINGS = ("ait", "aient", "ais", "ed")
+PAST_AUXILIARIES = frozenset(
+    {"was", "were", "had", "used", "got", "avait", "etait", "etaient", "avaient", "faisait"}
+)
 PROSPECT_BEFORE_WORDS = 7
 # A French negation is often only its second half in speech ("y la frappe pas"); these may follow.
 NEGATION_AFTER = frozenset({"pas", "jamais", "pu"})
@@ -73,9 +81,14 @@ NOT_AN_AGE_BEFORE = frozenset(
      "over", "top"}
 )  # fmt: skip
 YOUNGEST_AGE, OLDEST_AGE = 6, 99
+# Danger is judged in time (over, soon, still to come); minors and danger are judged in doubt.
+TIMED_ROLES = frozenset({"danger", "moving", "possible_danger", "threat"})
+QUALIFIED_ROLES = TIMED_ROLES | {"minor", "possible_minor", "age", "age_under", "age_guess"}
+# Roles that only need to be present somewhere: someone is spoken of, the tip calls itself a feeling.
+PRESENCE_ROLES = frozenset({"person", "vague"})
 SIGN_ROLES = frozenset(
-    {"danger", "moving", "possible_danger", "threat", "deportation", "minor", "possible_minor", "age", "age_under",
-     "adult_now", "past_age", "indicator", "part", "sex_trade", "person", "vague"}
+    {"danger", "moving", "possible_danger", "threat", "deportation", "minor", "possible_minor", "age", "age_under", "age_guess",
+     "adult_now", "past_age", "indicator", "part", "sex_trade"}
 )  # fmt: skip
 
 
@@ -85,9 +98,11 @@ class Atom:
     role: str
 
 
-@dataclass(frozen=True, slots=True)
-class Found:
-    """A phrase of the lexicon found in the narrative, and how its context qualifies it."""
+class Found(NamedTuple):
+    """A phrase of the lexicon found in the narrative, and how its context qualifies it.
+
+    A named tuple: a long tip has dozens, and a frozen dataclass costs several times more to make.
+    """
 
     atom: Atom
     start: int
@@ -111,6 +126,7 @@ class Reading:
     tokens: Tokens
     found: tuple[Found, ...]
     over_anywhere: bool = False
+    present: frozenset[str] = frozenset()
 
     def of_role(self, *roles: str) -> list[Found]:
         return [found for found in self.found if found.atom.role in roles]
@@ -128,7 +144,7 @@ Node = dict[str, Any]
 class Compiled:
     version: str
     atoms: tuple[Atom, ...]
-    root: dict[str, list[Node]]
+    automaton: _Automaton
     data: Mapping[str, Any]
     vocabulary: frozenset[str]
 
@@ -180,7 +196,7 @@ def compile_lexicon(data: Mapping[str, Any], forms: Mapping[str, Mapping[str, li
                         raise ValueError(f"atom {name}: a phrase must start with a word: {phrase!r}")
                     for token, targets in state.items():
                         root.setdefault(token, []).extend(targets)
-    return Compiled(data["version"], atoms, root, data, frozenset(vocabulary))
+    return Compiled(data["version"], atoms, _Automaton(root), data, frozenset(vocabulary))
 
 
 @cache
@@ -202,34 +218,88 @@ def _keys(word: str, number: int | None) -> tuple[str, ...]:
     return (word,)
 
 
-def _scan(tokens: Tokens, root: dict[str, list[Node]]) -> list[tuple[int, int, int, bool, tuple[int, ...]]]:
-    """(atom, start, end, carries its own negation, wildcard positions) for every phrase found."""
+class _Automaton:
+    """The phrases' automaton made deterministic lazily: a state is a set of phrase states, and a
+    move from it on a word is computed once, then looked up (a bounded cache)."""
+
+    DEAD = -1
+    CACHED_MOVES = 500_000
+
+    def __init__(self, root: dict[str, list[Node]]) -> None:
+        self.root = root
+        self.states: list[tuple[Node, ...]] = []
+        self.index: dict[frozenset[int], int] = {}
+        self.ends: list[tuple[tuple[int, bool], ...]] = []
+        self.moves: list[dict[str, int]] = []
+        self.starts: dict[str, int] = {}
+        self.cached = 0
+
+    def _state(self, nodes: list[Node]) -> int:
+        if not nodes:
+            return self.DEAD
+        identity = frozenset(id(node) for node in nodes)
+        known = self.index.get(identity)
+        if known is not None:
+            return known
+        unique = tuple({id(node): node for node in nodes}.values())
+        self.index[identity] = len(self.states)
+        self.states.append(unique)
+        self.ends.append(tuple(dict.fromkeys(end for node in unique for end in node.get(END, ()))))
+        self.moves.append({})
+        return len(self.states) - 1
+
+    def _remember(self, table: dict[str, int], word: str, state: int) -> int:
+        if self.cached >= self.CACHED_MOVES:
+            for moves in self.moves:
+                moves.clear()
+            self.starts.clear()
+            self.cached = 0
+        table[word] = state
+        self.cached += 1
+        return state
+
+    def start(self, word: str, number: int | None) -> int:
+        known = self.starts.get(word)
+        if known is not None:
+            return known
+        nodes = [node for key in _keys(word, number) for node in self.root.get(key, ())]
+        return self._remember(self.starts, word, self._state(nodes))
+
+    def move(self, state: int, word: str, number: int | None) -> int:
+        table = self.moves[state]
+        known = table.get(word)
+        if known is not None:
+            return known
+        keys = (*_keys(word, number), ANY)
+        nodes = [target for node in self.states[state] for key in keys for target in node.get(key, ())]
+        return self._remember(table, word, self._state(nodes))
+
+
+def _scan(tokens: Tokens, automaton: _Automaton) -> list[tuple[int, int, int, bool]]:
+    """(atom, start, end, carries its own negation) for every phrase found."""
     words, numbers, sentence = tokens.words, tokens.numbers, tokens.sentence
     count = len(words)
-    found: dict[tuple[int, int, int], tuple[int, int, int, bool, tuple[int, ...]]] = {}
+    found: dict[tuple[int, int, int], tuple[int, int, int, bool]] = {}
+    dead = _Automaton.DEAD
     for start in range(count):
-        stack: list[tuple[Node, int, tuple[int, ...]]] = [
-            (state, start + 1, ())
-            for key in _keys(words[start], numbers[start])
-            for state in root.get(key, ())
-        ]
-        while stack:
-            state, position, gaps = stack.pop()
-            for atom, carries_negation in state.get(END, ()):
-                found.setdefault((atom, start, position), (atom, start, position, carries_negation, gaps))
+        state = automaton.start(words[start], numbers[start])
+        position = start + 1
+        while state != dead:
+            for atom, carries_negation in automaton.ends[state]:
+                found.setdefault((atom, start, position), (atom, start, position, carries_negation))
             if position >= count or sentence[position] != sentence[start]:
-                continue
-            for key in _keys(words[position], numbers[position]):
-                for target in state.get(key, ()):
-                    stack.append((target, position + 1, gaps))
-            for target in state.get(ANY, ()):
-                stack.append((target, position + 1, (*gaps, position)))
+                break
+            state = automaton.move(state, words[position], numbers[position])
+            position += 1
     return list(found.values())
 
 
-def _words(tokens: Tokens, start: int, end: int, gaps: tuple[int, ...]) -> str:
-    """The words of a phrase found, any wildcard word left out: only lexicon words and numbers."""
-    return " ".join("…" if position in gaps else tokens.words[position] for position in range(start, end))
+def _words(tokens: Tokens, start: int, end: int, vocabulary: frozenset[str]) -> str:
+    """The words of a phrase found, any word that is not the lexicon's (a wildcard's) left out."""
+    return " ".join(
+        word if word in vocabulary or number is not None else "…"
+        for word, number in zip(tokens.words[start:end], tokens.numbers[start:end], strict=True)
+    )
 
 
 def _numbers(tokens: Tokens, start: int, end: int) -> tuple[int, ...]:
@@ -257,54 +327,66 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
     """Everything the lexicon finds in a narrative, each qualified by its context."""
     lexicon = lexicon or load()
     tokens = tokenize(narrative)
-    raw = _scan(tokens, lexicon.root)
+    raw = _scan(tokens, lexicon.automaton)
     atoms = lexicon.atoms
-    exceptions = [(start, end) for atom, start, end, _, _ in raw if atoms[atom].role == "exception"]
+    exceptions = [(start, end) for atom, start, end, _ in raw if atoms[atom].role == "exception"]
     cues: dict[str, list[tuple[int, int]]] = {
-        role: [] for role in ("negation", "hedge", "now", "soon", "future", "over")
+        role: [] for role in ("negation", "hedge", "fear", "now", "soon", "future", "over")
     }
     signs = []
-    for atom, start, end, carries_negation, gaps in raw:
+    present: set[str] = set()
+    for atom, start, end, carries_negation in raw:
         role = atoms[atom].role
-        if role not in ("person", "vague") and any(
-            low <= start and end <= high and (low, high) != (start, end) for low, high in exceptions
+        if (
+            exceptions
+            and role not in ("person", "vague")
+            and any(low <= start and end <= high and (low, high) != (start, end) for low, high in exceptions)
         ):
             continue
         if role in cues:
             cues[role].append((start, end))
+        elif role in PRESENCE_ROLES:
+            present.add(role)
         elif role in SIGN_ROLES:
-            signs.append((atom, start, end, carries_negation, gaps))
+            signs.append((atom, start, end, carries_negation))
     qualify = _Context(tokens, cues)
-    past_spans = [(start, end) for atom, start, end, _, _ in signs if atoms[atom].role == "past_age"]
+    past_spans = [(start, end) for atom, start, end, _ in signs if atoms[atom].role == "past_age"]
     found = []
-    for atom, start, end, carries_negation, gaps in signs:
+    for atom, start, end, carries_negation in signs:
         role = atoms[atom].role
-        ages = role in ("age", "age_under", "adult_now", "past_age") and _numbers(tokens, start, end)
+        ages = role in ("age", "age_under", "age_guess", "adult_now", "past_age") and _numbers(
+            tokens, start, end
+        )
         if ages and not _plausible_age(tokens, start, end):
             continue
         negated = qualify.negated(start, end, carries_negation)
+        timed = role in TIMED_ROLES
         found.append(
             Found(
                 atom=atoms[atom],
                 start=start,
                 end=end,
-                words=_words(tokens, start, end, gaps),
+                words=_words(tokens, start, end, lexicon.vocabulary),
                 numbers=_numbers(tokens, start, end),
                 negated=negated,
-                hedged=qualify.hedged(start),
-                over=qualify.over(start, role),
-                soon=qualify.soon(start),
-                prospective=qualify.prospective(start),
-                past=role != "past_age" and _in_the_past(tokens, start, past_spans),
+                hedged=role in QUALIFIED_ROLES and qualify.hedged(start),
+                over=timed and qualify.over(start, end),
+                soon=timed and qualify.soon(start),
+                prospective=timed and qualify.prospective(start),
+                past=bool(past_spans) and role != "past_age" and _in_the_past(tokens, start, past_spans),
             )
         )
-    return Reading(tokens, tuple(found), over_anywhere=qualify.over_anywhere())
+    return Reading(tokens, tuple(found), over_anywhere=qualify.over_anywhere(), present=frozenset(present))
 
 
 def _in_the_past(tokens: Tokens, start: int, past_spans: list[tuple[int, int]]) -> bool:
     return any(
         low <= start < high
-        or (high <= start < high + PAST_REACH_WORDS and tokens.sentence[high - 1] == tokens.sentence[start])
+        or (
+            high <= start < high + PAST_REACH_WORDS
+            and tokens.sentence[high - 1] == tokens.sentence[start]
+            and not PRESENT_TURNS.intersection(tokens.words[high:start])
+        )
         for low, high in past_spans
     )
 
@@ -316,25 +398,26 @@ class _Context:
         self.tokens = tokens
         self.cues = cues
         hedges = cues["hedge"]
-        self.negations = [
-            (start, end)
-            for start, end in cues["negation"]
-            if not any(low <= start and end <= high for low, high in hedges)
-        ]
+        self.negations: dict[int, list[tuple[int, int]]] = {}
+        for start, end in cues["negation"]:
+            if not any(low <= start and end <= high for low, high in hedges):
+                self.negations.setdefault(tokens.clause[start], []).append((start, end))
+        self.out = any(not self.negated(start, end, False) for start, end in cues["over"])
+        self.by_sentence: dict[str, dict[int, list[tuple[int, int]]]] = {}
+        for role, spans in cues.items():
+            sentences: dict[int, list[tuple[int, int]]] = {}
+            for span in spans:
+                sentences.setdefault(tokens.sentence[span[0]], []).append(span)
+            self.by_sentence[role] = sentences
 
-    def _in_sentence(self, role: str, position: int) -> Iterable[tuple[int, int]]:
-        sentence = self.tokens.sentence[position]
-        return ((start, end) for start, end in self.cues[role] if self.tokens.sentence[start] == sentence)
+    def _in_sentence(self, role: str, position: int) -> list[tuple[int, int]]:
+        return self.by_sentence[role].get(self.tokens.sentence[position], [])
 
     def negated(self, start: int, end: int, carries_negation: bool) -> bool:
         tokens = self.tokens
         clause = tokens.clause[start]
-        for cue_start, cue_end in self.negations:
-            if (
-                cue_end <= start
-                and start - cue_end < NEGATION_BEFORE_WORDS
-                and tokens.clause[cue_start] == clause
-            ):
+        for cue_start, cue_end in self.negations.get(clause, ()):
+            if cue_end <= start and start - cue_end < NEGATION_BEFORE_WORDS:
                 if carries_negation and tokens.words[cue_start] in FIRST_HALF_NEGATION:
                     continue
                 if any(word in SCOPE_BREAKERS for word in tokens.words[cue_end:start]):
@@ -345,8 +428,14 @@ class _Context:
         return False
 
     def hedged(self, start: int) -> bool:
-        return any(
+        if any(
             end <= start and start - end < HEDGE_BEFORE_WORDS for _, end in self._in_sentence("hedge", start)
+        ):
+            return True
+        clause = self.tokens.clause[start]
+        return any(
+            end <= start and start - end < FEAR_BEFORE_WORDS and self.tokens.clause[end - 1] == clause
+            for _, end in self._in_sentence("fear", start)
         )
 
     def prospective(self, start: int) -> bool:
@@ -360,17 +449,31 @@ class _Context:
 
     def over_anywhere(self) -> bool:
         """Whether the narrative says anywhere that something is over (not negated)."""
-        return any(not self.negated(start, end, False) for start, end in self.cues["over"])
+        return self.out
 
     def soon(self, start: int) -> bool:
-        return any(True for _ in self._in_sentence("soon", start))
+        return bool(self._in_sentence("soon", start))
 
-    def over(self, start: int, role: str) -> bool:
-        if role not in ("danger", "moving", "possible_danger", "threat"):
+    def over(self, start: int, end: int) -> bool:
+        """Told of the past: a sign of the past in its sentence (or, once the tip says the person is
+        out, a verb in a past tense), nothing of the present in its clause, and no harm still to
+        come unless the past is in its own clause ("threatened to kill her back when...")."""
+        tokens = self.tokens
+        clause = tokens.clause[start]
+        if any(tokens.clause[now] == clause for now, _ in self._in_sentence("now", start)):
             return False
-        if not any(True for _ in self._in_sentence("over", start)):
-            return False
-        clause = self.tokens.clause[start]
-        if any(self.tokens.clause[now] == clause for now, _ in self.cues["now"]):
-            return False
-        return not self.prospective(start)
+        signs = [
+            (low, high)
+            for low, high in self._in_sentence("over", start)
+            if (high <= start or low >= end) and not self.negated(low, high, False)
+        ]
+        if signs:
+            in_clause = any(tokens.clause[low] == clause for low, _ in signs)
+            return in_clause or not self.prospective(start)
+        return self.out and self._told_in_the_past(start) and not self.prospective(start)
+
+    def _told_in_the_past(self, start: int) -> bool:
+        words = self.tokens.words
+        verb = words[start]
+        before = words[start - 1] if start else ""
+        return verb.endswith(PAST_ENDINGS) or before.endswith(PAST_ENDINGS) or before in PAST_AUXILIARIES

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 INCLUSIVE_ENDING = re.compile(r"[·•.]e(s?)\b|\(e\)(s?)")
 TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)*|'|[.!?;\n]|[,:()\-/$%]")
+SKIPPED = frozenset({"'", "-", "/", "%"})
 SENTENCE_BREAKS = frozenset({".", "!", "?", ";", "\n"})
 CLAUSE_BREAKS = frozenset(
     {",", ":", "(", ")", "but", "mais", "because", "parce", "car", "and", "et", "so", "donc"}
@@ -59,9 +60,9 @@ def fold(text: str) -> str:
     text = text.lower().replace("’", "'").replace("‘", "'").replace("`", "'").replace("œ", "oe")
     text = INCLUSIVE_ENDING.sub(r"e\1\2", text)
     if not text.isascii():
-        text = "".join(
-            char for char in unicodedata.normalize("NFKD", text) if not unicodedata.combining(char)
-        )
+        # Accents come apart from their letters and go; what is left that is not ASCII is
+        # punctuation or symbols, which no token is made of.
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     return re.sub(r"[ \t\r\f\v]+", " ", text).strip()
 
 
@@ -92,28 +93,36 @@ def _spelled_out(token: str) -> list[str]:
 
 def tokenize(narrative: str) -> Tokens:
     """Fold a narrative and cut it into word tokens with their sentence and clause."""
-    words: list[str] = []
-    sentences: list[int] = []
-    clauses: list[int] = []
-    numbers: list[int | None] = []
+    cut: list[tuple[str, int, int]] = []
+    teens: dict[int, int] = {}
     sentence = clause = 0
     for raw in TOKEN.findall(fold(narrative)):
         if raw in SENTENCE_BREAKS:
             sentence += 1
             clause += 1
-            continue
-        if raw in CLAUSE_BREAKS:
+        elif raw in CLAUSE_BREAKS:
             clause += 1
-            if not raw[0].isalpha():
-                continue
-        if raw in ("'", "-", "/", "%"):
+            if raw[0].isalpha():
+                cut.append((raw, sentence, clause))
+        elif raw in SKIPPED:
             continue
-        for word in _spelled_out(raw):
-            if word in TEENS_AFTER_DIX and words and words[-1] == "dix":
-                numbers[-1] = TEENS_AFTER_DIX[word]
-                continue
-            words.append(word)
-            sentences.append(sentence)
-            clauses.append(clause)
-            numbers.append(int(word) if word.isdigit() and len(word) <= 3 else NUMBER_WORDS.get(word))
-    return Tokens(tuple(words), tuple(sentences), tuple(clauses), tuple(numbers))
+        elif raw in SHORTHAND or "'" in raw or raw[0].isdigit() or raw in TEENS_AFTER_DIX:
+            for word in _spelled_out(raw):
+                if word in TEENS_AFTER_DIX and cut and cut[-1][0] == "dix":
+                    teens[len(cut) - 1] = TEENS_AFTER_DIX[word]
+                else:
+                    cut.append((word, sentence, clause))
+        else:
+            cut.append((raw, sentence, clause))
+    if not cut:
+        return Tokens((), (), (), ())
+    words, sentences, clauses = zip(*cut, strict=True)
+    numbers = [
+        (int(word) if len(word) <= 3 and word.isdigit() else None)
+        if word[0].isdigit()
+        else NUMBER_WORDS.get(word)
+        for word in words
+    ]
+    for position, value in teens.items():
+        numbers[position] = value
+    return Tokens(words, sentences, clauses, tuple(numbers))
