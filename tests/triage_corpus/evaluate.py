@@ -3,7 +3,7 @@
     python -m tests.triage_corpus.evaluate [--part regression|development|sealed] [--explain]
 
 Three parts: `regression` (corpus.jsonl, the 84 tips the first lexicon was tuned on),
-`development` (development.jsonl, what the lexicon is tuned on now) and `sealed`
+`development` (development.jsonl and development2_*.jsonl, what the lexicon is tuned on now) and `sealed`
 (sealed.jsonl, written apart and never read by the lexicon's authors). For the sealed part only
 the counts are printed, after its sha256 is checked against the one committed before its first
 evaluation; record every run in `sealed_looks.md`.
@@ -23,7 +23,15 @@ from services.triage.domain.classification import Classification, classify
 
 HERE = Path(__file__).parent
 CORPUS = HERE / "corpus.jsonl"
-PARTS = {"regression": CORPUS, "development": HERE / "development.jsonl", "sealed": HERE / "sealed.jsonl"}
+PARTS = {
+    "regression": (CORPUS,),
+    "development": (
+        HERE / "development.jsonl",
+        HERE / "development2_en.jsonl",
+        HERE / "development2_fr.jsonl",
+    ),
+    "sealed": (HERE / "sealed.jsonl",),
+}
 SEALED_HASH = HERE / "sealed.sha256"
 
 
@@ -67,13 +75,18 @@ class Score:
         )
 
 
-def load_corpus(path: Path = CORPUS) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+def load_corpus(paths: tuple[Path, ...] = (CORPUS,)) -> list[dict[str, Any]]:
+    return [
+        json.loads(line)
+        for path in paths
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
 
 
 def sealed_intact() -> bool:
     """The sealed part is the one whose hash was committed before it was first evaluated."""
-    digest = hashlib.sha256(PARTS["sealed"].read_bytes()).hexdigest()
+    digest = hashlib.sha256(PARTS["sealed"][0].read_bytes()).hexdigest()
     return digest == SEALED_HASH.read_text(encoding="utf-8").split()[0]
 
 

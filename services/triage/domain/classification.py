@@ -288,6 +288,8 @@ def _missing_details(
         or bool(strengths & CONCRETE)
         or (bool(strengths & CONCRETE_UNLESS_VAGUE) and not findings.vague)
         or (len(signs) >= SIGNS_THAT_DESCRIBE and not findings.vague)
+        or (bool(signs) and findings.sex_trade_mentioned and not findings.vague)
+        or (findings.exploitation_described and not findings.vague)
         or findings.minor_in_past.stated
         or findings.danger_over.stated
     )

@@ -87,6 +87,7 @@ class TextFindings:
     danger_over: Judgement = NOTHING
     people_mentioned: bool = False
     vague: bool = False
+    exploitation_described: bool = False
 
     @property
     def youngest(self) -> int | None:
@@ -186,7 +187,13 @@ def _minor(lexicon: Lexicon, reading: Reading) -> tuple[Judgement, Judgement, tu
     if stated:
         by_age = any(sign.atom.name == "age.stated" for sign in minor_ages)
         return Judgement(Certainty.STATED, _evidence(lexicon, stated), by_age), NOTHING, ages_now
-    doubtful = [sign for sign in signs if _doubtful_minor(sign)]
+    adult_stated = any(_youngest(sign) >= ADULT_AGE for sign in present_ages)
+    doubtful = [
+        sign
+        for sign in signs
+        if _doubtful_minor(sign)
+        or (sign.atom.role == "possible_minor_hint" and not sign.past and not adult_stated)
+    ]
     if doubtful:
         return Judgement(Certainty.POSSIBLE, _evidence(lexicon, doubtful)), NOTHING, ages_now
     past = [
@@ -225,7 +232,7 @@ def _danger(lexicon: Lexicon, reading: Reading) -> tuple[Judgement, Judgement]:
         for sign in current
         if (sign.atom.role == "danger" and sign.hedged)
         or sign.atom.role == "possible_danger"
-        or (sign.atom.role == "moving" and (sign.soon or sign.prospective))
+        or (sign.atom.role == "moving" and (sign.soon or sign.prospective) and not sign.later)
         or (sign.atom.role == "threat" and reading.tokens.sentence[sign.start] not in deportation_sentences)
     ]
     if doubtful:
@@ -235,7 +242,7 @@ def _danger(lexicon: Lexicon, reading: Reading) -> tuple[Judgement, Judgement]:
 
 
 def _indicators(lexicon: Lexicon, reading: Reading, danger: Judgement) -> tuple[Indicator, ...]:
-    present = {sign.atom.name for sign in reading.found if sign.affirmed}
+    present = {sign.atom.name for sign in reading.found if (sign.atom.role == "when_negated") == sign.negated}
     if danger.stated:
         present.add("@danger")
     return tuple(
@@ -262,4 +269,5 @@ def detect(narrative: str, lexicon: Lexicon) -> TextFindings:
         people_mentioned="person" in reading.present
         or bool(reading.of_role("minor", "possible_minor", "age")),
         vague="vague" in reading.present,
+        exploitation_described=any(sign.affirmed for sign in reading.of_role("what")),
     )

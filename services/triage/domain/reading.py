@@ -53,7 +53,7 @@ NEGATION_AFTER = frozenset({"pas", "jamais", "pu"})
 # "nothing" says nothing of the slap.
 SCOPE_BREAKERS = frozenset(
     {"he", "she", "they", "i", "we", "it", "who", "that", "when", "if", "the", "il", "elle", "ils", "elles", "je",
-     "j'", "on", "qui", "que", "qu'", "quand", "si", "le", "les"}
+     "j'", "on", "qui", "quand", "si"}
 )  # fmt: skip
 # "ne"/"n'" belong to a phrase that carries the rest of the negation ("la laisse pas sortir").
 FIRST_HALF_NEGATION = frozenset({"ne", "n'"})
@@ -83,12 +83,20 @@ NOT_AN_AGE_BEFORE = frozenset(
 YOUNGEST_AGE, OLDEST_AGE = 6, 99
 # Danger is judged in time (over, soon, still to come); minors and danger are judged in doubt.
 TIMED_ROLES = frozenset({"danger", "moving", "possible_danger", "threat"})
-QUALIFIED_ROLES = TIMED_ROLES | {"minor", "possible_minor", "age", "age_under", "age_guess"}
+QUALIFIED_ROLES = TIMED_ROLES | {
+    "minor",
+    "possible_minor",
+    "possible_minor_hint",
+    "age",
+    "age_under",
+    "age_guess",
+}
 # Roles that only need to be present somewhere: someone is spoken of, the tip calls itself a feeling.
 PRESENCE_ROLES = frozenset({"person", "vague"})
 SIGN_ROLES = frozenset(
-    {"danger", "moving", "possible_danger", "threat", "deportation", "minor", "possible_minor", "age", "age_under", "age_guess",
-     "adult_now", "past_age", "indicator", "part", "sex_trade"}
+    {"danger", "moving", "possible_danger", "threat", "deportation", "minor", "possible_minor", "possible_minor_hint",
+     "age", "age_under", "age_guess", "when_negated",
+     "adult_now", "past_age", "indicator", "part", "sex_trade", "what"}
 )  # fmt: skip
 
 
@@ -115,6 +123,7 @@ class Found(NamedTuple):
     past: bool = False
     soon: bool = False
     prospective: bool = False
+    later: bool = False
 
     @property
     def affirmed(self) -> bool:
@@ -331,7 +340,7 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
     atoms = lexicon.atoms
     exceptions = [(start, end) for atom, start, end, _ in raw if atoms[atom].role == "exception"]
     cues: dict[str, list[tuple[int, int]]] = {
-        role: [] for role in ("negation", "hedge", "fear", "now", "soon", "future", "over")
+        role: [] for role in ("negation", "hedge", "fear", "now", "soon", "later", "future", "over")
     }
     signs = []
     present: set[str] = set()
@@ -359,7 +368,7 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
         )
         if ages and not _plausible_age(tokens, start, end):
             continue
-        negated = qualify.negated(start, end, carries_negation)
+        negated = qualify.negated(start, end, carries_negation) or qualify.feared_not(start)
         timed = role in TIMED_ROLES
         found.append(
             Found(
@@ -373,6 +382,7 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
                 over=timed and qualify.over(start, end),
                 soon=timed and qualify.soon(start),
                 prospective=timed and qualify.prospective(start),
+                later=timed and bool(qualify._in_sentence("later", start)),
                 past=bool(past_spans) and role != "past_age" and _in_the_past(tokens, start, past_spans),
             )
         )
@@ -436,6 +446,17 @@ class _Context:
         return any(
             end <= start and start - end < FEAR_BEFORE_WORDS and self.tokens.clause[end - 1] == clause
             for _, end in self._in_sentence("fear", start)
+        )
+
+    def feared_not(self, start: int) -> bool:
+        """ "Elle a pas peur qu'y la frappent": a fear denied denies what it was about."""
+        clause = self.tokens.clause[start]
+        return any(
+            end <= start
+            and start - end < FEAR_BEFORE_WORDS
+            and self.tokens.clause[end - 1] == clause
+            and self.negated(low, end, False)
+            for low, end in self._in_sentence("fear", start)
         )
 
     def prospective(self, start: int) -> bool:

@@ -135,6 +135,8 @@ def _english_regular(lemma: str) -> set[str]:
         and lemma[-3] not in VOWELS
     ):
         forms |= {lemma + lemma[-1] + "ed", lemma + lemma[-1] + "ing"}
+    if lemma.endswith("c"):
+        forms |= {lemma + "ked", lemma + "king", lemma + "ks"}
     if lemma.endswith("y") and len(lemma) > 2 and lemma[-2] not in VOWELS:
         forms |= {lemma[:-1] + "ies", lemma[:-1] + "ied"}
     return forms
