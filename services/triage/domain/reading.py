@@ -140,9 +140,6 @@ class Reading:
     def of_role(self, *roles: str) -> list[Found]:
         return [found for found in self.found if found.atom.role in roles]
 
-    def of_atom(self, name: str) -> list[Found]:
-        return [found for found in self.found if found.atom.name == name]
-
 
 # The compiled lexicon is a small automaton per phrase, its states dicts from a token to the next
 # states (END to the atoms a phrase ends in); the root maps each first token to its phrases' states.
@@ -382,7 +379,7 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
                 over=timed and qualify.over(start, end),
                 soon=timed and qualify.soon(start),
                 prospective=timed and qualify.prospective(start),
-                later=timed and bool(qualify._in_sentence("later", start)),
+                later=timed and qualify.later(start),
                 past=bool(past_spans) and role != "past_age" and _in_the_past(tokens, start, past_spans),
             )
         )
@@ -471,6 +468,10 @@ class _Context:
     def over_anywhere(self) -> bool:
         """Whether the narrative says anywhere that something is over (not negated)."""
         return self.out
+
+    def later(self, start: int) -> bool:
+        """Months away ("in August", "l'été prochain"): a move then is not imminent."""
+        return bool(self._in_sentence("later", start))
 
     def soon(self, start: int) -> bool:
         return bool(self._in_sentence("soon", start))
