@@ -5,7 +5,7 @@ both languages. Reading walks the tokens once, entering the automaton at each to
 every phrase that ends, overlapping ones included. Each phrase found is then qualified by the cues
 around it, found in the same pass:
 
-- negated: a negation among the three words before it in its clause ("not in immediate danger",
+- negated: a negation among the four words before it in its clause ("not in immediate danger",
   "personne la menace"), or a French "pas", "jamais" or "pu" just after it ("y la frappe pas");
   a phrase that carries its own negation ("won't let her see a doctor", "la laisse pas sortir")
   owns the "ne" before it, which then negates nothing;
@@ -155,12 +155,15 @@ class Compiled:
     vocabulary: frozenset[str]
 
 
+Slots = list[tuple[bool, list[list[str]]]]
+
+
 def _phrase_states(
-    phrase: str, language: str, forms: Mapping[str, Mapping[str, list[str]]], end: Node
+    parsed: Slots, language: str, forms: Mapping[str, Mapping[str, list[str]]], end: Node
 ) -> list[Node]:
     """The entry states of one phrase, built from its last slot back to its first."""
     starts = [end]
-    for optional, alternatives in reversed(slots(phrase)):
+    for optional, alternatives in reversed(parsed):
         state: Node = {}
         for alternative in alternatives:
             targets = starts
@@ -183,21 +186,17 @@ def compile_lexicon(data: Mapping[str, Any], forms: Mapping[str, Mapping[str, li
     for position, (name, entry) in enumerate(data["atoms"].items()):
         for language in ("en", "fr"):
             for phrase in entry.get(language, []):
-                carries_negation = any(
-                    token in NEGATION_WORDS
-                    for _, alternatives in slots(phrase)
+                parsed = slots(phrase)
+                tokens = [
+                    token
+                    for _, alternatives in parsed
                     for alternative in alternatives
                     for token in alternative
-                )
-                vocabulary.update(
-                    form
-                    for _, alternatives in slots(phrase)
-                    for alternative in alternatives
-                    for token in alternative
-                    for form in expanded(token, language, forms)
-                )
+                ]
+                carries_negation = any(token in NEGATION_WORDS for token in tokens)
+                vocabulary.update(form for token in tokens for form in expanded(token, language, forms))
                 end: Node = {END: [(position, carries_negation)]}
-                for state in _phrase_states(phrase, language, forms, end):
+                for state in _phrase_states(parsed, language, forms, end):
                     if END in state or ANY in state:
                         raise ValueError(f"atom {name}: a phrase must start with a word: {phrase!r}")
                     for token, targets in state.items():
@@ -345,7 +344,7 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
         role = atoms[atom].role
         if (
             exceptions
-            and role not in ("person", "vague")
+            and role not in PRESENCE_ROLES
             and any(low <= start and end <= high and (low, high) != (start, end) for low, high in exceptions)
         ):
             continue
@@ -383,7 +382,7 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
                 past=bool(past_spans) and role != "past_age" and _in_the_past(tokens, start, past_spans),
             )
         )
-    return Reading(tokens, tuple(found), over_anywhere=qualify.over_anywhere(), present=frozenset(present))
+    return Reading(tokens, tuple(found), over_anywhere=qualify.out, present=frozenset(present))
 
 
 def _in_the_past(tokens: Tokens, start: int, past_spans: list[tuple[int, int]]) -> bool:
@@ -409,6 +408,7 @@ class _Context:
         for start, end in cues["negation"]:
             if not any(low <= start and end <= high for low, high in hedges):
                 self.negations.setdefault(tokens.clause[start], []).append((start, end))
+        # Whether the narrative says anywhere, not negated, that something is over.
         self.out = any(not self.negated(start, end, False) for start, end in cues["over"])
         self.by_sentence: dict[str, dict[int, list[tuple[int, int]]]] = {}
         for role, spans in cues.items():
@@ -464,10 +464,6 @@ class _Context:
             end <= start and start - end < PROSPECT_BEFORE_WORDS
             for _, end in self._in_sentence("future", start)
         )
-
-    def over_anywhere(self) -> bool:
-        """Whether the narrative says anywhere that something is over (not negated)."""
-        return self.out
 
     def later(self, start: int) -> bool:
         """Months away ("in August", "l'été prochain"): a move then is not imminent."""
