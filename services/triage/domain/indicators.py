@@ -174,7 +174,14 @@ def _minor(lexicon: Lexicon, reading: Reading) -> tuple[Judgement, Judgement, tu
     signs = [
         sign
         for sign in reading.of_role(
-            "minor", "possible_minor", "age", "age_under", "age_guess", "adult_now", "past_age"
+            "minor",
+            "possible_minor",
+            "possible_minor_hint",
+            "age",
+            "age_under",
+            "age_guess",
+            "adult_now",
+            "past_age",
         )
         if sign.affirmed
     ]
@@ -267,7 +274,7 @@ def detect(narrative: str, lexicon: Lexicon) -> TextFindings:
         minor_in_past=minor_in_past,
         danger_over=danger_over,
         people_mentioned="person" in reading.present
-        or bool(reading.of_role("minor", "possible_minor", "age")),
+        or bool(reading.of_role("minor", "possible_minor", "possible_minor_hint", "age")),
         vague="vague" in reading.present,
         exploitation_described=any(sign.affirmed for sign in reading.of_role("what")),
     )
