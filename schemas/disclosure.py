@@ -139,6 +139,24 @@ class DisclosureCancelledV1(EventBase):
     consent_version: int = Field(ge=1)
 
 
+class ReviewQueue(StrEnum):
+    """Where a case waits for a supervisor: urgent ones in the expedited queue, due within minutes."""
+
+    EXPEDITED = "expedited"
+    STANDARD = "standard"
+
+
+class DisclosureReviewFlaggedV1(EventBase):
+    """A case waiting for a supervisor reached 75% of its review time (at risk) or its due time (breached)."""
+
+    event_type: Literal["disclosure.review_flagged"] = "disclosure.review_flagged"
+    schema_version: Literal[1] = 1
+    case_reference: CaseReference
+    queue: ReviewQueue
+    flag: Literal["at_risk", "breached"]
+    due_at: AwareDatetime
+
+
 class DisclosureAcknowledgedV1(EventBase):
     """An agency's liaison unit acknowledged a package."""
 
@@ -220,7 +238,8 @@ DisclosureEvent = Annotated[
     | DisclosureReviewedV1
     | DisclosureForwardedV1
     | DisclosureCancelledV1
-    | DisclosureAcknowledgedV1,
+    | DisclosureAcknowledgedV1
+    | DisclosureReviewFlaggedV1,
     Field(discriminator="event_type"),
 ]
 

@@ -9,6 +9,7 @@ from schemas.disclosure import (
     DisclosureDecidedV1,
     DisclosureForwardedV1,
     DisclosureReviewedV1,
+    DisclosureReviewFlaggedV1,
 )
 from schemas.envelope import EventBase
 from schemas.intake import ConsentRecordedV1, TipReceivedV1, TipSupplementedV1
@@ -42,6 +43,7 @@ EVENTS_BY_TOPIC: dict[str, tuple[type[EventBase], ...]] = {
         DisclosureForwardedV1,
         DisclosureCancelledV1,
         DisclosureAcknowledgedV1,
+        DisclosureReviewFlaggedV1,
     ),
     topics.REFERRALS: (ReferralsProposedV1, ReferralChangedV1),
 }
