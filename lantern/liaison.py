@@ -15,12 +15,12 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from pydantic import ValidationError
 
-from schemas.disclosure import LawEnforcementPackageV1, LiaisonAcknowledgementV1
+from schemas.disclosure import LawEnforcementPackageV2, LiaisonAcknowledgementV1
 from schemas.topics import LE_ACKNOWLEDGEMENTS, agency_topic
 from services.common.kafka import ensure_topics
 
 
-def summary(package: LawEnforcementPackageV1) -> dict[str, object]:
+def summary(package: LawEnforcementPackageV2) -> dict[str, object]:
     """What the terminal shows: the case and what the package carries, not the content itself."""
     return {
         "case_reference": package.case_reference,
@@ -33,7 +33,7 @@ def summary(package: LawEnforcementPackageV1) -> dict[str, object]:
     }
 
 
-def store(package: LawEnforcementPackageV1, directory: Path) -> Path:
+def store(package: LawEnforcementPackageV2, directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = directory / f"{package.case_reference}_{package.package_id}.json"
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -79,7 +79,7 @@ async def run_liaison(
             for records in batches.values():
                 for record in records:
                     try:
-                        package = LawEnforcementPackageV1.model_validate_json(record.value or b"")
+                        package = LawEnforcementPackageV2.model_validate_json(record.value or b"")
                     except ValidationError:
                         complain(f"offset {record.offset}: not a package, skipped")
                         continue

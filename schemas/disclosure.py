@@ -9,21 +9,50 @@ from __future__ import annotations
 
 import uuid
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import AwareDatetime, Field, RootModel, StringConstraints
+from pydantic import AwareDatetime, Field, RootModel, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
 
 from schemas.envelope import Contract, EventBase, utc_now
 from schemas.sealed import PersonRelation
-from schemas.tip import Answer, Contact, Location, Need, ReporterRole, TraffickingType, VictimProfile
+from schemas.tip import Age, Answer, Contact, Location, Need, ReporterRole, TraffickingType, VictimProfile
 from schemas.triage import IndicatorFinding, Reason, Urgency
 
 AgencyId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
 CaseReference = Annotated[str, StringConstraints(pattern=r"^LE-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$")]
-LegalReference = Annotated[
+ReferencePart = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=3, max_length=200, pattern=r"^[\w .,:;()/§'’-]+$"),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=120, pattern=r"^[\w .,:;()/§'’-]+$"),
 ]
+
+
+class LegalReference(Contract):
+    """What obliges the hotline to report: a statute and its section, and the docket or the order that
+    applies it. Two approvals count together only when they name the same reference.
+    """
+
+    statute: ReferencePart
+    section: ReferencePart
+    docket: ReferencePart | None = None
+    order_number: ReferencePart | None = None
+
+    @model_validator(mode="after")
+    def _names_a_docket_or_an_order(self) -> Self:
+        if self.docket is None and self.order_number is None:
+            raise PydanticCustomError(
+                "legal_reference_incomplete", "Give the docket or the order number that applies the statute."
+            )
+        return self
+
+    def same_as(self, other: LegalReference | None) -> bool:
+        """The same reference, whatever the case and spacing it was typed with."""
+        return other is not None and self.key == other.key
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        return tuple(" ".join((part or "").casefold().split()) for part in (
+            self.statute, self.section, self.docket, self.order_number))  # fmt: skip
 
 
 class Decision(StrEnum):
@@ -55,13 +84,22 @@ class Recipient(Contract):
 
 
 class PackageField(StrEnum):
-    """What a package may carry. The last two say who called: only with identity consent."""
+    """What a package may carry; the policy says which, per basis and consent.
+
+    ``victim_profile`` and ``needs`` exist to find services: only with law-enforcement consent. The
+    last two say who called: only with identity consent.
+    """
 
     SITUATION = "situation"
+    MINOR_GROUND = "minor_ground"
+    DANGER = "danger"
     LOCATION = "location"
     WHEN = "when"
+    SUSPECT_NAMES = "suspect_names"
+    VICTIM_NAMES = "victim_names"
     NARRATIVE = "narrative"
-    NAMED_PERSONS = "named_persons"
+    VICTIM_PROFILE = "victim_profile"
+    NEEDS = "needs"
     REPORTER_ROLE = "reporter_role"
     CALLER_CONTACT = "caller_contact"
 
@@ -75,6 +113,16 @@ class CaseState(StrEnum):
     DECLINED = "declined"
     NOT_FORWARDED = "not_forwarded"
     CANCELLED = "cancelled"
+
+
+class ReviewQueue(StrEnum):
+    """Where a case waits for a supervisor: urgent ones in the expedited queue, due within minutes."""
+
+    EXPEDITED = "expedited"
+    STANDARD = "standard"
+
+
+ReviewReason = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.:-]{1,80}$")]
 
 
 class DisclosureDecidedV1(EventBase):
@@ -93,15 +141,24 @@ class DisclosureDecidedV1(EventBase):
     review_due_at: AwareDatetime | None = Field(
         default=None, description="When a supervisor must have reviewed it."
     )
+    queue: ReviewQueue | None = Field(default=None, description="The review queue it waits in, if any.")
+    review_reasons: list[ReviewReason] = Field(
+        default_factory=list, description="What a supervisor is asked to look at: codes, never content."
+    )
     triage_revision: int = Field(default=1, ge=1)
 
 
 class Approver(Contract):
-    role: Literal["supervisor"] = "supervisor"
-    token_id: uuid.UUID
+    """A person who decided: the specialist who recorded a ground during a call, or a supervisor."""
+
+    role: Literal["supervisor", "specialist"] = "supervisor"
+    person_id: uuid.UUID
 
 
-ReviewVerdict = Literal["approved", "declined", "approval_recorded", "reviewed_after_forward"]
+ReviewVerdict = Literal[
+    "approved", "declined", "approval_recorded", "reviewed_after_forward", "reopened", "kept",
+    "changes_forwarded", "consent_confirmed",
+]  # fmt: skip
 
 
 class DisclosureReviewedV1(EventBase):
@@ -139,13 +196,6 @@ class DisclosureCancelledV1(EventBase):
     consent_version: int = Field(ge=1)
 
 
-class ReviewQueue(StrEnum):
-    """Where a case waits for a supervisor: urgent ones in the expedited queue, due within minutes."""
-
-    EXPEDITED = "expedited"
-    STANDARD = "standard"
-
-
 class DisclosureReviewFlaggedV1(EventBase):
     """A case waiting for a supervisor reached 75% of its review time (at risk) or its due time (breached)."""
 
@@ -172,12 +222,22 @@ class PackagePerson(Contract):
     relation: PersonRelation
 
 
+class Jurisdiction(Contract):
+    """Where a case went when its incident moved: the place and the agencies that now hold it."""
+
+    location: Location
+    agencies: list[AgencyId]
+
+
 class PackageContent(Contract):
     """The permitted fields of a tip, opened for the recipient; absent when not permitted."""
 
     trafficking_types: list[TraffickingType] | None = None
     indicators: list[IndicatorFinding] | None = None
     minor_involved: Answer | None = None
+    victim_age: Age | None = Field(
+        default=None, description="The age the assessment recorded for the minor ground."
+    )
     imminent_danger: Answer | None = None
     victim_profile: VictimProfile | None = None
     needs: list[Need] | None = None
@@ -186,16 +246,21 @@ class PackageContent(Contract):
     narrative: list[str] | None = Field(
         default=None, description="The tip's narrative, then each follow-up's."
     )
-    named_persons: list[PackagePerson] | None = None
+    suspects: list[PackagePerson] | None = None
+    victims: list[PackagePerson] | None = None
     reporter_role: ReporterRole | None = None
     caller_contact: Contact | None = None
 
 
-class LawEnforcementPackageV1(Contract):
-    """What an agency receives on ``le.referrals.<agency_id>.v1``."""
+class LawEnforcementPackageV2(Contract):
+    """What an agency receives on ``le.referrals.<agency_id>.v1``.
+
+    Version 2 (policy v2): fields per basis, suspects' and victims' names apart, the victim profile and
+    needs only with consent, approvers named by person, and where a moved case went.
+    """
 
     message_type: Literal["le.package"] = "le.package"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     package_id: uuid.UUID
     case_reference: CaseReference
     agency_id: AgencyId
@@ -211,6 +276,9 @@ class LawEnforcementPackageV1(Contract):
     issued_at: AwareDatetime = Field(default_factory=utc_now)
     fields: list[PackageField]
     content: PackageContent
+    moved_to: Jurisdiction | None = Field(
+        default=None, description="On a supplementary package: the case's incident moved and went there."
+    )
 
     @property
     def partition_key(self) -> bytes:

@@ -26,6 +26,10 @@ class TipReceivedV1(EventBase):
     received_at: AwareDatetime
     facts: TipFacts
     identifiers: SealedIdentifiers
+    recorded_by: uuid.UUID | None = Field(
+        default=None,
+        description="The staff person who recorded the tip (a call, a chat, an email); none for the public.",
+    )
 
 
 class FactsUpdate(Contract):

@@ -18,6 +18,8 @@ NARRATIVE = "Marie-Claude Tremblay says her cousin works at a farm near Joliette
 CONTACT = {"name": "Jean-Philippe Gagnon", "phone": "+1 514 555 0147", "email": "jp.gagnon@example.org"}
 NAMED_PERSON = "Gaétan Bouchard-Lévesque"
 IDENTIFYING_VALUES = (NARRATIVE, "Marie-Claude Tremblay", NAMED_PERSON, *CONTACT.values())
+SPECIALIST = uuid.UUID("5f1e0c2a-7d3b-4c8e-9a61-2b4d6f8e0a13")
+"""The specialist who records the staff channels' tips in these tests."""
 
 
 def tip_body(**overrides: Any) -> dict[str, Any]:
@@ -54,11 +56,15 @@ def tip_body(**overrides: Any) -> dict[str, Any]:
     return body
 
 
-def tip_received(key: DataKey | None = None, **overrides: Any) -> TipReceivedV1:
+def tip_received(
+    key: DataKey | None = None, recorded_by: uuid.UUID | str | None = "staff channels", **overrides: Any
+) -> TipReceivedV1:
     """A tip.received event sealed with ``key``; by default with a key no keystore holds, so that
-    consumers see the tip as erased.
+    consumers see the tip as erased. A tip of a staff channel is recorded by ``SPECIALIST``.
     """
     submission = TipSubmission.model_validate(tip_body(**overrides))
+    if isinstance(recorded_by, str):
+        recorded_by = None if submission.channel.value == "web" else SPECIALIST
     tip_id = key.tip_id if key else uuid.uuid4()
     throwaway = key or DataKey(tip_id, os.urandom(32))
     return TipReceivedV1(
@@ -71,6 +77,7 @@ def tip_received(key: DataKey | None = None, **overrides: Any) -> TipReceivedV1:
         identifiers=seal_identifiers(
             throwaway, submission.narrative, submission.contact, submission.named_persons
         ),
+        recorded_by=recorded_by,
     )
 
 
@@ -97,27 +104,36 @@ def tip_supplemented(
 
 
 def tip_triaged(
-    tip: TipReceivedV1, urgency: str, minor: bool = False, danger: bool = False, revision: int = 1
+    tip: TipReceivedV1,
+    urgency: str,
+    minor: bool = False,
+    danger: bool = False,
+    revision: int = 1,
+    possible: tuple[str, ...] = (),
+    facts: TipFacts | None = None,
 ) -> TipTriagedV1:
-    """Triage's verdict on ``tip`` as disclosure and referral receive it."""
+    """Triage's verdict on ``tip`` as disclosure and referral receive it; ``possible`` adds triage's
+    ``possible_minor`` / ``possible_danger`` reasons.
+    """
     return TipTriagedV1(
         tip_id=tip.tip_id,
         correlation_id=tip.correlation_id,
         producer="triage",
         revision=revision,
         urgency=Urgency(urgency),
-        reasons=[Reason(code="test.reason", en="A test.", fr="Un test.")],
+        reasons=[Reason(code=code, en="A test.", fr="Un test.") for code in ("test.reason", *possible)],
         minor_involved=minor,
         imminent_danger=danger,
         ruleset_version="test",
         received_at=tip.received_at,
-        facts=tip.facts,
+        facts=facts or tip.facts,
     )
 
 
 def consent_recorded(
-    tip: TipReceivedV1, version: int, withdrawn: list[str], **consent: bool
+    tip: TipReceivedV1, version: int, withdrawn: list[str], by: str = "reporter", **consent: bool
 ) -> ConsentRecordedV1:
+    """A consent record of ``tip``; ``by`` is the recording role (reporter, specialist, supervisor)."""
     return ConsentRecordedV1(
         tip_id=tip.tip_id,
         correlation_id=tip.correlation_id,
@@ -127,6 +143,6 @@ def consent_recorded(
         withdrawn=withdrawn,
         channel=tip.facts.channel,
         interpreter_used=False,
-        recorded_by_role="specialist",
+        recorded_by_role=by,
         recorded_at=utc_now(),
     )

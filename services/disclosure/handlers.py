@@ -13,19 +13,28 @@ from functools import partial
 from typing import Any
 
 from schemas import topics
-from schemas.disclosure import DisclosureDecidedV1, LiaisonAcknowledgementV1
+from schemas.disclosure import Basis, DisclosureDecidedV1, LegalReference, LiaisonAcknowledgementV1
 from schemas.envelope import utc_now
 from schemas.intake import ConsentRecordedV1, TipReceivedV1, TipSupplementedV1
 from schemas.triage import TipTriagedV1
 from services.common import metrics
-from services.common.auth import Staff
 from services.common.consumer import Deferred, Rejected
 from services.common.ids import readable_reference
 from services.common.messaging import Transactions
 from services.common.sealing import Keystore
 from services.disclosure.adapters.unit_of_work import DisclosureUnitOfWork
 from services.disclosure.domain import packages
-from services.disclosure.domain.case import SYSTEM, Case, Issue, Note, Outcome, UnknownPackage, Verdict
+from services.disclosure.domain.case import (
+    SYSTEM,
+    Case,
+    Issue,
+    Note,
+    Outcome,
+    Supervisor,
+    UnknownPackage,
+    Verdict,
+)
+from services.disclosure.domain.consent import ConsentRecord
 from services.disclosure.domain.packages import Source, SourceKind
 from services.disclosure.domain.routing import Routing
 from services.disclosure.ports import DisclosureTransactions, DisclosureWork
@@ -49,33 +58,36 @@ async def decide_on_triage(
         tip = next((s for s in await uow.sources.of_tip(event.tip_id) if s.kind is SourceKind.TIP), None)
         if tip is None or tip.channel is None:
             raise Deferred("the tip's own event has not been handled yet")
-        case = Case.open(event, readable_reference("LE"), tip.channel)
-    outcome = case.on_triage(event, await uow.consents.current(event.tip_id), routing, utc_now())
+        case = Case.open(event, readable_reference("LE"), tip.channel, tip.recorded_by)
+    outcome = case.on_triage(event, await uow.consents.history(event.tip_id), routing, utc_now())
     await _carry_out(uow, keystore, case, outcome)
 
 
 async def record_consent(
     event: ConsentRecordedV1, uow: DisclosureWork, keystore: Keystore, routing: Routing
 ) -> None:
-    """Keep a newer consent and decide the case again on it (see ``Case.on_consent``)."""
-    if not await uow.consents.record(event.tip_id, event.version, event.consent, event.recorded_at):
+    """Keep every consent record, whatever its version, and decide the case again on the consent that
+    stands (see ``domain.consent`` and ``Case.on_consent``).
+    """
+    record = ConsentRecord(event.version, event.consent, event.recorded_by_role, event.recorded_at)
+    if not await uow.consents.record(event.tip_id, event.event_id, record):
         return
     case = await uow.cases.get(event.tip_id)
     if case is None:
         return
-    await _carry_out(uow, keystore, case, case.on_consent(event, routing, utc_now()))
+    outcome = case.on_consent(event, await uow.consents.history(event.tip_id), routing, utc_now())
+    await _carry_out(uow, keystore, case, outcome)
 
 
-async def record_supplement(
-    event: TipSupplementedV1, uow: DisclosureWork, keystore: Keystore, routing: Routing
-) -> None:
-    """Keep the follow-up's sealed identifiers; if the case went out, send it on (``Case.on_supplement``)."""
+async def record_supplement(event: TipSupplementedV1, uow: DisclosureWork) -> None:
+    """Keep the follow-up's sealed identifiers; a decided case queues it for a supervisor
+    (``Case.on_supplement``): nothing of it goes out before one approves.
+    """
     await uow.sources.add(Source.of_supplement(event))
     case = await uow.cases.get(event.tip_id)
     if case is None:
         return
-    outcome = case.on_supplement(event, await uow.consents.current(event.tip_id), routing, utc_now())
-    await _carry_out(uow, keystore, case, outcome)
+    await _record(uow, case, case.on_supplement(event, utc_now()))
 
 
 async def record_acknowledgement(acknowledgement: LiaisonAcknowledgementV1, uow: DisclosureWork) -> None:
@@ -88,39 +100,105 @@ async def record_acknowledgement(acknowledgement: LiaisonAcknowledgementV1, uow:
         case = await uow.cases.with_package(acknowledgement.package_id)
         if case is None:
             raise UnknownPackage
-        await _record(uow, case, case.acknowledge(acknowledgement))
+        await _record(uow, case, case.on_acknowledgement(acknowledgement))
     except UnknownPackage as unknown:
         raise Rejected("no such package for this agency") from unknown
 
 
 async def approve(
     tip_id: uuid.UUID,
-    staff: Staff,
+    supervisor: Supervisor,
     reason: str,
-    legal_reference: str | None,
     transactions: DisclosureTransactions,
     keystore: Keystore,
     routing: Routing,
+    legal_reference: LegalReference | None = None,
+    ground: Basis | None = None,
 ) -> Verdict:
-    """A supervisor approves a forward, or reviews one that went out at once (see ``Case.approve``)."""
+    """A supervisor approves a forward, reviews one that went out at once, or sends changes on
+    (see ``Case.approve``).
+    """
     async with transactions.begin() as uow:
         case = await _case(uow, tip_id)
         verdict, outcome = case.approve(
-            staff.token_id, reason, legal_reference, await uow.consents.current(tip_id), routing, utc_now()
+            supervisor,
+            reason,
+            await uow.consents.history(tip_id),
+            routing,
+            utc_now(),
+            legal_reference,
+            ground,
         )
         await _carry_out(uow, keystore, case, outcome)
         return verdict
 
 
 async def decline(
-    tip_id: uuid.UUID, staff: Staff, reason: str, transactions: DisclosureTransactions
+    tip_id: uuid.UUID, supervisor: Supervisor, reason: str, transactions: DisclosureTransactions
 ) -> Verdict:
     """A supervisor declines a pending forward, with a reason code."""
     async with transactions.begin() as uow:
         case = await _case(uow, tip_id)
-        verdict, outcome = case.decline(staff.token_id, reason, utc_now())
+        verdict, outcome = case.decline(supervisor, reason, utc_now())
         await _record(uow, case, outcome)
         return verdict
+
+
+async def reopen(
+    tip_id: uuid.UUID,
+    supervisor: Supervisor,
+    reason: str,
+    transactions: DisclosureTransactions,
+    routing: Routing,
+) -> Verdict:
+    """A supervisor reopens a declined, cancelled or unforwarded case for review."""
+    async with transactions.begin() as uow:
+        case = await _case(uow, tip_id)
+        verdict, outcome = case.reopen(
+            supervisor, reason, await uow.consents.history(tip_id), routing, utc_now()
+        )
+        await _record(uow, case, outcome)
+        return verdict
+
+
+async def keep(
+    tip_id: uuid.UUID, supervisor: Supervisor, reason: str, transactions: DisclosureTransactions
+) -> Verdict:
+    """A supervisor keeps a decided case's decision after looking at what changed."""
+    async with transactions.begin() as uow:
+        case = await _case(uow, tip_id)
+        verdict, outcome = case.keep(supervisor, reason, utc_now())
+        await _record(uow, case, outcome)
+        return verdict
+
+
+async def confirm_consent(
+    tip_id: uuid.UUID,
+    supervisor: Supervisor,
+    version: int,
+    transactions: DisclosureTransactions,
+    keystore: Keystore,
+    routing: Routing,
+) -> Verdict:
+    """A supervisor confirms a widening of consent that staff recorded after the tip."""
+    async with transactions.begin() as uow:
+        case = await _case(uow, tip_id)
+        verdict, outcome = case.confirm_consent(
+            supervisor, version, await uow.consents.history(tip_id), routing, utc_now()
+        )
+        await _carry_out(uow, keystore, case, outcome)
+        return verdict
+
+
+async def flag_due_reviews(uow: DisclosureWork, now: datetime, limit: int = 100) -> int:
+    """Publish, once each, the at-risk and breach flags of cases waiting for a supervisor; return how many."""
+    flagged = 0
+    for case in await uow.cases.due_for_review_flags(now, limit):
+        flags = case.due_flags(now)
+        if flags:
+            await _record(uow, case, Outcome(events=tuple(flags)))
+            flagged += len(flags)
+    return flagged
 
 
 async def review_queue(transactions: Transactions[DisclosureUnitOfWork], limit: int) -> list[dict[str, Any]]:
@@ -171,18 +249,22 @@ async def _record(uow: DisclosureWork, case: Case, outcome: Outcome) -> None:
 
 
 async def _issue(uow: DisclosureWork, keystore: Keystore, case: Case, issue: Issue) -> None:
-    """Open the sealed fields the packages may carry (audited), then send each package to its agency."""
-    opened = packages.Opened()
+    """Open the sealed fields the packages may carry (audited), then send each package to its agency
+    with only its own fields and sources.
+    """
+    data_key = None
     wanted = packages.identifying_fields_needed(issue.fields)
     if wanted:
         data_key = await uow.keys.open(keystore, case.tip_id, wanted)
         outcome = "unsealed" if data_key else "erased"
         await uow.audit.append(case.tip_id, Note("unsealed", SYSTEM, {"fields": wanted, "outcome": outcome}))
-        if data_key is not None:
-            sources = [source for source in await uow.sources.of_tip(case.tip_id) if issue.carries(source)]
-            opened = packages.opened(data_key, sources, issue.fields)
+    sources = await uow.sources.of_tip(case.tip_id) if data_key is not None else []
     for dispatch in issue.dispatches:
-        package = case.package(dispatch.package, issue, opened)
+        opened = packages.Opened()
+        if data_key is not None:
+            carried = [source for source in sources if dispatch.carries(source)]
+            opened = packages.opened(data_key, carried, dispatch.package.fields)
+        package = case.package(dispatch, issue, opened)
         uow.outbox.stage_outbound(
             topics.agency_topic(package.agency_id),
             package.package_id,

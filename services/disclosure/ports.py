@@ -10,10 +10,10 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
 
-from schemas.tip import Consent
 from services.common.messaging import Outbox
 from services.common.sealing import DataKey, Keystore
 from services.disclosure.domain.case import Case, Note
+from services.disclosure.domain.consent import ConsentRecord
 from services.disclosure.domain.packages import Source
 
 
@@ -30,6 +30,12 @@ class Cases(Protocol):
         """Keep the case as it is now, its verdicts and packages with it."""
         ...
 
+    async def due_for_review_flags(self, now: datetime, limit: int) -> list[Case]:
+        """Up to ``limit`` cases in a review queue with an at-risk or breach flag due by ``now``, each
+        held like ``get``; one a concurrent clock holds is skipped.
+        """
+        ...
+
 
 class Sources(Protocol):
     async def add(self, source: Source) -> None:
@@ -42,12 +48,12 @@ class Sources(Protocol):
 
 
 class Consents(Protocol):
-    async def record(self, tip_id: uuid.UUID, version: int, consent: Consent, recorded_at: datetime) -> bool:
-        """Keep a newer version of the tip's consent; False when it is not newer than the one kept."""
+    async def record(self, tip_id: uuid.UUID, event_id: uuid.UUID, record: ConsentRecord) -> bool:
+        """Keep a consent record, whatever its version; False when this event was kept before."""
         ...
 
-    async def current(self, tip_id: uuid.UUID) -> Consent | None:
-        """The latest consent recorded after the tip, if any."""
+    async def history(self, tip_id: uuid.UUID) -> list[ConsentRecord]:
+        """Every consent record of the tip, by version then arrival."""
         ...
 
 

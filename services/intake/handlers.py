@@ -37,6 +37,7 @@ class Submitter:
 
     role: str
     token_id: uuid.UUID | None = None
+    person_id: uuid.UUID | None = None
 
 
 PUBLIC = Submitter(REPORTER)
@@ -108,7 +109,7 @@ async def accept_tip(
             topics.TIPS_RECEIVED,
             TipReceivedV1(
                 tip_id=tip_id, correlation_id=correlation_id, producer=PRODUCER, reference=reference,
-                received_at=received_at, facts=facts, identifiers=identifiers,
+                received_at=received_at, facts=facts, identifiers=identifiers, recorded_by=submitter.person_id,
             ),
         )  # fmt: skip
         await _record_consent(

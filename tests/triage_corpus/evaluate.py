@@ -29,6 +29,8 @@ PARTS = {
         HERE / "development.jsonl",
         HERE / "development2_en.jsonl",
         HERE / "development2_fr.jsonl",
+        HERE / "development3_en.jsonl",
+        HERE / "development3_fr.jsonl",
     ),
     "sealed": (HERE / "sealed.jsonl",),
 }

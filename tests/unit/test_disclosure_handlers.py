@@ -20,7 +20,7 @@ from schemas.disclosure import (
     DisclosureCancelledV1,
     DisclosureDecidedV1,
     DisclosureForwardedV1,
-    LawEnforcementPackageV1,
+    LawEnforcementPackageV2,
     LiaisonAcknowledgementV1,
 )
 from schemas.envelope import Contract, EventBase
@@ -98,11 +98,11 @@ class Desk:
             tip.tip_id, staff, reason, legal_reference, self.transactions, self.keystore, ROUTING
         )
 
-    def packages(self, agency_id: str | None = None) -> list[LawEnforcementPackageV1]:
+    def packages(self, agency_id: str | None = None) -> list[LawEnforcementPackageV2]:
         return [
             message.content
             for message in self.store.outbox
-            if isinstance(message.content, LawEnforcementPackageV1)
+            if isinstance(message.content, LawEnforcementPackageV2)
             and message.topic == topics.agency_topic(agency_id or message.content.agency_id)
         ]
 

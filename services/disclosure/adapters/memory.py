@@ -14,7 +14,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 
-from schemas.tip import Consent
 from services.common.messaging import OutboxMessage, UnitOfWork
 from services.common.sealing import (
     DataKey,
@@ -25,6 +24,7 @@ from services.common.sealing import (
     wrap_data_key,
 )
 from services.disclosure.domain.case import Case, Note
+from services.disclosure.domain.consent import ConsentRecord
 from services.disclosure.domain.packages import Source, SourceKind
 
 
@@ -41,7 +41,7 @@ class MemoryStore:
 
     cases: dict[uuid.UUID, Case] = field(default_factory=dict)
     sources: dict[uuid.UUID, Source] = field(default_factory=dict)
-    consents: dict[uuid.UUID, tuple[int, Consent]] = field(default_factory=dict)
+    consents: dict[uuid.UUID, dict[uuid.UUID, ConsentRecord]] = field(default_factory=dict)
     audit: list[tuple[uuid.UUID, Note]] = field(default_factory=list)
     wrapped_keys: dict[uuid.UUID, bytes | None] = field(default_factory=dict)
     unseals: list[Unseal] = field(default_factory=list)
@@ -76,9 +76,14 @@ class MemoryCases:
         if case.state is None:
             raise ValueError("a case is kept only once it is decided")
         kept = copy.deepcopy(case)
-        kept.verdicts.sort(key=lambda verdict: (verdict.at, verdict.staff_token_id, verdict.kind.value))
+        kept.verdicts.sort(key=lambda verdict: (verdict.at, verdict.person_id, verdict.kind.value))
         kept.packages.sort(key=lambda package: (package.issued_at, package.package_id))
         self.store.cases[case.tip_id] = kept
+
+    async def due_for_review_flags(self, now: datetime, limit: int) -> list[Case]:
+        due = [case for case in self.store.cases.values() if copy.deepcopy(case).due_flags(now)]
+        due.sort(key=lambda case: case.review_due_at or now)
+        return [copy.deepcopy(case) for case in due[:limit]]
 
 
 class MemorySources:
@@ -99,16 +104,16 @@ class MemoryConsents:
     def __init__(self, store: MemoryStore) -> None:
         self.store = store
 
-    async def record(self, tip_id: uuid.UUID, version: int, consent: Consent, recorded_at: datetime) -> bool:
-        kept = self.store.consents.get(tip_id)
-        if kept is not None and kept[0] >= version:
+    async def record(self, tip_id: uuid.UUID, event_id: uuid.UUID, record: ConsentRecord) -> bool:
+        kept = self.store.consents.setdefault(tip_id, {})
+        if event_id in kept:
             return False
-        self.store.consents[tip_id] = (version, consent)
+        kept[event_id] = record
         return True
 
-    async def current(self, tip_id: uuid.UUID) -> Consent | None:
-        kept = self.store.consents.get(tip_id)
-        return kept[1] if kept is not None else None
+    async def history(self, tip_id: uuid.UUID) -> list[ConsentRecord]:
+        records = self.store.consents.get(tip_id, {})
+        return sorted(records.values(), key=lambda record: (record.version, record.recorded_at))
 
 
 class MemoryAudit:

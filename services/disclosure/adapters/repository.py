@@ -10,13 +10,25 @@ from typing import Any
 
 import asyncpg
 
-from schemas.disclosure import Basis, CaseState, Decision, PackageField, Recipient, RecipientKind
+from schemas.disclosure import (
+    Basis,
+    CaseState,
+    Decision,
+    Jurisdiction,
+    LegalReference,
+    PackageField,
+    Recipient,
+    RecipientKind,
+    ReviewQueue,
+)
 from schemas.sealed import SealedIdentifiers
 from schemas.tip import Channel, Consent, TipFacts
 from schemas.triage import IndicatorFinding, Urgency
 from services.common.sealing import DataKey, Keystore
 from services.disclosure.domain.case import Case, Package, SupervisorVerdict, Triage, VerdictKind
+from services.disclosure.domain.consent import ConsentRecord
 from services.disclosure.domain.packages import Source, SourceKind
+from services.disclosure.domain.policy import load_rules
 
 FORWARD_PURPOSE = "disclosure.forward"
 
@@ -27,15 +39,16 @@ class PostgresSources:
 
     async def add(self, source: Source) -> None:
         await self.connection.execute(
-            "INSERT INTO tip_sources (source_id, tip_id, kind, channel, identifiers, received_at)"
-            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+            "INSERT INTO tip_sources (source_id, tip_id, kind, channel, identifiers, received_at, recorded_by)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
             source.source_id, source.tip_id, source.kind.value, source.channel.value if source.channel else None,
-            source.identifiers.model_dump(mode="json"), source.received_at,
+            source.identifiers.model_dump(mode="json"), source.received_at, source.recorded_by,
         )  # fmt: skip
 
     async def of_tip(self, tip_id: uuid.UUID) -> list[Source]:
         rows = await self.connection.fetch(
-            "SELECT source_id, tip_id, kind, channel, identifiers, received_at FROM tip_sources WHERE tip_id = $1"
+            "SELECT source_id, tip_id, kind, channel, identifiers, received_at, recorded_by FROM tip_sources"
+            " WHERE tip_id = $1"
             " ORDER BY kind = 'supplement', received_at, source_id",
             tip_id,
         )
@@ -46,25 +59,35 @@ class PostgresConsents:
     def __init__(self, connection: asyncpg.Connection) -> None:
         self.connection = connection
 
-    async def record(self, tip_id: uuid.UUID, version: int, consent: Consent, recorded_at: datetime) -> bool:
+    async def record(self, tip_id: uuid.UUID, event_id: uuid.UUID, record: ConsentRecord) -> bool:
         status: str = await self.connection.execute(
-            "INSERT INTO consents (tip_id, version, consent, recorded_at) VALUES ($1, $2, $3, $4)"
-            " ON CONFLICT (tip_id) DO UPDATE SET version = excluded.version, consent = excluded.consent,"
-            " recorded_at = excluded.recorded_at WHERE consents.version < excluded.version",
-            tip_id, version, consent.model_dump(mode="json"), recorded_at,
+            "INSERT INTO consent_records (tip_id, event_id, version, consent, recorded_by_role, recorded_at)"
+            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+            tip_id, event_id, record.version, record.consent.model_dump(mode="json"), record.recorded_by_role,
+            record.recorded_at,
         )  # fmt: skip
         return status.endswith(" 1")
 
-    async def current(self, tip_id: uuid.UUID) -> Consent | None:
-        recorded = await self.connection.fetchval("SELECT consent FROM consents WHERE tip_id = $1", tip_id)
-        return Consent.model_validate(recorded) if recorded is not None else None
+    async def history(self, tip_id: uuid.UUID) -> list[ConsentRecord]:
+        rows = await self.connection.fetch(
+            "SELECT version, consent, recorded_by_role, recorded_at FROM consent_records WHERE tip_id = $1"
+            " ORDER BY version, recorded_at, event_id",
+            tip_id,
+        )
+        return [
+            ConsentRecord(row["version"], Consent.model_validate(row["consent"]), row["recorded_by_role"],
+                          row["recorded_at"])
+            for row in rows
+        ]  # fmt: skip
 
 
 CASE_COLUMNS = (
     "tip_id", "case_reference", "correlation_id", "traceparent", "state", "decision", "basis", "recipients",
     "fields", "approvals_needed", "policy_version", "urgency", "channel", "triage_revision", "facts",
     "indicators", "minor_involved", "imminent_danger", "legal_reference", "received_at", "review_due_at",
-    "reviewed_at", "forwarded_at",
+    "reviewed_at", "forwarded_at", "recorded_by", "possibilities", "recorded_grounds", "confirmed_grounds",
+    "consent_confirmed", "queue", "queued_at", "review_reasons", "review_flags", "reopened_at",
+    "pending_supplements",
 )  # fmt: skip
 SAVE_CASE = (
     f"INSERT INTO cases ({', '.join(CASE_COLUMNS)})"
@@ -76,25 +99,37 @@ SAVE_CASE = (
 LOCK_CASE = """
 SELECT c.*,
        coalesce((SELECT json_agg(json_build_object(
-                   'staff_token_id', a.staff_token_id, 'verdict', a.verdict, 'at', a.at, 'reason', a.reason,
-                   'legal_reference', a.legal_reference) ORDER BY a.at, a.staff_token_id, a.verdict)
+                   'person_id', a.person_id, 'staff_token_id', a.staff_token_id, 'verdict', a.verdict, 'at', a.at,
+                   'reason', a.reason, 'legal_reference', a.legal_reference, 'ground', a.ground)
+                   ORDER BY a.at, a.person_id, a.verdict)
                  FROM approvals a WHERE a.tip_id = c.tip_id), '[]') AS verdicts,
        coalesce((SELECT json_agg(json_build_object(
                    'package_id', p.package_id, 'agency_id', p.agency_id, 'recipient_kind', p.recipient_kind,
                    'basis', p.basis, 'fields', p.fields, 'issued_at', p.issued_at,
                    'seconds_from_receipt', p.seconds_from_receipt, 'supplementary_to', p.supplementary_to,
-                   'source_id', p.source_id, 'acknowledged_at', p.acknowledged_at) ORDER BY p.issued_at, p.package_id)
+                   'source_id', p.source_id, 'acknowledged_at', p.acknowledged_at, 'moved_to', p.moved_to)
+                   ORDER BY p.issued_at, p.package_id)
                  FROM packages p WHERE p.tip_id = c.tip_id), '[]') AS packages
 FROM cases c WHERE c.tip_id = $1
 FOR UPDATE OF c
 """
+DUE_FOR_FLAGS = """
+SELECT tip_id FROM cases
+WHERE queue IS NOT NULL
+  AND ((NOT 'at_risk' = ANY (review_flags) AND queued_at + (review_due_at - queued_at) * $2 <= $1)
+       OR (NOT 'breached' = ANY (review_flags) AND review_due_at <= $1))
+ORDER BY review_due_at
+LIMIT $3
+FOR UPDATE SKIP LOCKED
+"""
 ADD_VERDICT = (
-    "INSERT INTO approvals (tip_id, staff_token_id, verdict, reason, legal_reference, at)"
-    " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING"
+    "INSERT INTO approvals (tip_id, person_id, staff_token_id, verdict, reason, legal_reference, ground, at)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING"
 )
 SAVE_PACKAGE = (
     "INSERT INTO packages (package_id, tip_id, agency_id, recipient_kind, supplementary_to, source_id, basis,"
-    " fields, issued_at, seconds_from_receipt, acknowledged_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+    " fields, issued_at, seconds_from_receipt, acknowledged_at, moved_to)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
     " ON CONFLICT (package_id) DO UPDATE SET acknowledged_at = excluded.acknowledged_at"
 )
 
@@ -128,8 +163,9 @@ class PostgresCases:
             await self.connection.executemany(
                 ADD_VERDICT,
                 [
-                    (case.tip_id, verdict.staff_token_id, verdict.kind.value, verdict.reason,
-                     verdict.legal_reference, verdict.at)
+                    (case.tip_id, verdict.person_id, verdict.token_id, verdict.kind.value, verdict.reason,
+                     verdict.legal_reference.model_dump(mode="json") if verdict.legal_reference else None,
+                     verdict.ground.value if verdict.ground else None, verdict.at)
                     for verdict in added
                 ],
             )  # fmt: skip
@@ -141,11 +177,18 @@ class PostgresCases:
                     (package.package_id, case.tip_id, package.agency_id, package.recipient_kind.value,
                      package.supplementary_to, package.source_id, package.basis.value,
                      sorted(field.value for field in package.fields), package.issued_at,
-                     package.seconds_from_receipt, package.acknowledged_at)
+                     package.seconds_from_receipt, package.acknowledged_at,
+                     package.moved_to.model_dump(mode="json") if package.moved_to else None)
                     for package in changed
                 ],
             )  # fmt: skip
         self._as_loaded[case.tip_id] = (set(case.verdicts), set(case.packages))
+
+    async def due_for_review_flags(self, now: datetime, limit: int) -> list[Case]:
+        share = load_rules().at_risk_share
+        tip_ids = await self.connection.fetch(DUE_FOR_FLAGS, now, share, limit)
+        cases = [await self.get(row["tip_id"]) for row in tip_ids]
+        return [case for case in cases if case is not None]
 
 
 class PostgresDataKeys:
@@ -160,7 +203,13 @@ def _source(row: asyncpg.Record) -> Source:
     channel = Channel(row["channel"]) if row["channel"] else None
     identifiers = SealedIdentifiers.model_validate(row["identifiers"])
     return Source(
-        row["source_id"], row["tip_id"], SourceKind(row["kind"]), channel, identifiers, row["received_at"]
+        row["source_id"],
+        row["tip_id"],
+        SourceKind(row["kind"]),
+        channel,
+        identifiers,
+        row["received_at"],
+        row["recorded_by"],
     )
 
 
@@ -173,25 +222,37 @@ def _case_values(case: Case) -> list[Any]:
         sorted(field.value for field in case.fields), case.approvals_needed, case.policy_version,
         triage.urgency.value, case.channel.value, triage.revision, triage.facts.model_dump(mode="json"),
         [finding.model_dump(mode="json") for finding in triage.indicators], triage.minor_involved,
-        triage.imminent_danger, case.legal_reference, case.received_at, case.review_due_at, case.reviewed_at,
-        case.forwarded_at,
+        triage.imminent_danger, case.legal_reference.model_dump(mode="json") if case.legal_reference else None,
+        case.received_at, case.review_due_at, case.reviewed_at, case.forwarded_at, case.recorded_by,
+        list(triage.possibilities), sorted(g.value for g in case.recorded_grounds),
+        sorted(g.value for g in case.confirmed_grounds), sorted(case.consent_confirmed),
+        case.queue.value if case.queue else None, case.queued_at, list(case.review_reasons),
+        sorted(case.review_flags), case.reopened_at, list(case.pending_supplements),
     ]  # fmt: skip
 
 
 def _case(row: asyncpg.Record) -> Case:
     return Case(
         tip_id=row["tip_id"], reference=row["case_reference"], correlation_id=row["correlation_id"],
-        channel=Channel(row["channel"]), received_at=row["received_at"], review_due_at=row["review_due_at"],
+        channel=Channel(row["channel"]), received_at=row["received_at"],
         triage=Triage(
             revision=row["triage_revision"], urgency=Urgency(row["urgency"]),
             facts=TipFacts.model_validate(row["facts"]),
             indicators=tuple(IndicatorFinding.model_validate(finding) for finding in row["indicators"]),
             minor_involved=row["minor_involved"], imminent_danger=row["imminent_danger"],
+            possibilities=tuple(row["possibilities"]),
         ),
-        traceparent=row["traceparent"], state=CaseState(row["state"]), decision=Decision(row["decision"]),
+        recorded_by=row["recorded_by"], traceparent=row["traceparent"], state=CaseState(row["state"]), decision=Decision(row["decision"]),
         basis=Basis(row["basis"]), recipients=tuple(Recipient.model_validate(r) for r in row["recipients"]),
         fields=frozenset(PackageField(name) for name in row["fields"]), approvals_needed=row["approvals_needed"],
-        policy_version=row["policy_version"], legal_reference=row["legal_reference"],
+        policy_version=row["policy_version"], legal_reference=_reference(row["legal_reference"]),
+        recorded_grounds=frozenset(Basis(g) for g in row["recorded_grounds"]),
+        confirmed_grounds=frozenset(Basis(g) for g in row["confirmed_grounds"]),
+        consent_confirmed=frozenset(row["consent_confirmed"]),
+        queue=ReviewQueue(row["queue"]) if row["queue"] else None, queued_at=row["queued_at"],
+        review_due_at=row["review_due_at"], review_reasons=tuple(row["review_reasons"]),
+        review_flags=frozenset(row["review_flags"]), reopened_at=row["reopened_at"],
+        pending_supplements=tuple(row["pending_supplements"]),
         reviewed_at=row["reviewed_at"], forwarded_at=row["forwarded_at"],
         verdicts=[_verdict(verdict) for verdict in row["verdicts"]],
         packages=[_package(package) for package in row["packages"]],
@@ -200,9 +261,15 @@ def _case(row: asyncpg.Record) -> Case:
 
 def _verdict(stored: dict[str, Any]) -> SupervisorVerdict:
     return SupervisorVerdict(
-        staff_token_id=uuid.UUID(stored["staff_token_id"]), kind=VerdictKind(stored["verdict"]),
-        at=datetime.fromisoformat(stored["at"]), reason=stored["reason"], legal_reference=stored["legal_reference"],
+        person_id=uuid.UUID(stored["person_id"]), token_id=uuid.UUID(stored["staff_token_id"]),
+        kind=VerdictKind(stored["verdict"]), at=datetime.fromisoformat(stored["at"]), reason=stored["reason"],
+        legal_reference=_reference(stored["legal_reference"]),
+        ground=Basis(stored["ground"]) if stored["ground"] else None,
     )  # fmt: skip
+
+
+def _reference(stored: dict[str, Any] | None) -> LegalReference | None:
+    return LegalReference.model_validate(stored) if stored else None
 
 
 def _package(stored: dict[str, Any]) -> Package:
@@ -213,6 +280,7 @@ def _package(stored: dict[str, Any]) -> Package:
         issued_at=datetime.fromisoformat(stored["issued_at"]), seconds_from_receipt=stored["seconds_from_receipt"],
         supplementary_to=_uuid(stored["supplementary_to"]), source_id=_uuid(stored["source_id"]),
         acknowledged_at=datetime.fromisoformat(stored["acknowledged_at"]) if stored["acknowledged_at"] else None,
+        moved_to=Jurisdiction.model_validate(stored["moved_to"]) if stored["moved_to"] else None,
     )  # fmt: skip
 
 

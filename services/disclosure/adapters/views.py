@@ -11,12 +11,14 @@ from services.disclosure.adapters import audit
 
 REVIEW_QUEUE = """
 SELECT c.tip_id, c.case_reference, c.state, c.decision, c.basis, c.urgency, c.channel, c.recipients,
-       c.fields, c.approvals_needed, c.legal_reference, c.received_at, c.review_due_at, c.forwarded_at,
-       coalesce(array_agg(a.staff_token_id) FILTER (WHERE a.verdict = 'approve'), '{}') AS approved_by
+       c.fields, c.approvals_needed, c.legal_reference, c.received_at, c.queue, c.queued_at, c.review_due_at,
+       c.review_reasons, c.review_flags, c.forwarded_at,
+       coalesce(array_agg(DISTINCT a.person_id) FILTER (
+           WHERE a.verdict = 'approve' AND (c.reopened_at IS NULL OR a.at > c.reopened_at)), '{}') AS approved_by
 FROM cases c LEFT JOIN approvals a USING (tip_id)
-WHERE c.reviewed_at IS NULL AND c.state IN ('pending_review', 'forwarded')
+WHERE c.queue IS NOT NULL
 GROUP BY c.tip_id
-ORDER BY c.review_due_at, c.received_at
+ORDER BY c.queue = 'standard', c.review_due_at, c.received_at
 LIMIT $1
 """
 
@@ -32,8 +34,9 @@ class CaseViews:
     async def case(self, tip_id: uuid.UUID) -> asyncpg.Record | None:
         row: asyncpg.Record | None = await self.connection.fetchrow(
             "SELECT tip_id, case_reference, state, decision, basis, urgency, channel, recipients, fields,"
-            " approvals_needed, policy_version, legal_reference, triage_revision, received_at, review_due_at,"
-            " reviewed_at, forwarded_at FROM cases WHERE tip_id = $1",
+            " approvals_needed, policy_version, legal_reference, triage_revision, received_at, queue, queued_at,"
+            " review_due_at, review_reasons, recorded_grounds, confirmed_grounds, possibilities, reviewed_at,"
+            " forwarded_at, reopened_at, pending_supplements FROM cases WHERE tip_id = $1",
             tip_id,
         )
         return row
@@ -42,7 +45,7 @@ class CaseViews:
         return list(
             await self.connection.fetch(
                 "SELECT package_id, agency_id, recipient_kind, supplementary_to, basis, fields, issued_at,"
-                " seconds_from_receipt, acknowledged_at FROM packages WHERE tip_id = $1 ORDER BY issued_at",
+                " seconds_from_receipt, acknowledged_at, moved_to FROM packages WHERE tip_id = $1 ORDER BY issued_at",
                 tip_id,
             )
         )

@@ -1,16 +1,20 @@
-"""A disclosure case: the gate's decision on one tip, kept as the tip's triage and consent change.
+"""A disclosure case: the gate's decision on one tip, and every person's decision after it.
 
-The case holds the rules that outlive a single decision:
-- it is decided on the tip's first triage, then again on each later revision (never on an older
-  one) and on each change of consent;
-- what went out stays out, and a supervisor's decline or a cancellation stands, unless an urgent
-  mandatory ground now means it must go out at once;
-- a withdrawal of consent cancels a pending forward that rests on consent, never one that rests on
-  a mandatory ground, and never calls back what went out; the audit says which;
-- a follow-up to a forwarded case goes to the same agencies only on a basis that still holds, with
-  only the fields the case went out with that the current consent still permits;
-- a supervisor reviews every forward, before it or (urgent ones) within the review window after;
-  a legal obligation needs the approvals of two different supervisors.
+The case keeps the rules that outlive a single decision (policy v2):
+- it is decided on the tip's first triage; only that decision may send a phone or chat tip at once,
+  on a mandatory ground the specialist recorded during the call, in the specialist's name;
+- while no person has decided (pending review, not forwarded), a later revision or consent decides
+  it again, never at once;
+- a declined, cancelled or forwarded case changes only by a supervisor's explicit action: a
+  revision, a follow-up or a consent change puts it back in the review queue with what changed,
+  and a supervisor reopens it, sends the changes on, or keeps the decision;
+- a follow-up is web input: nothing of it goes out before a supervisor approves it; when it moves
+  the incident to another jurisdiction, the new agency gets a package on the basis that holds and
+  the first agency a supplementary one saying where the case went;
+- approvals are counted per person: a legal obligation needs two different people approving the
+  same structured reference;
+- a withdrawal cancels a pending forward that rests on consent, never one that rests on a
+  mandatory ground, and never calls back what went out.
 
 Each change returns an ``Outcome``: audit entries, events, and packages to issue. Opening the sealed
 data a package carries, writing and publishing are the caller's.
@@ -19,10 +23,11 @@ data a package carries, writing and publishing are the caller's.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from schemas.disclosure import (
     MANDATORY_BASES,
@@ -35,62 +40,101 @@ from schemas.disclosure import (
     DisclosureDecidedV1,
     DisclosureForwardedV1,
     DisclosureReviewedV1,
-    LawEnforcementPackageV1,
+    DisclosureReviewFlaggedV1,
+    Jurisdiction,
+    LawEnforcementPackageV2,
+    LegalReference,
     LiaisonAcknowledgementV1,
     PackageField,
     Recipient,
     RecipientKind,
+    ReviewQueue,
     ReviewVerdict,
 )
 from schemas.envelope import EventBase
 from schemas.intake import ConsentRecordedV1, TipSupplementedV1
-from schemas.tip import Channel, Consent, TipFacts
+from schemas.tip import Answer, Channel, TipFacts
 from schemas.triage import IndicatorFinding, Reason, TipTriagedV1, Urgency
 from services.common.envelope import following, of_tip
 from services.common.ids import derived_event_id
 from services.disclosure.domain import packages, policy
+from services.disclosure.domain.consent import ConsentRecord, StandingConsent, standing
 from services.disclosure.domain.packages import Opened, Source
 from services.disclosure.domain.routing import Routing
 
 PRODUCER = "disclosure"
 SYSTEM = "system:disclosure"
-REVIEW_WITHIN = timedelta(hours=24)
 STATE_OF = {
     Decision.FORWARD: CaseState.FORWARDED,
     Decision.HOLD_FOR_REVIEW: CaseState.PENDING_REVIEW,
     Decision.DO_NOT_FORWARD: CaseState.NOT_FORWARDED,
 }
-SETTLED = frozenset({CaseState.FORWARDED, CaseState.DECLINED, CaseState.CANCELLED})
-AWAITING_APPROVAL = frozenset({CaseState.PENDING_REVIEW, CaseState.NOT_FORWARDED})
+AT_ONCE_REVIEW = "forwarded_at_once"
+UNDECIDED = frozenset({CaseState.PENDING_REVIEW, CaseState.NOT_FORWARDED})
+"""No person has decided yet: the policy decides again on what changes."""
+REOPENABLE = frozenset({CaseState.DECLINED, CaseState.CANCELLED, CaseState.NOT_FORWARDED})
+POSSIBILITIES = frozenset({"possible_minor", "possible_danger"})
+CHANGES_TO_REVIEW = Reason(
+    code="review.changes",
+    en="The case was decided; what changed since waits for a supervisor, who reopens it, sends the changes on or keeps the decision.",
+    fr="Le dossier a été tranché; ce qui a changé depuis attend un superviseur, qui le rouvre, transmet les changements ou maintient la décision.",
+)
+NO_GROUND_NAMED = Reason(
+    code="approval.ground_not_named",
+    en="Triage found only a possible minor or danger: name the ground you confirm to approve.",
+    fr="Le triage n'a relevé qu'une possible personne mineure ou un possible danger : nommez le motif que vous confirmez pour approuver.",
+)
 
 
 class CaseNotPending(Exception):
-    """The case is not waiting for this verdict (already forwarded, declined or cancelled)."""
+    """The case is not waiting for this action (already decided, or nothing to review)."""
 
 
 class SameSupervisor(Exception):
-    """A legal-obligation forward needs a second, different supervisor."""
+    """This person already approved: a second approval must come from someone else."""
 
 
 class UnknownPackage(Exception):
     """An acknowledgement for a package that did not go to that agency."""
 
 
+class NotAwaitingConfirmation(Exception):
+    """No consent of that version waits for a supervisor's confirmation."""
+
+
 class VerdictKind(StrEnum):
     APPROVE = "approve"
     DECLINE = "decline"
     REVIEW_AFTER_FORWARD = "review_after_forward"
+    REOPEN = "reopen"
+    KEEP = "keep"
+    FORWARD_CHANGES = "forward_changes"
+    CONFIRM_CONSENT = "confirm_consent"
+
+
+@dataclass(frozen=True, slots=True)
+class Supervisor:
+    """The person deciding, and the token they used (for the audit)."""
+
+    person_id: uuid.UUID
+    token_id: uuid.UUID
+
+    @property
+    def actor(self) -> str:
+        return f"supervisor:{self.person_id}"
 
 
 @dataclass(frozen=True, slots=True)
 class SupervisorVerdict:
-    """A supervisor's approval, decline or review of a case; one of each kind per supervisor."""
+    """A supervisor's action on a case, kept in order."""
 
-    staff_token_id: uuid.UUID
+    person_id: uuid.UUID
+    token_id: uuid.UUID
     kind: VerdictKind
     at: datetime
     reason: str | None = None
-    legal_reference: str | None = None
+    legal_reference: LegalReference | None = None
+    ground: Basis | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +151,10 @@ class Package:
     supplementary_to: uuid.UUID | None = None
     source_id: uuid.UUID | None = None
     acknowledged_at: datetime | None = None
+    moved_to: Jurisdiction | None = None
+
+    def __hash__(self) -> int:
+        return hash((self.package_id, self.acknowledged_at))
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,11 +168,16 @@ class Note:
 
 @dataclass(frozen=True, slots=True)
 class Dispatch:
-    """One package to send, with what the audit and ``disclosures.v1`` say about it."""
+    """One package to send, the sources it carries, and what the audit and ``disclosures.v1`` say."""
 
     package: Package
     note: Note
     event: DisclosureForwardedV1
+    sources: frozenset[uuid.UUID] | None = None
+    """The tip and follow-ups it carries: None for all of them (a first package)."""
+
+    def carries(self, source: Source) -> bool:
+        return self.sources is None or source.source_id in self.sources
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,14 +185,12 @@ class Issue:
     """Packages to send: the caller opens the sealed fields they may carry and fills each one in."""
 
     dispatches: tuple[Dispatch, ...]
-    fields: frozenset[PackageField]
     facts: TipFacts
-    approvers: tuple[uuid.UUID, ...] = ()
-    supplement_id: uuid.UUID | None = None
+    approvers: tuple[Approver, ...] = ()
 
-    def carries(self, source: Source) -> bool:
-        """A first forward carries the tip and every follow-up so far; a supplementary one, its own."""
-        return self.supplement_id is None or source.source_id == self.supplement_id
+    @property
+    def fields(self) -> frozenset[PackageField]:
+        return frozenset().union(*(dispatch.package.fields for dispatch in self.dispatches))
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +209,7 @@ class Outcome:
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """Where a supervisor's approval or decline left the case."""
+    """Where a supervisor's action left the case."""
 
     state: CaseState
     approvals: int
@@ -177,13 +228,39 @@ class Triage:
     indicators: tuple[IndicatorFinding, ...]
     minor_involved: bool
     imminent_danger: bool
+    possibilities: tuple[str, ...] = ()
+    """Triage's ``possible_minor`` / ``possible_danger``: to confirm, never a ground on their own."""
 
     @classmethod
     def of(cls, event: TipTriagedV1) -> Triage:
+        possible = tuple(sorted({reason.code for reason in event.reasons} & POSSIBILITIES))
         return cls(
             event.revision, event.urgency, event.facts, tuple(event.indicators), event.minor_involved,
-            event.imminent_danger,
+            event.imminent_danger, possible,
         )  # fmt: skip
+
+    @property
+    def answered_grounds(self) -> frozenset[Basis]:
+        """The mandatory grounds the tip's own answers give."""
+        assessment = self.facts.assessment
+        grounds = set()
+        if assessment.minor_involved is Answer.YES or (
+            assessment.victim_age is not None and assessment.victim_age < 18
+        ):
+            grounds.add(Basis.CHILD_PROTECTION)
+        if assessment.imminent_danger is Answer.YES:
+            grounds.add(Basis.IMMINENT_DANGER)
+        return frozenset(grounds)
+
+    @property
+    def found_grounds(self) -> frozenset[Basis]:
+        """Every mandatory ground of this triage: the answers and what triage found in the text."""
+        found = set(self.answered_grounds)
+        if self.minor_involved:
+            found.add(Basis.CHILD_PROTECTION)
+        if self.imminent_danger:
+            found.add(Basis.IMMINENT_DANGER)
+        return frozenset(found)
 
 
 @dataclass
@@ -195,8 +272,9 @@ class Case:
     correlation_id: uuid.UUID
     channel: Channel
     received_at: datetime
-    review_due_at: datetime
     triage: Triage
+    recorded_by: uuid.UUID | None = None
+    """The staff person who recorded the tip: the actor of a forward at once."""
     traceparent: str | None = None
     state: CaseState | None = None
     """None until the first decision."""
@@ -206,164 +284,139 @@ class Case:
     fields: frozenset[PackageField] = frozenset()
     approvals_needed: int = 0
     policy_version: str = policy.POLICY_VERSION
-    legal_reference: str | None = None
+    legal_reference: LegalReference | None = None
+    recorded_grounds: frozenset[Basis] = frozenset()
+    confirmed_grounds: frozenset[Basis] = frozenset()
+    consent_confirmed: frozenset[int] = frozenset()
+    queue: ReviewQueue | None = None
+    queued_at: datetime | None = None
+    review_due_at: datetime | None = None
+    review_reasons: tuple[str, ...] = ()
+    review_flags: frozenset[str] = frozenset()
     reviewed_at: datetime | None = None
     forwarded_at: datetime | None = None
+    reopened_at: datetime | None = None
+    pending_supplements: tuple[uuid.UUID, ...] = ()
     verdicts: list[SupervisorVerdict] = field(default_factory=list)
     packages: list[Package] = field(default_factory=list)
 
     @classmethod
-    def open(cls, event: TipTriagedV1, reference: str, channel: Channel) -> Case:
-        """A case for a tip's first triage, not decided yet; a supervisor's review is due within the window."""
+    def open(
+        cls, event: TipTriagedV1, reference: str, channel: Channel, recorded_by: uuid.UUID | None = None
+    ) -> Case:
+        """A case for a tip's first triage, not decided yet."""
         return cls(
             tip_id=event.tip_id, reference=reference, correlation_id=event.correlation_id, channel=channel,
-            received_at=event.received_at, review_due_at=event.received_at + REVIEW_WITHIN,
-            triage=Triage.of(event), traceparent=event.traceparent,
+            received_at=event.received_at, triage=Triage.of(event), recorded_by=recorded_by,
+            traceparent=event.traceparent,
         )  # fmt: skip
 
     @property
-    def approvers(self) -> tuple[uuid.UUID, ...]:
-        return tuple(v.staff_token_id for v in self.verdicts if v.kind is VerdictKind.APPROVE)
+    def approvals(self) -> list[SupervisorVerdict]:
+        """This round's approvals (since the case was last reopened), one per person."""
+        kept: dict[uuid.UUID, SupervisorVerdict] = {}
+        for verdict in self.verdicts:
+            if verdict.kind is VerdictKind.APPROVE and (
+                self.reopened_at is None or verdict.at > self.reopened_at
+            ):
+                kept.setdefault(verdict.person_id, verdict)
+        return list(kept.values())
 
     @property
     def first_packages(self) -> list[Package]:
         """The first package each agency received."""
         return [package for package in self.packages if package.supplementary_to is None]
 
-    def consent(self, recorded: Consent | None) -> Consent:
-        """The consent that stands: the latest recorded, else the one given with the tip."""
-        return recorded or self.triage.facts.consent
+    @property
+    def waiting(self) -> bool:
+        """In a review queue: a supervisor is expected."""
+        return self.queue is not None
+
+    def standing_consent(self, records: Sequence[ConsentRecord]) -> StandingConsent:
+        return standing(self.triage.facts.consent, records, self.consent_confirmed)
+
+    # --- what arrives -------------------------------------------------------------------------
 
     def on_triage(
-        self, event: TipTriagedV1, recorded: Consent | None, routing: Routing, now: datetime
+        self, event: TipTriagedV1, records: Sequence[ConsentRecord], routing: Routing, now: datetime
     ) -> Outcome:
-        """Decide on the tip's triage, or again on a later revision; an older revision changes nothing."""
+        """Decide on the tip's first triage; on a later revision, decide again while no person has
+        decided, else queue what changed for a supervisor. An older revision changes nothing.
+        """
         triage = Triage.of(event)
         if self.state is not None and triage.revision <= self.triage.revision:
             return Outcome()
-        new_case = self.state is None
+        first, previous = self.state is None, self.triage
         self.triage, self.traceparent = triage, event.traceparent
-        gate = self._decide(self.consent(recorded), routing)
-        return self._settle(gate, event, f"triage.revision.{triage.revision}", now, new_case=new_case)
-
-    def on_consent(self, event: ConsentRecordedV1, routing: Routing, now: datetime) -> Outcome:
-        """Decide again on a newer consent; a consent identical in effect changes nothing."""
-        gate = self._decide(event.consent, routing)
-        withdrew_police = "law_enforcement" in event.withdrawn
-        if self.state is CaseState.PENDING_REVIEW and withdrew_police and not gate.has_basis:
-            self.state = CaseState.CANCELLED
-            cancelled = Note(
-                "forward_cancelled", SYSTEM,
-                {"cause": "consent_withdrawn", "consent_version": event.version, "previous_basis": self.basis.value},
-            )  # fmt: skip
+        consent = self.standing_consent(records)
+        if first:
+            if self.channel in policy.load_rules().spoken and self.recorded_by is not None:
+                self.recorded_grounds = triage.answered_grounds
+            gate = self._decide(consent, routing, first_decision=True)
+            return self._settle(gate, event, "triage.received", now, consent.needs_review, new_case=True)
+        trigger = f"triage.revision.{triage.revision}"
+        if self.state in UNDECIDED:
+            gate = self._decide(consent, routing)
+            return self._settle(gate, event, trigger, now, consent.needs_review)
+        changes = _changes(previous, triage)
+        if not changes:
             return Outcome(
-                (cancelled,),
-                (
-                    DisclosureCancelledV1(
-                        **following(event, PRODUCER, "disclosure.cancelled"),
-                        basis=self.basis,
-                        consent_version=event.version,
-                    ),
-                ),
+                (Note("revision_noted", SYSTEM, {"trigger": trigger, "state": self._state.value}),)
             )
-        if self.state is not None and self.state in SETTLED:
-            return Outcome((self._consent_changed(event, self.state),))
-        if self._stands_on(gate):
-            return Outcome()
-        notes: tuple[Note, ...] = ()
-        if withdrew_police and gate.basis in MANDATORY_BASES:
-            detail = {"consent_version": event.version, "basis": gate.basis.value}
-            notes = (Note("consent_withdrawn_mandatory_basis_stands", SYSTEM, detail),)
-        settled = self._settle(gate, event, f"consent.version.{event.version}", now)
-        return replace(settled, notes=notes + settled.notes)
+        return self._queue_changes(event, trigger, changes, now)
 
-    def on_supplement(
-        self, event: TipSupplementedV1, recorded: Consent | None, routing: Routing, now: datetime
+    def on_consent(
+        self, event: ConsentRecordedV1, records: Sequence[ConsentRecord], routing: Routing, now: datetime
     ) -> Outcome:
-        """Send a follow-up to a forwarded case on to each agency, on the basis and with the fields that
-        hold now: a withdrawn consent narrows or stops what follows.
-        """
-        if self.state is not CaseState.FORWARDED:
+        """Decide again on the consent that stands now; a decided case queues what widened."""
+        if self.state is None:
             return Outcome()
-        gate = self._decide(self.consent(recorded), routing)
-        if not gate.has_basis:
-            detail = {"cause": "no_basis", "supplement_id": str(event.supplement_id)}
-            return Outcome((Note("supplement_not_forwarded", SYSTEM, detail),))
-        fields = self.fields & gate.fields
-        dispatches = []
-        for first in self.first_packages:
-            package = Package(
-                uuid.uuid4(), first.agency_id, first.recipient_kind, gate.basis, fields, now,
-                self._seconds_from_receipt(now), supplementary_to=first.package_id, source_id=event.supplement_id,
-            )  # fmt: skip
-            dispatches.append(self._dispatch(package, (), SYSTEM, event))
-        if not dispatches:
-            return Outcome()
-        facts = event.update.applied_to(self.triage.facts)
-        return Outcome(issue=Issue(tuple(dispatches), fields, facts, supplement_id=event.supplement_id))
+        consent = self.standing_consent(records)
+        gate = self._decide(consent, routing)
+        trigger = f"consent.version.{event.version}"
+        withdrew_police = "law_enforcement" in event.withdrawn and not consent.consent.law_enforcement
+        if (
+            self.state is CaseState.PENDING_REVIEW
+            and self.basis is Basis.CONSENT
+            and not gate.has_basis
+            and not gate.needs_confirmation
+        ):
+            return self._cancel(event)
+        if self.state in UNDECIDED:
+            fresh = [code for code in consent.needs_review if code not in self.review_reasons]
+            if self._stands_on(gate) and not fresh:
+                return Outcome()
+            notes: tuple[Note, ...] = ()
+            if withdrew_police and gate.basis in MANDATORY_BASES:
+                detail = {"consent_version": event.version, "basis": gate.basis.value}
+                notes = (Note("consent_withdrawn_mandatory_basis_stands", SYSTEM, detail),)
+            settled = self._settle(gate, event, trigger, now, consent.needs_review)
+            return replace(settled, notes=notes + settled.notes)
+        changed = self._consent_changed(event)
+        widened = gate.has_basis and (bool(gate.fields - self.fields) or gate.basis is not self.basis)
+        changes = [code for code in consent.needs_review if code not in self.review_reasons]
+        if widened:
+            changes.append("consent.widened")
+        if not changes:
+            return Outcome((changed,))
+        queued = self._queue_changes(event, trigger, tuple(changes), now)
+        return replace(queued, notes=(changed, *queued.notes))
 
-    def approve(
-        self,
-        staff_token_id: uuid.UUID,
-        reason: str,
-        legal_reference: str | None,
-        recorded: Consent | None,
-        routing: Routing,
-        now: datetime,
-    ) -> tuple[Verdict, Outcome]:
-        """A supervisor approves a forward, or reviews one that went out at once.
-
-        An approval the policy finds no ground for is refused (``Verdict.refused``) and audited; a
-        supervisor who already approved cannot be the second approval (``SameSupervisor``).
+    def on_supplement(self, event: TipSupplementedV1, now: datetime) -> Outcome:
+        """A follow-up is web input: to a decided case it waits for a supervisor, never goes out alone.
+        Before any decision it simply travels with the first package.
         """
-        actor = f"supervisor:{staff_token_id}"
-        if self.state is CaseState.FORWARDED and self.reviewed_at is None:
-            self._record(SupervisorVerdict(staff_token_id, VerdictKind.REVIEW_AFTER_FORWARD, now, reason))
-            self.reviewed_at = now
-            review = Note("reviewed_after_forward", actor, {"basis": self.basis.value, "reason": reason})
-            return Verdict(CaseState.FORWARDED, 1, 1), Outcome(
-                (review,), (self._reviewed("reviewed_after_forward", CaseState.FORWARDED, reason),)
-            )
-        state = self.state
-        if state is None or state not in AWAITING_APPROVAL:
-            raise CaseNotPending
-        reference = legal_reference or self.legal_reference
-        gate = self._decide(self.consent(recorded), routing, reference)
-        if not gate.has_basis:
-            refused = Note("approval_refused", actor, {"cause": "no_basis", "reason": reason})
-            return Verdict(state, 0, 0, refused=gate.reasons), Outcome((refused,))
-        if staff_token_id in self.approvers:
-            raise SameSupervisor
-        self._record(SupervisorVerdict(staff_token_id, VerdictKind.APPROVE, now, legal_reference=reference))
-        approvals, needed = len(self.approvers), max(gate.approvals_needed, 1)
-        approved = Note(
-            "approved", actor,
-            {"basis": gate.basis.value, "approvals": approvals, "approvals_needed": needed,
-             "legal_reference": reference, "reason": reason},
-        )  # fmt: skip
-        self._stand_on(gate, CaseState.PENDING_REVIEW)
-        self.legal_reference = reference
-        if approvals < needed:
-            return Verdict(CaseState.PENDING_REVIEW, approvals, needed), Outcome(
-                (approved,), (self._reviewed("approval_recorded", CaseState.PENDING_REVIEW, reason),)
-            )
-        self.reviewed_at = now
-        reviewed = self._reviewed("approved", CaseState.FORWARDED, reason)
-        issue = self._forward(gate, self.approvers, actor, None, now)
-        return Verdict(CaseState.FORWARDED, approvals, needed), Outcome((approved,), (reviewed,), issue)
+        if self.state is None or self.state in UNDECIDED:
+            return Outcome()
+        changes = [f"supplement.{event.supplement_id}"]
+        location = event.update.location
+        if location is not None and location != self.triage.facts.location:
+            changes.append("location.changed")
+        if self.state is CaseState.FORWARDED and event.supplement_id not in self.pending_supplements:
+            self.pending_supplements = (*self.pending_supplements, event.supplement_id)
+        return self._queue_changes(event, f"supplement.{event.supplement_id}", tuple(changes), now)
 
-    def decline(self, staff_token_id: uuid.UUID, reason: str, now: datetime) -> tuple[Verdict, Outcome]:
-        """A supervisor declines a pending forward, with a reason code."""
-        if self.state is not CaseState.PENDING_REVIEW:
-            raise CaseNotPending
-        self._record(SupervisorVerdict(staff_token_id, VerdictKind.DECLINE, now, reason))
-        self.state, self.reviewed_at = CaseState.DECLINED, now
-        declined = Note("declined", f"supervisor:{staff_token_id}", {"reason": reason})
-        return Verdict(CaseState.DECLINED, 0, self.approvals_needed), Outcome(
-            (declined,), (self._reviewed("declined", CaseState.DECLINED, reason),)
-        )
-
-    def acknowledge(self, acknowledgement: LiaisonAcknowledgementV1) -> Outcome:
+    def on_acknowledgement(self, acknowledgement: LiaisonAcknowledgementV1) -> Outcome:
         """An agency received its package: record the delivery; the first receipt stands."""
         number, package = next(
             (
@@ -389,66 +442,439 @@ class Case:
         )  # fmt: skip
         return Outcome((acknowledged,), (delivered,))
 
-    def package(self, package: Package, issue: Issue, opened: Opened) -> LawEnforcementPackageV1:
+    acknowledge = on_acknowledgement
+
+    # --- what people decide -------------------------------------------------------------------
+
+    def approve(
+        self,
+        supervisor: Supervisor,
+        reason: str,
+        records: Sequence[ConsentRecord],
+        routing: Routing,
+        now: datetime,
+        legal_reference: LegalReference | None = None,
+        ground: Basis | None = None,
+    ) -> tuple[Verdict, Outcome]:
+        """A supervisor approves a forward (confirming its ground), reviews one that went out at once,
+        or sends a forwarded case's changes on.
+
+        An approval the policy finds no basis for is refused (``Verdict.refused``) and audited; a
+        person who already approved in this round cannot be another approval (``SameSupervisor``).
+        """
+        consent = self.standing_consent(records)
+        if self.state is CaseState.FORWARDED:
+            if self.pending_supplements or self._changes_to_review:
+                return self._forward_changes(supervisor, reason, consent, routing, now)
+            if self.reviewed_at is None:
+                return self._review_after_forward(supervisor, reason, now)
+            raise CaseNotPending
+        if self.state not in UNDECIDED:
+            raise CaseNotPending
+        confirmed = self.confirmed_grounds | ({ground} if ground in policy.GROUNDS else set())
+        reference = legal_reference or self.legal_reference
+        gate = self._decide(consent, routing, confirmed=confirmed, legal_reference=reference)
+        if gate.needs_confirmation and gate.basis in policy.GROUNDS:
+            confirmed |= {gate.basis}
+            gate = self._decide(consent, routing, confirmed=confirmed, legal_reference=reference)
+        if not gate.has_basis:
+            refused = Note("approval_refused", supervisor.actor, {"cause": "no_basis", "reason": reason})
+            reasons = (*gate.reasons, NO_GROUND_NAMED) if gate.needs_confirmation else gate.reasons
+            return Verdict(self._state, len(self.approvals), 0, refused=reasons), Outcome((refused,))
+        approvals = self._approvals_for(gate, reference)
+        if supervisor.person_id in {approval.person_id for approval in approvals}:
+            raise SameSupervisor
+        verdict = SupervisorVerdict(
+            supervisor.person_id, supervisor.token_id, VerdictKind.APPROVE, now, reason,
+            reference if gate.basis is Basis.LEGAL_OBLIGATION else None, gate.basis,
+        )  # fmt: skip
+        self.verdicts.append(verdict)
+        self.confirmed_grounds, self.legal_reference = confirmed, reference
+        approvals = [*approvals, verdict]
+        needed = max(gate.approvals_needed, 1)
+        approved = Note(
+            "approved", supervisor.actor,
+            {"basis": gate.basis.value, "approvals": len(approvals), "approvals_needed": needed,
+             "legal_reference": reference.model_dump(mode="json") if reference else None, "reason": reason,
+             "grounds_confirmed": sorted(ground.value for ground in confirmed)},
+        )  # fmt: skip
+        self._stand_on(gate, CaseState.PENDING_REVIEW)
+        if len(approvals) < needed:
+            return Verdict(CaseState.PENDING_REVIEW, len(approvals), needed), Outcome(
+                (approved,), (self._reviewed("approval_recorded", CaseState.PENDING_REVIEW, reason),)
+            )
+        self.reviewed_at = now
+        self._dequeue()
+        approvers = tuple(Approver(role="supervisor", person_id=approval.person_id) for approval in approvals)
+        issue = self._forward(gate, approvers, supervisor.actor, None, now)
+        reviewed = self._reviewed("approved", CaseState.FORWARDED, reason)
+        return Verdict(CaseState.FORWARDED, len(approvals), needed), Outcome((approved,), (reviewed,), issue)
+
+    def decline(self, supervisor: Supervisor, reason: str, now: datetime) -> tuple[Verdict, Outcome]:
+        """A supervisor declines a pending forward, with a reason code."""
+        if self.state is not CaseState.PENDING_REVIEW:
+            raise CaseNotPending
+        self.verdicts.append(
+            SupervisorVerdict(supervisor.person_id, supervisor.token_id, VerdictKind.DECLINE, now, reason)
+        )
+        self.state, self.reviewed_at = CaseState.DECLINED, now
+        self._dequeue()
+        declined = Note("declined", supervisor.actor, {"reason": reason})
+        return Verdict(CaseState.DECLINED, 0, self.approvals_needed), Outcome(
+            (declined,), (self._reviewed("declined", CaseState.DECLINED, reason),)
+        )
+
+    def reopen(
+        self,
+        supervisor: Supervisor,
+        reason: str,
+        records: Sequence[ConsentRecord],
+        routing: Routing,
+        now: datetime,
+    ) -> tuple[Verdict, Outcome]:
+        """A supervisor reopens a declined, cancelled or unforwarded case: it waits for review again,
+        decided on what holds now; earlier approvals no longer count.
+        """
+        if self.state not in REOPENABLE:
+            raise CaseNotPending
+        self.verdicts.append(
+            SupervisorVerdict(supervisor.person_id, supervisor.token_id, VerdictKind.REOPEN, now, reason)
+        )
+        self.reopened_at = now
+        gate = self._decide(self.standing_consent(records), routing)
+        self._stand_on(gate, CaseState.PENDING_REVIEW)
+        urgent = self.triage.urgency is Urgency.URGENT
+        self._enqueue(
+            ReviewQueue.EXPEDITED if urgent else ReviewQueue.STANDARD, now, ("reopened",), fresh=True
+        )
+        reopened = Note("reopened", supervisor.actor, {"reason": reason, "basis": gate.basis.value})
+        return Verdict(CaseState.PENDING_REVIEW, 0, max(gate.approvals_needed, 1)), Outcome(
+            (reopened,), (self._reviewed("reopened", CaseState.PENDING_REVIEW, reason),)
+        )
+
+    def keep(self, supervisor: Supervisor, reason: str, now: datetime) -> tuple[Verdict, Outcome]:
+        """A supervisor looked at what changed on a decided case and keeps the decision: nothing is sent."""
+        if (
+            self.state is None
+            or self.state is CaseState.PENDING_REVIEW
+            or not (self._changes_to_review or self.pending_supplements)
+        ):
+            raise CaseNotPending
+        self.verdicts.append(
+            SupervisorVerdict(supervisor.person_id, supervisor.token_id, VerdictKind.KEEP, now, reason)
+        )
+        detail = {"reason": reason, "changes": list(self.review_reasons),
+                  "supplements_not_forwarded": [str(s) for s in self.pending_supplements]}  # fmt: skip
+        self.pending_supplements, self.reviewed_at = (), now
+        self._dequeue()
+        return Verdict(self._state, 0, 0), Outcome(
+            (Note("kept", supervisor.actor, detail),), (self._reviewed("kept", self._state, reason),)
+        )
+
+    def confirm_consent(
+        self,
+        supervisor: Supervisor,
+        version: int,
+        records: Sequence[ConsentRecord],
+        routing: Routing,
+        now: datetime,
+    ) -> tuple[Verdict, Outcome]:
+        """A supervisor confirms a widening of consent that a staff member recorded after the tip."""
+        if version not in self.standing_consent(records).awaiting_supervisor:
+            raise NotAwaitingConfirmation
+        self.verdicts.append(
+            SupervisorVerdict(supervisor.person_id, supervisor.token_id, VerdictKind.CONFIRM_CONSENT, now, f"version_{version}")
+        )  # fmt: skip
+        self.consent_confirmed |= {version}
+        self.review_reasons = tuple(
+            r for r in self.review_reasons if r != f"consent.widening_awaits_supervisor.{version}"
+        )
+        consent = self.standing_consent(records)
+        confirmed = Note("consent_confirmed", supervisor.actor, {"consent_version": version})
+        events: tuple[EventBase, ...] = (
+            self._reviewed("consent_confirmed", self._state, f"version_{version}"),
+        )
+        if self.state in UNDECIDED:
+            gate = self._decide(consent, routing)
+            self._stand_on(
+                gate,
+                STATE_OF[gate.decision]
+                if gate.decision is not Decision.FORWARD
+                else CaseState.PENDING_REVIEW,
+            )
+            if gate.queue is not None:
+                self._enqueue(gate.queue, now, ("consent.confirmed",))
+        elif not self.review_reasons and not self.pending_supplements:
+            self._dequeue()
+        return Verdict(self._state, len(self.approvals), self.approvals_needed), Outcome((confirmed,), events)
+
+    # --- the clock ----------------------------------------------------------------------------
+
+    def due_flags(self, now: datetime) -> list[DisclosureReviewFlaggedV1]:
+        """The at-risk and breach flags of the case's review due by ``now``, each once per queueing."""
+        if self.queue is None or self.queued_at is None or self.review_due_at is None:
+            return []
+        share = policy.load_rules().at_risk_share
+        at_risk_at = self.queued_at + (self.review_due_at - self.queued_at) * share
+        due: list[Literal["at_risk", "breached"]] = []
+        if now >= at_risk_at and "at_risk" not in self.review_flags:
+            due.append("at_risk")
+        if now >= self.review_due_at and "breached" not in self.review_flags:
+            due.append("breached")
+        self.review_flags |= frozenset(due)
+        return [
+            DisclosureReviewFlaggedV1(
+                **of_tip(self.tip_id, self.correlation_id, PRODUCER, self.traceparent),
+                event_id=derived_event_id(
+                    PRODUCER, self.tip_id, f"review_flagged.{self.queued_at.isoformat()}.{flag}"
+                ),
+                case_reference=self.reference,
+                queue=self.queue,
+                flag=flag,
+                due_at=self.review_due_at,
+            )
+            for flag in due
+        ]
+
+    # --- what goes out ------------------------------------------------------------------------
+
+    def package(self, dispatch: Dispatch, issue: Issue, opened: Opened) -> LawEnforcementPackageV2:
         """What the agency receives: the opaque case reference and the permitted fields, opened for it."""
-        return LawEnforcementPackageV1(
+        package = dispatch.package
+        return LawEnforcementPackageV2(
             package_id=package.package_id, case_reference=self.reference, agency_id=package.agency_id,
             recipient_kind=package.recipient_kind, supplementary_to=package.supplementary_to, basis=package.basis,
-            legal_reference=self.legal_reference, policy_version=self.policy_version,
-            approved_by=[Approver(token_id=token) for token in issue.approvers], urgency=self.triage.urgency,
-            issued_at=package.issued_at, fields=sorted(package.fields),
+            legal_reference=self.legal_reference if package.basis is Basis.LEGAL_OBLIGATION else None,
+            policy_version=self.policy_version, approved_by=list(issue.approvers), urgency=self.triage.urgency,
+            issued_at=package.issued_at, fields=sorted(package.fields), moved_to=package.moved_to,
             content=packages.content(
                 package.fields, issue.facts, list(self.triage.indicators), self.triage.minor_involved,
                 self.triage.imminent_danger, self.received_at, opened,
             ),
         )  # fmt: skip
 
+    # --- inside -------------------------------------------------------------------------------
+
+    @property
+    def _changes_to_review(self) -> tuple[str, ...]:
+        """What changed since a person decided (the review of a forward at once is not a change)."""
+        return tuple(reason for reason in self.review_reasons if reason != AT_ONCE_REVIEW)
+
+    @property
+    def _state(self) -> CaseState:
+        if self.state is None:
+            raise CaseNotPending
+        return self.state
+
+    def _grounds(self, confirmed: frozenset[Basis] | None = None) -> policy.Grounds:
+        confirmed = self.confirmed_grounds if confirmed is None else confirmed
+        established = self.recorded_grounds | confirmed
+        return policy.Grounds(
+            recorded=self.recorded_grounds,
+            confirmed=confirmed,
+            unconfirmed=self.triage.found_grounds - established,
+            possible=bool(self.triage.possibilities),
+        )
+
     def _decide(
-        self, consent: Consent, routing: Routing, legal_reference: str | None = None
+        self,
+        consent: StandingConsent,
+        routing: Routing,
+        first_decision: bool = False,
+        confirmed: frozenset[Basis] | None = None,
+        legal_reference: LegalReference | None = None,
     ) -> policy.GateDecision:
+        facts = self.triage.facts
         return policy.decide(
             policy.Case(
-                urgency=self.triage.urgency, channel=self.channel, consent=consent,
-                minor_involved=self.triage.minor_involved, imminent_danger=self.triage.imminent_danger,
-                location=self.triage.facts.location, outside_canada=self.triage.facts.outside_canada,
-                legal_reference=legal_reference or self.legal_reference,
+                urgency=self.triage.urgency, channel=self.channel, consent=consent.consent,
+                grounds=self._grounds(confirmed), location=facts.location, outside_canada=facts.outside_canada,
+                reporter_is_victim=facts.reporter_role.value == "victim",
+                legal_reference=legal_reference or self.legal_reference, first_decision=first_decision,
             ),
             routing,
         )  # fmt: skip
 
     def _settle(
-        self, gate: policy.GateDecision, cause: EventBase, trigger: str, now: datetime, new_case: bool = False
+        self,
+        gate: policy.GateDecision,
+        cause: EventBase,
+        trigger: str,
+        now: datetime,
+        review: tuple[str, ...] = (),
+        new_case: bool = False,
     ) -> Outcome:
-        """Stand on the gate's decision and act on it, unless the case is settled and may stay so."""
-        state = self.state
-        if state is not None and (
-            state is CaseState.FORWARDED or (state in SETTLED and not _must_go_out_at_once(gate))
-        ):
-            return Outcome((Note("revision_noted", SYSTEM, {"trigger": trigger, "state": state.value}),))
+        """Stand on the policy's decision while no person has decided, and act on it."""
         self._stand_on(gate, STATE_OF[gate.decision])
+        if gate.queue is not None:
+            self._enqueue(gate.queue, self.received_at if new_case else now, review, fresh=new_case)
+        elif gate.decision is Decision.FORWARD:
+            self._enqueue(ReviewQueue.STANDARD, now, (AT_ONCE_REVIEW, *review), fresh=True)
+        elif review:
+            urgent = self.triage.urgency is Urgency.URGENT
+            self._enqueue(ReviewQueue.EXPEDITED if urgent else ReviewQueue.STANDARD, now, review)
+        else:
+            self._dequeue()
         decided = Note(
             "decided", SYSTEM,
             {"trigger": trigger, "decision": gate.decision.value, "basis": gate.basis.value,
              "recipients": [recipient.agency_id for recipient in gate.recipients],
              "fields": sorted(field.value for field in gate.fields), "policy_version": gate.policy_version,
+             "queue": gate.queue.value if gate.queue else None, "review": list(self.review_reasons),
              "new_case": new_case},
         )  # fmt: skip
-        event = DisclosureDecidedV1(
-            **following(cause, PRODUCER, "disclosure.decided"), decision=gate.decision, basis=gate.basis,
-            policy_version=gate.policy_version, urgency=self.triage.urgency, reasons=list(gate.reasons),
-            state=STATE_OF[gate.decision], recipients=list(gate.recipients), fields=sorted(gate.fields),
-            review_due_at=self.review_due_at, triage_revision=self.triage.revision,
-        )  # fmt: skip
+        event = self._decided(cause, gate.reasons)
         if gate.decision is not Decision.FORWARD:
             return Outcome((decided,), (event,))
-        # A forward no person approved is reviewed after it, even on a case a supervisor had declined.
+        specialist = self.recorded_by
+        if specialist is None:  # pragma: no cover - the policy sends at once only what a specialist recorded
+            raise ValueError("a forward at once needs the specialist who recorded the ground")
+        approvers = (Approver(role="specialist", person_id=specialist),)
+        issue = self._forward(gate, approvers, f"specialist:{specialist}", cause, now)
+        return Outcome((decided,), (event,), issue)
+
+    def _decided(self, cause: EventBase, reasons: tuple[Reason, ...]) -> DisclosureDecidedV1:
+        return DisclosureDecidedV1(
+            **following(cause, PRODUCER, "disclosure.decided"), decision=self.decision, basis=self.basis,
+            policy_version=self.policy_version, urgency=self.triage.urgency, reasons=list(reasons),
+            state=self._state, recipients=list(self.recipients), fields=sorted(self.fields),
+            review_due_at=self.review_due_at, queue=self.queue, review_reasons=list(self.review_reasons),
+            triage_revision=self.triage.revision,
+        )  # fmt: skip
+
+    def _queue_changes(
+        self, cause: EventBase, trigger: str, changes: tuple[str, ...], now: datetime
+    ) -> Outcome:
+        """A decided case: what changed waits for a supervisor; the decision stands until one acts."""
+        urgent = self.triage.urgency is Urgency.URGENT
+        self._enqueue(ReviewQueue.EXPEDITED if urgent else ReviewQueue.STANDARD, now, changes)
+        queued = Note(
+            "queued_for_review", SYSTEM,
+            {"trigger": trigger, "changes": list(changes), "state": self._state.value,
+             "queue": self.queue.value if self.queue else None},
+        )  # fmt: skip
+        return Outcome((queued,), (self._decided(cause, (CHANGES_TO_REVIEW,)),))
+
+    def _enqueue(
+        self, queue: ReviewQueue, since: datetime, reasons: tuple[str, ...], fresh: bool = False
+    ) -> None:
+        """Wait for a supervisor in ``queue``: a case already waiting keeps its earlier due time."""
+        due = since + policy.load_rules().review_windows[queue]
+        if fresh or self.queue is None or self.review_due_at is None:
+            self.queued_at, self.review_due_at, self.review_flags = since, due, frozenset()
+            self.review_reasons = ()
+        elif due < self.review_due_at:
+            self.queued_at, self.review_due_at, self.review_flags = since, due, frozenset()
+        if self.queue is not ReviewQueue.EXPEDITED:
+            self.queue = queue
         self.reviewed_at = None
-        return Outcome((decided,), (event,), self._forward(gate, (), SYSTEM, cause, now))
+        self.review_reasons = tuple(dict.fromkeys((*self.review_reasons, *reasons)))
+
+    def _dequeue(self) -> None:
+        self.queue, self.queued_at, self.review_flags, self.review_reasons = None, None, frozenset(), ()
+
+    def _approvals_for(
+        self, gate: policy.GateDecision, reference: LegalReference | None
+    ) -> list[SupervisorVerdict]:
+        """Approvals that count toward this decision: on a legal obligation, only those of the same reference."""
+        if gate.basis is not Basis.LEGAL_OBLIGATION or reference is None:
+            return [a for a in self.approvals if a.ground is not Basis.LEGAL_OBLIGATION]
+        return [
+            a
+            for a in self.approvals
+            if a.legal_reference is not None and reference.same_as(a.legal_reference)
+        ]
+
+    def _cancel(self, event: ConsentRecordedV1) -> Outcome:
+        self.state = CaseState.CANCELLED
+        self._dequeue()
+        cancelled = Note(
+            "forward_cancelled", SYSTEM,
+            {"cause": "consent_withdrawn", "consent_version": event.version, "previous_basis": self.basis.value},
+        )  # fmt: skip
+        return Outcome(
+            (cancelled,),
+            (
+                DisclosureCancelledV1(
+                    **following(event, PRODUCER, "disclosure.cancelled"), basis=self.basis,
+                    consent_version=event.version,
+                ),
+            ),
+        )  # fmt: skip
+
+    def _review_after_forward(
+        self, supervisor: Supervisor, reason: str, now: datetime
+    ) -> tuple[Verdict, Outcome]:
+        self.verdicts.append(
+            SupervisorVerdict(supervisor.person_id, supervisor.token_id, VerdictKind.REVIEW_AFTER_FORWARD, now, reason)
+        )  # fmt: skip
+        self.reviewed_at = now
+        self._dequeue()
+        review = Note(
+            "reviewed_after_forward", supervisor.actor, {"basis": self.basis.value, "reason": reason}
+        )
+        return Verdict(CaseState.FORWARDED, 1, 1), Outcome(
+            (review,), (self._reviewed("reviewed_after_forward", CaseState.FORWARDED, reason),)
+        )
+
+    def _forward_changes(
+        self, supervisor: Supervisor, reason: str, consent: StandingConsent, routing: Routing, now: datetime
+    ) -> tuple[Verdict, Outcome]:
+        """Send a forwarded case's changes on, on the basis that holds now and with the fields it permits:
+        each follow-up to every agency that has the case; where the incident moved, a first package to
+        the new jurisdiction's agencies and word of it to the first ones.
+        """
+        gate = self._decide(consent, routing)
+        if not gate.has_basis or gate.needs_confirmation:
+            refused = Note("changes_refused", supervisor.actor, {"cause": "no_basis", "reason": reason})
+            return Verdict(self._state, 0, 0, refused=gate.reasons), Outcome((refused,))
+        self.verdicts.append(
+            SupervisorVerdict(supervisor.person_id, supervisor.token_id, VerdictKind.FORWARD_CHANGES, now, reason)
+        )  # fmt: skip
+        approvers = (Approver(role="supervisor", person_id=supervisor.person_id),)
+        firsts = list(self.first_packages)
+        holding = {package.agency_id for package in firsts}
+        arriving = [recipient for recipient in gate.recipients if recipient.agency_id not in holding]
+        moved = (
+            Jurisdiction(location=self.triage.facts.location, agencies=[r.agency_id for r in gate.recipients])
+            if arriving
+            else None
+        )
+        dispatches = []
+        for recipient in arriving:
+            package = Package(
+                uuid.uuid4(), recipient.agency_id, recipient.kind, gate.basis, gate.fields, now,
+                self._seconds_from_receipt(now),
+            )  # fmt: skip
+            dispatches.append(self._dispatch(package, approvers, supervisor.actor, None))
+        still_there = {recipient.agency_id for recipient in gate.recipients}
+        for first in firsts:
+            moved_away = moved if first.agency_id not in still_there else None
+            supplements: list[uuid.UUID | None] = list(self.pending_supplements)
+            if moved_away is not None and not supplements:
+                supplements = [None]
+            for supplement in supplements:
+                package = Package(
+                    uuid.uuid4(), first.agency_id, first.recipient_kind, gate.basis, first.fields & gate.fields,
+                    now, self._seconds_from_receipt(now), supplementary_to=first.package_id, source_id=supplement,
+                    moved_to=moved_away,
+                )  # fmt: skip
+                carried = frozenset({supplement}) if supplement else frozenset()
+                dispatches.append(self._dispatch(package, approvers, supervisor.actor, None, carried))
+        detail = {"reason": reason, "changes": list(self.review_reasons), "packages": len(dispatches),
+                  "moved_to": moved.agencies if moved else None}  # fmt: skip
+        self._stand_on(gate, CaseState.FORWARDED)
+        self.pending_supplements, self.reviewed_at = (), now
+        self._dequeue()
+        notes = (Note("changes_forwarded", supervisor.actor, detail),)
+        events = (self._reviewed("changes_forwarded", CaseState.FORWARDED, reason),)
+        issue = Issue(tuple(dispatches), self.triage.facts, approvers) if dispatches else None
+        return Verdict(CaseState.FORWARDED, 1, 1), Outcome(notes, events, issue)
 
     def _forward(
         self,
         gate: policy.GateDecision,
-        approvers: tuple[uuid.UUID, ...],
+        approvers: tuple[Approver, ...],
         actor: str,
         cause: EventBase | None,
         now: datetime,
@@ -462,19 +888,24 @@ class Case:
             )  # fmt: skip
             dispatches.append(self._dispatch(package, approvers, actor, cause))
         self.state, self.forwarded_at = CaseState.FORWARDED, now
-        return Issue(tuple(dispatches), gate.fields, self.triage.facts, approvers)
+        return Issue(tuple(dispatches), self.triage.facts, approvers)
 
     def _dispatch(
-        self, package: Package, approvers: tuple[uuid.UUID, ...], actor: str, cause: EventBase | None
+        self,
+        package: Package,
+        approvers: tuple[Approver, ...],
+        actor: str,
+        cause: EventBase | None,
+        sources: frozenset[uuid.UUID] | None = None,
     ) -> Dispatch:
         self.packages.append(package)
-        fields = sorted(field.value for field in package.fields)
         note = Note(
             "forwarded", actor,
             {"package_id": str(package.package_id), "agency_id": package.agency_id, "basis": package.basis.value,
-             "fields": fields,
+             "fields": sorted(field.value for field in package.fields),
              "supplementary_to": str(package.supplementary_to) if package.supplementary_to else None,
-             "approvers": [str(token) for token in approvers]},
+             "moved_to": package.moved_to.agencies if package.moved_to else None,
+             "approvers": [f"{approver.role}:{approver.person_id}" for approver in approvers]},
         )  # fmt: skip
         envelope = (
             following(cause, PRODUCER, f"disclosure.forwarded.{package.agency_id}")
@@ -486,7 +917,7 @@ class Case:
             recipient_kind=package.recipient_kind, basis=package.basis, supplementary_to=package.supplementary_to,
             fields=sorted(package.fields), seconds_from_receipt=package.seconds_from_receipt,
         )  # fmt: skip
-        return Dispatch(package, note, event)
+        return Dispatch(package, note, event, sources)
 
     def _stand_on(self, gate: policy.GateDecision, state: CaseState) -> None:
         self.state, self.decision, self.basis = state, gate.decision, gate.basis
@@ -499,27 +930,19 @@ class Case:
             gate.decision, gate.basis, gate.recipients, gate.fields,
         )  # fmt: skip
 
-    def _consent_changed(self, event: ConsentRecordedV1, state: CaseState) -> Note:
-        """What a consent change means for a settled case: nothing it can call back."""
+    def _consent_changed(self, event: ConsentRecordedV1) -> Note:
+        """What a consent change means for a decided case: nothing it can call back."""
         if self.basis in MANDATORY_BASES and event.withdrawn:
             effect = "mandatory_basis_stands"
-        elif state is CaseState.FORWARDED:
+        elif self.state is CaseState.FORWARDED:
             effect = "already_forwarded"
         else:
             effect = "none"
         return Note(
             "consent_changed", SYSTEM,
-            {"consent_version": event.version, "withdrawn": sorted(event.withdrawn), "state": state.value,
-             "basis": self.basis.value, "effect": effect},
+            {"consent_version": event.version, "withdrawn": sorted(event.withdrawn), "state": self._state.value,
+             "basis": self.basis.value, "effect": effect, "recorded_by_role": event.recorded_by_role},
         )  # fmt: skip
-
-    def _record(self, verdict: SupervisorVerdict) -> None:
-        """Keep a supervisor's verdict; the same supervisor giving the same kind again adds nothing."""
-        if not any(
-            (kept.staff_token_id, kept.kind) == (verdict.staff_token_id, verdict.kind)
-            for kept in self.verdicts
-        ):
-            self.verdicts.append(verdict)
 
     def _reviewed(self, verdict: ReviewVerdict, state: CaseState, reason: str | None) -> DisclosureReviewedV1:
         return DisclosureReviewedV1(
@@ -531,6 +954,15 @@ class Case:
         return max((now - self.received_at).total_seconds(), 0.0)
 
 
-def _must_go_out_at_once(gate: policy.GateDecision) -> bool:
-    """An urgent mandatory ground: the only thing that overrides a decline or a cancellation."""
-    return gate.decision is Decision.FORWARD and gate.basis in MANDATORY_BASES
+def _changes(previous: Triage, current: Triage) -> tuple[str, ...]:
+    """What a revision changed that a supervisor must see: codes, never content."""
+    changes = []
+    if current.urgency is not previous.urgency:
+        changes.append(f"urgency.{previous.urgency.value}_to_{current.urgency.value}")
+    for ground in sorted(current.found_grounds - previous.found_grounds):
+        changes.append(f"ground.{ground.value}")
+    for possibility in sorted(set(current.possibilities) - set(previous.possibilities)):
+        changes.append(f"triage.{possibility}")
+    if current.facts.location != previous.facts.location:
+        changes.append("location.changed")
+    return tuple(changes)

@@ -14,16 +14,18 @@ from enum import StrEnum
 
 from schemas.disclosure import PackageContent, PackageField, PackagePerson
 from schemas.intake import TipReceivedV1, TipSupplementedV1
-from schemas.sealed import SealedIdentifiers
+from schemas.sealed import PersonRelation, SealedIdentifiers
 from schemas.tip import Answer, Channel, Contact, TipFacts
 from schemas.triage import IndicatorFinding
 from services.common.sealing import DataKey
 
 IDENTIFYING = {
     PackageField.NARRATIVE: "narrative",
-    PackageField.NAMED_PERSONS: "named_persons",
+    PackageField.SUSPECT_NAMES: "named_persons",
+    PackageField.VICTIM_NAMES: "named_persons",
     PackageField.CALLER_CONTACT: "contact",
 }
+NAMES = {PackageField.SUSPECT_NAMES: PersonRelation.SUSPECT, PackageField.VICTIM_NAMES: PersonRelation.VICTIM}
 
 
 class SourceKind(StrEnum):
@@ -41,6 +43,8 @@ class Source:
     channel: Channel | None
     identifiers: SealedIdentifiers
     received_at: datetime
+    recorded_by: uuid.UUID | None = None
+    """The staff person who recorded the tip (a call, a chat, an email); None for the public."""
 
     @classmethod
     def of_tip(cls, event: TipReceivedV1) -> Source:
@@ -52,6 +56,7 @@ class Source:
             event.facts.channel,
             event.identifiers,
             event.received_at,
+            event.recorded_by,
         )
 
     @classmethod
@@ -83,7 +88,7 @@ class Opened:
 
 def identifying_fields_needed(fields: frozenset[PackageField]) -> list[str]:
     """Which sealed fields to open (for the unseal audit) for a package with ``fields``."""
-    return sorted(name for permitted, name in IDENTIFYING.items() if permitted in fields)
+    return sorted({name for permitted, name in IDENTIFYING.items() if permitted in fields})
 
 
 def opened(data_key: DataKey, sources: Iterable[Source], fields: frozenset[PackageField]) -> Opened:
@@ -95,12 +100,13 @@ def opened(data_key: DataKey, sources: Iterable[Source], fields: frozenset[Packa
         prefix, identifiers = source.prefix, source.identifiers
         if PackageField.NARRATIVE in fields and identifiers.narrative:
             narratives.append(data_key.unseal(f"{prefix}narrative", identifiers.narrative))
-        if PackageField.NAMED_PERSONS in fields:
-            persons += [
-                PackagePerson(name=data_key.unseal(f"{prefix}named_persons.{number}.name", person.name),
-                              relation=person.relation)
-                for number, person in enumerate(identifiers.named_persons)
-            ]  # fmt: skip
+        relations = {relation for permitted, relation in NAMES.items() if permitted in fields}
+        persons += [
+            PackagePerson(name=data_key.unseal(f"{prefix}named_persons.{number}.name", person.name),
+                          relation=person.relation)
+            for number, person in enumerate(identifiers.named_persons)
+            if person.relation in relations
+        ]  # fmt: skip
         if PackageField.CALLER_CONTACT in fields and identifiers.contact and contact is None:
             sealed = identifiers.contact
 
@@ -125,21 +131,27 @@ def content(
     opened: Opened,
 ) -> PackageContent:
     """The package's content: every field not permitted stays absent."""
-    situation = PackageField.SITUATION in fields
+    situation, minor = PackageField.SITUATION in fields, PackageField.MINOR_GROUND in fields
     return PackageContent(
         trafficking_types=facts.assessment.trafficking_types if situation else None,
         indicators=indicators if situation else None,
-        minor_involved=_answer(minor_involved) if situation else None,
-        imminent_danger=_answer(imminent_danger) if situation else None,
-        victim_profile=facts.victim_profile if situation else None,
-        needs=facts.needs if situation else None,
+        minor_involved=_answer(minor_involved) if minor else None,
+        victim_age=facts.assessment.victim_age if minor else None,
+        imminent_danger=_answer(imminent_danger) if PackageField.DANGER in fields else None,
+        victim_profile=facts.victim_profile if PackageField.VICTIM_PROFILE in fields else None,
+        needs=facts.needs if PackageField.NEEDS in fields else None,
         location=facts.location if PackageField.LOCATION in fields else None,
         received_at=received_at if PackageField.WHEN in fields else None,
         narrative=opened.narratives if PackageField.NARRATIVE in fields else None,
-        named_persons=opened.named_persons if PackageField.NAMED_PERSONS in fields else None,
+        suspects=_named(opened, PersonRelation.SUSPECT) if PackageField.SUSPECT_NAMES in fields else None,
+        victims=_named(opened, PersonRelation.VICTIM) if PackageField.VICTIM_NAMES in fields else None,
         reporter_role=facts.reporter_role if PackageField.REPORTER_ROLE in fields else None,
         caller_contact=opened.contact if PackageField.CALLER_CONTACT in fields else None,
     )
+
+
+def _named(opened: Opened, relation: PersonRelation) -> list[PackagePerson]:
+    return [person for person in opened.named_persons if person.relation is relation]
 
 
 def _answer(found: bool) -> Answer:

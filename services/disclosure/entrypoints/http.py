@@ -10,21 +10,27 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 
-from schemas.disclosure import LegalReference
+from schemas.disclosure import Basis, LegalReference
 from schemas.envelope import Contract, utc_now
 from services.common.auth import Role, Staff, require_role
 from services.common.http import field_errors_handler
 from services.common.runtime import runtime_of
 from services.disclosure import handlers
-from services.disclosure.domain.case import CaseNotPending, SameSupervisor
+from services.disclosure.domain.case import (
+    CaseNotPending,
+    NotAwaitingConfirmation,
+    SameSupervisor,
+    Supervisor,
+    Verdict,
+)
 from services.disclosure.domain.routing import load_routing
 
-Supervisor = Annotated[Staff, Depends(require_role(Role.SUPERVISOR))]
+SupervisorStaff = Annotated[Staff, Depends(require_role(Role.SUPERVISOR))]
 INVALID = {
     "en": "The request was not accepted: correct the fields listed and send it again.",
     "fr": "La demande n'a pas été acceptée : corrigez les champs indiqués et envoyez-la de nouveau.",
@@ -45,14 +51,35 @@ class ApprovalReason(StrEnum):
     MANDATORY_GROUND_CONFIRMED = "mandatory_ground_confirmed"
     LEGAL_OBLIGATION = "legal_obligation"
     REVIEWED_AFTER_FORWARD = "reviewed_after_forward"
+    CHANGES_SENT_ON = "changes_sent_on"
+
+
+class ReopenReason(StrEnum):
+    NEW_INFORMATION = "new_information"
+    DECISION_ERROR = "decision_error"
+    CALLER_REQUEST = "caller_request"
+    OTHER = "other"
+
+
+class KeepReason(StrEnum):
+    NOTHING_TO_SEND = "nothing_to_send"
+    NO_BASIS_FOR_CHANGES = "no_basis_for_changes"
+    CALLER_SAFETY = "caller_safety"
+    DUPLICATE = "duplicate"
+    OTHER = "other"
+
+
+Ground = Literal["child_protection", "imminent_danger"]
 
 
 class Approval(Contract):
-    """An approval with its reason; a legal reference makes it a legal-obligation forward, which a
-    second, different supervisor must approve too.
+    """An approval with its reason. ``ground`` is the mandatory ground the supervisor confirms (needed
+    when triage found only a possible one); a structured legal reference makes it a legal-obligation
+    forward, which a second, different person must approve on the same reference.
     """
 
     reason: ApprovalReason
+    ground: Ground | None = None
     legal_reference: LegalReference | None = None
 
 
@@ -60,17 +87,32 @@ class Refusal(Contract):
     reason: DeclineReason
 
 
+class Reopening(Contract):
+    reason: ReopenReason
+
+
+class Keeping(Contract):
+    reason: KeepReason
+
+
+BODIES: dict[str, type[Contract]] = {
+    "approve": Approval, "decline": Refusal, "reopen": Reopening, "keep": Keeping,
+}  # fmt: skip
+
+
+def _body_of(request: Request) -> type[Contract]:
+    return BODIES.get(request.url.path.rsplit("/", 1)[-1], Approval)
+
+
 def routes(app: FastAPI) -> None:
     app.add_exception_handler(
         RequestValidationError,
-        field_errors_handler(
-            INVALID, lambda request: Approval if request.url.path.endswith("/approve") else Refusal
-        ),  # type: ignore[arg-type]
+        field_errors_handler(INVALID, _body_of),  # type: ignore[arg-type]
     )
 
     @app.get("/v1/reviews", tags=["review"])
     async def review_queue(
-        request: Request, _staff: Supervisor, limit: Annotated[int, Query(ge=1, le=500)] = 100
+        request: Request, _staff: SupervisorStaff, limit: Annotated[int, Query(ge=1, le=500)] = 100
     ) -> dict[str, Any]:
         """Cases waiting for a supervisor, the one due soonest first: before a forward, or after an
         urgent one that went out at once.
@@ -80,7 +122,7 @@ def routes(app: FastAPI) -> None:
         return {"reviews": [_review_view(row, now) for row in rows]}
 
     @app.get("/v1/cases/{tip_id}", tags=["review"])
-    async def show_case(request: Request, tip_id: uuid.UUID, _staff: Supervisor) -> dict[str, Any]:
+    async def show_case(request: Request, tip_id: uuid.UUID, _staff: SupervisorStaff) -> dict[str, Any]:
         """A case: its decision, basis, recipients, permitted fields, packages and audit trail."""
         record = await handlers.case_record(runtime_of(request).transactions, tip_id)
         if record is None:
@@ -95,49 +137,91 @@ def routes(app: FastAPI) -> None:
 
     @app.post("/v1/cases/{tip_id}/approve", tags=["review"])
     async def approve(
-        request: Request, tip_id: uuid.UUID, approval: Approval, staff: Supervisor
+        request: Request, tip_id: uuid.UUID, approval: Approval, staff: SupervisorStaff
     ) -> dict[str, Any]:
-        """Approve the forward (or record the review of one that went out at once).
+        """Approve the forward (confirming its ground), record the review of one that went out at once,
+        or send a forwarded case's changes on.
 
-        409 when the policy finds no basis (with its reasons), when the case is not pending, or when
-        the same supervisor approves a legal-obligation forward twice.
+        409 when the policy finds no basis (with its reasons), when the case is not waiting for it, or
+        when the same person already approved.
         """
         runtime = runtime_of(request)
         with _refusals():
             verdict = await handlers.approve(
-                tip_id,
-                staff,
-                approval.reason.value,
-                approval.legal_reference,
-                runtime.transactions,
-                runtime.keystore,
-                load_routing(),
-            )
+                tip_id, _supervisor(staff), approval.reason.value, runtime.transactions, runtime.keystore,
+                load_routing(), approval.legal_reference, Basis(approval.ground) if approval.ground else None,
+            )  # fmt: skip
         if verdict.refused:
             raise HTTPException(
                 status_code=409,
                 detail={
-                    "detail": "The policy finds no basis to forward this case: no consent and no mandatory ground.",
+                    "detail": "The policy finds no basis to forward this case.",
                     "reasons": [reason.model_dump() for reason in verdict.refused],
                 },
             )
-        return {
-            "tip_id": str(tip_id),
-            "state": verdict.state.value,
-            "approvals": verdict.approvals,
-            "approvals_needed": verdict.approvals_needed,
-        }
+        return _verdict(tip_id, verdict)
 
     @app.post("/v1/cases/{tip_id}/decline", tags=["review"])
     async def decline(
-        request: Request, tip_id: uuid.UUID, refusal: Refusal, staff: Supervisor
+        request: Request, tip_id: uuid.UUID, refusal: Refusal, staff: SupervisorStaff
     ) -> dict[str, Any]:
         """Decline a pending forward, with a reason."""
         with _refusals():
             verdict = await handlers.decline(
-                tip_id, staff, refusal.reason.value, runtime_of(request).transactions
+                tip_id, _supervisor(staff), refusal.reason.value, runtime_of(request).transactions
             )
-        return {"tip_id": str(tip_id), "state": verdict.state.value}
+        return _verdict(tip_id, verdict)
+
+    @app.post("/v1/cases/{tip_id}/reopen", tags=["review"])
+    async def reopen(
+        request: Request, tip_id: uuid.UUID, reopening: Reopening, staff: SupervisorStaff
+    ) -> dict[str, Any]:
+        """Reopen a declined, cancelled or unforwarded case: it waits for review again."""
+        with _refusals():
+            verdict = await handlers.reopen(
+                tip_id,
+                _supervisor(staff),
+                reopening.reason.value,
+                runtime_of(request).transactions,
+                load_routing(),
+            )
+        return _verdict(tip_id, verdict)
+
+    @app.post("/v1/cases/{tip_id}/keep", tags=["review"])
+    async def keep(
+        request: Request, tip_id: uuid.UUID, keeping: Keeping, staff: SupervisorStaff
+    ) -> dict[str, Any]:
+        """Keep a decided case's decision after looking at what changed: nothing is sent."""
+        with _refusals():
+            verdict = await handlers.keep(
+                tip_id, _supervisor(staff), keeping.reason.value, runtime_of(request).transactions
+            )
+        return _verdict(tip_id, verdict)
+
+    @app.post("/v1/cases/{tip_id}/consents/{version}/confirm", tags=["review"])
+    async def confirm_consent(
+        request: Request, tip_id: uuid.UUID, version: Annotated[int, Path(ge=1)], staff: SupervisorStaff
+    ) -> dict[str, Any]:
+        """Confirm a widening of consent (police, share identity) that staff recorded after the tip."""
+        runtime = runtime_of(request)
+        with _refusals():
+            verdict = await handlers.confirm_consent(
+                tip_id, _supervisor(staff), version, runtime.transactions, runtime.keystore, load_routing()
+            )
+        return _verdict(tip_id, verdict)
+
+
+def _supervisor(staff: Staff) -> Supervisor:
+    return Supervisor(person_id=staff.person_id, token_id=staff.token_id)
+
+
+def _verdict(tip_id: uuid.UUID, verdict: Verdict) -> dict[str, Any]:
+    return {
+        "tip_id": str(tip_id),
+        "state": verdict.state.value,
+        "approvals": verdict.approvals,
+        "approvals_needed": verdict.approvals_needed,
+    }
 
 
 @contextmanager
@@ -150,13 +234,21 @@ def _refusals() -> Iterator[None]:
         raise HTTPException(status_code=409, detail="This case is not waiting for that decision.") from None
     except SameSupervisor:
         raise HTTPException(
-            status_code=409, detail="A legal-obligation forward needs a second, different supervisor."
+            status_code=409,
+            detail="You already approved this case: the next approval must be another person's.",
+        ) from None
+    except NotAwaitingConfirmation:
+        raise HTTPException(
+            status_code=409, detail="No consent of that version waits for a supervisor's confirmation."
         ) from None
 
 
 def _review_view(row: dict[str, Any], now: Any) -> dict[str, Any]:
     view = {key: _plain(value) for key, value in row.items()}
-    view["kind"] = "after_forward" if row["state"] == "forwarded" else "before_forward"
+    view["kind"] = (
+        "changes" if row["review_reasons"] and row["state"] != "pending_review"
+        else "after_forward" if row["state"] == "forwarded" else "before_forward"
+    )  # fmt: skip
     view["overdue"] = row["review_due_at"] is not None and row["review_due_at"] < now
     return view
 

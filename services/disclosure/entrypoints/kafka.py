@@ -12,6 +12,7 @@ from schemas.triage import TipTriagedV1
 from services.common.runtime import Runtime
 from services.disclosure import handlers
 from services.disclosure.domain.routing import load_routing
+from services.disclosure.entrypoints.clock import run_clock
 
 
 def wire(runtime: Runtime) -> None:
@@ -27,14 +28,11 @@ def wire(runtime: Runtime) -> None:
         ConsentRecordedV1,
         partial(handlers.record_consent, keystore=keystore, routing=routing),
     )
-    runtime.consume(
-        topics.TIPS_SUPPLEMENTED,
-        TipSupplementedV1,
-        partial(handlers.record_supplement, keystore=keystore, routing=routing),
-    )
+    runtime.consume(topics.TIPS_SUPPLEMENTED, TipSupplementedV1, handlers.record_supplement)
     runtime.consume(
         topics.LE_ACKNOWLEDGEMENTS,
         LiaisonAcknowledgementV1,
         handlers.record_acknowledgement,
         event_id=operator.attrgetter("acknowledgement_id"),
     )
+    runtime.background("review-clock", partial(run_clock, runtime.transactions))

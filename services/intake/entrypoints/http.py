@@ -111,7 +111,7 @@ def routes(app: FastAPI, limiter: WindowRateLimiter) -> None:
         if staff is None:
             rate_limited(request)
         runtime = runtime_of(request)
-        submitter = handlers.Submitter(staff.role.value, staff.token_id) if staff else handlers.PUBLIC
+        submitter = handlers.Submitter(staff.role.value, staff.token_id, staff.person_id) if staff else handlers.PUBLIC
         try:
             accepted = await handlers.accept_tip(
                 submission, runtime.transactions, runtime.keystore, submitter, idempotency_key
@@ -157,7 +157,7 @@ def routes(app: FastAPI, limiter: WindowRateLimiter) -> None:
         staff: Annotated[Staff, Depends(require_role(*ANY_STAFF))],
     ) -> dict[str, Any]:
         """Record the caller's consent anew (a withdrawal is a scope set back to false)."""
-        submitter = handlers.Submitter(staff.role.value, staff.token_id)
+        submitter = handlers.Submitter(staff.role.value, staff.token_id, staff.person_id)
         version = await handlers.update_consent(tip_id, update, submitter, runtime_of(request).transactions)
         if version is None:
             raise HTTPException(status_code=404, detail="No such tip.")
