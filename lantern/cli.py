@@ -6,8 +6,10 @@ import asyncio
 import os
 import sys
 import uuid
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import asyncpg
 import httpx
@@ -15,13 +17,23 @@ import typer
 
 from lantern.demo import load_endpoints
 from lantern.stack import DEFAULT_KAFKA_PORT, DEFAULT_PORTS, Stack, StackOptions
-from services.common.auth import Role, create_token
+from services.common.auth import (
+    TOKEN_LIFETIME,
+    Role,
+    StaffMember,
+    add_staff,
+    create_token,
+    disable_staff,
+    list_staff,
+    revoke_token,
+)
 from services.common.db import apply_shared_migrations, connect
 from services.common.logging import configure_logging, get_logger
 
 app = typer.Typer(help="Lantern: the back office of a human-trafficking hotline.", no_args_is_help=True)
 HOME = Path(".lantern")
 log = get_logger("lantern.cli")
+T = TypeVar("T")
 
 
 @app.command()
@@ -58,6 +70,9 @@ def demo(
 
 
 token_app = typer.Typer(help="Staff bearer tokens.", no_args_is_help=True)
+staff_app = typer.Typer(
+    help="Staff accounts: people, their roles, and whether they are active.", no_args_is_help=True
+)
 tip_app = typer.Typer(help="Operations on one tip.", no_args_is_help=True)
 audit_app = typer.Typer(help="The disclosure audit.", no_args_is_help=True)
 directory_app = typer.Typer(help="The referral directory.", no_args_is_help=True)
@@ -65,6 +80,7 @@ stats_app = typer.Typer(help="Public statistics.", no_args_is_help=True)
 inbox_app = typer.Typer(help="Events the services hold: deferred, waiting behind a poisoned one, poisoned.")
 dlt_app = typer.Typer(help="Dead-letter topics.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
+app.add_typer(staff_app, name="staff")
 app.add_typer(tip_app, name="tip")
 app.add_typer(audit_app, name="audit")
 app.add_typer(directory_app, name="directory")
@@ -260,26 +276,123 @@ def _database_url(home: Path) -> str:
     return str(endpoints["database_url"])
 
 
-@token_app.command("create")
-def token_create(
-    role: Annotated[Role, typer.Option(help="What the token may do.")],
-    label: Annotated[str, typer.Option(help="Whose token this is, for the audit.")] = "",
-    home: Annotated[Path, typer.Option(help="Where `lantern up` wrote endpoints.json.")] = HOME,
-) -> None:
-    """Create a staff token and show it once; only its hash is kept."""
+def _with_auth(home: Path, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+    """Run ``work`` on one connection to the database, its staff tables migrated."""
 
-    async def create() -> str:
+    async def run() -> T:
         database_url = _database_url(home)
         await apply_shared_migrations(database_url)
         connection = await asyncpg.connect(database_url)
         try:
-            return (await create_token(connection, role, label))[1]
+            return await work(connection)
         finally:
             await connection.close()
 
-    token = asyncio.run(create())
+    return asyncio.run(run())
+
+
+@staff_app.command("add")
+def staff_add(
+    name: Annotated[str, typer.Option(help="The person's name as staff know them.")],
+    role: Annotated[list[Role], typer.Option(help="A role the person holds; repeat for several.")],
+    home: Annotated[Path, typer.Option(help="Where `lantern up` wrote endpoints.json.")] = HOME,
+) -> None:
+    """Add a person to the staff and print their person id (for `lantern token create --person`)."""
+
+    async def add(connection: asyncpg.Connection) -> uuid.UUID:
+        return await add_staff(connection, name, role)
+
+    try:
+        person_id = _with_auth(home, add)
+    except ValueError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(str(person_id))
+    typer.echo(f"{name.strip()} holds {', '.join(dict.fromkeys(r.value for r in role))}", err=True)
+
+
+@staff_app.command("disable")
+def staff_disable(
+    person_id: uuid.UUID,
+    home: Annotated[Path, typer.Option(help="Where `lantern up` wrote endpoints.json.")] = HOME,
+) -> None:
+    """Disable a person: none of their tokens opens anything any more."""
+
+    async def disable(connection: asyncpg.Connection) -> bool:
+        return await disable_staff(connection, person_id)
+
+    if not _with_auth(home, disable):
+        typer.echo(f"no person {person_id}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"person {person_id} disabled: their tokens no longer open anything")
+
+
+@staff_app.command("list")
+def staff_list(
+    home: Annotated[Path, typer.Option(help="Where `lantern up` wrote endpoints.json.")] = HOME,
+) -> None:
+    """Show every person: id, name, roles, active or disabled (never a token)."""
+
+    async def people(connection: asyncpg.Connection) -> list[StaffMember]:
+        return await list_staff(connection)
+
+    staff = _with_auth(home, people)
+    for person in staff:
+        state = "active" if person.active else f"disabled {person.disabled_at:%Y-%m-%d}"
+        roles = ",".join(role.value for role in person.roles)
+        typer.echo(f"{person.person_id}\t{person.display_name}\t{roles}\t{state}")
+    typer.echo(f"{sum(person.active for person in staff)} active, {len(staff)} in all", err=True)
+
+
+@token_app.command("create")
+def token_create(
+    role: Annotated[Role, typer.Option(help="What the token may do; the person must hold this role.")],
+    person: Annotated[
+        uuid.UUID | None,
+        typer.Option(help="Whose token this is (`lantern staff add`); without it, a new person is made."),
+    ] = None,
+    expires_in_days: Annotated[int, typer.Option(min=1, help="Days until the token expires.")] = (
+        TOKEN_LIFETIME.days
+    ),
+    label: Annotated[
+        str, typer.Option(help="A note on the token (the new person's name without --person).")
+    ] = "",
+    home: Annotated[Path, typer.Option(help="Where `lantern up` wrote endpoints.json.")] = HOME,
+) -> None:
+    """Create a staff token and show it once; only its hash is kept."""
+
+    async def create(connection: asyncpg.Connection) -> tuple[uuid.UUID, str]:
+        return await create_token(
+            connection, role, label, person_id=person, expires_in=timedelta(days=expires_in_days)
+        )
+
+    try:
+        token_id, token = _with_auth(home, create)
+    except ValueError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
     typer.echo(token)
-    typer.echo(f"a {role.value} token: keep it now, it cannot be shown again", err=True)
+    typer.echo(
+        f"a {role.value} token (id {token_id}, expires in {expires_in_days} days):"
+        " keep it now, it cannot be shown again",
+        err=True,
+    )
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: uuid.UUID,
+    home: Annotated[Path, typer.Option(help="Where `lantern up` wrote endpoints.json.")] = HOME,
+) -> None:
+    """Revoke a token for good (its id was shown when it was created)."""
+
+    async def revoke(connection: asyncpg.Connection) -> bool:
+        return await revoke_token(connection, token_id)
+
+    if not _with_auth(home, revoke):
+        typer.echo(f"no token {token_id}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"token {token_id} revoked")
 
 
 @tip_app.command("shred")
