@@ -21,6 +21,11 @@ APPROVE = {"reason": "consent_confirmed"}
 OTTAWA = {"country": "CA", "province": "ON", "city": "Ottawa"}
 POLICE = "ottawa-police-htu"
 NO_CONSENT = {"law_enforcement": False, "share_identity": False, "service_referral": True, "statistics": True}
+MINOR = {"minor_involved": "yes", "trafficking_types": ["sex"]}
+PROFILE = {"age": 16, "gender_identity": "two_spirit", "languages": ["oj", "en"], "indigenous": True,
+           "status_in_canada": "refugee_claimant"}  # fmt: skip
+# What the victim profile and needs would put in a package: they exist to find services (seed 003).
+FOR_SERVICES_ONLY = ("two_spirit", "refugee_claimant", '"oj"', '"indigenous"', "emergency_shelter", "temporary_worker")
 
 
 class Desk:
@@ -60,8 +65,9 @@ async def test_packages_reach_the_agency_only_on_a_basis_with_identity_only_by_c
 ) -> None:
     desk = Desk(stack)
     urgent_minor = await desk.submit(
-        assessment={"minor_involved": "yes", "trafficking_types": ["sex"]}, consent=NO_CONSENT
+        "specialist", channel="phone", assessment=MINOR, consent=NO_CONSENT, victim_profile=PROFILE
     )
+    web_minor = await desk.submit(assessment=MINOR, consent=NO_CONSENT, victim_profile=PROFILE)
     consented = await desk.submit(
         "specialist", channel="phone", consent={**NO_CONSENT, "law_enforcement": True}, victim_profile=None
     )
@@ -70,6 +76,8 @@ async def test_packages_reach_the_agency_only_on_a_basis_with_identity_only_by_c
 
     first = await desk.case(urgent_minor, "forwarded")
     assert first["basis"] == "child_protection"
+    held = await desk.case(web_minor, "pending_review")
+    assert (held["basis"], held["queue"], held["packages"]) == ("child_protection", "expedited", [])
     await desk.case(consented, "pending_review")
     await desk.case(withdrawn, "pending_review")
     assert (await desk.case(no_basis, "not_forwarded"))["packages"] == []
@@ -86,15 +94,32 @@ async def test_packages_reach_the_agency_only_on_a_basis_with_identity_only_by_c
         f"/v1/cases/{consented['tip_id']}/approve", json=APPROVE, headers=desk.as_("supervisor")
     )
     assert approved.json()["state"] == "forwarded"
+    confirmed = await desk.disclosure.post(
+        f"/v1/cases/{web_minor['tip_id']}/approve", json={"reason": "mandatory_ground_confirmed"},
+        headers=desk.as_("supervisor"),
+    )  # fmt: skip
+    assert confirmed.json()["state"] == "forwarded", confirmed.text
     follow_up = await desk.intake.post(
         f"/v1/tips/{urgent_minor['reference']}/supplements",
         json={"code": urgent_minor["follow_up_code"], "assessment": {"imminent_danger": "yes"}},
     )
     assert follow_up.status_code == 202
 
-    packages = [record.json() for record in await police_packages(stack, lambda records: len(records) >= 3)]
+    async def follow_up_waiting() -> bool:
+        case = await desk.case(urgent_minor, "forwarded")
+        return bool(case["pending_supplements"])
+
+    assert await eventually(follow_up_waiting, timeout=30), "a follow-up waits for a supervisor"
+    sent_on = await desk.disclosure.post(
+        f"/v1/cases/{urgent_minor['tip_id']}/approve", json={"reason": "changes_sent_on"},
+        headers=desk.as_("supervisor"),
+    )  # fmt: skip
+    assert sent_on.status_code == 200, sent_on.text
+
+    packages = [record.json() for record in await police_packages(stack, lambda records: len(records) >= 4)]
     references = {
         first["case_reference"]: "urgent_minor",
+        (await desk.case(web_minor, "forwarded"))["case_reference"]: "web_minor",
         (await desk.case(consented, "forwarded"))["case_reference"]: "consented",
     }
     by_case = {
@@ -102,7 +127,7 @@ async def test_packages_reach_the_agency_only_on_a_basis_with_identity_only_by_c
         for package in packages
         if not package["supplementary_to"]
     }
-    assert set(by_case) == {"urgent_minor", "consented"}, (
+    assert set(by_case) == {"urgent_minor", "web_minor", "consented"}, (
         "no package for a tip without a basis or a withdrawn consent"
     )
     assert all(package["basis"] != "none" for package in packages)
@@ -112,6 +137,12 @@ async def test_packages_reach_the_agency_only_on_a_basis_with_identity_only_by_c
     assert [package["case_reference"] for package in supplementary] == [first["case_reference"]]
     raw = " ".join(json.dumps(package) for package in packages)
     assert not any(value in raw for value in CONTACT.values())
+    without_consent = " ".join(
+        json.dumps(package) for package in packages if package["case_reference"] != by_case["consented"]["case_reference"]
+    )
+    assert not any(value in without_consent for value in FOR_SERVICES_ONLY)
+    assert by_case["urgent_minor"]["approved_by"][0]["role"] == "specialist"
+    assert by_case["web_minor"]["approved_by"][0]["role"] == "supervisor"
 
     liaison = await asyncio.to_thread(
         subprocess.run,
@@ -120,8 +151,8 @@ async def test_packages_reach_the_agency_only_on_a_basis_with_identity_only_by_c
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert liaison.returncode == 0, liaison.stderr
-    assert "3 package(s) acknowledged" in liaison.stderr
-    assert len(list(tmp_path.glob("LE-*.json"))) == 3
+    assert "4 package(s) acknowledged" in liaison.stderr
+    assert len(list(tmp_path.glob("LE-*.json"))) == 4
 
     async def acknowledged() -> bool:
         case = await desk.case(urgent_minor, "forwarded")

@@ -67,7 +67,8 @@ def test_the_demo_shows_each_sample_tip_s_journey(stack: LaunchedStack) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("  triaged ") == 5
-    assert "urgent:" in result.stdout and "forward (basis: child_protection)" in result.stdout
+    assert "urgent:" in result.stdout and "hold_for_review (basis: child_protection)" in result.stdout
+    assert "forward (basis: imminent_danger)" in result.stdout
     assert "Aucune personne mineure" in result.stdout
 
 

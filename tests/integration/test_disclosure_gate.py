@@ -45,6 +45,11 @@ from tests.helpers import (
 POLICE, PROTECTION = "surete-du-quebec", "dpj-qc"  # the factory's tips are from Joliette, Quebec
 APPROVE = {"reason": "consent_confirmed"}
 NO_CONSENT = {"consent": {"law_enforcement": False, "share_identity": False}}
+MINOR_ON_THE_CALL = {"channel": "phone", "assessment": {"minor_involved": "yes", "trafficking_types": ["sex"]}}
+DANGER_ON_THE_CALL = {"channel": "phone", "assessment": {"imminent_danger": "yes", "trafficking_types": ["labour"]}}
+ORDER = {"statute": "Youth Protection Act (Quebec)", "section": "39", "order_number": "2026-0457"}
+# The factory's victim profile and needs: they exist to find services, never for the police without consent.
+SERVICES_ONLY = ("temporary_worker", "emergency_shelter", '"languages"', "gender_identity", '"legal"')
 
 
 class Gate:
@@ -90,16 +95,17 @@ async def gate(settings: ServiceSettings) -> AsyncIterator[Gate]:
         tokens = {
             "supervisor": await staff_token(settings.database_url, Role.SUPERVISOR),
             "second_supervisor": await staff_token(settings.database_url, Role.SUPERVISOR),
+            "third_supervisor": await staff_token(settings.database_url, Role.SUPERVISOR),
             "specialist": await staff_token(settings.database_url, Role.SPECIALIST),
         }
         yield Gate(settings, client, tokens)
 
 
-async def test_an_urgent_minor_goes_out_at_once_to_police_and_child_protection_without_who_called(
+async def test_a_minor_the_specialist_recorded_on_a_call_goes_out_at_once_without_who_called_or_the_profile(
     gate: Gate,
 ) -> None:
     key = await new_data_key(gate.settings)
-    tip = tip_received(key=key, **NO_CONSENT)
+    tip = tip_received(key=key, **NO_CONSENT, **MINOR_ON_THE_CALL)
     await gate.publish(tip, tip_triaged(tip, "urgent", minor=True))
     [police] = await gate.packages(POLICE)
     [protection] = await gate.packages(PROTECTION)
@@ -111,9 +117,12 @@ async def test_an_urgent_minor_goes_out_at_once_to_police_and_child_protection_w
     content = package["content"]
     assert content["caller_contact"] is None and content["reporter_role"] is None
     assert content["narrative"] is None, "without consent to involve the police, the caller's words stay"
-    assert content["named_persons"] == [{"name": NAMED_PERSON, "relation": "suspect"}]
+    assert content["suspects"] == [{"name": NAMED_PERSON, "relation": "suspect"}]
     assert content["location"]["city"] == "Joliette"
+    assert content["victim_profile"] is None and content["needs"] is None
+    assert [approver["role"] for approver in package["approved_by"]] == ["specialist"]
     raw = police.value.decode()
+    assert not any(value in raw for value in SERVICES_ONLY)
     assert str(tip.tip_id) not in raw
     assert not any(value in raw for value in (NARRATIVE, *CONTACT.values()))
 
@@ -139,6 +148,29 @@ async def test_an_urgent_minor_goes_out_at_once_to_police_and_child_protection_w
     forwarded = [event for event in events if event["event_type"] == "disclosure.forwarded"]
     assert {event["agency_id"] for event in forwarded} == {POLICE, PROTECTION}
     assert all(event["seconds_from_receipt"] >= 0 for event in forwarded)
+
+
+async def test_a_web_tip_with_a_minor_ticked_waits_in_the_expedited_queue_and_goes_only_once_approved(
+    gate: Gate,
+) -> None:
+    tip = tip_received(**NO_CONSENT, assessment={"minor_involved": "yes", "trafficking_types": ["sex"]})
+    await gate.publish(tip, tip_triaged(tip, "urgent", minor=True))
+    case = await gate.case(tip, "pending_review")
+    assert (case["queue"], case["basis"]) == ("expedited", "child_protection")
+    queue = (await gate.client.get("/v1/reviews", headers=gate.as_("supervisor"))).json()["reviews"]
+    [waiting] = [item for item in queue if item["tip_id"] == str(tip.tip_id)]
+    assert (waiting["kind"], waiting["queue"]) == ("before_forward", "expedited")
+    assert await fetch(gate.settings, "SELECT 1 FROM disclosure.packages WHERE tip_id = $1", tip.tip_id) == []
+
+    approved = await gate.client.post(
+        f"/v1/cases/{tip.tip_id}/approve", json={"reason": "mandatory_ground_confirmed"},
+        headers=gate.as_("supervisor"),
+    )  # fmt: skip
+    assert approved.json()["state"] == "forwarded", approved.text
+    [police] = await gate.packages(POLICE)
+    package = police.json()
+    assert [approver["role"] for approver in package["approved_by"]] == ["supervisor"]
+    assert not any(value in police.value.decode() for value in SERVICES_ONLY)
 
 
 async def test_a_consented_phone_tip_waits_for_a_supervisor_and_names_the_caller_only_with_identity_consent(
@@ -184,7 +216,7 @@ async def test_an_approval_without_a_basis_is_refused_with_the_policys_reasons_a
     assert (await gate.case(tip, "not_forwarded"))["basis"] == "none"
     at_receipt = tip.facts.consent.model_dump()
     await gate.publish(consent_recorded(tip, 1, [], **at_receipt))
-    assert await eventually(lambda: fetch(gate.settings, "SELECT 1 FROM disclosure.consents"))
+    assert await eventually(lambda: fetch(gate.settings, "SELECT 1 FROM disclosure.consent_records"))
     unexplained = await gate.client.post(
         f"/v1/cases/{tip.tip_id}/approve", json={}, headers=gate.as_("supervisor")
     )
@@ -203,7 +235,7 @@ async def test_a_legal_obligation_needs_a_reference_and_a_second_different_super
     tip = tip_received(**NO_CONSENT)
     await gate.publish(tip, tip_triaged(tip, "non_urgent"))
     await gate.case(tip, "not_forwarded")
-    order = {"reason": "legal_obligation", "legal_reference": "Youth Protection Act (Quebec), s. 39"}
+    order = {"reason": "legal_obligation", "legal_reference": ORDER}
     first = await gate.client.post(
         f"/v1/cases/{tip.tip_id}/approve", json=order, headers=gate.as_("supervisor")
     )
@@ -217,13 +249,19 @@ async def test_a_legal_obligation_needs_a_reference_and_a_second_different_super
         f"/v1/cases/{tip.tip_id}/approve", json=order, headers=gate.as_("supervisor")
     )
     assert again.status_code == 409
-    second = await gate.client.post(
-        f"/v1/cases/{tip.tip_id}/approve", json=APPROVE, headers=gate.as_("second_supervisor")
+    other = {**order, "legal_reference": {**ORDER, "order_number": "2026-9999"}}
+    elsewhere = await gate.client.post(
+        f"/v1/cases/{tip.tip_id}/approve", json=other, headers=gate.as_("second_supervisor")
     )
-    assert second.json()["state"] == "forwarded"
+    assert elsewhere.json()["approvals"] == 1, "approvals on different references do not add up"
+    second = await gate.client.post(
+        f"/v1/cases/{tip.tip_id}/approve", json=order, headers=gate.as_("third_supervisor")
+    )
+    assert second.json()["state"] == "forwarded", second.text
     [package] = [record.json() for record in await gate.packages(POLICE)]
-    assert (package["basis"], package["legal_reference"]) == ("legal_obligation", order["legal_reference"])
-    assert len({approver["token_id"] for approver in package["approved_by"]}) == 2
+    assert package["basis"] == "legal_obligation"
+    assert {key: value for key, value in package["legal_reference"].items() if value} == ORDER
+    assert len({approver["person_id"] for approver in package["approved_by"]}) == 2
 
 
 async def test_withdrawn_consent_cancels_a_pending_consent_forward_but_not_a_mandatory_one(
@@ -258,14 +296,17 @@ async def test_withdrawn_consent_cancels_a_pending_consent_forward_but_not_a_man
     assert late.status_code == 409
 
 
-async def test_a_supplement_to_a_forwarded_case_reaches_the_same_agency_as_a_supplementary_package(
+async def test_a_supplement_to_a_forwarded_case_waits_for_a_supervisor_then_reaches_the_same_agency(
     gate: Gate,
 ) -> None:
     key = await new_data_key(gate.settings)
-    tip = tip_received(key=key, channel="phone", consent={"law_enforcement": True})
+    tip = tip_received(key=key, consent={"law_enforcement": True}, **DANGER_ON_THE_CALL)
     await gate.publish(tip, tip_triaged(tip, "urgent", danger=True))
     [first] = [record.json() for record in await gate.packages(POLICE)]
+    await _approve(gate, tip)
     await gate.publish(tip_supplemented(tip, key, narrative="Ils partent pour Montréal ce soir."))
+    await eventually(lambda: _changes_waiting(gate, tip))
+    await _approve(gate, tip)
     second = (await gate.packages(POLICE, 2))[1].json()
     assert second["supplementary_to"] == first["package_id"]
     assert second["case_reference"] == first["case_reference"]
@@ -273,8 +314,12 @@ async def test_a_supplement_to_a_forwarded_case_reaches_the_same_agency_as_a_sup
 
     await gate.publish(consent_recorded(tip, 2, ["law_enforcement"]))
     await gate.case(tip, "forwarded")
-    await eventually(lambda: fetch(gate.settings, "SELECT 1 FROM disclosure.consents WHERE version = 2"))
+    await eventually(
+        lambda: fetch(gate.settings, "SELECT 1 FROM disclosure.consent_records WHERE version = 2")
+    )
     await gate.publish(tip_supplemented(tip, key, narrative="Il a changé de numéro."))
+    await eventually(lambda: _changes_waiting(gate, tip))
+    await _approve(gate, tip)
     third = (await gate.packages(POLICE, 3))[2].json()
     assert third["supplementary_to"] == first["package_id"]
     assert third["basis"] == "imminent_danger", "the mandatory basis still holds"
@@ -284,7 +329,7 @@ async def test_a_supplement_to_a_forwarded_case_reaches_the_same_agency_as_a_sup
 async def test_the_liaison_acknowledgement_is_recorded_as_the_packages_delivery(
     gate: Gate, tmp_path: Any
 ) -> None:
-    tip = tip_received(consent={"law_enforcement": True}, channel="phone")
+    tip = tip_received(consent={"law_enforcement": True}, **DANGER_ON_THE_CALL)
     await gate.publish(tip, tip_triaged(tip, "urgent", danger=True))
     shown: list[str] = []
     count = await run_liaison(
@@ -301,7 +346,7 @@ async def test_the_liaison_acknowledgement_is_recorded_as_the_packages_delivery(
 
 
 async def test_tampering_with_one_audit_row_is_detected_by_lantern_audit_verify(gate: Gate) -> None:
-    tip = tip_received(**NO_CONSENT)
+    tip = tip_received(**NO_CONSENT, **MINOR_ON_THE_CALL)
     await gate.publish(tip, tip_triaged(tip, "urgent", minor=True))
     await gate.case(tip, "forwarded")
     assert _audit_verify(gate.settings).returncode == 0
@@ -339,3 +384,15 @@ async def _after_withdrawal(gate: Gate, tip: TipReceivedV1) -> dict[str, Any] | 
     case = await gate.case(tip)
     actions = [entry["action"] for entry in case["audit"]]
     return case if "consent_withdrawn_mandatory_basis_stands" in actions else None
+
+
+async def _approve(gate: Gate, tip: TipReceivedV1) -> None:
+    answer = await gate.client.post(
+        f"/v1/cases/{tip.tip_id}/approve", json={"reason": "changes_sent_on"}, headers=gate.as_("supervisor")
+    )
+    assert answer.status_code == 200, answer.text
+
+
+async def _changes_waiting(gate: Gate, tip: TipReceivedV1) -> bool:
+    case = await gate.case(tip)
+    return bool(case["pending_supplements"])

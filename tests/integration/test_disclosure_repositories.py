@@ -17,7 +17,7 @@ from typing import Protocol
 
 import pytest
 
-from schemas.disclosure import CaseState, LiaisonAcknowledgementV1
+from schemas.disclosure import CaseState, LegalReference, LiaisonAcknowledgementV1
 from schemas.envelope import utc_now
 from schemas.tip import Consent
 from schemas.triage import IndicatorFinding, Strength
@@ -26,7 +26,8 @@ from services.common.messaging import Transactions
 from services.common.sealing import DataKey, KeyEncryptionKey, Keystore, shred
 from services.disclosure.adapters.memory import MemoryTransactions
 from services.disclosure.adapters.unit_of_work import DisclosureUnitOfWork
-from services.disclosure.domain.case import Case, Note
+from services.disclosure.domain.case import Case, Note, Supervisor
+from services.disclosure.domain.consent import ConsentRecord
 from services.disclosure.domain.packages import Source, SourceKind
 from services.disclosure.domain.routing import load_routing
 from services.disclosure.ports import DisclosureTransactions
@@ -34,7 +35,8 @@ from tests.factories import tip_received, tip_supplemented, tip_triaged
 
 MIGRATIONS = Path(__file__).parents[2] / "services" / "disclosure" / "migrations"
 ROUTING = load_routing()
-FIRST, SECOND = uuid.uuid4(), uuid.uuid4()
+FIRST, SECOND = Supervisor(uuid.uuid4(), uuid.uuid4()), Supervisor(uuid.uuid4(), uuid.uuid4())
+ORDER = LegalReference(statute="Youth Protection Act (Quebec)", section="39", docket="500-41-000123-268")
 
 
 class Backend(Protocol):
@@ -101,23 +103,30 @@ def forwarded_case() -> Case:
     tip = tip_received(
         channel="phone", location={"country": "CA", "province": "ON", "city": "Ottawa"},
         consent={"law_enforcement": True, "share_identity": True},
+        assessment={"minor_involved": "yes", "trafficking_types": ["sex"]},
     )  # fmt: skip
-    triaged = tip_triaged(tip, "urgent", minor=True).model_copy(
+    triaged = tip_triaged(tip, "urgent", minor=True, possible=("possible_danger",)).model_copy(
         update={"indicators": [IndicatorFinding(code="HT-03", strength=Strength.STRONG)]}
     )
-    case = Case.open(triaged, "LE-7K3M-9QXD", tip.facts.channel)
+    case = Case.open(triaged, "LE-7K3M-9QXD", tip.facts.channel, tip.recorded_by)
     received = utc_now()
-    case.on_triage(triaged, None, ROUTING, received)
-    case.approve(FIRST, "reviewed_after_forward", None, None, ROUTING, received + timedelta(minutes=5))
+    case.on_triage(triaged, [], ROUTING, received)
+    case.approve(FIRST, "reviewed_after_forward", [], ROUTING, received + timedelta(minutes=5))
     police = case.packages[0]
-    case.acknowledge(
+    case.on_acknowledgement(
         LiaisonAcknowledgementV1(
             package_id=police.package_id, case_reference=case.reference, agency_id=police.agency_id
         )
     )
-    case.on_supplement(
-        tip_supplemented(tip, needs=["medical"]), None, ROUTING, received + timedelta(minutes=9)
-    )
+    case.on_supplement(tip_supplemented(tip, needs=["medical"]), received + timedelta(minutes=9))
+    moved = tip_supplemented(tip, location={"country": "CA", "province": "QC", "city": "Montréal"})
+    case.on_supplement(moved, received + timedelta(minutes=10))
+    revised = tip_triaged(tip, "urgent", minor=True, revision=2, facts=moved.update.applied_to(tip.facts))
+    case.on_triage(revised, [], ROUTING, received + timedelta(minutes=11))
+    case.approve(SECOND, "changes_sent_on", [], ROUTING, received + timedelta(minutes=12))
+    assert any(package.moved_to for package in case.packages)
+    case.on_supplement(tip_supplemented(tip), received + timedelta(minutes=13))
+    assert case.queue is not None and case.pending_supplements
     return as_stored(case)
 
 
@@ -127,14 +136,14 @@ def as_stored(case: Case) -> Case:
         case,
         packages=sorted(case.packages, key=lambda package: (package.issued_at, package.package_id)),
         verdicts=sorted(
-            case.verdicts, key=lambda verdict: (verdict.at, verdict.staff_token_id, verdict.kind.value)
+            case.verdicts, key=lambda verdict: (verdict.at, verdict.person_id, verdict.kind.value)
         ),
     )
 
 
 async def test_a_case_comes_back_in_the_next_transaction_as_it_was_saved(backend: Backend) -> None:
     case = forwarded_case()
-    assert len(case.packages) == 4 and case.verdicts and any(p.acknowledged_at for p in case.packages)
+    assert len(case.packages) == 8 and case.verdicts and any(p.acknowledged_at for p in case.packages)
     async with backend.transactions.begin() as uow:
         await uow.cases.save(case)
     async with backend.transactions.begin() as uow:
@@ -145,24 +154,24 @@ async def test_a_case_saved_again_keeps_every_change(backend: Backend) -> None:
     tip = tip_received(consent={"law_enforcement": False})
     triaged = tip_triaged(tip, "non_urgent")
     case = Case.open(triaged, "LE-0000-0001", tip.facts.channel)
-    case.on_triage(triaged, None, ROUTING, utc_now())
+    case.on_triage(triaged, [], ROUTING, utc_now())
     async with backend.transactions.begin() as uow:
         await uow.cases.save(case)
 
     async with backend.transactions.begin() as uow:
         loaded = await uow.cases.get(case.tip_id)
         assert loaded is not None
-        loaded.approve(
-            FIRST, "legal_obligation", "Youth Protection Act (Quebec), s. 39", None, ROUTING, utc_now()
-        )
+        loaded.approve(FIRST, "legal_obligation", [], ROUTING, utc_now(), ORDER)
         await uow.cases.save(loaded)
-        loaded.approve(SECOND, "consent_confirmed", None, None, ROUTING, utc_now() + timedelta(seconds=1))
+        loaded.approve(SECOND, "legal_obligation", [], ROUTING, utc_now() + timedelta(seconds=1), ORDER)
         await uow.cases.save(loaded)
 
     async with backend.transactions.begin() as uow:
         again = await uow.cases.get(case.tip_id)
     assert again == as_stored(loaded)
-    assert again is not None and again.state is CaseState.FORWARDED and again.approvers == (FIRST, SECOND)
+    assert again is not None and again.state is CaseState.FORWARDED
+    assert [approval.person_id for approval in again.approvals] == [FIRST.person_id, SECOND.person_id]
+    assert again.legal_reference == ORDER
 
 
 async def test_a_case_is_found_by_any_of_its_packages_and_nothing_by_an_unknown_id(backend: Backend) -> None:
@@ -210,18 +219,23 @@ async def test_sources_are_kept_once_the_tip_first_then_follow_ups_in_the_order_
     assert kept[1].identifiers == early.identifiers
 
 
-async def test_only_a_newer_consent_replaces_the_one_kept(backend: Backend) -> None:
+async def test_every_consent_record_is_kept_once_whatever_its_version_and_comes_back_in_version_order(
+    backend: Backend,
+) -> None:
     tip_id, now = uuid.uuid4(), utc_now()
-    granted, withdrawn = Consent(law_enforcement=True, share_identity=True), Consent(service_referral=True)
+    granted = ConsentRecord(3, Consent(law_enforcement=True, share_identity=True), "specialist", now)
+    withdrawn = ConsentRecord(2, Consent(service_referral=True), "reporter", now)
+    replayed = ConsentRecord(3, Consent(), "reporter", now + timedelta(seconds=1))
+    first, second, third = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     async with backend.transactions.begin() as uow:
-        assert await uow.consents.current(tip_id) is None
-        assert await uow.consents.record(tip_id, 2, granted, now)
-        assert not await uow.consents.record(tip_id, 2, withdrawn, now)
-        assert not await uow.consents.record(tip_id, 1, withdrawn, now)
+        assert await uow.consents.history(tip_id) == []
+        assert await uow.consents.record(tip_id, first, granted)
+        assert not await uow.consents.record(tip_id, first, withdrawn)
+        assert await uow.consents.record(tip_id, second, withdrawn)
     async with backend.transactions.begin() as uow:
-        assert await uow.consents.current(tip_id) == granted
-        assert await uow.consents.record(tip_id, 3, withdrawn, now)
-        assert await uow.consents.current(tip_id) == withdrawn
+        assert await uow.consents.record(tip_id, third, replayed)
+        assert await uow.consents.history(tip_id) == [withdrawn, granted, replayed]
+        assert await uow.consents.history(uuid.uuid4()) == []
 
 
 async def test_the_audit_gives_back_a_tips_entries_in_the_order_written(backend: Backend) -> None:
@@ -229,7 +243,7 @@ async def test_the_audit_gives_back_a_tips_entries_in_the_order_written(backend:
     notes = [
         Note("decided", "system:disclosure", {"fields": ["location", "situation"], "new_case": True}),
         Note("unsealed", "system:disclosure", {"fields": ["narrative"], "outcome": "erased"}),
-        Note("approved", f"supervisor:{FIRST}", {"approvals": 1, "legal_reference": None, "reason": "x_y"}),
+        Note("approved", FIRST.actor, {"approvals": 1, "legal_reference": None, "reason": "x_y"}),
     ]
     async with backend.transactions.begin() as uow:
         await uow.audit.append(tip_id, notes[0])

@@ -42,7 +42,7 @@ async def test_a_tip_travels_from_intake_through_triage_disclosure_and_referral(
     assert (
         urgent_events[topics.DISCLOSURES][0]["decision"],
         urgent_events[topics.DISCLOSURES][0]["basis"],
-    ) == ("forward", "child_protection")
+    ) == ("hold_for_review", "child_protection"), "a web tip waits for a supervisor, whatever the ground"
     proposals = urgent_events[topics.REFERRALS][0]["proposals"]
     assert proposals and "emergency_shelter" in proposals[0]["services"]
     assert {"area.city", "needs.met"} <= {reason["code"] for reason in proposals[0]["reasons"]}

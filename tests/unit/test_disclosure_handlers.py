@@ -8,6 +8,7 @@ import itertools
 import os
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -20,19 +21,27 @@ from schemas.disclosure import (
     DisclosureCancelledV1,
     DisclosureDecidedV1,
     DisclosureForwardedV1,
+    DisclosureReviewFlaggedV1,
     LawEnforcementPackageV2,
+    LegalReference,
     LiaisonAcknowledgementV1,
+    ReviewQueue,
 )
 from schemas.envelope import Contract, EventBase
 from schemas.intake import TipReceivedV1, TipSupplementedV1
 from schemas.tip import Channel, Contact
 from schemas.triage import Urgency
-from services.common.auth import Role, Staff
 from services.common.consumer import Deferred, Rejected
 from services.common.sealing import DataKey, KeyEncryptionKey, Keystore
 from services.disclosure import handlers
 from services.disclosure.adapters.memory import MemoryTransactions, Unseal
-from services.disclosure.domain.case import CaseNotPending, SameSupervisor, UnknownPackage, Verdict
+from services.disclosure.domain.case import (
+    CaseNotPending,
+    SameSupervisor,
+    Supervisor,
+    UnknownPackage,
+    Verdict,
+)
 from services.disclosure.domain.routing import load_routing
 from services.disclosure.entrypoints.kafka import wire
 from tests.factories import (
@@ -40,17 +49,18 @@ from tests.factories import (
     IDENTIFYING_VALUES,
     NAMED_PERSON,
     NARRATIVE,
+    SPECIALIST,
     consent_recorded,
     tip_received,
     tip_supplemented,
     tip_triaged,
 )
-from tests.unit.test_disclosure_policy import expected
+from tests.unit.test_disclosure_policy import Source, expected
 
 ROUTING = load_routing()
 OTTAWA = {"country": "CA", "province": "ON", "city": "Ottawa"}
 POLICE, PROTECTION = "ottawa-police-htu", "cas-ottawa"
-ORDER = "Youth Protection Act (Quebec), s. 39"
+ORDER = LegalReference(statute="Youth Protection Act (Quebec)", section="39", order_number="2026-0457")
 FOLLOW_UP = "Ils partent pour Montréal ce soir."
 APPROVE = "consent_confirmed"
 
@@ -68,7 +78,11 @@ class Desk:
         self.routes: dict[type[Contract], Handle] = {}
         self.event_ids: dict[type[Contract], Any] = {}
         self.keys: dict[uuid.UUID, DataKey] = {}
+        self.background_work: dict[str, Any] = {}
         wire(self)  # type: ignore[arg-type]
+
+    def background(self, name: str, work: Any) -> None:
+        self.background_work[name] = work
 
     def consume(self, topic: str, model: type[Contract], handle: Handle, event_id: Any = None) -> None:
         self.routes[model] = handle
@@ -90,13 +104,17 @@ class Desk:
         return tip_supplemented(tip, self.keys[tip.tip_id], narrative=narrative)
 
     async def approve(
-        self, tip: TipReceivedV1, supervisor: uuid.UUID, legal_reference: str | None = None
+        self,
+        tip: TipReceivedV1,
+        supervisor: uuid.UUID,
+        legal_reference: LegalReference | None = None,
+        ground: Basis | None = None,
     ) -> Verdict:
-        staff = Staff(token_id=supervisor, role=Role.SUPERVISOR)
         reason = "legal_obligation" if legal_reference else APPROVE
         return await handlers.approve(
-            tip.tip_id, staff, reason, legal_reference, self.transactions, self.keystore, ROUTING
-        )
+            tip.tip_id, Supervisor(supervisor, uuid.uuid4()), reason, self.transactions, self.keystore, ROUTING,
+            legal_reference, ground,
+        )  # fmt: skip
 
     def packages(self, agency_id: str | None = None) -> list[LawEnforcementPackageV2]:
         return [
@@ -127,20 +145,39 @@ def desk() -> Desk:
     return Desk()
 
 
+SPOKEN = (Channel.PHONE, Channel.CHAT)
+
+
 @pytest.mark.parametrize(
     ("urgency", "police", "identity", "minor", "danger", "channel"),
-    list(itertools.product(Urgency, (False, True), (False, True), (False, True), (False, True), Channel)),
-)
+    list(itertools.product(Urgency, (False, True), (False, True), ("none", "answer", "text"),
+                           ("none", "answer", "text"), Channel)),
+)  # fmt: skip
 async def test_what_reaches_an_agency_follows_the_decision_table_and_names_the_caller_only_by_consent(
-    urgency: Urgency, police: bool, identity: bool, minor: bool, danger: bool, channel: Channel
+    urgency: Urgency, police: bool, identity: bool, minor: str, danger: str, channel: Channel
 ) -> None:
     desk = Desk()
-    tip = desk.tip(channel=channel.value, consent={"law_enforcement": police, "share_identity": identity})
-    await desk.deliver(tip, tip_triaged(tip, urgency.value, minor=minor, danger=danger))
+    tip = desk.tip(
+        channel=channel.value, consent={"law_enforcement": police, "share_identity": identity},
+        assessment={"minor_involved": "yes" if minor == "answer" else "no",
+                    "imminent_danger": "yes" if danger == "answer" else "no", "trafficking_types": ["sex"]},
+        named_persons=[{"name": NAMED_PERSON, "relation": "suspect"}, {"name": "Victime Inventée", "relation": "victim"}],
+    )  # fmt: skip
+    await desk.deliver(tip, tip_triaged(tip, urgency.value, minor=minor == "text", danger=danger == "text"))
 
-    decision, basis, recipients, fields = expected(urgency, police, identity, minor, danger, channel, None)
+    def source(given: str) -> Source:
+        if given == "answer":
+            return "recorded" if channel in SPOKEN else "text"
+        return "text" if given == "text" else "none"
+
+    decision, basis, recipients, fields, queue = expected(
+        urgency, police, identity, source(minor), source(danger), False, channel, None
+    )
     [decided] = desk.disclosures(tip, DisclosureDecidedV1)
-    assert (decided.decision, decided.basis, set(decided.fields)) == (decision, basis, fields)
+    reviewed_after = ReviewQueue.STANDARD if decision is Decision.FORWARD else queue
+    assert (decided.decision, decided.basis, {f.value for f in decided.fields}, decided.queue) == (
+        decision, basis, fields, reviewed_after,
+    )  # fmt: skip
     sent = desk.packages()
     if decision is not Decision.FORWARD:
         assert sent == [] and desk.store.unseals == []
@@ -148,12 +185,14 @@ async def test_what_reaches_an_agency_follows_the_decision_table_and_names_the_c
     assert {package.agency_id for package in sent} == recipients
     for package in sent:
         content = package.content
-        assert (package.basis, set(package.fields)) == (basis, fields)
-        assert content.named_persons is not None and content.named_persons[0].name == NAMED_PERSON
+        assert (package.basis, {f.value for f in package.fields}) == (basis, fields)
+        assert content.suspects is not None and [p.name for p in content.suspects] == [NAMED_PERSON]
         assert content.narrative == ([NARRATIVE] if police else None)
         assert content.caller_contact == (Contact(**CONTACT) if identity else None)
         assert (content.reporter_role is not None) is identity
+        assert (content.victim_profile is not None) is police and (content.needs is not None) is police
         assert str(tip.tip_id) not in package.model_dump_json()
+        assert [(a.role, a.person_id) for a in package.approved_by] == [("specialist", SPECIALIST)]
     assert desk.trail(tip) == ["decided", "unsealed", *["forwarded"] * len(sent)]
     assert [forwarded.package_id for forwarded in desk.disclosures(tip, DisclosureForwardedV1)] == [
         package.package_id for package in sent
@@ -176,7 +215,8 @@ async def test_a_triage_that_overtakes_its_tip_is_deferred_and_decided_once_the_
 
 
 async def test_an_erased_tip_goes_out_without_anything_it_sealed(desk: Desk) -> None:
-    tip = desk.tip(consent={"law_enforcement": True, "share_identity": True})
+    tip = desk.tip(channel="phone", consent={"law_enforcement": True, "share_identity": True},
+                   assessment={"imminent_danger": "yes"})  # fmt: skip
     desk.store.shred(tip.tip_id)
     await desk.deliver(tip, tip_triaged(tip, "urgent", danger=True))
 
@@ -201,16 +241,19 @@ async def test_a_follow_up_received_before_the_forward_travels_in_the_first_pack
     assert package.supplementary_to is None and len(package.approved_by) == 1
 
 
-async def test_a_follow_up_after_the_forward_goes_to_the_same_agency_and_a_withdrawal_narrows_it(
+async def test_a_follow_up_after_the_forward_waits_for_a_supervisor_and_a_withdrawal_narrows_it(
     desk: Desk,
 ) -> None:
-    tip = desk.tip(channel="phone", consent={"law_enforcement": True})
+    tip = desk.tip(channel="phone", consent={"law_enforcement": True}, assessment={"imminent_danger": "yes"})
     await desk.deliver(tip, tip_triaged(tip, "urgent", danger=True))
     [first] = desk.packages(POLICE)
 
     await desk.deliver(desk.follow_up(tip, FOLLOW_UP))
+    assert len(desk.packages(POLICE)) == 1, "a follow-up is web input: a supervisor sees it first"
+    await desk.approve(tip, uuid.uuid4())
     await desk.deliver(consent_recorded(tip, 2, ["law_enforcement"]))
     await desk.deliver(desk.follow_up(tip, "Il a changé de numéro."))
+    await desk.approve(tip, uuid.uuid4())
 
     _, second, third = desk.packages(POLICE)
     assert (second.supplementary_to, second.case_reference) == (first.package_id, first.case_reference)
@@ -218,7 +261,30 @@ async def test_a_follow_up_after_the_forward_goes_to_the_same_agency_and_a_withd
     assert (third.supplementary_to, third.basis) == (first.package_id, Basis.IMMINENT_DANGER)
     assert third.content.narrative is None, "without police consent now, the caller's words stay"
     assert desk.state(tip) is CaseState.FORWARDED
-    assert "consent_changed" in desk.trail(tip)
+    assert "consent_changed" in desk.trail(tip) and "changes_forwarded" in desk.trail(tip)
+
+
+async def test_a_follow_up_moves_a_forwarded_phone_case_from_ottawa_to_montreal_once_a_supervisor_approves(
+    desk: Desk,
+) -> None:
+    tip = desk.tip(channel="phone", assessment={"imminent_danger": "yes"})
+    await desk.deliver(tip, tip_triaged(tip, "urgent", danger=True))
+    await desk.approve(tip, uuid.uuid4())
+    [ottawa] = desk.packages(POLICE)
+    follow_up = tip_supplemented(tip, desk.keys[tip.tip_id], narrative=FOLLOW_UP,
+                                 location={"country": "CA", "province": "QC", "city": "Montréal"})  # fmt: skip
+    moved = follow_up.update.applied_to(tip.facts)
+    await desk.deliver(follow_up, tip_triaged(tip, "urgent", danger=True, revision=2, facts=moved))
+    assert desk.packages("spvm") == [] and len(desk.packages(POLICE)) == 1
+
+    await desk.approve(tip, uuid.uuid4())
+
+    [montreal] = desk.packages("spvm")
+    assert montreal.supplementary_to is None and montreal.basis is Basis.IMMINENT_DANGER
+    assert montreal.content.location is not None and montreal.content.location.city == "Montréal"
+    _, word = desk.packages(POLICE)
+    assert word.supplementary_to == ottawa.package_id
+    assert word.moved_to is not None and word.moved_to.agencies == ["spvm"]
 
 
 async def test_a_withdrawal_cancels_a_pending_consent_forward_and_a_late_approval_is_refused(
@@ -236,17 +302,17 @@ async def test_a_withdrawal_cancels_a_pending_consent_forward_and_a_late_approva
     assert desk.packages() == []
 
 
-async def test_an_older_consent_after_a_newer_one_changes_nothing(desk: Desk) -> None:
+async def test_an_older_consent_arriving_after_a_newer_one_never_stands_in_for_it(desk: Desk) -> None:
     tip = desk.tip(consent={"law_enforcement": True})
     await desk.deliver(
-        tip, tip_triaged(tip, "non_urgent"), consent_recorded(tip, 3, [], law_enforcement=True),
-        consent_recorded(tip, 2, ["law_enforcement"]),
+        tip, tip_triaged(tip, "non_urgent"), consent_recorded(tip, 3, ["law_enforcement"]),
+        consent_recorded(tip, 2, [], law_enforcement=True),
     )  # fmt: skip
-    assert desk.state(tip) is CaseState.PENDING_REVIEW
-    assert desk.trail(tip) == ["decided"]
+    assert desk.state(tip) is CaseState.CANCELLED
+    assert desk.packages() == []
 
 
-async def test_a_legal_obligation_needs_a_second_supervisor_and_a_repeated_approval_leaves_nothing_behind(
+async def test_a_legal_obligation_needs_a_second_person_and_a_repeated_approval_leaves_nothing_behind(
     desk: Desk,
 ) -> None:
     tip = desk.tip(consent={"law_enforcement": False})
@@ -260,11 +326,12 @@ async def test_a_legal_obligation_needs_a_second_supervisor_and_a_repeated_appro
         await desk.approve(tip, supervisor, ORDER)
     assert (desk.trail(tip), desk.store.outbox) == (trail, outbox)
 
-    done = await desk.approve(tip, second)
+    done = await desk.approve(tip, second, ORDER)
     assert done.state is CaseState.FORWARDED
     [package] = desk.packages(POLICE)
     assert (package.basis, package.legal_reference) == (Basis.LEGAL_OBLIGATION, ORDER)
-    assert {approver.token_id for approver in package.approved_by} == {supervisor, second}
+    assert {approver.person_id for approver in package.approved_by} == {supervisor, second}
+    assert package.content.narrative is None and package.content.victims is None
 
 
 async def test_an_approval_without_a_basis_is_refused_and_audited(desk: Desk) -> None:
@@ -279,21 +346,33 @@ async def test_an_approval_without_a_basis_is_refused_and_audited(desk: Desk) ->
 async def test_a_decline_stands_and_approving_or_declining_an_unknown_case_says_so(desk: Desk) -> None:
     tip = desk.tip(consent={"law_enforcement": True})
     await desk.deliver(tip, tip_triaged(tip, "non_urgent"))
-    staff = Staff(token_id=uuid.uuid4(), role=Role.SUPERVISOR)
+    supervisor = Supervisor(uuid.uuid4(), uuid.uuid4())
 
-    verdict = await handlers.decline(tip.tip_id, staff, "caller_safety", desk.transactions)
+    verdict = await handlers.decline(tip.tip_id, supervisor, "caller_safety", desk.transactions)
 
     assert verdict.state is CaseState.DECLINED and desk.trail(tip)[-1] == "declined"
     with pytest.raises(CaseNotPending):
-        await handlers.decline(tip.tip_id, staff, "caller_safety", desk.transactions)
+        await handlers.decline(tip.tip_id, supervisor, "caller_safety", desk.transactions)
     with pytest.raises(handlers.CaseNotFound):
-        await handlers.decline(uuid.uuid4(), staff, "duplicate", desk.transactions)
+        await handlers.decline(uuid.uuid4(), supervisor, "duplicate", desk.transactions)
+
+
+async def test_the_review_clock_publishes_each_flag_once(desk: Desk) -> None:
+    tip = desk.tip(assessment={"minor_involved": "yes"})
+    await desk.deliver(tip, tip_triaged(tip, "urgent", minor=True))
+    later = tip.received_at + timedelta(minutes=16)
+    for _ in range(2):
+        async with desk.transactions.begin() as uow:
+            await handlers.flag_due_reviews(uow, later)
+    flags = desk.disclosures(tip, DisclosureReviewFlaggedV1)
+    assert sorted(flag.flag for flag in flags) == ["at_risk", "breached"]
+    assert all(flag.queue is ReviewQueue.EXPEDITED for flag in flags)
 
 
 async def test_an_acknowledgement_is_recorded_as_the_packages_delivery_and_an_unknown_one_is_refused(
     desk: Desk,
 ) -> None:
-    tip = desk.tip()
+    tip = desk.tip(channel="phone", assessment={"minor_involved": "yes"})
     await desk.deliver(tip, tip_triaged(tip, "urgent", minor=True))
     police = desk.packages(POLICE)[0]
     receipt = LiaisonAcknowledgementV1(
@@ -317,9 +396,11 @@ async def test_an_acknowledgement_is_recorded_as_the_packages_delivery_and_an_un
 
 
 async def test_nothing_identifying_reaches_the_audit_or_disclosures_events(desk: Desk) -> None:
-    tip = desk.tip(channel="phone", consent={"law_enforcement": True, "share_identity": True})
+    tip = desk.tip(channel="phone", consent={"law_enforcement": True, "share_identity": True},
+                   assessment={"minor_involved": "yes"})  # fmt: skip
     await desk.deliver(tip, tip_triaged(tip, "urgent", minor=True))
     await desk.deliver(desk.follow_up(tip, FOLLOW_UP))
+    await desk.approve(tip, uuid.uuid4())
     assert len(desk.packages()) == 4
 
     kept = repr(desk.store.audit) + "".join(event.model_dump_json() for event in desk.disclosures(tip))

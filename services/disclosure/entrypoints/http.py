@@ -22,6 +22,7 @@ from services.common.http import field_errors_handler
 from services.common.runtime import runtime_of
 from services.disclosure import handlers
 from services.disclosure.domain.case import (
+    AT_ONCE_REVIEW,
     CaseNotPending,
     NotAwaitingConfirmation,
     SameSupervisor,
@@ -245,8 +246,9 @@ def _refusals() -> Iterator[None]:
 
 def _review_view(row: dict[str, Any], now: Any) -> dict[str, Any]:
     view = {key: _plain(value) for key, value in row.items()}
+    changes = [reason for reason in row["review_reasons"] if reason != AT_ONCE_REVIEW]
     view["kind"] = (
-        "changes" if row["review_reasons"] and row["state"] != "pending_review"
+        "changes" if changes and row["state"] != "pending_review"
         else "after_forward" if row["state"] == "forwarded" else "before_forward"
     )  # fmt: skip
     view["overdue"] = row["review_due_at"] is not None and row["review_due_at"] < now
