@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from services.common.runtime import ServiceSpec, build_service_app
 from services.common.settings import ServiceSettings
+from services.monitoring.domain.roster import load_roster
 from services.monitoring.entrypoints import http
 from services.monitoring.entrypoints.dead_letters import DeadLetterCounts
 from services.monitoring.entrypoints.kafka import wire
@@ -16,13 +17,16 @@ from services.monitoring.settings import MonitoringSettings
 
 SPEC = ServiceSpec(name="monitoring", migrations=Path(__file__).parent / "migrations")
 DESCRIPTION = (
-    "Operations monitoring: the console and a read model of every tip's journey, without identities."
+    "Operations monitoring: the console, a read model of every tip's journey without identities, and"
+    " alerts to the people on call when a deadline is at risk or breached."
 )
 
 
 def build_app(settings: ServiceSettings) -> FastAPI:
+    monitoring = MonitoringSettings.of(settings)
     dead_letters = DeadLetterCounts()
+    roster = load_roster(monitoring.oncall_roster)  # a roster that does not validate stops the start here
     return build_service_app(
-        SPEC, MonitoringSettings.of(settings), partial(wire, dead_letters=dead_letters), http=partial(http.routes, dead_letters=dead_letters),
-        description=DESCRIPTION,
+        SPEC, monitoring, partial(wire, dead_letters=dead_letters, roster=roster),
+        http=partial(http.routes, dead_letters=dead_letters), description=DESCRIPTION,
     )  # fmt: skip

@@ -1,15 +1,39 @@
-"""Monitoring's use cases: keep the read model that the console and the statistics read."""
+"""Monitoring's use cases: keep the read model that the console and the statistics read, and raise an
+alert, to the console and to the people on call, for each at-risk or breached deadline."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
 from schemas import topics
-from schemas.disclosure import DisclosureMessage
+from schemas.disclosure import DisclosureMessage, DisclosureReviewFlaggedV1
+from schemas.envelope import utc_now
 from schemas.intake import ConsentRecordedV1, TipReceivedV1
-from schemas.triage import ResponsePlanMessage, TipTriagedV1
+from schemas.triage import ResponsePlanMessage, ResponsePlanStepFlaggedV1, TipTriagedV1
 from services.common.messaging import PostgresUnitOfWork
-from services.monitoring.adapters import repository
+from services.monitoring.adapters import alerts, repository
+from services.monitoring.domain.alerts import Alert, plan_step_alert, review_alert
+from services.monitoring.domain.roster import Roster
+from services.monitoring.ports import Notifier
 
 CONSUMER = "monitoring"
+
+
+def _nothing() -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Alerting:
+    """Who is on call, how a transaction notifies them, and what to wake once it has committed."""
+
+    roster: Roster
+    notifiers: Callable[[PostgresUnitOfWork], Sequence[Notifier]]
+    committed: Callable[[], None] = _nothing
+    clock: Callable[[], datetime] = utc_now
 
 
 async def tip_received(event: TipReceivedV1, uow: PostgresUnitOfWork) -> None:
@@ -32,16 +56,37 @@ async def tip_triaged(event: TipTriagedV1, uow: PostgresUnitOfWork) -> None:
     )
 
 
-async def plan_changed(message: ResponsePlanMessage, uow: PostgresUnitOfWork) -> None:
+async def plan_changed(message: ResponsePlanMessage, uow: PostgresUnitOfWork, *, alerting: Alerting) -> None:
     event = message.event
     await repository.record_plan_event(uow.connection, event)
     await repository.record_journey(
         uow.connection, event, topics.RESPONSE_PLANS, getattr(event, "step", None)
     )
+    if isinstance(event, ResponsePlanStepFlaggedV1):
+        reference = await repository.reference_of_plan(uow.connection, event.plan_id)
+        alert = plan_step_alert(event, reference, alerting.roster, alerting.clock())
+        await _raise(alert, event.tip_id, event.plan_id, uow, alerting)
 
 
-async def disclosure_changed(message: DisclosureMessage, uow: PostgresUnitOfWork) -> None:
+async def disclosure_changed(
+    message: DisclosureMessage, uow: PostgresUnitOfWork, *, alerting: Alerting
+) -> None:
     event = message.event
     await repository.record_disclosure_event(uow.connection, event)
-    detail = getattr(event, "basis", None)
-    await repository.record_journey(uow.connection, event, topics.DISCLOSURES, detail and detail.value)
+    basis = getattr(event, "basis", None)
+    detail = event.flag if isinstance(event, DisclosureReviewFlaggedV1) else basis and basis.value
+    await repository.record_journey(uow.connection, event, topics.DISCLOSURES, detail)
+    if isinstance(event, DisclosureReviewFlaggedV1):
+        await _raise(
+            review_alert(event, alerting.roster, alerting.clock()), event.tip_id, None, uow, alerting
+        )
+
+
+async def _raise(
+    alert: Alert, tip_id: uuid.UUID, plan_id: uuid.UUID | None, uow: PostgresUnitOfWork, alerting: Alerting
+) -> None:
+    """Record what the alert is about and notify; pages leave once the transaction has committed."""
+    await alerts.record_source(uow.connection, alert.alert_id, tip_id, plan_id)
+    for notifier in alerting.notifiers(uow):
+        await notifier.notify(alert)
+    uow.after_commit(alerting.committed)

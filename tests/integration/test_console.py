@@ -1,4 +1,4 @@
-"""The operations console in headless Chromium: sign in, an urgent tip appears, a breached deadline shows."""
+"""The operations console in headless Chromium: sign in, an urgent tip appears, a breached deadline and its alert show."""
 
 import asyncio
 import os
@@ -70,6 +70,9 @@ async def test_the_console_signs_in_and_shows_an_urgent_tip_and_its_breached_dea
                 )
                 await page.wait_for_selector("#urgent >> text=LT-7K3M-9QXD", timeout=15_000)
                 await page.wait_for_selector("#deadlines .breached", timeout=15_000)
+                await page.wait_for_selector(
+                    "#alerts tr:has-text('notify_supervisor') .breached", timeout=15_000
+                )
                 await page.fill("#reference", "LT-7K3M-9QXD")
                 await page.click("#follow")
                 await page.wait_for_selector("#journey >> text=tip.triaged")

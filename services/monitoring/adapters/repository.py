@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 import asyncpg
@@ -18,6 +19,7 @@ from schemas.triage import (
     ResponsePlanSupersededV1,
     TipTriagedV1,
 )
+from services.monitoring.adapters.alerts import close_plan_alerts, close_review_alerts
 
 
 async def record_tip(connection: asyncpg.Connection, event: TipReceivedV1) -> None:
@@ -94,6 +96,7 @@ async def record_plan_event(connection: asyncpg.Connection, event: EventBase) ->
             event.plan_id,
             event.step,
         )
+        await close_plan_alerts(connection, event.plan_id, event.step)
     elif isinstance(event, ResponsePlanAcknowledgedV1):
         await connection.execute("UPDATE plans SET acknowledged = true WHERE plan_id = $1", event.plan_id)
     elif isinstance(event, ResponsePlanCompletedV1 | ResponsePlanSupersededV1):
@@ -102,6 +105,7 @@ async def record_plan_event(connection: asyncpg.Connection, event: EventBase) ->
         await connection.execute(
             "UPDATE plan_steps SET status = 'closed' WHERE plan_id = $1 AND status = 'open'", event.plan_id
         )
+        await close_plan_alerts(connection, event.plan_id)
 
 
 async def record_disclosure_event(connection: asyncpg.Connection, event: EventBase) -> None:
@@ -117,7 +121,18 @@ async def record_disclosure_event(connection: asyncpg.Connection, event: EventBa
             "UPDATE reviews SET state = $2, reviewed = $3, updated_at = now() WHERE tip_id = $1",
             event.tip_id, event.state.value, event.verdict != "approval_recorded",
         )  # fmt: skip
+        if event.verdict != "approval_recorded":
+            await close_review_alerts(connection, event.tip_id)
     elif isinstance(event, DisclosureCancelledV1):
         await connection.execute(
             "UPDATE reviews SET state = 'cancelled', updated_at = now() WHERE tip_id = $1", event.tip_id
         )
+        await close_review_alerts(connection, event.tip_id)
+
+
+async def reference_of_plan(connection: asyncpg.Connection, plan_id: uuid.UUID) -> str | None:
+    """The reference of a plan's tip, when the read model has it."""
+    reference: str | None = await connection.fetchval(
+        "SELECT t.reference FROM plans p JOIN tips t USING (tip_id) WHERE p.plan_id = $1", plan_id
+    )
+    return reference

@@ -1,6 +1,8 @@
-"""The operations console: a page for staff, and the state it refreshes every two seconds.
+"""The operations console: a page for staff, the state it refreshes every two seconds, and the open
+alerts.
 
-Nothing here identifies anyone: references, steps, deadlines, counts and service health only.
+Nothing here identifies anyone: references, steps, deadlines, counts, roster handles and service
+health only.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from fastapi.responses import HTMLResponse
 
 from services.common.auth import Role, Staff, require_role
 from services.common.runtime import runtime_of
-from services.monitoring.adapters import console
+from services.monitoring.adapters import alerts, console
 from services.monitoring.entrypoints.dead_letters import DeadLetterCounts
 from services.monitoring.settings import MonitoringSettings
 
@@ -42,6 +44,13 @@ def routes(app: FastAPI, dead_letters: DeadLetterCounts) -> None:
             console.snapshot(runtime.pool), _health_of(MonitoringSettings.of(runtime.settings).service_urls)
         )
         return {**snapshot, "services": services, "dead_letters": dict(sorted(dead_letters.by_topic.items()))}
+
+    @app.get("/v1/alerts", tags=["console"])
+    async def open_alerts(request: Request, _staff: AnyStaff) -> dict[str, Any]:
+        """Open alerts, the soonest deadline first: reference, kind, step or queue, deadline, who was
+        paged, and whether the page went out (``page`` is null when paging is off).
+        """
+        return {"alerts": await alerts.open_alerts(runtime_of(request).pool)}
 
     @app.get("/v1/console/journey/{reference}", tags=["console"])
     async def journey(request: Request, reference: Reference, _staff: AnyStaff) -> dict[str, Any]:
