@@ -45,8 +45,14 @@ from tests.helpers import (
 POLICE, PROTECTION = "surete-du-quebec", "dpj-qc"  # the factory's tips are from Joliette, Quebec
 APPROVE = {"reason": "consent_confirmed"}
 NO_CONSENT = {"consent": {"law_enforcement": False, "share_identity": False}}
-MINOR_ON_THE_CALL = {"channel": "phone", "assessment": {"minor_involved": "yes", "trafficking_types": ["sex"]}}
-DANGER_ON_THE_CALL = {"channel": "phone", "assessment": {"imminent_danger": "yes", "trafficking_types": ["labour"]}}
+MINOR_ON_THE_CALL = {
+    "channel": "phone",
+    "assessment": {"minor_involved": "yes", "trafficking_types": ["sex"]},
+}
+DANGER_ON_THE_CALL = {
+    "channel": "phone",
+    "assessment": {"imminent_danger": "yes", "trafficking_types": ["labour"]},
+}
 ORDER = {"statute": "Youth Protection Act (Quebec)", "section": "39", "order_number": "2026-0457"}
 # The factory's victim profile and needs: they exist to find services, never for the police without consent.
 SERVICES_ONLY = ("temporary_worker", "emergency_shelter", '"languages"', "gender_identity", '"legal"')
@@ -396,3 +402,73 @@ async def _approve(gate: Gate, tip: TipReceivedV1) -> None:
 async def _changes_waiting(gate: Gate, tip: TipReceivedV1) -> bool:
     case = await gate.case(tip)
     return bool(case["pending_supplements"])
+
+
+async def test_a_follow_up_moves_a_forwarded_phone_case_from_ottawa_to_montreal_after_review(
+    gate: Gate,
+) -> None:
+    key = await new_data_key(gate.settings)
+    ottawa = {"country": "CA", "province": "ON", "city": "Ottawa"}
+    tip = tip_received(key=key, location=ottawa, **NO_CONSENT, **DANGER_ON_THE_CALL)
+    await gate.publish(tip, tip_triaged(tip, "urgent", danger=True))
+    [first] = [record.json() for record in await gate.packages("ottawa-police-htu")]
+    await _approve(gate, tip)
+
+    follow_up = tip_supplemented(
+        tip,
+        key,
+        narrative="Ils l'ont amenée à Montréal.",
+        location={"country": "CA", "province": "QC", "city": "Montréal"},
+    )
+    moved = tip_triaged(tip, "urgent", danger=True, revision=2, facts=follow_up.update.applied_to(tip.facts))
+    await gate.publish(follow_up, moved)
+    await eventually(lambda: _changes_waiting(gate, tip))
+    case = await gate.case(tip, "forwarded")
+    assert "location.changed" in case["review_reasons"] and case["queue"] == "expedited"
+    assert len(case["packages"]) == 1, "nothing moves before a supervisor approves"
+
+    await _approve(gate, tip)
+
+    [montreal] = [record.json() for record in await gate.packages("spvm")]
+    assert montreal["supplementary_to"] is None and montreal["basis"] == "imminent_danger"
+    assert montreal["content"]["location"]["city"] == "Montréal"
+    second = (await gate.packages("ottawa-police-htu", 2))[1].json()
+    assert second["supplementary_to"] == first["package_id"]
+    assert second["moved_to"]["agencies"] == ["spvm"]
+
+
+async def test_a_declined_case_stays_declined_on_new_information_until_a_supervisor_reopens_or_keeps_it(
+    gate: Gate,
+) -> None:
+    tip = tip_received(consent={"law_enforcement": True})
+    await gate.publish(tip, tip_triaged(tip, "non_urgent"))
+    await gate.case(tip, "pending_review")
+    declined = await gate.client.post(
+        f"/v1/cases/{tip.tip_id}/decline", json={"reason": "caller_safety"}, headers=gate.as_("supervisor")
+    )
+    assert declined.json()["state"] == "declined"
+
+    await gate.publish(tip_triaged(tip, "urgent", minor=True, revision=2))
+
+    async def queued_again() -> dict[str, Any] | None:
+        case = await gate.case(tip, "declined")
+        return case if case["queue"] == "expedited" else None
+
+    case = await eventually(queued_again)
+    assert case and "ground.child_protection" in case["review_reasons"] and case["packages"] == []
+    queue = (await gate.client.get("/v1/reviews", headers=gate.as_("supervisor"))).json()["reviews"]
+    assert [item["kind"] for item in queue if item["tip_id"] == str(tip.tip_id)] == ["changes"]
+    wrong = await gate.client.post(
+        f"/v1/cases/{tip.tip_id}/keep", json={"reason": "because"}, headers=gate.as_("supervisor")
+    )
+    assert wrong.status_code == 422 and [error["field"] for error in wrong.json()["errors"]] == ["reason"]
+
+    reopened = await gate.client.post(
+        f"/v1/cases/{tip.tip_id}/reopen",
+        json={"reason": "new_information"},
+        headers=gate.as_("second_supervisor"),
+    )
+    assert reopened.json()["state"] == "pending_review", reopened.text
+    trail = [(entry["action"], entry["actor"].split(":")[0]) for entry in (await gate.case(tip))["audit"]]
+    assert ("declined", "supervisor") in trail and ("queued_for_review", "system") in trail
+    assert ("reopened", "supervisor") in trail

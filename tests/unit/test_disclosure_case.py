@@ -49,7 +49,9 @@ MONTREAL = {"country": "CA", "province": "QC", "city": "Montréal"}
 POLICE, PROTECTION = "ottawa-police-htu", "cas-ottawa"
 REFERENCE = "LE-7K3M-9QXD"
 ORDER = LegalReference(statute="Youth Protection Act (Quebec)", section="39", docket="500-41-000123-268")
-OTHER_ORDER = LegalReference(statute="Youth Protection Act (Quebec)", section="39", docket="500-41-000999-268")
+OTHER_ORDER = LegalReference(
+    statute="Youth Protection Act (Quebec)", section="39", docket="500-41-000999-268"
+)
 ANNE, BRUNO = uuid.uuid4(), uuid.uuid4()
 FIRST, SECOND = Supervisor(ANNE, uuid.uuid4()), Supervisor(BRUNO, uuid.uuid4())
 FIRST_AGAIN = Supervisor(ANNE, uuid.uuid4())
@@ -105,10 +107,16 @@ def events(outcome: Outcome, kind: type[Any]) -> list[Any]:
 
 
 @pytest.mark.parametrize("channel", ["web", "email"])
-def test_a_web_or_email_tip_with_a_minor_ticked_waits_for_a_supervisor_in_the_expedited_queue(channel: str) -> None:
+def test_a_web_or_email_tip_with_a_minor_ticked_waits_for_a_supervisor_in_the_expedited_queue(
+    channel: str,
+) -> None:
     tip = a_tip(channel, minor_answer="yes")
     case, outcome = decided_case(tip, "urgent", minor=True)
-    assert (case.state, case.decision, case.basis) == (CaseState.PENDING_REVIEW, Decision.HOLD_FOR_REVIEW, Basis.CHILD_PROTECTION)
+    assert (case.state, case.decision, case.basis) == (
+        CaseState.PENDING_REVIEW,
+        Decision.HOLD_FOR_REVIEW,
+        Basis.CHILD_PROTECTION,
+    )
     assert outcome.issue is None and case.packages == []
     assert case.queue is ReviewQueue.EXPEDITED
     assert case.review_due_at == case.received_at + timedelta(minutes=15)
@@ -117,7 +125,9 @@ def test_a_web_or_email_tip_with_a_minor_ticked_waits_for_a_supervisor_in_the_ex
 
 
 @pytest.mark.parametrize("channel", ["phone", "chat"])
-def test_a_call_goes_at_once_on_the_minor_the_specialist_recorded_in_the_specialists_name(channel: str) -> None:
+def test_a_call_goes_at_once_on_the_minor_the_specialist_recorded_in_the_specialists_name(
+    channel: str,
+) -> None:
     tip = a_tip(channel, minor_answer="yes")
     case, outcome = decided_case(tip, "urgent", minor=True)
     assert case.state is CaseState.FORWARDED and outcome.issue is not None
@@ -129,11 +139,17 @@ def test_a_call_goes_at_once_on_the_minor_the_specialist_recorded_in_the_special
     assert [(a.role, a.person_id) for a in package.approved_by] == [("specialist", SPECIALIST)]
 
 
-def test_a_phone_tip_whose_urgency_comes_only_from_the_text_goes_to_the_expedited_queue_not_to_police() -> None:
+def test_a_phone_tip_whose_urgency_comes_only_from_the_text_goes_to_the_expedited_queue_not_to_police() -> (
+    None
+):
     tip = a_tip("phone")
     case, outcome = decided_case(tip, "urgent", minor=True, danger=True)
     assert outcome.issue is None and case.packages == []
-    assert (case.state, case.basis, case.queue) == (CaseState.PENDING_REVIEW, Basis.CHILD_PROTECTION, ReviewQueue.EXPEDITED)
+    assert (case.state, case.basis, case.queue) == (
+        CaseState.PENDING_REVIEW,
+        Basis.CHILD_PROTECTION,
+        ReviewQueue.EXPEDITED,
+    )
     [decided] = events(outcome, DisclosureDecidedV1)
     assert "decision.ground_to_confirm" in [reason.code for reason in decided.reasons]
 
@@ -141,7 +157,11 @@ def test_a_phone_tip_whose_urgency_comes_only_from_the_text_goes_to_the_expedite
 def test_a_possible_minor_is_never_a_basis_and_its_approval_needs_the_ground_named() -> None:
     tip = a_tip("phone")
     case, outcome = decided_case(tip, "urgent", possible=("possible_minor",))
-    assert (case.state, case.basis, case.queue) == (CaseState.PENDING_REVIEW, Basis.NONE, ReviewQueue.EXPEDITED)
+    assert (case.state, case.basis, case.queue) == (
+        CaseState.PENDING_REVIEW,
+        Basis.NONE,
+        ReviewQueue.EXPEDITED,
+    )
     assert outcome.issue is None
 
     verdict, refused = case.approve(FIRST, "mandatory_ground_confirmed", [], ROUTING, utc_now())
@@ -167,7 +187,11 @@ def test_a_supervisors_approval_confirms_a_ground_found_in_the_text() -> None:
 
 def test_a_consented_call_is_not_sent_at_once_without_a_mandatory_ground() -> None:
     case, outcome = decided_case(a_tip("phone", police=True), "urgent")
-    assert (case.state, case.basis, case.queue) == (CaseState.PENDING_REVIEW, Basis.CONSENT, ReviewQueue.EXPEDITED)
+    assert (case.state, case.basis, case.queue) == (
+        CaseState.PENDING_REVIEW,
+        Basis.CONSENT,
+        ReviewQueue.EXPEDITED,
+    )
     assert outcome.issue is None
 
 
@@ -253,7 +277,11 @@ def test_a_later_revision_decides_a_case_no_one_has_decided_again_but_never_send
     case, _ = decided_case(tip, "non_urgent")
     assert (case.state, case.queue) == (CaseState.PENDING_REVIEW, ReviewQueue.STANDARD)
     outcome = case.on_triage(tip_triaged(tip, "urgent", minor=True, revision=2), [], ROUTING, utc_now())
-    assert (case.state, case.basis, case.queue) == (CaseState.PENDING_REVIEW, Basis.CHILD_PROTECTION, ReviewQueue.EXPEDITED)
+    assert (case.state, case.basis, case.queue) == (
+        CaseState.PENDING_REVIEW,
+        Basis.CHILD_PROTECTION,
+        ReviewQueue.EXPEDITED,
+    )
     assert outcome.issue is None and [n.detail["trigger"] for n in outcome.notes] == ["triage.revision.2"]
 
 
@@ -273,7 +301,9 @@ def test_a_follow_up_to_a_forwarded_case_waits_for_a_supervisor_then_goes_to_the
     follow_up = tip_supplemented(tip, needs=["medical"])
     outcome = case.on_supplement(follow_up, utc_now())
     assert outcome.issue is None and case.pending_supplements == (follow_up.supplement_id,)
-    assert case.queue is ReviewQueue.EXPEDITED and f"supplement.{follow_up.supplement_id}" in case.review_reasons
+    assert (
+        case.queue is ReviewQueue.EXPEDITED and f"supplement.{follow_up.supplement_id}" in case.review_reasons
+    )
 
     verdict, sent = case.approve(SECOND, "changes_sent_on", [], ROUTING, utc_now())
     assert verdict.state is CaseState.FORWARDED and sent.issue is not None
@@ -289,10 +319,12 @@ def test_a_follow_up_moves_a_forwarded_case_from_ottawa_to_montreal_after_a_supe
     follow_up = tip_supplemented(tip, location=MONTREAL)
     case.on_supplement(follow_up, utc_now())
     moved_facts = follow_up.update.applied_to(tip.facts)
-    case.on_triage(tip_triaged(tip, "urgent", danger=True, revision=2, facts=moved_facts), [], ROUTING, utc_now())
+    case.on_triage(
+        tip_triaged(tip, "urgent", danger=True, revision=2, facts=moved_facts), [], ROUTING, utc_now()
+    )
     assert "location.changed" in case.review_reasons and len(case.packages) == 1
 
-    verdict, outcome = case.approve(SECOND, "changes_sent_on", [], ROUTING, utc_now())
+    _verdict, outcome = case.approve(SECOND, "changes_sent_on", [], ROUTING, utc_now())
 
     assert outcome.issue is not None
     sent = {d.package.agency_id: d.package for d in outcome.issue.dispatches}
@@ -447,7 +479,11 @@ def test_the_review_clock_flags_at_risk_then_breached_once_each() -> None:
     assert due is not None and case.queued_at is not None
     assert case.due_flags(case.queued_at + timedelta(minutes=10)) == []
     [at_risk] = case.due_flags(case.queued_at + timedelta(minutes=12))
-    assert (at_risk.flag, at_risk.queue, at_risk.case_reference) == ("at_risk", ReviewQueue.EXPEDITED, REFERENCE)
+    assert (at_risk.flag, at_risk.queue, at_risk.case_reference) == (
+        "at_risk",
+        ReviewQueue.EXPEDITED,
+        REFERENCE,
+    )
     [breached] = case.due_flags(due + timedelta(seconds=1))
     assert breached.flag == "breached" and case.due_flags(due + timedelta(hours=1)) == []
 
@@ -464,20 +500,26 @@ def test_an_acknowledgement_records_the_first_delivery_and_only_for_the_agency_t
     case, first = decided_case(a_tip("phone", danger_answer="yes"), "urgent", danger=True)
     assert first.issue is not None
     [package] = [dispatch.package for dispatch in first.issue.dispatches]
-    receipt = LiaisonAcknowledgementV1(package_id=package.package_id, case_reference=REFERENCE, agency_id=POLICE)
+    receipt = LiaisonAcknowledgementV1(
+        package_id=package.package_id, case_reference=REFERENCE, agency_id=POLICE
+    )
 
     outcome = case.on_acknowledgement(receipt)
-    again = case.on_acknowledgement(receipt.model_copy(update={"acknowledged_at": utc_now() + timedelta(hours=1)}))
+    again = case.on_acknowledgement(
+        receipt.model_copy(update={"acknowledged_at": utc_now() + timedelta(hours=1)})
+    )
 
     assert case.packages[0].acknowledged_at == receipt.acknowledged_at
     [delivered] = events(outcome, DisclosureAcknowledgedV1)
-    assert delivered.event_id == derived_event_id("disclosure", receipt.acknowledgement_id, "disclosure.acknowledged")
+    assert delivered.event_id == derived_event_id(
+        "disclosure", receipt.acknowledgement_id, "disclosure.acknowledged"
+    )
     assert events(again, DisclosureAcknowledgedV1)[0].acknowledged_at == receipt.acknowledged_at
     with pytest.raises(UnknownPackage):
         case.on_acknowledgement(receipt.model_copy(update={"agency_id": PROTECTION}))
 
 
 def test_every_decision_of_a_new_case_names_the_urgency_it_was_taken_on() -> None:
-    case, outcome = decided_case(a_tip("web", police=True), "urgent")
+    _case, outcome = decided_case(a_tip("web", police=True), "urgent")
     [decided] = events(outcome, DisclosureDecidedV1)
     assert decided.urgency is Urgency.URGENT and decided.basis is Basis.CONSENT
