@@ -25,7 +25,14 @@ MINOR = {"minor_involved": "yes", "trafficking_types": ["sex"]}
 PROFILE = {"age": 16, "gender_identity": "two_spirit", "languages": ["oj", "en"], "indigenous": True,
            "status_in_canada": "refugee_claimant"}  # fmt: skip
 # What the victim profile and needs would put in a package: they exist to find services (seed 003).
-FOR_SERVICES_ONLY = ("two_spirit", "refugee_claimant", '"oj"', '"indigenous"', "emergency_shelter", "temporary_worker")
+FOR_SERVICES_ONLY = (
+    "two_spirit",
+    "refugee_claimant",
+    '"oj"',
+    '"indigenous"',
+    "emergency_shelter",
+    "temporary_worker",
+)
 
 
 class Desk:
@@ -138,7 +145,9 @@ async def test_packages_reach_the_agency_only_on_a_basis_with_identity_only_by_c
     raw = " ".join(json.dumps(package) for package in packages)
     assert not any(value in raw for value in CONTACT.values())
     without_consent = " ".join(
-        json.dumps(package) for package in packages if package["case_reference"] != by_case["consented"]["case_reference"]
+        json.dumps(package)
+        for package in packages
+        if package["case_reference"] != by_case["consented"]["case_reference"]
     )
     assert not any(value in without_consent for value in FOR_SERVICES_ONLY)
     assert by_case["urgent_minor"]["approved_by"][0]["role"] == "specialist"

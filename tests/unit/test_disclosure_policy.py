@@ -33,7 +33,9 @@ from tests.factories import tip_body
 Source = Literal["none", "recorded", "text"]
 OTTAWA = Location(country="CA", province="ON", city="Ottawa")
 ROUTING = load_routing()
-ORDER = LegalReference(statute="Child, Youth and Family Services Act, 2017", section="125(1)", docket="CV-26-1234")
+ORDER = LegalReference(
+    statute="Child, Youth and Family Services Act, 2017", section="125(1)", docket="CV-26-1234"
+)
 SPOKEN = (Channel.PHONE, Channel.CHAT)
 COMBINATIONS = list(
     itertools.product(
@@ -49,10 +51,26 @@ COMBINATIONS = list(
 )
 # Restated from issue 13 item 2: what a recipient needs to act on each basis.
 TO_ACT = {
-    Basis.CHILD_PROTECTION: {"situation", "minor_ground", "danger", "location", "when", "suspect_names", "victim_names"},
+    Basis.CHILD_PROTECTION: {
+        "situation",
+        "minor_ground",
+        "danger",
+        "location",
+        "when",
+        "suspect_names",
+        "victim_names",
+    },
     Basis.IMMINENT_DANGER: {"situation", "danger", "location", "when", "suspect_names", "victim_names"},
     Basis.LEGAL_OBLIGATION: {"situation", "location", "when", "suspect_names"},
-    Basis.CONSENT: {"situation", "minor_ground", "danger", "location", "when", "suspect_names", "victim_names"},
+    Basis.CONSENT: {
+        "situation",
+        "minor_ground",
+        "danger",
+        "location",
+        "when",
+        "suspect_names",
+        "victim_names",
+    },
 }
 SERVICES_ONLY = {"victim_profile", "needs"}
 
@@ -62,7 +80,11 @@ def expected(
     channel: Channel, order: LegalReference | None,
 ) -> tuple[Decision, Basis, set[str], set[str], ReviewQueue | None]:  # fmt: skip
     established = {g for g, source in ((Basis.CHILD_PROTECTION, minor), (Basis.IMMINENT_DANGER, danger)) if source == "recorded"}  # fmt: skip
-    written = {g for g, source in ((Basis.CHILD_PROTECTION, minor), (Basis.IMMINENT_DANGER, danger)) if source == "text"}
+    written = {
+        g
+        for g, source in ((Basis.CHILD_PROTECTION, minor), (Basis.IMMINENT_DANGER, danger))
+        if source == "text"
+    }
     if Basis.CHILD_PROTECTION in established:
         basis = Basis.CHILD_PROTECTION
     elif Basis.IMMINENT_DANGER in established:
@@ -113,7 +135,9 @@ def test_the_gate_follows_the_decision_table_of_policy_v2(
         grounds=grounds, location=OTTAWA, outside_canada=False, legal_reference=order,
     )  # fmt: skip
     gate = decide(case, ROUTING)
-    decision, basis, recipients, fields, queue = expected(urgency, police, identity, minor, danger, possible, channel, order)
+    decision, basis, recipients, fields, queue = expected(
+        urgency, police, identity, minor, danger, possible, channel, order
+    )
     assert (gate.decision, gate.basis, gate.queue) == (decision, basis, queue)
     assert {recipient.agency_id for recipient in gate.recipients} == recipients
     assert {field.value for field in gate.fields} == fields
@@ -253,6 +277,8 @@ def test_every_province_and_territory_has_police_and_child_protection() -> None:
 def test_a_legal_reference_names_a_docket_or_an_order_and_compares_without_case_or_spacing() -> None:
     with pytest.raises(ValueError, match="docket or the order number"):
         LegalReference(statute="Youth Protection Act", section="39")
-    same = LegalReference(statute="child, youth and family services act,  2017", section="125(1)", docket="cv-26-1234")
+    same = LegalReference(
+        statute="child, youth and family services act,  2017", section="125(1)", docket="cv-26-1234"
+    )
     assert ORDER.same_as(same)
     assert not ORDER.same_as(LegalReference(statute=ORDER.statute, section="125(2)", docket=ORDER.docket))

@@ -21,7 +21,9 @@ async def tick(transactions: Transactions[DisclosureUnitOfWork], now: datetime |
         return await handlers.flag_due_reviews(uow, now or utc_now())
 
 
-async def run_clock(transactions: Transactions[DisclosureUnitOfWork], poll_seconds: float = POLL_SECONDS) -> None:
+async def run_clock(
+    transactions: Transactions[DisclosureUnitOfWork], poll_seconds: float = POLL_SECONDS
+) -> None:
     """Publish due at-risk and breach flags of the review queues, checking every ``poll_seconds``."""
     while True:
         try:

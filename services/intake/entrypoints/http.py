@@ -111,7 +111,11 @@ def routes(app: FastAPI, limiter: WindowRateLimiter) -> None:
         if staff is None:
             rate_limited(request)
         runtime = runtime_of(request)
-        submitter = handlers.Submitter(staff.role.value, staff.token_id, staff.person_id) if staff else handlers.PUBLIC
+        submitter = (
+            handlers.Submitter(staff.role.value, staff.token_id, staff.person_id)
+            if staff
+            else handlers.PUBLIC
+        )
         try:
             accepted = await handlers.accept_tip(
                 submission, runtime.transactions, runtime.keystore, submitter, idempotency_key
