@@ -23,7 +23,7 @@ AgencyId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$"
 CaseReference = Annotated[str, StringConstraints(pattern=r"^LE-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$")]
 ReferencePart = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=120, pattern=r"^[\w .,:;()/§'’-]+$"),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[\w .,:;()/§'’-]+$"),
 ]
 
 

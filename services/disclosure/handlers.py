@@ -59,7 +59,9 @@ async def decide_on_triage(
         if tip is None or tip.channel is None:
             raise Deferred("the tip's own event has not been handled yet")
         case = Case.open(event, readable_reference("LE"), tip.channel, tip.recorded_by)
-    outcome = case.on_triage(event, await uow.consents.history(event.tip_id), routing, utc_now())
+    else:
+        tip = None
+    outcome = case.on_triage(event, await uow.consents.history(event.tip_id), routing, utc_now(), tip)
     await _carry_out(uow, keystore, case, outcome)
 
 

@@ -110,7 +110,7 @@ def forwarded_case() -> Case:
     )
     case = Case.open(triaged, "LE-7K3M-9QXD", tip.facts.channel, tip.recorded_by)
     received = utc_now()
-    case.on_triage(triaged, [], ROUTING, received)
+    case.on_triage(triaged, [], ROUTING, received, Source.of_tip(tip))
     case.approve(FIRST, "reviewed_after_forward", [], ROUTING, received + timedelta(minutes=5))
     police = case.packages[0]
     case.on_acknowledgement(
@@ -143,7 +143,7 @@ def as_stored(case: Case) -> Case:
 
 async def test_a_case_comes_back_in_the_next_transaction_as_it_was_saved(backend: Backend) -> None:
     case = forwarded_case()
-    assert len(case.packages) == 8 and case.verdicts and any(p.acknowledged_at for p in case.packages)
+    assert len(case.packages) == 6 and case.verdicts and any(p.acknowledged_at for p in case.packages)
     async with backend.transactions.begin() as uow:
         await uow.cases.save(case)
     async with backend.transactions.begin() as uow:

@@ -39,7 +39,7 @@ from services.disclosure.domain.case import (
     UnknownPackage,
 )
 from services.disclosure.domain.consent import ConsentRecord
-from services.disclosure.domain.packages import Opened
+from services.disclosure.domain.packages import Opened, Source
 from services.disclosure.domain.routing import load_routing
 from tests.factories import SPECIALIST, consent_recorded, tip_received, tip_supplemented, tip_triaged
 
@@ -88,7 +88,7 @@ def decided_case(
 ) -> tuple[Case, Outcome]:
     event = tip_triaged(tip, urgency, minor=minor, danger=danger, possible=possible)
     case = Case.open(event, REFERENCE, tip.facts.channel, tip.recorded_by)
-    return case, case.on_triage(event, records, ROUTING, utc_now())
+    return case, case.on_triage(event, records, ROUTING, utc_now(), Source.of_tip(tip))
 
 
 def actions(outcome: Outcome) -> list[str]:
@@ -523,3 +523,65 @@ def test_every_decision_of_a_new_case_names_the_urgency_it_was_taken_on() -> Non
     _case, outcome = decided_case(a_tip("web", police=True), "urgent")
     [decided] = events(outcome, DisclosureDecidedV1)
     assert decided.urgency is Urgency.URGENT and decided.basis is Basis.CONSENT
+
+
+# --- found in review ----------------------------------------------------------------------------
+
+
+def test_a_follow_up_triage_merged_into_the_first_triage_never_goes_at_once() -> None:
+    tip = a_tip("phone")
+    follow_up = tip_supplemented(tip, assessment={"minor_involved": "yes", "victim_age": 15})
+    merged = tip_triaged(tip, "urgent", minor=True, facts=follow_up.update.applied_to(tip.facts))
+    case = Case.open(merged, REFERENCE, tip.facts.channel, tip.recorded_by)
+    outcome = case.on_triage(merged, [], ROUTING, utc_now(), Source.of_tip(tip))
+    assert outcome.issue is None and case.recorded_grounds == frozenset()
+    assert (case.state, case.queue) == (CaseState.PENDING_REVIEW, ReviewQueue.EXPEDITED)
+
+
+def test_a_forward_at_once_carries_the_call_as_recorded_and_no_follow_up() -> None:
+    tip = a_tip("phone", minor_answer="yes")
+    follow_up = tip_supplemented(tip, needs=["medical"], location=MONTREAL)
+    merged = tip_triaged(tip, "urgent", minor=True, facts=follow_up.update.applied_to(tip.facts))
+    case = Case.open(merged, REFERENCE, tip.facts.channel, tip.recorded_by)
+    outcome = case.on_triage(merged, [], ROUTING, utc_now(), Source.of_tip(tip))
+    assert outcome.issue is not None and outcome.issue.facts == tip.facts
+    assert all(dispatch.sources == frozenset({tip.tip_id}) for dispatch in outcome.issue.dispatches)
+
+
+def test_an_agency_the_case_left_hears_where_it_went_once_and_nothing_after() -> None:
+    tip, case = forwarded_phone_case()
+    moving = tip_supplemented(tip, location=MONTREAL)
+    case.on_supplement(moving, utc_now())
+    facts = moving.update.applied_to(tip.facts)
+    case.on_triage(tip_triaged(tip, "urgent", danger=True, revision=2, facts=facts), [], ROUTING, utc_now())
+    case.approve(SECOND, "changes_sent_on", [], ROUTING, utc_now())
+    later = tip_supplemented(tip, needs=["medical"])
+    case.on_supplement(later, utc_now())
+    _, outcome = case.approve(SECOND, "changes_sent_on", [], ROUTING, utc_now())
+    assert outcome.issue is not None
+    assert {d.package.agency_id for d in outcome.issue.dispatches} == {"spvm"}
+
+
+def test_each_legal_obligation_approval_names_its_reference() -> None:
+    case, _ = decided_case(a_tip())
+    case.approve(FIRST, "legal_obligation", [], ROUTING, utc_now(), ORDER)
+    verdict, outcome = case.approve(SECOND, "legal_obligation", [], ROUTING, utc_now())
+    assert [reason.code for reason in verdict.refused] == ["approval.reference_not_named"]
+    assert case.state is CaseState.PENDING_REVIEW and outcome.issue is None
+
+
+def test_an_approval_on_consent_does_not_confirm_a_ground_found_in_the_text() -> None:
+    case, _ = decided_case(a_tip("web", police=True), "urgent", minor=True)
+    assert case.basis is Basis.CHILD_PROTECTION
+    verdict, outcome = case.approve(FIRST, "consent_confirmed", [], ROUTING, utc_now())
+    assert verdict.state is CaseState.FORWARDED and case.basis is Basis.CONSENT
+    assert case.confirmed_grounds == frozenset() and outcome.issue is not None
+    assert {d.package.agency_id for d in outcome.issue.dispatches} == {POLICE}
+
+
+def test_a_follow_up_to_a_case_waiting_for_approval_is_shown_to_the_approver() -> None:
+    tip = a_tip("web", police=True)
+    case, _ = decided_case(tip)
+    follow_up = tip_supplemented(tip)
+    case.on_supplement(follow_up, utc_now())
+    assert f"supplement.{follow_up.supplement_id}" in case.review_reasons

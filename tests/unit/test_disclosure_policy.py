@@ -230,8 +230,12 @@ def test_each_basis_carries_field_by_field_only_what_its_recipient_needs(basis: 
     )  # fmt: skip
     gate = decide(case, ROUTING)
     assert gate.basis is basis
+    findings = [
+        IndicatorFinding(code="HT-01", strength=Strength.STRONG),
+        IndicatorFinding(code="HT-22", strength=Strength.CONTEXT),
+    ]
     content = packages.content(
-        gate.fields, FACTS, [IndicatorFinding(code="HT-01", strength=Strength.STRONG)], True, True,
+        gate.fields, FACTS, findings, True, True,
         datetime(2026, 11, 30, tzinfo=UTC), OPENED,
     ).model_dump(exclude_none=True)  # fmt: skip
     assert set(content) == CONTENT_BY_BASIS[basis]
@@ -240,6 +244,10 @@ def test_each_basis_carries_field_by_field_only_what_its_recipient_needs(basis: 
         assert content["victim_age"] == 15 and content["minor_involved"] == Answer.YES
     assert [person["name"] for person in content.get("suspects", [])] == ["suspect name"]
     assert all(person["name"] != "witness name" for person in content.get("victims", []))
+    codes = [finding["code"] for finding in content["indicators"]]
+    assert codes == (["HT-01", "HT-22"] if consent.law_enforcement else ["HT-01"]), (
+        "context names who the victim is"
+    )
     if not consent.law_enforcement:
         dumped = str(content)
         for profile_value in ("two_spirit", "no_status", "'cr'", "indigenous", "legal", "emergency_shelter"):

@@ -54,7 +54,7 @@ from schemas.disclosure import (
 from schemas.envelope import EventBase
 from schemas.intake import ConsentRecordedV1, TipSupplementedV1
 from schemas.tip import Answer, Channel, TipFacts
-from schemas.triage import IndicatorFinding, Reason, TipTriagedV1, Urgency
+from schemas.triage import IndicatorFinding, Reason, TipTriagedV1, TriageTrigger, Urgency
 from services.common.envelope import following, of_tip
 from services.common.ids import derived_event_id
 from services.disclosure.domain import packages, policy
@@ -84,6 +84,13 @@ NO_GROUND_NAMED = Reason(
     en="Triage found only a possible minor or danger: name the ground you confirm to approve.",
     fr="Le triage n'a relevé qu'une possible personne mineure ou un possible danger : nommez le motif que vous confirmez pour approuver.",
 )
+REFERENCE_NOT_NAMED = Reason(
+    code="approval.reference_not_named",
+    en="A legal-obligation approval names the reference it approves: statute, section, docket or order number.",
+    fr="Une approbation pour obligation légale nomme la référence qu'elle approuve : loi, article, dossier ou numéro d'ordonnance.",
+)
+GROUND_CONFIRMED = "mandatory_ground_confirmed"
+"""The approval reason by which a supervisor confirms the ground the case rests on."""
 
 
 class CaseNotPending(Exception):
@@ -240,22 +247,9 @@ class Triage:
         )  # fmt: skip
 
     @property
-    def answered_grounds(self) -> frozenset[Basis]:
-        """The mandatory grounds the tip's own answers give."""
-        assessment = self.facts.assessment
-        grounds = set()
-        if assessment.minor_involved is Answer.YES or (
-            assessment.victim_age is not None and assessment.victim_age < 18
-        ):
-            grounds.add(Basis.CHILD_PROTECTION)
-        if assessment.imminent_danger is Answer.YES:
-            grounds.add(Basis.IMMINENT_DANGER)
-        return frozenset(grounds)
-
-    @property
     def found_grounds(self) -> frozenset[Basis]:
         """Every mandatory ground of this triage: the answers and what triage found in the text."""
-        found = set(self.answered_grounds)
+        found = set(answered_grounds(self.facts))
         if self.minor_involved:
             found.add(Basis.CHILD_PROTECTION)
         if self.imminent_danger:
@@ -338,10 +332,18 @@ class Case:
     # --- what arrives -------------------------------------------------------------------------
 
     def on_triage(
-        self, event: TipTriagedV1, records: Sequence[ConsentRecord], routing: Routing, now: datetime
+        self,
+        event: TipTriagedV1,
+        records: Sequence[ConsentRecord],
+        routing: Routing,
+        now: datetime,
+        tip: Source | None = None,
     ) -> Outcome:
         """Decide on the tip's first triage; on a later revision, decide again while no person has
         decided, else queue what changed for a supervisor. An older revision changes nothing.
+
+        The grounds a call recorded come from ``tip``, the tip as intake received it: triage may have
+        merged a follow-up (web input) into its facts already, and that never goes out at once.
         """
         triage = Triage.of(event)
         if self.state is not None and triage.revision <= self.triage.revision:
@@ -350,10 +352,20 @@ class Case:
         self.triage, self.traceparent = triage, event.traceparent
         consent = self.standing_consent(records)
         if first:
-            if self.channel in policy.load_rules().spoken and self.recorded_by is not None:
-                self.recorded_grounds = triage.answered_grounds
-            gate = self._decide(consent, routing, first_decision=True)
-            return self._settle(gate, event, "triage.received", now, consent.needs_review, new_case=True)
+            own = tip.facts if tip is not None and tip.source_id == self.tip_id else None
+            if (
+                own is not None
+                and self.channel in policy.load_rules().spoken
+                and self.recorded_by is not None
+            ):
+                self.recorded_grounds = answered_grounds(own)
+            at_once_allowed = (
+                own is not None and triage.revision == 1 and event.trigger is TriageTrigger.RECEIVED
+            )
+            gate = self._decide(consent, routing, first_decision=at_once_allowed)
+            return self._settle(
+                gate, event, "triage.received", now, consent.needs_review, new_case=True, own_facts=own
+            )
         trigger = f"triage.revision.{triage.revision}"
         if self.state in UNDECIDED:
             gate = self._decide(consent, routing)
@@ -372,6 +384,10 @@ class Case:
         if self.state is None:
             return Outcome()
         consent = self.standing_consent(records)
+        self.review_reasons = tuple(
+            code for code in self.review_reasons
+            if not code.startswith(("consent.version_", "consent.widening_")) or code in consent.needs_review
+        )  # fmt: skip
         gate = self._decide(consent, routing)
         trigger = f"consent.version.{event.version}"
         withdrew_police = "law_enforcement" in event.withdrawn and not consent.consent.law_enforcement
@@ -406,9 +422,13 @@ class Case:
         """A follow-up is web input: to a decided case it waits for a supervisor, never goes out alone.
         Before any decision it simply travels with the first package.
         """
-        if self.state is None or self.state in UNDECIDED:
+        if self.state is None or self.state is CaseState.NOT_FORWARDED:
             return Outcome()
         changes = [f"supplement.{event.supplement_id}"]
+        if self.state is CaseState.PENDING_REVIEW:
+            # It will travel in the first package: whoever approves next sees that it came.
+            self.review_reasons = tuple(dict.fromkeys((*self.review_reasons, *changes)))
+            return Outcome((Note("supplement_noted", SYSTEM, {"supplement_id": str(event.supplement_id)}),))
         location = event.update.location
         if location is not None and location != self.triage.facts.location:
             changes.append("location.changed")
@@ -474,13 +494,29 @@ class Case:
         confirmed = self.confirmed_grounds | ({ground} if ground in policy.GROUNDS else set())
         reference = legal_reference or self.legal_reference
         gate = self._decide(consent, routing, confirmed=confirmed, legal_reference=reference)
-        if gate.needs_confirmation and gate.basis in policy.GROUNDS:
+        unconfirmed = gate.needs_confirmation
+        if (
+            unconfirmed
+            and gate.basis in policy.GROUNDS
+            and (ground is not None or reason == GROUND_CONFIRMED)
+        ):
             confirmed |= {gate.basis}
             gate = self._decide(consent, routing, confirmed=confirmed, legal_reference=reference)
+        elif unconfirmed:
+            # The supervisor confirmed no ground: only what is established (consent, an order) counts.
+            gate = self._decide(
+                consent, routing, confirmed=confirmed, legal_reference=reference, established_only=True
+            )
+        refusal = None
         if not gate.has_basis:
-            refused = Note("approval_refused", supervisor.actor, {"cause": "no_basis", "reason": reason})
-            reasons = (*gate.reasons, NO_GROUND_NAMED) if gate.needs_confirmation else gate.reasons
-            return Verdict(self._state, len(self.approvals), 0, refused=reasons), Outcome((refused,))
+            refusal = (*gate.reasons, NO_GROUND_NAMED) if unconfirmed else gate.reasons
+        elif gate.basis is Basis.LEGAL_OBLIGATION and legal_reference is None:
+            refusal = (REFERENCE_NOT_NAMED,)
+        if refusal is not None:
+            refused = Note(
+                "approval_refused", supervisor.actor, {"cause": refusal[-1].code, "reason": reason}
+            )
+            return Verdict(self._state, len(self.approvals), 0, refused=refusal), Outcome((refused,))
         approvals = self._approvals_for(gate, reference)
         if supervisor.person_id in {approval.person_id for approval in approvals}:
             raise SameSupervisor
@@ -666,14 +702,16 @@ class Case:
             raise CaseNotPending
         return self.state
 
-    def _grounds(self, confirmed: frozenset[Basis] | None = None) -> policy.Grounds:
+    def _grounds(
+        self, confirmed: frozenset[Basis] | None = None, established_only: bool = False
+    ) -> policy.Grounds:
         confirmed = self.confirmed_grounds if confirmed is None else confirmed
         established = self.recorded_grounds | confirmed
         return policy.Grounds(
             recorded=self.recorded_grounds,
             confirmed=confirmed,
-            unconfirmed=self.triage.found_grounds - established,
-            possible=bool(self.triage.possibilities),
+            unconfirmed=frozenset() if established_only else self.triage.found_grounds - established,
+            possible=not established_only and bool(self.triage.possibilities),
         )
 
     def _decide(
@@ -683,12 +721,14 @@ class Case:
         first_decision: bool = False,
         confirmed: frozenset[Basis] | None = None,
         legal_reference: LegalReference | None = None,
+        established_only: bool = False,
     ) -> policy.GateDecision:
+        """The policy's decision; ``established_only`` leaves out grounds no one has confirmed."""
         facts = self.triage.facts
         return policy.decide(
             policy.Case(
                 urgency=self.triage.urgency, channel=self.channel, consent=consent.consent,
-                grounds=self._grounds(confirmed), location=facts.location, outside_canada=facts.outside_canada,
+                grounds=self._grounds(confirmed, established_only), location=facts.location, outside_canada=facts.outside_canada,
                 reporter_is_victim=facts.reporter_role.value == "victim",
                 legal_reference=legal_reference or self.legal_reference, first_decision=first_decision,
             ),
@@ -703,8 +743,11 @@ class Case:
         now: datetime,
         review: tuple[str, ...] = (),
         new_case: bool = False,
+        own_facts: TipFacts | None = None,
     ) -> Outcome:
-        """Stand on the policy's decision while no person has decided, and act on it."""
+        """Stand on the policy's decision while no person has decided, and act on it: a forward at once
+        carries the tip as the call recorded it, never a follow-up.
+        """
         self._stand_on(gate, STATE_OF[gate.decision])
         if gate.queue is not None:
             self._enqueue(gate.queue, self.received_at if new_case else now, review, fresh=new_case)
@@ -727,10 +770,18 @@ class Case:
         if gate.decision is not Decision.FORWARD:
             return Outcome((decided,), (event,))
         specialist = self.recorded_by
-        if specialist is None:  # pragma: no cover - the policy sends at once only what a specialist recorded
-            raise ValueError("a forward at once needs the specialist who recorded the ground")
+        if specialist is None or own_facts is None:  # pragma: no cover - the policy allows neither
+            raise ValueError("a forward at once needs the call as the specialist recorded it")
         approvers = (Approver(role="specialist", person_id=specialist),)
-        issue = self._forward(gate, approvers, f"specialist:{specialist}", cause, now)
+        issue = self._forward(
+            gate,
+            approvers,
+            f"specialist:{specialist}",
+            cause,
+            now,
+            facts=own_facts,
+            sources=frozenset({self.tip_id}),
+        )
         return Outcome((decided,), (event,), issue)
 
     def _decided(self, cause: EventBase, reasons: tuple[Reason, ...]) -> DisclosureDecidedV1:
@@ -824,8 +875,8 @@ class Case:
         each follow-up to every agency that has the case; where the incident moved, a first package to
         the new jurisdiction's agencies and word of it to the first ones.
         """
-        gate = self._decide(consent, routing)
-        if not gate.has_basis or gate.needs_confirmation:
+        gate = self._decide(consent, routing, established_only=True)
+        if not gate.has_basis:
             refused = Note("changes_refused", supervisor.actor, {"cause": "no_basis", "reason": reason})
             return Verdict(self._state, 0, 0, refused=gate.reasons), Outcome((refused,))
         self.verdicts.append(
@@ -849,10 +900,12 @@ class Case:
             dispatches.append(self._dispatch(package, approvers, supervisor.actor, None))
         still_there = {recipient.agency_id for recipient in gate.recipients}
         for first in firsts:
-            moved_away = moved if first.agency_id not in still_there else None
-            supplements: list[uuid.UUID | None] = list(self.pending_supplements)
-            if moved_away is not None and not supplements:
-                supplements = [None]
+            # An agency the case left gets word of where it went, once, and nothing of what follows.
+            if first.agency_id not in still_there:
+                supplements: list[uuid.UUID | None] = [None] if moved is not None else []
+                moved_away = moved
+            else:
+                supplements, moved_away = list(self.pending_supplements), None
             for supplement in supplements:
                 package = Package(
                     uuid.uuid4(), first.agency_id, first.recipient_kind, gate.basis, first.fields & gate.fields,
@@ -878,6 +931,8 @@ class Case:
         actor: str,
         cause: EventBase | None,
         now: datetime,
+        facts: TipFacts | None = None,
+        sources: frozenset[uuid.UUID] | None = None,
     ) -> Issue:
         """One package per recipient, carrying the permitted fields; the case is forwarded."""
         dispatches = []
@@ -886,9 +941,9 @@ class Case:
                 uuid.uuid4(), recipient.agency_id, recipient.kind, gate.basis, gate.fields, now,
                 self._seconds_from_receipt(now),
             )  # fmt: skip
-            dispatches.append(self._dispatch(package, approvers, actor, cause))
+            dispatches.append(self._dispatch(package, approvers, actor, cause, sources))
         self.state, self.forwarded_at = CaseState.FORWARDED, now
-        return Issue(tuple(dispatches), self.triage.facts, approvers)
+        return Issue(tuple(dispatches), facts or self.triage.facts, approvers)
 
     def _dispatch(
         self,
@@ -952,6 +1007,19 @@ class Case:
 
     def _seconds_from_receipt(self, now: datetime) -> float:
         return max((now - self.received_at).total_seconds(), 0.0)
+
+
+def answered_grounds(facts: TipFacts) -> frozenset[Basis]:
+    """The mandatory grounds the answers give: a minor involved (or an age under 18), danger now."""
+    assessment = facts.assessment
+    grounds = set()
+    if assessment.minor_involved is Answer.YES or (
+        assessment.victim_age is not None and assessment.victim_age < 18
+    ):
+        grounds.add(Basis.CHILD_PROTECTION)
+    if assessment.imminent_danger is Answer.YES:
+        grounds.add(Basis.IMMINENT_DANGER)
+    return frozenset(grounds)
 
 
 def _changes(previous: Triage, current: Triage) -> tuple[str, ...]:

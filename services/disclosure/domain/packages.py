@@ -16,7 +16,7 @@ from schemas.disclosure import PackageContent, PackageField, PackagePerson
 from schemas.intake import TipReceivedV1, TipSupplementedV1
 from schemas.sealed import PersonRelation, SealedIdentifiers
 from schemas.tip import Answer, Channel, Contact, TipFacts
-from schemas.triage import IndicatorFinding
+from schemas.triage import IndicatorFinding, Strength
 from services.common.sealing import DataKey
 
 IDENTIFYING = {
@@ -45,6 +45,8 @@ class Source:
     received_at: datetime
     recorded_by: uuid.UUID | None = None
     """The staff person who recorded the tip (a call, a chat, an email); None for the public."""
+    facts: TipFacts | None = None
+    """The tip's own facts as intake received them, before any follow-up: what a call recorded."""
 
     @classmethod
     def of_tip(cls, event: TipReceivedV1) -> Source:
@@ -57,6 +59,7 @@ class Source:
             event.identifiers,
             event.received_at,
             event.recorded_by,
+            event.facts,
         )
 
     @classmethod
@@ -132,9 +135,14 @@ def content(
 ) -> PackageContent:
     """The package's content: every field not permitted stays absent."""
     situation, minor = PackageField.SITUATION in fields, PackageField.MINOR_GROUND in fields
+    # Context indicators name who the victim is (status in Canada, Indigenous identity): like the
+    # profile, they exist to find services.
+    profile = PackageField.VICTIM_PROFILE in fields
     return PackageContent(
         trafficking_types=facts.assessment.trafficking_types if situation else None,
-        indicators=indicators if situation else None,
+        indicators=[i for i in indicators if i.strength is not Strength.CONTEXT or profile]
+        if situation
+        else None,
         minor_involved=_answer(minor_involved) if minor else None,
         victim_age=facts.assessment.victim_age if minor else None,
         imminent_danger=_answer(imminent_danger) if PackageField.DANGER in fields else None,
