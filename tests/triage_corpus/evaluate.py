@@ -3,10 +3,10 @@
     python -m tests.triage_corpus.evaluate [--part regression|development|sealed] [--explain]
 
 Three parts: `regression` (corpus.jsonl, the 84 tips the first lexicon was tuned on),
-`development` (development.jsonl and development2_*.jsonl, what the lexicon is tuned on now) and `sealed`
-(sealed.jsonl, written apart and never read by the lexicon's authors). For the sealed part only
-the counts are printed, after its sha256 is checked against the one committed before its first
-evaluation; record every run in `sealed_looks.md`.
+`development` (development.jsonl, development2_*.jsonl and development3_*.jsonl, what the lexicon
+is tuned on now) and `sealed` (sealed.jsonl, written apart and never read by the lexicon's
+authors). For the sealed part only the counts are printed, after its sha256 is checked against
+the one committed before its first evaluation; record every run in `sealed_looks.md`.
 """
 
 from __future__ import annotations

@@ -647,3 +647,654 @@ def test_a_possible_ground_is_never_a_disclosure_ground(
         assert not result.minor_involved and not result.urgent_grounds & MINOR_CODES, outcome(result)
     else:
         assert not result.imminent_danger, outcome(result)
+
+
+# From here on, the phenomena found in the development3 tips (2026-11-30). The sentences are this
+# file's own, written for each rule; none is a corpus tip's.
+
+
+def vague_tip(language: str) -> TipFacts:
+    """A tip that says where, but leaves who and what to the narrative."""
+    return facts(
+        language=language,
+        reporter_role="other",
+        location=LOCATIONS[language],
+        assessment={"minor_involved": "unknown", "imminent_danger": "unknown", "trafficking_types": []},
+        victim_profile=None,
+    )
+
+
+# 11. A negation reaches across "or" / "ni" / "ou" to the next thing it denies...
+@pytest.mark.parametrize(
+    ("language", "narrative"),
+    [
+        pytest.param(
+            "en",
+            "Nobody has used violence or threats against the cleaners, but the agency keeps their passports.",
+            id="en-no-violence-or-threats",
+        ),
+        pytest.param(
+            "en",
+            "There were never any beatings or threats of harm; he just doesn't pay her.",
+            id="en-never-beatings-or-threats",
+        ),
+        pytest.param(
+            "fr",
+            "Il y a jamais eu de coups ni de menaces, mais le patron garde son passeport.",
+            id="fr-ni-coups-ni-menaces",
+        ),
+        pytest.param(
+            "fr",
+            "Aucune des employées parle de violence ou de menaces; c'est la paie qui est retenue.",
+            id="fr-aucune-violence-ou-menaces",
+        ),
+    ],
+)
+def test_a_negation_reaches_across_or_to_the_next_danger(language: str, narrative: str) -> None:
+    result = classify(tip(language), narrative)
+    assert result.urgency is Urgency.NON_URGENT, outcome(result)
+    assert not result.imminent_danger and "possible_danger" not in result.possibilities, outcome(result)
+
+
+# ...but not to a new subject after "or" ("or he'll kill her").
+@pytest.mark.parametrize(
+    ("language", "narrative"),
+    [
+        pytest.param("en", "She can't leave or he'll kill her.", id="en-cant-leave-or-hell-kill"),
+        pytest.param(
+            "en", "No one helps them or the foreman beats them with a pipe.", id="en-no-one-helps-or-beats"
+        ),
+        pytest.param("fr", "Elle a pas le droit de sortir ou il la bat.", id="fr-pas-sortir-ou-il-la-bat"),
+        pytest.param(
+            "fr",
+            "Personne les aide ni les défend, pis le boss les frappe.",
+            id="fr-personne-aide-boss-frappe",
+        ),
+    ],
+)
+def test_a_negation_does_not_reach_a_new_subject_after_or(language: str, narrative: str) -> None:
+    result = classify(tip(language), narrative)
+    assert result.urgency is Urgency.URGENT and result.imminent_danger, outcome(result)
+
+
+# 12. A denied report denies what it reports; an instruction not to tell does not.
+@pytest.mark.parametrize(
+    ("language", "narrative", "urgent"),
+    [
+        pytest.param(
+            "en",
+            "She has never said he hit her; her employer just keeps her wages.",
+            False,
+            id="en-never-said-he-hit-her",
+        ),
+        pytest.param(
+            "en",
+            "None of the workers said that anyone threatens them; the pay is the problem.",
+            False,
+            id="en-none-said-threats",
+        ),
+        pytest.param(
+            "fr",
+            "Elle a jamais dit qu'il la menaçait, mais il garde son salaire.",
+            False,
+            id="fr-jamais-dit-menacait",
+        ),
+        pytest.param(
+            "fr",
+            "Il s'est jamais plaint qu'on le frappait; c'est la paie qui manque.",
+            False,
+            id="fr-jamais-plaint-frappait",
+        ),
+        pytest.param(
+            "en", "He told her not to tell anyone that he beats her.", True, id="en-told-not-to-tell-beats"
+        ),
+        pytest.param(
+            "fr", "Il lui a dit de pas dire à personne qu'il la frappe.", True, id="fr-dit-de-pas-dire-frappe"
+        ),
+        pytest.param(
+            "en", "She never told anyone that he rapes her.", True, id="en-never-told-anyone-secret"
+        ),
+        pytest.param(
+            "fr", "Elle a jamais dit à personne qu'il la viole.", True, id="fr-jamais-dit-a-personne"
+        ),
+        pytest.param(
+            "en",
+            "Nobody in the house said anything when he beat her last night.",
+            True,
+            id="en-said-anything-when",
+        ),
+    ],
+)
+def test_a_denied_report_denies_what_it_reports_but_a_secret_or_an_order_not_to_tell_does_not(
+    language: str, narrative: str, urgent: bool
+) -> None:
+    result = classify(tip(language), narrative)
+    if urgent:
+        assert result.urgency is Urgency.URGENT and result.imminent_danger, outcome(result)
+    else:
+        assert result.urgency is Urgency.NON_URGENT, outcome(result)
+        assert not result.imminent_danger and "possible_danger" not in result.possibilities, outcome(result)
+
+
+# 13. A question answered no denies; a question left open is a possibility; a minor's "no" is doubted.
+@pytest.mark.parametrize(
+    ("language", "narrative", "expected"),
+    [
+        pytest.param(
+            "en",
+            "I asked her whether he ever hurts her and she said no; he does hold her passport.",
+            None,
+            id="en-asked-said-no",
+        ),
+        pytest.param(
+            "en",
+            "We asked the men if anyone threatens them. They shook their heads.",
+            None,
+            id="en-asked-shook-heads",
+        ),
+        pytest.param(
+            "fr",
+            "Je lui ai demandé si quelqu'un la menaçait. Elle m'a répondu que non, mais elle est jamais payée.",
+            None,
+            id="fr-demande-repondu-non",
+        ),
+        pytest.param(
+            "fr",
+            "On leur a demandé si le gérant les frappe : non, y disent que c'est juste la paie.",
+            None,
+            id="fr-demande-non",
+        ),
+        pytest.param(
+            "en",
+            "I asked her if the manager hits her and she just looked at the floor.",
+            "possible_danger",
+            id="en-asked-no-answer",
+        ),
+        pytest.param(
+            "fr",
+            "Je lui ai demandé si son boss la frappe, pis elle a changé de sujet.",
+            "possible_danger",
+            id="fr-demande-sans-reponse",
+        ),
+        pytest.param(
+            "en",
+            "I asked the girl at the counter if she was a minor and she said no.",
+            "possible_minor",
+            id="en-asked-minor-said-no",
+        ),
+        pytest.param(
+            "fr",
+            "Je lui ai demandé si elle était mineure, elle a dit que non.",
+            "possible_minor",
+            id="fr-demande-mineure-non",
+        ),
+    ],
+)
+def test_a_question_answered_no_denies_and_an_open_one_is_a_possibility(
+    language: str, narrative: str, expected: str | None
+) -> None:
+    result = classify(tip(language), narrative)
+    assert not result.imminent_danger and not result.minor_involved, outcome(result)
+    if expected is None:
+        assert result.urgency is Urgency.NON_URGENT and not result.possibilities, outcome(result)
+    else:
+        assert result.urgency is Urgency.URGENT and result.possibilities == {expected}, outcome(result)
+
+
+# 14. Texts drop the apostrophe of an elision ("jpeux", "lenferme", "hes"); a glued form that is a
+# word of its own stays one ("larmes" is not "l'armes").
+@pytest.mark.parametrize(
+    ("language", "narrative", "urgent"),
+    [
+        pytest.param(
+            "en", "hes driving her to ottawa rn she doesnt want to go", True, id="en-hes-driving-her"
+        ),
+        pytest.param("en", "shes locked in the back rn, hes got the key", True, id="en-shes-locked-in"),
+        pytest.param("fr", "ils vont lenfermer dans le sous sol a soir", True, id="fr-lenfermer"),
+        pytest.param("fr", "jpeux pas parler y'est juste a cote", True, id="fr-jpeux-pas-parler"),
+        pytest.param("fr", "y vont menvoyer a gatineau demain matin", True, id="fr-menvoyer-demain"),
+        pytest.param(
+            "fr",
+            "Elle avait des larmes aux yeux quand elle parlait du patron qui garde son passeport.",
+            False,
+            id="fr-larmes-not-armes",
+        ),
+    ],
+)
+def test_an_elision_without_its_apostrophe_is_read_as_two_words(
+    language: str, narrative: str, urgent: bool
+) -> None:
+    result = classify(tip(language), narrative)
+    if urgent:
+        assert result.urgency is Urgency.URGENT and result.imminent_danger, outcome(result)
+    else:
+        assert result.urgency is Urgency.NON_URGENT and not result.imminent_danger, outcome(result)
+
+
+# 15. More danger told as acts and states: a caller hiding, a person in a trunk, a move happening
+# now, an untreated deformity, care cut off, a person not free to speak, a risk of suicide.
+@pytest.mark.parametrize(
+    ("language", "narrative"),
+    [
+        pytest.param(
+            "en", "I'm hiding in the washroom at the motel, he's asleep on the bed.", id="en-hiding"
+        ),
+        pytest.param("en", "They stuffed her in the trunk and drove off toward the highway.", id="en-trunk"),
+        pytest.param("en", "They're bringing her to a house in Laval right now.", id="en-bringing-her-now"),
+        pytest.param(
+            "en",
+            "She has a swollen, crooked wrist from a fall he caused and it has had no prior treatment.",
+            id="en-swollen-wrist-untreated",
+        ),
+        pytest.param(
+            "en", "The nurse saw him pull her out of the ER against medical advice.", id="en-against-advice"
+        ),
+        pytest.param(
+            "en",
+            "During the visit she was not free to talk; he stayed by the bed.",
+            id="en-not-free-to-speak",
+        ),
+        pytest.param("en", "I'm going to end my life tonight, I have nothing left.", id="en-end-my-life"),
+        pytest.param("en", "She texted that she wants to kill herself.", id="en-kill-herself"),
+        pytest.param("fr", "Je suis enfermée dans les toilettes du bar, il m'attend dehors.", id="fr-cachee"),
+        pytest.param("fr", "Ils l'ont mise dans le coffre de l'auto derrière le bar.", id="fr-coffre"),
+        pytest.param("fr", "Y me ramènent à Montréal, je suis dans l'auto.", id="fr-me-ramenent"),
+        pytest.param(
+            "fr", "Elle a la main déformée et il veut rien savoir du médecin.", id="fr-main-deformee"
+        ),
+        pytest.param("fr", "Il l'a fait sortir de l'hôpital contre l'avis médical.", id="fr-contre-avis"),
+        pytest.param(
+            "fr", "Elle est pas libre de parler, il reste dans la pièce.", id="fr-pas-libre-de-parler"
+        ),
+        pytest.param("fr", "J'en peux plus, je veux mourir, j'ai gardé toutes mes pilules.", id="fr-mourir"),
+        pytest.param("fr", "Je vais en finir ce soir, j'en peux plus de lui.", id="fr-en-finir"),
+    ],
+)
+def test_more_danger_told_as_acts_and_states_is_urgent(language: str, narrative: str) -> None:
+    result = classify(tip(language), narrative)
+    assert result.urgency is Urgency.URGENT and result.imminent_danger, outcome(result)
+
+
+# 16. A person reported missing is a possible danger.
+@pytest.mark.parametrize(
+    ("language", "narrative"),
+    [
+        pytest.param(
+            "en",
+            "Her mother reported her missing and she is staying with that man.",
+            id="en-reported-missing",
+        ),
+        pytest.param(
+            "en", "I think I saw the girl from the missing poster at his place.", id="en-missing-poster"
+        ),
+        pytest.param(
+            "fr",
+            "Elle a été portée disparue par sa mère, pis on l'a vue avec ce gars-là.",
+            id="fr-portee-disparue",
+        ),
+        pytest.param(
+            "fr",
+            "C'est la fille de l'avis de disparition, elle est chez mon voisin.",
+            id="fr-avis-de-disparition",
+        ),
+    ],
+)
+def test_a_person_reported_missing_is_a_possible_danger(language: str, narrative: str) -> None:
+    result = classify(tip(language), narrative)
+    assert result.urgency is Urgency.URGENT, outcome(result)
+    assert "possible_danger" in result.possibilities and not result.imminent_danger, outcome(result)
+
+
+# 17. Being sent home, to immigration, or losing one's permit is a threat of deportation, not a
+# danger; a move to another place stays a possible danger.
+@pytest.mark.parametrize(
+    ("language", "narrative", "urgent"),
+    [
+        pytest.param(
+            "en",
+            "The owner says they'll be sent home if they complain about the hours.",
+            False,
+            id="en-sent-home",
+        ),
+        pytest.param(
+            "en",
+            "He threatened to get her work permit cancelled if she quits.",
+            False,
+            id="en-permit-cancelled",
+        ),
+        pytest.param(
+            "fr",
+            "Le contremaître dit qu'il va les envoyer à l'immigration s'ils se plaignent.",
+            False,
+            id="fr-envoyer-a-l-immigration",
+        ),
+        pytest.param(
+            "fr", "Il menace de la faire renvoyer au Honduras si elle parle.", False, id="fr-renvoyer-au-pays"
+        ),
+        pytest.param(
+            "en", "He says he'll send her back to his cousin in Regina.", True, id="en-send-back-to-someone"
+        ),
+        pytest.param(
+            "fr", "Il dit qu'il va l'envoyer chez son cousin à Québec.", True, id="fr-envoyer-chez-cousin"
+        ),
+    ],
+)
+def test_a_threat_of_deportation_is_not_danger_but_a_move_elsewhere_is_possible(
+    language: str, narrative: str, urgent: bool
+) -> None:
+    result = classify(tip(language), narrative)
+    assert not result.imminent_danger, outcome(result)
+    if urgent:
+        assert result.urgency is Urgency.URGENT and "possible_danger" in result.possibilities, outcome(result)
+    else:
+        assert result.urgency is Urgency.NON_URGENT and not result.possibilities, outcome(result)
+        assert any(finding.code == "HT-07" for finding in result.indicators), outcome(result)
+
+
+# 18. Things locked away, a subject line, and a wish to keep the police out are not danger.
+@pytest.mark.parametrize(
+    ("language", "narrative"),
+    [
+        pytest.param("en", "Their passports are locked in the manager's desk.", id="en-passports-locked"),
+        pytest.param(
+            "en",
+            "Please don't call immigration on me, I only want to know my rights; my boss keeps my wages.",
+            id="en-dont-call-immigration",
+        ),
+        pytest.param(
+            "en", "Subject: URGENT - my cousin's employer keeps her passport", id="en-subject-urgent"
+        ),
+        pytest.param(
+            "fr", "Leurs passeports sont barrés dans le bureau du gérant.", id="fr-passeports-barres"
+        ),
+        pytest.param(
+            "fr",
+            "Appelez pas la police svp, je veux juste savoir mes droits, le boss garde ma paie.",
+            id="fr-appelez-pas-la-police",
+        ),
+        pytest.param(
+            "fr", "Objet : URGENT. Mon voisin garde le passeport de sa gardienne.", id="fr-objet-urgent"
+        ),
+        pytest.param(
+            "fr",
+            "Je veux en finir avec cette job, le boss garde ma paie depuis mars.",
+            id="fr-en-finir-avec-job",
+        ),
+    ],
+)
+def test_things_locked_away_a_subject_line_and_keeping_police_out_are_not_danger(
+    language: str, narrative: str
+) -> None:
+    result = classify(tip(language), narrative)
+    assert result.urgency is Urgency.NON_URGENT, outcome(result)
+    assert not result.imminent_danger and not result.possibilities, outcome(result)
+
+
+# 19. Violence that is over: in custody, a past season, or a past tense once the person is out; but
+# leaving with the man is not getting out.
+@pytest.mark.parametrize(
+    ("language", "narrative", "over"),
+    [
+        pytest.param(
+            "en",
+            "He pulled a knife on her last summer, but he has been in custody since and she is safe.",
+            True,
+            id="en-last-summer-custody",
+        ),
+        pytest.param(
+            "en",
+            "She left him in March and lives with her sister; he made her work nights and punished her with burns.",
+            True,
+            id="en-out-punished-with-burns",
+        ),
+        pytest.param(
+            "fr",
+            "L'été passé, il a sorti un couteau contre elle; il est incarcéré depuis ce temps-là.",
+            True,
+            id="fr-ete-passe-incarcere",
+        ),
+        pytest.param(
+            "fr",
+            "Elle l'a quitté en mars et habite chez une amie, en sécurité; il la faisait danser la nuit et la"
+            " punissait avec des brûlures.",
+            True,
+            id="fr-sortie-punissait-brulures",
+        ),
+        pytest.param(
+            "en",
+            "She left the bar with him an hour ago and he dragged her into his truck.",
+            False,
+            id="en-left-with-him",
+        ),
+    ],
+)
+def test_violence_that_is_over_and_leaving_with_the_man_that_is_not(
+    language: str, narrative: str, over: bool
+) -> None:
+    result = classify(tip(language), narrative)
+    if over:
+        assert result.urgency is Urgency.NON_URGENT, outcome(result)
+        assert not result.imminent_danger and "possible_danger" not in result.possibilities, outcome(result)
+    else:
+        assert result.urgency is Urgency.URGENT and result.imminent_danger, outcome(result)
+
+
+# 20. Ages: a document's age, an English Quebec school grade, an age in doubt, and a minor in the
+# past now an adult and out of it.
+@pytest.mark.parametrize(
+    ("language", "narrative", "quoted"),
+    [
+        pytest.param(
+            "en", "Her hospital chart says 15 and the man with her paid cash.", "15", id="en-chart-says"
+        ),
+        pytest.param(
+            "en", "She's in Secondary 2 at the school down the street.", "secondary", id="en-secondary-2"
+        ),
+        pytest.param(
+            "en", "She says she's 18, but I'd say a lot younger.", "younger", id="en-says-18-a-lot-younger"
+        ),
+        pytest.param(
+            "en",
+            "I'm honestly not sure how old the girl is; the man she lives with is about 40.",
+            "how old",
+            id="en-not-sure-how-old-adult-beside",
+        ),
+        pytest.param("fr", "Son dossier à la clinique dit 15 ans.", "15", id="fr-dossier-dit"),
+        pytest.param(
+            "fr",
+            "Elle dit qu'elle a 19 ans, mais elle a l'air beaucoup plus jeune.",
+            "jeune",
+            id="fr-19-beaucoup-plus-jeune",
+        ),
+        pytest.param(
+            "fr",
+            "Je sais pas quel âge elle a, le gars avec elle a genre 40 ans.",
+            "age",
+            id="fr-sais-pas-quel-age-adult-beside",
+        ),
+    ],
+)
+def test_a_documented_or_doubted_age_or_a_school_grade_makes_a_minor(
+    language: str, narrative: str, quoted: str
+) -> None:
+    result = classify(tip(language), narrative)
+    assert result.urgency is Urgency.URGENT, outcome(result)
+    assert result.minor_involved or "possible_minor" in result.possibilities, outcome(result)
+    minor_reasons = [reason.en.lower() for reason in result.reasons if reason.code in MINOR_TEXT_CODES]
+    assert any(quoted in text for text in minor_reasons), (quoted, minor_reasons)
+
+
+@pytest.mark.parametrize(
+    ("language", "narrative"),
+    [
+        pytest.param(
+            "en",
+            "From ages 13 to 16 she was sold by an older cousin; she's 27 now and out of it.",
+            id="en-from-ages-13-to-16",
+        ),
+        pytest.param(
+            "fr",
+            "À 15 ans, elle a été vendue par un cousin; elle a 29 ans maintenant et elle en est sortie.",
+            id="fr-a-15-ans-elle-a-ete",
+        ),
+        pytest.param(
+            "en",
+            "He sold my friend when she was younger; she's 35 now, safe, and wants to report him.",
+            id="en-when-she-was-younger",
+        ),
+    ],
+)
+def test_a_minor_told_in_the_past_tense_now_an_adult_is_not_a_minor_case(
+    language: str, narrative: str
+) -> None:
+    result = classify(tip(language), narrative)
+    assert result.urgency is Urgency.NON_URGENT, outcome(result)
+    assert not result.minor_involved and "possible_minor" not in result.possibilities, outcome(result)
+
+
+# 21. More numbers that are not ages: hours of the day, room numbers, a street number, and the ages
+# of the children a worker looks after.
+@pytest.mark.parametrize(
+    ("language", "narrative"),
+    [
+        pytest.param(
+            "en",
+            "She scrubs floors until 11 at night and he keeps her passport.",
+            id="en-11-at-night",
+        ),
+        pytest.param("en", "They rent rooms 14 and 15 at the motel by the week.", id="en-rooms-14-and-15"),
+        pytest.param("en", "The house is at 16 something on a side street off Main.", id="en-16-something"),
+        pytest.param(
+            "en", "She looks after their three kids, 2, 5 and 9, and is never paid.", id="en-looks-after-kids"
+        ),
+        pytest.param("fr", "Elle travaille de 7 h du matin jusqu'à 11 le soir.", id="fr-11-le-soir"),
+        pytest.param("fr", "Ils louent les chambres 14 et 15 au motel.", id="fr-chambres-14-et-15"),
+        pytest.param(
+            "fr",
+            "Elle s'occupe de leurs enfants de 3 et 6 ans et elle est jamais payée.",
+            id="fr-s-occupe-enfants",
+        ),
+    ],
+)
+def test_hours_rooms_addresses_and_children_cared_for_are_not_minors(language: str, narrative: str) -> None:
+    result = classify(tip(language), narrative)
+    assert not result.minor_involved and "possible_minor" not in result.possibilities, outcome(result)
+    assert result.urgency is Urgency.NON_URGENT, outcome(result)
+
+
+# 22. Words that are something else: "du" is not "dû", "due" not a debt, "compte" an account, "parlé" a
+# report; a tip made of them says no what.
+@pytest.mark.parametrize(
+    ("language", "narrative"),
+    [
+        pytest.param(
+            "fr", "Mon beau-frère m'a parlé d'une affaire bizarre au garage du village.", id="fr-parle-du"
+        ),
+        pytest.param("en", "Something is off at the car wash, due to all the cars at night.", id="en-due-to"),
+        pytest.param("fr", "Ma tante dit qu'il y a du monde louche au motel depuis l'été.", id="fr-du-monde"),
+    ],
+)
+def test_words_that_are_something_else_describe_nothing(language: str, narrative: str) -> None:
+    result = classify(vague_tip(language), narrative)
+    assert result.urgency is Urgency.INSUFFICIENT_INFORMATION, outcome(result)
+
+
+@pytest.mark.parametrize(
+    ("language", "narrative"),
+    [
+        pytest.param(
+            "fr",
+            "Sa paie arrive dans son compte et son chum la transfère le soir même.",
+            id="fr-compte",
+        ),
+        pytest.param(
+            "en", "Her pay goes into an account and he transfers it to his own the same day.", id="en-account"
+        ),
+    ],
+)
+def test_money_moved_between_accounts_is_not_a_person_moved(language: str, narrative: str) -> None:
+    result = classify(tip(language), narrative)
+    assert result.urgency is Urgency.NON_URGENT and not result.possibilities, outcome(result)
+
+
+# 23. Exploitation named ("trafficked", "exploitée") and wording families of indicators say what.
+@pytest.mark.parametrize(
+    ("language", "narrative", "code"),
+    [
+        pytest.param(
+            "en",
+            "My aunt was trafficked through Calgary years ago; she is 44, safe, and wants to report him.",
+            None,
+            id="en-trafficked",
+        ),
+        pytest.param(
+            "fr",
+            "Ma cousine a été exploitée sexuellement à Gatineau il y a dix ans; elle a 33 ans et elle va bien.",
+            None,
+            id="fr-exploitee",
+        ),
+        pytest.param(
+            "en", "The owner takes $50 of every $70 massage the women give.", "HT-04", id="en-share-of-each"
+        ),
+        pytest.param("fr", "Le boss garde 60 % de ce que les filles gagnent.", "HT-04", id="fr-pourcentage"),
+        pytest.param(
+            "en", "The women sleep on the massage tables after closing.", "HT-11", id="en-sleep-tables"
+        ),
+        pytest.param(
+            "fr", "Les employées dorment dans les salles de massage.", "HT-11", id="fr-dorment-salles"
+        ),
+        pytest.param(
+            "en", "The cooks can only leave with the owner's nephew.", "HT-10", id="en-only-go-out-with"
+        ),
+        pytest.param(
+            "fr", "Elles sortent seulement avec la femme du patron.", "HT-10", id="fr-sortent-seulement"
+        ),
+        pytest.param(
+            "en",
+            "The landlord holds the bank cards of the two cooks and does their banking.",
+            "HT-13",
+            id="en-debit-cards",
+        ),
+        pytest.param(
+            "en", "At the clinic he translates everything for the girl.", "HT-09", id="en-translates"
+        ),
+        pytest.param(
+            "fr", "À la clinique, c'est lui qui traduit tout pour elle.", "HT-09", id="fr-traduit-tout"
+        ),
+        pytest.param(
+            "fr", "Les femmes doivent chacune 5 000 $ à l'agence.", "HT-05", id="fr-doivent-chacune"
+        ),
+    ],
+)
+def test_exploitation_named_or_an_indicator_in_other_words_says_what(
+    language: str, narrative: str, code: str | None
+) -> None:
+    result = classify(vague_tip(language), narrative)
+    assert result.urgency is Urgency.NON_URGENT, outcome(result)
+    if code is not None:
+        assert any(finding.code == code for finding in result.indicators), outcome(result)
+
+
+# 24. A negation does not reach a phrase that opens with its own subject, and the past stops where a
+# sentence turns to the present.
+@pytest.mark.parametrize(
+    ("language", "narrative"),
+    [
+        pytest.param("en", "Nobody at the salon knows she's 15.", id="en-nobody-knows-shes-15"),
+        pytest.param("fr", "Personne au salon sait qu'elle a 15 ans.", id="fr-personne-sait-15-ans"),
+        pytest.param(
+            "en",
+            "Her pimp was arrested last year, but she's back with him and he hits her.",
+            id="en-arrested-last-year-but-back",
+        ),
+        pytest.param(
+            "fr",
+            "Son pimp a été arrêté l'an passé, mais elle est retournée avec lui pis il la frappe.",
+            id="fr-arrete-l-an-passe-mais-retournee",
+        ),
+    ],
+)
+def test_a_new_subject_or_a_turn_to_the_present_keeps_a_sign_standing(language: str, narrative: str) -> None:
+    result = classify(tip(language), narrative)
+    assert result.urgency is Urgency.URGENT, outcome(result)
+    assert result.minor_involved or result.imminent_danger, outcome(result)

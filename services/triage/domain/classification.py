@@ -24,7 +24,7 @@ from services.triage.domain.indicators import (
     load_lexicon,
 )
 
-RULES_VERSION = "rules-2026.12.0"
+RULES_VERSION = "rules-2026.12.1"
 REASON_LENGTH = 300
 # Signs of what is happening: a strong indicator always; a medium one, or two weak ones, unless the
 # tip itself says it is only a feeling ("rien de précis", "just a bad feeling"); a minor or violence

@@ -9,7 +9,7 @@ minor in the past is no minor case once the person is said to be an adult now.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
@@ -19,6 +19,8 @@ from services.triage.domain.reading import LEXICON_FILE, Compiled, Found, Readin
 ADULT_AGE = 18
 QUOTED_PER_KIND = 2
 DANGER_ROLES = ("danger", "moving", "possible_danger", "threat")
+# After a deportation, a word that leads to a place: the move may be to another exploiter.
+DESTINATION_WORDS = frozenset({"to", "a", "au", "aux", "chez", "vers", "en", "with", "avec"})
 
 
 class Certainty(StrEnum):
@@ -71,6 +73,10 @@ class Lexicon:
     compiled: Compiled
     indicators: tuple[Indicator, ...]
     labels: dict[str, tuple[str, str]]
+    # For each atom, the positions of the indicators it fires on its own; the indicators that need
+    # atoms together are checked one by one (there are few).
+    by_atom: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    together: tuple[int, ...] = ()
 
     def indicator(self, code: str) -> Indicator:
         return next(indicator for indicator in self.indicators if indicator.code == code)
@@ -121,7 +127,19 @@ def load_lexicon(path: Path = LEXICON_FILE) -> Lexicon:
         for name, entry in data["atoms"].items()
         if "label" in entry
     }
-    return Lexicon(compiled.version, compiled, indicators, labels)
+    by_atom: dict[str, list[int]] = {}
+    for position, indicator in enumerate(indicators):
+        for atom in dict.fromkeys(indicator.atoms):
+            by_atom.setdefault(atom, []).append(position)
+    together = tuple(position for position, indicator in enumerate(indicators) if indicator.together)
+    return Lexicon(
+        compiled.version,
+        compiled,
+        indicators,
+        labels,
+        {atom: tuple(positions) for atom, positions in by_atom.items()},
+        together,
+    )
 
 
 def _evidence(lexicon: Lexicon, found: list[Found]) -> tuple[Evidence, ...]:
@@ -219,13 +237,23 @@ def _minor(lexicon: Lexicon, reading: Reading) -> tuple[Judgement, Judgement, tu
     return Judgement(Certainty.POSSIBLE, _evidence(lexicon, past + adult_now)), NOTHING, ages_now
 
 
+def _deports(move: Found, deportations: list[Found], words: tuple[str, ...]) -> bool:
+    """Whether a move is itself a deportation: it shares words with one ("be sent" in "sent home")
+    that names no other place after it ("send her back to the guy in Calgary" is a move)."""
+    return any(
+        move.start < sign.end
+        and sign.start < move.end
+        and (sign.end >= len(words) or words[sign.end] not in DESTINATION_WORDS)
+        for sign in deportations
+    )
+
+
 def _danger(lexicon: Lexicon, reading: Reading) -> tuple[Judgement, Judgement]:
     """(the danger judgement, violence that is over, set aside)."""
     signs = [sign for sign in reading.of_role(*DANGER_ROLES) if sign.affirmed]
     current = [sign for sign in signs if not sign.over]
-    deportation_sentences = {
-        reading.tokens.sentence[sign.start] for sign in reading.of_role("deportation") if sign.affirmed
-    }
+    deportations = [sign for sign in reading.of_role("deportation") if sign.affirmed]
+    deportation_sentences = {reading.tokens.sentence[sign.start] for sign in deportations}
     stated = [
         sign
         for sign in current
@@ -234,12 +262,19 @@ def _danger(lexicon: Lexicon, reading: Reading) -> tuple[Judgement, Judgement]:
     ]
     if stated:
         return Judgement(Certainty.STATED, _evidence(lexicon, stated)), NOTHING
+    # A threat in a sentence that speaks of deportation, and a move still to come that is itself a
+    # deportation ("would be sent home", "va m'envoyer à l'immigration"), are threats of deportation:
+    # an indicator, not danger. A move at a stated time stays a danger whatever it is.
     doubtful = [
         sign
         for sign in current
         if (sign.atom.role == "danger" and sign.hedged)
         or sign.atom.role == "possible_danger"
-        or (sign.atom.role == "moving" and (sign.soon or sign.prospective) and not sign.later)
+        or (
+            sign.atom.role == "moving"
+            and (sign.soon or (sign.prospective and not _deports(sign, deportations, reading.tokens.words)))
+            and not sign.later
+        )
         or (sign.atom.role == "threat" and reading.tokens.sentence[sign.start] not in deportation_sentences)
     ]
     if doubtful:
@@ -252,12 +287,13 @@ def _indicators(lexicon: Lexicon, reading: Reading, danger: Judgement) -> tuple[
     present = {sign.atom.name for sign in reading.found if (sign.atom.role == "when_negated") == sign.negated}
     if danger.stated:
         present.add("@danger")
-    return tuple(
-        indicator
-        for indicator in lexicon.indicators
-        if any(atom in present for atom in indicator.atoms)
-        or any(all(atom in present for atom in group) for group in indicator.together)
+    fired = {position for atom in present for position in lexicon.by_atom.get(atom, ())}
+    fired.update(
+        position
+        for position in lexicon.together
+        if any(all(atom in present for atom in group) for group in lexicon.indicators[position].together)
     )
+    return tuple(indicator for position, indicator in enumerate(lexicon.indicators) if position in fired)
 
 
 def detect(narrative: str, lexicon: Lexicon) -> TextFindings:

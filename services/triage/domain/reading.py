@@ -6,15 +6,22 @@ every phrase that ends, overlapping ones included. Each phrase found is then qua
 around it, found in the same pass:
 
 - negated: a negation among the four words before it in its clause ("not in immediate danger",
-  "personne la menace"), or a French "pas", "jamais" or "pu" just after it ("y la frappe pas");
-  a phrase that carries its own negation ("won't let her see a doctor", "la laisse pas sortir")
-  owns the "ne" before it, which then negates nothing;
+  "personne la menace"), or a French "pas", "jamais", "pu" or "point" just after it ("y la frappe
+  pas"); a phrase that carries its own negation ("won't let her see a doctor", "la laisse pas
+  sortir") owns the "ne" before it, which then negates nothing. A negation reaches across "or" to
+  the next thing it denies ("no violence or threats of violence", "ni violence ni menace"), and a
+  denied report denies what it reports ("she never said he threatened her", "a jamais dit qu'il la
+  frappait"), but an instruction not to tell does not ("told her not to say he hits her"). A
+  question answered no is negated too ("asked if she's in danger, she said no"), unless it asked
+  about a minor;
 - hedged: an expression of doubt before it in its sentence ("I don't know if she is a minor",
-  "je sais pas si elle est en danger"); doubt is not negation: a hedged sign still counts, as a
+  "je sais pas si elle est en danger"), or a question in its clause that was not answered no
+  ("asked her if he hits her"); doubt is not negation: a hedged sign still counts, as a
   possibility;
-- over: a sign of the past in its sentence ("used to", "last year", "l'an passé") and nothing of the
-  present ("still", "tonight") in its clause, unless the harm is still to come ("said he would
-  kill her");
+- over: a sign of the past in its sentence ("used to", "last year", "l'an passé", "in custody") and
+  nothing of the present ("still", "tonight") in its clause, unless the harm is still to come
+  ("said he would kill her"); once the tip says the person is out, also violence told in a past
+  tense ("punished her with burns");
 - cancelled: inside an exception ("frappe à la porte", "her kids").
 """
 
@@ -28,32 +35,63 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from services.triage.domain.lexicon.syntax import ANY, NUMBER, YEAR, expanded, slots
-from services.triage.domain.text import Tokens, tokenize
+from services.triage.domain.text import SPELLED, Tokens, tokenize
 
 LEXICON_DIR = Path(__file__).parent / "lexicon"
 LEXICON_FILE = LEXICON_DIR / "indicators.v2.json"
 FORMS_FILE = LEXICON_DIR / "forms.v2.json"
 END = ""
 NEGATION_BEFORE_WORDS = 4
+# A negation reaches across a disjunction to a bare noun phrase ("no violence or threats", "ni coups ni
+# menaces", "aucune violence ou de menace"): across "or" and at most three of these words.
+DISJUNCTIONS = frozenset({"or", "nor", "ou", "ni"})
+DISJUNCT_WORDS = 3
+OF_WORDS = frozenset({"of", "de", "d'"})
+DISJUNCT_FILLERS = frozenset(
+    {"a", "an", "any", "of", "other", "physical", "sexual", "verbal", "real", "de", "d'", "des", "du", "la", "le",
+     "les", "l'", "un", "une", "autre", "autres", "physique", "physiques", "sexuelle", "sexuelles", "verbale"}
+)  # fmt: skip
+# A report denied ("never said", "none of the workers mentioned", "aucune des employées parle de")
+# reaches into what it reports, its subject included; the report may follow the negation's own
+# subject, of up to three words that start no clause of their own.
+REPORT_AFTER_NEGATION = 3
+INFINITIVE_ENDINGS = ("er", "ir", "re")
+# What a denied report says stops at these: "nobody said anything | when he beat her" denies no beating,
+# and "never said to anyone that" keeps a secret.
+REPORT_OBJECT_BREAKERS = frozenset(
+    {"anything", "nothing", "something", "rien", "when", "while", "if", "since", "quand", "lorsqu'", "pendant",
+     "si", "depuis", "to", "a", "personne"}
+)  # fmt: skip
+# A question ("asked her if") reaches the rest of its clause; an answer no is looked for after the
+# sign in its sentence or among the first words of the next one.
+ANSWER_REACH_WORDS = 4
 # An age just after a phrase of the past belongs to it ("quand j'étais ado, genre 16 ans").
 PAST_REACH_WORDS = 4
 PRESENT_TURNS = frozenset({"but", "mais", "now", "today", "maintenant", "aujourd'hui"})
 HEDGE_BEFORE_WORDS = 7
 # Fear colours only what it is about, just after it in its clause: "I'm scared he'll hurt her".
 FEAR_BEFORE_WORDS = 3
-# Once a tip says the person is out, violence told in a past tense is over ("se faisait frapper").
+# Once a tip says the person is out, violence told in a past tense is over ("se faisait frapper",
+# "punished her with burns"): the verb of the sign, or one of the three words before it in its clause.
 PAST_ENDINGS = ("ait", "aient", "ais", "ed")
+PAST_VERB_REACH = 3
 PAST_AUXILIARIES = frozenset(
     {"was", "were", "had", "used", "got", "avait", "etait", "etaient", "avaient", "faisait"}
 )
 PROSPECT_BEFORE_WORDS = 7
 # A French negation is often only its second half in speech ("y la frappe pas"); these may follow.
-NEGATION_AFTER = frozenset({"pas", "jamais", "pu"})
+NEGATION_AFTER = frozenset({"pas", "jamais", "pu", "point"})
 # A negation does not reach past a new subject: in "comes back with nothing, the man slaps him" the
 # "nothing" says nothing of the slap.
 SCOPE_BREAKERS = frozenset(
     {"he", "she", "they", "i", "we", "it", "who", "that", "when", "if", "the", "il", "elle", "ils", "elles", "je",
      "j'", "on", "qui", "quand", "si"}
+)  # fmt: skip
+# A phrase that opens with its own subject ("she's 15", "he's right here") starts a clause of its own:
+# "nobody knows she's 15" does not deny the age.
+SUBJECTS = frozenset(
+    {"he", "she", "they", "i", "we", "il", "elle", "ils", "elles", "je", "j'", "he's", "she's", "they're", "i'm",
+     "we're", "he'll", "she'll", "they'll"}
 )  # fmt: skip
 # "ne"/"n'" belong to a phrase that carries the rest of the negation ("la laisse pas sortir").
 FIRST_HALF_NEGATION = frozenset({"ne", "n'"})
@@ -72,13 +110,18 @@ NOT_AN_AGE_AFTER = frozenset(
      "jours", "jour", "semaines", "semaine", "mois", "personnes", "filles", "femmes", "hommes", "gars",
      "travailleurs", "travailleuses", "employes", "autres", "kg", "lbs", "livres", "rue", "street",
      "avenue", "ave", "clients", "shifts", "cents", "cennes", "pour", "x", "dates", "hotels", "ago",
-     "passes", "plus", "floor", "etage", "apartments", "appartements"}
+     "passes", "plus", "floor", "etage", "apartments", "appartements", "something"}
 )  # fmt: skip
+# A number followed by a time of day is an hour ("until 11 at night", "10 h du soir").
+TIME_OF_DAY_BEFORE = frozenset({"at", "in", "du", "le", "ce", "this"})
+TIMES_OF_DAY = frozenset(
+    {"night", "morning", "evening", "afternoon", "tonight", "matin", "soir", "nuit", "apres", "soiree"}
+)
 NOT_AN_AGE_BEFORE = frozenset(
     {"depuis", "pendant", "durant", "dans", "for", "after", "past", "last", "within", "every", "apres", "fait",
      "unit", "apt", "apartment", "appartement", "room", "chambre", "number", "numero", "no", "route", "highway",
      "exit", "sortie", "$", "paid", "pays", "owes", "owe", "doit", "dette", "debt", "worth", "costs", "coute",
-     "over", "top"}
+     "over", "top", "rooms", "units", "suite", "suites", "chambres", "address", "adresse"}
 )  # fmt: skip
 YOUNGEST_AGE, OLDEST_AGE = 6, 99
 # Danger is judged in time (over, soon, still to come); minors and danger are judged in doubt.
@@ -91,6 +134,7 @@ QUALIFIED_ROLES = TIMED_ROLES | {
     "age_under",
     "age_guess",
 }
+MINOR_ROLES = frozenset({"minor", "possible_minor", "possible_minor_hint", "age", "age_under", "age_guess"})
 # Roles that only need to be present somewhere: someone is spoken of, the tip calls itself a feeling.
 PRESENCE_ROLES = frozenset({"person", "vague"})
 SIGN_ROLES = frozenset(
@@ -153,6 +197,7 @@ class Compiled:
     automaton: _Automaton
     data: Mapping[str, Any]
     vocabulary: frozenset[str]
+    spelled: Mapping[str, tuple[str, ...]]
 
 
 Slots = list[tuple[bool, list[list[str]]]]
@@ -201,7 +246,16 @@ def compile_lexicon(data: Mapping[str, Any], forms: Mapping[str, Mapping[str, li
                         raise ValueError(f"atom {name}: a phrase must start with a word: {phrase!r}")
                     for token, targets in state.items():
                         root.setdefault(token, []).extend(targets)
-    return Compiled(data["version"], atoms, _Automaton(root), data, frozenset(vocabulary))
+    glued_table = forms.get("glued", {})
+    words = set(glued_table.get("words", ())) | vocabulary
+    glued = {
+        pronoun + form: (pronoun + "'", form)
+        for pronoun in glued_table.get("pronouns", ())
+        for form in glued_table.get("forms", ())
+        if pronoun + form not in words
+    }
+    spelled = {**glued, **SPELLED}
+    return Compiled(data["version"], atoms, _Automaton(root), data, frozenset(vocabulary), spelled)
 
 
 @cache
@@ -286,15 +340,23 @@ def _scan(tokens: Tokens, automaton: _Automaton) -> list[tuple[int, int, int, bo
     count = len(words)
     found: dict[tuple[int, int, int], tuple[int, int, int, bool]] = {}
     dead = _Automaton.DEAD
+    # The automaton's caches are read here directly (a method call per word costs more than the
+    # lookup); a word not seen yet goes through the automaton's methods, which fill them.
+    starts, moves, ends = automaton.starts, automaton.moves, automaton.ends
     for start in range(count):
-        state = automaton.start(words[start], numbers[start])
+        word = words[start]
+        state = starts.get(word)
+        if state is None:
+            state = automaton.start(word, numbers[start])
         position = start + 1
         while state != dead:
-            for atom, carries_negation in automaton.ends[state]:
+            for atom, carries_negation in ends[state]:
                 found.setdefault((atom, start, position), (atom, start, position, carries_negation))
             if position >= count or sentence[position] != sentence[start]:
                 break
-            state = automaton.move(state, words[position], numbers[position])
+            word = words[position]
+            following = moves[state].get(word)
+            state = automaton.move(state, word, numbers[position]) if following is None else following
             position += 1
     return list(found.values())
 
@@ -320,6 +382,12 @@ def _plausible_age(tokens: Tokens, start: int, end: int) -> bool:
         return False
     if after in NOT_AN_AGE_AFTER or (last_number + 1 < len(words) and numbers[last_number + 1] is not None):
         return False
+    if (
+        after in TIME_OF_DAY_BEFORE
+        and words[last_number + 2 : last_number + 3]
+        and (words[last_number + 2] in TIMES_OF_DAY)
+    ):
+        return False
     first_number = min(position for position in range(start, end) if numbers[position] is not None)
     for position in {start - 1, first_number - 1} - {-1}:
         before = words[position]
@@ -331,13 +399,16 @@ def _plausible_age(tokens: Tokens, start: int, end: int) -> bool:
 def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
     """Everything the lexicon finds in a narrative, each qualified by its context."""
     lexicon = lexicon or load()
-    tokens = tokenize(narrative)
+    tokens = tokenize(narrative, lexicon.spelled)
     raw = _scan(tokens, lexicon.automaton)
     atoms = lexicon.atoms
     exceptions = [(start, end) for atom, start, end, _ in raw if atoms[atom].role == "exception"]
     cues: dict[str, list[tuple[int, int]]] = {
-        role: [] for role in ("negation", "hedge", "fear", "now", "soon", "later", "future", "over")
-    }
+        role: []
+        for role in (
+            "negation", "hedge", "fear", "now", "soon", "later", "future", "over", "report", "question", "answer_no",
+        )
+    }  # fmt: skip
     signs = []
     present: set[str] = set()
     for atom, start, end, carries_negation in raw:
@@ -364,7 +435,11 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
         )
         if ages and not _plausible_age(tokens, start, end):
             continue
-        negated = qualify.negated(start, end, carries_negation) or qualify.feared_not(start)
+        asked = qualify.asked(start)
+        # A minor's "no" is not believed (a minor is often told to say she is an adult): asked, a
+        # sign of a minor stays a possibility whatever the answer.
+        answered_no = asked and role not in MINOR_ROLES and qualify.answered_no(end)
+        negated = qualify.negated(start, end, carries_negation) or qualify.feared_not(start) or answered_no
         timed = role in TIMED_ROLES
         found.append(
             Found(
@@ -374,7 +449,7 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
                 words=_words(tokens, start, end, lexicon.vocabulary),
                 numbers=_numbers(tokens, start, end),
                 negated=negated,
-                hedged=role in QUALIFIED_ROLES and qualify.hedged(start),
+                hedged=role in QUALIFIED_ROLES and (qualify.hedged(start) or asked),
                 over=timed and qualify.over(start, end),
                 soon=timed and qualify.soon(start),
                 prospective=timed and qualify.prospective(start),
@@ -408,30 +483,111 @@ class _Context:
         for start, end in cues["negation"]:
             if not any(low <= start and end <= high for low, high in hedges):
                 self.negations.setdefault(tokens.clause[start], []).append((start, end))
-        # Whether the narrative says anywhere, not negated, that something is over.
-        self.out = any(not self.negated(start, end, False) for start, end in cues["over"])
         self.by_sentence: dict[str, dict[int, list[tuple[int, int]]]] = {}
         for role, spans in cues.items():
             sentences: dict[int, list[tuple[int, int]]] = {}
             for span in spans:
                 sentences.setdefault(tokens.sentence[span[0]], []).append(span)
             self.by_sentence[role] = sentences
+        self.questions = bool(cues["question"])
+        self.disjunctions = not DISJUNCTIONS.isdisjoint(tokens.words)
+        # Whether the narrative says anywhere, not negated, that something is over.
+        self.out = any(not self.negated(start, end, False) for start, end in cues["over"])
 
     def _in_sentence(self, role: str, position: int) -> list[tuple[int, int]]:
         return self.by_sentence[role].get(self.tokens.sentence[position], [])
 
     def negated(self, start: int, end: int, carries_negation: bool) -> bool:
         tokens = self.tokens
+        if self._in_scope(start, carries_negation) or (self.disjunctions and self._after_disjunction(start)):
+            return True
+        if not carries_negation and end < len(tokens) and tokens.clause[end] == tokens.clause[end - 1]:
+            return tokens.words[end] in NEGATION_AFTER
+        return False
+
+    def _in_scope(self, start: int, carries_negation: bool) -> bool:
+        """A negation before ``start`` in its clause reaches it (or a denied report does)."""
+        tokens = self.tokens
         clause = tokens.clause[start]
         for cue_start, cue_end in self.negations.get(clause, ()):
-            if cue_end <= start and start - cue_end < NEGATION_BEFORE_WORDS:
+            if cue_end > start:
+                continue
+            reported = self._report_after(cue_end, start)
+            if reported is not None and start - reported < NEGATION_BEFORE_WORDS:
+                return True
+            if start - cue_end < NEGATION_BEFORE_WORDS:
                 if carries_negation and tokens.words[cue_start] in FIRST_HALF_NEGATION:
                     continue
                 if any(word in SCOPE_BREAKERS for word in tokens.words[cue_end:start]):
                     continue
+                if cue_end < start and tokens.words[start] in SUBJECTS:
+                    continue
                 return True
-        if not carries_negation and end < len(tokens) and tokens.clause[end] == tokens.clause[end - 1]:
-            return tokens.words[end] in NEGATION_AFTER
+        return False
+
+    def _report_after(self, cue_end: int, start: int) -> int | None:
+        """Where what a denied report says begins ("never said | he hit her"), if one follows.
+
+        Not an instruction not to tell ("told her not to tell anyone he hits her", "lui a dit de pas
+        dire qu'il la frappe"): there the report is an infinitive, and what it reports stands.
+        """
+        words = self.tokens.words
+        for low, high in self._in_sentence("report", cue_end) if cue_end < len(self.tokens) else ():
+            if cue_end <= low <= cue_end + REPORT_AFTER_NEGATION and high <= start:
+                between = words[cue_end:low]
+                if "to" in between or words[low].endswith(INFINITIVE_ENDINGS):
+                    continue
+                if any(word in SCOPE_BREAKERS and word != "the" for word in between):
+                    continue
+                if REPORT_OBJECT_BREAKERS.intersection(words[high:start]):
+                    continue
+                return high
+        return None
+
+    def _after_disjunction(self, start: int) -> bool:
+        """ "No violence or threats": the "or" carries the negation of what comes before it."""
+        tokens = self.tokens
+        words, clause = tokens.words, tokens.clause[start]
+        for position in range(start - 1, max(-1, start - 2 - DISJUNCT_WORDS), -1):
+            word = words[position]
+            if tokens.clause[position] != clause:
+                return False
+            if word in DISJUNCTIONS:
+                return (
+                    position > 0
+                    and tokens.clause[position - 1] == clause
+                    and (self._in_scope(position - 1, False) or self._after_disjunction(position - 1))
+                )
+            if word not in DISJUNCT_FILLERS and words[position + 1] not in OF_WORDS:
+                return False  # a word of its own, unless the head of "threats of violence"
+        return False
+
+    def asked(self, start: int) -> bool:
+        """Inside a question in its clause ("asked her if he hits her", "demandé s'ils la frappent")."""
+        if not self.questions:
+            return False
+        clause = self.tokens.clause[start]
+        return any(
+            end <= start and self.tokens.clause[end - 1] == clause
+            for _, end in self._in_sentence("question", start)
+        )
+
+    def answered_no(self, end: int) -> bool:
+        """The question was answered no, after it in its sentence or just after ("she said no")."""
+        tokens = self.tokens
+        if end >= len(tokens):
+            return False
+        sentence = tokens.sentence[end - 1]
+        for low, _ in self.cues["answer_no"]:
+            if low < end or tokens.sentence[low] > sentence + 1:
+                continue
+            if tokens.words[low] == "non" and tokens.clause[low - 1] == tokens.clause[low]:
+                continue  # "non payée" denies a word, it answers nothing
+            if (
+                tokens.sentence[low] == sentence
+                or tokens.sentence[max(0, low - ANSWER_REACH_WORDS)] <= sentence
+            ):
+                return True
         return False
 
     def hedged(self, start: int) -> bool:
@@ -475,15 +631,19 @@ class _Context:
     def over(self, start: int, end: int) -> bool:
         """Told of the past: a sign of the past in its sentence (or, once the tip says the person is
         out, a verb in a past tense), nothing of the present in its clause, and no harm still to
-        come unless the past is in its own clause ("threatened to kill her back when...")."""
+        come unless the past is in its own clause ("threatened to kill her back when..."). A sign of
+        the past before it no longer counts once the sentence turns to the present ("was arrested
+        last year, but she's back with him and he hits her")."""
         tokens = self.tokens
         clause = tokens.clause[start]
         if any(tokens.clause[now] == clause for now, _ in self._in_sentence("now", start)):
             return False
+        words = tokens.words
         signs = [
             (low, high)
             for low, high in self._in_sentence("over", start)
-            if (high <= start or low >= end) and not self.negated(low, high, False)
+            if (low >= end or (high <= start and not PRESENT_TURNS.intersection(words[high:start])))
+            and not self.negated(low, high, False)
         ]
         if signs:
             in_clause = any(tokens.clause[low] == clause for low, _ in signs)
@@ -491,7 +651,12 @@ class _Context:
         return self.out and self._told_in_the_past(start) and not self.prospective(start)
 
     def _told_in_the_past(self, start: int) -> bool:
-        words = self.tokens.words
-        verb = words[start]
-        before = words[start - 1] if start else ""
-        return verb.endswith(PAST_ENDINGS) or before.endswith(PAST_ENDINGS) or before in PAST_AUXILIARIES
+        words, clauses = self.tokens.words, self.tokens.clause
+        if words[start].endswith(PAST_ENDINGS):
+            return True
+        for position in range(start - 1, max(-1, start - 1 - PAST_VERB_REACH), -1):
+            if clauses[position] != clauses[start]:
+                return False
+            if words[position].endswith(PAST_ENDINGS) or words[position] in PAST_AUXILIARIES:
+                return True
+        return False

@@ -2,15 +2,17 @@
 
 Folding lower-cases, strips accents and inclusive endings and straightens apostrophes, so one
 accent-free form covers "recrutée", "recruté·e" and "recrutee". French elisions are their own
-token ("l'a" is "l'" and "a"), English contractions are not ("don't"), and the shorthand of texts
-and of joual is spelled out ("jsp" is "je sais pas", "2nite" is "tonight") before anything is
-matched. The narrative is only ever in memory here.
+token ("l'a" is "l'" and "a"), also when a text drops their apostrophe ("jpeux", "menvoyer"),
+English contractions are not ("don't"), and the shorthand of texts and of joual is spelled out
+("jsp" is "je sais pas", "2nite" is "tonight") before anything is matched. The narrative is only
+ever in memory here.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 INCLUSIVE_ENDING = re.compile(r"[·•.]e(s?)\b|\(e\)(s?)")
@@ -20,6 +22,13 @@ SENTENCE_BREAKS = frozenset({".", "!", "?", ";", "\n"})
 CLAUSE_BREAKS = frozenset(
     {",", ":", "(", ")", "but", "mais", "because", "parce", "car", "and", "et", "so", "donc"}
 )
+# What each break or skipped token does, looked up once per token.
+SENTENCE_BREAK, CLAUSE_BREAK, CLAUSE_WORD, SKIP = "sentence", "clause", "clause word", "skip"
+PUNCTUATION = {
+    **{token: SKIP for token in SKIPPED},
+    **{token: CLAUSE_WORD if token[0].isalpha() else CLAUSE_BREAK for token in CLAUSE_BREAKS},
+    **{token: SENTENCE_BREAK for token in SENTENCE_BREAKS},
+}
 DIGITS_THEN_LETTERS = re.compile(r"^(\d+)([a-z]+)$")
 ELISIONS = frozenset(
     {"c", "d", "j", "l", "m", "n", "s", "t", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu", "presqu"}
@@ -51,19 +60,30 @@ SHORTHAND = {
     "pis": "puis", "ds": "dans", "ke": "que", "ki": "qui", "koi": "quoi", "pr": "pour", "ms": "mais",
     "mtn": "maintenant", "asteure": "maintenant", "astheure": "maintenant", "icitte": "ici",
     "pantoute": "pas", "2m1": "demain", "tantot": "bientot", "slm": "seulement", "stp": "s'il te plait",
-    "svp": "s'il vous plait", "tsé": "tu sais", "tse": "tu sais", "ben": "bien",
+    "svp": "s'il vous plait", "tsé": "tu sais", "tse": "tu sais", "ben": "bien", "hes": "he's",
+    "y'est": "il est",
 }  # fmt: skip
+SPELLED: dict[str, tuple[str, ...]] = {short: tuple(long.split(" ")) for short, long in SHORTHAND.items()}
+# Texting drops the apostrophe of an elision: "jpeux" is "j'peux" (no word starts with j and a
+# consonant), and "menvoyer" is "m'envoyer" (the lexicon adds such glued forms to what it spells
+# out, only those that are no word of French or English, so "larme" stays "larme").
+GLUED_SUBJECT = re.compile(r"^j([bcdfgklmnpqrstvwxz][a-z]+)$")
 
 
 def fold(text: str) -> str:
     """Lower-case, strip accents and inclusive endings, straighten apostrophes, fold spaces."""
+    return re.sub(r"[ \t\r\f\v]+", " ", _folded_letters(text)).strip()
+
+
+def _folded_letters(text: str) -> str:
+    """`fold` but for the spaces, which tokens do not see."""
     text = text.lower().replace("’", "'").replace("‘", "'").replace("`", "'").replace("œ", "oe")
     text = INCLUSIVE_ENDING.sub(r"e\1\2", text)
     if not text.isascii():
         # Accents come apart from their letters and go; what is left that is not ASCII is
         # punctuation or symbols, which no token is made of.
         text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return re.sub(r"[ \t\r\f\v]+", " ", text).strip()
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,50 +99,67 @@ class Tokens:
         return len(self.words)
 
 
-def _spelled_out(token: str) -> list[str]:
-    expansion = SHORTHAND.get(token)
+def _spelled_out(token: str, spelled: Mapping[str, tuple[str, ...]]) -> list[str]:
+    expansion = spelled.get(token)
     if expansion is not None:
-        return expansion.split(" ")
-    if glued := DIGITS_THEN_LETTERS.match(token):
-        return [glued.group(1), *_spelled_out(glued.group(2))]
+        return list(expansion)
+    if elided := GLUED_SUBJECT.match(token):
+        return ["j'", *_spelled_out(elided.group(1), spelled)]
+    if digits := DIGITS_THEN_LETTERS.match(token):
+        return [digits.group(1), *_spelled_out(digits.group(2), spelled)]
     head, apostrophe, rest = token.partition("'")
     if apostrophe and rest and head in ELISIONS:
-        return [head + "'", *_spelled_out(rest)]
+        return [head + "'", *_spelled_out(rest, spelled)]
     return [token]
 
 
-def tokenize(narrative: str) -> Tokens:
-    """Fold a narrative and cut it into word tokens with their sentence and clause."""
-    cut: list[tuple[str, int, int]] = []
-    teens: dict[int, int] = {}
+def tokenize(narrative: str, spelled: Mapping[str, tuple[str, ...]] = SPELLED) -> Tokens:
+    """Fold a narrative and cut it into word tokens with their sentence and clause.
+
+    ``spelled`` maps a token to the tokens it stands for: the shorthand (`SPELLED`), and, from the
+    lexicon, the forms that texting writes without an elision's apostrophe ("menvoyer" is "m'",
+    "envoyer").
+    """
+    words: list[str] = []
+    sentences: list[int] = []
+    clauses: list[int] = []
+    numbers: list[int | None] = []
     sentence = clause = 0
-    for raw in TOKEN.findall(fold(narrative)):
-        if raw in SENTENCE_BREAKS:
-            sentence += 1
-            clause += 1
-        elif raw in CLAUSE_BREAKS:
-            clause += 1
-            if raw[0].isalpha():
-                cut.append((raw, sentence, clause))
-        elif raw in SKIPPED:
+    for raw in TOKEN.findall(_folded_letters(narrative)):
+        kind = PUNCTUATION.get(raw)
+        if kind is not None:
+            if kind is SENTENCE_BREAK:
+                sentence += 1
+                clause += 1
+            elif kind is CLAUSE_BREAK:
+                clause += 1
+            elif kind is CLAUSE_WORD:
+                clause += 1
+                words.append(raw)
+                sentences.append(sentence)
+                clauses.append(clause)
+                numbers.append(None)
             continue
-        elif raw in SHORTHAND or "'" in raw or raw[0].isdigit() or raw in TEENS_AFTER_DIX:
-            for word in _spelled_out(raw):
-                if word in TEENS_AFTER_DIX and cut and cut[-1][0] == "dix":
-                    teens[len(cut) - 1] = TEENS_AFTER_DIX[word]
-                else:
-                    cut.append((word, sentence, clause))
-        else:
-            cut.append((raw, sentence, clause))
-    if not cut:
+        if raw.isalpha() and raw not in spelled and raw not in TEENS_AFTER_DIX and raw[0] != "j":
+            words.append(raw)
+            sentences.append(sentence)
+            clauses.append(clause)
+            numbers.append(NUMBER_WORDS.get(raw))
+            continue
+        for word in _spelled_out(raw, spelled):
+            if word in TEENS_AFTER_DIX and words and words[-1] == "dix":
+                numbers[-1] = TEENS_AFTER_DIX[word]
+                continue
+            words.append(word)
+            sentences.append(sentence)
+            clauses.append(clause)
+            numbers.append(_number(word))
+    if not words:
         return Tokens((), (), (), ())
-    words, sentences, clauses = zip(*cut, strict=True)
-    numbers = [
-        (int(word) if len(word) <= 3 and word.isdigit() else None)
-        if word[0].isdigit()
-        else NUMBER_WORDS.get(word)
-        for word in words
-    ]
-    for position, value in teens.items():
-        numbers[position] = value
-    return Tokens(words, sentences, clauses, tuple(numbers))
+    return Tokens(tuple(words), tuple(sentences), tuple(clauses), tuple(numbers))
+
+
+def _number(word: str) -> int | None:
+    if word[0].isdigit():
+        return int(word) if len(word) <= 3 and word.isdigit() else None
+    return NUMBER_WORDS.get(word)

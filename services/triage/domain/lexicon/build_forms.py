@@ -8,6 +8,10 @@ dictionaries inverted (every form whose lemma is the lemma, or a form of it), co
 regular paradigms simplemma leaves out: the agreement of French participles (tué, tuée, tués,
 tuées), the whole paradigm of regular French -er and -ir verbs, and English -s, -ed and -ing. A form that
 does not exist costs nothing: no tip contains it.
+
+The table's "glued" entry serves texts that drop an elision's apostrophe ("menvoyer", "largent"): the
+elided words, the French words of the lexicon that start with a vowel, and the glued forms that are
+themselves words of French or English ("larme"), which the tokenizer leaves whole.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from services.triage.domain.lexicon.syntax import lemmas_of
+from services.triage.domain.lexicon.syntax import lemmas_of, literals_of
 from services.triage.domain.text import fold
 
 LEXICON_FILE = Path(__file__).parent / "indicators.v2.json"
@@ -94,17 +98,39 @@ FRENCH_IR_ENDINGS = [
     "issant",
 ]
 VOWELS = set("aeiou")
+# Texting glues an elided pronoun or article to the word after it ("menvoyer", "largent"). "glued"
+# lists them, the French words and forms of the lexicon that start with a vowel, and the glued forms
+# that are words of French or English ("larme"), which stay whole; the tokenizer cuts the others.
+GLUED_CLITICS = ("d", "j", "l", "m", "n", "s", "t")
 
 
-def _inverted(language: str) -> dict[str, set[str]]:
+def _dictionary(language: str) -> dict[bytes, bytes]:
     from simplemma.strategies.dictionaries.dictionary_factory import (
         _load_dictionary_from_disk,
     )
 
+    return dict(_load_dictionary_from_disk(language))
+
+
+def _inverted(dictionary: dict[bytes, bytes]) -> dict[str, set[str]]:
     inverted: dict[str, set[str]] = defaultdict(set)
-    for form, lemma in _load_dictionary_from_disk(language).items():
+    for form, lemma in dictionary.items():
         inverted[fold(lemma.decode())].add(fold(form.decode()))
     return inverted
+
+
+def _glued(french: set[str], words: set[str]) -> dict[str, list[str]]:
+    """The elided pronouns, the forms they glue to, and the glued forms that are words."""
+    starts = sorted(
+        form for form in french if form[0] in VOWELS | {"h"} and len(form) >= 3 and form.isalpha()
+    )
+    return {
+        "pronouns": list(GLUED_CLITICS),
+        "forms": starts,
+        "words": sorted(
+            clitic + form for clitic in GLUED_CLITICS for form in starts if clitic + form in words
+        ),
+    }
 
 
 def _french_regular(lemma: str) -> set[str]:
@@ -172,9 +198,15 @@ def build(lexicon_file: Path = LEXICON_FILE) -> dict[str, dict[str, list[str]]]:
     data = json.loads(lexicon_file.read_text(encoding="utf-8"))
     wanted = lemmas_of(data)
     table: dict[str, dict[str, list[str]]] = {}
+    words: set[str] = set()
     for language in ("en", "fr"):
-        inverted = _inverted(language)
+        dictionary = _dictionary(language)
+        inverted = _inverted(dictionary)
+        words.update(fold(form.decode()) for form in dictionary)
+        words.update(inverted)
         table[language] = {lemma: expand(lemma, language, inverted) for lemma in sorted(wanted[language])}
+    french = {form for forms in table["fr"].values() for form in forms} | literals_of(data, "fr")
+    table["glued"] = _glued(french, words)
     return table
 
 
@@ -183,8 +215,10 @@ def main() -> None:
     FORMS_FILE.write_text(
         json.dumps(table, indent=0, ensure_ascii=True, sort_keys=True) + "\n", encoding="utf-8"
     )
-    count = sum(len(forms) for language in table.values() for forms in language.values())
-    print(f"{FORMS_FILE.name}: {sum(len(v) for v in table.values())} lemmas, {count} forms", file=sys.stderr)
+    count = sum(len(forms) for language in ("en", "fr") for forms in table[language].values())
+    lemmas = len(table["en"]) + len(table["fr"])
+    glued = len(table["glued"]["forms"])
+    print(f"{FORMS_FILE.name}: {lemmas} lemmas, {count} forms, {glued} forms to unglue", file=sys.stderr)
 
 
 if __name__ == "__main__":

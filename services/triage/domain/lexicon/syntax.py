@@ -81,6 +81,18 @@ def phrases_of(data: Mapping[str, Any]) -> Iterator[tuple[str, str, str]]:
                 yield atom, language, phrase
 
 
+def literals_of(data: Mapping[str, Any], language: str) -> set[str]:
+    """The words a language's phrases write out (not lemmas, numbers or wildcards)."""
+    return {
+        token
+        for _, phrase_language, phrase in phrases_of(data)
+        if phrase_language == language
+        for _, alternatives in slots(phrase)
+        for token in itertools.chain.from_iterable(alternatives)
+        if token not in SPECIAL and not LEMMA.match(token)
+    }
+
+
 def lemmas_of(data: Mapping[str, Any]) -> dict[str, set[str]]:
     """The lemmas each language's phrases use, for the forms table to cover."""
     wanted: dict[str, set[str]] = defaultdict(set)
