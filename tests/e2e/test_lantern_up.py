@@ -29,7 +29,7 @@ USER_AGENT = "LanternProbe/1.0 (Gagnon-Tablet)"
 DEVICE_HEADERS = {"x-forwarded-for": CLIENT_ADDRESS, "user-agent": USER_AGENT}
 
 
-async def test_a_posted_tip_is_answered_202_and_its_events_are_on_the_broker_within_two_seconds(
+async def test_a_posted_tip_is_answered_202_and_its_events_reach_the_broker(
     stack: LaunchedStack,
 ) -> None:
     endpoints = stack.endpoints
@@ -46,9 +46,10 @@ async def test_a_posted_tip_is_answered_202_and_its_events_are_on_the_broker_wit
         def complete(records: list) -> bool:
             return all(by_tip(records)[tip_id][topic] for topic in DOWNSTREAM)
 
-        records = await reader.collect_until(complete, timeout=2.0)
+        # Tests never assert timings (bench/pipeline.py measures latency); the bound only stops a hang.
+        records = await reader.collect_until(complete, timeout=20.0)
         elapsed = time.monotonic() - accepted_at
-    assert complete(records), f"not all downstream events within 2 s ({elapsed:.2f} s)"
+    assert complete(records), f"not all downstream events after {elapsed:.2f} s"
     events = by_tip(records)[tip_id]
     assert events[topics.TIPS_TRIAGED][0]["urgency"] == "urgent"
     assert events[topics.DISCLOSURES][0]["basis"] == "imminent_danger"
