@@ -462,8 +462,6 @@ class Case:
         )  # fmt: skip
         return Outcome((acknowledged,), (delivered,))
 
-    acknowledge = on_acknowledgement
-
     # --- what people decide -------------------------------------------------------------------
 
     def approve(

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
+from functools import partial
 
-from services.common.logging import get_logger
 from services.common.messaging import Transactions
+from services.common.periodic import run_periodically
 from services.triage import handlers
 from services.triage.adapters.postgres import TriageUnitOfWork
 from services.triage.domain.plans import Templates
-
-log = get_logger(__name__)
 
 
 async def tick(
@@ -26,14 +24,7 @@ async def run_clock(
     transactions: Transactions[TriageUnitOfWork], templates: Templates, poll_seconds: float
 ) -> None:
     """Publish due at-risk and breach flags, checking every ``poll_seconds``, until cancelled."""
-    while True:
-        try:
-            flagged = await tick(transactions, templates)
-            if flagged:
-                log.info("response plan steps flagged", count=flagged)
-                continue
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:
-            log.warning("deadline clock failed; retrying", error_type=type(error).__name__)
-        await asyncio.sleep(poll_seconds)
+    await run_periodically(
+        partial(tick, transactions, templates), poll_seconds,
+        "response plan steps flagged", "deadline clock failed; retrying",
+    )  # fmt: skip
