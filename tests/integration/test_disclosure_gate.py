@@ -423,7 +423,13 @@ async def test_a_follow_up_moves_a_forwarded_phone_case_from_ottawa_to_montreal_
     moved = tip_triaged(tip, "urgent", danger=True, revision=2, facts=follow_up.update.applied_to(tip.facts))
     await gate.publish(follow_up, moved)
     await eventually(lambda: _changes_waiting(gate, tip))
-    case = await gate.case(tip, "forwarded")
+
+    async def revised() -> dict[str, Any] | None:
+        case = await gate.case(tip, "forwarded")
+        return case if case["triage_revision"] == 2 else None
+
+    case = await eventually(revised)
+    assert case is not None, "the revision that moves the incident never reached the case"
     assert "location.changed" in case["review_reasons"] and case["queue"] == "expedited"
     assert len(case["packages"]) == 1, "nothing moves before a supervisor approves"
 
