@@ -110,6 +110,7 @@ async def accept_tip(
             TipReceivedV1(
                 tip_id=tip_id, correlation_id=correlation_id, producer=PRODUCER, reference=reference,
                 received_at=received_at, facts=facts, identifiers=identifiers, recorded_by=submitter.person_id,
+                recorded_by_role=submitter.role if submitter.person_id is not None else None,
             ),
         )  # fmt: skip
         await _record_consent(

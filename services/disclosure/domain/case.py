@@ -353,10 +353,13 @@ class Case:
         consent = self.standing_consent(records)
         if first:
             own = tip.facts if tip is not None and tip.source_id == self.tip_id else None
+            recorder = tip.recorded_by_role if tip is not None else None
+            rules = policy.load_rules()
             if (
                 own is not None
-                and self.channel in policy.load_rules().spoken
+                and self.channel in rules.spoken
                 and self.recorded_by is not None
+                and recorder in rules.call_takers
             ):
                 self.recorded_grounds = answered_grounds(own)
             at_once_allowed = (
@@ -364,7 +367,14 @@ class Case:
             )
             gate = self._decide(consent, routing, first_decision=at_once_allowed)
             return self._settle(
-                gate, event, "triage.received", now, consent.needs_review, new_case=True, own_facts=own
+                gate,
+                event,
+                "triage.received",
+                now,
+                consent.needs_review,
+                new_case=True,
+                own_facts=own,
+                recorder_role=recorder,
             )
         trigger = f"triage.revision.{triage.revision}"
         if self.state in UNDECIDED:
@@ -742,6 +752,7 @@ class Case:
         review: tuple[str, ...] = (),
         new_case: bool = False,
         own_facts: TipFacts | None = None,
+        recorder_role: str | None = None,
     ) -> Outcome:
         """Stand on the policy's decision while no person has decided, and act on it: a forward at once
         carries the tip as the call recorded it, never a follow-up.
@@ -768,13 +779,15 @@ class Case:
         if gate.decision is not Decision.FORWARD:
             return Outcome((decided,), (event,))
         specialist = self.recorded_by
-        if specialist is None or own_facts is None:  # pragma: no cover - the policy allows neither
-            raise ValueError("a forward at once needs the call as the specialist recorded it")
-        approvers = (Approver(role="specialist", person_id=specialist),)
+        if specialist is None or own_facts is None or recorder_role not in ("specialist", "supervisor"):
+            raise ValueError(
+                "a forward at once needs the call as its call-taker recorded it"
+            )  # pragma: no cover
+        approvers = (Approver(role=recorder_role, person_id=specialist),)
         issue = self._forward(
             gate,
             approvers,
-            f"specialist:{specialist}",
+            f"{recorder_role}:{specialist}",
             cause,
             now,
             facts=own_facts,
