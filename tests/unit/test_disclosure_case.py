@@ -389,6 +389,34 @@ def test_two_different_people_on_the_same_reference_send_a_legal_obligation() ->
     assert [a.person_id for a in package.approved_by] == [ANNE, BRUNO]
 
 
+def test_an_approval_given_before_the_incident_moved_does_not_count_toward_the_package_that_goes_out() -> (
+    None
+):
+    tip = a_tip()
+    case, _ = decided_case(tip)
+    case.approve(FIRST, "legal_obligation", [], ROUTING, utc_now(), ORDER)
+    ottawa = case.recipients
+    moved = tip_supplemented(tip, location=MONTREAL).update.applied_to(tip.facts)
+    outcome = case.on_triage(tip_triaged(tip, "non_urgent", revision=2, facts=moved), [], ROUTING, utc_now())
+    assert case.recipients != ottawa and "approvals_restarted" in actions(outcome)
+    assert case.approvals == []
+
+    verdict, sent = case.approve(SECOND, "legal_obligation", [], ROUTING, utc_now(), ORDER)
+    assert (verdict.state, verdict.approvals, verdict.approvals_needed) == (CaseState.PENDING_REVIEW, 1, 2)
+    assert sent.issue is None
+    verdict, sent = case.approve(FIRST, "legal_obligation", [], ROUTING, utc_now(), ORDER)
+    assert verdict.state is CaseState.FORWARDED and sent.issue is not None
+    assert {d.package.agency_id for d in sent.issue.dispatches} == {r.agency_id for r in case.recipients}
+
+
+def test_a_follow_up_between_two_approvals_starts_the_approvals_again() -> None:
+    tip = a_tip()
+    case, _ = decided_case(tip)
+    case.approve(FIRST, "legal_obligation", [], ROUTING, utc_now(), ORDER)
+    outcome = case.on_supplement(tip_supplemented(tip, needs=["medical"]), utc_now())
+    assert actions(outcome) == ["approvals_restarted", "supplement_noted"] and case.approvals == []
+
+
 # --- item 5: consent as intake recorded it ------------------------------------------------------
 
 

@@ -438,7 +438,8 @@ class Case:
         if self.state is CaseState.PENDING_REVIEW:
             # It will travel in the first package: whoever approves next sees that it came.
             self.review_reasons = tuple(dict.fromkeys((*self.review_reasons, *changes)))
-            return Outcome((Note("supplement_noted", SYSTEM, {"supplement_id": str(event.supplement_id)}),))
+            noted = Note("supplement_noted", SYSTEM, {"supplement_id": str(event.supplement_id)})
+            return Outcome((*self._restart_approvals(now, changes[0]), noted))
         location = event.update.location
         if location is not None and location != self.triage.facts.location:
             changes.append("location.changed")
@@ -757,6 +758,7 @@ class Case:
         """Stand on the policy's decision while no person has decided, and act on it: a forward at once
         carries the tip as the call recorded it, never a follow-up.
         """
+        restarted = self._restart_approvals(now, trigger) if not self._stands_on(gate) else ()
         self._stand_on(gate, STATE_OF[gate.decision])
         if gate.queue is not None:
             self._enqueue(gate.queue, self.received_at if new_case else now, review, fresh=new_case)
@@ -777,7 +779,7 @@ class Case:
         )  # fmt: skip
         event = self._decided(cause, gate.reasons)
         if gate.decision is not Decision.FORWARD:
-            return Outcome((decided,), (event,))
+            return Outcome((*restarted, decided), (event,))
         specialist = self.recorded_by
         if specialist is None or own_facts is None or recorder_role not in ("specialist", "supervisor"):
             raise ValueError(
@@ -984,6 +986,16 @@ class Case:
             fields=sorted(package.fields), seconds_from_receipt=package.seconds_from_receipt,
         )  # fmt: skip
         return Dispatch(package, note, event, sources)
+
+    def _restart_approvals(self, now: datetime, cause: str) -> tuple[Note, ...]:
+        """What a package would carry changed under approvals not yet complete: each person approves the
+        package that goes out, so this round's approvals no longer count and the round starts again.
+        """
+        if self.state is not CaseState.PENDING_REVIEW or not self.approvals:
+            return ()
+        withdrawn = len(self.approvals)
+        self.reopened_at = now
+        return (Note("approvals_restarted", SYSTEM, {"approvals": withdrawn, "cause": cause}),)
 
     def _stand_on(self, gate: policy.GateDecision, state: CaseState) -> None:
         self.state, self.decision, self.basis = state, gate.decision, gate.basis
