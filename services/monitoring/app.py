@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from services.common.runtime import ServiceSpec, build_service_app
 from services.common.settings import ServiceSettings
-from services.monitoring.domain.roster import load_roster
+from services.monitoring.adapters.roster_file import RosterFile
 from services.monitoring.entrypoints import http
 from services.monitoring.entrypoints.dead_letters import DeadLetterCounts
 from services.monitoring.entrypoints.kafka import wire
@@ -25,7 +25,7 @@ DESCRIPTION = (
 def build_app(settings: ServiceSettings) -> FastAPI:
     monitoring = MonitoringSettings.of(settings)
     dead_letters = DeadLetterCounts()
-    roster = load_roster(monitoring.oncall_roster)  # a roster that does not validate stops the start here
+    roster = RosterFile(monitoring.oncall_roster)  # a roster that does not validate stops the start here
     return build_service_app(
         SPEC, monitoring, partial(wire, dead_letters=dead_letters, roster=roster),
         http=partial(http.routes, dead_letters=dead_letters), description=DESCRIPTION,
