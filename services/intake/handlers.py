@@ -20,7 +20,7 @@ from services.common import sealing
 from services.common.messaging import PostgresUnitOfWork, Transactions
 from services.common.sealing import Keystore, Shredding
 from services.intake.adapters import repository
-from services.intake.domain import follow_up
+from services.intake.domain import follow_up, places
 from services.intake.domain.idempotency import Fingerprints
 from services.intake.domain.identifiers import seal_identifiers
 from services.intake.domain.reference import new_reference
@@ -99,10 +99,12 @@ async def accept_tip(
                 return await _replay(connection, keystore, earlier)
         tip_id, correlation_id, received_at = uuid.uuid4(), uuid.uuid4(), utc_now()
         data_key = await keystore.create(connection, tip_id)
+        location, unlisted_city = places.in_clear(submission.location)
         identifiers = seal_identifiers(
-            data_key, submission.narrative, submission.contact, submission.named_persons
-        )
-        facts = TipFacts.of(submission)
+            data_key, submission.narrative, submission.contact, submission.named_persons,
+            unlisted_city=unlisted_city,
+        )  # fmt: skip
+        facts = TipFacts.of(submission.model_copy(update={"location": location}))
         reference = await _store_with_fresh_reference(
             connection, tip_id, facts, identifiers, submitter, correlation_id, received_at
         )
@@ -278,12 +280,15 @@ async def supplement_tip(
             return SupplementOutcome()
         await repository.clear_failures(connection, attempt_key)
         supplement_id, received_at = uuid.uuid4(), utc_now()
+        location, unlisted_city = (
+            places.in_clear(supplement.location) if supplement.location else (None, None)
+        )
         identifiers = seal_identifiers(
             data_key, supplement.narrative, supplement.contact, supplement.named_persons,
-            prefix=f"supplements.{supplement_id}.",
+            prefix=f"supplements.{supplement_id}.", unlisted_city=unlisted_city,
         )  # fmt: skip
         update = FactsUpdate(
-            location=supplement.location, assessment=supplement.assessment,
+            location=location, assessment=supplement.assessment,
             victim_profile=supplement.victim_profile, needs=supplement.needs,
         )  # fmt: skip
         stored_update = update.model_dump(mode="json")

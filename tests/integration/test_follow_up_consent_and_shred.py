@@ -15,7 +15,6 @@ from services.triage.app import build_app as build_triage
 from tests.factories import IDENTIFYING_VALUES, tip_body
 from tests.helpers import events_of_tips, fetch, http_client, read_until, running, staff_token
 
-
 REASON = {"reason": "reporter_request"}
 
 
