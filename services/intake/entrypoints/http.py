@@ -118,11 +118,20 @@ def routes(app: FastAPI, limits: PublicLimits, idempotency_secret: bytes | None 
         field_errors_handler(INVALID_TIP, _model_for),  # type: ignore[arg-type]
     )
 
-    def refusal(request: Request, status: int, texts: dict[str, str], **extra: Any) -> JSONResponse:
+    def refusal(
+        request: Request,
+        status: int,
+        texts: dict[str, str],
+        rule: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> JSONResponse:
         language = errors.preferred_language(request.headers.get("accept-language"))
-        headers = {"Content-Language": language, **extra.pop("headers", {})}
-        detail = texts[language].format(phone=limits.hotline_phone)
-        return JSONResponse({"detail": detail, **extra}, status_code=status, headers=headers)
+        body = {"detail": texts[language].format(phone=limits.hotline_phone)}
+        if rule is not None:
+            body["rule"] = rule
+        return JSONResponse(
+            body, status_code=status, headers={"Content-Language": language, **(headers or {})}
+        )
 
     def rate_limited(request: Request) -> JSONResponse | None:
         peer = request.client.host if request.client else None
