@@ -399,18 +399,31 @@ def token_revoke(
 def tip_shred(
     tip_id: uuid.UUID,
     token: Annotated[str, typer.Option(envvar="LANTERN_TOKEN", help="An admin token.")],
+    reason: Annotated[
+        str,
+        typer.Option(
+            help="Why, as a code: reporter_request, safety, legal_order, retention or entered_in_error."
+        ),
+    ],
     home: Annotated[Path, typer.Option(help="Where `lantern up` wrote endpoints.json.")] = HOME,
 ) -> None:
-    """Delete a tip's data key: its identifying data becomes unreadable everywhere, for good."""
+    """Delete a tip's data key: its identifying data becomes unreadable everywhere, for good.
+
+    The shred is recorded with the admin behind the token and the reason.
+    """
     endpoints = load_endpoints(home / "endpoints.json")
     if endpoints is None:
         raise typer.Exit(1)
     response = httpx.post(
         f"{endpoints['intake_url']}/v1/admin/tips/{tip_id}/shred",
         headers={"authorization": f"Bearer {token}"},
+        json={"reason": reason},
         timeout=30,
     )
-    typer.echo(response.json().get("detail") or f"tip {tip_id} shredded")
+    answer = response.json()
+    typer.echo(answer.get("detail") or f"tip {tip_id} shredded")
+    for error in answer.get("errors", []):
+        typer.echo(f"  {error['field']}: {error['message']}", err=True)
     raise typer.Exit(0 if response.status_code == 200 else 1)
 
 

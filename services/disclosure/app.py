@@ -7,6 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from schemas.topics import agency_topic
+from services.common.limits import limit_bodies
 from services.common.runtime import ServiceSpec, build_service_app
 from services.common.settings import ServiceSettings
 from services.disclosure.adapters.unit_of_work import DisclosureUnitOfWork
@@ -38,4 +39,6 @@ SPEC = ServiceSpec(
 
 
 def build_app(settings: ServiceSettings) -> FastAPI:
-    return build_service_app(SPEC, settings, wire, http=http.routes, description=DESCRIPTION)
+    app = build_service_app(SPEC, settings, wire, http=http.routes, description=DESCRIPTION)
+    limit_bodies(app, settings.max_body_bytes)
+    return app

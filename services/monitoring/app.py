@@ -7,6 +7,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from services.common.limits import limit_bodies
 from services.common.runtime import ServiceSpec, build_service_app
 from services.common.settings import ServiceSettings
 from services.monitoring.adapters.roster_file import RosterFile
@@ -26,7 +27,9 @@ def build_app(settings: ServiceSettings) -> FastAPI:
     monitoring = MonitoringSettings.of(settings)
     dead_letters = DeadLetterCounts()
     roster = RosterFile(monitoring.oncall_roster)  # a roster that does not validate stops the start here
-    return build_service_app(
+    app = build_service_app(
         SPEC, monitoring, partial(wire, dead_letters=dead_letters, roster=roster),
         http=partial(http.routes, dead_letters=dead_letters), description=DESCRIPTION,
     )  # fmt: skip
+    limit_bodies(app, monitoring.max_body_bytes)
+    return app

@@ -140,7 +140,7 @@ def test_an_admin_token_from_the_command_line_shreds_a_tip(stack: LaunchedStack)
     assert created.returncode == 0, created.stderr
     admin = created.stdout.strip()
     tip_id = httpx.post(f"{stack.endpoints['intake_url']}/v1/tips", json=tip_body()).json()["tip_id"]
-    shred = [str(LANTERN), "tip", "shred", tip_id, "--home", str(stack.home)]
+    shred = [str(LANTERN), "tip", "shred", tip_id, "--reason", "entered_in_error", "--home", str(stack.home)]
     refused = subprocess.run(
         [*shred, "--token", "lt_not-a-token"], capture_output=True, text=True, timeout=60
     )

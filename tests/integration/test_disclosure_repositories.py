@@ -23,7 +23,7 @@ from schemas.tip import Consent
 from schemas.triage import IndicatorFinding, Strength
 from services.common.db import apply_migrations, apply_shared_migrations, create_pool, service_migrations
 from services.common.messaging import Transactions
-from services.common.sealing import DataKey, KeyEncryptionKey, Keystore, shred
+from services.common.sealing import DataKey, KeyEncryptionKey, Keystore, Shredding, ShredReason, shred
 from services.disclosure.adapters.memory import MemoryTransactions
 from services.disclosure.adapters.unit_of_work import DisclosureUnitOfWork
 from services.disclosure.domain.case import Case, Note, Supervisor
@@ -32,6 +32,8 @@ from services.disclosure.domain.packages import Source, SourceKind
 from services.disclosure.domain.routing import load_routing
 from services.disclosure.ports import DisclosureTransactions
 from tests.factories import tip_received, tip_supplemented, tip_triaged
+
+SHREDDING = Shredding(ShredReason.ENTERED_IN_ERROR, token_id=uuid.UUID(int=7))
 
 MIGRATIONS = Path(__file__).parents[2] / "services" / "disclosure" / "migrations"
 ROUTING = load_routing()
@@ -71,7 +73,7 @@ class OnPostgres:
 
     async def shred(self, tip_id: uuid.UUID) -> None:
         async with self.transactions.pool.acquire() as connection:
-            await shred(connection, tip_id)
+            await shred(connection, tip_id, SHREDDING)
 
 
 @pytest.fixture
