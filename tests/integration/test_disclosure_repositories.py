@@ -12,6 +12,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -24,8 +25,10 @@ from schemas.triage import IndicatorFinding, Strength
 from services.common.db import apply_migrations, apply_shared_migrations, create_pool, service_migrations
 from services.common.messaging import Transactions
 from services.common.sealing import DataKey, KeyEncryptionKey, Keystore, Shredding, ShredReason, shred
+from services.disclosure.adapters.audit import AuditChain
 from services.disclosure.adapters.memory import MemoryTransactions
 from services.disclosure.adapters.unit_of_work import DisclosureUnitOfWork
+from services.disclosure.domain.audit import ChainKey
 from services.disclosure.domain.case import Case, Note, Supervisor
 from services.disclosure.domain.consent import ConsentRecord
 from services.disclosure.domain.packages import Source, SourceKind
@@ -87,7 +90,8 @@ async def on_postgres(database_url: str) -> AsyncIterator[Backend]:
     await apply_migrations(database_url, "disclosure", service_migrations(MIGRATIONS))
     pool = await create_pool(database_url, "disclosure", max_size=2)
     try:
-        yield OnPostgres(Transactions(pool, DisclosureUnitOfWork))
+        chain = AuditChain(ChainKey(os.urandom(32)))
+        yield OnPostgres(Transactions(pool, partial(DisclosureUnitOfWork, chain=chain)))
     finally:
         await pool.close()
 
