@@ -32,6 +32,8 @@ SERVICES_DIR = Path(services.__file__).parent
 SERVICE_NAMES = ("intake", "triage", "disclosure", "referral", "monitoring")
 DEFAULT_PORTS = {"intake": 8080, "triage": 8081, "disclosure": 8082, "referral": 8083, "monitoring": 8084}
 DEFAULT_KAFKA_PORT = 9092
+# Each service's private operations listener (metrics, detailed health) is its public port plus this.
+OPERATIONS_PORT_OFFSET = 100
 RESTART_BACKOFF_CEILING = 30.0
 READY_MESSAGE = "ready; Ctrl-C stops everything"
 
@@ -44,6 +46,7 @@ def say(message: str) -> None:
 class ServiceProcess:
     name: str
     port: int
+    operations_port: int
     environment: dict[str, str]
     log_path: Path
     process: subprocess.Popen[bytes] | None = None
@@ -53,6 +56,10 @@ class ServiceProcess:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def operations_url(self) -> str:
+        return f"http://127.0.0.1:{self.operations_port}"
 
     def start(self) -> None:
         with open(self.log_path, "ab") as log:
@@ -67,7 +74,7 @@ class ServiceProcess:
     def healthy(self) -> bool:
         """Healthy, and its consumers hold their partitions: the first tip will not wait for the group."""
         try:
-            answer = httpx.get(f"{self.url}/health", timeout=1)
+            answer = httpx.get(f"{self.operations_url}/health", timeout=1)
         except httpx.HTTPError:
             return False
         return answer.status_code == 200 and answer.json()["checks"].get("consumers") != "joining"
@@ -88,6 +95,10 @@ class StackOptions:
     home: Path
     ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     kafka_port: int = DEFAULT_KAFKA_PORT
+    operations_offset: int = OPERATIONS_PORT_OFFSET
+
+    def operations_port(self, name: str) -> int:
+        return self.ports[name] + self.operations_offset
     fetch_max_wait_ms: int = field(
         default_factory=lambda: int(os.environ.get("LANTERN_KAFKA_FETCH_MAX_WAIT_MS", "5"))
     )
@@ -138,18 +149,24 @@ class Stack:
             "PYTHONUNBUFFERED": "1",
             "LANTERN_PUBLIC_RATE_LIMIT": os.environ.get("LANTERN_PUBLIC_RATE_LIMIT", "60"),
             "LANTERN_SERVICE_URLS": json.dumps(
-                {name: f"http://127.0.0.1:{self.options.ports[name]}" for name in SERVICE_NAMES}
+                {name: f"http://127.0.0.1:{self.options.operations_port(name)}" for name in SERVICE_NAMES}
             ),
             **kek_settings,
         }
         for name in SERVICE_NAMES:
-            port = self.options.ports[name]
-            if port_is_open("127.0.0.1", port):
-                raise SystemExit(f"lantern: port {port} for {name} is already in use")
+            port, operations = self.options.ports[name], self.options.operations_port(name)
+            for taken in (port, operations):
+                if port_is_open("127.0.0.1", taken):
+                    raise SystemExit(f"lantern: port {taken} for {name} is already in use")
             service = ServiceProcess(
                 name=name,
                 port=port,
-                environment={**environment, "LANTERN_HTTP_PORT": str(port)},
+                operations_port=operations,
+                environment={
+                    **environment,
+                    "LANTERN_HTTP_PORT": str(port),
+                    "LANTERN_OPERATIONS_PORT": str(operations),
+                },
                 log_path=self.home / "logs" / f"{name}.log",
             )
             service.start()
@@ -160,10 +177,11 @@ class Stack:
             "kafka_bootstrap_servers": bootstrap,
             "database_url": database_url,
             "services": {service.name: service.url for service in self.services},
+            "operations": {service.name: service.operations_url for service in self.services},
         }
         (self.home / "endpoints.json").write_text(json.dumps(endpoints, indent=2) + "\n")
         for service in self.services:
-            say(f"{service.name:<10} {service.url}  (health: {service.url}/health)")
+            say(f"{service.name:<10} {service.url}  (operations, private: {service.operations_url})")
         say(f"kafka      {bootstrap}")
         for role, token in tokens.items():
             say(f"dev token  {role:<10} {token}")
