@@ -96,15 +96,16 @@ class StackOptions:
     ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     kafka_port: int = DEFAULT_KAFKA_PORT
     operations_offset: int = OPERATIONS_PORT_OFFSET
-
-    def operations_port(self, name: str) -> int:
-        return self.ports[name] + self.operations_offset
     fetch_max_wait_ms: int = field(
         default_factory=lambda: int(os.environ.get("LANTERN_KAFKA_FETCH_MAX_WAIT_MS", "5"))
     )
     session_timeout_ms: int = field(
         default_factory=lambda: int(os.environ.get("LANTERN_KAFKA_SESSION_TIMEOUT_MS", "6000"))
     )
+
+    def operations_port(self, name: str) -> int:
+        """The service's private operations listener: its public port plus the offset."""
+        return self.ports[name] + self.operations_offset
 
 
 class Stack:
