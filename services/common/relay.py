@@ -282,10 +282,6 @@ class OutboxRelay:
                 return
             await asyncio.sleep(self.poll_seconds)
 
-    async def publish_batch(self) -> int:
-        """Send one batch of waiting rows and mark them sent; return how many were sent."""
-        return (await self._publish_round())[1]
-
     async def _publish_round(self) -> tuple[int, int, int]:
         """One claimed batch; return how many rows were claimed, sent and quarantined."""
         async with self.pool.acquire() as connection, connection.transaction():
