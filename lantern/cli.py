@@ -81,6 +81,9 @@ directory_app = typer.Typer(help="The referral directory.", no_args_is_help=True
 stats_app = typer.Typer(help="Public statistics.", no_args_is_help=True)
 inbox_app = typer.Typer(help="Events the services hold: deferred, waiting behind a poisoned one, poisoned.")
 dlt_app = typer.Typer(help="Dead-letter topics.", no_args_is_help=True)
+outbox_app = typer.Typer(
+    help="Outbox rows the relay quarantined: list, release or discard.", no_args_is_help=True
+)
 app.add_typer(token_app, name="token")
 app.add_typer(staff_app, name="staff")
 app.add_typer(tip_app, name="tip")
@@ -89,6 +92,7 @@ app.add_typer(directory_app, name="directory")
 app.add_typer(stats_app, name="stats")
 app.add_typer(inbox_app, name="inbox")
 app.add_typer(dlt_app, name="dlt")
+app.add_typer(outbox_app, name="outbox")
 
 
 @stats_app.command("release")
@@ -291,6 +295,61 @@ def dlt_replay(
         raise typer.Exit(1) from None
     log.info("dead letter replayed", topic=topic, partition=partition, offset=offset)
     typer.echo(f"replayed to {replayed.topic} partition {replayed.partition} offset {replayed.offset}")
+
+
+@outbox_app.command("list")
+def outbox_list(
+    home: Annotated[Path, typer.Option(help="Where `lantern up` wrote endpoints.json.")] = HOME,
+) -> None:
+    """Show every quarantined row: service, event id, topic, reason, error code, since when, rows held behind."""
+    from lantern.held import list_quarantined
+
+    quarantined = asyncio.run(list_quarantined(_database_url(home)))
+    for service, rows in quarantined.items():
+        for row in rows:
+            typer.echo(
+                f"{service}\t{row['event_id']}\t{row['topic']}\t{row['reason']}\t{row['last_error']}"
+                f"\t{row['quarantined_at']}\t{row['held_behind']} held behind"
+            )
+    typer.echo(f"{sum(len(rows) for rows in quarantined.values())} row(s) quarantined", err=True)
+
+
+def _settle_outbox_row(home: Path, service: str, event_id: uuid.UUID, token: str, send: bool) -> None:
+    from lantern.held import NotASupervisor, settle_quarantined
+
+    try:
+        done = asyncio.run(settle_quarantined(_database_url(home), service, event_id, token, send=send))
+    except NotASupervisor:
+        typer.echo("a supervisor's token is needed", err=True)
+        raise typer.Exit(1) from None
+    if not done:
+        typer.echo(f"row {event_id} is not quarantined in {service}", err=True)
+        raise typer.Exit(1)
+    typer.echo(
+        f"row {event_id} {'released: it will be sent again' if send else 'discarded: it will never be sent'}"
+    )
+
+
+@outbox_app.command("release")
+def outbox_release(
+    service: str,
+    event_id: uuid.UUID,
+    token: Annotated[str, typer.Option(envvar="LANTERN_TOKEN", help="A supervisor's token.")],
+    home: Annotated[Path, typer.Option(help="Where `lantern up` wrote endpoints.json.")] = HOME,
+) -> None:
+    """Send a quarantined row again once its cause is mended; the rows held behind it follow."""
+    _settle_outbox_row(home, service, event_id, token, send=True)
+
+
+@outbox_app.command("discard")
+def outbox_discard(
+    service: str,
+    event_id: uuid.UUID,
+    token: Annotated[str, typer.Option(envvar="LANTERN_TOKEN", help="A supervisor's token.")],
+    home: Annotated[Path, typer.Option(help="Where `lantern up` wrote endpoints.json.")] = HOME,
+) -> None:
+    """Never send a quarantined row (its opened content is emptied); the rows held behind it go on."""
+    _settle_outbox_row(home, service, event_id, token, send=False)
 
 
 def _database_url(home: Path) -> str:

@@ -1,10 +1,12 @@
-"""Operators' commands for events that could not be applied: held in an inbox, or dead-lettered."""
+"""Operators' commands for events that could not be applied (held in an inbox, or dead-lettered)
+or not published (quarantined in an outbox)."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -12,6 +14,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from services.common.auth import Role, find_staff
 from services.common.db import connect
 from services.common.inbox import HeldEvent, held_events, set_aside
+from services.common.relay import discard, quarantined_rows, release
 
 SERVICES = ("triage", "disclosure", "referral", "monitoring")
 
@@ -91,3 +94,32 @@ async def replay_dead_letter(bootstrap: str, dead_letter_topic: str, partition: 
     finally:
         await producer.stop()
         await consumer.stop()
+
+
+OUTBOX_SERVICES = ("intake", *SERVICES)
+
+
+async def list_quarantined(database_url: str) -> dict[str, list[dict[str, Any]]]:
+    """Each service's quarantined outbox rows, oldest first, with how many rows wait behind each."""
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for service in OUTBOX_SERVICES:
+        connection = await connect(database_url, service)
+        try:
+            rows[service] = await quarantined_rows(connection, limit=1000)
+        finally:
+            await connection.close()
+    return rows
+
+
+async def settle_quarantined(
+    database_url: str, service: str, event_id: uuid.UUID, token: str, *, send: bool
+) -> bool:
+    """A supervisor releases a quarantined row (``send``: it goes again) or discards it; either way
+    the rows held behind it go on.
+    """
+    connection = await connect(database_url, service)
+    try:
+        by = await _acting_supervisor(connection, token)
+        return await (release if send else discard)(connection, event_id, by)
+    finally:
+        await connection.close()

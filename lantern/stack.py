@@ -33,6 +33,8 @@ SERVICES_DIR = Path(services.__file__).parent
 SERVICE_NAMES = ("intake", "triage", "disclosure", "referral", "monitoring")
 DEFAULT_PORTS = {"intake": 8080, "triage": 8081, "disclosure": 8082, "referral": 8083, "monitoring": 8084}
 DEFAULT_KAFKA_PORT = 9092
+# Each service's private operations listener (metrics, detailed health) is its public port plus this.
+OPERATIONS_PORT_OFFSET = 100
 RESTART_BACKOFF_CEILING = 30.0
 READY_MESSAGE = "ready; Ctrl-C stops everything"
 
@@ -45,6 +47,7 @@ def say(message: str) -> None:
 class ServiceProcess:
     name: str
     port: int
+    operations_port: int
     environment: dict[str, str]
     log_path: Path
     process: subprocess.Popen[bytes] | None = None
@@ -54,6 +57,10 @@ class ServiceProcess:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def operations_url(self) -> str:
+        return f"http://127.0.0.1:{self.operations_port}"
 
     def start(self) -> None:
         with open(self.log_path, "ab") as log:
@@ -68,7 +75,7 @@ class ServiceProcess:
     def healthy(self) -> bool:
         """Healthy, and its consumers hold their partitions: the first tip will not wait for the group."""
         try:
-            answer = httpx.get(f"{self.url}/health", timeout=1)
+            answer = httpx.get(f"{self.operations_url}/health", timeout=1)
         except httpx.HTTPError:
             return False
         return answer.status_code == 200 and answer.json()["checks"].get("consumers") != "joining"
@@ -89,12 +96,17 @@ class StackOptions:
     home: Path
     ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     kafka_port: int = DEFAULT_KAFKA_PORT
+    operations_offset: int = OPERATIONS_PORT_OFFSET
     fetch_max_wait_ms: int = field(
         default_factory=lambda: int(os.environ.get("LANTERN_KAFKA_FETCH_MAX_WAIT_MS", "5"))
     )
     session_timeout_ms: int = field(
         default_factory=lambda: int(os.environ.get("LANTERN_KAFKA_SESSION_TIMEOUT_MS", "6000"))
     )
+
+    def operations_port(self, name: str) -> int:
+        """The service's private operations listener: its public port plus the offset."""
+        return self.ports[name] + self.operations_offset
 
 
 class Stack:
@@ -140,20 +152,23 @@ class Stack:
             "PYTHONUNBUFFERED": "1",
             "LANTERN_PUBLIC_RATE_LIMIT": os.environ.get("LANTERN_PUBLIC_RATE_LIMIT", "60"),
             "LANTERN_SERVICE_URLS": json.dumps(
-                {name: f"http://127.0.0.1:{self.options.ports[name]}" for name in SERVICE_NAMES}
+                {name: f"http://127.0.0.1:{self.options.operations_port(name)}" for name in SERVICE_NAMES}
             ),
             **kek_settings,
         }
         for name in SERVICE_NAMES:
-            port = self.options.ports[name]
-            if port_is_open("127.0.0.1", port):
-                raise SystemExit(f"lantern: port {port} for {name} is already in use")
+            port, operations = self.options.ports[name], self.options.operations_port(name)
+            for taken in (port, operations):
+                if port_is_open("127.0.0.1", taken):
+                    raise SystemExit(f"lantern: port {taken} for {name} is already in use")
             service = ServiceProcess(
                 name=name,
                 port=port,
+                operations_port=operations,
                 environment={
                     **environment,
                     "LANTERN_HTTP_PORT": str(port),
+                    "LANTERN_OPERATIONS_PORT": str(operations),
                     **(audit_settings if name == "disclosure" else {}),
                 },
                 log_path=self.home / "logs" / f"{name}.log",
@@ -166,10 +181,11 @@ class Stack:
             "kafka_bootstrap_servers": bootstrap,
             "database_url": database_url,
             "services": {service.name: service.url for service in self.services},
+            "operations": {service.name: service.operations_url for service in self.services},
         }
         (self.home / "endpoints.json").write_text(json.dumps(endpoints, indent=2) + "\n")
         for service in self.services:
-            say(f"{service.name:<10} {service.url}  (health: {service.url}/health)")
+            say(f"{service.name:<10} {service.url}  (operations, private: {service.operations_url})")
         say(f"kafka      {bootstrap}")
         for role, token in tokens.items():
             say(f"dev token  {role:<10} {token}")

@@ -72,6 +72,11 @@ def http_client(app: FastAPI) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://lantern.test")
 
 
+def operations_client(app: FastAPI) -> httpx.AsyncClient:
+    """A client of the service's private operations listener (metrics, detailed health)."""
+    return http_client(app.state.operations)
+
+
 async def read_until(
     bootstrap: str, topics: tuple[str, ...], done: Callable[[list[Published]], bool], timeout: float = 20
 ) -> list[Published]:

@@ -1,15 +1,21 @@
 """Lantern's metrics, for Prometheus and OpenTelemetry. Labels are codes with few values (service,
-topic, channel, language, urgency, decision, basis, status, flag); never an id or a person.
+topic, channel, urgency, decision, basis, status, flag, reason); never an id, a person, or a tip's
+language (which, counted in real time, could confirm that a tip in a rare language just arrived).
+They are served only on each service's private operations listener.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from opentelemetry import metrics
 
 SECONDS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 86400)
 _meter = metrics.get_meter("lantern")
 
-tips_received = _meter.create_counter("lantern_tips_received", description="Tips accepted by intake.")
+tips_received = _meter.create_counter(
+    "lantern_tips_received", description="Tips accepted by intake, by channel."
+)
 events_handled = _meter.create_counter("lantern_events_handled", description="Events consumed, by outcome.")
 dead_letters = _meter.create_counter(
     "lantern_dead_letters", description="Messages sent to a dead-letter topic."
@@ -40,3 +46,22 @@ time_to_referral = _meter.create_histogram(
     "lantern_time_to_referral_seconds", unit="s", description="From receipt to referral proposals.",
     explicit_bucket_boundaries_advisory=SECONDS,
 )  # fmt: skip
+outbox_quarantined = _meter.create_counter(
+    "lantern_outbox_quarantined",
+    description="Outbox rows the relay could not publish and quarantined, by service and reason code.",
+)
+# Rows quarantined now, per service; kept current by the runtime's outbox watcher.
+outbox_quarantined_now: dict[str, int] = {}
+
+
+def _observe_quarantined(_options: metrics.CallbackOptions) -> Iterable[metrics.Observation]:
+    return [
+        metrics.Observation(count, {"service": service}) for service, count in outbox_quarantined_now.items()
+    ]
+
+
+_meter.create_observable_gauge(
+    "lantern_outbox_quarantined_rows",
+    callbacks=[_observe_quarantined],
+    description="Outbox rows quarantined and waiting for a person (release or discard).",
+)

@@ -1,4 +1,7 @@
-"""What every service process runs: pool, migrations, producer, relay, consumers and /health."""
+"""What every service process runs: pool, migrations, producer, relay, consumers, and two listeners:
+the public one (the service's API and a bare liveness ``/health``) and a private operations one
+(``/metrics`` and the detailed ``/health``) on a port of its own, which is never exposed publicly.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -23,12 +26,12 @@ from faststream.kafka import KafkaBroker
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.common import consumer as consuming
-from services.common import telemetry
+from services.common import metrics, telemetry
 from services.common.db import apply_migrations, apply_shared_migrations, create_pool, service_migrations
 from services.common.kafka import create_producer, ensure_topics
 from services.common.logging import configure_logging, get_logger
 from services.common.messaging import PostgresUnitOfWork, Transactions
-from services.common.relay import OutboxRelay
+from services.common.relay import OutboxRelay, quarantined_rows, relay_state
 from services.common.sealing import Keystore, configured_kek
 from services.common.settings import ServiceSettings
 
@@ -128,7 +131,8 @@ class Runtime:
         consumers = [getattr(subscriber, "consumer", None) for subscriber in self.broker.subscribers]
         return all(consumer is not None and consumer.assignment() for consumer in consumers)
 
-    async def health(self) -> tuple[bool, dict[str, str]]:
+    async def health(self) -> Health:
+        """The service's detailed health, for the operations listener: codes, counts and ids only."""
         checks: dict[str, str] = {}
         try:
             async with asyncio.timeout(2):
@@ -158,8 +162,38 @@ class Runtime:
             checks["parked_tips"] = "unknown"
         stalled = self.consumer is not None and self.consumer.stalled_for() > STALLED_AFTER_SECONDS
         checks["consuming"] = "stalled" if stalled else "ok"
-        healthy = checks["database"] == "ok" and checks["broker"] == "ok" and not stalled
-        return healthy, checks
+        relay_stalled, quarantined = False, []
+        try:
+            state = await relay_state(self.pool)
+            relay_stalled = state.stalled(self.settings.outbox_stalled_seconds)
+            checks["outbox_unsent"] = str(state.unsent)
+            checks["outbox_oldest_seconds"] = str(int(state.oldest_waiting_seconds))
+            checks["outbox_quarantined"] = str(state.quarantined)
+            if state.quarantined:
+                quarantined = await quarantined_rows(self.pool)
+            checks["relaying"] = "stalled" if relay_stalled else "ok"
+        except Exception:
+            checks["relaying"] = "unknown"
+        healthy = (
+            checks["database"] == "ok" and checks["broker"] == "ok" and not stalled and not relay_stalled
+        )
+        status = "unavailable" if not healthy else "degraded" if quarantined else "ok"
+        return Health(status, checks, quarantined)
+
+
+@dataclass(frozen=True)
+class Health:
+    """``unavailable`` (503): the database or broker is out of reach, or consuming or relaying has
+    stalled. ``degraded`` (200): everything flows, but rows are quarantined and wait for a person.
+    """
+
+    status: str
+    checks: dict[str, str]
+    quarantined: list[dict[str, Any]]
+
+    @property
+    def http_status(self) -> int:
+        return 503 if self.status == "unavailable" else 200
 
 
 Wiring = Callable[[Runtime], None]
@@ -202,6 +236,7 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
             producer=producer,
             batch_size=settings.outbox_batch_size,
             poll_seconds=settings.outbox_poll_seconds,
+            max_attempts=settings.outbox_max_attempts,
         )
         keystore = Keystore(kek, spec.name)
         runtime = Runtime(
@@ -244,12 +279,12 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
 
 
 async def _watch_outbox(service: str, pool: asyncpg.Pool, every_seconds: float = 5.0) -> None:
-    """Keep the outbox backlog gauge current: events staged and not yet on the broker."""
+    """Keep the outbox gauges current: events staged and not yet on the broker, and rows quarantined."""
     while True:
         try:
-            telemetry.outbox_backlog[service] = await pool.fetchval(
-                "SELECT count(*) FROM outbox WHERE sent_at IS NULL"
-            )
+            state = await relay_state(pool)
+            telemetry.outbox_backlog[service] = state.unsent
+            metrics.outbox_quarantined_now[service] = state.quarantined
         except asyncio.CancelledError:
             raise
         except Exception as error:
@@ -288,7 +323,9 @@ def build_service_app(
     http: Callable[[FastAPI], None] | None = None,
     description: str | None = None,
 ) -> FastAPI:
-    """Compose the HTTP face of a service: /health, plus the service's own routes."""
+    """Compose the HTTP face of a service: its own routes and a bare liveness ``/health`` on the public
+    app, and the private operations app (``app.state.operations``: ``/metrics``, detailed ``/health``).
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -308,35 +345,89 @@ def build_service_app(
 
     app.add_middleware(telemetry.RequestIds, service=spec.name)
 
-    @app.get("/metrics", include_in_schema=False)
-    async def prometheus_metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
+    # Liveness only: backlogs, lag and quarantined rows say too much to the public; they are on the
+    # operations listener.
     @app.get("/health")
     async def health() -> JSONResponse:
-        runtime: Runtime = app.state.runtime
-        healthy, checks = await runtime.health()
-        return JSONResponse(
-            {"service": spec.name, "status": "ok" if healthy else "unavailable", "checks": checks},
-            status_code=200 if healthy else 503,
-        )
+        return JSONResponse({"service": spec.name, "status": "ok"})
 
+    app.state.operations = operations_app(spec.name, app)
     if http is not None:
         http(app)
     return app
 
 
+def operations_app(service: str, public: FastAPI) -> FastAPI:
+    """The private listener's app: Prometheus metrics and the detailed health of ``public``'s runtime."""
+    operations = FastAPI(
+        title=f"Lantern {service} operations", docs_url=None, redoc_url=None, openapi_url=None
+    )
+
+    @operations.get("/metrics")
+    async def prometheus_metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    @operations.get("/health")
+    async def health() -> JSONResponse:
+        runtime: Runtime | None = getattr(public.state, "runtime", None)
+        if runtime is None:
+            return JSONResponse({"service": service, "status": "starting", "checks": {}}, status_code=503)
+        report = await runtime.health()
+        return JSONResponse(
+            {"service": service, "status": report.status, "checks": report.checks,
+             "quarantined": report.quarantined},
+            status_code=report.http_status,
+        )  # fmt: skip
+
+    return operations
+
+
+class _OperationsServer(uvicorn.Server):
+    """The operations listener leaves signals to the public server, which stops it when it stops."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def listeners(app: FastAPI, settings: ServiceSettings) -> tuple[uvicorn.Server, uvicorn.Server]:
+    """The public server (which runs the service's lifespan) and the private operations server."""
+    # proxy_headers off: a service believes X-Forwarded-For only from FORWARDED_ALLOW_IPS, itself.
+    common: dict[str, Any] = {
+        "log_config": None, "access_log": False, "server_header": False, "proxy_headers": False,
+    }  # fmt: skip
+    public = uvicorn.Server(
+        uvicorn.Config(app, host=settings.http_host, port=settings.http_port, lifespan="on", **common)
+    )
+    operations = _OperationsServer(
+        uvicorn.Config(
+            app.state.operations,
+            host=settings.operations_host,
+            port=settings.operations_port,
+            lifespan="off",
+            **common,
+        )
+    )
+    return public, operations
+
+
+async def serve_both(public: uvicorn.Server, operations: uvicorn.Server) -> None:
+    """Serve until the public server stops (SIGINT or SIGTERM), then stop the operations listener."""
+    private = asyncio.create_task(operations.serve(), name="operations-listener")
+    try:
+        await public.serve()
+    finally:
+        operations.should_exit = True
+        await private
+
+
+def bound_port(server: uvicorn.Server) -> int:
+    """The port a started server listens on (the one the system chose when configured with 0)."""
+    port: int = server.servers[0].sockets[0].getsockname()[1]
+    return port
+
+
 def serve(app: FastAPI, settings: ServiceSettings, service: str) -> None:
     """Run the service until SIGINT or SIGTERM, then shut down cleanly."""
     configure_logging(service, settings.log_level)
-    config = uvicorn.Config(
-        app,
-        host=settings.http_host,
-        port=settings.http_port,
-        log_config=None,
-        access_log=False,
-        server_header=False,
-        proxy_headers=False,  # a service believes X-Forwarded-For only from FORWARDED_ALLOW_IPS, itself
-        lifespan="on",
-    )
-    uvicorn.Server(config).run()
+    asyncio.run(serve_both(*listeners(app, settings)))

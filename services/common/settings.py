@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -18,6 +18,12 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str = Field(alias="KAFKA_BOOTSTRAP_SERVERS")
     http_host: str = Field(default="127.0.0.1", alias="LANTERN_HTTP_HOST")
     http_port: int = Field(default=0, alias="LANTERN_HTTP_PORT")
+    operations_host: str = Field(
+        default="127.0.0.1",
+        alias="LANTERN_OPERATIONS_HOST",
+        description="The private operations listener (metrics, detailed health): never a public address.",
+    )
+    operations_port: int = Field(default=0, ge=0, alias="LANTERN_OPERATIONS_PORT")
     kafka_fetch_max_wait_ms: int = Field(default=100, ge=1, alias="LANTERN_KAFKA_FETCH_MAX_WAIT_MS")
     kafka_session_timeout_ms: int = Field(
         default=10_000,
@@ -38,6 +44,18 @@ class ServiceSettings(BaseSettings):
     db_pool_max_size: int = Field(default=10, ge=2, alias="LANTERN_DB_POOL_MAX_SIZE")
     outbox_batch_size: int = Field(default=200, ge=1, alias="LANTERN_OUTBOX_BATCH_SIZE")
     outbox_poll_seconds: float = Field(default=1.0, gt=0, alias="LANTERN_OUTBOX_POLL_SECONDS")
+    outbox_max_attempts: int = Field(
+        default=5,
+        ge=1,
+        alias="LANTERN_OUTBOX_MAX_ATTEMPTS",
+        description="Failed sends of one row, while the broker takes others, before it is quarantined.",
+    )
+    outbox_stalled_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        alias="LANTERN_OUTBOX_STALLED_SECONDS",
+        description="A row the relay could send and has not for this long makes /health 503.",
+    )
     handler_max_attempts: int = Field(default=5, ge=1, alias="LANTERN_HANDLER_MAX_ATTEMPTS")
     retry_backoff_seconds: float = Field(default=0.5, ge=0, alias="LANTERN_RETRY_BACKOFF_SECONDS")
     max_body_bytes: int = Field(
@@ -54,6 +72,14 @@ class ServiceSettings(BaseSettings):
         alias="LANTERN_OTLP_ENDPOINT",
         description="OTLP/HTTP collector base URL; none: no export.",
     )
+
+    @model_validator(mode="after")
+    def _operations_apart_from_the_public_port(self) -> Self:
+        if self.operations_port and self.operations_port == self.http_port:
+            raise ValueError(
+                "LANTERN_OPERATIONS_PORT: must differ from LANTERN_HTTP_PORT (metrics stay private)"
+            )
+        return self
 
     @classmethod
     def of(cls, settings: ServiceSettings) -> Self:

@@ -8,6 +8,7 @@ hash-chained audit in the transaction that does it.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -20,7 +21,7 @@ from schemas.triage import TipTriagedV1
 from services.common import metrics
 from services.common.consumer import Deferred, Rejected
 from services.common.ids import readable_reference
-from services.common.messaging import Transactions
+from services.common.messaging import Outbox, Transactions
 from services.common.sealing import Keystore
 from services.disclosure.adapters.unit_of_work import DisclosureUnitOfWork
 from services.disclosure.domain import packages
@@ -30,6 +31,7 @@ from services.disclosure.domain.case import (
     Issue,
     Note,
     Outcome,
+    Package,
     Supervisor,
     UnknownPackage,
     Verdict,
@@ -50,7 +52,11 @@ async def record_tip(event: TipReceivedV1, uow: DisclosureWork) -> None:
 
 
 async def decide_on_triage(
-    event: TipTriagedV1, uow: DisclosureWork, keystore: Keystore, routing: Routing
+    event: TipTriagedV1,
+    uow: DisclosureWork,
+    keystore: Keystore,
+    routing: Routing,
+    max_package_bytes: int = packages.MAX_PACKAGE_BYTES,
 ) -> None:
     """Apply the gate to a triaged tip (or a revision of its triage) and act on the decision."""
     case = await uow.cases.get(event.tip_id)
@@ -62,11 +68,15 @@ async def decide_on_triage(
     else:
         tip = None
     outcome = case.on_triage(event, await uow.consents.history(event.tip_id), routing, utc_now(), tip)
-    await _carry_out(uow, keystore, case, outcome)
+    await _carry_out(uow, keystore, case, outcome, max_package_bytes)
 
 
 async def record_consent(
-    event: ConsentRecordedV1, uow: DisclosureWork, keystore: Keystore, routing: Routing
+    event: ConsentRecordedV1,
+    uow: DisclosureWork,
+    keystore: Keystore,
+    routing: Routing,
+    max_package_bytes: int = packages.MAX_PACKAGE_BYTES,
 ) -> None:
     """Keep every consent record, whatever its version, and decide the case again on the consent that
     stands (see ``domain.consent`` and ``Case.on_consent``).
@@ -78,7 +88,7 @@ async def record_consent(
     if case is None:
         return
     outcome = case.on_consent(event, await uow.consents.history(event.tip_id), routing, utc_now())
-    await _carry_out(uow, keystore, case, outcome)
+    await _carry_out(uow, keystore, case, outcome, max_package_bytes)
 
 
 async def record_supplement(event: TipSupplementedV1, uow: DisclosureWork) -> None:
@@ -116,6 +126,7 @@ async def approve(
     routing: Routing,
     legal_reference: LegalReference | None = None,
     ground: Basis | None = None,
+    max_package_bytes: int = packages.MAX_PACKAGE_BYTES,
 ) -> Verdict:
     """A supervisor approves a forward, reviews one that went out at once, or sends changes on
     (see ``Case.approve``).
@@ -131,7 +142,8 @@ async def approve(
             legal_reference,
             ground,
         )
-        await _carry_out(uow, keystore, case, outcome)
+        if await _carry_out(uow, keystore, case, outcome, max_package_bytes) and case.state is not None:
+            return replace(verdict, state=case.state)
         return verdict
 
 
@@ -181,6 +193,7 @@ async def confirm_consent(
     transactions: DisclosureTransactions,
     keystore: Keystore,
     routing: Routing,
+    max_package_bytes: int = packages.MAX_PACKAGE_BYTES,
 ) -> Verdict:
     """A supervisor confirms a widening of consent that staff recorded after the tip."""
     async with transactions.begin() as uow:
@@ -188,7 +201,7 @@ async def confirm_consent(
         verdict, outcome = case.confirm_consent(
             supervisor, version, await uow.consents.history(tip_id), routing, utc_now()
         )
-        await _carry_out(uow, keystore, case, outcome)
+        await _carry_out(uow, keystore, case, outcome, max_package_bytes)
         return verdict
 
 
@@ -231,10 +244,22 @@ async def _case(uow: DisclosureWork, tip_id: uuid.UUID) -> Case:
     return case
 
 
-async def _carry_out(uow: DisclosureWork, keystore: Keystore, case: Case, outcome: Outcome) -> None:
-    await _record(uow, case, outcome)
-    if outcome.issue is not None:
-        await _issue(uow, keystore, case, outcome.issue)
+async def _carry_out(
+    uow: DisclosureWork, keystore: Keystore, case: Case, outcome: Outcome, max_package_bytes: int
+) -> bool:
+    """Audit and stage what the case decided, then issue its packages; a package larger than
+    ``max_package_bytes`` is not issued and the case waits for a supervisor (``Case.hold_packages``).
+    The case is saved last, with only the packages that went out. Return whether any was held.
+    """
+    if outcome.is_empty:
+        return False
+    await _audit_and_stage(uow, case, outcome)
+    held = await _issue(uow, keystore, case, outcome.issue, max_package_bytes) if outcome.issue else []
+    if held:
+        packages_held, sizes = zip(*held, strict=True)
+        await _audit_and_stage(uow, case, case.hold_packages(packages_held, sizes, utc_now()))
+    await uow.cases.save(case)
+    return bool(held)
 
 
 async def _record(uow: DisclosureWork, case: Case, outcome: Outcome) -> None:
@@ -242,6 +267,10 @@ async def _record(uow: DisclosureWork, case: Case, outcome: Outcome) -> None:
     if outcome.is_empty:
         return
     await uow.cases.save(case)
+    await _audit_and_stage(uow, case, outcome)
+
+
+async def _audit_and_stage(uow: DisclosureWork, case: Case, outcome: Outcome) -> None:
     for note in outcome.notes:
         await uow.audit.append(case.tip_id, note)
     for event in outcome.events:
@@ -250,9 +279,13 @@ async def _record(uow: DisclosureWork, case: Case, outcome: Outcome) -> None:
             uow.after_commit(partial(_count_decision, event, case.received_at))
 
 
-async def _issue(uow: DisclosureWork, keystore: Keystore, case: Case, issue: Issue) -> None:
+async def _issue(
+    uow: DisclosureWork, keystore: Keystore, case: Case, issue: Issue, max_package_bytes: int
+) -> list[tuple[Package, int]]:
     """Open the sealed fields the packages may carry (audited), then send each package to its agency
-    with only its own fields and sources.
+    with only its own fields and sources. Return the packages held back, with their size: the size
+    is that of the bytes staged for the broker, whatever they are (sealed or not), so the cap holds
+    at the boundary; a package over it is taken off the outbox before anything is written.
     """
     data_key = None
     wanted = packages.identifying_fields_needed(issue.fields)
@@ -261,6 +294,7 @@ async def _issue(uow: DisclosureWork, keystore: Keystore, case: Case, issue: Iss
         outcome = "unsealed" if data_key else "erased"
         await uow.audit.append(case.tip_id, Note("unsealed", SYSTEM, {"fields": wanted, "outcome": outcome}))
     sources = await uow.sources.of_tip(case.tip_id) if data_key is not None else []
+    held: list[tuple[Package, int]] = []
     for dispatch in issue.dispatches:
         opened = packages.Opened()
         if data_key is not None:
@@ -274,11 +308,27 @@ async def _issue(uow: DisclosureWork, keystore: Keystore, case: Case, issue: Iss
             package,
             package.message_type,
         )
+        size = staged_size(uow.outbox, package.package_id)
+        if size > max_package_bytes:
+            withdraw(uow.outbox, package.package_id)
+            held.append((dispatch.package, size))
+            continue
         await uow.audit.append(case.tip_id, dispatch.note)
         uow.outbox.stage(topics.DISCLOSURES, dispatch.event)
         if package.supplementary_to is None:
             seconds, labels = dispatch.package.seconds_from_receipt, {"basis": package.basis.value}
             uow.after_commit(partial(metrics.time_to_forward.record, seconds, labels))
+    return held
+
+
+def staged_size(outbox: Outbox, message_id: uuid.UUID) -> int:
+    """The bytes staged for the broker under ``message_id``."""
+    return sum(len(message.payload) for message in outbox.messages if message.message_id == message_id)
+
+
+def withdraw(outbox: Outbox, message_id: uuid.UUID) -> None:
+    """Take a staged message off the outbox before its transaction writes it."""
+    outbox.messages[:] = [message for message in outbox.messages if message.message_id != message_id]
 
 
 def _count_decision(decided: DisclosureDecidedV1, received_at: datetime) -> None:

@@ -1,4 +1,5 @@
-"""Disclosure's settings: the runtime's, and the audit chain's key and witness."""
+"""Disclosure's settings: the runtime's, the audit chain's key and witness, and the largest package it
+may send."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.common.settings import ServiceSettings
 from services.disclosure.domain.audit import KEY_BYTES, ChainKey
+from services.disclosure.domain.packages import MAX_PACKAGE_BYTES
 
 
 class AuditConfigurationError(Exception):
@@ -55,6 +57,14 @@ class AuditSettings(BaseSettings):
 
 class DisclosureSettings(ServiceSettings, AuditSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
+
+    package_max_bytes: int = Field(
+        default=MAX_PACKAGE_BYTES,
+        gt=0,
+        le=1_000_000,
+        alias="LANTERN_PACKAGE_MAX_BYTES",
+        description="A package larger than this (as staged for the broker) is held for a supervisor.",
+    )
 
 
 def parse_key(text: str, setting: str) -> ChainKey:

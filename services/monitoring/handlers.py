@@ -1,5 +1,6 @@
 """Monitoring's use cases: keep the read model that the console and the statistics read, and raise an
-alert, to the console and to the people on call, for each at-risk or breached deadline."""
+alert, to the console and to the people on call, for each at-risk or breached deadline and for each
+outbox row a service quarantined."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from schemas.intake import ConsentRecordedV1, TipReceivedV1
 from schemas.triage import ResponsePlanMessage, ResponsePlanStepFlaggedV1, TipTriagedV1
 from services.common.messaging import PostgresUnitOfWork
 from services.monitoring.adapters import alerts, repository
-from services.monitoring.domain.alerts import Alert, plan_step_alert, review_alert
+from services.monitoring.domain.alerts import Alert, plan_step_alert, quarantine_alert, review_alert
 from services.monitoring.domain.roster import Roster
 from services.monitoring.ports import Notifier
 
@@ -81,6 +82,27 @@ async def disclosure_changed(
         await _raise(
             review_alert(event, alerting.roster(), alerting.clock()), event.tip_id, None, uow, alerting
         )
+
+
+async def outbox_rows_quarantined(
+    service: str,
+    rows: Sequence[tuple[uuid.UUID, datetime]],
+    uow: PostgresUnitOfWork,
+    *,
+    alerting: Alerting,
+) -> None:
+    """Alert the supervisors on call to each row ``service`` quarantined (``rows``: event id, when), once
+    per quarantine; close the alerts of rows released or discarded since.
+    """
+    raised = []
+    for event_id, quarantined_at in rows:
+        alert = quarantine_alert(service, event_id, quarantined_at, alerting.roster(), alerting.clock())
+        for notifier in alerting.notifiers(uow):
+            await notifier.notify(alert)
+        raised.append(alert.alert_id)
+    await alerts.close_quarantine_alerts(uow.connection, service, raised)
+    if raised:
+        uow.after_commit(alerting.committed)
 
 
 async def _raise(

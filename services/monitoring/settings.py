@@ -1,5 +1,5 @@
-"""Monitoring's settings: the runtime's, where the console finds each service's health, the on-call
-roster and the paging webhook."""
+"""Monitoring's settings: the runtime's, where the console and the outbox watch find each service's
+detailed health, the on-call roster and the paging webhook."""
 
 from __future__ import annotations
 
@@ -16,7 +16,13 @@ class MonitoringSettings(ServiceSettings):
     service_urls: dict[str, str] = Field(
         default_factory=dict,
         alias="LANTERN_SERVICE_URLS",
-        description="JSON: each service's base URL, for the console.",
+        description="JSON: each service's private operations URL, for the console's health and the outbox watch.",
+    )
+    outbox_watch_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        alias="LANTERN_OUTBOX_WATCH_SECONDS",
+        description="How often each service's quarantined outbox rows are read, to page the supervisors.",
     )
     oncall_roster: Path = Field(
         default=ROSTER_FILE, alias="LANTERN_ONCALL_ROSTER", description="The on-call roster (JSON)."

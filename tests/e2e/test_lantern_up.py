@@ -55,11 +55,18 @@ async def test_a_posted_tip_is_answered_202_and_its_events_reach_the_broker(
     assert events[topics.DISCLOSURES][0]["basis"] == "imminent_danger"
 
 
-def test_every_service_reports_healthy(stack: LaunchedStack) -> None:
-    for name, url in stack.endpoints["services"].items():
+def test_every_service_reports_healthy_on_its_private_listener_and_serves_no_metrics_publicly(
+    stack: LaunchedStack,
+) -> None:
+    for name, url in stack.endpoints["operations"].items():
         response = httpx.get(f"{url}/health")
         assert response.status_code == 200, name
         assert response.json()["checks"]["database"] == "ok"
+        assert response.json()["checks"]["relaying"] == "ok"
+        assert httpx.get(f"{url}/metrics").status_code == 200, name
+    for name, url in stack.endpoints["services"].items():
+        assert httpx.get(f"{url}/metrics").status_code == 404, name
+        assert httpx.get(f"{url}/health").json() == {"service": name, "status": "ok"}
 
 
 def test_the_demo_shows_each_sample_tip_s_journey(stack: LaunchedStack) -> None:

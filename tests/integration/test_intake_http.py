@@ -16,6 +16,7 @@ from tests.helpers import (
     every_stored_text,
     fetch,
     http_client,
+    operations_client,
     read_until,
     running,
     staff_token,
@@ -164,7 +165,7 @@ async def test_an_oversized_body_is_refused_before_it_is_read(settings: ServiceS
 
 async def test_health_reports_the_database_and_the_broker(settings: ServiceSettings) -> None:
     app = build_app(settings)
-    async with running(app), http_client(app) as client:
+    async with running(app), operations_client(app) as client:
         response = await client.get("/health")
     assert response.status_code == 200
     assert response.json()["checks"]["database"] == "ok"

@@ -11,7 +11,7 @@ from schemas import topics
 from services.common.db import apply_migrations, create_pool, service_migrations
 from services.common.kafka import create_producer
 from services.common.messaging import PostgresUnitOfWork, Transactions
-from services.common.relay import OutboxRelay
+from services.common.relay import OutboxRelay, discard, quarantined_rows, relay_state, release
 from services.triage.app import SPEC
 from tests.factories import tip_received
 from tests.helpers import eventually, read_until
@@ -105,3 +105,123 @@ async def test_only_one_relay_of_a_service_leads_at_a_time(
         assert first.leading != second.leading
     assert sorted(record.json()["event_id"] for record in records) == sorted(staged)
     assert first.published + second.published == 30
+
+
+ONE_AND_A_HALF_MEBIBYTES = b"x" * 1_500_000
+
+
+async def stage_raw(
+    pool: asyncpg.Pool, key: bytes, payload: bytes, topic: str = topics.TIPS_RECEIVED
+) -> uuid.UUID:
+    """An outbox row as any service would stage it, with whatever payload the test needs."""
+    event_id = uuid.uuid4()
+    await pool.execute(
+        "INSERT INTO outbox (event_id, topic, key, payload, headers) VALUES ($1, $2, $3, $4, $5)",
+        event_id, topic, key, payload, {"event_type": "test.poison"},
+    )  # fmt: skip
+    return event_id
+
+
+def event_ids(records: list) -> list[str]:
+    return [record.json()["event_id"] for record in records if record.value.startswith(b"{")]
+
+
+async def test_a_row_the_broker_cannot_take_is_quarantined_and_other_tips_keep_flowing_while_its_own_wait(
+    pool: asyncpg.Pool, database_url: str, producer: AIOKafkaProducer, kafka: str
+) -> None:
+    poisoned_tip, other_tip = uuid.uuid4(), uuid.uuid4()
+    before = await stage(pool, 2, other_tip)
+    poison = await stage_raw(pool, str(poisoned_tip).encode(), ONE_AND_A_HALF_MEBIBYTES)
+    behind = await stage(pool, 1, poisoned_tip)
+    relay = relay_for(pool, database_url, producer, poll=0.1)
+    async with relaying(relay):
+        after = await stage(pool, 3, other_tip)
+        records = await read_until(kafka, (topics.TIPS_RECEIVED,), lambda rs: len(event_ids(rs)) >= 5)
+        assert await eventually(lambda: quarantined_rows(pool))
+        quarantined = await quarantined_rows(pool)
+        state = await relay_state(pool)
+        later = await stage(pool, 2)
+        records = await read_until(kafka, (topics.TIPS_RECEIVED,), lambda rs: len(event_ids(rs)) >= 7)
+    other = [record.json()["event_id"] for record in records if record.key == str(other_tip).encode()]
+    assert other == before + after, "the other tip's events all went, in order"
+    assert set(later) <= set(event_ids(records)), "events of tips staged after the quarantine went too"
+    assert [row["event_id"] for row in quarantined] == [str(poison)]
+    assert quarantined[0]["reason"] == "refused"
+    assert quarantined[0]["last_error"] == "MessageSizeTooLargeError"
+    assert quarantined[0]["held_behind"] == 1, "the poisoned tip's later event waits behind it"
+    assert state.quarantined == 1 and state.unsent == 1
+    assert not state.stalled(after_seconds=60)
+    assert relay.quarantined == 1
+    assert behind[0] not in event_ids(records)
+
+
+async def test_a_discarded_row_never_goes_and_the_rows_held_behind_it_follow_in_order(
+    pool: asyncpg.Pool, database_url: str, producer: AIOKafkaProducer, kafka: str
+) -> None:
+    tip = uuid.uuid4()
+    poison = await stage_raw(pool, str(tip).encode(), ONE_AND_A_HALF_MEBIBYTES)
+    behind = await stage(pool, 3, tip)
+    async with relaying(relay_for(pool, database_url, producer, poll=0.1)):
+        assert await eventually(lambda: quarantined_rows(pool))
+        async with pool.acquire() as connection:
+            assert await discard(connection, poison, by="supervisor:test")
+            assert not await discard(connection, poison, by="supervisor:test"), "discarded once"
+        records = await read_until(kafka, (topics.TIPS_RECEIVED,), lambda rs: len(event_ids(rs)) >= 3)
+    assert event_ids(records) == behind
+    row = await pool.fetchrow(
+        "SELECT discarded_at, sent_at, handled_by FROM outbox WHERE event_id = $1", poison
+    )
+    assert row["discarded_at"] is not None and row["sent_at"] is None
+    assert row["handled_by"] == "supervisor:test"
+    assert (await relay_state(pool)).quarantined == 0
+
+
+async def test_a_released_row_is_sent_again_before_the_rows_of_its_tip_held_behind_it(
+    pool: asyncpg.Pool, database_url: str, producer: AIOKafkaProducer, kafka: str
+) -> None:
+    tip = uuid.uuid4()
+    blocked = await stage_raw(pool, str(tip).encode(), b'{"event_id": "released"}')
+    behind = await stage(pool, 2, tip)
+    await pool.execute(
+        "UPDATE outbox SET quarantined_at = now(), quarantine_reason = 'refused' WHERE event_id = $1", blocked
+    )
+    async with relaying(relay_for(pool, database_url, producer, poll=0.1)):
+        assert (await relay_state(pool)).quarantined == 1
+        async with pool.acquire() as connection:
+            assert await release(connection, blocked, by="supervisor:test")
+        records = await read_until(kafka, (topics.TIPS_RECEIVED,), lambda rs: len(rs) >= 3)
+    assert [record.json()["event_id"] for record in records] == ["released", *behind]
+
+
+@pytest.fixture
+async def impatient_producer(kafka: str) -> AsyncIterator[AIOKafkaProducer]:
+    """A producer that gives up on a topic's metadata after a second, so each failed attempt is short."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=kafka, acks="all", enable_idempotence=False, request_timeout_ms=1000
+    )
+    await producer.start()
+    yield producer
+    await producer.stop()
+
+
+async def test_a_row_that_keeps_failing_while_others_go_is_quarantined_after_its_attempts(
+    pool: asyncpg.Pool, database_url: str, impatient_producer: AIOKafkaProducer, kafka: str
+) -> None:
+    unroutable = await stage_raw(pool, b"tip-without-a-topic", b"{}", topic="not a topic!")
+    relay = OutboxRelay(
+        pool=pool, database_url=database_url, schema=SPEC.name, producer=impatient_producer,
+        batch_size=50, poll_seconds=0.1, max_attempts=2,
+    )  # fmt: skip
+
+    async def quarantined_while_other_rows_go() -> list:
+        await stage(pool, 1)
+        return await quarantined_rows(pool)
+
+    async with relaying(relay):
+        assert await eventually(quarantined_while_other_rows_go, timeout=30)
+    row = await pool.fetchrow(
+        "SELECT attempts, last_error, quarantine_reason FROM outbox WHERE event_id = $1", unroutable
+    )
+    assert row["quarantine_reason"] == "attempts_exhausted"
+    assert row["attempts"] == 2
+    assert row["last_error"] == "UnknownTopicOrPartitionError"

@@ -102,13 +102,15 @@ async def test_two_triage_processes_in_one_consumer_group_publish_each_flag_once
     settings: ServiceSettings, tmp_path: Path
 ) -> None:
     fast = TriageSettings.of(settings).model_copy(update={"clock_poll_seconds": 0.05})
-    port = free_port()
+    port, operations = free_port(), free_port()
     second = ServiceProcess(
         "triage",
         port,
-        {**os.environ, **environment_of(fast), "LANTERN_HTTP_PORT": str(port)},
+        operations,
+        {**os.environ, **environment_of(fast), "LANTERN_HTTP_PORT": str(port),
+         "LANTERN_OPERATIONS_PORT": str(operations)},
         tmp_path / "triage.log",
-    )
+    )  # fmt: skip
     second.start()
     try:
         async with running(build_triage(fast)):

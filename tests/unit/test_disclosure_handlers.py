@@ -42,8 +42,10 @@ from services.disclosure.domain.case import (
     UnknownPackage,
     Verdict,
 )
+from services.disclosure.domain.packages import MAX_PACKAGE_BYTES
 from services.disclosure.domain.routing import load_routing
 from services.disclosure.entrypoints.kafka import wire
+from services.disclosure.settings import DisclosureSettings
 from tests.factories import (
     CONTACT,
     IDENTIFYING_VALUES,
@@ -70,7 +72,8 @@ Handle = Callable[[Any, Any], Awaitable[None]]
 class Desk:
     """Disclosure as the runtime drives it, on memory: each event in its own transaction."""
 
-    def __init__(self) -> None:
+    def __init__(self, package_max_bytes: int = MAX_PACKAGE_BYTES) -> None:
+        self.settings = DisclosureSettings.model_construct(package_max_bytes=package_max_bytes)
         self.kek = KeyEncryptionKey(os.urandom(32))
         self.keystore = Keystore(self.kek, "disclosure")
         self.transactions = MemoryTransactions()
@@ -113,7 +116,7 @@ class Desk:
         reason = "legal_obligation" if legal_reference else APPROVE
         return await handlers.approve(
             tip.tip_id, Supervisor(supervisor, uuid.uuid4()), reason, self.transactions, self.keystore, ROUTING,
-            legal_reference, ground,
+            legal_reference, ground, self.settings.package_max_bytes,
         )  # fmt: skip
 
     def packages(self, agency_id: str | None = None) -> list[LawEnforcementPackageV2]:
@@ -405,3 +408,46 @@ async def test_nothing_identifying_reaches_the_audit_or_disclosures_events(desk:
 
     kept = repr(desk.store.audit) + "".join(event.model_dump_json() for event in desk.disclosures(tip))
     assert not any(value in kept for value in (*IDENTIFYING_VALUES, FOLLOW_UP))
+
+
+async def test_a_package_larger_than_the_cap_never_goes_out_and_its_case_waits_for_a_supervisor() -> None:
+    desk = Desk(package_max_bytes=600)
+    tip = desk.tip(channel="phone", consent={"law_enforcement": True}, assessment={"imminent_danger": "yes"})
+    await desk.deliver(tip, tip_triaged(tip, "urgent", danger=True))
+
+    assert desk.packages() == [] and desk.disclosures(tip, DisclosureForwardedV1) == []
+    case = desk.store.cases[tip.tip_id]
+    assert case.state is CaseState.PENDING_REVIEW and case.packages == []
+    assert (case.queue, case.review_reasons) == (ReviewQueue.EXPEDITED, ("package_too_large",))
+    [held] = [note for tip_id, note in desk.store.audit if note.action == "package_held"]
+    assert held.detail["cause"] == "package_too_large"
+    assert [package["agency_id"] for package in held.detail["packages"]] == [POLICE]
+    assert all(package["bytes"] > 600 for package in held.detail["packages"])
+    assert not any(message.scrub_after_send for message in desk.store.outbox), "no opened content staged"
+
+    verdict = await desk.approve(tip, uuid.uuid4())
+    assert verdict.state is CaseState.PENDING_REVIEW, (
+        "approving again sends nothing: a person decides another way"
+    )
+    assert desk.packages() == []
+    declined = await handlers.decline(
+        tip.tip_id, Supervisor(uuid.uuid4(), uuid.uuid4()), "other", desk.transactions
+    )
+    assert declined.state is CaseState.DECLINED
+
+
+async def test_a_follow_up_too_large_to_send_waits_again_while_the_first_package_stands() -> None:
+    desk = Desk(package_max_bytes=4_000)
+    tip = desk.tip(channel="phone", consent={"law_enforcement": True}, assessment={"imminent_danger": "yes"})
+    await desk.deliver(tip, tip_triaged(tip, "urgent", danger=True))
+    [first] = desk.packages(POLICE)
+    follow_up = desk.follow_up(tip, "Encore des détails. " * 300)
+    await desk.deliver(follow_up)
+
+    await desk.approve(tip, uuid.uuid4())
+
+    assert desk.packages(POLICE) == [first]
+    case = desk.store.cases[tip.tip_id]
+    assert case.state is CaseState.FORWARDED and [p.package_id for p in case.packages] == [first.package_id]
+    assert case.pending_supplements == (follow_up.supplement_id,)
+    assert "package_too_large" in case.review_reasons and case.queue is ReviewQueue.EXPEDITED

@@ -89,6 +89,8 @@ REFERENCE_NOT_NAMED = Reason(
     en="A legal-obligation approval names the reference it approves: statute, section, docket or order number.",
     fr="Une approbation pour obligation légale nomme la référence qu'elle approuve : loi, article, dossier ou numéro d'ordonnance.",
 )
+PACKAGE_TOO_LARGE = "package_too_large"
+"""The review reason of a case whose package was larger than the broker takes: it never went out."""
 GROUND_CONFIRMED = "mandatory_ground_confirmed"
 """The approval reason by which a supervisor confirms the ground the case rests on."""
 
@@ -697,6 +699,29 @@ class Case:
                 self.triage.imminent_danger, self.received_at, opened,
             ),
         )  # fmt: skip
+
+    def hold_packages(self, held: Sequence[Package], sizes: Sequence[int], now: datetime) -> Outcome:
+        """Packages too large to send never go out, whole or cut: they are not issued, and the case
+        waits for a supervisor (reason ``package_too_large``), who decides what reaches the agency
+        (by another way, or declining or keeping). A case none of whose packages went out is pending
+        again, with a fresh round of approvals; a follow-up not sent waits again.
+        """
+        ids = {package.package_id for package in held}
+        self.packages = [package for package in self.packages if package.package_id not in ids]
+        unsent = tuple(package.source_id for package in held if package.source_id is not None)
+        self.pending_supplements = tuple(dict.fromkeys((*self.pending_supplements, *unsent)))
+        if self.state is CaseState.FORWARDED and not self.first_packages:
+            self.state, self.forwarded_at, self.reopened_at = CaseState.PENDING_REVIEW, None, now
+            self.review_reasons = tuple(reason for reason in self.review_reasons if reason != AT_ONCE_REVIEW)
+        urgent = self.triage.urgency is Urgency.URGENT
+        self._enqueue(ReviewQueue.EXPEDITED if urgent else ReviewQueue.STANDARD, now, (PACKAGE_TOO_LARGE,))
+        note = Note(
+            "package_held", SYSTEM,
+            {"cause": PACKAGE_TOO_LARGE, "state": self._state.value,
+             "packages": [{"package_id": str(package.package_id), "agency_id": package.agency_id, "bytes": size}
+                          for package, size in zip(held, sizes, strict=True)]},
+        )  # fmt: skip
+        return Outcome((note,))
 
     # --- inside -------------------------------------------------------------------------------
 

@@ -19,6 +19,9 @@ from schemas.tip import Answer, Channel, Contact, TipFacts
 from schemas.triage import IndicatorFinding, Strength
 from services.common.sealing import DataKey
 
+MAX_PACKAGE_BYTES = 900_000
+"""The most bytes a package may take on the broker, which refuses a record over 1 MiB; the rest is
+headroom for the record's key, headers and framing."""
 IDENTIFYING = {
     PackageField.NARRATIVE: "narrative",
     PackageField.SUSPECT_NAMES: "named_persons",

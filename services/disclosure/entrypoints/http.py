@@ -30,6 +30,7 @@ from services.disclosure.domain.case import (
     Verdict,
 )
 from services.disclosure.domain.routing import load_routing
+from services.disclosure.settings import DisclosureSettings
 
 SupervisorStaff = Annotated[Staff, Depends(require_role(Role.SUPERVISOR))]
 INVALID = {
@@ -151,6 +152,7 @@ def routes(app: FastAPI) -> None:
             verdict = await handlers.approve(
                 tip_id, _supervisor(staff), approval.reason.value, runtime.transactions, runtime.keystore,
                 load_routing(), approval.legal_reference, Basis(approval.ground) if approval.ground else None,
+                DisclosureSettings.of(runtime.settings).package_max_bytes,
             )  # fmt: skip
         if verdict.refused:
             raise HTTPException(
@@ -207,8 +209,9 @@ def routes(app: FastAPI) -> None:
         runtime = runtime_of(request)
         with _refusals():
             verdict = await handlers.confirm_consent(
-                tip_id, _supervisor(staff), version, runtime.transactions, runtime.keystore, load_routing()
-            )
+                tip_id, _supervisor(staff), version, runtime.transactions, runtime.keystore, load_routing(),
+                DisclosureSettings.of(runtime.settings).package_max_bytes,
+            )  # fmt: skip
         return _verdict(tip_id, verdict)
 
 

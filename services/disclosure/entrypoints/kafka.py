@@ -13,20 +13,22 @@ from services.common.runtime import Runtime
 from services.disclosure import handlers
 from services.disclosure.domain.routing import load_routing
 from services.disclosure.entrypoints.clock import run_clock
+from services.disclosure.settings import DisclosureSettings
 
 
 def wire(runtime: Runtime) -> None:
     keystore, routing = runtime.keystore, load_routing()
+    cap = DisclosureSettings.of(runtime.settings).package_max_bytes
     runtime.consume(topics.TIPS_RECEIVED, TipReceivedV1, handlers.record_tip)
     runtime.consume(
         topics.TIPS_TRIAGED,
         TipTriagedV1,
-        partial(handlers.decide_on_triage, keystore=keystore, routing=routing),
+        partial(handlers.decide_on_triage, keystore=keystore, routing=routing, max_package_bytes=cap),
     )
     runtime.consume(
         topics.CONSENTS,
         ConsentRecordedV1,
-        partial(handlers.record_consent, keystore=keystore, routing=routing),
+        partial(handlers.record_consent, keystore=keystore, routing=routing, max_package_bytes=cap),
     )
     runtime.consume(topics.TIPS_SUPPLEMENTED, TipSupplementedV1, handlers.record_supplement)
     runtime.consume(

@@ -177,8 +177,7 @@ def routes(app: FastAPI, limits: PublicLimits, idempotency_secret: bytes | None 
             {"lantern.tip_id": str(accepted.tip_id), "lantern.service": "intake"}
         )
         if not accepted.replayed:
-            metrics.tips_received.add(1, {"channel": submission.channel.value if staff else "web",
-                                          "language": submission.language})  # fmt: skip
+            metrics.tips_received.add(1, {"channel": submission.channel.value if staff else "web"})
         body = {"tip_id": str(accepted.tip_id), "reference": accepted.reference}
         if accepted.follow_up_code:
             body["follow_up_code"] = accepted.follow_up_code

@@ -9,7 +9,7 @@ from typing import Any
 
 import asyncpg
 
-from services.monitoring.domain.alerts import AT_RISK_OF, Alert
+from services.monitoring.domain.alerts import AT_RISK_OF, Alert, AlertKind
 
 
 class ConsoleAlertList:
@@ -70,6 +70,19 @@ async def close_plan_alerts(
         " AND s.plan_id = $1 AND ($2::text IS NULL OR a.subject = $2) AND a.closed_at IS NULL",
         plan_id,
         step,
+    )
+
+
+async def close_quarantine_alerts(
+    connection: asyncpg.Connection, service: str, still_quarantined: list[uuid.UUID]
+) -> None:
+    """Close the open alerts of ``service``'s quarantined rows that are no longer quarantined."""
+    await connection.execute(
+        "UPDATE alerts SET closed_at = now() WHERE kind = $1 AND subject = $2 AND closed_at IS NULL"
+        " AND NOT (alert_id = ANY($3::uuid[]))",
+        AlertKind.OUTBOX_ROW_QUARANTINED.value,
+        service,
+        still_quarantined,
     )
 
 

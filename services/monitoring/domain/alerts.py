@@ -1,8 +1,10 @@
-"""Alerts: what reaches people when a plan step or a disclosure review is at risk or breached.
+"""Alerts: what reaches people when a plan step or a disclosure review is at risk or breached, or
+when a service's outbox relay quarantined a row it could not publish.
 
 An alert carries a reference (the tip's reference or the plan id for a plan step, the case reference
-for a review), its kind with the step or the queue, the deadline and who is paged: codes, a time and
-roster handles only. It can carry nothing else: the fields refuse anything but codes, so a name, a
+for a review, the row's event id for a quarantined row), its kind with the step, the queue or the
+service, the deadline (for a quarantined row: when it was quarantined) and who is paged: codes, a
+time and roster handles only. It can carry nothing else: the fields refuse anything but codes, so a name, a
 narrative or a contact of a caller or a victim cannot travel in one, not even by mistake.
 
 An alert's id is derived from what it is about (kind, plan or case, step or queue, deadline), so the
@@ -37,6 +39,7 @@ class AlertKind(StrEnum):
     PLAN_STEP_BREACHED = "plan_step_breached"
     REVIEW_AT_RISK = "review_at_risk"
     REVIEW_BREACHED = "review_breached"
+    OUTBOX_ROW_QUARANTINED = "outbox_row_quarantined"
 
 
 AT_RISK_OF = {
@@ -50,6 +53,7 @@ PAGED_ROLE = {
     AlertKind.PLAN_STEP_BREACHED: OnCallRole.SUPERVISOR,
     AlertKind.REVIEW_AT_RISK: OnCallRole.SUPERVISOR,
     AlertKind.REVIEW_BREACHED: OnCallRole.SUPERVISOR,
+    AlertKind.OUTBOX_ROW_QUARANTINED: OnCallRole.SUPERVISOR,
 }  # fmt: skip
 # A plan's breaches escalate one level each (triage's plan templates name the level on the flag).
 ESCALATION_ROLE = {
@@ -118,6 +122,15 @@ def review_alert(event: DisclosureReviewFlaggedV1, roster: Roster, now: datetime
     """The alert for a case waiting too long for a supervisor, under its case reference."""
     kind = AlertKind.REVIEW_BREACHED if event.flag == "breached" else AlertKind.REVIEW_AT_RISK
     return _alert(kind, event.case_reference, event.case_reference, event.queue.value, event.due_at, roster, now)  # fmt: skip
+
+
+def quarantine_alert(
+    service: str, event_id: uuid.UUID, quarantined_at: datetime, roster: Roster, now: datetime
+) -> Alert:
+    """The alert for an outbox row a service could not publish: a supervisor releases or discards it
+    (``lantern outbox``); until then the rows of its tip wait behind it."""
+    kind = AlertKind.OUTBOX_ROW_QUARANTINED
+    return _alert(kind, str(event_id), str(event_id), service, quarantined_at, roster, now)
 
 
 def _alert(

@@ -1,4 +1,4 @@
-"""Monitoring's subscriptions, and the paging they may set off."""
+"""Monitoring's subscriptions and its watch on every outbox, and the paging they may set off."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from services.monitoring.adapters.alerts import ConsoleAlertList, PagingOutbox
 from services.monitoring.adapters.webhook import PageDispatcher, WebhookSender
 from services.monitoring.domain.roster import Roster
 from services.monitoring.entrypoints.dead_letters import DeadLetterCounts
+from services.monitoring.entrypoints.outboxes import watch_outboxes
 from services.monitoring.ports import Notifier
 from services.monitoring.settings import MonitoringSettings
 
@@ -26,6 +27,17 @@ def wire(runtime: Runtime, dead_letters: DeadLetterCounts, roster: Callable[[], 
         "dead-letter-counts", partial(dead_letters.watch, runtime.settings.kafka_bootstrap_servers)
     )
     alerting = _alerting(runtime, roster)
+    settings = MonitoringSettings.of(runtime.settings)
+    runtime.background(
+        "outbox-watch",
+        partial(
+            watch_outboxes,
+            runtime.transactions,
+            settings.service_urls,
+            alerting,
+            settings.outbox_watch_seconds,
+        ),
+    )
     runtime.consume(topics.TIPS_RECEIVED, TipReceivedV1, handlers.tip_received)
     runtime.consume(topics.CONSENTS, ConsentRecordedV1, handlers.consent_recorded)
     runtime.consume(topics.TIPS_TRIAGED, TipTriagedV1, handlers.tip_triaged)

@@ -1,0 +1,170 @@
+"""A package the broker cannot take is quarantined in disclosure's outbox: forwards for other tips
+still reach their agencies, the supervisors on call are paged through monitoring, and a supervisor
+discards it."""
+
+import asyncio
+import contextlib
+import json
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from lantern.held import settle_quarantined
+from schemas import topics
+from services.common.auth import Role
+from services.common.runtime import bound_port, listeners, serve_both
+from services.common.settings import ServiceSettings
+from services.disclosure.app import build_app as build_disclosure
+from services.monitoring.app import build_app as build_monitoring
+from tests.factories import tip_received, tip_triaged
+from tests.helpers import (
+    eventually,
+    fetch,
+    http_client,
+    new_data_key,
+    operations_client,
+    publish_events,
+    read_until,
+    running,
+    staff_token,
+)
+from tests.integration.test_alert_paging import Receiver, monitoring_settings
+
+POLICE = "surete-du-quebec"  # the factory's tips are from Joliette, Quebec
+DANGER_ON_THE_CALL = {
+    "channel": "phone",
+    "assessment": {"imminent_danger": "yes", "trafficking_types": ["labour"]},
+}
+
+
+@contextlib.asynccontextmanager
+async def serving(settings: ServiceSettings) -> AsyncIterator[str]:
+    """Disclosure as a process runs it, on real sockets; yields its private operations URL."""
+    private = settings.model_copy(update={"http_port": 0, "operations_port": 0})
+    public, operations = listeners(build_disclosure(private), private)
+    task = asyncio.create_task(serve_both(public, operations))
+    try:
+        assert await eventually(lambda: _started(public, operations, task), timeout=90), (
+            "disclosure never started"
+        )
+        yield f"http://127.0.0.1:{bound_port(operations)}"
+    finally:
+        public.should_exit = True
+        await task
+
+
+async def _started(public: uvicorn.Server, operations: uvicorn.Server, task: asyncio.Task[None]) -> bool:
+    if task.done():
+        task.result()
+    return bool(public.started and operations.started)
+
+
+@pytest.fixture
+def pager() -> Iterator[Receiver]:
+    receiver = Receiver(lambda _alert, _seen: 200)
+    receiver.thread.start()
+    try:
+        yield receiver
+    finally:
+        receiver.server.shutdown()
+        receiver.server.server_close()
+
+
+async def test_forwards_for_other_tips_keep_flowing_while_a_poison_package_is_quarantined_and_the_supervisors_are_paged(
+    settings: ServiceSettings, tmp_path: Path, pager: Receiver
+) -> None:
+    poison = uuid.uuid4()
+    await fetch(
+        settings,
+        "INSERT INTO disclosure.outbox (event_id, topic, key, payload, headers, scrub_after_send)"
+        " VALUES ($1, $2, 'LE-POISON0', $3, '{\"message_type\": \"le.package\"}', true)",
+        poison, topics.agency_topic(POLICE), b"x" * 1_500_000,
+    )  # fmt: skip
+    admin = {"Authorization": f"Bearer {await staff_token(settings.database_url, Role.ADMIN)}"}
+    supervisor = await staff_token(settings.database_url, Role.SUPERVISOR)
+    async with serving(settings) as operations_url:
+        watching = monitoring_settings(settings, tmp_path, pager.url).model_copy(
+            update={"service_urls": {"disclosure": operations_url}, "outbox_watch_seconds": 0.2}
+        )
+        monitoring = build_monitoring(watching)
+        async with running(monitoring), http_client(monitoring) as client:
+            tips = [tip_received(key=await new_data_key(settings), **DANGER_ON_THE_CALL) for _ in range(2)]
+            for tip in tips:
+                await publish_events(
+                    settings.kafka_bootstrap_servers, tip, tip_triaged(tip, "urgent", danger=True)
+                )
+            packages = await read_until(
+                settings.kafka_bootstrap_servers,
+                (topics.agency_topic(POLICE),),
+                lambda rs: len(rs) >= 2,
+                timeout=60,
+            )
+
+            async def alerts() -> list[dict[str, Any]]:
+                listed: list[dict[str, Any]] = (await client.get("/v1/alerts", headers=admin)).json()[
+                    "alerts"
+                ]
+                return listed
+
+            [alert] = await eventually(alerts, timeout=30)
+            assert await eventually(lambda: asyncio.sleep(0, pager.delivered()), timeout=30)
+            assert await settle_quarantined(
+                settings.database_url, "disclosure", poison, supervisor, send=False
+            )
+            assert await eventually(lambda: _none(alerts()), timeout=30), "the alert closes once discarded"
+
+    assert len({package.json()["case_reference"] for package in packages}) == 2, "both other tips went out"
+    assert (alert["kind"], alert["reference"], alert["subject"]) == (
+        "outbox_row_quarantined",
+        str(poison),
+        "disclosure",
+    )
+    assert (alert["role"], alert["paged"]) == ("supervisor", ["@supervisor-on-call"])
+    [page] = pager.delivered()
+    assert json.loads(page.body)["kind"] == "outbox_row_quarantined"
+    [row] = await fetch(
+        settings,
+        "SELECT quarantine_reason, last_error, length(payload) AS size, sent_at FROM disclosure.outbox WHERE event_id = $1",
+        poison,
+    )
+    assert (row["quarantine_reason"], row["last_error"]) == ("refused", "MessageSizeTooLargeError")
+    assert row["size"] == 0 and row["sent_at"] is None, "discarded: never sent, its content emptied"
+
+
+async def _none(values: Any) -> bool:
+    return await values == []
+
+
+async def test_health_is_degraded_but_200_with_a_quarantined_row_and_503_once_a_row_waits_too_long(
+    settings: ServiceSettings,
+) -> None:
+    app = build_disclosure(settings)
+    quarantined = uuid.uuid4()
+    async with running(app), operations_client(app) as client:
+        await fetch(
+            settings,
+            "INSERT INTO disclosure.outbox (event_id, topic, key, payload, quarantined_at, quarantine_reason)"
+            " VALUES ($1, $2, 'LE-HEALTH01', '{}', now(), 'refused')",
+            quarantined, topics.agency_topic(POLICE),
+        )  # fmt: skip
+        degraded = await client.get("/health")
+        # A row to a topic that cannot exist: each send waits out the producer's timeout, and a broker
+        # that takes nothing else counts nothing against the row, so it waits (the relay has stalled).
+        await fetch(
+            settings,
+            "INSERT INTO disclosure.outbox (event_id, topic, key, payload, created_at)"
+            " VALUES ($1, 'not a topic!', 'LE-HEALTH02', '{}', now() - interval '2 minutes')",
+            uuid.uuid4(),
+        )
+        stalled = await client.get("/health")
+    assert degraded.status_code == 200
+    assert degraded.json()["status"] == "degraded"
+    assert degraded.json()["checks"]["outbox_quarantined"] == "1"
+    assert [row["event_id"] for row in degraded.json()["quarantined"]] == [str(quarantined)]
+    assert stalled.status_code == 503
+    assert stalled.json()["checks"]["relaying"] == "stalled"
+    assert int(stalled.json()["checks"]["outbox_oldest_seconds"]) >= 120
