@@ -15,6 +15,7 @@ import asyncpg
 import httpx
 import typer
 
+from lantern.database import roles_kept_in, set_up
 from lantern.demo import load_endpoints
 from lantern.stack import DEFAULT_KAFKA_PORT, DEFAULT_PORTS, Stack, StackOptions
 from services.common.auth import (
@@ -29,6 +30,7 @@ from services.common.auth import (
 )
 from services.common.db import apply_shared_migrations, connect
 from services.common.logging import configure_logging, get_logger
+from services.common.roles import SERVICES
 
 app = typer.Typer(help="Lantern: the back office of a human-trafficking hotline.", no_args_is_help=True)
 HOME = Path(".lantern")
@@ -79,6 +81,7 @@ directory_app = typer.Typer(help="The referral directory.", no_args_is_help=True
 stats_app = typer.Typer(help="Public statistics.", no_args_is_help=True)
 inbox_app = typer.Typer(help="Events the services hold: deferred, waiting behind a poisoned one, poisoned.")
 dlt_app = typer.Typer(help="Dead-letter topics.", no_args_is_help=True)
+db_app = typer.Typer(help="The database: migrations and each service's role.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 app.add_typer(staff_app, name="staff")
 app.add_typer(tip_app, name="tip")
@@ -87,6 +90,7 @@ app.add_typer(directory_app, name="directory")
 app.add_typer(stats_app, name="stats")
 app.add_typer(inbox_app, name="inbox")
 app.add_typer(dlt_app, name="dlt")
+app.add_typer(db_app, name="db")
 
 
 @stats_app.command("release")
@@ -264,6 +268,27 @@ def dlt_replay(
         raise typer.Exit(1) from None
     log.info("dead letter replayed", topic=topic, partition=partition, offset=offset)
     typer.echo(f"replayed to {replayed.topic} partition {replayed.partition} offset {replayed.offset}")
+
+
+@db_app.command("setup")
+def db_setup(
+    passwords: Annotated[
+        Path, typer.Option(help="JSON file (0600) of the roles' passwords; made on the first run, then reused.")
+    ],
+) -> None:
+    """As the owner (DATABASE_URL): migrate every schema, create each service's role and grant its rights.
+
+    Each service then runs with DATABASE_URL set to its own role (`postgresql://ROLE:PASSWORD@...`).
+    """
+    owner_url = os.environ.get("DATABASE_URL")
+    if not owner_url:
+        typer.echo("set DATABASE_URL to the owner's DSN", err=True)
+        raise typer.Exit(2)
+    roles = roles_kept_in(passwords, owner_url)
+    asyncio.run(set_up(owner_url, roles))
+    for service in SERVICES:
+        typer.echo(f"{service:<10} role {roles.name(service)}")
+    typer.echo(f"passwords in {passwords}")
 
 
 def _database_url(home: Path) -> str:
