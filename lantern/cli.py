@@ -273,7 +273,8 @@ def dlt_replay(
 @db_app.command("setup")
 def db_setup(
     passwords: Annotated[
-        Path, typer.Option(help="JSON file (0600) of the roles' passwords; made on the first run, then reused.")
+        Path,
+        typer.Option(help="JSON file (0600) of the roles' passwords; made on the first run, then reused."),
     ],
 ) -> None:
     """As the owner (DATABASE_URL): migrate every schema, create each service's role and grant its rights.

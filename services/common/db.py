@@ -112,7 +112,9 @@ class SchemaNotReady(Exception):
 async def check_migrated(pool: asyncpg.Pool, schema: str, directories: list[tuple[str, Path]]) -> None:
     """Refuse to run on a schema older than the code: a service's own role cannot migrate it."""
     try:
-        applied = {row["version"] for row in await pool.fetch(f'SELECT version FROM "{schema}".schema_migrations')}
+        applied = {
+            row["version"] for row in await pool.fetch(f'SELECT version FROM "{schema}".schema_migrations')
+        }
     except (asyncpg.UndefinedTableError, asyncpg.InvalidSchemaNameError, asyncpg.InsufficientPrivilegeError):
         applied = set()
     missing = [version for version, _path in migration_files(directories) if version not in applied]

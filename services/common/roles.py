@@ -141,7 +141,9 @@ async def create_roles(owner_url: str, roles: ServiceRoles) -> None:
             attributes = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION NOBYPASSRLS"
             password = roles.passwords.get(service)
             secret = f" PASSWORD {_literal(scram_verifier(password))}" if password else ""
-            exists = await connection.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", roles.name(service))
+            exists = await connection.fetchval(
+                "SELECT 1 FROM pg_roles WHERE rolname = $1", roles.name(service)
+            )
             try:
                 if not exists:
                     try:
@@ -206,16 +208,18 @@ async def grant_privileges(owner_url: str, roles: ServiceRoles) -> None:
                     ]
                 if service in tables:
                     statements += _schema_grants(service, role, access, tables[service])
-                statements += [
-                    f"GRANT USAGE ON SCHEMA {AUTH_SCHEMA} TO {role}",
-                    f"GRANT SELECT ON ALL TABLES IN SCHEMA {AUTH_SCHEMA} TO {role}",
-                    f"ALTER DEFAULT PRIVILEGES IN SCHEMA {AUTH_SCHEMA} GRANT SELECT ON TABLES TO {role}",
-                ]
-                if access.keys:
+                if AUTH_SCHEMA in tables:
+                    statements += [
+                        f"GRANT USAGE ON SCHEMA {AUTH_SCHEMA} TO {role}",
+                        f"GRANT SELECT ON ALL TABLES IN SCHEMA {AUTH_SCHEMA} TO {role}",
+                        f"ALTER DEFAULT PRIVILEGES IN SCHEMA {AUTH_SCHEMA} GRANT SELECT ON TABLES TO {role}",
+                    ]
+                if access.keys and KEYS_SCHEMA in tables:
                     statements.append(f"GRANT USAGE ON SCHEMA {KEYS_SCHEMA} TO {role}")
                     statements += [
                         f"GRANT {rights} ON {KEYS_SCHEMA}.{_ident(table)} TO {role}"
                         for table, rights in access.keys.items()
+                        if table in tables[KEYS_SCHEMA]
                     ]
                 for statement in statements:
                     await connection.execute(statement)
