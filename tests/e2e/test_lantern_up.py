@@ -149,7 +149,9 @@ async def test_killing_services_with_sigkill_while_tips_flow_loses_no_tip_and_du
     assert "triage exited with -9; restarting" in stack.output.read_text()
 
 
-def test_the_key_file_dev_tokens_and_role_passwords_are_readable_by_their_owner_only(stack: LaunchedStack) -> None:
+def test_the_key_file_dev_tokens_and_role_passwords_are_readable_by_their_owner_only(
+    stack: LaunchedStack,
+) -> None:
     for name in ("kek", "dev-tokens.json", "db-roles.json"):
         assert stat.S_IMODE((stack.home / name).stat().st_mode) == 0o600, name
     tokens = json.loads((stack.home / "dev-tokens.json").read_text())
