@@ -15,6 +15,7 @@ import asyncpg
 import httpx
 import typer
 
+from lantern.database import roles_kept_in, set_up
 from lantern.demo import load_endpoints
 from lantern.stack import DEFAULT_KAFKA_PORT, DEFAULT_PORTS, Stack, StackOptions
 from services.common.auth import (
@@ -29,6 +30,7 @@ from services.common.auth import (
 )
 from services.common.db import apply_shared_migrations
 from services.common.logging import configure_logging, get_logger
+from services.common.roles import SERVICES
 
 app = typer.Typer(help="Lantern: the back office of a human-trafficking hotline.", no_args_is_help=True)
 HOME = Path(".lantern")
@@ -84,6 +86,7 @@ dlt_app = typer.Typer(help="Dead-letter topics.", no_args_is_help=True)
 outbox_app = typer.Typer(
     help="Outbox rows the relay quarantined: list, release or discard.", no_args_is_help=True
 )
+db_app = typer.Typer(help="The database: migrations and each service's role.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 app.add_typer(staff_app, name="staff")
 app.add_typer(tip_app, name="tip")
@@ -93,6 +96,7 @@ app.add_typer(stats_app, name="stats")
 app.add_typer(inbox_app, name="inbox")
 app.add_typer(dlt_app, name="dlt")
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(db_app, name="db")
 
 
 @stats_app.command("release")
@@ -350,6 +354,28 @@ def outbox_discard(
 ) -> None:
     """Never send a quarantined row (its opened content is emptied); the rows held behind it go on."""
     _settle_outbox_row(home, service, event_id, token, send=False)
+
+
+@db_app.command("setup")
+def db_setup(
+    passwords: Annotated[
+        Path,
+        typer.Option(help="JSON file (0600) of the roles' passwords; made on the first run, then reused."),
+    ],
+) -> None:
+    """As the owner (DATABASE_URL): migrate every schema, create each service's role and grant its rights.
+
+    Each service then runs with DATABASE_URL set to its own role (`postgresql://ROLE:PASSWORD@...`).
+    """
+    owner_url = os.environ.get("DATABASE_URL")
+    if not owner_url:
+        typer.echo("set DATABASE_URL to the owner's DSN", err=True)
+        raise typer.Exit(2)
+    roles = roles_kept_in(passwords, owner_url)
+    asyncio.run(set_up(owner_url, roles))
+    for service in SERVICES:
+        typer.echo(f"{service:<10} role {roles.name(service)}")
+    typer.echo(f"passwords in {passwords}")
 
 
 def _database_url(home: Path) -> str:

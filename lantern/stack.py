@@ -20,11 +20,12 @@ import httpx
 
 import services
 from lantern.audit import local_audit_environment
+from lantern.database import roles_kept_in, set_up
 from lantern.infra import EmbeddedPostgres, TansuBroker, ensure_database, port_is_open
 from schemas.topics import ALL_TOPICS
 from services.common.auth import Role, create_token, find_staff
-from services.common.db import apply_migrations, apply_shared_migrations, service_migrations
 from services.common.kafka import ensure_topics
+from services.common.roles import UNSEALING, ServiceRoles
 from services.common.sealing import KeyEncryptionKey
 from services.referral.app import SAMPLE_DIRECTORY
 from services.referral.commands import import_file
@@ -135,7 +136,8 @@ class Stack:
         (self.home / "logs").mkdir(parents=True, exist_ok=True)
         database_url = os.environ.get("DATABASE_URL") or self._start_postgres()
         bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or self._start_broker()
-        created = asyncio.run(self._prepare(database_url, bootstrap))
+        roles = roles_kept_in(self.home / "db-roles.json", database_url)
+        created = asyncio.run(self._prepare(database_url, roles, bootstrap))
         kek_settings = self._key_encryption_key()
         audit_settings = local_audit_environment(self.home)
         tokens = dev_tokens(database_url, self.home / "dev-tokens.json")
@@ -145,7 +147,6 @@ class Stack:
                 say(f"the broker started empty: {requeued} stored events will be published again")
         environment = {
             **os.environ,
-            "DATABASE_URL": database_url,
             "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
             "LANTERN_KAFKA_FETCH_MAX_WAIT_MS": str(self.options.fetch_max_wait_ms),
             "LANTERN_KAFKA_SESSION_TIMEOUT_MS": str(self.options.session_timeout_ms),
@@ -154,7 +155,6 @@ class Stack:
             "LANTERN_SERVICE_URLS": json.dumps(
                 {name: f"http://127.0.0.1:{self.options.operations_port(name)}" for name in SERVICE_NAMES}
             ),
-            **kek_settings,
         }
         for name in SERVICE_NAMES:
             port, operations = self.options.ports[name], self.options.operations_port(name)
@@ -165,8 +165,8 @@ class Stack:
                 name=name,
                 port=port,
                 operations_port=operations,
-                environment={
-                    **environment,
+                environment=service_environment(name, environment, database_url, roles, kek_settings)
+                | {
                     "LANTERN_HTTP_PORT": str(port),
                     "LANTERN_OPERATIONS_PORT": str(operations),
                     **(audit_settings if name == "disclosure" else {}),
@@ -223,11 +223,9 @@ class Stack:
         self.broker = TansuBroker(port=port, log_path=self.home / "logs" / "tansu.log").start()
         return self.broker.bootstrap_servers
 
-    async def _prepare(self, database_url: str, bootstrap: str) -> list[str]:
+    async def _prepare(self, database_url: str, roles: ServiceRoles, bootstrap: str) -> list[str]:
         created = await ensure_topics(bootstrap, ALL_TOPICS)
-        await apply_shared_migrations(database_url)
-        for name in SERVICE_NAMES:
-            await apply_migrations(database_url, name, service_migrations(SERVICES_DIR / name / "migrations"))
+        await set_up(database_url, roles)
         sample = await import_file(database_url, SAMPLE_DIRECTORY, timedelta(days=365), only_if_empty=True)
         if sample.services:
             say(
@@ -282,6 +280,21 @@ class Stack:
         with contextlib.suppress(FileNotFoundError):
             (self.home / "endpoints.json").unlink()
         say("stopped")
+
+
+KEK_SETTINGS = ("LANTERN_KEK", "LANTERN_KEK_FILE")
+
+
+def service_environment(
+    name: str, shared: dict[str, str], owner_url: str, roles: ServiceRoles, kek_settings: dict[str, str]
+) -> dict[str, str]:
+    """A service's environment: its own role's DSN, and the KEK only if it unseals."""
+    # Another service's DSN, or the KEK of a service that unseals nothing, never reaches a process.
+    withheld = {*KEK_SETTINGS, "LANTERN_SERVICE_DATABASE_URLS"}
+    environment = {key: value for key, value in shared.items() if key not in withheld}
+    if name in UNSEALING:
+        environment |= {key: shared[key] for key in KEK_SETTINGS if key in shared} | kek_settings
+    return environment | {"DATABASE_URL": roles.url(owner_url, name)}
 
 
 def dev_tokens(database_url: str, path: Path) -> dict[str, str]:

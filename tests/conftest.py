@@ -2,8 +2,9 @@
 
 The database server is the embedded one by default, or the server named by ``DATABASE_URL``.
 Each test's database is a copy of a template that holds every service's migrations, made once per
-session (per xdist worker): the services still migrate at start, which on an up-to-date schema is a
-quick check.
+session (per xdist worker). As in production, each service connects as its own role, which cannot
+migrate: the session's roles are created with the template, granted there (so every copy holds the
+grants too), and dropped at the end, after every database that names them.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from lantern.infra import (
 from schemas.topics import ALL_TOPICS
 from services.common.db import apply_migrations, apply_shared_migrations, service_migrations
 from services.common.kafka import ensure_topics
+from services.common.roles import ServiceRoles, create_roles, drop_roles, grant_privileges
 from services.common.sealing import KeyEncryptionKey
 from services.common.settings import ServiceSettings
 from services.disclosure.settings import DisclosureSettings, generate_key_text
@@ -52,18 +54,30 @@ def postgres_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
         server.stop()
 
 
-async def create_migrated_database(server_url: str, name: str) -> None:
+async def create_migrated_database(server_url: str, name: str, roles: ServiceRoles) -> None:
     database_url = await ensure_database(server_url, name)
     await apply_shared_migrations(database_url)
     for service, migrations in SERVICE_MIGRATIONS.items():
         await apply_migrations(database_url, service, service_migrations(migrations))
+    await grant_privileges(database_url, roles)
 
 
 @pytest.fixture(scope="session")
-def template_database(postgres_server_url: str) -> Iterator[str]:
+def service_roles(postgres_server_url: str) -> Iterator[ServiceRoles]:
+    """The session's service roles (server-wide, so named apart from any other session's)."""
+    roles = ServiceRoles.generate(f"lantern_roles_{uuid.uuid4().hex[:12]}")
+    asyncio.run(create_roles(postgres_server_url, roles))
+    try:
+        yield roles
+    finally:
+        asyncio.run(drop_roles(postgres_server_url, roles.prefix))
+
+
+@pytest.fixture(scope="session")
+def template_database(postgres_server_url: str, service_roles: ServiceRoles) -> Iterator[str]:
     """The name of a database holding every service's schema, for each test's database to copy."""
     name = f"lantern_template_{uuid.uuid4().hex[:12]}"
-    asyncio.run(create_migrated_database(postgres_server_url, name))
+    asyncio.run(create_migrated_database(postgres_server_url, name, service_roles))
     try:
         yield name
     finally:
@@ -97,12 +111,15 @@ async def kafka(tmp_path: Path) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-def settings(database_url: str, kafka: str, tmp_path: Path) -> ServiceSettings:
+def settings(database_url: str, kafka: str, service_roles: ServiceRoles, tmp_path: Path) -> ServiceSettings:
+    """Settings for services run in the test's process: ``database_url`` is the owner's (for the
+    test to look at any table); each service connects as its own role."""
     # Tansu holds a consumer group's first join for about half the session timeout, and every test
     # that starts a consuming service waits for that join: the setting's minimum keeps it short.
     # Disclosure's settings, which the other services read as their own: its audit key and witness.
     return DisclosureSettings(
         DATABASE_URL=database_url,
+        LANTERN_SERVICE_DATABASE_URLS=service_roles.urls(database_url),
         KAFKA_BOOTSTRAP_SERVERS=kafka,
         LANTERN_KAFKA_FETCH_MAX_WAIT_MS=5,
         LANTERN_KAFKA_SESSION_TIMEOUT_MS=1000,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -161,6 +162,8 @@ def environment_of(settings: ServiceSettings) -> dict[str, str]:
             continue
         if isinstance(value, SecretStr):
             value = value.get_secret_value()
+        if isinstance(value, dict):
+            value = json.dumps(value)
         environment[field.alias] = str(value).lower() if isinstance(value, bool) else str(value)
     return environment
 

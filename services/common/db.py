@@ -103,3 +103,23 @@ async def apply_migrations(database_url: str, schema: str, directories: list[tup
     for version in newly_applied:
         log.info("migration applied", schema=schema, version=version)
     return newly_applied
+
+
+class SchemaNotReady(Exception):
+    """A service's schema lacks migrations: the owner runs them before the service starts."""
+
+
+async def check_migrated(pool: asyncpg.Pool, schema: str, directories: list[tuple[str, Path]]) -> None:
+    """Refuse to run on a schema older than the code: a service's own role cannot migrate it."""
+    try:
+        applied = {
+            row["version"] for row in await pool.fetch(f'SELECT version FROM "{schema}".schema_migrations')
+        }
+    except (asyncpg.UndefinedTableError, asyncpg.InvalidSchemaNameError, asyncpg.InsufficientPrivilegeError):
+        applied = set()
+    missing = [version for version, _path in migration_files(directories) if version not in applied]
+    if missing:
+        raise SchemaNotReady(
+            f"the {schema} schema lacks {len(missing)} migration(s), first {missing[0]}: run them as the owner"
+            " (`lantern up` or `lantern db setup`) before starting the service"
+        )

@@ -27,12 +27,13 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.common import consumer as consuming
 from services.common import metrics, telemetry
-from services.common.db import apply_migrations, apply_shared_migrations, create_pool, service_migrations
+from services.common.db import check_migrated, create_pool, service_migrations
 from services.common.kafka import create_producer, ensure_topics
 from services.common.logging import configure_logging, get_logger
 from services.common.messaging import PostgresUnitOfWork, Transactions
 from services.common.relay import OutboxRelay, quarantined_rows, relay_state
-from services.common.sealing import Keystore, configured_kek
+from services.common.roles import UNSEALING, check_own_role
+from services.common.sealing import KeyConfigurationError, Keystore, configured_kek
 from services.common.settings import ServiceSettings
 
 log = get_logger(__name__)
@@ -69,10 +70,17 @@ class Runtime:
     relay: OutboxRelay
     dead_letters: consuming.DeadLetters
     transactions: Transactions[Any]
-    keystore: Keystore
+    sealing: Keystore | None
     background_work: dict[str, Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=dict)
     routes: dict[str, consuming.Route] = field(default_factory=dict)
     consumer: consuming.BatchConsumer | None = None
+
+    @property
+    def keystore(self) -> Keystore:
+        """Opens tips' data keys; only a service that unseals holds one (and the KEK behind it)."""
+        if self.sealing is None:
+            raise KeyConfigurationError(f"{self.spec.name} unseals nothing: it holds no key-encryption key")
+        return self.sealing
 
     def consume(
         self,
@@ -207,13 +215,22 @@ def runtime_of(request: Request) -> Runtime:
 
 @asynccontextmanager
 async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) -> AsyncIterator[Runtime]:
-    """Start a service's resources in dependency order and stop them in reverse."""
-    kek = configured_kek(settings.kek.get_secret_value() if settings.kek else None, settings.kek_file)
-    await apply_shared_migrations(settings.database_url)
-    await apply_migrations(settings.database_url, spec.name, service_migrations(spec.migrations))
+    """Start a service's resources in dependency order and stop them in reverse.
+
+    The service connects as its own role, which cannot migrate: the owner has migrated the schema
+    and granted the role its rights before (``lantern up``, ``lantern db setup``).
+    """
+    keystore = _keystore(spec, settings)
+    database_url = settings.database_url_of(spec.name)
     if spec.own_topics is not None:
         await ensure_topics(settings.kafka_bootstrap_servers, spec.own_topics())
-    pool = await create_pool(settings.database_url, spec.name, settings.db_pool_max_size)
+    pool = await create_pool(database_url, spec.name, settings.db_pool_max_size)
+    try:
+        await check_own_role(pool, spec.name)
+        await check_migrated(pool, spec.name, service_migrations(spec.migrations))
+    except BaseException:
+        await pool.close()
+        raise
     producer = create_producer(
         settings.kafka_bootstrap_servers,
         f"lantern-{spec.name}",
@@ -231,14 +248,13 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
         await producer.start()
         relay = OutboxRelay(
             pool=pool,
-            database_url=settings.database_url,
+            database_url=database_url,
             schema=spec.name,
             producer=producer,
             batch_size=settings.outbox_batch_size,
             poll_seconds=settings.outbox_poll_seconds,
             max_attempts=settings.outbox_max_attempts,
         )
-        keystore = Keystore(kek, spec.name)
         runtime = Runtime(
             spec=spec,
             settings=settings,
@@ -248,7 +264,7 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
             relay=relay,
             dead_letters=consuming.DeadLetters(producer, spec.name),
             transactions=Transactions(pool, partial(spec.unit_of_work, keystore=keystore)),
-            keystore=keystore,
+            sealing=keystore,
         )
         wire(runtime)
         runtime.start_consuming()
@@ -276,6 +292,17 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
         await producer.stop()
         await pool.close()
         log.info("service stopped", service=spec.name)
+
+
+def _keystore(spec: ServiceSpec, settings: ServiceSettings) -> Keystore | None:
+    """The keystore of a service that unseals; any other one never loads the KEK, even when given."""
+    configured = settings.kek is not None or settings.kek_file is not None
+    if spec.name not in UNSEALING:
+        if configured:
+            log.warning("key-encryption key configured but not used: remove it", service=spec.name)
+        return None
+    kek = configured_kek(settings.kek.get_secret_value() if settings.kek else None, settings.kek_file)
+    return Keystore(kek, spec.name)
 
 
 async def _watch_outbox(service: str, pool: asyncpg.Pool, every_seconds: float = 5.0) -> None:

@@ -14,7 +14,13 @@ class ServiceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
 
-    database_url: str = Field(alias="DATABASE_URL")
+    database_url: str = Field(alias="DATABASE_URL", description="The service's own role, never the owner.")
+    service_database_urls: dict[str, str] = Field(
+        default_factory=dict,
+        alias="LANTERN_SERVICE_DATABASE_URLS",
+        description="For one process that runs several services (the tests): each one's own role;"
+        " a service not named uses DATABASE_URL.",
+    )
     kafka_bootstrap_servers: str = Field(alias="KAFKA_BOOTSTRAP_SERVERS")
     http_host: str = Field(default="127.0.0.1", alias="LANTERN_HTTP_HOST")
     http_port: int = Field(default=0, alias="LANTERN_HTTP_PORT")
@@ -72,6 +78,10 @@ class ServiceSettings(BaseSettings):
         alias="LANTERN_OTLP_ENDPOINT",
         description="OTLP/HTTP collector base URL; none: no export.",
     )
+
+    def database_url_of(self, service: str) -> str:
+        """The DSN ``service`` connects with: its own role's."""
+        return self.service_database_urls.get(service, self.database_url)
 
     @model_validator(mode="after")
     def _operations_apart_from_the_public_port(self) -> Self:

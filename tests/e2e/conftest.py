@@ -11,6 +11,7 @@ import pytest
 
 from lantern.infra import drop_database, ensure_database
 from lantern.launcher import LaunchedStack, launch
+from services.common.roles import drop_roles, role_prefix
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +28,8 @@ def stack_environment(postgres_server_url: str) -> Iterator[dict[str, str]]:
     environment["DATABASE_URL"] = asyncio.run(ensure_database(postgres_server_url, name))
     yield environment
     asyncio.run(drop_database(postgres_server_url, name))
+    # `lantern up` made the database's service roles; they are server-wide and would outlive it.
+    asyncio.run(drop_roles(postgres_server_url, role_prefix(name)))
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,10 @@ import pytest
 
 from lantern.launcher import LANTERN, LaunchedStack
 from lantern.observe import TopicReader, by_tip
+from lantern.stack import KEK_SETTINGS, SERVICE_NAMES
 from schemas import topics
 from schemas.topics import EVENT_TOPICS
+from services.common.roles import UNSEALING, database_of, role_prefix
 from tests.factories import IDENTIFYING_VALUES, tip_body
 from tests.helpers import events_of_tips, every_stored_text
 
@@ -67,6 +69,30 @@ def test_every_service_reports_healthy_on_its_private_listener_and_serves_no_met
     for name, url in stack.endpoints["services"].items():
         assert httpx.get(f"{url}/metrics").status_code == 404, name
         assert httpx.get(f"{url}/health").json() == {"service": name, "status": "ok"}
+
+
+async def test_each_service_process_connects_as_its_own_role_and_only_those_that_unseal_hold_the_kek(
+    stack: LaunchedStack,
+) -> None:
+    database_url = stack.endpoints["database_url"]
+    connection = await asyncpg.connect(database_url)
+    try:
+        rows = await connection.fetch(
+            "SELECT DISTINCT application_name, usename FROM pg_stat_activity"
+            " WHERE datname = current_database() AND application_name LIKE 'lantern-%'"
+        )
+    finally:
+        await connection.close()
+    prefix = role_prefix(database_of(database_url))
+    assert {row["application_name"]: row["usename"] for row in rows} == {
+        f"lantern-{name}": f"{prefix}_{name}" for name in SERVICE_NAMES
+    }
+    holding = {
+        name
+        for name in SERVICE_NAMES
+        if set(KEK_SETTINGS) & set(psutil.Process(stack.service_pid(name)).environ())
+    }
+    assert holding == set(UNSEALING) == {"intake", "triage", "disclosure"}
 
 
 def test_the_demo_shows_each_sample_tip_s_journey(stack: LaunchedStack) -> None:
@@ -130,8 +156,10 @@ async def test_killing_services_with_sigkill_while_tips_flow_loses_no_tip_and_du
     assert "triage exited with -9; restarting" in stack.output.read_text()
 
 
-def test_the_key_file_and_dev_tokens_are_readable_by_their_owner_only(stack: LaunchedStack) -> None:
-    for name in ("kek", "dev-tokens.json", "audit.key"):
+def test_the_key_file_dev_tokens_and_role_passwords_are_readable_by_their_owner_only(
+    stack: LaunchedStack,
+) -> None:
+    for name in ("kek", "dev-tokens.json", "db-roles.json", "audit.key"):
         assert stat.S_IMODE((stack.home / name).stat().st_mode) == 0o600, name
     tokens = json.loads((stack.home / "dev-tokens.json").read_text())
     assert set(tokens) == {"specialist", "supervisor", "admin"}

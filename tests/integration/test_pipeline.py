@@ -4,8 +4,10 @@ from datetime import timedelta
 
 import pytest
 
+from lantern.database import set_up
 from lantern.observe import by_tip
 from schemas import topics
+from services.common.roles import ServiceRoles
 from services.common.settings import ServiceSettings
 from services.disclosure.app import build_app as build_disclosure
 from services.intake.app import build_app as build_intake
@@ -85,8 +87,11 @@ async def test_an_event_published_twice_on_the_broker_has_one_effect_downstream(
         assert len(rows) == 1, table
 
 
-@pytest.mark.empty_database  # the services migrate the database themselves as they start
-async def test_each_service_keeps_its_tables_in_its_own_schema(settings: ServiceSettings) -> None:
+@pytest.mark.empty_database  # the owner migrates it; the services, as their own roles, cannot
+async def test_each_service_keeps_its_tables_in_its_own_schema(
+    settings: ServiceSettings, service_roles: ServiceRoles
+) -> None:
+    await set_up(settings.database_url, service_roles)
     async with running(
         build_intake(settings), build_triage(settings), build_disclosure(settings), build_referral(settings)
     ):

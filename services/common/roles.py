@@ -1,0 +1,268 @@
+"""Least privilege in the database: each service connects as its own role.
+
+The owner (the role of the owner's DATABASE_URL) runs the migrations and owns every schema; each
+service's role may read and write its own schema's rows (never its structure), read the staff
+tokens in ``auth``, and touch ``keys`` only if it unseals. Append-only tables take INSERT and
+SELECT only, so the grant, not only a trigger, refuses a change. Roles are server-wide, so their
+names start with a prefix made from the database's name: two databases on one server never share
+one.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import re
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+import asyncpg
+
+from services.common.db import AUTH_SCHEMA, KEYS_SCHEMA
+
+SERVICES = ("intake", "triage", "disclosure", "referral", "monitoring")
+OWN_TABLE_RIGHTS = "SELECT, INSERT, UPDATE, DELETE"
+APPEND_ONLY_RIGHTS = "SELECT, INSERT"
+SEQUENCE_RIGHTS = "USAGE, SELECT, UPDATE"
+# A role name is at most 63 bytes; the longest suffix is "_monitoring".
+PREFIX_MAX = 63 - len("_monitoring")
+
+
+@dataclass(frozen=True)
+class Access:
+    """What one service's role may do besides reading and writing its own rows."""
+
+    keys: Mapping[str, str] = field(default_factory=dict)
+    """Rights on ``keys`` tables: only a service that unseals has any."""
+    append_only: frozenset[str] = frozenset()
+    """Own tables whose rows are never changed or deleted, by anyone."""
+
+
+ACCESS: dict[str, Access] = {
+    # Intake seals (creates data keys), replays an idempotent submission and shreds.
+    "intake": Access(keys={"data_keys": "SELECT, INSERT, UPDATE", "unseal_audit": "INSERT"}),
+    "triage": Access(
+        keys={"data_keys": "SELECT", "unseal_audit": "INSERT"},
+        append_only=frozenset({"urgency_overrides", "plan_actions"}),
+    ),
+    "disclosure": Access(
+        keys={"data_keys": "SELECT", "unseal_audit": "INSERT"}, append_only=frozenset({"audit_log"})
+    ),
+    "referral": Access(append_only=frozenset({"referral_history"})),
+    "monitoring": Access(),
+}
+
+UNSEALING = frozenset(name for name, access in ACCESS.items() if access.keys)
+"""The services that hold the key-encryption key; every other one runs without it."""
+
+
+class RoleSetupError(Exception):
+    """The owner could not create or grant the services' roles."""
+
+
+def role_prefix(database: str) -> str:
+    """The prefix of a database's service roles: its name, folded to a plain identifier."""
+    folded = re.sub(r"[^a-z0-9_]", "_", database.lower())[:PREFIX_MAX]
+    return folded if folded and not folded[0].isdigit() else f"db_{folded}"[:PREFIX_MAX]
+
+
+def database_of(url: str) -> str:
+    return unquote(urlsplit(url).path.lstrip("/")) or "postgres"
+
+
+def with_credentials(url: str, user: str, password: str | None) -> str:
+    """``url`` logging in as ``user`` (with ``password``) instead of its own user."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    secret = f":{quote(password, safe='')}" if password else ""
+    return urlunsplit(parts._replace(netloc=f"{quote(user, safe='')}{secret}@{host}"))
+
+
+def scram_verifier(password: str, iterations: int = 4096) -> str:
+    """The SCRAM-SHA-256 verifier PostgreSQL stores for ``password`` (RFC 5802/7677).
+
+    Sent instead of the password, so the password never reaches the server's statement log.
+    """
+    salt = os.urandom(16)
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
+    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
+    server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
+    encode = base64.b64encode
+    stored_key = hashlib.sha256(client_key).digest()
+    return (
+        f"SCRAM-SHA-256${iterations}:{encode(salt).decode()}"
+        f"${encode(stored_key).decode()}:{encode(server_key).decode()}"
+    )
+
+
+@dataclass(frozen=True)
+class ServiceRoles:
+    """The service roles of one database (or of a set of test databases copied from one)."""
+
+    prefix: str
+    passwords: Mapping[str, str]
+
+    @classmethod
+    def generate(cls, prefix: str) -> ServiceRoles:
+        return cls(prefix, {service: secrets.token_urlsafe(32) for service in SERVICES})
+
+    def name(self, service: str) -> str:
+        return f"{self.prefix}_{service}"
+
+    def url(self, owner_url: str, service: str) -> str:
+        """The DSN ``service`` connects with: the owner's server and database, as its own role."""
+        return with_credentials(owner_url, self.name(service), self.passwords.get(service))
+
+    def urls(self, owner_url: str) -> dict[str, str]:
+        return {service: self.url(owner_url, service) for service in SERVICES}
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+async def create_roles(owner_url: str, roles: ServiceRoles) -> None:
+    """Create each service's login role, or set its password and attributes again.
+
+    The roles may do nothing but log in; what they may touch is granted database by database.
+    """
+    connection = await asyncpg.connect(owner_url)
+    try:
+        for service in SERVICES:
+            role = _ident(roles.name(service))
+            attributes = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION NOBYPASSRLS"
+            password = roles.passwords.get(service)
+            secret = f" PASSWORD {_literal(scram_verifier(password))}" if password else ""
+            exists = await connection.fetchval(
+                "SELECT 1 FROM pg_roles WHERE rolname = $1", roles.name(service)
+            )
+            try:
+                if not exists:
+                    try:
+                        await connection.execute(f"CREATE ROLE {role} {attributes}{secret}")
+                        continue
+                    except asyncpg.DuplicateObjectError:
+                        pass  # made meanwhile by another process: set it as ours
+                await connection.execute(f"ALTER ROLE {role} {attributes}{secret}")
+            except asyncpg.InsufficientPrivilegeError as error:
+                raise RoleSetupError(
+                    "the owner's DATABASE_URL must be a role with CREATEROLE to create the services' roles"
+                ) from error
+    finally:
+        await connection.close()
+
+
+def _schema_grants(schema: str, role: str, access: Access, existing: set[str]) -> list[str]:
+    own = _ident(schema)
+    statements = [
+        f"GRANT USAGE ON SCHEMA {own} TO {role}",
+        f"GRANT {OWN_TABLE_RIGHTS} ON ALL TABLES IN SCHEMA {own} TO {role}",
+        f"GRANT {SEQUENCE_RIGHTS} ON ALL SEQUENCES IN SCHEMA {own} TO {role}",
+        # Tables a later migration creates get the same rights at once, before any re-grant.
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA {own} GRANT {OWN_TABLE_RIGHTS} ON TABLES TO {role}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA {own} GRANT {SEQUENCE_RIGHTS} ON SEQUENCES TO {role}",
+    ]
+    # A service reads which migrations it has (to refuse to run on an old schema) but never writes them.
+    read_only = {"schema_migrations"}
+    for table in sorted((access.append_only | read_only) & existing):
+        kept = APPEND_ONLY_RIGHTS if table in access.append_only else "SELECT"
+        statements += [
+            f"REVOKE ALL ON {own}.{_ident(table)} FROM {role}",
+            f"GRANT {kept} ON {own}.{_ident(table)} TO {role}",
+        ]
+    return statements
+
+
+async def grant_privileges(owner_url: str, roles: ServiceRoles) -> None:
+    """Grant each service's role exactly its rights in the database of ``owner_url``.
+
+    Run as the owner after the migrations; whatever a role held before is revoked first, in the
+    same transaction, so a right taken out of ``ACCESS`` is taken from the role too.
+    """
+    connection = await asyncpg.connect(owner_url)
+    try:
+        async with connection.transaction():
+            # One setup at a time: concurrent GRANTs on one object fail with "tuple concurrently updated".
+            await connection.execute("SELECT pg_advisory_xact_lock(hashtext('lantern:grants'))")
+            database = _ident(await connection.fetchval("SELECT current_database()"))
+            tables = await _tables(connection, [*SERVICES, KEYS_SCHEMA, AUTH_SCHEMA])
+            await connection.execute(f"REVOKE CONNECT, TEMPORARY ON DATABASE {database} FROM PUBLIC")
+            await connection.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+            for service in SERVICES:
+                role = _ident(roles.name(service))
+                access = ACCESS[service]
+                statements = [f"GRANT CONNECT ON DATABASE {database} TO {role}"]
+                for schema in tables:
+                    statements += [
+                        f"REVOKE ALL ON ALL TABLES IN SCHEMA {_ident(schema)} FROM {role}",
+                        f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA {_ident(schema)} FROM {role}",
+                        f"REVOKE ALL ON SCHEMA {_ident(schema)} FROM {role}",
+                    ]
+                if service in tables:
+                    statements += _schema_grants(service, role, access, tables[service])
+                if AUTH_SCHEMA in tables:
+                    statements += [
+                        f"GRANT USAGE ON SCHEMA {AUTH_SCHEMA} TO {role}",
+                        f"GRANT SELECT ON ALL TABLES IN SCHEMA {AUTH_SCHEMA} TO {role}",
+                        f"ALTER DEFAULT PRIVILEGES IN SCHEMA {AUTH_SCHEMA} GRANT SELECT ON TABLES TO {role}",
+                    ]
+                if access.keys and KEYS_SCHEMA in tables:
+                    statements.append(f"GRANT USAGE ON SCHEMA {KEYS_SCHEMA} TO {role}")
+                    statements += [
+                        f"GRANT {rights} ON {KEYS_SCHEMA}.{_ident(table)} TO {role}"
+                        for table, rights in access.keys.items()
+                        if table in tables[KEYS_SCHEMA]
+                    ]
+                for statement in statements:
+                    await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+async def _tables(connection: asyncpg.Connection, schemas: Iterable[str]) -> dict[str, set[str]]:
+    """The tables of each of ``schemas`` that exists."""
+    rows = await connection.fetch(
+        "SELECT n.nspname AS schema, c.relname AS table FROM pg_namespace n"
+        " LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relkind IN ('r', 'p')"
+        " WHERE n.nspname = ANY ($1::text[])",
+        list(schemas),
+    )
+    tables: dict[str, set[str]] = {}
+    for row in rows:
+        tables.setdefault(row["schema"], set())
+        if row["table"] is not None:
+            tables[row["schema"]].add(row["table"])
+    return tables
+
+
+async def drop_roles(server_url: str, prefix: str) -> None:
+    """Drop the service roles of ``prefix``, once no database grants them anything."""
+    connection = await asyncpg.connect(server_url)
+    try:
+        for service in SERVICES:
+            await connection.execute(f"DROP ROLE IF EXISTS {_ident(f'{prefix}_{service}')}")
+    finally:
+        await connection.close()
+
+
+async def check_own_role(pool: asyncpg.Pool, service: str) -> None:
+    """Refuse to run a service as a superuser or as its schema's owner: it would hold every right."""
+    row = await pool.fetchrow(
+        "SELECT r.rolsuper AS superuser, coalesce(pg_has_role(current_user, n.nspowner, 'MEMBER'), false) AS owner"
+        " FROM pg_roles r LEFT JOIN pg_namespace n ON n.nspname = $1 WHERE r.rolname = current_user",
+        service,
+    )
+    if row is not None and (row["superuser"] or row["owner"]):
+        held = "a superuser" if row["superuser"] else f"the owner of the {service} schema"
+        raise RoleSetupError(
+            f"{service} connects to PostgreSQL as {held}: give it its own role's DATABASE_URL"
+            " (see docs/operations.md, database roles)"
+        )

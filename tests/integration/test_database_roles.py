@@ -1,0 +1,244 @@
+"""Least privilege in the database: each service as its own role, on the real server."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from services.common.db import apply_migrations, connect
+from services.common.roles import SERVICES, UNSEALING, RoleSetupError, ServiceRoles, grant_privileges
+from services.common.sealing import KeyConfigurationError
+from services.common.settings import ServiceSettings
+from services.disclosure.app import build_app as build_disclosure
+from services.intake.app import build_app as build_intake
+from services.monitoring.app import build_app as build_monitoring
+from services.referral.app import build_app as build_referral
+from services.triage.app import build_app as build_triage
+from tests.helpers import eventually, http_client, running
+
+
+@asynccontextmanager
+async def connected_as(
+    roles: ServiceRoles, database_url: str, service: str
+) -> AsyncIterator[asyncpg.Connection]:
+    connection = await asyncpg.connect(roles.url(database_url, service))
+    try:
+        yield connection
+    finally:
+        await connection.close()
+
+
+async def tables_of(database_url: str, schemas: list[str]) -> list[str]:
+    connection = await asyncpg.connect(database_url)
+    try:
+        rows = await connection.fetch(
+            "SELECT format('%I.%I', table_schema, table_name) AS name FROM information_schema.tables"
+            " WHERE table_schema = ANY ($1::text[]) ORDER BY 1",
+            schemas,
+        )
+    finally:
+        await connection.close()
+    return [row["name"] for row in rows]
+
+
+@pytest.mark.parametrize("service", ["referral", "monitoring"])
+async def test_the_referral_and_monitoring_roles_cannot_read_keys_or_another_services_schema(
+    database_url: str, service_roles: ServiceRoles, service: str
+) -> None:
+    others = [name for name in SERVICES if name != service]
+    forbidden = await tables_of(database_url, ["keys", *others])
+    assert any(name.startswith("keys.") for name in forbidden) and len(forbidden) > 20
+    readable = await tables_of(database_url, [service, "auth"])
+    async with connected_as(service_roles, database_url, service) as connection:
+        for table in readable:
+            await connection.fetch(f"SELECT * FROM {table} LIMIT 1")
+        for table in forbidden:
+            with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied"):
+                await connection.fetch(f"SELECT * FROM {table} LIMIT 1")
+        assert not await connection.fetchval("SELECT has_schema_privilege('keys', 'USAGE')")
+
+
+async def test_the_disclosure_role_may_append_to_the_audit_log_but_never_change_delete_or_truncate_it(
+    database_url: str, service_roles: ServiceRoles
+) -> None:
+    async with connected_as(service_roles, database_url, "disclosure") as connection:
+        rights = {
+            right: await connection.fetchval("SELECT has_table_privilege('disclosure.audit_log', $1)", right)
+            for right in ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE")
+        }
+        assert rights == {"SELECT": True, "INSERT": True, "UPDATE": False, "DELETE": False, "TRUNCATE": False}
+        # Refused by the grant, before the append-only trigger is reached (its message differs).
+        for statement in (
+            "UPDATE disclosure.audit_log SET actor = 'someone else'",
+            "DELETE FROM disclosure.audit_log",
+            "TRUNCATE disclosure.audit_log",
+        ):
+            with pytest.raises(
+                asyncpg.InsufficientPrivilegeError, match="permission denied for table audit_log"
+            ):
+                await connection.execute(statement)
+
+
+async def test_no_service_role_may_change_its_schema_or_its_migrations(
+    database_url: str, service_roles: ServiceRoles
+) -> None:
+    for service in SERVICES:
+        async with connected_as(service_roles, database_url, service) as connection:
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await connection.execute(f"CREATE TABLE {service}.intruder (id int)")
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await connection.execute(f"ALTER TABLE {service}.outbox ADD COLUMN intruder int")
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await connection.execute(f"DELETE FROM {service}.schema_migrations")
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await connection.execute(
+                    "INSERT INTO auth.staff (person_id, display_name, roles) VALUES ($1, 'x', '{admin}')",
+                    uuid.uuid4(),
+                )
+
+
+async def test_only_the_services_that_unseal_may_read_the_wrapped_data_keys(
+    database_url: str, service_roles: ServiceRoles
+) -> None:
+    allowed = {}
+    for service in SERVICES:
+        async with connected_as(service_roles, database_url, service) as connection:
+            allowed[service] = await connection.fetchval(
+                "SELECT has_schema_privilege('keys', 'USAGE') AND has_table_privilege('keys.data_keys', 'SELECT')"
+            )
+    assert (
+        {service for service, yes in allowed.items() if yes}
+        == {"intake", "triage", "disclosure"}
+        == UNSEALING
+    )
+
+
+async def test_a_table_a_later_migration_creates_is_granted_to_its_service_only(
+    database_url: str, service_roles: ServiceRoles, tmp_path: Path
+) -> None:
+    later = tmp_path / "later"
+    later.mkdir()
+    (later / "0001_later.sql").write_text(
+        "CREATE TABLE later (id bigint GENERATED BY DEFAULT AS IDENTITY, note text);"
+    )
+    await apply_migrations(database_url, "triage", [("later", later)])
+    async with connected_as(service_roles, database_url, "triage") as connection:
+        await connection.execute("INSERT INTO triage.later (note) VALUES ('granted by default')")
+        assert await connection.fetchval("SELECT count(*) FROM triage.later") == 1
+    async with connected_as(service_roles, database_url, "referral") as connection:
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await connection.fetch("SELECT * FROM triage.later")
+
+
+async def test_each_running_service_is_connected_as_its_own_role(
+    settings: ServiceSettings, service_roles: ServiceRoles
+) -> None:
+    apps = (
+        build_intake(settings),
+        build_triage(settings),
+        build_disclosure(settings),
+        build_referral(settings),
+        build_monitoring(settings),
+    )
+    async with running(*apps):
+        connection = await asyncpg.connect(settings.database_url)
+        try:
+            rows = await connection.fetch(
+                "SELECT DISTINCT application_name, usename FROM pg_stat_activity"
+                " WHERE datname = current_database() AND application_name LIKE 'lantern-%'"
+            )
+        finally:
+            await connection.close()
+    assert {row["application_name"]: row["usename"] for row in rows} == {
+        f"lantern-{service}": service_roles.name(service) for service in SERVICES
+    }
+
+
+async def test_a_service_given_the_owners_connection_refuses_to_start(settings: ServiceSettings) -> None:
+    as_owner = settings.model_copy(update={"service_database_urls": {}})
+    with pytest.raises(RoleSetupError, match="connects to PostgreSQL as"):
+        async with running(build_referral(as_owner)):
+            pass
+
+
+@pytest.mark.empty_database
+async def test_a_service_refuses_to_start_on_a_schema_the_owner_has_not_migrated(
+    settings: ServiceSettings, service_roles: ServiceRoles
+) -> None:
+    connection = await connect(settings.database_url, "public")
+    try:
+        await connection.execute("CREATE SCHEMA monitoring; CREATE SCHEMA auth; CREATE SCHEMA keys")
+    finally:
+        await connection.close()
+    await grant_privileges(settings.database_url, service_roles)
+    with pytest.raises(Exception, match="the monitoring schema lacks"):
+        async with running(build_monitoring(settings)):
+            pass
+
+
+async def test_referral_and_monitoring_run_end_to_end_without_the_key_encryption_key(
+    settings: ServiceSettings,
+) -> None:
+    without_kek = settings.model_copy(update={"kek": None, "kek_file": None})
+    referral, monitoring = build_referral(without_kek), build_monitoring(without_kek)
+    async with running(referral, monitoring):
+        for app in (referral, monitoring):
+            async with http_client(app) as client:
+                assert (await client.get("/health")).json()["checks"]["database"] == "ok"
+            with pytest.raises(KeyConfigurationError, match="holds no key-encryption key"):
+                _ = app.state.runtime.keystore
+        async with http_client(referral) as client:
+            assert (await client.get("/v1/directory")).status_code == 200
+
+
+@pytest.mark.parametrize("build", [build_intake, build_triage, build_disclosure])
+async def test_a_service_that_unseals_refuses_to_start_without_the_key_encryption_key(
+    settings: ServiceSettings, build: object
+) -> None:
+    without_kek = settings.model_copy(update={"kek": None, "kek_file": None})
+    with pytest.raises(KeyConfigurationError):
+        async with running(build(without_kek)):  # type: ignore[operator]
+            pass
+
+
+async def _refused(url: str) -> bool:
+    try:
+        connection = await asyncpg.connect(url)
+    except asyncpg.InvalidPasswordError:
+        return True
+    await connection.close()
+    return False
+
+
+# The shared server on DATABASE_URL trusts every local login; only the embedded one is ours to edit.
+@pytest.mark.skipif("DATABASE_URL" in os.environ, reason="edits the embedded server's pg_hba.conf")
+async def test_a_service_role_logs_in_with_its_password_where_the_server_asks_for_one(
+    database_url: str, service_roles: ServiceRoles
+) -> None:
+    role = service_roles.name("monitoring")
+    wrong = ServiceRoles(service_roles.prefix, {"monitoring": "not-the-password"})
+    owner = await asyncpg.connect(database_url)
+    try:
+        hba = Path(await owner.fetchval("SHOW hba_file"))
+        before = await asyncio.to_thread(hba.read_text)
+        rules = f"local all {role} scram-sha-256\nhost all {role} all scram-sha-256\n"
+        await asyncio.to_thread(hba.write_text, rules + before)
+        try:
+            assert await owner.fetchval("SELECT pg_reload_conf()")
+            assert await eventually(lambda: _refused(wrong.url(database_url, "monitoring"))), (
+                "rule not loaded"
+            )
+            async with connected_as(service_roles, database_url, "monitoring") as connection:
+                assert await connection.fetchval("SELECT current_user") == role
+        finally:
+            await asyncio.to_thread(hba.write_text, before)
+            await owner.fetchval("SELECT pg_reload_conf()")
+    finally:
+        await owner.close()
