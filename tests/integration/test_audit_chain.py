@@ -28,6 +28,7 @@ from schemas.topics import ALL_TOPICS
 from services.common.db import apply_migrations, apply_shared_migrations, create_pool, service_migrations
 from services.common.kafka import ensure_topics
 from services.common.messaging import Transactions
+from services.common.roles import ServiceRoles, grant_privileges
 from services.disclosure.adapters.audit import AuditChain, anchor
 from services.disclosure.adapters.unit_of_work import DisclosureUnitOfWork
 from services.disclosure.adapters.witness import FileWitness
@@ -322,7 +323,7 @@ async def test_disclosure_refuses_to_start_without_its_audit_key(settings: Discl
 
 @pytest.mark.empty_database
 async def test_entries_from_before_the_key_stay_verifiable_and_the_first_keyed_link_covers_them(
-    settings: DisclosureSettings, tmp_path: Path
+    settings: DisclosureSettings, tmp_path: Path, service_roles: ServiceRoles
 ) -> None:
     before_the_key = tmp_path / "migrations"
     before_the_key.mkdir()
@@ -346,6 +347,7 @@ async def test_entries_from_before_the_key_stay_verifiable_and_the_first_keyed_l
     finally:
         await connection.close()
     await apply_migrations(settings.database_url, "disclosure", service_migrations(MIGRATIONS))
+    await grant_privileges(settings.database_url, service_roles)
 
     assert audit_verify(settings).returncode == UNANCHORED
     async with running(build_disclosure(settings)):

@@ -21,7 +21,7 @@ from services.intake.app import build_app as build_intake
 from services.monitoring.app import build_app as build_monitoring
 from services.referral.app import build_app as build_referral
 from services.triage.app import build_app as build_triage
-from tests.helpers import eventually, http_client, running
+from tests.helpers import eventually, http_client, operations_client, running
 
 
 @asynccontextmanager
@@ -190,7 +190,7 @@ async def test_referral_and_monitoring_run_end_to_end_without_the_key_encryption
     referral, monitoring = build_referral(without_kek), build_monitoring(without_kek)
     async with running(referral, monitoring):
         for app in (referral, monitoring):
-            async with http_client(app) as client:
+            async with operations_client(app) as client:
                 assert (await client.get("/health")).json()["checks"]["database"] == "ok"
             with pytest.raises(KeyConfigurationError, match="holds no key-encryption key"):
                 _ = app.state.runtime.keystore
