@@ -29,6 +29,7 @@ from services.common.db import apply_migrations, apply_shared_migrations, servic
 from services.common.kafka import ensure_topics
 from services.common.sealing import KeyEncryptionKey
 from services.common.settings import ServiceSettings
+from tests.keys import stack_keys
 
 # Read from the folders rather than each app's SPEC, so that one service that does not import
 # breaks only its own tests.
@@ -108,4 +109,5 @@ def settings(database_url: str, kafka: str) -> ServiceSettings:
         LANTERN_OUTBOX_POLL_SECONDS=0.5,
         LANTERN_HANDLER_MAX_ATTEMPTS=3,
         LANTERN_KEK=KeyEncryptionKey.generate_text(),
+        **stack_keys().settings_fields(),
     )

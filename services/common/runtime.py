@@ -31,6 +31,7 @@ from services.common.messaging import PostgresUnitOfWork, Transactions
 from services.common.relay import OutboxRelay
 from services.common.sealing import Keystore, configured_kek
 from services.common.settings import ServiceSettings
+from services.common.signing import EventVerifier, configured_signer, configured_verifier
 
 log = get_logger(__name__)
 # A consumer retrying one batch this long without committing anything is reported unhealthy.
@@ -67,6 +68,7 @@ class Runtime:
     dead_letters: consuming.DeadLetters
     transactions: Transactions[Any]
     keystore: Keystore
+    verifier: EventVerifier
     background_work: dict[str, Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=dict)
     routes: dict[str, consuming.Route] = field(default_factory=dict)
     consumer: consuming.BatchConsumer | None = None
@@ -90,6 +92,7 @@ class Runtime:
             routes=self.routes,
             transactions=self.transactions,
             dead_letters=self.dead_letters,
+            verifier=self.verifier,
             max_attempts=self.settings.handler_max_attempts,
             backoff_seconds=self.settings.retry_backoff_seconds,
         )
@@ -175,6 +178,8 @@ def runtime_of(request: Request) -> Runtime:
 async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) -> AsyncIterator[Runtime]:
     """Start a service's resources in dependency order and stop them in reverse."""
     kek = configured_kek(settings.kek.get_secret_value() if settings.kek else None, settings.kek_file)
+    signer = configured_signer(spec.name, settings.signing_key_file)
+    verifier = configured_verifier(settings.signing_public_keys_file)
     await apply_shared_migrations(settings.database_url)
     await apply_migrations(settings.database_url, spec.name, service_migrations(spec.migrations))
     if spec.own_topics is not None:
@@ -212,8 +217,9 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
             broker=broker,
             relay=relay,
             dead_letters=consuming.DeadLetters(producer, spec.name),
-            transactions=Transactions(pool, partial(spec.unit_of_work, keystore=keystore)),
+            transactions=Transactions(pool, partial(spec.unit_of_work, keystore=keystore), signer),
             keystore=keystore,
+            verifier=verifier,
         )
         wire(runtime)
         runtime.start_consuming()

@@ -32,6 +32,7 @@ from services.disclosure.domain.packages import Source, SourceKind
 from services.disclosure.domain.routing import load_routing
 from services.disclosure.ports import DisclosureTransactions
 from tests.factories import tip_received, tip_supplemented, tip_triaged
+from tests.keys import stack_keys
 
 MIGRATIONS = Path(__file__).parents[2] / "services" / "disclosure" / "migrations"
 ROUTING = load_routing()
@@ -85,7 +86,7 @@ async def on_postgres(database_url: str) -> AsyncIterator[Backend]:
     await apply_migrations(database_url, "disclosure", service_migrations(MIGRATIONS))
     pool = await create_pool(database_url, "disclosure", max_size=2)
     try:
-        yield OnPostgres(Transactions(pool, DisclosureUnitOfWork))
+        yield OnPostgres(Transactions(pool, DisclosureUnitOfWork, stack_keys().signer("disclosure")))
     finally:
         await pool.close()
 
