@@ -24,6 +24,7 @@ import base64
 import binascii
 import json
 import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,7 @@ SIGNATURE_CONTEXT = b"lantern/event-signature/v1"
 SIGNATURE_BYTES = 64
 PUBLIC_KEY_BYTES = 32
 MAX_SIGNER_LENGTH = 40
+BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 
 class SigningKeyError(Exception):
@@ -66,6 +68,9 @@ def _b64(raw: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
+    """Strict base64url: the lenient decoder would skip stray characters and accept the rest."""
+    if not BASE64URL.fullmatch(text):
+        raise ValueError("not base64url")
     return base64.urlsafe_b64decode(text.encode() + b"=" * (-len(text) % 4))
 
 
