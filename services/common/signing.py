@@ -81,6 +81,9 @@ class EventSigner:
         self.service = service
         self._private_key = private_key
 
+    def public_key(self) -> Ed25519PublicKey:
+        return self._private_key.public_key()
+
     def headers(self, topic: str, key: bytes | None, payload: bytes) -> dict[str, str]:
         """The headers that make ``payload`` on ``topic`` under ``key`` this service's word."""
         signature = self._private_key.sign(signing_input(topic, key, self.service, payload))

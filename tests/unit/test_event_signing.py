@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from lantern.stack import SERVICE_NAMES, Stack, StackOptions
 from schemas import topics
 from schemas.registry import EVENTS_BY_TOPIC
 from services.common.signing import (
@@ -147,7 +148,7 @@ def test_key_files_are_private_and_kept_and_a_rotated_key_stays_listed(tmp_path:
     listed = json.loads(document.read_text())
     assert len(listed["triage"]) == 2 and len(listed["intake"]) == 1
     signer = configured_signer("triage", directory / "{service}.key")
-    assert public_key_text(signer._private_key.public_key()) == listed["triage"][1]
+    assert public_key_text(signer.public_key()) == listed["triage"][1]
     old = configured_signer("triage", tmp_path / "triage.retired.key")
     verifier = configured_verifier(document)
     for headers in (signer.headers(TOPIC, KEY, PAYLOAD), old.headers(TOPIC, KEY, PAYLOAD)):
@@ -182,3 +183,21 @@ def test_a_service_refuses_to_start_without_its_key_or_the_public_keys(tmp_path:
 def test_a_public_keys_document_that_is_not_well_formed_is_refused_whole(document: str, rule: str) -> None:
     with pytest.raises(SigningKeyError, match=rule):
         parse_public_keys(document)
+
+
+def test_lantern_up_gives_each_service_its_own_key_file_and_everyones_public_keys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("LANTERN_SIGNING_KEY_FILE", raising=False)
+    monkeypatch.delenv("LANTERN_SIGNING_PUBLIC_KEYS_FILE", raising=False)
+    environments = Stack(StackOptions(home=tmp_path))._signing_keys()
+    assert set(environments) == set(SERVICE_NAMES)
+    listed = parse_public_keys((tmp_path / "keys" / "public-keys.json").read_text())
+    for service, environment in environments.items():
+        own = Path(environment["LANTERN_SIGNING_KEY_FILE"])
+        assert own == tmp_path / "keys" / f"{service}.key" and stat.S_IMODE(own.stat().st_mode) == 0o600
+        assert "{service}" not in str(own), "a process is told of its own file only"
+        assert Path(environment["LANTERN_SIGNING_PUBLIC_KEYS_FILE"]) == tmp_path / "keys" / "public-keys.json"
+        signer = configured_signer(service, own)
+        assert [public_key_text(key) for key in listed[service]] == [public_key_text(signer.public_key())]
+    assert Stack(StackOptions(home=tmp_path))._signing_keys() == environments, "kept across runs"
