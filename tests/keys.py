@@ -6,6 +6,8 @@ puts an event on the broker itself signs it as the topic's own producer would (`
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 from dataclasses import dataclass
 from functools import cache
@@ -45,7 +47,9 @@ class StackKeys:
 
 @cache
 def stack_keys() -> StackKeys:
-    directory = Path(tempfile.mkdtemp(prefix="lantern-keys-")) / "keys"
+    root = Path(tempfile.mkdtemp(prefix="lantern-keys-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    directory = root / "keys"
     return StackKeys(directory, generate_key_files(directory, SIGNERS))
 
 
