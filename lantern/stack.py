@@ -27,6 +27,7 @@ from services.common.auth import Role, create_token, find_staff
 from services.common.kafka import ensure_topics
 from services.common.roles import UNSEALING, ServiceRoles
 from services.common.sealing import KeyEncryptionKey
+from services.common.signing import generate_key_files
 from services.referral.app import SAMPLE_DIRECTORY
 from services.referral.commands import import_file
 
@@ -140,6 +141,7 @@ class Stack:
         created = asyncio.run(self._prepare(database_url, roles, bootstrap))
         kek_settings = self._key_encryption_key()
         audit_settings = local_audit_environment(self.home)
+        signing_settings = self._signing_keys()
         tokens = dev_tokens(database_url, self.home / "dev-tokens.json")
         if self.broker is not None and created:
             requeued = asyncio.run(requeue_published_events(database_url))
@@ -166,6 +168,7 @@ class Stack:
                 port=port,
                 operations_port=operations,
                 environment=service_environment(name, environment, database_url, roles, kek_settings)
+                | signing_settings[name]
                 | {
                     "LANTERN_HTTP_PORT": str(port),
                     "LANTERN_OPERATIONS_PORT": str(operations),
@@ -209,6 +212,28 @@ class Stack:
                 key_file.write(KeyEncryptionKey.generate_text())
             say(f"generated the key-encryption key {path}: losing it makes every sealed tip unreadable")
         return {"LANTERN_KEK_FILE": str(path)}
+
+    def _signing_keys(self) -> dict[str, dict[str, str]]:
+        """Each service's signing settings: its own private key file only, and everyone's public keys.
+
+        Configured files are used as they are; otherwise keys are made in the home folder on the
+        first run and kept (stored events, published again after a broker restart, carry their
+        signatures).
+        """
+        if os.environ.get("LANTERN_SIGNING_KEY_FILE") and os.environ.get("LANTERN_SIGNING_PUBLIC_KEYS_FILE"):
+            return {name: {} for name in SERVICE_NAMES}
+        directory = self.home / "keys"
+        fresh = not directory.exists()
+        public_keys = generate_key_files(directory, SERVICE_NAMES)
+        if fresh:
+            say(f"generated the services' signing keys in {directory}")
+        return {
+            name: {
+                "LANTERN_SIGNING_KEY_FILE": str(directory / f"{name}.key"),
+                "LANTERN_SIGNING_PUBLIC_KEYS_FILE": str(public_keys),
+            }
+            for name in SERVICE_NAMES
+        }
 
     def _start_postgres(self) -> str:
         say(f"starting embedded PostgreSQL (data in {self.home / 'pgdata'})")

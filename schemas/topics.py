@@ -21,9 +21,40 @@ EVENT_TOPICS: tuple[str, ...] = (
 )  # fmt: skip
 
 
+AGENCY_TOPIC_PREFIX, AGENCY_TOPIC_SUFFIX = "le.referrals.", ".v1"
+
+
 def agency_topic(agency_id: str) -> str:
     """The topic of one agency's packages: broker ACLs can confine its liaison unit to it."""
-    return f"le.referrals.{agency_id}.v1"
+    return f"{AGENCY_TOPIC_PREFIX}{agency_id}{AGENCY_TOPIC_SUFFIX}"
+
+
+# Who may write each topic: the services whose signature a consumer accepts on it. A message signed
+# by anyone else, or by nobody, is dead-lettered as `unauthenticated` before it is read.
+# Acknowledgements are signed by the liaison unit's agency key, not by a service's: the consumer
+# that reads them checks that signature against the package's recipient, so the runtime's check of
+# service signatures passes them through.
+SIGNED_BY_AGENCY = "<agency>"
+PRODUCERS: dict[str, tuple[str, ...]] = {
+    TIPS_RECEIVED: ("intake",),
+    TIPS_SUPPLEMENTED: ("intake",),
+    CONSENTS: ("intake",),
+    TIPS_TRIAGED: ("triage",),
+    RESPONSE_PLANS: ("triage",),
+    DISCLOSURES: ("disclosure",),
+    REFERRALS: ("referral",),
+    LE_ACKNOWLEDGEMENTS: (SIGNED_BY_AGENCY,),
+    AUDIT_HEADS: ("disclosure",),
+}
+AGENCY_PACKAGE_PRODUCERS: tuple[str, ...] = ("disclosure",)
+
+
+def producers_of(topic: str) -> tuple[str, ...]:
+    """The producers allowed on ``topic``; none for a topic Lantern does not know."""
+    agency = topic.removeprefix(AGENCY_TOPIC_PREFIX).removesuffix(AGENCY_TOPIC_SUFFIX)
+    if agency and f"{AGENCY_TOPIC_PREFIX}{agency}{AGENCY_TOPIC_SUFFIX}" == topic and "." not in agency:
+        return AGENCY_PACKAGE_PRODUCERS
+    return PRODUCERS.get(topic, ())
 
 
 def dead_letter_topic(topic: str) -> str:

@@ -32,6 +32,7 @@ from services.common.roles import ServiceRoles, create_roles, drop_roles, grant_
 from services.common.sealing import KeyEncryptionKey
 from services.common.settings import ServiceSettings
 from services.disclosure.settings import DisclosureSettings, generate_key_text
+from tests.keys import stack_keys
 
 # Read from the folders rather than each app's SPEC, so that one service that does not import
 # breaks only its own tests.
@@ -129,4 +130,5 @@ def settings(database_url: str, kafka: str, service_roles: ServiceRoles, tmp_pat
         LANTERN_KEK=KeyEncryptionKey.generate_text(),
         LANTERN_AUDIT_KEY=generate_key_text(),
         LANTERN_AUDIT_WITNESS_FILE=tmp_path / "audit-witness.jsonl",
+        **stack_keys().settings_fields(),
     )

@@ -22,6 +22,7 @@ from schemas.registry import EVENTS_BY_TOPIC
 from services.common.auth import Role, create_token
 from services.common.sealing import DataKey, KeyEncryptionKey, Keystore
 from services.common.settings import ServiceSettings
+from tests.keys import signed_headers
 
 
 @asynccontextmanager
@@ -97,11 +98,16 @@ async def events_of_tips(
     return by_tip(await read_until(bootstrap, topics, complete, timeout))
 
 
-async def produce(bootstrap: str, topic: str, value: bytes, key: bytes | None = None) -> None:
+async def produce(
+    bootstrap: str, topic: str, value: bytes, key: bytes | None = None, *, signer: str | None = None
+) -> None:
+    """Put ``value`` on ``topic`` signed as its rightful producer would (or as ``signer``)."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=False)
     await producer.start()
     try:
-        await producer.send_and_wait(topic, value=value, key=key)
+        await producer.send_and_wait(
+            topic, value=value, key=key, headers=signed_headers(topic, key, value, signer)
+        )
     finally:
         await producer.stop()
 
@@ -183,7 +189,7 @@ TOPIC_OF_EVENT = {event: topic for topic, events in EVENTS_BY_TOPIC.items() for 
 
 
 async def publish_events(bootstrap: str, *events: EventBase) -> None:
-    """Put events on their own topics, keyed by tip, as the services that own them would."""
+    """Put events on their own topics, keyed by tip and signed, as the services that own them would."""
     for event in events:
         await produce(
             bootstrap, TOPIC_OF_EVENT[type(event)], event.model_dump_json().encode(), event.partition_key

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,9 @@ from schemas.intake import TipReceivedV1
 from services.common.consumer import BatchConsumer, DeadLetters, Deferred, Rejected, Route
 from services.common.db import apply_migrations, create_pool, service_migrations
 from services.common.messaging import PostgresUnitOfWork, Transactions
+from services.common.signing import EventVerifier
 from tests.factories import tip_received
+from tests.keys import signed_headers, stack_keys
 
 SERVICE = "probe"
 
@@ -73,34 +75,46 @@ class Probe:
         )
 
 
-def consumer_of(pool: asyncpg.Pool, probe: Probe, producer: Any) -> BatchConsumer:
+def consumer_of(
+    pool: asyncpg.Pool, probe: Probe, producer: Any, verifier: EventVerifier | None = None
+) -> BatchConsumer:
     return BatchConsumer(
         service=SERVICE,
         routes={topics.TIPS_RECEIVED: Route(TipReceivedV1, probe)},
-        transactions=Transactions(pool, PostgresUnitOfWork),
+        transactions=Transactions(pool, PostgresUnitOfWork, stack_keys().signer(SERVICE)),
         dead_letters=DeadLetters(producer, SERVICE),  # type: ignore[arg-type]
+        verifier=verifier or stack_keys().verifier(),
         max_attempts=3,
         backoff_seconds=0.001,
     )
 
 
 def records(*events: TipReceivedV1, first_offset: int = 0) -> list[ConsumerRecord[bytes, bytes]]:
+    """The events as the broker hands them over, each signed by intake."""
     return [
-        ConsumerRecord(
-            topics.TIPS_RECEIVED,
-            0,
-            first_offset + number,
-            0,
-            0,
-            event.partition_key,
-            event.model_dump_json().encode(),
-            None,
-            0,
-            0,
-            [],
-        )
-        for number, event in enumerate(events)
+        signed(record)
+        for record in [
+            ConsumerRecord(
+                topics.TIPS_RECEIVED,
+                0,
+                first_offset + number,
+                0,
+                0,
+                event.partition_key,
+                event.model_dump_json().encode(),
+                None,
+                0,
+                0,
+                [],
+            )
+            for number, event in enumerate(events)
+        ]
     ]
+
+
+def signed(record: ConsumerRecord[bytes, bytes]) -> ConsumerRecord[bytes, bytes]:
+    """``record`` with its producer's signature over its topic, key and value, as the relay sends it."""
+    return replace(record, headers=signed_headers(record.topic, record.key, record.value or b""))
 
 
 def of_tip(tip: TipReceivedV1) -> TipReceivedV1:

@@ -4,6 +4,8 @@ A service runs one consumer-group member over all its topics. Each batch (``getm
 one PostgreSQL transaction: the inbox rows are claimed together, each event's handler runs with a
 unit of work on that transaction, every staged outbox row is written in one statement, and the
 offsets are committed once, after the commit.
+- A message that no allowed producer signed (``signing``) goes to ``<topic>.DLT`` as
+  ``unauthenticated`` before it is even parsed: it reaches no inbox and no handler.
 - A message that is not a valid event goes to ``<topic>.DLT`` (field and rule, never a value).
 - A transient failure (database or broker unreachable) rolls the batch back; it is retried in place,
   without limit, so nothing is skipped.
@@ -41,6 +43,7 @@ from schemas.topics import dead_letter_topic
 from services.common import errors, metrics
 from services.common.logging import get_logger
 from services.common.messaging import OutboxMessage, Transactions, write_outbox
+from services.common.signing import SIGNATURE_HEADER, SIGNER_HEADER, EventVerifier, Unauthenticated
 from services.common.telemetry import context_from
 
 log = get_logger(__name__)
@@ -230,6 +233,7 @@ class BatchConsumer:
         routes: dict[str, Route],
         transactions: Transactions[Any],
         dead_letters: DeadLetters,
+        verifier: EventVerifier,
         max_attempts: int,
         backoff_seconds: float,
     ) -> None:
@@ -237,6 +241,7 @@ class BatchConsumer:
         self.routes = routes
         self.transactions = transactions
         self.dead_letters = dead_letters
+        self.verifier = verifier
         self.max_attempts = max_attempts
         self.backoff_seconds = backoff_seconds
         self.deferred_may_wait = True
@@ -412,7 +417,7 @@ class BatchConsumer:
                 if delivery.replay:
                     applied.released.add(delivery.key)
                     parked.setdefault(delivery.key, set()).add(WAITING)
-            await write_outbox(connection, messages)
+            await write_outbox(connection, messages, self.transactions.signer)
             await self._record_holds(connection, changed)
         return applied
 
@@ -605,13 +610,24 @@ class BatchConsumer:
 
     async def _parse(self, record: ConsumerRecord[bytes, bytes]) -> Delivery | None:
         route = self.routes[record.topic]
+        payload = record.value or b""
         try:
-            event = route.model.model_validate_json(record.value or b"")
+            verified = self.verifier.verify(record.topic, record.key, payload, record.headers or ())
+        except Unauthenticated as error:
+            await self._unauthenticated(record, error)
+            return None
+        try:
+            event = route.model.model_validate_json(payload)
         except ValidationError as error:
             await self._dead_letter(record, "validation_failed", error, errors.describe(error, route.model))
             metrics.events_handled.add(
                 1, {"service": self.service, "topic": record.topic, "outcome": "dead_lettered"}
             )
+            return None
+        claimed = getattr(event, "producer", None)
+        if verified.signer is not None and claimed is not None and claimed != verified.signer:
+            # Signed by a producer of the topic, but speaking for another service.
+            await self._unauthenticated(record, Unauthenticated("producer", "not_the_signer"))
             return None
         event_id = route.event_id(event)
         key = _ordering_key(record.key) if record.key else str(event_id)
@@ -621,7 +637,15 @@ class BatchConsumer:
             )
             await self._dead_letter(record, "validation_failed", ValueError("record key"), [rule])
             return None
-        return Delivery(record.topic, key, event, record.value or b"", route, event_id, record=record)
+        return Delivery(record.topic, key, event, payload, route, event_id, record=record)
+
+    async def _unauthenticated(self, record: ConsumerRecord[bytes, bytes], error: Unauthenticated) -> None:
+        rule = errors.FieldError(error.field, error.rule, "No producer of the topic signed this message.")
+        await self._dead_letter(record, "unauthenticated", error, [rule])
+        metrics.unauthenticated_events.add(1, {"service": self.service, "topic": record.topic})
+        metrics.events_handled.add(
+            1, {"service": self.service, "topic": record.topic, "outcome": "dead_lettered"}
+        )
 
     async def _dead_letter(
         self,
@@ -660,7 +684,16 @@ async def _tolerant_parse(
     try:
         return await original(readable)
     except Exception:
-        return await original(tuple(replace(record, headers=[]) for record in records))
+        # Keep the signatures: without them every record of the batch would be refused.
+        return await original(
+            tuple(replace(record, headers=_signature_headers(record)) for record in readable)
+        )
+
+
+def _signature_headers(record: ConsumerRecord[bytes, bytes]) -> list[tuple[str, bytes]]:
+    return [
+        (name, value) for name, value in record.headers or () if name in (SIGNER_HEADER, SIGNATURE_HEADER)
+    ]
 
 
 def _with_text_headers(record: ConsumerRecord[bytes, bytes]) -> ConsumerRecord[bytes, bytes]:

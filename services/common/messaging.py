@@ -3,7 +3,8 @@
 Delivery on Kafka is at least once; the runtime's inbox row ``(consumer, event_id)`` makes each
 effect happen once, and the outbox rows, written in the same transaction, make sure the events an
 effect produces are published once the transaction commits and never before. Handlers stage events
-on ``uow.outbox`` without any I/O; the runtime writes every staged row of a batch in one statement.
+on ``uow.outbox`` without any I/O; the runtime writes every staged row of a batch in one statement,
+each signed by the service (``signing``) over the bytes the relay will publish.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
 
 import asyncpg
 
 from schemas.envelope import Contract, EventBase
 from services.common.sealing import Keystore
+from services.common.signing import EventSigner
 from services.common.telemetry import current_traceparent
 
 
@@ -113,10 +115,25 @@ SELECT * FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::bytea[], $5::jsonb
 """
 
 
-async def write_outbox(connection: asyncpg.Connection, messages: list[OutboxMessage]) -> None:
-    """Insert every staged message in one statement (one relay wake-up, one round trip)."""
+async def write_outbox(
+    connection: asyncpg.Connection, messages: list[OutboxMessage], signer: EventSigner | None
+) -> None:
+    """Insert every staged message in one statement (one relay wake-up, one round trip).
+
+    Each row is signed here, over its final bytes, rather than by the relay: a row written into the
+    table by anyone else carries no valid signature, so the relay is no signing oracle. Without a
+    signer (tests of storage alone) rows go unsigned, and any consumer refuses them.
+    """
     if not messages:
         return
+    if signer is not None:
+        messages = [
+            replace(
+                message,
+                headers={**message.headers, **signer.headers(message.topic, message.key, message.payload)},
+            )
+            for message in messages
+        ]
     await connection.execute(
         WRITE_OUTBOX,
         [message.message_id for message in messages],
@@ -131,9 +148,15 @@ async def write_outbox(connection: asyncpg.Connection, messages: list[OutboxMess
 class Transactions(Generic[UnitOfWorkT]):
     """Opens a service's transactions, each with a unit of work of the service's own kind."""
 
-    def __init__(self, pool: asyncpg.Pool, unit_of_work: Callable[[asyncpg.Connection], UnitOfWorkT]) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        unit_of_work: Callable[[asyncpg.Connection], UnitOfWorkT],
+        signer: EventSigner | None,
+    ) -> None:
         self.pool = pool
         self.unit_of_work = unit_of_work
+        self.signer = signer
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[UnitOfWorkT]:
@@ -141,6 +164,6 @@ class Transactions(Generic[UnitOfWorkT]):
             async with connection.transaction():
                 uow = self.unit_of_work(connection)
                 yield uow
-                await write_outbox(connection, uow.outbox.messages)
+                await write_outbox(connection, uow.outbox.messages, self.signer)
             for action in uow.committed:
                 action()

@@ -20,6 +20,10 @@ events_handled = _meter.create_counter("lantern_events_handled", description="Ev
 dead_letters = _meter.create_counter(
     "lantern_dead_letters", description="Messages sent to a dead-letter topic."
 )
+unauthenticated_events = _meter.create_counter(
+    "lantern_unauthenticated_events",
+    description="Messages refused before reading: unsigned, badly signed, or signed by a service that may not write the topic.",
+)
 triage_decisions = _meter.create_counter(
     "lantern_triage_decisions", description="Triage decisions by urgency."
 )

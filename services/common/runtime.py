@@ -35,6 +35,7 @@ from services.common.relay import OutboxRelay, quarantined_rows, relay_state
 from services.common.roles import UNSEALING, check_own_role
 from services.common.sealing import KeyConfigurationError, Keystore, configured_kek
 from services.common.settings import ServiceSettings
+from services.common.signing import EventVerifier, configured_signer, configured_verifier
 
 log = get_logger(__name__)
 # A consumer retrying one batch this long without committing anything is reported unhealthy.
@@ -71,6 +72,7 @@ class Runtime:
     dead_letters: consuming.DeadLetters
     transactions: Transactions[Any]
     sealing: Keystore | None
+    verifier: EventVerifier
     background_work: dict[str, Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=dict)
     routes: dict[str, consuming.Route] = field(default_factory=dict)
     consumer: consuming.BatchConsumer | None = None
@@ -101,6 +103,7 @@ class Runtime:
             routes=self.routes,
             transactions=self.transactions,
             dead_letters=self.dead_letters,
+            verifier=self.verifier,
             max_attempts=self.settings.handler_max_attempts,
             backoff_seconds=self.settings.retry_backoff_seconds,
         )
@@ -222,6 +225,8 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
     """
     keystore = _keystore(spec, settings)
     database_url = settings.database_url_of(spec.name)
+    signer = configured_signer(spec.name, settings.signing_key_file)
+    verifier = configured_verifier(settings.signing_public_keys_file)
     if spec.own_topics is not None:
         await ensure_topics(settings.kafka_bootstrap_servers, spec.own_topics())
     pool = await create_pool(database_url, spec.name, settings.db_pool_max_size)
@@ -263,8 +268,9 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
             broker=broker,
             relay=relay,
             dead_letters=consuming.DeadLetters(producer, spec.name),
-            transactions=Transactions(pool, partial(spec.unit_of_work, keystore=keystore)),
+            transactions=Transactions(pool, partial(spec.unit_of_work, keystore=keystore), signer),
             sealing=keystore,
+            verifier=verifier,
         )
         wire(runtime)
         runtime.start_consuming()

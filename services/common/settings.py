@@ -73,6 +73,16 @@ class ServiceSettings(BaseSettings):
     log_level: str = Field(default="info", alias="LANTERN_LOG_LEVEL")
     kek: SecretStr | None = Field(default=None, alias="LANTERN_KEK", description="base64url, 32 bytes")
     kek_file: Path | None = Field(default=None, alias="LANTERN_KEK_FILE")
+    signing_key_file: Path | None = Field(
+        default=None,
+        alias="LANTERN_SIGNING_KEY_FILE",
+        description="This service's Ed25519 private key (PEM); `{service}` is replaced by its name.",
+    )
+    signing_public_keys_file: Path | None = Field(
+        default=None,
+        alias="LANTERN_SIGNING_PUBLIC_KEYS_FILE",
+        description="JSON: each service's Ed25519 public keys, base64url.",
+    )
     otlp_endpoint: str | None = Field(
         default=None,
         alias="LANTERN_OTLP_ENDPOINT",

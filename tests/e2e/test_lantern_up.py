@@ -156,11 +156,14 @@ async def test_killing_services_with_sigkill_while_tips_flow_loses_no_tip_and_du
     assert "triage exited with -9; restarting" in stack.output.read_text()
 
 
-def test_the_key_file_dev_tokens_and_role_passwords_are_readable_by_their_owner_only(
+def test_the_key_files_dev_tokens_and_role_passwords_are_readable_by_their_owner_only(
     stack: LaunchedStack,
 ) -> None:
-    for name in ("kek", "dev-tokens.json", "db-roles.json", "audit.key"):
+    signing_keys = [f"keys/{service}.key" for service in SERVICE_NAMES]
+    for name in ("kek", "dev-tokens.json", "db-roles.json", "audit.key", *signing_keys):
         assert stat.S_IMODE((stack.home / name).stat().st_mode) == 0o600, name
+    assert stat.S_IMODE((stack.home / "keys").stat().st_mode) == 0o700
+    assert set(json.loads((stack.home / "keys" / "public-keys.json").read_text())) == set(SERVICE_NAMES)
     tokens = json.loads((stack.home / "dev-tokens.json").read_text())
     assert set(tokens) == {"specialist", "supervisor", "admin"}
     assert all(token in stack.output.read_text() for token in tokens.values()), "lantern up prints them"

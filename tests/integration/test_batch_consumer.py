@@ -22,7 +22,7 @@ from services.common.consumer import Route
 from services.common.inbox import HeldEvent, held_events, set_aside
 from services.common.messaging import PostgresUnitOfWork
 from tests.factories import tip_received
-from tests.probe import SERVICE, Probe, RecordingProducer, consumer_of, of_tip, probe_pool, records
+from tests.probe import SERVICE, Probe, RecordingProducer, consumer_of, of_tip, probe_pool, records, signed
 
 
 @pytest.fixture
@@ -236,7 +236,7 @@ async def test_a_record_whose_key_is_not_printable_text_is_dead_lettered_and_cos
     [bad] = records(garbled)
     producer = RecordingProducer()
     await consumer_of(pool, Probe(), producer).consume(
-        [replace(bad, key=b"tip\x00id"), *records(good, first_offset=1)]
+        [signed(replace(bad, key=b"tip\x00id")), *records(good, first_offset=1)]
     )
     assert await applied(pool) == [good.event_id]
     [(_, _, headers)] = producer.sent

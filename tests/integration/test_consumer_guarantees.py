@@ -23,6 +23,7 @@ from services.common.settings import ServiceSettings
 from services.triage.app import build_app
 from tests.factories import CONTACT, IDENTIFYING_VALUES, NARRATIVE, tip_received
 from tests.helpers import events_of_tips, eventually, produce, read_until, running
+from tests.keys import signed_headers, stack_keys
 from tests.probe import SERVICE, Probe, consumer_of, of_tip, probe_pool
 
 DLT = topics.dead_letter_topic(topics.TIPS_RECEIVED)
@@ -176,6 +177,8 @@ async def test_a_sigkill_in_the_middle_of_a_batch_loses_nothing_and_duplicates_n
         "tests.probe_service",
         settings.database_url,
         settings.kafka_bootstrap_servers,
+        "--public-keys",
+        str(stack_keys().public_keys_file),
     ]
     try:
         killed = await asyncio.create_subprocess_exec(
@@ -203,18 +206,30 @@ async def test_a_body_that_is_not_json_or_a_header_that_is_not_text_never_costs_
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, enable_idempotence=False)
     await producer.start()
     try:
-        await producer.send_and_wait(
-            topics.TIPS_RECEIVED, before.model_dump_json().encode(), key=before.partition_key
+        first, truncated, last = (
+            before.model_dump_json().encode(),
+            b'{"truncated',
+            after.model_dump_json().encode(),
         )
+        await producer.send_and_wait(
+            topics.TIPS_RECEIVED, first, key=before.partition_key,
+            headers=signed_headers(topics.TIPS_RECEIVED, before.partition_key, first),
+        )  # fmt: skip
         await producer.send_and_wait(
             topics.TIPS_RECEIVED,
-            b'{"truncated',
+            truncated,
             key=before.partition_key,
-            headers=[("content-type", b"application/json")],
+            headers=[
+                ("content-type", b"application/json"),
+                *signed_headers(topics.TIPS_RECEIVED, before.partition_key, truncated),
+            ],
         )
         await producer.send_and_wait(
-            topics.TIPS_RECEIVED, after.model_dump_json().encode(), key=after.partition_key,
-            headers=[("content-type", b"application/json"), ("garbled", b"\xff\xfe"), ("empty", None)],
+            topics.TIPS_RECEIVED, last, key=after.partition_key,
+            headers=[
+                ("content-type", b"application/json"), ("garbled", b"\xff\xfe"), ("empty", None),
+                *signed_headers(topics.TIPS_RECEIVED, after.partition_key, last),
+            ],
         )  # fmt: skip
     finally:
         await producer.stop()

@@ -35,6 +35,7 @@ from services.disclosure.domain.packages import Source, SourceKind
 from services.disclosure.domain.routing import load_routing
 from services.disclosure.ports import DisclosureTransactions
 from tests.factories import tip_received, tip_supplemented, tip_triaged
+from tests.keys import stack_keys
 
 SHREDDING = Shredding(ShredReason.ENTERED_IN_ERROR, token_id=uuid.UUID(int=7))
 
@@ -91,7 +92,9 @@ async def on_postgres(database_url: str) -> AsyncIterator[Backend]:
     pool = await create_pool(database_url, "disclosure", max_size=2)
     try:
         chain = AuditChain(ChainKey(os.urandom(32)))
-        yield OnPostgres(Transactions(pool, partial(DisclosureUnitOfWork, chain=chain)))
+        yield OnPostgres(
+            Transactions(pool, partial(DisclosureUnitOfWork, chain=chain), stack_keys().signer("disclosure"))
+        )
     finally:
         await pool.close()
 

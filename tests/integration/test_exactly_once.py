@@ -17,6 +17,7 @@ from services.triage import handlers
 from services.triage.adapters.postgres import TriageUnitOfWork
 from services.triage.app import SPEC
 from tests.factories import tip_received
+from tests.keys import stack_keys
 from tests.probe import RecordingProducer, records
 
 KEYSTORE = Keystore(KeyEncryptionKey(bytes(32)), "triage")
@@ -35,8 +36,11 @@ def triage(pool: asyncpg.Pool) -> BatchConsumer:
     return BatchConsumer(
         service=SPEC.name,
         routes={topics.TIPS_RECEIVED: Route(TipReceivedV1, handlers.triage_tip)},
-        transactions=Transactions(pool, TriageUnitOfWork.opening_keys_with(KEYSTORE)),
+        transactions=Transactions(
+            pool, TriageUnitOfWork.opening_keys_with(KEYSTORE), stack_keys().signer(SPEC.name)
+        ),
         dead_letters=DeadLetters(RecordingProducer(), SPEC.name),  # type: ignore[arg-type]
+        verifier=stack_keys().verifier(),
         max_attempts=2,
         backoff_seconds=0.001,
     )

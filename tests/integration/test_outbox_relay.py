@@ -15,6 +15,7 @@ from services.common.relay import OutboxRelay, discard, quarantined_rows, relay_
 from services.triage.app import SPEC
 from tests.factories import tip_received
 from tests.helpers import eventually, read_until
+from tests.keys import stack_keys
 
 
 @pytest.fixture
@@ -57,7 +58,7 @@ def relay_for(pool: asyncpg.Pool, database_url: str, producer: AIOKafkaProducer,
 
 async def stage(pool: asyncpg.Pool, count: int, tip_id: uuid.UUID | None = None) -> list[str]:
     staged = []
-    async with Transactions(pool, PostgresUnitOfWork).begin() as tx:
+    async with Transactions(pool, PostgresUnitOfWork, stack_keys().signer("intake")).begin() as tx:
         for _ in range(count):
             event = tip_received()
             if tip_id is not None:

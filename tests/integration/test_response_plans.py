@@ -27,6 +27,7 @@ from services.triage.entrypoints.clock import tick
 from services.triage.settings import TriageSettings
 from tests.factories import tip_received
 from tests.helpers import environment_of, eventually, produce, read_until, running
+from tests.keys import stack_keys
 
 URGENT = {"assessment": {"minor_involved": "yes"}}
 # Received 12 minutes ago: notify_supervisor (5 min) is at risk and breached, safety_assessment
@@ -37,7 +38,9 @@ KEYSTORE = Keystore(KeyEncryptionKey(bytes(32)), "triage")
 
 async def open_transactions(database_url: str) -> Transactions[TriageUnitOfWork]:
     return Transactions(
-        await create_pool(database_url, SPEC.name), TriageUnitOfWork.opening_keys_with(KEYSTORE)
+        await create_pool(database_url, SPEC.name),
+        TriageUnitOfWork.opening_keys_with(KEYSTORE),
+        stack_keys().signer(SPEC.name),
     )
 
 

@@ -15,6 +15,7 @@ from services.common.settings import ServiceSettings
 from services.monitoring.app import build_app as build_monitoring
 from tests.factories import IDENTIFYING_VALUES, tip_received
 from tests.helpers import eventually, fetch, running, settled
+from tests.keys import signed_headers
 
 PROVINCES = {"ON": 70, "QC": 55, "BC": 30, "NS": 3, "YT": 2}
 
@@ -43,9 +44,11 @@ async def test_a_release_counts_only_consented_tips_and_publishes_no_cell_under_
         await producer.start()
         try:
             for event in events:
+                payload = event.model_dump_json().encode()
                 await producer.send(
-                    topics.TIPS_RECEIVED, event.model_dump_json().encode(), key=event.partition_key
-                )
+                    topics.TIPS_RECEIVED, payload, key=event.partition_key,
+                    headers=signed_headers(topics.TIPS_RECEIVED, event.partition_key, payload),
+                )  # fmt: skip
             await producer.flush()
         finally:
             await producer.stop()

@@ -26,6 +26,7 @@ from services.triage.domain.plan import PlanAlreadyOpen, ResponsePlan
 from services.triage.domain.plans import load_templates
 from services.triage.ports import TriageWork
 from tests.factories import tip_received
+from tests.keys import stack_keys
 
 SHREDDING = Shredding(ShredReason.ENTERED_IN_ERROR, token_id=uuid.UUID(int=7))
 
@@ -50,7 +51,9 @@ async def postgres_backend(database_url: str) -> AsyncIterator[Backend]:
     await apply_shared_migrations(database_url)
     await apply_migrations(database_url, SPEC.name, service_migrations(SPEC.migrations))
     pool = await create_pool(database_url, SPEC.name)
-    transactions = Transactions(pool, TriageUnitOfWork.opening_keys_with(KEYSTORE))
+    transactions = Transactions(
+        pool, TriageUnitOfWork.opening_keys_with(KEYSTORE), stack_keys().signer(SPEC.name)
+    )
 
     async def create_key(tip_id: uuid.UUID) -> DataKey:
         async with pool.acquire() as connection:
