@@ -38,6 +38,7 @@ from services.disclosure.domain.case import Note
 from services.disclosure.settings import AuditConfigurationError, DisclosureSettings
 from tests.factories import tip_received, tip_triaged
 from tests.helpers import environment_of, eventually, publish_events, read_until, running
+from tests.keys import stack_keys
 
 CHILD_ON_THE_CALL = {
     "channel": "phone",
@@ -235,7 +236,9 @@ async def test_a_head_committed_but_never_witnessed_is_witnessed_when_disclosure
     pool = await create_pool(settings.database_url, "disclosure", max_size=2)
     try:
         transactions = Transactions(
-            pool, partial(DisclosureUnitOfWork, chain=AuditChain(settings.chain_key()))
+            pool,
+            partial(DisclosureUnitOfWork, chain=AuditChain(settings.chain_key())),
+            stack_keys().signer("disclosure"),
         )
         async with transactions.begin() as uow:
             for action in ("decided", "forwarded"):
@@ -256,7 +259,9 @@ async def test_the_anchor_refuses_to_witness_a_head_the_key_does_not_reach(
     key, witness = settings.chain_key(), FileWitness(settings.witness_path())
     pool = await create_pool(settings.database_url, "disclosure", max_size=2)
     try:
-        transactions = Transactions(pool, partial(DisclosureUnitOfWork, chain=AuditChain(key)))
+        transactions = Transactions(
+            pool, partial(DisclosureUnitOfWork, chain=AuditChain(key)), stack_keys().signer("disclosure")
+        )
         async with transactions.begin() as uow:
             await uow.audit.append(tip_received().tip_id, Note("decided", "system:disclosure"))
         async with pool.acquire() as connection:
@@ -354,7 +359,9 @@ async def test_entries_from_before_the_key_stay_verifiable_and_the_first_keyed_l
         await eventually(partial(witnessed, settings))
         key = settings.chain_key()
         async with running_pool(settings) as pool:
-            transactions = Transactions(pool, partial(DisclosureUnitOfWork, chain=AuditChain(key)))
+            transactions = Transactions(
+                pool, partial(DisclosureUnitOfWork, chain=AuditChain(key)), stack_keys().signer("disclosure")
+            )
             async with transactions.begin() as uow:
                 await uow.audit.append(tip_received().tip_id, Note("decided", "system:disclosure"))
 
