@@ -20,7 +20,15 @@ from services.common.settings import ServiceSettings
 from services.common.signing import SIGNATURE_HEADER, SIGNER_HEADER, EventVerifier
 from services.disclosure.app import build_app as build_disclosure
 from tests.factories import consent_recorded, tip_received, tip_triaged
-from tests.helpers import eventually, fetch, http_client, new_data_key, publish_events, read_until, running
+from tests.helpers import (
+    eventually,
+    fetch,
+    new_data_key,
+    operations_client,
+    publish_events,
+    read_until,
+    running,
+)
 from tests.keys import signed_headers, stack_keys
 
 POLICE = "surete-du-quebec"  # the factory's tips are from Joliette, Quebec
@@ -76,7 +84,7 @@ async def forger(settings: ServiceSettings) -> AsyncIterator[Forger]:
 @pytest.fixture
 async def disclosure(settings: ServiceSettings) -> AsyncIterator[httpx.AsyncClient]:
     app = build_disclosure(settings)
-    async with running(app), http_client(app) as client:
+    async with running(app), operations_client(app) as client:
         yield client
 
 
