@@ -19,6 +19,7 @@ import asyncpg
 import httpx
 
 import services
+from lantern.agency import provision
 from lantern.infra import EmbeddedPostgres, TansuBroker, ensure_database, port_is_open
 from schemas.topics import ALL_TOPICS
 from services.common.auth import Role, create_token, find_staff
@@ -206,6 +207,13 @@ class Stack:
         await apply_shared_migrations(database_url)
         for name in SERVICE_NAMES:
             await apply_migrations(database_url, name, service_migrations(SERVICES_DIR / name / "migrations"))
+        agencies = self.home / "agencies"
+        provisioned = await provision(database_url, agencies)
+        if provisioned:
+            say(
+                f"made keys for {len(provisioned)} agencies without one: private halves in {agencies}"
+                " (for `lantern liaison` on this machine only)"
+            )
         sample = await import_file(database_url, SAMPLE_DIRECTORY, timedelta(days=365), only_if_empty=True)
         if sample.services:
             say(

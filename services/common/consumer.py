@@ -55,6 +55,14 @@ class Rejected(Exception):
     """The event is refused for good (it names what is not there, or comes from the wrong sender):
     dead-letter it at once, without retries, and park nothing behind it."""
 
+    reason = "rejected"
+
+
+class Unauthenticated(Rejected):
+    """Refused because its sender is not proved (no signature, a forged one, another's key)."""
+
+    reason = "unauthenticated"
+
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.PostgresConnectionError,
@@ -380,7 +388,7 @@ class BatchConsumer:
 
     async def _reject(self, delivery: Delivery, error: BaseException) -> None:
         """Dead-letter a refused event at once; it parks nothing, and a replay of it does nothing."""
-        await self._dead_letter(delivery, "rejected", error)
+        await self._dead_letter(delivery, getattr(error, "reason", Rejected.reason), error)
         delivery.hold, delivery.error = SET_ASIDE, error
 
     async def _apply_batch(self, deliveries: list[Delivery]) -> Applied:
