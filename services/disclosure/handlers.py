@@ -9,6 +9,7 @@ before it is staged: the outbox never holds it open.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -287,7 +288,10 @@ async def _issue(uow: DisclosureWork, keystore: Keystore, case: Case, issue: Iss
             sealed,
             sealed.message_type,
         )
-        await uow.audit.append(case.tip_id, dispatch.note)
+        # Which key it was sealed to: if that key ever leaks, the audit lists what it opens.
+        await uow.audit.append(
+            case.tip_id, replace(dispatch.note, detail={**dispatch.note.detail, "key_id": sealed.key_id})
+        )
         uow.outbox.stage(topics.DISCLOSURES, dispatch.event)
         if package.supplementary_to is None:
             seconds, labels = dispatch.package.seconds_from_receipt, {"basis": package.basis.value}

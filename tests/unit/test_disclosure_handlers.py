@@ -462,6 +462,8 @@ async def test_a_package_goes_out_sealed_to_its_agency_with_only_routing_fields_
         "message_type", "schema_version", "package_id", "case_reference", "agency_id", "key_id", "suite",
     }  # fmt: skip
     assert message.content.key_id == AGENCY_KEYS[POLICE].public.key_id
+    forwarded = [note for tip_id, note in desk.store.audit if note.action == "forwarded"]
+    assert message.content.key_id in [note.detail.get("key_id") for note in forwarded]
     raw = message.payload.decode()
     assert not any(value in raw for value in (*IDENTIFYING_VALUES, "child_protection", "urgent", "Ottawa"))
     assert desk.packages(POLICE)[0].content.narrative == [NARRATIVE]
