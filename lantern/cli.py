@@ -27,12 +27,14 @@ from services.common.auth import (
     list_staff,
     revoke_token,
 )
-from services.common.db import apply_shared_migrations, connect
+from services.common.db import apply_shared_migrations
 from services.common.logging import configure_logging, get_logger
 
 app = typer.Typer(help="Lantern: the back office of a human-trafficking hotline.", no_args_is_help=True)
 HOME = Path(".lantern")
 log = get_logger("lantern.cli")
+# Distinct so that a script (or a monitor) can tell tampering from a missing anchor; 2 is a usage error.
+AUDIT_EXIT = {"intact": 0, "tampered": 1, "unanchored": 3, "wrong_key": 4, "cannot_check": 4}
 T = TypeVar("T")
 
 
@@ -258,25 +260,50 @@ def agency_keys(
 
 @audit_app.command("verify")
 def audit_verify(
-    home: Annotated[Path, typer.Option(help="Where `lantern up` wrote endpoints.json.")] = HOME,
+    home: Annotated[Path, typer.Option(help="Where `lantern up` keeps its files.")] = HOME,
 ) -> None:
-    """Check the disclosure audit's hash chain; name the first broken link (exit 1) if any."""
-    from services.disclosure.commands import BrokenLink
-    from services.disclosure.commands import verify_audit as verify
+    """Check the disclosure audit's keyed chain against the heads its witness holds.
 
-    async def check() -> tuple[int, BrokenLink | None]:
-        connection = await connect(_database_url(home), "disclosure")
-        try:
-            return await verify(connection)
-        finally:
-            await connection.close()
+    Exit 0: intact and anchored. 1: tampered (the first broken entry named). 3: unanchored (no
+    witnessed head: nothing outside the database vouches for the newest entries). 4: cannot check
+    (no audit key, not the key the witness recorded, no database). Prints sequence numbers and counts only.
+    """
+    from lantern.audit import audit_settings
+    from services.disclosure.commands import AuditConfigurationError, Status, verify_audit
 
-    count, broken = asyncio.run(check())
-    if broken is None:
-        typer.echo(f"audit chain intact: {count} entries")
-        return
-    typer.echo(f"audit chain broken at entry {broken.seq}: {broken.problem}")
-    raise typer.Exit(1)
+    settings = audit_settings(home)
+    try:
+        database_url = _database_url(home)
+    except typer.Exit:
+        raise typer.Exit(AUDIT_EXIT["cannot_check"]) from None
+    try:
+        verdict = asyncio.run(verify_audit(database_url, settings))
+    except AuditConfigurationError as missing:
+        typer.echo(f"audit chain not checked: {missing}", err=True)
+        raise typer.Exit(AUDIT_EXIT["cannot_check"]) from None
+    except (OSError, asyncpg.PostgresError) as unreachable:
+        typer.echo(
+            f"audit chain not checked: the database did not answer ({type(unreachable).__name__})", err=True
+        )
+        raise typer.Exit(AUDIT_EXIT["cannot_check"]) from None
+    plain = f"; the first {verdict.plain_entries} predate the audit key" if verdict.plain_entries else ""
+    if verdict.status is Status.INTACT:
+        newer = f", {verdict.unwitnessed} newer not witnessed yet" if verdict.unwitnessed else ""
+        typer.echo(
+            f"audit chain intact: {verdict.entries} entries, anchored at entry {verdict.anchored_at}{newer}{plain}"
+        )
+    elif verdict.status is Status.TAMPERED:
+        assert verdict.problem is not None
+        where = f" at entry {verdict.problem.seq}" if verdict.problem.seq else ""
+        typer.echo(f"audit chain tampered{where}: {verdict.problem.problem}")
+    elif verdict.status is Status.UNANCHORED:
+        typer.echo(
+            f"audit chain unanchored: {verdict.entries} entries check by key, but the witness"
+            f" ({settings.audit_witness_file}) holds no head to vouch that none is missing{plain}"
+        )
+    else:
+        typer.echo("audit chain not checked: this audit key is not the one the witness recorded", err=True)
+    raise typer.Exit(AUDIT_EXIT[verdict.status.value])
 
 
 @inbox_app.command("list")
@@ -477,18 +504,31 @@ def token_revoke(
 def tip_shred(
     tip_id: uuid.UUID,
     token: Annotated[str, typer.Option(envvar="LANTERN_TOKEN", help="An admin token.")],
+    reason: Annotated[
+        str,
+        typer.Option(
+            help="Why, as a code: reporter_request, safety, legal_order, retention or entered_in_error."
+        ),
+    ],
     home: Annotated[Path, typer.Option(help="Where `lantern up` wrote endpoints.json.")] = HOME,
 ) -> None:
-    """Delete a tip's data key: its identifying data becomes unreadable everywhere, for good."""
+    """Delete a tip's data key: its identifying data becomes unreadable everywhere, for good.
+
+    The shred is recorded with the admin behind the token and the reason.
+    """
     endpoints = load_endpoints(home / "endpoints.json")
     if endpoints is None:
         raise typer.Exit(1)
     response = httpx.post(
         f"{endpoints['intake_url']}/v1/admin/tips/{tip_id}/shred",
         headers={"authorization": f"Bearer {token}"},
+        json={"reason": reason},
         timeout=30,
     )
-    typer.echo(response.json().get("detail") or f"tip {tip_id} shredded")
+    answer = response.json()
+    typer.echo(answer.get("detail") or f"tip {tip_id} shredded")
+    for error in answer.get("errors", []):
+        typer.echo(f"  {error['field']}: {error['message']}", err=True)
     raise typer.Exit(0 if response.status_code == 200 else 1)
 
 

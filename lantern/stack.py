@@ -20,6 +20,7 @@ import httpx
 
 import services
 from lantern.agency import provision
+from lantern.audit import local_audit_environment
 from lantern.infra import EmbeddedPostgres, TansuBroker, ensure_database, port_is_open
 from schemas.topics import ALL_TOPICS
 from services.common.auth import Role, create_token, find_staff
@@ -125,6 +126,7 @@ class Stack:
         bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or self._start_broker()
         created = asyncio.run(self._prepare(database_url, bootstrap))
         kek_settings = self._key_encryption_key()
+        audit_settings = local_audit_environment(self.home)
         tokens = dev_tokens(database_url, self.home / "dev-tokens.json")
         if self.broker is not None and created:
             requeued = asyncio.run(requeue_published_events(database_url))
@@ -150,7 +152,11 @@ class Stack:
             service = ServiceProcess(
                 name=name,
                 port=port,
-                environment={**environment, "LANTERN_HTTP_PORT": str(port)},
+                environment={
+                    **environment,
+                    "LANTERN_HTTP_PORT": str(port),
+                    **(audit_settings if name == "disclosure" else {}),
+                },
                 log_path=self.home / "logs" / f"{name}.log",
             )
             service.start()

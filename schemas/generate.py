@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from schemas.audit import AuditHeadV1
 from schemas.disclosure import LawEnforcementPackageV2, LawEnforcementPackageV3, LiaisonAcknowledgementV2
 from schemas.registry import ALL_EVENTS
 from schemas.tip import TipSubmission
@@ -20,6 +21,7 @@ def rendered_schemas() -> dict[str, str]:
             f"{event.model_fields['event_type'].default}.v{event.model_fields['schema_version'].default}.json"
         )
         documents[name] = _render(event.model_json_schema(mode="serialization"))
+    documents["audit.head.v1.json"] = _render(AuditHeadV1.model_json_schema(mode="serialization"))
     documents["tip-submission.json"] = _render(TipSubmission.model_json_schema(mode="validation"))
     # What a liaison unit reads (sealed, then opened) and writes: agencies implement against these.
     for message in (LawEnforcementPackageV3, LawEnforcementPackageV2, LiaisonAcknowledgementV2):

@@ -30,6 +30,11 @@ class TipReceivedV1(EventBase):
         default=None,
         description="The staff person who recorded the tip (a call, a chat, an email); none for the public.",
     )
+    recorded_by_role: Literal["specialist", "supervisor", "admin"] | None = Field(
+        default=None,
+        description="The role under which that person recorded it: only a call-taker's own answers during"
+        " a call may forward at once (disclosure policy); none for the public.",
+    )
 
 
 class FactsUpdate(Contract):

@@ -40,3 +40,8 @@ class SealedIdentifiers(Contract):
     narrative: Sealed | None
     contact: SealedContact | None = None
     named_persons: Annotated[list[SealedPerson], Field(max_length=20)] = Field(default_factory=list)
+    city: Sealed | None = Field(
+        default=None,
+        description="The city as the reporter wrote it, when the gazetteer does not list it "
+        "(the clear facts then carry no city).",
+    )

@@ -13,6 +13,8 @@ DISCLOSURES = "disclosures.v1"
 REFERRALS = "referrals.v1"
 # Liaison units publish their receipts here; packages go to each agency's own topic.
 LE_ACKNOWLEDGEMENTS = "le.acknowledgements.v1"
+# Disclosure's audit chain head after every append (sequence and link only), one partition key.
+AUDIT_HEADS = "audit.heads.v1"
 
 EVENT_TOPICS: tuple[str, ...] = (
     TIPS_RECEIVED, TIPS_SUPPLEMENTED, CONSENTS, TIPS_TRIAGED, RESPONSE_PLANS, DISCLOSURES, REFERRALS,
@@ -30,4 +32,6 @@ def dead_letter_topic(topic: str) -> str:
 
 
 CONSUMED_TOPICS: tuple[str, ...] = (*EVENT_TOPICS, LE_ACKNOWLEDGEMENTS)
-ALL_TOPICS: tuple[str, ...] = CONSUMED_TOPICS + tuple(dead_letter_topic(t) for t in CONSUMED_TOPICS)
+ALL_TOPICS: tuple[str, ...] = (
+    CONSUMED_TOPICS + tuple(dead_letter_topic(t) for t in CONSUMED_TOPICS) + (AUDIT_HEADS,)
+)

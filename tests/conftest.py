@@ -30,6 +30,7 @@ from services.common.db import apply_migrations, apply_shared_migrations, servic
 from services.common.kafka import ensure_topics
 from services.common.sealing import KeyEncryptionKey
 from services.common.settings import ServiceSettings
+from services.disclosure.settings import DisclosureSettings, generate_key_text
 
 # Read from the folders rather than each app's SPEC, so that one service that does not import
 # breaks only its own tests.
@@ -114,10 +115,11 @@ async def kafka(tmp_path: Path) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-def settings(database_url: str, kafka: str) -> ServiceSettings:
+def settings(database_url: str, kafka: str, tmp_path: Path) -> ServiceSettings:
     # Tansu holds a consumer group's first join for about half the session timeout, and every test
     # that starts a consuming service waits for that join: the setting's minimum keeps it short.
-    return ServiceSettings(
+    # Disclosure's settings, which the other services read as their own: its audit key and witness.
+    return DisclosureSettings(
         DATABASE_URL=database_url,
         KAFKA_BOOTSTRAP_SERVERS=kafka,
         LANTERN_KAFKA_FETCH_MAX_WAIT_MS=5,
@@ -126,4 +128,6 @@ def settings(database_url: str, kafka: str) -> ServiceSettings:
         LANTERN_OUTBOX_POLL_SECONDS=0.5,
         LANTERN_HANDLER_MAX_ATTEMPTS=3,
         LANTERN_KEK=KeyEncryptionKey.generate_text(),
+        LANTERN_AUDIT_KEY=generate_key_text(),
+        LANTERN_AUDIT_WITNESS_FILE=tmp_path / "audit-witness.jsonl",
     )

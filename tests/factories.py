@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 from schemas.envelope import utc_now
 from schemas.intake import ConsentRecordedV1, FactsUpdate, TipReceivedV1, TipSupplementedV1
@@ -57,10 +57,14 @@ def tip_body(**overrides: Any) -> dict[str, Any]:
 
 
 def tip_received(
-    key: DataKey | None = None, recorded_by: uuid.UUID | str | None = "staff channels", **overrides: Any
+    key: DataKey | None = None,
+    recorded_by: uuid.UUID | str | None = "staff channels",
+    recorded_as: Literal["specialist", "supervisor", "admin"] = "specialist",
+    **overrides: Any,
 ) -> TipReceivedV1:
     """A tip.received event sealed with ``key``; by default with a key no keystore holds, so that
-    consumers see the tip as erased. A tip of a staff channel is recorded by ``SPECIALIST``.
+    consumers see the tip as erased. A tip of a staff channel is recorded by ``SPECIALIST``, in the
+    role ``recorded_as``.
     """
     submission = TipSubmission.model_validate(tip_body(**overrides))
     if isinstance(recorded_by, str):
@@ -78,6 +82,7 @@ def tip_received(
             throwaway, submission.narrative, submission.contact, submission.named_persons
         ),
         recorded_by=recorded_by,
+        recorded_by_role=recorded_as if recorded_by is not None else None,
     )
 
 

@@ -55,9 +55,16 @@ class Outbox:
         )
 
     def stage_outbound(
-        self, topic: str, message_id: uuid.UUID, key: bytes, message: Contract, message_type: str
+        self,
+        topic: str,
+        message_id: uuid.UUID,
+        key: bytes,
+        message: Contract,
+        message_type: str,
+        scrub_after_send: bool = True,
     ) -> None:
-        """Queue a message that leaves Lantern with opened data in it: emptied once the broker has it."""
+        """Queue a message that is not one of our events (a package, an audit head); one that carries
+        opened data is emptied once the broker has it."""
         headers = {"message_type": message_type, "content-type": "application/json"}
         self.messages.append(
             OutboxMessage(
@@ -67,7 +74,7 @@ class Outbox:
                 message.model_dump_json().encode(),
                 headers,
                 message,
-                scrub_after_send=True,
+                scrub_after_send=scrub_after_send,
             )
         )
 

@@ -336,6 +336,7 @@ def serve(app: FastAPI, settings: ServiceSettings, service: str) -> None:
         log_config=None,
         access_log=False,
         server_header=False,
+        proxy_headers=False,  # a service believes X-Forwarded-For only from FORWARDED_ALLOW_IPS, itself
         lifespan="on",
     )
     uvicorn.Server(config).run()

@@ -18,6 +18,7 @@ import os
 import uuid
 from collections import Counter
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -168,12 +169,34 @@ class Keystore:
         return unwrap_data_key(self.kek, tip_id, row["wrapped_key"])
 
 
-async def shred(connection: asyncpg.Connection, tip_id: uuid.UUID) -> bool:
-    """Delete a tip's data key for good; False when there was none left to delete."""
+class ShredReason(StrEnum):
+    """Why a tip's key was shredded: codes only, so the record never names anyone."""
+
+    REPORTER_REQUEST = "reporter_request"
+    SAFETY = "safety"
+    LEGAL_ORDER = "legal_order"
+    RETENTION = "retention"
+    ENTERED_IN_ERROR = "entered_in_error"
+
+
+@dataclass(frozen=True, slots=True)
+class Shredding:
+    """Who shreds (the admin's token and, through it, their person) and why."""
+
+    reason: ShredReason
+    token_id: uuid.UUID
+    person_id: uuid.UUID | None = None
+
+
+async def shred(connection: asyncpg.Connection, tip_id: uuid.UUID, shredding: Shredding) -> bool:
+    """Delete a tip's data key for good, recording who and why; False when none was left to delete."""
     status: str = await connection.execute(
-        "UPDATE keys.data_keys SET wrapped_key = NULL, shredded_at = now()"
-        " WHERE tip_id = $1 AND wrapped_key IS NOT NULL",
+        "UPDATE keys.data_keys SET wrapped_key = NULL, shredded_at = now(), shredded_by_person = $2,"
+        " shredded_by_token = $3, shred_reason = $4 WHERE tip_id = $1 AND wrapped_key IS NOT NULL",
         tip_id,
+        shredding.person_id,
+        shredding.token_id,
+        shredding.reason.value,
     )
     return status.endswith(" 1")
 

@@ -40,6 +40,12 @@ class ServiceSettings(BaseSettings):
     outbox_poll_seconds: float = Field(default=1.0, gt=0, alias="LANTERN_OUTBOX_POLL_SECONDS")
     handler_max_attempts: int = Field(default=5, ge=1, alias="LANTERN_HANDLER_MAX_ATTEMPTS")
     retry_backoff_seconds: float = Field(default=0.5, ge=0, alias="LANTERN_RETRY_BACKOFF_SECONDS")
+    max_body_bytes: int = Field(
+        default=262_144,
+        ge=1_024,
+        alias="LANTERN_MAX_BODY_BYTES",
+        description="Largest request body any route reads; a larger one is refused with 413 before parsing.",
+    )
     log_level: str = Field(default="info", alias="LANTERN_LOG_LEVEL")
     kek: SecretStr | None = Field(default=None, alias="LANTERN_KEK", description="base64url, 32 bytes")
     kek_file: Path | None = Field(default=None, alias="LANTERN_KEK_FILE")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextvars
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, MutableMapping
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -29,9 +29,27 @@ _PROPAGATOR = TraceContextTextMapPropagator()
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 outbox_backlog: dict[str, int] = {}
 consumer_lag: dict[tuple[str, str], int] = {}
+# Trace context a caller may send; none of it is believed (see ``fresh_trace``).
+TRACE_CONTEXT_HEADERS = frozenset({b"traceparent", b"tracestate", b"baggage"})
+
+
+def fresh_trace(scope: MutableMapping[str, Any]) -> bool:
+    """Every HTTP request starts a trace of its own: drop the caller's trace context before FastAPI
+    reads it. A caller who chooses the trace id could join a tip's journey to a trace they know,
+    force sampling, or plant baggage. Nothing inside Lantern calls a service over HTTP with a trace
+    to continue, so staff routes lose nothing. FastAPI offers no earlier hook than ``exclude``,
+    which sees the scope before its server span reads the headers; this never excludes a request.
+    """
+    if scope.get("type") == "http":
+        scope["headers"] = [
+            (name, value) for name, value in scope["headers"] if name not in TRACE_CONTEXT_HEADERS
+        ]
+    return False
+
+
 # FastAPI's HTTP server spans, without its logs (they would carry exception messages) and without
 # a span per dependency; span attributes: method, route, status, the path (ids, never a person).
-FASTAPI_TELEMETRY: dict[str, Any] = {"logs": False, "operation_spans": False}
+FASTAPI_TELEMETRY: dict[str, Any] = {"logs": False, "operation_spans": False, "exclude": fresh_trace}
 
 
 def _observe_backlog(_options: metrics.CallbackOptions) -> Iterable[metrics.Observation]:

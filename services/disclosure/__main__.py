@@ -1,6 +1,6 @@
 from services.common.runtime import serve
-from services.common.settings import ServiceSettings
 from services.disclosure.app import SPEC, build_app
+from services.disclosure.settings import DisclosureSettings
 
-settings = ServiceSettings()
+settings = DisclosureSettings()
 serve(build_app(settings), settings, SPEC.name)

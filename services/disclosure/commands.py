@@ -5,12 +5,30 @@ from __future__ import annotations
 import asyncpg
 
 from services.common.agency_keys import AgencyKeyError, AgencyPublicKeys
+from services.common.db import connect
+from services.disclosure.adapters import audit
 from services.disclosure.adapters.agency_keys import PostgresAgencyKeys
-from services.disclosure.adapters.audit import verify as verify_audit
-from services.disclosure.domain.audit import BrokenLink
+from services.disclosure.adapters.witness import FileWitness, WitnessUnreadable
+from services.disclosure.domain.audit import BrokenLink, Status, Verdict
 from services.disclosure.domain.routing import load_routing
+from services.disclosure.settings import AuditConfigurationError, AuditSettings
 
-__all__ = ["BrokenLink", "agency_ids", "register_agency_key", "registered_agency_keys", "verify_audit"]
+__all__ = [
+    "AuditConfigurationError", "AuditSettings", "BrokenLink", "Status", "Verdict", "agency_ids",
+    "register_agency_key", "registered_agency_keys", "verify_audit",
+]  # fmt: skip
+
+
+async def verify_audit(database_url: str, settings: AuditSettings) -> Verdict:
+    """Check the audit's keyed chain against the heads its witness holds (read only: anchors nothing)."""
+    key, witness = settings.chain_key(), FileWitness(settings.witness_path())
+    connection = await connect(database_url, "disclosure")
+    try:
+        return await audit.verify(connection, key, witness)
+    except WitnessUnreadable as unreadable:
+        return Verdict(Status.TAMPERED, 0, BrokenLink(0, str(unreadable)))
+    finally:
+        await connection.close()
 
 
 def agency_ids() -> tuple[str, ...]:

@@ -13,6 +13,7 @@ from typing import Protocol
 from services.common.agency_keys import AgencyPublicKeys
 from services.common.messaging import Outbox
 from services.common.sealing import DataKey, Keystore
+from services.disclosure.domain.audit import Head
 from services.disclosure.domain.case import Case, Note
 from services.disclosure.domain.consent import ConsentRecord
 from services.disclosure.domain.packages import Source
@@ -65,6 +66,22 @@ class Audit(Protocol):
 
     async def trail(self, tip_id: uuid.UUID) -> list[Note]:
         """The tip's entries, oldest first."""
+        ...
+
+
+class Witness(Protocol):
+    """Keeps the audit chain's heads outside the database: a file here, write-once storage in production."""
+
+    async def append(self, head: Head) -> None:
+        """Add ``head`` durably; never rewrite what was added."""
+        ...
+
+    async def heads(self) -> list[Head] | None:
+        """Every head added, in order; None when there is no witness at all."""
+        ...
+
+    async def last(self) -> Head | None:
+        """The head with the highest sequence; None when none was added."""
         ...
 
 

@@ -6,10 +6,12 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from services.common.limits import limit_bodies
 from services.common.runtime import Runtime, ServiceSpec, build_service_app
 from services.common.settings import ServiceSettings
 from services.intake.adapters.rate_limit import WindowRateLimiter
 from services.intake.entrypoints import http
+from services.intake.handlers import SupplementCaps
 from services.intake.settings import IntakeSettings
 
 DESCRIPTION = """Takes tips from the hotline's channels, in English and French.
@@ -31,7 +33,19 @@ def _no_subscriptions(_runtime: Runtime) -> None:
 
 def build_app(settings: ServiceSettings) -> FastAPI:
     intake = IntakeSettings.of(settings)
-    limiter = WindowRateLimiter(intake.public_rate_limit, intake.public_rate_window_seconds)
-    return build_service_app(
-        SPEC, intake, _no_subscriptions, http=lambda app: http.routes(app, limiter), description=DESCRIPTION
+    limits = http.PublicLimits(
+        limiter=WindowRateLimiter(intake.public_rate_limit, intake.public_rate_window_seconds),
+        proxies=intake.trusted_proxies,
+        caps=SupplementCaps(intake.max_supplements_per_tip, intake.max_supplement_bytes_per_tip),
+        hotline_phone=intake.hotline_phone,
     )
+    secret = intake.idempotency_secret.get_secret_value().encode() if intake.idempotency_secret else None
+    app = build_service_app(
+        SPEC, intake, _no_subscriptions, http=lambda app: http.routes(app, limits, secret),
+        description=DESCRIPTION,
+    )  # fmt: skip
+    advice = {
+        language: text.format(phone=intake.hotline_phone) for language, text in http.TOO_LARGE_ADVICE.items()
+    }
+    limit_bodies(app, intake.max_body_bytes, advice)
+    return app

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,9 +18,10 @@ from schemas.sealed import SealedIdentifiers
 from schemas.tip import Channel, Consent, TipFacts, TipSubmission
 from services.common import sealing
 from services.common.messaging import PostgresUnitOfWork, Transactions
-from services.common.sealing import Keystore
+from services.common.sealing import Keystore, Shredding
 from services.intake.adapters import repository
-from services.intake.domain import follow_up
+from services.intake.domain import follow_up, places
+from services.intake.domain.idempotency import Fingerprints
 from services.intake.domain.identifiers import seal_identifiers
 from services.intake.domain.reference import new_reference
 from services.intake.domain.submissions import ConsentUpdate, SupplementSubmission
@@ -70,8 +71,13 @@ async def accept_tip(
     keystore: Keystore,
     submitter: Submitter = PUBLIC,
     idempotency_key: str | None = None,
+    fingerprints: Fingerprints | None = None,
 ) -> AcceptedTip:
-    """Seal and store a tip, record its consent and stage its events, all in one transaction."""
+    """Seal and store a tip, record its consent and stage its events, all in one transaction.
+
+    A retry with the same ``idempotency_key`` (within 24 hours) gets the same tip; ``fingerprints``
+    keys what is kept of the key and the submission.
+    """
     if submitter.role == REPORTER:
         submission = submission.model_copy(update={"channel": Channel.WEB})
     code = follow_up.new_code() if submission.channel in FOLLOW_UP_CHANNELS else None
@@ -79,13 +85,13 @@ async def accept_tip(
     async with transactions.begin() as tx:
         connection = tx.connection
         key_hash = fingerprint = None
-        if idempotency_key is not None:
-            scope = str(submitter.token_id or "public")
-            key_hash = hashlib.sha256(f"{scope}:{idempotency_key}".encode()).digest()
-            fingerprint = hashlib.sha256(submission.model_dump_json().encode()).digest()
+        if idempotency_key is not None and fingerprints is not None:
+            key_hash = fingerprints.key(str(submitter.token_id or "public"), idempotency_key)
+            fingerprint = fingerprints.submission(submission.model_dump_json())
             await connection.execute(
                 "SELECT pg_advisory_xact_lock($1)", int.from_bytes(key_hash[:8], "big", signed=True)
             )
+            await repository.forget_expired_submissions(connection)
             earlier = await repository.idempotent_submission(connection, key_hash)
             if earlier is not None:
                 if earlier["fingerprint"] != fingerprint:
@@ -93,10 +99,12 @@ async def accept_tip(
                 return await _replay(connection, keystore, earlier)
         tip_id, correlation_id, received_at = uuid.uuid4(), uuid.uuid4(), utc_now()
         data_key = await keystore.create(connection, tip_id)
+        location, unlisted_city = places.in_clear(submission.location)
         identifiers = seal_identifiers(
-            data_key, submission.narrative, submission.contact, submission.named_persons
-        )
-        facts = TipFacts.of(submission)
+            data_key, submission.narrative, submission.contact, submission.named_persons,
+            unlisted_city=unlisted_city,
+        )  # fmt: skip
+        facts = TipFacts.of(submission.model_copy(update={"location": location}))
         reference = await _store_with_fresh_reference(
             connection, tip_id, facts, identifiers, submitter, correlation_id, received_at
         )
@@ -110,6 +118,7 @@ async def accept_tip(
             TipReceivedV1(
                 tip_id=tip_id, correlation_id=correlation_id, producer=PRODUCER, reference=reference,
                 received_at=received_at, facts=facts, identifiers=identifiers, recorded_by=submitter.person_id,
+                recorded_by_role=submitter.role if submitter.person_id is not None else None,
             ),
         )  # fmt: skip
         await _record_consent(
@@ -213,13 +222,35 @@ async def update_consent(
         )
 
 
+@dataclass(frozen=True, slots=True)
+class SupplementCaps:
+    """How much follow-up one tip may take, so that no tip grows past what a package can carry."""
+
+    supplements: int
+    stored_bytes: int
+
+
+OVER_COUNT, OVER_BYTES = "supplements_per_tip", "supplement_bytes_per_tip"
+
+
+@dataclass(frozen=True, slots=True)
+class SupplementOutcome:
+    """The next one-time code when the follow-up was added; otherwise refused, or over a cap (the
+    rule it broke), which only a caller holding the right code ever learns.
+    """
+
+    next_code: str | None = None
+    over_cap: str | None = None
+
+
 async def supplement_tip(
     reference: str,
     supplement: SupplementSubmission,
     transactions: Transactions[PostgresUnitOfWork],
     keystore: Keystore,
-) -> str | None:
-    """Add a reporter's new information; return the next one-time code, or None when refused.
+    caps: SupplementCaps,
+) -> SupplementOutcome:
+    """Add a reporter's new information and issue the next one-time code, up to the tip's caps.
 
     A wrong reference, a wrong code, a locked reference and an erased tip are refused alike, at the
     same cost (one scrypt), so that no answer tells whether a reference exists.
@@ -247,19 +278,29 @@ async def supplement_tip(
             await repository.record_failure(
                 connection, attempt_key, follow_up.MAX_FAILURES, follow_up.LOCK_MINUTES
             )
-            return None
+            return SupplementOutcome()
         await repository.clear_failures(connection, attempt_key)
         supplement_id, received_at = uuid.uuid4(), utc_now()
+        location, unlisted_city = (
+            places.in_clear(supplement.location) if supplement.location else (None, None)
+        )
         identifiers = seal_identifiers(
             data_key, supplement.narrative, supplement.contact, supplement.named_persons,
-            prefix=f"supplements.{supplement_id}.",
+            prefix=f"supplements.{supplement_id}.", unlisted_city=unlisted_city,
         )  # fmt: skip
         update = FactsUpdate(
-            location=supplement.location, assessment=supplement.assessment,
+            location=location, assessment=supplement.assessment,
             victim_profile=supplement.victim_profile, needs=supplement.needs,
         )  # fmt: skip
+        stored_update = update.model_dump(mode="json")
+        count, stored_bytes = await repository.supplements_so_far(connection, tip["tip_id"])
+        adding = len(json.dumps(stored_update)) + len(identifiers.model_dump_json())
+        if count >= caps.supplements:
+            return SupplementOutcome(over_cap=OVER_COUNT)
+        if stored_bytes + adding > caps.stored_bytes:
+            return SupplementOutcome(over_cap=OVER_BYTES)
         await repository.insert_supplement(
-            connection, supplement_id, tip["tip_id"], update.model_dump(mode="json"), identifiers, received_at
+            connection, supplement_id, tip["tip_id"], stored_update, identifiers, received_at
         )
         await repository.replace_follow_up_code(connection, tip["tip_id"], next_salt, next_hash)
         tx.outbox.stage(
@@ -269,10 +310,15 @@ async def supplement_tip(
                 supplement_id=supplement_id, received_at=received_at, update=update, identifiers=identifiers,
             ),
         )  # fmt: skip
-    return next_code
+    return SupplementOutcome(next_code=next_code)
 
 
-async def shred_tip(tip_id: uuid.UUID, transactions: Transactions[PostgresUnitOfWork]) -> bool:
-    """Delete a tip's data key: its identifying data becomes unreadable everywhere, for good."""
+async def shred_tip(
+    tip_id: uuid.UUID, shredding: Shredding, transactions: Transactions[PostgresUnitOfWork]
+) -> bool:
+    """Delete a tip's data key, recording who and why: its identifying data becomes unreadable
+    everywhere, for good. What intake kept to replay a retried submission goes with it.
+    """
     async with transactions.begin() as tx:
-        return await sealing.shred(tx.connection, tip_id)
+        await repository.forget_submissions_of(tx.connection, tip_id)
+        return await sealing.shred(tx.connection, tip_id, shredding)

@@ -7,9 +7,10 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from services.common.limits import limit_bodies
 from services.common.runtime import ServiceSpec, build_service_app
 from services.common.settings import ServiceSettings
-from services.monitoring.domain.roster import load_roster
+from services.monitoring.adapters.roster_file import RosterFile
 from services.monitoring.entrypoints import http
 from services.monitoring.entrypoints.dead_letters import DeadLetterCounts
 from services.monitoring.entrypoints.kafka import wire
@@ -25,8 +26,10 @@ DESCRIPTION = (
 def build_app(settings: ServiceSettings) -> FastAPI:
     monitoring = MonitoringSettings.of(settings)
     dead_letters = DeadLetterCounts()
-    roster = load_roster(monitoring.oncall_roster)  # a roster that does not validate stops the start here
-    return build_service_app(
+    roster = RosterFile(monitoring.oncall_roster)  # a roster that does not validate stops the start here
+    app = build_service_app(
         SPEC, monitoring, partial(wire, dead_letters=dead_letters, roster=roster),
         http=partial(http.routes, dead_letters=dead_letters), description=DESCRIPTION,
     )  # fmt: skip
+    limit_bodies(app, monitoring.max_body_bytes)
+    return app

@@ -30,7 +30,8 @@ def _nothing() -> None:
 class Alerting:
     """Who is on call, how a transaction notifies them, and what to wake once it has committed."""
 
-    roster: Roster
+    roster: Callable[[], Roster]
+    """The roster as it stands now: an operator's edit of the file applies without a restart."""
     notifiers: Callable[[PostgresUnitOfWork], Sequence[Notifier]]
     committed: Callable[[], None] = _nothing
     clock: Callable[[], datetime] = utc_now
@@ -64,7 +65,7 @@ async def plan_changed(message: ResponsePlanMessage, uow: PostgresUnitOfWork, *,
     )
     if isinstance(event, ResponsePlanStepFlaggedV1):
         reference = await repository.reference_of_plan(uow.connection, event.plan_id)
-        alert = plan_step_alert(event, reference, alerting.roster, alerting.clock())
+        alert = plan_step_alert(event, reference, alerting.roster(), alerting.clock())
         await _raise(alert, event.tip_id, event.plan_id, uow, alerting)
 
 
@@ -78,7 +79,7 @@ async def disclosure_changed(
     await repository.record_journey(uow.connection, event, topics.DISCLOSURES, detail)
     if isinstance(event, DisclosureReviewFlaggedV1):
         await _raise(
-            review_alert(event, alerting.roster, alerting.clock()), event.tip_id, None, uow, alerting
+            review_alert(event, alerting.roster(), alerting.clock()), event.tip_id, None, uow, alerting
         )
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from services.common.limits import limit_bodies
 from services.common.runtime import ServiceSpec, build_service_app
 from services.common.settings import ServiceSettings
 from services.referral.entrypoints import http
@@ -24,4 +25,6 @@ SAMPLE_DIRECTORY = Path(__file__).parent / "directory" / "sample.hsds.json"
 
 
 def build_app(settings: ServiceSettings) -> FastAPI:
-    return build_service_app(SPEC, settings, wire, http=http.routes, description=DESCRIPTION)
+    app = build_service_app(SPEC, settings, wire, http=http.routes, description=DESCRIPTION)
+    limit_bodies(app, settings.max_body_bytes)
+    return app

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from services.common.limits import limit_bodies
 from services.common.runtime import Runtime, ServiceSpec, build_service_app
 from services.common.settings import ServiceSettings
 from services.triage.adapters.postgres import TriageUnitOfWork
@@ -39,6 +40,8 @@ def wire(runtime: Runtime, settings: TriageSettings) -> None:
 
 def build_app(settings: ServiceSettings) -> FastAPI:
     triage = TriageSettings.of(settings)
-    return build_service_app(
+    app = build_service_app(
         SPEC, triage, partial(wire, settings=triage), http=http.routes, description=DESCRIPTION
     )
+    limit_bodies(app, triage.max_body_bytes)
+    return app

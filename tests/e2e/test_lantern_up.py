@@ -124,7 +124,7 @@ async def test_killing_services_with_sigkill_while_tips_flow_loses_no_tip_and_du
 
 
 def test_the_key_file_and_dev_tokens_are_readable_by_their_owner_only(stack: LaunchedStack) -> None:
-    for name in ("kek", "dev-tokens.json"):
+    for name in ("kek", "dev-tokens.json", "audit.key"):
         assert stat.S_IMODE((stack.home / name).stat().st_mode) == 0o600, name
     tokens = json.loads((stack.home / "dev-tokens.json").read_text())
     assert set(tokens) == {"specialist", "supervisor", "admin"}
@@ -140,7 +140,7 @@ def test_an_admin_token_from_the_command_line_shreds_a_tip(stack: LaunchedStack)
     assert created.returncode == 0, created.stderr
     admin = created.stdout.strip()
     tip_id = httpx.post(f"{stack.endpoints['intake_url']}/v1/tips", json=tip_body()).json()["tip_id"]
-    shred = [str(LANTERN), "tip", "shred", tip_id, "--home", str(stack.home)]
+    shred = [str(LANTERN), "tip", "shred", tip_id, "--reason", "entered_in_error", "--home", str(stack.home)]
     refused = subprocess.run(
         [*shred, "--token", "lt_not-a-token"], capture_output=True, text=True, timeout=60
     )

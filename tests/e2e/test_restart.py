@@ -1,7 +1,12 @@
-"""Stopping and starting `lantern up` again keeps every tip, and replays to the fresh broker once."""
+"""Stopping and starting `lantern up` again keeps every tip, replays to the fresh broker once, and
+the disclosure audit still checks against its witness."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import asyncpg
@@ -42,8 +47,28 @@ async def test_a_restart_keeps_the_data_and_republishes_the_same_events_once(
             )
         finally:
             await connection.close()
+        verdict = await _audit_verified(home, endpoints["database_url"])
     finally:
         assert second.stop() == 0
     assert stored == 1 and decisions == 1
+    assert verdict.returncode == 0, verdict.stdout + verdict.stderr
+    assert "audit chain intact" in verdict.stdout and "anchored at entry" in verdict.stdout
     for topic in DOWNSTREAM:
         assert [e["event_id"] for e in after[tip_id][topic]] == [e["event_id"] for e in before[tip_id][topic]]
+
+
+async def _audit_verified(home: Path, database_url: str) -> subprocess.CompletedProcess[str]:
+    """`lantern audit verify --home`, once the restarted disclosure has anchored what it found."""
+    environment = {
+        **{key: value for key, value in os.environ.items() if not key.startswith("LANTERN_AUDIT")},
+        "DATABASE_URL": database_url,
+    }
+    for _attempt in range(60):
+        verdict = subprocess.run(
+            [sys.executable, "-m", "lantern", "audit", "verify", "--home", str(home)],
+            env=environment, capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        if verdict.returncode != 3:
+            return verdict
+        await asyncio.sleep(0.5)
+    return verdict

@@ -20,7 +20,15 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from schemas.disclosure import Basis, CaseState, DisclosureReviewedV1, DisclosureReviewFlaggedV1, ReviewQueue
+from schemas.disclosure import (
+    Basis,
+    CaseState,
+    Decision,
+    DisclosureDecidedV1,
+    DisclosureReviewedV1,
+    DisclosureReviewFlaggedV1,
+    ReviewQueue,
+)
 from schemas.envelope import utc_now
 from schemas.intake import TipReceivedV1
 from schemas.triage import (
@@ -48,7 +56,7 @@ ROSTER = {
             ],
             "fallback": [f"@{role}-fallback"],
         }
-        for role in ("supervisor", "specialist", "admin")
+        for role in ("supervisor", "backup_supervisor", "hotline_manager", "specialist", "admin")
     }
 }  # fmt: skip
 
@@ -325,3 +333,54 @@ async def _journey_count(settings: ServiceSettings, tip: TipReceivedV1, flags: i
         tip.tip_id,
     )
     return bool(rows[0]["n"] == flags)
+
+
+def decided_in(
+    tip: TipReceivedV1, queue: ReviewQueue | None, due_in: timedelta, state: CaseState
+) -> DisclosureDecidedV1:
+    return DisclosureDecidedV1(
+        tip_id=tip.tip_id, correlation_id=tip.correlation_id, producer="disclosure",
+        decision=Decision.HOLD_FOR_REVIEW if state is CaseState.PENDING_REVIEW else Decision.FORWARD,
+        basis=Basis.CHILD_PROTECTION, policy_version="gate-2026.12.1", urgency=Urgency.URGENT, reasons=[],
+        state=state, review_due_at=utc_now() + due_in if queue else None, queue=queue,
+    )  # fmt: skip
+
+
+async def test_the_console_shows_each_review_queue_and_a_reviewed_case_queued_again_waits_again(
+    settings: ServiceSettings, tmp_path: Path
+) -> None:
+    monitoring = build_monitoring(monitoring_settings(settings, tmp_path, None))
+    expedited, standard, forwarded = tip_received(), tip_received(), tip_received()
+    reviewed = DisclosureReviewedV1(
+        tip_id=forwarded.tip_id, correlation_id=forwarded.correlation_id, producer="disclosure",
+        verdict="reviewed_after_forward", basis=Basis.CHILD_PROTECTION, state=CaseState.FORWARDED,
+    )  # fmt: skip
+    async with running(monitoring), http_client(monitoring) as client:
+        token = await staff_token(settings.database_url, Role.SUPERVISOR)
+
+        async def queues() -> dict[str, Any]:
+            answer = await client.get("/v1/console/state", headers={"Authorization": f"Bearer {token}"})
+            state: dict[str, Any] = answer.json()["review_queue"]
+            return state
+
+        async def waiting_is(expected: dict[str, int]) -> bool:
+            state = await queues()
+            return {name: queue["waiting"] for name, queue in state["queues"].items()} == expected
+
+        await publish_events(
+            settings.kafka_bootstrap_servers,
+            decided_in(expedited, ReviewQueue.EXPEDITED, -timedelta(minutes=1), CaseState.PENDING_REVIEW),
+            decided_in(standard, ReviewQueue.STANDARD, timedelta(hours=20), CaseState.PENDING_REVIEW),
+            decided_in(forwarded, ReviewQueue.STANDARD, timedelta(hours=23), CaseState.FORWARDED),
+            reviewed,
+        )
+        assert await eventually(lambda: waiting_is({"expedited": 1, "standard": 1}))
+        state = await queues()
+        assert (state["waiting"], state["overdue"]) == (2, 1)
+        assert (state["queues"]["expedited"]["overdue"], state["queues"]["standard"]["overdue"]) == (1, 0)
+
+        await publish_events(
+            settings.kafka_bootstrap_servers,
+            decided_in(forwarded, ReviewQueue.EXPEDITED, timedelta(minutes=15), CaseState.FORWARDED),
+        )
+        assert await eventually(lambda: waiting_is({"expedited": 2, "standard": 1}))

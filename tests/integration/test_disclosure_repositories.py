@@ -12,6 +12,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -23,15 +24,19 @@ from schemas.tip import Consent
 from schemas.triage import IndicatorFinding, Strength
 from services.common.db import apply_migrations, apply_shared_migrations, create_pool, service_migrations
 from services.common.messaging import Transactions
-from services.common.sealing import DataKey, KeyEncryptionKey, Keystore, shred
+from services.common.sealing import DataKey, KeyEncryptionKey, Keystore, Shredding, ShredReason, shred
+from services.disclosure.adapters.audit import AuditChain
 from services.disclosure.adapters.memory import MemoryTransactions
 from services.disclosure.adapters.unit_of_work import DisclosureUnitOfWork
+from services.disclosure.domain.audit import ChainKey
 from services.disclosure.domain.case import Case, Note, Supervisor
 from services.disclosure.domain.consent import ConsentRecord
 from services.disclosure.domain.packages import Source, SourceKind
 from services.disclosure.domain.routing import load_routing
 from services.disclosure.ports import DisclosureTransactions
 from tests.factories import tip_received, tip_supplemented, tip_triaged
+
+SHREDDING = Shredding(ShredReason.ENTERED_IN_ERROR, token_id=uuid.UUID(int=7))
 
 MIGRATIONS = Path(__file__).parents[2] / "services" / "disclosure" / "migrations"
 ROUTING = load_routing()
@@ -71,7 +76,7 @@ class OnPostgres:
 
     async def shred(self, tip_id: uuid.UUID) -> None:
         async with self.transactions.pool.acquire() as connection:
-            await shred(connection, tip_id)
+            await shred(connection, tip_id, SHREDDING)
 
 
 @pytest.fixture
@@ -85,7 +90,8 @@ async def on_postgres(database_url: str) -> AsyncIterator[Backend]:
     await apply_migrations(database_url, "disclosure", service_migrations(MIGRATIONS))
     pool = await create_pool(database_url, "disclosure", max_size=2)
     try:
-        yield OnPostgres(Transactions(pool, DisclosureUnitOfWork))
+        chain = AuditChain(ChainKey(os.urandom(32)))
+        yield OnPostgres(Transactions(pool, partial(DisclosureUnitOfWork, chain=chain)))
     finally:
         await pool.close()
 

@@ -15,6 +15,8 @@ from services.triage.app import build_app as build_triage
 from tests.factories import IDENTIFYING_VALUES, tip_body
 from tests.helpers import events_of_tips, fetch, http_client, read_until, running, staff_token
 
+REASON = {"reason": "reporter_request"}
+
 
 async def token_for(settings: ServiceSettings, role: Role) -> dict[str, str]:
     return {"authorization": f"Bearer {await staff_token(settings.database_url, role)}"}
@@ -110,17 +112,24 @@ async def test_a_shredded_tip_cannot_be_unsealed_by_any_service_and_its_events_s
 ) -> None:
     intake = build_app(settings)
     async with running(intake), http_client(intake) as client:
-        tip = (await client.post("/v1/tips", json=tip_body())).json()
-        refused = await client.post(
-            f"/v1/admin/tips/{tip['tip_id']}/shred", headers=await token_for(settings, Role.SUPERVISOR)
-        )
-        shredded = await client.post(
-            f"/v1/admin/tips/{tip['tip_id']}/shred", headers=await token_for(settings, Role.ADMIN)
-        )
-        again = await client.post(
-            f"/v1/admin/tips/{tip['tip_id']}/shred", headers=await token_for(settings, Role.ADMIN)
-        )
+        retried = {"idempotency-key": f"shred-{uuid.uuid4()}"}
+        tip = (await client.post("/v1/tips", json=tip_body(), headers=retried)).json()
+        url = f"/v1/admin/tips/{tip['tip_id']}/shred"
+        admin = await token_for(settings, Role.ADMIN)
+        refused = await client.post(url, json=REASON, headers=await token_for(settings, Role.SUPERVISOR))
+        unexplained = await client.post(url, json={"reason": "because I said so"}, headers=admin)
+        shredded = await client.post(url, json=REASON, headers=admin)
+        again = await client.post(url, json=REASON, headers=admin)
     assert refused.status_code == 403 and shredded.status_code == 200 and again.status_code == 404
+    assert unexplained.status_code == 422
+    assert [error["field"] for error in unexplained.json()["errors"]] == ["reason"]
+    [record] = await fetch(
+        settings,
+        "SELECT k.shred_reason, k.shredded_by_person = t.person_id AS by_the_admin, t.role"
+        " FROM keys.data_keys k JOIN auth.staff_tokens t ON t.token_id = k.shredded_by_token",
+    )
+    assert dict(record) == {"shred_reason": "reporter_request", "by_the_admin": True, "role": "admin"}
+    assert await fetch(settings, "SELECT 1 FROM intake.idempotency_keys") == [], "its fingerprint goes"
     async with running(build_triage(settings)):
         events = await events_of_tips(
             settings.kafka_bootstrap_servers, (topics.TIPS_TRIAGED,), {tip["tip_id"]}

@@ -60,13 +60,27 @@ async def test_the_public_channel_is_always_web_and_staff_choose_theirs(settings
         staff = await client.post(
             "/v1/tips", json=tip_body(channel="chat"), headers={"authorization": f"Bearer {token}"}
         )
+        admin_token = await staff_token(settings.database_url, Role.ADMIN)
+        entered = await client.post(
+            "/v1/tips", json=tip_body(channel="phone"), headers={"authorization": f"Bearer {admin_token}"}
+        )
         forged = await client.post("/v1/tips", json=tip_body(), headers={"authorization": "Bearer lt_forged"})
         events = await events_of_tips(
             settings.kafka_bootstrap_servers,
             (topics.TIPS_RECEIVED,),
-            {public["tip_id"], staff.json()["tip_id"]},
+            {public["tip_id"], staff.json()["tip_id"], entered.json()["tip_id"]},
         )
     assert events[public["tip_id"]][topics.TIPS_RECEIVED][0]["facts"]["channel"] == "web"
+    recorders = {
+        tip: (received["recorded_by"] is not None, received["recorded_by_role"])
+        for tip, by_topic in events.items()
+        for received in by_topic[topics.TIPS_RECEIVED]
+    }
+    assert recorders == {
+        public["tip_id"]: (False, None),
+        staff.json()["tip_id"]: (True, "specialist"),
+        entered.json()["tip_id"]: (True, "admin"),
+    }, "disclosure sends a call at once only on a call-taker's answers, never on a tip an admin entered"
     assert "follow_up_code" in public
     assert events[staff.json()["tip_id"]][topics.TIPS_RECEIVED][0]["facts"]["channel"] == "chat"
     assert "follow_up_code" not in staff.json(), "chat reporters are answered in the chat itself"

@@ -15,7 +15,7 @@ from schemas.intake import FactsUpdate
 from schemas.triage import OverrideReason, Urgency
 from services.common.db import apply_migrations, apply_shared_migrations, create_pool, service_migrations
 from services.common.messaging import Transactions
-from services.common.sealing import DataKey, KeyEncryptionKey, Keystore, shred
+from services.common.sealing import DataKey, KeyEncryptionKey, Keystore, Shredding, ShredReason, shred
 from services.triage.adapters.memory import MemoryTriage
 from services.triage.adapters.postgres import TriageUnitOfWork
 from services.triage.app import SPEC
@@ -26,6 +26,8 @@ from services.triage.domain.plan import PlanAlreadyOpen, ResponsePlan
 from services.triage.domain.plans import load_templates
 from services.triage.ports import TriageWork
 from tests.factories import tip_received
+
+SHREDDING = Shredding(ShredReason.ENTERED_IN_ERROR, token_id=uuid.UUID(int=7))
 
 KEYSTORE = Keystore(KeyEncryptionKey(bytes(32)), "triage")
 TEMPLATES = load_templates()
@@ -56,7 +58,7 @@ async def postgres_backend(database_url: str) -> AsyncIterator[Backend]:
 
     async def shred_key(tip_id: uuid.UUID) -> None:
         async with pool.acquire() as connection:
-            await shred(connection, tip_id)
+            await shred(connection, tip_id, SHREDDING)
 
     async def audited_actions(plan_id: uuid.UUID) -> list[tuple[str, str | None]]:
         rows: list[asyncpg.Record] = await pool.fetch(

@@ -28,6 +28,8 @@ ROSTER = Roster.model_validate(
                 "shifts": [{"who": ["@spec-a", "@spec-b"], "days": ["wed"], "from": "08:00", "to": "16:00"}],
                 "fallback": ["@duty-supervisor"],
             },
+            "backup_supervisor": {"fallback": ["@backup-supervisor"]},
+            "hotline_manager": {"fallback": ["@hotline-manager"]},
             "admin": {"fallback": ["@admin"]},
         }
     }
@@ -72,6 +74,22 @@ def test_a_breached_plan_step_pages_the_supervisors_on_call() -> None:
         ("@sup-day",),
     )
     assert alert.deadline == NOW - timedelta(minutes=1)
+
+
+@pytest.mark.parametrize(
+    ("level", "role", "paged"),
+    [
+        ("on_duty_supervisor", OnCallRole.SUPERVISOR, "@sup-day"),
+        ("backup_supervisor", OnCallRole.BACKUP_SUPERVISOR, "@backup-supervisor"),
+        ("hotline_manager", OnCallRole.HOTLINE_MANAGER, "@hotline-manager"),
+        ("a_level_no_roster_knows", OnCallRole.SUPERVISOR, "@sup-day"),
+    ],
+)
+def test_each_breach_of_a_plan_pages_the_level_it_escalates_to(
+    level: str, role: OnCallRole, paged: str
+) -> None:
+    alert = plan_step_alert(plan_flag("breached", escalated_to=level), "LT-7K3M-9QXD", ROSTER, NOW)
+    assert (alert.role, alert.paged) == (role, (paged,))
 
 
 def test_a_plan_alert_names_the_plan_when_the_tips_reference_is_not_known() -> None:

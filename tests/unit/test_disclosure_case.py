@@ -121,7 +121,7 @@ def test_a_web_or_email_tip_with_a_minor_ticked_waits_for_a_supervisor_in_the_ex
     assert case.queue is ReviewQueue.EXPEDITED
     assert case.review_due_at == case.received_at + timedelta(minutes=15)
     [decided] = events(outcome, DisclosureDecidedV1)
-    assert decided.queue is ReviewQueue.EXPEDITED and decided.policy_version == "gate-2026.12.0"
+    assert decided.queue is ReviewQueue.EXPEDITED and decided.policy_version == "gate-2026.12.1"
 
 
 @pytest.mark.parametrize("channel", ["phone", "chat"])
@@ -137,6 +137,27 @@ def test_a_call_goes_at_once_on_the_minor_the_specialist_recorded_in_the_special
     assert case.queue is ReviewQueue.STANDARD and case.review_reasons == ("forwarded_at_once",)
     package = case.package(outcome.issue.dispatches[0], outcome.issue, Opened())
     assert [(a.role, a.person_id) for a in package.approved_by] == [("specialist", SPECIALIST)]
+
+
+def test_a_call_a_supervisor_took_goes_at_once_in_the_supervisors_name() -> None:
+    tip = tip_received(channel="phone", location=OTTAWA, recorded_as="supervisor",
+                       assessment={"minor_involved": "yes", "imminent_danger": "no", "trafficking_types": ["sex"]})  # fmt: skip
+    case, outcome = decided_case(tip, "urgent", minor=True)
+    assert case.state is CaseState.FORWARDED and outcome.issue is not None
+    assert [(a.role, a.person_id) for a in outcome.issue.approvers] == [("supervisor", SPECIALIST)]
+
+
+def test_a_phone_tip_an_administrator_entered_is_no_call_and_waits_for_a_supervisor() -> None:
+    tip = tip_received(channel="phone", location=OTTAWA, recorded_as="admin",
+                       assessment={"minor_involved": "yes", "imminent_danger": "yes", "trafficking_types": ["sex"]})  # fmt: skip
+    case, outcome = decided_case(tip, "urgent", minor=True, danger=True)
+    assert outcome.issue is None and case.packages == []
+    assert (case.state, case.decision, case.queue) == (
+        CaseState.PENDING_REVIEW,
+        Decision.HOLD_FOR_REVIEW,
+        ReviewQueue.EXPEDITED,
+    )
+    assert case.recorded_grounds == frozenset()
 
 
 def test_a_phone_tip_whose_urgency_comes_only_from_the_text_goes_to_the_expedited_queue_not_to_police() -> (
@@ -366,6 +387,34 @@ def test_two_different_people_on_the_same_reference_send_a_legal_obligation() ->
     package = case.package(outcome.issue.dispatches[0], outcome.issue, Opened())
     assert package.legal_reference is not None and package.legal_reference.same_as(ORDER)
     assert [a.person_id for a in package.approved_by] == [ANNE, BRUNO]
+
+
+def test_an_approval_given_before_the_incident_moved_does_not_count_toward_the_package_that_goes_out() -> (
+    None
+):
+    tip = a_tip()
+    case, _ = decided_case(tip)
+    case.approve(FIRST, "legal_obligation", [], ROUTING, utc_now(), ORDER)
+    ottawa = case.recipients
+    moved = tip_supplemented(tip, location=MONTREAL).update.applied_to(tip.facts)
+    outcome = case.on_triage(tip_triaged(tip, "non_urgent", revision=2, facts=moved), [], ROUTING, utc_now())
+    assert case.recipients != ottawa and "approvals_restarted" in actions(outcome)
+    assert case.approvals == []
+
+    verdict, sent = case.approve(SECOND, "legal_obligation", [], ROUTING, utc_now(), ORDER)
+    assert (verdict.state, verdict.approvals, verdict.approvals_needed) == (CaseState.PENDING_REVIEW, 1, 2)
+    assert sent.issue is None
+    verdict, sent = case.approve(FIRST, "legal_obligation", [], ROUTING, utc_now(), ORDER)
+    assert verdict.state is CaseState.FORWARDED and sent.issue is not None
+    assert {d.package.agency_id for d in sent.issue.dispatches} == {r.agency_id for r in case.recipients}
+
+
+def test_a_follow_up_between_two_approvals_starts_the_approvals_again() -> None:
+    tip = a_tip()
+    case, _ = decided_case(tip)
+    case.approve(FIRST, "legal_obligation", [], ROUTING, utc_now(), ORDER)
+    outcome = case.on_supplement(tip_supplemented(tip, needs=["medical"]), utc_now())
+    assert actions(outcome) == ["approvals_restarted", "supplement_noted"] and case.approvals == []
 
 
 # --- item 5: consent as intake recorded it ------------------------------------------------------

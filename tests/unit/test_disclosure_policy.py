@@ -1,4 +1,4 @@
-"""The gate's decision table, policy v2 (gate-2026.12.0): every combination of urgency, consent, who
+"""The gate's decision table, policy v2 (gate-2026.12.1): every combination of urgency, consent, who
 established each ground, triage's possibilities, channel and legal order, checked against the rules
 restated here from issue 13 independently of the policy code; then the minimum-necessary table,
 field by field, on a package's content.
@@ -142,7 +142,7 @@ def test_the_gate_follows_the_decision_table_of_policy_v2(
     assert {recipient.agency_id for recipient in gate.recipients} == recipients
     assert {field.value for field in gate.fields} == fields
     assert gate.reasons[0].code == f"basis.{basis.value}"
-    assert gate.policy_version == POLICY_VERSION == "gate-2026.12.0"
+    assert gate.policy_version == POLICY_VERSION == "gate-2026.12.1"
     if basis is Basis.LEGAL_OBLIGATION:
         assert gate.approvals_needed == 2
     if channel in (Channel.WEB, Channel.EMAIL):

@@ -13,6 +13,7 @@ from tests.factories import CONTACT
 
 TORONTO = ZoneInfo("America/Toronto")
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"]
+ALL_ROLES = [role.value for role in OnCallRole]
 EVERY_DAY = [*WEEKDAYS, "sat", "sun"]
 
 
@@ -23,6 +24,8 @@ def roster(supervisor_shifts: list[dict[str, Any]], **top: Any) -> Roster:
             "roles": {
                 "supervisor": {"shifts": supervisor_shifts, "fallback": ["@duty-supervisor"]},
                 "specialist": {"shifts": [], "fallback": ["@duty-specialist"]},
+                "backup_supervisor": {"shifts": [], "fallback": ["@backup-supervisor"]},
+                "hotline_manager": {"shifts": [], "fallback": ["@hotline-manager"]},
                 "admin": {"shifts": [], "fallback": ["@duty-admin"]},
             },
         }
@@ -140,11 +143,11 @@ def test_a_staff_id_or_a_handle_names_someone_on_call() -> None:
     [
         ({"time_zone": "Mars/Olympus_Mons"}, "time_zone"),
         ({"roles": {"supervisor": {"fallback": ["@a"]}}}, "roles"),
-        ({"roles": {r: {"fallback": []} for r in ("supervisor", "specialist", "admin")}}, "fallback"),
+        ({"roles": {r: {"fallback": []} for r in ALL_ROLES}}, "fallback"),
     ],
 )
 def test_a_roster_that_could_leave_a_page_unanswered_is_refused(change: dict[str, Any], where: str) -> None:
-    document = {"roles": {r: {"fallback": ["@a"]} for r in ("supervisor", "specialist", "admin")}, **change}
+    document = {"roles": {r: {"fallback": ["@a"]} for r in ALL_ROLES}, **change}
     with pytest.raises(ValidationError, match=where):
         Roster.model_validate(document)
 

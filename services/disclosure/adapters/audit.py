@@ -1,60 +1,126 @@
-"""The append-only, hash-chained audit log in ``disclosure.audit_log``."""
+"""The append-only, keyed audit chain in ``disclosure.audit_log``, and its anchoring in the witness.
+
+An append writes the entry with its HMAC link and stages the new head on ``audit.heads.v1`` in the
+same transaction. The witness is written after the commit, by the anchor (``anchor``): woken by each
+commit that appended, and run at start and every few seconds, it reads the table's head, checks the
+links since the last witnessed head with the key, and only then appends the head. A process that
+dies between its commit and the witness leaves a head the next anchor run (its own after a restart,
+or another process's) witnesses; the witness never holds a head the chain does not reach by key.
+"""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, Callable
+from contextlib import aclosing
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
 
+from schemas import topics
+from schemas.audit import AuditHeadV1
 from schemas.envelope import utc_now
-from services.disclosure.domain.audit import GENESIS, AuditEntry, BrokenLink, chain_hash, first_broken_link
+from services.common.logging import get_logger
+from services.common.messaging import Outbox
+from services.disclosure.domain import audit
+from services.disclosure.domain.audit import GENESIS, AuditEntry, Chain, ChainKey, Head, Link, Verdict
 from services.disclosure.domain.case import Note
+from services.disclosure.ports import Witness
+
+log = get_logger(__name__)
 
 # Appends take this transaction-scoped lock so that each entry links to the one committed before it.
 CHAIN_LOCK = "disclosure.audit_log"
+ENTRIES = "SELECT seq, tip_id, action, detail, actor, at, previous_hash, entry_hash, link FROM audit_log"
 
 
-async def _chain_head(connection: asyncpg.Connection) -> tuple[int, bytes]:
+def _nothing() -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class AuditChain:
+    """What a unit of work needs to extend the chain: the key, and whom to tell once it committed."""
+
+    key: ChainKey
+    appended: Callable[[], None] = field(default=_nothing)
+
+
+async def _chain_head(connection: asyncpg.Connection) -> Head:
     """Take the chain's lock for the rest of the transaction and read its last link."""
     await connection.execute("SELECT pg_advisory_xact_lock(hashtext($1))", CHAIN_LOCK)
     last = await connection.fetchrow("SELECT seq, entry_hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-    return (last["seq"], bytes(last["entry_hash"])) if last else (0, GENESIS)
+    return Head(last["seq"], bytes(last["entry_hash"])) if last else Head(0, GENESIS)
 
 
 async def _write(
-    connection: asyncpg.Connection,
-    head: tuple[int, bytes],
-    tip_id: uuid.UUID,
-    action: str,
-    actor: str,
-    detail: dict[str, Any],
-) -> tuple[int, bytes]:
-    seq, previous = head[0] + 1, head[1]
-    at = utc_now()
-    entry_hash = chain_hash(previous, seq, tip_id, action, detail, actor, at)
+    connection: asyncpg.Connection, key: ChainKey, head: Head, tip_id: uuid.UUID, note: Note
+) -> Head:
+    seq, previous, at = head.seq + 1, head.entry_hash, utc_now()
+    link = audit.keyed_link(key, previous, seq, tip_id, note.action, note.detail, note.actor, at)
     await connection.execute(
-        "INSERT INTO audit_log (seq, tip_id, action, detail, actor, at, previous_hash, entry_hash)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        seq, tip_id, action, detail, actor, at, previous, entry_hash,
+        "INSERT INTO audit_log (seq, tip_id, action, detail, actor, at, previous_hash, entry_hash, link)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        seq, tip_id, note.action, note.detail, note.actor, at, previous, link, Link.KEYED.value,
     )  # fmt: skip
-    return seq, entry_hash
+    return Head(seq, link, key.key_id)
 
 
-async def entries(connection: asyncpg.Connection, batch: int = 1000) -> AsyncIterator[AuditEntry]:
+def _entry(row: asyncpg.Record) -> AuditEntry:
+    return AuditEntry(
+        row["seq"], row["tip_id"], row["action"], row["detail"], row["actor"], row["at"],
+        bytes(row["previous_hash"]), bytes(row["entry_hash"]), Link(row["link"]),
+    )  # fmt: skip
+
+
+async def entries(
+    connection: asyncpg.Connection, since: int = 0, batch: int = 1000
+) -> AsyncGenerator[AuditEntry, None]:
+    """The entries from sequence ``since`` on (all by default), in order, as one snapshot."""
     async with connection.transaction(isolation="repeatable_read", readonly=True):
-        async for row in connection.cursor("SELECT * FROM audit_log ORDER BY seq", prefetch=batch):
-            yield AuditEntry(
-                row["seq"], row["tip_id"], row["action"], row["detail"], row["actor"], row["at"],
-                bytes(row["previous_hash"]), bytes(row["entry_hash"]),
-            )  # fmt: skip
+        query = f"{ENTRIES} WHERE seq >= $1 ORDER BY seq"
+        async for row in connection.cursor(query, since, prefetch=batch):
+            yield _entry(row)
 
 
-async def verify(connection: asyncpg.Connection) -> tuple[int, BrokenLink | None]:
-    """Check the whole chain; return how many entries it has and the first broken link, if any."""
+async def verify(connection: asyncpg.Connection, key: ChainKey, witness: Witness) -> Verdict:
+    """Check every link with the key, and the table against every head the witness holds."""
+    witnessed = await witness.heads()
     collected = [entry async for entry in entries(connection)]
-    return len(collected), first_broken_link(collected)
+    return audit.verify(collected, key, witnessed)
+
+
+async def anchor(connection: asyncpg.Connection, key: ChainKey, witness: Witness) -> str:
+    """Witness the table's head when it is ahead of the last witnessed one and reaches it by key.
+
+    Returns ``anchored``, ``current`` (nothing new), or ``refused`` (the table disagrees with the
+    witness or its links do not verify: the head is not witnessed, and a warning says where).
+    """
+    last = await witness.last()
+    start = last.seq if last else 1
+    chain = Chain(key)
+    async with aclosing(entries(connection, since=start)) as walk:
+        async for entry in walk:
+            if last is not None and chain.head.seq == 0:
+                if entry.seq != last.seq or entry.entry_hash != last.entry_hash:
+                    return _refuse(last.seq, "the table disagrees with the last witnessed head")
+                chain = Chain(key, Head(entry.seq, entry.entry_hash), keyed_seen=entry.link is Link.KEYED)
+                continue
+            if not chain.add(entry):
+                assert chain.broken is not None
+                return _refuse(chain.broken.seq, chain.broken.problem)
+    if last is not None and chain.head.seq == 0:
+        return _refuse(last.seq, "the table ends before the last witnessed head")
+    if chain.head.seq == 0 or (last is not None and chain.head.seq <= last.seq):
+        return "current"
+    await witness.append(Head(chain.head.seq, chain.head.entry_hash, key.key_id))
+    return "anchored"
+
+
+def _refuse(seq: int, problem: str) -> str:
+    log.warning("audit head not witnessed", offset=seq, reason=problem)
+    return "refused"
 
 
 async def trail(connection: asyncpg.Connection | asyncpg.Pool, tip_id: uuid.UUID) -> list[dict[str, Any]]:
@@ -69,17 +135,37 @@ async def trail(connection: asyncpg.Connection | asyncpg.Pool, tip_id: uuid.UUID
 
 
 class PostgresAudit:
-    """The audit as the unit of work's repository: entries appended in its transaction."""
+    """The audit as the unit of work's repository: entries appended in its transaction, each new head
+    staged for ``audit.heads.v1`` and the anchor told once the transaction commits."""
 
-    def __init__(self, connection: asyncpg.Connection) -> None:
+    def __init__(
+        self,
+        connection: asyncpg.Connection,
+        chain: AuditChain,
+        outbox: Outbox,
+        after_commit: Callable[[Callable[[], None]], None],
+    ) -> None:
         self.connection = connection
-        self._head: tuple[int, bytes] | None = None
+        self.chain = chain
+        self.outbox = outbox
+        self.after_commit = after_commit
+        self._head: Head | None = None
 
     async def append(self, tip_id: uuid.UUID, note: Note) -> None:
         # The chain's lock is held until the transaction ends, so the head read once stays the head.
         if self._head is None:
             self._head = await _chain_head(self.connection)
-        self._head = await _write(self.connection, self._head, tip_id, note.action, note.actor, note.detail)
+            self.after_commit(self.chain.appended)
+        self._head = await _write(self.connection, self.chain.key, self._head, tip_id, note)
+        head = AuditHeadV1.of(self._head.seq, self._head.entry_hash, self.chain.key.key_id)
+        self.outbox.stage_outbound(
+            topics.AUDIT_HEADS,
+            head.head_id,
+            head.partition_key,
+            head,
+            head.message_type,
+            scrub_after_send=False,
+        )
 
     async def trail(self, tip_id: uuid.UUID) -> list[Note]:
         return [

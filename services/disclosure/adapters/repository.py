@@ -39,16 +39,17 @@ class PostgresSources:
 
     async def add(self, source: Source) -> None:
         await self.connection.execute(
-            "INSERT INTO tip_sources (source_id, tip_id, kind, channel, identifiers, received_at, recorded_by, facts)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+            "INSERT INTO tip_sources (source_id, tip_id, kind, channel, identifiers, received_at, recorded_by, facts,"
+            " recorded_by_role) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
             source.source_id, source.tip_id, source.kind.value, source.channel.value if source.channel else None,
             source.identifiers.model_dump(mode="json"), source.received_at, source.recorded_by,
-            source.facts.model_dump(mode="json") if source.facts else None,
+            source.facts.model_dump(mode="json") if source.facts else None, source.recorded_by_role,
         )  # fmt: skip
 
     async def of_tip(self, tip_id: uuid.UUID) -> list[Source]:
         rows = await self.connection.fetch(
-            "SELECT source_id, tip_id, kind, channel, identifiers, received_at, recorded_by, facts FROM tip_sources"
+            "SELECT source_id, tip_id, kind, channel, identifiers, received_at, recorded_by, facts, recorded_by_role"
+            " FROM tip_sources"
             " WHERE tip_id = $1"
             " ORDER BY kind = 'supplement', received_at, source_id",
             tip_id,
@@ -212,6 +213,7 @@ def _source(row: asyncpg.Record) -> Source:
         row["received_at"],
         row["recorded_by"],
         TipFacts.model_validate(row["facts"]) if row["facts"] else None,
+        row["recorded_by_role"],
     )
 
 

@@ -7,7 +7,7 @@ import asyncpg
 from services.common.messaging import PostgresUnitOfWork
 from services.common.sealing import Keystore
 from services.disclosure.adapters.agency_keys import PostgresAgencyKeys
-from services.disclosure.adapters.audit import PostgresAudit
+from services.disclosure.adapters.audit import AuditChain, PostgresAudit
 from services.disclosure.adapters.repository import (
     PostgresCases,
     PostgresConsents,
@@ -18,12 +18,14 @@ from services.disclosure.adapters.views import CaseViews
 
 
 class DisclosureUnitOfWork(PostgresUnitOfWork):
-    def __init__(self, connection: asyncpg.Connection, keystore: Keystore | None = None) -> None:
+    def __init__(
+        self, connection: asyncpg.Connection, keystore: Keystore | None = None, *, chain: AuditChain
+    ) -> None:
         super().__init__(connection, keystore)
         self.cases = PostgresCases(connection)
         self.sources = PostgresSources(connection)
         self.consents = PostgresConsents(connection)
-        self.audit = PostgresAudit(connection)
+        self.audit = PostgresAudit(connection, chain, self.outbox, self.after_commit)
         self.keys = PostgresDataKeys(connection)
         self.agency_keys = PostgresAgencyKeys(connection)
         self.views = CaseViews(connection)

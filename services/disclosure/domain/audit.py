@@ -1,18 +1,32 @@
-"""The disclosure audit as a hash chain: each entry's hash covers its content and the previous hash,
-so changing, removing or reordering any entry breaks every link after it.
+"""The disclosure audit as a keyed chain, anchored outside the database.
+
+Each entry's link is an HMAC-SHA256, under a key the database never holds, of the previous link and
+the entry's canonical content: someone who can rewrite the table can recompute plain hashes, not
+these. After each append the chain's head (sequence, link) is written to a witness outside the
+database; checking the table against the heads witnessed finds entries dropped from the end, which
+no link can show. Entries written before the key existed keep their plain SHA-256 links: they are
+accepted only before the first keyed entry, whose link covers theirs.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 GENESIS = bytes(32)
+KEY_BYTES = 32
+
+
+class Link(StrEnum):
+    PLAIN = "sha256"
+    KEYED = "hmac-sha256"
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,9 +39,49 @@ class AuditEntry:
     at: datetime
     previous_hash: bytes
     entry_hash: bytes
+    link: Link = Link.KEYED
 
 
-def chain_hash(
+@dataclass(frozen=True, slots=True)
+class ChainKey:
+    """The audit key: 32 random bytes from configuration, never stored in the database."""
+
+    secret: bytes
+
+    def __post_init__(self) -> None:
+        if len(self.secret) != KEY_BYTES:
+            raise ValueError(f"the audit key must be {KEY_BYTES} bytes")
+
+    @property
+    def key_id(self) -> str:
+        """Names the key without revealing it, so a verifier given the wrong key says so."""
+        return hmac.new(self.secret, b"lantern audit key id", hashlib.sha256).hexdigest()[:16]
+
+    def __repr__(self) -> str:
+        return f"ChainKey({self.key_id})"
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """The chain's last entry: what the witness keeps after every append."""
+
+    seq: int
+    entry_hash: bytes
+    key_id: str | None = None
+
+
+def canonical(
+    seq: int, tip_id: uuid.UUID, action: str, detail: dict[str, Any], actor: str, at: datetime
+) -> bytes:
+    return json.dumps(
+        {"seq": seq, "tip_id": str(tip_id), "action": action, "detail": detail, "actor": actor,
+         "at": at.isoformat()},
+        sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+    ).encode()  # fmt: skip
+
+
+def keyed_link(
+    key: ChainKey,
     previous_hash: bytes,
     seq: int,
     tip_id: uuid.UUID,
@@ -36,20 +90,26 @@ def chain_hash(
     actor: str,
     at: datetime,
 ) -> bytes:
-    canonical = json.dumps(
-        {
-            "seq": seq,
-            "tip_id": str(tip_id),
-            "action": action,
-            "detail": detail,
-            "actor": actor,
-            "at": at.isoformat(),
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
-    return hashlib.sha256(previous_hash + canonical.encode()).digest()
+    content = canonical(seq, tip_id, action, detail, actor, at)
+    return hmac.new(key.secret, previous_hash + content, hashlib.sha256).digest()
+
+
+def plain_link(
+    previous_hash: bytes,
+    seq: int,
+    tip_id: uuid.UUID,
+    action: str,
+    detail: dict[str, Any],
+    actor: str,
+    at: datetime,
+) -> bytes:
+    """The link of an entry written before the audit had a key."""
+    return hashlib.sha256(previous_hash + canonical(seq, tip_id, action, detail, actor, at)).digest()
+
+
+def link_of(key: ChainKey, entry: AuditEntry) -> bytes:
+    fields = (entry.previous_hash, entry.seq, entry.tip_id, entry.action, entry.detail, entry.actor, entry.at)
+    return keyed_link(key, *fields) if entry.link is Link.KEYED else plain_link(*fields)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,18 +118,96 @@ class BrokenLink:
     problem: str
 
 
-def first_broken_link(entries: Iterable[AuditEntry]) -> BrokenLink | None:
+class Chain:
+    """Walks entries in sequence order from a known head, checking each link; stops at the first break."""
+
+    def __init__(self, key: ChainKey, start: Head = Head(0, GENESIS), keyed_seen: bool = False) -> None:
+        self.key = key
+        self.head = start
+        self.keyed_seen = keyed_seen
+        self.plain = 0
+        self.broken: BrokenLink | None = None
+
+    def add(self, entry: AuditEntry) -> bool:
+        """Check ``entry`` as the next link; False (and ``broken`` set) once the chain does not hold."""
+        if self.broken is not None:
+            return False
+        expected = self.head.seq + 1
+        if entry.seq != expected:
+            self.broken = BrokenLink(expected, f"entry {expected} is missing")
+        elif entry.previous_hash != self.head.entry_hash:
+            self.broken = BrokenLink(entry.seq, "its previous hash is not the link of the entry before")
+        elif entry.link is Link.PLAIN and self.keyed_seen:
+            self.broken = BrokenLink(entry.seq, "an unkeyed link after keyed ones")
+        elif not hmac.compare_digest(link_of(self.key, entry), entry.entry_hash):
+            self.broken = BrokenLink(entry.seq, "its link does not verify under the audit key")
+        else:
+            self.keyed_seen = self.keyed_seen or entry.link is Link.KEYED
+            self.plain += entry.link is Link.PLAIN
+            self.head = Head(entry.seq, entry.entry_hash)
+        return self.broken is None
+
+
+def first_broken_link(entries: Iterable[AuditEntry], key: ChainKey) -> BrokenLink | None:
     """The first entry, in sequence order, whose link to the chain does not hold; None when all do."""
-    expected_seq, previous = 1, GENESIS
+    chain = Chain(key)
     for entry in entries:
-        if entry.seq != expected_seq:
-            return BrokenLink(expected_seq, f"entry {expected_seq} is missing")
-        if entry.previous_hash != previous:
-            return BrokenLink(entry.seq, "its previous hash is not the hash of the entry before")
-        recomputed = chain_hash(
-            entry.previous_hash, entry.seq, entry.tip_id, entry.action, entry.detail, entry.actor, entry.at
+        if not chain.add(entry):
+            break
+    return chain.broken
+
+
+class Status(StrEnum):
+    INTACT = "intact"
+    TAMPERED = "tampered"
+    UNANCHORED = "unanchored"
+    WRONG_KEY = "wrong_key"
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What `lantern audit verify` reports: ids and counts only, never an entry's content."""
+
+    status: Status
+    entries: int
+    problem: BrokenLink | None = None
+    anchored_at: int | None = None
+    plain_entries: int = 0
+
+    @property
+    def unwitnessed(self) -> int:
+        """Entries appended after the last witnessed head (checked by key, not yet anchored)."""
+        return self.entries - (self.anchored_at or 0)
+
+
+def verify(entries: Iterable[AuditEntry], key: ChainKey, witnessed: list[Head] | None) -> Verdict:
+    """Check every link with ``key``, then the table against every head the witness holds.
+
+    ``witnessed`` is None when there is no witness: the chain may be whole, but nothing outside the
+    database vouches that its newest entries are all there, so it is never called intact.
+    """
+    if witnessed and any(head.key_id not in (None, key.key_id) for head in witnessed):
+        return Verdict(Status.WRONG_KEY, 0)
+    by_seq: dict[int, bytes] = {}
+    for head in witnessed or []:
+        if by_seq.setdefault(head.seq, head.entry_hash) != head.entry_hash:
+            return Verdict(Status.TAMPERED, 0, BrokenLink(head.seq, "the witness holds two links for it"))
+    chain, count = Chain(key), 0
+    for entry in entries:
+        if not chain.add(entry):
+            return Verdict(Status.TAMPERED, count, chain.broken, plain_entries=chain.plain)
+        count += 1
+        if entry.seq in by_seq and not hmac.compare_digest(by_seq[entry.seq], entry.entry_hash):
+            return Verdict(
+                Status.TAMPERED, count, BrokenLink(entry.seq, "it differs from the head the witness holds"),
+                plain_entries=chain.plain,
+            )  # fmt: skip
+    if not by_seq:
+        return Verdict(Status.UNANCHORED, count, plain_entries=chain.plain)
+    last = max(by_seq)
+    if last > chain.head.seq:
+        problem = BrokenLink(
+            chain.head.seq + 1, f"entries {chain.head.seq + 1} to {last} were witnessed and are gone"
         )
-        if recomputed != entry.entry_hash:
-            return BrokenLink(entry.seq, "its content does not match its hash")
-        expected_seq, previous = entry.seq + 1, entry.entry_hash
-    return None
+        return Verdict(Status.TAMPERED, count, problem, anchored_at=last, plain_entries=chain.plain)
+    return Verdict(Status.INTACT, count, anchored_at=last, plain_entries=chain.plain)

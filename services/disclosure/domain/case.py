@@ -353,10 +353,13 @@ class Case:
         consent = self.standing_consent(records)
         if first:
             own = tip.facts if tip is not None and tip.source_id == self.tip_id else None
+            recorder = tip.recorded_by_role if tip is not None else None
+            rules = policy.load_rules()
             if (
                 own is not None
-                and self.channel in policy.load_rules().spoken
+                and self.channel in rules.spoken
                 and self.recorded_by is not None
+                and recorder in rules.call_takers
             ):
                 self.recorded_grounds = answered_grounds(own)
             at_once_allowed = (
@@ -364,7 +367,14 @@ class Case:
             )
             gate = self._decide(consent, routing, first_decision=at_once_allowed)
             return self._settle(
-                gate, event, "triage.received", now, consent.needs_review, new_case=True, own_facts=own
+                gate,
+                event,
+                "triage.received",
+                now,
+                consent.needs_review,
+                new_case=True,
+                own_facts=own,
+                recorder_role=recorder,
             )
         trigger = f"triage.revision.{triage.revision}"
         if self.state in UNDECIDED:
@@ -428,7 +438,8 @@ class Case:
         if self.state is CaseState.PENDING_REVIEW:
             # It will travel in the first package: whoever approves next sees that it came.
             self.review_reasons = tuple(dict.fromkeys((*self.review_reasons, *changes)))
-            return Outcome((Note("supplement_noted", SYSTEM, {"supplement_id": str(event.supplement_id)}),))
+            noted = Note("supplement_noted", SYSTEM, {"supplement_id": str(event.supplement_id)})
+            return Outcome((*self._restart_approvals(now, changes[0]), noted))
         location = event.update.location
         if location is not None and location != self.triage.facts.location:
             changes.append("location.changed")
@@ -742,10 +753,12 @@ class Case:
         review: tuple[str, ...] = (),
         new_case: bool = False,
         own_facts: TipFacts | None = None,
+        recorder_role: str | None = None,
     ) -> Outcome:
         """Stand on the policy's decision while no person has decided, and act on it: a forward at once
         carries the tip as the call recorded it, never a follow-up.
         """
+        restarted = self._restart_approvals(now, trigger) if not self._stands_on(gate) else ()
         self._stand_on(gate, STATE_OF[gate.decision])
         if gate.queue is not None:
             self._enqueue(gate.queue, self.received_at if new_case else now, review, fresh=new_case)
@@ -766,15 +779,17 @@ class Case:
         )  # fmt: skip
         event = self._decided(cause, gate.reasons)
         if gate.decision is not Decision.FORWARD:
-            return Outcome((decided,), (event,))
+            return Outcome((*restarted, decided), (event,))
         specialist = self.recorded_by
-        if specialist is None or own_facts is None:  # pragma: no cover - the policy allows neither
-            raise ValueError("a forward at once needs the call as the specialist recorded it")
-        approvers = (Approver(role="specialist", person_id=specialist),)
+        if specialist is None or own_facts is None or recorder_role not in ("specialist", "supervisor"):
+            raise ValueError(
+                "a forward at once needs the call as its call-taker recorded it"
+            )  # pragma: no cover
+        approvers = (Approver(role=recorder_role, person_id=specialist),)
         issue = self._forward(
             gate,
             approvers,
-            f"specialist:{specialist}",
+            f"{recorder_role}:{specialist}",
             cause,
             now,
             facts=own_facts,
@@ -971,6 +986,16 @@ class Case:
             fields=sorted(package.fields), seconds_from_receipt=package.seconds_from_receipt,
         )  # fmt: skip
         return Dispatch(package, note, event, sources)
+
+    def _restart_approvals(self, now: datetime, cause: str) -> tuple[Note, ...]:
+        """What a package would carry changed under approvals not yet complete: each person approves the
+        package that goes out, so this round's approvals no longer count and the round starts again.
+        """
+        if self.state is not CaseState.PENDING_REVIEW or not self.approvals:
+            return ()
+        withdrawn = len(self.approvals)
+        self.reopened_at = now
+        return (Note("approvals_restarted", SYSTEM, {"approvals": withdrawn, "cause": cause}),)
 
     def _stand_on(self, gate: policy.GateDecision, state: CaseState) -> None:
         self.state, self.decision, self.basis = state, gate.decision, gate.basis

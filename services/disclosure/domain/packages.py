@@ -47,6 +47,8 @@ class Source:
     """The staff person who recorded the tip (a call, a chat, an email); None for the public."""
     facts: TipFacts | None = None
     """The tip's own facts as intake received them, before any follow-up: what a call recorded."""
+    recorded_by_role: str | None = None
+    """The role under which ``recorded_by`` recorded the tip: a call-taker's, or an administrator's."""
 
     @classmethod
     def of_tip(cls, event: TipReceivedV1) -> Source:
@@ -60,6 +62,7 @@ class Source:
             event.received_at,
             event.recorded_by,
             event.facts,
+            event.recorded_by_role,
         )
 
     @classmethod

@@ -1,6 +1,6 @@
 """The law-enforcement gate as policy code: a pure function of the case, versioned, its rules as data.
 
-Policy v2 (``gate-2026.12.0.json``):
+Policy v2 (``gate-2026.12.1.json``; 2026.12.0 let a tip entered by an administrator count as a call):
 - a basis is the caller's law-enforcement consent or a mandatory ground: suspected abuse of a
   minor, imminent danger, a legal obligation a supervisor records with its structured reference;
 - tips from the public web form and from email are always held for a supervisor, whatever the
@@ -35,7 +35,7 @@ from schemas.tip import Channel, Consent, Location
 from schemas.triage import Reason, Urgency
 from services.disclosure.domain.routing import Routing
 
-POLICY_FILE = Path(__file__).parent / "gate-2026.12.0.json"
+POLICY_FILE = Path(__file__).parent / "gate-2026.12.1.json"
 GROUNDS = (Basis.CHILD_PROTECTION, Basis.IMMINENT_DANGER)
 
 
@@ -48,6 +48,8 @@ class Rules:
     at_risk_share: float
     always_reviewed: frozenset[Channel]
     spoken: frozenset[Channel]
+    call_takers: frozenset[str]
+    """The staff roles whose answers during a call may forward at once."""
     fields_by_basis: dict[Basis, frozenset[PackageField]]
     with_law_enforcement_consent: frozenset[PackageField]
     with_identity_consent: frozenset[PackageField]
@@ -70,6 +72,7 @@ def load_rules(path: Path = POLICY_FILE) -> Rules:
         at_risk_share=data["at_risk_share"],
         always_reviewed=frozenset(Channel(channel) for channel in data["always_reviewed_channels"]),
         spoken=frozenset(Channel(channel) for channel in data["spoken_channels"]),
+        call_takers=frozenset(data["call_taker_roles"]),
         fields_by_basis={Basis(basis): fields(names) for basis, names in data["fields_by_basis"].items()},
         with_law_enforcement_consent=fields(data["with_law_enforcement_consent"]),
         with_identity_consent=fields(data["with_identity_consent"]),

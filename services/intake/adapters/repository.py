@@ -10,6 +10,7 @@ import asyncpg
 
 from schemas.sealed import SealedIdentifiers
 from schemas.tip import Channel, Consent, TipFacts
+from services.intake.domain import idempotency
 
 
 async def insert_tip(
@@ -44,11 +45,24 @@ async def insert_tip(
 
 
 async def tip_by_reference(connection: asyncpg.Connection, reference: str) -> asyncpg.Record | None:
+    """The tip and its live code, locked: follow-ups to one tip go one at a time (one code, one cap)."""
     return await connection.fetchrow(
         "SELECT t.tip_id, t.correlation_id, t.channel, f.salt, f.code_hash FROM tips t"
-        " LEFT JOIN follow_up_codes f USING (tip_id) WHERE t.reference = $1",
+        " LEFT JOIN follow_up_codes f USING (tip_id) WHERE t.reference = $1 FOR UPDATE OF t",
         reference.strip().upper(),
     )
+
+
+async def supplements_so_far(connection: asyncpg.Connection, tip_id: uuid.UUID) -> tuple[int, int]:
+    """How many follow-ups a tip has had, and their stored size in bytes."""
+    row = await connection.fetchrow(
+        "SELECT count(*) AS supplements,"
+        " coalesce(sum(octet_length(update::text) + octet_length(identifiers::text)), 0) AS bytes"
+        " FROM supplements WHERE tip_id = $1",
+        tip_id,
+    )
+    assert row is not None
+    return int(row["supplements"]), int(row["bytes"])
 
 
 async def tip_summary(connection: asyncpg.Connection, tip_id: uuid.UUID) -> asyncpg.Record | None:
@@ -121,11 +135,21 @@ async def attempts(connection: asyncpg.Connection, key: bytes) -> asyncpg.Record
 async def record_failure(
     connection: asyncpg.Connection, key: bytes, max_failures: int, lock_minutes: int
 ) -> None:
+    """Count a failure. A lock, once set, ends when it ends; after it (or after as long without a
+    failure) the count starts again, so that one more failure does not lock the reference anew.
+    """
     await connection.execute(
-        "INSERT INTO follow_up_attempts AS a (reference_key, failures) VALUES ($1, 1)"
-        " ON CONFLICT (reference_key) DO UPDATE SET failures = a.failures + 1, last_failure_at = now(),"
-        " locked_until = CASE WHEN a.failures + 1 >= $2 THEN now() + make_interval(mins => $3)"
-        " ELSE a.locked_until END",
+        "INSERT INTO follow_up_attempts AS a (reference_key, failures, locked_until) VALUES ($1, 1,"
+        " CASE WHEN 1 >= $2 THEN now() + make_interval(mins => $3) END)"
+        " ON CONFLICT (reference_key) DO UPDATE SET"
+        " failures = CASE WHEN a.locked_until > now() THEN a.failures"
+        "  WHEN a.locked_until IS NOT NULL OR a.last_failure_at < now() - make_interval(mins => $3) THEN 1"
+        "  ELSE a.failures + 1 END,"
+        " locked_until = CASE WHEN a.locked_until > now() THEN a.locked_until"
+        "  WHEN (CASE WHEN a.locked_until IS NOT NULL"
+        "   OR a.last_failure_at < now() - make_interval(mins => $3) THEN 1 ELSE a.failures + 1 END) >= $2"
+        "  THEN now() + make_interval(mins => $3) END,"
+        " last_failure_at = now()",
         key,
         max_failures,
         lock_minutes,
@@ -156,11 +180,23 @@ async def insert_supplement(
 
 
 async def idempotent_submission(connection: asyncpg.Connection, key_hash: bytes) -> asyncpg.Record | None:
+    """The submission an unexpired key was first used for."""
     return await connection.fetchrow(
         "SELECT i.fingerprint, i.tip_id, i.follow_up_sealed, t.reference FROM idempotency_keys i"
-        " JOIN tips t USING (tip_id) WHERE i.key_hash = $1",
+        " JOIN tips t USING (tip_id) WHERE i.key_hash = $1 AND i.created_at > now() - $2::interval",
         key_hash,
+        idempotency.RETENTION,
     )
+
+
+async def forget_expired_submissions(connection: asyncpg.Connection) -> None:
+    await connection.execute(
+        "DELETE FROM idempotency_keys WHERE created_at <= now() - $1::interval", idempotency.RETENTION
+    )
+
+
+async def forget_submissions_of(connection: asyncpg.Connection, tip_id: uuid.UUID) -> None:
+    await connection.execute("DELETE FROM idempotency_keys WHERE tip_id = $1", tip_id)
 
 
 async def remember_submission(

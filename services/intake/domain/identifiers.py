@@ -13,6 +13,7 @@ def seal_identifiers(
     contact: Contact | None,
     named_persons: list[NamedPerson],
     prefix: str = "",
+    unlisted_city: str | None = None,
 ) -> SealedIdentifiers:
     def seal(field: str, value: str | None) -> str | None:
         return None if value is None else key.seal(prefix + field, value)
@@ -32,4 +33,5 @@ def seal_identifiers(
             )
             for number, person in enumerate(named_persons)
         ],
+        city=seal("location.city", unlisted_city),
     )

@@ -7,6 +7,7 @@ only feeds the in-memory rate limiter as a keyed hash.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Body, Depends, FastAPI, Header, HTTPException, Path, Request
@@ -14,24 +15,44 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from opentelemetry import trace
 from pydantic import StringConstraints
-from starlette.types import ASGIApp, Receive, Scope, Send
 
+from schemas.envelope import Contract
 from schemas.tip import TipSubmission
 from services.common import errors, metrics
 from services.common.auth import Role, Staff, optional_staff, require_role
 from services.common.http import field_errors_handler
 from services.common.runtime import runtime_of
+from services.common.sealing import Shredding, ShredReason
 from services.intake import handlers
+from services.intake.adapters.client_address import TrustedProxies
 from services.intake.adapters.rate_limit import WindowRateLimiter
+from services.intake.domain import idempotency
+from services.intake.domain.idempotency import Fingerprints
 from services.intake.domain.submissions import ConsentUpdate, SupplementSubmission
 
-MAX_BODY_BYTES = 256 * 1024
 IdempotencyKey = Annotated[str, StringConstraints(min_length=8, max_length=200, pattern=r"^[\x21-\x7e]+$")]
 Reference = Annotated[str, Path(min_length=3, max_length=40, pattern=r"^[A-Za-z0-9-]+$")]
-REFUSED = "The reference or the follow-up code is not valid, or follow-up is paused for this reference."
-REFUSED_FR = (
-    "La référence ou le code de suivi n'est pas valide, ou le suivi est suspendu pour cette référence."
-)
+REFUSED = {
+    "en": "The reference or the follow-up code is not valid, or follow-up is paused for this reference.",
+    "fr": "La référence ou le code de suivi n'est pas valide, ou le suivi est suspendu pour cette référence.",
+}
+# Refusals of the public channel give the hotline's number: a reporter turned away must still be heard.
+TOO_MANY_SUBMISSIONS = {
+    "en": "Too many submissions from this connection. Try again later, or call the hotline at {phone}, "
+    "24 hours a day.",
+    "fr": "Trop d'envois depuis cette connexion. Réessayez plus tard, ou appelez la Ligne d'urgence au "
+    "{phone}, 24 heures sur 24.",
+}
+TIP_FULL = {
+    "en": "This tip cannot take more information online. To add to it, call the hotline at {phone}, "
+    "24 hours a day, and give your reference.",
+    "fr": "Ce signalement ne peut plus recevoir d'information en ligne. Pour le compléter, appelez la "
+    "Ligne d'urgence au {phone}, 24 heures sur 24, en donnant votre référence.",
+}
+TOO_LARGE_ADVICE = {
+    "en": "To tell us more, call the hotline at {phone}, 24 hours a day.",
+    "fr": "Pour nous en dire plus, appelez la Ligne d'urgence au {phone}, 24 heures sur 24.",
+}
 ANY_STAFF = (Role.SPECIALIST, Role.SUPERVISOR, Role.ADMIN)
 INVALID_TIP = {
     "en": "The tip was not accepted: correct the fields listed and send it again.",
@@ -79,22 +100,49 @@ SUPPLEMENT_EXAMPLES: dict[str, Any] = {
 }
 
 
-def routes(app: FastAPI, limiter: WindowRateLimiter) -> None:
-    app.add_middleware(BodySizeLimit, limit=MAX_BODY_BYTES)
+@dataclass(frozen=True, slots=True)
+class PublicLimits:
+    """What bounds the public channel: the rate per client, the proxies believed about who the
+    client is, each tip's follow-up caps, and the number refused reporters are given.
+    """
+
+    limiter: WindowRateLimiter
+    proxies: TrustedProxies
+    caps: handlers.SupplementCaps
+    hotline_phone: str
+
+
+def routes(app: FastAPI, limits: PublicLimits, idempotency_secret: bytes | None = None) -> None:
     app.add_exception_handler(
         RequestValidationError,
         field_errors_handler(INVALID_TIP, _model_for),  # type: ignore[arg-type]
     )
 
-    def rate_limited(request: Request) -> None:
-        client = request.client.host if request.client else "unknown"
-        wait = limiter.admit(client)
-        if wait is not None:
-            raise HTTPException(
-                status_code=429,
-                detail="Too many submissions from this connection; try again later.",
-                headers={"Retry-After": str(int(wait))},
-            )
+    def refusal(
+        request: Request,
+        status: int,
+        texts: dict[str, str],
+        rule: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> JSONResponse:
+        language = errors.preferred_language(request.headers.get("accept-language"))
+        body = {"detail": texts[language].format(phone=limits.hotline_phone)}
+        if rule is not None:
+            body["rule"] = rule
+        return JSONResponse(
+            body, status_code=status, headers={"Content-Language": language, **(headers or {})}
+        )
+
+    def rate_limited(request: Request) -> JSONResponse | None:
+        peer = request.client.host if request.client else None
+        wait = limits.limiter.admit(limits.proxies.client_of(peer, request.headers.get("x-forwarded-for")))
+        if wait is None:
+            return None
+        return refusal(request, 429, TOO_MANY_SUBMISSIONS, headers={"Retry-After": str(int(wait))})
+
+    def fingerprints(request: Request) -> Fingerprints:
+        secret = idempotency_secret or idempotency.derived_secret(runtime_of(request).keystore.kek.key)
+        return Fingerprints(secret)
 
     @app.post("/v1/tips", status_code=202, tags=["tips"])
     async def submit_tip(
@@ -108,8 +156,8 @@ def routes(app: FastAPI, limiter: WindowRateLimiter) -> None:
         The answer carries the reference and, for web and phone, a one-time follow-up code that the
         reporter keeps to add information later. The same `Idempotency-Key` returns the same tip.
         """
-        if staff is None:
-            rate_limited(request)
+        if staff is None and (refused := rate_limited(request)) is not None:
+            return refused
         runtime = runtime_of(request)
         submitter = (
             handlers.Submitter(staff.role.value, staff.token_id, staff.person_id)
@@ -118,8 +166,9 @@ def routes(app: FastAPI, limiter: WindowRateLimiter) -> None:
         )
         try:
             accepted = await handlers.accept_tip(
-                submission, runtime.transactions, runtime.keystore, submitter, idempotency_key
-            )
+                submission, runtime.transactions, runtime.keystore, submitter, idempotency_key,
+                fingerprints(request),
+            )  # fmt: skip
         except handlers.IdempotencyConflict:
             raise HTTPException(
                 status_code=422, detail="This Idempotency-Key was used for a different submission."
@@ -141,17 +190,25 @@ def routes(app: FastAPI, limiter: WindowRateLimiter) -> None:
         request: Request,
         reference: Reference,
         supplement: Annotated[SupplementSubmission, Body(openapi_examples=SUPPLEMENT_EXAMPLES)],
-    ) -> dict[str, str]:
-        """Add information to a tip with its reference and follow-up code; a new code is returned."""
-        rate_limited(request)
+    ) -> JSONResponse:
+        """Add information to a tip with its reference and follow-up code; a new code is returned.
+
+        A tip takes at most `LANTERN_MAX_SUPPLEMENTS_PER_TIP` follow-ups, adding up to at most
+        `LANTERN_MAX_SUPPLEMENT_BYTES_PER_TIP`: past that the answer is 429 with the hotline's number.
+        """
+        if (refused := rate_limited(request)) is not None:
+            return refused
         runtime = runtime_of(request)
-        next_code = await handlers.supplement_tip(
-            reference, supplement, runtime.transactions, runtime.keystore
+        outcome = await handlers.supplement_tip(
+            reference, supplement, runtime.transactions, runtime.keystore, limits.caps
         )
-        if next_code is None:
-            french = errors.preferred_language(request.headers.get("accept-language")) == "fr"
-            raise HTTPException(status_code=403, detail=REFUSED_FR if french else REFUSED)
-        return {"reference": reference.strip().upper(), "follow_up_code": next_code}
+        if outcome.over_cap is not None:
+            return refusal(request, 429, TIP_FULL, rule=outcome.over_cap)
+        if outcome.next_code is None:
+            return refusal(request, 403, REFUSED)
+        return JSONResponse(
+            {"reference": reference.strip().upper(), "follow_up_code": outcome.next_code}, status_code=202
+        )
 
     @app.put("/v1/tips/{tip_id}/consent", tags=["staff"])
     async def record_consent(
@@ -169,12 +226,25 @@ def routes(app: FastAPI, limiter: WindowRateLimiter) -> None:
 
     @app.post("/v1/admin/tips/{tip_id}/shred", tags=["admin"])
     async def shred_tip(
-        request: Request, tip_id: uuid.UUID, _admin: Annotated[Staff, Depends(require_role(Role.ADMIN))]
+        request: Request,
+        tip_id: uuid.UUID,
+        order: ShredOrder,
+        admin: Annotated[Staff, Depends(require_role(Role.ADMIN))],
     ) -> dict[str, Any]:
-        """Delete the tip's data key: its identifying data can never be read again, anywhere."""
-        if not await handlers.shred_tip(tip_id, runtime_of(request).transactions):
+        """Delete the tip's data key: its identifying data can never be read again, anywhere.
+
+        The key's row keeps who shredded it (the admin's token, and so their person) and the reason.
+        """
+        shredding = Shredding(order.reason, admin.token_id, admin.person_id)
+        if not await handlers.shred_tip(tip_id, shredding, runtime_of(request).transactions):
             raise HTTPException(status_code=404, detail="No such tip, or it is already shredded.")
         return {"tip_id": str(tip_id), "shredded": True}
+
+
+class ShredOrder(Contract):
+    """Why a tip is shredded: a code, never free text (a reason could name someone)."""
+
+    reason: ShredReason
 
 
 def _model_for(request: Request) -> type[Any]:
@@ -183,46 +253,6 @@ def _model_for(request: Request) -> type[Any]:
         return SupplementSubmission
     if path.endswith("/consent"):
         return ConsentUpdate
+    if path.endswith("/shred"):
+        return ShredOrder
     return TipSubmission
-
-
-class BodySizeLimit:
-    """Refuse request bodies over ``limit`` bytes before reading them into memory."""
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await _too_large(scope, receive, send)
-            return
-        received = 0
-
-        async def limited_receive():  # type: ignore[no-untyped-def]
-            nonlocal received
-            message = await receive()
-            received += len(message.get("body", b""))
-            if received > self.limit:
-                raise BodyTooLarge
-            return message
-
-        try:
-            await self.app(scope, limited_receive, send)
-        except BodyTooLarge:
-            await _too_large(scope, receive, send)
-
-
-class BodyTooLarge(Exception):
-    pass
-
-
-async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
-    response = JSONResponse(
-        status_code=413, content={"detail": f"The request body is over {MAX_BODY_BYTES} bytes."}
-    )
-    await response(scope, receive, send)

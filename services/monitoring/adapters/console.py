@@ -25,9 +25,12 @@ ORDER BY s.breached DESC, s.deadline
 LIMIT 50
 """
 REVIEWS = """
-SELECT count(*) AS waiting, min(review_due_at) AS oldest_due, count(*) FILTER (WHERE review_due_at < now()) AS overdue
+SELECT coalesce(queue, 'standard') AS queue, count(*) AS waiting, min(review_due_at) AS oldest_due,
+       count(*) FILTER (WHERE review_due_at < now()) AS overdue
 FROM reviews WHERE NOT reviewed AND state IN ('pending_review', 'forwarded')
+GROUP BY 1
 """
+QUEUES = ("expedited", "standard")
 BY_HOUR = """
 SELECT date_trunc('hour', received_at) AS hour, count(*) AS count FROM tips
 WHERE received_at > now() - interval '24 hours' GROUP BY 1 ORDER BY 1
@@ -39,7 +42,7 @@ async def snapshot(pool: asyncpg.Pool) -> dict[str, Any]:
     async with pool.acquire() as connection:
         urgent = await connection.fetch(URGENT_WAITING)
         flagged = await connection.fetch(FLAGGED)
-        reviews = await connection.fetchrow(REVIEWS)
+        by_queue = {row["queue"]: row for row in await connection.fetch(REVIEWS)}
         by_hour = await connection.fetch(BY_HOUR)
         mix = await connection.fetch(MIX)
     return {
@@ -53,8 +56,16 @@ async def snapshot(pool: asyncpg.Pool) -> dict[str, Any]:
              "breached": r["breached"], "at_risk": r["at_risk"]}
             for r in flagged
         ],
-        "review_queue": {"waiting": reviews["waiting"], "oldest_due": _iso(reviews["oldest_due"]),
-                         "overdue": reviews["overdue"]},
+        "review_queue": {
+            "waiting": sum(row["waiting"] for row in by_queue.values()),
+            "oldest_due": _iso(min((row["oldest_due"] for row in by_queue.values() if row["oldest_due"]), default=None)),
+            "overdue": sum(row["overdue"] for row in by_queue.values()),
+            "queues": {
+                queue: {"waiting": row["waiting"] if row else 0, "oldest_due": _iso(row["oldest_due"] if row else None),
+                        "overdue": row["overdue"] if row else 0}
+                for queue in QUEUES for row in (by_queue.get(queue),)
+            },
+        },
         "tips_by_hour": [{"hour": _iso(r["hour"]), "count": r["count"]} for r in by_hour],
         "urgency_mix": {r["urgency"]: r["count"] for r in mix},
     }  # fmt: skip

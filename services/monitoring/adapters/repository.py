@@ -111,10 +111,14 @@ async def record_plan_event(connection: asyncpg.Connection, event: EventBase) ->
 async def record_disclosure_event(connection: asyncpg.Connection, event: EventBase) -> None:
     if isinstance(event, DisclosureDecidedV1):
         await connection.execute(
-            "INSERT INTO reviews (tip_id, state, basis, review_due_at) VALUES ($1, $2, $3, $4)"
+            # A decided case queued again (a revision, a follow-up) waits for a review again.
+            "INSERT INTO reviews (tip_id, state, basis, review_due_at, queue, reviewed)"
+            " VALUES ($1, $2, $3, $4, $5::text, $5::text IS NULL)"
             " ON CONFLICT (tip_id) DO UPDATE SET state = excluded.state, basis = excluded.basis,"
-            " review_due_at = excluded.review_due_at, updated_at = now()",
+            " review_due_at = excluded.review_due_at, queue = excluded.queue, reviewed = excluded.reviewed,"
+            " updated_at = now()",
             event.tip_id, event.state.value, event.basis.value, event.review_due_at,
+            event.queue.value if event.queue else None,
         )  # fmt: skip
     elif isinstance(event, DisclosureReviewedV1):
         await connection.execute(

@@ -51,6 +51,12 @@ PAGED_ROLE = {
     AlertKind.REVIEW_AT_RISK: OnCallRole.SUPERVISOR,
     AlertKind.REVIEW_BREACHED: OnCallRole.SUPERVISOR,
 }  # fmt: skip
+# A plan's breaches escalate one level each (triage's plan templates name the level on the flag).
+ESCALATION_ROLE = {
+    "on_duty_supervisor": OnCallRole.SUPERVISOR,
+    "backup_supervisor": OnCallRole.BACKUP_SUPERVISOR,
+    "hotline_manager": OnCallRole.HOTLINE_MANAGER,
+}
 
 
 class NotACode(ValueError):
@@ -101,7 +107,11 @@ def plan_step_alert(
     kind = AlertKind.PLAN_STEP_BREACHED if event.flag == "breached" else AlertKind.PLAN_STEP_AT_RISK
     if reference is None or not REFERENCE.fullmatch(reference):
         reference = str(event.plan_id)
-    return _alert(kind, str(event.plan_id), reference, event.step, event.deadline, roster, now)
+    # A level the roster does not know still pages the supervisors: a breach never goes unheard.
+    role = (
+        ESCALATION_ROLE.get(event.escalated_to or "", PAGED_ROLE[kind]) if event.flag == "breached" else None
+    )
+    return _alert(kind, str(event.plan_id), reference, event.step, event.deadline, roster, now, role)
 
 
 def review_alert(event: DisclosureReviewFlaggedV1, roster: Roster, now: datetime) -> Alert:
@@ -118,8 +128,9 @@ def _alert(
     deadline: datetime,
     roster: Roster,
     now: datetime,
+    role: OnCallRole | None = None,
 ) -> Alert:
-    role = PAGED_ROLE[kind]
+    role = role or PAGED_ROLE[kind]
     return Alert(
         alert_id=alert_id(kind, about, subject, deadline),
         kind=kind,

@@ -31,6 +31,9 @@ PERSON_PATTERN = (
 class OnCallRole(StrEnum):
     SPECIALIST = "specialist"
     SUPERVISOR = "supervisor"
+    # A plan's later breaches escalate past the supervisor on duty (triage's plan templates).
+    BACKUP_SUPERVISOR = "backup_supervisor"
+    HOTLINE_MANAGER = "hotline_manager"
     ADMIN = "admin"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from operator import attrgetter
 
@@ -20,7 +21,7 @@ from services.monitoring.ports import Notifier
 from services.monitoring.settings import MonitoringSettings
 
 
-def wire(runtime: Runtime, dead_letters: DeadLetterCounts, roster: Roster) -> None:
+def wire(runtime: Runtime, dead_letters: DeadLetterCounts, roster: Callable[[], Roster]) -> None:
     runtime.background(
         "dead-letter-counts", partial(dead_letters.watch, runtime.settings.kafka_bootstrap_servers)
     )
@@ -42,7 +43,7 @@ def wire(runtime: Runtime, dead_letters: DeadLetterCounts, roster: Roster) -> No
     )
 
 
-def _alerting(runtime: Runtime, roster: Roster) -> handlers.Alerting:
+def _alerting(runtime: Runtime, roster: Callable[[], Roster]) -> handlers.Alerting:
     """The console's list always; the paging webhook too when one is configured."""
     settings = MonitoringSettings.of(runtime.settings)
     secret = settings.paging_secret()

@@ -40,7 +40,11 @@ def read(descriptor: Path) -> tuple[list[dict[str, Any]], bool, list[str]]:
     missing = [name for name in ("organization", "service") if name not in resources]
     if missing:
         return [], False, [f"{descriptor.name}: resources {', '.join(missing)} are required"]
-    rows = {name: _rows(descriptor.parent / resources[name]) if name in resources else [] for name in TABLES}
+    paths = {name: _inside(descriptor.parent, resources[name]) for name in TABLES if name in resources}
+    outside = [name for name, path in paths.items() if path is None]
+    if outside:
+        return [], False, [f"{descriptor.name}: resources {', '.join(outside)} point outside the package"]
+    rows = {name: _rows(path) if (path := paths.get(name)) else [] for name in TABLES}
     by_service: dict[str, dict[str, list[dict[str, str]]]] = defaultdict(lambda: defaultdict(list))
     for table in ("service_at_location", "service_area", "language", "schedule", "service_capacity"):
         for row in rows[table]:
@@ -68,6 +72,19 @@ def read(descriptor: Path) -> tuple[list[dict[str, Any]], bool, list[str]]:
         for row in rows["organization"]
     ]
     return organizations, bool(package.get("sample", False)), []
+
+
+def _inside(package: Path, path: object) -> Path | None:
+    """A resource's file, when it is a relative path to a file within the package's folder.
+
+    A descriptor is data from outside: "../../etc/passwd", an absolute path, a symbolic link out of
+    the folder or a URL would make the import read, and report on, a file it has no business with.
+    """
+    if not isinstance(path, str) or not path or "://" in path or Path(path).is_absolute():
+        return None
+    root = package.resolve()
+    resolved = (root / path).resolve()
+    return resolved if resolved.is_relative_to(root) and resolved != root else None
 
 
 def _rows(path: Path) -> list[dict[str, str]]:

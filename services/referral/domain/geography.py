@@ -6,9 +6,8 @@ import json
 from functools import cache
 from pathlib import Path
 
+from schemas.places import CITIES_FILE
 from services.referral.domain.directory import folded
-
-CITIES_FILE = Path(__file__).parent / "cities.v1.json"
 
 
 @cache

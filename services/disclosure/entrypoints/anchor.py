@@ -1,0 +1,38 @@
+"""The audit anchor: writes the chain's head to the witness after each commit that appended, at start
+(catching up on a head a dead process committed and never witnessed) and every few seconds."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import asyncpg
+
+from services.common.logging import get_logger
+from services.disclosure.adapters.audit import anchor
+from services.disclosure.domain.audit import ChainKey
+from services.disclosure.ports import Witness
+
+log = get_logger(__name__)
+POLL_SECONDS = 5.0
+
+
+async def keep_anchored(
+    pool: asyncpg.Pool,
+    key: ChainKey,
+    witness: Witness,
+    wake: asyncio.Event,
+    poll_seconds: float = POLL_SECONDS,
+) -> None:
+    """Anchor now, then whenever woken or every ``poll_seconds``, until cancelled."""
+    while True:
+        wake.clear()
+        try:
+            async with pool.acquire() as connection:
+                await anchor(connection, key, witness)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            log.warning("audit anchor failed; retrying", error_type=type(error).__name__)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), poll_seconds)
