@@ -87,6 +87,9 @@ outbox_app = typer.Typer(
     help="Outbox rows the relay quarantined: list, release or discard.", no_args_is_help=True
 )
 db_app = typer.Typer(help="The database: migrations and each service's role.", no_args_is_help=True)
+agency_app = typer.Typer(
+    help="Agency keys: packages are sealed to them, acknowledgements signed with them.", no_args_is_help=True
+)
 app.add_typer(token_app, name="token")
 app.add_typer(staff_app, name="staff")
 app.add_typer(tip_app, name="tip")
@@ -97,6 +100,7 @@ app.add_typer(inbox_app, name="inbox")
 app.add_typer(dlt_app, name="dlt")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(db_app, name="db")
+app.add_typer(agency_app, name="agency")
 
 
 @stats_app.command("release")
@@ -158,16 +162,33 @@ def directory_import(
 @app.command()
 def liaison(
     agency: Annotated[str, typer.Option(help="The agency id, e.g. ottawa-police-htu.")],
-    out: Annotated[Path | None, typer.Option(help="Store each package here as JSON (0600).")] = None,
+    key_file: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="LANTERN_LIAISON_KEY_FILE",
+            help="The agency's private keys (`lantern agency keygen`); by default HOME/agencies/AGENCY.key.json.",
+        ),
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Store each opened package here as JSON (0600).")] = None,
     max_packages: Annotated[int | None, typer.Option(help="Stop after this many packages.")] = None,
     idle_timeout: Annotated[
         float | None, typer.Option(help="Stop after this many seconds without one.")
     ] = None,
     home: Annotated[Path, typer.Option(help="Where `lantern up` wrote endpoints.json.")] = HOME,
 ) -> None:
-    """A police or child-protection liaison unit: read its packages and acknowledge each one."""
+    """A police or child-protection liaison unit: open its packages and acknowledge each one, signed."""
+    from lantern.agency import key_path
     from lantern.liaison import run_liaison
+    from services.common.agency_keys import AgencyKeyError, AgencyKeys
 
+    try:
+        keys = AgencyKeys.load(key_file or key_path(home / "agencies", agency))
+    except AgencyKeyError as error:
+        typer.echo(f"the agency's key file: {error}", err=True)
+        raise typer.Exit(2) from None
+    if keys.agency_id != agency:
+        typer.echo(f"the key file is {keys.agency_id}'s, not {agency}'s", err=True)
+        raise typer.Exit(2)
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     if not bootstrap:
         endpoints = load_endpoints(home / "endpoints.json")
@@ -177,7 +198,7 @@ def liaison(
     count = asyncio.run(
         run_liaison(
             bootstrap,
-            agency,
+            keys,
             out,
             typer.echo,
             lambda line: typer.echo(line, err=True),
@@ -186,6 +207,63 @@ def liaison(
         )
     )
     typer.echo(f"{count} package(s) acknowledged", err=True)
+
+
+@agency_app.command("keygen")
+def agency_keygen(
+    agency: Annotated[str, typer.Argument(help="The agency id, e.g. ottawa-police-htu.")],
+    out: Annotated[Path, typer.Option(help="Where to write the private keys (0600, never overwritten).")],
+) -> None:
+    """Make an agency's keys (run by its liaison unit): the private file stays with the unit; the
+    public half, printed, goes to the hotline for `lantern agency register`."""
+    from services.common.agency_keys import AgencyKeyError, AgencyKeys
+
+    try:
+        keys = AgencyKeys.generate(agency)
+        keys.save(out)
+    except AgencyKeyError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+    except FileExistsError:
+        typer.echo(f"{out} exists: a key file is never overwritten", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(keys.public.to_json())
+    typer.echo(f"private keys of {agency} in {out} (0600): keep them with the liaison unit", err=True)
+
+
+@agency_app.command("register")
+def agency_register(
+    public_key: Annotated[Path, typer.Argument(help="The public half `lantern agency keygen` printed.")],
+    home: Annotated[Path, typer.Option(help="Where `lantern up` wrote endpoints.json.")] = HOME,
+) -> None:
+    """Register an agency's public key: its packages are sealed to it from now on, and only
+    acknowledgements signed with it count. The agency's previous key is retired."""
+    from lantern.agency import register
+    from services.common.agency_keys import AgencyKeyError, AgencyPublicKeys
+
+    try:
+        keys = AgencyPublicKeys.from_json(public_key.read_text(encoding="utf-8"))
+        changed = asyncio.run(register(_database_url(home), keys))
+    except AgencyKeyError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+    except OSError as error:
+        typer.echo(f"{public_key}: cannot be read ({type(error).__name__})", err=True)
+        raise typer.Exit(2) from None
+    state = "registered" if changed else "already the current key"
+    typer.echo(f"{keys.agency_id}\t{keys.key_id}\t{state}")
+
+
+@agency_app.command("keys")
+def agency_keys(
+    home: Annotated[Path, typer.Option(help="Where `lantern up` wrote endpoints.json.")] = HOME,
+) -> None:
+    """Show every registered agency key: agency, key id, registered, retired (never a key)."""
+    from lantern.agency import registered
+
+    for row in asyncio.run(registered(_database_url(home))):
+        retired = row["retired_at"].isoformat() if row["retired_at"] else "current"  # type: ignore[attr-defined]
+        typer.echo(f"{row['agency_id']}\t{row['key_id']}\t{row['registered_at']:%Y-%m-%d}\t{retired}")
 
 
 @audit_app.command("verify")

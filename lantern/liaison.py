@@ -1,8 +1,9 @@
 """A reference liaison consumer for a police or child-protection unit.
 
-It reads only its agency's topic, stores each package (0600) or shows a summary, and acknowledges
-it on ``le.acknowledgements.v1``; the offset is committed only after the acknowledgement is sent,
-so a crash shows a package again rather than losing it.
+It reads only its agency's topic, opens each package with the agency's private key (packages are
+sealed to it), stores the opened package (0600) or shows a summary, and acknowledges it on
+``le.acknowledgements.v1``, signed with the agency's key; the offset is committed only after the
+acknowledgement is sent, so a crash shows a package again rather than losing it.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from pydantic import ValidationError
 
-from schemas.disclosure import LawEnforcementPackageV2, LiaisonAcknowledgementV1
+from schemas.disclosure import LawEnforcementPackageV2, LawEnforcementPackageV3, LiaisonAcknowledgementV2
 from schemas.topics import LE_ACKNOWLEDGEMENTS, agency_topic
+from services.common.agency_keys import AgencyKeys, PackageUnreadable, open_package, sign_acknowledgement
 from services.common.kafka import ensure_topics
 
 
@@ -44,14 +46,19 @@ def store(package: LawEnforcementPackageV2, directory: Path) -> Path:
 
 async def run_liaison(
     bootstrap_servers: str,
-    agency_id: str,
+    keys: AgencyKeys,
     out: Path | None,
     show: Callable[[str], None],
     complain: Callable[[str], None],
     max_packages: int | None = None,
     idle_timeout: float | None = None,
 ) -> int:
-    """Consume, store or show, and acknowledge packages; return how many were acknowledged."""
+    """Consume, open, store or show, and acknowledge packages; return how many were acknowledged.
+
+    A package that does not open with ``keys`` (sealed to another key, or altered) is reported and
+    left unacknowledged: Lantern's record then shows it was never received.
+    """
+    agency_id = keys.agency_id
     topic = agency_topic(agency_id)
     await ensure_topics(bootstrap_servers, (topic, LE_ACKNOWLEDGEMENTS))
     consumer = AIOKafkaConsumer(
@@ -79,21 +86,32 @@ async def run_liaison(
             for records in batches.values():
                 for record in records:
                     try:
-                        package = LawEnforcementPackageV2.model_validate_json(record.value or b"")
+                        sealed = LawEnforcementPackageV3.model_validate_json(record.value or b"")
                     except ValidationError:
-                        complain(f"offset {record.offset}: not a package, skipped")
+                        complain(f"offset {record.offset}: not a sealed package, skipped")
                         continue
-                    if package.agency_id != agency_id:
+                    if sealed.agency_id != agency_id:
                         complain(f"offset {record.offset}: a package for another agency, skipped")
+                        continue
+                    try:
+                        package = open_package(sealed, keys)
+                    except PackageUnreadable:
+                        complain(
+                            f"offset {record.offset}: package {sealed.package_id} does not open with"
+                            f" key {keys.public.key_id} (sealed to {sealed.key_id}), not acknowledged"
+                        )
                         continue
                     line = summary(package)
                     if out is not None:
                         line["stored_at"] = str(store(package, out))
                     show(json.dumps(line, ensure_ascii=False))
-                    receipt = LiaisonAcknowledgementV1(
-                        package_id=package.package_id,
-                        case_reference=package.case_reference,
-                        agency_id=agency_id,
+                    receipt = sign_acknowledgement(
+                        LiaisonAcknowledgementV2(
+                            package_id=package.package_id,
+                            case_reference=package.case_reference,
+                            agency_id=agency_id,
+                        ),
+                        keys,
                     )
                     await producer.send_and_wait(
                         LE_ACKNOWLEDGEMENTS, receipt.model_dump_json().encode(), key=receipt.partition_key

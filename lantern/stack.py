@@ -19,6 +19,7 @@ import asyncpg
 import httpx
 
 import services
+from lantern.agency import provision
 from lantern.audit import local_audit_environment
 from lantern.database import roles_kept_in, set_up
 from lantern.infra import EmbeddedPostgres, TansuBroker, ensure_database, port_is_open
@@ -251,6 +252,13 @@ class Stack:
     async def _prepare(self, database_url: str, roles: ServiceRoles, bootstrap: str) -> list[str]:
         created = await ensure_topics(bootstrap, ALL_TOPICS)
         await set_up(database_url, roles)
+        agencies = self.home / "agencies"
+        provisioned = await provision(database_url, agencies)
+        if provisioned:
+            say(
+                f"made keys for {len(provisioned)} agencies without one: private halves in {agencies}"
+                " (for `lantern liaison` on this machine only)"
+            )
         sample = await import_file(database_url, SAMPLE_DIRECTORY, timedelta(days=365), only_if_empty=True)
         if sample.services:
             say(

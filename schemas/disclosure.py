@@ -2,11 +2,15 @@
 
 Packages are not Lantern events: they leave the hotline. They carry an opaque case reference,
 never the tip id, and travel on one topic per agency so that broker ACLs can confine each liaison
-consumer to its own packages.
+consumer to its own packages. On the topic a package is sealed to its agency's public key
+(``LawEnforcementPackageV3``); opened, it is a ``LawEnforcementPackageV2``. The agency signs its
+acknowledgements (``LiaisonAcknowledgementV2``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from enum import StrEnum
 from typing import Annotated, Literal, Self
@@ -21,6 +25,11 @@ from schemas.triage import IndicatorFinding, Reason, Urgency
 
 AgencyId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
 CaseReference = Annotated[str, StringConstraints(pattern=r"^LE-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$")]
+AgencyKeyId = Annotated[str, StringConstraints(pattern=r"^ak1-[A-Za-z0-9_-]{22}$")]
+Base64Url = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]+$")]
+PackageSuite = Literal["hpke-base-x25519-hkdf-sha256-aes-256-gcm"]
+PACKAGE_SUITE: PackageSuite = "hpke-base-x25519-hkdf-sha256-aes-256-gcm"
+"""RFC 9180 base mode: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM."""
 ReferencePart = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[\w .,:;()/§'’-]+$"),
@@ -285,20 +294,78 @@ class LawEnforcementPackageV2(Contract):
         return self.case_reference.encode()
 
 
-class LiaisonAcknowledgementV1(Contract):
-    """A liaison unit's receipt of a package, on ``le.acknowledgements.v1``."""
+class LawEnforcementPackageV3(Contract):
+    """What travels on ``le.referrals.<agency_id>.v1``: a ``LawEnforcementPackageV2`` sealed to the
+    agency's public key, with only what routing and the acknowledgement need in clear.
+
+    In clear: ``package_id`` (the acknowledgement names it), ``case_reference`` (already the record
+    key; the acknowledgement names it too), ``agency_id`` (whose package; a liaison unit skips
+    another's) and ``key_id`` (which of the agency's keys opens it, across a rotation). Everything
+    else (basis, urgency, approvers, issue time, what it carries) is in ``sealed``: HPKE
+    (``PACKAGE_SUITE``) of the V2 package's JSON, padded with spaces to a multiple of 1 KiB,
+    ``enc`` followed by the ciphertext, base64url; ``info`` is ``sealed_info()``.
+    """
+
+    message_type: Literal["le.package"] = "le.package"
+    schema_version: Literal[3] = 3
+    package_id: uuid.UUID
+    case_reference: CaseReference
+    agency_id: AgencyId
+    key_id: AgencyKeyId
+    suite: PackageSuite = PACKAGE_SUITE
+    sealed: Base64Url
+
+    @property
+    def partition_key(self) -> bytes:
+        return self.case_reference.encode()
+
+    def sealed_info(self) -> bytes:
+        """What the seal is bound to: the routing fields, so it opens under this header only."""
+        routing = self.model_dump(
+            mode="json", include={"package_id", "case_reference", "agency_id", "key_id"}
+        )
+        return b"lantern le.package v3\n" + _canonical(routing)
+
+
+class LiaisonAcknowledgementV2(Contract):
+    """A liaison unit's receipt of a package, on ``le.acknowledgements.v1``, signed by its agency.
+
+    ``signature``: Ed25519, by the agency key ``key_id``, over ``signed_bytes()``. Disclosure counts
+    it only when that key is the current key of the package's recipient agency; one unsigned (as
+    every version 1 was), forged or signed by another agency ends on the dead-letter topic.
+    """
 
     message_type: Literal["le.acknowledgement"] = "le.acknowledgement"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[1, 2] = Field(default=2, description="1: unsigned, read only to be refused.")
     acknowledgement_id: uuid.UUID = Field(default_factory=uuid.uuid4)
     package_id: uuid.UUID
     case_reference: CaseReference
     agency_id: AgencyId
     acknowledged_at: AwareDatetime = Field(default_factory=utc_now)
+    key_id: AgencyKeyId | None = None
+    signature: Base64Url | None = Field(default=None, max_length=86)
 
     @property
     def partition_key(self) -> bytes:
         return self.case_reference.encode()
+
+    def signed_bytes(self) -> bytes:
+        """What the agency signs: every other field, as canonical JSON (sorted keys, no spaces, UTF-8,
+        the values as this model writes them)."""
+        return b"lantern le.acknowledgement v2\n" + _canonical(
+            self.model_dump(mode="json", exclude={"signature"})
+        )
+
+    @property
+    def inbox_id(self) -> uuid.UUID:
+        """Its identity for deduplication: every field and the signature, so a forged or altered copy
+        under a genuine acknowledgement's id is another message and cannot take its place."""
+        signed = self.signed_bytes() + b"\n" + (self.signature or "").encode()
+        return uuid.uuid5(self.acknowledgement_id, hashlib.sha256(signed).hexdigest())
+
+
+def _canonical(value: dict[str, object]) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 DisclosureEvent = Annotated[

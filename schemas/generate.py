@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from schemas.audit import AuditHeadV1
+from schemas.disclosure import LawEnforcementPackageV2, LawEnforcementPackageV3, LiaisonAcknowledgementV2
 from schemas.registry import ALL_EVENTS
 from schemas.tip import TipSubmission
 
@@ -22,6 +23,10 @@ def rendered_schemas() -> dict[str, str]:
         documents[name] = _render(event.model_json_schema(mode="serialization"))
     documents["audit.head.v1.json"] = _render(AuditHeadV1.model_json_schema(mode="serialization"))
     documents["tip-submission.json"] = _render(TipSubmission.model_json_schema(mode="validation"))
+    # What a liaison unit reads (sealed, then opened) and writes: agencies implement against these.
+    for message in (LawEnforcementPackageV3, LawEnforcementPackageV2, LiaisonAcknowledgementV2):
+        name = f"{message.model_fields['message_type'].default}.v{message.model_fields['schema_version'].default}.json"
+        documents[name] = _render(message.model_json_schema(mode="serialization"))
     return documents
 
 

@@ -26,6 +26,7 @@ from lantern.infra import (
     ensure_database,
 )
 from schemas.topics import ALL_TOPICS
+from services.common.agency_keys import AgencyKeys
 from services.common.db import apply_migrations, apply_shared_migrations, service_migrations
 from services.common.kafka import ensure_topics
 from services.common.roles import ServiceRoles, create_roles, drop_roles, grant_privileges
@@ -55,12 +56,19 @@ def postgres_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
         server.stop()
 
 
-async def create_migrated_database(server_url: str, name: str, roles: ServiceRoles) -> None:
+async def create_migrated_database(
+    server_url: str, name: str, roles: ServiceRoles, agency_keys: dict[str, AgencyKeys] | None = None
+) -> None:
     database_url = await ensure_database(server_url, name)
     await apply_shared_migrations(database_url)
     for service, migrations in SERVICE_MIGRATIONS.items():
         await apply_migrations(database_url, service, service_migrations(migrations))
     await grant_privileges(database_url, roles)
+    if agency_keys:
+        from lantern.agency import register
+
+        for keys in agency_keys.values():
+            await register(database_url, keys.public)
 
 
 @pytest.fixture(scope="session")
@@ -75,10 +83,22 @@ def service_roles(postgres_server_url: str) -> Iterator[ServiceRoles]:
 
 
 @pytest.fixture(scope="session")
-def template_database(postgres_server_url: str, service_roles: ServiceRoles) -> Iterator[str]:
-    """The name of a database holding every service's schema, for each test's database to copy."""
+def agency_keys() -> dict[str, AgencyKeys]:
+    """Every agency's private keys, as its liaison unit holds them; the test databases hold the
+    public halves, so packages are sealed to these."""
+    from services.disclosure.commands import agency_ids
+
+    return {agency_id: AgencyKeys.generate(agency_id) for agency_id in agency_ids()}
+
+
+@pytest.fixture(scope="session")
+def template_database(
+    postgres_server_url: str, service_roles: ServiceRoles, agency_keys: dict[str, AgencyKeys]
+) -> Iterator[str]:
+    """The name of a database holding every service's schema and the agencies' public keys, for each
+    test's database to copy."""
     name = f"lantern_template_{uuid.uuid4().hex[:12]}"
-    asyncio.run(create_migrated_database(postgres_server_url, name, service_roles))
+    asyncio.run(create_migrated_database(postgres_server_url, name, service_roles, agency_keys))
     try:
         yield name
     finally:

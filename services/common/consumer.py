@@ -43,7 +43,8 @@ from schemas.topics import dead_letter_topic
 from services.common import errors, metrics
 from services.common.logging import get_logger
 from services.common.messaging import OutboxMessage, Transactions, write_outbox
-from services.common.signing import SIGNATURE_HEADER, SIGNER_HEADER, EventVerifier, Unauthenticated
+from services.common.signing import SIGNATURE_HEADER, SIGNER_HEADER, EventVerifier
+from services.common.signing import Unauthenticated as Unsigned
 from services.common.telemetry import context_from
 
 log = get_logger(__name__)
@@ -57,6 +58,15 @@ class Deferred(Exception):
 class Rejected(Exception):
     """The event is refused for good (it names what is not there, or comes from the wrong sender):
     dead-letter it at once, without retries, and park nothing behind it."""
+
+    reason = "rejected"
+
+
+class Unauthenticated(Rejected):
+    """A handler found the sender not proved (an acknowledgement its agency did not sign); an event no
+    service signed never reaches a handler (``signing.Unauthenticated``)."""
+
+    reason = "unauthenticated"
 
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
@@ -385,7 +395,7 @@ class BatchConsumer:
 
     async def _reject(self, delivery: Delivery, error: BaseException) -> None:
         """Dead-letter a refused event at once; it parks nothing, and a replay of it does nothing."""
-        await self._dead_letter(delivery, "rejected", error)
+        await self._dead_letter(delivery, getattr(error, "reason", Rejected.reason), error)
         delivery.hold, delivery.error = SET_ASIDE, error
 
     async def _apply_batch(self, deliveries: list[Delivery]) -> Applied:
@@ -613,7 +623,7 @@ class BatchConsumer:
         payload = record.value or b""
         try:
             verified = self.verifier.verify(record.topic, record.key, payload, record.headers or ())
-        except Unauthenticated as error:
+        except Unsigned as error:
             await self._unauthenticated(record, error)
             return None
         try:
@@ -627,7 +637,7 @@ class BatchConsumer:
         claimed = getattr(event, "producer", None)
         if verified.signer is not None and claimed is not None and claimed != verified.signer:
             # Signed by a producer of the topic, but speaking for another service.
-            await self._unauthenticated(record, Unauthenticated("producer", "not_the_signer"))
+            await self._unauthenticated(record, Unsigned("producer", "not_the_signer"))
             return None
         event_id = route.event_id(event)
         key = _ordering_key(record.key) if record.key else str(event_id)
@@ -639,7 +649,7 @@ class BatchConsumer:
             return None
         return Delivery(record.topic, key, event, payload, route, event_id, record=record)
 
-    async def _unauthenticated(self, record: ConsumerRecord[bytes, bytes], error: Unauthenticated) -> None:
+    async def _unauthenticated(self, record: ConsumerRecord[bytes, bytes], error: Unsigned) -> None:
         rule = errors.FieldError(error.field, error.rule, "No producer of the topic signed this message.")
         await self._dead_letter(record, "unauthenticated", error, [rule])
         metrics.unauthenticated_events.add(1, {"service": self.service, "topic": record.topic})

@@ -2,7 +2,8 @@
 it asks: the audit, the events, and the packages, whose sealed fields are opened here and only here.
 
 Every decision, approval, refusal, cancellation, unseal-for-forward and forward is written to the
-hash-chained audit in the transaction that does it.
+hash-chained audit in the transaction that does it. A package is sealed to its agency's public key
+before it is staged: the outbox never holds it open.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from functools import partial
 from typing import Any
 
 from schemas import topics
-from schemas.disclosure import Basis, DisclosureDecidedV1, LegalReference, LiaisonAcknowledgementV1
+from schemas.disclosure import Basis, DisclosureDecidedV1, LegalReference, LiaisonAcknowledgementV2
 from schemas.envelope import utc_now
 from schemas.intake import ConsentRecordedV1, TipReceivedV1, TipSupplementedV1
 from schemas.triage import TipTriagedV1
 from services.common import metrics
-from services.common.consumer import Deferred, Rejected
+from services.common.agency_keys import AgencyPublicKeys, seal_package, signed_by
+from services.common.consumer import Deferred, Rejected, Unauthenticated
 from services.common.ids import readable_reference
 from services.common.messaging import Outbox, Transactions
 from services.common.sealing import Keystore
@@ -44,6 +46,10 @@ from services.disclosure.ports import DisclosureTransactions, DisclosureWork
 
 class CaseNotFound(Exception):
     """No disclosure case for this tip."""
+
+
+class NoAgencyKey(Exception):
+    """A package is due to an agency that has no registered key: nothing is opened or sent."""
 
 
 async def record_tip(event: TipReceivedV1, uow: DisclosureWork) -> None:
@@ -102,12 +108,17 @@ async def record_supplement(event: TipSupplementedV1, uow: DisclosureWork) -> No
     await _record(uow, case, case.on_supplement(event, utc_now()))
 
 
-async def record_acknowledgement(acknowledgement: LiaisonAcknowledgementV1, uow: DisclosureWork) -> None:
-    """A liaison unit received its package: record the delivery.
+async def record_acknowledgement(acknowledgement: LiaisonAcknowledgementV2, uow: DisclosureWork) -> None:
+    """A liaison unit received its package: record the delivery, once its agency's signature holds.
 
-    An acknowledgement of a package that did not go to that agency is rejected (dead-lettered) and
-    holds back none of the case's genuine ones.
+    The signature is checked before anything else: an acknowledgement unsigned, forged, or signed with
+    a key that is not its agency's current one is refused as unauthenticated. A signed one for a
+    package that did not go to the signer's agency is rejected. Neither holds back the case's genuine
+    acknowledgements.
     """
+    agency = await uow.agency_keys.current(acknowledgement.agency_id)
+    if agency is None or not signed_by(acknowledgement, agency):
+        raise Unauthenticated("not signed by its agency's current key")
     try:
         case = await uow.cases.with_package(acknowledgement.package_id)
         if case is None:
@@ -283,10 +294,11 @@ async def _issue(
     uow: DisclosureWork, keystore: Keystore, case: Case, issue: Issue, max_package_bytes: int
 ) -> list[tuple[Package, int]]:
     """Open the sealed fields the packages may carry (audited), then send each package to its agency
-    with only its own fields and sources. Return the packages held back, with their size: the size
-    is that of the bytes staged for the broker, whatever they are (sealed or not), so the cap holds
-    at the boundary; a package over it is taken off the outbox before anything is written.
+    with only its own fields and sources, sealed to that agency's key. Return the packages held back,
+    with their size: the size is that of the sealed bytes staged for the broker, so the cap holds at
+    the boundary; a package over it is taken off the outbox before anything is written.
     """
+    recipients = await _recipient_keys(uow, {dispatch.package.agency_id for dispatch in issue.dispatches})
     data_key = None
     wanted = packages.identifying_fields_needed(issue.fields)
     if wanted:
@@ -301,19 +313,23 @@ async def _issue(
             carried = [source for source in sources if dispatch.carries(source)]
             opened = packages.opened(data_key, carried, dispatch.package.fields)
         package = case.package(dispatch, issue, opened)
+        sealed = seal_package(package, recipients[package.agency_id])
         uow.outbox.stage_outbound(
-            topics.agency_topic(package.agency_id),
-            package.package_id,
-            package.partition_key,
-            package,
-            package.message_type,
+            topics.agency_topic(sealed.agency_id),
+            sealed.package_id,
+            sealed.partition_key,
+            sealed,
+            sealed.message_type,
         )
-        size = staged_size(uow.outbox, package.package_id)
+        size = staged_size(uow.outbox, sealed.package_id)
         if size > max_package_bytes:
-            withdraw(uow.outbox, package.package_id)
+            withdraw(uow.outbox, sealed.package_id)
             held.append((dispatch.package, size))
             continue
-        await uow.audit.append(case.tip_id, dispatch.note)
+        # Which key it was sealed to: if that key ever leaks, the audit lists what it opens.
+        await uow.audit.append(
+            case.tip_id, replace(dispatch.note, detail={**dispatch.note.detail, "key_id": sealed.key_id})
+        )
         uow.outbox.stage(topics.DISCLOSURES, dispatch.event)
         if package.supplementary_to is None:
             seconds, labels = dispatch.package.seconds_from_receipt, {"basis": package.basis.value}
@@ -329,6 +345,15 @@ def staged_size(outbox: Outbox, message_id: uuid.UUID) -> int:
 def withdraw(outbox: Outbox, message_id: uuid.UUID) -> None:
     """Take a staged message off the outbox before its transaction writes it."""
     outbox.messages[:] = [message for message in outbox.messages if message.message_id != message_id]
+
+
+async def _recipient_keys(uow: DisclosureWork, agency_ids: set[str]) -> dict[str, AgencyPublicKeys]:
+    """Each recipient's registered key; without one, the forward stops before anything is opened."""
+    found = {agency_id: await uow.agency_keys.current(agency_id) for agency_id in sorted(agency_ids)}
+    missing = sorted(agency_id for agency_id, keys in found.items() if keys is None)
+    if missing:
+        raise NoAgencyKey(", ".join(missing))
+    return {agency_id: keys for agency_id, keys in found.items() if keys is not None}
 
 
 def _count_decision(decided: DisclosureDecidedV1, received_at: datetime) -> None:

@@ -10,6 +10,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
 
+from services.common.agency_keys import AgencyPublicKeys
 from services.common.messaging import Outbox
 from services.common.sealing import DataKey, Keystore
 from services.disclosure.domain.audit import Head
@@ -90,6 +91,12 @@ class DataKeys(Protocol):
         ...
 
 
+class AgencyKeys(Protocol):
+    async def current(self, agency_id: str) -> AgencyPublicKeys | None:
+        """The agency's registered public keys: packages are sealed to them, acknowledgements verified."""
+        ...
+
+
 class DisclosureWork(Protocol):
     """One transaction of disclosure: its repositories, its outbox and what runs after it commits."""
 
@@ -107,6 +114,9 @@ class DisclosureWork(Protocol):
 
     @property
     def keys(self) -> DataKeys: ...
+
+    @property
+    def agency_keys(self) -> AgencyKeys: ...
 
     @property
     def outbox(self) -> Outbox: ...

@@ -10,9 +10,12 @@ from typing import Any
 import httpx
 import pytest
 
+from lantern.agency import key_path
 from lantern.launcher import LANTERN, LaunchedStack
-from lantern.observe import Published, TopicReader
+from lantern.observe import TopicReader
+from schemas.disclosure import LawEnforcementPackageV3
 from schemas.topics import agency_topic
+from services.common.agency_keys import AgencyKeys, open_package
 from tests.factories import CONTACT, NARRATIVE, tip_body
 from tests.helpers import eventually
 
@@ -62,9 +65,16 @@ class Desk:
         return dict(found)
 
 
-async def police_packages(stack: LaunchedStack, done: Any) -> list[Published]:
+async def police_packages(stack: LaunchedStack, done: Any) -> list[dict[str, Any]]:
+    """The police's packages as they travel (sealed, routing fields in clear) and as the police open
+    them, with the key `lantern up` made for it."""
     async with TopicReader(stack.endpoints["kafka_bootstrap_servers"], (agency_topic(POLICE),)) as reader:
-        return await reader.collect_until(done, timeout=30)
+        records = await reader.collect_until(done, timeout=30)
+    keys = AgencyKeys.load(key_path(stack.home / "agencies", POLICE))
+    sealed = [LawEnforcementPackageV3.model_validate_json(record.value) for record in records]
+    clear = " ".join(record.value.decode() for record in records)
+    assert not any(value in clear for value in (NARRATIVE, *CONTACT.values(), "child_protection", "Ottawa"))
+    return [json.loads(open_package(package, keys).model_dump_json()) for package in sealed]
 
 
 async def test_packages_reach_the_agency_only_on_a_basis_with_identity_only_by_consent_and_are_acknowledged(
@@ -123,7 +133,7 @@ async def test_packages_reach_the_agency_only_on_a_basis_with_identity_only_by_c
     )  # fmt: skip
     assert sent_on.status_code == 200, sent_on.text
 
-    packages = [record.json() for record in await police_packages(stack, lambda records: len(records) >= 4)]
+    packages = await police_packages(stack, lambda records: len(records) >= 4)
     references = {
         first["case_reference"]: "urgent_minor",
         (await desk.case(web_minor, "forwarded"))["case_reference"]: "web_minor",

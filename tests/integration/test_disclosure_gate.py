@@ -1,6 +1,8 @@
 """The law-enforcement gate running on the broker: what goes out, to whom, carrying what, and the audit."""
 
+import json
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -9,8 +11,10 @@ import pytest
 from lantern.liaison import run_liaison
 from lantern.observe import Published
 from schemas import topics
+from schemas.disclosure import LawEnforcementPackageV2, LawEnforcementPackageV3
 from schemas.envelope import EventBase
 from schemas.intake import TipReceivedV1
+from services.common.agency_keys import AgencyKeys, open_package
 from services.common.auth import Role
 from services.common.settings import ServiceSettings
 from services.disclosure.app import build_app as build_disclosure
@@ -54,9 +58,30 @@ ORDER = {"statute": "Youth Protection Act (Quebec)", "section": "39", "order_num
 SERVICES_ONLY = ("temporary_worker", "emergency_shelter", '"languages"', "gender_identity", '"legal"')
 
 
+@dataclass
+class Received:
+    """A package as its agency's liaison unit reads it: the record on the topic, opened with its key."""
+
+    record: Published
+    package: LawEnforcementPackageV2
+
+    @property
+    def value(self) -> bytes:
+        return self.package.model_dump_json().encode()
+
+    def json(self) -> dict[str, Any]:
+        return dict(json.loads(self.value))
+
+
 class Gate:
-    def __init__(self, settings: ServiceSettings, client: httpx.AsyncClient, tokens: dict[str, str]) -> None:
-        self.settings, self.client, self.tokens = settings, client, tokens
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        client: httpx.AsyncClient,
+        tokens: dict[str, str],
+        agency_keys: dict[str, AgencyKeys],
+    ) -> None:
+        self.settings, self.client, self.tokens, self.agency_keys = settings, client, tokens, agency_keys
 
     def as_(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
@@ -64,12 +89,17 @@ class Gate:
     async def publish(self, *events: EventBase) -> None:
         await publish_events(self.settings.kafka_bootstrap_servers, *events)
 
-    async def packages(self, agency_id: str, count: int = 1) -> list[Published]:
-        return await read_until(
+    async def packages(self, agency_id: str, count: int = 1) -> list[Received]:
+        records = await read_until(
             self.settings.kafka_bootstrap_servers,
             (topics.agency_topic(agency_id),),
             lambda rs: len(rs) >= count,
         )
+        keys = self.agency_keys[agency_id]
+        return [
+            Received(record, open_package(LawEnforcementPackageV3.model_validate_json(record.value), keys))
+            for record in records
+        ]
 
     async def case(self, tip: TipReceivedV1, state: str | None = None) -> dict[str, Any]:
         async def current() -> dict[str, Any] | None:
@@ -91,7 +121,7 @@ class Gate:
 
 
 @pytest.fixture
-async def gate(settings: ServiceSettings) -> AsyncIterator[Gate]:
+async def gate(settings: ServiceSettings, agency_keys: dict[str, AgencyKeys]) -> AsyncIterator[Gate]:
     app = build_disclosure(settings)
     async with running(app), http_client(app) as client:
         tokens = {
@@ -100,7 +130,7 @@ async def gate(settings: ServiceSettings) -> AsyncIterator[Gate]:
             "third_supervisor": await staff_token(settings.database_url, Role.SUPERVISOR),
             "specialist": await staff_token(settings.database_url, Role.SPECIALIST),
         }
-        yield Gate(settings, client, tokens)
+        yield Gate(settings, client, tokens, agency_keys)
 
 
 async def test_a_minor_the_specialist_recorded_on_a_call_goes_out_at_once_without_who_called_or_the_profile(
@@ -335,7 +365,8 @@ async def test_the_liaison_acknowledgement_is_recorded_as_the_packages_delivery(
     await gate.publish(tip, tip_triaged(tip, "urgent", danger=True))
     shown: list[str] = []
     count = await run_liaison(
-        gate.settings.kafka_bootstrap_servers, POLICE, tmp_path / "inbox", shown.append, shown.append,
+        gate.settings.kafka_bootstrap_servers, gate.agency_keys[POLICE], tmp_path / "inbox", shown.append,
+        shown.append,
         max_packages=1, idle_timeout=20,
     )  # fmt: skip
     assert count == 1

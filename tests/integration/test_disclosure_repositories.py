@@ -18,7 +18,7 @@ from typing import Protocol
 
 import pytest
 
-from schemas.disclosure import CaseState, LegalReference, LiaisonAcknowledgementV1
+from schemas.disclosure import CaseState, LegalReference, LiaisonAcknowledgementV2
 from schemas.envelope import utc_now
 from schemas.tip import Consent
 from schemas.triage import IndicatorFinding, Strength
@@ -123,7 +123,7 @@ def forwarded_case() -> Case:
     case.approve(FIRST, "reviewed_after_forward", [], ROUTING, received + timedelta(minutes=5))
     police = case.packages[0]
     case.on_acknowledgement(
-        LiaisonAcknowledgementV1(
+        LiaisonAcknowledgementV2(
             package_id=police.package_id, case_reference=case.reference, agency_id=police.agency_id
         )
     )

@@ -21,7 +21,7 @@ from schemas.disclosure import (
     DisclosureForwardedV1,
     DisclosureReviewedV1,
     LegalReference,
-    LiaisonAcknowledgementV1,
+    LiaisonAcknowledgementV2,
     PackageField,
     ReviewQueue,
 )
@@ -549,7 +549,7 @@ def test_an_acknowledgement_records_the_first_delivery_and_only_for_the_agency_t
     case, first = decided_case(a_tip("phone", danger_answer="yes"), "urgent", danger=True)
     assert first.issue is not None
     [package] = [dispatch.package for dispatch in first.issue.dispatches]
-    receipt = LiaisonAcknowledgementV1(
+    receipt = LiaisonAcknowledgementV2(
         package_id=package.package_id, case_reference=REFERENCE, agency_id=POLICE
     )
 

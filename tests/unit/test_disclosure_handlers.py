@@ -23,15 +23,17 @@ from schemas.disclosure import (
     DisclosureForwardedV1,
     DisclosureReviewFlaggedV1,
     LawEnforcementPackageV2,
+    LawEnforcementPackageV3,
     LegalReference,
-    LiaisonAcknowledgementV1,
+    LiaisonAcknowledgementV2,
     ReviewQueue,
 )
 from schemas.envelope import Contract, EventBase
 from schemas.intake import TipReceivedV1, TipSupplementedV1
 from schemas.tip import Channel, Contact
 from schemas.triage import Urgency
-from services.common.consumer import Deferred, Rejected
+from services.common.agency_keys import AgencyKeys, PackageUnreadable, open_package, sign_acknowledgement
+from services.common.consumer import Deferred, Rejected, Unauthenticated
 from services.common.sealing import DataKey, KeyEncryptionKey, Keystore
 from services.disclosure import handlers
 from services.disclosure.adapters.memory import MemoryTransactions, Unseal
@@ -60,6 +62,7 @@ from tests.factories import (
 from tests.unit.test_disclosure_policy import Source, expected
 
 ROUTING = load_routing()
+AGENCY_KEYS = {agency.agency_id: AgencyKeys.generate(agency.agency_id) for agency in ROUTING.agencies}
 OTTAWA = {"country": "CA", "province": "ON", "city": "Ottawa"}
 POLICE, PROTECTION = "ottawa-police-htu", "cas-ottawa"
 ORDER = LegalReference(statute="Youth Protection Act (Quebec)", section="39", order_number="2026-0457")
@@ -78,6 +81,7 @@ class Desk:
         self.keystore = Keystore(self.kek, "disclosure")
         self.transactions = MemoryTransactions()
         self.store = self.transactions.store
+        self.store.agency_keys = {agency_id: keys.public for agency_id, keys in AGENCY_KEYS.items()}
         self.routes: dict[type[Contract], Handle] = {}
         self.event_ids: dict[type[Contract], Any] = {}
         self.keys: dict[uuid.UUID, DataKey] = {}
@@ -120,10 +124,11 @@ class Desk:
         )  # fmt: skip
 
     def packages(self, agency_id: str | None = None) -> list[LawEnforcementPackageV2]:
+        """The packages sent, each opened with its agency's key as its liaison unit opens it."""
         return [
-            message.content
+            open_package(message.content, AGENCY_KEYS[message.content.agency_id])
             for message in self.store.outbox
-            if isinstance(message.content, LawEnforcementPackageV2)
+            if isinstance(message.content, LawEnforcementPackageV3)
             and message.topic == topics.agency_topic(agency_id or message.content.agency_id)
         ]
 
@@ -372,30 +377,115 @@ async def test_the_review_clock_publishes_each_flag_once(desk: Desk) -> None:
     assert all(flag.queue is ReviewQueue.EXPEDITED for flag in flags)
 
 
-async def test_an_acknowledgement_is_recorded_as_the_packages_delivery_and_an_unknown_one_is_refused(
+async def test_an_acknowledgement_signed_by_the_packages_agency_is_recorded_as_its_delivery(
     desk: Desk,
 ) -> None:
     tip = desk.tip(channel="phone", assessment={"minor_involved": "yes"})
     await desk.deliver(tip, tip_triaged(tip, "urgent", minor=True))
     police = desk.packages(POLICE)[0]
-    receipt = LiaisonAcknowledgementV1(
-        package_id=police.package_id, case_reference=police.case_reference, agency_id=POLICE
+    receipt = sign_acknowledgement(
+        LiaisonAcknowledgementV2(
+            package_id=police.package_id, case_reference=police.case_reference, agency_id=POLICE
+        ),
+        AGENCY_KEYS[POLICE],
     )
 
     await desk.deliver(receipt)
 
-    assert desk.event_ids[LiaisonAcknowledgementV1](receipt) == receipt.acknowledgement_id
+    assert desk.event_ids[LiaisonAcknowledgementV2](receipt) == receipt.inbox_id
     [package] = [p for p in desk.store.cases[tip.tip_id].packages if p.package_id == police.package_id]
     assert package.acknowledged_at == receipt.acknowledged_at
     assert desk.trail(tip)[-1] == "acknowledged"
     assert any(event.event_type == "disclosure.acknowledged" for event in desk.disclosures(tip))
-    before = list(desk.store.audit)
-    with pytest.raises(Rejected) as rejected:
+
+
+async def test_an_acknowledgement_signed_by_another_agency_does_not_count(desk: Desk) -> None:
+    tip = desk.tip(channel="phone", assessment={"minor_involved": "yes"})
+    await desk.deliver(tip, tip_triaged(tip, "urgent", minor=True))
+    police = desk.packages(POLICE)[0]
+    receipt = LiaisonAcknowledgementV2(
+        package_id=police.package_id, case_reference=police.case_reference, agency_id=POLICE
+    )
+    before = (list(desk.store.audit), list(desk.store.outbox))
+
+    with pytest.raises(Unauthenticated):  # in the police's name, with the protection agency's key
+        await desk.deliver(sign_acknowledgement(receipt, AGENCY_KEYS[PROTECTION]))
+    with pytest.raises(Rejected) as rejected:  # in its own name, for a package it did not receive
         await desk.deliver(
-            receipt.model_copy(update={"agency_id": PROTECTION, "acknowledgement_id": uuid.uuid4()})
+            sign_acknowledgement(
+                receipt.model_copy(update={"agency_id": PROTECTION}), AGENCY_KEYS[PROTECTION]
+            )
         )
+
+    assert not isinstance(rejected.value, Unauthenticated)
     assert isinstance(rejected.value.__cause__, UnknownPackage)
-    assert desk.store.audit == before
+    assert (desk.store.audit, desk.store.outbox) == before
+    assert all(p.acknowledged_at is None for p in desk.store.cases[tip.tip_id].packages)
+
+
+async def test_an_unsigned_forged_or_altered_acknowledgement_is_unauthenticated_and_changes_nothing(
+    desk: Desk,
+) -> None:
+    tip = desk.tip(channel="phone", assessment={"minor_involved": "yes"})
+    await desk.deliver(tip, tip_triaged(tip, "urgent", minor=True))
+    police = desk.packages(POLICE)[0]
+    unsigned = LiaisonAcknowledgementV2(
+        package_id=police.package_id, case_reference=police.case_reference, agency_id=POLICE
+    )
+    genuine = sign_acknowledgement(unsigned, AGENCY_KEYS[POLICE])
+    stranger = AgencyKeys.generate(POLICE)  # the police's name, a key Lantern never registered
+    attempts = [
+        unsigned,
+        unsigned.model_copy(update={"schema_version": 1}),
+        sign_acknowledgement(unsigned, stranger),
+        sign_acknowledgement(unsigned, stranger).model_copy(update={"key_id": genuine.key_id}),
+        genuine.model_copy(update={"acknowledged_at": genuine.acknowledged_at + timedelta(days=1)}),
+        genuine.model_copy(update={"signature": genuine.signature[::-1] if genuine.signature else None}),
+    ]
+    before = (list(desk.store.audit), list(desk.store.outbox))
+
+    for attempt in attempts:
+        with pytest.raises(Unauthenticated):
+            await desk.deliver(attempt)
+
+    assert (desk.store.audit, desk.store.outbox) == before
+    assert all(p.acknowledged_at is None for p in desk.store.cases[tip.tip_id].packages)
+    assert all(attempt.inbox_id != genuine.inbox_id for attempt in attempts), (
+        "a forged copy of an acknowledgement never takes the genuine one's place in the inbox"
+    )
+
+
+async def test_a_package_goes_out_sealed_to_its_agency_with_only_routing_fields_in_clear(desk: Desk) -> None:
+    tip = desk.tip(channel="phone", consent={"law_enforcement": True, "share_identity": True},
+                   assessment={"minor_involved": "yes", "trafficking_types": ["sex"]})  # fmt: skip
+    await desk.deliver(tip, tip_triaged(tip, "urgent", minor=True))
+    [message] = [m for m in desk.store.outbox if m.topic == topics.agency_topic(POLICE)]
+
+    assert message.content.model_dump(exclude={"sealed"}).keys() == {
+        "message_type", "schema_version", "package_id", "case_reference", "agency_id", "key_id", "suite",
+    }  # fmt: skip
+    assert message.content.key_id == AGENCY_KEYS[POLICE].public.key_id
+    forwarded = [note for tip_id, note in desk.store.audit if note.action == "forwarded"]
+    assert message.content.key_id in [note.detail.get("key_id") for note in forwarded]
+    raw = message.payload.decode()
+    assert not any(value in raw for value in (*IDENTIFYING_VALUES, "child_protection", "urgent", "Ottawa"))
+    assert desk.packages(POLICE)[0].content.narrative == [NARRATIVE]
+    with pytest.raises(PackageUnreadable):
+        open_package(message.content, AGENCY_KEYS[PROTECTION])
+    with pytest.raises(PackageUnreadable):
+        open_package(message.content, AgencyKeys.generate(POLICE))
+
+
+async def test_no_package_is_opened_or_sent_to_an_agency_without_a_registered_key(desk: Desk) -> None:
+    del desk.store.agency_keys[PROTECTION]
+    tip = desk.tip(channel="phone", assessment={"minor_involved": "yes"})
+    await desk.deliver(tip)
+
+    with pytest.raises(handlers.NoAgencyKey, match=PROTECTION):
+        await desk.deliver(tip_triaged(tip, "urgent", minor=True))
+
+    assert desk.packages() == [] and desk.store.unseals == []
+    assert tip.tip_id not in desk.store.cases
 
 
 async def test_nothing_identifying_reaches_the_audit_or_disclosures_events(desk: Desk) -> None:

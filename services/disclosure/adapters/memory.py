@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 
+from services.common.agency_keys import AgencyPublicKeys
 from services.common.messaging import OutboxMessage, UnitOfWork
 from services.common.sealing import (
     DataKey,
@@ -46,6 +47,8 @@ class MemoryStore:
     wrapped_keys: dict[uuid.UUID, bytes | None] = field(default_factory=dict)
     unseals: list[Unseal] = field(default_factory=list)
     outbox: list[OutboxMessage] = field(default_factory=list)
+    agency_keys: dict[str, AgencyPublicKeys] = field(default_factory=dict)
+    """Each agency's current public keys."""
 
     def create_key(self, kek: KeyEncryptionKey, tip_id: uuid.UUID) -> DataKey:
         """A tip's data key, wrapped and kept as intake keeps it."""
@@ -139,6 +142,14 @@ class MemoryDataKeys:
         return unwrap_data_key(keystore.kek, tip_id, wrapped) if wrapped is not None else None
 
 
+class MemoryAgencyKeys:
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+
+    async def current(self, agency_id: str) -> AgencyPublicKeys | None:
+        return self.store.agency_keys.get(agency_id)
+
+
 class MemoryUnitOfWork(UnitOfWork):
     def __init__(self, store: MemoryStore) -> None:
         super().__init__()
@@ -147,6 +158,7 @@ class MemoryUnitOfWork(UnitOfWork):
         self.consents = MemoryConsents(store)
         self.audit = MemoryAudit(store)
         self.keys = MemoryDataKeys(store)
+        self.agency_keys = MemoryAgencyKeys(store)
 
 
 class MemoryTransactions:

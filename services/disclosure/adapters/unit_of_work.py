@@ -6,6 +6,7 @@ import asyncpg
 
 from services.common.messaging import PostgresUnitOfWork
 from services.common.sealing import Keystore
+from services.disclosure.adapters.agency_keys import PostgresAgencyKeys
 from services.disclosure.adapters.audit import AuditChain, PostgresAudit
 from services.disclosure.adapters.repository import (
     PostgresCases,
@@ -26,4 +27,5 @@ class DisclosureUnitOfWork(PostgresUnitOfWork):
         self.consents = PostgresConsents(connection)
         self.audit = PostgresAudit(connection, chain, self.outbox, self.after_commit)
         self.keys = PostgresDataKeys(connection)
+        self.agency_keys = PostgresAgencyKeys(connection)
         self.views = CaseViews(connection)

@@ -44,7 +44,7 @@ from schemas.disclosure import (
     Jurisdiction,
     LawEnforcementPackageV2,
     LegalReference,
-    LiaisonAcknowledgementV1,
+    LiaisonAcknowledgementV2,
     PackageField,
     Recipient,
     RecipientKind,
@@ -449,7 +449,7 @@ class Case:
             self.pending_supplements = (*self.pending_supplements, event.supplement_id)
         return self._queue_changes(event, f"supplement.{event.supplement_id}", tuple(changes), now)
 
-    def on_acknowledgement(self, acknowledgement: LiaisonAcknowledgementV1) -> Outcome:
+    def on_acknowledgement(self, acknowledgement: LiaisonAcknowledgementV2) -> Outcome:
         """An agency received its package: record the delivery; the first receipt stands."""
         number, package = next(
             (

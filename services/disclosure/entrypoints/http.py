@@ -245,6 +245,12 @@ def _refusals() -> Iterator[None]:
         raise HTTPException(
             status_code=409, detail="No consent of that version waits for a supervisor's confirmation."
         ) from None
+    except handlers.NoAgencyKey as missing:
+        raise HTTPException(
+            status_code=503,
+            detail=f"No key is registered for {missing}: nothing was sent. Register the agency's key"
+            " (lantern agency register) and decide again.",
+        ) from None
 
 
 def _review_view(row: dict[str, Any], now: Any) -> dict[str, Any]:

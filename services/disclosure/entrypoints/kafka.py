@@ -6,7 +6,7 @@ import operator
 from functools import partial
 
 from schemas import topics
-from schemas.disclosure import LiaisonAcknowledgementV1
+from schemas.disclosure import LiaisonAcknowledgementV2
 from schemas.intake import ConsentRecordedV1, TipReceivedV1, TipSupplementedV1
 from schemas.triage import TipTriagedV1
 from services.common.runtime import Runtime
@@ -33,8 +33,8 @@ def wire(runtime: Runtime) -> None:
     runtime.consume(topics.TIPS_SUPPLEMENTED, TipSupplementedV1, handlers.record_supplement)
     runtime.consume(
         topics.LE_ACKNOWLEDGEMENTS,
-        LiaisonAcknowledgementV1,
+        LiaisonAcknowledgementV2,
         handlers.record_acknowledgement,
-        event_id=operator.attrgetter("acknowledgement_id"),
+        event_id=operator.attrgetter("inbox_id"),
     )
     runtime.background("review-clock", partial(run_clock, runtime.transactions))

@@ -1,0 +1,267 @@
+"""Packages sealed to their agency and acknowledgements signed by it, on the broker and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer
+
+from lantern.liaison import run_liaison
+from lantern.observe import Published
+from schemas import topics
+from schemas.disclosure import LawEnforcementPackageV3, LiaisonAcknowledgementV2
+from services.common.agency_keys import (
+    AgencyKeys,
+    AgencyPublicKeys,
+    PackageUnreadable,
+    open_package,
+    sign_acknowledgement,
+)
+from services.common.settings import ServiceSettings
+from services.disclosure.app import build_app as build_disclosure
+from tests.factories import CONTACT, IDENTIFYING_VALUES, NAMED_PERSON, NARRATIVE, tip_received, tip_triaged
+from tests.helpers import (
+    environment_of,
+    eventually,
+    fetch,
+    new_data_key,
+    produce,
+    publish_events,
+    read_until,
+    running,
+)
+
+POLICE, PROTECTION = "surete-du-quebec", "dpj-qc"  # the factory's tips are from Joliette, Quebec
+EVERYTHING = {"law_enforcement": True, "share_identity": True}
+DANGER_ON_THE_CALL = {
+    "channel": "phone",
+    "assessment": {"imminent_danger": "yes", "trafficking_types": ["labour"]},
+}
+# What a package's content would show of the situation, its basis and urgency: sealed, all of it.
+SITUATION = ("Joliette", "labour", "imminent_danger", "urgent", "specialist", '"content"', '"basis"')
+DISCLOSURE_TABLES = (
+    "cases",
+    "packages",
+    "approvals",
+    "audit_log",
+    "consent_records",
+    "tip_sources",
+    "outbox",
+)
+
+
+@pytest.fixture
+async def disclosure(settings: ServiceSettings) -> AsyncIterator[ServiceSettings]:
+    async with running(build_disclosure(settings)):
+        yield settings
+
+
+async def forwarded_package(settings: ServiceSettings) -> Published:
+    """An urgent phone tip with every consent, sent at once to the police: the richest package."""
+    key = await new_data_key(settings)
+    tip = tip_received(key=key, consent=EVERYTHING, **DANGER_ON_THE_CALL)
+    await publish_events(settings.kafka_bootstrap_servers, tip, tip_triaged(tip, "urgent", danger=True))
+    [record] = await read_until(
+        settings.kafka_bootstrap_servers, (topics.agency_topic(POLICE),), lambda records: len(records) >= 1
+    )
+    return record
+
+
+async def read_plainly(bootstrap: str, topic: str) -> bytes:
+    """What anyone who reaches the broker reads: a plain aiokafka consumer in a group of its own."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id="curious",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+        while True:
+            batches = await consumer.getmany(timeout_ms=1000)
+            for records in batches.values():
+                return bytes(records[0].value)
+    finally:
+        await consumer.stop()
+
+
+async def tables(settings: ServiceSettings) -> dict[str, str]:
+    """A digest of every row of disclosure's domain tables and outbox."""
+    digests = {}
+    for table in DISCLOSURE_TABLES:
+        [row] = await fetch(
+            settings,
+            f"SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS d FROM disclosure.{table} t",
+        )
+        digests[table] = row["d"]
+    return digests
+
+
+async def acknowledged(settings: ServiceSettings) -> list[bool]:
+    rows = await fetch(
+        settings, "SELECT acknowledged_at FROM disclosure.packages WHERE agency_id = $1", POLICE
+    )
+    return [row["acknowledged_at"] is not None for row in rows]
+
+
+async def test_a_package_read_from_its_topic_without_the_agencys_key_shows_no_content(
+    disclosure: ServiceSettings, agency_keys: dict[str, AgencyKeys], tmp_path: Path
+) -> None:
+    await forwarded_package(disclosure)
+    raw = await read_plainly(disclosure.kafka_bootstrap_servers, topics.agency_topic(POLICE))
+
+    clear = json.loads(raw)
+    assert set(clear) == {"message_type", "schema_version", "package_id", "case_reference", "agency_id", "key_id",
+                          "suite", "sealed"}  # fmt: skip
+    text = raw.decode()
+    assert not any(value in text for value in (*IDENTIFYING_VALUES, *SITUATION))
+    sealed = LawEnforcementPackageV3.model_validate_json(raw)
+    for stranger in (agency_keys[PROTECTION], AgencyKeys.generate(POLICE)):
+        with pytest.raises(PackageUnreadable):
+            open_package(sealed, stranger)
+
+    shown: list[str] = []
+    count = await run_liaison(
+        disclosure.kafka_bootstrap_servers, agency_keys[POLICE], tmp_path / "inbox", shown.append, shown.append,
+        max_packages=1, idle_timeout=20,
+    )  # fmt: skip
+    assert count == 1
+    [opened] = stored_packages(tmp_path / "inbox")
+    assert opened["package_id"] == clear["package_id"] and opened["basis"] == "imminent_danger"
+    assert opened["content"]["narrative"] == [NARRATIVE]
+    assert {"name": NAMED_PERSON, "relation": "suspect"} in opened["content"]["suspects"]
+    assert opened["content"]["caller_contact"]["phone"] == CONTACT["phone"]
+    assert await eventually(lambda: acknowledged_all(disclosure)), (
+        "the liaison's signed acknowledgement counts"
+    )
+
+
+def stored_packages(directory: Path) -> list[dict[str, Any]]:
+    return [json.loads(path.read_text()) for path in directory.iterdir()]
+
+
+async def acknowledged_all(settings: ServiceSettings) -> bool:
+    states = await acknowledged(settings)
+    return bool(states) and all(states)
+
+
+async def test_an_acknowledgement_signed_by_another_agency_does_not_count(
+    disclosure: ServiceSettings, agency_keys: dict[str, AgencyKeys]
+) -> None:
+    record = await forwarded_package(disclosure)
+    package = LawEnforcementPackageV3.model_validate_json(record.value)
+    receipt = LiaisonAcknowledgementV2(
+        package_id=package.package_id, case_reference=package.case_reference, agency_id=POLICE
+    )
+    in_the_polices_name = sign_acknowledgement(receipt, agency_keys[PROTECTION])
+    in_its_own_name = sign_acknowledgement(
+        receipt.model_copy(update={"agency_id": PROTECTION}), agency_keys[PROTECTION]
+    )
+    before = await tables(disclosure)
+
+    for forged in (in_the_polices_name, in_its_own_name):
+        await produce(
+            disclosure.kafka_bootstrap_servers, topics.LE_ACKNOWLEDGEMENTS, forged.model_dump_json().encode(),
+            forged.partition_key,
+        )  # fmt: skip
+    dead = await dead_letters(disclosure, 2)
+
+    assert [letter.headers["dlt-reason"] for letter in dead] == [b"unauthenticated", b"rejected"]
+    assert await tables(disclosure) == before
+    assert await acknowledged(disclosure) == [False]
+
+    genuine = sign_acknowledgement(receipt, agency_keys[POLICE])
+    await produce(
+        disclosure.kafka_bootstrap_servers, topics.LE_ACKNOWLEDGEMENTS, genuine.model_dump_json().encode(),
+        genuine.partition_key,
+    )  # fmt: skip
+    assert await eventually(lambda: acknowledged_all(disclosure)), "the police's own acknowledgement counts"
+
+
+async def test_a_forged_or_unsigned_acknowledgement_ends_on_the_dead_letter_topic_unauthenticated(
+    disclosure: ServiceSettings, agency_keys: dict[str, AgencyKeys]
+) -> None:
+    record = await forwarded_package(disclosure)
+    package = LawEnforcementPackageV3.model_validate_json(record.value)
+    receipt = LiaisonAcknowledgementV2(
+        package_id=package.package_id, case_reference=package.case_reference, agency_id=POLICE
+    )
+    genuine = sign_acknowledgement(receipt, agency_keys[POLICE])
+    version_1 = {**json.loads(receipt.model_dump_json(exclude={"key_id", "signature"})), "schema_version": 1}
+    forgeries = [
+        receipt.model_dump_json().encode(),
+        json.dumps(version_1).encode(),
+        sign_acknowledgement(receipt, AgencyKeys.generate(POLICE)).model_dump_json().encode(),
+        genuine.model_copy(
+            update={"acknowledgement_id": receipt.acknowledgement_id, "case_reference": "LE-0000-0000"}
+        )
+        .model_dump_json()
+        .encode(),
+    ]
+    before = await tables(disclosure)
+
+    for forged in forgeries:
+        await produce(
+            disclosure.kafka_bootstrap_servers, topics.LE_ACKNOWLEDGEMENTS, forged, package.partition_key
+        )
+    dead = await dead_letters(disclosure, len(forgeries))
+
+    assert [letter.headers["dlt-reason"] for letter in dead] == [b"unauthenticated"] * len(forgeries)
+    assert {letter.headers["dlt-exception-fqcn"] for letter in dead} == {
+        b"services.common.consumer.Unauthenticated"
+    }
+    assert [letter.value for letter in dead] == forgeries
+    assert await tables(disclosure) == before
+    assert await acknowledged(disclosure) == [False]
+
+
+async def dead_letters(settings: ServiceSettings, count: int) -> list[Published]:
+    return await read_until(
+        settings.kafka_bootstrap_servers,
+        (topics.dead_letter_topic(topics.LE_ACKNOWLEDGEMENTS),),
+        lambda records: len(records) >= count,
+    )
+
+
+async def test_an_agency_key_made_by_its_liaison_unit_is_registered_and_replaces_the_one_before(
+    settings: ServiceSettings, tmp_path: Path
+) -> None:
+    environment = environment_of(settings)
+    made = lantern(environment, "agency", "keygen", POLICE, "--out", str(tmp_path / "police.key.json"))
+    assert made.returncode == 0, made.stderr
+    assert oct((tmp_path / "police.key.json").stat().st_mode & 0o777) == "0o600"
+    assert "private" not in made.stdout
+    public = AgencyPublicKeys.from_json(made.stdout)
+    (tmp_path / "police.public.json").write_text(made.stdout)
+
+    registered = lantern(environment, "agency", "register", str(tmp_path / "police.public.json"))
+    assert registered.returncode == 0, registered.stderr
+    assert registered.stdout.split() == [POLICE, public.key_id, "registered"]
+    rows = await fetch(
+        settings,
+        "SELECT key_id, retired_at IS NULL AS current FROM disclosure.agency_keys WHERE agency_id = $1",
+        POLICE,
+    )
+    assert sorted((row["key_id"] == public.key_id, row["current"]) for row in rows) == [
+        (False, False),
+        (True, True),
+    ]
+    again = lantern(environment, "agency", "keygen", POLICE, "--out", str(tmp_path / "police.key.json"))
+    assert again.returncode == 1, "a key file is never overwritten"
+    unknown = tmp_path / "unknown.public.json"
+    unknown.write_text(AgencyKeys.generate("no-such-agency").public.to_json())
+    assert lantern(environment, "agency", "register", str(unknown)).returncode == 2
+
+
+def lantern(environment: dict[str, str], *arguments: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "lantern", *arguments], env=environment, capture_output=True, text=True,
+        timeout=60, check=False,
+    )  # fmt: skip
