@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from schemas.topics import producers_of
+from schemas.topics import SIGNED_BY_AGENCY, producers_of
 from services.common.signing import (
     EventSigner,
     EventVerifier,
@@ -56,7 +56,10 @@ def stack_keys() -> StackKeys:
 def signed_headers(
     topic: str, key: bytes | None, payload: bytes, signer: str | None = None
 ) -> list[tuple[str, bytes]]:
-    """Kafka headers signing ``payload`` as ``signer``, by default the topic's rightful producer."""
+    """Kafka headers signing ``payload`` as ``signer``, by default the topic's rightful producer; none on
+    a topic an agency signs (its acknowledgement carries the agency's signature in its body)."""
+    if signer is None and producers_of(topic) == (SIGNED_BY_AGENCY,):
+        return []
     service = signer or producers_of(topic)[0]
     headers = stack_keys().signer(service).headers(topic, key, payload)
     return [(name, value.encode()) for name, value in headers.items()]

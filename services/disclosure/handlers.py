@@ -300,12 +300,12 @@ async def _issue(
     """
     recipients = await _recipient_keys(uow, {dispatch.package.agency_id for dispatch in issue.dispatches})
     data_key = None
-    wanted = packages.identifying_fields_needed(issue.fields)
+    sources = await uow.sources.of_tip(case.tip_id)
+    wanted = packages.identifying_fields_needed(issue.fields, sources)
     if wanted:
         data_key = await uow.keys.open(keystore, case.tip_id, wanted)
         outcome = "unsealed" if data_key else "erased"
         await uow.audit.append(case.tip_id, Note("unsealed", SYSTEM, {"fields": wanted, "outcome": outcome}))
-    sources = await uow.sources.of_tip(case.tip_id) if data_key is not None else []
     held: list[tuple[Package, int]] = []
     for dispatch in issue.dispatches:
         opened = packages.Opened()

@@ -14,8 +14,10 @@ from aiokafka import AIOKafkaProducer
 
 from lantern.observe import Published
 from schemas import topics
+from schemas.disclosure import LawEnforcementPackageV3
 from schemas.envelope import EventBase
 from schemas.intake import TipReceivedV1
+from services.common.agency_keys import AgencyKeys, open_package
 from services.common.settings import ServiceSettings
 from services.common.signing import SIGNATURE_HEADER, SIGNER_HEADER, EventVerifier
 from services.disclosure.app import build_app as build_disclosure
@@ -122,7 +124,10 @@ def unauthenticated_count(scraped: str, topic: str) -> float:
 
 
 async def test_a_forged_urgent_triage_of_a_minor_ends_on_the_dlt_and_disclosure_forwards_nothing(
-    settings: ServiceSettings, forger: Forger, disclosure: httpx.AsyncClient
+    settings: ServiceSettings,
+    forger: Forger,
+    disclosure: httpx.AsyncClient,
+    agency_keys: dict[str, AgencyKeys],
 ) -> None:
     tip = tip_received(key=await new_data_key(settings), **MINOR_ON_THE_CALL)
     await publish_events(settings.kafka_bootstrap_servers, tip)
@@ -162,7 +167,8 @@ async def test_a_forged_urgent_triage_of_a_minor_ends_on_the_dlt_and_disclosure_
     [package] = await read_until(
         settings.kafka_bootstrap_servers, (topics.agency_topic(POLICE),), lambda rs: len(rs) >= 1
     )
-    assert package.json()["basis"] == "child_protection"
+    opened = open_package(LawEnforcementPackageV3.model_validate_json(package.value), agency_keys[POLICE])
+    assert opened.basis == "child_protection"
     assert package.headers[SIGNER_HEADER] == b"disclosure", "packages are signed too"
     verified = (
         stack_keys()

@@ -541,3 +541,35 @@ async def test_a_follow_up_too_large_to_send_waits_again_while_the_first_package
     assert case.state is CaseState.FORWARDED and [p.package_id for p in case.packages] == [first.package_id]
     assert case.pending_supplements == (follow_up.supplement_id,)
     assert "package_too_large" in case.review_reasons and case.queue is ReviewQueue.EXPEDITED
+
+
+async def test_a_city_the_gazetteer_does_not_list_travels_sealed_and_reaches_the_agency_opened(
+    desk: Desk,
+) -> None:
+    listed = desk.tip(channel="phone", assessment={"imminent_danger": "yes"})
+    key = desk.keys[listed.tip_id]
+    tip = listed.model_copy(
+        update={
+            "facts": listed.facts.model_copy(
+                update={"location": listed.facts.location.model_copy(update={"city": None})}
+            ),
+            "identifiers": listed.identifiers.model_copy(
+                update={"city": key.seal("location.city", "Manotick")}
+            ),
+        }
+    )
+    await desk.deliver(tip, tip_triaged(tip, "urgent", danger=True))
+
+    packages = desk.packages()
+    assert packages and {
+        package.content.location.city for package in packages if package.content.location
+    } == {"Manotick"}
+    [unsealed] = [note for _, note in desk.store.audit if note.action == "unsealed"]
+    assert "location.city" in unsealed.detail["fields"]
+
+
+async def test_a_package_of_a_listed_city_opens_no_city(desk: Desk) -> None:
+    tip = desk.tip(channel="phone", assessment={"imminent_danger": "yes"})
+    await desk.deliver(tip, tip_triaged(tip, "urgent", danger=True))
+    assert {p.content.location.city for p in desk.packages() if p.content.location} == {"Ottawa"}
+    assert all("location.city" not in note.detail.get("fields", []) for _, note in desk.store.audit)

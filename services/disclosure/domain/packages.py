@@ -15,7 +15,7 @@ from enum import StrEnum
 from schemas.disclosure import PackageContent, PackageField, PackagePerson
 from schemas.intake import TipReceivedV1, TipSupplementedV1
 from schemas.sealed import PersonRelation, SealedIdentifiers
-from schemas.tip import Answer, Channel, Contact, TipFacts
+from schemas.tip import Answer, Channel, Contact, Location, TipFacts
 from schemas.triage import IndicatorFinding, Strength
 from services.common.sealing import DataKey
 
@@ -27,6 +27,9 @@ IDENTIFYING = {
     PackageField.SUSPECT_NAMES: "named_persons",
     PackageField.VICTIM_NAMES: "named_persons",
     PackageField.CALLER_CONTACT: "contact",
+    # A city the gazetteer does not list travels sealed (it may be an address): the place is what a
+    # recipient needs to act, so a package that may carry the location carries it opened.
+    PackageField.LOCATION: "location.city",
 }
 NAMES = {PackageField.SUSPECT_NAMES: PersonRelation.SUSPECT, PackageField.VICTIM_NAMES: PersonRelation.VICTIM}
 
@@ -93,11 +96,17 @@ class Opened:
     narratives: list[str] = field(default_factory=list)
     named_persons: list[PackagePerson] = field(default_factory=list)
     contact: Contact | None = None
+    city: str | None = None
+    """The city as the reporter wrote it, when the gazetteer does not list it (sealed at intake)."""
 
 
-def identifying_fields_needed(fields: frozenset[PackageField]) -> list[str]:
-    """Which sealed fields to open (for the unseal audit) for a package with ``fields``."""
-    return sorted({name for permitted, name in IDENTIFYING.items() if permitted in fields})
+def identifying_fields_needed(fields: frozenset[PackageField], sources: Iterable[Source] = ()) -> list[str]:
+    """Which sealed fields to open (for the unseal audit) for a package with ``fields``: a sealed city
+    only when one of the tip's sources holds one."""
+    needed = {name for permitted, name in IDENTIFYING.items() if permitted in fields}
+    if not any(source.identifiers.city for source in sources):
+        needed.discard(IDENTIFYING[PackageField.LOCATION])
+    return sorted(needed)
 
 
 def opened(data_key: DataKey, sources: Iterable[Source], fields: frozenset[PackageField]) -> Opened:
@@ -105,8 +114,11 @@ def opened(data_key: DataKey, sources: Iterable[Source], fields: frozenset[Packa
     narratives: list[str] = []
     persons: list[PackagePerson] = []
     contact: Contact | None = None
+    city: str | None = None
     for source in sources:
         prefix, identifiers = source.prefix, source.identifiers
+        if PackageField.LOCATION in fields and identifiers.city:
+            city = data_key.unseal(f"{prefix}location.city", identifiers.city)  # the latest source's
         if PackageField.NARRATIVE in fields and identifiers.narrative:
             narratives.append(data_key.unseal(f"{prefix}narrative", identifiers.narrative))
         relations = {relation for permitted, relation in NAMES.items() if permitted in fields}
@@ -127,7 +139,7 @@ def opened(data_key: DataKey, sources: Iterable[Source], fields: frozenset[Packa
                 phone=unsealed("phone", sealed.phone),
                 email=unsealed("email", sealed.email),
             )
-    return Opened(narratives, persons, contact)
+    return Opened(narratives, persons, contact, city)
 
 
 def content(
@@ -154,7 +166,7 @@ def content(
         imminent_danger=_answer(imminent_danger) if PackageField.DANGER in fields else None,
         victim_profile=facts.victim_profile if PackageField.VICTIM_PROFILE in fields else None,
         needs=facts.needs if PackageField.NEEDS in fields else None,
-        location=facts.location if PackageField.LOCATION in fields else None,
+        location=_location(facts, opened) if PackageField.LOCATION in fields else None,
         received_at=received_at if PackageField.WHEN in fields else None,
         narrative=opened.narratives if PackageField.NARRATIVE in fields else None,
         suspects=_named(opened, PersonRelation.SUSPECT) if PackageField.SUSPECT_NAMES in fields else None,
@@ -170,3 +182,10 @@ def _named(opened: Opened, relation: PersonRelation) -> list[PackagePerson]:
 
 def _answer(found: bool) -> Answer:
     return Answer.YES if found else Answer.UNKNOWN
+
+
+def _location(facts: TipFacts, opened: Opened) -> Location:
+    """The incident's place; an unlisted city, sealed at intake, comes back opened."""
+    if facts.location.city is None and opened.city:
+        return facts.location.model_copy(update={"city": opened.city})
+    return facts.location
