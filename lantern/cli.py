@@ -169,6 +169,14 @@ def liaison(
             help="The agency's private keys (`lantern agency keygen`); by default HOME/agencies/AGENCY.key.json.",
         ),
     ] = None,
+    public_keys: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="LANTERN_SIGNING_PUBLIC_KEYS_FILE",
+            help="Lantern's services' public keys, to check that disclosure signed each package;"
+            " by default HOME/keys/public-keys.json.",
+        ),
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Store each opened package here as JSON (0600).")] = None,
     max_packages: Annotated[int | None, typer.Option(help="Stop after this many packages.")] = None,
     idle_timeout: Annotated[
@@ -180,11 +188,17 @@ def liaison(
     from lantern.agency import key_path
     from lantern.liaison import run_liaison
     from services.common.agency_keys import AgencyKeyError, AgencyKeys
+    from services.common.signing import SigningKeyError, configured_verifier
 
     try:
         keys = AgencyKeys.load(key_file or key_path(home / "agencies", agency))
     except AgencyKeyError as error:
         typer.echo(f"the agency's key file: {error}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        verifier = configured_verifier(public_keys or home / "keys" / "public-keys.json")
+    except SigningKeyError as error:
+        typer.echo(f"Lantern's public keys: {error}", err=True)
         raise typer.Exit(2) from None
     if keys.agency_id != agency:
         typer.echo(f"the key file is {keys.agency_id}'s, not {agency}'s", err=True)
@@ -199,6 +213,7 @@ def liaison(
         run_liaison(
             bootstrap,
             keys,
+            verifier,
             out,
             typer.echo,
             lambda line: typer.echo(line, err=True),

@@ -1,7 +1,8 @@
 """A reference liaison consumer for a police or child-protection unit.
 
-It reads only its agency's topic, opens each package with the agency's private key (packages are
-sealed to it), stores the opened package (0600) or shows a summary, and acknowledges it on
+It reads only its agency's topic, checks that Lantern's disclosure service signed each package (a
+package is sealed to the agency's public key, which anyone may hold: the seal alone does not say who
+made it), opens it with the agency's private key, stores the opened package (0600) or shows a summary, and acknowledges it on
 ``le.acknowledgements.v1``, signed with the agency's key; the offset is committed only after the
 acknowledgement is sent, so a crash shows a package again rather than losing it.
 """
@@ -20,6 +21,7 @@ from schemas.disclosure import LawEnforcementPackageV2, LawEnforcementPackageV3,
 from schemas.topics import LE_ACKNOWLEDGEMENTS, agency_topic
 from services.common.agency_keys import AgencyKeys, PackageUnreadable, open_package, sign_acknowledgement
 from services.common.kafka import ensure_topics
+from services.common.signing import EventVerifier, Unauthenticated
 
 
 def summary(package: LawEnforcementPackageV2) -> dict[str, object]:
@@ -47,6 +49,7 @@ def store(package: LawEnforcementPackageV2, directory: Path) -> Path:
 async def run_liaison(
     bootstrap_servers: str,
     keys: AgencyKeys,
+    verifier: EventVerifier,
     out: Path | None,
     show: Callable[[str], None],
     complain: Callable[[str], None],
@@ -55,8 +58,9 @@ async def run_liaison(
 ) -> int:
     """Consume, open, store or show, and acknowledge packages; return how many were acknowledged.
 
-    A package that does not open with ``keys`` (sealed to another key, or altered) is reported and
-    left unacknowledged: Lantern's record then shows it was never received.
+    A package that disclosure did not sign (``verifier``, Lantern's services' public keys), or that
+    does not open with ``keys`` (sealed to another key, or altered), is reported and left
+    unacknowledged: Lantern's record then shows it was never received.
     """
     agency_id = keys.agency_id
     topic = agency_topic(agency_id)
@@ -85,6 +89,13 @@ async def run_liaison(
                 continue
             for records in batches.values():
                 for record in records:
+                    try:
+                        verifier.verify(record.topic, record.key, record.value or b"", record.headers)
+                    except Unauthenticated as error:
+                        complain(
+                            f"offset {record.offset}: not signed by Lantern's disclosure service ({error}), skipped"
+                        )
+                        continue
                     try:
                         sealed = LawEnforcementPackageV3.model_validate_json(record.value or b"")
                     except ValidationError:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from lantern.liaison import run_liaison
 from lantern.observe import Published
@@ -21,6 +22,7 @@ from services.common.agency_keys import (
     AgencyPublicKeys,
     PackageUnreadable,
     open_package,
+    seal_package,
     sign_acknowledgement,
 )
 from services.common.settings import ServiceSettings
@@ -36,6 +38,7 @@ from tests.helpers import (
     read_until,
     running,
 )
+from tests.keys import signed_headers, stack_keys
 
 POLICE, PROTECTION = "surete-du-quebec", "dpj-qc"  # the factory's tips are from Joliette, Quebec
 EVERYTHING = {"law_enforcement": True, "share_identity": True}
@@ -129,7 +132,7 @@ async def test_a_package_read_from_its_topic_without_the_agencys_key_shows_no_co
 
     shown: list[str] = []
     count = await run_liaison(
-        disclosure.kafka_bootstrap_servers, agency_keys[POLICE], tmp_path / "inbox", shown.append, shown.append,
+        disclosure.kafka_bootstrap_servers, agency_keys[POLICE], stack_keys().verifier(), tmp_path / "inbox", shown.append, shown.append,
         max_packages=1, idle_timeout=20,
     )  # fmt: skip
     assert count == 1
@@ -265,3 +268,39 @@ def lantern(environment: dict[str, str], *arguments: str) -> subprocess.Complete
         [sys.executable, "-m", "lantern", *arguments], env=environment, capture_output=True, text=True,
         timeout=60, check=False,
     )  # fmt: skip
+
+
+async def test_the_liaison_refuses_a_package_sealed_to_its_key_that_disclosure_did_not_sign(
+    disclosure: ServiceSettings, agency_keys: dict[str, AgencyKeys], tmp_path: Path
+) -> None:
+    genuine = await forwarded_package(disclosure)
+    opened = open_package(LawEnforcementPackageV3.model_validate_json(genuine.value), agency_keys[POLICE])
+    # The agency's public key is no secret: anyone who holds it can seal a package to it.
+    forged = seal_package(
+        opened.model_copy(update={"package_id": uuid.uuid4(), "case_reference": "LE-FAKE-0000"}),
+        agency_keys[POLICE].public,
+    )
+    payload, key = forged.model_dump_json().encode(), forged.partition_key
+    producer = AIOKafkaProducer(
+        bootstrap_servers=disclosure.kafka_bootstrap_servers, enable_idempotence=False
+    )
+    await producer.start()
+    try:
+        topic = topics.agency_topic(POLICE)
+        await producer.send_and_wait(topic, payload, key=key)
+        await producer.send_and_wait(
+            topic, payload, key=key, headers=signed_headers(topic, key, payload, "referral")
+        )
+    finally:
+        await producer.stop()
+
+    complaints: list[str] = []
+    count = await run_liaison(
+        disclosure.kafka_bootstrap_servers, agency_keys[POLICE], stack_keys().verifier(), tmp_path / "inbox",
+        lambda _line: None, complaints.append, max_packages=3, idle_timeout=5,
+    )  # fmt: skip
+    assert count == 1, "only the package disclosure signed is opened and acknowledged"
+    assert [json.loads(path.read_text())["package_id"] for path in (tmp_path / "inbox").iterdir()] == [
+        str(opened.package_id)
+    ]
+    assert len([line for line in complaints if "not signed by Lantern's disclosure service" in line]) == 2

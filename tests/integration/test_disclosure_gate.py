@@ -41,6 +41,7 @@ from tests.helpers import (
     running,
     staff_token,
 )
+from tests.keys import stack_keys
 
 POLICE, PROTECTION = "surete-du-quebec", "dpj-qc"  # the factory's tips are from Joliette, Quebec
 APPROVE = {"reason": "consent_confirmed"}
@@ -365,7 +366,7 @@ async def test_the_liaison_acknowledgement_is_recorded_as_the_packages_delivery(
     await gate.publish(tip, tip_triaged(tip, "urgent", danger=True))
     shown: list[str] = []
     count = await run_liaison(
-        gate.settings.kafka_bootstrap_servers, gate.agency_keys[POLICE], tmp_path / "inbox", shown.append,
+        gate.settings.kafka_bootstrap_servers, gate.agency_keys[POLICE], stack_keys().verifier(), tmp_path / "inbox", shown.append,
         shown.append,
         max_packages=1, idle_timeout=20,
     )  # fmt: skip
