@@ -566,6 +566,8 @@ def test_an_acknowledgement_records_the_first_delivery_and_only_for_the_agency_t
     assert events(again, DisclosureAcknowledgedV1)[0].acknowledged_at == receipt.acknowledged_at
     with pytest.raises(UnknownPackage):
         case.on_acknowledgement(receipt.model_copy(update={"agency_id": PROTECTION}))
+    with pytest.raises(UnknownPackage):
+        case.on_acknowledgement(receipt.model_copy(update={"case_reference": "LE-0000-0000"}))
 
 
 def test_every_decision_of_a_new_case_names_the_urgency_it_was_taken_on() -> None:

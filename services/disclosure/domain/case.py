@@ -455,8 +455,8 @@ class Case:
             (
                 (number, package)
                 for number, package in enumerate(self.packages)
-                if (package.package_id, package.agency_id)
-                == (acknowledgement.package_id, acknowledgement.agency_id)
+                if (package.package_id, package.agency_id, self.reference)
+                == (acknowledgement.package_id, acknowledgement.agency_id, acknowledgement.case_reference)
             ),
             (None, None),
         )
