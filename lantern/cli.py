@@ -90,6 +90,10 @@ db_app = typer.Typer(help="The database: migrations and each service's role.", n
 agency_app = typer.Typer(
     help="Agency keys: packages are sealed to them, acknowledgements signed with them.", no_args_is_help=True
 )
+deploy_app = typer.Typer(
+    help="Least privilege generated from the code: Kafka ACLs, database grants, topic settings.",
+    no_args_is_help=True,
+)
 app.add_typer(token_app, name="token")
 app.add_typer(staff_app, name="staff")
 app.add_typer(tip_app, name="tip")
@@ -101,6 +105,54 @@ app.add_typer(dlt_app, name="dlt")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(db_app, name="db")
 app.add_typer(agency_app, name="agency")
+app.add_typer(deploy_app, name="deploy")
+
+
+@deploy_app.command("acls")
+def deploy_acls(
+    output: Annotated[
+        str, typer.Option("--format", help="`kafka-acls` (shell lines) or `json`.")
+    ] = "kafka-acls",
+) -> None:
+    """Print every Kafka ACL the cluster needs: each service's topics and group, each liaison unit's."""
+    from lantern.deploy import agencies, kafka_acls, render_acls
+
+    if output not in ("kafka-acls", "json"):
+        typer.echo("--format: kafka-acls or json", err=True)
+        raise typer.Exit(2)
+    typer.echo(render_acls(kafka_acls(agencies()), output))
+
+
+@deploy_app.command("roles")
+def deploy_roles(
+    database: Annotated[str, typer.Option(help="The database's name: role names start with it.")] = "lantern",
+) -> None:
+    """Print the SQL that creates each service's role and grants exactly its rights."""
+    from lantern.deploy import role_script
+
+    typer.echo(role_script(database))
+
+
+@deploy_app.command("topics")
+def deploy_topics(
+    replication: Annotated[int, typer.Option(min=1, help="Copies of each partition: 3 in production.")] = 3,
+) -> None:
+    """Create every topic (one per agency too) and set its partitions, retention and cleanup, as
+    ``schemas/topics.py`` says. Reads KAFKA_BOOTSTRAP_SERVERS and the LANTERN_KAFKA_* client settings."""
+    from lantern.deploy import agencies, apply_topics, topics_to_create
+    from services.common.kafka import KafkaSecurity
+    from services.common.settings import KafkaClientSettings
+
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if not bootstrap:
+        typer.echo("set KAFKA_BOOTSTRAP_SERVERS", err=True)
+        raise typer.Exit(2)
+    security = KafkaSecurity.of(KafkaClientSettings())
+    done = asyncio.run(apply_topics(bootstrap, topics_to_create(agencies()), replication, security))
+    typer.echo(
+        f"{len(done['created'])} topic(s) created, {len(done['partitions'])} given more partitions,"
+        f" {len(done['configured'])} configured"
+    )
 
 
 @stats_app.command("release")
@@ -188,6 +240,8 @@ def liaison(
     from lantern.agency import key_path
     from lantern.liaison import run_liaison
     from services.common.agency_keys import AgencyKeyError, AgencyKeys
+    from services.common.kafka import KafkaSecurity
+    from services.common.settings import KafkaClientSettings
     from services.common.signing import SigningKeyError, configured_verifier
 
     try:
@@ -219,6 +273,7 @@ def liaison(
             lambda line: typer.echo(line, err=True),
             max_packages,
             idle_timeout,
+            KafkaSecurity.of(KafkaClientSettings()),
         )
     )
     typer.echo(f"{count} package(s) acknowledged", err=True)

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from schemas.disclosure import LawEnforcementPackageV2, LawEnforcementPackageV3, LiaisonAcknowledgementV2
 from schemas.topics import LE_ACKNOWLEDGEMENTS, agency_topic
 from services.common.agency_keys import AgencyKeys, PackageUnreadable, open_package, sign_acknowledgement
-from services.common.kafka import ensure_topics
+from services.common.kafka import PLAINTEXT, KafkaSecurity, ensure_topics
 from services.common.signing import EventVerifier, Unauthenticated
 
 
@@ -55,6 +55,7 @@ async def run_liaison(
     complain: Callable[[str], None],
     max_packages: int | None = None,
     idle_timeout: float | None = None,
+    security: KafkaSecurity = PLAINTEXT,
 ) -> int:
     """Consume, open, store or show, and acknowledge packages; return how many were acknowledged.
 
@@ -64,7 +65,7 @@ async def run_liaison(
     """
     agency_id = keys.agency_id
     topic = agency_topic(agency_id)
-    await ensure_topics(bootstrap_servers, (topic, LE_ACKNOWLEDGEMENTS))
+    await ensure_topics(bootstrap_servers, (topic, LE_ACKNOWLEDGEMENTS), security=security)
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=bootstrap_servers,
@@ -73,9 +74,13 @@ async def run_liaison(
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         session_timeout_ms=10_000,
+        **security.client_options(),
     )
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap_servers, client_id=f"liaison-{agency_id}", acks="all"
+        bootstrap_servers=bootstrap_servers,
+        client_id=f"liaison-{agency_id}",
+        acks="all",
+        **security.client_options(),
     )
     await consumer.start()
     await producer.start()

@@ -4,18 +4,67 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
+from dataclasses import dataclass
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
+from faststream.kafka.security import parse_security
+from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 
+from schemas.topics import settings_of
 from services.common.logging import get_logger
+from services.common.settings import KafkaClientSettings
 
 log = get_logger(__name__)
+_SASL = {"SCRAM-SHA-512": SASLScram512, "SCRAM-SHA-256": SASLScram256, "PLAIN": SASLPlaintext}
+
+
+class KafkaSecurityError(Exception):
+    """The Kafka credentials are configured but cannot be read."""
+
+
+@dataclass(frozen=True)
+class KafkaSecurity:
+    """One client's transport security and SASL identity, for aiokafka and FastStream alike."""
+
+    security: BaseSecurity | None = None
+
+    @classmethod
+    def of(cls, settings: KafkaClientSettings) -> KafkaSecurity:
+        protocol = settings.kafka_security_protocol
+        if protocol == "PLAINTEXT":
+            return cls()
+        context = None
+        if protocol.endswith("SSL"):
+            cafile = str(settings.kafka_ca_file) if settings.kafka_ca_file else None
+            context = ssl.create_default_context(cafile=cafile)
+        if not protocol.startswith("SASL_"):
+            return cls(BaseSecurity(ssl_context=context))
+        assert settings.kafka_username and settings.kafka_password_file  # the settings check both
+        try:
+            password = settings.kafka_password_file.read_text().strip()
+        except OSError:
+            raise KafkaSecurityError("LANTERN_KAFKA_PASSWORD_FILE cannot be read") from None
+        sasl = _SASL[settings.kafka_sasl_mechanism]
+        return cls(sasl(settings.kafka_username, password, ssl_context=context))
+
+    def client_options(self) -> dict[str, Any]:
+        """Keyword arguments for an aiokafka producer, consumer or admin client."""
+        return parse_security(self.security)
+
+
+PLAINTEXT = KafkaSecurity()
 
 
 def create_producer(
-    bootstrap_servers: str, client_id: str, enable_idempotence: bool, linger_ms: int = 0
+    bootstrap_servers: str,
+    client_id: str,
+    enable_idempotence: bool,
+    linger_ms: int = 0,
+    security: KafkaSecurity = PLAINTEXT,
 ) -> AIOKafkaProducer:
     """Create a producer that waits for every in-sync replica before a send counts as done.
 
@@ -29,31 +78,46 @@ def create_producer(
         enable_idempotence=enable_idempotence,
         linger_ms=linger_ms,
         request_timeout_ms=15_000,
+        **security.client_options(),
     )
 
 
 async def ensure_topics(
-    bootstrap_servers: str, names: tuple[str, ...], partitions: int = 3, replication: int = 1
+    bootstrap_servers: str,
+    names: tuple[str, ...],
+    replication: int = 1,
+    security: KafkaSecurity = PLAINTEXT,
 ) -> list[str]:
-    """Create whichever of ``names`` do not exist yet; return the ones created."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="lantern-admin")
+    """Create whichever of ``names`` do not exist yet, each with its settings (``schemas.topics``);
+    return the ones created. Existing topics are left as they are (``lantern deploy topics`` aligns
+    their configuration).
+    """
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap_servers, client_id="lantern-admin", **security.client_options()
+    )
     await _start_with_retry(admin)
     try:
         existing = set(await admin.list_topics())
         missing = [name for name in names if name not in existing]
         if missing:
             with contextlib.suppress(TopicAlreadyExistsError):
-                await admin.create_topics(
-                    [
-                        NewTopic(name, num_partitions=partitions, replication_factor=replication)
-                        for name in missing
-                    ]
-                )
+                await admin.create_topics([new_topic(name, replication) for name in missing])
             for name in missing:
-                log.info("topic created", topic=name, count=partitions)
+                log.info("topic created", topic=name, count=settings_of(name).partitions)
         return missing
     finally:
         await admin.close()
+
+
+def new_topic(name: str, replication: int) -> NewTopic:
+    """``name`` as its settings say, on a cluster that keeps ``replication`` copies."""
+    settings = settings_of(name)
+    return NewTopic(
+        name,
+        num_partitions=settings.partitions,
+        replication_factor=replication,
+        topic_configs=settings.configs(replication),
+    )
 
 
 async def _start_with_retry(admin: AIOKafkaAdminClient, attempts: int = 50) -> None:

@@ -31,6 +31,10 @@ plan_flags = _meter.create_counter(
     "lantern_plan_flags", description="Response-plan steps flagged at risk or breached."
 )
 disclosure_decisions = _meter.create_counter("lantern_disclosure_decisions", description="Gate decisions.")
+review_flags = _meter.create_counter(
+    "lantern_review_flags",
+    description="Cases waiting for a supervisor's review flagged at risk or breached, by queue.",
+)
 referral_matches = _meter.create_counter(
     "lantern_referral_matches", description="Referral matches by status."
 )

@@ -28,6 +28,7 @@ SERVICES = ("intake", "triage", "disclosure", "referral", "monitoring")
 OWN_TABLE_RIGHTS = "SELECT, INSERT, UPDATE, DELETE"
 APPEND_ONLY_RIGHTS = "SELECT, INSERT"
 SEQUENCE_RIGHTS = "USAGE, SELECT, UPDATE"
+ROLE_ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION NOBYPASSRLS"
 # A role name is at most 63 bytes; the longest suffix is "_monitoring".
 PREFIX_MAX = 63 - len("_monitoring")
 
@@ -138,7 +139,7 @@ async def create_roles(owner_url: str, roles: ServiceRoles) -> None:
     try:
         for service in SERVICES:
             role = _ident(roles.name(service))
-            attributes = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION NOBYPASSRLS"
+            attributes = ROLE_ATTRIBUTES
             password = roles.passwords.get(service)
             secret = f" PASSWORD {_literal(scram_verifier(password))}" if password else ""
             exists = await connection.fetchval(
@@ -192,39 +193,49 @@ async def grant_privileges(owner_url: str, roles: ServiceRoles) -> None:
         async with connection.transaction():
             # One setup at a time: concurrent GRANTs on one object fail with "tuple concurrently updated".
             await connection.execute("SELECT pg_advisory_xact_lock(hashtext('lantern:grants'))")
-            database = _ident(await connection.fetchval("SELECT current_database()"))
+            database = await connection.fetchval("SELECT current_database()")
             tables = await _tables(connection, [*SERVICES, KEYS_SCHEMA, AUTH_SCHEMA])
-            await connection.execute(f"REVOKE CONNECT, TEMPORARY ON DATABASE {database} FROM PUBLIC")
-            await connection.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
-            for service in SERVICES:
-                role = _ident(roles.name(service))
-                access = ACCESS[service]
-                statements = [f"GRANT CONNECT ON DATABASE {database} TO {role}"]
-                for schema in tables:
-                    statements += [
-                        f"REVOKE ALL ON ALL TABLES IN SCHEMA {_ident(schema)} FROM {role}",
-                        f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA {_ident(schema)} FROM {role}",
-                        f"REVOKE ALL ON SCHEMA {_ident(schema)} FROM {role}",
-                    ]
-                if service in tables:
-                    statements += _schema_grants(service, role, access, tables[service])
-                if AUTH_SCHEMA in tables:
-                    statements += [
-                        f"GRANT USAGE ON SCHEMA {AUTH_SCHEMA} TO {role}",
-                        f"GRANT SELECT ON ALL TABLES IN SCHEMA {AUTH_SCHEMA} TO {role}",
-                        f"ALTER DEFAULT PRIVILEGES IN SCHEMA {AUTH_SCHEMA} GRANT SELECT ON TABLES TO {role}",
-                    ]
-                if access.keys and KEYS_SCHEMA in tables:
-                    statements.append(f"GRANT USAGE ON SCHEMA {KEYS_SCHEMA} TO {role}")
-                    statements += [
-                        f"GRANT {rights} ON {KEYS_SCHEMA}.{_ident(table)} TO {role}"
-                        for table, rights in access.keys.items()
-                        if table in tables[KEYS_SCHEMA]
-                    ]
-                for statement in statements:
-                    await connection.execute(statement)
+            for statement in grant_statements(database, tables, roles):
+                await connection.execute(statement)
     finally:
         await connection.close()
+
+
+def grant_statements(database: str, tables: Mapping[str, set[str]], roles: ServiceRoles) -> list[str]:
+    """The statements that give each service's role exactly its rights (``ACCESS``), given the tables
+    of each schema that exists; ``lantern deploy roles`` prints them for a migrated database.
+    """
+    database_ident = _ident(database)
+    statements = [
+        f"REVOKE CONNECT, TEMPORARY ON DATABASE {database_ident} FROM PUBLIC",
+        "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
+    ]
+    for service in SERVICES:
+        role = _ident(roles.name(service))
+        access = ACCESS[service]
+        statements.append(f"GRANT CONNECT ON DATABASE {database_ident} TO {role}")
+        for schema in tables:
+            statements += [
+                f"REVOKE ALL ON ALL TABLES IN SCHEMA {_ident(schema)} FROM {role}",
+                f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA {_ident(schema)} FROM {role}",
+                f"REVOKE ALL ON SCHEMA {_ident(schema)} FROM {role}",
+            ]
+        if service in tables:
+            statements += _schema_grants(service, role, access, tables[service])
+        if AUTH_SCHEMA in tables:
+            statements += [
+                f"GRANT USAGE ON SCHEMA {AUTH_SCHEMA} TO {role}",
+                f"GRANT SELECT ON ALL TABLES IN SCHEMA {AUTH_SCHEMA} TO {role}",
+                f"ALTER DEFAULT PRIVILEGES IN SCHEMA {AUTH_SCHEMA} GRANT SELECT ON TABLES TO {role}",
+            ]
+        if access.keys and KEYS_SCHEMA in tables:
+            statements.append(f"GRANT USAGE ON SCHEMA {KEYS_SCHEMA} TO {role}")
+            statements += [
+                f"GRANT {rights} ON {KEYS_SCHEMA}.{_ident(table)} TO {role}"
+                for table, rights in access.keys.items()
+                if table in tables[KEYS_SCHEMA]
+            ]
+    return statements
 
 
 async def _tables(connection: asyncpg.Connection, schemas: Iterable[str]) -> dict[str, set[str]]:

@@ -28,7 +28,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from services.common import consumer as consuming
 from services.common import metrics, telemetry
 from services.common.db import check_migrated, create_pool, service_migrations
-from services.common.kafka import create_producer, ensure_topics
+from services.common.kafka import PLAINTEXT, KafkaSecurity, create_producer, ensure_topics
 from services.common.logging import configure_logging, get_logger
 from services.common.messaging import PostgresUnitOfWork, Transactions
 from services.common.relay import OutboxRelay, quarantined_rows, relay_state
@@ -74,6 +74,7 @@ class Runtime:
     sealing: Keystore | None
     verifier: EventVerifier
     background_work: dict[str, Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=dict)
+    kafka_security: KafkaSecurity = PLAINTEXT
     routes: dict[str, consuming.Route] = field(default_factory=dict)
     consumer: consuming.BatchConsumer | None = None
 
@@ -227,8 +228,9 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
     database_url = settings.database_url_of(spec.name)
     signer = configured_signer(spec.name, settings.signing_key_file)
     verifier = configured_verifier(settings.signing_public_keys_file)
+    security = KafkaSecurity.of(settings)
     if spec.own_topics is not None:
-        await ensure_topics(settings.kafka_bootstrap_servers, spec.own_topics())
+        await ensure_topics(settings.kafka_bootstrap_servers, spec.own_topics(), security=security)
     pool = await create_pool(database_url, spec.name, settings.db_pool_max_size)
     try:
         await check_own_role(pool, spec.name)
@@ -241,6 +243,7 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
         f"lantern-{spec.name}",
         settings.kafka_enable_idempotence,
         settings.kafka_linger_ms,
+        security,
     )
     telemetry.tracer_provider(spec.name, settings.otlp_endpoint)
     telemetry.meter_provider(spec.name, settings.otlp_endpoint)
@@ -248,6 +251,7 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
         settings.kafka_bootstrap_servers,
         client_id=f"lantern-{spec.name}",
         logger=logging.getLogger(f"faststream.{spec.name}"),
+        security=security.security,
     )
     try:
         await producer.start()
@@ -271,6 +275,7 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
             transactions=Transactions(pool, partial(spec.unit_of_work, keystore=keystore), signer),
             sealing=keystore,
             verifier=verifier,
+            kafka_security=security,
         )
         wire(runtime)
         runtime.start_consuming()
@@ -317,6 +322,7 @@ async def _watch_outbox(service: str, pool: asyncpg.Pool, every_seconds: float =
         try:
             state = await relay_state(pool)
             telemetry.outbox_backlog[service] = state.unsent
+            telemetry.outbox_oldest_seconds[service] = state.oldest_waiting_seconds
             metrics.outbox_quarantined_now[service] = state.quarantined
         except asyncio.CancelledError:
             raise

@@ -3,13 +3,49 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-class ServiceSettings(BaseSettings):
+class KafkaClientSettings(BaseSettings):
+    """How a Kafka client proves who it is: nothing locally (Tansu), SASL_SSL with SCRAM in production.
+
+    The password is read from a file (a mounted secret), never from the environment.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
+
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT", alias="LANTERN_KAFKA_SECURITY_PROTOCOL"
+    )
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = Field(
+        default="SCRAM-SHA-512", alias="LANTERN_KAFKA_SASL_MECHANISM"
+    )
+    kafka_username: str | None = Field(
+        default=None, alias="LANTERN_KAFKA_USERNAME", description="The SASL principal, e.g. lantern-intake."
+    )
+    kafka_password_file: Path | None = Field(default=None, alias="LANTERN_KAFKA_PASSWORD_FILE")
+    kafka_ca_file: Path | None = Field(
+        default=None,
+        alias="LANTERN_KAFKA_CA_FILE",
+        description="PEM bundle the brokers' certificates are checked against; the system's when not set.",
+    )
+
+    @model_validator(mode="after")
+    def _sasl_names_its_principal(self) -> Self:
+        if self.kafka_security_protocol.startswith("SASL_") and (
+            not self.kafka_username or self.kafka_password_file is None
+        ):
+            raise ValueError(
+                "LANTERN_KAFKA_USERNAME and LANTERN_KAFKA_PASSWORD_FILE: both are needed with"
+                f" LANTERN_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol}"
+            )
+        return self
+
+
+class ServiceSettings(KafkaClientSettings):
     """Connection and tuning settings; each service's composition root reads one of these."""
 
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)

@@ -28,6 +28,7 @@ _lock = threading.Lock()
 _PROPAGATOR = TraceContextTextMapPropagator()
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 outbox_backlog: dict[str, int] = {}
+outbox_oldest_seconds: dict[str, float] = {}
 consumer_lag: dict[tuple[str, str], int] = {}
 # Trace context a caller may send; none of it is believed (see ``fresh_trace``).
 TRACE_CONTEXT_HEADERS = frozenset({b"traceparent", b"tracestate", b"baggage"})
@@ -60,6 +61,32 @@ metrics.get_meter("lantern").create_observable_gauge(
     "lantern_outbox_backlog",
     callbacks=[_observe_backlog],
     description="Events staged, not yet on the broker.",
+)
+
+
+def _observe_oldest(_options: metrics.CallbackOptions) -> Iterable[metrics.Observation]:
+    return [metrics.Observation(age, {"service": service}) for service, age in outbox_oldest_seconds.items()]
+
+
+metrics.get_meter("lantern").create_observable_gauge(
+    "lantern_outbox_oldest_seconds",
+    callbacks=[_observe_oldest],
+    unit="s",
+    description="How long the oldest row the relay could send has waited: it grows when the relay stalls.",
+)
+
+
+def _observe_lag(_options: metrics.CallbackOptions) -> Iterable[metrics.Observation]:
+    return [
+        metrics.Observation(lag, {"service": service, "topic": topic})
+        for (service, topic), lag in consumer_lag.items()
+    ]
+
+
+metrics.get_meter("lantern").create_observable_gauge(
+    "lantern_consumer_lag",
+    callbacks=[_observe_lag],
+    description="Records on the broker the service's consumer group has not consumed yet, by topic.",
 )
 
 

@@ -224,6 +224,9 @@ async def flag_due_reviews(uow: DisclosureWork, now: datetime, limit: int = 100)
         if flags:
             await _record(uow, case, Outcome(events=tuple(flags)))
             flagged += len(flags)
+            for flag in flags:
+                labels = {"queue": flag.queue.value, "flag": flag.flag}
+                uow.after_commit(partial(metrics.review_flags.add, 1, labels))
     return flagged
 
 

@@ -7,6 +7,7 @@ import asyncio
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from schemas.topics import CONSUMED_TOPICS, dead_letter_topic
+from services.common.kafka import KafkaSecurity
 from services.common.logging import get_logger
 
 log = get_logger(__name__)
@@ -19,8 +20,13 @@ class DeadLetterCounts:
     def __init__(self) -> None:
         self.by_topic: dict[str, int] = {}
 
-    async def watch(self, bootstrap_servers: str, every_seconds: float = 10.0) -> None:
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+    async def watch(
+        self, bootstrap_servers: str, security: KafkaSecurity, every_seconds: float = 10.0
+    ) -> None:
+        # Offsets only (Describe on each dead-letter topic): monitoring never reads a dead letter.
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap_servers, enable_auto_commit=False, **security.client_options()
+        )
         await consumer.start()
         try:
             while True:

@@ -24,7 +24,8 @@ from services.monitoring.settings import MonitoringSettings
 
 def wire(runtime: Runtime, dead_letters: DeadLetterCounts, roster: Callable[[], Roster]) -> None:
     runtime.background(
-        "dead-letter-counts", partial(dead_letters.watch, runtime.settings.kafka_bootstrap_servers)
+        "dead-letter-counts",
+        partial(dead_letters.watch, runtime.settings.kafka_bootstrap_servers, runtime.kafka_security),
     )
     alerting = _alerting(runtime, roster)
     settings = MonitoringSettings.of(runtime.settings)

@@ -1,0 +1,183 @@
+"""Least privilege generated from the code: the Kafka ACLs from ``schemas.topics`` (who produces and
+who consumes each topic), the PostgreSQL grants from ``services.common.roles.ACCESS``, and each
+topic's settings applied to a cluster. `lantern deploy acls|roles|topics` print or apply them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+from aiokafka.admin import AIOKafkaAdminClient, NewPartitions
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from aiokafka.errors import IncompatibleBrokerVersion
+
+from schemas.topics import (
+    AGENCY_PACKAGE_CONSUMERS,
+    AGENCY_PACKAGE_PRODUCERS,
+    ALL_TOPICS,
+    CONSUMERS,
+    LIAISON,
+    PRODUCERS,
+    SIGNED_BY_AGENCY,
+    agency_of,
+    agency_topic,
+    dead_letter_topic,
+    settings_of,
+)
+from services.common.db import AUTH_SCHEMA, KEYS_SCHEMA
+from services.common.kafka import PLAINTEXT, KafkaSecurity, ensure_topics
+from services.common.roles import (
+    ACCESS,
+    ROLE_ATTRIBUTES,
+    SERVICES,
+    ServiceRoles,
+    grant_statements,
+    role_prefix,
+)
+from services.disclosure.app import agency_topics
+
+# The deploy job's principal: it creates topics and sets their configuration, and is the brokers'
+# super user for `kafka-acls.sh`; no service runs as it.
+DEPLOY_PRINCIPAL = "lantern-deploy"
+
+
+def service_principal(service: str) -> str:
+    """The SASL user a service connects as; also its SCRAM credential's name."""
+    return f"lantern-{service}"
+
+
+def liaison_principal(agency_id: str) -> str:
+    """The SASL user of one agency's liaison unit; also its consumer group (`lantern liaison`)."""
+    return f"liaison-{agency_id}"
+
+
+@dataclass(frozen=True, order=True)
+class Acl:
+    """One allow rule: ``principal`` may ``operation`` the literal resource ``name``."""
+
+    principal: str
+    resource_type: str
+    name: str
+    operation: str
+
+    def command(self) -> str:
+        """The `kafka-acls.sh` line that adds it (literal pattern: a prefix would reach other topics)."""
+        option = {"Topic": "--topic", "Group": "--group"}[self.resource_type]
+        return (
+            'kafka-acls.sh --bootstrap-server "$KAFKA_BOOTSTRAP_SERVERS" --command-config "$ADMIN_CONFIG"'
+            f" --add --allow-principal User:{self.principal} --operation {self.operation}"
+            f" {option} {self.name} --resource-pattern-type literal"
+        )
+
+
+def agencies() -> tuple[str, ...]:
+    """The agencies disclosure may send packages to (its routing table)."""
+    return tuple(sorted(agency for topic in agency_topics() if (agency := agency_of(topic)) is not None))
+
+
+def kafka_acls(agency_ids: Iterable[str]) -> list[Acl]:
+    """Every allow rule the cluster needs, and nothing more.
+
+    A service writes the topics it produces and the dead-letter topic of each it consumes, reads the
+    topics it consumes in its own group; monitoring may see (Describe, never Read) the dead-letter
+    topics' offsets to count them. A liaison unit reads its own agency's topic in its own group and
+    writes acknowledgements. Read and Write imply Describe.
+    """
+    acls: set[Acl] = set()
+    agency_ids = tuple(agency_ids)
+    for topic, producers in PRODUCERS.items():
+        for producer in producers:
+            if producer == SIGNED_BY_AGENCY:
+                acls |= {Acl(liaison_principal(a), "Topic", topic, "Write") for a in agency_ids}
+            else:
+                acls.add(Acl(service_principal(producer), "Topic", topic, "Write"))
+    for agency in agency_ids:
+        topic = agency_topic(agency)
+        acls |= {Acl(service_principal(p), "Topic", topic, "Write") for p in AGENCY_PACKAGE_PRODUCERS}
+        assert AGENCY_PACKAGE_CONSUMERS == (LIAISON,)
+        liaison = liaison_principal(agency)
+        acls |= {Acl(liaison, "Topic", topic, "Read"), Acl(liaison, "Group", liaison, "Read")}
+    for topic, consumers in CONSUMERS.items():
+        for consumer in consumers:
+            principal = service_principal(consumer)
+            acls |= {
+                Acl(principal, "Topic", topic, "Read"),
+                Acl(principal, "Group", consumer, "Read"),
+                Acl(principal, "Topic", dead_letter_topic(topic), "Write"),
+            }
+    watched = [dead_letter_topic(topic) for topic, consumers in CONSUMERS.items() if consumers]
+    acls |= {Acl(service_principal("monitoring"), "Topic", topic, "Describe") for topic in watched}
+    return sorted(acls)
+
+
+def topics_to_create(agency_ids: Iterable[str]) -> tuple[str, ...]:
+    """Every topic of a deployment: the fixed ones and one per agency."""
+    return (*ALL_TOPICS, *(agency_topic(agency) for agency in agency_ids))
+
+
+def render_acls(acls: list[Acl], form: str) -> str:
+    if form == "json":
+        return json.dumps([asdict(acl) for acl in acls], indent=2)
+    return "\n".join(acl.command() for acl in acls)
+
+
+def declared_tables() -> dict[str, set[str]]:
+    """The tables ``ACCESS`` names, per schema: what the printed grants single out."""
+    tables: dict[str, set[str]] = {service: {"schema_migrations"} for service in SERVICES}
+    for service, access in ACCESS.items():
+        tables[service] |= set(access.append_only)
+    tables[KEYS_SCHEMA] = {table for access in ACCESS.values() for table in access.keys}
+    tables[AUTH_SCHEMA] = set()
+    return tables
+
+
+def role_script(database: str) -> str:
+    """The SQL that makes each service's role and grants its rights, to run as the owner after the
+    migrations (`lantern db setup` runs the same statements and sets the passwords)."""
+    roles = ServiceRoles(role_prefix(database), {})
+    lines = [f"-- Lantern's service roles in database {database}; passwords: ALTER ROLE ... PASSWORD."]
+    lines += [f'CREATE ROLE "{roles.name(service)}" {ROLE_ATTRIBUTES};' for service in SERVICES]
+    lines += [f"{statement};" for statement in grant_statements(database, declared_tables(), roles)]
+    return "\n".join(lines)
+
+
+async def apply_topics(
+    bootstrap_servers: str,
+    names: tuple[str, ...],
+    replication: int,
+    security: KafkaSecurity = PLAINTEXT,
+) -> dict[str, list[str]]:
+    """Create the missing topics, then bring every one's partitions (never fewer) and configuration
+    to what ``schemas.topics`` says; return what was created and what was changed.
+    """
+    created = await ensure_topics(bootstrap_servers, names, replication, security)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap_servers, client_id=DEPLOY_PRINCIPAL, **security.client_options()
+    )
+    await admin.start()
+    try:
+        grown: list[str] = []
+        described = await admin.describe_topics(list(names))
+        for topic in described:
+            wanted = settings_of(topic["topic"]).partitions
+            if len(topic["partitions"]) < wanted:
+                await admin.create_partitions({topic["topic"]: NewPartitions(total_count=wanted)})
+                grown.append(topic["topic"])
+        configured = [name for name in names if name not in created]
+        try:
+            await admin.alter_configs(
+                [
+                    ConfigResource(
+                        ConfigResourceType.TOPIC, name, configs=settings_of(name).configs(replication)
+                    )
+                    for name in configured
+                ]
+            )
+        except IncompatibleBrokerVersion:
+            # Tansu has no AlterConfigs; what it holds was created with its settings.
+            configured = []
+        return {"created": created, "partitions": grown, "configured": configured}
+    finally:
+        await admin.close()
