@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal, Self
 
 from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SecretsSettingsSource,
+    SettingsConfigDict,
+)
+
+SECRETS_DIR = "LANTERN_SECRETS_DIR"
 
 
 class KafkaClientSettings(BaseSettings):
@@ -16,6 +24,22 @@ class KafkaClientSettings(BaseSettings):
     """
 
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Any setting may also be a file named as the setting in ``LANTERN_SECRETS_DIR`` (a mounted
+        secret: a DATABASE_URL with its password, a webhook's key), the environment winning."""
+        directory = os.environ.get(SECRETS_DIR)
+        if directory:
+            file_secret_settings = SecretsSettingsSource(settings_cls, secrets_dir=directory)
+        return init_settings, env_settings, dotenv_settings, file_secret_settings
 
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
         default="PLAINTEXT", alias="LANTERN_KAFKA_SECURITY_PROTOCOL"

@@ -1,0 +1,260 @@
+"""The deployment is generated from, and checked against, the code: topics' consumers and producers,
+Kafka ACLs, topic settings, the Compose file and the alert rules."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import promql_parser
+import pytest
+import yaml
+from jsonschema import Draft7Validator
+from prometheus_client import generate_latest
+
+from lantern.deploy import agencies, kafka_acls, liaison_principal, render_acls, service_principal
+from schemas import topics
+from services.common import metrics, telemetry
+from services.common.roles import SERVICES, UNSEALING
+from services.common.settings import ServiceSettings
+from services.disclosure.settings import generate_key_text
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class RecordingRuntime:
+    """Just enough of a runtime for a service's wiring to say what it subscribes to."""
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.settings = settings
+        self.topics: set[str] = set()
+        self.keystore = self.transactions = self.pool = self.kafka_security = object()
+
+    def consume(self, topic: str, *_args: Any, **_kwargs: Any) -> None:
+        self.topics.add(topic)
+
+    def background(self, *_args: Any) -> None:
+        pass
+
+
+def subscriptions(service: str, settings: ServiceSettings, monkeypatch: pytest.MonkeyPatch) -> set[str]:
+    """The topics ``service``'s composition root subscribes to, read from the wiring it hands the runtime."""
+    module = importlib.import_module(f"services.{service}.app")
+    wired: list[Callable[[Any], None]] = []
+
+    def capture(_spec: Any, _settings: Any, wire: Callable[[Any], None], **_kwargs: Any) -> Any:
+        wired.append(wire)
+        from fastapi import FastAPI
+
+        return FastAPI()
+
+    monkeypatch.setattr(module, "build_service_app", capture)
+    module.build_app(settings)
+    runtime = RecordingRuntime(settings)
+    wired[0](runtime)
+    return runtime.topics
+
+
+def test_each_service_subscribes_to_exactly_the_topics_the_consumer_table_gives_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("LANTERN_AUDIT_KEY", generate_key_text())
+    monkeypatch.setenv("LANTERN_AUDIT_WITNESS_FILE", str(tmp_path / "witness.jsonl"))
+    settings = ServiceSettings(
+        DATABASE_URL="postgresql://nobody@127.0.0.1/none", KAFKA_BOOTSTRAP_SERVERS="x:1"
+    )
+    for service in SERVICES:
+        declared = {topic for topic, consumers in topics.CONSUMERS.items() if service in consumers}
+        assert subscriptions(service, settings, monkeypatch) == declared, service
+
+
+def acls_by(principal: str) -> set[tuple[str, str, str]]:
+    return {
+        (a.resource_type, a.name, a.operation) for a in kafka_acls(agencies()) if a.principal == principal
+    }
+
+
+def test_each_topic_is_written_only_by_the_principals_the_code_declares():
+    every = kafka_acls(agencies())
+    writers: dict[str, set[str]] = {}
+    for acl in every:
+        if acl.operation == "Write":
+            writers.setdefault(acl.name, set()).add(acl.principal)
+    liaisons = {liaison_principal(agency) for agency in agencies()}
+    for topic in (*topics.CONSUMED_TOPICS, topics.AUDIT_HEADS, *(topics.agency_topic(a) for a in agencies())):
+        declared = {
+            service_principal(p) for p in topics.producers_of(topic) if p != topics.SIGNED_BY_AGENCY
+        } | (liaisons if topics.SIGNED_BY_AGENCY in topics.producers_of(topic) else set())
+        assert writers.get(topic, set()) == declared, topic
+        consumers = topics.CONSUMERS.get(topic, ())
+        dead_letters = topics.dead_letter_topic(topic)
+        assert writers.get(dead_letters, set()) == {service_principal(c) for c in consumers}, dead_letters
+    assert topics.LE_ACKNOWLEDGEMENTS in {a.name for a in every if a.principal in liaisons}
+    assert set(writers) <= {*topics.ALL_TOPICS, *(topics.agency_topic(a) for a in agencies())}
+
+
+def test_no_principal_reads_a_topic_or_group_it_does_not_consume():
+    for service in SERVICES:
+        reads = {
+            (kind, name)
+            for kind, name, operation in acls_by(service_principal(service))
+            if operation == "Read"
+        }
+        consumed = {topic for topic, consumers in topics.CONSUMERS.items() if service in consumers}
+        assert reads == {("Topic", t) for t in consumed} | ({("Group", service)} if consumed else set())
+
+
+def test_each_liaison_unit_sees_only_its_own_topic_and_group_and_writes_only_acknowledgements():
+    assert len(agencies()) > 1
+    for agency in agencies():
+        principal = liaison_principal(agency)
+        assert acls_by(principal) == {
+            ("Topic", topics.agency_topic(agency), "Read"),
+            ("Group", principal, "Read"),
+            ("Topic", topics.LE_ACKNOWLEDGEMENTS, "Write"),
+        }
+
+
+def test_no_acl_is_a_wildcard_a_prefix_or_all_operations():
+    for acl in kafka_acls(agencies()):
+        assert acl.operation in {"Read", "Write", "Describe"}
+        assert "*" not in acl.name and acl.name
+    assert all(
+        "--resource-pattern-type literal" in line
+        for line in render_acls(kafka_acls(agencies()), "kafka-acls").splitlines()
+    )
+
+
+def test_the_committed_acl_script_is_what_the_code_generates():
+    committed = (ROOT / "deploy/kafka/acls.sh").read_text().splitlines()
+    assert [line for line in committed if not line.startswith("#")] == render_acls(
+        kafka_acls(agencies()), "kafka-acls"
+    ).splitlines(), "run: lantern deploy acls and commit deploy/kafka/acls.sh"
+
+
+def test_an_agency_topic_keeps_a_package_through_deadline_and_escalation_and_no_longer_than_the_ceiling():
+    kept = topics.settings_of(topics.agency_topic(agencies()[0]))
+    assert kept.retention >= topics.PACKAGE_ACKNOWLEDGEMENT_DEADLINE + topics.PACKAGE_ESCALATION
+    assert kept.longest_kept <= topics.PACKAGE_RETENTION_CEILING
+
+
+def test_every_topic_has_settings_and_production_keeps_two_in_sync_replicas():
+    for topic in topics.ALL_TOPICS:
+        settings = topics.settings_of(topic)
+        assert settings is not topics.DEFAULT_SETTINGS, topic
+        assert settings.configs(3)["min.insync.replicas"] == "2"
+        assert settings.configs(1)["min.insync.replicas"] == "1"
+
+
+def compose() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    return loaded
+
+
+def test_the_compose_file_is_valid_against_the_compose_specification():
+    schema = json.loads((ROOT / "tests/data/schemas/compose-spec.json").read_text())
+    errors = [f"{e.json_path}: {e.message}" for e in Draft7Validator(schema).iter_errors(compose())]
+    assert errors == []
+
+
+def test_the_compose_file_holds_no_secret_and_runs_the_services_read_only_as_non_root():
+    text = (ROOT / "docker-compose.yml").read_text()
+    assert not re.search(r"(PASSWORD|SECRET|_KEK|AUDIT_KEY)\s*:\s*[\"']?[A-Za-z0-9+/_-]{12,}", text)
+    services = compose()["services"]
+    for name in SERVICES:
+        service = services[name]
+        assert service["read_only"] is True and service["user"] == "10001:10001"
+        assert service["cap_drop"] == ["ALL"]
+    for broker in ("kafka-1", "kafka-2", "kafka-3"):
+        environment = services[broker]["environment"]
+        assert environment["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].count("SASL_SSL") == 2
+        assert environment["KAFKA_MIN_INSYNC_REPLICAS"] == "2"
+
+
+def exported_metric_names() -> set[str]:
+    telemetry.meter_provider("deploy-test")
+    metrics.plan_flags.add(0, {"flag": "breached"})
+    metrics.review_flags.add(0, {"queue": "standard", "flag": "breached"})
+    metrics.dead_letters.add(0, {"service": "x", "topic": "x", "reason": "x"})
+    metrics.events_handled.add(0, {"service": "x", "topic": "x", "outcome": "handled"})
+    metrics.time_to_forward.record(0, {"basis": "consent"})
+    telemetry.consumer_lag.setdefault(("deploy-test", "x"), 0)
+    telemetry.outbox_oldest_seconds.setdefault("deploy-test", 0.0)
+    metrics.outbox_quarantined_now.setdefault("deploy-test", 0)
+    lines = generate_latest().decode().splitlines()
+    return {re.split(r"[{ ]", line)[0] for line in lines if line.startswith("lantern_")}
+
+
+def selectors(node: Any) -> set[str]:
+    """The metric names a parsed PromQL expression reads."""
+    found: set[str] = set()
+    if isinstance(node, promql_parser.VectorSelector):
+        found.add(node.name)
+    for attribute in ("expr", "lhs", "rhs", "vector_selector", "param"):
+        child = getattr(node, attribute, None)
+        if child is not None:
+            found |= selectors(child)
+    for child in getattr(node, "args", None) or ():
+        found |= selectors(child)
+    return found
+
+
+def test_every_alert_rule_parses_and_reads_only_metrics_the_services_export():
+    rules = yaml.safe_load((ROOT / "deploy/prometheus/alerts.yml").read_text())["groups"][0]["rules"]
+    exported = exported_metric_names()
+    names = {rule["alert"] for rule in rules}
+    for rule in rules:
+        read = selectors(promql_parser.parse(rule["expr"]))
+        assert read and read <= exported, (rule["alert"], read - exported)
+        assert rule["labels"]["severity"] in {"page", "ticket"}
+    assert {
+        "ResponsePlanDeadlineBreached",
+        "ReviewQueueOverdue",
+        "ConsumerLagGrowing",
+        "DeadLettersGrowing",
+        "OutboxRelayStalled",
+        "LiaisonNotAcknowledging",
+    } <= names
+
+
+def test_the_liaison_alert_waits_exactly_the_acknowledgement_deadline():
+    rules = yaml.safe_load((ROOT / "deploy/prometheus/alerts.yml").read_text())["groups"][0]["rules"]
+    liaison = next(rule for rule in rules if rule["alert"] == "LiaisonNotAcknowledging")
+    hours = int(topics.PACKAGE_ACKNOWLEDGEMENT_DEADLINE.total_seconds() // 3600)
+    assert liaison["expr"].count(f"[{hours}h]") == 2
+
+
+# Settings a deployment never sets: an inline key whose _FILE twin is used, and the tests' several
+# services in one process.
+NOT_DEPLOYED = {"LANTERN_KEK", "LANTERN_AUDIT_KEY", "LANTERN_SERVICE_DATABASE_URLS"}
+
+
+def service_settings() -> dict[str, set[str]]:
+    classes = {
+        "intake": "services.intake.settings:IntakeSettings",
+        "triage": "services.triage.settings:TriageSettings",
+        "disclosure": "services.disclosure.settings:DisclosureSettings",
+        "referral": "services.common.settings:ServiceSettings",
+        "monitoring": "services.monitoring.settings:MonitoringSettings",
+    }
+    read: dict[str, set[str]] = {}
+    for service, path in classes.items():
+        module, name = path.split(":")
+        settings_class = getattr(importlib.import_module(module), name)
+        read[service] = {field.alias for field in settings_class.model_fields.values()} - NOT_DEPLOYED
+    return read
+
+
+def test_every_setting_a_service_reads_is_set_for_it_in_the_compose_file():
+    services = compose()["services"]
+    for service, aliases in service_settings().items():
+        given = set(services[service]["environment"]) | {
+            secret["target"] for secret in services[service]["secrets"] if isinstance(secret, dict)
+        }
+        if service not in UNSEALING:
+            # Read only to warn that it is not used: a service that unseals nothing never gets the KEK.
+            assert "LANTERN_KEK_FILE" not in given and "kek" not in services[service]["secrets"], service
+            aliases = aliases - {"LANTERN_KEK_FILE"}
+        assert aliases - given == set(), service
