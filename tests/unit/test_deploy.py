@@ -258,3 +258,10 @@ def test_every_setting_a_service_reads_is_set_for_it_in_the_compose_file():
             assert "LANTERN_KEK_FILE" not in given and "kek" not in services[service]["secrets"], service
             aliases = aliases - {"LANTERN_KEK_FILE"}
         assert aliases - given == set(), service
+
+
+def test_every_setting_a_service_reads_is_in_the_table_of_docs_deploy():
+    table = (ROOT / "docs/deploy.md").read_text()
+    for aliases in service_settings().values():
+        for alias in aliases | NOT_DEPLOYED:
+            assert f"| `{alias}` |" in table, alias
