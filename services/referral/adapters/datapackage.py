@@ -111,11 +111,15 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 
 def _typed(table: str, row: dict[str, str]) -> dict[str, Any]:
-    """A CSV row with each cell as its field's JSON type; an empty cell is an absent field."""
-    properties = schema(table)["properties"]
+    """A CSV row with each cell as its field's JSON type."""
+    properties, required = schema(table)["properties"], schema(table)["required"]
     typed: dict[str, Any] = {}
     for key, text in row.items():
         if text == "":
+            # An empty cell is absent, except a required text (an address without a postal code), which
+            # an export writes empty and must read back the same.
+            if key in required and properties.get(key, {}).get("type") == "string":
+                typed[key] = ""
             continue
         kind = properties.get(key, {}).get("type")
         typed[key] = _cell(text, kind)
