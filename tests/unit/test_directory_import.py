@@ -81,7 +81,9 @@ def test_a_record_that_breaks_an_hsds_rule_is_named_by_table_id_and_field_never_
     broken = row.replace(",active,", ",,").replace(",12,100,", ",twelve,100,")
     services.write_text(f"{header}\n{broken}\n", encoding="utf-8")
     _, problems = parse(tmp_path / "package")
-    assert problems == [f"service {SERVICE}: minimum_age: must be number; status: not one of the allowed values"]
+    assert problems == [
+        f"service {SERVICE}: minimum_age: must be number; status: not one of the allowed values"
+    ]
 
 
 def test_a_datapackage_whose_resources_point_outside_its_folder_is_refused_unread(tmp_path: Path) -> None:

@@ -183,7 +183,9 @@ def _describe(error: ValidationError) -> str:
     """`field: rule` without the value, which may be someone's address."""
     where = ".".join(str(part) for part in error.absolute_path)
     if error.validator == "required":
-        missing = next((name for name in error.validator_value if name not in error.instance), "?")
+        required: Any = error.validator_value
+        instance: Any = error.instance
+        missing = next((name for name in required if name not in instance), "?")
         return f"{missing}: required"
     rule = {"type": f"must be {error.validator_value}", "enum": "not one of the allowed values"}.get(
         str(error.validator), str(error.validator)
