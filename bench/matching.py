@@ -29,10 +29,10 @@ from schemas.tip import GenderIdentity, Need, Province
 from services.common.db import apply_migrations, apply_shared_migrations, service_migrations
 from services.referral.adapters.directory import import_file
 from services.referral.app import SPEC
+from services.referral.domain import hsds
 from services.referral.domain.directory import Directory
 from services.referral.domain.geography import city_coordinates
 from services.referral.domain.matching import Seeker, eligible, match_seeker
-from services.referral.domain.records import DirectoryPackage, providers
 
 LANGUAGES = ["en", "fr", "es", "ar", "zh", "pa", "tl", "oj", "cr", "iu", "so", "uk"]
 
@@ -50,23 +50,43 @@ def synthetic_package(count: int, rng: random.Random) -> dict[str, Any]:
         if scope == "city":
             area["city"] = city_key
         identifier = f"bench-{number:05d}"
+        codes = [f"need:{need}" for need in rng.sample([n.value for n in Need], rng.randint(1, 4))]
+        codes += [f"gender:{g}" for g in rng.choice([[], [], [], ["woman"], ["man"]])]
+        codes += [f"population-only:{p}" for p in rng.choice([[]] * 8 + [["indigenous"], ["youth"]])]
+        codes += [
+            f"population-focus:{p}" for p in rng.sample([p.value for p in Population], rng.randint(0, 2))
+        ]
+        codes += ["trafficking-specialised"] * (rng.random() < 0.3) + ["open-24-7"] * (rng.random() < 0.2)
+        service: dict[str, Any] = {
+            "id": identifier,
+            "name": f"Bench service {number}",
+            "status": "active",
+            "assured_date": (date.today() - timedelta(days=rng.randint(0, 700))).isoformat(),
+            "service_at_locations": [{"id": f"{identifier}-at", "location_id": f"{identifier}-site"}],
+            "service_areas": [{"id": f"{identifier}-area", **area}],
+            "languages": [
+                {"id": f"{identifier}-{code}", "code": code}
+                for code in rng.sample(LANGUAGES, rng.randint(1, 3))
+            ],
+            "attributes": [
+                {"id": f"{identifier}-{code}", "taxonomy_term_id": hsds.term_id(code)} for code in codes
+            ],
+        }
+        if rng.random() < 0.3:
+            service["interpretation_services"] = "On request."
+        for key, value in (
+            ("minimum_age", rng.choice([None, None, 12, 16, 18])),
+            ("maximum_age", rng.choice([None, None, None, 24])),
+            ("capacity_available", rng.choice([None, rng.randint(0, 10)])),
+        ):
+            if value is not None:
+                service[key] = value
         organizations.append({
-            "id": identifier, "name": f"Bench provider {number}", "sample": True,
+            "id": identifier, "name": f"Bench provider {number}", "description": "Bench.", "sample": True,
             "public_listing": rng.random() > 0.2,
-            "locations": [{"id": f"{identifier}-site", "name": "Site", "city": city_key, "province": province,
+            "locations": [{"id": f"{identifier}-site", "location_type": "physical", "name": city_key,
                            "latitude": lat, "longitude": lon}],
-            "services": [{
-                "id": identifier, "name": f"Bench service {number}", "location_ids": [f"{identifier}-site"],
-                "service_areas": [area], "service_types": rng.sample([n.value for n in Need], rng.randint(1, 4)),
-                "languages": rng.sample(LANGUAGES, rng.randint(1, 3)), "interpretation": rng.random() < 0.3,
-                "minimum_age": rng.choice([None, None, 12, 16, 18]), "maximum_age": rng.choice([None, None, None, 24]),
-                "genders": rng.choice([[], [], [], ["woman"], ["man"]]),
-                "populations_only": rng.choice([[]] * 8 + [["indigenous"], ["youth"]]),
-                "population_focus": rng.sample([p.value for p in Population], rng.randint(0, 2)),
-                "trafficking_specialised": rng.random() < 0.3, "open_24_7": rng.random() < 0.2,
-                "capacity": rng.choice([None, {"available": rng.randint(0, 10)}]),
-                "last_verified_on": (date.today() - timedelta(days=rng.randint(0, 700))).isoformat(),
-            }],
+            "services": [service],
         })  # fmt: skip
     return {"profile": "https://lantern.example/hsds-ca/1.0", "sample": True, "organizations": organizations}
 
@@ -141,7 +161,11 @@ def main() -> None:
     options = parser.parse_args()
     rng = random.Random(20261122)
     package = synthetic_package(options.providers, rng)
-    directory = Directory.of(providers(DirectoryPackage.model_validate(package).organizations))
+    tables = hsds.merge(
+        hsds.profile_taxonomy(), hsds.flatten(package["organizations"], "organization", "bench")
+    )
+    profiled = hsds.providers(tables, hsds.Confirmations())
+    directory = Directory.of(p.provider for p in profiled if p.provider is not None)
     people = seekers(options.seekers, rng)
     timed(lambda seeker: match_seeker(seeker, directory), people[:200])  # warm-up
     indexed = percentiles(timed(lambda seeker: match_seeker(seeker, directory), people))

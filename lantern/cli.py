@@ -178,23 +178,25 @@ def stats_release(
 
 @directory_app.command("import")
 def directory_import(
-    file: Annotated[Path, typer.Argument(help="An HSDS JSON datapackage (.json) or a CSV file (.csv).")],
+    file: Annotated[
+        Path,
+        typer.Argument(help="An HSDS 3.0 datapackage (its folder or datapackage.json) or nested HSDS JSON."),
+    ],
     stale_days: Annotated[int, typer.Option(help="Flag records not verified within this many days.")] = 365,
     home: Annotated[Path, typer.Option(help="Where `lantern up` wrote endpoints.json.")] = HOME,
 ) -> None:
-    """Validate every record, then import them all (updating in place) or, on any error, none."""
+    """Validate every record, then import them all (updating in place) or, on any error, none.
+
+    A record without the Canadian profile's fields is stored and reported "not matchable yet"; an
+    organization without the profile's public_listing answer stays out of the public directory, and a
+    location without address_confidential keeps its address confidential, until `lantern directory confirm`.
+    """
     from datetime import timedelta
 
-    from lantern.stack import SERVICES_DIR
-    from services.common.db import apply_migrations, service_migrations
     from services.referral.commands import ImportReport, import_file
 
     async def run() -> ImportReport:
-        database_url = _database_url(home)
-        await apply_shared_migrations(database_url)
-        await apply_migrations(
-            database_url, "referral", service_migrations(SERVICES_DIR / "referral" / "migrations")
-        )
+        database_url = await _migrated_referral(home)
         return await import_file(database_url, file, timedelta(days=stale_days))
 
     report = asyncio.run(run())
@@ -205,10 +207,75 @@ def directory_import(
         raise typer.Exit(1)
     typer.echo(
         f"imported {report.organizations} organizations, {report.services} services, "
-        f"{report.locations} locations; {len(report.stale)} stale (not verified in {stale_days} days)"
+        f"{report.locations} locations; {len(report.stale)} stale (not verified in {stale_days} days); "
+        f"{len(report.not_matchable)} not matchable yet; {len(report.unconfirmed)} not public until confirmed"
     )
     for service_id in report.stale:
         typer.echo(f"stale: {service_id}")
+    for service_id, missing in report.not_matchable:
+        typer.echo(f"not matchable yet: service {service_id} lacks {', '.join(missing)}")
+    for organization_id in report.unconfirmed:
+        typer.echo(f"not public until confirmed: organization {organization_id}")
+
+
+@directory_app.command("export")
+def directory_export(
+    out: Annotated[Path, typer.Argument(help="The folder to write the datapackage in.")],
+    home: Annotated[Path, typer.Option(help="Where `lantern up` wrote endpoints.json.")] = HOME,
+) -> None:
+    """The public directory as an HSDS 3.0 tabular datapackage: opted-out providers and confidential
+    addresses are not in it.
+    """
+    from services.referral.commands import export
+
+    async def run() -> list[Path]:
+        return await export(await _migrated_referral(home), out)
+
+    for path in asyncio.run(run()):
+        typer.echo(str(path))
+
+
+@directory_app.command("confirm")
+def directory_confirm(
+    by: Annotated[str, typer.Option(help="The partnership specialist who confirmed it with the provider.")],
+    organization: Annotated[str | None, typer.Option(help="An organization id.")] = None,
+    location: Annotated[str | None, typer.Option(help="A location id.")] = None,
+    public: Annotated[
+        bool,
+        typer.Option(
+            "--public/--not-public",
+            help="Organization: may be listed in public. Location: its address may be public.",
+        ),
+    ] = False,
+    home: Annotated[Path, typer.Option(help="Where `lantern up` wrote endpoints.json.")] = HOME,
+) -> None:
+    """Record a partnership specialist's answer, which takes precedence over any imported file's."""
+    from services.referral.commands import confirm_in
+
+    if (organization is None) == (location is None):
+        typer.echo("name one --organization or one --location", err=True)
+        raise typer.Exit(2)
+    resource, key = ("organization", organization) if organization else ("location", location)
+
+    async def run() -> bool:
+        return await confirm_in(await _migrated_referral(home), resource, str(key), public, by)
+
+    if not asyncio.run(run()):
+        typer.echo(f"no such {resource}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{resource} {key}: {'public' if public else 'not public'}")
+
+
+async def _migrated_referral(home: Path) -> str:
+    from lantern.stack import SERVICES_DIR
+    from services.common.db import apply_migrations, service_migrations
+
+    database_url = _database_url(home)
+    await apply_shared_migrations(database_url)
+    await apply_migrations(
+        database_url, "referral", service_migrations(SERVICES_DIR / "referral" / "migrations")
+    )
+    return database_url
 
 
 @app.command()

@@ -1,5 +1,5 @@
-"""Referral's operator commands: what `lantern` may use of this service besides its app."""
+"""What `lantern` may call in the referral service: the directory's import, export and confirmations."""
 
-from services.referral.adapters.directory import ImportReport, import_file
+from services.referral.adapters.directory import ImportReport, confirm_in, export, import_file
 
-__all__ = ["ImportReport", "import_file"]
+__all__ = ["ImportReport", "confirm_in", "export", "import_file"]

@@ -1,6 +1,7 @@
 """The referral directory: import, the public API, proposals on the broker and the referral lifecycle."""
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from services.common.settings import ServiceSettings
 from services.referral.adapters.directory import import_file
 from services.referral.app import SAMPLE_DIRECTORY
 from services.referral.app import build_app as build_referral
+from services.referral.domain import hsds
 from tests.factories import consent_recorded, tip_received, tip_triaged
 from tests.helpers import fetch, http_client, publish_events, published_for_tip, running, staff_token
 
@@ -32,11 +34,6 @@ KINGSTON_WOMAN = {
     "needs": ["transitional_housing"],
     "consent": {"service_referral": True},
 }
-CSV_HEADER = (
-    "organization_id,organization_name,service_id,service_name,city,province,latitude,longitude,areas,"
-    "service_types,languages,interpretation,minimum_age,maximum_age,genders,public_listing,"
-    "confidential_address,last_verified_on\n"
-)
 
 
 class Desk:
@@ -150,35 +147,56 @@ async def lantern_import(
     )  # fmt: skip
 
 
-async def test_a_csv_import_names_each_bad_record_and_field_and_a_reimport_updates_in_place(
+def clinic(name: str, status: str | None = "active", scope: str = "province") -> dict[str, Any]:
+    service: dict[str, Any] = {
+        "id": "north-clinic-legal", "name": name, "assured_date": "2024-01-15", "interpretation_services": "Yes.",
+        "minimum_age": 16, "service_areas": [{"id": "north-clinic-area", "scope": scope, "province": "ON"}],
+        "languages": [{"id": "north-clinic-fr", "code": "fr"}, {"id": "north-clinic-en", "code": "en"}],
+        "attributes": [{"id": "north-clinic-legal-need", "taxonomy_term_id": hsds.term_id("need:legal")}],
+        "service_at_locations": [{"id": "north-clinic-here", "location_id": "north-clinic-site"}],
+    }  # fmt: skip
+    if status:
+        service["status"] = status
+    return {
+        "id": "north-clinic", "name": "North Clinic", "description": "Legal help.", "public_listing": True,
+        "locations": [{
+            "id": "north-clinic-site", "location_type": "physical", "name": "Timmins", "latitude": 48.48,
+            "longitude": -81.33, "address_confidential": True,
+            "addresses": [{"id": "north-clinic-address", "address_1": "Secret 1", "city": "Timmins",
+                           "state_province": "ON", "postal_code": "P4N 1A1", "country": "CA", "address_type": "physical"}],
+        }],
+        "services": [service],
+    }  # fmt: skip
+
+
+async def test_an_import_names_each_bad_record_and_field_and_a_reimport_updates_in_place(
     desk: Desk, tmp_path: Path
 ) -> None:
-    bad = tmp_path / "bad.csv"
+    bad = tmp_path / "bad.json"
     bad.write_text(
-        CSV_HEADER
-        + "north-clinic,North Clinic,north-clinic-legal,Legal help,Timmins,ON,48.48,-81.33,province:ON,legal,xx,false,,,,true,,2026-10-01\n"
-        + "south-clinic,South Clinic,south-clinic-legal,Legal help,Windsor,ZZ,42.31,-83.04,province:ON,legal,en,false,30,20,,true,,2026-10-01\n",
-        encoding="utf-8",
+        json.dumps({"organizations": [clinic("Legal help", status=None, scope="county")]}), encoding="utf-8"
     )
     refused = await lantern_import(desk.settings, bad)
     assert refused.returncode == 1
-    assert "organization 1 (north-clinic)" in refused.stderr and "languages.0" in refused.stderr
-    assert "organization 2 (south-clinic)" in refused.stderr and "province" in refused.stderr
-    assert "nothing imported" in refused.stderr
+    assert "service north-clinic-legal: status: required" in refused.stderr
+    assert "service_area north-clinic-area: scope: not one of the allowed values" in refused.stderr
+    assert "nothing imported" in refused.stderr and "Secret 1" not in refused.stderr
 
-    good = tmp_path / "good.csv"
-    row = "north-clinic,North Clinic,north-clinic-legal,{name},Timmins,ON,48.48,-81.33,city:ON:Timmins|province:ON,legal|immigration,fr|en,true,16,,,true,Secret 1,2024-01-15\n"
-    good.write_text(CSV_HEADER + row.format(name="Legal help"), encoding="utf-8")
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"organizations": [clinic("Legal help")]}), encoding="utf-8")
     first = await lantern_import(desk.settings, good)
     assert first.returncode == 0, first.stderr
     assert "imported 1 organizations, 1 services" in first.stdout
     assert "stale: north-clinic-legal" in first.stdout
-    good.write_text(CSV_HEADER + row.format(name="Aide juridique du Nord"), encoding="utf-8")
+    good.write_text(json.dumps({"organizations": [clinic("Aide juridique du Nord")]}), encoding="utf-8")
     assert (await lantern_import(desk.settings, good)).returncode == 0
-    rows = await fetch(desk.settings, "SELECT name FROM referral.services WHERE id = 'north-clinic-legal'")
+    rows = await fetch(
+        desk.settings,
+        "SELECT record ->> 'name' AS name FROM referral.hsds_records WHERE id = 'north-clinic-legal'",
+    )
     assert [r["name"] for r in rows] == ["Aide juridique du Nord"]
     listed = (
         await desk.client.get("/v1/directory", params={"city": "Timmins", "service_type": "legal"})
     ).json()
-    [clinic] = [p for p in listed["providers"] if p["id"] == "north-clinic-legal"]
-    assert clinic["stale"] is True and "Secret 1" not in str(listed)
+    [found] = [p for p in listed["providers"] if p["id"] == "north-clinic-legal"]
+    assert found["stale"] is True and "Secret 1" not in str(listed)

@@ -7,17 +7,20 @@ from hypothesis import strategies as st
 
 from schemas.referral import AreaLevel, Population, ProposalStatus
 from schemas.tip import GenderIdentity, Need, TipFacts, TipSubmission
+from services.referral.adapters import datapackage
 from services.referral.app import SAMPLE_DIRECTORY
+from services.referral.domain import hsds
 from services.referral.domain.directory import Directory, folded
 from services.referral.domain.matching import Seeker, eligible, match, match_seeker
-from services.referral.domain.records import DirectoryPackage, providers
 from tests.factories import tip_body
 
 
 @cache
 def sample() -> Directory:
-    package = DirectoryPackage.model_validate_json(SAMPLE_DIRECTORY.read_text(encoding="utf-8"))
-    return Directory.of(providers(package.organizations))
+    tables, _sample, problems = datapackage.read(SAMPLE_DIRECTORY)
+    assert problems == []
+    profiled = hsds.providers(hsds.merge(hsds.profile_taxonomy(), tables), hsds.Confirmations())
+    return Directory.of(p.provider for p in profiled if p.provider is not None)
 
 
 def facts(**overrides: object) -> TipFacts:

@@ -112,9 +112,12 @@ async def referral_consent(connection: asyncpg.Connection, tip_id: uuid.UUID) ->
 async def referrals_of_tip(pool: asyncpg.Pool, tip_id: uuid.UUID) -> list[asyncpg.Record]:
     return list(
         await pool.fetch(
-            "SELECT r.referral_id, r.provider_id, s.name AS provider_name, o.name AS organization, r.rank, r.score,"
-            " r.status, r.reason, r.warm_transfer, r.updated_at FROM referrals r JOIN services s ON s.id = r.provider_id"
-            " JOIN organizations o ON o.id = s.organization_id WHERE r.tip_id = $1 ORDER BY r.rank",
+            "SELECT r.referral_id, r.provider_id, s.record ->> 'name' AS provider_name,"
+            " o.record ->> 'name' AS organization, r.rank, r.score, r.status, r.reason, r.warm_transfer,"
+            " r.updated_at FROM referrals r"
+            " LEFT JOIN hsds_records s ON s.resource = 'service' AND s.id = r.provider_id"
+            " LEFT JOIN hsds_records o ON o.resource = 'organization' AND o.id = s.record ->> 'organization_id'"
+            " WHERE r.tip_id = $1 ORDER BY r.rank",
             tip_id,
         )
     )

@@ -15,7 +15,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 
 from schemas.envelope import Contract
-from schemas.referral import ReferralStatus
+from schemas.referral import AreaLevel, ReferralStatus
 from schemas.tip import LanguageCode, Need, Province
 from services.common import errors
 from services.common.auth import Role, Staff, require_role
@@ -23,7 +23,10 @@ from services.common.http import field_errors_handler
 from services.common.runtime import runtime_of
 from services.referral import handlers
 from services.referral.adapters import directory, repository
+from services.referral.domain import hsds
+from services.referral.domain.directory import Provider, folded
 from services.referral.domain.lifecycle import TransitionRefused
+from services.referral.entrypoints import hsds_api
 
 Staffer = Annotated[Staff, Depends(require_role(Role.SPECIALIST, Role.SUPERVISOR))]
 STALE_AFTER = timedelta(days=365)
@@ -86,7 +89,59 @@ def _model_for(request: Request) -> type[Contract]:
     return Acceptance if path.endswith("/accept") else WithReason
 
 
+def _serves(provider: Provider, province: Province | None, city: str | None) -> bool:
+    in_province = province is None or any(
+        area.level is AreaLevel.NATIONAL or area.province == province.value for area in provider.areas
+    )
+    in_city = city is None or any(
+        area.level is not AreaLevel.CITY or area.city == folded(city) for area in provider.areas
+    )
+    return in_province and in_city
+
+
+def _listed(tables: hsds.Tables, provider: Provider, french: bool, stale_before: date) -> dict[str, Any]:
+    service = tables["service"][provider.provider_id]
+    organization = tables["organization"].get(str(service.get("organization_id")), {})
+    phones = [p for p in tables["phone"].values() if p.get("service_id") == provider.provider_id]
+    sites = sorted(
+        str(link.get("location_id")) for link in tables["service_at_location"].values()
+        if link.get("service_id") == provider.provider_id
+    )  # fmt: skip
+    address = next(
+        (a for site in sites[:1] for a in tables["address"].values() if a.get("location_id") == site), None
+    )
+    return {
+        "id": provider.provider_id,
+        "name": provider.name,
+        "organization": provider.organization,
+        "service_types": [
+            {"code": kind.value, "label": SERVICE_TYPES[kind][1 if french else 0]}
+            for kind in sorted(provider.service_types)
+        ],
+        "languages": sorted(provider.languages),
+        "interpretation": provider.interpretation,
+        "minimum_age": provider.minimum_age,
+        "maximum_age": provider.maximum_age,
+        "open_24_7": provider.open_24_7,
+        "areas": [
+            {"scope": area.level.value, "province": area.province, "city": area.city}
+            for area in provider.areas
+        ],
+        "contact": {
+            "phone": phones[0].get("number") if phones else None,
+            "website": organization.get("website"),
+            "city": provider.city,
+            "province": provider.province,
+            "public_address": address.get("address_1") if address else None,
+        },
+        "last_verified_on": provider.last_verified_on.isoformat() if provider.last_verified_on else None,
+        "stale": bool(provider.last_verified_on and provider.last_verified_on < stale_before),
+        "sample": provider.sample,
+    }
+
+
 def routes(app: FastAPI) -> None:
+    hsds_api.routes(app)
     app.add_exception_handler(
         RequestValidationError,
         field_errors_handler(INVALID, _model_for),  # type: ignore[arg-type]
@@ -106,42 +161,20 @@ def routes(app: FastAPI) -> None:
         else `Accept-Language`). No credentials needed.
         """
         french = (lang or errors.preferred_language(request.headers.get("accept-language"))) == "fr"
-        rows = await directory.public_services(
-            runtime_of(request).pool, province.value if province else None, city,
-            service_type.value if service_type else None, language, limit,
-        )  # fmt: skip
+        tables = await directory.public_tables(runtime_of(request).pool)
         stale_before = date.today() - STALE_AFTER
-        return {
-            "language": "fr" if french else "en",
-            "providers": [
-                {
-                    "id": row["id"],
-                    "name": row["name"],
-                    "organization": row["organization"],
-                    "service_types": [
-                        {"code": kind, "label": SERVICE_TYPES[Need(kind)][1 if french else 0]}
-                        for kind in row["service_types"]
-                    ],
-                    "languages": row["languages"],
-                    "interpretation": row["interpretation"],
-                    "minimum_age": row["minimum_age"],
-                    "maximum_age": row["maximum_age"],
-                    "open_24_7": bool(row["open_24_7"]),
-                    "areas": row["areas"],
-                    "contact": {
-                        "phone": row["phone"],
-                        "website": row["website"],
-                        "city": row["city"],
-                        "province": row["province"],
-                        "public_address": row["public_address"],
-                    },
-                    "last_verified_on": row["last_verified_on"].isoformat(),
-                    "stale": row["last_verified_on"] < stale_before,
-                    "sample": row["sample"],
-                }
-                for row in rows
-            ],
-        }
+        found = []
+        for profiled in hsds.providers(tables, hsds.Confirmations()):
+            provider = profiled.provider
+            if provider is None or not provider.active or not _serves(provider, province, city):
+                continue
+            if service_type is not None and service_type not in provider.service_types:
+                continue
+            if language is not None and language not in provider.languages and not provider.interpretation:
+                continue
+            found.append(_listed(tables, provider, french, stale_before))
+        found.sort(key=lambda item: (item["organization"], item["name"]))
+        return {"language": "fr" if french else "en", "providers": found[:limit]}
 
     @app.get("/v1/tips/{tip_id}/referrals", tags=["referrals"])
     async def referrals_of_tip(request: Request, tip_id: uuid.UUID, _staff: Staffer) -> dict[str, Any]:
