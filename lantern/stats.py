@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from services.common.db import connect
-from services.monitoring.commands import THRESHOLD, Quarter, TipFact, as_document, consented_tips, tables
+from services.monitoring.commands import THRESHOLD, Quarter, TipFact, as_document, countable_tips, tables
 
 SUPPRESSED = {"en": "x", "fr": "x"}
 
@@ -19,7 +19,7 @@ SUPPRESSED = {"en": "x", "fr": "x"}
 async def facts_of(database_url: str, quarter: Quarter) -> list[TipFact]:
     connection = await connect(database_url, "monitoring")
     try:
-        rows = await consented_tips(connection, quarter.start, quarter.end)
+        rows = await countable_tips(connection, quarter.start, quarter.end)
     finally:
         await connection.close()
     return [
