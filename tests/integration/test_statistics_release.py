@@ -3,6 +3,7 @@
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -68,8 +69,13 @@ async def test_a_release_counts_every_tip_but_a_recorded_no_and_publishes_no_cel
     assert f"{counted} tips counted" in result.stderr
     release = tmp_path / "2026-Q3"
     names = {path.name for path in release.iterdir()}
-    assert {"release-2026-Q3.json", "province-2026-Q3.fr.csv", "channel-2026-Q3.svg",
-            "suppression-report-2026-Q3.txt"} <= names  # fmt: skip
+    assert {"release-2026-Q3.json", "province-2026-Q3.fr.csv", "channel-2026-Q3.en.svg",
+            "channel-2026-Q3.fr.svg", "suppression-report-2026-Q3.txt"} <= names  # fmt: skip
+    french_chart = (release / "province-2026-Q3.fr.svg").read_text(encoding="utf-8")
+    for words in ("Province ou territoire", "Signalements", "juillet 2026", "Québec"):
+        assert words in french_chart, "the French chart titles its axes and names its legend"
+    assert "<script" not in french_chart
+    assert re.findall(r'(?:href|src)="(?!#)', french_chart) == [], "a chart refers to nothing outside it"
     document = json.loads((release / "release-2026-Q3.json").read_text(encoding="utf-8"))
     province = document["tables"]["province"]
     rows = {row["code"]: row for row in province["rows"]}
