@@ -9,10 +9,11 @@ from typing import Any
 from fastapi import FastAPI
 
 from schemas import topics
+from services.common.auth import Role
 from services.common.settings import ServiceSettings
 from services.intake.app import build_app
 from services.intake.settings import IntakeSettings
-from tests.helpers import events_of_tips, every_stored_text, fetch, http_client, running
+from tests.helpers import events_of_tips, every_stored_text, fetch, http_client, running, staff_token
 
 NARRATIVE = "Ma voisine Chantal Tremblay ne sort jamais seule et son patron garde son passeport."
 FORM = {
@@ -184,3 +185,25 @@ async def test_the_language_switch_and_every_asset_stay_on_this_origin(settings:
     assert css.status_code == script.status_code == 200
     assert css.headers["content-type"].startswith("text/css")
     assert "http" not in css.text and "http" not in script.text
+
+
+async def test_a_consent_recorded_again_without_the_statistics_question_keeps_the_callers_no(
+    settings: ServiceSettings,
+) -> None:
+    app = intake_with(settings, public_rate_limit=100)
+    async with running(app), http_client(app) as client:
+        answer = await client.post("/report", data=FORM)
+        reference = shown(answer.text, "reference")
+        rows = await fetch(settings, "SELECT tip_id FROM intake.tips WHERE reference = $1", reference)
+        token = await staff_token(settings.database_url, Role.SPECIALIST)
+        again = await client.put(
+            f"/v1/tips/{rows[0]['tip_id']}/consent",
+            json={"consent": {"service_referral": True}, "channel": "web"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    assert again.status_code == 200
+    stored = await fetch(
+        settings, "SELECT version, statistics FROM intake.consents WHERE tip_id = $1 ORDER BY version",
+        rows[0]["tip_id"],
+    )  # fmt: skip
+    assert [(row["version"], row["statistics"]) for row in stored] == [(1, False), (2, False)]
