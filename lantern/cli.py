@@ -173,7 +173,9 @@ def stats_release(
     facts = asyncio.run(facts_of(_database_url(home), quarter))
     for path in write_release(quarter, facts, out / quarter.label):
         typer.echo(str(path))
-    typer.echo(f"{len(facts)} tips with consent to statistical use in {quarter.label}", err=True)
+    typer.echo(
+        f"{len(facts)} tips counted in {quarter.label} (a recorded no to statistics excluded)", err=True
+    )
 
 
 @directory_app.command("import")

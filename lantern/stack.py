@@ -182,6 +182,7 @@ class Stack:
         self._wait_until_healthy(timeout=90)
         endpoints = {
             "intake_url": self.services[0].url,
+            "web_form_url": f"{self.services[0].url}/report",
             "kafka_bootstrap_servers": bootstrap,
             "database_url": database_url,
             "services": {service.name: service.url for service in self.services},
@@ -197,6 +198,7 @@ class Stack:
         say(f"logs       {self.home / 'logs'}")
         monitoring = next(service for service in self.services if service.name == "monitoring")
         say(f"console    {monitoring.url}/console (sign in with a dev token)")
+        say(f"web form   {self.services[0].url}/report (the public web channel, English and French)")
         say(
             f"submit a tip: curl -X POST {self.services[0].url}/v1/tips -H 'content-type: application/json' -d @tip.json"
         )

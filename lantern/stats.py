@@ -1,17 +1,25 @@
-"""`lantern stats release`: write a quarter's public statistics as JSON, CSV (English and French),
-SVG charts and a suppression report, from operations monitoring's read model.
+"""`lantern stats release`: write a quarter's public statistics as JSON, CSV and SVG charts (English
+and French) and a suppression report, from operations monitoring's read model.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-from html import escape
 from pathlib import Path
 from typing import Any
 
 from services.common.db import connect
-from services.monitoring.commands import THRESHOLD, Quarter, TipFact, as_document, consented_tips, tables
+from services.monitoring.commands import (
+    THRESHOLD,
+    Chart,
+    Quarter,
+    TipFact,
+    as_document,
+    bar_chart,
+    countable_tips,
+    tables,
+)
 
 SUPPRESSED = {"en": "x", "fr": "x"}
 
@@ -19,7 +27,7 @@ SUPPRESSED = {"en": "x", "fr": "x"}
 async def facts_of(database_url: str, quarter: Quarter) -> list[TipFact]:
     connection = await connect(database_url, "monitoring")
     try:
-        rows = await consented_tips(connection, quarter.start, quarter.end)
+        rows = await countable_tips(connection, quarter.start, quarter.end)
     finally:
         await connection.close()
     return [
@@ -62,9 +70,10 @@ def write_release(quarter: Quarter, facts: list[TipFact], out: Path) -> list[Pat
                     ]
                 )
             written.append(path)
-        chart = out / f"{name}-{quarter.label}.svg"
-        chart.write_text(_chart(table), encoding="utf-8")
-        written.append(chart)
+        for language in ("en", "fr"):
+            chart = out / f"{name}-{quarter.label}.{language}.svg"
+            chart.write_text(_chart(name, table, language), encoding="utf-8")
+            written.append(chart)
     report = out / f"suppression-report-{quarter.label}.txt"
     report.write_text(_report(document), encoding="utf-8")
     written.append(report)
@@ -75,35 +84,32 @@ def _cell(value: int | None, language: str) -> str:
     return SUPPRESSED[language] if value is None else str(value)
 
 
-def _chart(table: dict[str, Any]) -> str:
-    """Grouped bars, one group per category, one bar per month; a suppressed count is drawn as 'x'."""
-    width, bar, gap, height = 900, 14, 26, 260
-    values = [v for row in table["rows"] for v in row["counts"] if v is not None]
-    top = max(values, default=1)
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 120}" font-family="sans-serif" font-size="11">',
-        f'<text x="10" y="18" font-size="14">{escape(table["title"]["en"])} / {escape(table["title"]["fr"])}</text>',
-    ]
-    shades = ("#1f5f8b", "#4b8bbe", "#9cc3e4")
-    x = 40
-    for row in table["rows"]:
-        for index, value in enumerate(row["counts"]):
-            left = x + index * bar
-            if value is None:
-                parts.append(f'<text x="{left + 3}" y="{height + 30}">x</text>')
-                continue
-            tall = int(height * value / top)
-            parts.append(
-                f'<rect x="{left}" y="{height + 40 - tall}" width="{bar - 2}" height="{tall}" fill="{shades[index % 3]}"/>'
-            )
-        parts.append(
-            f'<text x="{x}" y="{height + 56}" transform="rotate(30 {x} {height + 56})">{escape(row["en"])} / {escape(row["fr"])}</text>'
+CHART_WORDS = {
+    "en": {"y": "Tips", "gaps": "rounded to 5; a missing bar is a suppressed count"},
+    "fr": {"y": "Signalements", "gaps": "arrondis à 5; une barre absente est un compte supprimé"},
+}
+DIMENSION_TITLES = {
+    "province": ("Province or territory", "Province ou territoire"),
+    "trafficking_type": ("Type of trafficking", "Type de traite"),
+    "channel": ("Channel", "Canal"),
+}
+
+
+def _chart(name: str, table: dict[str, Any], language: str) -> str:
+    """Grouped bars in ``language``: one group per category, one bar per month (the legend)."""
+    words = CHART_WORDS[language]
+    return bar_chart(
+        Chart(
+            title=f"{table['title'][language]} ({words['gaps']})",
+            x_title=DIMENSION_TITLES[name][language == "fr"],
+            y_title=words["y"],
+            categories=[row[language] for row in table["rows"]],
+            series=[
+                (month[language], [row["counts"][index] for row in table["rows"]])
+                for index, month in enumerate(table["months"])
+            ],
         )
-        x += bar * len(row["counts"]) + gap
-    legend = " · ".join(f"{m['en']} / {m['fr']}" for m in table["months"])
-    parts.append(f'<text x="10" y="36">{escape(legend)} (x: suppressed / supprimé)</text>')
-    parts.append("</svg>")
-    return "\n".join(parts) + "\n"
+    )
 
 
 def _report(document: dict[str, Any]) -> str:

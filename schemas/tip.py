@@ -138,13 +138,29 @@ class Assessment(Contract):
     )
 
 
+def _not_asked(answer: bool | None) -> bool:
+    return answer is None
+
+
 class Consent(Contract):
-    """What the caller allowed; anything not stated is not allowed."""
+    """What the caller allowed; anything not stated is not allowed, except statistics.
+
+    ``statistics`` is three-valued: true (yes), false (the caller said no: the tip is left out of
+    every statistic) or not asked (absent or null: counted, since seed 003 allows aggregated
+    statistics that identify no one without asking each caller). Not asked is written as the
+    field's absence, so a reader of the earlier contract (a plain boolean defaulting to false)
+    still reads every new event, as not consented; and every earlier event keeps its meaning here.
+    """
 
     law_enforcement: bool = False
     share_identity: bool = False
     service_referral: bool = False
-    statistics: bool = False
+    statistics: bool | None = Field(
+        default=None,
+        exclude_if=_not_asked,
+        description="true: yes; false: the caller said no, the tip is never counted; absent (or null on "
+        "input): not asked, counted in aggregated statistics that identify no one.",
+    )
 
 
 class Contact(Contract):

@@ -180,7 +180,7 @@ async def _record_consent(
     channel: Channel,
     submitter: Submitter,
 ) -> int:
-    version, earlier, recorded_at = await repository.record_consent(
+    version, earlier, consent, recorded_at = await repository.record_consent(
         tx.connection, tip_id=tip_id, consent=consent, interpreter_used=interpreter_used, channel=channel,
         recorded_by_role=submitter.role, recorded_by_token=submitter.token_id,
     )  # fmt: skip

@@ -30,6 +30,12 @@ class IntakeSettings(ServiceSettings):
         alias="LANTERN_HOTLINE_PHONE",
         description="The number a refused reporter is told to call.",
     )
+    quick_exit_url: str = Field(
+        default="https://www.google.com/",
+        pattern=r"^https://[A-Za-z0-9.-]+(/[A-Za-z0-9._~/-]*)?$",
+        alias="LANTERN_QUICK_EXIT_URL",
+        description="Where the web form's quick-exit button leads: a neutral site.",
+    )
     idempotency_secret: SecretStr | None = Field(
         default=None,
         alias="LANTERN_IDEMPOTENCY_SECRET",

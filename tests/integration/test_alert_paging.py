@@ -346,7 +346,7 @@ def decided_in(
     )  # fmt: skip
 
 
-async def test_the_console_shows_each_review_queue_and_a_reviewed_case_queued_again_waits_again(
+async def test_the_console_lists_each_review_queue_s_cases_and_a_reviewed_case_queued_again_waits_again(
     settings: ServiceSettings, tmp_path: Path
 ) -> None:
     monitoring = build_monitoring(monitoring_settings(settings, tmp_path, None))
@@ -369,6 +369,8 @@ async def test_the_console_shows_each_review_queue_and_a_reviewed_case_queued_ag
 
         await publish_events(
             settings.kafka_bootstrap_servers,
+            standard,
+            expedited,
             decided_in(expedited, ReviewQueue.EXPEDITED, -timedelta(minutes=1), CaseState.PENDING_REVIEW),
             decided_in(standard, ReviewQueue.STANDARD, timedelta(hours=20), CaseState.PENDING_REVIEW),
             decided_in(forwarded, ReviewQueue.STANDARD, timedelta(hours=23), CaseState.FORWARDED),
@@ -378,9 +380,38 @@ async def test_the_console_shows_each_review_queue_and_a_reviewed_case_queued_ag
         state = await queues()
         assert (state["waiting"], state["overdue"]) == (2, 1)
         assert (state["queues"]["expedited"]["overdue"], state["queues"]["standard"]["overdue"]) == (1, 0)
+        listed = [(case["reference"], case["queue"]) for case in state["cases"]]
+        assert listed == [(expedited.reference, "expedited"), (standard.reference, "standard")], (
+            "each waiting case is listed, expedited first"
+        )
 
         await publish_events(
             settings.kafka_bootstrap_servers,
             decided_in(forwarded, ReviewQueue.EXPEDITED, timedelta(minutes=15), CaseState.FORWARDED),
         )
         assert await eventually(lambda: waiting_is({"expedited": 2, "standard": 1}))
+
+
+async def test_the_console_draws_the_last_day_s_tips_as_a_chart_in_the_language_asked(
+    settings: ServiceSettings, tmp_path: Path
+) -> None:
+    monitoring = build_monitoring(monitoring_settings(settings, tmp_path, None))
+    async with running(monitoring), http_client(monitoring) as client:
+        token = await staff_token(settings.database_url, Role.SPECIALIST)
+        await publish_events(settings.kafka_bootstrap_servers, tip_received())
+        headers = {"Authorization": f"Bearer {token}"}
+
+        async def counted() -> bool:
+            state = (await client.get("/v1/console/state", headers=headers)).json()
+            return bool(state["tips_by_hour"])
+
+        assert await eventually(counted)
+        french = await client.get("/v1/console/charts/tips-by-hour.svg?lang=fr", headers=headers)
+        english = await client.get("/v1/console/charts/tips-by-hour.svg", headers=headers)
+        anonymous = await client.get("/v1/console/charts/tips-by-hour.svg")
+    assert french.headers["content-type"] == "image/svg+xml"
+    for words in ("Signalements reçus, 24 dernières heures", "Heure (UTC)", "Signalements par heure"):
+        assert words in french.text
+    assert "Tips received, last 24 hours" in english.text and "Hour (UTC)" in english.text
+    assert "<script" not in french.text
+    assert anonymous.status_code == 401

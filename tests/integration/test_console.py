@@ -70,6 +70,12 @@ async def test_the_console_signs_in_and_shows_an_urgent_tip_and_its_breached_dea
                 )
                 await page.wait_for_selector("#urgent >> text=LT-7K3M-9QXD", timeout=15_000)
                 await page.wait_for_selector("#deadlines .breached", timeout=15_000)
+                await page.wait_for_selector("#deadlines >> text=/overdue \\d+ (min|h)/", timeout=15_000)
+                await page.wait_for_selector("#chart[src^='blob:']", timeout=15_000)
+                await page.click("#lang-fr")
+                await page.wait_for_selector("#deadlines >> text=/en retard de \\d+ (min|h)/", timeout=15_000)
+                await page.wait_for_selector("#chart[alt^='Signalements']", timeout=15_000)
+                await page.click("#lang-en")
                 await page.wait_for_selector(
                     "#alerts tr:has-text('notify_supervisor') .breached", timeout=15_000
                 )

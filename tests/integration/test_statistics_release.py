@@ -1,8 +1,9 @@
-"""The quarterly release from operations monitoring's read model: consented tips only, nothing small."""
+"""The quarterly release from operations monitoring's read model: every tip but a recorded no, nothing small."""
 
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -20,7 +21,7 @@ from tests.keys import signed_headers
 PROVINCES = {"ON": 70, "QC": 55, "BC": 30, "NS": 3, "YT": 2}
 
 
-async def test_a_release_counts_only_consented_tips_and_publishes_no_cell_under_twenty(
+async def test_a_release_counts_every_tip_but_a_recorded_no_and_publishes_no_cell_under_twenty(
     settings: ServiceSettings, tmp_path: Path
 ) -> None:
     rng = random.Random(7)
@@ -29,14 +30,15 @@ async def test_a_release_counts_only_consented_tips_and_publishes_no_cell_under_
         for _ in range(count):
             tip = tip_received(
                 location={"country": "CA", "province": province, "city": None},
-                consent={"statistics": rng.random() > 0.1, "service_referral": True},
+                consent={"statistics": rng.choice([True, None, None, None, False]), "service_referral": True},
                 assessment={
                     "trafficking_types": [rng.choice(["sex", "labour", "labour", "sex", "organ_removal"])]
                 },
             )
             received = datetime(2026, rng.choice([7, 8, 9]), rng.randint(1, 28), 12, tzinfo=UTC)
             events.append(tip.model_copy(update={"received_at": received}))
-    consenting = sum(1 for event in events if event.facts.consent.statistics)
+    counted = sum(1 for event in events if event.facts.consent.statistics is not False)
+    assert counted < len(events), "some reporters said no"
     monitoring = build_monitoring(settings)
     async with running(monitoring):
         await settled(monitoring)
@@ -64,11 +66,16 @@ async def test_a_release_counts_only_consented_tips_and_publishes_no_cell_under_
         check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert f"{consenting} tips with consent" in result.stderr
+    assert f"{counted} tips counted" in result.stderr
     release = tmp_path / "2026-Q3"
     names = {path.name for path in release.iterdir()}
-    assert {"release-2026-Q3.json", "province-2026-Q3.fr.csv", "channel-2026-Q3.svg",
-            "suppression-report-2026-Q3.txt"} <= names  # fmt: skip
+    assert {"release-2026-Q3.json", "province-2026-Q3.fr.csv", "channel-2026-Q3.en.svg",
+            "channel-2026-Q3.fr.svg", "suppression-report-2026-Q3.txt"} <= names  # fmt: skip
+    french_chart = (release / "province-2026-Q3.fr.svg").read_text(encoding="utf-8")
+    for words in ("Province ou territoire", "Signalements", "juillet 2026", "Québec"):
+        assert words in french_chart, "the French chart titles its axes and names its legend"
+    assert "<script" not in french_chart
+    assert re.findall(r'(?:href|src)="(?!#)', french_chart) == [], "a chart refers to nothing outside it"
     document = json.loads((release / "release-2026-Q3.json").read_text(encoding="utf-8"))
     province = document["tables"]["province"]
     rows = {row["code"]: row for row in province["rows"]}

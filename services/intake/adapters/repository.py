@@ -80,14 +80,24 @@ async def record_consent(
     channel: Channel,
     recorded_by_role: str,
     recorded_by_token: uuid.UUID | None,
-) -> tuple[int, Consent | None, datetime]:
-    """Append a consent version; return its number, the previous consent and when it was recorded."""
+) -> tuple[int, Consent | None, Consent, datetime]:
+    """Append a consent version; return its number, the previous consent, the consent as recorded
+    and when it was recorded.
+    """
     previous = await connection.fetchrow(
         "SELECT version, law_enforcement, share_identity, service_referral, statistics FROM consents"
         " WHERE tip_id = $1 ORDER BY version DESC LIMIT 1 FOR UPDATE",
         tip_id,
     )
     version = (previous["version"] if previous else 0) + 1
+    earlier = (
+        Consent(**{scope: previous[scope] for scope in Consent.model_fields})
+        if previous is not None
+        else None
+    )
+    if consent.statistics is None and earlier is not None and earlier.statistics is not None:
+        # A question not asked this time leaves the caller's earlier answer standing.
+        consent = consent.model_copy(update={"statistics": earlier.statistics})
     recorded_at: datetime = await connection.fetchval(
         "INSERT INTO consents (tip_id, version, law_enforcement, share_identity, service_referral, statistics,"
         " interpreter_used, channel, recorded_by_role, recorded_by_token)"
@@ -103,12 +113,7 @@ async def record_consent(
         recorded_by_role,
         recorded_by_token,
     )
-    earlier = (
-        Consent(**{scope: previous[scope] for scope in Consent.model_fields})
-        if previous is not None
-        else None
-    )
-    return version, earlier, recorded_at
+    return version, earlier, consent, recorded_at
 
 
 async def replace_follow_up_code(

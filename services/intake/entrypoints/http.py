@@ -111,6 +111,11 @@ class PublicLimits:
     caps: handlers.SupplementCaps
     hotline_phone: str
 
+    def wait_for(self, request: Request) -> float | None:
+        """Admit one public submission from the request's client; how long to wait when refused."""
+        peer = request.client.host if request.client else None
+        return self.limiter.admit(self.proxies.client_of(peer, request.headers.get("x-forwarded-for")))
+
 
 def routes(app: FastAPI, limits: PublicLimits, idempotency_secret: bytes | None = None) -> None:
     app.add_exception_handler(
@@ -134,8 +139,7 @@ def routes(app: FastAPI, limits: PublicLimits, idempotency_secret: bytes | None 
         )
 
     def rate_limited(request: Request) -> JSONResponse | None:
-        peer = request.client.host if request.client else None
-        wait = limits.limiter.admit(limits.proxies.client_of(peer, request.headers.get("x-forwarded-for")))
+        wait = limits.wait_for(request)
         if wait is None:
             return None
         return refusal(request, 429, TOO_MANY_SUBMISSIONS, headers={"Retry-After": str(int(wait))})

@@ -6,6 +6,8 @@ from typing import Any
 
 import asyncpg
 
+from services.monitoring.adapters.charts import Chart
+
 URGENT_WAITING = """
 SELECT p.plan_id, t.reference, p.urgency, p.acknowledged, p.started_at,
        min(s.deadline) FILTER (WHERE s.status = 'open') AS next_deadline,
@@ -31,6 +33,14 @@ FROM reviews WHERE NOT reviewed AND state IN ('pending_review', 'forwarded')
 GROUP BY 1
 """
 QUEUES = ("expedited", "standard")
+# Each waiting case, expedited first, then by due time: who must be reviewed, not only how many.
+WAITING_CASES = """
+SELECT t.reference, coalesce(r.queue, 'standard') AS queue, r.review_due_at, r.state
+FROM reviews r LEFT JOIN tips t USING (tip_id)
+WHERE NOT r.reviewed AND r.state IN ('pending_review', 'forwarded')
+ORDER BY coalesce(r.queue, 'standard') = 'expedited' DESC, r.review_due_at NULLS LAST
+LIMIT 100
+"""
 BY_HOUR = """
 SELECT date_trunc('hour', received_at) AS hour, count(*) AS count FROM tips
 WHERE received_at > now() - interval '24 hours' GROUP BY 1 ORDER BY 1
@@ -43,6 +53,7 @@ async def snapshot(pool: asyncpg.Pool) -> dict[str, Any]:
         urgent = await connection.fetch(URGENT_WAITING)
         flagged = await connection.fetch(FLAGGED)
         by_queue = {row["queue"]: row for row in await connection.fetch(REVIEWS)}
+        waiting = await connection.fetch(WAITING_CASES)
         by_hour = await connection.fetch(BY_HOUR)
         mix = await connection.fetch(MIX)
     return {
@@ -60,6 +71,10 @@ async def snapshot(pool: asyncpg.Pool) -> dict[str, Any]:
             "waiting": sum(row["waiting"] for row in by_queue.values()),
             "oldest_due": _iso(min((row["oldest_due"] for row in by_queue.values() if row["oldest_due"]), default=None)),
             "overdue": sum(row["overdue"] for row in by_queue.values()),
+            "cases": [
+                {"reference": r["reference"], "queue": r["queue"], "due": _iso(r["review_due_at"]), "state": r["state"]}
+                for r in waiting
+            ],
             "queues": {
                 queue: {"waiting": row["waiting"] if row else 0, "oldest_due": _iso(row["oldest_due"] if row else None),
                         "overdue": row["overdue"] if row else 0}
@@ -84,3 +99,21 @@ async def journey(pool: asyncpg.Pool, reference: str) -> list[dict[str, Any]] | 
 
 def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+CHART_WORDS = {
+    "en": ("Tips received, last 24 hours", "Hour (UTC)", "Tips", "Tips per hour"),
+    "fr": (
+        "Signalements reçus, 24 dernières heures",
+        "Heure (UTC)",
+        "Signalements",
+        "Signalements par heure",
+    ),
+}
+
+
+def tips_by_hour_chart(by_hour: list[dict[str, Any]], language: str) -> Chart:
+    """The last 24 hours, one bar per hour, every word in ``language``."""
+    title, x_title, y_title, legend = CHART_WORDS[language]
+    hours = [f"{row['hour'][11:13]} h" for row in by_hour]
+    return Chart(title, x_title, y_title, hours, [(legend, [row["count"] for row in by_hour])])

@@ -35,7 +35,9 @@ async def record_tip(connection: asyncpg.Connection, event: TipReceivedV1) -> No
 
 async def record_consent(connection: asyncpg.Connection, event: ConsentRecordedV1) -> None:
     await connection.execute(
-        "UPDATE tips SET statistics_consent = $2, consent_version = $3 WHERE tip_id = $1 AND consent_version < $3",
+        # A question not asked this time never erases an answer the caller gave before.
+        "UPDATE tips SET statistics_consent = coalesce($2, statistics_consent), consent_version = $3"
+        " WHERE tip_id = $1 AND consent_version < $3",
         event.tip_id, event.consent.statistics, event.version,
     )  # fmt: skip
 
@@ -50,14 +52,14 @@ async def record_triage(connection: asyncpg.Connection, event: TipTriagedV1) -> 
     )  # fmt: skip
 
 
-async def consented_tips(
+async def countable_tips(
     connection: asyncpg.Connection, start: datetime, end: datetime
 ) -> list[asyncpg.Record]:
-    """Tips received in [start, end) whose reporters allowed statistical use."""
+    """Tips received in [start, end) whose reporters did not say no to statistical use."""
     return list(
         await connection.fetch(
             "SELECT received_at, channel, province, outside_canada, trafficking_types FROM tips"
-            " WHERE statistics_consent AND received_at >= $1 AND received_at < $2",
+            " WHERE statistics_consent IS DISTINCT FROM false AND received_at >= $1 AND received_at < $2",
             start,
             end,
         )

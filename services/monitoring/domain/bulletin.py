@@ -1,5 +1,6 @@
 """A quarterly public release: counts by province or territory, trafficking type and channel, by month,
-of the tips whose reporters allowed statistical use, made safe by ``statistics.release``.
+of every tip except those whose reporters said no to statistical use (a tip whose reporter was not
+asked counts), made safe by ``statistics.release``.
 """
 
 from __future__ import annotations
@@ -104,10 +105,10 @@ def as_document(quarter: Quarter, published: dict[str, PublishedTable], threshol
     document: dict[str, Any] = {
         "period": quarter.label,
         "method": {
-            "en": f"Tips whose reporters allowed statistical use. Cells and totals under {threshold} are suppressed, "
+            "en": f"Every tip received, except those whose reporters said no to statistical use. Cells and totals under {threshold} are suppressed, "
             "with complementary suppression so that none can be worked out from the totals; rare categories are "
             "grouped as 'other'; published counts are rounded to base 5, so totals may not add up.",
-            "fr": f"Signalements dont l'auteur a permis l'usage statistique. Les cellules et totaux inférieurs à "
+            "fr": f"Tous les signalements reçus, sauf ceux dont l'auteur a refusé l'usage statistique. Les cellules et totaux inférieurs à "
             f"{threshold} sont supprimés, avec suppression complémentaire pour qu'aucun ne puisse être déduit des "
             "totaux; les catégories rares sont regroupées sous « autres »; les comptes sont arrondis à 5 près.",
         },

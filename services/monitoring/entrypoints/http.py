@@ -9,21 +9,22 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import httpx
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi import Path as PathParameter
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from services.common.auth import Role, Staff, require_role
 from services.common.runtime import runtime_of
-from services.monitoring.adapters import alerts, console
+from services.monitoring.adapters import alerts, charts, console
 from services.monitoring.entrypoints.dead_letters import DeadLetterCounts
 from services.monitoring.settings import MonitoringSettings
 
 PAGE = Path(__file__).resolve().parents[1] / "console" / "index.html"
 AnyStaff = Annotated[Staff, Depends(require_role(Role.SPECIALIST, Role.SUPERVISOR, Role.ADMIN))]
+Language = Literal["en", "fr"]
 Reference = Annotated[str, PathParameter(min_length=3, max_length=40, pattern=r"^[A-Za-z0-9-]+$")]
 
 
@@ -44,6 +45,13 @@ def routes(app: FastAPI, dead_letters: DeadLetterCounts) -> None:
             console.snapshot(runtime.pool), _health_of(MonitoringSettings.of(runtime.settings).service_urls)
         )
         return {**snapshot, "services": services, "dead_letters": dict(sorted(dead_letters.by_topic.items()))}
+
+    @app.get("/v1/console/charts/tips-by-hour.svg", tags=["console"])
+    async def tips_by_hour_chart(request: Request, _staff: AnyStaff, lang: Language = "en") -> Response:
+        """The last 24 hours' tips per hour as an SVG chart, its title, axes and legend in ``lang``."""
+        snapshot = await console.snapshot(runtime_of(request).pool)
+        svg = charts.bar_chart(console.tips_by_hour_chart(snapshot["tips_by_hour"], lang), height=360)
+        return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
     @app.get("/v1/alerts", tags=["console"])
     async def open_alerts(request: Request, _staff: AnyStaff) -> dict[str, Any]:
