@@ -409,6 +409,18 @@ def test_an_approval_given_before_the_incident_moved_does_not_count_toward_the_p
     assert {d.package.agency_id for d in sent.issue.dispatches} == {r.agency_id for r in case.recipients}
 
 
+def test_a_revision_that_changes_what_the_package_says_starts_the_approvals_again() -> None:
+    tip = a_tip()
+    case, _ = decided_case(tip)
+    case.approve(FIRST, "legal_obligation", [], ROUTING, utc_now(), ORDER)
+    recipients = case.recipients
+    outcome = case.on_triage(tip_triaged(tip, "urgent", revision=2), [], ROUTING, utc_now())
+    assert case.recipients == recipients, "the same agencies: only what the package says changed"
+    assert "approvals_restarted" in actions(outcome) and case.approvals == []
+    verdict, sent = case.approve(SECOND, "legal_obligation", [], ROUTING, utc_now(), ORDER)
+    assert (verdict.state, verdict.approvals, sent.issue) == (CaseState.PENDING_REVIEW, 1, None)
+
+
 def test_a_follow_up_between_two_approvals_starts_the_approvals_again() -> None:
     tip = a_tip()
     case, _ = decided_case(tip)

@@ -30,7 +30,7 @@ from schemas.disclosure import (
 )
 from schemas.envelope import Contract, EventBase
 from schemas.intake import TipReceivedV1, TipSupplementedV1
-from schemas.tip import Channel, Contact
+from schemas.tip import Channel, Contact, Location
 from schemas.triage import Urgency
 from services.common.agency_keys import AgencyKeys, PackageUnreadable, open_package, sign_acknowledgement
 from services.common.consumer import Deferred, Rejected, Unauthenticated
@@ -514,6 +514,10 @@ async def test_a_package_larger_than_the_cap_never_goes_out_and_its_case_waits_f
     assert [package["agency_id"] for package in held.detail["packages"]] == [POLICE]
     assert all(package["bytes"] > 600 for package in held.detail["packages"])
     assert not any(message.scrub_after_send for message in desk.store.outbox), "no opened content staged"
+    last = desk.disclosures(tip, DisclosureDecidedV1)[-1]
+    assert (last.state, last.queue, last.review_reasons) == (
+        CaseState.PENDING_REVIEW, ReviewQueue.EXPEDITED, ["package_too_large"],
+    ), "monitoring reads that the case waits again"  # fmt: skip
 
     verdict = await desk.approve(tip, uuid.uuid4())
     assert verdict.state is CaseState.PENDING_REVIEW, (
@@ -573,3 +577,26 @@ async def test_a_package_of_a_listed_city_opens_no_city(desk: Desk) -> None:
     await desk.deliver(tip, tip_triaged(tip, "urgent", danger=True))
     assert {p.content.location.city for p in desk.packages() if p.content.location} == {"Ottawa"}
     assert all("location.city" not in note.detail.get("fields", []) for _, note in desk.store.audit)
+
+
+async def test_an_unlisted_city_is_not_attached_to_a_place_a_follow_up_moved_to_another_province(
+    desk: Desk,
+) -> None:
+    listed = desk.tip(channel="web", consent={"law_enforcement": True})
+    key = desk.keys[listed.tip_id]
+    ontario = listed.facts.location.model_copy(update={"city": None})
+    tip = listed.model_copy(
+        update={
+            "facts": listed.facts.model_copy(update={"location": ontario}),
+            "identifiers": listed.identifiers.model_copy(
+                update={"city": key.seal("location.city", "Manotick")}
+            ),
+        }
+    )
+    quebec = Location(country="CA", province="QC")
+    triaged = tip_triaged(tip, "non_urgent", facts=tip.facts.model_copy(update={"location": quebec}))
+    await desk.deliver(tip, triaged)
+    await desk.approve(tip, uuid.uuid4())
+
+    locations = {p.content.location for p in desk.packages() if p.content.location}
+    assert locations and all((place.province, place.city) == ("QC", None) for place in locations)

@@ -91,6 +91,11 @@ REFERENCE_NOT_NAMED = Reason(
 )
 PACKAGE_TOO_LARGE = "package_too_large"
 """The review reason of a case whose package was larger than the broker takes: it never went out."""
+PACKAGE_HELD = Reason(
+    code="review.package_too_large",
+    en="A package was too large to send and did not go out; a supervisor decides how the agency is reached.",
+    fr="Un envoi était trop volumineux et n'est pas parti; un superviseur décide comment joindre l'organisme.",
+)
 GROUND_CONFIRMED = "mandatory_ground_confirmed"
 """The approval reason by which a supervisor confirms the ground the case rests on."""
 
@@ -381,7 +386,11 @@ class Case:
         trigger = f"triage.revision.{triage.revision}"
         if self.state in UNDECIDED:
             gate = self._decide(consent, routing)
-            return self._settle(gate, event, trigger, now, consent.needs_review)
+            # The package carries the triage too (urgency, grounds, place): an approval given before a
+            # revision that changed it no longer approves what would go out.
+            restarted = self._restart_approvals(now, trigger) if _changes(previous, triage) else ()
+            settled = self._settle(gate, event, trigger, now, consent.needs_review)
+            return replace(settled, notes=restarted + settled.notes) if restarted else settled
         changes = _changes(previous, triage)
         if not changes:
             return Outcome(
@@ -721,7 +730,15 @@ class Case:
              "packages": [{"package_id": str(package.package_id), "agency_id": package.agency_id, "bytes": size}
                           for package, size in zip(held, sizes, strict=True)]},
         )  # fmt: skip
-        return Outcome((note,))
+        # What monitoring and the console read: the case waits again, whatever the event before said.
+        decided = DisclosureDecidedV1(
+            **of_tip(self.tip_id, self.correlation_id, PRODUCER, self.traceparent), decision=self.decision,
+            basis=self.basis, policy_version=self.policy_version, urgency=self.triage.urgency,
+            reasons=[PACKAGE_HELD], state=self._state, recipients=list(self.recipients), fields=sorted(self.fields),
+            review_due_at=self.review_due_at, queue=self.queue, review_reasons=list(self.review_reasons),
+            triage_revision=self.triage.revision,
+        )  # fmt: skip
+        return Outcome((note,), (decided,))
 
     # --- inside -------------------------------------------------------------------------------
 

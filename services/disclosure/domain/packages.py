@@ -98,6 +98,8 @@ class Opened:
     contact: Contact | None = None
     city: str | None = None
     """The city as the reporter wrote it, when the gazetteer does not list it (sealed at intake)."""
+    city_in: tuple[str, str | None] | None = None
+    """The country and province that city was given with, when its source says (the tip's own)."""
 
 
 def identifying_fields_needed(fields: frozenset[PackageField], sources: Iterable[Source] = ()) -> list[str]:
@@ -115,10 +117,13 @@ def opened(data_key: DataKey, sources: Iterable[Source], fields: frozenset[Packa
     persons: list[PackagePerson] = []
     contact: Contact | None = None
     city: str | None = None
+    city_in: tuple[str, str | None] | None = None
     for source in sources:
         prefix, identifiers = source.prefix, source.identifiers
         if PackageField.LOCATION in fields and identifiers.city:
             city = data_key.unseal(f"{prefix}location.city", identifiers.city)  # the latest source's
+            where = source.facts.location if source.facts else None
+            city_in = (where.country, where.province) if where else None
         if PackageField.NARRATIVE in fields and identifiers.narrative:
             narratives.append(data_key.unseal(f"{prefix}narrative", identifiers.narrative))
         relations = {relation for permitted, relation in NAMES.items() if permitted in fields}
@@ -139,7 +144,7 @@ def opened(data_key: DataKey, sources: Iterable[Source], fields: frozenset[Packa
                 phone=unsealed("phone", sealed.phone),
                 email=unsealed("email", sealed.email),
             )
-    return Opened(narratives, persons, contact, city)
+    return Opened(narratives, persons, contact, city, city_in)
 
 
 def content(
@@ -185,7 +190,10 @@ def _answer(found: bool) -> Answer:
 
 
 def _location(facts: TipFacts, opened: Opened) -> Location:
-    """The incident's place; an unlisted city, sealed at intake, comes back opened."""
-    if facts.location.city is None and opened.city:
-        return facts.location.model_copy(update={"city": opened.city})
-    return facts.location
+    """The incident's place; an unlisted city, sealed at intake, comes back opened, unless a later
+    follow-up moved the place to another province (that city would then name the wrong place)."""
+    place = facts.location
+    moved = opened.city_in is not None and opened.city_in != (place.country, place.province)
+    if place.city is None and opened.city and not moved:
+        return place.model_copy(update={"city": opened.city})
+    return place
