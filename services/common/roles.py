@@ -44,7 +44,10 @@ class Access:
 
 ACCESS: dict[str, Access] = {
     # Intake seals (creates data keys), replays an idempotent submission and shreds.
-    "intake": Access(keys={"data_keys": "SELECT, INSERT, UPDATE", "unseal_audit": "INSERT"}),
+    "intake": Access(
+        keys={"data_keys": "SELECT, INSERT, UPDATE", "unseal_audit": "INSERT"},
+        append_only=frozenset({"assignment_history", "openings"}),
+    ),
     "triage": Access(
         keys={"data_keys": "SELECT", "unseal_audit": "INSERT"},
         append_only=frozenset({"urgency_overrides", "plan_actions"}),

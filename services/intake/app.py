@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -10,7 +11,7 @@ from services.common.limits import limit_bodies
 from services.common.runtime import Runtime, ServiceSpec, build_service_app
 from services.common.settings import ServiceSettings
 from services.intake.adapters.rate_limit import WindowRateLimiter
-from services.intake.entrypoints import http
+from services.intake.entrypoints import casework, http
 from services.intake.handlers import SupplementCaps
 from services.intake.settings import IntakeSettings
 
@@ -31,6 +32,11 @@ def _no_subscriptions(_runtime: Runtime) -> None:
     """Intake consumes nothing: tips arrive over HTTP."""
 
 
+def _routes(app: FastAPI, limits: http.PublicLimits, secret: bytes | None) -> None:
+    http.routes(app, limits, secret)
+    casework.routes(app)
+
+
 def build_app(settings: ServiceSettings) -> FastAPI:
     intake = IntakeSettings.of(settings)
     limits = http.PublicLimits(
@@ -41,7 +47,7 @@ def build_app(settings: ServiceSettings) -> FastAPI:
     )
     secret = intake.idempotency_secret.get_secret_value().encode() if intake.idempotency_secret else None
     app = build_service_app(
-        SPEC, intake, _no_subscriptions, http=lambda app: http.routes(app, limits, secret),
+        SPEC, intake, _no_subscriptions, http=partial(_routes, limits=limits, secret=secret),
         description=DESCRIPTION,
     )  # fmt: skip
     advice = {
