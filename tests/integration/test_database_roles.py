@@ -48,7 +48,7 @@ async def tables_of(database_url: str, schemas: list[str]) -> list[str]:
     return [row["name"] for row in rows]
 
 
-@pytest.mark.parametrize("service", ["referral", "monitoring"])
+@pytest.mark.parametrize("service", ["referral", "monitoring", "workbench"])
 async def test_the_referral_and_monitoring_roles_cannot_read_keys_or_another_services_schema(
     database_url: str, service_roles: ServiceRoles, service: str
 ) -> None:
