@@ -36,6 +36,8 @@ class Services:
         self.client = client
 
     async def call(self, token: str, service: str, method: str, path: str, body: Any = None) -> Answer:
+        if service not in self.urls:
+            raise ServiceUnavailable(service)
         try:
             response = await self.client.request(
                 method, self.urls[service] + path, json=body, headers={"authorization": f"Bearer {token}"}
