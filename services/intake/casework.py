@@ -25,6 +25,7 @@ from services.intake.domain.casework import (
     may_open,
     may_read,
 )
+from services.intake.domain.casework import Staff as Person
 
 HANDOVER_NOTE_FIELD = "handover_note"
 
@@ -46,7 +47,7 @@ async def case_file(
         tip = await store.tip_for_casework(connection, tip_id)
         if tip is None:
             raise NotFound
-        if not may_read(staff, tip["holder"]):
+        if not may_read(_person(staff), tip["holder"]):
             raise Refused("held_by_another_person")
         identifiers = SealedIdentifiers.model_validate(_json(tip["identifiers"]))
         supplements = await store.supplements(connection, tip_id)
@@ -64,7 +65,7 @@ async def case_file(
                 "contact": identifiers.contact is not None,
                 "named_persons": len(identifiers.named_persons),
             },
-            "holder": _person(tip["holder"], holder["display_name"] if holder else None, staff),
+            "holder": _holder(tip["holder"], holder["display_name"] if holder else None, staff),
             "assigned_at": tip["assigned_at"].isoformat() if tip["assigned_at"] else None,
             "consents": [
                 {**dict(row), "recorded_at": row["recorded_at"].isoformat()}
@@ -103,7 +104,11 @@ async def case_file(
         }
 
 
-def _person(person_id: uuid.UUID | None, name: str | None, staff: Staff) -> dict[str, Any] | None:
+def _person(staff: Staff) -> Person:
+    return Person(staff.role.value, staff.person_id)
+
+
+def _holder(person_id: uuid.UUID | None, name: str | None, staff: Staff) -> dict[str, Any] | None:
     if person_id is None:
         return None
     return {"person_id": str(person_id), "display_name": name, "is_you": person_id == staff.person_id}
@@ -118,7 +123,7 @@ async def assign(
         tip = await store.tip_for_casework(tx.connection, tip_id, lock=True)
         if tip is None:
             raise NotFound
-        action = check_assign(staff, tip["holder"], person)
+        action = check_assign(_person(staff), tip["holder"], person)
         if await store.caseworker(tx.connection, person) is None:
             raise NotFound
         if tip["holder"] != person:
@@ -139,7 +144,7 @@ async def release(
         tip = await store.tip_for_casework(tx.connection, tip_id, lock=True)
         if tip is None:
             raise NotFound
-        check_release(staff, tip["holder"])
+        check_release(_person(staff), tip["holder"])
         await _release(tx.connection, keystore, staff, tip_id, tip["holder"], note, "released")
 
 
@@ -188,7 +193,7 @@ async def open_parts(
         tip = await store.tip_for_casework(connection, tip_id)
         if tip is None:
             raise NotFound
-        if not may_open(staff, tip["holder"]):
+        if not may_open(_person(staff), tip["holder"]):
             raise Refused("held_by_another_person" if tip["holder"] else "take_the_tip_first")
         fields = [part.value for part in asked]
         key = await keystore.open(connection, tip_id, purpose=f"staff_open:{purpose.value}", fields=fields)

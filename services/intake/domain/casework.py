@@ -8,9 +8,8 @@ hold. Supervisors read, open and assign every tip. Administrators shred; they do
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from enum import StrEnum
-
-from services.common.auth import Role, Staff
 
 
 class Purpose(StrEnum):
@@ -33,7 +32,15 @@ class SealedPart(StrEnum):
     HANDOVER_NOTES = "handover_notes"
 
 
-CASEWORKERS = (Role.SPECIALIST, Role.SUPERVISOR)
+SPECIALIST, SUPERVISOR = "specialist", "supervisor"
+
+
+@dataclass(frozen=True, slots=True)
+class Staff:
+    """The person acting, in the role of the token they act with."""
+
+    role: str
+    person_id: uuid.UUID
 
 
 class Refused(Exception):
@@ -45,15 +52,15 @@ class Refused(Exception):
 
 
 def may_read(staff: Staff, holder: uuid.UUID | None) -> bool:
-    if staff.role is Role.SUPERVISOR:
+    if staff.role == SUPERVISOR:
         return True
-    return staff.role is Role.SPECIALIST and holder in (None, staff.person_id)
+    return staff.role == SPECIALIST and holder in (None, staff.person_id)
 
 
 def may_open(staff: Staff, holder: uuid.UUID | None) -> bool:
-    if staff.role is Role.SUPERVISOR:
+    if staff.role == SUPERVISOR:
         return True
-    return staff.role is Role.SPECIALIST and holder == staff.person_id
+    return staff.role == SPECIALIST and holder == staff.person_id
 
 
 def check_assign(staff: Staff, holder: uuid.UUID | None, target: uuid.UUID) -> str:
@@ -61,9 +68,9 @@ def check_assign(staff: Staff, holder: uuid.UUID | None, target: uuid.UUID) -> s
 
     A specialist takes an unassigned tip for themselves; a supervisor gives any tip to anyone.
     """
-    if staff.role is Role.SUPERVISOR:
+    if staff.role == SUPERVISOR:
         return "taken" if target == staff.person_id else "assigned"
-    if staff.role is not Role.SPECIALIST or target != staff.person_id:
+    if staff.role != SPECIALIST or target != staff.person_id:
         raise Refused("only_supervisors_assign")
     if holder not in (None, staff.person_id):
         raise Refused("held_by_another_person")
@@ -73,5 +80,5 @@ def check_assign(staff: Staff, holder: uuid.UUID | None, target: uuid.UUID) -> s
 def check_release(staff: Staff, holder: uuid.UUID | None) -> None:
     if holder is None:
         raise Refused("not_assigned")
-    if staff.role is not Role.SUPERVISOR and holder != staff.person_id:
+    if staff.role != SUPERVISOR and holder != staff.person_id:
         raise Refused("held_by_another_person")

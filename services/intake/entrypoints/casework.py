@@ -20,9 +20,9 @@ from services.common.auth import Role, Staff, require_role
 from services.common.runtime import runtime_of
 from services.intake import casework
 from services.intake.adapters import casework as store
-from services.intake.domain.casework import CASEWORKERS, Purpose, Refused, SealedPart
+from services.intake.domain.casework import Purpose, Refused, SealedPart
 
-Caseworker = Annotated[Staff, Depends(require_role(*CASEWORKERS))]
+Caseworker = Annotated[Staff, Depends(require_role(Role.SPECIALIST, Role.SUPERVISOR))]
 Supervisor = Annotated[Staff, Depends(require_role(Role.SUPERVISOR))]
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 REFUSALS = {
