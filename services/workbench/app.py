@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from services.common.db import check_migrated, create_pool, service_migrations
+from services.common.roles import check_own_role
 from services.workbench.adapters import sessions as store
 from services.workbench.adapters.services import Services
 from services.workbench.domain.sessions import Lifetimes
@@ -48,6 +49,7 @@ def build_app(settings: WorkbenchSettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool = await create_pool(settings.database_url, NAME, max_size=settings.db_pool_max_size)
         try:
+            await check_own_role(pool, NAME)
             await check_migrated(pool, NAME, service_migrations(MIGRATIONS))
             await store.forget_expired(pool, lifetimes.idle.total_seconds())
             async with httpx.AsyncClient(timeout=10) as client:
