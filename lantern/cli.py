@@ -47,6 +47,9 @@ def up(
     disclosure_port: int = DEFAULT_PORTS["disclosure"],
     referral_port: int = DEFAULT_PORTS["referral"],
     monitoring_port: int = DEFAULT_PORTS["monitoring"],
+    workbench_port: Annotated[int, typer.Option(help="Port of the staff workbench.")] = DEFAULT_PORTS[
+        "workbench"
+    ],
     kafka_port: Annotated[int, typer.Option(help="Port of the local broker.")] = DEFAULT_KAFKA_PORT,
     home: Annotated[Path, typer.Option(help="Where data, logs and endpoints.json live.")] = HOME,
 ) -> None:
@@ -57,6 +60,7 @@ def up(
         "disclosure": disclosure_port,
         "referral": referral_port,
         "monitoring": monitoring_port,
+        "workbench": workbench_port,
     }
     raise typer.Exit(Stack(StackOptions(home=home, ports=ports, kafka_port=kafka_port)).run())
 

@@ -81,12 +81,13 @@ def launch(home: Path, environment: dict[str, str], timeout: float = 120, attemp
 
 
 def _start(home: Path, environment: dict[str, str]) -> LaunchedStack:
-    ports = [free_port() for _ in range(6)]
+    ports = [free_port() for _ in range(7)]
     output = home / f"up-{uuid.uuid4().hex[:8]}.out"
     command = [
         str(LANTERN), "up", "--home", str(home), "--kafka-port", str(ports[0]),
         "--intake-port", str(ports[1]), "--triage-port", str(ports[2]),
         "--disclosure-port", str(ports[3]), "--referral-port", str(ports[4]), "--monitoring-port", str(ports[5]),
+        "--workbench-port", str(ports[6]),
     ]  # fmt: skip
     with open(output, "ab") as sink:
         process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env=environment)

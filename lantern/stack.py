@@ -34,7 +34,11 @@ from services.referral.commands import import_file
 
 SERVICES_DIR = Path(services.__file__).parent
 SERVICE_NAMES = ("intake", "triage", "disclosure", "referral", "monitoring")
-DEFAULT_PORTS = {"intake": 8080, "triage": 8081, "disclosure": 8082, "referral": 8083, "monitoring": 8084}
+DEFAULT_PORTS = {
+    "intake": 8080, "triage": 8081, "disclosure": 8082, "referral": 8083, "monitoring": 8084, "workbench": 8085,
+}  # fmt: skip
+# The staff workbench is a web application, not an event service: no broker, no signing key, no KEK.
+WORKBENCH = "workbench"
 DEFAULT_KAFKA_PORT = 9092
 # Each service's private operations listener (metrics, detailed health) is its public port plus this.
 OPERATIONS_PORT_OFFSET = 100
@@ -179,14 +183,19 @@ class Stack:
             )
             service.start()
             self.services.append(service)
+        self.services.append(self._workbench(environment, database_url, roles))
         self._wait_until_healthy(timeout=90)
         endpoints = {
             "intake_url": self.services[0].url,
             "web_form_url": f"{self.services[0].url}/report",
+            "workbench_url": self.services[-1].url,
             "kafka_bootstrap_servers": bootstrap,
             "database_url": database_url,
-            "services": {service.name: service.url for service in self.services},
-            "operations": {service.name: service.operations_url for service in self.services},
+            # The event services; the workbench is a web application apart (workbench_url).
+            "services": {service.name: service.url for service in self.services if service.name != WORKBENCH},
+            "operations": {
+                service.name: service.operations_url for service in self.services if service.name != WORKBENCH
+            },
         }
         (self.home / "endpoints.json").write_text(json.dumps(endpoints, indent=2) + "\n")
         for service in self.services:
@@ -199,10 +208,30 @@ class Stack:
         monitoring = next(service for service in self.services if service.name == "monitoring")
         say(f"console    {monitoring.url}/console (sign in with a dev token)")
         say(f"web form   {self.services[0].url}/report (the public web channel, English and French)")
+        say(f"workbench  {self.services[-1].url}/ (staff: sign in with a personal token)")
         say(
             f"submit a tip: curl -X POST {self.services[0].url}/v1/tips -H 'content-type: application/json' -d @tip.json"
         )
         say(READY_MESSAGE)
+
+    def _workbench(self, shared: dict[str, str], database_url: str, roles: ServiceRoles) -> ServiceProcess:
+        port, operations = self.options.ports[WORKBENCH], self.options.operations_port(WORKBENCH)
+        for taken in (port, operations):
+            if port_is_open("127.0.0.1", taken):
+                raise SystemExit(f"lantern: port {taken} for {WORKBENCH} is already in use")
+        public = {name: f"http://127.0.0.1:{self.options.ports[name]}" for name in SERVICE_NAMES}
+        environment = service_environment(WORKBENCH, shared, database_url, roles, {}) | {
+            "LANTERN_HTTP_PORT": str(port),
+            "LANTERN_OPERATIONS_PORT": str(operations),
+            "LANTERN_WORKBENCH_SERVICES": json.dumps(public),
+            # Plain HTTP on 127.0.0.1 only; behind TLS in production the cookie is Secure (the default).
+            "LANTERN_WORKBENCH_SECURE_COOKIE": "false",
+        }
+        service = ServiceProcess(
+            WORKBENCH, port, operations, environment, self.home / "logs" / f"{WORKBENCH}.log"
+        )
+        service.start()
+        return service
 
     def _key_encryption_key(self) -> dict[str, str]:
         """Use the configured KEK, or a key file in the home folder, made on the first run."""

@@ -24,7 +24,7 @@ import asyncpg
 
 from services.common.db import AUTH_SCHEMA, KEYS_SCHEMA
 
-SERVICES = ("intake", "triage", "disclosure", "referral", "monitoring")
+SERVICES = ("intake", "triage", "disclosure", "referral", "monitoring", "workbench")
 OWN_TABLE_RIGHTS = "SELECT, INSERT, UPDATE, DELETE"
 APPEND_ONLY_RIGHTS = "SELECT, INSERT"
 SEQUENCE_RIGHTS = "USAGE, SELECT, UPDATE"
@@ -45,7 +45,10 @@ class Access:
 
 ACCESS: dict[str, Access] = {
     # Intake seals (creates data keys), replays an idempotent submission and shreds.
-    "intake": Access(keys={"data_keys": "SELECT, INSERT, UPDATE", "unseal_audit": "INSERT"}),
+    "intake": Access(
+        keys={"data_keys": "SELECT, INSERT, UPDATE", "unseal_audit": "INSERT"},
+        append_only=frozenset({"assignment_history", "openings"}),
+    ),
     "triage": Access(
         keys={"data_keys": "SELECT", "unseal_audit": "INSERT"},
         append_only=frozenset({"urgency_overrides", "plan_actions"}),
@@ -55,6 +58,8 @@ ACCESS: dict[str, Access] = {
     ),
     "referral": Access(append_only=frozenset({"referral_history"})),
     "monitoring": Access(),
+    # The staff workbench keeps only its sessions; it reads tips through the services' APIs.
+    "workbench": Access(),
 }
 
 UNSEALING = frozenset(name for name, access in ACCESS.items() if access.keys)

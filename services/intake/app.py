@@ -10,7 +10,7 @@ from services.common.limits import limit_bodies
 from services.common.runtime import Runtime, ServiceSpec, build_service_app
 from services.common.settings import ServiceSettings
 from services.intake.adapters.rate_limit import WindowRateLimiter
-from services.intake.entrypoints import http, web_form
+from services.intake.entrypoints import casework, http, web_form
 from services.intake.handlers import SupplementCaps
 from services.intake.settings import IntakeSettings
 
@@ -34,6 +34,7 @@ def _no_subscriptions(_runtime: Runtime) -> None:
 def _routes(app: FastAPI, limits: http.PublicLimits, secret: bytes | None, quick_exit_url: str) -> None:
     http.routes(app, limits, secret)
     web_form.routes(app, limits, quick_exit_url)
+    casework.routes(app)
 
 
 def build_app(settings: ServiceSettings) -> FastAPI:

@@ -69,6 +69,9 @@ def test_every_service_reports_healthy_on_its_private_listener_and_serves_no_met
     for name, url in stack.endpoints["services"].items():
         assert httpx.get(f"{url}/metrics").status_code == 404, name
         assert httpx.get(f"{url}/health").json() == {"service": name, "status": "ok"}
+    signin = httpx.get(f"{stack.endpoints['workbench_url']}/signin")
+    assert signin.status_code == 200
+    assert signin.headers["content-security-policy"].startswith("default-src 'self';")
 
 
 async def test_each_service_process_connects_as_its_own_role_and_only_those_that_unseal_hold_the_kek(
@@ -85,11 +88,11 @@ async def test_each_service_process_connects_as_its_own_role_and_only_those_that
         await connection.close()
     prefix = role_prefix(database_of(database_url))
     assert {row["application_name"]: row["usename"] for row in rows} == {
-        f"lantern-{name}": f"{prefix}_{name}" for name in SERVICE_NAMES
+        f"lantern-{name}": f"{prefix}_{name}" for name in (*SERVICE_NAMES, "workbench")
     }
     holding = {
         name
-        for name in SERVICE_NAMES
+        for name in (*SERVICE_NAMES, "workbench")
         if set(KEK_SETTINGS) & set(psutil.Process(stack.service_pid(name)).environ())
     }
     assert holding == set(UNSEALING) == {"intake", "triage", "disclosure"}

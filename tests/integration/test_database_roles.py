@@ -21,6 +21,8 @@ from services.intake.app import build_app as build_intake
 from services.monitoring.app import build_app as build_monitoring
 from services.referral.app import build_app as build_referral
 from services.triage.app import build_app as build_triage
+from services.workbench.app import build_app as build_workbench
+from services.workbench.settings import WorkbenchSettings
 from tests.helpers import eventually, http_client, operations_client, running
 
 
@@ -48,7 +50,7 @@ async def tables_of(database_url: str, schemas: list[str]) -> list[str]:
     return [row["name"] for row in rows]
 
 
-@pytest.mark.parametrize("service", ["referral", "monitoring"])
+@pytest.mark.parametrize("service", ["referral", "monitoring", "workbench"])
 async def test_the_referral_and_monitoring_roles_cannot_read_keys_or_another_services_schema(
     database_url: str, service_roles: ServiceRoles, service: str
 ) -> None:
@@ -146,7 +148,10 @@ async def test_each_running_service_is_connected_as_its_own_role(
         build_disclosure(settings),
         build_referral(settings),
         build_monitoring(settings),
-    )
+        build_workbench(WorkbenchSettings(
+            DATABASE_URL=settings.service_database_urls["workbench"], LANTERN_WORKBENCH_SERVICES={}
+        )),
+    )  # fmt: skip
     async with running(*apps):
         connection = await asyncpg.connect(settings.database_url)
         try:

@@ -29,6 +29,7 @@ from services.intake.adapters.rate_limit import WindowRateLimiter
 from services.intake.domain import idempotency
 from services.intake.domain.idempotency import Fingerprints
 from services.intake.domain.submissions import ConsentUpdate, SupplementSubmission
+from services.intake.entrypoints.casework import model_for as casework_model
 
 IdempotencyKey = Annotated[str, StringConstraints(min_length=8, max_length=200, pattern=r"^[\x21-\x7e]+$")]
 Reference = Annotated[str, Path(min_length=3, max_length=40, pattern=r"^[A-Za-z0-9-]+$")]
@@ -258,4 +259,6 @@ def _model_for(request: Request) -> type[Any]:
         return ConsentUpdate
     if path.endswith("/shred"):
         return ShredOrder
+    if path.startswith("/v1/casework/"):
+        return casework_model(path)
     return TipSubmission

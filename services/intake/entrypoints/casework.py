@@ -1,0 +1,156 @@
+"""Intake's casework API for staff: hold and hand over tips, read a case file, open identifying data.
+
+Who may touch which tip is checked here, per tip, by the service (``domain/casework.py``), never
+left to the page that calls it. Answers that carry identifying data are never cached.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse
+from pydantic import Field
+
+from schemas.envelope import Contract
+from services.common.auth import Role, Staff, require_role
+from services.common.runtime import runtime_of
+from services.intake import casework
+from services.intake.adapters import casework as store
+from services.intake.domain.casework import Purpose, Refused, SealedPart
+
+Caseworker = Annotated[Staff, Depends(require_role(Role.SPECIALIST, Role.SUPERVISOR))]
+Supervisor = Annotated[Staff, Depends(require_role(Role.SUPERVISOR))]
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+REFUSALS = {
+    "held_by_another_person": "Another person holds this tip.",
+    "take_the_tip_first": "Take the tip before opening it.",
+    "only_supervisors_assign": "Only a supervisor gives a tip to someone else.",
+    "not_assigned": "Nobody holds this tip.",
+}
+
+
+class Assignment(Contract):
+    """Who is to hold the tip: the caller when omitted."""
+
+    person_id: uuid.UUID | None = None
+
+
+class Handover(Contract):
+    """A note for whoever takes the tip next; sealed, since it may name someone."""
+
+    note: Annotated[str | None, Field(max_length=2000)] = None
+
+
+class Opening(Contract):
+    """What to open and why: the purpose is recorded with every opening."""
+
+    purpose: Purpose
+    parts: Annotated[list[SealedPart], Field(min_length=1, max_length=4)]
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    try:
+        yield
+    except casework.NotFound:
+        raise HTTPException(status_code=404, detail="No such tip or person.") from None
+    except Refused as refused:
+        status = 409 if refused.reason == "not_assigned" else 403
+        raise HTTPException(
+            status_code=status, detail={"detail": REFUSALS[refused.reason], "rule": refused.reason}
+        ) from None
+
+
+def routes(app: FastAPI) -> None:
+    @app.get("/v1/casework/assignments", tags=["casework"])
+    async def list_assignments(request: Request, staff: Caseworker) -> JSONResponse:
+        """Every held tip. A specialist sees who holds a tip only when it is them."""
+        async with runtime_of(request).pool.acquire() as connection:
+            rows = await store.assignments(connection)
+        supervisor = staff.role is Role.SUPERVISOR
+        return JSONResponse(
+            {"assignments": [
+                {"tip_id": str(row["tip_id"]), "reference": row["reference"],
+                 "is_you": row["person_id"] == staff.person_id,
+                 "person_id": str(row["person_id"]) if supervisor else None,
+                 "display_name": row["display_name"] if supervisor or row["person_id"] == staff.person_id else None,
+                 "assigned_at": row["assigned_at"].isoformat()}
+                for row in rows
+            ]},
+            headers=NO_STORE,
+        )  # fmt: skip
+
+    @app.get("/v1/casework/caseworkers", tags=["casework"])
+    async def list_caseworkers(request: Request, _staff: Supervisor) -> JSONResponse:
+        """The active people a supervisor may give a tip to."""
+        async with runtime_of(request).pool.acquire() as connection:
+            rows = await store.caseworkers(connection)
+        return JSONResponse(
+            {"caseworkers": [
+                {"person_id": str(row["person_id"]), "display_name": row["display_name"], "roles": list(row["roles"])}
+                for row in rows
+            ]},
+            headers=NO_STORE,
+        )  # fmt: skip
+
+    @app.get("/v1/casework/tips/{tip_id}", tags=["casework"])
+    async def show_case_file(request: Request, tip_id: uuid.UUID, staff: Caseworker) -> JSONResponse:
+        """The tip as staff may read it without opening anything; 403 when another person holds it."""
+        with _refusals():
+            body = await casework.case_file(staff, tip_id, runtime_of(request).transactions)
+        return JSONResponse(body, headers=NO_STORE)
+
+    @app.put("/v1/casework/tips/{tip_id}/assignment", tags=["casework"])
+    async def assign_tip(
+        request: Request, tip_id: uuid.UUID, assignment: Assignment, staff: Caseworker
+    ) -> dict[str, Any]:
+        """Take a tip (no person given) or, as a supervisor, give it to someone or take it back."""
+        with _refusals():
+            holder = await casework.assign(
+                staff, tip_id, assignment.person_id, runtime_of(request).transactions
+            )
+        return {"tip_id": str(tip_id), "person_id": str(holder)}
+
+    @app.post("/v1/casework/tips/{tip_id}/release", tags=["casework"])
+    async def release_tip(
+        request: Request, tip_id: uuid.UUID, handover: Handover, staff: Caseworker
+    ) -> dict[str, Any]:
+        """Return the tip to the queue, with an optional handover note."""
+        runtime = runtime_of(request)
+        with _refusals():
+            await casework.release(staff, tip_id, handover.note, runtime.transactions, runtime.keystore)
+        return {"tip_id": str(tip_id), "released": True}
+
+    @app.post("/v1/casework/handover", tags=["casework"])
+    async def hand_over(request: Request, handover: Handover, staff: Caseworker) -> dict[str, Any]:
+        """End of shift: every tip the caller holds returns to the queue with the note."""
+        runtime = runtime_of(request)
+        released = await casework.hand_over(staff, handover.note, runtime.transactions, runtime.keystore)
+        return {"released": [str(tip_id) for tip_id in released]}
+
+    @app.post("/v1/casework/tips/{tip_id}/openings", tags=["casework"])
+    async def open_tip(
+        request: Request, tip_id: uuid.UUID, opening: Opening, staff: Caseworker
+    ) -> JSONResponse:
+        """Open parts of a tip for a stated purpose. Each opening is audited (who, why, which parts)."""
+        runtime = runtime_of(request)
+        with _refusals():
+            opened = await casework.open_parts(
+                staff, tip_id, opening.purpose, opening.parts, runtime.transactions, runtime.keystore
+            )
+        return JSONResponse(
+            {"tip_id": str(tip_id), "erased": opened.erased, **opened.values}, headers=NO_STORE
+        )
+
+
+def model_for(path: str) -> type[Contract]:
+    """The body model of a casework route, to name its fields in a refusal."""
+    if path.endswith("/openings"):
+        return Opening
+    if path.endswith("/assignment"):
+        return Assignment
+    return Handover

@@ -1,0 +1,472 @@
+"""The workbench's pages: server-rendered, one form per action, every act through a service's API.
+
+Each request finds its session from the HttpOnly cookie; each form carries the CSRF token derived
+from the session. The pages show what the services answer for the signed-in person: a refusal by a
+service (403) is shown as such, never worked around.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from starlette.datastructures import FormData
+
+from services.common.auth import Role, find_staff
+from services.workbench.adapters import sessions as store
+from services.workbench.adapters.services import Answer, Services, ServiceUnavailable
+from services.workbench.domain import sessions
+from services.workbench.i18n import LANGUAGES, language_of, translate
+
+COOKIE = "lantern_session"
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templates"))
+PURPOSES = (
+    "assess_risk",
+    "plan_response",
+    "call_back",
+    "review_disclosure",
+    "prepare_referral",
+    "quality_review",
+)
+PARTS = ("narrative", "contact", "named_persons", "handover_notes")
+OVERRIDE_REASONS = (
+    "new_information",
+    "caller_clarified",
+    "specialist_assessment",
+    "classifier_error",
+    "duplicate",
+    "other",
+)
+DECLINE_REASONS = (
+    "insufficient_information",
+    "no_basis_established",
+    "caller_safety",
+    "referred_to_services",
+    "duplicate",
+    "other",
+)
+APPROVAL_REASONS = (
+    "consent_confirmed",
+    "mandatory_ground_confirmed",
+    "legal_obligation",
+    "reviewed_after_forward",
+    "changes_sent_on",
+)
+REOPEN_REASONS = ("new_information", "decision_error", "caller_request", "other")
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    hash: bytes
+    secret: str
+    person_id: uuid.UUID
+    role: Role
+    display_name: str
+    token: str
+    language: str
+
+    @property
+    def csrf(self) -> str:
+        return sessions.csrf_token(self.secret)
+
+    @property
+    def supervisor(self) -> bool:
+        return self.role is Role.SUPERVISOR
+
+
+class Workbench:
+    """What the pages need: the sessions' pool, the services, the lifetimes, the cookie's flags."""
+
+    def __init__(
+        self, pool: Any, services: Services, lifetimes: sessions.Lifetimes, secure_cookie: bool
+    ) -> None:
+        self.pool = pool
+        self.services = services
+        self.lifetimes = lifetimes
+        self.secure_cookie = secure_cookie
+
+
+def _bench_of(app: FastAPI) -> Workbench:
+    bench: Workbench = app.state.workbench
+    return bench
+
+
+def _bench(request: Request) -> Workbench:
+    bench: Workbench = request.app.state.workbench
+    return bench
+
+
+async def current_session(request: Request) -> Session | None:
+    secret = request.cookies.get(COOKIE)
+    if not secret or len(secret) > 100:
+        return None
+    bench, digest = _bench(request), sessions.session_hash(secret)
+    row = await store.find(bench.pool, digest)
+    if row is None:
+        return None
+    if not sessions.alive(row["now"], row["last_seen_at"], row["expires_at"], bench.lifetimes):
+        await store.end(bench.pool, digest)
+        return None
+    await store.touch(bench.pool, digest)
+    token = sessions.open_token(secret, row["sealed_token"])
+    return Session(
+        digest, secret, row["person_id"], Role(row["role"]), row["display_name"], token, row["language"]
+    )
+
+
+def render(
+    request: Request, template: str, session: Session | None, language: str, status: int = 200, **context: Any
+) -> HTMLResponse:
+    def t(key: str) -> str:
+        return translate(key, language)
+
+    notice = request.query_params.get("notice")
+    return TEMPLATES.TemplateResponse(
+        request, template,
+        {"t": t, "lang": language, "session": session, "notice": notice if notice in NOTICES else None,
+         "now": datetime.now(UTC), **context},
+        status_code=status,
+    )  # fmt: skip
+
+
+NOTICES = frozenset({"done", "handed_over", "error.forbidden", "error.refused", "error.conflict",
+                     "error.unavailable", "error.csrf", "error.invalid", "signin.expired"})  # fmt: skip
+
+
+def redirect(path: str, notice: str | None = None) -> RedirectResponse:
+    return RedirectResponse(path + (f"?notice={notice}" if notice else ""), status_code=303)
+
+
+def notice_of(answer: Answer) -> str:
+    return {
+        200: "done",
+        202: "done",
+        403: "error.forbidden",
+        409: "error.conflict",
+        422: "error.invalid",
+    }.get(answer.status, "error.refused")
+
+
+async def checked_form(request: Request, session: Session) -> FormData | None:
+    """The form, if its CSRF token is this session's; None otherwise."""
+    form = await request.form()
+    offered = form.get("csrf")
+    return (
+        form if sessions.csrf_matches(session.secret, offered if isinstance(offered, str) else None) else None
+    )
+
+
+def routes(app: FastAPI) -> None:
+    @app.get("/", include_in_schema=False)
+    async def home(request: Request) -> Response:
+        return redirect("/queue")
+
+    @app.get("/signin", response_class=HTMLResponse, include_in_schema=False)
+    async def signin_page(request: Request) -> Response:
+        language = request.query_params.get("lang") or language_of(request.headers.get("accept-language"))
+        language = language if language in LANGUAGES else "en"
+        return render(request, "signin.html", None, language)
+
+    @app.post("/signin", include_in_schema=False)
+    async def signin(request: Request) -> Response:
+        bench = _bench(request)
+        form = await request.form()
+        language = str(form.get("lang") or "en")
+        language = language if language in LANGUAGES else "en"
+        token = str(form.get("token") or "").strip()
+        staff = await find_staff(bench.pool, token) if token and len(token) < 200 else None
+        if staff is None or staff.role not in (Role.SPECIALIST, Role.SUPERVISOR):
+            error = "signin.refused" if staff is None else "signin.not_caseworker"
+            return render(request, "signin.html", None, language, status=401, error=error)
+        secret = sessions.new_secret()
+        await store.create(
+            bench.pool, sessions.session_hash(secret), staff.person_id, staff.role.value, staff.display_name,
+            sessions.seal_token(secret, token), language, datetime.now(UTC) + bench.lifetimes.absolute,
+        )  # fmt: skip
+        response = redirect("/queue")
+        response.set_cookie(
+            COOKIE, secret, httponly=True, secure=bench.secure_cookie, samesite="strict", path="/",
+            max_age=int(bench.lifetimes.absolute.total_seconds()),
+        )  # fmt: skip
+        return response
+
+    async def signed_in(request: Request) -> Session | Response:
+        session = await current_session(request)
+        if session is None:
+            response = redirect("/signin", "signin.expired" if request.cookies.get(COOKIE) else None)
+            response.delete_cookie(COOKIE, path="/")
+            return response
+        return session
+
+    @app.post("/signout", include_in_schema=False)
+    async def signout(request: Request) -> Response:
+        session = await current_session(request)
+        if session is not None and await checked_form(request, session) is not None:
+            form = await request.form()
+            if form.get("everywhere"):
+                await store.end_all(_bench(request).pool, session.person_id)
+            else:
+                await store.end(_bench(request).pool, session.hash)
+        response = redirect("/signin")
+        response.delete_cookie(COOKIE, path="/")
+        return response
+
+    @app.post("/language", include_in_schema=False)
+    async def switch_language(request: Request) -> Response:
+        session = await signed_in(request)
+        if not isinstance(session, Session):
+            return session
+        form = await checked_form(request, session)
+        if form is None:
+            return redirect("/queue", "error.csrf")
+        language = str(form.get("language"))
+        if language in LANGUAGES:
+            await store.set_language(_bench(request).pool, session.hash, language)
+        back = str(form.get("back") or "/queue")
+        return redirect(back if back.startswith("/") and not back.startswith("//") else "/queue")
+
+    async def call(session: Session, service: str, method: str, path: str, body: Any = None) -> Answer:
+        return await _bench_of(app).services.call(session.token, service, method, path, body)
+
+    @app.get("/queue", response_class=HTMLResponse, include_in_schema=False)
+    async def queue(request: Request) -> Response:
+        session = await signed_in(request)
+        if not isinstance(session, Session):
+            return session
+        try:
+            plans = await call(session, "triage", "GET", "/v1/plans?limit=500")
+            held = await call(session, "intake", "GET", "/v1/casework/assignments")
+            workers = (
+                await call(session, "intake", "GET", "/v1/casework/caseworkers")
+                if session.supervisor
+                else None
+            )
+        except ServiceUnavailable:
+            return render(
+                request, "error.html", session, session.language, status=503, error="error.unavailable"
+            )
+        holders = {entry["tip_id"]: entry for entry in held.body.get("assignments", [])} if held.ok else {}
+        mine: list[dict[str, Any]] = []
+        unassigned: list[dict[str, Any]] = []
+        others: list[dict[str, Any]] = []
+        for plan in plans.body.get("plans", []) if plans.ok else []:
+            holder = holders.get(plan["tip_id"])
+            row = {**plan, "holder": holder}
+            (mine if holder and holder["is_you"] else unassigned if holder is None else others).append(row)
+        order = {"urgent": 0, "non_urgent": 1, "insufficient_information": 2}
+        for rows in (mine, unassigned, others):
+            rows.sort(key=lambda row: (order.get(row["urgency"], 3), row["next_deadline"] or "9999"))
+        return render(
+            request, "queue.html", session, session.language, mine=mine, unassigned=unassigned,
+            others=others if session.supervisor else [],
+            caseworkers=workers.body.get("caseworkers", []) if workers and workers.ok else [],
+        )  # fmt: skip
+
+    async def act(request: Request, service: str, method: str, path: str, body: Any, back: str) -> Response:
+        session = await signed_in(request)
+        if not isinstance(session, Session):
+            return session
+        try:
+            answer = await call(session, service, method, path, body)
+        except ServiceUnavailable:
+            return redirect(back, "error.unavailable")
+        return redirect(back, notice_of(answer))
+
+    async def form_of(request: Request) -> tuple[Session, FormData] | Response:
+        session = await signed_in(request)
+        if not isinstance(session, Session):
+            return session
+        form = await checked_form(request, session)
+        if form is None:
+            return redirect("/queue", "error.csrf")
+        return session, form
+
+    @app.post("/cases/{tip_id}/take", include_in_schema=False)
+    async def take(request: Request, tip_id: uuid.UUID) -> Response:
+        checked = await form_of(request)
+        if isinstance(checked, Response):
+            return checked
+        _, form = checked
+        person = form.get("person_id")
+        body = {"person_id": str(person)} if person else {}
+        back = "/queue" if person else f"/cases/{tip_id}"
+        return await act(request, "intake", "PUT", f"/v1/casework/tips/{tip_id}/assignment", body, back)
+
+    @app.post("/cases/{tip_id}/release", include_in_schema=False)
+    async def release(request: Request, tip_id: uuid.UUID) -> Response:
+        checked = await form_of(request)
+        if isinstance(checked, Response):
+            return checked
+        _, form = checked
+        body = {"note": str(form.get("note") or "") or None}
+        return await act(request, "intake", "POST", f"/v1/casework/tips/{tip_id}/release", body, "/queue")
+
+    @app.post("/handover", include_in_schema=False)
+    async def handover(request: Request) -> Response:
+        checked = await form_of(request)
+        if isinstance(checked, Response):
+            return checked
+        session, form = checked
+        answer = await call(
+            session, "intake", "POST", "/v1/casework/handover", {"note": str(form.get("note") or "") or None}
+        )
+        return redirect("/queue", "handed_over" if answer.ok else notice_of(answer))
+
+    async def case_page(
+        request: Request, session: Session, tip_id: uuid.UUID, opened: dict[str, Any] | None = None
+    ) -> Response:
+        try:
+            case = await call(session, "intake", "GET", f"/v1/casework/tips/{tip_id}")
+            if case.status in (403, 404):
+                error = "case.held_by_other" if case.status == 403 else "case.not_found"
+                return render(
+                    request, "error.html", session, session.language, status=case.status, error=error
+                )
+            triage = await call(session, "triage", "GET", f"/v1/tips/{tip_id}/triage")
+            journey = await call(
+                session, "monitoring", "GET", f"/v1/console/journey/{case.body['reference']}"
+            )
+        except ServiceUnavailable:
+            return render(
+                request, "error.html", session, session.language, status=503, error="error.unavailable"
+            )
+        return render(
+            request, "case.html", session, session.language, case=case.body,
+            triage=triage.body if triage.ok else None, journey=journey.body if journey.ok else None,
+            opened=opened, purposes=PURPOSES, parts=PARTS, override_reasons=OVERRIDE_REASONS,
+        )  # fmt: skip
+
+    @app.get("/cases/{tip_id}", response_class=HTMLResponse, include_in_schema=False)
+    async def show_case(request: Request, tip_id: uuid.UUID) -> Response:
+        session = await signed_in(request)
+        if not isinstance(session, Session):
+            return session
+        return await case_page(request, session, tip_id)
+
+    @app.post("/cases/{tip_id}/open", response_class=HTMLResponse, include_in_schema=False)
+    async def open_case(request: Request, tip_id: uuid.UUID) -> Response:
+        """Opened values are rendered in this answer only (no-store), never kept by the workbench."""
+        checked = await form_of(request)
+        if isinstance(checked, Response):
+            return checked
+        session, form = checked
+        body = {"purpose": form.get("purpose"), "parts": form.getlist("parts")}
+        try:
+            answer = await call(session, "intake", "POST", f"/v1/casework/tips/{tip_id}/openings", body)
+        except ServiceUnavailable:
+            return redirect(f"/cases/{tip_id}", "error.unavailable")
+        if not answer.ok:
+            return redirect(f"/cases/{tip_id}", notice_of(answer))
+        return await case_page(request, session, tip_id, opened=answer.body)
+
+    @app.post("/cases/{tip_id}/urgency", include_in_schema=False)
+    async def override(request: Request, tip_id: uuid.UUID) -> Response:
+        checked = await form_of(request)
+        if isinstance(checked, Response):
+            return checked
+        _, form = checked
+        body = {key: form.get(key) for key in ("urgency", "reason", "note")}
+        return await act(request, "triage", "PUT", f"/v1/tips/{tip_id}/urgency", body, f"/cases/{tip_id}")
+
+    @app.post("/cases/{tip_id}/plans/{plan_id}/acknowledge", include_in_schema=False)
+    async def acknowledge(request: Request, tip_id: uuid.UUID, plan_id: uuid.UUID) -> Response:
+        if isinstance(checked := await form_of(request), Response):
+            return checked
+        return await act(
+            request, "triage", "POST", f"/v1/plans/{plan_id}/acknowledge", None, f"/cases/{tip_id}"
+        )
+
+    @app.post("/cases/{tip_id}/plans/{plan_id}/steps/{step}", include_in_schema=False)
+    async def complete_step(request: Request, tip_id: uuid.UUID, plan_id: uuid.UUID, step: str) -> Response:
+        if isinstance(checked := await form_of(request), Response):
+            return checked
+        body = {"outcome": checked[1].get("outcome")}
+        path = f"/v1/plans/{plan_id}/steps/{step}/complete"
+        return await act(request, "triage", "POST", path, body, f"/cases/{tip_id}")
+
+    @app.get("/reviews", response_class=HTMLResponse, include_in_schema=False)
+    async def reviews(request: Request) -> Response:
+        session = await signed_in(request)
+        if not isinstance(session, Session):
+            return session
+        try:
+            answer = await call(session, "disclosure", "GET", "/v1/reviews?limit=500")
+        except ServiceUnavailable:
+            return render(
+                request, "error.html", session, session.language, status=503, error="error.unavailable"
+            )
+        if not answer.ok:
+            return render(
+                request,
+                "error.html",
+                session,
+                session.language,
+                status=answer.status,
+                error="error.forbidden",
+            )
+        rows = sorted(
+            answer.body["reviews"],
+            key=lambda row: (row.get("queue") != "expedited", row.get("review_due_at") or "9999"),
+        )
+        return render(request, "reviews.html", session, session.language, reviews=rows)
+
+    @app.get("/reviews/{tip_id}", response_class=HTMLResponse, include_in_schema=False)
+    async def review(request: Request, tip_id: uuid.UUID) -> Response:
+        session = await signed_in(request)
+        if not isinstance(session, Session):
+            return session
+        try:
+            answer = await call(session, "disclosure", "GET", f"/v1/cases/{tip_id}")
+        except ServiceUnavailable:
+            return render(
+                request, "error.html", session, session.language, status=503, error="error.unavailable"
+            )
+        if not answer.ok:
+            error = "error.forbidden" if answer.status == 403 else "case.not_found"
+            return render(request, "error.html", session, session.language, status=answer.status, error=error)
+        return render(
+            request, "review.html", session, session.language, case=answer.body,
+            approval_reasons=APPROVAL_REASONS, decline_reasons=DECLINE_REASONS, reopen_reasons=REOPEN_REASONS,
+        )  # fmt: skip
+
+    @app.post("/reviews/{tip_id}/{decision}", include_in_schema=False)
+    async def decide(request: Request, tip_id: uuid.UUID, decision: str) -> Response:
+        if decision not in ("approve", "decline", "reopen"):
+            return redirect(f"/reviews/{tip_id}", "error.invalid")
+        if isinstance(checked := await form_of(request), Response):
+            return checked
+        form = checked[1]
+        body: dict[str, Any] = {"reason": form.get("reason")}
+        if decision == "approve":
+            if form.get("ground"):
+                body["ground"] = form.get("ground")
+            if form.get("statute"):
+                body["legal_reference"] = {key: form.get(key) for key in ("statute", "section", "docket")}
+        return await act(
+            request, "disclosure", "POST", f"/v1/cases/{tip_id}/{decision}", body, f"/reviews/{tip_id}"
+        )
+
+    @app.get("/alerts", response_class=HTMLResponse, include_in_schema=False)
+    async def alerts(request: Request) -> Response:
+        session = await signed_in(request)
+        if not isinstance(session, Session):
+            return session
+        try:
+            answer = await call(session, "monitoring", "GET", "/v1/alerts")
+        except ServiceUnavailable:
+            return render(
+                request, "error.html", session, session.language, status=503, error="error.unavailable"
+            )
+        return render(
+            request,
+            "alerts.html",
+            session,
+            session.language,
+            alerts=answer.body.get("alerts", []) if answer.ok else [],
+        )

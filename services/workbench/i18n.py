@@ -1,0 +1,218 @@
+"""Every label and message of the workbench, in English and French.
+
+A small catalogue rather than Babel and gettext: about a hundred strings, two languages, no build
+step (no .po to compile), and a unit test that every key has both languages and every template key
+exists. Codes from the services (urgencies, reasons, purposes) are translated here too.
+"""
+
+from __future__ import annotations
+
+LANGUAGES = ("en", "fr")
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "app.title": ("Lantern workbench", "Poste de travail Lantern"),
+    "skip": ("Skip to content", "Aller au contenu"),
+    "nav.queue": ("Queue", "File"),
+    "nav.reviews": ("Reviews", "Révisions"),
+    "nav.alerts": ("Alerts", "Alertes"),
+    "nav.language": ("Français", "English"),
+    "signin.title": ("Sign in", "Connexion"),
+    "signin.token": ("Your personal staff token", "Votre jeton personnel"),
+    "signin.help": (
+        "Use the token issued to you in person (lantern token create --person). Never share it.",
+        "Utilisez le jeton qui vous a été remis en personne (lantern token create --person). Ne le partagez jamais.",
+    ),
+    "signin.submit": ("Sign in", "Se connecter"),
+    "signin.refused": (
+        "This token was refused: it is unknown, expired, revoked, or its person is disabled.",
+        "Ce jeton a été refusé : inconnu, expiré, révoqué, ou la personne est désactivée.",
+    ),
+    "signin.not_caseworker": (
+        "The workbench is for specialists and supervisors.",
+        "Le poste de travail est réservé aux intervenants et aux superviseurs.",
+    ),
+    "signin.expired": ("Your session ended. Sign in again.", "Votre session a pris fin. Reconnectez-vous."),
+    "signout": ("Sign out", "Se déconnecter"),
+    "signout.everywhere": ("Sign out everywhere", "Se déconnecter partout"),
+    "signed_in_as": ("Signed in as", "Connecté en tant que"),
+    "role.specialist": ("specialist", "intervenant"),
+    "role.supervisor": ("supervisor", "superviseur"),
+    "queue.title": ("Queue", "File des signalements"),
+    "queue.mine": ("My cases", "Mes dossiers"),
+    "queue.unassigned": ("Unassigned", "Non attribués"),
+    "queue.others": ("Held by others", "Attribués à d'autres"),
+    "queue.empty": ("Nothing here.", "Rien ici."),
+    "queue.reference": ("Reference", "Référence"),
+    "queue.urgency": ("Urgency", "Urgence"),
+    "queue.next_deadline": ("Next deadline", "Prochaine échéance"),
+    "queue.holder": ("Held by", "Attribué à"),
+    "queue.take": ("Take", "Prendre"),
+    "queue.open": ("Open", "Ouvrir"),
+    "queue.assign": ("Give to", "Confier à"),
+    "queue.assign_submit": ("Assign", "Attribuer"),
+    "queue.handover": ("End my shift", "Terminer mon quart"),
+    "queue.handover_note": ("Handover note (optional)", "Note de relève (facultative)"),
+    "queue.handed_over": ("Your cases returned to the queue.", "Vos dossiers sont retournés dans la file."),
+    "clock.left": ("left", "restant"),
+    "clock.overdue": ("overdue", "en retard"),
+    "urgency.urgent": ("Urgent", "Urgent"),
+    "urgency.non_urgent": ("Not urgent", "Non urgent"),
+    "urgency.insufficient_information": ("Insufficient information", "Information insuffisante"),
+    "case.title": ("Case", "Dossier"),
+    "case.held_by_other": (
+        "Another person holds this case. Ask a supervisor to reassign it.",
+        "Une autre personne détient ce dossier. Demandez à un superviseur de le réattribuer.",
+    ),
+    "case.not_found": ("No such case.", "Dossier introuvable."),
+    "case.facts": ("Facts", "Faits"),
+    "case.channel": ("Channel", "Canal"),
+    "case.language": ("Language", "Langue"),
+    "case.received": ("Received", "Reçu"),
+    "case.place": ("Place", "Lieu"),
+    "case.holder": ("Held by", "Attribué à"),
+    "case.nobody": ("nobody", "personne"),
+    "case.you": ("you", "vous"),
+    "case.release": ("Return to queue", "Remettre dans la file"),
+    "case.open_title": ("Open identifying information", "Ouvrir les renseignements identificatoires"),
+    "case.open_help": (
+        "Each opening is recorded with your name and purpose. Nothing is kept in your browser.",
+        "Chaque ouverture est consignée avec votre nom et le motif. Rien n'est conservé dans votre navigateur.",
+    ),
+    "case.purpose": ("Purpose", "Motif"),
+    "case.parts": ("What to open", "Quoi ouvrir"),
+    "case.open_submit": ("Open", "Ouvrir"),
+    "case.take_first": (
+        "Take the case to open its identifying information.",
+        "Prenez le dossier pour en ouvrir les renseignements identificatoires.",
+    ),
+    "case.erased": (
+        "This tip was shredded: its identifying information can no longer be opened.",
+        "Ce signalement a été détruit : ses renseignements identificatoires ne peuvent plus être ouverts.",
+    ),
+    "case.opened": ("Opened", "Ouvert"),
+    "case.contact_name": ("Name", "Nom"),
+    "case.contact_phone": ("Phone", "Téléphone"),
+    "case.contact_email": ("Email", "Courriel"),
+    "case.follow_up": ("Follow-up", "Suivi"),
+    "case.triage": ("Triage", "Triage"),
+    "case.reasons": ("Reasons", "Motifs"),
+    "case.words": ("Words that decided", "Mots déterminants"),
+    "case.override": ("Override urgency", "Modifier l'urgence"),
+    "case.override_reason": ("Reason", "Raison"),
+    "case.override_note": ("Note (kept sealed)", "Note (conservée scellée)"),
+    "case.override_submit": ("Override", "Modifier"),
+    "case.plan": ("Response plan", "Plan d'intervention"),
+    "case.acknowledge": ("Acknowledge", "Accuser réception"),
+    "case.complete": ("Complete", "Terminer"),
+    "case.step_done": ("done", "fait"),
+    "case.step_cancelled": ("cancelled", "annulé"),
+    "case.consents": ("Consents", "Consentements"),
+    "case.timeline": ("Timeline", "Chronologie"),
+    "case.openings": ("Openings", "Ouvertures"),
+    "case.history": ("Assignments", "Attributions"),
+    "case.no_triage": ("Not triaged yet.", "Pas encore trié."),
+    "yes": ("yes", "oui"),
+    "no": ("no", "non"),
+    "consent.law_enforcement": ("Police", "Police"),
+    "consent.share_identity": ("Share identity", "Transmettre l'identité"),
+    "consent.service_referral": ("Referral to services", "Orientation vers des services"),
+    "consent.statistics": ("Statistics", "Statistiques"),
+    "consent.version": ("Version", "Version"),
+    "part.narrative": ("What happened", "Ce qui s'est passé"),
+    "part.contact": ("Contact", "Coordonnées"),
+    "part.named_persons": ("Named persons", "Personnes nommées"),
+    "part.handover_notes": ("Handover notes", "Notes de relève"),
+    "purpose.assess_risk": ("Assess the risk", "Évaluer le risque"),
+    "purpose.plan_response": ("Plan the response", "Planifier l'intervention"),
+    "purpose.call_back": ("Call the caller back", "Rappeler la personne"),
+    "purpose.review_disclosure": ("Review a disclosure", "Réviser une communication"),
+    "purpose.prepare_referral": ("Prepare a referral", "Préparer une orientation"),
+    "purpose.quality_review": ("Quality review", "Contrôle de la qualité"),
+    "reviews.title": ("Disclosure reviews", "Révisions des communications"),
+    "reviews.queue": ("Queue", "File"),
+    "reviews.expedited": ("expedited", "accélérée"),
+    "reviews.standard": ("standard", "normale"),
+    "reviews.due": ("Due", "Échéance"),
+    "reviews.kind": ("Kind", "Type"),
+    "reviews.review": ("Review", "Réviser"),
+    "review.title": ("Review", "Révision"),
+    "review.package": ("The package as it would go out", "La communication telle qu'elle partirait"),
+    "review.state": ("State", "État"),
+    "review.basis": ("Basis", "Fondement"),
+    "review.recipients": ("Recipients", "Destinataires"),
+    "review.fields": ("Fields", "Champs"),
+    "review.approvals": ("Approvals", "Approbations"),
+    "review.approve": ("Approve", "Approuver"),
+    "review.decline": ("Decline", "Refuser"),
+    "review.reopen": ("Reopen", "Rouvrir"),
+    "review.reason": ("Reason", "Raison"),
+    "review.ground": ("Ground confirmed", "Motif confirmé"),
+    "review.ground_none": ("none", "aucun"),
+    "review.legal": (
+        "Legal reference (statute, section, number)",
+        "Référence juridique (loi, article, numéro)",
+    ),
+    "review.read_tip": ("Read the tip (audited)", "Lire le signalement (consigné)"),
+    "review.audit": ("Audit", "Journal"),
+    "review.packages": ("Packages sent", "Communications envoyées"),
+    "review.acknowledged": ("acknowledged", "reçue"),
+    "alerts.title": ("Alerts", "Alertes"),
+    "alerts.kind": ("Kind", "Type"),
+    "alerts.deadline": ("Deadline", "Échéance"),
+    "alerts.paged": ("Paged", "Appelés"),
+    "done": ("Done.", "C'est fait."),
+    "error.forbidden": ("You may not do this.", "Vous ne pouvez pas faire ceci."),
+    "error.refused": ("The service refused this.", "Le service a refusé."),
+    "error.conflict": (
+        "This is no longer possible: the case changed.",
+        "Ce n'est plus possible : le dossier a changé.",
+    ),
+    "error.unavailable": ("A service did not answer. Try again.", "Un service n'a pas répondu. Réessayez."),
+    "error.csrf": (
+        "The form expired. Reload the page and try again.",
+        "Le formulaire a expiré. Rechargez la page et réessayez.",
+    ),
+    "error.invalid": ("Some fields are missing or not valid.", "Des champs manquent ou ne sont pas valides."),
+    "code.new_information": ("New information", "Nouvelle information"),
+    "code.caller_clarified": ("The caller clarified", "La personne a précisé"),
+    "code.specialist_assessment": ("Specialist's assessment", "Évaluation de l'intervenant"),
+    "code.classifier_error": ("Classifier error", "Erreur du classement"),
+    "code.duplicate": ("Duplicate", "Doublon"),
+    "code.other": ("Other", "Autre"),
+    "code.insufficient_information": ("Insufficient information", "Information insuffisante"),
+    "code.no_basis_established": ("No basis established", "Aucun fondement établi"),
+    "code.caller_safety": ("The caller's safety", "La sécurité de la personne"),
+    "code.referred_to_services": ("Referred to services", "Orientée vers des services"),
+    "code.consent_confirmed": ("Consent confirmed", "Consentement confirmé"),
+    "code.mandatory_ground_confirmed": ("Mandatory ground confirmed", "Motif obligatoire confirmé"),
+    "code.legal_obligation": ("Legal obligation", "Obligation légale"),
+    "code.reviewed_after_forward": ("Reviewed after forward", "Révisé après l'envoi"),
+    "code.changes_sent_on": ("Changes sent on", "Changements transmis"),
+    "code.decision_error": ("Decision error", "Erreur de décision"),
+    "code.caller_request": ("The caller's request", "Demande de la personne"),
+    "code.child_protection": ("Child protection", "Protection de l'enfance"),
+    "code.imminent_danger": ("Imminent danger", "Danger imminent"),
+    "code.consent": ("Consent", "Consentement"),
+    "review.statute": ("Statute", "Loi"),
+    "review.section": ("Section", "Article"),
+    "review.docket": ("Docket or order number", "Numéro de dossier ou d'ordonnance"),
+}
+
+
+def translate(key: str, language: str) -> str:
+    """The text of ``key``; an unknown key shows as itself, so a missing text is visible, not fatal."""
+    pair = MESSAGES.get(key)
+    if pair is None:
+        return key
+    return pair[1] if language == "fr" else pair[0]
+
+
+def language_of(accept_language: str | None) -> str:
+    """French when the browser prefers it, else English."""
+    for part in (accept_language or "").split(","):
+        tag = part.split(";")[0].strip().lower()
+        if tag.startswith("fr"):
+            return "fr"
+        if tag.startswith("en"):
+            return "en"
+    return "en"
