@@ -44,6 +44,8 @@ class RecordingRuntime:
 def subscriptions(service: str, settings: ServiceSettings, monkeypatch: pytest.MonkeyPatch) -> set[str]:
     """The topics ``service``'s composition root subscribes to, read from the wiring it hands the runtime."""
     module = importlib.import_module(f"services.{service}.app")
+    if not hasattr(module, "build_service_app"):
+        return set()  # a web application (the workbench): no consumer, no topic
     wired: list[Callable[[Any], None]] = []
 
     def capture(_spec: Any, _settings: Any, wire: Callable[[Any], None], **_kwargs: Any) -> Any:
