@@ -61,7 +61,10 @@ def choose_threshold(narratives: list[str], tips: list[dict[str, Any]]) -> tuple
     """The lowest threshold whose cross-validated false raises stay within the budget, and that rate."""
     urgent = np.array([target_of(tip, "urgent") for tip in tips])
     by_rules = np.array(
-        [classify(facts_of(tip), tip["narrative"], second_reading=False).urgency.value == "urgent" for tip in tips]
+        [
+            classify(facts_of(tip), tip["narrative"], second_reading=False).urgency.value == "urgent"
+            for tip in tips
+        ]
     )
     folds = []
     for seed in SHUFFLES:
@@ -86,7 +89,9 @@ def train() -> dict[str, Any]:
     tips = [tip for part in TRAINING_PARTS for tip in load_corpus(PARTS[part])]
     narratives = [tip["narrative"] for tip in tips]
     threshold, rate = choose_threshold(narratives, tips)
-    vectorizer = TfidfVectorizer(analyzer=safety_net.analyse, sublinear_tf=True, min_df=2, max_features=VOCABULARY)
+    vectorizer = TfidfVectorizer(
+        analyzer=safety_net.analyse, sublinear_tf=True, min_df=2, max_features=VOCABULARY
+    )
     features = vectorizer.fit_transform(narratives)
     vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
     weights, intercepts = {}, {}
@@ -95,7 +100,9 @@ def train() -> dict[str, Any]:
         model.fit(features, np.array([target_of(tip, target) for tip in tips]))
         weights[target] = [round(float(weight), 6) for weight in model.coef_[0]]
         intercepts[target] = float(model.intercept_[0])
-    print(f"{len(tips)} tips, {len(vocabulary)} n-grams, threshold {threshold} (cross-validated false raises {rate:.1%})")
+    print(
+        f"{len(tips)} tips, {len(vocabulary)} n-grams, threshold {threshold} (cross-validated false raises {rate:.1%})"
+    )
     return {
         "version": VERSION,
         "trained_on": [path.name for part in TRAINING_PARTS for path in PARTS[part]],
@@ -120,7 +127,9 @@ def check() -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--check", action="store_true")
     options = parser.parse_args()
     if not options.check:

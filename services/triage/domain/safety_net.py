@@ -19,7 +19,7 @@ import json
 import math
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -34,6 +34,7 @@ AGREEMENT = 0.5
 # A sentence or two is too little for n-grams to weigh: normalised over a handful of them, any one
 # swings the score ("rooms 14 and 15 at the motel"). Short tips are the rules' alone.
 FEWEST_WORDS = 25
+MEMO_WORDS = 200_000
 # Every number is one token to the model: whether a number is an age is for the rules, which read
 # what stands around it ("room 15", "owes 14 000", "at 16 h"); digits alone would teach the model
 # that 15 is a minor wherever it stands.
@@ -70,6 +71,18 @@ class Model:
     # One row of weights and an intercept per target: urgent, minor, danger.
     weights: dict[str, tuple[float, ...]]
     intercepts: dict[str, float]
+    # A word's known n-grams, computed once: the same words come back in tip after tip.
+    grams_known: dict[str, tuple[int, ...]] = field(default_factory=dict)
+
+    def positions(self, word: str) -> tuple[int, ...]:
+        known = self.grams_known.get(word)
+        if known is None:
+            known = tuple(
+                position for gram in grams_of(word) if (position := self.index.get(gram)) is not None
+            )
+            if len(self.grams_known) < MEMO_WORDS:
+                self.grams_known[word] = known
+        return known
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,16 +106,14 @@ def load_model(path: Path = MODEL_FILE) -> Model:
     )
 
 
-def _features(model: Model, narrative: str) -> tuple[dict[int, float], dict[int, list[str]]]:
+def _features(model: Model, words: list[str]) -> tuple[dict[int, float], dict[int, list[str]]]:
     """Sublinear tf-idf, L2-normalised, of the known n-grams; and the words each n-gram came from."""
     counts: Counter[int] = Counter()
     sources: dict[int, list[str]] = {}
-    for word in words_of(narrative):
-        for gram in grams_of(word):
-            position = model.index.get(gram)
-            if position is not None:
-                counts[position] += 1
-                sources.setdefault(position, []).append(word)
+    for word in words:
+        for position in model.positions(word):
+            counts[position] += 1
+            sources.setdefault(position, []).append(word)
     values = {position: (1.0 + math.log(count)) * model.idf[position] for position, count in counts.items()}
     norm = math.sqrt(sum(value * value for value in values.values())) or 1.0
     return {position: value / norm for position, value in values.items()}, sources
@@ -117,16 +128,17 @@ def _probability(model: Model, target: str, features: dict[int, float]) -> float
 def probabilities(narrative: str, model: Model | None = None) -> dict[str, float]:
     """The model's probability of each target (urgent, minor, danger) for a narrative."""
     model = model or load_model()
-    features, _ = _features(model, narrative)
+    features, _ = _features(model, words_of(narrative))
     return {target: _probability(model, target, features) for target in model.weights}
 
 
 def read(narrative: str, model: Model | None = None) -> Verdict:
     """Whether the reading raises the tip, as which possibility, and the words that weighed most for it."""
     model = model or load_model()
-    if len(words_of(narrative)) < FEWEST_WORDS:
+    words = words_of(narrative)
+    if len(words) < FEWEST_WORDS:
         return Verdict(0.0, False, "possible_danger", ())
-    features, sources = _features(model, narrative)
+    features, sources = _features(model, words)
     urgent = _probability(model, "urgent", features)
     minor, danger = _probability(model, "minor", features), _probability(model, "danger", features)
     code = "possible_minor" if minor > danger else "possible_danger"
@@ -134,12 +146,11 @@ def read(narrative: str, model: Model | None = None) -> Verdict:
         return Verdict(urgent, False, code, ())
     target = "minor" if code == "possible_minor" else "danger"
     row = model.weights[target]
-    weight_of_word: Counter[str] = Counter()
+    weight_of_word: dict[str, float] = {}
     for position, value in features.items():
         share = row[position] * value / len(sources[position])
         for word in sources[position]:
-            weight_of_word[word] += share
-    words = tuple(
-        word for word, weight in weight_of_word.most_common(WORDS_SHOWN) if weight > 0 and not word.startswith("#")
-    )
-    return Verdict(urgent, True, code, words)
+            weight_of_word[word] = weight_of_word.get(word, 0.0) + share
+    heaviest = sorted(weight_of_word.items(), key=lambda item: -item[1])[:WORDS_SHOWN]
+    shown = tuple(word for word, weight in heaviest if weight > 0 and not word.startswith("#"))
+    return Verdict(urgent, True, code, shown)
