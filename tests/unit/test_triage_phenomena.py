@@ -10,6 +10,7 @@ import pytest
 
 from schemas.tip import TipFacts, TipSubmission
 from schemas.triage import Urgency
+from services.triage.domain import safety_net
 from services.triage.domain.classification import Classification, classify
 from tests.factories import tip_body
 
@@ -1298,3 +1299,64 @@ def test_a_new_subject_or_a_turn_to_the_present_keeps_a_sign_standing(language: 
     result = classify(tip(language), narrative)
     assert result.urgency is Urgency.URGENT, outcome(result)
     assert result.minor_involved or result.imminent_danger, outcome(result)
+
+
+# 40. Danger told by circumstances alone is urgent, and the statistical second reading
+# (services/triage/domain/safety_net.py) would raise it even if the rules did not:
+# a plea cut off, a transfer tonight against the person's will.
+@pytest.mark.parametrize(
+    ("language", "narrative"),
+    [
+        pytest.param(
+            "en",
+            "My cousin phoned me crying from a gas station bathroom a few minutes ago, whispering that the man"
+            " who runs her dates is driving her to another province tonight and she does not want to go. Then"
+            " the line went dead and she is not picking up.",
+            id="en-plea-cut-off-moved-tonight",
+        ),
+        pytest.param(
+            "fr",
+            "Ma cousine m'a appelée en pleurant d'une toilette de station-service tantôt, elle chuchotait que le"
+            " gars qui lui book ses clients l'amène dans une autre province ce soir pis qu'elle veut pas y aller."
+            " Après ça a coupé pis elle répond plus.",
+            id="fr-appel-coupe-deplacee-ce-soir",
+        ),
+    ],
+)
+def test_danger_told_by_circumstances_alone_is_urgent(language: str, narrative: str) -> None:
+    result = classify(tip(language), narrative)
+    assert result.urgency is Urgency.URGENT, outcome(result)
+    assert result.imminent_danger or result.possibilities, outcome(result)
+    assert safety_net.read(narrative).raises, "the second reading alone would raise it too"
+
+
+# 41. The second reading only ever raises: a tip the rules make urgent stays urgent on the rules'
+# grounds, and the reading never speaks over a danger the rules read as over.
+@pytest.mark.parametrize(
+    ("language", "narrative"),
+    [
+        pytest.param(
+            "en", "He told her tonight he will kill her if she stops working for him.", id="en-threat"
+        ),
+        pytest.param(
+            "fr", "Il lui a dit ce soir qu'il allait la tuer si elle arrêtait de travailler.", id="fr-menace"
+        ),
+    ],
+)
+def test_the_second_reading_never_replaces_the_rules_grounds(language: str, narrative: str) -> None:
+    with_net = classify(tip(language), narrative)
+    rules_alone = classify(tip(language), narrative, second_reading=False)
+    assert with_net == rules_alone, outcome(with_net)
+
+
+# 42. A sentence or two is the rules' alone: a handful of n-grams is too little to weigh.
+@pytest.mark.parametrize(
+    ("language", "narrative"),
+    [
+        pytest.param("en", "They rent two rooms at the motel by the week and pay cash.", id="en-short"),
+        pytest.param("fr", "Ils louent deux chambres au motel à la semaine pis paient cash.", id="fr-court"),
+    ],
+)
+def test_a_short_tip_is_never_raised_by_the_second_reading(language: str, narrative: str) -> None:
+    result = classify(tip(language), narrative)
+    assert result == classify(tip(language), narrative, second_reading=False), outcome(result)

@@ -23,6 +23,7 @@ from services.triage.domain.indicators import (
     detect,
     load_lexicon,
 )
+from services.triage.domain.safety_net import Verdict, read
 
 RULES_VERSION = "rules-2026.12.1"
 REASON_LENGTH = 300
@@ -60,6 +61,10 @@ MINOR_IN_TEXT = "minor_in_text"
 DANGER_IN_TEXT = "imminent_danger_in_text"
 POSSIBLE_MINOR = "possible_minor"
 POSSIBLE_DANGER = "possible_danger"
+# The statistical second reading's possibilities carry the same codes as the rules' own: a plan
+# starts, a specialist confirms, nothing is disclosed on them alone. Their text says where they came from.
+NET_POSSIBLE_MINOR = "net." + POSSIBLE_MINOR
+NET_POSSIBLE_DANGER = "net." + POSSIBLE_DANGER
 MINOR_IN_PAST = "minor_in_past"
 DANGER_OVER = "danger_over"
 TEXT_REASONS = {
@@ -86,6 +91,18 @@ TEXT_REASONS = {
         " person's safety; not a ground for disclosure on its own.",
         "Le récit laisse croire à un danger sans le dire ({fr}) : urgent jusqu'à ce qu'un intervenant"
         " confirme la sécurité de la personne; ce n'est pas à lui seul un motif de communication.",
+    ),
+    NET_POSSIBLE_MINOR: (
+        "No rule found it, but a statistical reading of labelled tips suggests a minor ({en}): urgent"
+        " until a specialist confirms; not a ground for disclosure on its own.",
+        "Aucune règle ne l'a trouvé, mais une lecture statistique de signalements étiquetés suggère une"
+        " personne mineure ({fr}) : urgent jusqu'à confirmation; pas à lui seul un motif de communication.",
+    ),
+    NET_POSSIBLE_DANGER: (
+        "No rule found it, but a statistical reading of labelled tips suggests danger ({en}): urgent"
+        " until a specialist confirms; not a ground for disclosure on its own.",
+        "Aucune règle ne l'a trouvé, mais une lecture statistique de signalements étiquetés suggère un"
+        " danger ({fr}) : urgent jusqu'à confirmation; pas à lui seul un motif de communication.",
     ),
     MINOR_IN_PAST: (
         "The account speaks of a minor in the past, and of an adult now ({en}): not a minor case.",
@@ -163,8 +180,14 @@ def classify(
     narrative: str | None = None,
     narrative_erased: bool = False,
     lexicon: Lexicon | None = None,
+    second_reading: bool = True,
 ) -> Classification:
-    """Decide a tip's urgency and say why, in English and French."""
+    """Decide a tip's urgency and say why, in English and French.
+
+    When the rules find no minor and no danger in a narrative, the statistical second reading
+    (`safety_net`) may still raise the tip to urgent as a possibility; ``second_reading=False`` is
+    the rules alone, which the net is trained against.
+    """
     lexicon = lexicon or load_lexicon()
     findings = detect(narrative, lexicon) if narrative else NO_FINDINGS
     minor_reasons = _minor_reasons(facts, findings)
@@ -203,6 +226,12 @@ def classify(
     version = f"{RULES_VERSION}+{lexicon.version}"
     findings_out = tuple(IndicatorFinding(code=i.code, strength=Strength(i.strength)) for i in indicators)
     missing_reasons = tuple(MISSING[detail] for detail in missing)
+    # The second reading does not overrule what the rules read and set aside on purpose: a danger
+    # that is over, a minor in the past who is an adult now.
+    if not (minor_reasons or danger_reasons or possibilities or set_aside) and narrative and second_reading:
+        verdict = read(narrative)
+        if verdict.raises:
+            possibilities = (_net_reason(verdict),)
     if minor_reasons or danger_reasons or possibilities:
         return Classification(
             Urgency.URGENT,
@@ -238,6 +267,17 @@ def _text_reason(code: str, judgement: Judgement) -> Reason:
         if max(len(english), len(french)) <= REASON_LENGTH:
             return Reason(code=code, en=english, fr=french)
     return Reason(code=code, en=en.format(en="…"), fr=fr.format(fr="…"))
+
+
+def _net_reason(verdict: Verdict) -> Reason:
+    """The second reading's possibility, under the rules' code for it, with the words that weighed most."""
+    en, fr = TEXT_REASONS["net." + verdict.code]
+    for kept in range(len(verdict.words), 0, -1):
+        english = en.format(en=", ".join(f"“{word}”" for word in verdict.words[:kept]))
+        french = fr.format(fr=", ".join(f"« {word} »" for word in verdict.words[:kept]))
+        if max(len(english), len(french)) <= REASON_LENGTH:
+            return Reason(code=verdict.code, en=english, fr=french)
+    return Reason(code=verdict.code, en=en.format(en="…"), fr=fr.format(fr="…"))
 
 
 def _minor_reasons(facts: TipFacts, findings: TextFindings) -> tuple[Reason, ...]:

@@ -1,0 +1,39 @@
+"""The statistical second reading of a narrative: what it was trained on and what it may do."""
+
+from __future__ import annotations
+
+import json
+
+from services.triage.domain import safety_net
+from tests.triage_corpus.evaluate import PARTS
+
+LONG_ACCOUNT = (
+    "My cousin phoned me crying from a gas station bathroom a few minutes ago, whispering that the man who"
+    " runs her dates is driving her to another province tonight and she does not want to go. Then the line"
+    " went dead and she is not picking up."
+)
+
+
+def test_the_net_was_trained_on_neither_the_sealed_part_nor_development4() -> None:
+    trained_on = set(json.loads(safety_net.MODEL_FILE.read_text(encoding="utf-8"))["trained_on"])
+    held_out = {path.name for part in ("sealed", "development4") for path in PARTS[part]}
+    assert trained_on, "the model says what it was trained on"
+    assert not trained_on & held_out
+
+
+def test_a_raise_names_a_possibility_and_only_words_of_the_account() -> None:
+    verdict = safety_net.read(LONG_ACCOUNT)
+    assert verdict.raises
+    assert verdict.code in {"possible_minor", "possible_danger"}
+    assert verdict.words
+    assert set(verdict.words) <= set(safety_net.words_of(LONG_ACCOUNT))
+
+
+def test_a_number_is_one_token_whatever_its_digits() -> None:
+    assert safety_net.words_of("rooms 14 and 15") == safety_net.words_of("rooms 40 and 41")
+
+
+def test_the_threshold_was_chosen_within_the_false_raise_budget() -> None:
+    data = json.loads(safety_net.MODEL_FILE.read_text(encoding="utf-8"))
+    assert 0 < data["threshold"] < 1
+    assert data["cross_validated_false_raises"] <= 0.03
