@@ -347,6 +347,13 @@ class Stack:
 
 
 KEK_SETTINGS = ("LANTERN_KEK", "LANTERN_KEK_FILE")
+# Secrets an operator may have in the shell that started `lantern up`: each reaches only the service
+# that needs it, like the KEK.
+SECRETS_OF = {
+    "disclosure": ("LANTERN_AUDIT_KEY", "LANTERN_AUDIT_KEY_FILE"),
+    "intake": ("LANTERN_IDEMPOTENCY_SECRET",),
+    "monitoring": ("LANTERN_PAGING_WEBHOOK_SECRET",),
+}
 
 
 def service_environment(
@@ -354,7 +361,8 @@ def service_environment(
 ) -> dict[str, str]:
     """A service's environment: its own role's DSN, and the KEK only if it unseals."""
     # Another service's DSN, or the KEK of a service that unseals nothing, never reaches a process.
-    withheld = {*KEK_SETTINGS, "LANTERN_SERVICE_DATABASE_URLS"}
+    others = {key for service, keys in SECRETS_OF.items() if service != name for key in keys}
+    withheld = {*KEK_SETTINGS, "LANTERN_SERVICE_DATABASE_URLS", *others}
     environment = {key: value for key, value in shared.items() if key not in withheld}
     if name in UNSEALING:
         environment |= {key: shared[key] for key in KEK_SETTINGS if key in shared} | kek_settings

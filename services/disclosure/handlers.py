@@ -212,7 +212,8 @@ async def confirm_consent(
         verdict, outcome = case.confirm_consent(
             supervisor, version, await uow.consents.history(tip_id), routing, utc_now()
         )
-        await _carry_out(uow, keystore, case, outcome, max_package_bytes)
+        if await _carry_out(uow, keystore, case, outcome, max_package_bytes) and case.state is not None:
+            return replace(verdict, state=case.state)  # a package was held: the case waits again
         return verdict
 
 

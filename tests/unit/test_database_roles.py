@@ -56,3 +56,25 @@ def test_only_the_services_that_unseal_get_the_key_encryption_key_and_each_only_
         assert environment["DATABASE_URL"] == roles.url(OWNER, name)
         assert "LANTERN_SERVICE_DATABASE_URLS" not in environment
         assert environment["KAFKA_BOOTSTRAP_SERVERS"] == "127.0.0.1:9092"
+
+
+def test_each_secret_in_the_operators_shell_reaches_only_the_service_that_needs_it() -> None:
+    roles = ServiceRoles.generate("lantern")
+    shared = {
+        "LANTERN_AUDIT_KEY": "audit",
+        "LANTERN_AUDIT_KEY_FILE": "/audit.key",
+        "LANTERN_IDEMPOTENCY_SECRET": "idempotency",
+        "LANTERN_PAGING_WEBHOOK_SECRET": "paging",
+    }
+    holders = {
+        secret: {
+            name for name in SERVICE_NAMES if secret in service_environment(name, shared, OWNER, roles, {})
+        }
+        for secret in shared
+    }
+    assert holders == {
+        "LANTERN_AUDIT_KEY": {"disclosure"},
+        "LANTERN_AUDIT_KEY_FILE": {"disclosure"},
+        "LANTERN_IDEMPOTENCY_SECRET": {"intake"},
+        "LANTERN_PAGING_WEBHOOK_SECRET": {"monitoring"},
+    }

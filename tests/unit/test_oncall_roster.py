@@ -168,3 +168,11 @@ def test_the_shipped_roster_pages_someone_on_shift_for_supervisors_and_specialis
             assert on_call(shipped, role, at)
         assert on_call(shipped, "supervisor", at) != list(shipped.roles[OnCallRole.SUPERVISOR].fallback)
         assert on_call(shipped, "specialist", at) != list(shipped.roles[OnCallRole.SPECIALIST].fallback)
+
+
+def test_a_roster_without_the_escalation_levels_still_starts_and_pages_the_supervisors_for_them() -> None:
+    older = Roster.model_validate(
+        {"roles": {r: {"fallback": [f"@{r}"]} for r in ("supervisor", "specialist", "admin")}}
+    )
+    at = toronto(2026, 12, 2, 10)
+    assert on_call(older, "hotline_manager", at) == on_call(older, "backup_supervisor", at) == ["@supervisor"]

@@ -37,6 +37,13 @@ class OnCallRole(StrEnum):
     ADMIN = "admin"
 
 
+ESCALATION_LEVELS = {
+    OnCallRole.BACKUP_SUPERVISOR: OnCallRole.SUPERVISOR,
+    OnCallRole.HOTLINE_MANAGER: OnCallRole.SUPERVISOR,
+}
+"""Levels a roster may leave out, and whom they page then."""
+
+
 def _known_zone(name: str) -> str:
     try:
         ZoneInfo(name)
@@ -92,7 +99,7 @@ class Roster(Contract):
 
     @model_validator(mode="after")
     def _every_role_has_someone(self) -> Roster:
-        missing = set(OnCallRole) - set(self.roles)
+        missing = set(OnCallRole) - set(self.roles) - set(ESCALATION_LEVELS)
         if missing:
             raise ValueError(f"no on-call entry for {', '.join(sorted(missing))}")
         return self
@@ -102,7 +109,10 @@ def on_call(roster: Roster, role: OnCallRole | str, at: datetime) -> list[str]:
     """Who is on call for ``role`` at ``at``: everyone on shift, in roster order, else the fallback."""
     if at.tzinfo is None:
         raise ValueError("on_call needs an aware datetime")
-    entry = roster.roles[OnCallRole(role)]
+    role = OnCallRole(role)
+    # A roster written before the escalation levels existed pages the supervisors for them: a breach
+    # always reaches someone, and the roster can name the levels when the hotline has them.
+    entry = roster.roles.get(role) or roster.roles[ESCALATION_LEVELS.get(role, role)]
     on_shift = (
         person for shift in entry.shifts if shift.covers(at, roster.time_zone) for person in shift.who
     )
