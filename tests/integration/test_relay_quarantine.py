@@ -10,11 +10,13 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 import uvicorn
 
 from lantern.held import settle_quarantined
 from schemas import topics
+from services.common import runtime
 from services.common.auth import Role
 from services.common.runtime import bound_port, listeners, serve_both
 from services.common.settings import ServiceSettings
@@ -168,3 +170,24 @@ async def test_health_is_degraded_but_200_with_a_quarantined_row_and_503_once_a_
     assert stalled.status_code == 503
     assert stalled.json()["checks"]["relaying"] == "stalled"
     assert int(stalled.json()["checks"]["outbox_oldest_seconds"]) >= 120
+
+
+async def test_health_says_its_quarantined_rows_are_unknown_not_none_when_it_cannot_read_them(
+    settings: ServiceSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def unreadable(*_args: Any, **_kwargs: Any) -> list[dict[str, Any]]:
+        raise asyncpg.exceptions.QueryCanceledError("canceling statement due to statement timeout")
+
+    app = build_disclosure(settings)
+    async with running(app), operations_client(app) as client:
+        await fetch(
+            settings,
+            "INSERT INTO disclosure.outbox (event_id, topic, key, payload, quarantined_at, quarantine_reason)"
+            " VALUES ($1, $2, 'LE-HEALTH03', '{}', now(), 'refused')",
+            uuid.uuid4(), topics.agency_topic(POLICE),
+        )  # fmt: skip
+        monkeypatch.setattr(runtime, "quarantined_rows", unreadable)
+        answer = await client.get("/health")
+    assert answer.json()["quarantined"] is None, "an empty list would close every quarantine alert"
+    assert answer.json()["checks"]["relaying"] == "unknown"
+    assert answer.json()["status"] == "degraded"

@@ -86,6 +86,29 @@ async def close_quarantine_alerts(
     )
 
 
+async def reopen_quarantine_alerts(
+    connection: asyncpg.Connection, service: str, quarantined: list[uuid.UUID]
+) -> None:
+    """Open again the closed alerts of ``service``'s rows that are still quarantined.
+
+    The id of a quarantine alert names the row and the instant it was quarantined, and a release
+    clears that instant: an alert raised again under the same id is a quarantine no person handled,
+    closed by mistake. Its page is not sent twice: one cancelled by the close (never delivered)
+    becomes due again; one delivered stays delivered. Other kinds of alert are closed by what was
+    done (a step, a review) and stay closed.
+    """
+    if not quarantined:
+        return
+    await connection.execute(
+        "WITH reopened AS ("
+        "  UPDATE alerts SET closed_at = NULL WHERE kind = $1 AND subject = $2"
+        "  AND alert_id = ANY($3::uuid[]) AND closed_at IS NOT NULL RETURNING alert_id)"
+        " UPDATE deliveries d SET status = 'pending', next_attempt_at = now()"
+        " FROM reopened r WHERE d.alert_id = r.alert_id AND d.status = 'cancelled'",
+        AlertKind.OUTBOX_ROW_QUARANTINED.value, service, quarantined,
+    )  # fmt: skip
+
+
 async def close_review_alerts(connection: asyncpg.Connection, tip_id: uuid.UUID) -> None:
     """Close the open review alerts of a tip's case."""
     await connection.execute(
