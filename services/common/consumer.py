@@ -200,11 +200,15 @@ class DeadLetters:
         error: BaseException,
         field_errors: list[errors.FieldError] | None = None,
     ) -> None:
+        # A held event has no record: the inbox kept its headers, signature included, so that a
+        # replay of the dead letter verifies as the original did.
         if isinstance(delivery, Delivery):
             record, topic, value = delivery.record, delivery.topic, delivery.payload
             key = record.key if record else delivery.key.encode()
+            kept = delivery.original_headers()
         else:
             record, topic, key, value = delivery, delivery.topic, delivery.key, delivery.value
+            kept = list(delivery.headers or ())
         headers = [
             ("dlt-original-topic", topic),
             ("dlt-original-partition", str(record.partition if record else -1)),
@@ -216,9 +220,6 @@ class DeadLetters:
         ]
         if field_errors:
             headers.append(("dlt-error-fields", ";".join(f"{e.field}:{e.rule}" for e in field_errors)))
-        # A held event has no record: the inbox kept its headers, signature included, so that a
-        # replay of the dead letter verifies as the original did.
-        kept = delivery.original_headers() if isinstance(delivery, Delivery) else record.headers or ()
         original = [(name, header) for name, header in kept if not name.startswith("dlt-")]
         await self.producer.send_and_wait(
             dead_letter_topic(topic),

@@ -178,8 +178,10 @@ async def test_a_deferred_event_that_later_fails_is_dead_lettered_signed_and_app
         assert dead.value == dependent.model_dump_json().encode()
         assert dead.headers["dlt-reason"] == b"processing_failed"
         assert dead.headers["dlt-original-offset"] == b"-1", "it was retried from the inbox, not a record"
-        verified = stack_keys().verifier().verify(
-            topics.TIPS_RECEIVED, dead.key, dead.value, list(dead.headers.items())
+        verified = (
+            stack_keys()
+            .verifier()
+            .verify(topics.TIPS_RECEIVED, dead.key, dead.value, list(dead.headers.items()))
         )
         assert verified.signer == "intake"
         probe.poison.clear()
@@ -189,7 +191,9 @@ async def test_a_deferred_event_that_later_fails_is_dead_lettered_signed_and_app
             dependent.event_id,
         ], "replayed, its signature still verifies and it applies"
         assert await pool.fetchval("SELECT count(*) FROM inbox WHERE headers IS NOT NULL") == 0
-    dead_letters = await read_until(settings.kafka_bootstrap_servers, (DLT,), lambda records: False, timeout=0.5)
+    dead_letters = await read_until(
+        settings.kafka_bootstrap_servers, (DLT,), lambda records: False, timeout=0.5
+    )
     assert [record.headers["dlt-reason"] for record in dead_letters] == [b"processing_failed"], (
         "the replay was not refused as unauthenticated"
     )

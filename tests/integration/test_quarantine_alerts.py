@@ -66,7 +66,9 @@ class ServiceHealth:
             if quarantined is None
             else [{"event_id": str(row), "quarantined_at": QUARANTINED_AT.isoformat()} for row in quarantined]
         )
-        checks = {} if rows is None else {"outbox_quarantined": str(len(rows) if counted is None else counted)}
+        checks = (
+            {} if rows is None else {"outbox_quarantined": str(len(rows) if counted is None else counted)}
+        )
         self.status, self.body = status, json.dumps({"quarantined": rows, "checks": checks}).encode()
 
     async def rounds(self, count: int) -> None:
@@ -149,7 +151,9 @@ async def test_an_alert_closed_while_its_row_stays_quarantined_opens_again_and_i
         await pool.execute("UPDATE alerts SET closed_at = now()")
         await pool.execute("UPDATE deliveries SET status = 'cancelled'")
         assert await eventually(lambda: open_rows(pool)) == {str(stuck)}, "raised again, it opens again"
-        assert await pool.fetchval("SELECT status FROM deliveries") == "pending", "its page goes out after all"
+        assert await pool.fetchval("SELECT status FROM deliveries") == "pending", (
+            "its page goes out after all"
+        )
         # Closed again once its page was delivered: it opens again, and nobody is paged twice.
         await pool.execute("UPDATE deliveries SET status = 'delivered', delivered_at = now()")
         await pool.execute("UPDATE alerts SET closed_at = now()")
