@@ -189,14 +189,8 @@ async def test_a_deferred_event_that_later_fails_is_dead_lettered_signed_and_app
         assert await eventually(lambda: _when(applied(pool), lambda ids: len(ids) == 2)) == [
             first.event_id,
             dependent.event_id,
-        ], "replayed, its signature still verifies and it applies"
+        ], "replayed, its signature still verifies (an unsigned event reaches no handler) and it applies"
         assert await pool.fetchval("SELECT count(*) FROM inbox WHERE headers IS NOT NULL") == 0
-    dead_letters = await read_until(
-        settings.kafka_bootstrap_servers, (DLT,), lambda records: False, timeout=0.5
-    )
-    assert [record.headers["dlt-reason"] for record in dead_letters] == [b"processing_failed"], (
-        "the replay was not refused as unauthenticated"
-    )
     assert_headers_identify_nobody(dead.headers)
 
 

@@ -148,14 +148,21 @@ async def test_an_alert_closed_while_its_row_stays_quarantined_opens_again_and_i
         service.answer(200, [stuck])
         assert await eventually(lambda: open_rows(pool)) == {str(stuck)}
         # Closed by a wrong answer before its page went out: the paging dispatcher cancels the page.
-        await pool.execute("UPDATE alerts SET closed_at = now()")
-        await pool.execute("UPDATE deliveries SET status = 'cancelled'")
+        await close_alerts(pool, page_status="cancelled")
         assert await eventually(lambda: open_rows(pool)) == {str(stuck)}, "raised again, it opens again"
-        assert await pool.fetchval("SELECT status FROM deliveries") == "pending", (
-            "its page goes out after all"
-        )
+        assert await eventually(lambda: page_statuses(pool, "pending")), "its page goes out after all"
         # Closed again once its page was delivered: it opens again, and nobody is paged twice.
-        await pool.execute("UPDATE deliveries SET status = 'delivered', delivered_at = now()")
-        await pool.execute("UPDATE alerts SET closed_at = now()")
+        await close_alerts(pool, page_status="delivered")
         assert await eventually(lambda: open_rows(pool)) == {str(stuck)}
-        assert [tuple(row) for row in await pool.fetch("SELECT status FROM deliveries")] == [("delivered",)]
+        await service.rounds(3)
+        assert await page_statuses(pool, "delivered")
+
+
+async def close_alerts(pool: asyncpg.Pool, page_status: str) -> None:
+    async with pool.acquire() as connection, connection.transaction():
+        await connection.execute("UPDATE alerts SET closed_at = now()")
+        await connection.execute("UPDATE deliveries SET status = $1", page_status)
+
+
+async def page_statuses(pool: asyncpg.Pool, expected: str) -> bool:
+    return [row["status"] for row in await pool.fetch("SELECT status FROM deliveries")] == [expected]
