@@ -541,11 +541,21 @@ def outbox_list(
 
 def _settle_outbox_row(home: Path, service: str, event_id: uuid.UUID, token: str, send: bool) -> None:
     from lantern.held import NotASupervisor, settle_quarantined
+    from services.common.relay import PackageNotDiscardable
 
     try:
         done = asyncio.run(settle_quarantined(_database_url(home), service, event_id, token, send=send))
     except NotASupervisor:
         typer.echo("a supervisor's token is needed", err=True)
+        raise typer.Exit(1) from None
+    except PackageNotDiscardable as refused:
+        typer.echo(
+            f"row {event_id} is a package to {refused.agency}: it is never discarded, since its case"
+            " already reads as forwarded. Once the cause is mended, release it"
+            f" (lantern outbox release {service} {event_id}); if it cannot be, reach the agency another"
+            " way and record that on the case. The row stays quarantined until released.",
+            err=True,
+        )
         raise typer.Exit(1) from None
     if not done:
         typer.echo(f"row {event_id} is not quarantined in {service}", err=True)
@@ -573,7 +583,8 @@ def outbox_discard(
     token: Annotated[str, typer.Option(envvar="LANTERN_TOKEN", help="A supervisor's token.")],
     home: Annotated[Path, typer.Option(help="Where `lantern up` wrote endpoints.json.")] = HOME,
 ) -> None:
-    """Never send a quarantined row (its opened content is emptied); the rows held behind it go on."""
+    """Never send a quarantined row (its opened content is emptied); the rows held behind it go on.
+    Refused for a package to an agency: release it once the cause is mended."""
     _settle_outbox_row(home, service, event_id, token, send=False)
 
 

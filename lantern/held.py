@@ -115,7 +115,8 @@ async def settle_quarantined(
     database_url: str, service: str, event_id: uuid.UUID, token: str, *, send: bool
 ) -> bool:
     """A supervisor releases a quarantined row (``send``: it goes again) or discards it; either way
-    the rows held behind it go on.
+    the rows held behind it go on. A package to an agency is only ever released
+    (``relay.PackageNotDiscardable``).
     """
     connection = await connect(database_url, service)
     try:

@@ -116,6 +116,8 @@ class Delivery:
     route: Route
     event_id: uuid.UUID
     record: ConsumerRecord[bytes, bytes] | None = None
+    kept_headers: dict[str, str] = field(default_factory=dict)
+    """The headers the inbox kept for a held event (it has no record)."""
     held_as: str | None = None
     """The event's status in the inbox when it was read from there (deferred or waiting)."""
     hold: str | None = None
@@ -132,12 +134,36 @@ class Delivery:
     def traceparent(self) -> str | None:
         inner = getattr(self.event, "event", self.event)
         value = getattr(inner, "traceparent", None)
-        if value is None and self.record is not None:
-            value = next((v.decode() for k, v in self.record.headers or () if k == "traceparent"), None)
-        return value
+        return value if value is not None else self.headers_to_keep().get("traceparent")
+
+    def original_headers(self) -> list[tuple[str, bytes]]:
+        """The headers the event came with: all its record's, or those the inbox kept."""
+        if self.record is not None:
+            return list(self.record.headers or ())
+        return [(name, value.encode()) for name, value in self.kept_headers.items()]
+
+    def headers_to_keep(self) -> dict[str, str]:
+        """What the inbox keeps of the headers while the event is held: those Lantern writes,
+        the signature above all, so that a held event that fails is dead-lettered verifiable."""
+        if self.record is None:
+            return dict(self.kept_headers)
+        kept: dict[str, str] = {}
+        for name, value in self.record.headers or ():
+            if name in KEPT_HEADERS and isinstance(value, bytes) and len(value) <= MAX_KEPT_HEADER_BYTES:
+                try:
+                    kept[name] = value.decode()
+                except UnicodeDecodeError:
+                    continue
+        return kept
 
 
 MAX_KEY_LENGTH = 200
+
+KEPT_HEADERS = frozenset(
+    {SIGNER_HEADER, SIGNATURE_HEADER, "traceparent", "event_type", "message_type", "content-type"}
+)
+"""The headers a held event keeps in the inbox: what Lantern's producers write, nothing else."""
+MAX_KEPT_HEADER_BYTES = 512
 
 
 def _ordering_key(key: bytes) -> str | None:
@@ -174,11 +200,15 @@ class DeadLetters:
         error: BaseException,
         field_errors: list[errors.FieldError] | None = None,
     ) -> None:
+        # A held event has no record: the inbox kept its headers, signature included, so that a
+        # replay of the dead letter verifies as the original did.
         if isinstance(delivery, Delivery):
             record, topic, value = delivery.record, delivery.topic, delivery.payload
             key = record.key if record else delivery.key.encode()
+            kept = delivery.original_headers()
         else:
             record, topic, key, value = delivery, delivery.topic, delivery.key, delivery.value
+            kept = list(delivery.headers or ())
         headers = [
             ("dlt-original-topic", topic),
             ("dlt-original-partition", str(record.partition if record else -1)),
@@ -190,11 +220,7 @@ class DeadLetters:
         ]
         if field_errors:
             headers.append(("dlt-error-fields", ";".join(f"{e.field}:{e.rule}" for e in field_errors)))
-        original = [
-            (name, header)
-            for name, header in (record.headers if record else ()) or ()
-            if not name.startswith("dlt-")
-        ]
+        original = [(name, header) for name, header in kept if not name.startswith("dlt-")]
         await self.producer.send_and_wait(
             dead_letter_topic(topic),
             value=value,
@@ -558,11 +584,12 @@ class BatchConsumer:
             "UPDATE inbox AS i SET status = u.status, topic = u.topic,"
             " payload = CASE WHEN u.status IN ('done', 'set_aside') THEN NULL ELSE u.payload END,"
             " reason = u.reason,"
+            " headers = CASE WHEN u.status IN ('done', 'set_aside') THEN NULL ELSE u.headers END,"
             " held_since = CASE WHEN u.status IN ('done', 'set_aside') THEN NULL"
             "   ELSE coalesce(i.held_since, now()) END,"
             " processed_at = now()"
-            " FROM unnest($2::uuid[], $3::text[], $4::text[], $5::bytea[], $6::text[])"
-            "   AS u(event_id, status, topic, payload, reason)"
+            " FROM unnest($2::uuid[], $3::text[], $4::text[], $5::bytea[], $6::text[], $7::jsonb[])"
+            "   AS u(event_id, status, topic, payload, reason, headers)"
             " WHERE i.consumer = $1 AND i.event_id = u.event_id",
             self.service,
             [d.event_id for d in changed],
@@ -573,6 +600,7 @@ class BatchConsumer:
                 qualified_name(type(d.error)) if d.hold in (POISONED, SET_ASIDE) and d.error else d.hold
                 for d in changed
             ],
+            [d.headers_to_keep() if d.hold not in (None, SET_ASIDE) else None for d in changed],
         )
 
     async def _held(
@@ -584,7 +612,7 @@ class BatchConsumer:
         poisoned with the reason, so that it parks its tip and an operator sees it.
         """
         rows = await self.transactions.pool.fetch(
-            "SELECT seq, event_id, topic, tip_key, payload, status FROM inbox AS i"
+            "SELECT seq, event_id, topic, tip_key, payload, status, headers FROM inbox AS i"
             " WHERE consumer = $1 AND status = ANY($2::text[]) AND ($3::text[] IS NULL OR tip_key = ANY($3))"
             " AND seq > $4"
             " AND NOT EXISTS (SELECT 1 FROM inbox AS p WHERE p.consumer = i.consumer"
@@ -606,7 +634,7 @@ class BatchConsumer:
             page.deliveries.append(
                 Delivery(
                     row["topic"], row["tip_key"], event, row["payload"], route, row["event_id"],
-                    held_as=row["status"],
+                    kept_headers=row["headers"] or {}, held_as=row["status"],
                 )
             )  # fmt: skip
         if unreadable:

@@ -37,7 +37,7 @@ async def held_events(connection: asyncpg.Connection, consumer: str) -> list[Hel
 async def set_aside(connection: asyncpg.Connection, consumer: str, event_id: uuid.UUID, by: str) -> bool:
     """Give up on a poisoned event so its tip's waiting events go on; False if it is not poisoned."""
     changed = await connection.fetchval(
-        "UPDATE inbox SET status = 'set_aside', payload = NULL, reason = $3, processed_at = now()"
+        "UPDATE inbox SET status = 'set_aside', payload = NULL, headers = NULL, reason = $3, processed_at = now()"
         " WHERE consumer = $1 AND event_id = $2 AND status = 'poisoned' RETURNING true",
         consumer, event_id, f"set aside by {by}",
     )  # fmt: skip

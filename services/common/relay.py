@@ -35,6 +35,7 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import BrokerResponseError, KafkaError, UnknownError
 
+from schemas.topics import agency_of
 from services.common import metrics
 from services.common.logging import get_logger
 
@@ -181,18 +182,36 @@ async def release(connection: asyncpg.Connection, event_id: uuid.UUID, by: str) 
     return status.endswith(" 1")
 
 
+class PackageNotDiscardable(Exception):
+    """A quarantined package to an agency is never discarded: its case already reads as forwarded, and
+    nothing would record that the agency never received it. It is released once the cause is mended."""
+
+    def __init__(self, agency: str) -> None:
+        super().__init__(agency)
+        self.agency = agency
+
+
 async def discard(connection: asyncpg.Connection, event_id: uuid.UUID, by: str) -> bool:
     """A person decided the row must never go out: it is kept as discarded (opened content emptied)
-    and its key's held rows go on. False when no such row is quarantined.
+    and its key's held rows go on. False when no such row is quarantined; ``PackageNotDiscardable``
+    for a package to an agency.
     """
-    status: str = await connection.execute(
-        "UPDATE outbox SET discarded_at = now(), handled_by = $2,"
-        " payload = CASE WHEN scrub_after_send THEN ''::bytea ELSE payload END"
-        f" WHERE event_id = $1 AND {QUARANTINED}",
-        event_id,
-        by,
-    )
-    return status.endswith(" 1")
+    async with connection.transaction():
+        topic: str | None = await connection.fetchval(
+            f"SELECT topic FROM outbox WHERE event_id = $1 AND {QUARANTINED} FOR UPDATE", event_id
+        )
+        if topic is None:
+            return False
+        agency = agency_of(topic)
+        if agency is not None:
+            raise PackageNotDiscardable(agency)
+        await connection.execute(
+            "UPDATE outbox SET discarded_at = now(), handled_by = $2,"
+            " payload = CASE WHEN scrub_after_send THEN ''::bytea ELSE payload END WHERE event_id = $1",
+            event_id,
+            by,
+        )
+    return True
 
 
 @dataclass

@@ -174,34 +174,36 @@ class Runtime:
             checks["parked_tips"] = "unknown"
         stalled = self.consumer is not None and self.consumer.stalled_for() > STALLED_AFTER_SECONDS
         checks["consuming"] = "stalled" if stalled else "ok"
-        relay_stalled, quarantined = False, []
+        # None, not an empty list, when the rows could not be read: monitoring closes the alerts of
+        # rows no longer listed, so an empty list must mean that none is quarantined.
+        relay_stalled, quarantined = False, None
         try:
             state = await relay_state(self.pool)
             relay_stalled = state.stalled(self.settings.outbox_stalled_seconds)
             checks["outbox_unsent"] = str(state.unsent)
             checks["outbox_oldest_seconds"] = str(int(state.oldest_waiting_seconds))
             checks["outbox_quarantined"] = str(state.quarantined)
-            if state.quarantined:
-                quarantined = await quarantined_rows(self.pool)
+            quarantined = await quarantined_rows(self.pool) if state.quarantined else []
             checks["relaying"] = "stalled" if relay_stalled else "ok"
         except Exception:
-            checks["relaying"] = "unknown"
+            checks["relaying"], quarantined = "unknown", None
         healthy = (
             checks["database"] == "ok" and checks["broker"] == "ok" and not stalled and not relay_stalled
         )
-        status = "unavailable" if not healthy else "degraded" if quarantined else "ok"
+        status = "unavailable" if not healthy else "degraded" if quarantined is None or quarantined else "ok"
         return Health(status, checks, quarantined)
 
 
 @dataclass(frozen=True)
 class Health:
     """``unavailable`` (503): the database or broker is out of reach, or consuming or relaying has
-    stalled. ``degraded`` (200): everything flows, but rows are quarantined and wait for a person.
+    stalled. ``degraded`` (200): everything flows, but rows are quarantined and wait for a person, or
+    the outbox could not be read (``quarantined`` is then None: not known, rather than none).
     """
 
     status: str
     checks: dict[str, str]
-    quarantined: list[dict[str, Any]]
+    quarantined: list[dict[str, Any]] | None
 
     @property
     def http_status(self) -> int:

@@ -90,9 +90,14 @@ async def outbox_rows_quarantined(
     uow: PostgresUnitOfWork,
     *,
     alerting: Alerting,
+    close_others: bool = True,
 ) -> None:
     """Alert the supervisors on call to each row ``service`` quarantined (``rows``: event id, when), once
-    per quarantine; close the alerts of rows released or discarded since.
+    per quarantine; when ``rows`` is every quarantined row (``close_others``), close the alerts of rows
+    released or discarded since.
+
+    An alert closed while its row is still quarantined (a list read while the service's outbox could
+    not be) opens again; its page goes out only if it never did (see ``reopen_quarantine_alerts``).
     """
     raised = []
     for event_id, quarantined_at in rows:
@@ -100,7 +105,9 @@ async def outbox_rows_quarantined(
         for notifier in alerting.notifiers(uow):
             await notifier.notify(alert)
         raised.append(alert.alert_id)
-    await alerts.close_quarantine_alerts(uow.connection, service, raised)
+    await alerts.reopen_quarantine_alerts(uow.connection, service, raised)
+    if close_others:
+        await alerts.close_quarantine_alerts(uow.connection, service, raised)
     if raised:
         uow.after_commit(alerting.committed)
 

@@ -158,6 +158,42 @@ async def test_a_poison_message_is_dead_lettered_parks_its_tip_and_blocks_no_oth
     assert_headers_identify_nobody(dead.headers)
 
 
+async def test_a_deferred_event_that_later_fails_is_dead_lettered_signed_and_applies_when_replayed(
+    settings: ServiceSettings, tmp_path: Path
+) -> None:
+    first = tip_received()
+    dependent = of_tip(first)
+    probe = Probe(needs={dependent.event_id: first.event_id})
+    async with consuming(settings, tmp_path, probe) as pool:
+        await publish(settings, dependent)
+        assert (
+            await eventually(
+                lambda: pool.fetchval("SELECT status FROM inbox WHERE event_id = $1", dependent.event_id)
+            )
+            == "deferred"
+        )
+        probe.poison.add(dependent.event_id)
+        await publish(settings, first)
+        [dead] = await read_until(settings.kafka_bootstrap_servers, (DLT,), lambda records: bool(records))
+        assert dead.value == dependent.model_dump_json().encode()
+        assert dead.headers["dlt-reason"] == b"processing_failed"
+        assert dead.headers["dlt-original-offset"] == b"-1", "it was retried from the inbox, not a record"
+        verified = (
+            stack_keys()
+            .verifier()
+            .verify(topics.TIPS_RECEIVED, dead.key, dead.value, list(dead.headers.items()))
+        )
+        assert verified.signer == "intake"
+        probe.poison.clear()
+        await replay_dead_letter(settings.kafka_bootstrap_servers, DLT, dead.partition, dead.offset)
+        assert await eventually(lambda: _when(applied(pool), lambda ids: len(ids) == 2)) == [
+            first.event_id,
+            dependent.event_id,
+        ], "replayed, its signature still verifies (an unsigned event reaches no handler) and it applies"
+        assert await pool.fetchval("SELECT count(*) FROM inbox WHERE headers IS NOT NULL") == 0
+    assert_headers_identify_nobody(dead.headers)
+
+
 async def _when(
     check: Awaitable[list[uuid.UUID]], done: Callable[[list[uuid.UUID]], bool]
 ) -> list[uuid.UUID]:

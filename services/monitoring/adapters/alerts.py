@@ -86,6 +86,34 @@ async def close_quarantine_alerts(
     )
 
 
+async def reopen_quarantine_alerts(
+    connection: asyncpg.Connection, service: str, quarantined: list[uuid.UUID]
+) -> None:
+    """Open again the closed alerts of ``service``'s rows that are still quarantined.
+
+    The id of a quarantine alert names the row and the instant it was quarantined, and a release
+    clears that instant: an alert raised again under the same id is a quarantine no person handled,
+    closed by mistake. Its page is not sent twice: one cancelled by the close (never delivered)
+    becomes due again, even if the dispatcher cancelled it after the alert reopened; one delivered
+    stays delivered. Other kinds of alert are closed by what was done (a step, a review) and stay
+    closed.
+    """
+    if not quarantined:
+        return
+    kind = AlertKind.OUTBOX_ROW_QUARANTINED.value
+    await connection.execute(
+        "UPDATE alerts SET closed_at = NULL WHERE kind = $1 AND subject = $2"
+        " AND alert_id = ANY($3::uuid[]) AND closed_at IS NOT NULL",
+        kind, service, quarantined,
+    )  # fmt: skip
+    await connection.execute(
+        "UPDATE deliveries d SET status = 'pending', next_attempt_at = now() FROM alerts a"
+        " WHERE a.alert_id = d.alert_id AND a.kind = $1 AND a.subject = $2 AND a.alert_id = ANY($3::uuid[])"
+        " AND a.closed_at IS NULL AND d.status = 'cancelled'",
+        kind, service, quarantined,
+    )  # fmt: skip
+
+
 async def close_review_alerts(connection: asyncpg.Connection, tip_id: uuid.UUID) -> None:
     """Close the open review alerts of a tip's case."""
     await connection.execute(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 import httpx
@@ -35,17 +36,37 @@ class OutboxReport(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    quarantined: list[QuarantinedRow]
+    quarantined: list[QuarantinedRow] | None
+    checks: dict[str, str] = {}
 
 
-async def quarantined_of(client: httpx.AsyncClient, url: str) -> list[tuple[uuid.UUID, datetime]] | None:
-    """The service's quarantined rows, or None when its health could not be read (alerts stay as they are)."""
+@dataclass(frozen=True, slots=True)
+class Quarantined:
+    """A service's quarantined rows as its health listed them (event id, when)."""
+
+    rows: list[tuple[uuid.UUID, datetime]]
+    complete: bool
+    """The list is every quarantined row: alerts of rows not in it may be closed."""
+
+
+async def quarantined_of(client: httpx.AsyncClient, url: str) -> Quarantined | None:
+    """The service's quarantined rows, or None when its health could not be read or does not know
+    them (alerts stay as they are).
+
+    Only a 200 answer whose list holds as many rows as its count is complete: a 503 (the service's
+    database out of reach, say), or a list cut short, says nothing of the rows it leaves out, and
+    closing their alerts would silence a quarantine nobody has handled.
+    """
     try:
         answer = await client.get(f"{url}/health", timeout=2.0)
         report = OutboxReport.model_validate_json(answer.content)
     except (httpx.HTTPError, ValidationError):
         return None
-    return [(row.event_id, row.quarantined_at) for row in report.quarantined]
+    if report.quarantined is None:
+        return None
+    rows = [(row.event_id, row.quarantined_at) for row in report.quarantined]
+    counted = report.checks.get("outbox_quarantined")
+    return Quarantined(rows, complete=answer.status_code == 200 and counted == str(len(rows)))
 
 
 async def watch_outboxes(
@@ -59,11 +80,13 @@ async def watch_outboxes(
         while True:
             for service, url in sorted(urls.items()):
                 try:
-                    rows = await quarantined_of(client, url)
-                    if rows is None:
+                    listed = await quarantined_of(client, url)
+                    if listed is None:
                         continue
                     async with transactions.begin() as uow:
-                        await handlers.outbox_rows_quarantined(service, rows, uow, alerting=alerting)
+                        await handlers.outbox_rows_quarantined(
+                            service, listed.rows, uow, alerting=alerting, close_others=listed.complete
+                        )
                 except asyncio.CancelledError:
                     raise
                 except Exception as error:
