@@ -220,9 +220,9 @@ async def test_a_row_that_keeps_failing_while_others_go_is_quarantined_after_its
 
     async with relaying(relay):
         assert await eventually(quarantined_while_other_rows_go, timeout=30)
-    row = await pool.fetchrow(
-        "SELECT attempts, last_error, quarantine_reason FROM outbox WHERE event_id = $1", unroutable
-    )
+        row = await pool.fetchrow(
+            "SELECT attempts, last_error, quarantine_reason FROM outbox WHERE event_id = $1", unroutable
+        )
     assert row["quarantine_reason"] == "attempts_exhausted"
     assert row["attempts"] == 2
     assert row["last_error"] == "UnknownTopicOrPartitionError"
