@@ -47,6 +47,21 @@ PRODUCERS: dict[str, tuple[str, ...]] = {
     AUDIT_HEADS: ("disclosure",),
 }
 AGENCY_PACKAGE_PRODUCERS: tuple[str, ...] = ("disclosure",)
+# Who reads each topic as a consumer group (the group is the service's name); a contract test holds
+# this to each service's wiring, and the AsyncAPI document (``schemas/asyncapi.py``) is built from it.
+LIAISON_UNIT = "<liaison unit>"
+CONSUMERS: dict[str, tuple[str, ...]] = {
+    TIPS_RECEIVED: ("triage", "disclosure", "monitoring"),
+    TIPS_SUPPLEMENTED: ("triage", "disclosure"),
+    CONSENTS: ("disclosure", "monitoring", "referral"),
+    TIPS_TRIAGED: ("disclosure", "monitoring", "referral"),
+    RESPONSE_PLANS: ("monitoring",),
+    DISCLOSURES: ("monitoring",),
+    REFERRALS: (),
+    LE_ACKNOWLEDGEMENTS: ("disclosure",),
+    AUDIT_HEADS: (),
+}
+AGENCY_PACKAGE_CONSUMERS: tuple[str, ...] = (LIAISON_UNIT,)
 
 
 def producers_of(topic: str) -> tuple[str, ...]:
