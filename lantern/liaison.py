@@ -17,6 +17,7 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from pydantic import ValidationError
 
+from schemas import cloudevents
 from schemas.disclosure import LawEnforcementPackageV2, LawEnforcementPackageV3, LiaisonAcknowledgementV2
 from schemas.topics import LE_ACKNOWLEDGEMENTS, agency_topic
 from services.common.agency_keys import AgencyKeys, PackageUnreadable, open_package, sign_acknowledgement
@@ -129,8 +130,15 @@ async def run_liaison(
                         ),
                         keys,
                     )
+                    ce_headers = cloudevents.headers(
+                        receipt.acknowledgement_id, receipt.message_type, receipt.schema_version,
+                        cloudevents.source_of(f"liaison/{agency_id}"), receipt.acknowledged_at,
+                    )  # fmt: skip
                     await producer.send_and_wait(
-                        LE_ACKNOWLEDGEMENTS, receipt.model_dump_json().encode(), key=receipt.partition_key
+                        LE_ACKNOWLEDGEMENTS,
+                        receipt.model_dump_json().encode(),
+                        key=receipt.partition_key,
+                        headers=[(name, value.encode()) for name, value in ce_headers.items()],
                     )
                     acknowledged += 1
             await consumer.commit()

@@ -10,7 +10,7 @@ from typing import Any
 from services.common.settings import ServiceSettings
 
 DOCUMENTS = Path(__file__).resolve().parents[1] / "docs" / "openapi"
-SERVICES_WITH_AN_API = ("intake", "triage", "disclosure", "referral")
+SERVICES_WITH_AN_API = ("intake", "triage", "disclosure", "referral", "monitoring")
 
 
 def document(service: str) -> dict[str, Any]:

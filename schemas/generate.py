@@ -1,16 +1,19 @@
-"""Write the JSON Schema of every event to ``schemas/jsonschema/`` (``python -m schemas.generate``)."""
+"""Write the JSON Schema of every event to ``schemas/jsonschema/`` and the AsyncAPI document of every
+topic to ``docs/asyncapi.json`` (``python -m schemas.generate``)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+from schemas import asyncapi
 from schemas.audit import AuditHeadV1
 from schemas.disclosure import LawEnforcementPackageV2, LawEnforcementPackageV3, LiaisonAcknowledgementV2
 from schemas.registry import ALL_EVENTS
 from schemas.tip import TipSubmission
 
 JSONSCHEMA_DIR = Path(__file__).parent / "jsonschema"
+ASYNCAPI_DOCUMENT = Path(__file__).resolve().parents[1] / "docs" / "asyncapi.json"
 
 
 def rendered_schemas() -> dict[str, str]:
@@ -40,6 +43,7 @@ def main() -> None:
         stale.unlink()
     for name, text in rendered_schemas().items():
         (JSONSCHEMA_DIR / name).write_text(text, encoding="utf-8")
+    ASYNCAPI_DOCUMENT.write_text(asyncapi.render(), encoding="utf-8")
 
 
 if __name__ == "__main__":

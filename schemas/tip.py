@@ -6,7 +6,7 @@ from enum import StrEnum
 from typing import Annotated, Self
 
 import pycountry
-from pydantic import AfterValidator, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
 from schemas.envelope import Contract
@@ -95,20 +95,36 @@ class Province(StrEnum):
     YT = "YT"
 
 
-def _iso_639(code: str) -> str:
+# JSON Schema formats naming the code lists; the OpenAPI documents replace them with the lists
+# themselves (services/common/openapi.py), which the validators below decide.
+LANGUAGE_CODE_FORMAT = "iso-639"
+COUNTRY_CODE_FORMAT = "iso-3166-alpha-2"
+
+
+def iso_639(code: str) -> str:
     if pycountry.languages.get(**{"alpha_2" if len(code) == 2 else "alpha_3": code}) is None:
         raise PydanticCustomError("iso_639", "Use an ISO 639-1 or ISO 639-3 language code.")
     return code
 
 
-def _iso_3166(code: str) -> str:
+def iso_3166(code: str) -> str:
     if pycountry.countries.get(alpha_2=code) is None:
         raise PydanticCustomError("iso_3166", "Use an ISO 3166-1 alpha-2 country code.")
     return code
 
 
-LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$"), AfterValidator(_iso_639)]
-CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$"), AfterValidator(_iso_3166)]
+LanguageCode = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z]{2,3}$"),
+    AfterValidator(iso_639),
+    Field(json_schema_extra={"format": LANGUAGE_CODE_FORMAT}),
+]
+CountryCode = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Z]{2}$"),
+    AfterValidator(iso_3166),
+    Field(json_schema_extra={"format": COUNTRY_CODE_FORMAT}),
+]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Narrative = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
 Age = Annotated[int, Field(ge=0, le=120)]
@@ -118,6 +134,16 @@ MAX_LIST = 20
 
 
 class Location(Contract):
+    # A province only in Canada, said in the schema too, so that what the schema allows is accepted.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"properties": {"country": {"const": "CA"}}},
+                {"properties": {"province": {"type": "null"}}},
+            ]
+        }
+    )
+
     country: CountryCode
     province: Province | None = None
     city: ShortText | None = None

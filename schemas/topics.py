@@ -51,6 +51,22 @@ PRODUCERS: dict[str, tuple[str, ...]] = {
     AUDIT_HEADS: ("disclosure",),
 }
 AGENCY_PACKAGE_PRODUCERS: tuple[str, ...] = ("disclosure",)
+# Who reads each topic as a consumer group (the group is the service's name); tests hold this to each
+# service's wiring, the AsyncAPI document (``schemas/asyncapi.py``) and the Kafka ACLs
+# (``lantern deploy acls``) are built from it. Every agency topic is read by its liaison unit only.
+LIAISON_UNIT = "<liaison unit>"
+CONSUMERS: dict[str, tuple[str, ...]] = {
+    TIPS_RECEIVED: ("triage", "disclosure", "monitoring"),
+    TIPS_SUPPLEMENTED: ("triage", "disclosure"),
+    CONSENTS: ("disclosure", "monitoring", "referral"),
+    TIPS_TRIAGED: ("disclosure", "monitoring", "referral"),
+    RESPONSE_PLANS: ("monitoring",),
+    DISCLOSURES: ("monitoring",),
+    REFERRALS: (),
+    LE_ACKNOWLEDGEMENTS: ("disclosure",),
+    AUDIT_HEADS: (),
+}
+AGENCY_PACKAGE_CONSUMERS: tuple[str, ...] = (LIAISON_UNIT,)
 
 
 def agency_of(topic: str) -> str | None:
@@ -73,22 +89,7 @@ def dead_letter_topic(topic: str) -> str:
     return f"{topic}.DLT"
 
 
-# Who reads each topic, as a consumer group named after the service; each service's composition root
-# subscribes to exactly these (tests/unit/test_deploy_acls.py checks both ways). Every agency topic
-# is read by that agency's liaison unit only.
-LIAISON = "<liaison>"
-CONSUMERS: dict[str, tuple[str, ...]] = {
-    TIPS_RECEIVED: ("triage", "disclosure", "monitoring"),
-    TIPS_SUPPLEMENTED: ("triage", "disclosure"),
-    CONSENTS: ("disclosure", "referral", "monitoring"),
-    TIPS_TRIAGED: ("disclosure", "referral", "monitoring"),
-    RESPONSE_PLANS: ("monitoring",),
-    DISCLOSURES: ("monitoring",),
-    REFERRALS: (),
-    LE_ACKNOWLEDGEMENTS: ("disclosure",),
-    AUDIT_HEADS: (),
-}
-AGENCY_PACKAGE_CONSUMERS: tuple[str, ...] = (LIAISON,)
+LIAISON = LIAISON_UNIT  # the name lantern/deploy.py uses for an agency's liaison principal
 
 
 def consumers_of(topic: str) -> tuple[str, ...]:

@@ -215,4 +215,6 @@ def require_role(*roles: Role) -> Callable[[Request], Awaitable[Staff]]:
             raise HTTPException(status_code=403, detail="Your role does not allow this.")
         return staff
 
+    # The OpenAPI documents read it: a route with this dependency needs a token and may answer 403.
+    dependency.roles = roles  # type: ignore[attr-defined]
     return dependency

@@ -39,3 +39,21 @@ def field_errors_handler(
         )
 
     return handle
+
+
+class Refused(Exception):
+    """A refusal whose body carries more than a message (field errors, the policy's reasons).
+
+    HTTPException would nest such a body under ``detail``; this one is answered as it is, so every
+    refusal has ``detail`` as text at the top (services/common/openapi.py documents the shapes).
+    """
+
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        super().__init__(status)
+        self.status = status
+        self.body = body
+
+
+async def answer_refused(_request: Request, refused: Exception) -> JSONResponse:
+    assert isinstance(refused, Refused)
+    return JSONResponse(refused.body, status_code=refused.status)

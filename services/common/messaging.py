@@ -17,7 +17,8 @@ from typing import Any, Generic, TypeVar
 
 import asyncpg
 
-from schemas.envelope import Contract, EventBase
+from schemas import cloudevents
+from schemas.envelope import Contract, EventBase, utc_now
 from services.common.sealing import Keystore
 from services.common.signing import EventSigner
 from services.common.telemetry import current_traceparent
@@ -47,7 +48,7 @@ class Outbox:
         traceparent = current_traceparent()
         if traceparent:
             event = event.model_copy(update={"traceparent": traceparent})
-        headers = {"event_type": event.event_type, "content-type": "application/json"}
+        headers = {"event_type": event.event_type, **cloudevents.event_headers(event)}
         if event.traceparent:
             headers["traceparent"] = event.traceparent
         self.messages.append(
@@ -63,11 +64,18 @@ class Outbox:
         key: bytes,
         message: Contract,
         message_type: str,
+        producer: str,
         scrub_after_send: bool = True,
     ) -> None:
         """Queue a message that is not one of our events (a package, an audit head); one that carries
         opened data is emptied once the broker has it."""
-        headers = {"message_type": message_type, "content-type": "application/json"}
+        version = getattr(message, "schema_version", 1)
+        headers = {
+            "message_type": message_type,
+            **cloudevents.headers(
+                message_id, message_type, version, cloudevents.source_of(producer), utc_now()
+            ),
+        }
         self.messages.append(
             OutboxMessage(
                 message_id,

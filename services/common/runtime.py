@@ -28,9 +28,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from services.common import consumer as consuming
 from services.common import metrics, telemetry
 from services.common.db import check_migrated, create_pool, service_migrations
+from services.common.http import Refused, answer_refused
 from services.common.kafka import PLAINTEXT, KafkaSecurity, create_producer, ensure_topics
 from services.common.logging import configure_logging, get_logger
 from services.common.messaging import PostgresUnitOfWork, Transactions
+from services.common.openapi import document_refusals
 from services.common.relay import OutboxRelay, quarantined_rows, relay_state
 from services.common.roles import UNSEALING, check_own_role
 from services.common.sealing import KeyConfigurationError, Keystore, configured_kek
@@ -395,6 +397,8 @@ def build_service_app(
     app.state.operations = operations_app(spec.name, app)
     if http is not None:
         http(app)
+    app.add_exception_handler(Refused, answer_refused)
+    document_refusals(app)
     return app
 
 

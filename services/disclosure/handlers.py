@@ -324,6 +324,7 @@ async def _issue(
             sealed.partition_key,
             sealed,
             sealed.message_type,
+            producer="disclosure",
         )
         size = staged_size(uow.outbox, sealed.package_id)
         if size > max_package_bytes:

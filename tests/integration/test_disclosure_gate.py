@@ -259,7 +259,7 @@ async def test_an_approval_without_a_basis_is_refused_with_the_policys_reasons_a
         f"/v1/cases/{tip.tip_id}/approve", json=APPROVE, headers=gate.as_("supervisor")
     )
     assert answer.status_code == 409
-    assert answer.json()["detail"]["reasons"][0]["code"] == "basis.none"
+    assert answer.json()["reasons"][0]["code"] == "basis.none"
     trail = (await gate.case(tip))["audit"]
     assert [entry["action"] for entry in trail] == ["decided", "approval_refused"]
 

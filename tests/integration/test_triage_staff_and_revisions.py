@@ -113,8 +113,8 @@ async def test_acknowledging_and_completing_every_step_completes_the_plan_and_pu
         f"/v1/plans/{plan_id}/steps/safety_assessment/complete", json={"outcome": "fine"}, headers=supervisor
     )
     assert wrong.status_code == 422
-    assert wrong.json()["detail"]["errors"][0]["field"] == "outcome"
-    assert "safety_plan_made" in wrong.json()["detail"]["errors"][0]["allowed"]
+    assert wrong.json()["errors"][0]["field"] == "outcome"
+    assert "safety_plan_made" in wrong.json()["errors"][0]["allowed"]
 
     for step, outcome in (
         ("safety_assessment", "safety_plan_made"),

@@ -164,6 +164,7 @@ class PostgresAudit:
             head.partition_key,
             head,
             head.message_type,
+            producer=head.producer,
             scrub_after_send=False,
         )
 

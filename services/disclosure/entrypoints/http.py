@@ -18,7 +18,8 @@ from fastapi.exceptions import RequestValidationError
 from schemas.disclosure import Basis, LegalReference
 from schemas.envelope import Contract, utc_now
 from services.common.auth import Role, Staff, require_role
-from services.common.http import field_errors_handler
+from services.common.http import Refused, field_errors_handler
+from services.common.openapi import refusals
 from services.common.runtime import runtime_of
 from services.disclosure import handlers
 from services.disclosure.domain.case import (
@@ -123,7 +124,7 @@ def routes(app: FastAPI) -> None:
         rows = await handlers.review_queue(runtime_of(request).transactions, limit)
         return {"reviews": [_review_view(row, now) for row in rows]}
 
-    @app.get("/v1/cases/{tip_id}", tags=["review"])
+    @app.get("/v1/cases/{tip_id}", tags=["review"], responses=refusals(404))
     async def show_case(request: Request, tip_id: uuid.UUID, _staff: SupervisorStaff) -> dict[str, Any]:
         """A case: its decision, basis, recipients, permitted fields, packages and audit trail."""
         record = await handlers.case_record(runtime_of(request).transactions, tip_id)
@@ -137,7 +138,7 @@ def routes(app: FastAPI) -> None:
             "audit": record["audit"],
         }
 
-    @app.post("/v1/cases/{tip_id}/approve", tags=["review"])
+    @app.post("/v1/cases/{tip_id}/approve", tags=["review"], responses=refusals(404, 409, 503))
     async def approve(
         request: Request, tip_id: uuid.UUID, approval: Approval, staff: SupervisorStaff
     ) -> dict[str, Any]:
@@ -155,16 +156,16 @@ def routes(app: FastAPI) -> None:
                 DisclosureSettings.of(runtime.settings).package_max_bytes,
             )  # fmt: skip
         if verdict.refused:
-            raise HTTPException(
-                status_code=409,
-                detail={
+            raise Refused(
+                409,
+                {
                     "detail": "The policy finds no basis to forward this case.",
                     "reasons": [reason.model_dump() for reason in verdict.refused],
                 },
             )
         return _verdict(tip_id, verdict)
 
-    @app.post("/v1/cases/{tip_id}/decline", tags=["review"])
+    @app.post("/v1/cases/{tip_id}/decline", tags=["review"], responses=refusals(404, 409))
     async def decline(
         request: Request, tip_id: uuid.UUID, refusal: Refusal, staff: SupervisorStaff
     ) -> dict[str, Any]:
@@ -175,7 +176,7 @@ def routes(app: FastAPI) -> None:
             )
         return _verdict(tip_id, verdict)
 
-    @app.post("/v1/cases/{tip_id}/reopen", tags=["review"])
+    @app.post("/v1/cases/{tip_id}/reopen", tags=["review"], responses=refusals(404, 409))
     async def reopen(
         request: Request, tip_id: uuid.UUID, reopening: Reopening, staff: SupervisorStaff
     ) -> dict[str, Any]:
@@ -190,7 +191,7 @@ def routes(app: FastAPI) -> None:
             )
         return _verdict(tip_id, verdict)
 
-    @app.post("/v1/cases/{tip_id}/keep", tags=["review"])
+    @app.post("/v1/cases/{tip_id}/keep", tags=["review"], responses=refusals(404, 409))
     async def keep(
         request: Request, tip_id: uuid.UUID, keeping: Keeping, staff: SupervisorStaff
     ) -> dict[str, Any]:
@@ -201,7 +202,9 @@ def routes(app: FastAPI) -> None:
             )
         return _verdict(tip_id, verdict)
 
-    @app.post("/v1/cases/{tip_id}/consents/{version}/confirm", tags=["review"])
+    @app.post(
+        "/v1/cases/{tip_id}/consents/{version}/confirm", tags=["review"], responses=refusals(404, 409, 503)
+    )
     async def confirm_consent(
         request: Request, tip_id: uuid.UUID, version: Annotated[int, Path(ge=1)], staff: SupervisorStaff
     ) -> dict[str, Any]:

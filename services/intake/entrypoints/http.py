@@ -21,6 +21,7 @@ from schemas.tip import TipSubmission
 from services.common import errors, metrics
 from services.common.auth import Role, Staff, optional_staff, require_role
 from services.common.http import field_errors_handler
+from services.common.openapi import refusals
 from services.common.runtime import runtime_of
 from services.common.sealing import Shredding, ShredReason
 from services.intake import handlers
@@ -149,7 +150,7 @@ def routes(app: FastAPI, limits: PublicLimits, idempotency_secret: bytes | None 
         secret = idempotency_secret or idempotency.derived_secret(runtime_of(request).keystore.kek.key)
         return Fingerprints(secret)
 
-    @app.post("/v1/tips", status_code=202, tags=["tips"])
+    @app.post("/v1/tips", status_code=202, tags=["tips"], responses=refusals(429))
     async def submit_tip(
         request: Request,
         submission: Annotated[TipSubmission, Body(openapi_examples=TIP_EXAMPLES)],
@@ -189,7 +190,9 @@ def routes(app: FastAPI, limits: PublicLimits, idempotency_secret: bytes | None 
         headers = {"Idempotent-Replayed": "true"} if accepted.replayed else None
         return JSONResponse(body, status_code=202, headers=headers)
 
-    @app.post("/v1/tips/{reference}/supplements", status_code=202, tags=["tips"])
+    @app.post(
+        "/v1/tips/{reference}/supplements", status_code=202, tags=["tips"], responses=refusals(403, 429)
+    )
     async def supplement_tip(
         request: Request,
         reference: Reference,
@@ -214,7 +217,7 @@ def routes(app: FastAPI, limits: PublicLimits, idempotency_secret: bytes | None 
             {"reference": reference.strip().upper(), "follow_up_code": outcome.next_code}, status_code=202
         )
 
-    @app.put("/v1/tips/{tip_id}/consent", tags=["staff"])
+    @app.put("/v1/tips/{tip_id}/consent", tags=["staff"], responses=refusals(404))
     async def record_consent(
         request: Request,
         tip_id: uuid.UUID,
@@ -228,7 +231,7 @@ def routes(app: FastAPI, limits: PublicLimits, idempotency_secret: bytes | None 
             raise HTTPException(status_code=404, detail="No such tip.")
         return {"tip_id": str(tip_id), "version": version}
 
-    @app.post("/v1/admin/tips/{tip_id}/shred", tags=["admin"])
+    @app.post("/v1/admin/tips/{tip_id}/shred", tags=["admin"], responses=refusals(404))
     async def shred_tip(
         request: Request,
         tip_id: uuid.UUID,

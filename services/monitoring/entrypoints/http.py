@@ -17,6 +17,7 @@ from fastapi import Path as PathParameter
 from fastapi.responses import HTMLResponse, Response
 
 from services.common.auth import Role, Staff, require_role
+from services.common.openapi import refusals
 from services.common.runtime import runtime_of
 from services.monitoring.adapters import alerts, charts, console
 from services.monitoring.entrypoints.dead_letters import DeadLetterCounts
@@ -60,7 +61,7 @@ def routes(app: FastAPI, dead_letters: DeadLetterCounts) -> None:
         """
         return {"alerts": await alerts.open_alerts(runtime_of(request).pool)}
 
-    @app.get("/v1/console/journey/{reference}", tags=["console"])
+    @app.get("/v1/console/journey/{reference}", tags=["console"], responses=refusals(404))
     async def journey(request: Request, reference: Reference, _staff: AnyStaff) -> dict[str, Any]:
         """Every event of a tip's journey, found by its reference: what happened when, never content."""
         events = await console.journey(runtime_of(request).pool, reference.strip().upper())

@@ -20,6 +20,7 @@ from schemas.tip import LanguageCode, Need, Province
 from services.common import errors
 from services.common.auth import Role, Staff, require_role
 from services.common.http import field_errors_handler
+from services.common.openapi import refusals
 from services.common.runtime import runtime_of
 from services.referral import handlers
 from services.referral.adapters import directory, repository
@@ -214,7 +215,7 @@ def routes(app: FastAPI) -> None:
             answer["confidential_address"] = moved.confidential_address
         return answer
 
-    @app.post("/v1/referrals/{referral_id}/accept", tags=["referrals"])
+    @app.post("/v1/referrals/{referral_id}/accept", tags=["referrals"], responses=refusals(404, 409))
     async def accept(
         request: Request, referral_id: uuid.UUID, acceptance: Acceptance, staff: Staffer
     ) -> dict[str, Any]:
@@ -225,17 +226,17 @@ def routes(app: FastAPI) -> None:
             request, referral_id, ReferralStatus.ACCEPTED, staff, None, acceptance.warm_transfer
         )
 
-    @app.post("/v1/referrals/{referral_id}/decline", tags=["referrals"])
+    @app.post("/v1/referrals/{referral_id}/decline", tags=["referrals"], responses=refusals(404, 409))
     async def decline(
         request: Request, referral_id: uuid.UUID, body: WithReason, staff: Staffer
     ) -> dict[str, Any]:
         return await move(request, referral_id, ReferralStatus.DECLINED, staff, body.reason.value, False)
 
-    @app.post("/v1/referrals/{referral_id}/complete", tags=["referrals"])
+    @app.post("/v1/referrals/{referral_id}/complete", tags=["referrals"], responses=refusals(404, 409))
     async def complete(request: Request, referral_id: uuid.UUID, staff: Staffer) -> dict[str, Any]:
         return await move(request, referral_id, ReferralStatus.COMPLETED, staff, None, False)
 
-    @app.post("/v1/referrals/{referral_id}/revoke", tags=["referrals"])
+    @app.post("/v1/referrals/{referral_id}/revoke", tags=["referrals"], responses=refusals(404, 409))
     async def revoke(
         request: Request, referral_id: uuid.UUID, body: WithReason, staff: Staffer
     ) -> dict[str, Any]:

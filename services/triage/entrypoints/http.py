@@ -19,7 +19,8 @@ from pydantic import Field, StringConstraints
 from schemas.envelope import Contract
 from schemas.triage import OverrideReason, Urgency
 from services.common.auth import Role, Staff, require_role
-from services.common.http import field_errors_handler
+from services.common.http import Refused, field_errors_handler
+from services.common.openapi import refusals
 from services.common.runtime import runtime_of
 from services.triage import handlers
 from services.triage.adapters import views
@@ -63,14 +64,14 @@ def routes(app: FastAPI) -> None:
         rows = await views.open_plans(runtime_of(request).pool, limit)
         return {"plans": [_plan_view(row) for row in rows]}
 
-    @app.get("/v1/plans/{plan_id}", tags=["plans"])
+    @app.get("/v1/plans/{plan_id}", tags=["plans"], responses=refusals(404))
     async def show_plan(request: Request, plan_id: uuid.UUID, _staff: Reader) -> dict[str, Any]:
         row = await views.plan(runtime_of(request).pool, plan_id)
         if row is None:
             raise HTTPException(status_code=404, detail="No such plan.")
         return _plan_view(row)
 
-    @app.post("/v1/plans/{plan_id}/acknowledge", tags=["plans"])
+    @app.post("/v1/plans/{plan_id}/acknowledge", tags=["plans"], responses=refusals(404, 409))
     async def acknowledge_plan(request: Request, plan_id: uuid.UUID, staff: Supervisor) -> dict[str, Any]:
         """Take charge of a plan. Steps done by acknowledging (notify the supervisor) are done with it."""
         with _plan_errors():
@@ -78,7 +79,7 @@ def routes(app: FastAPI) -> None:
                 await handlers.acknowledge_plan(plan_id, staff, uow)
         return await show_plan(request, plan_id, staff)
 
-    @app.post("/v1/plans/{plan_id}/steps/{step}/complete", tags=["plans"])
+    @app.post("/v1/plans/{plan_id}/steps/{step}/complete", tags=["plans"], responses=refusals(404, 409))
     async def complete_step(
         request: Request, plan_id: uuid.UUID, step: StepName, completion: StepCompletion, staff: Supervisor
     ) -> dict[str, Any]:
@@ -88,7 +89,7 @@ def routes(app: FastAPI) -> None:
                 await handlers.complete_step(plan_id, step, completion.outcome, staff, uow)
         return await show_plan(request, plan_id, staff)
 
-    @app.get("/v1/tips/{tip_id}/triage", tags=["triage"])
+    @app.get("/v1/tips/{tip_id}/triage", tags=["triage"], responses=refusals(404))
     async def show_triage(request: Request, tip_id: uuid.UUID, staff: Reader) -> dict[str, Any]:
         """A tip's current triage with its reasons, its plans, and (for supervisors) its overrides."""
         runtime = runtime_of(request)
@@ -116,7 +117,7 @@ def routes(app: FastAPI) -> None:
             "overrides": overrides,
         }
 
-    @app.put("/v1/tips/{tip_id}/urgency", tags=["triage"])
+    @app.put("/v1/tips/{tip_id}/urgency", tags=["triage"], responses=refusals(404, 409))
     async def override_urgency(
         request: Request, tip_id: uuid.UUID, override: UrgencyOverrideRequest, staff: Supervisor
     ) -> dict[str, Any]:
@@ -150,9 +151,9 @@ def _plan_errors() -> Iterator[None]:
     except PlanClosed:
         raise HTTPException(status_code=409, detail="This plan or step is no longer open.") from None
     except OutcomeNotAllowed as refused:
-        raise HTTPException(
-            status_code=422,
-            detail={
+        raise Refused(
+            422,
+            {
                 "detail": "The outcome is not one this step allows.",
                 "errors": [
                     {
