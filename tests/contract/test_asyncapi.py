@@ -85,7 +85,14 @@ class RecordingRuntime(SimpleNamespace):
 
     def __init__(self) -> None:
         settings = ServiceSettings(DATABASE_URL="postgresql://unused", KAFKA_BOOTSTRAP_SERVERS="unused:9092")
-        super().__init__(settings=settings, keystore=object(), transactions=object(), consumed=[])
+        super().__init__(
+            settings=settings,
+            keystore=object(),
+            transactions=object(),
+            pool=object(),
+            kafka_security=object(),
+            consumed=[],
+        )
 
     def consume(self, topic: str, *_: Any, **__: Any) -> None:
         self.consumed.append(topic)
