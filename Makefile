@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 PYTEST_WORKERS ?= 4
 PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadscope
 
-.PHONY: run test test-fast test-slow lint unit bench schemas clean browser
+.PHONY: run test test-fast test-slow test-conformance lint unit bench schemas clean browser
 
 $(INSTALLED): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,12 +23,16 @@ test: $(INSTALLED) lint test-fast
 
 # Everything but the tests marked slow, on the real broker and PostgreSQL.
 test-fast: $(INSTALLED)
-	$(PYTEST) -m "not slow"
+	$(PYTEST) -m "not slow and not conformance"
 
 # The tests marked slow: the console in Chromium and the end-to-end runs of `lantern up`.
 # pytest exits 5 when no test is selected, which is no failure here.
 test-slow: $(INSTALLED) browser
-	$(PYTEST) -m slow || [ $$? -eq 5 ]
+	$(PYTEST) -m "slow and not conformance" || [ $$? -eq 5 ]
+
+# schemathesis against every service of a running `lantern up` (issue 16): not yet seen to pass.
+test-conformance: $(INSTALLED)
+	$(BIN)/pytest -m conformance
 
 # The console test drives Debian's Chromium headless; install it when it is missing.
 browser:

@@ -16,7 +16,9 @@ import pytest
 from lantern.launcher import LaunchedStack
 from lantern.openapi import SERVICES_WITH_AN_API
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+# Not in `make test` nor `make test-slow` yet: its first full run has not been seen to pass (issue 16).
+# `make test-conformance` runs it.
+pytestmark = [pytest.mark.e2e, pytest.mark.conformance]
 EXAMPLES = int(os.environ.get("LANTERN_CONFORMANCE_EXAMPLES", "50"))
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 
