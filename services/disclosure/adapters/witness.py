@@ -24,6 +24,9 @@ class WitnessUnreadable(Exception):
         self.line = line
 
 
+TAIL_BYTES = 64 * 1024
+
+
 class FileWitness:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -36,9 +39,36 @@ class FileWitness:
         return await asyncio.to_thread(self._read)
 
     async def last(self) -> Head | None:
-        """The witnessed head with the highest sequence; None when none is."""
+        """The witnessed head with the highest sequence; None when none is.
+
+        Heads are appended in sequence order, so the file's tail holds the last one: the anchor asks
+        for it after every commit, and reading a witness that grows for ever each time stalled the
+        service (``verify`` still reads every head).
+        """
+        tail = await asyncio.to_thread(self._tail)
+        if tail:
+            return max(tail, key=lambda head: head.seq)
         heads = await self.heads()
         return max(heads, key=lambda head: head.seq) if heads else None
+
+    def _tail(self, size: int = TAIL_BYTES) -> list[Head]:
+        """The heads in the last ``size`` bytes (complete lines only); empty when none reads there."""
+        try:
+            with self.path.open("rb") as file:
+                end = file.seek(0, os.SEEK_END)
+                file.seek(max(0, end - size))
+                data = file.read()
+        except FileNotFoundError:
+            return []
+        lines = data.split(b"\n")[1:-1] if end > size else data.split(b"\n")[:-1]
+        heads = []
+        for line in lines:
+            try:
+                record = json.loads(line)
+                heads.append(Head(int(record["seq"]), bytes.fromhex(record["hash"]), record.get("key")))
+            except (ValueError, KeyError, TypeError):
+                return []  # let the full read say which line is unreadable
+        return heads
 
     def _append(self, head: Head) -> None:
         line = json.dumps(
