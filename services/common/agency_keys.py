@@ -19,6 +19,7 @@ import json
 import os
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +109,22 @@ class AgencyPublicKeys:
         if "key_id" in data and data["key_id"] != keys.key_id:
             raise AgencyKeyError("key_id: does not match the keys")
         return keys
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredAgencyKey:
+    """An agency key as Lantern registered it: current until ``retired_at``, when the next one came."""
+
+    keys: AgencyPublicKeys
+    retired_at: datetime | None = None
+
+    def counts_for(self, sealed_at: datetime) -> bool:
+        """Whether an acknowledgement signed with this key counts for a package sealed at ``sealed_at``.
+
+        A liaison unit may acknowledge after its agency rotated keys, with the key the package was
+        sealed to; a retired key never counts for a package sealed after its retirement.
+        """
+        return self.retired_at is None or sealed_at < self.retired_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,7 +243,7 @@ def sign_acknowledgement(
 
 
 def signed_by(acknowledgement: LiaisonAcknowledgementV2, agency: AgencyPublicKeys) -> bool:
-    """Whether ``agency``'s current key signed this acknowledgement, as it stands, in its own name."""
+    """Whether ``agency``'s key signed this acknowledgement, as it stands, in its own name."""
     if (
         acknowledgement.schema_version != 2
         or acknowledgement.signature is None

@@ -112,17 +112,25 @@ async def record_acknowledgement(acknowledgement: LiaisonAcknowledgementV2, uow:
     """A liaison unit received its package: record the delivery, once its agency's signature holds.
 
     The signature is checked before anything else: an acknowledgement unsigned, forged, or signed with
-    a key that is not its agency's current one is refused as unauthenticated. A signed one for a
-    package that did not go to the signer's agency is rejected. Neither holds back the case's genuine
-    acknowledgements.
+    a key its agency never registered is refused as unauthenticated, and so is one signed with a key
+    retired before its package was sealed (a key the agency rotated out may still acknowledge what was
+    sealed to it). A signed one for a package that did not go to the signer's agency is rejected.
+    Neither holds back the case's genuine acknowledgements.
     """
-    agency = await uow.agency_keys.current(acknowledgement.agency_id)
-    if agency is None or not signed_by(acknowledgement, agency):
-        raise Unauthenticated("not signed by its agency's current key")
+    registered = (
+        await uow.agency_keys.named(acknowledgement.agency_id, acknowledgement.key_id)
+        if acknowledgement.key_id is not None
+        else None
+    )
+    if registered is None or not signed_by(acknowledgement, registered.keys):
+        raise Unauthenticated("not signed by a key its agency registered")
     try:
         case = await uow.cases.with_package(acknowledgement.package_id)
         if case is None:
             raise UnknownPackage
+        sealed_at = case.issued_at_of(acknowledgement.package_id)
+        if sealed_at is not None and not registered.counts_for(sealed_at):
+            raise Unauthenticated("signed with a key retired before its package was sealed")
         await _record(uow, case, case.on_acknowledgement(acknowledgement))
     except UnknownPackage as unknown:
         raise Rejected("no such package for this agency") from unknown

@@ -10,7 +10,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
 
-from services.common.agency_keys import AgencyPublicKeys
+from services.common.agency_keys import AgencyPublicKeys, RegisteredAgencyKey
 from services.common.messaging import Outbox
 from services.common.sealing import DataKey, Keystore
 from services.disclosure.domain.audit import Head
@@ -94,6 +94,10 @@ class DataKeys(Protocol):
 class AgencyKeys(Protocol):
     async def current(self, agency_id: str) -> AgencyPublicKeys | None:
         """The agency's registered public keys: packages are sealed to them, acknowledgements verified."""
+        ...
+
+    async def named(self, agency_id: str, key_id: str) -> RegisteredAgencyKey | None:
+        """One of the agency's keys, current or retired: what verifies an acknowledgement."""
         ...
 
 

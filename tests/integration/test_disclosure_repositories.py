@@ -22,9 +22,11 @@ from schemas.disclosure import CaseState, LegalReference, LiaisonAcknowledgement
 from schemas.envelope import utc_now
 from schemas.tip import Consent
 from schemas.triage import IndicatorFinding, Strength
+from services.common.agency_keys import AgencyKeys, AgencyPublicKeys, RegisteredAgencyKey
 from services.common.db import apply_migrations, apply_shared_migrations, create_pool, service_migrations
 from services.common.messaging import Transactions
 from services.common.sealing import DataKey, KeyEncryptionKey, Keystore, Shredding, ShredReason, shred
+from services.disclosure.adapters.agency_keys import PostgresAgencyKeys
 from services.disclosure.adapters.audit import AuditChain
 from services.disclosure.adapters.memory import MemoryTransactions
 from services.disclosure.adapters.unit_of_work import DisclosureUnitOfWork
@@ -53,6 +55,8 @@ class Backend(Protocol):
 
     async def shred(self, tip_id: uuid.UUID) -> None: ...
 
+    async def register_agency_key(self, keys: AgencyPublicKeys) -> None: ...
+
 
 class InMemory:
     def __init__(self) -> None:
@@ -64,6 +68,13 @@ class InMemory:
 
     async def shred(self, tip_id: uuid.UUID) -> None:
         self.transactions.store.shred(tip_id)
+
+    async def register_agency_key(self, keys: AgencyPublicKeys) -> None:
+        store = self.transactions.store
+        before = store.agency_keys.get(keys.agency_id)
+        if before is not None:
+            store.retired_agency_keys[before.key_id] = RegisteredAgencyKey(before, utc_now())
+        store.agency_keys[keys.agency_id] = keys
 
 
 class OnPostgres:
@@ -78,6 +89,10 @@ class OnPostgres:
     async def shred(self, tip_id: uuid.UUID) -> None:
         async with self.transactions.pool.acquire() as connection:
             await shred(connection, tip_id, SHREDDING)
+
+    async def register_agency_key(self, keys: AgencyPublicKeys) -> None:
+        async with self.transactions.pool.acquire() as connection:
+            await PostgresAgencyKeys(connection).register(keys)
 
 
 @pytest.fixture
@@ -275,3 +290,25 @@ async def test_a_tips_key_opens_what_intake_sealed_until_the_tip_is_shredded(bac
     async with backend.transactions.begin() as uow:
         assert await uow.keys.open(backend.keystore, key.tip_id, ["narrative"]) is None
     assert backend.keystore.unseals == {"unsealed": 1, "erased": 2}
+
+
+async def test_an_agency_key_rotated_out_is_still_found_by_its_id_with_when_it_was_retired(
+    backend: Backend,
+) -> None:
+    first, second = (
+        AgencyKeys.generate("ottawa-police-htu").public,
+        AgencyKeys.generate("ottawa-police-htu").public,
+    )
+    await backend.register_agency_key(first)
+    await backend.register_agency_key(second)
+
+    async with backend.transactions.begin() as uow:
+        current = await uow.agency_keys.current("ottawa-police-htu")
+        retired = await uow.agency_keys.named("ottawa-police-htu", first.key_id)
+        named_current = await uow.agency_keys.named("ottawa-police-htu", second.key_id)
+        elsewhere = await uow.agency_keys.named("cas-ottawa", first.key_id)
+
+    assert current == second
+    assert retired is not None and retired.keys == first and retired.retired_at is not None
+    assert named_current == RegisteredAgencyKey(second, retired_at=None)
+    assert elsewhere is None, "a key is found only in the name of the agency that registered it"

@@ -8,7 +8,7 @@ import itertools
 import os
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -32,7 +32,13 @@ from schemas.envelope import Contract, EventBase
 from schemas.intake import TipReceivedV1, TipSupplementedV1
 from schemas.tip import Channel, Contact, Location
 from schemas.triage import Urgency
-from services.common.agency_keys import AgencyKeys, PackageUnreadable, open_package, sign_acknowledgement
+from services.common.agency_keys import (
+    AgencyKeys,
+    PackageUnreadable,
+    RegisteredAgencyKey,
+    open_package,
+    sign_acknowledgement,
+)
 from services.common.consumer import Deferred, Rejected, Unauthenticated
 from services.common.sealing import DataKey, KeyEncryptionKey, Keystore
 from services.disclosure import handlers
@@ -421,6 +427,48 @@ async def test_an_acknowledgement_signed_by_another_agency_does_not_count(desk: 
     assert isinstance(rejected.value.__cause__, UnknownPackage)
     assert (desk.store.audit, desk.store.outbox) == before
     assert all(p.acknowledged_at is None for p in desk.store.cases[tip.tip_id].packages)
+
+
+async def test_an_acknowledgement_signed_with_the_key_its_package_was_sealed_to_counts_after_a_rotation(
+    desk: Desk,
+) -> None:
+    before_rotation = desk.tip(channel="phone", assessment={"minor_involved": "yes"})
+    await desk.deliver(before_rotation, tip_triaged(before_rotation, "urgent", minor=True))
+    rotated_out = AGENCY_KEYS[POLICE]
+    desk.store.retired_agency_keys[rotated_out.public.key_id] = RegisteredAgencyKey(
+        rotated_out.public, retired_at=datetime.now(UTC)
+    )
+    desk.store.agency_keys[POLICE] = AgencyKeys.generate(POLICE).public
+    after_rotation = desk.tip(channel="phone", assessment={"minor_involved": "yes"})
+    await desk.deliver(after_rotation, tip_triaged(after_rotation, "urgent", minor=True))
+    old_package, new_package = (
+        message.content
+        for message in desk.store.outbox
+        if isinstance(message.content, LawEnforcementPackageV3) and message.content.agency_id == POLICE
+    )
+    assert old_package.key_id == rotated_out.public.key_id != new_package.key_id
+
+    def receipt(package: LawEnforcementPackageV3) -> LiaisonAcknowledgementV2:
+        return sign_acknowledgement(
+            LiaisonAcknowledgementV2(
+                package_id=package.package_id, case_reference=package.case_reference, agency_id=POLICE
+            ),
+            rotated_out,
+        )
+
+    await desk.deliver(receipt(old_package))
+    with pytest.raises(Unauthenticated):  # the retired key never vouches for what was sealed after it
+        await desk.deliver(receipt(new_package))
+
+    acknowledged = {
+        tip.tip_id: [
+            p.acknowledged_at is not None
+            for p in desk.store.cases[tip.tip_id].packages
+            if p.agency_id == POLICE
+        ]
+        for tip in (before_rotation, after_rotation)
+    }
+    assert acknowledged == {before_rotation.tip_id: [True], after_rotation.tip_id: [False]}
 
 
 async def test_an_unsigned_forged_or_altered_acknowledgement_is_unauthenticated_and_changes_nothing(

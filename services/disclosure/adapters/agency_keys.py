@@ -1,10 +1,11 @@
-"""The agencies' public keys on PostgreSQL (``agency_keys``): one current key per agency."""
+"""The agencies' public keys on PostgreSQL (``agency_keys``): one current key per agency, the retired
+ones kept for the acknowledgements of packages sealed to them."""
 
 from __future__ import annotations
 
 import asyncpg
 
-from services.common.agency_keys import AgencyPublicKeys
+from services.common.agency_keys import AgencyPublicKeys, RegisteredAgencyKey
 
 
 class PostgresAgencyKeys:
@@ -18,6 +19,14 @@ class PostgresAgencyKeys:
             agency_id,
         )
         return _keys(row) if row is not None else None
+
+    async def named(self, agency_id: str, key_id: str) -> RegisteredAgencyKey | None:
+        row = await self.connection.fetchrow(
+            "SELECT agency_id, encryption_public_key, signing_public_key, retired_at FROM agency_keys"
+            " WHERE agency_id = $1 AND key_id = $2",
+            agency_id, key_id,
+        )  # fmt: skip
+        return RegisteredAgencyKey(_keys(row), row["retired_at"]) if row is not None else None
 
     async def register(self, keys: AgencyPublicKeys) -> bool:
         """Make ``keys`` the agency's current key, retiring the one before; False if it already was."""

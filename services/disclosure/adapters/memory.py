@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 
-from services.common.agency_keys import AgencyPublicKeys
+from services.common.agency_keys import AgencyPublicKeys, RegisteredAgencyKey
 from services.common.messaging import OutboxMessage, UnitOfWork
 from services.common.sealing import (
     DataKey,
@@ -48,6 +48,7 @@ class MemoryStore:
     unseals: list[Unseal] = field(default_factory=list)
     outbox: list[OutboxMessage] = field(default_factory=list)
     agency_keys: dict[str, AgencyPublicKeys] = field(default_factory=dict)
+    retired_agency_keys: dict[str, RegisteredAgencyKey] = field(default_factory=dict)
     """Each agency's current public keys."""
 
     def create_key(self, kek: KeyEncryptionKey, tip_id: uuid.UUID) -> DataKey:
@@ -148,6 +149,13 @@ class MemoryAgencyKeys:
 
     async def current(self, agency_id: str) -> AgencyPublicKeys | None:
         return self.store.agency_keys.get(agency_id)
+
+    async def named(self, agency_id: str, key_id: str) -> RegisteredAgencyKey | None:
+        current = self.store.agency_keys.get(agency_id)
+        if current is not None and current.key_id == key_id:
+            return RegisteredAgencyKey(current)
+        retired = self.store.retired_agency_keys.get(key_id)
+        return retired if retired is not None and retired.keys.agency_id == agency_id else None
 
 
 class MemoryUnitOfWork(UnitOfWork):

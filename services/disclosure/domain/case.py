@@ -458,6 +458,12 @@ class Case:
             self.pending_supplements = (*self.pending_supplements, event.supplement_id)
         return self._queue_changes(event, f"supplement.{event.supplement_id}", tuple(changes), now)
 
+    def issued_at_of(self, package_id: uuid.UUID) -> datetime | None:
+        """When the package went out (was sealed to its agency's key); None if it is not this case's."""
+        return next(
+            (package.issued_at for package in self.packages if package.package_id == package_id), None
+        )
+
     def on_acknowledgement(self, acknowledgement: LiaisonAcknowledgementV2) -> Outcome:
         """An agency received its package: record the delivery; the first receipt stands."""
         number, package = next(
