@@ -100,7 +100,8 @@ def facts_of(tip: dict[str, Any]) -> TipFacts:
             "language": tip["language"],
             "reporter_role": tip.get("reporter_role", "other"),
             "narrative": tip["narrative"],
-            "location": tip["location"],
+            # A tip that names no place is recorded as intake records it: the country, nothing more.
+            "location": tip["location"] or {"country": "CA"},
             "assessment": {
                 **tip.get("assessment", {}),
                 "trafficking_types": tip.get("trafficking_types", []),
