@@ -4,11 +4,14 @@ the chain still verifies; a case under a legal hold is left exactly as it was.""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+import asyncpg
 import pytest
 
 from lantern.retention import (
@@ -24,8 +27,8 @@ from lantern.retention import (
 )
 from schemas.envelope import utc_now
 from services.common.auth import Role
-from services.common.db import connect
-from services.common.retention import Kind, Policy
+from services.common.db import connect, create_pool
+from services.common.retention import Kind, Policy, keep_retaining, messaging_steps
 from services.common.roles import ServiceRoles
 from services.common.settings import ServiceSettings
 from services.disclosure.adapters.audit import anchor
@@ -35,6 +38,7 @@ from services.disclosure.commands import Status, prune_audit, verify_audit
 from services.disclosure.settings import DisclosureSettings
 from services.intake.app import build_app as build_intake
 from services.monitoring.app import build_app as build_monitoring
+from services.monitoring.retention import STEPS as MONITORING_STEPS
 from services.triage.app import build_app as build_triage
 from tests.factories import tip_body
 from tests.helpers import eventually, fetch, http_client, running, staff_token
@@ -305,3 +309,67 @@ async def test_a_hold_needs_an_admin_and_a_known_case_and_stands_once(
         await place_hold(settings.database_url, str(three_cases["a"]), HoldReason.LITIGATION, None, admin)
     with pytest.raises(HoldRefused, match="no legal hold"):
         await lift_hold(settings.database_url, str(three_cases["b"]), LiftReason.ENTERED_IN_ERROR, admin)
+
+
+async def test_the_owner_cannot_delete_an_audit_entry_that_no_checkpoint_covers_nor_a_service_place_a_hold(
+    database_url: str, service_roles: ServiceRoles
+) -> None:
+    owner = await connect(database_url, "disclosure")
+    try:
+        await owner.execute(
+            "INSERT INTO audit_log (seq, tip_id, action, detail, actor, at, previous_hash, entry_hash, link)"
+            " VALUES (1, $1, 'decided', '{}'::jsonb, 'system:disclosure', now(), $2, $2, 'hmac-sha256')",
+            uuid.uuid4(), bytes(32),
+        )  # fmt: skip
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
+            await owner.execute("DELETE FROM audit_log WHERE seq = 1")
+    finally:
+        await owner.close()
+    for service in MESSAGING:
+        connection = await connect(service_roles.url(database_url, service), service)
+        try:
+            assert await connection.fetchval("SELECT count(*) FROM retention.legal_holds") == 0
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await connection.execute(
+                    "INSERT INTO retention.legal_holds (hold_id, tip_id, reason, placed_by_token)"
+                    " VALUES ($1, $1, 'litigation', $1)",
+                    uuid.uuid4(),
+                )
+        finally:
+            await connection.close()
+
+
+async def test_a_service_runs_its_retention_by_itself_under_its_own_role_with_the_clock_it_is_given(
+    database_url: str, service_roles: ServiceRoles
+) -> None:
+    owner = await connect(database_url, "monitoring")
+    kept, old = uuid.uuid4(), uuid.uuid4()
+    try:
+        await owner.executemany(
+            "INSERT INTO journey (tip_id, topic, event_type, occurred_at) VALUES ($1, 'tips.received.v1', 'tip.received', $2)",
+            [(kept, utc_now()), (old, utc_now() - timedelta(days=91))],
+        )
+    finally:
+        await owner.close()
+    pool = await create_pool(service_roles.url(database_url, "monitoring"), "monitoring")
+    clock_reads: list[datetime] = []
+
+    def clock() -> datetime:
+        clock_reads.append(utc_now())
+        return clock_reads[-1]
+
+    steps = (*messaging_steps("monitoring"), *MONITORING_STEPS)
+    loop = asyncio.create_task(keep_retaining(pool, "monitoring", steps, Policy(), 0.05, clock=clock))
+    try:
+
+        async def gone() -> bool:
+            return not await pool.fetch("SELECT 1 FROM journey WHERE tip_id = $1", old)
+
+        assert await eventually(gone)
+        assert await pool.fetch("SELECT 1 FROM journey WHERE tip_id = $1", kept)
+        assert await pool.fetchval("SELECT current_user") == service_roles.name("monitoring")
+    finally:
+        loop.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await loop
+        await pool.close()
