@@ -30,6 +30,7 @@ from services.common.auth import (
 )
 from services.common.db import apply_shared_migrations
 from services.common.logging import configure_logging, get_logger
+from services.common.retention import Policy
 from services.common.roles import SERVICES
 
 app = typer.Typer(help="Lantern: the back office of a human-trafficking hotline.", no_args_is_help=True)
@@ -94,6 +95,9 @@ db_app = typer.Typer(help="The database: migrations and each service's role.", n
 agency_app = typer.Typer(
     help="Agency keys: packages are sealed to them, acknowledgements signed with them.", no_args_is_help=True
 )
+retention_app = typer.Typer(
+    help="Retention: what will go and when, legal holds, and the audit's pruning.", no_args_is_help=True
+)
 deploy_app = typer.Typer(
     help="Least privilege generated from the code: Kafka ACLs, database grants, topic settings.",
     no_args_is_help=True,
@@ -110,6 +114,7 @@ app.add_typer(outbox_app, name="outbox")
 app.add_typer(db_app, name="db")
 app.add_typer(agency_app, name="agency")
 app.add_typer(deploy_app, name="deploy")
+app.add_typer(retention_app, name="retention")
 
 
 @deploy_app.command("acls")
@@ -769,6 +774,161 @@ def tip_shred(
     for error in answer.get("errors", []):
         typer.echo(f"  {error['field']}: {error['message']}", err=True)
     raise typer.Exit(0 if response.status_code == 200 else 1)
+
+
+def _retention_policy() -> Policy:
+    from services.common.retention import Policy, RetentionPolicyError
+
+    try:
+        return Policy.from_text(os.environ.get("LANTERN_RETENTION_DAYS"))
+    except RetentionPolicyError as refused:
+        typer.echo(str(refused), err=True)
+        raise typer.Exit(2) from None
+
+
+@retention_app.command("report")
+def retention_report(
+    home: Annotated[Path, typer.Option(help="Where `lantern up` wrote endpoints.json.")] = HOME,
+) -> None:
+    """What each kind of record will let go and when: counts and dates per kind and table, and the
+    broker's limits per topic. Nothing identifying. Reads as the owner (DATABASE_URL)."""
+    from lantern.retention import render, report
+    from schemas.envelope import utc_now
+
+    policy = _retention_policy()
+    for line in render(asyncio.run(report(_database_url(home), policy, utc_now()))):
+        typer.echo(line)
+
+
+@retention_app.command("run")
+def retention_run(
+    passwords: Annotated[
+        Path | None,
+        typer.Option(help="The roles' passwords (`lantern db setup`); HOME/db-roles.json by default."),
+    ] = None,
+    home: Annotated[Path, typer.Option(help="Where `lantern up` keeps its files.")] = HOME,
+) -> None:
+    """Run every service's retention now, each as its own role (each service also runs it every
+    LANTERN_RETENTION_EVERY_SECONDS); the audit is pruned apart, by `lantern retention prune-audit`."""
+    from lantern.retention import run_services
+    from schemas.envelope import utc_now
+
+    policy = _retention_policy()
+    owner_url = _database_url(home)
+    path = passwords or home / "db-roles.json"
+    if not path.exists():
+        typer.echo(f"no roles' passwords in {path}: run `lantern db setup` or `lantern up` first", err=True)
+        raise typer.Exit(2)
+    roles = roles_kept_in(path, owner_url)
+    for service, done in asyncio.run(run_services(owner_url, roles, policy, utc_now())):
+        typer.echo(f"{service}\t{done.kind.value}\t{done.table}\t{done.rows}")
+
+
+@retention_app.command("prune-audit")
+def retention_prune_audit(
+    home: Annotated[Path, typer.Option(help="Where `lantern up` keeps its files.")] = HOME,
+) -> None:
+    """As the owner: prune the audit entries past the audit's limit behind a checkpoint entry.
+
+    The chain must verify first (as `lantern audit verify`: the audit key and the witness are read the
+    same way); it still verifies after. A held case's first entry, and every later one, stay.
+    """
+    from lantern.audit import audit_settings
+    from schemas.envelope import utc_now
+    from services.disclosure.commands import AuditConfigurationError, AuditNotPrunable, prune_audit
+
+    policy = _retention_policy()
+    try:
+        pruning = asyncio.run(prune_audit(_database_url(home), audit_settings(home), policy, utc_now()))
+    except (AuditConfigurationError, AuditNotPrunable) as refused:
+        typer.echo(f"audit not pruned: {refused}", err=True)
+        raise typer.Exit(1) from None
+    if pruning.checkpoint is None:
+        typer.echo("audit: nothing past its limit")
+        return
+    typer.echo(
+        f"audit: entries {pruning.first} to {pruning.through} pruned ({pruning.entries}),"
+        f" checkpoint at entry {pruning.checkpoint}"
+    )
+
+
+@retention_app.command("hold")
+def retention_hold(
+    case: Annotated[
+        str, typer.Argument(help="The tip id, its reference (LT-...) or its case reference (LE-...).")
+    ],
+    reason: Annotated[
+        str,
+        typer.Option(
+            help="Why, as a code: court_order, litigation, law_enforcement_request, privacy_complaint"
+            " or access_request."
+        ),
+    ],
+    token: Annotated[str, typer.Option(envvar="LANTERN_TOKEN", help="An admin token.")],
+    reference: Annotated[str | None, typer.Option(help="The docket or order number, if any.")] = None,
+    home: Annotated[Path, typer.Option(help="Where `lantern up` wrote endpoints.json.")] = HOME,
+) -> None:
+    """Place a legal hold: retention leaves the case untouched until it is lifted (recorded: who, why)."""
+    from lantern.retention import HoldReason, HoldRefused, place_hold
+
+    try:
+        hold_id, tip_id = asyncio.run(
+            place_hold(_database_url(home), case, HoldReason(reason), reference, token)
+        )
+    except ValueError:
+        typer.echo(f"reason: one of {', '.join(r.value for r in HoldReason)}", err=True)
+        raise typer.Exit(2) from None
+    except HoldRefused as refused:
+        typer.echo(str(refused), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"legal hold {hold_id} placed on tip {tip_id}")
+
+
+@retention_app.command("lift")
+def retention_lift(
+    case: Annotated[
+        str, typer.Argument(help="The tip id, its reference (LT-...) or its case reference (LE-...).")
+    ],
+    reason: Annotated[
+        str,
+        typer.Option(
+            help="Why, as a code: proceedings_ended, order_lifted, request_withdrawn or entered_in_error."
+        ),
+    ],
+    token: Annotated[str, typer.Option(envvar="LANTERN_TOKEN", help="An admin token.")],
+    home: Annotated[Path, typer.Option(help="Where `lantern up` wrote endpoints.json.")] = HOME,
+) -> None:
+    """Lift a case's legal hold (recorded: who, why); retention resumes at its next run."""
+    from lantern.retention import HoldRefused, LiftReason, lift_hold
+
+    try:
+        tip_id = asyncio.run(lift_hold(_database_url(home), case, LiftReason(reason), token))
+    except ValueError:
+        typer.echo(f"reason: one of {', '.join(r.value for r in LiftReason)}", err=True)
+        raise typer.Exit(2) from None
+    except HoldRefused as refused:
+        typer.echo(str(refused), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"legal hold on tip {tip_id} lifted")
+
+
+@retention_app.command("holds")
+def retention_holds(
+    home: Annotated[Path, typer.Option(help="Where `lantern up` wrote endpoints.json.")] = HOME,
+) -> None:
+    """Every legal hold, standing or lifted: tip, reason, reference, when and by whom (person ids)."""
+    from lantern.retention import list_holds
+
+    for row in asyncio.run(list_holds(_database_url(home))):
+        lifted = (
+            f"lifted {row['lifted_at']:%Y-%m-%d} by {row['lifted_by_person']} ({row['lift_reason']})"
+            if row["lifted_at"]
+            else "standing"
+        )
+        typer.echo(
+            f"{row['tip_id']}\t{row['reason']}\t{row['reference'] or '-'}\tplaced {row['placed_at']:%Y-%m-%d}"
+            f" by {row['placed_by_person']}\t{lifted}"
+        )
 
 
 def main() -> None:

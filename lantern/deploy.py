@@ -26,7 +26,7 @@ from schemas.topics import (
     dead_letter_topic,
     settings_of,
 )
-from services.common.db import AUTH_SCHEMA, KEYS_SCHEMA
+from services.common.db import AUTH_SCHEMA, KEYS_SCHEMA, RETENTION_SCHEMA
 from services.common.kafka import PLAINTEXT, KafkaSecurity, ensure_topics
 from services.common.roles import (
     ACCESS,
@@ -130,6 +130,7 @@ def declared_tables() -> dict[str, set[str]]:
         tables[service] |= set(access.append_only)
     tables[KEYS_SCHEMA] = {table for access in ACCESS.values() for table in access.keys}
     tables[AUTH_SCHEMA] = set()
+    tables[RETENTION_SCHEMA] = set()
     return tables
 
 

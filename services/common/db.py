@@ -12,14 +12,16 @@ from services.common.logging import get_logger
 COMMON_MIGRATIONS = Path(__file__).parent / "migrations"
 KEYS_SCHEMA = "keys"
 AUTH_SCHEMA = "auth"
+RETENTION_SCHEMA = "retention"
 SHARED_SCHEMAS: dict[str, list[tuple[str, Path]]] = {
     KEYS_SCHEMA: [("keys", COMMON_MIGRATIONS / "keys")],
     AUTH_SCHEMA: [("auth", COMMON_MIGRATIONS / "auth")],
+    RETENTION_SCHEMA: [("retention", COMMON_MIGRATIONS / "retention")],
 }
 
 
 async def apply_shared_migrations(database_url: str) -> None:
-    """Create or update the schemas the runtime shares: sealed-data keys and staff tokens."""
+    """Create or update the schemas the runtime shares: sealed-data keys, staff tokens, legal holds."""
     for schema, directories in SHARED_SCHEMAS.items():
         await apply_migrations(database_url, schema, directories)
 

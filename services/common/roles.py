@@ -22,7 +22,7 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import asyncpg
 
-from services.common.db import AUTH_SCHEMA, KEYS_SCHEMA
+from services.common.db import AUTH_SCHEMA, KEYS_SCHEMA, RETENTION_SCHEMA
 
 SERVICES = ("intake", "triage", "disclosure", "referral", "monitoring", "workbench")
 OWN_TABLE_RIGHTS = "SELECT, INSERT, UPDATE, DELETE"
@@ -199,7 +199,7 @@ async def grant_privileges(owner_url: str, roles: ServiceRoles) -> None:
             # One setup at a time: concurrent GRANTs on one object fail with "tuple concurrently updated".
             await connection.execute("SELECT pg_advisory_xact_lock(hashtext('lantern:grants'))")
             database = await connection.fetchval("SELECT current_database()")
-            tables = await _tables(connection, [*SERVICES, KEYS_SCHEMA, AUTH_SCHEMA])
+            tables = await _tables(connection, [*SERVICES, KEYS_SCHEMA, AUTH_SCHEMA, RETENTION_SCHEMA])
             for statement in grant_statements(database, tables, roles):
                 await connection.execute(statement)
     finally:
@@ -232,6 +232,12 @@ def grant_statements(database: str, tables: Mapping[str, set[str]], roles: Servi
                 f"GRANT USAGE ON SCHEMA {AUTH_SCHEMA} TO {role}",
                 f"GRANT SELECT ON ALL TABLES IN SCHEMA {AUTH_SCHEMA} TO {role}",
                 f"ALTER DEFAULT PRIVILEGES IN SCHEMA {AUTH_SCHEMA} GRANT SELECT ON TABLES TO {role}",
+            ]
+        if RETENTION_SCHEMA in tables:
+            # Every service's retention job skips a case under a legal hold; only the owner places one.
+            statements += [
+                f"GRANT USAGE ON SCHEMA {RETENTION_SCHEMA} TO {role}",
+                f"GRANT SELECT ON ALL TABLES IN SCHEMA {RETENTION_SCHEMA} TO {role}",
             ]
         if access.keys and KEYS_SCHEMA in tables:
             statements.append(f"GRANT USAGE ON SCHEMA {KEYS_SCHEMA} TO {role}")

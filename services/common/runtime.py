@@ -34,6 +34,7 @@ from services.common.logging import configure_logging, get_logger
 from services.common.messaging import PostgresUnitOfWork, Transactions
 from services.common.openapi import document_refusals
 from services.common.relay import OutboxRelay, quarantined_rows, relay_state
+from services.common.retention import Policy, Step, keep_retaining, messaging_steps
 from services.common.roles import UNSEALING, check_own_role
 from services.common.sealing import KeyConfigurationError, Keystore, configured_kek
 from services.common.settings import ServiceSettings
@@ -58,6 +59,10 @@ class ServiceSpec:
     unit_of_work: Callable[..., PostgresUnitOfWork] = field(
         default=PostgresUnitOfWork,
         metadata={"doc": "Builds the service's unit of work from a connection and a keystore."},
+    )
+    retention: tuple[Step, ...] = field(
+        default=(),
+        metadata={"doc": "Retention steps besides the inbox's and outbox's, run as the service's role."},
     )
 
 
@@ -229,6 +234,7 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
     and granted the role its rights before (``lantern up``, ``lantern db setup``).
     """
     keystore = _keystore(spec, settings)
+    retention = Policy.from_text(settings.retention_days)
     database_url = settings.database_url_of(spec.name)
     signer = configured_signer(spec.name, settings.signing_key_file)
     verifier = configured_verifier(settings.signing_public_keys_file)
@@ -282,6 +288,13 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
             kafka_security=security,
         )
         wire(runtime)
+        runtime.background(
+            "retention",
+            partial(
+                keep_retaining, pool, spec.name, (*messaging_steps(spec.name), *spec.retention), retention,
+                settings.retention_every_seconds,
+            ),
+        )  # fmt: skip
         runtime.start_consuming()
         tasks = [
             asyncio.create_task(relay.run(), name=f"{spec.name}-outbox-relay"),

@@ -181,22 +181,30 @@ class ShredReason(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Shredding:
-    """Who shreds (the admin's token and, through it, their person) and why."""
+    """Who shreds (the admin's token and, through it, their person, or the retention job) and why."""
 
     reason: ShredReason
-    token_id: uuid.UUID
+    token_id: uuid.UUID | None = None
     person_id: uuid.UUID | None = None
+    job: str | None = None
+    """The job that shreds when no person does: only retention, when identifying data expires."""
+
+    def __post_init__(self) -> None:
+        if self.token_id is None and not (self.reason is ShredReason.RETENTION and self.job):
+            raise ValueError("a shred names the admin's token, or is the retention job's")
 
 
 async def shred(connection: asyncpg.Connection, tip_id: uuid.UUID, shredding: Shredding) -> bool:
     """Delete a tip's data key for good, recording who and why; False when none was left to delete."""
     status: str = await connection.execute(
         "UPDATE keys.data_keys SET wrapped_key = NULL, shredded_at = now(), shredded_by_person = $2,"
-        " shredded_by_token = $3, shred_reason = $4 WHERE tip_id = $1 AND wrapped_key IS NOT NULL",
+        " shredded_by_token = $3, shred_reason = $4, shredded_by_job = $5"
+        " WHERE tip_id = $1 AND wrapped_key IS NOT NULL",
         tip_id,
         shredding.person_id,
         shredding.token_id,
         shredding.reason.value,
+        shredding.job,
     )
     return status.endswith(" 1")
 

@@ -122,6 +122,14 @@ class ServiceSettings(KafkaClientSettings):
         alias="LANTERN_OUTBOX_STALLED_SECONDS",
         description="A row the relay could send and has not for this long makes /health 503.",
     )
+    retention_days: str | None = Field(
+        default=None,
+        alias="LANTERN_RETENTION_DAYS",
+        description='Limits that differ from the retention defaults, as JSON: {"identifying": 365}.',
+    )
+    retention_every_seconds: float = Field(
+        default=3600.0, gt=0, alias="LANTERN_RETENTION_EVERY_SECONDS", description="How often retention runs."
+    )
     handler_max_attempts: int = Field(default=5, ge=1, alias="LANTERN_HANDLER_MAX_ATTEMPTS")
     retry_backoff_seconds: float = Field(default=0.5, ge=0, alias="LANTERN_RETRY_BACKOFF_SECONDS")
     max_body_bytes: int = Field(

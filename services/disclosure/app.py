@@ -15,6 +15,7 @@ from services.common.limits import limit_bodies
 from services.common.runtime import Runtime, ServiceSpec, build_service_app
 from services.common.sealing import Keystore
 from services.common.settings import ServiceSettings
+from services.disclosure import retention
 from services.disclosure.adapters.audit import AuditChain
 from services.disclosure.adapters.unit_of_work import DisclosureUnitOfWork
 from services.disclosure.adapters.witness import FileWitness
@@ -50,6 +51,7 @@ SPEC = ServiceSpec(
     migrations=Path(__file__).parent / "migrations",
     own_topics=own_topics,
     unit_of_work=DisclosureUnitOfWork,
+    retention=retention.STEPS,
 )
 
 

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from services.common.limits import limit_bodies
 from services.common.runtime import Runtime, ServiceSpec, build_service_app
 from services.common.settings import ServiceSettings
+from services.intake import retention
 from services.intake.adapters.rate_limit import WindowRateLimiter
 from services.intake.entrypoints import casework, http, web_form
 from services.intake.handlers import SupplementCaps
@@ -24,7 +25,7 @@ Prend les signalements des canaux de la Ligne d'urgence, en français et en angl
 signalement vient du formulaire public : aucune donnée sur l'appareil ou le réseau n'est conservée.
 """
 
-SPEC = ServiceSpec(name="intake", migrations=Path(__file__).parent / "migrations")
+SPEC = ServiceSpec(name="intake", migrations=Path(__file__).parent / "migrations", retention=retention.STEPS)
 
 
 def _no_subscriptions(_runtime: Runtime) -> None:

@@ -320,5 +320,11 @@ async def shred_tip(
     everywhere, for good. What intake kept to replay a retried submission goes with it.
     """
     async with transactions.begin() as tx:
-        await repository.forget_submissions_of(tx.connection, tip_id)
-        return await sealing.shred(tx.connection, tip_id, shredding)
+        return await shred_on(tx.connection, tip_id, shredding)
+
+
+async def shred_on(connection: asyncpg.Connection, tip_id: uuid.UUID, shredding: Shredding) -> bool:
+    """Shred a tip in the caller's transaction: by an admin's order, or by retention when its
+    identifying data expires."""
+    await repository.forget_submissions_of(connection, tip_id)
+    return await sealing.shred(connection, tip_id, shredding)

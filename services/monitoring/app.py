@@ -10,13 +10,16 @@ from fastapi import FastAPI
 from services.common.limits import limit_bodies
 from services.common.runtime import ServiceSpec, build_service_app
 from services.common.settings import ServiceSettings
+from services.monitoring import retention
 from services.monitoring.adapters.roster_file import RosterFile
 from services.monitoring.entrypoints import http
 from services.monitoring.entrypoints.dead_letters import DeadLetterCounts
 from services.monitoring.entrypoints.kafka import wire
 from services.monitoring.settings import MonitoringSettings
 
-SPEC = ServiceSpec(name="monitoring", migrations=Path(__file__).parent / "migrations")
+SPEC = ServiceSpec(
+    name="monitoring", migrations=Path(__file__).parent / "migrations", retention=retention.STEPS
+)
 DESCRIPTION = (
     "Operations monitoring: the console, a read model of every tip's journey without identities, and"
     " alerts to the people on call when a deadline is at risk or breached."

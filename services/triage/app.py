@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from services.common.limits import limit_bodies
 from services.common.runtime import Runtime, ServiceSpec, build_service_app
 from services.common.settings import ServiceSettings
+from services.triage import retention
 from services.triage.adapters.postgres import TriageUnitOfWork
 from services.triage.domain.plans import load_templates
 from services.triage.entrypoints import http, kafka
@@ -25,7 +26,10 @@ ses échéances. Les superviseurs consultent, prennent en charge et complètent 
 """
 
 SPEC = ServiceSpec(
-    name="triage", migrations=Path(__file__).parent / "migrations", unit_of_work=TriageUnitOfWork
+    name="triage",
+    migrations=Path(__file__).parent / "migrations",
+    unit_of_work=TriageUnitOfWork,
+    retention=retention.STEPS,
 )
 
 

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -24,7 +25,17 @@ from schemas.envelope import utc_now
 from services.common.logging import get_logger
 from services.common.messaging import Outbox
 from services.disclosure.domain import audit
-from services.disclosure.domain.audit import GENESIS, AuditEntry, Chain, ChainKey, Head, Link, Verdict
+from services.disclosure.domain.audit import (
+    CHECKPOINT,
+    GENESIS,
+    AuditEntry,
+    Chain,
+    ChainKey,
+    Head,
+    Link,
+    Status,
+    Verdict,
+)
 from services.disclosure.domain.case import Note
 from services.disclosure.ports import Witness
 
@@ -116,6 +127,83 @@ async def anchor(connection: asyncpg.Connection, key: ChainKey, witness: Witness
         return "current"
     await witness.append(Head(chain.head.seq, chain.head.entry_hash, key.key_id))
     return "anchored"
+
+
+NO_TIP = uuid.UUID(int=0)
+"""The tip a checkpoint names: it is about the chain, not a case."""
+
+
+class AuditNotPrunable(Exception):
+    """The chain does not verify as it stands: pruning it would bury the evidence."""
+
+    def __init__(self, status: Status) -> None:
+        super().__init__(f"the audit chain is {status.value}: run `lantern audit verify`; nothing was pruned")
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Pruning:
+    """What one prune let go: entries ``first`` to ``through``, behind the checkpoint ``checkpoint``."""
+
+    first: int
+    through: int
+    checkpoint: int | None
+
+    @property
+    def entries(self) -> int:
+        return self.through - self.first + 1 if self.checkpoint else 0
+
+
+async def prune(
+    connection: asyncpg.Connection, key: ChainKey, witness: Witness, cutoff: datetime, actor: str
+) -> Pruning:
+    """Prune the entries appended before ``cutoff``, as the table's owner, behind a checkpoint.
+
+    Only a prefix goes, so the chain stays one piece: it stops before the first entry of a case under
+    a legal hold, and before the last witnessed head (the anchor starts from it). The chain must
+    verify first. In one transaction, under the chain's lock: the checkpoint is appended (keyed and
+    linked like any entry: it names the last entry pruned and its link), then the entries are
+    deleted (the table's trigger lets only its owner delete, and only what a checkpoint covers).
+    The new head is witnessed after the commit. Ids, counts and dates only, never an entry's content.
+    """
+    async with connection.transaction():
+        head = await _chain_head(connection)
+        rows = await connection.fetch(f"{ENTRIES} ORDER BY seq")
+        verdict = audit.verify([_entry(row) for row in rows], key, await witness.heads())
+        if verdict.status is not Status.INTACT:
+            raise AuditNotPrunable(verdict.status)
+        assert verdict.anchored_at is not None
+        first = rows[0]["seq"] if rows else 1
+        bound = await connection.fetchval(
+            "SELECT least("
+            " (SELECT min(seq) FROM audit_log WHERE at >= $1),"
+            " (SELECT min(seq) FROM audit_log WHERE retention.is_held(tip_id)),"
+            " $2::bigint)",
+            cutoff,
+            verdict.anchored_at,
+        )
+        through = int(bound) - 1
+        if through < first:
+            return Pruning(first, through, None)
+        last = rows[through - first]
+        assert last["seq"] == through
+        role = await connection.fetchval("SELECT current_user")
+        checkpoint = Note(
+            CHECKPOINT,
+            actor,
+            {
+                "through_seq": through,
+                "through_link": bytes(last["entry_hash"]).hex(),
+                "through_link_kind": last["link"],
+                "entries": through - first + 1,
+                "older_than": cutoff.isoformat(),
+                "database_role": role,
+            },
+        )
+        new_head = await _write(connection, key, head, NO_TIP, checkpoint)
+        await connection.execute("DELETE FROM audit_log WHERE seq <= $1", through)
+    await anchor(connection, key, witness)
+    return Pruning(first, through, new_head.seq)
 
 
 def _refuse(seq: int, problem: str) -> str:

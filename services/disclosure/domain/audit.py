@@ -6,6 +6,10 @@ these. After each append the chain's head (sequence, link) is written to a witne
 database; checking the table against the heads witnessed finds entries dropped from the end, which
 no link can show. Entries written before the key existed keep their plain SHA-256 links: they are
 accepted only before the first keyed entry, whose link covers theirs.
+
+Retention prunes the oldest entries, only behind a *checkpoint*: an entry appended to the chain (so
+keyed and linked like any other) that names the last entry pruned and its link. The chain then
+verifies from that link; entries missing without a checkpoint that accounts for them are tampering.
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ from typing import Any
 
 GENESIS = bytes(32)
 KEY_BYTES = 32
+CHECKPOINT = "audit_pruned"
+"""The action of a checkpoint entry: ``detail`` holds ``through_seq``, ``through_link`` (hex) and
+``through_link_kind`` of the last entry pruned."""
 
 
 class Link(StrEnum):
@@ -173,6 +180,8 @@ class Verdict:
     problem: BrokenLink | None = None
     anchored_at: int | None = None
     plain_entries: int = 0
+    pruned_through: int = 0
+    """The last entry retention pruned (behind a checkpoint); 0 when none was."""
 
     @property
     def unwitnessed(self) -> int:
@@ -192,8 +201,21 @@ def verify(entries: Iterable[AuditEntry], key: ChainKey, witnessed: list[Head] |
     for head in witnessed or []:
         if by_seq.setdefault(head.seq, head.entry_hash) != head.entry_hash:
             return Verdict(Status.TAMPERED, 0, BrokenLink(head.seq, "the witness holds two links for it"))
+    collected = list(entries)
     chain, count = Chain(key), 0
-    for entry in entries:
+    start = checkpoint_start(collected, key)
+    pruned_through = 0
+    if start is not None:
+        chain, pruned_through = start, start.head.seq
+        if pruned_through in by_seq and not hmac.compare_digest(
+            by_seq[pruned_through], start.head.entry_hash
+        ):
+            differs = "the checkpoint's link differs from the head the witness holds"
+            return Verdict(Status.TAMPERED, 0, BrokenLink(pruned_through, differs))
+    elif collected and collected[0].seq > 1:
+        missing = f"entries 1 to {collected[0].seq - 1} are missing and no checkpoint accounts for them"
+        return Verdict(Status.TAMPERED, 0, BrokenLink(1, missing))
+    for entry in collected:
         if not chain.add(entry):
             return Verdict(Status.TAMPERED, count, chain.broken, plain_entries=chain.plain)
         count += 1
@@ -203,11 +225,34 @@ def verify(entries: Iterable[AuditEntry], key: ChainKey, witnessed: list[Head] |
                 plain_entries=chain.plain,
             )  # fmt: skip
     if not by_seq:
-        return Verdict(Status.UNANCHORED, count, plain_entries=chain.plain)
+        return Verdict(Status.UNANCHORED, count, plain_entries=chain.plain, pruned_through=pruned_through)
     last = max(by_seq)
     if last > chain.head.seq:
         problem = BrokenLink(
             chain.head.seq + 1, f"entries {chain.head.seq + 1} to {last} were witnessed and are gone"
         )
         return Verdict(Status.TAMPERED, count, problem, anchored_at=last, plain_entries=chain.plain)
-    return Verdict(Status.INTACT, count, anchored_at=last, plain_entries=chain.plain)
+    return Verdict(
+        Status.INTACT, count, anchored_at=last, plain_entries=chain.plain, pruned_through=pruned_through
+    )
+
+
+def checkpoint_start(entries: list[AuditEntry], key: ChainKey) -> Chain | None:
+    """Where the walk starts when the oldest entries were pruned: the link the checkpoint that
+    accounts for them recorded. None when nothing was pruned, or no checkpoint accounts for it.
+
+    The checkpoint is itself an entry of the chain, checked by key in the walk, so a forged or
+    altered one is found there.
+    """
+    if not entries or entries[0].seq <= 1:
+        return None
+    through = entries[0].seq - 1
+    for entry in reversed(entries):
+        if entry.action == CHECKPOINT and entry.detail.get("through_seq") == through:
+            try:
+                link = bytes.fromhex(str(entry.detail["through_link"]))
+            except (KeyError, ValueError):
+                return None
+            keyed = entry.detail.get("through_link_kind") == Link.KEYED.value
+            return Chain(key, Head(through, link), keyed_seen=keyed)
+    return None

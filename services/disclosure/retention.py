@@ -1,0 +1,33 @@
+"""Disclosure's retention, run as disclosure's role: the sealed identifiers of a shredded tip leave
+``tip_sources``, and a case's package records go once its last package is past the packages' limit.
+The audit is not here: only the owner prunes it (``commands.prune_audit``)."""
+
+from __future__ import annotations
+
+from schemas.sealed import SealedIdentifiers
+from services.common.retention import Kind, Step, erase_sealed_step, sql_step
+
+ERASED = f"'{SealedIdentifiers(narrative=None).model_dump_json()}'::jsonb"
+
+# A case's packages go together: a supplementary package names the one it follows.
+_LAST_ISSUED = "SELECT tip_id, max(issued_at) AS issued FROM disclosure.packages GROUP BY tip_id"
+
+STEPS: tuple[Step, ...] = (
+    erase_sealed_step("disclosure.tip_sources", "source_id", "identifiers", ERASED),
+    sql_step(
+        Kind.PACKAGES,
+        "disclosure.packages",
+        f"SELECT last.issued AS since, retention.is_held(p.tip_id) AS held FROM disclosure.packages p"
+        f" JOIN ({_LAST_ISSUED}) AS last USING (tip_id)",
+        f"DELETE FROM disclosure.packages WHERE tip_id = ANY(ARRAY(SELECT tip_id FROM ({_LAST_ISSUED}) AS last"
+        " WHERE issued < $1 AND NOT retention.is_held(tip_id) LIMIT $2))",
+    ),
+)
+
+AUDIT_SOURCE = (
+    "SELECT at AS since, coalesce(seq >= (SELECT min(h.seq) FROM disclosure.audit_log h"
+    " WHERE retention.is_held(h.tip_id)), false) AS held FROM disclosure.audit_log"
+)
+"""The audit entries as the owner's report counts them (``commands.prune_audit`` prunes them): only a
+prefix of the chain goes, so a held case's entries, and every entry after its first, stay while the
+hold stands."""

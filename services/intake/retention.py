@@ -1,0 +1,44 @@
+"""Intake's retention, run as intake's role: a tip's data key is shredded when its identifying data
+expires (the same shred an admin orders, recorded as the retention job's), and the sealed values of
+a shredded tip leave intake's tables."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import asyncpg
+
+from schemas.sealed import SealedIdentifiers
+from services.common.retention import BATCH, Kind, Step, erase_sealed_step
+from services.common.sealing import Shredding, ShredReason
+from services.intake.handlers import shred_on
+
+JOB = "retention"
+ERASED = f"'{SealedIdentifiers(narrative=None).model_dump_json()}'::jsonb"
+"""The identifiers of a tip or follow-up once erased: every sealed field gone."""
+
+_LAST_REPORT = (
+    "SELECT t.tip_id, greatest(t.received_at, s.last) AS since, retention.is_held(t.tip_id) AS held"
+    " FROM intake.tips t JOIN keys.data_keys k ON k.tip_id = t.tip_id AND k.wrapped_key IS NOT NULL"
+    " LEFT JOIN LATERAL (SELECT max(received_at) AS last FROM intake.supplements s"
+    " WHERE s.tip_id = t.tip_id) s ON true"
+)
+
+
+async def _shred_expired(connection: asyncpg.Connection, cutoff: datetime) -> int:
+    tips: list[uuid.UUID] = [
+        row["tip_id"]
+        for row in await connection.fetch(
+            f"SELECT tip_id FROM ({_LAST_REPORT}) AS t WHERE since < $1 AND NOT held LIMIT $2", cutoff, BATCH
+        )
+    ]
+    shredding = Shredding(ShredReason.RETENTION, job=JOB)
+    return sum([await shred_on(connection, tip_id, shredding) for tip_id in tips])
+
+
+STEPS: tuple[Step, ...] = (
+    Step(Kind.IDENTIFYING, "keys.data_keys", _LAST_REPORT, _shred_expired),
+    erase_sealed_step("intake.tips", "tip_id", "identifiers", ERASED),
+    erase_sealed_step("intake.supplements", "supplement_id", "identifiers", ERASED),
+)

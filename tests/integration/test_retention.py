@@ -1,0 +1,375 @@
+"""Retention with a moved clock, on the real PostgreSQL and broker: each service lets go, under its own
+role, what is past its limit and nothing younger; the owner prunes the audit behind a checkpoint and
+the chain still verifies; a case under a legal hold is left exactly as it was."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import asyncpg
+import pytest
+
+from lantern.retention import (
+    HoldReason,
+    HoldRefused,
+    LiftReason,
+    lift_hold,
+    list_holds,
+    place_hold,
+    render,
+    report,
+    run_services,
+)
+from schemas.envelope import utc_now
+from services.common.auth import Role
+from services.common.db import connect, create_pool
+from services.common.retention import Kind, Policy, keep_retaining, messaging_steps
+from services.common.roles import ServiceRoles
+from services.common.settings import ServiceSettings
+from services.disclosure.adapters.audit import anchor
+from services.disclosure.adapters.witness import FileWitness
+from services.disclosure.app import build_app as build_disclosure
+from services.disclosure.commands import Status, prune_audit, verify_audit
+from services.disclosure.settings import DisclosureSettings
+from services.intake.app import build_app as build_intake
+from services.monitoring.app import build_app as build_monitoring
+from services.monitoring.retention import STEPS as MONITORING_STEPS
+from services.triage.app import build_app as build_triage
+from tests.factories import tip_body
+from tests.helpers import eventually, fetch, http_client, running, staff_token
+
+MINOR_ON_THE_CALL = {
+    "channel": "phone",
+    "assessment": {"minor_involved": "yes", "trafficking_types": ["sex"]},
+    "consent": {
+        "law_enforcement": False,
+        "share_identity": False,
+        "service_referral": True,
+        "statistics": True,
+    },
+}
+# Every table that holds a tip's rows, and the column that names the tip.
+BY_TIP = {
+    "intake.tips": "tip_id", "intake.supplements": "tip_id", "intake.consents": "tip_id",
+    "triage.triage_decisions": "tip_id", "triage.tip_supplements": "tip_id",
+    "disclosure.tip_sources": "tip_id", "disclosure.cases": "tip_id", "disclosure.packages": "tip_id",
+    "disclosure.audit_log": "tip_id", "monitoring.journey": "tip_id", "monitoring.tips": "tip_id",
+    "keys.data_keys": "tip_id",
+}  # fmt: skip
+MESSAGING = ("intake", "triage", "disclosure", "monitoring")
+SEALED = "sealed.v1."
+
+
+async def rows_of(settings: ServiceSettings, tip_id: uuid.UUID) -> dict[str, list[str]]:
+    """Every row about one tip, in every table (inbox and outbox by their key), as JSON text."""
+    rows = {
+        table: [
+            row["j"]
+            for row in await fetch(
+                settings, f"SELECT row_to_json(t)::text AS j FROM {table} t WHERE {column} = $1", tip_id
+            )
+        ]
+        for table, column in BY_TIP.items()
+    }
+    for schema in MESSAGING:
+        rows[f"{schema}.outbox"] = [
+            row["j"]
+            for row in await fetch(
+                settings,
+                f"SELECT row_to_json(t)::text AS j FROM {schema}.outbox t WHERE encode(key, 'escape') = $1 ORDER BY id",
+                str(tip_id),
+            )
+        ]
+        rows[f"{schema}.inbox"] = [
+            row["j"]
+            for row in await fetch(
+                settings,
+                f"SELECT row_to_json(t)::text AS j FROM {schema}.inbox t WHERE tip_key = $1 ORDER BY seq",
+                str(tip_id),
+            )
+        ]
+    return {table: sorted(found) for table, found in rows.items()}
+
+
+def count(rows: dict[str, list[str]], table: str) -> int:
+    return len(rows[table])
+
+
+async def run_retention(
+    settings: ServiceSettings, roles: ServiceRoles, now: datetime
+) -> dict[tuple[str, str], int]:
+    done = await run_services(settings.database_url, roles, Policy(), now)
+    return {(service, row.table): row.rows for service, row in done}
+
+
+@pytest.fixture
+async def three_cases(settings: ServiceSettings) -> dict[str, Any]:
+    """Three phone tips with a minor, sent at once to the police and child protection: A (with a
+    follow-up) and B first, then C. Every service has handled them, and its outbox is sent."""
+    intake, triage, disclosure, monitoring = (
+        build_intake(settings), build_triage(settings), build_disclosure(settings), build_monitoring(settings),
+    )  # fmt: skip
+    specialist = {"authorization": f"Bearer {await staff_token(settings.database_url, Role.SPECIALIST)}"}
+    async with running(intake, triage, disclosure, monitoring), http_client(intake) as client:
+
+        async def submit() -> dict[str, Any]:
+            answer = await client.post("/v1/tips", json=tip_body(**MINOR_ON_THE_CALL), headers=specialist)
+            assert answer.status_code == 202, answer.text
+            return dict(answer.json())
+
+        async def handled(tip: dict[str, Any], packages: int = 2) -> None:
+            async def done() -> bool:
+                issued = await fetch(
+                    settings, "SELECT 1 FROM disclosure.packages WHERE tip_id = $1", uuid.UUID(tip["tip_id"])
+                )
+                journey = await fetch(
+                    settings, "SELECT 1 FROM monitoring.journey WHERE tip_id = $1", uuid.UUID(tip["tip_id"])
+                )
+                unsent = await fetch(
+                    settings,
+                    " UNION ALL ".join(f"SELECT 1 FROM {s}.outbox WHERE sent_at IS NULL" for s in MESSAGING),
+                )
+                return len(issued) >= packages and bool(journey) and not unsent
+
+            assert await eventually(done, timeout=60), "the tip was not handled everywhere"
+
+        a = await submit()
+        follow_up = await client.post(
+            f"/v1/tips/{a['reference']}/supplements",
+            json={"code": a["follow_up_code"], "narrative": "Elle a été déplacée à Trois-Rivières."},
+        )
+        assert follow_up.status_code == 202, follow_up.text
+
+        async def supplemented() -> bool:
+            return bool(
+                await fetch(
+                    settings, "SELECT 1 FROM triage.tip_supplements WHERE tip_id = $1", uuid.UUID(a["tip_id"])
+                )
+            )
+
+        assert await eventually(supplemented, timeout=60)
+        b = await submit()
+        await handled(a)
+        await handled(b)
+        c = await submit()
+        await handled(c)
+    return {name: uuid.UUID(tip["tip_id"]) for name, tip in (("a", a), ("b", b), ("c", c))} | {
+        "reference_c": c["reference"]
+    }
+
+
+async def anchored(settings: DisclosureSettings) -> None:
+    """Witness the audit's head, as disclosure's anchor does within a second of each commit."""
+    connection = await connect(settings.database_url, "disclosure")
+    try:
+        assert (
+            await anchor(connection, settings.chain_key(), FileWitness(settings.witness_path())) != "refused"
+        )
+    finally:
+        await connection.close()
+
+
+async def test_records_leave_at_their_limits_under_each_services_role_and_a_held_case_is_untouched(
+    settings: DisclosureSettings, service_roles: ServiceRoles, three_cases: dict[str, Any]
+) -> None:
+    a, b, c = three_cases["a"], three_cases["b"], three_cases["c"]
+    await anchored(settings)
+    admin = await staff_token(settings.database_url, Role.ADMIN)
+    hold_id, held_tip = await place_hold(
+        settings.database_url, three_cases["reference_c"], HoldReason.COURT_ORDER, "2026-0457", admin
+    )
+    assert held_tip == c
+    before = {tip: await rows_of(settings, tip) for tip in (a, b, c)}
+    for tip in (a, b, c):
+        rows = before[tip]
+        assert count(rows, "disclosure.packages") == 2 and count(rows, "monitoring.journey") > 0
+        assert all(count(rows, f"{s}.outbox") > 0 for s in ("intake", "triage", "disclosure"))
+        assert all(count(rows, f"{s}.inbox") > 0 for s in ("triage", "disclosure", "monitoring"))
+        assert SEALED in "".join(
+            rows["intake.tips"] + rows["triage.triage_decisions"] + rows["disclosure.tip_sources"]
+        )
+    assert SEALED in "".join(before[a]["intake.supplements"] + before[a]["triage.tip_supplements"])
+    now = utc_now()
+
+    # 20 days on: published outbox rows (kept 15 days) go; applied inbox rows and journeys (90) stay.
+    done = await run_retention(settings, service_roles, now + timedelta(days=20))
+    after_20 = {tip: await rows_of(settings, tip) for tip in (a, b)}
+    for tip in (a, b):
+        assert all(count(after_20[tip], f"{s}.outbox") == 0 for s in MESSAGING)
+        unchanged = {t: r for t, r in after_20[tip].items() if not t.endswith(".outbox")}
+        assert unchanged == {t: r for t, r in before[tip].items() if not t.endswith(".outbox")}
+    assert done[("intake", "intake.outbox")] >= 3 and done[("intake", "keys.data_keys")] == 0
+
+    # 100 days on: applied inbox rows and journeys go too; identifying data, packages and audit stay.
+    await run_retention(settings, service_roles, now + timedelta(days=100))
+    for tip in (a, b):
+        rows = await rows_of(settings, tip)
+        assert all(count(rows, f"{s}.inbox") == 0 for s in MESSAGING)
+        assert count(rows, "monitoring.journey") == 0
+        kept = (
+            "keys.data_keys",
+            "intake.tips",
+            "triage.triage_decisions",
+            "disclosure.packages",
+            "disclosure.audit_log",
+        )
+        assert {t: rows[t] for t in kept} == {t: before[tip][t] for t in kept}
+    assert (
+        await prune_audit(settings.database_url, settings, Policy(), now + timedelta(days=100))
+    ).entries == 0
+
+    # Eight years on: keys shredded (by the job, for retention), sealed values gone from every table,
+    # package records gone, the audit pruned behind a checkpoint up to the held case's first entry.
+    later = now + timedelta(days=8 * 365)
+    done = await run_retention(settings, service_roles, later)
+    assert done[("intake", "keys.data_keys")] == 2
+    pruning = await prune_audit(settings.database_url, settings, Policy(), later)
+    first_held = (
+        await fetch(settings, "SELECT min(seq) AS seq FROM disclosure.audit_log WHERE tip_id = $1", c)
+    )[0]["seq"]
+    assert pruning.checkpoint is not None and pruning.through == first_held - 1
+    for tip in (a, b):
+        rows = await rows_of(settings, tip)
+        [key] = await fetch(settings, "SELECT * FROM keys.data_keys WHERE tip_id = $1", tip)
+        assert key["wrapped_key"] is None and key["shred_reason"] == "retention"
+        assert key["shredded_by_job"] == "retention" and key["shredded_by_token"] is None
+        assert not any(SEALED in row for table in rows for row in rows[table]), "a sealed value stayed"
+        for table in ("disclosure.packages", "disclosure.audit_log", "monitoring.journey"):
+            assert count(rows, table) == 0, table
+    assert await rows_of(settings, c) == before[c], "the held case changed"
+
+    verdict = await verify_audit(settings.database_url, settings)
+    assert verdict.status is Status.INTACT and verdict.pruned_through == pruning.through
+    checkpoint = await fetch(
+        settings, "SELECT detail FROM disclosure.audit_log WHERE seq = $1", pruning.checkpoint
+    )
+    assert json.loads(checkpoint[0]["detail"])["through_seq"] == pruning.through
+
+    # Lifted, the hold lets retention take the case at its next run; the record keeps who and why.
+    await lift_hold(settings.database_url, str(c), LiftReason.PROCEEDINGS_ENDED, admin)
+    await run_retention(settings, service_roles, later)
+    [key] = await fetch(settings, "SELECT wrapped_key FROM keys.data_keys WHERE tip_id = $1", c)
+    assert key["wrapped_key"] is None
+    assert (await prune_audit(settings.database_url, settings, Policy(), later)).checkpoint is not None
+    assert (await verify_audit(settings.database_url, settings)).status is Status.INTACT
+    [hold] = await list_holds(settings.database_url)
+    assert (hold["hold_id"], hold["reason"], hold["reference"], hold["lift_reason"]) == (
+        hold_id,
+        "court_order",
+        "2026-0457",
+        "proceedings_ended",
+    )
+    assert hold["placed_by_person"] is not None and hold["lifted_by_person"] == hold["placed_by_person"]
+
+
+async def test_the_report_gives_counts_and_dates_per_kind_and_nothing_identifying(
+    settings: DisclosureSettings, three_cases: dict[str, Any]
+) -> None:
+    now = utc_now()
+    soon = await report(settings.database_url, Policy(), now + timedelta(days=16))
+    by_table = {(row.kind, row.table): row for _runner, row in soon.rows}
+    assert by_table[(Kind.OUTBOX, "intake.outbox")].due >= 3
+    identifying = by_table[(Kind.IDENTIFYING, "keys.data_keys")]
+    assert identifying.due == 0 and identifying.next_due is not None
+    assert identifying.next_due.date() >= (now + timedelta(days=729)).date()
+    assert by_table[(Kind.AUDIT, "disclosure.audit_log")].due == 0
+    lines = "\n".join(render(soon))
+    stored = json.dumps([await rows_of(settings, tip) for tip in (three_cases["a"], three_cases["c"])])
+    assert str(three_cases["a"]) not in lines and three_cases["reference_c"] not in lines
+    assert "Trois-Rivières" not in lines and SEALED not in lines and SEALED in stored
+    assert "le.referrals.<agency>.v1\tbroker\t6 d" in lines
+
+
+async def test_a_hold_needs_an_admin_and_a_known_case_and_stands_once(
+    settings: DisclosureSettings, three_cases: dict[str, Any]
+) -> None:
+    supervisor = await staff_token(settings.database_url, Role.SUPERVISOR)
+    admin = await staff_token(settings.database_url, Role.ADMIN)
+    with pytest.raises(HoldRefused, match="token"):
+        await place_hold(
+            settings.database_url, str(three_cases["a"]), HoldReason.LITIGATION, None, supervisor
+        )
+    with pytest.raises(HoldRefused, match="case"):
+        await place_hold(settings.database_url, str(uuid.uuid4()), HoldReason.LITIGATION, None, admin)
+    with pytest.raises(HoldRefused, match="reference"):
+        await place_hold(
+            settings.database_url,
+            str(three_cases["a"]),
+            HoldReason.LITIGATION,
+            "Jean Tremblay, 514-555",
+            admin,
+        )
+    await place_hold(settings.database_url, str(three_cases["a"]), HoldReason.LITIGATION, None, admin)
+    with pytest.raises(HoldRefused, match="already"):
+        await place_hold(settings.database_url, str(three_cases["a"]), HoldReason.LITIGATION, None, admin)
+    with pytest.raises(HoldRefused, match="no legal hold"):
+        await lift_hold(settings.database_url, str(three_cases["b"]), LiftReason.ENTERED_IN_ERROR, admin)
+
+
+async def test_the_owner_cannot_delete_an_audit_entry_that_no_checkpoint_covers_nor_a_service_place_a_hold(
+    database_url: str, service_roles: ServiceRoles
+) -> None:
+    owner = await connect(database_url, "disclosure")
+    try:
+        await owner.execute(
+            "INSERT INTO audit_log (seq, tip_id, action, detail, actor, at, previous_hash, entry_hash, link)"
+            " VALUES (1, $1, 'decided', '{}'::jsonb, 'system:disclosure', now(), $2, $2, 'hmac-sha256')",
+            uuid.uuid4(), bytes(32),
+        )  # fmt: skip
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
+            await owner.execute("DELETE FROM audit_log WHERE seq = 1")
+    finally:
+        await owner.close()
+    for service in MESSAGING:
+        connection = await connect(service_roles.url(database_url, service), service)
+        try:
+            assert await connection.fetchval("SELECT count(*) FROM retention.legal_holds") == 0
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await connection.execute(
+                    "INSERT INTO retention.legal_holds (hold_id, tip_id, reason, placed_by_token)"
+                    " VALUES ($1, $1, 'litigation', $1)",
+                    uuid.uuid4(),
+                )
+        finally:
+            await connection.close()
+
+
+async def test_a_service_runs_its_retention_by_itself_under_its_own_role_with_the_clock_it_is_given(
+    database_url: str, service_roles: ServiceRoles
+) -> None:
+    owner = await connect(database_url, "monitoring")
+    kept, old = uuid.uuid4(), uuid.uuid4()
+    try:
+        await owner.executemany(
+            "INSERT INTO journey (tip_id, topic, event_type, occurred_at) VALUES ($1, 'tips.received.v1', 'tip.received', $2)",
+            [(kept, utc_now()), (old, utc_now() - timedelta(days=91))],
+        )
+    finally:
+        await owner.close()
+    pool = await create_pool(service_roles.url(database_url, "monitoring"), "monitoring")
+    clock_reads: list[datetime] = []
+
+    def clock() -> datetime:
+        clock_reads.append(utc_now())
+        return clock_reads[-1]
+
+    steps = (*messaging_steps("monitoring"), *MONITORING_STEPS)
+    loop = asyncio.create_task(keep_retaining(pool, "monitoring", steps, Policy(), 0.05, clock=clock))
+    try:
+
+        async def gone() -> bool:
+            return not await pool.fetch("SELECT 1 FROM journey WHERE tip_id = $1", old)
+
+        assert await eventually(gone)
+        assert await pool.fetch("SELECT 1 FROM journey WHERE tip_id = $1", kept)
+        assert await pool.fetchval("SELECT current_user") == service_roles.name("monitoring")
+    finally:
+        loop.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await loop
+        await pool.close()
