@@ -599,9 +599,11 @@ def db_setup(
 
     Each service then runs with DATABASE_URL set to its own role (`postgresql://ROLE:PASSWORD@...`).
     """
-    owner_url = os.environ.get("DATABASE_URL")
+    from services.common.settings import secret_setting
+
+    owner_url = secret_setting("DATABASE_URL")
     if not owner_url:
-        typer.echo("set DATABASE_URL to the owner's DSN", err=True)
+        typer.echo("set DATABASE_URL (or its file in LANTERN_SECRETS_DIR) to the owner's DSN", err=True)
         raise typer.Exit(2)
     roles = roles_kept_in(passwords, owner_url)
     asyncio.run(set_up(owner_url, roles))

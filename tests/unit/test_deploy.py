@@ -20,10 +20,11 @@ from lantern.deploy import agencies, kafka_acls, liaison_principal, render_acls,
 from schemas import topics
 from services.common import metrics, telemetry
 from services.common.roles import SERVICES, UNSEALING
-from services.common.settings import ServiceSettings
+from services.common.settings import SECRETS_DIR, KafkaClientSettings, ServiceSettings
 from services.disclosure.settings import generate_key_text
 
 ROOT = Path(__file__).resolve().parents[2]
+KAFKA_CLIENT = {field.alias for field in KafkaClientSettings.model_fields.values()}
 
 
 class RecordingRuntime:
@@ -231,35 +232,111 @@ def test_the_liaison_alert_waits_exactly_the_acknowledgement_deadline():
 # Settings a deployment never sets: an inline key whose _FILE twin is used, and the tests' several
 # services in one process.
 NOT_DEPLOYED = {"LANTERN_KEK", "LANTERN_AUDIT_KEY", "LANTERN_SERVICE_DATABASE_URLS"}
+SETTINGS_CLASSES = {
+    "intake": "services.intake.settings:IntakeSettings",
+    "triage": "services.triage.settings:TriageSettings",
+    "disclosure": "services.disclosure.settings:DisclosureSettings",
+    "referral": "services.common.settings:ServiceSettings",
+    "monitoring": "services.monitoring.settings:MonitoringSettings",
+    "workbench": "services.workbench.settings:WorkbenchSettings",
+}
+# Read as a file's path: the file must be mounted where the setting points.
+PATH_SETTINGS = re.compile(r"_FILE$|^LANTERN_ONCALL_ROSTER$")
 
 
 def service_settings() -> dict[str, set[str]]:
-    classes = {
-        "intake": "services.intake.settings:IntakeSettings",
-        "triage": "services.triage.settings:TriageSettings",
-        "disclosure": "services.disclosure.settings:DisclosureSettings",
-        "referral": "services.common.settings:ServiceSettings",
-        "monitoring": "services.monitoring.settings:MonitoringSettings",
-    }
+    """Every setting each service reads: its settings class's fields, and the directory any of them
+    may be read from as a file (how DATABASE_URL arrives with its password)."""
+    assert set(SETTINGS_CLASSES) == set(SERVICES)
     read: dict[str, set[str]] = {}
-    for service, path in classes.items():
+    for service, path in SETTINGS_CLASSES.items():
         module, name = path.split(":")
         settings_class = getattr(importlib.import_module(module), name)
-        read[service] = {field.alias for field in settings_class.model_fields.values()} - NOT_DEPLOYED
+        aliases = {field.alias for field in settings_class.model_fields.values()} - NOT_DEPLOYED
+        if service not in UNSEALING:
+            # Read only to warn that it is not used: a service that unseals nothing never gets the KEK.
+            aliases -= {"LANTERN_KEK_FILE"}
+        read[service] = aliases | {SECRETS_DIR}
     return read
 
 
+def compose_given(service: str) -> tuple[dict[str, str], set[str]]:
+    """What the compose file gives ``service``: its environment, and the files mounted for it."""
+    definition = compose()["services"][service]
+    environment = {name: str(value) for name, value in definition["environment"].items()}
+    mounted = {
+        f"/run/secrets/{secret['target'] if isinstance(secret, dict) else secret}"
+        for secret in definition.get("secrets", [])
+    }
+    mounted |= {volume.split(":")[1] for volume in definition.get("volumes", [])}
+    return environment, mounted
+
+
+def kubernetes_given(service: str, kind: str = "Deployment") -> tuple[dict[str, str], set[str]]:
+    """What deploy/k8s gives ``service``'s container: its environment (its own and the ConfigMaps'
+    it takes whole), and the files of the volumes it mounts (items by name, a claim as a directory)."""
+    from tests.unit.test_k8s import of_kind, pod_spec
+
+    configs = of_kind("ConfigMap")
+    pod = pod_spec(of_kind(kind)[service])
+    assert pod is not None
+    (container,) = pod["containers"]
+    environment = {
+        name: str(value)
+        for source in container.get("envFrom", [])
+        for name, value in configs[source["configMapRef"]["name"]]["data"].items()
+    }
+    environment |= {variable["name"]: variable["value"] for variable in container.get("env", [])}
+    volumes = {volume["name"]: volume for volume in pod["volumes"]}
+    mounted: set[str] = set()
+    for mount in container["volumeMounts"]:
+        volume = volumes[mount["name"]]
+        source = volume.get("secret") or volume.get("configMap")
+        if source is None:
+            mounted.add(mount["mountPath"])
+        else:
+            mounted |= {f"{mount['mountPath']}/{item['path']}" for item in source["items"]}
+    return environment, mounted
+
+
+def missing(read: set[str], environment: dict[str, str], mounted: set[str]) -> set[str]:
+    """The settings neither in ``environment`` nor a file in its secrets directory, and the path
+    settings whose file is not mounted."""
+    directory = environment.get(SECRETS_DIR)
+    as_files = {path.rsplit("/", 1)[1] for path in mounted if directory and path.startswith(f"{directory}/")}
+    absent = read - set(environment) - as_files
+    for name in read & set(environment):
+        if PATH_SETTINGS.search(name):
+            path = environment[name]
+            if path not in mounted and not any(path.startswith(f"{m}/") for m in mounted):
+                absent.add(f"{name} (nothing mounted at {path})")
+    return absent
+
+
 def test_every_setting_a_service_reads_is_set_for_it_in_the_compose_file():
-    services = compose()["services"]
-    for service, aliases in service_settings().items():
-        given = set(services[service]["environment"]) | {
-            secret["target"] for secret in services[service]["secrets"] if isinstance(secret, dict)
-        }
+    for service, read in service_settings().items():
+        environment, mounted = compose_given(service)
+        assert missing(read, environment, mounted) == set(), service
         if service not in UNSEALING:
-            # Read only to warn that it is not used: a service that unseals nothing never gets the KEK.
-            assert "LANTERN_KEK_FILE" not in given and "kek" not in services[service]["secrets"], service
-            aliases = aliases - {"LANTERN_KEK_FILE"}
-        assert aliases - given == set(), service
+            assert "LANTERN_KEK_FILE" not in environment and "/run/secrets/kek" not in mounted, service
+
+
+def test_every_setting_a_service_reads_is_set_for_it_in_the_kubernetes_manifests():
+    for service, read in service_settings().items():
+        environment, mounted = kubernetes_given(service)
+        assert missing(read, environment, mounted) == set(), service
+        if service not in UNSEALING:
+            assert "LANTERN_KEK_FILE" not in environment and "/run/secrets/kek" not in mounted, service
+
+
+def test_the_deploy_job_gets_the_owners_url_and_its_kafka_credentials_in_both():
+    from tests.unit.test_k8s import containers, of_kind
+
+    needed = {"DATABASE_URL", *KAFKA_CLIENT, "KAFKA_BOOTSTRAP_SERVERS", SECRETS_DIR}
+    assert missing(needed, *compose_given("setup")) == set()
+    assert missing(needed, *kubernetes_given("lantern-setup", "Job")) == set()
+    (job,) = containers(of_kind("Job")["lantern-setup"])
+    assert job["command"] == compose()["services"]["setup"]["command"]
 
 
 def test_every_setting_a_service_reads_is_in_the_table_of_docs_deploy():
