@@ -183,9 +183,17 @@ def exported_metric_names() -> set[str]:
     metrics.dead_letters.add(0, {"service": "x", "topic": "x", "reason": "x"})
     metrics.events_handled.add(0, {"service": "x", "topic": "x", "outcome": "handled"})
     metrics.time_to_forward.record(0, {"basis": "consent"})
+    metrics.time_to_triage.record(0, {"urgency": "urgent"})
+    metrics.unauthenticated_events.add(0, {"service": "x", "topic": "x"})
+    metrics.disclosure_decisions.add(0, {"decision": "x", "basis": "x"})
+    metrics.referral_matches.add(0, {"status": "x"})
+    telemetry.outbox_backlog.setdefault("deploy-test", 0)
     telemetry.consumer_lag.setdefault(("deploy-test", "x"), 0)
     telemetry.outbox_oldest_seconds.setdefault("deploy-test", 0.0)
     metrics.outbox_quarantined_now.setdefault("deploy-test", 0)
+    metrics.audit_chain_verified.setdefault("deploy-test", 1)
+    metrics.audit_anchor_runs.add(0, {"outcome": "refused"})
+    metrics.tips_received.add(0, {"channel": "web"})
     lines = generate_latest().decode().splitlines()
     return {re.split(r"[{ ]", line)[0] for line in lines if line.startswith("lantern_")}
 
@@ -219,7 +227,42 @@ def test_every_alert_rule_parses_and_reads_only_metrics_the_services_export():
         "DeadLettersGrowing",
         "OutboxRelayStalled",
         "LiaisonNotAcknowledging",
+        "AuditVerifyFailing",
     } <= names
+
+
+def dashboard_queries() -> list[str]:
+    dashboard = json.loads((ROOT / "deploy/grafana/dashboards/lantern.json").read_text())
+    return [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+
+
+def test_every_dashboard_query_parses_and_reads_only_metrics_the_services_export():
+    exported = exported_metric_names()
+    queries = dashboard_queries()
+    assert queries
+    for query in queries:
+        read = selectors(promql_parser.parse(query))
+        assert read and read <= exported, (query, read - exported)
+    # Each alert's metrics can be seen on the dashboard when it fires.
+    rules = yaml.safe_load((ROOT / "deploy/prometheus/alerts.yml").read_text())["groups"][0]["rules"]
+    shown = set().union(*(selectors(promql_parser.parse(query)) for query in queries))
+    for rule in rules:
+        assert selectors(promql_parser.parse(rule["expr"])) <= shown, rule["alert"]
+
+
+def test_grafana_is_provisioned_with_the_prometheus_of_the_compose_file_and_the_dashboard():
+    grafana = ROOT / "deploy/grafana"
+    (source,) = yaml.safe_load((grafana / "provisioning/datasources/prometheus.yml").read_text())[
+        "datasources"
+    ]
+    assert source["url"] == "http://prometheus:9090" and "prometheus" in compose()["services"]
+    dashboard = json.loads((grafana / "dashboards/lantern.json").read_text())
+    for panel in dashboard["panels"]:
+        assert panel["datasource"]["uid"] == source["uid"], panel["title"]
+    (provider,) = yaml.safe_load((grafana / "provisioning/dashboards/lantern.yml").read_text())["providers"]
+    mounts = dict(volume.split(":")[:2] for volume in compose()["services"]["grafana"]["volumes"])
+    assert mounts["./deploy/grafana/dashboards"] == provider["options"]["path"]
+    assert mounts["./deploy/grafana/provisioning"] == "/etc/grafana/provisioning"
 
 
 def test_the_liaison_alert_waits_exactly_the_acknowledgement_deadline():
