@@ -142,6 +142,27 @@ def deploy_roles(
     typer.echo(role_script(database))
 
 
+@deploy_app.command("secrets")
+def deploy_secrets(
+    directory: Annotated[
+        Path, typer.Argument(help="Where to write them: deploy/secrets for the compose file.")
+    ],
+    database_host: Annotated[
+        str, typer.Option(help="host:port of PostgreSQL, as the services reach it.")
+    ] = "postgres:5432",
+    database: Annotated[str, typer.Option(help="The database's name: role names start with it.")] = "lantern",
+) -> None:
+    """Make every secret of a deployment (KEK, audit key, signing keys, database and SCRAM passwords,
+    the brokers' CA and certificates), files 0600; one already there is kept, never replaced."""
+    from lantern.deploy import write_secrets
+
+    made, kept = write_secrets(directory, database_host, database)
+    for name in made:
+        typer.echo(f"made {name}")
+    for name in kept:
+        typer.echo(f"kept {name}")
+
+
 @deploy_app.command("topics")
 def deploy_topics(
     replication: Annotated[int, typer.Option(min=1, help="Copies of each partition: 3 in production.")] = 3,
@@ -604,9 +625,11 @@ def db_setup(
 
     Each service then runs with DATABASE_URL set to its own role (`postgresql://ROLE:PASSWORD@...`).
     """
-    owner_url = os.environ.get("DATABASE_URL")
+    from services.common.settings import secret_setting
+
+    owner_url = secret_setting("DATABASE_URL")
     if not owner_url:
-        typer.echo("set DATABASE_URL to the owner's DSN", err=True)
+        typer.echo("set DATABASE_URL (or its file in LANTERN_SECRETS_DIR) to the owner's DSN", err=True)
         raise typer.Exit(2)
     roles = roles_kept_in(passwords, owner_url)
     asyncio.run(set_up(owner_url, roles))

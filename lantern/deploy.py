@@ -6,12 +6,28 @@ topic's settings applied to a cluster. `lantern deploy acls|roles|topics` print 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import os
+import secrets
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from urllib.parse import quote
 
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import IncompatibleBrokerVersion
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    load_pem_private_key,
+)
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from schemas.topics import (
     AGENCY_PACKAGE_CONSUMERS,
@@ -36,7 +52,11 @@ from services.common.roles import (
     grant_statements,
     role_prefix,
 )
+from services.common.sealing import KeyEncryptionKey
+from services.common.signing import generate_key_files
 from services.disclosure.app import agency_topics
+from services.disclosure.settings import generate_key_text
+from services.monitoring.settings import ROSTER_FILE
 
 # The deploy job's principal: it creates topics and sets their configuration, and is the brokers'
 # super user for `kafka-acls.sh`; no service runs as it.
@@ -182,3 +202,122 @@ async def apply_topics(
         return {"created": created, "partitions": grown, "configured": configured}
     finally:
         await admin.close()
+
+
+# What `lantern deploy secrets` makes, where docker-compose.yml's `secrets:` section reads it.
+BROKERS = ("kafka-1", "kafka-2", "kafka-3")
+CERTIFICATE_DAYS = 825
+
+
+def kafka_principals() -> tuple[str, ...]:
+    """Every SASL principal of the cluster but the liaison units' (each agency's is made with it)."""
+    return ("broker", DEPLOY_PRINCIPAL, *(service_principal(s) for s in SERVICES if s != "workbench"))
+
+
+def write_secrets(directory: Path, database_host: str, database: str) -> tuple[list[str], list[str]]:
+    """Make every secret a deployment needs under ``directory`` (files 0600, folders 0700); a file
+    already there is kept, never replaced (rotating a key is a decision, not a side effect). Return
+    the files made and the files kept, relative to ``directory``."""
+    made: list[str] = []
+    kept: list[str] = []
+
+    def put(name: str, make: Callable[[], str | bytes]) -> None:
+        path = directory / name
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if path.exists():
+            kept.append(name)
+            return
+        content = make()
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as secret:
+            secret.write(content.encode() if isinstance(content, str) else content)
+        made.append(name)
+
+    def token() -> str:
+        return secrets.token_urlsafe(32)
+
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    put("kek", KeyEncryptionKey.generate_text)
+    put("audit-key", generate_key_text)
+    put("idempotency-secret", lambda: secrets.token_urlsafe(48))
+    put("paging-webhook-secret", lambda: secrets.token_urlsafe(48))
+    put("grafana-admin-password", token)
+    put("oncall-roster.json", lambda: ROSTER_FILE.read_bytes())
+    before = {p.name for p in (directory / "keys").glob("*")} if (directory / "keys").exists() else set()
+    generate_key_files(directory / "keys", [service for service in SERVICES if service != "workbench"])
+    made += [f"keys/{p.name}" for p in sorted((directory / "keys").glob("*")) if p.name not in before]
+    kept += [f"keys/{name}" for name in sorted(before)]
+
+    put("postgres-owner-password", token)
+    owner = (directory / "postgres-owner-password").read_text().strip()
+    owner_url = f"postgresql://lantern_owner:{quote(owner, safe='')}@{database_host}/{database}"
+    put("owner-database-url", lambda: owner_url)
+    roles = ServiceRoles.generate(role_prefix(database))
+    put(
+        "db-role-passwords.json",
+        lambda: json.dumps({"prefix": roles.prefix, "passwords": dict(roles.passwords)}, indent=2),
+    )
+    kept_roles = json.loads((directory / "db-role-passwords.json").read_text())
+    roles = ServiceRoles(kept_roles["prefix"], kept_roles["passwords"])
+    for service in SERVICES:
+        put(f"{service}-database-url", partial(roles.url, owner_url, service))
+
+    for principal in kafka_principals():
+        put(f"kafka/{principal}-password", token)
+    ca_key, ca = _certificate_authority(directory / "kafka", put)
+    for broker in BROKERS:
+        put(f"kafka/{broker}.pem", partial(_broker_pem, broker, ca_key, ca))
+    for path in directory.rglob("*"):
+        path.chmod(0o700 if path.is_dir() else 0o600)
+    return made, kept
+
+
+def _certificate_authority(
+    directory: Path, put: Callable[[str, Callable[[], str | bytes]], None]
+) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    """The brokers' CA: its key (kept to sign a new broker's certificate) and its certificate."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    put("kafka/ca.key", lambda: key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
+    loaded = load_pem_private_key((directory / "ca.key").read_bytes(), password=None)
+    assert isinstance(loaded, ec.EllipticCurvePrivateKey)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Lantern Kafka CA")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(loaded.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + timedelta(days=CERTIFICATE_DAYS))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .sign(loaded, hashes.SHA256())
+    )
+    put("kafka/ca.pem", lambda: certificate.public_bytes(Encoding.PEM))
+    stored = x509.load_pem_x509_certificate((directory / "ca.pem").read_bytes())
+    return loaded, stored
+
+
+def _broker_pem(broker: str, ca_key: ec.EllipticCurvePrivateKey, ca: x509.Certificate) -> bytes:
+    """A broker's key and certificate in one PEM (Kafka's PEM keystore); CN=<broker> is the name the
+    controller listener's mTLS maps to the controller principal."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, broker)]))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + timedelta(days=CERTIFICATE_DAYS))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(broker)]), critical=False)
+        .add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
+            critical=False,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    return key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()) + certificate.public_bytes(
+        Encoding.PEM
+    )

@@ -73,3 +73,27 @@ _meter.create_observable_gauge(
     callbacks=[_observe_quarantined],
     description="Outbox rows quarantined and waiting for a person (release or discard).",
 )
+
+audit_anchor_runs = _meter.create_counter(
+    "lantern_audit_anchor_runs",
+    description="Runs of disclosure's audit anchor by outcome: anchored, current (nothing new), refused"
+    " (the links since the last witnessed head do not verify by key, or the table disagrees with the"
+    " witness), failed (the check could not run).",
+)
+# 1 while the audit chain's last check passed (its links by key, its head against the witness), 0 once
+# one was refused or could not run; kept current by disclosure's anchor.
+audit_chain_verified: dict[str, int] = {}
+
+
+def _observe_audit(_options: metrics.CallbackOptions) -> Iterable[metrics.Observation]:
+    return [
+        metrics.Observation(verified, {"service": service})
+        for service, verified in audit_chain_verified.items()
+    ]
+
+
+_meter.create_observable_gauge(
+    "lantern_audit_chain_verified",
+    callbacks=[_observe_audit],
+    description="1 while the disclosure audit's last check passed; 0 when it was refused or failed.",
+)

@@ -17,11 +17,9 @@ from pydantic_settings import (
 SECRETS_DIR = "LANTERN_SECRETS_DIR"
 
 
-class KafkaClientSettings(BaseSettings):
-    """How a Kafka client proves who it is: nothing locally (Tansu), SASL_SSL with SCRAM in production.
-
-    The password is read from a file (a mounted secret), never from the environment.
-    """
+class SecretsDirSettings(BaseSettings):
+    """Settings that may also be files named as the setting in ``LANTERN_SECRETS_DIR`` (mounted
+    secrets: a DATABASE_URL with its password, a webhook's key), the environment winning."""
 
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
 
@@ -34,12 +32,28 @@ class KafkaClientSettings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Any setting may also be a file named as the setting in ``LANTERN_SECRETS_DIR`` (a mounted
-        secret: a DATABASE_URL with its password, a webhook's key), the environment winning."""
         directory = os.environ.get(SECRETS_DIR)
         if directory:
             file_secret_settings = SecretsSettingsSource(settings_cls, secrets_dir=directory)
         return init_settings, env_settings, dotenv_settings, file_secret_settings
+
+
+def secret_setting(name: str) -> str | None:
+    """One setting as the services read it: the environment's, else its file in ``LANTERN_SECRETS_DIR``."""
+    if value := os.environ.get(name):
+        return value
+    directory = os.environ.get(SECRETS_DIR)
+    path = Path(directory) / name if directory else None
+    return path.read_text().strip() if path is not None and path.is_file() else None
+
+
+class KafkaClientSettings(SecretsDirSettings):
+    """How a Kafka client proves who it is: nothing locally (Tansu), SASL_SSL with SCRAM in production.
+
+    The password is read from a file (a mounted secret), never from the environment.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
 
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
         default="PLAINTEXT", alias="LANTERN_KAFKA_SECURITY_PROTOCOL"

@@ -3,6 +3,8 @@ do to the table, and what `lantern audit verify` then says."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
 import os
@@ -19,12 +21,14 @@ from typing import Any
 import asyncpg
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
+from prometheus_client import generate_latest
 
 from lantern.infra import TansuBroker
 from schemas import topics
 from schemas.audit import AuditHeadV1
 from schemas.envelope import utc_now
 from schemas.topics import ALL_TOPICS
+from services.common import telemetry
 from services.common.db import apply_migrations, apply_shared_migrations, create_pool, service_migrations
 from services.common.kafka import ensure_topics
 from services.common.messaging import Transactions
@@ -35,6 +39,7 @@ from services.disclosure.adapters.witness import FileWitness
 from services.disclosure.app import build_app as build_disclosure
 from services.disclosure.domain.audit import GENESIS, Head, plain_link
 from services.disclosure.domain.case import Note
+from services.disclosure.entrypoints.anchor import keep_anchored
 from services.disclosure.settings import AuditConfigurationError, DisclosureSettings
 from tests.factories import tip_received, tip_triaged
 from tests.helpers import environment_of, eventually, publish_events, read_until, running
@@ -385,4 +390,56 @@ async def running_pool(settings: DisclosureSettings) -> AsyncIterator[asyncpg.Po
     try:
         yield pool
     finally:
+        await pool.close()
+
+
+def exported(name: str, label: str) -> float | None:
+    """The value ``/metrics`` (what Prometheus scrapes) gives the metric ``name`` with ``label``."""
+    telemetry.meter_provider("disclosure")
+    for line in generate_latest().decode().splitlines():
+        if line.startswith(f"{name}{{") and label in line:
+            return float(line.rsplit(" ", 1)[1])
+    return None
+
+
+async def test_the_anchor_exports_whether_the_chain_verifies_and_a_tampered_chain_reads_as_failing(
+    settings: DisclosureSettings,
+) -> None:
+    key, witness = settings.chain_key(), FileWitness(settings.witness_path())
+    pool = await create_pool(settings.database_url, "disclosure", max_size=2)
+    wake = asyncio.Event()
+    anchoring = asyncio.create_task(
+        keep_anchored(pool, key, witness, wake, poll_seconds=0.05, min_interval_seconds=0.01)
+    )
+    try:
+        transactions = Transactions(
+            pool, partial(DisclosureUnitOfWork, chain=AuditChain(key)), stack_keys().signer("disclosure")
+        )
+        async with transactions.begin() as uow:
+            await uow.audit.append(tip_received().tip_id, Note("decided", "system:disclosure"))
+
+        async def intact() -> bool:
+            head = await witness.last()
+            verified = exported("lantern_audit_chain_verified", 'service="disclosure"')
+            return head is not None and head.seq == 1 and verified == 1
+
+        assert await eventually(intact)
+        async with pool.acquire() as connection:
+            [first] = await connection.fetch("SELECT * FROM audit_log WHERE seq = 1")
+            await connection.execute(
+                "INSERT INTO audit_log (seq, tip_id, action, detail, actor, at, previous_hash, entry_hash, link)"
+                " VALUES (2, $1, 'declined', '{}', 'system:disclosure', now(), $2, $3, 'hmac-sha256')",
+                first["tip_id"], first["entry_hash"], bytes(32),
+            )  # fmt: skip
+
+        async def failing() -> bool:
+            return exported("lantern_audit_chain_verified", 'service="disclosure"') == 0
+
+        assert await eventually(failing)
+        refused = exported("lantern_audit_anchor_runs_total", 'outcome="refused"')
+        assert refused is not None and refused >= 1
+    finally:
+        anchoring.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await anchoring
         await pool.close()

@@ -20,10 +20,11 @@ from lantern.deploy import agencies, kafka_acls, liaison_principal, render_acls,
 from schemas import topics
 from services.common import metrics, telemetry
 from services.common.roles import SERVICES, UNSEALING
-from services.common.settings import ServiceSettings
+from services.common.settings import SECRETS_DIR, KafkaClientSettings, ServiceSettings
 from services.disclosure.settings import generate_key_text
 
 ROOT = Path(__file__).resolve().parents[2]
+KAFKA_CLIENT = {field.alias for field in KafkaClientSettings.model_fields.values()}
 
 
 class RecordingRuntime:
@@ -182,9 +183,17 @@ def exported_metric_names() -> set[str]:
     metrics.dead_letters.add(0, {"service": "x", "topic": "x", "reason": "x"})
     metrics.events_handled.add(0, {"service": "x", "topic": "x", "outcome": "handled"})
     metrics.time_to_forward.record(0, {"basis": "consent"})
+    metrics.time_to_triage.record(0, {"urgency": "urgent"})
+    metrics.unauthenticated_events.add(0, {"service": "x", "topic": "x"})
+    metrics.disclosure_decisions.add(0, {"decision": "x", "basis": "x"})
+    metrics.referral_matches.add(0, {"status": "x"})
+    telemetry.outbox_backlog.setdefault("deploy-test", 0)
     telemetry.consumer_lag.setdefault(("deploy-test", "x"), 0)
     telemetry.outbox_oldest_seconds.setdefault("deploy-test", 0.0)
     metrics.outbox_quarantined_now.setdefault("deploy-test", 0)
+    metrics.audit_chain_verified.setdefault("deploy-test", 1)
+    metrics.audit_anchor_runs.add(0, {"outcome": "refused"})
+    metrics.tips_received.add(0, {"channel": "web"})
     lines = generate_latest().decode().splitlines()
     return {re.split(r"[{ ]", line)[0] for line in lines if line.startswith("lantern_")}
 
@@ -218,7 +227,42 @@ def test_every_alert_rule_parses_and_reads_only_metrics_the_services_export():
         "DeadLettersGrowing",
         "OutboxRelayStalled",
         "LiaisonNotAcknowledging",
+        "AuditVerifyFailing",
     } <= names
+
+
+def dashboard_queries() -> list[str]:
+    dashboard = json.loads((ROOT / "deploy/grafana/dashboards/lantern.json").read_text())
+    return [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+
+
+def test_every_dashboard_query_parses_and_reads_only_metrics_the_services_export():
+    exported = exported_metric_names()
+    queries = dashboard_queries()
+    assert queries
+    for query in queries:
+        read = selectors(promql_parser.parse(query))
+        assert read and read <= exported, (query, read - exported)
+    # Each alert's metrics can be seen on the dashboard when it fires.
+    rules = yaml.safe_load((ROOT / "deploy/prometheus/alerts.yml").read_text())["groups"][0]["rules"]
+    shown = set().union(*(selectors(promql_parser.parse(query)) for query in queries))
+    for rule in rules:
+        assert selectors(promql_parser.parse(rule["expr"])) <= shown, rule["alert"]
+
+
+def test_grafana_is_provisioned_with_the_prometheus_of_the_compose_file_and_the_dashboard():
+    grafana = ROOT / "deploy/grafana"
+    (source,) = yaml.safe_load((grafana / "provisioning/datasources/prometheus.yml").read_text())[
+        "datasources"
+    ]
+    assert source["url"] == "http://prometheus:9090" and "prometheus" in compose()["services"]
+    dashboard = json.loads((grafana / "dashboards/lantern.json").read_text())
+    for panel in dashboard["panels"]:
+        assert panel["datasource"]["uid"] == source["uid"], panel["title"]
+    (provider,) = yaml.safe_load((grafana / "provisioning/dashboards/lantern.yml").read_text())["providers"]
+    mounts = dict(volume.split(":")[:2] for volume in compose()["services"]["grafana"]["volumes"])
+    assert mounts["./deploy/grafana/dashboards"] == provider["options"]["path"]
+    assert mounts["./deploy/grafana/provisioning"] == "/etc/grafana/provisioning"
 
 
 def test_the_liaison_alert_waits_exactly_the_acknowledgement_deadline():
@@ -231,35 +275,111 @@ def test_the_liaison_alert_waits_exactly_the_acknowledgement_deadline():
 # Settings a deployment never sets: an inline key whose _FILE twin is used, and the tests' several
 # services in one process.
 NOT_DEPLOYED = {"LANTERN_KEK", "LANTERN_AUDIT_KEY", "LANTERN_SERVICE_DATABASE_URLS"}
+SETTINGS_CLASSES = {
+    "intake": "services.intake.settings:IntakeSettings",
+    "triage": "services.triage.settings:TriageSettings",
+    "disclosure": "services.disclosure.settings:DisclosureSettings",
+    "referral": "services.common.settings:ServiceSettings",
+    "monitoring": "services.monitoring.settings:MonitoringSettings",
+    "workbench": "services.workbench.settings:WorkbenchSettings",
+}
+# Read as a file's path: the file must be mounted where the setting points.
+PATH_SETTINGS = re.compile(r"_FILE$|^LANTERN_ONCALL_ROSTER$")
 
 
 def service_settings() -> dict[str, set[str]]:
-    classes = {
-        "intake": "services.intake.settings:IntakeSettings",
-        "triage": "services.triage.settings:TriageSettings",
-        "disclosure": "services.disclosure.settings:DisclosureSettings",
-        "referral": "services.common.settings:ServiceSettings",
-        "monitoring": "services.monitoring.settings:MonitoringSettings",
-    }
+    """Every setting each service reads: its settings class's fields, and the directory any of them
+    may be read from as a file (how DATABASE_URL arrives with its password)."""
+    assert set(SETTINGS_CLASSES) == set(SERVICES)
     read: dict[str, set[str]] = {}
-    for service, path in classes.items():
+    for service, path in SETTINGS_CLASSES.items():
         module, name = path.split(":")
         settings_class = getattr(importlib.import_module(module), name)
-        read[service] = {field.alias for field in settings_class.model_fields.values()} - NOT_DEPLOYED
+        aliases = {field.alias for field in settings_class.model_fields.values()} - NOT_DEPLOYED
+        if service not in UNSEALING:
+            # Read only to warn that it is not used: a service that unseals nothing never gets the KEK.
+            aliases -= {"LANTERN_KEK_FILE"}
+        read[service] = aliases | {SECRETS_DIR}
     return read
 
 
+def compose_given(service: str) -> tuple[dict[str, str], set[str]]:
+    """What the compose file gives ``service``: its environment, and the files mounted for it."""
+    definition = compose()["services"][service]
+    environment = {name: str(value) for name, value in definition["environment"].items()}
+    mounted = {
+        f"/run/secrets/{secret['target'] if isinstance(secret, dict) else secret}"
+        for secret in definition.get("secrets", [])
+    }
+    mounted |= {volume.split(":")[1] for volume in definition.get("volumes", [])}
+    return environment, mounted
+
+
+def kubernetes_given(service: str, kind: str = "Deployment") -> tuple[dict[str, str], set[str]]:
+    """What deploy/k8s gives ``service``'s container: its environment (its own and the ConfigMaps'
+    it takes whole), and the files of the volumes it mounts (items by name, a claim as a directory)."""
+    from tests.unit.test_k8s import of_kind, pod_spec
+
+    configs = of_kind("ConfigMap")
+    pod = pod_spec(of_kind(kind)[service])
+    assert pod is not None
+    (container,) = pod["containers"]
+    environment = {
+        name: str(value)
+        for source in container.get("envFrom", [])
+        for name, value in configs[source["configMapRef"]["name"]]["data"].items()
+    }
+    environment |= {variable["name"]: variable["value"] for variable in container.get("env", [])}
+    volumes = {volume["name"]: volume for volume in pod["volumes"]}
+    mounted: set[str] = set()
+    for mount in container["volumeMounts"]:
+        volume = volumes[mount["name"]]
+        source = volume.get("secret") or volume.get("configMap")
+        if source is None:
+            mounted.add(mount["mountPath"])
+        else:
+            mounted |= {f"{mount['mountPath']}/{item['path']}" for item in source["items"]}
+    return environment, mounted
+
+
+def missing(read: set[str], environment: dict[str, str], mounted: set[str]) -> set[str]:
+    """The settings neither in ``environment`` nor a file in its secrets directory, and the path
+    settings whose file is not mounted."""
+    directory = environment.get(SECRETS_DIR)
+    as_files = {path.rsplit("/", 1)[1] for path in mounted if directory and path.startswith(f"{directory}/")}
+    absent = read - set(environment) - as_files
+    for name in read & set(environment):
+        if PATH_SETTINGS.search(name):
+            path = environment[name]
+            if path not in mounted and not any(path.startswith(f"{m}/") for m in mounted):
+                absent.add(f"{name} (nothing mounted at {path})")
+    return absent
+
+
 def test_every_setting_a_service_reads_is_set_for_it_in_the_compose_file():
-    services = compose()["services"]
-    for service, aliases in service_settings().items():
-        given = set(services[service]["environment"]) | {
-            secret["target"] for secret in services[service]["secrets"] if isinstance(secret, dict)
-        }
+    for service, read in service_settings().items():
+        environment, mounted = compose_given(service)
+        assert missing(read, environment, mounted) == set(), service
         if service not in UNSEALING:
-            # Read only to warn that it is not used: a service that unseals nothing never gets the KEK.
-            assert "LANTERN_KEK_FILE" not in given and "kek" not in services[service]["secrets"], service
-            aliases = aliases - {"LANTERN_KEK_FILE"}
-        assert aliases - given == set(), service
+            assert "LANTERN_KEK_FILE" not in environment and "/run/secrets/kek" not in mounted, service
+
+
+def test_every_setting_a_service_reads_is_set_for_it_in_the_kubernetes_manifests():
+    for service, read in service_settings().items():
+        environment, mounted = kubernetes_given(service)
+        assert missing(read, environment, mounted) == set(), service
+        if service not in UNSEALING:
+            assert "LANTERN_KEK_FILE" not in environment and "/run/secrets/kek" not in mounted, service
+
+
+def test_the_deploy_job_gets_the_owners_url_and_its_kafka_credentials_in_both():
+    from tests.unit.test_k8s import containers, of_kind
+
+    needed = {"DATABASE_URL", *KAFKA_CLIENT, "KAFKA_BOOTSTRAP_SERVERS", SECRETS_DIR}
+    assert missing(needed, *compose_given("setup")) == set()
+    assert missing(needed, *kubernetes_given("lantern-setup", "Job")) == set()
+    (job,) = containers(of_kind("Job")["lantern-setup"])
+    assert job["command"] == compose()["services"]["setup"]["command"]
 
 
 def test_every_setting_a_service_reads_is_in_the_table_of_docs_deploy():
