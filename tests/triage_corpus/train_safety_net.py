@@ -26,7 +26,7 @@ from sklearn.pipeline import Pipeline
 
 from services.triage.domain import safety_net
 from services.triage.domain.classification import classify
-from tests.triage_corpus.evaluate import PARTS, facts_of, load_corpus
+from tests.triage_corpus.evaluate import PARTS, RECEIVED_ON, facts_of, load_corpus
 
 TRAINING_PARTS = ("regression", "development")
 TARGETS = ("urgent", "minor", "danger")
@@ -62,7 +62,10 @@ def choose_threshold(narratives: list[str], tips: list[dict[str, Any]]) -> tuple
     urgent = np.array([target_of(tip, "urgent") for tip in tips])
     by_rules = np.array(
         [
-            classify(facts_of(tip), tip["narrative"], second_reading=False).urgency.value == "urgent"
+            classify(
+                facts_of(tip), tip["narrative"], second_reading=False, received_on=RECEIVED_ON
+            ).urgency.value
+            == "urgent"
             for tip in tips
         ]
     )
