@@ -268,7 +268,8 @@ def _minor(
     # A request for statistics, a workshop or a volunteer's place tells of no victim: a school grade
     # in it is the writer's or the class's.
     if "request" in reading.present and not any(
-        sign.affirmed for sign in reading.of_role("indicator", "sex_trade", "danger", "threat", "possible_danger")
+        sign.affirmed
+        for sign in reading.of_role("indicator", "sex_trade", "danger", "threat", "possible_danger")
     ):
         return NOTHING, NOTHING, (), False
     # The ages of someone's own children are set aside when the tip says the people it is about are
