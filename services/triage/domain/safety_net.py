@@ -10,11 +10,11 @@ probability that the tip is urgent passes a threshold chosen by cross-validation
 non-urgent tips, and its minor or its danger model finds that likelier than not, the tip is urgent
 as `possible_minor` or `possible_danger` (whichever of the two weighs more), with the words that weighed most. A missed urgent tip is the worse error.
 
-Scoring is pure Python over a table compiled once from the weights: for each n-gram its idf, its
-idf times each target's weight, and its idf squared; a word's n-grams are looked up once and
-remembered. A narrative's score is then a few passes of built-in maps over its distinct n-grams;
-the words behind a score are worked out only when the reading raises a tip. The narrative is only
-ever in memory here.
+Scoring runs over a table compiled once from the weights: a matrix of idf times each target's
+weight per n-gram (numpy), and each word's n-gram positions, looked up once and remembered. A
+narrative's score is then its n-grams gathered, counted and multiplied in a handful of vector
+operations; the words behind a score are worked out only when the reading raises a tip. The
+narrative is only ever in memory here.
 """
 
 from __future__ import annotations
@@ -22,12 +22,13 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from operator import mul
 from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
 
 from services.triage.domain.reading import load as load_lexicon
 from services.triage.domain.text import FUNCTION_WORDS, fold, tokenize
@@ -50,6 +51,7 @@ NUMBER = "#number"
 TARGETS = ("urgent", "minor", "danger")
 # A capitalised word that does not open a sentence is a name, of a place or a person: never shown.
 NAME = re.compile(r"(?<=[^.!?\s]\s)[A-ZÀ-ÖØ-Ý][\w'’-]*")
+NO_POSITIONS: NDArray[np.intp] = np.zeros(0, dtype=np.intp)
 
 
 def words_of(narrative: str) -> list[str]:
@@ -83,33 +85,25 @@ class Model:
     version: str
     threshold: float
     index: dict[str, int]
-    idf: tuple[float, ...]
+    idf: NDArray[np.float64]
     # One row of weights and an intercept per target: urgent, minor, danger.
-    weights: dict[str, tuple[float, ...]]
+    weights: dict[str, NDArray[np.float64]]
     intercepts: dict[str, float]
-    # Compiled once: idf times each target's weight, and idf squared, per n-gram.
-    scaled: dict[str, tuple[float, ...]] = field(default_factory=dict)
-    idf_squared: tuple[float, ...] = ()
-    # 1 + log(count) for the counts seen so far: the sublinear term frequency.
-    sublinear: list[float] = field(default_factory=lambda: [0.0, 1.0])
+    # Compiled once: idf times each target's weight (a row per target, in TARGETS order), idf squared.
+    scaled: NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
+    idf_squared: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    offsets: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     # A word's known n-grams, computed once: the same words come back in tip after tip.
-    grams_known: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    grams_known: dict[str, NDArray[np.intp]] = field(default_factory=dict)
 
-    def positions(self, word: str) -> tuple[int, ...]:
+    def positions(self, word: str) -> NDArray[np.intp]:
         known = self.grams_known.get(word)
         if known is None:
-            known = tuple(
-                position for gram in grams_of(word) if (position := self.index.get(gram)) is not None
-            )
+            found = [position for gram in grams_of(word) if (position := self.index.get(gram)) is not None]
+            known = np.array(found, dtype=np.intp) if found else NO_POSITIONS
             if len(self.grams_known) < MEMO_WORDS:
                 self.grams_known[word] = known
         return known
-
-    def factors(self, counts: list[int]) -> list[float]:
-        table = self.sublinear
-        while len(table) <= max(counts):
-            table.append(1.0 + math.log(len(table)))
-        return list(map(table.__getitem__, counts))
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,45 +117,41 @@ class Verdict:
 @cache
 def load_model(path: Path = MODEL_FILE) -> Model:
     data = json.loads(path.read_text(encoding="utf-8"))
-    idf = tuple(float(value) for value in data["idf"])
-    weights = {target: tuple(float(weight) for weight in row) for target, row in data["weights"].items()}
+    idf = np.array(data["idf"], dtype=np.float64)
+    weights = {target: np.array(row, dtype=np.float64) for target, row in data["weights"].items()}
+    intercepts = {target: float(value) for target, value in data["intercepts"].items()}
     return Model(
         version=data["version"],
         threshold=float(data["threshold"]),
         index={gram: position for position, gram in enumerate(data["vocabulary"])},
         idf=idf,
         weights=weights,
-        intercepts={target: float(value) for target, value in data["intercepts"].items()},
-        scaled={target: tuple(map(mul, idf, row)) for target, row in weights.items()},
-        idf_squared=tuple(value * value for value in idf),
+        intercepts=intercepts,
+        scaled=np.stack([weights[target] * idf for target in TARGETS]),
+        idf_squared=idf * idf,
+        offsets=np.array([intercepts[target] for target in TARGETS]),
     )
 
 
 @dataclass(frozen=True, slots=True)
 class _Scores:
-    """The probability of each target, and the distinct n-grams with their sublinear counts."""
+    """The probability of each target, and the distinct n-grams with their normalised values."""
 
     probability: dict[str, float]
-    grams: list[int]
-    factors: list[float]
-    norm: float
+    grams: NDArray[np.intp]
+    values: NDArray[np.float64]
 
 
 def _scores(model: Model, words: Sequence[str]) -> _Scores:
     """Sublinear tf-idf, L2-normalised, of the known n-grams, against each target's weights."""
-    grams: list[int] = []
-    for word in words:
-        grams.extend(model.positions(word))
-    counts = Counter(grams)
-    distinct = list(counts)
-    factors = model.factors(list(counts.values())) if distinct else []
-    norm = math.sqrt(sum(map(mul, map(mul, factors, factors), map(model.idf_squared.__getitem__, distinct))))
-    norm = norm or 1.0
-    probability = {}
-    for target in model.weights:
-        dot = sum(map(mul, factors, map(model.scaled[target].__getitem__, distinct)))
-        probability[target] = 1.0 / (1.0 + math.exp(-(model.intercepts[target] + dot / norm)))
-    return _Scores(probability, distinct, factors, norm)
+    found = [model.positions(word) for word in words]
+    grams, counts = np.unique(np.concatenate(found) if found else NO_POSITIONS, return_counts=True)
+    factors = 1.0 + np.log(counts)
+    norm = math.sqrt(float(factors * factors @ model.idf_squared[grams])) or 1.0
+    values = factors / norm
+    scores = model.scaled[:, grams] @ values + model.offsets
+    probability = dict(zip(TARGETS, (1.0 / (1.0 + math.exp(-float(score))) for score in scores), strict=True))
+    return _Scores(probability, grams, values * model.idf[grams])
 
 
 def probabilities(narrative: str, model: Model | None = None) -> dict[str, float]:
@@ -174,15 +164,15 @@ def _heaviest(
     model: Model, target: str, scores: _Scores, words: Sequence[str], hidden: set[str]
 ) -> tuple[str, ...]:
     """The words that weighed most for ``target``: no number, function word, short word or name."""
-    weight_of = dict(zip(scores.grams, (factor / scores.norm for factor in scores.factors), strict=True))
-    row = model.scaled[target]
+    row = model.weights[target]
+    weight_of = dict(zip(scores.grams.tolist(), (row[scores.grams] * scores.values).tolist(), strict=True))
     sources: dict[int, set[str]] = {}
     for word in set(words):
-        for position in model.positions(word):
+        for position in model.positions(word).tolist():
             sources.setdefault(position, set()).add(word)
     weight_of_word: dict[str, float] = {}
-    for position, value in weight_of.items():
-        share = row[position] * value / len(sources[position])
+    for position, weight in weight_of.items():
+        share = weight / len(sources[position])
         for word in sources[position]:
             weight_of_word[word] = weight_of_word.get(word, 0.0) + share
     heaviest = sorted(weight_of_word.items(), key=lambda item: -item[1])
