@@ -117,6 +117,26 @@ def test_children_of_the_family_around_adult_victims_are_not_minors_but_a_parent
     assert (result.urgency is Urgency.URGENT) is minor, outcome(result)
 
 
+@pytest.mark.parametrize(
+    ("language", "narrative"),
+    [
+        pytest.param(
+            "en",
+            "My former student, now 20, left high school last year; her boyfriend keeps her pay.",
+            id="en-left",
+        ),
+        pytest.param(
+            "fr",
+            "Mon ancienne élève a fini son secondaire l'an passé; son chum garde sa paye.",
+            id="fr-a-fini",
+        ),
+    ],
+)
+def test_a_school_left_or_finished_is_no_minor(language: str, narrative: str) -> None:
+    result = read(language, narrative)
+    assert not a_minor(result), outcome(result)
+
+
 # 3. "Emergency" and "urgence" as a place or a service's name are no danger; said of the situation, they are.
 @pytest.mark.parametrize(
     ("language", "narrative", "danger"),
