@@ -41,7 +41,9 @@ class Reading:
 
 async def triage_tip(event: TipReceivedV1, uow: TriageWork) -> None:
     """Classify a newly received tip, publish its urgency with the reasons and start its plan."""
-    reading = await _read_tip(uow, event.tip_id, event.facts, event.identifiers.narrative, "triage.classify")
+    reading = await _read_tip(
+        uow, event.tip_id, event.facts, event.identifiers.narrative, "triage.classify", event.received_at
+    )
     decision = Decision.first(event, reading.classification)
     await uow.decisions.add(decision)
     triaged = decision.triaged(
@@ -71,8 +73,9 @@ async def retriage_on_supplement(event: TipSupplementedV1, uow: TriageWork) -> N
     if decision is None:
         return
     reading = await _read_tip(
-        uow, decision.tip_id, decision.received_facts, decision.sealed_narrative, "triage.reclassify"
-    )
+        uow, decision.tip_id, decision.received_facts, decision.sealed_narrative, "triage.reclassify",
+        decision.received_at,
+    )  # fmt: skip
     raised = decision.revise_with(reading.classification)
     await uow.decisions.save(decision)
     triaged = decision.triaged(
@@ -107,7 +110,12 @@ async def override_urgency(
     if decision is None:
         return None
     reading = await _read_tip(
-        uow, tip_id, decision.received_facts, decision.sealed_narrative, "triage.override"
+        uow,
+        tip_id,
+        decision.received_facts,
+        decision.sealed_narrative,
+        "triage.override",
+        decision.received_at,
     )
     previous, override_id = decision.urgency, uuid.uuid4()
     decision.override(urgency, reason, reading.classification, override_id)
@@ -196,9 +204,17 @@ async def flag_due_steps(
 
 
 async def _read_tip(
-    uow: TriageWork, tip_id: uuid.UUID, received_facts: TipFacts, sealed_narrative: str | None, purpose: str
+    uow: TriageWork,
+    tip_id: uuid.UUID,
+    received_facts: TipFacts,
+    sealed_narrative: str | None,
+    purpose: str,
+    received_at: datetime,
 ) -> Reading:
-    """The tip's facts with every supplement applied, and its narratives opened in memory only."""
+    """The tip's facts with every supplement applied, and its narratives opened in memory only.
+
+    A year of birth in the narrative is an age against the day the tip was received, not today.
+    """
     facts, sealed = received_facts, [("narrative", sealed_narrative)]
     for supplement in await uow.supplements.of_tip(tip_id):
         facts = supplement.update.applied_to(facts)
@@ -206,7 +222,10 @@ async def _read_tip(
     data_key = await uow.keys.open(tip_id, purpose=purpose, fields=["narrative"])
     narratives = [data_key.unseal(field, value) for field, value in sealed if value] if data_key else []
     narrative = "\n\n".join(narratives) or None
-    return Reading(facts, classify(facts, narrative, narrative_erased=data_key is None), data_key)
+    classification = classify(
+        facts, narrative, narrative_erased=data_key is None, received_on=received_at.date()
+    )
+    return Reading(facts, classification, data_key)
 
 
 async def _replace_plan(uow: TriageWork, decision: Decision, cause_id: uuid.UUID) -> None:

@@ -15,6 +15,7 @@ import argparse
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,9 @@ PARTS = {
     "sealed": (HERE / "sealed.jsonl",),
 }
 SEALED_HASH = HERE / "sealed.sha256"
+# The tips carry no date of receipt: they are read as received on the day they were written, the
+# day a year of birth in them is an age against.
+RECEIVED_ON = date(2026, 11, 30)
 
 
 @dataclass(frozen=True)
@@ -112,7 +116,10 @@ def facts_of(tip: dict[str, Any]) -> TipFacts:
 
 
 def evaluate(part: str = "regression") -> list[Case]:
-    return [Case(tip, classify(facts_of(tip), tip["narrative"])) for tip in load_corpus(PARTS[part])]
+    return [
+        Case(tip, classify(facts_of(tip), tip["narrative"], received_on=RECEIVED_ON))
+        for tip in load_corpus(PARTS[part])
+    ]
 
 
 def score(cases: list[Case]) -> Score:

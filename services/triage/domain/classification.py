@@ -9,6 +9,7 @@ information to act on.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from schemas.tip import Answer, ReporterRole, TipFacts, TraffickingType
 from schemas.triage import IndicatorFinding, MissingDetail, Reason, Strength, Urgency
@@ -25,7 +26,7 @@ from services.triage.domain.indicators import (
 )
 from services.triage.domain.safety_net import Verdict, read
 
-RULES_VERSION = "rules-2026.12.1"
+RULES_VERSION = "rules-2026.12.2"
 REASON_LENGTH = 300
 # Signs of what is happening: a strong indicator always; a medium one, or two weak ones, unless the
 # tip itself says it is only a feeling ("rien de précis", "just a bad feeling"); a minor or violence
@@ -67,6 +68,7 @@ NET_POSSIBLE_MINOR = "net." + POSSIBLE_MINOR
 NET_POSSIBLE_DANGER = "net." + POSSIBLE_DANGER
 MINOR_IN_PAST = "minor_in_past"
 DANGER_OVER = "danger_over"
+DANGER_RUMOURED = "danger_rumoured"
 TEXT_REASONS = {
     MINOR_AGE_IN_TEXT: (
         "The account gives an age under 18 ({en}); every case involving a minor is urgent.",
@@ -112,6 +114,12 @@ TEXT_REASONS = {
     DANGER_OVER: (
         "The account describes violence that is over ({en}): not imminent danger.",
         "Le récit décrit une violence passée ({fr}) : pas un danger imminent.",
+    ),
+    DANGER_RUMOURED: (
+        "The account passes on a rumour that it doubts itself ({en}), with no one and no time to act on:"
+        " not imminent danger.",
+        "Le récit rapporte une rumeur dont il doute lui-même ({fr}), sans personne ni moment précis :"
+        " pas un danger imminent.",
     ),
 }
 URGENT_GROUNDS = frozenset(
@@ -181,15 +189,18 @@ def classify(
     narrative_erased: bool = False,
     lexicon: Lexicon | None = None,
     second_reading: bool = True,
+    received_on: date | None = None,
 ) -> Classification:
     """Decide a tip's urgency and say why, in English and French.
 
     When the rules find no minor and no danger in a narrative, the statistical second reading
     (`safety_net`) may still raise the tip to urgent as a possibility; ``second_reading=False`` is
-    the rules alone, which the net is trained against.
+    the rules alone, which the net is trained against. ``received_on`` is the day the tip was
+    received, against which a year of birth in the narrative is an age (the caller passes it: the
+    domain reads no clock); without it a year of birth is not read.
     """
     lexicon = lexicon or load_lexicon()
-    findings = detect(narrative, lexicon) if narrative else NO_FINDINGS
+    findings = detect(narrative, lexicon, received_on) if narrative else NO_FINDINGS
     minor_reasons = _minor_reasons(facts, findings)
     danger_reasons = _danger_reasons(facts, findings)
     possibilities = (
@@ -215,6 +226,11 @@ def classify(
             if findings.danger_over.stated and not danger_reasons
             else ()
         ),
+        *(
+            (_text_reason(DANGER_RUMOURED, findings.danger_rumoured),)
+            if findings.danger_rumoured.stated and not danger_reasons
+            else ()
+        ),
     )
     indicators = list(findings.indicators)
     commercial_sex = findings.sex_trade_mentioned or TraffickingType.SEX in facts.assessment.trafficking_types
@@ -227,9 +243,12 @@ def classify(
     findings_out = tuple(IndicatorFinding(code=i.code, strength=Strength(i.strength)) for i in indicators)
     missing_reasons = tuple(MISSING[detail] for detail in missing)
     # The second reading does not overrule what the rules read and set aside on purpose: a danger
-    # that is over, a minor in the past who is an adult now.
+    # that is over, a minor in the past who is an adult now; nor does its guess of a minor stand
+    # against an adult age the rules read (its guess of danger still may).
     if not (minor_reasons or danger_reasons or possibilities or set_aside) and narrative and second_reading:
-        verdict = read(narrative)
+        verdict = read(
+            narrative, words=findings.words, minor_ruled_out=findings.adults_only, places=_places(facts)
+        )
         if verdict.raises:
             possibilities = (_net_reason(verdict),)
     if minor_reasons or danger_reasons or possibilities:
@@ -247,6 +266,12 @@ def classify(
         Urgency.NON_URGENT, (NO_URGENT_GROUND, *indicator_reasons, *missing_reasons, *set_aside, *erased),
         False, False, findings_out, missing, version,
     )  # fmt: skip
+
+
+def _places(facts: TipFacts) -> tuple[str, ...]:
+    """The tip's own place names, which a reason never quotes."""
+    location = facts.location
+    return tuple(str(name) for name in (location.city, location.province) if name)
 
 
 def _quoted(evidence: tuple[Evidence, ...], french: bool) -> str:
@@ -333,6 +358,9 @@ def _missing_details(
         or findings.minor_in_past.stated
         or findings.danger_over.stated
     )
+    if findings.danger_rumoured.stated:
+        # A rumour its teller doubts is no account of what is happening to anyone.
+        knows_what = bool(facts.assessment.trafficking_types)
     return tuple(
         detail
         for detail, known in (

@@ -5,19 +5,37 @@ of danger that the narrative suggests without stating it (an apparent age, a dou
 *possibility*, which makes a tip urgent without being a ground for disclosure. Negated signs count
 for nothing; signs of violence that is over count for nothing unless the harm is still to come; a
 minor in the past is no minor case once the person is said to be an adult now.
+
+Ages are also worked out: a year of birth against the day the tip was received (given, never read
+from a clock here), and an apparent age against a claimed one. Some mentions are set aside: a
+young look next to an age in the twenties, the ages of someone's own children when the tip says
+the people it is about are adults, and danger in a short rumour that its teller doubts.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
 
 from services.triage.domain.reading import LEXICON_FILE, Compiled, Found, Reading, load, read
+from services.triage.domain.text import FUNCTION_WORDS
 
 ADULT_AGE = 18
 QUOTED_PER_KIND = 2
+# An age of 18 or 19 is the one a minor is most often told to give: it does not silence a hint of
+# youth ("says she's 18, braces and a school bag"). A young look yields only to an age in the
+# twenties (a person of 30 or more beside her is more likely someone else).
+CLAIMED_ADULT_AGES = range(18, 20)
+TWENTIES = range(20, 30)
+YOUNG_LOOK_WORDS = frozenset({"young", "jeune", "babyface", "bebe", "childlike"})
+COMPARATIVE_WORDS = frozenset({"younger", "plus", "than", "que"})
+TWENTIES_WORDS = frozenset({"twenties", "vingtaine"})
+HER = frozenset({"she", "she's", "elle"})
+# A rumour is set aside only in a short tip: a long one tells of someone.
+RUMOUR_WORDS = 60
 DANGER_ROLES = ("danger", "moving", "possible_danger", "threat")
 # After a deportation, a word that leads to a place: the move may be to another exploiter.
 DESTINATION_WORDS = frozenset({"to", "a", "au", "aux", "chez", "vers", "en", "with", "avec"})
@@ -94,6 +112,12 @@ class TextFindings:
     people_mentioned: bool = False
     vague: bool = False
     exploitation_described: bool = False
+    danger_rumoured: Judgement = NOTHING
+    # An adult age or decade is given and nothing suggests a minor: a statistical guess of a minor
+    # does not stand against it.
+    adults_only: bool = False
+    # The narrative's tokens, for the statistical second reading to count without cutting them again.
+    words: tuple[str, ...] = ()
 
     @property
     def youngest(self) -> int | None:
@@ -142,14 +166,19 @@ def load_lexicon(path: Path = LEXICON_FILE) -> Lexicon:
     )
 
 
+def quoted_words(words: str) -> str:
+    """The words of a sign worth quoting: its function words left out, unless nothing else is left."""
+    kept = " ".join(word for word in words.split() if word not in FUNCTION_WORDS and word != "…")
+    return kept or words
+
+
 def _evidence(lexicon: Lexicon, found: list[Found]) -> tuple[Evidence, ...]:
     by_kind: dict[str, list[str]] = {}
     for sign in sorted(found, key=lambda sign: sign.start):
         quoted = by_kind.setdefault(sign.atom.name, [])
-        if len(quoted) < QUOTED_PER_KIND and not any(
-            sign.words in other or other in sign.words for other in quoted
-        ):
-            quoted.append(sign.words)
+        words = quoted_words(sign.words)
+        if len(quoted) < QUOTED_PER_KIND and not any(words in other or other in words for other in quoted):
+            quoted.append(words)
     return tuple(
         Evidence(kind, *lexicon.labels.get(kind, (kind, kind)), tuple(words))
         for kind, words in by_kind.items()
@@ -187,8 +216,36 @@ def _still_in_it(reading: Reading) -> bool:
     return any(sign.affirmed and sentence[sign.start] not in past for sign in reading.of_role("indicator"))
 
 
-def _minor(lexicon: Lexicon, reading: Reading) -> tuple[Judgement, Judgement, tuple[int, ...]]:
-    """(the minor judgement, a minor in the past set aside, the ages of the present)."""
+def _birth_years(reading: Reading, today: date | None) -> list[tuple[Found, int, int]]:
+    """(sign, youngest, oldest) age for each year of birth, against the day the tip was received."""
+    if today is None:
+        return []
+    words = reading.tokens.words
+    years = []
+    for sign in reading.of_role("birth_year"):
+        born = [int(word) for word in words[sign.start : sign.end] if len(word) == 4 and word.isdigit()]
+        if sign.affirmed and born and today.year >= born[-1]:
+            years.append((sign, today.year - born[-1] - 1, today.year - born[-1]))
+    return years
+
+
+def _young_look_of_an_adult(reading: Reading, look: Found, twenties: list[Found]) -> bool:
+    """ "Young-looking, maybe mid-twenties", "l'air jeune, dans la vingtaine": a young look (not a
+    doubt about an age, "looks younger than she says") beside an age in the twenties, in its
+    sentence or said of her ("elle a 23 ans")."""
+    words = set(look.words.split())
+    if not words & YOUNG_LOOK_WORDS or words & COMPARATIVE_WORDS:
+        return False
+    sentence = reading.tokens.sentence
+    return any(
+        sentence[sign.start] == sentence[look.start] or sign.words.split()[0] in HER for sign in twenties
+    )
+
+
+def _minor(
+    lexicon: Lexicon, reading: Reading, today: date | None
+) -> tuple[Judgement, Judgement, tuple[int, ...], bool]:
+    """(the minor judgement, a minor in the past set aside, the ages of the present, adults only)."""
     signs = [
         sign
         for sign in reading.of_role(
@@ -205,22 +262,53 @@ def _minor(lexicon: Lexicon, reading: Reading) -> tuple[Judgement, Judgement, tu
     ]
     ages = [sign for sign in signs if sign.atom.role in ("age", "age_under") and sign.numbers]
     present_ages = [sign for sign in ages if not sign.past and not sign.hedged]
+    decades = [sign for sign in signs if sign.atom.name == "age.decade" and not sign.past and not sign.hedged]
+    adults = [sign for sign in present_ages if _youngest(sign) >= ADULT_AGE and not sign.family] + decades
+    born = _birth_years(reading, today)
+    # A request for statistics, a workshop or a volunteer's place tells of no victim: a school grade
+    # in it is the writer's or the class's.
+    if "request" in reading.present and not any(
+        sign.affirmed
+        for sign in reading.of_role("indicator", "sex_trade", "danger", "threat", "possible_danger")
+    ):
+        return NOTHING, NOTHING, (), False
+    # The ages of someone's own children are set aside when the tip says the people it is about are
+    # adults: the children are then the family around them. Without that, a parent may be telling
+    # of their own children, and they count.
+    family_aside = bool(adults)
+    signs = [sign for sign in signs if not (sign.family and family_aside)]
+    present_ages = [sign for sign in present_ages if not (sign.family and family_aside)]
     minor_ages = [sign for sign in present_ages if _youngest(sign) < ADULT_AGE and not _straddles(sign)]
     terms = [sign for sign in signs if sign.atom.role == "minor" and not sign.past and not sign.hedged]
-    stated = minor_ages + terms
-    ages_now = tuple(_youngest(sign) for sign in present_ages)
+    born_minor = [sign for sign, _, oldest in born if oldest < ADULT_AGE]
+    stated = minor_ages + terms + born_minor
+    ages_now = tuple(_youngest(sign) for sign in present_ages) + tuple(youngest for _, youngest, _ in born)
     if stated:
-        by_age = any(sign.atom.name == "age.stated" for sign in minor_ages)
-        return Judgement(Certainty.STATED, _evidence(lexicon, stated), by_age), NOTHING, ages_now
-    adult_stated = any(_youngest(sign) >= ADULT_AGE for sign in present_ages)
+        by_age = any(sign.atom.name == "age.stated" for sign in minor_ages) or bool(born_minor)
+        return Judgement(Certainty.STATED, _evidence(lexicon, stated), by_age), NOTHING, ages_now, False
+    adult_stated = any(
+        _youngest(sign) >= ADULT_AGE and _youngest(sign) not in CLAIMED_ADULT_AGES for sign in present_ages
+    )
+    twenties = [sign for sign in present_ages if _youngest(sign) in TWENTIES] + [
+        sign for sign in decades if set(sign.words.split()) & TWENTIES_WORDS or TWENTIES.start in sign.numbers
+    ]
     doubtful = [
         sign
         for sign in signs
-        if _doubtful_minor(sign)
-        or (sign.atom.role == "possible_minor_hint" and not sign.past and not adult_stated)
-    ]
+        if (
+            _doubtful_minor(sign)
+            and not (sign.atom.role == "possible_minor" and _young_look_of_an_adult(reading, sign, twenties))
+        )
+        or (
+            sign.atom.role == "possible_minor_hint"
+            and not sign.past
+            and not adult_stated
+            and not _young_look_of_an_adult(reading, sign, twenties)
+        )
+    ] + [sign for sign, youngest, oldest in born if youngest < ADULT_AGE <= oldest]
     if doubtful:
-        return Judgement(Certainty.POSSIBLE, _evidence(lexicon, doubtful)), NOTHING, ages_now
+        return Judgement(Certainty.POSSIBLE, _evidence(lexicon, doubtful)), NOTHING, ages_now, False
+    adults_only = bool(adults) or any(youngest >= ADULT_AGE for _, youngest, _ in born)
     past = [
         sign
         for sign in signs
@@ -228,13 +316,13 @@ def _minor(lexicon: Lexicon, reading: Reading) -> tuple[Judgement, Judgement, tu
         or (sign.past and sign.atom.role in ("minor", "age", "age_under"))
     ]
     if not past:
-        return NOTHING, NOTHING, ages_now
+        return NOTHING, NOTHING, ages_now, adults_only
     adult_now = [sign for sign in signs if sign.atom.role == "adult_now" and not sign.past] + [
         sign for sign in present_ages if _youngest(sign) >= ADULT_AGE
     ]
     if adult_now and (reading.over_anywhere or not _still_in_it(reading)):
-        return NOTHING, Judgement(Certainty.STATED, _evidence(lexicon, past + adult_now)), ages_now
-    return Judgement(Certainty.POSSIBLE, _evidence(lexicon, past + adult_now)), NOTHING, ages_now
+        return NOTHING, Judgement(Certainty.STATED, _evidence(lexicon, past + adult_now)), ages_now, True
+    return Judgement(Certainty.POSSIBLE, _evidence(lexicon, past + adult_now)), NOTHING, ages_now, False
 
 
 def _deports(move: Found, deportations: list[Found], words: tuple[str, ...]) -> bool:
@@ -248,10 +336,16 @@ def _deports(move: Found, deportations: list[Found], words: tuple[str, ...]) -> 
     )
 
 
-def _danger(lexicon: Lexicon, reading: Reading) -> tuple[Judgement, Judgement]:
-    """(the danger judgement, violence that is over, set aside)."""
+def _danger(lexicon: Lexicon, reading: Reading) -> tuple[Judgement, Judgement, Judgement]:
+    """(the danger judgement, violence that is over, danger in a doubted rumour), the last two set aside."""
     signs = [sign for sign in reading.of_role(*DANGER_ROLES) if sign.affirmed]
     current = [sign for sign in signs if not sign.over]
+    # "Saw a post that men in vans are grabbing girls. Is this true?": a short tip that doubts what
+    # it passes on tells of no one in danger now, unless it says when.
+    if current and "rumour" in reading.present and len(reading.tokens) <= RUMOUR_WORDS:
+        rumoured = [sign for sign in current if not sign.soon]
+        if len(rumoured) == len(current):
+            return NOTHING, NOTHING, Judgement(Certainty.STATED, _evidence(lexicon, rumoured))
     deportations = [sign for sign in reading.of_role("deportation") if sign.affirmed]
     deportation_sentences = {reading.tokens.sentence[sign.start] for sign in deportations}
     stated = [
@@ -261,7 +355,7 @@ def _danger(lexicon: Lexicon, reading: Reading) -> tuple[Judgement, Judgement]:
         or (sign.atom.role == "moving" and sign.soon and not sign.hedged)
     ]
     if stated:
-        return Judgement(Certainty.STATED, _evidence(lexicon, stated)), NOTHING
+        return Judgement(Certainty.STATED, _evidence(lexicon, stated)), NOTHING, NOTHING
     # A threat in a sentence that speaks of deportation, and a move still to come that is itself a
     # deportation ("would be sent home", "va m'envoyer à l'immigration"), are threats of deportation:
     # an indicator, not danger. A move at a stated time stays a danger whatever it is.
@@ -278,9 +372,9 @@ def _danger(lexicon: Lexicon, reading: Reading) -> tuple[Judgement, Judgement]:
         or (sign.atom.role == "threat" and reading.tokens.sentence[sign.start] not in deportation_sentences)
     ]
     if doubtful:
-        return Judgement(Certainty.POSSIBLE, _evidence(lexicon, doubtful)), NOTHING
+        return Judgement(Certainty.POSSIBLE, _evidence(lexicon, doubtful)), NOTHING, NOTHING
     over = [sign for sign in signs if sign.over and sign.atom.role == "danger"]
-    return NOTHING, (Judgement(Certainty.STATED, _evidence(lexicon, over)) if over else NOTHING)
+    return NOTHING, (Judgement(Certainty.STATED, _evidence(lexicon, over)) if over else NOTHING), NOTHING
 
 
 def _indicators(lexicon: Lexicon, reading: Reading, danger: Judgement) -> tuple[Indicator, ...]:
@@ -296,11 +390,14 @@ def _indicators(lexicon: Lexicon, reading: Reading, danger: Judgement) -> tuple[
     return tuple(indicator for position, indicator in enumerate(lexicon.indicators) if position in fired)
 
 
-def detect(narrative: str, lexicon: Lexicon) -> TextFindings:
-    """What the narrative affirms of a minor, of danger and of each indicator."""
+def detect(narrative: str, lexicon: Lexicon, today: date | None = None) -> TextFindings:
+    """What the narrative affirms of a minor, of danger and of each indicator.
+
+    ``today`` is the day the tip was received: a year of birth is an age only against it.
+    """
     reading = read(narrative, lexicon.compiled)
-    minor, minor_in_past, ages = _minor(lexicon, reading)
-    danger, danger_over = _danger(lexicon, reading)
+    minor, minor_in_past, ages, adults_only = _minor(lexicon, reading, today)
+    danger, danger_over, danger_rumoured = _danger(lexicon, reading)
     return TextFindings(
         indicators=_indicators(lexicon, reading, danger),
         ages=ages,
@@ -313,4 +410,7 @@ def detect(narrative: str, lexicon: Lexicon) -> TextFindings:
         or bool(reading.of_role("minor", "possible_minor", "possible_minor_hint", "age")),
         vague="vague" in reading.present,
         exploitation_described=any(sign.affirmed for sign in reading.of_role("what")),
+        danger_rumoured=danger_rumoured,
+        adults_only=adults_only,
+        words=reading.tokens.words,
     )

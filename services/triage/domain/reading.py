@@ -22,7 +22,10 @@ around it, found in the same pass:
   nothing of the present ("still", "tonight") in its clause, unless the harm is still to come
   ("said he would kill her"); once the tip says the person is out, also violence told in a past
   tense ("punished her with burns");
-- cancelled: inside an exception ("frappe à la porte", "her kids").
+- cancelled: inside an exception ("frappe à la porte", "her kids");
+- family: inside the list of someone's own children with their ages ("I have two kids, 8 and 11",
+  "mes enfants de 5 et 7 ans"): the rules set such ages aside only when the tip says the people it
+  is about are adults.
 """
 
 from __future__ import annotations
@@ -75,6 +78,23 @@ FEAR_BEFORE_WORDS = 3
 # "punished her with burns"): the verb of the sign, or one of the three words before it in its clause.
 PAST_ENDINGS = ("ait", "aient", "ais", "ed")
 PAST_VERB_REACH = 3
+# A short sentence that dates the one before it ("C'était en 2020.", "That was years ago.") puts all
+# of it in the past, a threat of harm to come included.
+DATING_OPENERS = frozenset({("c'", "etait"), ("ca", "c'"), ("that", "was"), ("it", "was"), ("this", "was")})
+DATING_REACH = 3
+# "Nobody has complained of anything violent": a negation earlier in the clause reaches a sign
+# that a word of negative polarity introduces.
+NEGATIVE_POLARITY = frozenset({"anything", "anyone", "anybody"})
+# A count per unit is no age ("about 6 at a time", "16 par chambre").
+PER_UNIT = (
+    ("at", "a", "time"),
+    ("a", "la", "fois"),
+    ("per",),
+    ("par",),
+    ("each",),
+    ("chacun",),
+    ("chacune",),
+)
 PAST_AUXILIARIES = frozenset(
     {"was", "were", "had", "used", "got", "avait", "etait", "etaient", "avaient", "faisait"}
 )
@@ -133,13 +153,17 @@ QUALIFIED_ROLES = TIMED_ROLES | {
     "age",
     "age_under",
     "age_guess",
+    "birth_year",
 }
-MINOR_ROLES = frozenset({"minor", "possible_minor", "possible_minor_hint", "age", "age_under", "age_guess"})
-# Roles that only need to be present somewhere: someone is spoken of, the tip calls itself a feeling.
-PRESENCE_ROLES = frozenset({"person", "vague"})
+MINOR_ROLES = frozenset(
+    {"minor", "possible_minor", "possible_minor_hint", "age", "age_under", "age_guess", "birth_year"}
+)
+# Roles that only need to be present somewhere: someone is spoken of, the tip calls itself a feeling,
+# doubts the rumour it passes on, or asks for information (statistics, a workshop).
+PRESENCE_ROLES = frozenset({"person", "vague", "rumour", "request"})
 SIGN_ROLES = frozenset(
     {"danger", "moving", "possible_danger", "threat", "deportation", "minor", "possible_minor", "possible_minor_hint",
-     "age", "age_under", "age_guess", "when_negated",
+     "age", "age_under", "age_guess", "birth_year", "when_negated",
      "adult_now", "past_age", "indicator", "part", "sex_trade", "what"}
 )  # fmt: skip
 
@@ -168,6 +192,7 @@ class Found(NamedTuple):
     soon: bool = False
     prospective: bool = False
     later: bool = False
+    family: bool = False
 
     @property
     def affirmed(self) -> bool:
@@ -378,7 +403,13 @@ def _plausible_age(tokens: Tokens, start: int, end: int) -> bool:
     words, numbers = tokens.words, tokens.numbers
     last_number = max(position for position in range(start, end) if numbers[position] is not None)
     after = words[last_number + 1] if last_number + 1 < len(words) else ""
-    if after in ("years", "year", "yrs") and words[last_number + 2 : last_number + 3] != ("old",):
+    if (
+        after in ("years", "year", "yrs")
+        and words[last_number + 2 : last_number + 3] != ("old",)
+        and not _years_end_the_clause(tokens, last_number + 1, end)
+    ):
+        return False
+    if any(words[last_number + 1 : last_number + 1 + len(unit)] == unit for unit in PER_UNIT):
         return False
     if after in NOT_AN_AGE_AFTER or (last_number + 1 < len(words) and numbers[last_number + 1] is not None):
         return False
@@ -389,11 +420,20 @@ def _plausible_age(tokens: Tokens, start: int, end: int) -> bool:
     ):
         return False
     first_number = min(position for position in range(start, end) if numbers[position] is not None)
+    # "Il y a 15 ans" is a time ago; "y'a l'air d'en avoir 15" (il a l'air) is not.
+    looks = words[start : start + 2] == ("l'", "air")
     for position in {start - 1, first_number - 1} - {-1}:
         before = words[position]
-        if before in NOT_AN_AGE_BEFORE or (before == "a" and position > 0 and words[position - 1] == "y"):
+        if before in NOT_AN_AGE_BEFORE or (
+            before == "a" and position > 0 and words[position - 1] == "y" and not looks
+        ):
             return False
     return all(YOUNGEST_AGE <= value <= OLDEST_AGE for value in _numbers(tokens, start, end))
+
+
+def _years_end_the_clause(tokens: Tokens, years: int, end: int) -> bool:
+    """ "He is 16 years.": a phrase that owns its "years", with nothing after them in the clause."""
+    return years < end and (end >= len(tokens) or tokens.clause[end] != tokens.clause[years])
 
 
 def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
@@ -403,6 +443,7 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
     raw = _scan(tokens, lexicon.automaton)
     atoms = lexicon.atoms
     exceptions = [(start, end) for atom, start, end, _ in raw if atoms[atom].role == "exception"]
+    families = [(start, end) for atom, start, end, _ in raw if atoms[atom].role == "family_children"]
     cues: dict[str, list[tuple[int, int]]] = {
         role: []
         for role in (
@@ -455,6 +496,7 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
                 prospective=timed and qualify.prospective(start),
                 later=timed and qualify.later(start),
                 past=bool(past_spans) and role != "past_age" and _in_the_past(tokens, start, past_spans),
+                family=any(low <= start and end <= high for low, high in families),
             )
         )
     return Reading(tokens, tuple(found), over_anywhere=qualify.out, present=frozenset(present))
@@ -493,6 +535,18 @@ class _Context:
         self.disjunctions = not DISJUNCTIONS.isdisjoint(tokens.words)
         # Whether the narrative says anywhere, not negated, that something is over.
         self.out = any(not self.negated(start, end, False) for start, end in cues["over"])
+        # The sentences that a short sentence after them dates to the past ("C'était en 2020.").
+        self.dated: set[int] = set()
+        for start, _ in cues["over"]:
+            opener = start
+            while opener > 0 and tokens.sentence[opener - 1] == tokens.sentence[start]:
+                opener -= 1
+            if (
+                opener > 0
+                and start - opener <= DATING_REACH
+                and tokens.words[opener : opener + 2] in DATING_OPENERS
+            ):
+                self.dated.add(tokens.sentence[opener - 1])
 
     def _in_sentence(self, role: str, position: int) -> list[tuple[int, int]]:
         return self.by_sentence[role].get(self.tokens.sentence[position], [])
@@ -501,6 +555,10 @@ class _Context:
         tokens = self.tokens
         if self._in_scope(start, carries_negation) or (self.disjunctions and self._after_disjunction(start)):
             return True
+        if start > 0 and tokens.words[start - 1] in NEGATIVE_POLARITY:
+            clause = tokens.clause[start]
+            if any(cue_end < start for _, cue_end in self.negations.get(clause, ())):
+                return True
         if not carries_negation and end < len(tokens) and tokens.clause[end] == tokens.clause[end - 1]:
             return tokens.words[end] in NEGATION_AFTER
         return False
@@ -638,6 +696,8 @@ class _Context:
         clause = tokens.clause[start]
         if any(tokens.clause[now] == clause for now, _ in self._in_sentence("now", start)):
             return False
+        if tokens.sentence[start] in self.dated:
+            return True
         words = tokens.words
         signs = [
             (low, high)

@@ -10,24 +10,33 @@ probability that the tip is urgent passes a threshold chosen by cross-validation
 non-urgent tips, and its minor or its danger model finds that likelier than not, the tip is urgent
 as `possible_minor` or `possible_danger` (whichever of the two weighs more), with the words that weighed most. A missed urgent tip is the worse error.
 
-Scoring is pure Python over a table of weights; the narrative is only ever in memory here.
+Scoring runs over a table compiled once from the weights: a matrix of idf times each target's
+weight per n-gram (numpy), and each word's n-gram positions, looked up once and remembered. A
+narrative's score is then its n-grams gathered, counted and multiplied in a handful of vector
+operations; the words behind a score are worked out only when the reading raises a tip. The
+narrative is only ever in memory here.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections import Counter
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from services.triage.domain.text import tokenize
+import numpy as np
+from numpy.typing import NDArray
+
+from services.triage.domain.reading import load as load_lexicon
+from services.triage.domain.text import FUNCTION_WORDS, fold, tokenize
 
 MODEL_FILE = Path(__file__).parent / "lexicon" / "safety_net.v1.json"
 SMALLEST_GRAM, LARGEST_GRAM = 3, 6
 WORDS_SHOWN = 4
+SHORTEST_WORD_SHOWN = 3
 # The possibility the reading names must itself be likelier than not: an urgent score that neither
 # the minor model nor the danger model backs is noise of a short text, not a reading.
 AGREEMENT = 0.5
@@ -39,11 +48,20 @@ MEMO_WORDS = 200_000
 # what stands around it ("room 15", "owes 14 000", "at 16 h"); digits alone would teach the model
 # that 15 is a minor wherever it stands.
 NUMBER = "#number"
+TARGETS = ("urgent", "minor", "danger")
+# A capitalised word that does not open a sentence is a name, of a place or a person: never shown.
+NAME = re.compile(r"(?<=[^.!?\s]\s)[A-ZÀ-ÖØ-Ý][\w'’-]*")
+NO_POSITIONS: NDArray[np.intp] = np.zeros(0, dtype=np.intp)
 
 
 def words_of(narrative: str) -> list[str]:
-    """The narrative's words as triage reads them (folded, shorthand spelled out), any number as one."""
-    return [NUMBER if word[0].isdigit() else word for word in tokenize(narrative).words]
+    """The narrative's words as triage's rules read them (folded, shorthand and glued elisions
+    spelled out), any number as one."""
+    return _as_features(tokenize(narrative, load_lexicon().spelled).words)
+
+
+def _as_features(words: Iterable[str]) -> list[str]:
+    return [NUMBER if word[0].isdigit() else word for word in words]
 
 
 def grams_of(word: str) -> Iterable[str]:
@@ -67,19 +85,22 @@ class Model:
     version: str
     threshold: float
     index: dict[str, int]
-    idf: tuple[float, ...]
+    idf: NDArray[np.float64]
     # One row of weights and an intercept per target: urgent, minor, danger.
-    weights: dict[str, tuple[float, ...]]
+    weights: dict[str, NDArray[np.float64]]
     intercepts: dict[str, float]
+    # Compiled once: idf times each target's weight (a row per target, in TARGETS order), idf squared.
+    scaled: NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
+    idf_squared: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    offsets: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     # A word's known n-grams, computed once: the same words come back in tip after tip.
-    grams_known: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    grams_known: dict[str, NDArray[np.intp]] = field(default_factory=dict)
 
-    def positions(self, word: str) -> tuple[int, ...]:
+    def positions(self, word: str) -> NDArray[np.intp]:
         known = self.grams_known.get(word)
         if known is None:
-            known = tuple(
-                position for gram in grams_of(word) if (position := self.index.get(gram)) is not None
-            )
+            found = [position for gram in grams_of(word) if (position := self.index.get(gram)) is not None]
+            known = np.array(found, dtype=np.intp) if found else NO_POSITIONS
             if len(self.grams_known) < MEMO_WORDS:
                 self.grams_known[word] = known
         return known
@@ -96,61 +117,108 @@ class Verdict:
 @cache
 def load_model(path: Path = MODEL_FILE) -> Model:
     data = json.loads(path.read_text(encoding="utf-8"))
+    idf = np.array(data["idf"], dtype=np.float64)
+    weights = {target: np.array(row, dtype=np.float64) for target, row in data["weights"].items()}
+    intercepts = {target: float(value) for target, value in data["intercepts"].items()}
     return Model(
         version=data["version"],
         threshold=float(data["threshold"]),
         index={gram: position for position, gram in enumerate(data["vocabulary"])},
-        idf=tuple(data["idf"]),
-        weights={target: tuple(row) for target, row in data["weights"].items()},
-        intercepts={target: float(value) for target, value in data["intercepts"].items()},
+        idf=idf,
+        weights=weights,
+        intercepts=intercepts,
+        scaled=np.stack([weights[target] * idf for target in TARGETS]),
+        idf_squared=idf * idf,
+        offsets=np.array([intercepts[target] for target in TARGETS]),
     )
 
 
-def _features(model: Model, words: list[str]) -> tuple[dict[int, float], dict[int, list[str]]]:
-    """Sublinear tf-idf, L2-normalised, of the known n-grams; and the words each n-gram came from."""
-    counts: Counter[int] = Counter()
-    sources: dict[int, list[str]] = {}
-    for word in words:
-        for position in model.positions(word):
-            counts[position] += 1
-            sources.setdefault(position, []).append(word)
-    values = {position: (1.0 + math.log(count)) * model.idf[position] for position, count in counts.items()}
-    norm = math.sqrt(sum(value * value for value in values.values())) or 1.0
-    return {position: value / norm for position, value in values.items()}, sources
+@dataclass(frozen=True, slots=True)
+class _Scores:
+    """The probability of each target, and the distinct n-grams with their normalised values."""
+
+    probability: dict[str, float]
+    grams: NDArray[np.intp]
+    values: NDArray[np.float64]
 
 
-def _probability(model: Model, target: str, features: dict[int, float]) -> float:
-    row = model.weights[target]
-    score = model.intercepts[target] + sum(row[position] * value for position, value in features.items())
-    return 1.0 / (1.0 + math.exp(-score))
+def _scores(model: Model, words: Sequence[str]) -> _Scores:
+    """Sublinear tf-idf, L2-normalised, of the known n-grams, against each target's weights."""
+    found = [model.positions(word) for word in words]
+    grams, counts = np.unique(np.concatenate(found) if found else NO_POSITIONS, return_counts=True)
+    factors = 1.0 + np.log(counts)
+    norm = math.sqrt(float(factors * factors @ model.idf_squared[grams])) or 1.0
+    values = factors / norm
+    scores = model.scaled[:, grams] @ values + model.offsets
+    probability = dict(zip(TARGETS, (1.0 / (1.0 + math.exp(-float(score))) for score in scores), strict=True))
+    return _Scores(probability, grams, values * model.idf[grams])
 
 
 def probabilities(narrative: str, model: Model | None = None) -> dict[str, float]:
     """The model's probability of each target (urgent, minor, danger) for a narrative."""
     model = model or load_model()
-    features, _ = _features(model, words_of(narrative))
-    return {target: _probability(model, target, features) for target in model.weights}
+    return _scores(model, words_of(narrative)).probability
 
 
-def read(narrative: str, model: Model | None = None) -> Verdict:
-    """Whether the reading raises the tip, as which possibility, and the words that weighed most for it."""
+def _heaviest(
+    model: Model, target: str, scores: _Scores, words: Sequence[str], hidden: set[str]
+) -> tuple[str, ...]:
+    """The words that weighed most for ``target``: no number, function word, short word or name."""
+    row = model.weights[target]
+    weight_of = dict(zip(scores.grams.tolist(), (row[scores.grams] * scores.values).tolist(), strict=True))
+    sources: dict[int, set[str]] = {}
+    for word in set(words):
+        for position in model.positions(word).tolist():
+            sources.setdefault(position, set()).add(word)
+    weight_of_word: dict[str, float] = {}
+    for position, weight in weight_of.items():
+        share = weight / len(sources[position])
+        for word in sources[position]:
+            weight_of_word[word] = weight_of_word.get(word, 0.0) + share
+    heaviest = sorted(weight_of_word.items(), key=lambda item: -item[1])
+    return tuple(
+        word
+        for word, weight in heaviest
+        if weight > 0
+        and word != NUMBER
+        and len(word) >= SHORTEST_WORD_SHOWN
+        and word not in FUNCTION_WORDS
+        and word not in hidden
+    )[:WORDS_SHOWN]
+
+
+def names_in(narrative: str, places: Iterable[str] = ()) -> set[str]:
+    """The folded words of the names a narrative writes with a capital, and of the tip's places."""
+    names: set[str] = set()
+    for name in (*NAME.findall(narrative), *places):
+        names.update(tokenize(fold(name)).words)
+    return names
+
+
+def read(
+    narrative: str,
+    model: Model | None = None,
+    *,
+    words: Sequence[str] | None = None,
+    minor_ruled_out: bool = False,
+    places: Iterable[str] = (),
+) -> Verdict:
+    """Whether the reading raises the tip, as which possibility, and the words that weighed most for it.
+
+    ``words`` are the narrative's tokens when the rules have already cut them. ``minor_ruled_out``:
+    the rules read an adult age and nothing of a minor, so only the danger model may raise the tip.
+    """
     model = model or load_model()
-    words = words_of(narrative)
-    if len(words) < FEWEST_WORDS:
+    features = words_of(narrative) if words is None else _as_features(words)
+    if len(features) < FEWEST_WORDS:
         return Verdict(0.0, False, "possible_danger", ())
-    features, sources = _features(model, words)
-    urgent = _probability(model, "urgent", features)
-    minor, danger = _probability(model, "minor", features), _probability(model, "danger", features)
+    scores = _scores(model, features)
+    urgent, minor, danger = (scores.probability[target] for target in TARGETS)
+    if minor_ruled_out:
+        minor = 0.0
     code = "possible_minor" if minor > danger else "possible_danger"
     if urgent < model.threshold or max(minor, danger) < AGREEMENT:
         return Verdict(urgent, False, code, ())
     target = "minor" if code == "possible_minor" else "danger"
-    row = model.weights[target]
-    weight_of_word: dict[str, float] = {}
-    for position, value in features.items():
-        share = row[position] * value / len(sources[position])
-        for word in sources[position]:
-            weight_of_word[word] = weight_of_word.get(word, 0.0) + share
-    heaviest = sorted(weight_of_word.items(), key=lambda item: -item[1])[:WORDS_SHOWN]
-    shown = tuple(word for word, weight in heaviest if weight > 0 and not word.startswith("#"))
+    shown = _heaviest(model, target, scores, features, names_in(narrative, places))
     return Verdict(urgent, True, code, shown)

@@ -63,6 +63,16 @@ SHORTHAND = {
     "svp": "s'il vous plait", "tsé": "tu sais", "tse": "tu sais", "ben": "bien", "hes": "he's",
     "y'est": "il est",
 }  # fmt: skip
+# Words that carry no meaning of their own, which a reason never quotes.
+FUNCTION_WORDS = frozenset(
+    {"a", "an", "the", "her", "his", "him", "them", "their", "they", "she", "he", "i", "me", "my", "we", "us",
+     "you", "your", "it", "its", "of", "to", "in", "on", "at", "for", "with", "by", "from", "and", "or", "is",
+     "are", "was", "were", "be", "been", "that", "this", "she's", "he's", "they're", "i'm", "mine", "le", "la",
+     "les", "l'", "un", "une", "des", "du", "de", "d'", "au", "aux", "en", "et", "ou", "sa", "son", "ses",
+     "leur", "leurs", "elle", "il", "ils", "elles", "je", "j'", "m'", "te", "t'", "se", "s'", "lui", "qui",
+     "que", "qu'", "ce", "c'", "est", "sont", "y", "dans", "par", "pour", "avec", "sur", "ma", "mon", "mes",
+     "ta", "ton", "tes", "nous", "vous", "pis", "puis"}
+)  # fmt: skip
 SPELLED: dict[str, tuple[str, ...]] = {short: tuple(long.split(" ")) for short, long in SHORTHAND.items()}
 # Texting drops the apostrophe of an elision: "jpeux" is "j'peux" (no word starts with j and a
 # consonant), and "menvoyer" is "m'envoyer" (the lexicon adds such glued forms to what it spells
