@@ -21,7 +21,7 @@ from services.common.roles import check_own_role
 from services.workbench.adapters import sessions as store
 from services.workbench.adapters.services import Services
 from services.workbench.domain.sessions import Lifetimes
-from services.workbench.entrypoints import pages
+from services.workbench.entrypoints import calls, pages
 from services.workbench.settings import WorkbenchSettings
 
 NAME = "workbench"
@@ -81,6 +81,7 @@ def build_app(settings: WorkbenchSettings) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     pages.routes(app)
+    calls.routes(app)
     app.state.operations = operations_app(app)
     return app
 
