@@ -461,7 +461,7 @@ def routes(app: FastAPI) -> None:
         if isinstance(checked := await form_of(request), Response):
             return checked
         session, form = checked
-        body: dict[str, Any] = {"purpose": "review_disclosure"}
+        body: dict[str, Any] = {"reason": form.get("reason") or "consent_confirmed"}
         if form.get("ground"):
             body["ground"] = form.get("ground")
         try:
