@@ -59,6 +59,7 @@ APPROVAL_REASONS = (
     "reviewed_after_forward",
     "changes_sent_on",
 )
+REFERRAL_DECLINE_REASONS = ("no_capacity", "not_eligible", "out_of_area", "caller_declined", "other")
 REOPEN_REASONS = ("new_information", "decision_error", "caller_request", "other")
 
 
@@ -354,8 +355,9 @@ def routes(app: FastAPI) -> None:
         return redirect("/queue", "handed_over" if answer.ok else notice_of(answer))
 
     async def case_page(
-        request: Request, session: Session, tip_id: uuid.UUID, opened: dict[str, Any] | None = None
-    ) -> Response:
+        request: Request, session: Session, tip_id: uuid.UUID, opened: dict[str, Any] | None = None,
+        address: dict[str, Any] | None = None,
+    ) -> Response:  # fmt: skip
         case = await ask(request, session, "intake", "GET", f"/v1/casework/tips/{tip_id}")
         if case.status in (403, 404):
             error = "case.held_by_other" if case.status == 403 else "case.not_found"
@@ -367,10 +369,13 @@ def routes(app: FastAPI) -> None:
         journey = await optional(
             ask(request, session, "monitoring", "GET", f"/v1/console/journey/{case.body['reference']}")
         )
+        referrals = await optional(ask(request, session, "referral", "GET", f"/v1/tips/{tip_id}/referrals"))
         return render(
             request, "case.html", session, session.language, case=case.body,
             triage=triage.body if triage and triage.ok else None,
             journey=journey.body if journey and journey.ok else None,
+            referrals=referrals.body if referrals and referrals.ok else None, address=address,
+            referral_decline_reasons=REFERRAL_DECLINE_REASONS,
             opened=opened, purposes=PURPOSES, parts=PARTS, override_reasons=OVERRIDE_REASONS,
         )  # fmt: skip
 
@@ -395,6 +400,37 @@ def routes(app: FastAPI) -> None:
             return await case_page(request, session, tip_id, opened=answer.body)
         except ServiceUnavailable:
             return redirect(f"/cases/{tip_id}", "error.unavailable")
+
+    @app.post("/cases/{tip_id}/referrals/{referral_id}/{action}", include_in_schema=False)
+    async def referral_action(
+        request: Request, tip_id: uuid.UUID, referral_id: uuid.UUID, action: str
+    ) -> Response:
+        """Accept (with who confirmed it), confirm, decline or complete a referral through referral's
+        API; a confidential address it gives is shown in this answer only (no-store).
+        """
+        back = f"/cases/{tip_id}"
+        if action not in ("accept", "confirm", "decline", "complete"):
+            return redirect(back, "error.invalid")
+        checked = await form_of(request)
+        if isinstance(checked, Response):
+            return checked
+        session, form = checked
+        body: dict[str, Any] | None = None
+        if action == "accept":
+            body = {"warm_transfer": form.get("warm_transfer") == "yes"}
+            if form.get("confirmed_by") in ("provider", "supervisor"):
+                body["confirmed_by"] = form.get("confirmed_by")
+        elif action == "decline":
+            body = {"reason": form.get("reason")}
+        try:
+            answer = await ask(
+                request, session, "referral", "POST", f"/v1/referrals/{referral_id}/{action}", body
+            )
+            if not answer.ok or not answer.body.get("confirmed"):
+                return redirect(back, notice_of(answer))
+            return await case_page(request, session, tip_id, address=answer.body)
+        except ServiceUnavailable:
+            return redirect(back, "error.unavailable")
 
     @app.post("/cases/{tip_id}/urgency", include_in_schema=False)
     async def override(request: Request, tip_id: uuid.UUID) -> Response:
