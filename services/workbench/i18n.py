@@ -32,6 +32,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Le poste de travail est réservé aux intervenants et aux superviseurs.",
     ),
     "signin.expired": ("Your session ended. Sign in again.", "Votre session a pris fin. Reconnectez-vous."),
+    "signin.too_many": (
+        "Too many sign-ins. Wait a few minutes and try again, or ask a supervisor.",
+        "Trop de connexions. Attendez quelques minutes et réessayez, ou demandez à un superviseur.",
+    ),
     "signout": ("Sign out", "Se déconnecter"),
     "signout.everywhere": ("Sign out everywhere", "Se déconnecter partout"),
     "signed_in_as": ("Signed in as", "Connecté en tant que"),

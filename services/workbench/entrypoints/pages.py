@@ -7,6 +7,7 @@ service (403) is shown as such, never worked around.
 
 from __future__ import annotations
 
+import hmac
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -23,9 +24,13 @@ from services.common.auth import Role, find_staff
 from services.workbench.adapters import sessions as store
 from services.workbench.adapters.services import Answer, Services, ServiceUnavailable
 from services.workbench.domain import sessions
+from services.workbench.domain.throttle import SignInLimits
 from services.workbench.i18n import LANGUAGES, language_of, translate
 
 COOKIE = "lantern_session"
+# Login CSRF: the sign-in form carries the value of a cookie only this origin's pages can have set
+# and read back (HttpOnly, SameSite=Strict), so no other site can sign a browser into an account.
+SIGNIN_COOKIE = "lantern_signin"
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templates"))
 PURPOSES = (
     "assess_risk",
@@ -86,12 +91,14 @@ class Workbench:
     """What the pages need: the sessions' pool, the services, the lifetimes, the cookie's flags."""
 
     def __init__(
-        self, pool: Any, services: Services, lifetimes: sessions.Lifetimes, secure_cookie: bool
-    ) -> None:
+        self, pool: Any, services: Services, lifetimes: sessions.Lifetimes, secure_cookie: bool,
+        limits: SignInLimits | None = None,
+    ) -> None:  # fmt: skip
         self.pool = pool
         self.services = services
         self.lifetimes = lifetimes
         self.secure_cookie = secure_cookie
+        self.limits = limits or SignInLimits.of(10, 20, 900)
 
 
 def _bench(request: Request) -> Workbench:
@@ -230,11 +237,26 @@ def routes(app: FastAPI) -> None:
     async def home(request: Request) -> Response:
         return redirect("/queue")
 
+    def signin_form(
+        request: Request, language: str, status: int = 200, error: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response:  # fmt: skip
+        """The sign-in page with a fresh login-CSRF value, in the form and in its cookie."""
+        value = sessions.new_secret()
+        response = render(
+            request, "signin.html", None, language, status=status, error=error, signin_csrf=value
+        )
+        response.headers.update(headers or {})
+        response.set_cookie(
+            SIGNIN_COOKIE, value, httponly=True, secure=_bench(request).secure_cookie, samesite="strict",
+            path="/signin", max_age=3600,
+        )  # fmt: skip
+        return response
+
     @app.get("/signin", response_class=HTMLResponse, include_in_schema=False)
     async def signin_page(request: Request) -> Response:
         language = request.query_params.get("lang") or language_of(request.headers.get("accept-language"))
-        language = language if language in LANGUAGES else "en"
-        return render(request, "signin.html", None, language)
+        return signin_form(request, language if language in LANGUAGES else "en")
 
     @app.post("/signin", include_in_schema=False)
     async def signin(request: Request) -> Response:
@@ -242,11 +264,35 @@ def routes(app: FastAPI) -> None:
         form = await request.form()
         language = str(form.get("lang") or "en")
         language = language if language in LANGUAGES else "en"
+        offered, expected = str(form.get("signin_csrf") or ""), request.cookies.get(SIGNIN_COOKIE) or ""
+        if not expected or not hmac.compare_digest(offered.encode(), expected.encode()):
+            return signin_form(request, language, status=400, error="error.csrf")
+        address = request.client.host if request.client else "unknown"
+        limits = bench.limits
+        if (wait := limits.failures_per_address.wait(address)) is not None:
+            return signin_form(
+                request,
+                language,
+                status=429,
+                error="signin.too_many",
+                headers={"Retry-After": str(int(wait))},
+            )
         token = str(form.get("token") or "").strip()
         staff = await find_staff(bench.pool, token) if token and len(token) < 200 else None
         if staff is None or staff.role not in (Role.SPECIALIST, Role.SUPERVISOR):
+            limits.failures_per_address.count(address)
             error = "signin.refused" if staff is None else "signin.not_caseworker"
-            return render(request, "signin.html", None, language, status=401, error=error)
+            return signin_form(request, language, status=401, error=error)
+        person = str(staff.person_id)
+        if (wait := limits.sessions_per_person.wait(person)) is not None:
+            return signin_form(
+                request,
+                language,
+                status=429,
+                error="signin.too_many",
+                headers={"Retry-After": str(int(wait))},
+            )
+        limits.sessions_per_person.count(person)
         secret = sessions.new_secret()
         await store.create(
             bench.pool, sessions.session_hash(secret), staff.person_id, staff.role.value, staff.display_name,
@@ -257,6 +303,7 @@ def routes(app: FastAPI) -> None:
             COOKIE, secret, httponly=True, secure=bench.secure_cookie, samesite="strict", path="/",
             max_age=int(bench.lifetimes.absolute.total_seconds()),
         )  # fmt: skip
+        response.delete_cookie(SIGNIN_COOKIE, path="/signin")
         return response
 
     @app.post("/signout", include_in_schema=False)
