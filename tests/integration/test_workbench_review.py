@@ -43,3 +43,49 @@ async def test_a_supervisor_previews_the_package_with_its_values_and_a_specialis
     assert NARRATIVE.replace("'", "&#39;") in preview and CONTACT["name"] in preview
     assert NARRATIVE not in again.text and 'id="preview-result"' not in again.text
     assert refused.status_code == 403
+
+
+async def test_a_legal_obligation_goes_out_only_on_a_second_supervisors_approval_of_the_same_reference(
+    settings: ServiceSettings,
+) -> None:
+    first = await person_token(settings, "Sam Supervisor", Role.SUPERVISOR)
+    second = await person_token(settings, "Rita Supervisor", Role.SUPERVISOR)
+    tip = tip_received(consent={"law_enforcement": False, "share_identity": False})
+    order = {"reason": "legal_obligation", "statute": "Youth Protection Act (Quebec)", "section": "39",
+             "docket": "2026-0457", "ground": ""}  # fmt: skip
+    async with served(build_disclosure(settings)) as [disclosure_url]:
+        await publish_events(settings.kafka_bootstrap_servers, tip, tip_triaged(tip, "non_urgent"))
+        assert await eventually(
+            lambda: fetch(settings, "SELECT 1 FROM disclosure.cases WHERE tip_id = $1 AND state IS NOT NULL", tip.tip_id),
+            timeout=60,
+        )  # fmt: skip
+        app = build_workbench(workbench_settings(settings, {"disclosure": disclosure_url}))
+        async with running(app), http_client(app) as as_first, http_client(app) as as_second:
+            await signed_in(as_first, first)
+            await signed_in(as_second, second)
+            csrf = {}
+            for name, client in (("first", as_first), ("second", as_second)):
+                page = await client.get(f"/reviews/{tip.tip_id}")
+                csrf[name] = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+            shown = await as_first.post(
+                f"/reviews/{tip.tip_id}/preview", data={**order, "csrf": csrf["first"]}
+            )
+            approved = await as_first.post(
+                f"/reviews/{tip.tip_id}/approve", data={**order, "csrf": csrf["first"]}
+            )
+            again = await as_first.post(
+                f"/reviews/{tip.tip_id}/approve", data={**order, "csrf": csrf["first"]}
+            )
+            waiting = await as_first.get(f"/reviews/{tip.tip_id}")
+            sent = await as_second.post(
+                f"/reviews/{tip.tip_id}/approve", data={**order, "csrf": csrf["second"]}
+            )
+            done = await as_second.get(f"/reviews/{tip.tip_id}")
+    assert "legal_obligation" in shown.text.split('id="preview-result"')[1]
+    assert approved.headers["location"].endswith("notice=done")
+    assert again.headers["location"].endswith("notice=error.conflict")
+    assert (
+        'id="state">pending_review' in waiting.text and '<span class="approvals">1/2</span>' in waiting.text
+    )
+    assert sent.headers["location"].endswith("notice=done")
+    assert 'id="state">forwarded' in done.text and '<span class="approvals">2/2</span>' in done.text

@@ -8,6 +8,7 @@ service (403) is shown as such, never worked around.
 from __future__ import annotations
 
 import hmac
+import json
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -199,6 +200,12 @@ async def page(request: Request, build: Callable[[Session], Awaitable[Response]]
         return await build(session)
     except ServiceUnavailable:
         return unavailable(request, session)
+
+
+def legal_reference(form: FormData) -> dict[str, str] | None:
+    """The legal reference the supervisor typed (statute, section, docket), parts left empty left out."""
+    parts = {key: str(form.get(key) or "").strip() for key in ("statute", "section", "docket")}
+    return {key: value for key, value in parts.items() if value} if parts["statute"] else None
 
 
 async def optional(answer: Awaitable[Answer]) -> Answer | None:
@@ -528,6 +535,9 @@ def routes(app: FastAPI) -> None:
         if not answer.ok:
             error = "error.forbidden" if answer.status == 403 else "case.not_found"
             return render(request, "error.html", session, session.language, status=answer.status, error=error)
+        for entry in answer.body.get("audit", []):
+            if isinstance(entry, dict) and isinstance(entry.get("detail"), str):
+                entry["detail"] = json.loads(entry["detail"])
         return render(
             request, "review.html", session, session.language, case=answer.body, preview=preview,
             purposes=PURPOSES, approval_reasons=APPROVAL_REASONS, decline_reasons=DECLINE_REASONS,
@@ -547,6 +557,8 @@ def routes(app: FastAPI) -> None:
         body: dict[str, Any] = {"reason": form.get("reason") or "consent_confirmed"}
         if form.get("ground"):
             body["ground"] = form.get("ground")
+        if reference := legal_reference(form):
+            body["legal_reference"] = reference
         try:
             answer = await ask(request, session, "disclosure", "POST", f"/v1/cases/{tip_id}/preview", body)
             if not answer.ok and answer.status != 409:
@@ -568,8 +580,8 @@ def routes(app: FastAPI) -> None:
         if decision == "approve":
             if form.get("ground"):
                 body["ground"] = form.get("ground")
-            if form.get("statute"):
-                body["legal_reference"] = {key: form.get(key) for key in ("statute", "section", "docket")}
+            if reference := legal_reference(form):
+                body["legal_reference"] = reference
         return await act(
             request, "disclosure", "POST", f"/v1/cases/{tip_id}/{decision}", body, f"/reviews/{tip_id}"
         )
