@@ -432,6 +432,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "referral.search": ("How the search went", "Déroulement de la recherche"),
     "referral.none": ("No referral yet.", "Aucune orientation pour l'instant."),
+    "referral.take_first": (
+        "Take the case to see and act on its referrals.",
+        "Prenez le dossier pour voir ses orientations et y donner suite.",
+    ),
     "referral.status": ("Status", "État"),
     "referral.status_proposed": ("proposed", "proposée"),
     "referral.status_accepted": ("accepted", "acceptée"),

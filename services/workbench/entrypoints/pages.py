@@ -429,6 +429,7 @@ def routes(app: FastAPI) -> None:
             triage=triage.body if triage and triage.ok else None,
             journey=journey.body if journey and journey.ok else None,
             referrals=referrals.body if referrals and referrals.ok else None, address=address,
+            referrals_refused=bool(referrals and referrals.status == 403),
             referral_decline_reasons=REFERRAL_DECLINE_REASONS,
             opened=opened, purposes=PURPOSES, parts=PARTS, override_reasons=OVERRIDE_REASONS,
         )  # fmt: skip
