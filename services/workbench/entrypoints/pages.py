@@ -182,7 +182,9 @@ async def ask(
     headers: dict[str, str] | None = None,
 ) -> Answer:  # fmt: skip
     """A service's answer to the signed-in person's own request."""
-    return await _bench(request).services.call(session.token, service, method, path, body, headers)
+    # The services answer refusals in the person's language.
+    asked = {"accept-language": session.language, **(headers or {})}
+    return await _bench(request).services.call(session.token, service, method, path, body, asked)
 
 
 def unavailable(request: Request, session: Session) -> Response:
