@@ -82,6 +82,7 @@ async def test_a_specialist_records_a_call_holds_its_case_and_a_colleague_attach
     assert reused.status_code == 403 and 'id="returning-error"' in reused.text  # the old code is spent
     assert held_by_alice.status_code == 403 and api_for_bob.status_code == 403
     assert case.status_code == 200 and 'id="call"' in case.text
+    assert "<td>Not asked</td>" in case.text, "statistics not asked is not shown as a no"
 
     assert case_file["holder"]["display_name"] == "Alice Specialist" and case_file["channel"] == "phone"
     call = case_file["call"]
