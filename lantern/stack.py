@@ -178,6 +178,12 @@ class Stack:
                     "LANTERN_HTTP_PORT": str(port),
                     "LANTERN_OPERATIONS_PORT": str(operations),
                     **(audit_settings if name == "disclosure" else {}),
+                    # Intake says who holds a tip: a specialist acts only on the referrals of theirs.
+                    **(
+                        {"LANTERN_INTAKE_URL": f"http://127.0.0.1:{self.options.ports['intake']}"}
+                        if name == "referral"
+                        else {}
+                    ),
                 },
                 log_path=self.home / "logs" / f"{name}.log",
             )

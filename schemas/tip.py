@@ -6,7 +6,7 @@ from enum import StrEnum
 from typing import Annotated, Self
 
 import pycountry
-from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
 from schemas.envelope import Contract
@@ -210,6 +210,42 @@ class VictimProfile(Contract):
     status_in_canada: StatusInCanada = StatusInCanada.UNKNOWN
 
 
+class HeardVia(StrEnum):
+    """How the caller heard of the hotline: non-identifying data the hotline keeps (seed 003)."""
+
+    SEARCH_ENGINE = "search_engine"
+    SOCIAL_MEDIA = "social_media"
+    POSTER_OR_FLYER = "poster_or_flyer"
+    MEDIA = "media"
+    FRIEND_OR_FAMILY = "friend_or_family"
+    SERVICE_PROVIDER = "service_provider"
+    POLICE = "police"
+    SCHOOL = "school"
+    CALLED_BEFORE = "called_before"
+    OTHER = "other"
+    NOT_ASKED = "not_asked"
+
+
+class CallDetails(Contract):
+    """What a specialist records about the call itself (phone and chat only): when it started and
+    ended, the interpreter's language, whether the caller may be called back or left a message, and
+    how they heard of the hotline. Nothing here names anyone.
+    """
+
+    started_at: AwareDatetime
+    ended_at: AwareDatetime
+    interpreter_language: LanguageCode | None = None
+    safe_to_call_back: bool | None = None
+    safe_to_leave_message: bool | None = None
+    heard_via: HeardVia = HeardVia.NOT_ASKED
+
+    @model_validator(mode="after")
+    def _ends_after_it_starts(self) -> Self:
+        if self.ended_at < self.started_at:
+            raise ValueError("ended_at is before started_at")
+        return self
+
+
 class TipSubmission(Contract):
     """A tip as a channel submits it to intake (``POST /v1/tips``)."""
 
@@ -226,6 +262,10 @@ class TipSubmission(Contract):
     interpreter_used: bool = False
     victim_profile: VictimProfile | None = None
     needs: Annotated[list[Need], Field(max_length=MAX_LIST)] = Field(default_factory=list)
+    call: CallDetails | None = Field(
+        default=None,
+        description="The call as the specialist recorded it (phone and chat; ignored on the web).",
+    )
 
 
 class TipFacts(Contract):

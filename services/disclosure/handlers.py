@@ -8,8 +8,9 @@ before it is staged: the outbox never holds it open.
 
 from __future__ import annotations
 
+import copy
 import uuid
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -30,6 +31,7 @@ from services.disclosure.domain import packages
 from services.disclosure.domain.case import (
     SYSTEM,
     Case,
+    CaseNotPending,
     Issue,
     Note,
     Outcome,
@@ -164,6 +166,74 @@ async def approve(
         if await _carry_out(uow, keystore, case, outcome, max_package_bytes) and case.state is not None:
             return replace(verdict, state=case.state)
         return verdict
+
+
+PREVIEW_PURPOSE = "disclosure.preview"
+MOST_APPROVALS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """What an approval would send now: each package with its values, or the policy's refusal."""
+
+    packages: list[dict[str, Any]]
+    approvals_needed: int
+    refused: tuple[Any, ...] = ()
+
+
+async def preview(
+    tip_id: uuid.UUID,
+    supervisor: Supervisor,
+    reason: str,
+    transactions: DisclosureTransactions,
+    keystore: Keystore,
+    routing: Routing,
+    legal_reference: LegalReference | None = None,
+    ground: Basis | None = None,
+) -> Preview:
+    """The packages an approval would send, exactly as each agency would read them, for a supervisor
+    about to decide: the case decides on a copy (never saved) with as many approvals as it needs, and
+    the sealed fields those packages carry are opened under the supervisor's name, audited twice (the
+    unseal audit and the case's chain). Nothing is staged, sent or decided.
+    """
+    async with transactions.begin() as uow:
+        case = await _case(uow, tip_id)
+        trial, records, now = copy.deepcopy(case), await uow.consents.history(tip_id), utc_now()
+        issue, needed = None, 1
+        for _ in range(MOST_APPROVALS):
+            # Stand-in approvers: each approval of a round must be another person's.
+            stand_in = Supervisor(person_id=uuid.uuid4(), token_id=uuid.uuid4())
+            verdict, outcome = trial.approve(stand_in, reason, records, routing, now, legal_reference, ground)
+            if verdict.refused:
+                return Preview([], verdict.approvals_needed, verdict.refused)
+            needed = max(needed, verdict.approvals_needed)
+            if outcome.issue is not None:
+                issue = outcome.issue
+                break
+        if issue is None:
+            raise CaseNotPending
+        sources = await uow.sources.of_tip(tip_id)
+        wanted = packages.identifying_fields_needed(issue.fields, sources)
+        data_key = await uow.keys.open(keystore, tip_id, wanted, PREVIEW_PURPOSE) if wanted else None
+        await uow.audit.append(
+            tip_id,
+            Note("previewed", supervisor.actor, {
+                "fields": sorted(field.value for field in issue.fields), "opened": wanted,
+                "outcome": "unsealed" if data_key or not wanted else "erased",
+                "agencies": sorted(dispatch.package.agency_id for dispatch in issue.dispatches),
+            }),
+        )  # fmt: skip
+        shown = []
+        for dispatch in issue.dispatches:
+            opened = packages.Opened()
+            if data_key is not None:
+                carried = [source for source in sources if dispatch.carries(source)]
+                opened = packages.opened(data_key, carried, dispatch.package.fields)
+            package = trial.package(dispatch, issue, opened).model_dump(
+                mode="json", exclude={"package_id", "approved_by", "issued_at"}
+            )
+            shown.append({**package, "supplementary_to": package.get("supplementary_to")})
+    return Preview(shown, needed)
 
 
 async def decline(

@@ -86,8 +86,11 @@ class Witness(Protocol):
 
 
 class DataKeys(Protocol):
-    async def open(self, keystore: Keystore, tip_id: uuid.UUID, fields: list[str]) -> DataKey | None:
-        """The tip's data key, opened to forward ``fields`` (and the unseal audited); None once shredded."""
+    async def open(
+        self, keystore: Keystore, tip_id: uuid.UUID, fields: list[str], purpose: str | None = None
+    ) -> DataKey | None:
+        """The tip's data key, opened to forward ``fields`` (or for ``purpose``, a supervisor's preview),
+        the unseal audited; None once shredded."""
         ...
 
 

@@ -35,7 +35,7 @@ def _no_subscriptions(_runtime: Runtime) -> None:
 def _routes(app: FastAPI, limits: http.PublicLimits, secret: bytes | None, quick_exit_url: str) -> None:
     http.routes(app, limits, secret)
     web_form.routes(app, limits, quick_exit_url)
-    casework.routes(app)
+    casework.routes(app, limits.caps)
 
 
 def build_app(settings: ServiceSettings) -> FastAPI:

@@ -52,6 +52,7 @@ async def case_file(
         identifiers = SealedIdentifiers.model_validate(_json(tip["identifiers"]))
         supplements = await store.supplements(connection, tip_id)
         holder = await store.caseworker(connection, tip["holder"]) if tip["holder"] else None
+        call = await store.call(connection, tip_id)
         return {
             "tip_id": str(tip_id),
             "reference": tip["reference"],
@@ -65,6 +66,7 @@ async def case_file(
                 "contact": identifiers.contact is not None,
                 "named_persons": len(identifiers.named_persons),
             },
+            "call": _call(call) if call else None,
             "holder": _holder(tip["holder"], holder["display_name"] if holder else None, staff),
             "assigned_at": tip["assigned_at"].isoformat() if tip["assigned_at"] else None,
             "consents": [
@@ -76,6 +78,8 @@ async def case_file(
                     "supplement_id": str(row["supplement_id"]),
                     "received_at": row["received_at"].isoformat(),
                     "update": _json(row["update"]),
+                    "attached_by": row["attached_by"],
+                    "attached_via": row["attached_via"],
                 }
                 for row in supplements
             ],
@@ -102,6 +106,15 @@ async def case_file(
                 for row in await store.openings(connection, tip_id)
             ],
         }
+
+
+def _call(row: Any) -> dict[str, Any]:
+    return {
+        **dict(row),
+        "started_at": row["started_at"].isoformat(),
+        "ended_at": row["ended_at"].isoformat(),
+        "minutes": round((row["ended_at"] - row["started_at"]).total_seconds() / 60, 1),
+    }
 
 
 def _person(staff: Staff) -> Person:

@@ -30,6 +30,7 @@ PRODUCER = "intake"
 REFERENCE_ATTEMPTS = 8
 FOLLOW_UP_CHANNELS = frozenset({Channel.WEB, Channel.PHONE})
 REPORTER = "reporter"
+CALL_CHANNELS = frozenset({Channel.PHONE, Channel.CHAT})
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,15 @@ class Submitter:
 
 
 PUBLIC = Submitter(REPORTER)
+
+
+@dataclass(frozen=True, slots=True)
+class StaffChannel:
+    """A staff member attaching a returning caller's information, and the channel it came by."""
+
+    person_id: uuid.UUID
+    role: str
+    channel: Channel
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +89,7 @@ async def accept_tip(
     keys what is kept of the key and the submission.
     """
     if submitter.role == REPORTER:
-        submission = submission.model_copy(update={"channel": Channel.WEB})
+        submission = submission.model_copy(update={"channel": Channel.WEB, "call": None})
     code = follow_up.new_code() if submission.channel in FOLLOW_UP_CHANNELS else None
     salted = await asyncio.to_thread(follow_up.new_salted_hash, code) if code else None
     async with transactions.begin() as tx:
@@ -87,7 +97,8 @@ async def accept_tip(
         key_hash = fingerprint = None
         if idempotency_key is not None and fingerprints is not None:
             key_hash = fingerprints.key(str(submitter.token_id or "public"), idempotency_key)
-            fingerprint = fingerprints.submission(submission.model_dump_json())
+            # A form sent twice ends the same call twice: its end time does not make it another tip.
+            fingerprint = fingerprints.submission(submission.model_dump_json(exclude={"call": {"ended_at"}}))
             await connection.execute(
                 "SELECT pg_advisory_xact_lock($1)", int.from_bytes(key_hash[:8], "big", signed=True)
             )
@@ -110,6 +121,8 @@ async def accept_tip(
         )
         if code and salted:
             await repository.replace_follow_up_code(connection, tip_id, *salted)
+        if submission.call is not None and submission.channel in CALL_CHANNELS:
+            await repository.record_call(connection, tip_id, submission.call, submitter.person_id)
         if key_hash is not None and fingerprint is not None:
             sealed_code = data_key.seal("follow_up_code", code) if code else None
             await repository.remember_submission(connection, key_hash, fingerprint, tip_id, sealed_code)
@@ -249,11 +262,14 @@ async def supplement_tip(
     transactions: Transactions[PostgresUnitOfWork],
     keystore: Keystore,
     caps: SupplementCaps,
+    attached_by: StaffChannel | None = None,
 ) -> SupplementOutcome:
     """Add a reporter's new information and issue the next one-time code, up to the tip's caps.
 
     A wrong reference, a wrong code, a locked reference and an erased tip are refused alike, at the
-    same cost (one scrypt), so that no answer tells whether a reference exists.
+    same cost (one scrypt), so that no answer tells whether a reference exists. ``attached_by`` is the
+    staff member who attached it for a returning caller: the code is checked all the same, and
+    nothing of the tip is read back.
     """
     next_code = follow_up.new_code()
     next_salt, next_hash = await asyncio.to_thread(follow_up.new_salted_hash, next_code)
@@ -302,6 +318,10 @@ async def supplement_tip(
         await repository.insert_supplement(
             connection, supplement_id, tip["tip_id"], stored_update, identifiers, received_at
         )
+        if attached_by is not None:
+            await repository.record_supplement_recorder(
+                connection, supplement_id, attached_by.person_id, attached_by.role, attached_by.channel.value
+            )
         await repository.replace_follow_up_code(connection, tip["tip_id"], next_salt, next_hash)
         tx.outbox.stage(
             topics.TIPS_SUPPLEMENTED,

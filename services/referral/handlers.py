@@ -21,7 +21,7 @@ from services.common.messaging import PostgresUnitOfWork, Transactions
 from services.referral.adapters import directory as directory_store
 from services.referral.adapters import repository
 from services.referral.domain.directory import Directory
-from services.referral.domain.lifecycle import check_transition
+from services.referral.domain.lifecycle import TransitionRefused, check_transition
 from services.referral.domain.matching import match
 
 CONSUMER = "referral"
@@ -69,13 +69,14 @@ async def propose_referrals(event: TipTriagedV1, uow: PostgresUnitOfWork, cache:
         )
     result = match(facts, await cache.current(uow.connection), event.urgency)
     await repository.save_match(
-        uow.connection, event.tip_id, event.correlation_id, result.status, event.revision, event.event_id
-    )
+        uow.connection, event.tip_id, event.correlation_id, result.status, event.revision, event.event_id,
+        [reason.model_dump(mode="json") for reason in result.reasons],
+    )  # fmt: skip
     proposals = []
     for rank, proposal in enumerate(result.proposals, 1):
         referral_id = await repository.add_referral(
             uow.connection, uuid.uuid5(event.event_id, proposal.provider_id), event.tip_id, proposal.provider_id,
-            rank, proposal.score,
+            rank, proposal.score, [reason.model_dump(mode="json") for reason in proposal.reasons],
         )  # fmt: skip
         proposals.append(proposal.model_copy(update={"referral_id": referral_id}))
     uow.after_commit(partial(_count_match, result.status.value, event.received_at))
@@ -114,8 +115,11 @@ async def act(
     transactions: Transactions[PostgresUnitOfWork],
     reason: str | None = None,
     warm_transfer: bool = False,
+    confirmed_by: str | None = None,
 ) -> Moved:
-    """Move a referral on behalf of staff; an accepted referral gives them the provider's real address.
+    """Move a referral on behalf of staff. An acceptance confirmed by the provider or by a supervisor
+    (``confirmed_by``) gives them the provider's real address; an unconfirmed one does not, until a
+    supervisor confirms it (``confirm``).
 
     Raises ``ReferralNotFound`` or ``TransitionRefused``.
     """
@@ -126,12 +130,25 @@ async def act(
         consented = bool(await repository.referral_consent(tx.connection, referral["tip_id"]))
         check_transition(ReferralStatus(referral["status"]), to, reason, warm_transfer, consented)
         await _move(tx, referral, to, reason, warm_transfer, staff.token_id, staff.role.value)
-        address = (
-            await directory_store.confidential_address(tx.connection, referral["provider_id"])
-            if to is ReferralStatus.ACCEPTED
-            else None
-        )
+        address = None
+        if to is ReferralStatus.ACCEPTED and confirmed_by is not None:
+            await repository.confirm_referral(tx.connection, referral_id, confirmed_by)
+            address = await directory_store.confidential_address(tx.connection, referral["provider_id"])
         return Moved(referral_id, referral["provider_id"], to, address)
+
+
+async def confirm(referral_id: uuid.UUID, transactions: Transactions[PostgresUnitOfWork]) -> Moved:
+    """A supervisor confirms an accepted referral: the answer gives the provider's real address."""
+    async with transactions.begin() as tx:
+        referral = await repository.lock_referral(tx.connection, referral_id)
+        if referral is None:
+            raise ReferralNotFound
+        if referral["status"] != ReferralStatus.ACCEPTED.value:
+            raise TransitionRefused(f"a {referral['status']} referral is not confirmed")
+        if referral["confirmed_by"] is None:
+            await repository.confirm_referral(tx.connection, referral_id, "supervisor")
+        address = await directory_store.confidential_address(tx.connection, referral["provider_id"])
+        return Moved(referral_id, referral["provider_id"], ReferralStatus.ACCEPTED, address)
 
 
 async def _move(

@@ -21,7 +21,8 @@ from services.common.roles import check_own_role
 from services.workbench.adapters import sessions as store
 from services.workbench.adapters.services import Services
 from services.workbench.domain.sessions import Lifetimes
-from services.workbench.entrypoints import pages
+from services.workbench.domain.throttle import SignInLimits
+from services.workbench.entrypoints import calls, pages
 from services.workbench.settings import WorkbenchSettings
 
 NAME = "workbench"
@@ -53,8 +54,12 @@ def build_app(settings: WorkbenchSettings) -> FastAPI:
             await check_migrated(pool, NAME, service_migrations(MIGRATIONS))
             await store.forget_expired(pool, lifetimes.idle.total_seconds())
             async with httpx.AsyncClient(timeout=10) as client:
+                limits = SignInLimits.of(
+                    settings.signin_failures_per_address, settings.sessions_per_person,
+                    settings.signin_window_seconds,
+                )  # fmt: skip
                 app.state.workbench = pages.Workbench(
-                    pool, Services(settings.services, client), lifetimes, settings.secure_cookie
+                    pool, Services(settings.services, client), lifetimes, settings.secure_cookie, limits
                 )
                 yield
         finally:
@@ -81,6 +86,7 @@ def build_app(settings: WorkbenchSettings) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     pages.routes(app)
+    calls.routes(app)
     app.state.operations = operations_app(app)
     return app
 

@@ -29,5 +29,18 @@ class WorkbenchSettings(SecretsDirSettings):
     )
     idle_minutes: float = Field(default=30, gt=0, alias="LANTERN_WORKBENCH_IDLE_MINUTES")
     absolute_hours: float = Field(default=10, gt=0, alias="LANTERN_WORKBENCH_SESSION_HOURS")
+    signin_failures_per_address: int = Field(
+        default=10,
+        ge=1,
+        alias="LANTERN_WORKBENCH_SIGNIN_FAILURES",
+        description="Refused sign-ins from one client address per window before it must wait.",
+    )
+    sessions_per_person: int = Field(
+        default=20,
+        ge=1,
+        alias="LANTERN_WORKBENCH_SESSIONS_PER_PERSON",
+        description="Sessions one person may open per window.",
+    )
+    signin_window_seconds: float = Field(default=900, gt=0, alias="LANTERN_WORKBENCH_SIGNIN_WINDOW_SECONDS")
     db_pool_max_size: int = Field(default=5, ge=2, alias="LANTERN_DB_POOL_MAX_SIZE")
     log_level: str = Field(default="info", alias="LANTERN_LOG_LEVEL")

@@ -190,6 +190,41 @@ def test_an_admin_token_from_the_command_line_shreds_a_tip(stack: LaunchedStack)
     assert shredded.returncode == 0, shredded.stdout + shredded.stderr
 
 
+def test_a_workbench_session_takes_a_call_and_opens_it_answering_no_store_every_time(
+    stack: LaunchedStack,
+) -> None:
+    """Runs before the scan below, so that the workbench's log holds a session that handled a call."""
+    tokens = json.loads((stack.home / "dev-tokens.json").read_text())
+    answers = []
+    with httpx.Client(base_url=stack.endpoints["workbench_url"], follow_redirects=False) as client:
+        page = client.get("/signin")
+        answers.append(page)
+        signin_csrf = page.text.split('name="signin_csrf" value="')[1].split('"')[0]
+        answers.append(
+            client.post(
+                "/signin", data={"token": tokens["specialist"], "lang": "en", "signin_csrf": signin_csrf}
+            )
+        )
+        form = client.get("/calls/new")
+        answers.append(form)
+        hidden = {name: form.text.split(f'name="{name}" value="')[1].split('"')[0]
+                  for name in ("csrf", "started_at", "idempotency_key")}  # fmt: skip
+        recorded = client.post("/calls", data={
+            **hidden, "narrative": IDENTIFYING_VALUES[0], "anonymous": "no",
+            "contact_phone": "+1 514 555 0147", "province": "QC", "city": "Joliette", "consent_statistics": "no",
+        })  # fmt: skip
+        answers.append(recorded)
+        assert recorded.status_code == 201, recorded.text
+        case = recorded.text.split('href="/cases/')[1].split('"')[0]
+        opened = client.post(
+            f"/cases/{case}/open",
+            data={"csrf": hidden["csrf"], "purpose": "assess_risk", "parts": "narrative"},
+        )
+        answers.append(opened)
+        assert IDENTIFYING_VALUES[0].replace("'", "&#39;") in opened.text
+    assert all(answer.headers["cache-control"] == "no-store" for answer in answers)
+
+
 async def test_no_log_line_table_or_topic_of_the_run_holds_identifying_or_device_data(
     stack: LaunchedStack,
 ) -> None:

@@ -54,7 +54,8 @@ async def desk(settings: ServiceSettings) -> AsyncIterator[Desk]:
     async with running(app), http_client(app) as client:
         report = await import_file(settings.database_url, SAMPLE_DIRECTORY, timedelta(days=365))
         assert not report.errors and report.services > 30
-        yield Desk(settings, client, await staff_token(settings.database_url, Role.SPECIALIST))
+        # A supervisor: a specialist acts only on the referrals of a tip they hold (test_referral_desk.py).
+        yield Desk(settings, client, await staff_token(settings.database_url, Role.SUPERVISOR))
 
 
 async def test_the_public_directory_lists_only_listed_providers_without_any_confidential_address(
@@ -94,8 +95,9 @@ async def test_an_opted_out_provider_is_proposed_and_its_address_reaches_staff_o
     unexplained = await desk.client.post(f"/v1/referrals/{referral_id}/decline", json={}, headers=desk.staff)
     assert unexplained.status_code == 422
     accepted = await desk.client.post(
-        f"/v1/referrals/{referral_id}/accept", json={"warm_transfer": True}, headers=desk.staff
-    )
+        f"/v1/referrals/{referral_id}/accept", json={"warm_transfer": True, "confirmed_by": "provider"},
+        headers=desk.staff,
+    )  # fmt: skip
     assert accepted.status_code == 200, accepted.text
     assert accepted.json()["confidential_address"].startswith(CONFIDENTIAL)
     assert (

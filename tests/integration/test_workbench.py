@@ -54,9 +54,15 @@ async def person_token(settings: ServiceSettings, name: str, role: Role) -> str:
         await connection.close()
 
 
+async def signin_form(client: httpx.AsyncClient) -> dict[str, str]:
+    """The sign-in form's hidden fields (its login-CSRF value; the client keeps the cookie)."""
+    page = await client.get("/signin")
+    return {"lang": "en", "signin_csrf": page.text.split('name="signin_csrf" value="')[1].split('"')[0]}
+
+
 async def signed_in(client: httpx.AsyncClient, token: str) -> str:
     """Sign in; return the session cookie."""
-    answer = await client.post("/signin", data={"token": token, "lang": "en"})
+    answer = await client.post("/signin", data={**await signin_form(client), "token": token})
     assert answer.status_code == 303, answer.text
     return str(answer.cookies["lantern_session"])
 
@@ -68,8 +74,8 @@ async def test_signing_in_sets_only_an_httponly_strict_cookie_and_every_page_has
     token = await person_token(settings, "Alice Specialist", Role.SPECIALIST)
     async with running(app), http_client(app) as client:
         page = await client.get("/signin")
-        refused = await client.post("/signin", data={"token": "lt_not-a-token"})
-        answer = await client.post("/signin", data={"token": token})
+        refused = await client.post("/signin", data={**await signin_form(client), "token": "lt_not-a-token"})
+        answer = await client.post("/signin", data={**await signin_form(client), "token": token})
     assert page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
     assert "default-src 'self'" in CONTENT_SECURITY_POLICY and "unsafe" not in CONTENT_SECURITY_POLICY
     assert page.headers["cache-control"] == "no-store"
@@ -78,8 +84,33 @@ async def test_signing_in_sets_only_an_httponly_strict_cookie_and_every_page_has
     assert cookie.startswith("lantern_session=")
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
     assert token not in cookie
+    assert "lantern_signin=" in page.headers["set-cookie"] and "HttpOnly" in page.headers["set-cookie"]
     stored = await fetch(settings, "SELECT sealed_token FROM workbench.sessions")
     assert len(stored) == 1 and token.encode() not in bytes(stored[0]["sealed_token"])
+
+
+async def test_a_sign_in_from_another_site_or_a_guesser_is_refused_and_each_person_opens_few_sessions(
+    settings: ServiceSettings,
+) -> None:
+    limited = workbench_settings(settings).model_copy(
+        update={"signin_failures_per_address": 3, "sessions_per_person": 2}
+    )
+    app = build_workbench(limited)
+    token = await person_token(settings, "Alice Specialist", Role.SPECIALIST)
+    async with running(app), http_client(app) as client, http_client(app) as forger:
+        forged = await forger.post("/signin", data={"token": token, "lang": "en", "signin_csrf": "x" * 43})
+        first, second = await signed_in(client, token), await signed_in(client, token)
+        third = await client.post("/signin", data={**await signin_form(client), "token": token})
+        guesses = [
+            (
+                await client.post("/signin", data={**await signin_form(client), "token": f"lt_guess{n}"})
+            ).status_code
+            for n in range(4)
+        ]
+    assert forged.status_code == 400 and "lantern_session" not in forged.headers.get("set-cookie", "")
+    assert first != second and third.status_code == 429 and "Retry-After" in third.headers
+    assert guesses == [401, 401, 401, 429]
+    assert len(await fetch(settings, "SELECT 1 FROM workbench.sessions")) == 2
 
 
 async def test_a_form_without_the_sessions_csrf_token_changes_nothing(settings: ServiceSettings) -> None:
@@ -204,6 +235,7 @@ async def test_a_specialist_takes_an_urgent_tip_and_opens_it_on_purpose_and_a_su
 
                 await page.fill("#token", supervisor)
                 await page.click("#signin")
+                await page.wait_for_selector("#who")
                 await page.goto(f"{workbench}/reviews")
                 review_row = await eventually_row(page, workbench, web_tip["tip_id"])
                 await review_row.click()

@@ -3,6 +3,7 @@
 import re
 from pathlib import Path
 
+from services.workbench.domain.calls import CHOICES, CONSENTS
 from services.workbench.i18n import MESSAGES, language_of, translate
 
 TEMPLATES = Path(__file__).parents[2] / "services" / "workbench" / "templates"
@@ -18,6 +19,16 @@ CODES = {
         "quality_review",
     ),
     "part.": ("narrative", "contact", "named_persons", "handover_notes"),
+    "reporter.": CHOICES["reporter_role"],
+    "answer.": (*CHOICES["answer"], "not_asked"),
+    "kind.": CHOICES["trafficking_type"],
+    "need.": CHOICES["need"],
+    "gender.": CHOICES["gender_identity"],
+    "status.": CHOICES["status_in_canada"],
+    "heard.": CHOICES["heard_via"],
+    "channel.": ("phone", "chat"),
+    "call.q.consent_": CONSENTS,
+    "call.help.consent_": CONSENTS,
 }
 
 
@@ -29,7 +40,7 @@ def test_every_message_has_an_english_and_a_french_text() -> None:
 def test_every_key_a_template_names_is_in_the_catalogue() -> None:
     named = set()
     for template in TEMPLATES.glob("*.html"):
-        named |= set(re.findall(r"""t\(["']([a-z_.]+)["']\)""", template.read_text()))
+        named |= set(re.findall(r"""\bt\(["']([a-z_.]+)["']\)""", template.read_text()))
     assert named and named <= set(MESSAGES), named - set(MESSAGES)
     for prefix, codes in CODES.items():
         assert {prefix + code for code in codes} <= set(MESSAGES)

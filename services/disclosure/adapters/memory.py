@@ -135,7 +135,9 @@ class MemoryDataKeys:
     def __init__(self, store: MemoryStore) -> None:
         self.store = store
 
-    async def open(self, keystore: Keystore, tip_id: uuid.UUID, fields: list[str]) -> DataKey | None:
+    async def open(
+        self, keystore: Keystore, tip_id: uuid.UUID, fields: list[str], purpose: str | None = None
+    ) -> DataKey | None:
         wrapped = self.store.wrapped_keys.get(tip_id)
         outcome = "unsealed" if wrapped is not None else "erased"
         self.store.unseals.append(Unseal(tip_id, list(fields), outcome))

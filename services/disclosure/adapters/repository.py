@@ -197,8 +197,10 @@ class PostgresDataKeys:
     def __init__(self, connection: asyncpg.Connection) -> None:
         self.connection = connection
 
-    async def open(self, keystore: Keystore, tip_id: uuid.UUID, fields: list[str]) -> DataKey | None:
-        return await keystore.open(self.connection, tip_id, purpose=FORWARD_PURPOSE, fields=fields)
+    async def open(
+        self, keystore: Keystore, tip_id: uuid.UUID, fields: list[str], purpose: str | None = None
+    ) -> DataKey | None:
+        return await keystore.open(self.connection, tip_id, purpose=purpose or FORWARD_PURPOSE, fields=fields)
 
 
 def _source(row: asyncpg.Record) -> Source:

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 
 from schemas.disclosure import Basis, LegalReference
 from schemas.envelope import Contract, utc_now
@@ -86,6 +87,16 @@ class Approval(Contract):
     legal_reference: LegalReference | None = None
 
 
+class PreviewRequest(Contract):
+    """What the supervisor is about to approve with: the reason, and the ground or legal reference
+    they would confirm; the preview shows the packages that approval would send.
+    """
+
+    reason: ApprovalReason = ApprovalReason.CONSENT_CONFIRMED
+    ground: Ground | None = None
+    legal_reference: LegalReference | None = None
+
+
 class Refusal(Contract):
     reason: DeclineReason
 
@@ -99,7 +110,7 @@ class Keeping(Contract):
 
 
 BODIES: dict[str, type[Contract]] = {
-    "approve": Approval, "decline": Refusal, "reopen": Reopening, "keep": Keeping,
+    "approve": Approval, "preview": PreviewRequest, "decline": Refusal, "reopen": Reopening, "keep": Keeping,
 }  # fmt: skip
 
 
@@ -164,6 +175,35 @@ def routes(app: FastAPI) -> None:
                 },
             )
         return _verdict(tip_id, verdict)
+
+    @app.post("/v1/cases/{tip_id}/preview", tags=["review"], responses=refusals(404, 409))
+    async def preview(
+        request: Request, tip_id: uuid.UUID, asked: PreviewRequest, staff: SupervisorStaff
+    ) -> JSONResponse:
+        """The packages an approval would send now, each field with its value, as each agency would
+        read them. The values may identify people: opening them is audited (the unseal audit and the
+        case's chain name the supervisor), and the answer is never cached. Nothing is decided or sent.
+
+        409 when the case waits for no approval, or when the policy finds no basis (with its reasons).
+        """
+        runtime = runtime_of(request)
+        with _refusals():
+            shown = await handlers.preview(
+                tip_id, _supervisor(staff), asked.reason.value, runtime.transactions, runtime.keystore,
+                load_routing(), asked.legal_reference, Basis(asked.ground) if asked.ground else None,
+            )  # fmt: skip
+        if shown.refused:
+            raise Refused(
+                409,
+                {
+                    "detail": "The policy finds no basis to forward this case.",
+                    "reasons": [reason.model_dump() for reason in shown.refused],
+                },
+            )
+        return JSONResponse(
+            {"tip_id": str(tip_id), "approvals_needed": shown.approvals_needed, "packages": shown.packages},
+            headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+        )
 
     @app.post("/v1/cases/{tip_id}/decline", tags=["review"], responses=refusals(404, 409))
     async def decline(

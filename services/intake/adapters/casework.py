@@ -114,8 +114,11 @@ async def consents(connection: asyncpg.Connection, tip_id: uuid.UUID) -> list[as
 
 async def supplements(connection: asyncpg.Connection, tip_id: uuid.UUID) -> list[asyncpg.Record]:
     rows: list[asyncpg.Record] = await connection.fetch(
-        "SELECT supplement_id, update, identifiers, received_at FROM supplements WHERE tip_id = $1"
-        " ORDER BY received_at, supplement_id",
+        "SELECT s.supplement_id, s.update, s.identifiers, s.received_at, r.channel AS attached_via,"
+        " p.display_name AS attached_by FROM supplements s"
+        " LEFT JOIN supplement_recorders r USING (supplement_id)"
+        " LEFT JOIN auth.staff p ON p.person_id = r.person_id"
+        " WHERE s.tip_id = $1 ORDER BY s.received_at, s.supplement_id",
         tip_id,
     )
     return rows
@@ -144,3 +147,13 @@ async def openings(connection: asyncpg.Connection, tip_id: uuid.UUID) -> list[as
         tip_id,
     )
     return rows
+
+
+async def call(connection: asyncpg.Connection, tip_id: uuid.UUID) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await connection.fetchrow(
+        "SELECT c.started_at, c.ended_at, c.interpreter_language, c.safe_to_call_back,"
+        " c.safe_to_leave_message, c.heard_via, s.display_name AS recorded_by FROM calls c"
+        " LEFT JOIN auth.staff s ON s.person_id = c.recorded_by WHERE c.tip_id = $1",
+        tip_id,
+    )
+    return row

@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 
 from schemas.sealed import SealedIdentifiers
-from schemas.tip import Channel, Consent, TipFacts
+from schemas.tip import CallDetails, Channel, Consent, TipFacts
 from services.intake.domain import idempotency
 
 
@@ -218,3 +218,23 @@ async def remember_submission(
         tip_id,
         follow_up_sealed,
     )
+
+
+async def record_call(
+    connection: asyncpg.Connection, tip_id: uuid.UUID, call: CallDetails, recorded_by: uuid.UUID | None
+) -> None:
+    await connection.execute(
+        "INSERT INTO calls (tip_id, started_at, ended_at, interpreter_language, safe_to_call_back,"
+        " safe_to_leave_message, heard_via, recorded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        tip_id, call.started_at, call.ended_at, call.interpreter_language, call.safe_to_call_back,
+        call.safe_to_leave_message, call.heard_via.value, recorded_by,
+    )  # fmt: skip
+
+
+async def record_supplement_recorder(
+    connection: asyncpg.Connection, supplement_id: uuid.UUID, person_id: uuid.UUID, role: str, channel: str
+) -> None:
+    await connection.execute(
+        "INSERT INTO supplement_recorders (supplement_id, person_id, role, channel) VALUES ($1, $2, $3, $4)",
+        supplement_id, person_id, role, channel,
+    )  # fmt: skip

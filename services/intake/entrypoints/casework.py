@@ -9,18 +9,21 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from schemas.envelope import Contract
+from schemas.tip import Channel
 from services.common.auth import Role, Staff, require_role
+from services.common.openapi import refusals
 from services.common.runtime import runtime_of
-from services.intake import casework
+from services.intake import casework, handlers
 from services.intake.adapters import casework as store
 from services.intake.domain.casework import Purpose, Refused, SealedPart
+from services.intake.domain.submissions import SupplementSubmission
 
 Caseworker = Annotated[Staff, Depends(require_role(Role.SPECIALIST, Role.SUPERVISOR))]
 Supervisor = Annotated[Staff, Depends(require_role(Role.SUPERVISOR))]
@@ -52,6 +55,15 @@ class Opening(Contract):
     parts: Annotated[list[SealedPart], Field(min_length=1, max_length=4)]
 
 
+class ReturningCaller(SupplementSubmission):
+    """A returning caller's new information, taken by whoever is on shift: the tip is found by its
+    reference and the caller's follow-up code, never by a name, and nothing of it is read back.
+    """
+
+    reference: Annotated[str, Field(min_length=3, max_length=40, pattern=r"^[A-Za-z0-9-]+$")]
+    channel: Literal[Channel.PHONE, Channel.CHAT, Channel.EMAIL] = Channel.PHONE
+
+
 @contextmanager
 def _refusals() -> Iterator[None]:
     try:
@@ -65,7 +77,7 @@ def _refusals() -> Iterator[None]:
         ) from None
 
 
-def routes(app: FastAPI) -> None:
+def routes(app: FastAPI, caps: handlers.SupplementCaps) -> None:
     @app.get("/v1/casework/assignments", tags=["casework"])
     async def list_assignments(request: Request, staff: Caseworker) -> JSONResponse:
         """Every held tip. A specialist sees who holds a tip only when it is them."""
@@ -132,6 +144,38 @@ def routes(app: FastAPI) -> None:
         released = await casework.hand_over(staff, handover.note, runtime.transactions, runtime.keystore)
         return {"released": [str(tip_id) for tip_id in released]}
 
+    @app.post("/v1/casework/supplements", status_code=202, tags=["casework"], responses=refusals(403, 429))
+    async def attach_supplement(request: Request, caller: ReturningCaller, staff: Caseworker) -> JSONResponse:
+        """Attach what a returning caller adds to their tip, found by reference and follow-up code.
+
+        Anyone on shift may, without holding or reading the tip: the answer is the caller's next
+        follow-up code only. A wrong reference or code is refused as on the web (403), and counts
+        towards the reference's lock.
+        """
+        runtime = runtime_of(request)
+        supplement = SupplementSubmission.model_validate(
+            caller.model_dump(exclude={"reference", "channel"}, exclude_unset=True)
+        )
+        outcome = await handlers.supplement_tip(
+            caller.reference, supplement, runtime.transactions, runtime.keystore, caps,
+            handlers.StaffChannel(staff.person_id, staff.role.value, caller.channel),
+        )  # fmt: skip
+        if outcome.over_cap is not None:
+            raise HTTPException(
+                status_code=429,
+                detail={"detail": "This tip cannot take more follow-ups.", "rule": outcome.over_cap},
+            )
+        if outcome.next_code is None:
+            raise HTTPException(
+                status_code=403,
+                detail={"detail": "The reference or the follow-up code is not valid, or follow-up is"
+                        " paused for this reference.", "rule": "reference_or_code_refused"},
+            )  # fmt: skip
+        return JSONResponse(
+            {"reference": caller.reference.strip().upper(), "follow_up_code": outcome.next_code},
+            status_code=202, headers=NO_STORE,
+        )  # fmt: skip
+
     @app.post("/v1/casework/tips/{tip_id}/openings", tags=["casework"])
     async def open_tip(
         request: Request, tip_id: uuid.UUID, opening: Opening, staff: Caseworker
@@ -151,6 +195,8 @@ def model_for(path: str) -> type[Contract]:
     """The body model of a casework route, to name its fields in a refusal."""
     if path.endswith("/openings"):
         return Opening
+    if path.endswith("/supplements"):
+        return ReturningCaller
     if path.endswith("/assignment"):
         return Assignment
     return Handover

@@ -256,12 +256,12 @@ class ShredOrder(Contract):
 
 def _model_for(request: Request) -> type[Any]:
     path = request.url.path
+    if path.startswith("/v1/casework/"):
+        return casework_model(path)
     if path.endswith("/supplements"):
         return SupplementSubmission
     if path.endswith("/consent"):
         return ConsentUpdate
     if path.endswith("/shred"):
         return ShredOrder
-    if path.startswith("/v1/casework/"):
-        return casework_model(path)
     return TipSubmission

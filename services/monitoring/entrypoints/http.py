@@ -23,7 +23,18 @@ from services.monitoring.adapters import alerts, charts, console
 from services.monitoring.entrypoints.dead_letters import DeadLetterCounts
 from services.monitoring.settings import MonitoringSettings
 
-PAGE = Path(__file__).resolve().parents[1] / "console" / "index.html"
+CONSOLE = Path(__file__).resolve().parents[1] / "console"
+PAGE = CONSOLE / "index.html"
+# The chart is fetched with the staff token and shown from a blob: URL, hence img-src blob:.
+CONSOLE_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob:; connect-src 'self';"
+    " form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+CONSOLE_HEADERS = {
+    "Content-Security-Policy": CONSOLE_POLICY, "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}  # fmt: skip
+ASSETS = {"console.js": "text/javascript", "console.css": "text/css"}
 AnyStaff = Annotated[Staff, Depends(require_role(Role.SPECIALIST, Role.SUPERVISOR, Role.ADMIN))]
 Language = Literal["en", "fr"]
 Reference = Annotated[str, PathParameter(min_length=3, max_length=40, pattern=r"^[A-Za-z0-9-]+$")]
@@ -31,10 +42,17 @@ Reference = Annotated[str, PathParameter(min_length=3, max_length=40, pattern=r"
 
 def routes(app: FastAPI, dead_letters: DeadLetterCounts) -> None:
     page = PAGE.read_text(encoding="utf-8")
+    assets = {name: (CONSOLE / name).read_bytes() for name in ASSETS}
 
     @app.get("/console", response_class=HTMLResponse, include_in_schema=False)
     async def console_page() -> HTMLResponse:
-        return HTMLResponse(page, headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY"})
+        return HTMLResponse(page, headers={"Cache-Control": "no-store", **CONSOLE_HEADERS})
+
+    @app.get("/console/{name}", include_in_schema=False)
+    async def console_asset(name: str) -> Response:
+        if name not in assets:
+            return Response(status_code=404)
+        return Response(assets[name], media_type=ASSETS[name], headers=CONSOLE_HEADERS)
 
     @app.get("/v1/console/state", tags=["console"])
     async def state(request: Request, _staff: AnyStaff) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import uuid
+from typing import Any
 
 import asyncpg
 
@@ -23,12 +25,14 @@ async def save_match(
     status: ProposalStatus,
     triage_revision: int,
     source_event_id: uuid.UUID,
+    reasons: list[dict[str, Any]] | None = None,
 ) -> None:
     await connection.execute(
-        "INSERT INTO referral_matches (tip_id, correlation_id, status, triage_revision, source_event_id)"
-        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tip_id) DO UPDATE SET status = excluded.status,"
-        " triage_revision = excluded.triage_revision, source_event_id = excluded.source_event_id, matched_at = now()",
-        tip_id, correlation_id, status.value, triage_revision, source_event_id,
+        "INSERT INTO referral_matches (tip_id, correlation_id, status, triage_revision, source_event_id, reasons)"
+        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tip_id) DO UPDATE SET status = excluded.status,"
+        " triage_revision = excluded.triage_revision, source_event_id = excluded.source_event_id,"
+        " reasons = excluded.reasons, matched_at = now()",
+        tip_id, correlation_id, status.value, triage_revision, source_event_id, json.dumps(reasons or []),
     )  # fmt: skip
 
 
@@ -50,13 +54,15 @@ async def add_referral(
     provider_id: str,
     rank: int,
     score: float,
+    reasons: list[dict[str, Any]] | None = None,
 ) -> uuid.UUID:
     """Propose ``provider_id`` for the tip; a provider already referred keeps its referral and id."""
     existing: uuid.UUID = await connection.fetchval(
-        "INSERT INTO referrals (referral_id, tip_id, provider_id, rank, score, status)"
-        " VALUES ($1, $2, $3, $4, $5, 'proposed') ON CONFLICT (tip_id, provider_id)"
-        " DO UPDATE SET rank = excluded.rank, score = excluded.score, updated_at = now() RETURNING referral_id",
-        referral_id, tip_id, provider_id, rank, score,
+        "INSERT INTO referrals (referral_id, tip_id, provider_id, rank, score, status, reasons)"
+        " VALUES ($1, $2, $3, $4, $5, 'proposed', $6) ON CONFLICT (tip_id, provider_id)"
+        " DO UPDATE SET rank = excluded.rank, score = excluded.score, reasons = excluded.reasons,"
+        " updated_at = now() RETURNING referral_id",
+        referral_id, tip_id, provider_id, rank, score, json.dumps(reasons or []),
     )  # fmt: skip
     return existing
 
@@ -114,10 +120,30 @@ async def referrals_of_tip(pool: asyncpg.Pool, tip_id: uuid.UUID) -> list[asyncp
         await pool.fetch(
             "SELECT r.referral_id, r.provider_id, s.record ->> 'name' AS provider_name,"
             " o.record ->> 'name' AS organization, r.rank, r.score, r.status, r.reason, r.warm_transfer,"
-            " r.updated_at FROM referrals r"
+            " r.reasons, r.confirmed_by, r.updated_at FROM referrals r"
             " LEFT JOIN hsds_records s ON s.resource = 'service' AND s.id = r.provider_id"
             " LEFT JOIN hsds_records o ON o.resource = 'organization' AND o.id = s.record ->> 'organization_id'"
             " WHERE r.tip_id = $1 ORDER BY r.rank",
             tip_id,
         )
+    )
+
+
+async def match_of_tip(pool: asyncpg.Pool, tip_id: uuid.UUID) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await pool.fetchrow(
+        "SELECT status, reasons, triage_revision, matched_at FROM referral_matches WHERE tip_id = $1", tip_id
+    )
+    return row
+
+
+async def tip_of_referral(pool: asyncpg.Pool, referral_id: uuid.UUID) -> uuid.UUID | None:
+    tip_id: uuid.UUID | None = await pool.fetchval(
+        "SELECT tip_id FROM referrals WHERE referral_id = $1", referral_id
+    )
+    return tip_id
+
+
+async def confirm_referral(connection: asyncpg.Connection, referral_id: uuid.UUID, by: str) -> None:
+    await connection.execute(
+        "UPDATE referrals SET confirmed_by = $2, confirmed_at = now() WHERE referral_id = $1", referral_id, by
     )

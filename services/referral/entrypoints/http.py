@@ -6,13 +6,15 @@ see a provider's real address only in the answer that accepts a referral to it.
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 
 from schemas.envelope import Contract
 from schemas.referral import AreaLevel, ReferralStatus
@@ -23,13 +25,15 @@ from services.common.http import field_errors_handler
 from services.common.openapi import refusals
 from services.common.runtime import runtime_of
 from services.referral import handlers
-from services.referral.adapters import directory, repository
+from services.referral.adapters import directory, holders, repository
 from services.referral.domain import hsds
 from services.referral.domain.directory import Provider, folded
 from services.referral.domain.lifecycle import TransitionRefused
 from services.referral.entrypoints import hsds_api
+from services.referral.settings import ReferralSettings
 
 Staffer = Annotated[Staff, Depends(require_role(Role.SPECIALIST, Role.SUPERVISOR))]
+SupervisorOnly = Annotated[Staff, Depends(require_role(Role.SUPERVISOR))]
 STALE_AFTER = timedelta(days=365)
 INVALID = {
     "en": "The request was not accepted: correct the fields listed and send it again.",
@@ -65,7 +69,13 @@ class DeclineReason(StrEnum):
 
 
 class Acceptance(Contract):
+    """The provider accepted. ``confirmed_by`` says who confirmed it, the provider (on the line, in a
+    warm transfer) or the supervisor accepting it: only a confirmed acceptance shows the provider's
+    confidential address.
+    """
+
     warm_transfer: bool = False
+    confirmed_by: Literal["provider", "supervisor"] | None = None
 
 
 class WithReason(Contract):
@@ -177,20 +187,55 @@ def routes(app: FastAPI) -> None:
         found.sort(key=lambda item: (item["organization"], item["name"]))
         return {"language": "fr" if french else "en", "providers": found[:limit]}
 
-    @app.get("/v1/tips/{tip_id}/referrals", tags=["referrals"])
-    async def referrals_of_tip(request: Request, tip_id: uuid.UUID, _staff: Staffer) -> dict[str, Any]:
-        rows = await repository.referrals_of_tip(runtime_of(request).pool, tip_id)
-        return {
-            "tip_id": str(tip_id),
-            "referrals": [
-                {
-                    **dict(row),
-                    "referral_id": str(row["referral_id"]),
-                    "updated_at": row["updated_at"].isoformat(),
-                }
-                for row in rows
-            ],
-        }
+    async def may_act(request: Request, staff: Staff, tip_id: uuid.UUID | None) -> None:
+        """A supervisor acts on any tip's referrals; a specialist only on those of a tip they hold,
+        as intake says. Refused with 403 otherwise, 503 when intake cannot say.
+        """
+        if staff.role is Role.SUPERVISOR or tip_id is None:
+            return
+        intake_url = ReferralSettings.of(runtime_of(request).settings).intake_url
+        token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        try:
+            held = intake_url is not None and await holders.holds(intake_url, token, tip_id)
+        except holders.HolderUnknown:
+            raise HTTPException(status_code=503, detail="Intake did not say who holds this tip.") from None
+        if not held:
+            raise HTTPException(
+                status_code=403,
+                detail={"detail": "Only the person holding the tip, or a supervisor, acts on its referrals.",
+                        "rule": "held_by_another_person"},
+            )  # fmt: skip
+
+    @app.get("/v1/tips/{tip_id}/referrals", tags=["referrals"], responses=refusals(403))
+    async def referrals_of_tip(request: Request, tip_id: uuid.UUID, staff: Staffer) -> JSONResponse:
+        """The tip's match (how the search went, with each widening step) and its referrals, each with
+        its reasons. A specialist reads them only for a tip they hold.
+        """
+        await may_act(request, staff, tip_id)
+        pool = runtime_of(request).pool
+        rows = await repository.referrals_of_tip(pool, tip_id)
+        found = await repository.match_of_tip(pool, tip_id)
+        match = (
+            {"status": found["status"], "reasons": _json(found["reasons"]), "triage_revision": found["triage_revision"],
+             "matched_at": found["matched_at"].isoformat()}
+            if found else None
+        )  # fmt: skip
+        return JSONResponse(
+            {
+                "tip_id": str(tip_id),
+                "match": match,
+                "referrals": [
+                    {
+                        **dict(row),
+                        "referral_id": str(row["referral_id"]),
+                        "reasons": _json(row["reasons"]),
+                        "updated_at": row["updated_at"].isoformat(),
+                    }
+                    for row in rows
+                ],
+            },
+            headers={"Cache-Control": "no-store"},
+        )
 
     async def move(
         request: Request,
@@ -199,9 +244,13 @@ def routes(app: FastAPI) -> None:
         staff: Staff,
         reason: str | None,
         warm: bool,
+        confirmed_by: str | None = None,
     ) -> dict[str, Any]:
+        await may_act(request, staff, await repository.tip_of_referral(runtime_of(request).pool, referral_id))
         try:
-            moved = await handlers.act(referral_id, to, staff, runtime_of(request).transactions, reason, warm)
+            moved = await handlers.act(
+                referral_id, to, staff, runtime_of(request).transactions, reason, warm, confirmed_by
+            )
         except handlers.ReferralNotFound:
             raise HTTPException(status_code=404, detail="No such referral.") from None
         except TransitionRefused as refused:
@@ -212,6 +261,7 @@ def routes(app: FastAPI) -> None:
             "status": to.value,
         }
         if to is ReferralStatus.ACCEPTED:
+            answer["confirmed"] = confirmed_by is not None
             answer["confidential_address"] = moved.confidential_address
         return answer
 
@@ -219,12 +269,31 @@ def routes(app: FastAPI) -> None:
     async def accept(
         request: Request, referral_id: uuid.UUID, acceptance: Acceptance, staff: Staffer
     ) -> dict[str, Any]:
-        """The provider accepted; the answer gives staff the provider's real address if it has one.
-        A warm transfer needs the caller's consent to be referred.
+        """The provider accepted. Confirmed by the provider or by the supervisor accepting it, the
+        answer gives staff the provider's real address if it has one; unconfirmed, it waits for a
+        supervisor's confirmation. A warm transfer needs the caller's consent to be referred.
         """
+        if acceptance.confirmed_by == "supervisor" and staff.role is not Role.SUPERVISOR:
+            raise HTTPException(status_code=403, detail="Only a supervisor confirms as a supervisor.")
         return await move(
-            request, referral_id, ReferralStatus.ACCEPTED, staff, None, acceptance.warm_transfer
-        )
+            request, referral_id, ReferralStatus.ACCEPTED, staff, None, acceptance.warm_transfer,
+            acceptance.confirmed_by,
+        )  # fmt: skip
+
+    @app.post("/v1/referrals/{referral_id}/confirm", tags=["referrals"], responses=refusals(404, 409))
+    async def confirm(request: Request, referral_id: uuid.UUID, _staff: SupervisorOnly) -> JSONResponse:
+        """A supervisor confirms an accepted referral; the answer gives the provider's real address."""
+        try:
+            moved = await handlers.confirm(referral_id, runtime_of(request).transactions)
+        except handlers.ReferralNotFound:
+            raise HTTPException(status_code=404, detail="No such referral.") from None
+        except TransitionRefused as refused:
+            raise HTTPException(status_code=409, detail=refused.why) from None
+        return JSONResponse(
+            {"referral_id": str(referral_id), "provider_id": moved.provider_id, "status": moved.status.value,
+             "confirmed": True, "confidential_address": moved.confidential_address},
+            headers={"Cache-Control": "no-store"},
+        )  # fmt: skip
 
     @app.post("/v1/referrals/{referral_id}/decline", tags=["referrals"], responses=refusals(404, 409))
     async def decline(
@@ -241,3 +310,7 @@ def routes(app: FastAPI) -> None:
         request: Request, referral_id: uuid.UUID, body: WithReason, staff: Staffer
     ) -> dict[str, Any]:
         return await move(request, referral_id, ReferralStatus.REVOKED, staff, body.reason.value, False)
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value

@@ -35,13 +35,17 @@ class Services:
         self.urls = urls
         self.client = client
 
-    async def call(self, token: str, service: str, method: str, path: str, body: Any = None) -> Answer:
+    async def call(
+        self, token: str, service: str, method: str, path: str, body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> Answer:  # fmt: skip
         if service not in self.urls:
             raise ServiceUnavailable(service)
         try:
             response = await self.client.request(
-                method, self.urls[service] + path, json=body, headers={"authorization": f"Bearer {token}"}
-            )
+                method, self.urls[service] + path, json=body,
+                headers={**(headers or {}), "authorization": f"Bearer {token}"},
+            )  # fmt: skip
         except httpx.HTTPError as error:
             raise ServiceUnavailable(service) from error
         try:

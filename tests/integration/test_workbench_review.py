@@ -1,0 +1,91 @@
+"""The supervisor's review in the workbench: the package previewed with its values, on a real
+disclosure service, broker and database.
+"""
+
+import re
+
+from services.common.auth import Role
+from services.common.settings import ServiceSettings
+from services.disclosure.app import build_app as build_disclosure
+from services.workbench.app import build_app as build_workbench
+from tests.factories import CONTACT, NARRATIVE, tip_received, tip_triaged
+from tests.helpers import eventually, fetch, http_client, new_data_key, publish_events, running
+from tests.integration.test_workbench import person_token, served, signed_in, workbench_settings
+
+
+async def test_a_supervisor_previews_the_package_with_its_values_and_a_specialist_cannot(
+    settings: ServiceSettings,
+) -> None:
+    supervisor = await person_token(settings, "Sam Supervisor", Role.SUPERVISOR)
+    specialist = await person_token(settings, "Alice Specialist", Role.SPECIALIST)
+    key = await new_data_key(settings)
+    tip = tip_received(key=key, channel="phone", consent={"law_enforcement": True, "share_identity": True})
+    async with served(build_disclosure(settings)) as [disclosure_url]:
+        await publish_events(settings.kafka_bootstrap_servers, tip, tip_triaged(tip, "non_urgent"))
+        assert await eventually(
+            lambda: fetch(settings, "SELECT 1 FROM disclosure.cases WHERE tip_id = $1 AND state = 'pending_review'", tip.tip_id),
+            timeout=60,
+        )  # fmt: skip
+        app = build_workbench(workbench_settings(settings, {"disclosure": disclosure_url}))
+        async with running(app), http_client(app) as as_supervisor, http_client(app) as as_specialist:
+            await signed_in(as_supervisor, supervisor)
+            await signed_in(as_specialist, specialist)
+            review = await as_supervisor.get(f"/reviews/{tip.tip_id}")
+            csrf = re.search(r'name="csrf" value="([^"]+)"', review.text).group(1)  # type: ignore[union-attr]
+            shown = await as_supervisor.post(
+                f"/reviews/{tip.tip_id}/preview", data={"csrf": csrf, "reason": "consent_confirmed"}
+            )
+            again = await as_supervisor.get(f"/reviews/{tip.tip_id}")
+            refused = await as_specialist.get(f"/reviews/{tip.tip_id}")
+    assert review.status_code == 200 and NARRATIVE not in review.text
+    assert shown.status_code == 200 and shown.headers["cache-control"] == "no-store"
+    preview = shown.text.split('id="preview-result"')[1]
+    assert NARRATIVE.replace("'", "&#39;") in preview and CONTACT["name"] in preview
+    assert NARRATIVE not in again.text and 'id="preview-result"' not in again.text
+    assert refused.status_code == 403
+
+
+async def test_a_legal_obligation_goes_out_only_on_a_second_supervisors_approval_of_the_same_reference(
+    settings: ServiceSettings,
+) -> None:
+    first = await person_token(settings, "Sam Supervisor", Role.SUPERVISOR)
+    second = await person_token(settings, "Rita Supervisor", Role.SUPERVISOR)
+    tip = tip_received(consent={"law_enforcement": False, "share_identity": False})
+    order = {"reason": "legal_obligation", "statute": "Youth Protection Act (Quebec)", "section": "39",
+             "docket": "2026-0457", "ground": ""}  # fmt: skip
+    async with served(build_disclosure(settings)) as [disclosure_url]:
+        await publish_events(settings.kafka_bootstrap_servers, tip, tip_triaged(tip, "non_urgent"))
+        assert await eventually(
+            lambda: fetch(settings, "SELECT 1 FROM disclosure.cases WHERE tip_id = $1 AND state IS NOT NULL", tip.tip_id),
+            timeout=60,
+        )  # fmt: skip
+        app = build_workbench(workbench_settings(settings, {"disclosure": disclosure_url}))
+        async with running(app), http_client(app) as as_first, http_client(app) as as_second:
+            await signed_in(as_first, first)
+            await signed_in(as_second, second)
+            csrf = {}
+            for name, client in (("first", as_first), ("second", as_second)):
+                page = await client.get(f"/reviews/{tip.tip_id}")
+                csrf[name] = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+            shown = await as_first.post(
+                f"/reviews/{tip.tip_id}/preview", data={**order, "csrf": csrf["first"]}
+            )
+            approved = await as_first.post(
+                f"/reviews/{tip.tip_id}/approve", data={**order, "csrf": csrf["first"]}
+            )
+            again = await as_first.post(
+                f"/reviews/{tip.tip_id}/approve", data={**order, "csrf": csrf["first"]}
+            )
+            waiting = await as_first.get(f"/reviews/{tip.tip_id}")
+            sent = await as_second.post(
+                f"/reviews/{tip.tip_id}/approve", data={**order, "csrf": csrf["second"]}
+            )
+            done = await as_second.get(f"/reviews/{tip.tip_id}")
+    assert "legal_obligation" in shown.text.split('id="preview-result"')[1]
+    assert approved.headers["location"].endswith("notice=done")
+    assert again.headers["location"].endswith("notice=error.conflict")
+    assert (
+        'id="state">pending_review' in waiting.text and '<span class="approvals">1/2</span>' in waiting.text
+    )
+    assert sent.headers["location"].endswith("notice=done")
+    assert 'id="state">forwarded' in done.text and '<span class="approvals">2/2</span>' in done.text
