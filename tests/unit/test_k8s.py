@@ -208,8 +208,9 @@ def egress_ports(name: str) -> set[int]:
 
 
 def test_each_service_may_reach_only_the_brokers_postgresql_the_collector_and_what_it_calls():
-    for service in ("intake", "triage", "disclosure", "referral"):
+    for service in ("intake", "triage", "disclosure"):
         assert egress_ports(service) == {9094, 5432, 4318}, service
+    assert egress_ports("referral") == {9094, 5432, 4318, 8080}  # intake: who holds a tip
     assert egress_ports("monitoring") == {9094, 5432, 4318, 9464, 443}
     assert egress_ports("workbench") == {5432, 8080}  # no broker: it subscribes to nothing
     assert egress_ports("setup") == {9094, 5432}
@@ -218,4 +219,4 @@ def test_each_service_may_reach_only_the_brokers_postgresql_the_collector_and_wh
         for peer in peers(policies()["workbench"]["egress"], "to")
         if "podSelector" in peer
     }
-    assert workbench_calls == {"intake", "triage", "disclosure", "monitoring"}
+    assert workbench_calls == {"intake", "triage", "disclosure", "referral", "monitoring"}
