@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
@@ -294,6 +295,7 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
                 asyncio.create_task(work(), name=f"{spec.name}-{name}")
                 for name, work in runtime.background_work.items()
             ]
+            settle_the_heap()
             log.info("service started", service=spec.name)
             yield runtime
         finally:
@@ -307,6 +309,15 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
         await producer.stop()
         await pool.close()
         log.info("service stopped", service=spec.name)
+
+
+def settle_the_heap() -> None:
+    """Leave what start-up built (modules, models, a lexicon's automaton) out of every later garbage
+    collection. A full collection walks every tracked object: 100,000 to 160,000 in a service, a few
+    hundred milliseconds on a busy two-core machine, paid by whichever event was being handled (the
+    forwarding benchmark's p99). Frozen objects are still freed when no longer referenced."""
+    gc.collect()
+    gc.freeze()
 
 
 def _keystore(spec: ServiceSpec, settings: ServiceSettings) -> Keystore | None:

@@ -11,7 +11,9 @@ from services.common.limits import limit_bodies
 from services.common.runtime import Runtime, ServiceSpec, build_service_app
 from services.common.settings import ServiceSettings
 from services.triage.adapters.postgres import TriageUnitOfWork
+from services.triage.domain.indicators import load_lexicon
 from services.triage.domain.plans import load_templates
+from services.triage.domain.safety_net import load_model
 from services.triage.entrypoints import http, kafka
 from services.triage.entrypoints.clock import run_clock
 from services.triage.settings import TriageSettings
@@ -30,7 +32,9 @@ SPEC = ServiceSpec(
 
 
 def wire(runtime: Runtime, settings: TriageSettings) -> None:
-    """Route triage's topics and start the deadline clock."""
+    """Route triage's topics and start the deadline clock; compile the lexicon now, not on the first tip."""
+    load_lexicon()
+    load_model()
     kafka.subscribe(runtime)
     runtime.background(
         "deadline-clock",
