@@ -295,7 +295,6 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
                 asyncio.create_task(work(), name=f"{spec.name}-{name}")
                 for name, work in runtime.background_work.items()
             ]
-            settle_the_heap()
             log.info("service started", service=spec.name)
             yield runtime
         finally:
@@ -385,6 +384,10 @@ def build_service_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with running(spec, settings, wire) as runtime:
             app.state.runtime = runtime
+            # Only a service's own process (``serve``): a test process that starts many apps would
+            # keep each one's cycles for ever.
+            if getattr(app.state, "settle_the_heap", False):
+                settle_the_heap()
             yield
 
     app = FastAPI(
@@ -486,4 +489,5 @@ def bound_port(server: uvicorn.Server) -> int:
 def serve(app: FastAPI, settings: ServiceSettings, service: str) -> None:
     """Run the service until SIGINT or SIGTERM, then shut down cleanly."""
     configure_logging(service, settings.log_level)
+    app.state.settle_the_heap = True
     asyncio.run(serve_both(*listeners(app, settings)))
