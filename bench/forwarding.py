@@ -6,6 +6,12 @@ Each tip is urgent (a minor, no consent): the gate forwards it at once to the po
 child-protection agency of its place. Two clocks: as disclosure records it (receipt to package
 issued, `seconds_from_receipt`), and as a liaison unit would see it (intake's 202 to the package on
 the agency's topic). The baseline is one produce-and-consume hop on the same broker, in the same run.
+
+Where the time goes, per tip (medians and p99 of each leg), from the producers' record timestamps
+(taken when a relay hands the record to its producer): intake (the request until its relay sends
+`tip.received`), triage (that send until triage's relay sends `tip.triaged`: a broker hop, the batch,
+the transaction, the relay's wake-up and claim), disclosure (likewise until the package is sent)
+and the last broker hop to the agency's reader.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from lantern.observe import TopicReader
 from schemas import topics
 
 POLICE = "police-laval"
+LEGS = ("intake", "triage", "disclosure", "to_the_agency")
 URGENT_MINOR = {
     "channel": "chat", "language": "fr", "reporter_role": "community", "anonymous": True,
     "narrative": "Une adolescente de 15 ans est amenée chaque soir dans un motel par un homme plus âgé.",
@@ -33,10 +40,13 @@ URGENT_MINOR = {
 
 async def forwarding_run(endpoints: dict[str, Any], count: int, rate: float) -> dict[str, Any]:
     accepted: dict[str, float] = {}
+    requested: dict[str, float] = {}
+    sent_at: dict[tuple[str, str], float] = {}  # (topic, tip or case) -> the record's timestamp
     recorded: dict[str, float] = {}
     case_of: dict[str, str] = {}
     arrived: dict[str, float] = {}
-    watched = (topics.DISCLOSURES, topics.agency_topic(POLICE))
+    agency = topics.agency_topic(POLICE)
+    watched = (topics.TIPS_RECEIVED, topics.TIPS_TRIAGED, topics.DISCLOSURES, agency)
     async with (
         TopicReader(endpoints["kafka_bootstrap_servers"], watched) as reader,
         httpx.AsyncClient(
@@ -45,9 +55,11 @@ async def forwarding_run(endpoints: dict[str, Any], count: int, rate: float) -> 
     ):
 
         async def submit(_number: int) -> None:
+            before = time.time()
             response = await client.post("/v1/tips", json=URGENT_MINOR)
             response.raise_for_status()
-            accepted[response.json()["tip_id"]] = time.monotonic()
+            tip_id = response.json()["tip_id"]
+            accepted[tip_id], requested[tip_id] = time.monotonic(), before
 
         def finished() -> bool:
             return len(accepted) == count and all(
@@ -57,7 +69,12 @@ async def forwarding_run(endpoints: dict[str, Any], count: int, rate: float) -> 
         async def watch() -> None:
             while not finished():
                 for record in await reader.read(timeout_ms=20):
-                    now, message = time.monotonic(), record.json()
+                    now, wall, message = time.monotonic(), time.time(), record.json()
+                    if record.topic in (topics.TIPS_RECEIVED, topics.TIPS_TRIAGED):
+                        sent_at.setdefault((record.topic, message["tip_id"]), record.timestamp_ms / 1000)
+                    elif record.topic == agency:
+                        sent_at.setdefault((agency, message["case_reference"]), record.timestamp_ms / 1000)
+                        sent_at.setdefault(("arrived", message["case_reference"]), wall)
                     if message.get("event_type") == "disclosure.forwarded" and message["agency_id"] == POLICE:
                         case_of[message["tip_id"]] = message["case_reference"]
                         recorded[message["tip_id"]] = message["seconds_from_receipt"]
@@ -69,10 +86,22 @@ async def forwarding_run(endpoints: dict[str, Any], count: int, rate: float) -> 
         await paced(count, rate, submit)
         await asyncio.wait_for(watcher, timeout=180)
     seen = [arrived[case_of[tip_id]] - accepted[tip_id] for tip_id in accepted]
+
+    def leg(tip_id: str, name: str) -> float:
+        case = case_of[tip_id]
+        received, triaged = sent_at[(topics.TIPS_RECEIVED, tip_id)], sent_at[(topics.TIPS_TRIAGED, tip_id)]
+        package, reached = sent_at[(agency, case)], sent_at[("arrived", case)]
+        return {
+            "intake": received - requested[tip_id], "triage": triaged - received,
+            "disclosure": package - triaged, "to_the_agency": reached - package,
+        }[name]  # fmt: skip
+
     return {
         "tips": count, "rate_offered": rate, "seconds": time.monotonic() - started,
         "as_recorded": percentiles([recorded[tip_id] for tip_id in accepted]),
         "as_seen_by_the_agency": percentiles(seen),
+        "legs": {name: percentiles([leg(tip_id, name) for tip_id in accepted])
+                 for name in LEGS},
     }  # fmt: skip
 
 
@@ -94,10 +123,14 @@ def report(results: dict[str, Any]) -> str:
     recorded = results["forwarding"]["as_recorded"]
     seen = results["forwarding"]["as_seen_by_the_agency"]
     hop = results["raw_broker_hop"]
+    legs = results["forwarding"]["legs"]
     return "\n".join([
         f"receipt to package issued (disclosure's record): p50 {recorded['p50_ms']:.1f} ms, p99 {recorded['p99_ms']:.1f} ms",
         f"intake's 202 to package on the agency topic: p50 {seen['p50_ms']:.1f} ms, p99 {seen['p99_ms']:.1f} ms",
         f"raw broker hop at the same rate: p50 {hop['p50_ms']:.1f} ms, p99 {hop['p99_ms']:.1f} ms",
+        "legs: " + ", ".join(
+            f"{name} p50 {legs[name]['p50_ms']:.1f} / p99 {legs[name]['p99_ms']:.1f} ms" for name in LEGS
+        ),
         f"ratio, p50 forward (3 hops + 3 transactions + unseal)/raw hop: {results['ratios']['p50_forward_to_raw_hop']:.1f}",
     ])  # fmt: skip
 

@@ -207,7 +207,7 @@ def document() -> dict[str, Any]:
             _channel_id(topic), topic, other, topics.PRODUCERS[topic], topics.CONSUMERS[topic],
             "Liaison units' signed receipts of packages, keyed by case reference."
             if topic == topics.LE_ACKNOWLEDGEMENTS
-            else "The disclosure audit chain's head after every append, one key: for outside auditors.",
+            else "The head each event or request that appended to the disclosure audit left, one key: for outside auditors.",
         )  # fmt: skip
     messages["dead-letter"] = {
         "name": "dead-letter",

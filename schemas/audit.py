@@ -1,4 +1,4 @@
-"""The disclosure audit's heads, published on ``audit.heads.v1`` after every append.
+"""The disclosure audit's heads, published on ``audit.heads.v1`` after each event or request that appended.
 
 A head names the chain's last entry by its sequence and its link (an HMAC under the audit key), and
 nothing else: no tip, no action. Anyone keeping the heads can later show that the audit table lost

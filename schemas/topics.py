@@ -17,7 +17,7 @@ DISCLOSURES = "disclosures.v1"
 REFERRALS = "referrals.v1"
 # Liaison units publish their receipts here; packages go to each agency's own topic.
 LE_ACKNOWLEDGEMENTS = "le.acknowledgements.v1"
-# Disclosure's audit chain head after every append (sequence and link only), one partition key.
+# Disclosure's audit chain head after each event or request that appended (sequence and link only), one partition key.
 AUDIT_HEADS = "audit.heads.v1"
 
 EVENT_TOPICS: tuple[str, ...] = (

@@ -84,6 +84,19 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 
 DEFERRED, WAITING, POISONED, SET_ASIDE = "deferred", "waiting", "poisoned", "set_aside"
 
+# Claims new events (a row each) and, in the same round trip, reads the statuses their tips' events
+# may wait behind. The rows it inserts are 'done' and not seen by the read: neither would count.
+CLAIM_NEW = """
+WITH claimed AS (
+  INSERT INTO inbox (consumer, event_id, tip_key)
+  SELECT $1, * FROM unnest($2::uuid[], $3::text[]) ON CONFLICT DO NOTHING RETURNING event_id
+)
+SELECT event_id, NULL::text AS tip_key, NULL::text AS status FROM claimed
+UNION ALL
+SELECT DISTINCT NULL::uuid, tip_key, status FROM inbox
+WHERE consumer = $1 AND tip_key = ANY($3::text[]) AND status IN ('poisoned', 'waiting')
+"""
+
 
 def qualified_name(kind: type[BaseException]) -> str:
     return f"{kind.__module__}.{kind.__qualname__}"
@@ -427,8 +440,9 @@ class BatchConsumer:
     async def _apply_batch(self, deliveries: list[Delivery]) -> Applied:
         applied, messages = Applied(), list[OutboxMessage]()
         async with self.transactions.pool.acquire() as connection, connection.transaction():
-            claimed = await self._claim(connection, deliveries)
-            parked = await self._parked(connection, {d.key for d in deliveries if d in claimed})
+            claimed, parked = await self._claim(connection, deliveries)
+            if parked is None:
+                parked = await self._parked(connection, {d.key for d in deliveries if d in claimed})
             changed: list[Delivery] = []
             for delivery in deliveries:
                 if delivery not in claimed:
@@ -515,12 +529,17 @@ class BatchConsumer:
         if applied.deferred:
             self.deferred_may_wait = True
 
-    async def _claim(self, connection: asyncpg.Connection, deliveries: list[Delivery]) -> set[Delivery]:
+    async def _claim(
+        self, connection: asyncpg.Connection, deliveries: list[Delivery]
+    ) -> tuple[set[Delivery], dict[str, set[str]] | None]:
         """Claim each delivery's inbox row; a claimed one is this transaction's alone to apply.
 
         A new event is claimed by inserting its row (the first of its copies in the batch); one seen
         before only when it is a poisoned event replayed. A held event is claimed under its tip's
         lock, and only while it is still held as it was when read.
+
+        When every event is new (the usual batch), the statement that claims them also reads what
+        their tips have parked (``_parked``), and returns it; otherwise None: read it once claimed.
         """
         firsts: dict[uuid.UUID, Delivery] = {}
         for delivery in deliveries:
@@ -528,16 +547,20 @@ class BatchConsumer:
                 firsts.setdefault(delivery.event_id, delivery)
         fresh = list(firsts.values())
         claimed: set[Delivery] = set()
+        parked: dict[str, set[str]] | None = None
         if fresh:
             rows = await connection.fetch(
-                "INSERT INTO inbox (consumer, event_id, tip_key)"
-                " SELECT $1, * FROM unnest($2::uuid[], $3::text[]) ON CONFLICT DO NOTHING RETURNING event_id",
-                self.service, [d.event_id for d in fresh], [d.key for d in fresh],
-            )  # fmt: skip
-            new = {row["event_id"] for row in rows}
+                CLAIM_NEW, self.service, [d.event_id for d in fresh], [d.key for d in fresh]
+            )
+            new = {row["event_id"] for row in rows if row["event_id"] is not None}
+            parked = {}
+            for row in rows:
+                if row["tip_key"] is not None:
+                    parked.setdefault(row["tip_key"], set()).add(row["status"])
             claimed |= {d for d in fresh if d.event_id in new}
             seen = [d for d in fresh if d.event_id not in new]
             if seen:
+                parked = None
                 replayed = await connection.fetch(
                     "SELECT event_id FROM inbox WHERE consumer = $1 AND event_id = ANY($2::uuid[])"
                     " AND status = 'poisoned' FOR UPDATE SKIP LOCKED",
@@ -561,7 +584,8 @@ class BatchConsumer:
             )  # fmt: skip
             status = {row["event_id"]: row["status"] for row in rows}
             claimed |= {d for d in held if status.get(d.event_id) == d.held_as}
-        return claimed
+            parked = None
+        return claimed, parked
 
     async def _parked(self, connection: asyncpg.Connection, keys: set[str]) -> dict[str, set[str]]:
         """For each of ``keys`` that has any, the statuses of its events that others may wait behind."""

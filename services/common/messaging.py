@@ -88,6 +88,10 @@ class Outbox:
             )
         )
 
+    def withdraw(self, message_id: uuid.UUID) -> None:
+        """Take a staged message off before its transaction writes it."""
+        self.messages[:] = [message for message in self.messages if message.message_id != message_id]
+
     def events(self, kind: type[Contract] = Contract) -> list[Any]:
         """The staged messages of ``kind``, in order (what handler tests read)."""
         return [message.content for message in self.messages if isinstance(message.content, kind)]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
@@ -322,6 +323,15 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
         log.info("service stopped", service=spec.name)
 
 
+def settle_the_heap() -> None:
+    """Leave what start-up built (modules, models, a lexicon's automaton) out of every later garbage
+    collection. A full collection walks every tracked object: 100,000 to 160,000 in a service, a few
+    hundred milliseconds on a busy two-core machine, paid by whichever event was being handled (the
+    forwarding benchmark's p99). Frozen objects are still freed when no longer referenced."""
+    gc.collect()
+    gc.freeze()
+
+
 def _keystore(spec: ServiceSpec, settings: ServiceSettings) -> Keystore | None:
     """The keystore of a service that unseals; any other one never loads the KEK, even when given."""
     configured = settings.kek is not None or settings.kek_file is not None
@@ -387,6 +397,10 @@ def build_service_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with running(spec, settings, wire) as runtime:
             app.state.runtime = runtime
+            # Only a service's own process (``serve``): a test process that starts many apps would
+            # keep each one's cycles for ever.
+            if getattr(app.state, "settle_the_heap", False):
+                settle_the_heap()
             yield
 
     app = FastAPI(
@@ -488,4 +502,5 @@ def bound_port(server: uvicorn.Server) -> int:
 def serve(app: FastAPI, settings: ServiceSettings, service: str) -> None:
     """Run the service until SIGINT or SIGTERM, then shut down cleanly."""
     configure_logging(service, settings.log_level)
+    app.state.settle_the_heap = True
     asyncio.run(serve_both(*listeners(app, settings)))

@@ -406,7 +406,7 @@ async def _issue(
         )
         size = staged_size(uow.outbox, sealed.package_id)
         if size > max_package_bytes:
-            withdraw(uow.outbox, sealed.package_id)
+            uow.outbox.withdraw(sealed.package_id)
             held.append((dispatch.package, size))
             continue
         # Which key it was sealed to: if that key ever leaks, the audit lists what it opens.
@@ -423,11 +423,6 @@ async def _issue(
 def staged_size(outbox: Outbox, message_id: uuid.UUID) -> int:
     """The bytes staged for the broker under ``message_id``."""
     return sum(len(message.payload) for message in outbox.messages if message.message_id == message_id)
-
-
-def withdraw(outbox: Outbox, message_id: uuid.UUID) -> None:
-    """Take a staged message off the outbox before its transaction writes it."""
-    outbox.messages[:] = [message for message in outbox.messages if message.message_id != message_id]
 
 
 async def _recipient_keys(uow: DisclosureWork, agency_ids: set[str]) -> dict[str, AgencyPublicKeys]:

@@ -12,7 +12,9 @@ from services.common.runtime import Runtime, ServiceSpec, build_service_app
 from services.common.settings import ServiceSettings
 from services.triage import retention
 from services.triage.adapters.postgres import TriageUnitOfWork
+from services.triage.domain.indicators import load_lexicon
 from services.triage.domain.plans import load_templates
+from services.triage.domain.safety_net import load_model
 from services.triage.entrypoints import http, kafka
 from services.triage.entrypoints.clock import run_clock
 from services.triage.settings import TriageSettings
@@ -34,7 +36,9 @@ SPEC = ServiceSpec(
 
 
 def wire(runtime: Runtime, settings: TriageSettings) -> None:
-    """Route triage's topics and start the deadline clock."""
+    """Route triage's topics and start the deadline clock; compile the lexicon now, not on the first tip."""
+    load_lexicon()
+    load_model()
     kafka.subscribe(runtime)
     runtime.background(
         "deadline-clock",

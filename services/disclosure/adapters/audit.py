@@ -1,7 +1,8 @@
 """The append-only, keyed audit chain in ``disclosure.audit_log``, and its anchoring in the witness.
 
-An append writes the entry with its HMAC link and stages the new head on ``audit.heads.v1`` in the
-same transaction. The witness is written after the commit, by the anchor (``anchor``): woken by each
+An append writes the entry with its HMAC link; the head after a unit of work's last append is
+staged on ``audit.heads.v1`` in the same transaction (a head covers every entry before it, so the
+heads in between would say nothing more). The witness is written after the commit, by the anchor (``anchor``): woken by each
 commit that appended, and run at start and every few seconds, it reads the table's head, checks the
 links since the last witnessed head with the key, and only then appends the head. A process that
 dies between its commit and the witness leaves a head the next anchor run (its own after a restart,
@@ -238,6 +239,7 @@ class PostgresAudit:
         self.outbox = outbox
         self.after_commit = after_commit
         self._head: Head | None = None
+        self._staged: uuid.UUID | None = None
 
     async def append(self, tip_id: uuid.UUID, note: Note) -> None:
         # The chain's lock is held until the transaction ends, so the head read once stays the head.
@@ -246,6 +248,9 @@ class PostgresAudit:
             self.after_commit(self.chain.appended)
         self._head = await _write(self.connection, self.chain.key, self._head, tip_id, note)
         head = AuditHeadV1.of(self._head.seq, self._head.entry_hash, self.chain.key.key_id)
+        if self._staged is not None:
+            self.outbox.withdraw(self._staged)
+        self._staged = head.head_id
         self.outbox.stage_outbound(
             topics.AUDIT_HEADS,
             head.head_id,

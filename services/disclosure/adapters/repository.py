@@ -34,10 +34,15 @@ FORWARD_PURPOSE = "disclosure.forward"
 
 
 class PostgresSources:
+    """A tip's sources, read once per unit of work: a first triage reads them to open the case and
+    again to issue its packages."""
+
     def __init__(self, connection: asyncpg.Connection) -> None:
         self.connection = connection
+        self._read: dict[uuid.UUID, list[Source]] = {}
 
     async def add(self, source: Source) -> None:
+        self._read.pop(source.tip_id, None)
         await self.connection.execute(
             "INSERT INTO tip_sources (source_id, tip_id, kind, channel, identifiers, received_at, recorded_by, facts,"
             " recorded_by_role) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
@@ -47,14 +52,16 @@ class PostgresSources:
         )  # fmt: skip
 
     async def of_tip(self, tip_id: uuid.UUID) -> list[Source]:
-        rows = await self.connection.fetch(
-            "SELECT source_id, tip_id, kind, channel, identifiers, received_at, recorded_by, facts, recorded_by_role"
-            " FROM tip_sources"
-            " WHERE tip_id = $1"
-            " ORDER BY kind = 'supplement', received_at, source_id",
-            tip_id,
-        )
-        return [_source(row) for row in rows]
+        if tip_id not in self._read:
+            rows = await self.connection.fetch(
+                "SELECT source_id, tip_id, kind, channel, identifiers, received_at, recorded_by, facts,"
+                " recorded_by_role FROM tip_sources"
+                " WHERE tip_id = $1"
+                " ORDER BY kind = 'supplement', received_at, source_id",
+                tip_id,
+            )
+            self._read[tip_id] = [_source(row) for row in rows]
+        return list(self._read[tip_id])
 
 
 class PostgresConsents:
