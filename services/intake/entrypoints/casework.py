@@ -17,6 +17,8 @@ from pydantic import Field
 
 from schemas.envelope import Contract
 from services.common.auth import Role, Staff, require_role
+from services.common.http import Refused as Refusal
+from services.common.openapi import refusals
 from services.common.runtime import runtime_of
 from services.intake import casework
 from services.intake.adapters import casework as store
@@ -60,9 +62,7 @@ def _refusals() -> Iterator[None]:
         raise HTTPException(status_code=404, detail="No such tip or person.") from None
     except Refused as refused:
         status = 409 if refused.reason == "not_assigned" else 403
-        raise HTTPException(
-            status_code=status, detail={"detail": REFUSALS[refused.reason], "rule": refused.reason}
-        ) from None
+        raise Refusal(status, {"detail": REFUSALS[refused.reason], "rule": refused.reason}) from None
 
 
 def routes(app: FastAPI) -> None:
@@ -97,14 +97,14 @@ def routes(app: FastAPI) -> None:
             headers=NO_STORE,
         )  # fmt: skip
 
-    @app.get("/v1/casework/tips/{tip_id}", tags=["casework"])
+    @app.get("/v1/casework/tips/{tip_id}", tags=["casework"], responses=refusals(404, 409))
     async def show_case_file(request: Request, tip_id: uuid.UUID, staff: Caseworker) -> JSONResponse:
         """The tip as staff may read it without opening anything; 403 when another person holds it."""
         with _refusals():
             body = await casework.case_file(staff, tip_id, runtime_of(request).transactions)
         return JSONResponse(body, headers=NO_STORE)
 
-    @app.put("/v1/casework/tips/{tip_id}/assignment", tags=["casework"])
+    @app.put("/v1/casework/tips/{tip_id}/assignment", tags=["casework"], responses=refusals(404, 409))
     async def assign_tip(
         request: Request, tip_id: uuid.UUID, assignment: Assignment, staff: Caseworker
     ) -> dict[str, Any]:
@@ -115,7 +115,7 @@ def routes(app: FastAPI) -> None:
             )
         return {"tip_id": str(tip_id), "person_id": str(holder)}
 
-    @app.post("/v1/casework/tips/{tip_id}/release", tags=["casework"])
+    @app.post("/v1/casework/tips/{tip_id}/release", tags=["casework"], responses=refusals(404, 409))
     async def release_tip(
         request: Request, tip_id: uuid.UUID, handover: Handover, staff: Caseworker
     ) -> dict[str, Any]:
@@ -132,7 +132,7 @@ def routes(app: FastAPI) -> None:
         released = await casework.hand_over(staff, handover.note, runtime.transactions, runtime.keystore)
         return {"released": [str(tip_id) for tip_id in released]}
 
-    @app.post("/v1/casework/tips/{tip_id}/openings", tags=["casework"])
+    @app.post("/v1/casework/tips/{tip_id}/openings", tags=["casework"], responses=refusals(404, 409))
     async def open_tip(
         request: Request, tip_id: uuid.UUID, opening: Opening, staff: Caseworker
     ) -> JSONResponse:

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
+from pydantic import StrictBool
 
 from schemas.envelope import Contract
 from schemas.referral import AreaLevel, ReferralStatus
@@ -65,7 +66,7 @@ class DeclineReason(StrEnum):
 
 
 class Acceptance(Contract):
-    warm_transfer: bool = False
+    warm_transfer: StrictBool = False
 
 
 class WithReason(Contract):
