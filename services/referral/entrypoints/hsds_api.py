@@ -11,10 +11,13 @@ and refused (400) when sent, never silently ignored.
 from __future__ import annotations
 
 import math
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, HTTPException, Query, Request
+from pydantic import BeforeValidator
+from pydantic_core import PydanticCustomError
 
 from services.common.openapi import refusals
 from services.common.runtime import runtime_of
@@ -28,6 +31,17 @@ PerPage = Annotated[int, Query(ge=1, le=500, description="Number of results requ
 Search = Annotated[str | None, Query(max_length=200, description="Full text search.")]
 Flag = Annotated[bool, Query()]
 Id = Annotated[str | None, Query(max_length=100)]
+# RFC 3339, as the schema's date-time format says: pydantic alone would also take a number of seconds.
+RFC_3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def _rfc_3339(value: object) -> object:
+    if isinstance(value, str) and not RFC_3339.match(value):
+        raise PydanticCustomError("datetime_format", "Give a date and time as RFC 3339 says.")
+    return value
+
+
+ModifiedAfter = Annotated[datetime | None, BeforeValidator(_rfc_3339), Query()]
 Format = Annotated[Literal["json"] | None, Query(description="Only json is served.")]
 
 
@@ -144,7 +158,7 @@ def routes(app: FastAPI) -> None:
     async def services(
         request: Request, search: Search = None, page: Page = 1, per_page: PerPage = 50, format: Format = None,
         taxonomy_term_id: Id = None, taxonomy_id: Id = None, organization_id: Id = None,
-        modified_after: datetime | None = None, minimal: Flag = False, full: Flag = False,
+        modified_after: ModifiedAfter = None, minimal: Flag = False, full: Flag = False,
     ) -> dict[str, Any]:  # fmt: skip
         """Public services, a page at a time."""
         tables, nesting = await _public(request)
@@ -184,7 +198,7 @@ def routes(app: FastAPI) -> None:
     @app.get(PREFIX + "/service_at_locations", tags=[TAG])
     async def service_at_locations(
         request: Request, search: Search = None, taxonomy_term_id: Id = None, taxonomy_id: Id = None,
-        organization_id: Id = None, modified_after: datetime | None = None, full: Flag = False,
+        organization_id: Id = None, modified_after: ModifiedAfter = None, full: Flag = False,
         page: Page = 1, per_page: PerPage = 50, format: Format = None,
         postcode: Annotated[str | None, Query(max_length=20)] = None,
         proximity: Annotated[str | None, Query(max_length=20, include_in_schema=False)] = None,
