@@ -28,7 +28,7 @@ from services.referral.adapters import directory, repository
 from services.referral.domain import hsds
 from services.referral.domain.directory import Provider, folded
 from services.referral.domain.lifecycle import TransitionRefused
-from services.referral.entrypoints import hsds_api
+from services.referral.entrypoints import hsds_api, providers
 
 Staffer = Annotated[Staff, Depends(require_role(Role.SPECIALIST, Role.SUPERVISOR))]
 STALE_AFTER = timedelta(days=365)
@@ -144,6 +144,7 @@ def _listed(tables: hsds.Tables, provider: Provider, french: bool, stale_before:
 
 def routes(app: FastAPI) -> None:
     hsds_api.routes(app)
+    providers.routes(app)
     app.add_exception_handler(
         RequestValidationError,
         field_errors_handler(INVALID, _model_for),  # type: ignore[arg-type]
