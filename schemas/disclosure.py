@@ -15,7 +15,7 @@ import uuid
 from enum import StrEnum
 from typing import Annotated, Literal, Self
 
-from pydantic import AwareDatetime, Field, RootModel, StringConstraints, model_validator
+from pydantic import AwareDatetime, ConfigDict, Field, RootModel, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
 from schemas.envelope import Contract, EventBase, utc_now
@@ -30,16 +30,30 @@ Base64Url = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]+$")]
 PackageSuite = Literal["hpke-base-x25519-hkdf-sha256-aes-256-gcm"]
 PACKAGE_SUITE: PackageSuite = "hpke-base-x25519-hkdf-sha256-aes-256-gcm"
 """RFC 9180 base mode: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM."""
+# Spaces are trimmed before the rules apply, so one character other than a space is required.
 ReferencePart = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[\w .,:;()/§'’-]+$"),
-]
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=200,
+        pattern=r"^[\w .,:;()/§'’-]*[\w.,:;()/§'’-][\w .,:;()/§'’-]*$",
+    ),
+]  # fmt: skip
 
 
 class LegalReference(Contract):
     """What obliges the hotline to report: a statute and its section, and the docket or the order that
     applies it. Two approvals count together only when they name the same reference.
     """
+
+    # The model validator below, as JSON Schema says it: a docket or an order number, not null.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["docket"], "properties": {"docket": {"type": "string"}}},
+                {"required": ["order_number"], "properties": {"order_number": {"type": "string"}}},
+            ]
+        }
+    )
 
     statute: ReferencePart
     section: ReferencePart

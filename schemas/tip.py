@@ -6,7 +6,15 @@ from enum import StrEnum
 from typing import Annotated, Self
 
 import pycountry
-from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from schemas.envelope import Contract
@@ -125,8 +133,16 @@ CountryCode = Annotated[
     AfterValidator(iso_3166),
     Field(json_schema_extra={"format": COUNTRY_CODE_FORMAT}),
 ]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Narrative = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+# Text is trimmed (pydantic trims Unicode White_Space) before its length is checked: one character
+# that is not white space is needed, said as a pattern so that the published schema allows only what
+# is accepted.
+NOT_BLANK = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NOT_BLANK)
+]
+Narrative = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000, pattern=NOT_BLANK)
+]
 Age = Annotated[int, Field(ge=0, le=120)]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ().-]{3,30}$")]
 Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
@@ -178,10 +194,10 @@ class Consent(Contract):
     still reads every new event, as not consented; and every earlier event keeps its meaning here.
     """
 
-    law_enforcement: bool = False
-    share_identity: bool = False
-    service_referral: bool = False
-    statistics: bool | None = Field(
+    law_enforcement: StrictBool = False
+    share_identity: StrictBool = False
+    service_referral: StrictBool = False
+    statistics: StrictBool | None = Field(
         default=None,
         exclude_if=_not_asked,
         description="true: yes; false: the caller said no, the tip is never counted; absent (or null on "
@@ -206,7 +222,7 @@ class VictimProfile(Contract):
     age: Age | None = None
     gender_identity: GenderIdentity = GenderIdentity.UNKNOWN
     languages: Annotated[list[LanguageCode], Field(max_length=MAX_LIST)] = Field(default_factory=list)
-    indigenous: bool | None = None
+    indigenous: StrictBool | None = None
     status_in_canada: StatusInCanada = StatusInCanada.UNKNOWN
 
 
@@ -235,8 +251,8 @@ class CallDetails(Contract):
     started_at: AwareDatetime
     ended_at: AwareDatetime
     interpreter_language: LanguageCode | None = None
-    safe_to_call_back: bool | None = None
-    safe_to_leave_message: bool | None = None
+    safe_to_call_back: StrictBool | None = None
+    safe_to_leave_message: StrictBool | None = None
     heard_via: HeardVia = HeardVia.NOT_ASKED
 
     @model_validator(mode="after")
@@ -252,14 +268,14 @@ class TipSubmission(Contract):
     channel: Channel = Channel.WEB
     language: LanguageCode = "en"
     reporter_role: ReporterRole = ReporterRole.OTHER
-    anonymous: bool = True
+    anonymous: StrictBool = True
     narrative: Narrative
     location: Location
     assessment: Assessment = Assessment()
     consent: Consent = Consent()
     contact: Contact | None = None
     named_persons: Annotated[list[NamedPerson], Field(max_length=MAX_LIST)] = Field(default_factory=list)
-    interpreter_used: bool = False
+    interpreter_used: StrictBool = False
     victim_profile: VictimProfile | None = None
     needs: Annotated[list[Need], Field(max_length=MAX_LIST)] = Field(default_factory=list)
     call: CallDetails | None = Field(

@@ -27,6 +27,9 @@ class Role(StrEnum):
     SPECIALIST = "specialist"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
+    # A partnership specialist: keeps the referral directory (providers' requests, confirmations);
+    # reads no tip.
+    PARTNERSHIPS = "partnerships"
 
 
 @dataclass(frozen=True, slots=True)

@@ -139,6 +139,8 @@ def _rewritten(document: dict[str, Any], app: FastAPI, body_limited: bool) -> di
 
 
 def _rewrite_operation(operation: dict[str, Any], auth: str | None, body_limited: bool) -> None:
+    for parameter in operation.get("parameters", ()):
+        parameter["schema"] = _without_null(parameter.get("schema", {}))
     responses: dict[str, Any] = operation.setdefault("responses", {})
     wanted: set[int] = set()
     if body_limited:
@@ -158,6 +160,20 @@ def _rewrite_operation(operation: dict[str, Any], auth: str | None, body_limited
         for media in answer.get("content", {}).values():
             if media.get("schema", {}).get("$ref", "").endswith("/HTTPValidationError"):
                 media["schema"] = {"$ref": "#/components/schemas/FieldErrors"}
+
+
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A parameter is optional by ``required: false``; a header or a query string cannot carry a JSON
+    null, and FastAPI's ``anyOf [..., null]`` would have a client send the text "null" instead.
+    """
+    branches = schema.get("anyOf")
+    if not isinstance(branches, list) or {"type": "null"} not in branches:
+        return schema
+    kept = [branch for branch in branches if branch != {"type": "null"}]
+    rest = {key: value for key, value in schema.items() if key != "anyOf"}
+    if rest.get("default", ...) is None:
+        del rest["default"]
+    return {**kept[0], **rest} if len(kept) == 1 else {**rest, "anyOf": kept}
 
 
 def _openapi_response(status: int) -> dict[str, Any]:

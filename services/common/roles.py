@@ -56,7 +56,7 @@ ACCESS: dict[str, Access] = {
     "disclosure": Access(
         keys={"data_keys": "SELECT", "unseal_audit": "INSERT"}, append_only=frozenset({"audit_log"})
     ),
-    "referral": Access(append_only=frozenset({"referral_history"})),
+    "referral": Access(append_only=frozenset({"referral_history", "provider_audit"})),
     "monitoring": Access(),
     # The staff workbench keeps only its sessions; it reads tips through the services' APIs.
     "workbench": Access(),

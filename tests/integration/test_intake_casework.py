@@ -43,7 +43,7 @@ async def test_a_specialist_opens_a_tip_they_hold_and_the_opening_is_audited_wit
         opening = {"purpose": "assess_risk", "parts": ["narrative", "contact", "named_persons"]}
         before = await client.post(f"/v1/casework/tips/{tip_id}/openings", json=opening, headers=as_alice)
         assert before.status_code == 403
-        assert before.json()["detail"]["rule"] == "take_the_tip_first"
+        assert before.json()["rule"] == "take_the_tip_first"
 
         taken = await client.put(f"/v1/casework/tips/{tip_id}/assignment", json={}, headers=as_alice)
         assert taken.json() == {"tip_id": tip_id, "person_id": str(alice)}
@@ -96,9 +96,7 @@ async def test_a_specialist_cannot_read_open_or_take_a_tip_another_person_holds(
         )
         listed = (await client.get("/v1/casework/assignments", headers=as_bob)).json()["assignments"]
     assert [answer.status_code for answer in (read, opened, taken, released, given)] == [403] * 5
-    assert [entry["rule"] for entry in (read.json()["detail"], opened.json()["detail"])] == [
-        "held_by_another_person"
-    ] * 2
+    assert [entry["rule"] for entry in (read.json(), opened.json())] == ["held_by_another_person"] * 2
     assert listed == [
         {"tip_id": tip_id, "reference": listed[0]["reference"], "is_you": False, "person_id": None,
          "display_name": None, "assigned_at": listed[0]["assigned_at"]}

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StrictBool, StringConstraints
 
 from schemas.envelope import Contract
 from schemas.tip import (
     MAX_LIST,
+    NOT_BLANK,
     Assessment,
     Channel,
     Consent,
@@ -19,9 +20,11 @@ from schemas.tip import (
     VictimProfile,
 )
 
-FollowUpCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+FollowUpCode = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=NOT_BLANK)
+]
 SupplementNarrative = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000, pattern=NOT_BLANK)
 ]
 
 
@@ -43,4 +46,4 @@ class ConsentUpdate(Contract):
 
     consent: Consent
     channel: Channel
-    interpreter_used: bool = False
+    interpreter_used: StrictBool = False

@@ -18,6 +18,7 @@ from pydantic import Field
 from schemas.envelope import Contract
 from schemas.tip import Channel
 from services.common.auth import Role, Staff, require_role
+from services.common.http import Refused as Refusal
 from services.common.openapi import refusals
 from services.common.runtime import runtime_of
 from services.intake import casework, handlers
@@ -72,9 +73,7 @@ def _refusals() -> Iterator[None]:
         raise HTTPException(status_code=404, detail="No such tip or person.") from None
     except Refused as refused:
         status = 409 if refused.reason == "not_assigned" else 403
-        raise HTTPException(
-            status_code=status, detail={"detail": REFUSALS[refused.reason], "rule": refused.reason}
-        ) from None
+        raise Refusal(status, {"detail": REFUSALS[refused.reason], "rule": refused.reason}) from None
 
 
 def routes(app: FastAPI, caps: handlers.SupplementCaps) -> None:
@@ -109,14 +108,14 @@ def routes(app: FastAPI, caps: handlers.SupplementCaps) -> None:
             headers=NO_STORE,
         )  # fmt: skip
 
-    @app.get("/v1/casework/tips/{tip_id}", tags=["casework"])
+    @app.get("/v1/casework/tips/{tip_id}", tags=["casework"], responses=refusals(404, 409))
     async def show_case_file(request: Request, tip_id: uuid.UUID, staff: Caseworker) -> JSONResponse:
         """The tip as staff may read it without opening anything; 403 when another person holds it."""
         with _refusals():
             body = await casework.case_file(staff, tip_id, runtime_of(request).transactions)
         return JSONResponse(body, headers=NO_STORE)
 
-    @app.put("/v1/casework/tips/{tip_id}/assignment", tags=["casework"])
+    @app.put("/v1/casework/tips/{tip_id}/assignment", tags=["casework"], responses=refusals(404, 409))
     async def assign_tip(
         request: Request, tip_id: uuid.UUID, assignment: Assignment, staff: Caseworker
     ) -> dict[str, Any]:
@@ -127,7 +126,7 @@ def routes(app: FastAPI, caps: handlers.SupplementCaps) -> None:
             )
         return {"tip_id": str(tip_id), "person_id": str(holder)}
 
-    @app.post("/v1/casework/tips/{tip_id}/release", tags=["casework"])
+    @app.post("/v1/casework/tips/{tip_id}/release", tags=["casework"], responses=refusals(404, 409))
     async def release_tip(
         request: Request, tip_id: uuid.UUID, handover: Handover, staff: Caseworker
     ) -> dict[str, Any]:
@@ -161,22 +160,16 @@ def routes(app: FastAPI, caps: handlers.SupplementCaps) -> None:
             handlers.StaffChannel(staff.person_id, staff.role.value, caller.channel),
         )  # fmt: skip
         if outcome.over_cap is not None:
-            raise HTTPException(
-                status_code=429,
-                detail={"detail": "This tip cannot take more follow-ups.", "rule": outcome.over_cap},
-            )
+            raise Refusal(429, {"detail": "This tip cannot take more follow-ups.", "rule": outcome.over_cap})
         if outcome.next_code is None:
-            raise HTTPException(
-                status_code=403,
-                detail={"detail": "The reference or the follow-up code is not valid, or follow-up is"
-                        " paused for this reference.", "rule": "reference_or_code_refused"},
-            )  # fmt: skip
+            raise Refusal(403, {"detail": "The reference or the follow-up code is not valid, or follow-up"
+                                " is paused for this reference.", "rule": "reference_or_code_refused"})  # fmt: skip
         return JSONResponse(
             {"reference": caller.reference.strip().upper(), "follow_up_code": outcome.next_code},
             status_code=202, headers=NO_STORE,
         )  # fmt: skip
 
-    @app.post("/v1/casework/tips/{tip_id}/openings", tags=["casework"])
+    @app.post("/v1/casework/tips/{tip_id}/openings", tags=["casework"], responses=refusals(404, 409))
     async def open_tip(
         request: Request, tip_id: uuid.UUID, opening: Opening, staff: Caseworker
     ) -> JSONResponse:

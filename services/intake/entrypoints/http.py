@@ -20,7 +20,7 @@ from schemas.envelope import Contract
 from schemas.tip import TipSubmission
 from services.common import errors, metrics
 from services.common.auth import Role, Staff, optional_staff, require_role
-from services.common.http import field_errors_handler
+from services.common.http import Refused, field_errors_handler
 from services.common.openapi import refusals
 from services.common.runtime import runtime_of
 from services.common.sealing import Shredding, ShredReason
@@ -176,8 +176,18 @@ def routes(app: FastAPI, limits: PublicLimits, idempotency_secret: bytes | None 
                 fingerprints(request),
             )  # fmt: skip
         except handlers.IdempotencyConflict:
-            raise HTTPException(
-                status_code=422, detail="This Idempotency-Key was used for a different submission."
+            raise Refused(
+                422,
+                {
+                    "detail": "This Idempotency-Key was used for a different submission.",
+                    "errors": [
+                        {
+                            "field": "Idempotency-Key",
+                            "rule": "idempotency_key_reused",
+                            "message": "Send this submission with a new key.",
+                        }
+                    ],
+                },
             ) from None
         trace.get_current_span().set_attributes(
             {"lantern.tip_id": str(accepted.tip_id), "lantern.service": "intake"}

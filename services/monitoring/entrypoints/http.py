@@ -14,9 +14,12 @@ from typing import Annotated, Any, Literal
 import httpx
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi import Path as PathParameter
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel
 
 from services.common.auth import Role, Staff, require_role
+from services.common.http import field_errors_handler
 from services.common.openapi import refusals
 from services.common.runtime import runtime_of
 from services.monitoring.adapters import alerts, charts, console
@@ -38,11 +41,29 @@ ASSETS = {"console.js": "text/javascript", "console.css": "text/css"}
 AnyStaff = Annotated[Staff, Depends(require_role(Role.SPECIALIST, Role.SUPERVISOR, Role.ADMIN))]
 Language = Literal["en", "fr"]
 Reference = Annotated[str, PathParameter(min_length=3, max_length=40, pattern=r"^[A-Za-z0-9-]+$")]
+INVALID = {
+    "en": "The request was not accepted: correct the fields listed and send it again.",
+    "fr": "La demande n'a pas été acceptée : corrigez les champs indiqués et envoyez-la de nouveau.",
+}
+SVG: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"image/svg+xml": {"schema": {"type": "string"}}}, "description": "The chart."}
+}
+
+
+class _Parameters(BaseModel):
+    """Monitoring takes no body: its field errors name query and path parameters only."""
+
+    lang: Language = "en"
+    reference: str = ""
 
 
 def routes(app: FastAPI, dead_letters: DeadLetterCounts) -> None:
     page = PAGE.read_text(encoding="utf-8")
     assets = {name: (CONSOLE / name).read_bytes() for name in ASSETS}
+    app.add_exception_handler(
+        RequestValidationError,
+        field_errors_handler(INVALID, lambda _request: _Parameters),  # type: ignore[arg-type]
+    )
 
     @app.get("/console", response_class=HTMLResponse, include_in_schema=False)
     async def console_page() -> HTMLResponse:
@@ -65,7 +86,7 @@ def routes(app: FastAPI, dead_letters: DeadLetterCounts) -> None:
         )
         return {**snapshot, "services": services, "dead_letters": dict(sorted(dead_letters.by_topic.items()))}
 
-    @app.get("/v1/console/charts/tips-by-hour.svg", tags=["console"])
+    @app.get("/v1/console/charts/tips-by-hour.svg", tags=["console"], response_class=Response, responses=SVG)
     async def tips_by_hour_chart(request: Request, _staff: AnyStaff, lang: Language = "en") -> Response:
         """The last 24 hours' tips per hour as an SVG chart, its title, axes and legend in ``lang``."""
         snapshot = await console.snapshot(runtime_of(request).pool)

@@ -116,7 +116,10 @@ async def _stored(
     address_public: dict[str, bool] = {}
     for row in await connection.fetch("SELECT resource, id, public FROM directory_confirmations"):
         (public if row["resource"] == "organization" else address_public)[row["id"]] = row["public"]
-    return tables, hsds.Confirmations(public, address_public)
+    lapsed = await connection.fetch(
+        "SELECT organization_id FROM directory_reconfirmations WHERE lapsed_at IS NOT NULL"
+    )
+    return tables, hsds.Confirmations(public, address_public, frozenset(row[0] for row in lapsed))
 
 
 def _json(value: Any) -> dict[str, Any]:

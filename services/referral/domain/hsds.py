@@ -173,9 +173,14 @@ class Confirmations:
 
     public: Mapping[str, bool] = field(default_factory=dict)  # organization id -> may be listed
     address_public: Mapping[str, bool] = field(default_factory=dict)  # location id -> address may be public
+    # Organizations that did not confirm their details in time: out of the public directory and not
+    # matchable until a partnership specialist confirms them; never deleted.
+    lapsed: frozenset[str] = frozenset()
 
 
 def listed(organization: Record, confirmations: Confirmations) -> bool:
+    if organization["id"] in confirmations.lapsed:
+        return False
     answer = confirmations.public.get(organization["id"], organization.get("public_listing"))
     return answer is True
 
@@ -304,6 +309,8 @@ def _profiled(service: Record, index: _Index, confirmations: Confirmations) -> P
     verified = _date(service.get("assured_date"))
     if verified is None:
         missing.append("assured_date")
+    if organization is not None and organization.get("id") in confirmations.lapsed:
+        missing.append("confirmation of details (lapsed)")
     if missing or organization is None or verified is None:
         return Profiled(service_id, None, tuple(missing))
     site = _first_site(index, service_id)

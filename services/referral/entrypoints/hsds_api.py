@@ -2,19 +2,24 @@
 ``schema/openapi.json``, answers as its compiled schemas). No credentials; they read only the public
 view, so an opted-out provider and a confidential address are never in an answer.
 
-Spec parameters without a meaning here are accepted and documented: ``format`` answers JSON only
-(``ndjson`` is refused); ``postcode`` keeps locations whose public address has that postcode;
-``proximity`` needs a geocoder this service does not have, and is refused.
+Spec parameters without a meaning here: ``format`` is documented as JSON only (``ndjson`` is refused
+as any value outside the schema is, 422); ``postcode`` keeps locations whose public address has that
+postcode; ``proximity`` needs a geocoder this service does not have: it is left out of the document
+and refused (400) when sent, never silently ignored.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, HTTPException, Query, Request
+from pydantic import BeforeValidator
+from pydantic_core import PydanticCustomError
 
+from services.common.openapi import refusals
 from services.common.runtime import runtime_of
 from services.referral.adapters import directory
 from services.referral.domain import hsds
@@ -26,6 +31,18 @@ PerPage = Annotated[int, Query(ge=1, le=500, description="Number of results requ
 Search = Annotated[str | None, Query(max_length=200, description="Full text search.")]
 Flag = Annotated[bool, Query()]
 Id = Annotated[str | None, Query(max_length=100)]
+# RFC 3339, as the schema's date-time format says: pydantic alone would also take a number of seconds.
+RFC_3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def _rfc_3339(value: object) -> object:
+    if isinstance(value, str) and not RFC_3339.match(value):
+        raise PydanticCustomError("datetime_format", "Give a date and time as RFC 3339 says.")
+    return value
+
+
+ModifiedAfter = Annotated[datetime | None, BeforeValidator(_rfc_3339), Query()]
+Format = Annotated[Literal["json"] | None, Query(description="Only json is served.")]
 
 
 class _Cache:
@@ -62,11 +79,6 @@ def _matches(record: dict[str, Any], search: str | None) -> bool:
     return any(
         needle in str(record.get(key) or "").casefold() for key in ("name", "alternate_name", "description")
     )
-
-
-def _format(format: str | None) -> None:
-    if format not in (None, "json"):
-        raise HTTPException(status_code=400, detail="format: only json is served")
 
 
 def _by_id(tables: hsds.Tables, table: str, key: str) -> dict[str, Any]:
@@ -144,12 +156,11 @@ def routes(app: FastAPI) -> None:
 
     @app.get(PREFIX + "/services", tags=[TAG])
     async def services(
-        request: Request, search: Search = None, page: Page = 1, per_page: PerPage = 50, format: str | None = None,
+        request: Request, search: Search = None, page: Page = 1, per_page: PerPage = 50, format: Format = None,
         taxonomy_term_id: Id = None, taxonomy_id: Id = None, organization_id: Id = None,
-        modified_after: datetime | None = None, minimal: Flag = False, full: Flag = False,
+        modified_after: ModifiedAfter = None, minimal: Flag = False, full: Flag = False,
     ) -> dict[str, Any]:  # fmt: skip
         """Public services, a page at a time."""
-        _format(format)
         tables, nesting = await _public(request)
         found = _services(tables, search, taxonomy_term_id, taxonomy_id, organization_id, modified_after)
         if minimal:
@@ -160,7 +171,7 @@ def routes(app: FastAPI) -> None:
             items = [_listed_service(tables, s) for s in found]
         return _page(items, page, per_page)
 
-    @app.get(PREFIX + "/services/{id}", tags=[TAG])
+    @app.get(PREFIX + "/services/{id}", tags=[TAG], responses=refusals(404))
     async def service(request: Request, id: str) -> dict[str, Any]:
         """A public service with all its related data."""
         tables, nesting = await _public(request)
@@ -169,17 +180,16 @@ def routes(app: FastAPI) -> None:
     @app.get(PREFIX + "/organizations", tags=[TAG])
     async def organizations(
         request: Request, search: Search = None, full_service: Flag = False, full: Flag = False,
-        page: Page = 1, per_page: PerPage = 50, format: str | None = None,
+        page: Page = 1, per_page: PerPage = 50, format: Format = None,
     ) -> dict[str, Any]:  # fmt: skip
         """Publicly listed organizations, a page at a time."""
-        _format(format)
         tables, nesting = await _public(request)
         found = sorted((o for o in tables["organization"].values() if _matches(o, search)),
                        key=lambda o: (str(o.get("name")), o["id"]))  # fmt: skip
         items = [_organization(tables, nesting, o, full_service) if full else dict(o) for o in found]
         return _page(items, page, per_page)
 
-    @app.get(PREFIX + "/organizations/{id}", tags=[TAG])
+    @app.get(PREFIX + "/organizations/{id}", tags=[TAG], responses=refusals(404))
     async def organization(request: Request, id: str, full_service: Flag = False) -> dict[str, Any]:
         """A publicly listed organization, nested; its services by id and name unless ``full_service``."""
         tables, nesting = await _public(request)
@@ -188,13 +198,12 @@ def routes(app: FastAPI) -> None:
     @app.get(PREFIX + "/service_at_locations", tags=[TAG])
     async def service_at_locations(
         request: Request, search: Search = None, taxonomy_term_id: Id = None, taxonomy_id: Id = None,
-        organization_id: Id = None, modified_after: datetime | None = None, full: Flag = False,
-        page: Page = 1, per_page: PerPage = 50, format: str | None = None,
+        organization_id: Id = None, modified_after: ModifiedAfter = None, full: Flag = False,
+        page: Page = 1, per_page: PerPage = 50, format: Format = None,
         postcode: Annotated[str | None, Query(max_length=20)] = None,
-        proximity: Annotated[str | None, Query(max_length=20)] = None,
+        proximity: Annotated[str | None, Query(max_length=20, include_in_schema=False)] = None,
     ) -> dict[str, Any]:  # fmt: skip
         """Public services at their locations, a page at a time."""
-        _format(format)
         if proximity is not None:
             raise HTTPException(status_code=400, detail="proximity: not served (no geocoder)")
         tables, nesting = await _public(request)
@@ -214,7 +223,7 @@ def routes(app: FastAPI) -> None:
         ]
         return _page(items, page, per_page)
 
-    @app.get(PREFIX + "/service_at_locations/{id}", tags=[TAG])
+    @app.get(PREFIX + "/service_at_locations/{id}", tags=[TAG], responses=refusals(404))
     async def service_at_location(request: Request, id: str) -> dict[str, Any]:
         """A public service at one location, with all related data."""
         tables, nesting = await _public(request)
@@ -226,26 +235,24 @@ def routes(app: FastAPI) -> None:
         search: Search = None,
         page: Page = 1,
         per_page: PerPage = 50,
-        format: str | None = None,
+        format: Format = None,
     ) -> dict[str, Any]:
         """Taxonomies, the Canadian profile's among them."""
-        _format(format)
         tables, _ = await _public(request)
         found = sorted((t for t in tables["taxonomy"].values() if _matches(t, search)), key=lambda t: t["id"])
         return _page([dict(t) for t in found], page, per_page)
 
-    @app.get(PREFIX + "/taxonomies/{id}", tags=[TAG])
+    @app.get(PREFIX + "/taxonomies/{id}", tags=[TAG], responses=refusals(404))
     async def taxonomy(request: Request, id: str) -> dict[str, Any]:
         tables, _ = await _public(request)
         return dict(_by_id(tables, "taxonomy", id))
 
     @app.get(PREFIX + "/taxonomy_terms", tags=[TAG])
     async def taxonomy_terms(
-        request: Request, search: Search = None, page: Page = 1, per_page: PerPage = 50, format: str | None = None,
+        request: Request, search: Search = None, page: Page = 1, per_page: PerPage = 50, format: Format = None,
         taxonomy_id: Id = None, top_only: Flag = False, parent_id: Id = None,
     ) -> dict[str, Any]:  # fmt: skip
         """Taxonomy terms, the Canadian profile's among them."""
-        _format(format)
         tables, _ = await _public(request)
         found = sorted(
             (t for t in tables["taxonomy_term"].values()
@@ -255,7 +262,7 @@ def routes(app: FastAPI) -> None:
         )  # fmt: skip
         return _page([dict(t) for t in found], page, per_page)
 
-    @app.get(PREFIX + "/taxonomy_terms/{id}", tags=[TAG])
+    @app.get(PREFIX + "/taxonomy_terms/{id}", tags=[TAG], responses=refusals(404))
     async def taxonomy_term(request: Request, id: str) -> dict[str, Any]:
         tables, _ = await _public(request)
         return dict(_by_id(tables, "taxonomy_term", id))

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import StrictBool
 
 from schemas.envelope import Contract
 from schemas.referral import AreaLevel, ReferralStatus
@@ -29,7 +30,7 @@ from services.referral.adapters import directory, holders, repository
 from services.referral.domain import hsds
 from services.referral.domain.directory import Provider, folded
 from services.referral.domain.lifecycle import TransitionRefused
-from services.referral.entrypoints import hsds_api
+from services.referral.entrypoints import hsds_api, providers
 from services.referral.settings import ReferralSettings
 
 Staffer = Annotated[Staff, Depends(require_role(Role.SPECIALIST, Role.SUPERVISOR))]
@@ -74,7 +75,7 @@ class Acceptance(Contract):
     confidential address.
     """
 
-    warm_transfer: bool = False
+    warm_transfer: StrictBool = False
     confirmed_by: Literal["provider", "supervisor"] | None = None
 
 
@@ -153,6 +154,7 @@ def _listed(tables: hsds.Tables, provider: Provider, french: bool, stale_before:
 
 def routes(app: FastAPI) -> None:
     hsds_api.routes(app)
+    providers.routes(app)
     app.add_exception_handler(
         RequestValidationError,
         field_errors_handler(INVALID, _model_for),  # type: ignore[arg-type]

@@ -2,16 +2,39 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import partial
 
 from schemas import topics
 from schemas.intake import ConsentRecordedV1
 from schemas.triage import TipTriagedV1
+from services.common.periodic import run_periodically
 from services.common.runtime import Runtime
 from services.referral import handlers
+from services.referral.adapters import provider_requests
+from services.referral.settings import ReferralSettings
 
 
 def wire(runtime: Runtime) -> None:
     cache = handlers.DirectoryCache()
     runtime.consume(topics.TIPS_TRIAGED, TipTriagedV1, partial(handlers.propose_referrals, cache=cache))
     runtime.consume(topics.CONSENTS, ConsentRecordedV1, handlers.record_consent)
+    runtime.background("directory-confirmations", partial(confirmation_cycle, runtime))
+
+
+async def confirmation_cycle(runtime: Runtime) -> None:
+    """Ask stale providers to confirm their details; let lapse those who did not in time."""
+    settings = ReferralSettings.of(runtime.settings)
+    max_age, grace = timedelta(days=settings.confirm_after_days), timedelta(days=settings.confirm_grace_days)
+
+    async def tick() -> int:
+        async with runtime.pool.acquire() as connection:
+            await provider_requests.reconfirmation_round(connection, max_age, grace)
+        return 0  # one round a period: a round leaves nothing for a second one to do
+
+    await run_periodically(
+        tick,
+        settings.confirm_poll_seconds,
+        "providers asked to confirm",
+        "confirmation cycle failed; retrying",
+    )

@@ -22,8 +22,12 @@ class Answer:
         return 200 <= self.status < 300
 
     def rule(self) -> str | None:
-        detail = self.body.get("detail") if isinstance(self.body, dict) else None
-        return detail.get("rule") if isinstance(detail, dict) else None
+        if not isinstance(self.body, dict):
+            return None
+        detail = self.body.get("detail")
+        # A refusal's rule is at the top of its body (an older intake nested it under detail).
+        rule = self.body.get("rule") or (detail.get("rule") if isinstance(detail, dict) else None)
+        return rule if isinstance(rule, str) else None
 
 
 class ServiceUnavailable(Exception):

@@ -1,0 +1,242 @@
+"""Providers' requests and the confirmation cycle in PostgreSQL, each change audited in provider_audit."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+import asyncpg
+
+from services.common.auth import Staff
+from services.referral.adapters.directory import _stored
+from services.referral.domain import provider_requests as rules
+from services.referral.domain.provider_requests import ProviderRequest, RequestKind, RequestStatus
+
+CLOCK = "clock"
+
+
+async def submit(connection: asyncpg.Connection, request: ProviderRequest, language: str) -> uuid.UUID:
+    """Store a provider's request as pending."""
+    request_id = uuid.uuid4()
+    async with connection.transaction():
+        await connection.execute(
+            "INSERT INTO provider_requests (request_id, kind, organization_id, details, language)"
+            " VALUES ($1, $2, $3, $4, $5)",
+            request_id, request.kind.value, request.organization_id,
+            request.details.model_dump(mode="json", exclude_none=True), language,
+        )  # fmt: skip
+        await _audit(connection, f"request:{request_id}", "received", None, "provider")
+    return request_id
+
+
+async def listed(
+    connection: asyncpg.Connection | asyncpg.Pool, status: RequestStatus
+) -> list[dict[str, Any]]:
+    rows = await connection.fetch(
+        "SELECT * FROM provider_requests WHERE status = $1 ORDER BY received_at, request_id", status.value
+    )
+    return [view(row) for row in rows]
+
+
+async def one(connection: asyncpg.Connection | asyncpg.Pool, request_id: uuid.UUID) -> dict[str, Any] | None:
+    row = await connection.fetchrow("SELECT * FROM provider_requests WHERE request_id = $1", request_id)
+    return view(row) if row else None
+
+
+def view(row: asyncpg.Record) -> dict[str, Any]:
+    details = row["details"]
+    return {
+        "request_id": str(row["request_id"]), "kind": row["kind"], "organization_id": row["organization_id"],
+        "details": details if isinstance(details, dict) else json.loads(details), "language": row["language"],
+        "status": row["status"], "held_by": str(row["held_by"]) if row["held_by"] else None,
+        "received_at": row["received_at"].isoformat(),
+        "decided_at": row["decided_at"].isoformat() if row["decided_at"] else None, "reason": row["reason"],
+    }  # fmt: skip
+
+
+async def take(connection: asyncpg.Connection, request_id: uuid.UUID, staff: Staff) -> bool:
+    """Hold a request to decide it; False when there is no such request. Raises ``RequestRefused``."""
+    async with connection.transaction():
+        row = await _locked(connection, request_id)
+        if row is None:
+            return False
+        rules.check_take(RequestStatus(row["status"]), row["held_by"], staff.person_id)
+        await connection.execute(
+            "UPDATE provider_requests SET held_by = $2 WHERE request_id = $1", request_id, staff.person_id
+        )
+        await _audit(connection, f"request:{request_id}", "taken", staff, staff.role.value)
+    return True
+
+
+async def decide(
+    connection: asyncpg.Connection, request_id: uuid.UUID, staff: Staff, approve: bool,
+    reason: str | None = None, public: bool | None = None, today: date | None = None,
+) -> dict[str, Any] | None:  # fmt: skip
+    """Approve (the listing is written or changed) or reject a request the caller holds.
+
+    Raises ``RequestRefused``; None when there is no such request.
+    """
+    today = today or date.today()
+    async with connection.transaction():
+        row = await _locked(connection, request_id)
+        if row is None:
+            return None
+        rules.check_decision(RequestStatus(row["status"]), row["held_by"], staff.person_id)
+        status = RequestStatus.APPROVED if approve else RequestStatus.REJECTED
+        organization_id = row["organization_id"]
+        if approve:
+            details = rules.ProviderDetails.model_validate(_json(row["details"]))
+            if row["kind"] == RequestKind.REGISTRATION.value:
+                organization_id = await _register(connection, request_id, details, today)
+            elif not await _update(connection, str(organization_id), details, today):
+                raise rules.RequestRefused("no_such_listing")
+            if public is not None:
+                await connection.execute(
+                    "INSERT INTO directory_confirmations (resource, id, public, confirmed_by)"
+                    " VALUES ('organization', $1, $2, $3) ON CONFLICT (resource, id) DO UPDATE"
+                    " SET public = excluded.public, confirmed_by = excluded.confirmed_by, confirmed_at = now()",
+                    organization_id, public, str(staff.person_id),
+                )  # fmt: skip
+            await connection.execute("UPDATE directory_state SET version = version + 1")
+        await connection.execute(
+            "UPDATE provider_requests SET status = $2, decided_by = $3, decided_at = now(), reason = $4"
+            " WHERE request_id = $1",
+            request_id, status.value, staff.person_id, reason,
+        )  # fmt: skip
+        await _audit(connection, f"request:{request_id}", status.value, staff, staff.role.value, reason)
+        return {"request_id": str(request_id), "status": status.value, "organization_id": organization_id}
+
+
+async def _register(
+    connection: asyncpg.Connection, request_id: uuid.UUID, details: rules.ProviderDetails, today: date
+) -> str:
+    records = rules.registration_records(request_id, details, today)
+    for table, by_id in records.items():
+        await connection.executemany(
+            "INSERT INTO hsds_records (resource, id, record) VALUES ($1, $2, $3)"
+            " ON CONFLICT (resource, id) DO UPDATE SET record = excluded.record, updated_at = now()",
+            [(table, key, record) for key, record in by_id.items()],
+        )
+    return rules.organization_id_for(request_id)
+
+
+async def _update(
+    connection: asyncpg.Connection, organization_id: str, details: rules.ProviderDetails, today: date
+) -> bool:
+    changed = await connection.execute(
+        "UPDATE hsds_records SET record = record || $2::jsonb, updated_at = now()"
+        " WHERE resource = 'organization' AND id = $1",
+        organization_id, rules.organization_patch(details),
+    )  # fmt: skip
+    if changed == "UPDATE 0":
+        return False
+    await _confirmed_now(connection, organization_id, today)
+    return True
+
+
+async def _confirmed_now(connection: asyncpg.Connection, organization_id: str, today: date) -> None:
+    """The organization's details are confirmed today: its services' assured_date, and no open request."""
+    await connection.execute(
+        "UPDATE hsds_records SET record = jsonb_set(record, '{assured_date}', to_jsonb($2::text)), updated_at = now()"
+        " WHERE resource = 'service' AND record ->> 'organization_id' = $1",
+        organization_id, today.isoformat(),
+    )  # fmt: skip
+    await connection.execute(
+        "DELETE FROM directory_reconfirmations WHERE organization_id = $1", organization_id
+    )
+
+
+async def reconfirmation_round(
+    connection: asyncpg.Connection, max_age: timedelta, grace: timedelta, today: date | None = None
+) -> int:
+    """Ask stale organizations to confirm their details, and let lapse those past the grace period.
+
+    Returns how many organizations were asked or lapsed.
+    """
+    today = today or date.today()
+    async with connection.transaction():
+        tables, _confirmations = await _stored(connection, with_addresses=False)
+        stale = rules.stale_organizations(tables["organization"], tables["service"], today, max_age)
+        asked = await connection.fetch(
+            "INSERT INTO directory_reconfirmations (organization_id, due_at)"
+            " SELECT id, now() + $2::interval FROM unnest($1::text[]) AS id"
+            " ON CONFLICT (organization_id) DO NOTHING RETURNING organization_id",
+            sorted(stale), grace,
+        )  # fmt: skip
+        lapsed = await connection.fetch(
+            "UPDATE directory_reconfirmations SET lapsed_at = now()"
+            " WHERE lapsed_at IS NULL AND due_at < now() RETURNING organization_id"
+        )
+        for row in asked:
+            await _audit(connection, f"organization:{row[0]}", "confirmation_requested", None, CLOCK)
+        for row in lapsed:
+            await _audit(connection, f"organization:{row[0]}", "lapsed", None, CLOCK)
+        if lapsed:
+            await connection.execute("UPDATE directory_state SET version = version + 1")
+    return len(asked) + len(lapsed)
+
+
+async def reconfirmations(connection: asyncpg.Connection | asyncpg.Pool) -> list[dict[str, Any]]:
+    rows = await connection.fetch("SELECT * FROM directory_reconfirmations ORDER BY due_at, organization_id")
+    return [
+        {"organization_id": row["organization_id"], "requested_at": row["requested_at"].isoformat(),
+         "due_at": row["due_at"].isoformat(), "lapsed": row["lapsed_at"] is not None}
+        for row in rows
+    ]  # fmt: skip
+
+
+async def confirm_details(
+    connection: asyncpg.Connection, organization_id: str, staff: Staff, today: date | None = None
+) -> bool:
+    """A partnership specialist confirmed the details with the provider: False when nothing was asked."""
+    async with connection.transaction():
+        lapsed = await connection.fetchval(
+            "SELECT lapsed_at IS NOT NULL FROM directory_reconfirmations WHERE organization_id = $1 FOR UPDATE",
+            organization_id,
+        )
+        if lapsed is None:
+            return False
+        await _confirmed_now(connection, organization_id, today or date.today())
+        await connection.execute("UPDATE directory_state SET version = version + 1")
+        await _audit(
+            connection, f"organization:{organization_id}", "details_confirmed", staff, staff.role.value
+        )
+    return True
+
+
+async def audit_of(connection: asyncpg.Connection | asyncpg.Pool, subject: str) -> list[dict[str, Any]]:
+    rows = await connection.fetch(
+        "SELECT action, person_id, role, reason, at FROM provider_audit WHERE subject = $1 ORDER BY entry_id",
+        subject,
+    )
+    return [
+        {"action": row["action"], "person_id": str(row["person_id"]) if row["person_id"] else None,
+         "role": row["role"], "reason": row["reason"], "at": row["at"].isoformat()}
+        for row in rows
+    ]  # fmt: skip
+
+
+async def _locked(connection: asyncpg.Connection, request_id: uuid.UUID) -> asyncpg.Record | None:
+    return await connection.fetchrow(
+        "SELECT * FROM provider_requests WHERE request_id = $1 FOR UPDATE", request_id
+    )
+
+
+async def _audit(
+    connection: asyncpg.Connection,
+    subject: str,
+    action: str,
+    staff: Staff | None,
+    role: str,
+    reason: str | None = None,
+) -> None:
+    await connection.execute(
+        "INSERT INTO provider_audit (subject, action, person_id, role, reason) VALUES ($1, $2, $3, $4, $5)",
+        subject, action, staff.person_id if staff else None, role, reason,
+    )  # fmt: skip
+
+
+def _json(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else json.loads(value)

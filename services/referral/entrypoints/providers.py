@@ -1,0 +1,273 @@
+"""The provider side of the directory over HTTP.
+
+``/providers/register``: the public form where a provider asks to be listed or to change its listing,
+server-rendered in English and French, working without JavaScript, with no cookies, a strict
+Content-Security-Policy and ``no-store``. What it receives is only a pending request.
+
+``/v1/provider-requests`` and ``/v1/directory/reconfirmations``: the partnership specialist's API. A
+request is taken before it is decided, and only the specialist who holds it decides it; every step
+is audited (``provider_audit``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import parse_qs
+
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from pydantic import StrictBool, ValidationError
+
+from schemas.envelope import Contract
+from schemas.tip import Province
+from services.common import errors
+from services.common.auth import Role, Staff, require_role
+from services.common.http import Refused
+from services.common.openapi import refusals
+from services.common.runtime import runtime_of
+from services.referral.adapters import provider_requests as store
+from services.referral.domain.provider_requests import (
+    OrganizationId,
+    ProviderRequest,
+    Reason,
+    RequestRefused,
+    RequestStatus,
+)
+
+FORM = "/providers/register"
+WEB = Path(__file__).resolve().parents[1] / "web"
+LANGUAGES = ("en", "fr")
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+FIELDS = (
+    ("organization_id", "text"), ("organization_name", "text"), ("service_name", "text"),
+    ("description", "textarea"), ("email", "email"), ("phone", "tel"), ("website", "url"),
+    ("city", "text"), ("province", "province"),
+)  # fmt: skip
+TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "List your organization in the referral directory",
+        "other_language": "Français",
+        "intro": "Providers that help victims and survivors of human trafficking can ask to be listed, or ask"
+        " for a change to their listing. A partnership specialist checks every request with you before"
+        " anything changes; nothing is public until you have agreed to it.",
+        "fix": "Please correct these fields:",
+        "kind": "Your request",
+        "registration": "List a new organization",
+        "update": "Change our listing (give its listing id)",
+        "organization_id": "Listing id (for a change)",
+        "organization_name": "Organization name",
+        "service_name": "Service name",
+        "description": "What you offer, and to whom",
+        "email": "Email for the partnership team",
+        "phone": "Telephone",
+        "website": "Website (https://…)",
+        "city": "City",
+        "province": "Province or territory",
+        "no_address": "Do not give a street address here: a partnership specialist asks for it, and keeps it"
+        " confidential unless you say it may be public.",
+        "send": "Send the request",
+        "received": "Thank you: your request was received. A partnership specialist will contact you.",
+        "update_names_its_listing": "A change names its listing id; a new listing has none.",
+    },
+    "fr": {
+        "title": "Inscrire votre organisme au répertoire d'orientation",
+        "other_language": "English",
+        "intro": "Les organismes qui aident les victimes et survivantes de la traite de personnes peuvent"
+        " demander à y figurer, ou demander une modification de leur fiche. Une ou un spécialiste des"
+        " partenariats vérifie chaque demande avec vous ; rien n'est public sans votre accord.",
+        "fix": "Veuillez corriger ces champs :",
+        "kind": "Votre demande",
+        "registration": "Inscrire un nouvel organisme",
+        "update": "Modifier notre fiche (indiquez son identifiant)",
+        "organization_id": "Identifiant de la fiche (pour une modification)",
+        "organization_name": "Nom de l'organisme",
+        "service_name": "Nom du service",
+        "description": "Ce que vous offrez, et à qui",
+        "email": "Courriel pour l'équipe des partenariats",
+        "phone": "Téléphone",
+        "website": "Site Web (https://…)",
+        "city": "Ville",
+        "province": "Province ou territoire",
+        "no_address": "N'indiquez pas d'adresse civique ici : une ou un spécialiste des partenariats vous la"
+        " demandera et la gardera confidentielle, sauf si vous acceptez qu'elle soit publique.",
+        "send": "Envoyer la demande",
+        "received": "Merci : votre demande a été reçue. Une ou un spécialiste des partenariats vous joindra.",
+        "update_names_its_listing": "Une modification indique l'identifiant de sa fiche ; une inscription n'en a pas.",
+    },
+}
+REFUSALS = {
+    "already_decided": "This request was already decided.",
+    "held_by_another_person": "Another partnership specialist holds this request.",
+    "take_the_request_first": "Take the request before deciding it.",
+    "no_such_listing": "The listing this request changes does not exist.",
+}
+Partnerships = Annotated[Staff, Depends(require_role(Role.PARTNERSHIPS))]
+
+
+class Approval(Contract):
+    """What the specialist confirmed with the provider: whether the listing may be public (unsaid:
+    it stays as it is, and a new listing stays out of the public directory)."""
+
+    public: StrictBool | None = None
+
+
+class Rejection(Contract):
+    reason: Reason
+
+
+def routes(app: FastAPI) -> None:
+    pages = Environment(
+        loader=FileSystemLoader(WEB / "templates"), autoescape=select_autoescape(default=True),
+        trim_blocks=True, lstrip_blocks=True,
+    )  # fmt: skip
+
+    def page(language: str, status: int = 200, **context: Any) -> HTMLResponse:
+        other = "fr" if language == "en" else "en"
+        html = pages.get_template("register.html").render(
+            t=TEXTS[language], lang=language, other_lang=other, base=FORM, fields=FIELDS,
+            provinces=[province.value for province in Province], **{"errors": {}, "values": {}, **context},
+        )  # fmt: skip
+        return HTMLResponse(
+            html, status_code=status, headers={**SECURITY_HEADERS, "Content-Language": language}
+        )
+
+    def language_of(request: Request, asked: str | None) -> str:
+        return (
+            asked if asked in LANGUAGES else errors.preferred_language(request.headers.get("accept-language"))
+        )
+
+    @app.get(FORM, response_class=HTMLResponse, include_in_schema=False)
+    async def registration_form(request: Request) -> HTMLResponse:
+        return page(language_of(request, request.query_params.get("lang")))
+
+    @app.post(FORM, response_class=HTMLResponse, include_in_schema=False)
+    async def register(request: Request) -> HTMLResponse:
+        fields = {
+            name: values[0].strip()
+            for name, values in parse_qs((await request.body()).decode("utf-8", "replace")).items()
+            if values and values[0].strip()
+        }
+        language = language_of(request, fields.get("lang"))
+        data: dict[str, Any] = {
+            "kind": fields.get("kind", "registration"), "organization_id": fields.get("organization_id"),
+            "details": {name: fields[name] for name, _ in FIELDS if name != "organization_id" and name in fields},
+        }  # fmt: skip
+        shown = {name: value for name, value in fields.items() if name != "lang"}
+        try:
+            submitted = ProviderRequest.model_validate(data)
+        except ValidationError as error:
+            found = errors.describe(error, ProviderRequest, language)
+            named = {_form_field(problem.field): problem.message for problem in found}
+            return page(language, 422, errors=named, values=shown)
+        if (submitted.organization_id is None) == (submitted.kind.value == "update"):
+            message = TEXTS[language]["update_names_its_listing"]
+            return page(language, 422, errors={"organization_id": message}, values=shown)
+        async with runtime_of(request).pool.acquire() as connection:
+            await store.submit(connection, submitted, language)
+        return page(language, received=True)
+
+    @app.get("/v1/provider-requests", tags=["providers"])
+    async def provider_requests(
+        request: Request,
+        _staff: Partnerships,
+        status: Annotated[RequestStatus, Query()] = RequestStatus.PENDING,
+    ) -> dict[str, Any]:
+        """Providers' registration and update requests, the oldest first (pending unless asked)."""
+        return {"requests": await store.listed(runtime_of(request).pool, status)}
+
+    @app.get("/v1/provider-requests/{request_id}", tags=["providers"], responses=refusals(404))
+    async def provider_request(
+        request: Request, request_id: uuid.UUID, _staff: Partnerships
+    ) -> dict[str, Any]:
+        found = await store.one(runtime_of(request).pool, request_id)
+        if found is None:
+            raise HTTPException(status_code=404, detail="No such request.")
+        return found
+
+    @app.post("/v1/provider-requests/{request_id}/take", tags=["providers"], responses=refusals(404, 409))
+    async def take_request(request: Request, request_id: uuid.UUID, staff: Partnerships) -> dict[str, Any]:
+        """Hold a request: only the partnership specialist who holds it approves or rejects it."""
+        async with runtime_of(request).pool.acquire() as connection:
+            with _refusals():
+                taken = await store.take(connection, request_id, staff)
+        if not taken:
+            raise HTTPException(status_code=404, detail="No such request.")
+        return {"request_id": str(request_id), "held_by": str(staff.person_id)}
+
+    @app.post("/v1/provider-requests/{request_id}/approve", tags=["providers"], responses=refusals(404, 409))
+    async def approve_request(
+        request: Request, request_id: uuid.UUID, approval: Approval, staff: Partnerships
+    ) -> dict[str, Any]:
+        """Approve: a registration becomes a listing (public only if ``public`` says so), an update is
+        applied and counts as the provider's confirmation of its details."""
+        async with runtime_of(request).pool.acquire() as connection:
+            with _refusals():
+                decided = await store.decide(
+                    connection, request_id, staff, approve=True, public=approval.public
+                )
+        if decided is None:
+            raise HTTPException(status_code=404, detail="No such request.")
+        return decided
+
+    @app.post("/v1/provider-requests/{request_id}/reject", tags=["providers"], responses=refusals(404, 409))
+    async def reject_request(
+        request: Request, request_id: uuid.UUID, rejection: Rejection, staff: Partnerships
+    ) -> dict[str, Any]:
+        async with runtime_of(request).pool.acquire() as connection:
+            with _refusals():
+                decided = await store.decide(
+                    connection, request_id, staff, approve=False, reason=rejection.reason
+                )
+        if decided is None:
+            raise HTTPException(status_code=404, detail="No such request.")
+        return decided
+
+    @app.get("/v1/directory/reconfirmations", tags=["providers"])
+    async def open_reconfirmations(request: Request, _staff: Partnerships) -> dict[str, Any]:
+        """Providers asked to confirm their details, the soonest due first; ``lapsed``: out of the public
+        directory and of matching until confirmed."""
+        return {"reconfirmations": await store.reconfirmations(runtime_of(request).pool)}
+
+    @app.post(
+        "/v1/directory/reconfirmations/{organization_id}/confirm", tags=["providers"], responses=refusals(404)
+    )
+    async def confirm_details(
+        request: Request, organization_id: OrganizationId, staff: Partnerships
+    ) -> dict[str, Any]:
+        """The provider confirmed its details with a partnership specialist: listed and matchable again."""
+        async with runtime_of(request).pool.acquire() as connection:
+            confirmed = await store.confirm_details(connection, organization_id, staff)
+        if not confirmed:
+            raise HTTPException(status_code=404, detail="No confirmation was asked of this organization.")
+        return {"organization_id": organization_id, "confirmed": True}
+
+
+def _form_field(path: str) -> str:
+    return path.removeprefix("details.")
+
+
+class _refusals:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, _trace: object) -> None:
+        if isinstance(error, RequestRefused):
+            status = (
+                403
+                if error.rule == "held_by_another_person" or error.rule == "take_the_request_first"
+                else 409
+            )
+            raise Refused(
+                status, {"detail": REFUSALS.get(error.rule, error.rule), "rule": error.rule}
+            ) from None
