@@ -7,6 +7,7 @@ only for tips that were not shredded.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -14,7 +15,7 @@ from dataclasses import replace
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import pytest
 
@@ -26,17 +27,19 @@ from services.common.agency_keys import AgencyKeys, AgencyPublicKeys, Registered
 from services.common.db import apply_migrations, apply_shared_migrations, create_pool, service_migrations
 from services.common.messaging import Transactions
 from services.common.sealing import DataKey, KeyEncryptionKey, Keystore, Shredding, ShredReason, shred
+from services.disclosure import handlers
 from services.disclosure.adapters.agency_keys import PostgresAgencyKeys
 from services.disclosure.adapters.audit import AuditChain
 from services.disclosure.adapters.memory import MemoryTransactions
 from services.disclosure.adapters.unit_of_work import DisclosureUnitOfWork
+from services.disclosure.adapters.views import CaseViews
 from services.disclosure.domain.audit import ChainKey
 from services.disclosure.domain.case import Case, Note, Supervisor
 from services.disclosure.domain.consent import ConsentRecord
 from services.disclosure.domain.packages import Source, SourceKind
 from services.disclosure.domain.routing import load_routing
 from services.disclosure.ports import DisclosureTransactions
-from tests.factories import tip_received, tip_supplemented, tip_triaged
+from tests.factories import consent_recorded, tip_received, tip_supplemented, tip_triaged
 from tests.keys import stack_keys
 
 SHREDDING = Shredding(ShredReason.ENTERED_IN_ERROR, token_id=uuid.UUID(int=7))
@@ -312,3 +315,45 @@ async def test_an_agency_key_rotated_out_is_still_found_by_its_id_with_when_it_w
     assert retired is not None and retired.keys == first and retired.retired_at is not None
     assert named_current == RegisteredAgencyKey(second, retired_at=None)
     assert elsewhere is None, "a key is found only in the name of the agency that registered it"
+
+
+async def test_a_cases_record_is_read_as_of_one_moment_though_a_withdrawal_commits_while_it_is_read(
+    on_postgres: OnPostgres, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The supervisor's record of a case must not show the withdrawal's audit entry beside the caller's
+    words it took out of the permitted fields: that pairing is what the case never was.
+    """
+    transactions, keystore = on_postgres.transactions, on_postgres.keystore
+    tip = tip_received(consent={"law_enforcement": True})
+    async with transactions.begin() as uow:
+        await handlers.record_tip(tip, uow)
+        await handlers.decide_on_triage(tip_triaged(tip, "non_urgent", danger=True), uow, keystore, ROUTING)
+
+    case_read, withdrawal_committed = asyncio.Event(), asyncio.Event()
+    read_case = CaseViews.case
+
+    async def case_then_wait(views: CaseViews, tip_id: uuid.UUID) -> Any:
+        row = await read_case(views, tip_id)
+        case_read.set()
+        await withdrawal_committed.wait()
+        return row
+
+    monkeypatch.setattr(CaseViews, "case", case_then_wait)
+    reading = asyncio.create_task(handlers.case_record(transactions, tip.tip_id))
+    await asyncio.wait_for(case_read.wait(), timeout=10)
+    async with transactions.begin() as uow:
+        withdrawal = consent_recorded(tip, 2, ["law_enforcement"])
+        await handlers.record_consent(withdrawal, uow, keystore, ROUTING)
+    withdrawal_committed.set()
+    record = await asyncio.wait_for(reading, timeout=10)
+    monkeypatch.undo()
+    after = await handlers.case_record(transactions, tip.tip_id)
+
+    def seen(record: dict[str, Any] | None) -> tuple[bool, bool]:
+        """Whether the caller's words are permitted, and whether the audit shows the withdrawal."""
+        assert record is not None
+        actions = [entry["action"] for entry in record["audit"]]
+        return "narrative" in record["fields"], "consent_withdrawn_mandatory_basis_stands" in actions
+
+    assert seen(after) == (False, True), "the withdrawal took the caller's words out on a mandatory basis"
+    assert seen(record) == (True, False), "the record read before the withdrawal committed shows none of it"
