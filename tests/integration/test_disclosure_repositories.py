@@ -17,6 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
+import asyncpg
 import pytest
 
 from schemas.disclosure import CaseState, LegalReference, LiaisonAcknowledgementV2
@@ -40,6 +41,7 @@ from services.disclosure.domain.packages import Source, SourceKind
 from services.disclosure.domain.routing import load_routing
 from services.disclosure.ports import DisclosureTransactions
 from tests.factories import consent_recorded, tip_received, tip_supplemented, tip_triaged
+from tests.helpers import eventually
 from tests.keys import stack_keys
 
 SHREDDING = Shredding(ShredReason.ENTERED_IN_ERROR, token_id=uuid.UUID(int=7))
@@ -357,3 +359,53 @@ async def test_a_cases_record_is_read_as_of_one_moment_though_a_withdrawal_commi
 
     assert seen(after) == (False, True), "the withdrawal took the caller's words out on a mandatory basis"
     assert seen(record) == (True, False), "the record read before the withdrawal committed shows none of it"
+
+
+@pytest.mark.parametrize("first", ["consent", "triage"])
+async def test_a_consent_and_the_triage_that_opens_the_case_never_decide_past_each_other(
+    first: str, on_postgres: OnPostgres, database_url: str
+) -> None:
+    """The triage that opens a case and a withdrawal of consent, in two transactions at once (an inbox
+    sweep retrying a deferred triage beside a batch, or two consumers): whichever commits last must see
+    the other, or the case is decided on a consent that no longer stands.
+    """
+    transactions, keystore = on_postgres.transactions, on_postgres.keystore
+    tip = tip_received(consent={"law_enforcement": True})
+    async with transactions.begin() as uow:
+        await handlers.record_tip(tip, uow)
+    withdrawal = consent_recorded(tip, 2, ["law_enforcement"])
+    steps = {
+        "consent": partial(handlers.record_consent, withdrawal, keystore=keystore, routing=ROUTING),
+        "triage": partial(
+            handlers.decide_on_triage, tip_triaged(tip, "non_urgent"), keystore=keystore, routing=ROUTING
+        ),
+    }
+    second = next(step for name, step in steps.items() if name != first)
+
+    async def in_its_own_transaction() -> None:
+        async with transactions.begin() as uow:
+            await second(uow=uow)
+
+    observer = await asyncpg.connect(database_url)
+    try:
+
+        async def done_or_waiting(task: asyncio.Task[None]) -> bool:
+            waiting = await observer.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND wait_event_type = 'Lock'"
+            )
+            return task.done() or waiting > 0
+
+        async with transactions.begin() as uow:
+            await steps[first](uow=uow)
+            other = asyncio.create_task(in_its_own_transaction())
+            assert await eventually(lambda: done_or_waiting(other))
+        await asyncio.wait_for(other, timeout=10)
+    finally:
+        await observer.close()
+
+    async with transactions.begin() as uow:
+        case = await uow.cases.get(tip.tip_id)
+    # Decided on the withdrawal, or decided first and then cancelled by it: never waiting to go out.
+    expected = {"consent": CaseState.NOT_FORWARDED, "triage": CaseState.CANCELLED}[first]
+    assert case is not None and case.state is expected, f"decided past the withdrawal: {case and case.state}"
