@@ -179,3 +179,17 @@ class Transactions(Generic[UnitOfWorkT]):
                 await write_outbox(connection, uow.outbox.messages, self.signer)
             for action in uow.committed:
                 action()
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[UnitOfWorkT]:
+        """A read-only transaction whose statements all see the database as of its first one.
+
+        For a view that reads one record from several tables: under ``begin`` (read committed) each
+        statement sees what committed before it, so a change committed between two of them would show
+        in one table and not the other (a case's new audit entry beside its old permitted fields).
+        """
+        async with (
+            self.pool.acquire() as connection,
+            connection.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            yield self.unit_of_work(connection)

@@ -318,8 +318,10 @@ async def review_queue(transactions: Transactions[DisclosureUnitOfWork], limit: 
 async def case_record(
     transactions: Transactions[DisclosureUnitOfWork], tip_id: uuid.UUID
 ) -> dict[str, Any] | None:
-    """A case's decision, packages (never their content) and audit trail; None when there is no case."""
-    async with transactions.begin() as uow:
+    """A case's decision, packages (never their content) and audit trail, all as of one moment (a
+    decision committed while they are read shows in all three or in none); None when there is no case.
+    """
+    async with transactions.snapshot() as uow:
         row = await uow.views.case(tip_id)
         if row is None:
             return None

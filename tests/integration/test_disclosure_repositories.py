@@ -7,6 +7,7 @@ only for tips that were not shredded.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -14,8 +15,9 @@ from dataclasses import replace
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
+import asyncpg
 import pytest
 
 from schemas.disclosure import CaseState, LegalReference, LiaisonAcknowledgementV2
@@ -26,17 +28,20 @@ from services.common.agency_keys import AgencyKeys, AgencyPublicKeys, Registered
 from services.common.db import apply_migrations, apply_shared_migrations, create_pool, service_migrations
 from services.common.messaging import Transactions
 from services.common.sealing import DataKey, KeyEncryptionKey, Keystore, Shredding, ShredReason, shred
+from services.disclosure import handlers
 from services.disclosure.adapters.agency_keys import PostgresAgencyKeys
 from services.disclosure.adapters.audit import AuditChain
 from services.disclosure.adapters.memory import MemoryTransactions
 from services.disclosure.adapters.unit_of_work import DisclosureUnitOfWork
+from services.disclosure.adapters.views import CaseViews
 from services.disclosure.domain.audit import ChainKey
 from services.disclosure.domain.case import Case, Note, Supervisor
 from services.disclosure.domain.consent import ConsentRecord
 from services.disclosure.domain.packages import Source, SourceKind
 from services.disclosure.domain.routing import load_routing
 from services.disclosure.ports import DisclosureTransactions
-from tests.factories import tip_received, tip_supplemented, tip_triaged
+from tests.factories import consent_recorded, tip_received, tip_supplemented, tip_triaged
+from tests.helpers import eventually
 from tests.keys import stack_keys
 
 SHREDDING = Shredding(ShredReason.ENTERED_IN_ERROR, token_id=uuid.UUID(int=7))
@@ -312,3 +317,95 @@ async def test_an_agency_key_rotated_out_is_still_found_by_its_id_with_when_it_w
     assert retired is not None and retired.keys == first and retired.retired_at is not None
     assert named_current == RegisteredAgencyKey(second, retired_at=None)
     assert elsewhere is None, "a key is found only in the name of the agency that registered it"
+
+
+async def test_a_cases_record_is_read_as_of_one_moment_though_a_withdrawal_commits_while_it_is_read(
+    on_postgres: OnPostgres, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The supervisor's record of a case must not show the withdrawal's audit entry beside the caller's
+    words it took out of the permitted fields: that pairing is what the case never was.
+    """
+    transactions, keystore = on_postgres.transactions, on_postgres.keystore
+    tip = tip_received(consent={"law_enforcement": True})
+    async with transactions.begin() as uow:
+        await handlers.record_tip(tip, uow)
+        await handlers.decide_on_triage(tip_triaged(tip, "non_urgent", danger=True), uow, keystore, ROUTING)
+
+    case_read, withdrawal_committed = asyncio.Event(), asyncio.Event()
+    read_case = CaseViews.case
+
+    async def case_then_wait(views: CaseViews, tip_id: uuid.UUID) -> Any:
+        row = await read_case(views, tip_id)
+        case_read.set()
+        await withdrawal_committed.wait()
+        return row
+
+    monkeypatch.setattr(CaseViews, "case", case_then_wait)
+    reading = asyncio.create_task(handlers.case_record(transactions, tip.tip_id))
+    await asyncio.wait_for(case_read.wait(), timeout=10)
+    async with transactions.begin() as uow:
+        withdrawal = consent_recorded(tip, 2, ["law_enforcement"])
+        await handlers.record_consent(withdrawal, uow, keystore, ROUTING)
+    withdrawal_committed.set()
+    record = await asyncio.wait_for(reading, timeout=10)
+    monkeypatch.undo()
+    after = await handlers.case_record(transactions, tip.tip_id)
+
+    def seen(record: dict[str, Any] | None) -> tuple[bool, bool]:
+        """Whether the caller's words are permitted, and whether the audit shows the withdrawal."""
+        assert record is not None
+        actions = [entry["action"] for entry in record["audit"]]
+        return "narrative" in record["fields"], "consent_withdrawn_mandatory_basis_stands" in actions
+
+    assert seen(after) == (False, True), "the withdrawal took the caller's words out on a mandatory basis"
+    assert seen(record) == (True, False), "the record read before the withdrawal committed shows none of it"
+
+
+@pytest.mark.parametrize("first", ["consent", "triage"])
+async def test_a_consent_and_the_triage_that_opens_the_case_never_decide_past_each_other(
+    first: str, on_postgres: OnPostgres, database_url: str
+) -> None:
+    """The triage that opens a case and a withdrawal of consent, in two transactions at once (an inbox
+    sweep retrying a deferred triage beside a batch, or two consumers): whichever commits last must see
+    the other, or the case is decided on a consent that no longer stands.
+    """
+    transactions, keystore = on_postgres.transactions, on_postgres.keystore
+    tip = tip_received(consent={"law_enforcement": True})
+    async with transactions.begin() as uow:
+        await handlers.record_tip(tip, uow)
+    withdrawal = consent_recorded(tip, 2, ["law_enforcement"])
+    steps = {
+        "consent": partial(handlers.record_consent, withdrawal, keystore=keystore, routing=ROUTING),
+        "triage": partial(
+            handlers.decide_on_triage, tip_triaged(tip, "non_urgent"), keystore=keystore, routing=ROUTING
+        ),
+    }
+    second = next(step for name, step in steps.items() if name != first)
+
+    async def in_its_own_transaction() -> None:
+        async with transactions.begin() as uow:
+            await second(uow=uow)
+
+    observer = await asyncpg.connect(database_url)
+    try:
+
+        async def done_or_waiting(task: asyncio.Task[None]) -> bool:
+            waiting = await observer.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND wait_event_type = 'Lock'"
+            )
+            return task.done() or waiting > 0
+
+        async with transactions.begin() as uow:
+            await steps[first](uow=uow)
+            other = asyncio.create_task(in_its_own_transaction())
+            assert await eventually(lambda: done_or_waiting(other))
+        await asyncio.wait_for(other, timeout=10)
+    finally:
+        await observer.close()
+
+    async with transactions.begin() as uow:
+        case = await uow.cases.get(tip.tip_id)
+    # Decided on the withdrawal, or decided first and then cancelled by it: never waiting to go out.
+    expected = {"consent": CaseState.NOT_FORWARDED, "triage": CaseState.CANCELLED}[first]
+    assert case is not None and case.state is expected, f"decided past the withdrawal: {case and case.state}"

@@ -122,6 +122,7 @@ SELECT c.*,
 FROM cases c WHERE c.tip_id = $1
 FOR UPDATE OF c
 """
+LOCK_UNOPENED_CASE = "SELECT pg_advisory_xact_lock(hashtext('disclosure.case/' || $1::uuid))"
 DUE_FOR_FLAGS = """
 SELECT tip_id FROM cases
 WHERE queue IS NOT NULL
@@ -144,7 +145,8 @@ SAVE_PACKAGE = (
 
 
 class PostgresCases:
-    """Cases locked ``FOR UPDATE`` when read, so that one transaction at a time changes a case."""
+    """Cases locked ``FOR UPDATE`` when read, so that one transaction at a time changes a case; a case
+    not opened yet is locked by its tip (``LOCK_UNOPENED_CASE``), so that one at a time opens it."""
 
     def __init__(self, connection: asyncpg.Connection) -> None:
         self.connection = connection
@@ -152,6 +154,13 @@ class PostgresCases:
 
     async def get(self, tip_id: uuid.UUID) -> Case | None:
         row = await self.connection.fetchrow(LOCK_CASE, tip_id)
+        if row is None:
+            # No row to lock yet: a triage opening the case and a consent recorded for it, in two
+            # transactions at once, would each miss the other (the consent finds no case to decide
+            # again; the case is decided on the consent history without it). The tip's lock makes
+            # the later one wait for the earlier's commit, then look again.
+            await self.connection.execute(LOCK_UNOPENED_CASE, tip_id)
+            row = await self.connection.fetchrow(LOCK_CASE, tip_id)
         if row is None:
             return None
         case = _case(row)
