@@ -102,6 +102,8 @@ class Verdict:
 
     violations: dict[str, list[str]]
     rows: list[dict[str, Any]]
+    answers: Counter[str] = field(default_factory=Counter)
+    """Every answer the clients got (a status, or the error that stood for one), counted."""
 
     @property
     def ok(self) -> bool:
@@ -129,7 +131,9 @@ class Verdict:
             for name, items in self.violations.items()
             if items
         ]
-        return self.table() + ("\n\nviolations:\n  " + "\n  ".join(found) if found else "\n\nno violation")
+        answers = ", ".join(f"{answer}: {count}" for answer, count in sorted(self.answers.items()))
+        violations = "\n\nviolations:\n  " + "\n  ".join(found) if found else "\n\nno violation"
+        return f"{self.table()}\n\nanswers: {answers}{violations}"
 
 
 async def observe(bootstrap: str, database_url: str, timeout: float = 60) -> Observed:
@@ -227,6 +231,9 @@ def check(history: History, observed: Observed, wall_offset: float) -> Verdict:
         if len(tips) != 1:
             violations["one tip per idempotency key"].append(key)
     accepted_tips = {tip for tips in accepted.values() for tip in tips}
+    for key in history.keys:
+        if key not in accepted:
+            violations["every tip sent is accepted (retried with its key)"].append(key[-8:])
 
     received = _distinct_per(_events(observed, topics.TIPS_RECEIVED), "tip.received", "tip_id")
     lost: set[str] = set()
@@ -290,9 +297,9 @@ def check(history: History, observed: Observed, wall_offset: float) -> Verdict:
         violations["no outbox row quarantined"].append(str(observed.quarantined))
     if observed.parked:
         violations["no event poisoned"].append(str(observed.parked))
-    return Verdict(
-        dict(violations), _rows(history, observed, accepted, lost, duplicated | extra_tips, wall_offset)
-    )
+    answers = Counter(str(a.status) if a.status is not None else str(a.error) for a in history.attempts)
+    rows = _rows(history, observed, accepted, lost, duplicated | extra_tips, wall_offset)
+    return Verdict(dict(violations), rows, answers)
 
 
 def _rows(

@@ -69,8 +69,15 @@ class Proxy:
             writer.transport.abort()
             return
         self._connections.update((writer, upstream_writer))
+        pumps = {
+            asyncio.create_task(self._pump(reader, upstream_writer)),
+            asyncio.create_task(self._pump(upstream_reader, writer)),
+        }
         try:
-            await asyncio.gather(self._pump(reader, upstream_writer), self._pump(upstream_reader, writer))
+            # Either side closing closes the other: a client waits for its server to hang up.
+            _done, pending = await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
+            for pump in pending:
+                pump.cancel()
         finally:
             for end in (writer, upstream_writer):
                 self._connections.discard(end)

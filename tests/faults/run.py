@@ -217,7 +217,9 @@ class Load:
 
     async def run(self, until_sent: int | None = None) -> None:
         tasks: set[asyncio.Task[None]] = set()
-        async with httpx.AsyncClient(base_url=self.system.stack.endpoints["intake_url"], timeout=5) as client:
+        async with httpx.AsyncClient(
+            base_url=self.system.stack.endpoints["intake_url"], timeout=15
+        ) as client:
             while not self._stop.is_set() and (until_sent is None or self.sent < until_sent):
                 key = f"fault-{uuid.uuid4()}"
                 self.history.keys[key] = self.label
@@ -237,8 +239,8 @@ class Load:
         headers = {"Idempotency-Key": key}
         if staff:
             headers["Authorization"] = f"Bearer {self.system.specialist}"
-        deadline = time.monotonic() + 300
-        backoff = 0.2
+        deadline = time.monotonic() + 600
+        backoff = 0.5
         while time.monotonic() < deadline:
             sent_at = time.monotonic()
             try:
@@ -253,7 +255,7 @@ class Load:
                 ):
                     return
             await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, 2.0)
+            backoff = min(backoff * 2, 5.0)
 
 
 async def drive(
