@@ -201,7 +201,7 @@ class Load:
     system: System
     history: History
     rng: random.Random
-    rate_per_second: float = 8.0
+    rate_per_second: float = 5.0
     label: str = "none"
     sent: int = 0
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
