@@ -359,12 +359,17 @@ def _recovery(
     return worst
 
 
-async def settle(database_url: str, accepted_tips: set[str], timeout: float = 180) -> float:
-    """Wait until every accepted tip is triaged, decided and monitored and every outbox is drained."""
-    started = time.monotonic()
+async def settle(
+    database_url: str, accepted_tips: set[str], stalled_after: float = 120, timeout: float = 1800
+) -> float:
+    """Wait until every accepted tip is triaged, decided and monitored and every outbox is drained, or
+    until nothing has moved for ``stalled_after`` seconds (a backlog is no loss: a stall is).
+    """
+    started = last_move = time.monotonic()
+    last: tuple[int, int] | None = None
     connection = await asyncpg.connect(database_url)
     try:
-        while time.monotonic() - started < timeout:
+        while time.monotonic() - last_move < stalled_after and time.monotonic() - started < timeout:
             done = await connection.fetchval(
                 "SELECT count(*) FROM unnest($1::uuid[]) AS t(tip_id)"
                 " WHERE EXISTS (SELECT 1 FROM triage.triage_decisions d WHERE d.tip_id = t.tip_id)"
@@ -379,6 +384,8 @@ async def settle(database_url: str, accepted_tips: set[str], timeout: float = 18
                 )
             if done == len(accepted_tips) and unsent == 0:
                 return time.monotonic() - started
+            if (done, unsent) != last:
+                last, last_move = (done, unsent), time.monotonic()
             await asyncio.sleep(1)
     finally:
         await connection.close()

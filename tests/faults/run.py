@@ -260,10 +260,10 @@ class Load:
 
 async def drive(
     system: System, names: list[str], injectors: dict[str, Injector], rng: random.Random, history: History,
-    mix_tips: int, fault_every: float,
+    mix_tips: int, fault_every: float, rate: float = 5.0,
 ) -> None:  # fmt: skip
     """Each fault alone under load, then (if ``mix_tips``) faults drawn at random while that many tips go."""
-    load = Load(system, history, rng)
+    load = Load(system, history, rng, rate_per_second=rate)
     flowing = asyncio.create_task(load.run())
     try:
         await asyncio.sleep(3)
@@ -275,7 +275,7 @@ async def drive(
         await flowing
     if not mix_tips:
         return
-    mix = Load(system, history, rng, label="random mix")
+    mix = Load(system, history, rng, rate_per_second=rate, label="random mix")
     flowing = asyncio.create_task(mix.run(until_sent=mix_tips))
     try:
         while not flowing.done():
@@ -338,15 +338,16 @@ async def running_system(home: Path, database: str, seed: int) -> Any:
 
 
 async def run_suite(
-    home: Path, database: str, names: list[str] | None, mix_tips: int, seed: int, fault_every: float = 4.0
-) -> Verdict:
+    home: Path, database: str, names: list[str] | None, mix_tips: int, seed: int, fault_every: float = 4.0,
+    rate: float = 5.0,
+) -> Verdict:  # fmt: skip
     rng = random.Random(seed)
     history = History()
     async with running_system(home, database, seed) as system:
         injectors = faults_for(database)
         wall_offset = time.time() - time.monotonic()
         await drive(system, names if names is not None else list(injectors), injectors, rng, history, mix_tips,
-                    fault_every)  # fmt: skip
+                    fault_every, rate)  # fmt: skip
         accepted = {tip for tips in history.accepted().values() for tip in tips}
         await settle(system.owner_url, accepted)
         # The clocks and the relays have flagged and republished what they had to; read it all.
@@ -378,7 +379,8 @@ def main() -> int:
         )
         print(f"{database} PostgreSQL:", flush=True)
         names = list(SHORT) if arguments.short else None
-        verdict = asyncio.run(run_suite(home, database, names, mix_tips, seed))
+        rate = 2.0 if arguments.short else 5.0
+        verdict = asyncio.run(run_suite(home, database, names, mix_tips, seed, rate=rate))
         print(verdict.report(), flush=True)
         failed = failed or not verdict.ok
     return 1 if failed else 0

@@ -14,11 +14,11 @@ from tests.faults.run import SHORT, run_suite
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
-@pytest.mark.timeout(900)
+@pytest.mark.timeout(1800)
 async def test_under_kills_of_services_postgresql_and_the_broker_nothing_is_lost_or_duplicated(
     tmp_path: Path,
 ) -> None:
-    verdict = await run_suite(tmp_path / ".lantern", "embedded", list(SHORT), mix_tips=0, seed=18)
+    verdict = await run_suite(tmp_path / ".lantern", "embedded", list(SHORT), mix_tips=0, seed=18, rate=2.0)
     print(verdict.report())
     assert verdict.ok, verdict.report()
     everything = next(row for row in verdict.rows if row["fault"] == "all")
