@@ -160,14 +160,19 @@ async def clock_jump(system: System, _rng: random.Random) -> None:
     """The deadline clocks jump two hours forward: every open deadline falls due at once."""
     connection = await asyncpg.connect(system.owner_url)
     try:
-        await connection.execute(
+        for statement in (
             "UPDATE triage.plan_steps SET at_risk_at = at_risk_at - interval '2 hours',"
-            " deadline = deadline - interval '2 hours' WHERE status = 'open'"
-        )
-        await connection.execute(
+            " deadline = deadline - interval '2 hours' WHERE status = 'open'",
             "UPDATE disclosure.cases SET queued_at = queued_at - interval '2 hours',"
-            " review_due_at = review_due_at - interval '2 hours' WHERE queue IS NOT NULL AND reviewed_at IS NULL"
-        )
+            " review_due_at = review_due_at - interval '2 hours' WHERE queue IS NOT NULL AND reviewed_at IS NULL",
+        ):
+            # The clocks update the same rows as they flag them: a deadlock is tried again.
+            for _attempt in range(10):
+                try:
+                    await connection.execute(statement)
+                    break
+                except asyncpg.DeadlockDetectedError:
+                    await asyncio.sleep(0.2)
     finally:
         await connection.close()
     await asyncio.sleep(3)
