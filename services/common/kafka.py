@@ -120,6 +120,39 @@ def new_topic(name: str, replication: int) -> NewTopic:
     )
 
 
+class ClusterIdentity:
+    """Reads the broker's cluster id, keeping one admin client open between reads."""
+
+    def __init__(self, bootstrap_servers: str, security: KafkaSecurity = PLAINTEXT) -> None:
+        self.bootstrap_servers = bootstrap_servers
+        self.security = security
+        self._admin: AIOKafkaAdminClient | None = None
+
+    async def __call__(self) -> str | None:
+        """The cluster id, or None from a broker too old to say; raises while the broker is out of reach."""
+        try:
+            if self._admin is None:
+                admin = AIOKafkaAdminClient(
+                    bootstrap_servers=self.bootstrap_servers,
+                    client_id="lantern-epoch",
+                    **self.security.client_options(),
+                )
+                await admin.start()
+                self._admin = admin
+            described = await self._admin.describe_cluster()
+        except BaseException:
+            await self.close()
+            raise
+        cluster_id = described.get("cluster_id")
+        return str(cluster_id) if cluster_id else None
+
+    async def close(self) -> None:
+        admin, self._admin = self._admin, None
+        if admin is not None:
+            with contextlib.suppress(Exception):
+                await admin.close()
+
+
 async def _start_with_retry(admin: AIOKafkaAdminClient, attempts: int = 50) -> None:
     for attempt in range(1, attempts + 1):
         try:

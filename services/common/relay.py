@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from aiokafka.errors import BrokerResponseError, KafkaError, UnknownError
 
 from schemas.topics import agency_of
 from services.common import metrics
+from services.common.epoch import BrokerEpoch
 from services.common.logging import get_logger
 
 log = get_logger(__name__)
@@ -53,11 +55,9 @@ WHERE sent_at IS NULL AND quarantined_at IS NULL
   )
 ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
 """
-MARK_SENT = """
-UPDATE outbox SET sent_at = now(), last_error = NULL,
-  payload = CASE WHEN scrub_after_send THEN ''::bytea ELSE payload END
-WHERE id = ANY($1::bigint[])
-"""
+# A row to empty after sending (a package to an agency) keeps its sealed bytes until its recipient
+# acknowledges it: a broker that lost it gets it again (services/common/epoch.py).
+MARK_SENT = "UPDATE outbox SET sent_at = now(), last_error = NULL WHERE id = ANY($1::bigint[])"
 COUNT_FAILURE = "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1"
 QUARANTINE = """
 UPDATE outbox SET attempts = attempts + 1, last_error = $2, quarantined_at = now(), quarantine_reason = $3
@@ -233,8 +233,10 @@ class OutboxRelay:
         batch_size: int,
         poll_seconds: float,
         max_attempts: int = 5,
+        epoch: BrokerEpoch | None = None,
     ) -> None:
         self.pool = pool
+        self.epoch = epoch
         self.database_url = database_url
         self.schema = schema
         self.producer = producer
@@ -242,6 +244,7 @@ class OutboxRelay:
         self.poll_seconds = poll_seconds
         self.max_attempts = max_attempts
         self.leading = False
+        self._led = False
         self.published = 0
         self.quarantined = 0
 
@@ -254,8 +257,9 @@ class OutboxRelay:
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                self.leading = False
-                failures += 1
+                # A relay that led before failing meets a new outage: it backs off from the start.
+                failures = 1 if self._led else failures + 1
+                self.leading, self._led = False, False
                 delay = min(0.2 * 2**failures, 10.0)
                 log.warning(
                     "outbox relay failed, restarting",
@@ -273,11 +277,15 @@ class OutboxRelay:
             await self._wait_for_leadership(listener)
             wake = asyncio.Event()
             await listener.add_listener(f"{self.schema}_outbox", lambda *_: wake.set())
-            self.leading = True
+            self.leading = self._led = True
             log.info("outbox relay leading", schema=self.schema)
-            stuck = 0
+            stuck, epoch_checked = 0, 0.0
             while not listener.is_closed():
                 wake.clear()
+                if self.epoch is not None and time.monotonic() - epoch_checked >= self.poll_seconds:
+                    # Before the round: a broker that lost everything gets the older rows first.
+                    await self.epoch.check()
+                    epoch_checked = time.monotonic()
                 claimed, sent, quarantined = await self._publish_round()
                 if claimed and not sent and not quarantined:
                     # Nothing reached the broker: back off, the rows stay where they are.

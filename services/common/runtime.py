@@ -26,11 +26,13 @@ from fastapi.responses import JSONResponse, Response
 from faststream.kafka import KafkaBroker
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from schemas.topics import ALL_TOPICS
 from services.common import consumer as consuming
 from services.common import metrics, telemetry
 from services.common.db import check_migrated, create_pool, service_migrations
+from services.common.epoch import BrokerEpoch
 from services.common.http import Refused, answer_refused
-from services.common.kafka import PLAINTEXT, KafkaSecurity, create_producer, ensure_topics
+from services.common.kafka import PLAINTEXT, ClusterIdentity, KafkaSecurity, create_producer, ensure_topics
 from services.common.logging import configure_logging, get_logger
 from services.common.messaging import PostgresUnitOfWork, Transactions
 from services.common.openapi import document_refusals
@@ -249,6 +251,7 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
     except BaseException:
         await pool.close()
         raise
+    cluster_identity = ClusterIdentity(settings.kafka_bootstrap_servers, security)
     producer = create_producer(
         settings.kafka_bootstrap_servers,
         f"lantern-{spec.name}",
@@ -274,6 +277,9 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
             batch_size=settings.outbox_batch_size,
             poll_seconds=settings.outbox_poll_seconds,
             max_attempts=settings.outbox_max_attempts,
+            epoch=BrokerEpoch(
+                pool, spec.name, cluster_identity, partial(_recreate_topics, spec, settings, security)
+            ),
         )
         runtime = Runtime(
             spec=spec,
@@ -319,6 +325,7 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
                     await task
     finally:
         await producer.stop()
+        await cluster_identity.close()
         await pool.close()
         log.info("service stopped", service=spec.name)
 
@@ -330,6 +337,19 @@ def settle_the_heap() -> None:
     forwarding benchmark's p99). Frozen objects are still freed when no longer referenced."""
     gc.collect()
     gc.freeze()
+
+
+async def _recreate_topics(spec: ServiceSpec, settings: ServiceSettings, security: KafkaSecurity) -> None:
+    """Topics a broker that lost everything no longer has; a refusal (a cluster whose ACLs keep topic
+    creation to its operators) leaves them to the operators, and the relay waits for them.
+    """
+    own = spec.own_topics() if spec.own_topics is not None else ()
+    try:
+        await ensure_topics(settings.kafka_bootstrap_servers, (*ALL_TOPICS, *own), security=security)
+    except Exception as error:
+        log.warning(
+            "topics not created on the new broker", service=spec.name, error_type=type(error).__name__
+        )
 
 
 def _keystore(spec: ServiceSpec, settings: ServiceSettings) -> Keystore | None:

@@ -91,6 +91,16 @@ async def accept_tip(
     if submitter.role == REPORTER:
         submission = submission.model_copy(update={"channel": Channel.WEB, "call": None})
     code = follow_up.new_code() if submission.channel in FOLLOW_UP_CHANNELS else None
+    if idempotency_key is not None and fingerprints is not None:
+        # A retry of a stored tip is answered before the scrypt below: under load, clients retrying
+        # with their key would otherwise each queue one more hash and no answer would come in time.
+        known = fingerprints.key(str(submitter.token_id or "public"), idempotency_key)
+        async with transactions.begin() as tx:
+            earlier = await repository.idempotent_submission(tx.connection, known)
+            if earlier is not None:
+                if earlier["fingerprint"] != fingerprints.submission(submission.model_dump_json()):
+                    raise IdempotencyConflict
+                return await _replay(tx.connection, keystore, earlier)
     salted = await asyncio.to_thread(follow_up.new_salted_hash, code) if code else None
     async with transactions.begin() as tx:
         connection = tx.connection

@@ -144,6 +144,12 @@ async def test_a_package_read_from_its_topic_without_the_agencys_key_shows_no_co
     assert await eventually(lambda: acknowledged_all(disclosure)), (
         "the liaison's signed acknowledgement counts"
     )
+    [row] = await fetch(
+        disclosure,
+        "SELECT length(payload) AS kept, sent_at FROM disclosure.outbox WHERE event_id = $1::uuid",
+        clear["package_id"],
+    )
+    assert row["kept"] == 0 and row["sent_at"] is not None, "an acknowledged package leaves the outbox"
 
 
 def stored_packages(directory: Path) -> list[dict[str, Any]]:

@@ -70,8 +70,9 @@ async function refresh() {
     }).join(" · ");
     fill("review-cases", words.cases, (q.cases || []).map((c) =>
       [c.reference || "-", words.queue[c.queue] || c.queue, c.due ? clock(c.due) : "-", c.state]));
-    fill("services", ["Service", "Health", "Consumers", "Lag", "Outbox quarantined"], state.services.map((s) =>
-      [s.name, badge(s.status === "ok" ? "ok" : "down", s.status), s.consumers || "-", s.lag || "-", s.quarantined || "-"]));
+    fill("services", ["Service", "Health", "Database", "Broker", "Consumers", "Lag", "Outbox quarantined"], state.services.map((s) =>
+      [s.name, badge(s.status === "ok" ? "ok" : "down", s.status), s.database || "-", s.broker || "-",
+       s.consumers || "-", s.lag || "-", s.quarantined || "-"]));
     fill("dead", ["Dead-letter topic", "Messages"], Object.entries(state.dead_letters).map(([t, n]) =>
       [t, n > 0 ? badge("breached", String(n)) : "0"]));
     if (Date.now() - chartAt > 60000) await chart();

@@ -115,10 +115,12 @@ async def _health_of(urls: dict[str, str]) -> list[dict[str, str]]:
             answer = await client.get(f"{url}/health", timeout=1.0)
             checks = answer.json().get("checks", {})
             return {"name": name, "status": "ok" if answer.status_code == 200 else "unavailable",
+                    "database": checks.get("database", "-"), "broker": checks.get("broker", "-"),
                     "consumers": checks.get("consumers", "-"), "lag": checks.get("lag", "-"),
                     "quarantined": checks.get("outbox_quarantined", "-")}  # fmt: skip
         except (httpx.HTTPError, ValueError):
-            return {"name": name, "status": "unreachable", "consumers": "-", "lag": "-", "quarantined": "-"}
+            return {"name": name, "status": "unreachable", "database": "-", "broker": "-", "consumers": "-",
+                    "lag": "-", "quarantined": "-"}  # fmt: skip
 
     async with httpx.AsyncClient() as client:
         return list(await asyncio.gather(*(one(client, name, url) for name, url in sorted(urls.items()))))

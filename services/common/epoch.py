@@ -1,0 +1,82 @@
+"""Which broker a service's outbox last published to, and what it owes a broker that lost everything.
+
+A Kafka broker that keeps its log never needs this. Tansu, the local broker, keeps nothing on disk:
+when `lantern up` starts it again its topics, records and committed offsets are gone, and it comes
+back under a cluster id of its own. The relay that leads a schema reads the cluster id before its
+rounds; when it differs from the one stored (``broker_epoch``), it makes sure the topics exist and,
+in one transaction with the new id, marks unsent every row published that was staged in the last
+``REPLAY_WINDOW`` and still holds its payload:
+
+- events: consumers lost their offsets with the broker and read each topic from its start again;
+  their inboxes absorb what they had already applied, and what they had not yet read arrives;
+- packages to agencies: a package keeps its sealed bytes (ciphertext only the agency opens) until
+  its agency acknowledges it (disclosure's migration 0007), so every package not yet acknowledged
+  reaches its agency again, the same bytes under the same id; an acknowledged one is emptied and
+  stays sent.
+
+``REPLAY_WINDOW`` is the event topics' retention: a broker that kept its log would still hold no
+more than that, so consumers must keep their inbox rows at least that long in any case.
+
+The first id a schema sees is only recorded: a new install has nothing to publish again, and a
+broker that kept its log has lost nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+import asyncpg
+
+from schemas.topics import EVENT_SETTINGS
+from services.common.logging import get_logger
+
+log = get_logger(__name__)
+REPLAY_WINDOW: timedelta = EVENT_SETTINGS.retention
+REQUEUE = """
+UPDATE outbox SET sent_at = NULL
+WHERE sent_at IS NOT NULL AND created_at > now() - $1::interval AND length(payload) > 0
+"""
+
+
+class BrokerEpoch:
+    """Tell a new broker from the one the outbox last published to, and publish again for it."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        schema: str,
+        cluster_id: Callable[[], Awaitable[str | None]],
+        prepare: Callable[[], Awaitable[None]],
+        replay_window: timedelta = REPLAY_WINDOW,
+    ) -> None:
+        self.pool = pool
+        self.schema = schema
+        self._cluster_id = cluster_id
+        self._prepare = prepare
+        self.replay_window = replay_window
+        self.known: str | None = None
+
+    async def check(self) -> int:
+        """Compare the broker's cluster id with the stored one; return how many rows were marked unsent."""
+        async with asyncio.timeout(10):
+            current = await self._cluster_id()
+        if current is None or current == self.known:
+            return 0
+        async with self.pool.acquire() as connection, connection.transaction():
+            stored = await connection.fetchval("SELECT cluster_id FROM broker_epoch FOR UPDATE")
+            if stored is None:
+                await connection.execute("INSERT INTO broker_epoch (cluster_id) VALUES ($1)", current)
+                self.known = current
+                return 0
+            if stored == current:
+                self.known = current
+                return 0
+            await self._prepare()
+            status = await connection.execute(REQUEUE, self.replay_window)
+            await connection.execute("UPDATE broker_epoch SET cluster_id = $1, seen_at = now()", current)
+        requeued = int(status.split()[-1])
+        self.known = current
+        log.warning("new broker: stored events published again", schema=self.schema, events=requeued)
+        return requeued
