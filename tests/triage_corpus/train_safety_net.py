@@ -138,12 +138,12 @@ def out_of_fold(tips: Sequence[dict[str, Any]], seed: int) -> dict[str, NDArray[
     return found
 
 
-def choose_thresholds(tips: Sequence[dict[str, Any]]) -> dict[str, float]:
+def choose_thresholds(tips: Sequence[dict[str, Any]], shuffles: Sequence[int] = SHUFFLES) -> dict[str, float]:
     """The net's and the actionable reading's thresholds, each from held-out folds, with their rates."""
     urgent = np.array([target_of(tip, "urgent") for tip in tips])
     insufficient = np.array([not target_of(tip, "actionable") for tip in tips])
     by_rules = np.array([urgent_by_rules(tip) for tip in tips])
-    folds = [out_of_fold(tips, seed) for seed in SHUFFLES]
+    folds = [out_of_fold(tips, seed) for seed in shuffles]
     raising = [
         np.where(np.maximum(fold["minor"], fold["danger"]) >= safety_net.AGREEMENT, fold["urgent"], 0.0)
         for fold in folds
@@ -169,9 +169,11 @@ def choose_thresholds(tips: Sequence[dict[str, Any]]) -> dict[str, float]:
     return chosen
 
 
-def fit(tips: Sequence[dict[str, Any]], trained_on: Sequence[str]) -> dict[str, Any]:
+def fit(
+    tips: Sequence[dict[str, Any]], trained_on: Sequence[str], shuffles: Sequence[int] = SHUFFLES
+) -> dict[str, Any]:
     """The model file's content: thresholds from held-out folds, then weights from every tip given."""
-    chosen = choose_thresholds(tips)
+    chosen = choose_thresholds(tips, shuffles)
     vectorizer, models = _fit(tips)
     vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
     words = len(vocabulary)

@@ -22,7 +22,12 @@ around it, found in the same pass:
   nothing of the present ("still", "tonight") in its clause, unless the harm is still to come
   ("said he would kill her"); once the tip says the person is out, also violence told in a past
   tense ("punished her with burns");
-- cancelled: inside an exception ("frappe à la porte", "her kids");
+- cancelled: inside an exception ("frappe à la porte", "her kids", a service's name: "SOS violence
+  conjugale", "domestic violence shelter");
+- general: said of the trade in general, not of anyone ("traffickers generally threaten families",
+  "j'ai lu dans un article qu'elles se font battre"): a generic cue in its sentence ("in general",
+  "documentary", "on dit que") and no one in it (no he, she, my, we, il, elle, mon...) and nothing of
+  the present; danger said in general is no danger to anyone now;
 - family: inside the list of someone's own children with their ages ("I have two kids, 8 and 11",
   "mes enfants de 5 et 7 ans"): the rules set such ages aside only when the tip says the people it
   is about are adults.
@@ -74,6 +79,14 @@ PRESENT_TURNS = frozenset({"but", "mais", "now", "today", "maintenant", "aujourd
 HEDGE_BEFORE_WORDS = 7
 # Fear colours only what it is about, just after it in its clause: "I'm scared he'll hurt her".
 FEAR_BEFORE_WORDS = 3
+# Someone in particular: a sentence with one of these speaks of a person, not of the trade in general.
+# (Not "I" or "je": "I read that..." is how a general statement is often told.)
+SOMEONE = frozenset(
+    {"he", "she", "him", "her", "his", "he's", "she's", "my", "we", "us", "our", "i'm", "il", "elle", "lui",
+     "ma", "mon", "mes", "nous", "notre", "nos", "m'", "me"}
+)  # fmt: skip
+# "Il y a", "il paraît que": an impersonal "il" is no one.
+IMPERSONAL_AFTER_IL = frozenset({"y", "parait", "semble", "faut", "arrive"})
 # Once a tip says the person is out, violence told in a past tense is over ("se faisait frapper",
 # "punished her with burns"): the verb of the sign, or one of the three words before it in its clause.
 PAST_ENDINGS = ("ait", "aient", "ais", "ed")
@@ -193,6 +206,7 @@ class Found(NamedTuple):
     prospective: bool = False
     later: bool = False
     family: bool = False
+    general: bool = False
 
     @property
     def affirmed(self) -> bool:
@@ -448,6 +462,7 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
         role: []
         for role in (
             "negation", "hedge", "fear", "now", "soon", "later", "future", "over", "report", "question", "answer_no",
+            "generic",
         )
     }  # fmt: skip
     signs = []
@@ -497,6 +512,7 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
                 later=timed and qualify.later(start),
                 past=bool(past_spans) and role != "past_age" and _in_the_past(tokens, start, past_spans),
                 family=any(low <= start and end <= high for low, high in families),
+                general=timed and qualify.general(start),
             )
         )
     return Reading(tokens, tuple(found), over_anywhere=qualify.out, present=frozenset(present))
@@ -685,6 +701,23 @@ class _Context:
 
     def soon(self, start: int) -> bool:
         return bool(self._in_sentence("soon", start))
+
+    def general(self, start: int) -> bool:
+        """Said of the trade in general: a generic cue in its sentence, no one in particular in it
+        and nothing of the present or of what is soon to come."""
+        if not self._in_sentence("generic", start):
+            return False
+        if self._in_sentence("now", start) or self._in_sentence("soon", start):
+            return False
+        words, sentences = self.tokens.words, self.tokens.sentence
+        sentence = sentences[start]
+        for position, word in enumerate(words):
+            if sentences[position] != sentence or word not in SOMEONE:
+                continue
+            if word == "il" and position + 1 < len(words) and words[position + 1] in IMPERSONAL_AFTER_IL:
+                continue
+            return False
+        return True
 
     def over(self, start: int, end: int) -> bool:
         """Told of the past: a sign of the past in its sentence (or, once the tip says the person is
