@@ -123,3 +123,69 @@ def test_danger_said_of_someone_stays_a_danger_even_beside_a_general_word(
 ) -> None:
     result = rules(language, narrative)
     assert a_danger(result), outcome(result)
+
+
+@pytest.mark.parametrize(
+    ("language", "narrative"),
+    [
+        pytest.param(
+            "en", "What should I do if someone is in danger?", id="en-what-do-i-do-if-someone-is-in-danger"
+        ),
+        pytest.param(
+            "en",
+            "If she were in danger she would tell me; her boss keeps her papers though.",
+            id="en-if-she-were-in-danger",
+        ),
+        pytest.param(
+            "fr", "Qu'est-ce que je fais si quelqu'un est en danger?", id="fr-si-quelqu-un-est-en-danger"
+        ),
+        pytest.param(
+            "fr",
+            "Si elle était en danger elle me le dirait; son patron garde ses papiers par contre.",
+            id="fr-si-elle-etait-en-danger",
+        ),
+    ],
+)
+def test_in_danger_inside_a_condition_says_nothing_of_anyones_state(language: str, narrative: str) -> None:
+    result = rules(language, narrative)
+    assert not a_danger(result), outcome(result)
+
+
+@pytest.mark.parametrize(
+    ("language", "narrative"),
+    [
+        pytest.param(
+            "en", "If he finds out she called, she's in danger.", id="en-condition-then-danger-clause"
+        ),
+        pytest.param(
+            "en", "If she talks he says she will be in danger.", id="en-second-subject-is-the-consequence"
+        ),
+        pytest.param(
+            "fr", "S'il apprend qu'elle a appelé, elle est en danger.", id="fr-condition-puis-danger"
+        ),
+        pytest.param(
+            "fr", "Si elle parle il dit qu'elle sera en danger.", id="fr-deuxieme-sujet-consequence"
+        ),
+    ],
+)
+def test_danger_in_the_consequence_of_a_condition_stays_a_danger(language: str, narrative: str) -> None:
+    result = rules(language, narrative)
+    assert "imminent_danger_in_text" in {reason.code for reason in result.reasons}, outcome(result)
+
+
+@pytest.mark.parametrize(
+    ("language", "narrative"),
+    [
+        pytest.param(
+            "en", "The cook at the restaurant, is she in danger? I can't tell.", id="en-is-she-in-danger"
+        ),
+        pytest.param(
+            "fr", "La cuisinière du resto, est-elle en danger? Je sais pas.", id="fr-est-elle-en-danger"
+        ),
+    ],
+)
+def test_danger_in_a_question_the_caller_asks_is_a_possibility_not_a_statement(
+    language: str, narrative: str
+) -> None:
+    codes = {reason.code for reason in rules(language, narrative).reasons}
+    assert "possible_danger" in codes and "imminent_danger_in_text" not in codes, codes

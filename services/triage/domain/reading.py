@@ -24,6 +24,12 @@ around it, found in the same pass:
   tense ("punished her with burns");
 - cancelled: inside an exception ("frappe à la porte", "her kids", a service's name: "SOS violence
   conjugale", "domestic violence shelter");
+- hypothetical: "in danger" inside a condition ("what do I do if someone is in danger", "si elle
+  était en danger, elle me le dirait") says nothing of anyone's state: negated. A condition is an
+  "if", "si", "s'il", "in case" or "au cas" before it in its clause with at most one subject between
+  (a second subject starts the consequence: "if she talks he'll kill her" keeps its threat);
+- asked: a danger sign in a sentence the caller ends with a question mark ("Is she in danger?") is
+  asked, not stated: hedged, a possibility;
 - general: said of the trade in general, not of anyone ("traffickers generally threaten families",
   "j'ai lu dans un article qu'elles se font battre"): a generic cue in its sentence ("in general",
   "documentary", "on dit que") and no one in it (no he, she, my, we, il, elle, mon...) and nothing of
@@ -126,6 +132,32 @@ SUBJECTS = frozenset(
     {"he", "she", "they", "i", "we", "il", "elle", "ils", "elles", "je", "j'", "he's", "she's", "they're", "i'm",
      "we're", "he'll", "she'll", "they'll"}
 )  # fmt: skip
+# A condition's opening words, and the words that may be its subject.
+CONDITIONS = frozenset({"if", "whether", "si"})
+CONDITION_REACH_WORDS = 8
+CONDITION_SUBJECTS = (
+    SOMEONE
+    | SUBJECTS
+    | frozenset(
+        {
+            "someone",
+            "somebody",
+            "anyone",
+            "anybody",
+            "quelqu'un",
+            "quelqu'une",
+            "i",
+            "je",
+            "j'",
+            "you",
+            "tu",
+            "it",
+            "on",
+        }
+    )
+)
+# The atom of danger as a state ("in danger", "en danger"), which a condition makes hypothetical.
+DANGER_AS_A_STATE = "danger.stated"
 # "ne"/"n'" belong to a phrase that carries the rest of the negation ("la laisse pas sortir").
 FIRST_HALF_NEGATION = frozenset({"ne", "n'"})
 NEGATION_WORDS = frozenset(
@@ -495,8 +527,14 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
         # A minor's "no" is not believed (a minor is often told to say she is an adult): asked, a
         # sign of a minor stays a possibility whatever the answer.
         answered_no = asked and role not in MINOR_ROLES and qualify.answered_no(end)
-        negated = qualify.negated(start, end, carries_negation) or qualify.feared_not(start) or answered_no
         timed = role in TIMED_ROLES
+        negated = (
+            qualify.negated(start, end, carries_negation)
+            or qualify.feared_not(start)
+            or answered_no
+            or (atoms[atom].name == DANGER_AS_A_STATE and qualify.conditional(start))
+        )
+        asked = asked or (timed and tokens.sentence[start] in tokens.questions)
         found.append(
             Found(
                 atom=atoms[atom],
@@ -701,6 +739,24 @@ class _Context:
 
     def soon(self, start: int) -> bool:
         return bool(self._in_sentence("soon", start))
+
+    def conditional(self, start: int) -> bool:
+        """Inside a condition: an "if" before it in its clause, at most one subject between."""
+        words, clauses = self.tokens.words, self.tokens.clause
+        clause = clauses[start]
+        for position in range(start - 1, max(-1, start - 1 - CONDITION_REACH_WORDS), -1):
+            if clauses[position] != clause:
+                return False
+            word = words[position]
+            opens = (
+                word in CONDITIONS
+                or (word == "s'" and position + 1 < len(words) and words[position + 1] in ("il", "ils"))
+                or (word == "case" and position > 0 and words[position - 1] == "in")
+                or (word == "cas" and position > 0 and words[position - 1] == "au")
+            )
+            if opens:
+                return sum(word in CONDITION_SUBJECTS for word in words[position + 1 : start]) <= 1
+        return False
 
     def general(self, start: int) -> bool:
         """Said of the trade in general: a generic cue in its sentence, no one in particular in it

@@ -104,6 +104,8 @@ class Tokens:
     sentence: tuple[int, ...]
     clause: tuple[int, ...]
     numbers: tuple[int | None, ...]
+    # The sentences that end with a question mark.
+    questions: frozenset[int] = frozenset()
 
     def __len__(self) -> int:
         return len(self.words)
@@ -136,10 +138,13 @@ def tokenize(narrative: str, spelled: Mapping[str, tuple[str, ...]] = SPELLED) -
     clauses: list[int] = []
     numbers: list[int | None] = []
     sentence = clause = 0
+    questions: set[int] = set()
     for raw in TOKEN.findall(_folded_letters(narrative)):
         kind = PUNCTUATION.get(raw)
         if kind is not None:
             if kind is SENTENCE_BREAK:
+                if raw == "?":
+                    questions.add(sentence)
                 sentence += 1
                 clause += 1
             elif kind is CLAUSE_BREAK:
@@ -171,7 +176,7 @@ def tokenize(narrative: str, spelled: Mapping[str, tuple[str, ...]] = SPELLED) -
             numbers.append(number)
     if not words:
         return Tokens((), (), (), ())
-    return Tokens(tuple(words), tuple(sentences), tuple(clauses), tuple(numbers))
+    return Tokens(tuple(words), tuple(sentences), tuple(clauses), tuple(numbers), frozenset(questions))
 
 
 # What each raw token stands for, worked out once per table of spellings: the same words come back
