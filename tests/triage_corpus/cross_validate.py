@@ -37,12 +37,12 @@ def _line(name: str, tips: list[dict[str, Any]], calls: list[str]) -> str:
 def main() -> None:
     totals: dict[str, list[Any]] = {"tips": [], "rules": [], "net": [], "with": []}
     for held_out in FILES:
-        training = [tip for path in FILES if path != held_out for tip in load_corpus((path,))]
+        kept = [path for path in FILES if path != held_out]
+        training = [tip for path in kept for tip in load_corpus((path,))]
+        files = [position for position, path in enumerate(kept) for _ in load_corpus((path,))]
         tips = load_corpus((held_out,))
         # One shuffle of the inner folds (training's two would double the cost for little).
-        data = train_safety_net.fit(
-            training, [path.name for path in FILES if path != held_out], shuffles=(0,)
-        )
+        data = train_safety_net.fit(training, files, [path.name for path in kept], shuffles=(0,))
         model = safety_net.compile_model(data)
         net_only = replace(model, actionable_threshold=float("inf"))
         rules, net, both = [], [], []
@@ -54,14 +54,14 @@ def main() -> None:
             net.append(classify(facts, tip["narrative"], received_on=RECEIVED_ON, net=net_only).urgency.value)
             both.append(classify(facts, tip["narrative"], received_on=RECEIVED_ON, net=model).urgency.value)
         raised = sum(a != "urgent" and b == "urgent" for a, b in zip(rules, both, strict=True))
-        kept = sum(
+        unstuck = sum(
             a == "insufficient_information" and b == "non_urgent" for a, b in zip(rules, both, strict=True)
         )
         print(
             f"{held_out.name} (thresholds {data['threshold']}, {data['actionable_threshold']}):\n"
             f"  {_line('rules alone', tips, rules)}\n  {_line('with the net only', tips, net)}\n"
             f"  {_line('with the net and the actionable reading', tips, both)}"
-            f"; raised {raised}, kept from insufficient {kept}",
+            f"; raised {raised}, kept from insufficient {unstuck}",
             flush=True,
         )
         totals["tips"] += tips

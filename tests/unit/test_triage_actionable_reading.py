@@ -36,9 +36,9 @@ from tests.unit.test_triage_phenomena import outcome, vague_tip
         ),
         pytest.param(
             "fr",
-            "Y'a un gars dans mon bloc qui amène des femmes différentes chaque soir et elles repartent avec"
-            " des hommes.",
-            id="fr-des-femmes-differentes-chaque-soir",
+            "Une femme qui travaille au dépanneur de mon coin habite dans le sous-sol du propriétaire et il la"
+            " conduit partout; elle a jamais d'argent à elle.",
+            id="fr-habite-chez-le-proprietaire-jamais-d-argent",
         ),
     ],
 )

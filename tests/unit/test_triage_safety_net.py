@@ -73,4 +73,4 @@ def test_the_threshold_was_chosen_within_the_false_raise_budget() -> None:
 def test_the_actionable_threshold_was_chosen_on_held_out_folds_within_its_budget() -> None:
     data = json.loads(safety_net.MODEL_FILE.read_text(encoding="utf-8"))
     assert 0 < data["actionable_threshold"] < 1
-    assert data["cross_validated_insufficient_let_through"] <= 0.10
+    assert data["cross_validated_insufficient_let_through"] <= 0.02

@@ -10,6 +10,11 @@ probability that the tip is urgent passes a threshold chosen by cross-validation
 non-urgent tips, and its minor or its danger model finds that likelier than not, the tip is urgent
 as `possible_minor` or `possible_danger` (whichever of the two weighs more), with the words that weighed most. A missed urgent tip is the worse error.
 
+A fourth model, actionable (a tip labelled urgent or non-urgent, against insufficient), also weighs
+the account's length and whether the tip names a place. It answers one question only: whether a tip
+the rules found nothing concrete in still tells of someone and something to act on (in words the
+lexicon lacks); if so the tip is non-urgent, not insufficient. It never lowers an urgent call.
+
 Scoring runs over a table compiled once from the weights: a matrix of idf times each target's
 weight per n-gram (numpy), and each word's n-gram positions, looked up once and remembered. A
 narrative's score is then its n-grams gathered, counted and multiplied in a handful of vector
