@@ -174,11 +174,7 @@ def dense_features(words: Sequence[str], has_place: bool) -> tuple[float, float]
 def _scores(model: Model, words: Sequence[str], has_place: bool = False) -> _Scores:
     """Sublinear tf-idf, L2-normalised, of the known n-grams, against each target's weights."""
     found = [model.positions(word) for word in words]
-    # Counted by bincount over the vocabulary, not by np.unique: a sort of a long tip's thousands of
-    # n-gram positions cost several times more.
-    counts = np.bincount(np.concatenate(found) if found else NO_POSITIONS, minlength=len(model.idf))
-    grams = np.flatnonzero(counts)
-    counts = counts[grams]
+    grams, counts = np.unique(np.concatenate(found) if found else NO_POSITIONS, return_counts=True)
     factors = 1.0 + np.log(counts)
     norm = math.sqrt(float(factors * factors @ model.idf_squared[grams])) or 1.0
     values = factors / norm
