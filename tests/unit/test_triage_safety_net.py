@@ -35,9 +35,14 @@ def test_the_compiled_table_scores_as_the_weights_do() -> None:
             counts[position] = counts.get(position, 0) + 1
     values = {position: (1 + math.log(count)) * model.idf[position] for position, count in counts.items()}
     norm = math.sqrt(sum(value * value for value in values.values()))
-    for target, row in model.weights.items():
-        score = model.intercepts[target] + sum(
-            row[position] * value / norm for position, value in values.items()
+    length, place = safety_net.dense_features(words, has_place=False)
+    for row_of_target, (target, row) in enumerate(model.weights.items()):
+        length_weight, place_weight = model.dense[row_of_target]
+        score = (
+            model.intercepts[target]
+            + sum(row[position] * value / norm for position, value in values.items())
+            + length_weight * length
+            + place_weight * place
         )
         assert safety_net.probabilities(LONG_ACCOUNT)[target] == pytest.approx(1 / (1 + math.exp(-score)))
 
@@ -63,3 +68,9 @@ def test_the_threshold_was_chosen_within_the_false_raise_budget() -> None:
     data = json.loads(safety_net.MODEL_FILE.read_text(encoding="utf-8"))
     assert 0 < data["threshold"] < 1
     assert data["cross_validated_false_raises"] <= 0.03
+
+
+def test_the_actionable_threshold_was_chosen_on_held_out_folds_within_its_budget() -> None:
+    data = json.loads(safety_net.MODEL_FILE.read_text(encoding="utf-8"))
+    assert 0 < data["actionable_threshold"] < 1
+    assert data["cross_validated_insufficient_let_through"] <= 0.02

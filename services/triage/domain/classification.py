@@ -24,9 +24,9 @@ from services.triage.domain.indicators import (
     detect,
     load_lexicon,
 )
-from services.triage.domain.safety_net import Verdict, read
+from services.triage.domain.safety_net import Model, Verdict, read
 
-RULES_VERSION = "rules-2026.12.2"
+RULES_VERSION = "rules-2026.12.3"
 REASON_LENGTH = 300
 # Signs of what is happening: a strong indicator always; a medium one, or two weak ones, unless the
 # tip itself says it is only a feeling ("rien de précis", "just a bad feeling"); a minor or violence
@@ -155,6 +155,13 @@ MISSING = {
         fr="Le signalement n'indique pas ce qui se passe : aucun type d'exploitation et un récit trop bref.",
     ),
 }
+ACTIONABLE_BY_READING = Reason(
+    code="net.actionable",
+    en="No rule found a sign of exploitation, but a statistical reading of labelled tips finds an account"
+    " a specialist can act on: read as non-urgent rather than insufficient, for a supervisor to review.",
+    fr="Aucune règle n'a trouvé d'indice d'exploitation, mais une lecture statistique de signalements"
+    " étiquetés y trouve un récit sur lequel agir : classé non urgent plutôt qu'insuffisant, pour examen.",
+)
 NARRATIVE_ERASED = Reason(
     code="narrative.erased",
     en="The tip's identifying data was erased; it was classified from its other answers.",
@@ -190,6 +197,7 @@ def classify(
     lexicon: Lexicon | None = None,
     second_reading: bool = True,
     received_on: date | None = None,
+    net: Model | None = None,
 ) -> Classification:
     """Decide a tip's urgency and say why, in English and French.
 
@@ -197,7 +205,9 @@ def classify(
     (`safety_net`) may still raise the tip to urgent as a possibility; ``second_reading=False`` is
     the rules alone, which the net is trained against. ``received_on`` is the day the tip was
     received, against which a year of birth in the narrative is an age (the caller passes it: the
-    domain reads no clock); without it a year of birth is not read.
+    domain reads no clock); without it a year of birth is not read. The same reading may find an
+    account to act on in a tip whose words the rules lack: it is then non-urgent, not insufficient
+    (it never lowers an urgent call). ``net`` is the reading's model (the trained one by default).
     """
     lexicon = lexicon or load_lexicon()
     findings = detect(narrative, lexicon, received_on) if narrative else NO_FINDINGS
@@ -245,10 +255,17 @@ def classify(
     # The second reading does not overrule what the rules read and set aside on purpose: a danger
     # that is over, a minor in the past who is an adult now; nor does its guess of a minor stand
     # against an adult age the rules read (its guess of danger still may).
+    actionable = False
     if not (minor_reasons or danger_reasons or possibilities or set_aside) and narrative and second_reading:
         verdict = read(
-            narrative, words=findings.words, minor_ruled_out=findings.adults_only, places=_places(facts)
+            narrative,
+            net,
+            words=findings.words,
+            minor_ruled_out=findings.adults_only,
+            places=_places(facts),
         )
+        # A doubted rumour was set aside as no account on purpose: the reading does not undo it.
+        actionable = verdict.actionable and not findings.danger_rumoured.stated
         if verdict.raises:
             possibilities = (_net_reason(verdict),)
     if minor_reasons or danger_reasons or possibilities:
@@ -257,13 +274,15 @@ def classify(
             (*minor_reasons, *danger_reasons, *possibilities, *indicator_reasons, *set_aside, *erased),
             bool(minor_reasons), bool(danger_reasons), findings_out, missing, version,
         )  # fmt: skip
-    if missing:
+    if missing and not actionable:
         return Classification(
             Urgency.INSUFFICIENT_INFORMATION, (*missing_reasons, *indicator_reasons, *set_aside, *erased),
             False, False, findings_out, missing, version,
         )  # fmt: skip
+    read_as_actionable = (ACTIONABLE_BY_READING,) if missing else ()
     return Classification(
-        Urgency.NON_URGENT, (NO_URGENT_GROUND, *indicator_reasons, *missing_reasons, *set_aside, *erased),
+        Urgency.NON_URGENT,
+        (NO_URGENT_GROUND, *read_as_actionable, *indicator_reasons, *missing_reasons, *set_aside, *erased),
         False, False, findings_out, missing, version,
     )  # fmt: skip
 

@@ -338,7 +338,7 @@ def _deports(move: Found, deportations: list[Found], words: tuple[str, ...]) -> 
 
 def _danger(lexicon: Lexicon, reading: Reading) -> tuple[Judgement, Judgement, Judgement]:
     """(the danger judgement, violence that is over, danger in a doubted rumour), the last two set aside."""
-    signs = [sign for sign in reading.of_role(*DANGER_ROLES) if sign.affirmed]
+    signs = [sign for sign in reading.of_role(*DANGER_ROLES) if sign.affirmed and not sign.general]
     current = [sign for sign in signs if not sign.over]
     # "Saw a post that men in vans are grabbing girls. Is this true?": a short tip that doubts what
     # it passes on tells of no one in danger now, unless it says when.

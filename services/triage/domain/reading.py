@@ -22,7 +22,18 @@ around it, found in the same pass:
   nothing of the present ("still", "tonight") in its clause, unless the harm is still to come
   ("said he would kill her"); once the tip says the person is out, also violence told in a past
   tense ("punished her with burns");
-- cancelled: inside an exception ("frappe à la porte", "her kids");
+- cancelled: inside an exception ("frappe à la porte", "her kids", a service's name: "SOS violence
+  conjugale", "domestic violence shelter");
+- hypothetical: "in danger" inside a condition ("what do I do if someone is in danger", "si elle
+  était en danger, elle me le dirait") says nothing of anyone's state: negated. A condition is an
+  "if", "si", "s'il", "in case" or "au cas" before it in its clause with at most one subject between
+  (a second subject starts the consequence: "if she talks he'll kill her" keeps its threat);
+- asked: a danger sign in a sentence the caller ends with a question mark ("Is she in danger?") is
+  asked, not stated: hedged, a possibility;
+- general: said of the trade in general, not of anyone ("traffickers generally threaten families",
+  "j'ai lu dans un article qu'elles se font battre"): a generic cue in its sentence ("in general",
+  "documentary", "on dit que") and no one in it (no he, she, my, we, il, elle, mon...) and nothing of
+  the present; danger said in general is no danger to anyone now;
 - family: inside the list of someone's own children with their ages ("I have two kids, 8 and 11",
   "mes enfants de 5 et 7 ans"): the rules set such ages aside only when the tip says the people it
   is about are adults.
@@ -74,6 +85,14 @@ PRESENT_TURNS = frozenset({"but", "mais", "now", "today", "maintenant", "aujourd
 HEDGE_BEFORE_WORDS = 7
 # Fear colours only what it is about, just after it in its clause: "I'm scared he'll hurt her".
 FEAR_BEFORE_WORDS = 3
+# Someone in particular: a sentence with one of these speaks of a person, not of the trade in general.
+# (Not "I" or "je": "I read that..." is how a general statement is often told.)
+SOMEONE = frozenset(
+    {"he", "she", "him", "her", "his", "he's", "she's", "my", "we", "us", "our", "i'm", "il", "elle", "lui",
+     "ma", "mon", "mes", "nous", "notre", "nos", "m'", "me"}
+)  # fmt: skip
+# "Il y a", "il paraît que": an impersonal "il" is no one.
+IMPERSONAL_AFTER_IL = frozenset({"y", "parait", "semble", "faut", "arrive"})
 # Once a tip says the person is out, violence told in a past tense is over ("se faisait frapper",
 # "punished her with burns"): the verb of the sign, or one of the three words before it in its clause.
 PAST_ENDINGS = ("ait", "aient", "ais", "ed")
@@ -113,6 +132,32 @@ SUBJECTS = frozenset(
     {"he", "she", "they", "i", "we", "il", "elle", "ils", "elles", "je", "j'", "he's", "she's", "they're", "i'm",
      "we're", "he'll", "she'll", "they'll"}
 )  # fmt: skip
+# A condition's opening words, and the words that may be its subject.
+CONDITIONS = frozenset({"if", "whether", "si"})
+CONDITION_REACH_WORDS = 8
+CONDITION_SUBJECTS = (
+    SOMEONE
+    | SUBJECTS
+    | frozenset(
+        {
+            "someone",
+            "somebody",
+            "anyone",
+            "anybody",
+            "quelqu'un",
+            "quelqu'une",
+            "i",
+            "je",
+            "j'",
+            "you",
+            "tu",
+            "it",
+            "on",
+        }
+    )
+)
+# The atom of danger as a state ("in danger", "en danger"), which a condition makes hypothetical.
+DANGER_AS_A_STATE = "danger.stated"
 # "ne"/"n'" belong to a phrase that carries the rest of the negation ("la laisse pas sortir").
 FIRST_HALF_NEGATION = frozenset({"ne", "n'"})
 NEGATION_WORDS = frozenset(
@@ -193,6 +238,7 @@ class Found(NamedTuple):
     prospective: bool = False
     later: bool = False
     family: bool = False
+    general: bool = False
 
     @property
     def affirmed(self) -> bool:
@@ -448,6 +494,7 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
         role: []
         for role in (
             "negation", "hedge", "fear", "now", "soon", "later", "future", "over", "report", "question", "answer_no",
+            "generic",
         )
     }  # fmt: skip
     signs = []
@@ -480,8 +527,14 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
         # A minor's "no" is not believed (a minor is often told to say she is an adult): asked, a
         # sign of a minor stays a possibility whatever the answer.
         answered_no = asked and role not in MINOR_ROLES and qualify.answered_no(end)
-        negated = qualify.negated(start, end, carries_negation) or qualify.feared_not(start) or answered_no
         timed = role in TIMED_ROLES
+        negated = (
+            qualify.negated(start, end, carries_negation)
+            or qualify.feared_not(start)
+            or answered_no
+            or (atoms[atom].name == DANGER_AS_A_STATE and qualify.conditional(start))
+        )
+        asked = asked or (timed and tokens.sentence[start] in tokens.questions)
         found.append(
             Found(
                 atom=atoms[atom],
@@ -497,6 +550,7 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
                 later=timed and qualify.later(start),
                 past=bool(past_spans) and role != "past_age" and _in_the_past(tokens, start, past_spans),
                 family=any(low <= start and end <= high for low, high in families),
+                general=timed and qualify.general(start),
             )
         )
     return Reading(tokens, tuple(found), over_anywhere=qualify.out, present=frozenset(present))
@@ -685,6 +739,41 @@ class _Context:
 
     def soon(self, start: int) -> bool:
         return bool(self._in_sentence("soon", start))
+
+    def conditional(self, start: int) -> bool:
+        """Inside a condition: an "if" before it in its clause, at most one subject between."""
+        words, clauses = self.tokens.words, self.tokens.clause
+        clause = clauses[start]
+        for position in range(start - 1, max(-1, start - 1 - CONDITION_REACH_WORDS), -1):
+            if clauses[position] != clause:
+                return False
+            word = words[position]
+            opens = (
+                word in CONDITIONS
+                or (word == "s'" and position + 1 < len(words) and words[position + 1] in ("il", "ils"))
+                or (word == "case" and position > 0 and words[position - 1] == "in")
+                or (word == "cas" and position > 0 and words[position - 1] == "au")
+            )
+            if opens:
+                return sum(word in CONDITION_SUBJECTS for word in words[position + 1 : start]) <= 1
+        return False
+
+    def general(self, start: int) -> bool:
+        """Said of the trade in general: a generic cue in its sentence, no one in particular in it
+        and nothing of the present or of what is soon to come."""
+        if not self._in_sentence("generic", start):
+            return False
+        if self._in_sentence("now", start) or self._in_sentence("soon", start):
+            return False
+        words, sentences = self.tokens.words, self.tokens.sentence
+        sentence = sentences[start]
+        for position, word in enumerate(words):
+            if sentences[position] != sentence or word not in SOMEONE:
+                continue
+            if word == "il" and position + 1 < len(words) and words[position + 1] in IMPERSONAL_AFTER_IL:
+                continue
+            return False
+        return True
 
     def over(self, start: int, end: int) -> bool:
         """Told of the past: a sign of the past in its sentence (or, once the tip says the person is

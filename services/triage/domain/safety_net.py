@@ -10,6 +10,11 @@ probability that the tip is urgent passes a threshold chosen by cross-validation
 non-urgent tips, and its minor or its danger model finds that likelier than not, the tip is urgent
 as `possible_minor` or `possible_danger` (whichever of the two weighs more), with the words that weighed most. A missed urgent tip is the worse error.
 
+A fourth model, actionable (a tip labelled urgent or non-urgent, against insufficient), also weighs
+the account's length and whether the tip names a place. It answers one question only: whether a tip
+the rules found nothing concrete in still tells of someone and something to act on (in words the
+lexicon lacks); if so the tip is non-urgent, not insufficient. It never lowers an urgent call.
+
 Scoring runs over a table compiled once from the weights: a matrix of idf times each target's
 weight per n-gram (numpy), and each word's n-gram positions, looked up once and remembered. A
 narrative's score is then its n-grams gathered, counted and multiplied in a handful of vector
@@ -26,6 +31,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -48,7 +54,10 @@ MEMO_WORDS = 200_000
 # what stands around it ("room 15", "owes 14 000", "at 16 h"); digits alone would teach the model
 # that 15 is a minor wherever it stands.
 NUMBER = "#number"
-TARGETS = ("urgent", "minor", "danger")
+TARGETS = ("urgent", "minor", "danger", "actionable")
+# Beside the n-grams, two plain features: how long the account is (log of its words) and whether the
+# tip names a place. A tip with no what, who or where is most often a line or two, placeless.
+DENSE = ("length", "place")
 # A capitalised word that does not open a sentence is a name, of a place or a person: never shown.
 NAME = re.compile(r"(?<=[^.!?\s]\s)[A-ZÀ-ÖØ-Ý][\w'’-]*")
 NO_POSITIONS: NDArray[np.intp] = np.zeros(0, dtype=np.intp)
@@ -86,9 +95,14 @@ class Model:
     threshold: float
     index: dict[str, int]
     idf: NDArray[np.float64]
-    # One row of weights and an intercept per target: urgent, minor, danger.
+    # One row of weights and an intercept per target: urgent, minor, danger, actionable.
     weights: dict[str, NDArray[np.float64]]
     intercepts: dict[str, float]
+    # The probability of "actionable" (a tip a specialist can act on: labelled urgent or non-urgent)
+    # above which a tip the rules found nothing concrete in is read as non-urgent, not insufficient.
+    actionable_threshold: float = 1.0
+    # Each target's weights of the plain features (DENSE), in TARGETS order.
+    dense: NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
     # Compiled once: idf times each target's weight (a row per target, in TARGETS order), idf squared.
     scaled: NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
     idf_squared: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
@@ -112,17 +126,27 @@ class Verdict:
     raises: bool
     code: str
     words: tuple[str, ...]
+    # The account reads as one a specialist can act on (only ever used to keep a tip from
+    # `insufficient_information`, never to lower an urgent call).
+    actionable: bool = False
 
 
 @cache
 def load_model(path: Path = MODEL_FILE) -> Model:
-    data = json.loads(path.read_text(encoding="utf-8"))
+    return compile_model(json.loads(path.read_text(encoding="utf-8")))
+
+
+def compile_model(data: dict[str, Any]) -> Model:
+    """The scoring tables of a model's weights (as written by the training script)."""
     idf = np.array(data["idf"], dtype=np.float64)
-    weights = {target: np.array(row, dtype=np.float64) for target, row in data["weights"].items()}
+    weights = {target: np.array(data["weights"][target], dtype=np.float64) for target in TARGETS}
     intercepts = {target: float(value) for target, value in data["intercepts"].items()}
+    dense = data.get("dense", {})
     return Model(
         version=data["version"],
         threshold=float(data["threshold"]),
+        actionable_threshold=float(data.get("actionable_threshold", 1.0)),
+        dense=np.array([dense.get(target, [0.0] * len(DENSE)) for target in TARGETS], dtype=np.float64),
         index={gram: position for position, gram in enumerate(data["vocabulary"])},
         idf=idf,
         weights=weights,
@@ -142,7 +166,12 @@ class _Scores:
     values: NDArray[np.float64]
 
 
-def _scores(model: Model, words: Sequence[str]) -> _Scores:
+def dense_features(words: Sequence[str], has_place: bool) -> tuple[float, float]:
+    """The plain features: the log of the account's length in words, and whether a place is named."""
+    return math.log1p(len(words)), 1.0 if has_place else 0.0
+
+
+def _scores(model: Model, words: Sequence[str], has_place: bool = False) -> _Scores:
     """Sublinear tf-idf, L2-normalised, of the known n-grams, against each target's weights."""
     found = [model.positions(word) for word in words]
     grams, counts = np.unique(np.concatenate(found) if found else NO_POSITIONS, return_counts=True)
@@ -150,14 +179,16 @@ def _scores(model: Model, words: Sequence[str]) -> _Scores:
     norm = math.sqrt(float(factors * factors @ model.idf_squared[grams])) or 1.0
     values = factors / norm
     scores = model.scaled[:, grams] @ values + model.offsets
+    if model.dense.size:
+        scores = scores + model.dense @ np.array(dense_features(words, has_place))
     probability = dict(zip(TARGETS, (1.0 / (1.0 + math.exp(-float(score))) for score in scores), strict=True))
     return _Scores(probability, grams, values * model.idf[grams])
 
 
-def probabilities(narrative: str, model: Model | None = None) -> dict[str, float]:
-    """The model's probability of each target (urgent, minor, danger) for a narrative."""
+def probabilities(narrative: str, model: Model | None = None, has_place: bool = False) -> dict[str, float]:
+    """The model's probability of each target (urgent, minor, danger, actionable) for a narrative."""
     model = model or load_model()
-    return _scores(model, words_of(narrative)).probability
+    return _scores(model, words_of(narrative), has_place).probability
 
 
 def _heaviest(
@@ -209,16 +240,18 @@ def read(
     the rules read an adult age and nothing of a minor, so only the danger model may raise the tip.
     """
     model = model or load_model()
+    places = tuple(places)
     features = words_of(narrative) if words is None else _as_features(words)
+    scores = _scores(model, features, bool(places))
+    urgent, minor, danger, actionable = (scores.probability[target] for target in TARGETS)
+    readable = actionable >= model.actionable_threshold
     if len(features) < FEWEST_WORDS:
-        return Verdict(0.0, False, "possible_danger", ())
-    scores = _scores(model, features)
-    urgent, minor, danger = (scores.probability[target] for target in TARGETS)
+        return Verdict(0.0, False, "possible_danger", (), readable)
     if minor_ruled_out:
         minor = 0.0
     code = "possible_minor" if minor > danger else "possible_danger"
     if urgent < model.threshold or max(minor, danger) < AGREEMENT:
-        return Verdict(urgent, False, code, ())
+        return Verdict(urgent, False, code, (), readable)
     target = "minor" if code == "possible_minor" else "danger"
     shown = _heaviest(model, target, scores, features, names_in(narrative, places))
-    return Verdict(urgent, True, code, shown)
+    return Verdict(urgent, True, code, shown, readable)

@@ -104,6 +104,8 @@ class Tokens:
     sentence: tuple[int, ...]
     clause: tuple[int, ...]
     numbers: tuple[int | None, ...]
+    # The sentences that end with a question mark.
+    questions: frozenset[int] = frozenset()
 
     def __len__(self) -> int:
         return len(self.words)
@@ -130,15 +132,19 @@ def tokenize(narrative: str, spelled: Mapping[str, tuple[str, ...]] = SPELLED) -
     lexicon, the forms that texting writes without an elision's apostrophe ("menvoyer" is "m'",
     "envoyer").
     """
+    pieces_of = _pieces_table(spelled)
     words: list[str] = []
     sentences: list[int] = []
     clauses: list[int] = []
     numbers: list[int | None] = []
     sentence = clause = 0
+    questions: set[int] = set()
     for raw in TOKEN.findall(_folded_letters(narrative)):
         kind = PUNCTUATION.get(raw)
         if kind is not None:
             if kind is SENTENCE_BREAK:
+                if raw == "?":
+                    questions.add(sentence)
                 sentence += 1
                 clause += 1
             elif kind is CLAUSE_BREAK:
@@ -150,23 +156,56 @@ def tokenize(narrative: str, spelled: Mapping[str, tuple[str, ...]] = SPELLED) -
                 clauses.append(clause)
                 numbers.append(None)
             continue
-        if raw.isalpha() and raw not in spelled and raw not in TEENS_AFTER_DIX and raw[0] != "j":
-            words.append(raw)
+        pieces = pieces_of.get(raw)
+        if pieces is None:
+            pieces = _pieces(raw, spelled, pieces_of)
+        if len(pieces) == 1 and pieces[0][0] not in TEENS_AFTER_DIX:
+            word, number = pieces[0]
+            words.append(word)
             sentences.append(sentence)
             clauses.append(clause)
-            numbers.append(NUMBER_WORDS.get(raw))
+            numbers.append(number)
             continue
-        for word in _spelled_out(raw, spelled):
+        for word, number in pieces:
             if word in TEENS_AFTER_DIX and words and words[-1] == "dix":
                 numbers[-1] = TEENS_AFTER_DIX[word]
                 continue
             words.append(word)
             sentences.append(sentence)
             clauses.append(clause)
-            numbers.append(_number(word))
+            numbers.append(number)
     if not words:
         return Tokens((), (), (), ())
-    return Tokens(tuple(words), tuple(sentences), tuple(clauses), tuple(numbers))
+    return Tokens(tuple(words), tuple(sentences), tuple(clauses), tuple(numbers), frozenset(questions))
+
+
+# What each raw token stands for, worked out once per table of spellings: the same words come back
+# in tip after tip, and a lookup costs less than the checks and the spelling out.
+PIECES_REMEMBERED = 200_000
+_PIECES: dict[int, tuple[Mapping[str, tuple[str, ...]], dict[str, tuple[tuple[str, int | None], ...]]]] = {}
+
+
+def _pieces_table(spelled: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[tuple[str, int | None], ...]]:
+    known = _PIECES.get(id(spelled))
+    if known is None or known[0] is not spelled:
+        known = (spelled, {})
+        _PIECES[id(spelled)] = known
+    return known[1]
+
+
+def _pieces(
+    raw: str,
+    spelled: Mapping[str, tuple[str, ...]],
+    table: dict[str, tuple[tuple[str, int | None], ...]],
+) -> tuple[tuple[str, int | None], ...]:
+    if raw.isalpha() and raw not in spelled and raw[0] != "j":
+        pieces: tuple[tuple[str, int | None], ...] = ((raw, NUMBER_WORDS.get(raw)),)
+    else:
+        pieces = tuple((word, _number(word)) for word in _spelled_out(raw, spelled))
+    if len(table) >= PIECES_REMEMBERED:
+        table.clear()
+    table[raw] = pieces
+    return pieces
 
 
 def _number(word: str) -> int | None:
