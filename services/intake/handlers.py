@@ -91,6 +91,12 @@ async def accept_tip(
     if submitter.role == REPORTER:
         submission = submission.model_copy(update={"channel": Channel.WEB, "call": None})
     code = follow_up.new_code() if submission.channel in FOLLOW_UP_CHANNELS else None
+    # A form sent twice ends the same call twice: its end time does not make it another tip.
+    fingerprint = (
+        fingerprints.submission(submission.model_dump_json(exclude={"call": {"ended_at"}}))
+        if idempotency_key is not None and fingerprints is not None
+        else None
+    )
     if idempotency_key is not None and fingerprints is not None:
         # A retry of a stored tip is answered before the scrypt below: under load, clients retrying
         # with their key would otherwise each queue one more hash and no answer would come in time.
@@ -98,17 +104,15 @@ async def accept_tip(
         async with transactions.begin() as tx:
             earlier = await repository.idempotent_submission(tx.connection, known)
             if earlier is not None:
-                if earlier["fingerprint"] != fingerprints.submission(submission.model_dump_json()):
+                if earlier["fingerprint"] != fingerprint:
                     raise IdempotencyConflict
                 return await _replay(tx.connection, keystore, earlier)
     salted = await asyncio.to_thread(follow_up.new_salted_hash, code) if code else None
     async with transactions.begin() as tx:
         connection = tx.connection
-        key_hash = fingerprint = None
+        key_hash = None
         if idempotency_key is not None and fingerprints is not None:
             key_hash = fingerprints.key(str(submitter.token_id or "public"), idempotency_key)
-            # A form sent twice ends the same call twice: its end time does not make it another tip.
-            fingerprint = fingerprints.submission(submission.model_dump_json(exclude={"call": {"ended_at"}}))
             await connection.execute(
                 "SELECT pg_advisory_xact_lock($1)", int.from_bytes(key_hash[:8], "big", signed=True)
             )
