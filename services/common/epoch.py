@@ -10,9 +10,11 @@ in one transaction with the new id, marks unsent every row published that was st
 - events: consumers lost their offsets with the broker and read each topic from its start again;
   their inboxes absorb what they had already applied, and what they had not yet read arrives;
 - packages to agencies: a package keeps its sealed bytes (ciphertext only the agency opens) until
-  its agency acknowledges it (disclosure's migration 0007), so every package not yet acknowledged
+  its agency acknowledges it (disclosure's migration 0008), so a package not yet acknowledged
   reaches its agency again, the same bytes under the same id; an acknowledged one is emptied and
-  stays sent.
+  stays sent. A service may withhold rows first (``ServiceSpec.withheld_on_replay``): disclosure
+  empties, and so never sends again, a package whose tip was shredded or whose caller recorded a
+  consent after the tip: what was lawful to send then may not be now, and a supervisor decides.
 
 ``REPLAY_WINDOW`` is the event topics' retention: a broker that kept its log would still hold no
 more than that, so consumers must keep their inbox rows at least that long in any case.
@@ -50,12 +52,14 @@ class BrokerEpoch:
         cluster_id: Callable[[], Awaitable[str | None]],
         prepare: Callable[[], Awaitable[None]],
         replay_window: timedelta = REPLAY_WINDOW,
+        withheld: str | None = None,
     ) -> None:
         self.pool = pool
         self.schema = schema
         self._cluster_id = cluster_id
         self._prepare = prepare
         self.replay_window = replay_window
+        self.withheld = withheld
         self.known: str | None = None
 
     async def check(self) -> int:
@@ -74,9 +78,13 @@ class BrokerEpoch:
                 self.known = current
                 return 0
             await self._prepare()
+            withheld = await connection.execute(self.withheld) if self.withheld else "UPDATE 0"
             status = await connection.execute(REQUEUE, self.replay_window)
             await connection.execute("UPDATE broker_epoch SET cluster_id = $1, seen_at = now()", current)
         requeued = int(status.split()[-1])
         self.known = current
-        log.warning("new broker: stored events published again", schema=self.schema, events=requeued)
+        log.warning(
+            "new broker: stored events published again", schema=self.schema, events=requeued,
+            withheld=int(withheld.split()[-1]),
+        )  # fmt: skip
         return requeued

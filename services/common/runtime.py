@@ -67,6 +67,13 @@ class ServiceSpec:
         default=(),
         metadata={"doc": "Retention steps besides the inbox's and outbox's, run as the service's role."},
     )
+    withheld_on_replay: str | None = field(
+        default=None,
+        metadata={
+            "doc": "SQL run before a new broker is owed the outbox again: it empties the rows that must"
+            " not go out a second time (services/common/epoch.py)."
+        },
+    )
 
 
 @dataclass
@@ -278,7 +285,11 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
             poll_seconds=settings.outbox_poll_seconds,
             max_attempts=settings.outbox_max_attempts,
             epoch=BrokerEpoch(
-                pool, spec.name, cluster_identity, partial(_recreate_topics, spec, settings, security)
+                pool,
+                spec.name,
+                cluster_identity,
+                partial(_recreate_topics, spec, settings, security),
+                withheld=spec.withheld_on_replay,
             ),
         )
         runtime = Runtime(

@@ -25,7 +25,10 @@ from services.common.agency_keys import (
     seal_package,
     sign_acknowledgement,
 )
+from services.common.db import create_pool
+from services.common.epoch import BrokerEpoch
 from services.common.settings import ServiceSettings
+from services.disclosure.app import WITHHELD_ON_REPLAY
 from services.disclosure.app import build_app as build_disclosure
 from tests.factories import CONTACT, IDENTIFYING_VALUES, NAMED_PERSON, NARRATIVE, tip_received, tip_triaged
 from tests.helpers import (
@@ -310,3 +313,51 @@ async def test_the_liaison_refuses_a_package_sealed_to_its_key_that_disclosure_d
         str(opened.package_id)
     ]
     assert len([line for line in complaints if "not signed by Lantern's disclosure service" in line]) == 2
+
+
+async def test_after_a_broker_wipe_a_package_goes_out_again_only_if_its_caller_recorded_no_consent_since(
+    disclosure: ServiceSettings,
+) -> None:
+    await forwarded_package(disclosure)
+    await forwarded_package(disclosure)
+
+    async def police_packages() -> list[Any]:
+        rows = await fetch(
+            disclosure, "SELECT package_id, tip_id FROM disclosure.packages WHERE agency_id = $1 ORDER BY issued_at",
+            POLICE,
+        )  # fmt: skip
+        return rows if len(rows) == 2 else []
+
+    standing, withdrawn = await eventually(police_packages, timeout=60)
+    await fetch(
+        disclosure,
+        "INSERT INTO disclosure.consent_records (tip_id, event_id, version, consent, recorded_by_role, recorded_at)"
+        " VALUES ($1, $2, 2, '{}'::jsonb, 'reporter', now())",
+        withdrawn["tip_id"], uuid.uuid4(),
+    )  # fmt: skip
+    pool = await create_pool(disclosure.database_url, "disclosure", max_size=1)
+    clusters = iter(("the broker that lost everything",))
+
+    async def cluster_id() -> str:
+        return next(clusters)
+
+    async def nothing_to_prepare() -> None:
+        return None
+
+    try:
+        await pool.execute("UPDATE broker_epoch SET cluster_id = 'the broker before'")
+        await BrokerEpoch(
+            pool, "disclosure", cluster_id, nothing_to_prepare, withheld=WITHHELD_ON_REPLAY
+        ).check()
+    finally:
+        await pool.close()
+
+    payloads = {
+        row["event_id"]: row["bytes"]
+        for row in await fetch(
+            disclosure, "SELECT event_id, length(payload) AS bytes FROM disclosure.outbox WHERE event_id = ANY($1)",
+            [standing["package_id"], withdrawn["package_id"]],
+        )
+    }  # fmt: skip
+    assert payloads[standing["package_id"]] > 0, "an unacknowledged package is owed to the new broker"
+    assert payloads[withdrawn["package_id"]] == 0, "a consent recorded since withholds it for a supervisor"
