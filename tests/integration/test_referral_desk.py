@@ -58,6 +58,9 @@ async def test_only_the_holder_or_a_supervisor_acts_and_the_address_waits_for_a_
             posing = await client.post(
                 f"/v1/referrals/{first}/accept", json={"confirmed_by": "supervisor"}, headers=as_["alice"]
             )
+            provider_off_the_line = await client.post(
+                f"/v1/referrals/{first}/accept", json={"confirmed_by": "provider"}, headers=as_["alice"]
+            )
             unconfirmed = await client.post(
                 f"/v1/referrals/{first}/accept", json={"warm_transfer": True}, headers=as_["alice"]
             )
@@ -67,6 +70,10 @@ async def test_only_the_holder_or_a_supervisor_acts_and_the_address_waits_for_a_
             after = (await client.get(f"/v1/tips/{tip_id}/referrals", headers=as_["supervisor"])).json()
 
     assert for_bob.status_code == 403 and bob_accepts.status_code == 403
+    assert provider_off_the_line.status_code == 403, (
+        "a provider confirms only on the line, in a warm transfer"
+    )
+    assert unconfirmed.headers["cache-control"] == "no-store"
     assert listed.status_code == 200 and listed.headers["cache-control"] == "no-store"
     assert body["match"]["status"] == "proposed"
     assert any(

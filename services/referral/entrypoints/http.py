@@ -267,20 +267,28 @@ def routes(app: FastAPI) -> None:
             answer["confidential_address"] = moved.confidential_address
         return answer
 
-    @app.post("/v1/referrals/{referral_id}/accept", tags=["referrals"], responses=refusals(404, 409))
+    @app.post("/v1/referrals/{referral_id}/accept", tags=["referrals"], responses=refusals(403, 404, 409))
     async def accept(
         request: Request, referral_id: uuid.UUID, acceptance: Acceptance, staff: Staffer
-    ) -> dict[str, Any]:
+    ) -> JSONResponse:
         """The provider accepted. Confirmed by the provider or by the supervisor accepting it, the
         answer gives staff the provider's real address if it has one; unconfirmed, it waits for a
-        supervisor's confirmation. A warm transfer needs the caller's consent to be referred.
+        supervisor's confirmation. A warm transfer needs the caller's consent to be referred; a
+        provider confirms only in one (on the line).
         """
         if acceptance.confirmed_by == "supervisor" and staff.role is not Role.SUPERVISOR:
             raise HTTPException(status_code=403, detail="Only a supervisor confirms as a supervisor.")
-        return await move(
+        if acceptance.confirmed_by == "provider" and not acceptance.warm_transfer:
+            # The provider confirms on the line, in a warm transfer; otherwise only a specialist's word
+            # would stand between anyone on shift and a shelter's address.
+            raise HTTPException(
+                status_code=403, detail="A provider confirms only on the line: record the warm transfer."
+            )
+        answer = await move(
             request, referral_id, ReferralStatus.ACCEPTED, staff, None, acceptance.warm_transfer,
             acceptance.confirmed_by,
         )  # fmt: skip
+        return JSONResponse(answer, headers={"Cache-Control": "no-store"})
 
     @app.post("/v1/referrals/{referral_id}/confirm", tags=["referrals"], responses=refusals(404, 409))
     async def confirm(request: Request, referral_id: uuid.UUID, _staff: SupervisorOnly) -> JSONResponse:
