@@ -183,11 +183,17 @@ async def place_hold(
         tip_id = await _tip_of(connection, case)
         hold_id = uuid.uuid4()
         try:
-            await connection.execute(
-                "INSERT INTO retention.legal_holds (hold_id, tip_id, reason, reference, placed_by_person,"
-                " placed_by_token) VALUES ($1, $2, $3, $4, $5, $6)",
-                hold_id, tip_id, reason.value, reference, person_id, token_id,
-            )  # fmt: skip
+            async with connection.transaction():
+                # The shred takes this lock too (services/intake/retention.py): a hold placed while a
+                # retention run is under way either stops its shred or comes after it, never between.
+                await connection.execute(
+                    "SELECT pg_advisory_xact_lock(hashtext('legal-hold:' || $1::uuid::text))", tip_id
+                )
+                await connection.execute(
+                    "INSERT INTO retention.legal_holds (hold_id, tip_id, reason, reference, placed_by_person,"
+                    " placed_by_token) VALUES ($1, $2, $3, $4, $5, $6)",
+                    hold_id, tip_id, reason.value, reference, person_id, token_id,
+                )  # fmt: skip
         except asyncpg.UniqueViolationError:
             raise HoldRefused("case: a legal hold already stands on it") from None
     finally:

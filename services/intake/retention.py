@@ -34,7 +34,17 @@ async def _shred_expired(connection: asyncpg.Connection, cutoff: datetime) -> in
         )
     ]
     shredding = Shredding(ShredReason.RETENTION, job=JOB)
-    return sum([await shred_on(connection, tip_id, shredding) for tip_id in tips])
+    shredded = 0
+    for tip_id in tips:
+        # A hold placed since the select above must stop the shred, which cannot be undone: the hold
+        # and the shred take the same lock (lantern/retention.py), and the hold is read again under it.
+        await connection.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('legal-hold:' || $1::uuid::text))", tip_id
+        )
+        if await connection.fetchval("SELECT retention.is_held($1)", tip_id):
+            continue
+        shredded += await shred_on(connection, tip_id, shredding)
+    return shredded
 
 
 STEPS: tuple[Step, ...] = (
