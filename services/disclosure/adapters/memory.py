@@ -48,8 +48,9 @@ class MemoryStore:
     unseals: list[Unseal] = field(default_factory=list)
     outbox: list[OutboxMessage] = field(default_factory=list)
     agency_keys: dict[str, AgencyPublicKeys] = field(default_factory=dict)
-    retired_agency_keys: dict[str, RegisteredAgencyKey] = field(default_factory=dict)
     """Each agency's current public keys."""
+    retired_agency_keys: dict[str, RegisteredAgencyKey] = field(default_factory=dict)
+    """The keys agencies rotated out, by key id: they still acknowledge what was sealed to them."""
 
     def create_key(self, kek: KeyEncryptionKey, tip_id: uuid.UUID) -> DataKey:
         """A tip's data key, wrapped and kept as intake keeps it."""
