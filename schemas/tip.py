@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Self
 
@@ -242,24 +243,30 @@ class HeardVia(StrEnum):
     NOT_ASKED = "not_asked"
 
 
+MAX_CALL_SECONDS = 24 * 3600
+
+
 class CallDetails(Contract):
     """What a specialist records about the call itself (phone and chat only): when it started and
     ended, the interpreter's language, whether the caller may be called back or left a message, and
     how they heard of the hotline. Nothing here names anyone.
     """
 
+    # A start and a length rather than a start and an end: a call that ends before it starts cannot
+    # be written, so the schema says everything the service checks.
     started_at: AwareDatetime
-    ended_at: AwareDatetime
+    duration_seconds: int = Field(ge=0, le=MAX_CALL_SECONDS, description="How long the call lasted.")
     interpreter_language: LanguageCode | None = None
     safe_to_call_back: StrictBool | None = None
     safe_to_leave_message: StrictBool | None = None
     heard_via: HeardVia = HeardVia.NOT_ASKED
 
-    @model_validator(mode="after")
-    def _ends_after_it_starts(self) -> Self:
-        if self.ended_at < self.started_at:
-            raise ValueError("ended_at is before started_at")
-        return self
+    @property
+    def ended_at(self) -> datetime:
+        try:
+            return self.started_at + timedelta(seconds=self.duration_seconds)
+        except OverflowError:  # a start in the last day of year 9999: the end is as late as can be
+            return datetime.max.replace(tzinfo=self.started_at.tzinfo)
 
 
 class TipSubmission(Contract):

@@ -91,9 +91,9 @@ async def accept_tip(
     if submitter.role == REPORTER:
         submission = submission.model_copy(update={"channel": Channel.WEB, "call": None})
     code = follow_up.new_code() if submission.channel in FOLLOW_UP_CHANNELS else None
-    # A form sent twice ends the same call twice: its end time does not make it another tip.
+    # A form sent twice ends the same call twice: its length does not make it another tip.
     fingerprint = (
-        fingerprints.submission(submission.model_dump_json(exclude={"call": {"ended_at"}}))
+        fingerprints.submission(submission.model_dump_json(exclude={"call": {"duration_seconds"}}))
         if idempotency_key is not None and fingerprints is not None
         else None
     )

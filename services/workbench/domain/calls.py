@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from schemas.tip import (
+    MAX_CALL_SECONDS,
     Answer,
     GenderIdentity,
     HeardVia,
@@ -115,7 +116,8 @@ def tip_body(form: Form, started_at: datetime, ended_at: datetime) -> dict[str, 
     body["interpreter_used"] = interpreter is not None
     body["call"] = {
         "started_at": started_at.isoformat(),
-        "ended_at": ended_at.isoformat(),
+        # A form left open past a day still records its tip: the call's length is capped, never refused.
+        "duration_seconds": min(MAX_CALL_SECONDS, max(0, round((ended_at - started_at).total_seconds()))),
         "interpreter_language": interpreter.lower() if interpreter else None,
         "safe_to_call_back": _yes_no(first(form, "safe_to_call_back")),
         "safe_to_leave_message": _yes_no(first(form, "safe_to_leave_message")),
