@@ -47,17 +47,17 @@ def own_topics() -> tuple[str, ...]:
 
 
 # A package the broker lost goes out again by itself only when nothing can have changed its basis:
-# never once its tip was shredded, nor when the caller recorded any consent after the tip (a
-# withdrawal may have taken away its basis or the caller's identity; when a record was applied is
-# not kept, so any record withholds). Those are emptied and stay sent; the case keeps its record of
-# the package for a supervisor to issue again if it still stands.
+# never once its tip was shredded, nor when the caller recorded a consent after the tip's own
+# (version 1): a withdrawal may have taken away its basis or the caller's identity, and when a record
+# was applied is not kept, so any later record withholds. Those are emptied and stay sent; the case
+# keeps its record of the package for a supervisor to issue again if it still stands.
 WITHHELD_ON_REPLAY = """
 UPDATE outbox o SET payload = ''::bytea
 FROM packages p
 WHERE o.event_id = p.package_id AND o.scrub_after_send AND length(o.payload) > 0
   AND p.acknowledged_at IS NULL
   AND (EXISTS (SELECT 1 FROM keys.data_keys k WHERE k.tip_id = p.tip_id AND k.shredded_at IS NOT NULL)
-       OR EXISTS (SELECT 1 FROM consent_records r WHERE r.tip_id = p.tip_id))
+       OR EXISTS (SELECT 1 FROM consent_records r WHERE r.tip_id = p.tip_id AND r.version > 1))
 """
 
 SPEC = ServiceSpec(

@@ -168,7 +168,7 @@ def test_the_key_files_dev_tokens_and_role_passwords_are_readable_by_their_owner
     assert stat.S_IMODE((stack.home / "keys").stat().st_mode) == 0o700
     assert set(json.loads((stack.home / "keys" / "public-keys.json").read_text())) == set(SERVICE_NAMES)
     tokens = json.loads((stack.home / "dev-tokens.json").read_text())
-    assert set(tokens) == {"specialist", "supervisor", "admin"}
+    assert set(tokens) == {"specialist", "supervisor", "admin", "partnerships"}
     assert all(token in stack.output.read_text() for token in tokens.values()), "lantern up prints them"
 
 

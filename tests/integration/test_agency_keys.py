@@ -329,12 +329,13 @@ async def test_after_a_broker_wipe_a_package_goes_out_again_only_if_its_caller_r
         return rows if len(rows) == 2 else []
 
     standing, withdrawn = await eventually(police_packages, timeout=60)
-    await fetch(
-        disclosure,
-        "INSERT INTO disclosure.consent_records (tip_id, event_id, version, consent, recorded_by_role, recorded_at)"
-        " VALUES ($1, $2, 2, '{}'::jsonb, 'reporter', now())",
-        withdrawn["tip_id"], uuid.uuid4(),
-    )  # fmt: skip
+    for tip_id, version in ((standing["tip_id"], 1), (withdrawn["tip_id"], 1), (withdrawn["tip_id"], 2)):
+        await fetch(  # every tip's own consent is version 1; only a later one changes what stands
+            disclosure,
+            "INSERT INTO disclosure.consent_records (tip_id, event_id, version, consent, recorded_by_role,"
+            " recorded_at) VALUES ($1, $2, $3, '{}'::jsonb, 'reporter', now())",
+            tip_id, uuid.uuid4(), version,
+        )  # fmt: skip
     pool = await create_pool(disclosure.database_url, "disclosure", max_size=1)
     clusters = iter(("the broker that lost everything",))
 
