@@ -20,19 +20,20 @@ from playwright.async_api import Page, async_playwright
 
 from services.common.auth import Role
 from services.common.settings import ServiceSettings
-from services.disclosure.app import build_app as build_disclosure
-from services.intake.app import build_app as build_intake
-from services.monitoring.app import build_app as build_monitoring
-from services.monitoring.settings import MonitoringSettings
 from services.referral.adapters.directory import import_file
 from services.referral.app import SAMPLE_DIRECTORY
 from services.referral.app import build_app as build_referral
 from services.referral.settings import ReferralSettings
-from services.triage.app import build_app as build_triage
-from services.triage.settings import TriageSettings
 from services.workbench.app import build_app as build_workbench
 from tests.factories import tip_body
-from tests.integration.test_workbench import MINOR, eventually_row, person_token, served, workbench_settings
+from tests.integration.test_workbench import (
+    MINOR,
+    eventually_row,
+    person_token,
+    served,
+    staff_apps,
+    workbench_settings,
+)
 
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -65,14 +66,7 @@ async def test_every_screen_has_no_serious_or_critical_accessibility_violation_i
     settings: ServiceSettings,
 ) -> None:
     assert CHROMIUM_INSTALLED, "Debian's chromium is needed: apt-get install chromium (make test does)"
-    triage = TriageSettings.of(settings).model_copy(update={"clock_poll_seconds": 0.2})
-    monitoring = MonitoringSettings.of(settings).model_copy(update={"service_urls": {}})
-    apps = [
-        build_intake(settings),
-        build_triage(triage),
-        build_disclosure(settings),
-        build_monitoring(monitoring),
-    ]
+    apps = staff_apps(settings)
     supervisor = await person_token(settings, "Sam Supervisor", Role.SUPERVISOR)
     found: dict[str, list[dict[str, Any]]] = {}
     assert not (await import_file(settings.database_url, SAMPLE_DIRECTORY, timedelta(days=365))).errors

@@ -45,6 +45,18 @@ def workbench_settings(
     )
 
 
+def staff_apps(settings: ServiceSettings) -> list[FastAPI]:
+    """The services the workbench calls, triage's clocks quick enough for a browser to see them move."""
+    triage = TriageSettings.of(settings).model_copy(update={"clock_poll_seconds": 0.2})
+    monitoring = MonitoringSettings.of(settings).model_copy(update={"service_urls": {}})
+    return [
+        build_intake(settings),
+        build_triage(triage),
+        build_disclosure(settings),
+        build_monitoring(monitoring),
+    ]
+
+
 async def person_token(settings: ServiceSettings, name: str, role: Role) -> str:
     connection = await asyncpg.connect(settings.database_url)
     try:
@@ -178,14 +190,7 @@ async def test_a_specialist_takes_an_urgent_tip_and_opens_it_on_purpose_and_a_su
     settings: ServiceSettings,
 ) -> None:
     assert CHROMIUM_INSTALLED, "Debian's chromium is needed: apt-get install chromium (make test does)"
-    triage = TriageSettings.of(settings).model_copy(update={"clock_poll_seconds": 0.2})
-    monitoring = MonitoringSettings.of(settings).model_copy(update={"service_urls": {}})
-    apps = [
-        build_intake(settings),
-        build_triage(triage),
-        build_disclosure(settings),
-        build_monitoring(monitoring),
-    ]
+    apps = staff_apps(settings)
     specialist = await person_token(settings, "Alice Specialist", Role.SPECIALIST)
     supervisor = await person_token(settings, "Sam Supervisor", Role.SUPERVISOR)
     async with served(*apps) as urls:

@@ -24,15 +24,9 @@ from lantern.liaison import run_liaison
 from services.common.agency_keys import AgencyKeys
 from services.common.auth import Role
 from services.common.settings import ServiceSettings
-from services.disclosure.app import build_app as build_disclosure
-from services.intake.app import build_app as build_intake
-from services.monitoring.app import build_app as build_monitoring
-from services.monitoring.settings import MonitoringSettings
-from services.triage.app import build_app as build_triage
-from services.triage.settings import TriageSettings
 from services.workbench.app import build_app as build_workbench
 from tests.helpers import fetch
-from tests.integration.test_workbench import person_token, served, workbench_settings
+from tests.integration.test_workbench import person_token, served, staff_apps, workbench_settings
 from tests.keys import stack_keys
 
 pytestmark = pytest.mark.slow
@@ -72,14 +66,7 @@ async def test_a_shift_in_the_browser_from_the_call_to_the_liaison_acknowledgeme
     settings: ServiceSettings, agency_keys: dict[str, AgencyKeys], tmp_path: Path, capfd: Any
 ) -> None:
     assert CHROMIUM_INSTALLED, "Debian's chromium is needed: apt-get install chromium (make test does)"
-    triage = TriageSettings.of(settings).model_copy(update={"clock_poll_seconds": 0.2})
-    monitoring = MonitoringSettings.of(settings).model_copy(update={"service_urls": {}})
-    apps = [
-        build_intake(settings),
-        build_triage(triage),
-        build_disclosure(settings),
-        build_monitoring(monitoring),
-    ]
+    apps = staff_apps(settings)
     alice = await person_token(settings, "Alice Specialist", Role.SPECIALIST)
     bob = await person_token(settings, "Bob Specialist", Role.SPECIALIST)
     sam = await person_token(settings, "Sam Supervisor", Role.SUPERVISOR)
