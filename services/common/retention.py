@@ -22,6 +22,7 @@ from enum import StrEnum
 import asyncpg
 
 from schemas.envelope import utc_now
+from schemas.sealed import SealedIdentifiers
 from schemas.topics import CONSUMED_TOPICS, dead_letter_topic, settings_of
 from services.common.logging import get_logger
 
@@ -223,6 +224,10 @@ def messaging_steps(schema: str) -> tuple[Step, ...]:
             " AND NOT retention.is_held_key(tip_key) LIMIT $2))",
         ),
     )
+
+
+# Sealed identifiers with every field gone: what intake's and disclosure's rows hold once erased.
+ERASED_IDENTIFIERS = f"'{SealedIdentifiers(narrative=None).model_dump_json()}'::jsonb"
 
 
 def erase_sealed_step(table: str, row_id: str, column: str, erased: str, tip: str = "tip_id") -> Step:

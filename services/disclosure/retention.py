@@ -4,16 +4,13 @@ The audit is not here: only the owner prunes it (``commands.prune_audit``)."""
 
 from __future__ import annotations
 
-from schemas.sealed import SealedIdentifiers
-from services.common.retention import Kind, Step, erase_sealed_step, sql_step
-
-ERASED = f"'{SealedIdentifiers(narrative=None).model_dump_json()}'::jsonb"
+from services.common.retention import ERASED_IDENTIFIERS, Kind, Step, erase_sealed_step, sql_step
 
 # A case's packages go together: a supplementary package names the one it follows.
 _LAST_ISSUED = "SELECT tip_id, max(issued_at) AS issued FROM disclosure.packages GROUP BY tip_id"
 
 STEPS: tuple[Step, ...] = (
-    erase_sealed_step("disclosure.tip_sources", "source_id", "identifiers", ERASED),
+    erase_sealed_step("disclosure.tip_sources", "source_id", "identifiers", ERASED_IDENTIFIERS),
     sql_step(
         Kind.PACKAGES,
         "disclosure.packages",

@@ -9,14 +9,11 @@ from datetime import datetime
 
 import asyncpg
 
-from schemas.sealed import SealedIdentifiers
-from services.common.retention import BATCH, Kind, Step, erase_sealed_step
+from services.common.retention import BATCH, ERASED_IDENTIFIERS, Kind, Step, erase_sealed_step
 from services.common.sealing import Shredding, ShredReason
 from services.intake.handlers import shred_on
 
 JOB = "retention"
-ERASED = f"'{SealedIdentifiers(narrative=None).model_dump_json()}'::jsonb"
-"""The identifiers of a tip or follow-up once erased: every sealed field gone."""
 
 _LAST_REPORT = (
     "SELECT t.tip_id, greatest(t.received_at, s.last) AS since, retention.is_held(t.tip_id) AS held"
@@ -49,6 +46,6 @@ async def _shred_expired(connection: asyncpg.Connection, cutoff: datetime) -> in
 
 STEPS: tuple[Step, ...] = (
     Step(Kind.IDENTIFYING, "keys.data_keys", _LAST_REPORT, _shred_expired),
-    erase_sealed_step("intake.tips", "tip_id", "identifiers", ERASED),
-    erase_sealed_step("intake.supplements", "supplement_id", "identifiers", ERASED),
+    erase_sealed_step("intake.tips", "tip_id", "identifiers", ERASED_IDENTIFIERS),
+    erase_sealed_step("intake.supplements", "supplement_id", "identifiers", ERASED_IDENTIFIERS),
 )
