@@ -76,7 +76,7 @@ async def import_tables(
                         table, link, parents, list(tables[table]),
                     )  # fmt: skip
         await connection.execute("UPDATE directory_state SET version = version + 1, imported_at = now()")
-        stored, confirmations = await _stored(connection, with_addresses=False)
+        stored, confirmations = await stored_directory(connection, with_addresses=False)
     return _report(tables, stored, confirmations, stale_after)
 
 
@@ -103,15 +103,15 @@ def _report(
     return report
 
 
-async def _stored(
+async def stored_directory(
     connection: asyncpg.Connection | asyncpg.Pool, with_addresses: bool
 ) -> tuple[hsds.Tables, hsds.Confirmations]:
     tables = hsds.merge(hsds.profile_taxonomy())
     for row in await connection.fetch("SELECT resource, id, record FROM hsds_records"):
-        tables[row["resource"]][row["id"]] = _json(row["record"])
+        tables[row["resource"]][row["id"]] = json_object(row["record"])
     if with_addresses:
         for row in await connection.fetch("SELECT id, record FROM hsds_addresses"):
-            tables["address"][row["id"]] = _json(row["record"])
+            tables["address"][row["id"]] = json_object(row["record"])
     public: dict[str, bool] = {}
     address_public: dict[str, bool] = {}
     for row in await connection.fetch("SELECT resource, id, public FROM directory_confirmations"):
@@ -122,7 +122,7 @@ async def _stored(
     return tables, hsds.Confirmations(public, address_public, frozenset(row[0] for row in lapsed))
 
 
-def _json(value: Any) -> dict[str, Any]:
+def json_object(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else json.loads(value)
 
 
@@ -149,13 +149,13 @@ async def version(connection: asyncpg.Connection | asyncpg.Pool) -> int:
 
 async def load(connection: asyncpg.Connection | asyncpg.Pool) -> Directory:
     """Every matchable provider, public or not (an opted-out provider is still matched)."""
-    tables, confirmations = await _stored(connection, with_addresses=False)
+    tables, confirmations = await stored_directory(connection, with_addresses=False)
     return Directory.of(p.provider for p in hsds.providers(tables, confirmations) if p.provider is not None)
 
 
 async def public_tables(connection: asyncpg.Connection | asyncpg.Pool) -> hsds.Tables:
     """The public directory: the only way the HSDS API, the public list and the export read the store."""
-    tables, confirmations = await _stored(connection, with_addresses=True)
+    tables, confirmations = await stored_directory(connection, with_addresses=True)
     return hsds.public(tables, confirmations)
 
 
@@ -169,7 +169,7 @@ async def confidential_address(connection: asyncpg.Connection, service_id: str) 
     )
     if row is None:
         return None
-    record = _json(row["record"])
+    record = json_object(row["record"])
     parts = [record.get(key) for key in ("address_1", "address_2", "city", "state_province", "postal_code")]
     return ", ".join(str(part) for part in parts if part)
 

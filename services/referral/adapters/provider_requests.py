@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 
 from services.common.auth import Staff
-from services.referral.adapters.directory import _stored
+from services.referral.adapters.directory import json_object, stored_directory
 from services.referral.domain import provider_requests as rules
 from services.referral.domain.provider_requests import ProviderRequest, RequestKind, RequestStatus
 
@@ -87,7 +87,7 @@ async def decide(
         status = RequestStatus.APPROVED if approve else RequestStatus.REJECTED
         organization_id = row["organization_id"]
         if approve:
-            details = rules.ProviderDetails.model_validate(_json(row["details"]))
+            details = rules.ProviderDetails.model_validate(json_object(row["details"]))
             if row["kind"] == RequestKind.REGISTRATION.value:
                 organization_id = await _register(connection, request_id, details, today)
             elif not await _update(connection, str(organization_id), details, today):
@@ -157,7 +157,7 @@ async def reconfirmation_round(
     """
     today = today or date.today()
     async with connection.transaction():
-        tables, _confirmations = await _stored(connection, with_addresses=False)
+        tables, _confirmations = await stored_directory(connection, with_addresses=False)
         stale = rules.stale_organizations(tables["organization"], tables["service"], today, max_age)
         asked = await connection.fetch(
             "INSERT INTO directory_reconfirmations (organization_id, due_at)"
@@ -236,7 +236,3 @@ async def _audit(
         "INSERT INTO provider_audit (subject, action, person_id, role, reason) VALUES ($1, $2, $3, $4, $5)",
         subject, action, staff.person_id if staff else None, role, reason,
     )  # fmt: skip
-
-
-def _json(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else json.loads(value)
