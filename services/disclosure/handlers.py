@@ -169,6 +169,7 @@ async def approve(
 
 
 PREVIEW_PURPOSE = "disclosure.preview"
+FORWARD_PURPOSE = "disclosure.forward"
 MOST_APPROVALS = 3
 
 
@@ -387,7 +388,7 @@ async def _issue(
     sources = await uow.sources.of_tip(case.tip_id)
     wanted = packages.identifying_fields_needed(issue.fields, sources)
     if wanted:
-        data_key = await uow.keys.open(keystore, case.tip_id, wanted)
+        data_key = await uow.keys.open(keystore, case.tip_id, wanted, FORWARD_PURPOSE)
         outcome = "unsealed" if data_key else "erased"
         await uow.audit.append(case.tip_id, Note("unsealed", SYSTEM, {"fields": wanted, "outcome": outcome}))
     held: list[tuple[Package, int]] = []

@@ -87,10 +87,10 @@ class Witness(Protocol):
 
 class DataKeys(Protocol):
     async def open(
-        self, keystore: Keystore, tip_id: uuid.UUID, fields: list[str], purpose: str | None = None
+        self, keystore: Keystore, tip_id: uuid.UUID, fields: list[str], purpose: str
     ) -> DataKey | None:
-        """The tip's data key, opened to forward ``fields`` (or for ``purpose``, a supervisor's preview),
-        the unseal audited; None once shredded."""
+        """The tip's data key, opened for ``purpose`` (a forward, a supervisor's preview) to read
+        ``fields``, the unseal audited with both; None once shredded."""
         ...
 
 

@@ -6,7 +6,6 @@ tip's holder, asks the rule, and acts in one transaction, so the check and the a
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -34,10 +33,6 @@ class NotFound(Exception):
     """No such tip (or person)."""
 
 
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
-
-
 async def case_file(
     staff: Staff, tip_id: uuid.UUID, transactions: Transactions[PostgresUnitOfWork]
 ) -> dict[str, Any]:
@@ -49,7 +44,7 @@ async def case_file(
             raise NotFound
         if not may_read(_person(staff), tip["holder"]):
             raise Refused("held_by_another_person")
-        identifiers = SealedIdentifiers.model_validate(_json(tip["identifiers"]))
+        identifiers = SealedIdentifiers.model_validate(tip["identifiers"])
         supplements = await store.supplements(connection, tip_id)
         holder = await store.caseworker(connection, tip["holder"]) if tip["holder"] else None
         call = await store.call(connection, tip_id)
@@ -59,10 +54,10 @@ async def case_file(
             "channel": tip["channel"],
             "language": tip["language"],
             "received_at": tip["received_at"].isoformat(),
-            "facts": _json(tip["facts"]),
+            "facts": tip["facts"],
             "sealed_parts": {
                 "narrative": identifiers.narrative is not None
-                or any(_json(row["identifiers"]).get("narrative") for row in supplements),
+                or any(row["identifiers"].get("narrative") for row in supplements),
                 "contact": identifiers.contact is not None,
                 "named_persons": len(identifiers.named_persons),
             },
@@ -77,7 +72,7 @@ async def case_file(
                 {
                     "supplement_id": str(row["supplement_id"]),
                     "received_at": row["received_at"].isoformat(),
-                    "update": _json(row["update"]),
+                    "update": row["update"],
                     "attached_by": row["attached_by"],
                     "attached_via": row["attached_via"],
                 }
@@ -217,7 +212,7 @@ async def open_parts(
         )  # fmt: skip
         if key is None:
             return Opened({}, erased=True)
-        identifiers = SealedIdentifiers.model_validate(_json(tip["identifiers"]))
+        identifiers = SealedIdentifiers.model_validate(tip["identifiers"])
         supplements = await store.supplements(connection, tip_id)
         history = await store.history(connection, tip_id) if SealedPart.HANDOVER_NOTES in asked else []
     return Opened(_unsealed(key, asked, identifiers, supplements, history), erased=False)
@@ -238,7 +233,7 @@ def _unsealed(
         values["narrative"] = opened("narrative", identifiers.narrative)
         values["supplements"] = [
             {"received_at": row["received_at"].isoformat(),
-             "narrative": opened(f"supplements.{row['supplement_id']}.narrative", _json(row["identifiers"]).get("narrative"))}
+             "narrative": opened(f"supplements.{row['supplement_id']}.narrative", row["identifiers"].get("narrative"))}
             for row in supplements
         ]  # fmt: skip
     if SealedPart.CONTACT in asked:

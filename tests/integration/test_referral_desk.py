@@ -10,6 +10,7 @@ import httpx
 
 from schemas import topics
 from services.common.auth import Role
+from services.common.db import connect
 from services.common.settings import ServiceSettings
 from services.intake.app import build_app as build_intake
 from services.referral.adapters.directory import import_file
@@ -68,6 +69,15 @@ async def test_only_the_holder_or_a_supervisor_acts_and_the_address_waits_for_a_
             confirmed = await client.post(f"/v1/referrals/{first}/confirm", headers=as_["supervisor"])
             completed = await client.post(f"/v1/referrals/{first}/complete", headers=as_["alice"])
             after = (await client.get(f"/v1/tips/{tip_id}/referrals", headers=as_["supervisor"])).json()
+        stored = await connect(settings.database_url, "referral")
+        try:
+            kinds = await stored.fetch(
+                "SELECT jsonb_typeof(reasons) FROM referral_matches WHERE tip_id = $1"
+                " UNION ALL SELECT jsonb_typeof(reasons) FROM referrals WHERE tip_id = $1",
+                uuid.UUID(tip_id),
+            )
+        finally:
+            await stored.close()
 
     assert for_bob.status_code == 403 and bob_accepts.status_code == 403
     assert provider_off_the_line.status_code == 403, (
@@ -93,6 +103,7 @@ async def test_only_the_holder_or_a_supervisor_acts_and_the_address_waits_for_a_
         True,
     )
     assert CONFIDENTIAL not in listed.text
+    assert {kind for [kind] in kinds} == {"array"}, "reasons are stored as JSON arrays SQL can read into"
 
 
 async def test_without_intake_to_ask_only_a_supervisor_acts_on_referrals(settings: ServiceSettings) -> None:

@@ -237,7 +237,9 @@ async def test_an_erased_tip_goes_out_without_anything_it_sealed(desk: Desk) -> 
     [package] = desk.packages(POLICE)
     assert package.content.narrative == [] and package.content.caller_contact is None
     assert package.content.location is not None
-    assert desk.store.unseals == [Unseal(tip.tip_id, ["contact", "named_persons", "narrative"], "erased")]
+    assert desk.store.unseals == [
+        Unseal(tip.tip_id, "disclosure.forward", ["contact", "named_persons", "narrative"], "erased")
+    ]
     [unsealed] = [note for _, note in desk.store.audit if note.action == "unsealed"]
     assert unsealed.detail == {"fields": ["contact", "named_persons", "narrative"], "outcome": "erased"}
 

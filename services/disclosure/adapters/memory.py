@@ -32,6 +32,7 @@ from services.disclosure.domain.packages import Source, SourceKind
 @dataclass(frozen=True, slots=True)
 class Unseal:
     tip_id: uuid.UUID
+    purpose: str
     fields: list[str]
     outcome: str
 
@@ -137,11 +138,11 @@ class MemoryDataKeys:
         self.store = store
 
     async def open(
-        self, keystore: Keystore, tip_id: uuid.UUID, fields: list[str], purpose: str | None = None
+        self, keystore: Keystore, tip_id: uuid.UUID, fields: list[str], purpose: str
     ) -> DataKey | None:
         wrapped = self.store.wrapped_keys.get(tip_id)
         outcome = "unsealed" if wrapped is not None else "erased"
-        self.store.unseals.append(Unseal(tip_id, list(fields), outcome))
+        self.store.unseals.append(Unseal(tip_id, purpose, list(fields), outcome))
         keystore.unseals[outcome] += 1
         return unwrap_data_key(keystore.kek, tip_id, wrapped) if wrapped is not None else None
 

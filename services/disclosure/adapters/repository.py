@@ -30,8 +30,6 @@ from services.disclosure.domain.consent import ConsentRecord
 from services.disclosure.domain.packages import Source, SourceKind
 from services.disclosure.domain.policy import load_rules
 
-FORWARD_PURPOSE = "disclosure.forward"
-
 
 class PostgresSources:
     """A tip's sources, read once per unit of work: a first triage reads them to open the case and
@@ -214,9 +212,9 @@ class PostgresDataKeys:
         self.connection = connection
 
     async def open(
-        self, keystore: Keystore, tip_id: uuid.UUID, fields: list[str], purpose: str | None = None
+        self, keystore: Keystore, tip_id: uuid.UUID, fields: list[str], purpose: str
     ) -> DataKey | None:
-        return await keystore.open(self.connection, tip_id, purpose=purpose or FORWARD_PURPOSE, fields=fields)
+        return await keystore.open(self.connection, tip_id, purpose=purpose, fields=fields)
 
 
 def _source(row: asyncpg.Record) -> Source:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
@@ -32,7 +31,7 @@ async def save_match(
         " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tip_id) DO UPDATE SET status = excluded.status,"
         " triage_revision = excluded.triage_revision, source_event_id = excluded.source_event_id,"
         " reasons = excluded.reasons, matched_at = now()",
-        tip_id, correlation_id, status.value, triage_revision, source_event_id, json.dumps(reasons or []),
+        tip_id, correlation_id, status.value, triage_revision, source_event_id, reasons or [],
     )  # fmt: skip
 
 
@@ -62,7 +61,7 @@ async def add_referral(
         " VALUES ($1, $2, $3, $4, $5, 'proposed', $6) ON CONFLICT (tip_id, provider_id)"
         " DO UPDATE SET rank = excluded.rank, score = excluded.score, reasons = excluded.reasons,"
         " updated_at = now() RETURNING referral_id",
-        referral_id, tip_id, provider_id, rank, score, json.dumps(reasons or []),
+        referral_id, tip_id, provider_id, rank, score, reasons or [],
     )  # fmt: skip
     return existing
 

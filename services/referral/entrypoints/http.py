@@ -6,7 +6,6 @@ see a provider's real address only in the answer that accepts a referral to it.
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import date, timedelta
 from enum import StrEnum
@@ -218,7 +217,7 @@ def routes(app: FastAPI) -> None:
         rows = await repository.referrals_of_tip(pool, tip_id)
         found = await repository.match_of_tip(pool, tip_id)
         match = (
-            {"status": found["status"], "reasons": _json(found["reasons"]), "triage_revision": found["triage_revision"],
+            {"status": found["status"], "reasons": found["reasons"], "triage_revision": found["triage_revision"],
              "matched_at": found["matched_at"].isoformat()}
             if found else None
         )  # fmt: skip
@@ -230,7 +229,7 @@ def routes(app: FastAPI) -> None:
                     {
                         **dict(row),
                         "referral_id": str(row["referral_id"]),
-                        "reasons": _json(row["reasons"]),
+                        "reasons": row["reasons"],
                         "updated_at": row["updated_at"].isoformat(),
                     }
                     for row in rows
@@ -320,7 +319,3 @@ def routes(app: FastAPI) -> None:
         request: Request, referral_id: uuid.UUID, body: WithReason, staff: Staffer
     ) -> dict[str, Any]:
         return await move(request, referral_id, ReferralStatus.REVOKED, staff, body.reason.value, False)
-
-
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
