@@ -287,13 +287,15 @@ async def test_a_tips_key_opens_what_intake_sealed_until_the_tip_is_shredded(bac
     key = await backend.create_key(uuid.uuid4())
     sealed = key.seal("narrative", "Il a changé de numéro.")
     async with backend.transactions.begin() as uow:
-        opened = await uow.keys.open(backend.keystore, key.tip_id, ["narrative"])
-        assert await uow.keys.open(backend.keystore, uuid.uuid4(), ["narrative"]) is None
+        opened = await uow.keys.open(backend.keystore, key.tip_id, ["narrative"], "disclosure.forward")
+        assert (
+            await uow.keys.open(backend.keystore, uuid.uuid4(), ["narrative"], "disclosure.forward") is None
+        )
     assert opened is not None and opened.unseal("narrative", sealed) == "Il a changé de numéro."
 
     await backend.shred(key.tip_id)
     async with backend.transactions.begin() as uow:
-        assert await uow.keys.open(backend.keystore, key.tip_id, ["narrative"]) is None
+        assert await uow.keys.open(backend.keystore, key.tip_id, ["narrative"], "disclosure.forward") is None
     assert backend.keystore.unseals == {"unsealed": 1, "erased": 2}
 
 
