@@ -1,4 +1,5 @@
-"""The AsyncAPI document: committed as the code builds it, valid AsyncAPI 3.0, true to each service's wiring."""
+"""The AsyncAPI document: committed as the code builds it, valid AsyncAPI 3.0, built from the topic
+registry and the consumer table (which `tests/unit/test_deploy.py` holds to every service's wiring)."""
 
 from __future__ import annotations
 
@@ -6,21 +7,13 @@ import copy
 import json
 from functools import cache
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import jsonschema_rs
-import pytest
 
 from schemas import asyncapi, topics
 from schemas.generate import ASYNCAPI_DOCUMENT
 from schemas.registry import EVENTS_BY_TOPIC
-from services.common.settings import ServiceSettings
-from services.disclosure.entrypoints.kafka import wire as disclosure_wiring
-from services.monitoring.entrypoints.dead_letters import DeadLetterCounts
-from services.monitoring.entrypoints.kafka import wire as monitoring_wiring
-from services.referral.entrypoints.kafka import wire as referral_wiring
-from services.triage.entrypoints.kafka import subscribe as triage_wiring
 
 # The official JSON Schema of AsyncAPI 3.0.0, from the npm package @asyncapi/specs 6.11.1
 # (schemas/3.0.0-without-$id.json), Apache-2.0, copyright the AsyncAPI Initiative.
@@ -78,40 +71,3 @@ def test_operations_follow_the_producer_and_consumer_tables() -> None:
     assert "referral.receives.tipsTriaged" in receives
     assert "intake.sends.tipsReceived" in operations
     assert not any(name.startswith("intake.receives") for name in receives)
-
-
-class RecordingRuntime(SimpleNamespace):
-    """What a service's wiring needs of its runtime, recording the topics it consumes."""
-
-    def __init__(self) -> None:
-        settings = ServiceSettings(DATABASE_URL="postgresql://unused", KAFKA_BOOTSTRAP_SERVERS="unused:9092")
-        super().__init__(
-            settings=settings,
-            keystore=object(),
-            transactions=object(),
-            pool=object(),
-            kafka_security=object(),
-            consumed=[],
-        )
-
-    def consume(self, topic: str, *_: Any, **__: Any) -> None:
-        self.consumed.append(topic)
-
-    def background(self, *_: Any) -> None:
-        pass
-
-
-WIRINGS = {
-    "triage": triage_wiring,
-    "disclosure": disclosure_wiring,
-    "referral": referral_wiring,
-    "monitoring": lambda runtime: monitoring_wiring(runtime, DeadLetterCounts(), lambda: None),
-}
-
-
-@pytest.mark.parametrize("service", sorted(WIRINGS))
-def test_the_consumer_table_is_what_each_service_subscribes_to(service: str) -> None:
-    runtime = RecordingRuntime()
-    WIRINGS[service](runtime)
-    declared = {topic for topic, consumers in topics.CONSUMERS.items() if service in consumers}
-    assert set(runtime.consumed) == declared
