@@ -373,3 +373,57 @@ async def test_a_service_runs_its_retention_by_itself_under_its_own_role_with_th
         with contextlib.suppress(asyncio.CancelledError):
             await loop
         await pool.close()
+
+
+async def test_the_audit_prune_streams_a_long_chain_and_takes_the_chain_lock_only_to_cut_it(
+    settings: DisclosureSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from services.disclosure.adapters import audit as audit_adapter
+    from services.disclosure.domain.case import Note
+
+    key = settings.chain_key()
+
+    async def append(connection: asyncpg.Connection, entries: int) -> None:
+        async with connection.transaction():
+            head = await audit_adapter._chain_head(connection)
+            for n in range(entries):
+                note = Note("decided", "system:disclosure", {"n": n})
+                head = await audit_adapter._write(connection, key, head, uuid.uuid4(), note)
+
+    owner = await connect(settings.database_url, "disclosure")
+    try:
+        await append(owner, 3000)
+    finally:
+        await owner.close()
+    await anchored(settings)
+    streamed: list[int] = []
+    verify_stream = audit_adapter._stream_verify
+    prune_verified = audit_adapter._prune_verified
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        verdict, verifier = await verify_stream(*args, **kwargs, batch=200)
+        streamed.append(verifier.count)
+        return verdict, verifier
+
+    async def between(connection: asyncpg.Connection, *args: Any) -> Any:
+        # Verified and not yet cutting: the chain's lock is free, and others append meanwhile.
+        other = await connect(settings.database_url, "disclosure")
+        try:
+            held = await other.fetchval(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = $1",
+                connection.get_server_pid(),
+            )
+            assert held == 0
+            await append(other, 5)
+        finally:
+            await other.close()
+        return await prune_verified(connection, *args)
+
+    monkeypatch.setattr(audit_adapter, "_stream_verify", counted)
+    monkeypatch.setattr(audit_adapter, "_prune_verified", between)
+    pruning = await prune_audit(settings.database_url, settings, Policy(), utc_now() + timedelta(days=2558))
+    assert streamed == [3000]
+    assert (pruning.first, pruning.through, pruning.checkpoint) == (1, 2999, 3006)
+    verdict = await verify_audit(settings.database_url, settings)
+    assert verdict.status is Status.INTACT and verdict.pruned_through == 2999
+    assert verdict.entries == 7, "the last witnessed entry, the five appended meanwhile and the checkpoint"
