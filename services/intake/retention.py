@@ -1,6 +1,8 @@
 """Intake's retention, run as intake's role: a tip's data key is shredded when its identifying data
-expires (the same shred an admin orders, recorded as the retention job's), and the sealed values of
-a shredded tip leave intake's tables."""
+expires (the same shred an admin orders, recorded as the retention job's), the sealed values of a
+shredded tip leave intake's tables, its consents go once past the casework limit from the shred, and
+the records of who unsealed or opened its data (``keys.unseal_audit``, ``openings``) once past the
+access records' limit."""
 
 from __future__ import annotations
 
@@ -9,7 +11,14 @@ from datetime import datetime
 
 import asyncpg
 
-from services.common.retention import BATCH, ERASED_IDENTIFIERS, Kind, Step, erase_sealed_step
+from services.common.retention import (
+    BATCH,
+    ERASED_IDENTIFIERS,
+    Kind,
+    Step,
+    after_shred_step,
+    erase_sealed_step,
+)
 from services.common.sealing import Shredding, ShredReason
 from services.intake.handlers import shred_on
 
@@ -48,4 +57,7 @@ STEPS: tuple[Step, ...] = (
     Step(Kind.IDENTIFYING, "keys.data_keys", _LAST_REPORT, _shred_expired),
     erase_sealed_step("intake.tips", "tip_id", "identifiers", ERASED_IDENTIFIERS),
     erase_sealed_step("intake.supplements", "supplement_id", "identifiers", ERASED_IDENTIFIERS),
+    after_shred_step(Kind.CASEWORK, "intake.consents"),
+    after_shred_step(Kind.ACCESS, "intake.openings"),
+    after_shred_step(Kind.ACCESS, "keys.unseal_audit"),
 )
