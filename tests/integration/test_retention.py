@@ -28,7 +28,7 @@ from lantern.retention import (
 from schemas.envelope import utc_now
 from services.common.auth import Role
 from services.common.db import connect, create_pool
-from services.common.retention import Kind, Policy, keep_retaining, messaging_steps
+from services.common.retention import Kind, Policy, Step, keep_retaining, messaging_steps, run_steps
 from services.common.roles import ServiceRoles
 from services.common.settings import ServiceSettings
 from services.disclosure.adapters.audit import anchor
@@ -37,6 +37,7 @@ from services.disclosure.app import build_app as build_disclosure
 from services.disclosure.commands import Status, prune_audit, verify_audit
 from services.disclosure.settings import DisclosureSettings
 from services.intake.app import build_app as build_intake
+from services.intake.retention import shred_step
 from services.monitoring.app import build_app as build_monitoring
 from services.monitoring.retention import STEPS as MONITORING_STEPS
 from services.referral.app import build_app as build_referral
@@ -496,3 +497,82 @@ async def test_the_audit_prune_streams_a_long_chain_and_takes_the_chain_lock_onl
     verdict = await verify_audit(settings.database_url, settings)
     assert verdict.status is Status.INTACT and verdict.pruned_through == 2999
     assert verdict.entries == 7, "the last witnessed entry, the five appended meanwhile and the checkpoint"
+
+
+@pytest.fixture
+async def two_tips(settings: ServiceSettings) -> list[uuid.UUID]:
+    """Two tips intake accepted (each with its data key), nothing else running."""
+    specialist = {"authorization": f"Bearer {await staff_token(settings.database_url, Role.SPECIALIST)}"}
+    intake = build_intake(settings)
+    tips = []
+    async with running(intake), http_client(intake) as client:
+        for _ in range(2):
+            answer = await client.post("/v1/tips", json=tip_body(**MINOR_ON_THE_CALL), headers=specialist)
+            assert answer.status_code == 202, answer.text
+            tips.append(uuid.UUID(answer.json()["tip_id"]))
+    return tips
+
+
+async def shreds_as_intake(
+    settings: ServiceSettings, roles: ServiceRoles, step: Step, now: datetime
+) -> dict[uuid.UUID, bool]:
+    """Run only the identifying data's step as intake's role; which tips' keys are shredded after."""
+    connection = await connect(roles.url(settings.database_url, "intake"), "intake")
+    try:
+        await run_steps(connection, (step,), Policy(), now)
+    finally:
+        await connection.close()
+    rows = await fetch(settings, "SELECT tip_id, wrapped_key IS NULL AS shredded FROM keys.data_keys")
+    return {row["tip_id"]: row["shredded"] for row in rows}
+
+
+async def test_a_hold_placed_after_the_run_read_a_tip_as_due_stops_its_shred(
+    settings: ServiceSettings, service_roles: ServiceRoles, two_tips: list[uuid.UUID]
+) -> None:
+    admin = await staff_token(settings.database_url, Role.ADMIN)
+    held, other = two_tips
+    read_as_due: list[uuid.UUID] = []
+
+    async def hold_it_now(tip_id: uuid.UUID) -> None:
+        # The run has read both tips as due and not yet taken the first one's lock.
+        read_as_due.append(tip_id)
+        if tip_id == held:
+            await place_hold(settings.database_url, str(held), HoldReason.COURT_ORDER, None, admin)
+
+    step = shred_step(before_lock=hold_it_now)
+    shredded = await shreds_as_intake(settings, service_roles, step, utc_now() + timedelta(days=731))
+    assert sorted(read_as_due) == sorted(two_tips)
+    assert shredded == {held: False, other: True}
+
+
+async def test_a_hold_asked_for_while_the_shred_holds_the_tips_lock_comes_after_the_shred(
+    settings: ServiceSettings, service_roles: ServiceRoles, two_tips: list[uuid.UUID]
+) -> None:
+    admin = await staff_token(settings.database_url, Role.ADMIN)
+    held = two_tips[0]
+    placing: list[asyncio.Task[Any]] = []
+
+    async def hold_it_now(tip_id: uuid.UUID) -> None:
+        if tip_id != held:
+            return
+        placing.append(
+            asyncio.create_task(
+                place_hold(settings.database_url, str(held), HoldReason.COURT_ORDER, None, admin)
+            )
+        )
+
+        async def waiting_on_the_lock() -> bool:
+            rows = await fetch(settings, "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+            return bool(rows)
+
+        # The hold's transaction waits on the lock the shred holds: it cannot slip in between.
+        assert await eventually(waiting_on_the_lock, timeout=30)
+
+    step = shred_step(after_lock=hold_it_now)
+    shredded = await shreds_as_intake(settings, service_roles, step, utc_now() + timedelta(days=731))
+    assert shredded[held] is True
+    [task] = placing
+    hold_id, tip_id = await task
+    assert tip_id == held
+    [hold] = await list_holds(settings.database_url)
+    assert hold["hold_id"] == hold_id and hold["lifted_at"] is None
