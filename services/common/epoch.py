@@ -80,7 +80,7 @@ class BrokerEpoch:
                 self.known = current
                 return 0
             await self._prepare()
-            withheld = await connection.execute(self.withheld) if self.withheld else "UPDATE 0"
+            withheld = int(await connection.fetchval(self.withheld)) if self.withheld else 0
             status = await connection.execute(REQUEUE, self.replay_window)
             await connection.execute(
                 "INSERT INTO broker_epoch (cluster_id) VALUES ($1)"
@@ -92,6 +92,6 @@ class BrokerEpoch:
         log.warning(
             "new broker: stored events published again", schema=self.schema, events=requeued,
             first_epoch=stored is None,
-            withheld=int(withheld.split()[-1]),
+            withheld=withheld,
         )  # fmt: skip
         return requeued
