@@ -108,7 +108,7 @@ RULES: dict[Kind, Rule] = {
     ),
     Kind.JOURNEYS: Rule(timedelta(days=90), "the step of the journey happened", "the journey row is deleted"),
     Kind.CASEWORK: Rule(
-        timedelta(0),
+        _event_kept() + _dead_letter_kept(),
         "the tip's key was shredded (its identifying data expired, or an admin shred it)",
         "a case's decisions, consents, plans, approvals, reviews, alerts and referrals are deleted (a disclosure"
         " case and its approvals only once its package records are); monitoring's statistics facts stay, without"
@@ -162,6 +162,12 @@ class Policy:
             raise RetentionPolicyError(
                 f"LANTERN_RETENTION_DAYS.outbox: must be at least {_event_kept().days} days, as long as the"
                 " broker keeps an event, so that a broker that lost its topics gets every one back"
+            )
+        if limits[Kind.CASEWORK] < _event_kept() + _dead_letter_kept():
+            raise RetentionPolicyError(
+                f"LANTERN_RETENTION_DAYS.casework: must be at least {(_event_kept() + _dead_letter_kept()).days}"
+                " days, as long as an event about the tip published before the shred can still arrive (the"
+                " topics' and dead-letter topics' retention), so that it finds the case as it left it"
             )
         if limits[Kind.AUDIT] < limits[Kind.PACKAGES]:
             raise RetentionPolicyError(

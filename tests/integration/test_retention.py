@@ -348,6 +348,16 @@ async def test_the_report_gives_counts_and_dates_per_kind_and_nothing_identifyin
     assert identifying.due == 0 and identifying.next_due is not None
     assert identifying.next_due.date() >= (now + timedelta(days=729)).date()
     assert by_table[(Kind.AUDIT, "disclosure.audit_log")].due == 0
+    # Casework and access records are listed, each under the service that lets them go; nothing was
+    # shredded, so nothing of theirs is due or has a date.
+    for kind, table in (
+        (Kind.CASEWORK, "disclosure.cases"), (Kind.CASEWORK, "triage.response_plans"),
+        (Kind.CASEWORK, "referral.referral_matches"), (Kind.CASEWORK, "monitoring.plans"),
+        (Kind.ACCESS, "keys.unseal_audit"), (Kind.ACCESS, "intake.openings"),
+    ):  # fmt: skip
+        assert (by_table[(kind, table)].due, by_table[(kind, table)].next_due) == (0, None), table
+    runners = {(runner, row.table) for runner, row in soon.rows}
+    assert ("referral", "referral.referrals") in runners and ("intake", "keys.unseal_audit") in runners
     lines = "\n".join(render(soon))
     stored = json.dumps([await rows_of(settings, tip) for tip in (three_cases["a"], three_cases["c"])])
     assert str(three_cases["a"]) not in lines and three_cases["reference_c"] not in lines
