@@ -14,7 +14,8 @@ in one transaction with the new id, marks unsent every row published that was st
   reaches its agency again, the same bytes under the same id; an acknowledged one is emptied and
   stays sent. A service may withhold rows first (``ServiceSpec.withheld_on_replay``): disclosure
   empties, and so never sends again, a package whose tip was shredded or whose caller recorded a
-  consent after the tip: what was lawful to send then may not be now, and a supervisor decides.
+  consent after the tip: what was lawful to send then may not be now, so it marks the package
+  with why and flags its case (disclosure migration 0009), and a supervisor decides.
 
 ``REPLAY_WINDOW`` is the event topics' retention: a broker that kept its log would still hold no
 more than that, so consumers must keep their inbox rows at least that long in any case.
