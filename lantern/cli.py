@@ -865,12 +865,17 @@ def retention_prune_audit(
     """
     from lantern.audit import audit_settings
     from schemas.envelope import utc_now
-    from services.disclosure.commands import AuditConfigurationError, AuditNotPrunable, prune_audit
+    from services.disclosure.commands import (
+        AuditConfigurationError,
+        AuditNotPrunable,
+        AuditPruneContended,
+        prune_audit,
+    )
 
     policy = _retention_policy()
     try:
         pruning = asyncio.run(prune_audit(_database_url(home), audit_settings(home), policy, utc_now()))
-    except (AuditConfigurationError, AuditNotPrunable) as refused:
+    except (AuditConfigurationError, AuditNotPrunable, AuditPruneContended) as refused:
         typer.echo(f"audit not pruned: {refused}", err=True)
         raise typer.Exit(1) from None
     if pruning.checkpoint is None:

@@ -14,13 +14,17 @@ in one transaction with the new id, marks unsent every row published that was st
   reaches its agency again, the same bytes under the same id; an acknowledged one is emptied and
   stays sent. A service may withhold rows first (``ServiceSpec.withheld_on_replay``): disclosure
   empties, and so never sends again, a package whose tip was shredded or whose caller recorded a
-  consent after the tip: what was lawful to send then may not be now, and a supervisor decides.
+  consent after the tip: what was lawful to send then may not be now, so it marks the package
+  with why and flags its case (disclosure migration 0009), and a supervisor decides.
 
 ``REPLAY_WINDOW`` is the event topics' retention: a broker that kept its log would still hold no
 more than that, so consumers must keep their inbox rows at least that long in any case.
 
-The first id a schema sees is only recorded: a new install has nothing to publish again, and a
-broker that kept its log has lost nothing.
+When no id was ever stored (a new install, or the first start after the upgrade that brought
+epochs), the relay cannot know whether the broker holds what the outbox published before: it
+publishes the window again once, as for a new broker, and records the id. A new install has nothing
+to publish; an upgraded one sends consumers events their inboxes absorb, rather than risk that a
+broker restarted during the upgrade lost them.
 """
 
 from __future__ import annotations
@@ -69,22 +73,26 @@ class BrokerEpoch:
         if current is None or current == self.known:
             return 0
         async with self.pool.acquire() as connection, connection.transaction():
-            stored = await connection.fetchval("SELECT cluster_id FROM broker_epoch FOR UPDATE")
-            if stored is None:
-                await connection.execute("INSERT INTO broker_epoch (cluster_id) VALUES ($1)", current)
-                self.known = current
-                return 0
+            # Two relays of one schema that both find no row serialize on the table's primary key:
+            # the lock taken here makes the second wait, then see the first one's id.
+            await connection.execute("LOCK TABLE broker_epoch IN SHARE ROW EXCLUSIVE MODE")
+            stored = await connection.fetchval("SELECT cluster_id FROM broker_epoch")
             if stored == current:
                 self.known = current
                 return 0
             await self._prepare()
-            withheld = await connection.execute(self.withheld) if self.withheld else "UPDATE 0"
+            withheld = int(await connection.fetchval(self.withheld)) if self.withheld else 0
             status = await connection.execute(REQUEUE, self.replay_window)
-            await connection.execute("UPDATE broker_epoch SET cluster_id = $1, seen_at = now()", current)
+            await connection.execute(
+                "INSERT INTO broker_epoch (cluster_id) VALUES ($1)"
+                " ON CONFLICT (singleton) DO UPDATE SET cluster_id = excluded.cluster_id, seen_at = now()",
+                current,
+            )
         requeued = int(status.split()[-1])
         self.known = current
         log.warning(
             "new broker: stored events published again", schema=self.schema, events=requeued,
-            withheld=int(withheld.split()[-1]),
+            first_epoch=stored is None,
+            withheld=withheld,
         )  # fmt: skip
         return requeued

@@ -54,6 +54,10 @@ time_to_referral = _meter.create_histogram(
     "lantern_time_to_referral_seconds", unit="s", description="From receipt to referral proposals.",
     explicit_bucket_boundaries_advisory=SECONDS,
 )  # fmt: skip
+packages_withheld_on_replay = _meter.create_counter(
+    "lantern_packages_withheld_on_replay",
+    description="Packages a new broker was not sent again and a supervisor must decide, by reason code.",
+)
 outbox_quarantined = _meter.create_counter(
     "lantern_outbox_quarantined",
     description="Outbox rows the relay could not publish and quarantined, by service and reason code.",

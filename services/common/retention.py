@@ -42,6 +42,8 @@ class Kind(StrEnum):
     OUTBOX = "outbox"
     INBOX = "inbox"
     JOURNEYS = "journeys"
+    CASEWORK = "casework"
+    ACCESS = "access"
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,18 @@ RULES: dict[Kind, Rule] = {
         "the event's id is forgotten; a deferred, waiting or poisoned event is never",
     ),
     Kind.JOURNEYS: Rule(timedelta(days=90), "the step of the journey happened", "the journey row is deleted"),
+    Kind.CASEWORK: Rule(
+        _event_kept() + _dead_letter_kept(),
+        "the tip's key was shredded (its identifying data expired, or an admin shred it)",
+        "a case's decisions, consents, plans, approvals, reviews, alerts and referrals are deleted (a disclosure"
+        " case and its approvals only once its package records are); monitoring's statistics facts stay, without"
+        " the tip's reference",
+    ),
+    Kind.ACCESS: Rule(
+        timedelta(days=730),
+        "the tip's key was shredded (its identifying data expired, or an admin shred it)",
+        "the records of who unsealed or opened the tip's data are deleted",
+    ),
 }
 
 
@@ -148,6 +162,12 @@ class Policy:
             raise RetentionPolicyError(
                 f"LANTERN_RETENTION_DAYS.outbox: must be at least {_event_kept().days} days, as long as the"
                 " broker keeps an event, so that a broker that lost its topics gets every one back"
+            )
+        if limits[Kind.CASEWORK] < _event_kept() + _dead_letter_kept():
+            raise RetentionPolicyError(
+                f"LANTERN_RETENTION_DAYS.casework: must be at least {(_event_kept() + _dead_letter_kept()).days}"
+                " days, as long as an event about the tip published before the shred can still arrive (the"
+                " topics' and dead-letter topics' retention), so that it finds the case as it left it"
             )
         if limits[Kind.AUDIT] < limits[Kind.PACKAGES]:
             raise RetentionPolicyError(
@@ -243,6 +263,22 @@ def erase_sealed_step(table: str, row_id: str, column: str, erased: str, tip: st
         f"SELECT k.shredded_at AS since, retention.is_held(x.{tip}) AS held {rows}",
         f"UPDATE {table} SET {column} = {erased} WHERE {row_id} = ANY(ARRAY(SELECT x.{row_id} {rows}"
         f" AND k.shredded_at < $1 AND NOT retention.is_held(x.{tip}) LIMIT $2))",
+    )
+
+
+def after_shred_step(kind: Kind, table: str, tip: str = "x.tip_id", via: str = "", unless: str = "") -> Step:
+    """Rows of ``table`` (as ``x``, joined ``via`` to what names their tip) about a tip whose key was
+    shredded, deleted once past ``kind``'s limit from the shred; ``unless`` (SQL) keeps some longer.
+    The shred's time comes from ``retention.shredded_at``, so a service that may not read the keys
+    learns only that."""
+    shred = f"retention.shredded_at({tip})"
+    rows = f"FROM {table} x {via} WHERE {shred} IS NOT NULL{unless}"
+    return sql_step(
+        kind,
+        table,
+        f"SELECT {shred} AS since, retention.is_held({tip}) AS held {rows}",
+        f"DELETE FROM {table} WHERE ctid = ANY(ARRAY(SELECT x.ctid {rows}"
+        f" AND {shred} < $1 AND NOT retention.is_held({tip}) LIMIT $2))",
     )
 
 

@@ -41,22 +41,31 @@ class Access:
     """Rights on ``keys`` tables: only a service that unseals has any."""
     append_only: frozenset[str] = frozenset()
     """Own tables whose rows are never changed or deleted, by anyone."""
+    prunable: frozenset[str] = frozenset()
+    """Of ``append_only``, those whose retention job deletes rows: its trigger lets only a shredded
+    tip's rows go, and no row change."""
 
 
 ACCESS: dict[str, Access] = {
     # Intake seals (creates data keys), replays an idempotent submission and shreds.
     "intake": Access(
-        keys={"data_keys": "SELECT, INSERT, UPDATE", "unseal_audit": "INSERT"},
+        # Retention: intake lets the unseal audit and openings of a shredded tip go (their triggers).
+        keys={"data_keys": "SELECT, INSERT, UPDATE", "unseal_audit": "SELECT, INSERT, DELETE"},
         append_only=frozenset({"assignment_history", "openings"}),
+        prunable=frozenset({"openings"}),
     ),
     "triage": Access(
         keys={"data_keys": "SELECT", "unseal_audit": "INSERT"},
         append_only=frozenset({"urgency_overrides", "plan_actions"}),
+        prunable=frozenset({"urgency_overrides", "plan_actions"}),
     ),
     "disclosure": Access(
         keys={"data_keys": "SELECT", "unseal_audit": "INSERT"}, append_only=frozenset({"audit_log"})
     ),
-    "referral": Access(append_only=frozenset({"referral_history", "provider_audit"})),
+    "referral": Access(
+        append_only=frozenset({"referral_history", "provider_audit"}),
+        prunable=frozenset({"referral_history"}),
+    ),
     "monitoring": Access(),
     # The staff workbench keeps only its sessions; it reads tips through the services' APIs.
     "workbench": Access(),
@@ -180,6 +189,7 @@ def _schema_grants(schema: str, role: str, access: Access, existing: set[str]) -
     read_only = {"schema_migrations"}
     for table in sorted((access.append_only | read_only) & existing):
         kept = APPEND_ONLY_RIGHTS if table in access.append_only else "SELECT"
+        kept += ", DELETE" if table in access.prunable else ""
         statements += [
             f"REVOKE ALL ON {own}.{_ident(table)} FROM {role}",
             f"GRANT {kept} ON {own}.{_ident(table)} TO {role}",

@@ -71,7 +71,7 @@ class ServiceSpec:
         default=None,
         metadata={
             "doc": "SQL run before a new broker is owed the outbox again: it empties the rows that must"
-            " not go out a second time (services/common/epoch.py)."
+            " not go out a second time, and answers how many (services/common/epoch.py)."
         },
     )
 

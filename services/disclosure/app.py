@@ -52,13 +52,28 @@ def own_topics() -> tuple[str, ...]:
 # was applied is not kept, so any later record withholds. Those are emptied and stay sent; the case
 # keeps its record of the package for a supervisor to issue again if it still stands.
 WITHHELD_ON_REPLAY = """
-UPDATE outbox o SET payload = ''::bytea
-FROM packages p
-WHERE o.event_id = p.package_id AND o.scrub_after_send AND length(o.payload) > 0
-  AND p.acknowledged_at IS NULL
-  AND (EXISTS (SELECT 1 FROM keys.data_keys k WHERE k.tip_id = p.tip_id AND k.shredded_at IS NOT NULL)
-       OR EXISTS (SELECT 1 FROM consent_records r WHERE r.tip_id = p.tip_id AND r.version > 1))
+WITH withheld AS (
+    UPDATE outbox o SET payload = ''::bytea
+    FROM packages p
+    WHERE o.event_id = p.package_id AND o.scrub_after_send AND length(o.payload) > 0
+      AND p.acknowledged_at IS NULL
+      AND (EXISTS (SELECT 1 FROM keys.data_keys k WHERE k.tip_id = p.tip_id AND k.shredded_at IS NOT NULL)
+           OR EXISTS (SELECT 1 FROM consent_records r WHERE r.tip_id = p.tip_id AND r.version > 1))
+    RETURNING p.package_id, p.tip_id,
+        CASE WHEN EXISTS (SELECT 1 FROM keys.data_keys k WHERE k.tip_id = p.tip_id AND k.shredded_at IS NOT NULL)
+             THEN 'tip_shredded' ELSE 'consent_changed' END AS reason
+), marked AS (
+    UPDATE packages p SET withheld_on_replay_at = now(), withheld_reason = w.reason, withheld_noted_at = NULL
+    FROM withheld w WHERE p.package_id = w.package_id
+    RETURNING p.tip_id
+), flagged AS (
+    UPDATE cases c SET replay_withheld_at = now() WHERE c.tip_id IN (SELECT tip_id FROM marked)
+)
+SELECT count(*) FROM withheld
 """
+"""Empties the outbox rows of the packages a new broker must not receive again, marks each package
+with why (a code) and flags its case (``cases.replay_withheld_at``) for a supervisor; the audit entry
+and the metric follow (``handlers.note_withheld_packages``)."""
 
 SPEC = ServiceSpec(
     name="disclosure",

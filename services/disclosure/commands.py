@@ -11,7 +11,7 @@ from services.common.db import connect
 from services.common.retention import Kind, Policy
 from services.disclosure.adapters import audit
 from services.disclosure.adapters.agency_keys import PostgresAgencyKeys
-from services.disclosure.adapters.audit import AuditNotPrunable, Pruning
+from services.disclosure.adapters.audit import AuditNotPrunable, AuditPruneContended, Pruning
 from services.disclosure.adapters.witness import FileWitness, WitnessUnreadable
 from services.disclosure.domain.audit import BrokenLink, Status, Verdict
 from services.disclosure.domain.routing import load_routing
@@ -19,7 +19,7 @@ from services.disclosure.retention import AUDIT_SOURCE
 from services.disclosure.settings import AuditConfigurationError, AuditSettings
 
 __all__ = [
-    "AUDIT_SOURCE", "AuditConfigurationError", "AuditNotPrunable", "AuditSettings", "BrokenLink", "Pruning", "Status",
+    "AUDIT_SOURCE", "AuditConfigurationError", "AuditNotPrunable", "AuditPruneContended", "AuditSettings", "BrokenLink", "Pruning", "Status",
     "Verdict", "agency_ids", "prune_audit", "register_agency_key", "registered_agency_keys", "verify_audit",
 ]  # fmt: skip
 

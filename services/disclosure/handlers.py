@@ -310,6 +310,23 @@ async def flag_due_reviews(uow: DisclosureWork, now: datetime, limit: int = 100)
     return flagged
 
 
+async def note_withheld_packages(uow: DisclosureWork, limit: int = 100) -> int:
+    """Write the audit entry of each package withheld on replay after a broker wipe (its case is
+    flagged for a supervisor already) and count it, by reason code only; return how many."""
+    withheld = await uow.withheld.unnoted(limit)
+    for package in withheld:
+        detail = {
+            "package_id": str(package.package_id),
+            "agency_id": package.agency_id,
+            "reason": package.reason,
+        }
+        await uow.audit.append(package.tip_id, Note(packages.WITHHELD_ON_REPLAY, SYSTEM, detail))
+        uow.after_commit(partial(metrics.packages_withheld_on_replay.add, 1, {"reason": package.reason}))
+    if withheld:
+        await uow.withheld.noted([package.package_id for package in withheld])
+    return len(withheld)
+
+
 async def review_queue(transactions: Transactions[DisclosureUnitOfWork], limit: int) -> list[dict[str, Any]]:
     """Cases waiting for a supervisor, the one due soonest first."""
     async with transactions.begin() as uow:

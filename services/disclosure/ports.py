@@ -16,7 +16,7 @@ from services.common.sealing import DataKey, Keystore
 from services.disclosure.domain.audit import Head
 from services.disclosure.domain.case import Case, Note
 from services.disclosure.domain.consent import ConsentRecord
-from services.disclosure.domain.packages import Source
+from services.disclosure.domain.packages import Source, WithheldPackage
 
 
 class Cases(Protocol):
@@ -36,6 +36,17 @@ class Cases(Protocol):
         """Up to ``limit`` cases in a review queue with an at-risk or breach flag due by ``now``, each
         held like ``get``; one a concurrent clock holds is skipped.
         """
+        ...
+
+
+class Withheld(Protocol):
+    async def unnoted(self, limit: int) -> list[WithheldPackage]:
+        """Up to ``limit`` packages withheld on replay whose audit entry is not written yet, each held
+        for this transaction alone; one another transaction holds is skipped."""
+        ...
+
+    async def noted(self, package_ids: list[uuid.UUID]) -> None:
+        """Record that these packages' audit entries are written."""
         ...
 
 
@@ -124,6 +135,9 @@ class DisclosureWork(Protocol):
 
     @property
     def agency_keys(self) -> AgencyKeys: ...
+
+    @property
+    def withheld(self) -> Withheld: ...
 
     @property
     def outbox(self) -> Outbox: ...

@@ -1,13 +1,24 @@
 """Disclosure's retention, run as disclosure's role: the sealed identifiers of a shredded tip leave
-``tip_sources``, and a case's package records go once its last package is past the packages' limit.
-The audit is not here: only the owner prunes it (``commands.prune_audit``)."""
+``tip_sources``, a case's package records go once its last package is past the packages' limit, and
+the case's working records once its key was shredded (the case itself and its approvals only after
+its package records: they are what a package's record points to). The audit is not here: only the
+owner prunes it (``commands.prune_audit``)."""
 
 from __future__ import annotations
 
-from services.common.retention import ERASED_IDENTIFIERS, Kind, Step, erase_sealed_step, sql_step
+from services.common.retention import (
+    ERASED_IDENTIFIERS,
+    Kind,
+    Step,
+    after_shred_step,
+    erase_sealed_step,
+    sql_step,
+)
 
 # A case's packages go together: a supplementary package names the one it follows.
 _LAST_ISSUED = "SELECT tip_id, max(issued_at) AS issued FROM disclosure.packages GROUP BY tip_id"
+
+_NO_PACKAGES = " AND NOT EXISTS (SELECT 1 FROM disclosure.packages p WHERE p.tip_id = x.tip_id)"
 
 STEPS: tuple[Step, ...] = (
     erase_sealed_step("disclosure.tip_sources", "source_id", "identifiers", ERASED_IDENTIFIERS),
@@ -19,6 +30,10 @@ STEPS: tuple[Step, ...] = (
         f"DELETE FROM disclosure.packages WHERE tip_id = ANY(ARRAY(SELECT tip_id FROM ({_LAST_ISSUED}) AS last"
         " WHERE issued < $1 AND NOT retention.is_held(tip_id) LIMIT $2))",
     ),
+    after_shred_step(Kind.CASEWORK, "disclosure.approvals", unless=_NO_PACKAGES),
+    after_shred_step(Kind.CASEWORK, "disclosure.cases", unless=_NO_PACKAGES),
+    after_shred_step(Kind.CASEWORK, "disclosure.consent_records"),
+    after_shred_step(Kind.CASEWORK, "disclosure.tip_sources"),
 )
 
 AUDIT_SOURCE = (

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from services.common.limits import limit_bodies
 from services.common.runtime import ServiceSpec, build_service_app
 from services.common.settings import ServiceSettings
+from services.referral import retention
 from services.referral.entrypoints import http
 from services.referral.entrypoints.kafka import wire
 
@@ -20,7 +21,9 @@ providers that chose to be listed, never a confidential address.
 Oriente les victimes et survivantes vers les fournisseurs du répertoire national, en expliquant
 chaque choix. Le répertoire public ne montre que les fournisseurs qui ont choisi d'y figurer.
 """
-SPEC = ServiceSpec(name="referral", migrations=Path(__file__).parent / "migrations")
+SPEC = ServiceSpec(
+    name="referral", migrations=Path(__file__).parent / "migrations", retention=retention.STEPS
+)
 SAMPLE_DIRECTORY = Path(__file__).parent / "directory" / "sample.hsds.json"
 
 

@@ -160,6 +160,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "review.audit": ("Audit", "Journal"),
     "review.packages": ("Packages sent", "Communications envoyées"),
     "review.acknowledged": ("acknowledged", "reçue"),
+    "review.replay_withheld": (
+        "The broker lost its data and a package of this case was not sent again: it may no longer be"
+        " lawful to send. Decide what reaches the agency.",
+        "Le courtier a perdu ses données et une communication de ce dossier n'a pas été renvoyée : son"
+        " envoi n'est peut-être plus légitime. Décidez de ce qui parvient à l'organisme.",
+    ),
+    "review.withheld.tip_shredded": ("not sent again: tip shredded", "non renvoyée : signalement effacé"),
+    "review.withheld.consent_changed": (
+        "not sent again: consent changed",
+        "non renvoyée : consentement modifié",
+    ),
     "alerts.title": ("Alerts", "Alertes"),
     "alerts.kind": ("Kind", "Type"),
     "alerts.deadline": ("Deadline", "Échéance"),

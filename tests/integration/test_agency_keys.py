@@ -25,6 +25,7 @@ from services.common.agency_keys import (
     seal_package,
     sign_acknowledgement,
 )
+from services.common.auth import Role
 from services.common.db import create_pool
 from services.common.epoch import BrokerEpoch
 from services.common.settings import ServiceSettings
@@ -35,11 +36,14 @@ from tests.helpers import (
     environment_of,
     eventually,
     fetch,
+    http_client,
     new_data_key,
+    operations_client,
     produce,
     publish_events,
     read_until,
     running,
+    staff_token,
 )
 from tests.keys import signed_headers, stack_keys
 
@@ -362,3 +366,42 @@ async def test_after_a_broker_wipe_a_package_goes_out_again_only_if_its_caller_r
     }  # fmt: skip
     assert payloads[standing["package_id"]] > 0, "an unacknowledged package is owed to the new broker"
     assert payloads[withdrawn["package_id"]] == 0, "a consent recorded since withholds it for a supervisor"
+
+    # The withheld package's case is flagged for a supervisor, the package says why (a code), the
+    # audit records it once and the metric counts it by reason only; the other case is not flagged.
+    async def noted() -> list[Any]:
+        return await fetch(
+            disclosure,
+            "SELECT detail FROM disclosure.audit_log WHERE tip_id = $1 AND action = 'package_withheld_on_replay'",
+            withdrawn["tip_id"],
+        )
+
+    [entry] = await eventually(noted, timeout=30)
+    assert json.loads(entry["detail"]) == {
+        "package_id": str(withdrawn["package_id"]), "agency_id": POLICE, "reason": "consent_changed",
+    }  # fmt: skip
+    flags = {
+        row["tip_id"]: row["replay_withheld_at"]
+        for row in await fetch(
+            disclosure,
+            "SELECT tip_id, replay_withheld_at FROM disclosure.cases WHERE tip_id = ANY($1)",
+            [standing["tip_id"], withdrawn["tip_id"]],
+        )
+    }
+    assert flags[withdrawn["tip_id"]] is not None and flags[standing["tip_id"]] is None
+    supervisor = await staff_token(disclosure.database_url, Role.SUPERVISOR)
+    app = build_disclosure(disclosure)
+    async with running(app), http_client(app) as client, operations_client(app) as operations:
+        answer = await client.get(
+            f"/v1/cases/{withdrawn['tip_id']}", headers={"authorization": f"Bearer {supervisor}"}
+        )
+        exported = (await operations.get("/metrics")).text.splitlines()
+    assert answer.status_code == 200, answer.text
+    case = answer.json()
+    assert case["replay_withheld_at"] is not None
+    [package] = [p for p in case["packages"] if p["package_id"] == str(withdrawn["package_id"])]
+    assert package["withheld_reason"] == "consent_changed" and package["withheld_on_replay_at"]
+    assert any(a["action"] == "package_withheld_on_replay" for a in case["audit"])
+    counted = [line for line in exported if line.startswith("lantern_packages_withheld_on_replay")]
+    assert counted and all(str(withdrawn["tip_id"]) not in line for line in counted)
+    assert any('reason="consent_changed"' in line for line in counted)

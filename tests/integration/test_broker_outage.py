@@ -127,3 +127,56 @@ async def test_a_broker_that_lost_everything_receives_the_stored_events_again_an
     assert broker.cluster_id != first_cluster and epoch["cluster_id"] == broker.cluster_id
     republished = [r.json()["event_id"] for r in again if r.json()["tip_id"] == str(before.tip_id)]
     assert republished == [first[0].json()["event_id"]], "the same event, published again once"
+
+
+async def test_the_first_start_with_no_broker_epoch_recorded_publishes_the_recent_window_once(
+    settings: ServiceSettings, tmp_path: Path
+) -> None:
+    """After the upgrade that brought epochs nothing says whether the broker holds what was published
+    before it: the relay publishes the window again once, records the broker, and never again."""
+    broker = TansuBroker(log_path=tmp_path / "tansu.log").start()
+    try:
+        await ensure_topics(broker.bootstrap_servers, topics.ALL_TOPICS)
+        settings = on_broker(settings, broker)
+        tip = tip_received()
+        async with running(build_triage(settings)):
+            await produce(
+                broker.bootstrap_servers,
+                topics.TIPS_RECEIVED,
+                tip.model_dump_json().encode(),
+                tip.partition_key,
+            )
+            first = await read_until(
+                broker.bootstrap_servers, (topics.TIPS_TRIAGED,), lambda rs: bool(rs), timeout=60
+            )
+        # As before the upgrade: no epoch stored, and a broker that holds none of it.
+        await fetch(settings, "DELETE FROM triage.broker_epoch RETURNING cluster_id")
+        broker.stop()
+        broker.start()
+        await ensure_topics(broker.bootstrap_servers, topics.ALL_TOPICS)
+        async with running(build_triage(settings)):
+            again = await read_until(
+                broker.bootstrap_servers, (topics.TIPS_TRIAGED,), lambda rs: bool(rs), timeout=60
+            )
+        async with running(build_triage(settings)):
+            later = tip_received()
+            await produce(
+                broker.bootstrap_servers,
+                topics.TIPS_RECEIVED,
+                later.model_dump_json().encode(),
+                later.partition_key,
+            )
+            assert await eventually(lambda: triaged(settings, later.tip_id), timeout=60)
+            once = await read_until(
+                broker.bootstrap_servers,
+                (topics.TIPS_TRIAGED,),
+                lambda rs: str(later.tip_id) in {r.json()["tip_id"] for r in rs},
+                timeout=60,
+            )
+        [epoch] = await fetch(settings, "SELECT cluster_id FROM triage.broker_epoch")
+    finally:
+        broker.stop()
+    assert epoch["cluster_id"] == broker.cluster_id
+    event_id = first[0].json()["event_id"]
+    assert [r.json()["event_id"] for r in again] == [event_id], "published again, the same event"
+    assert [r.json()["event_id"] for r in once].count(event_id) == 1, "and only once"

@@ -28,7 +28,7 @@ from lantern.retention import (
 from schemas.envelope import utc_now
 from services.common.auth import Role
 from services.common.db import connect, create_pool
-from services.common.retention import Kind, Policy, keep_retaining, messaging_steps
+from services.common.retention import Kind, Policy, Step, keep_retaining, messaging_steps, run_steps
 from services.common.roles import ServiceRoles
 from services.common.settings import ServiceSettings
 from services.disclosure.adapters.audit import anchor
@@ -37,8 +37,10 @@ from services.disclosure.app import build_app as build_disclosure
 from services.disclosure.commands import Status, prune_audit, verify_audit
 from services.disclosure.settings import DisclosureSettings
 from services.intake.app import build_app as build_intake
+from services.intake.retention import shred_step
 from services.monitoring.app import build_app as build_monitoring
 from services.monitoring.retention import STEPS as MONITORING_STEPS
+from services.referral.app import build_app as build_referral
 from services.triage.app import build_app as build_triage
 from tests.factories import tip_body
 from tests.helpers import eventually, fetch, http_client, running, staff_token
@@ -60,8 +62,28 @@ BY_TIP = {
     "disclosure.tip_sources": "tip_id", "disclosure.cases": "tip_id", "disclosure.packages": "tip_id",
     "disclosure.audit_log": "tip_id", "monitoring.journey": "tip_id", "monitoring.tips": "tip_id",
     "keys.data_keys": "tip_id",
+    "intake.openings": "tip_id", "keys.unseal_audit": "tip_id", "disclosure.approvals": "tip_id",
+    "disclosure.consent_records": "tip_id",
+    "triage.response_plans": "tip_id", "triage.urgency_overrides": "tip_id", "referral.consents": "tip_id",
+    "referral.referral_matches": "tip_id", "referral.referrals": "tip_id", "monitoring.plans": "tip_id",
+    "monitoring.reviews": "tip_id", "monitoring.alert_sources": "tip_id",
 }  # fmt: skip
-MESSAGING = ("intake", "triage", "disclosure", "monitoring")
+# Tables whose rows name their tip through another table: (table, join, the joined tip column).
+BY_JOIN = {
+    "triage.plan_steps": "JOIN triage.response_plans p ON p.plan_id = t.plan_id",
+    "triage.plan_actions": "JOIN triage.response_plans p ON p.plan_id = t.plan_id",
+    "monitoring.plan_steps": "JOIN monitoring.plans p ON p.plan_id = t.plan_id",
+    "monitoring.alerts": "JOIN monitoring.alert_sources p ON p.alert_id = t.alert_id",
+    "monitoring.deliveries": "JOIN monitoring.alert_sources p ON p.alert_id = t.alert_id",
+    "referral.referral_history": "JOIN referral.referrals p ON p.referral_id = t.referral_id",
+}
+# What a case keeps after its casework went: the shred's record, the erased tip and the facts that
+# statistics count (without the reference); the rest of BY_TIP and BY_JOIN goes.
+KEPT_AFTER_CASEWORK = {
+    "keys.data_keys", "intake.tips", "intake.supplements", "monitoring.tips", "keys.unseal_audit",
+    "intake.openings",
+}  # fmt: skip
+MESSAGING = ("intake", "triage", "disclosure", "monitoring", "referral")
 SEALED = "sealed.v1."
 
 
@@ -76,6 +98,15 @@ async def rows_of(settings: ServiceSettings, tip_id: uuid.UUID) -> dict[str, lis
         ]
         for table, column in BY_TIP.items()
     }
+    for table, join in BY_JOIN.items():
+        rows[table] = [
+            row["j"]
+            for row in await fetch(
+                settings,
+                f"SELECT row_to_json(t)::text AS j FROM {table} t {join} WHERE p.tip_id = $1",
+                tip_id,
+            )
+        ]
     for schema in MESSAGING:
         rows[f"{schema}.outbox"] = [
             row["j"]
@@ -101,9 +132,9 @@ def count(rows: dict[str, list[str]], table: str) -> int:
 
 
 async def run_retention(
-    settings: ServiceSettings, roles: ServiceRoles, now: datetime
+    settings: ServiceSettings, roles: ServiceRoles, now: datetime, policy: Policy | None = None
 ) -> dict[tuple[str, str], int]:
-    done = await run_services(settings.database_url, roles, Policy(), now)
+    done = await run_services(settings.database_url, roles, policy or Policy(), now)
     return {(service, row.table): row.rows for service, row in done}
 
 
@@ -111,11 +142,12 @@ async def run_retention(
 async def three_cases(settings: ServiceSettings) -> dict[str, Any]:
     """Three phone tips with a minor, sent at once to the police and child protection: A (with a
     follow-up) and B first, then C. Every service has handled them, and its outbox is sent."""
-    intake, triage, disclosure, monitoring = (
+    intake, triage, disclosure, monitoring, referral = (
         build_intake(settings), build_triage(settings), build_disclosure(settings), build_monitoring(settings),
+        build_referral(settings),
     )  # fmt: skip
     specialist = {"authorization": f"Bearer {await staff_token(settings.database_url, Role.SPECIALIST)}"}
-    async with running(intake, triage, disclosure, monitoring), http_client(intake) as client:
+    async with running(intake, triage, disclosure, monitoring, referral), http_client(intake) as client:
 
         async def submit() -> dict[str, Any]:
             answer = await client.post("/v1/tips", json=tip_body(**MINOR_ON_THE_CALL), headers=specialist)
@@ -134,7 +166,12 @@ async def three_cases(settings: ServiceSettings) -> dict[str, Any]:
                     settings,
                     " UNION ALL ".join(f"SELECT 1 FROM {s}.outbox WHERE sent_at IS NULL" for s in MESSAGING),
                 )
-                return len(issued) >= packages and bool(journey) and not unsent
+                matched = await fetch(
+                    settings,
+                    "SELECT 1 FROM referral.referral_matches WHERE tip_id = $1",
+                    uuid.UUID(tip["tip_id"]),
+                )
+                return len(issued) >= packages and bool(journey) and bool(matched) and not unsent
 
             assert await eventually(done, timeout=60), "the tip was not handled everywhere"
 
@@ -158,9 +195,16 @@ async def three_cases(settings: ServiceSettings) -> dict[str, Any]:
         await handled(b)
         c = await submit()
         await handled(c)
-    return {name: uuid.UUID(tip["tip_id"]) for name, tip in (("a", a), ("b", b), ("c", c))} | {
-        "reference_c": c["reference"]
-    }
+    tips = {name: uuid.UUID(tip["tip_id"]) for name, tip in (("a", a), ("b", b), ("c", c))}
+    # Someone opened each tip's identifying data (the workbench records it so).
+    await fetch(
+        settings,
+        "INSERT INTO intake.openings (opening_id, tip_id, person_id, role, token_id, purpose, fields, outcome)"
+        " SELECT gen_random_uuid(), t, gen_random_uuid(), 'specialist', gen_random_uuid(), 'follow_up',"
+        " '{narrative}', 'unsealed' FROM unnest($1::uuid[]) AS t",
+        list(tips.values()),
+    )
+    return tips | {"reference_c": c["reference"]}
 
 
 async def anchored(settings: DisclosureSettings) -> None:
@@ -193,6 +237,10 @@ async def test_records_leave_at_their_limits_under_each_services_role_and_a_held
         assert SEALED in "".join(
             rows["intake.tips"] + rows["triage.triage_decisions"] + rows["disclosure.tip_sources"]
         )
+        casework = ("disclosure.cases", "disclosure.consent_records", "triage.response_plans",
+                    "triage.plan_steps", "referral.referral_matches", "monitoring.plans", "keys.unseal_audit",
+                    "intake.openings", "intake.consents")  # fmt: skip
+        assert all(count(rows, table) > 0 for table in casework), [t for t in casework if not rows[t]]
     assert SEALED in "".join(before[a]["intake.supplements"] + before[a]["triage.tip_supplements"])
     now = utc_now()
 
@@ -225,8 +273,11 @@ async def test_records_leave_at_their_limits_under_each_services_role_and_a_held
 
     # Eight years on: keys shredded (by the job, for retention), sealed values gone from every table,
     # package records gone, the audit pruned behind a checkpoint up to the held case's first entry.
-    later = now + timedelta(days=8 * 365)
-    done = await run_retention(settings, service_roles, later)
+    # A shred is recorded at the database's time, not the moved clock's: a ten-year limit for the
+    # records of who opened the data keeps this run off the tips it shreds now (as two years would in
+    # a real run); their own limit is tried below from the time of the shred.
+    later, ten_years = now + timedelta(days=8 * 365), Policy.of({"access": 3650})
+    done = await run_retention(settings, service_roles, later, ten_years)
     assert done[("intake", "keys.data_keys")] == 2
     pruning = await prune_audit(settings.database_url, settings, Policy(), later)
     first_held = (
@@ -241,6 +292,14 @@ async def test_records_leave_at_their_limits_under_each_services_role_and_a_held
         assert not any(SEALED in row for table in rows for row in rows[table]), "a sealed value stayed"
         for table in ("disclosure.packages", "disclosure.audit_log", "monitoring.journey"):
             assert count(rows, table) == 0, table
+        # The casework went with the identifying data; who opened it stays its own time.
+        gone = {t: r for t, r in rows.items() if r and t not in KEPT_AFTER_CASEWORK}
+        assert not gone, f"casework stayed: {sorted(gone)}"
+        for table in ("keys.unseal_audit", "intake.openings", "monitoring.tips"):
+            assert rows[table] == before[tip][table] or table == "monitoring.tips", table
+        assert rows["keys.unseal_audit"] and rows["intake.openings"]
+        [facts] = rows["monitoring.tips"]
+        assert json.loads(facts)["reference"] is None and json.loads(facts)["channel"] == "phone"
     assert await rows_of(settings, c) == before[c], "the held case changed"
 
     verdict = await verify_audit(settings.database_url, settings)
@@ -252,11 +311,22 @@ async def test_records_leave_at_their_limits_under_each_services_role_and_a_held
 
     # Lifted, the hold lets retention take the case at its next run; the record keeps who and why.
     await lift_hold(settings.database_url, str(c), LiftReason.PROCEEDINGS_ENDED, admin)
-    await run_retention(settings, service_roles, later)
+    await run_retention(settings, service_roles, later, ten_years)
     [key] = await fetch(settings, "SELECT wrapped_key FROM keys.data_keys WHERE tip_id = $1", c)
     assert key["wrapped_key"] is None
     assert (await prune_audit(settings.database_url, settings, Policy(), later)).checkpoint is not None
     assert (await verify_audit(settings.database_url, settings)).status is Status.INTACT
+    assert count(await rows_of(settings, c), "disclosure.cases") == 0
+
+    # Two years after the shreds, the records of who unsealed or opened the data go too.
+    await run_retention(settings, service_roles, utc_now() + timedelta(days=729))
+    for tip in (a, b, c):
+        assert count(await rows_of(settings, tip), "keys.unseal_audit") > 0
+    await run_retention(settings, service_roles, utc_now() + timedelta(days=731))
+    for tip in (a, b, c):
+        rows = await rows_of(settings, tip)
+        assert count(rows, "keys.unseal_audit") == 0 and count(rows, "intake.openings") == 0
+        assert count(rows, "monitoring.tips") == 1
     [hold] = await list_holds(settings.database_url)
     assert (hold["hold_id"], hold["reason"], hold["reference"], hold["lift_reason"]) == (
         hold_id,
@@ -278,6 +348,16 @@ async def test_the_report_gives_counts_and_dates_per_kind_and_nothing_identifyin
     assert identifying.due == 0 and identifying.next_due is not None
     assert identifying.next_due.date() >= (now + timedelta(days=729)).date()
     assert by_table[(Kind.AUDIT, "disclosure.audit_log")].due == 0
+    # Casework and access records are listed, each under the service that lets them go; nothing was
+    # shredded, so nothing of theirs is due or has a date.
+    for kind, table in (
+        (Kind.CASEWORK, "disclosure.cases"), (Kind.CASEWORK, "triage.response_plans"),
+        (Kind.CASEWORK, "referral.referral_matches"), (Kind.CASEWORK, "monitoring.plans"),
+        (Kind.ACCESS, "keys.unseal_audit"), (Kind.ACCESS, "intake.openings"),
+    ):  # fmt: skip
+        assert (by_table[(kind, table)].due, by_table[(kind, table)].next_due) == (0, None), table
+    runners = {(runner, row.table) for runner, row in soon.rows}
+    assert ("referral", "referral.referrals") in runners and ("intake", "keys.unseal_audit") in runners
     lines = "\n".join(render(soon))
     stored = json.dumps([await rows_of(settings, tip) for tip in (three_cases["a"], three_cases["c"])])
     assert str(three_cases["a"]) not in lines and three_cases["reference_c"] not in lines
@@ -373,3 +453,136 @@ async def test_a_service_runs_its_retention_by_itself_under_its_own_role_with_th
         with contextlib.suppress(asyncio.CancelledError):
             await loop
         await pool.close()
+
+
+async def test_the_audit_prune_streams_a_long_chain_and_takes_the_chain_lock_only_to_cut_it(
+    settings: DisclosureSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from services.disclosure.adapters import audit as audit_adapter
+    from services.disclosure.domain.case import Note
+
+    key = settings.chain_key()
+
+    async def append(connection: asyncpg.Connection, entries: int) -> None:
+        async with connection.transaction():
+            head = await audit_adapter._chain_head(connection)
+            for n in range(entries):
+                note = Note("decided", "system:disclosure", {"n": n})
+                head = await audit_adapter._write(connection, key, head, uuid.uuid4(), note)
+
+    owner = await connect(settings.database_url, "disclosure")
+    try:
+        await append(owner, 3000)
+    finally:
+        await owner.close()
+    await anchored(settings)
+    streamed: list[int] = []
+    verify_stream = audit_adapter._stream_verify
+    prune_verified = audit_adapter._prune_verified
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        verdict, verifier = await verify_stream(*args, **kwargs, batch=200)
+        streamed.append(verifier.count)
+        return verdict, verifier
+
+    async def between(connection: asyncpg.Connection, *args: Any) -> Any:
+        # Verified and not yet cutting: the chain's lock is free, and others append meanwhile.
+        other = await connect(settings.database_url, "disclosure")
+        try:
+            held = await other.fetchval(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = $1",
+                connection.get_server_pid(),
+            )
+            assert held == 0
+            await append(other, 5)
+        finally:
+            await other.close()
+        return await prune_verified(connection, *args)
+
+    monkeypatch.setattr(audit_adapter, "_stream_verify", counted)
+    monkeypatch.setattr(audit_adapter, "_prune_verified", between)
+    pruning = await prune_audit(settings.database_url, settings, Policy(), utc_now() + timedelta(days=2558))
+    assert streamed == [3000]
+    assert (pruning.first, pruning.through, pruning.checkpoint) == (1, 2999, 3006)
+    verdict = await verify_audit(settings.database_url, settings)
+    assert verdict.status is Status.INTACT and verdict.pruned_through == 2999
+    assert verdict.entries == 7, "the last witnessed entry, the five appended meanwhile and the checkpoint"
+
+
+@pytest.fixture
+async def two_tips(settings: ServiceSettings) -> list[uuid.UUID]:
+    """Two tips intake accepted (each with its data key), nothing else running."""
+    specialist = {"authorization": f"Bearer {await staff_token(settings.database_url, Role.SPECIALIST)}"}
+    intake = build_intake(settings)
+    tips = []
+    async with running(intake), http_client(intake) as client:
+        for _ in range(2):
+            answer = await client.post("/v1/tips", json=tip_body(**MINOR_ON_THE_CALL), headers=specialist)
+            assert answer.status_code == 202, answer.text
+            tips.append(uuid.UUID(answer.json()["tip_id"]))
+    return tips
+
+
+async def shreds_as_intake(
+    settings: ServiceSettings, roles: ServiceRoles, step: Step, now: datetime
+) -> dict[uuid.UUID, bool]:
+    """Run only the identifying data's step as intake's role; which tips' keys are shredded after."""
+    connection = await connect(roles.url(settings.database_url, "intake"), "intake")
+    try:
+        await run_steps(connection, (step,), Policy(), now)
+    finally:
+        await connection.close()
+    rows = await fetch(settings, "SELECT tip_id, wrapped_key IS NULL AS shredded FROM keys.data_keys")
+    return {row["tip_id"]: row["shredded"] for row in rows}
+
+
+async def test_a_hold_placed_after_the_run_read_a_tip_as_due_stops_its_shred(
+    settings: ServiceSettings, service_roles: ServiceRoles, two_tips: list[uuid.UUID]
+) -> None:
+    admin = await staff_token(settings.database_url, Role.ADMIN)
+    held, other = two_tips
+    read_as_due: list[uuid.UUID] = []
+
+    async def hold_it_now(tip_id: uuid.UUID) -> None:
+        # The run has read both tips as due and not yet taken the first one's lock.
+        read_as_due.append(tip_id)
+        if tip_id == held:
+            await place_hold(settings.database_url, str(held), HoldReason.COURT_ORDER, None, admin)
+
+    step = shred_step(before_lock=hold_it_now)
+    shredded = await shreds_as_intake(settings, service_roles, step, utc_now() + timedelta(days=731))
+    assert sorted(read_as_due) == sorted(two_tips)
+    assert shredded == {held: False, other: True}
+
+
+async def test_a_hold_asked_for_while_the_shred_holds_the_tips_lock_comes_after_the_shred(
+    settings: ServiceSettings, service_roles: ServiceRoles, two_tips: list[uuid.UUID]
+) -> None:
+    admin = await staff_token(settings.database_url, Role.ADMIN)
+    held = two_tips[0]
+    placing: list[asyncio.Task[Any]] = []
+
+    async def hold_it_now(tip_id: uuid.UUID) -> None:
+        if tip_id != held:
+            return
+        placing.append(
+            asyncio.create_task(
+                place_hold(settings.database_url, str(held), HoldReason.COURT_ORDER, None, admin)
+            )
+        )
+
+        async def waiting_on_the_lock() -> bool:
+            rows = await fetch(settings, "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+            return bool(rows)
+
+        # The hold's transaction waits on the lock the shred holds: it cannot slip in between.
+        assert await eventually(waiting_on_the_lock, timeout=30)
+
+    step = shred_step(after_lock=hold_it_now)
+    shredded = await shreds_as_intake(settings, service_roles, step, utc_now() + timedelta(days=731))
+    assert shredded[held] is True
+    [task] = placing
+    hold_id, tip_id = await task
+    assert tip_id == held
+    [hold] = await list_holds(settings.database_url)
+    assert hold["hold_id"] == hold_id and hold["lifted_at"] is None

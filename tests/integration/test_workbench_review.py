@@ -5,7 +5,9 @@ disclosure service, broker and database.
 import re
 
 from services.common.auth import Role
+from services.common.db import connect
 from services.common.settings import ServiceSettings
+from services.disclosure.app import WITHHELD_ON_REPLAY
 from services.disclosure.app import build_app as build_disclosure
 from services.workbench.app import build_app as build_workbench
 from tests.factories import CONTACT, NARRATIVE, tip_received, tip_triaged
@@ -89,3 +91,39 @@ async def test_a_legal_obligation_goes_out_only_on_a_second_supervisors_approval
     )
     assert sent.headers["location"].endswith("notice=done")
     assert 'id="state">forwarded' in done.text and '<span class="approvals">2/2</span>' in done.text
+
+
+async def test_a_package_withheld_after_a_broker_wipe_flags_the_case_on_the_supervisors_review_page(
+    settings: ServiceSettings,
+) -> None:
+    supervisor = await person_token(settings, "Sam Supervisor", Role.SUPERVISOR)
+    # An urgent phone tip in imminent danger, with every consent: its package goes at once.
+    tip = tip_received(
+        key=await new_data_key(settings), consent={"law_enforcement": True, "share_identity": True},
+        channel="phone", assessment={"imminent_danger": "yes", "trafficking_types": ["labour"]},
+    )  # fmt: skip
+    async with served(build_disclosure(settings)) as [disclosure_url]:
+        await publish_events(settings.kafka_bootstrap_servers, tip, tip_triaged(tip, "urgent", danger=True))
+        assert await eventually(
+            lambda: fetch(settings, "SELECT 1 FROM disclosure.packages WHERE tip_id = $1", tip.tip_id),
+            timeout=60,
+        )
+        # The caller recorded a consent since, then the broker lost everything: the relay withholds.
+        await fetch(
+            settings,
+            "INSERT INTO disclosure.consent_records (tip_id, event_id, version, consent, recorded_by_role,"
+            " recorded_at) VALUES ($1, gen_random_uuid(), 2, '{}'::jsonb, 'reporter', now())",
+            tip.tip_id,
+        )
+        relay = await connect(settings.database_url, "disclosure")
+        try:
+            assert await relay.fetchval(WITHHELD_ON_REPLAY) >= 1
+        finally:
+            await relay.close()
+        app = build_workbench(workbench_settings(settings, {"disclosure": disclosure_url}))
+        async with running(app), http_client(app) as as_supervisor:
+            await signed_in(as_supervisor, supervisor)
+            review = await as_supervisor.get(f"/reviews/{tip.tip_id}")
+    assert review.status_code == 200, review.text
+    assert 'id="replay-withheld"' in review.text
+    assert "not sent again: consent changed" in review.text

@@ -34,6 +34,10 @@ def test_every_kind_has_a_default_and_the_inbox_outlasts_any_replay_the_topics_a
     assert policy.limit(Kind.OUTBOX) >= event_kept
     assert replay_horizon(policy.limit(Kind.OUTBOX)) >= event_kept + dead_letter_kept + event_kept
     assert policy.limit(Kind.INBOX) >= replay_horizon(policy.limit(Kind.OUTBOX))
+    # A tip's casework outlasts any event about it published before the shred, and who opened its
+    # data is kept as long past the shred as the identifying data is kept past the last report.
+    assert policy.limit(Kind.CASEWORK) == event_kept + dead_letter_kept
+    assert policy.limit(Kind.ACCESS) == policy.limit(Kind.IDENTIFYING)
 
 
 @pytest.mark.parametrize(
@@ -45,6 +49,7 @@ def test_every_kind_has_a_default_and_the_inbox_outlasts_any_replay_the_topics_a
         ({"audit": 365}, "LANTERN_RETENTION_DAYS.audit"),
         ({"names": 10}, "LANTERN_RETENTION_DAYS.names"),
         ({"journeys": -1}, "LANTERN_RETENTION_DAYS.journeys"),
+        ({"casework": 0}, "LANTERN_RETENTION_DAYS.casework"),
         ({"journeys": "soon"}, "LANTERN_RETENTION_DAYS.journeys"),
     ],
 )

@@ -36,6 +36,7 @@ from services.disclosure.domain.audit import (
     Link,
     Status,
     Verdict,
+    Verifier,
 )
 from services.disclosure.domain.case import Note
 from services.disclosure.ports import Witness
@@ -98,9 +99,30 @@ async def entries(
 
 async def verify(connection: asyncpg.Connection, key: ChainKey, witness: Witness) -> Verdict:
     """Check every link with the key, and the table against every head the witness holds."""
-    witnessed = await witness.heads()
-    collected = [entry async for entry in entries(connection)]
-    return audit.verify(collected, key, witnessed)
+    verdict, _ = await _stream_verify(connection, key, await witness.heads())
+    return verdict
+
+
+async def _stream_verify(
+    connection: asyncpg.Connection, key: ChainKey, witnessed: list[Head] | None, batch: int = 1000
+) -> tuple[Verdict, Verifier]:
+    """``audit.verify`` over one snapshot of the table, read by a cursor ``batch`` rows at a time:
+    only the chain's head is kept, whatever the table's length, and no lock is taken."""
+    async with connection.transaction(isolation="repeatable_read", readonly=True):
+        first = await connection.fetchval("SELECT min(seq) FROM audit_log")
+        checkpoint = None
+        if first is not None and first > 1:
+            row = await connection.fetchrow(
+                f"{ENTRIES} WHERE action = $1 AND detail->>'through_seq' = $2 ORDER BY seq DESC LIMIT 1",
+                CHECKPOINT,
+                str(first - 1),
+            )
+            checkpoint = _entry(row) if row is not None else None
+        verifier = Verifier(key, witnessed, first, checkpoint)
+        async for row in connection.cursor(f"{ENTRIES} ORDER BY seq", prefetch=batch):
+            if not verifier.add(_entry(row)):
+                break
+    return verifier.finish(), verifier
 
 
 async def anchor(connection: asyncpg.Connection, key: ChainKey, witness: Witness) -> str:
@@ -142,6 +164,15 @@ class AuditNotPrunable(Exception):
         self.status = status
 
 
+class AuditPruneContended(Exception):
+    """Other prunes kept moving the chain's start while this one verified it: nothing was pruned."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "another prune of the audit ran meanwhile, three times: nothing was pruned; run it again"
+        )
+
+
 @dataclass(frozen=True)
 class Pruning:
     """What one prune let go: entries ``first`` to ``through``, behind the checkpoint ``checkpoint``."""
@@ -162,32 +193,65 @@ async def prune(
 
     Only a prefix goes, so the chain stays one piece: it stops before the first entry of a case under
     a legal hold, and before the last witnessed head (the anchor starts from it). The chain must
-    verify first. In one transaction, under the chain's lock: the checkpoint is appended (keyed and
-    linked like any entry: it names the last entry pruned and its link), then the entries are
-    deleted (the table's trigger lets only its owner delete, and only what a checkpoint covers).
-    The new head is witnessed after the commit. Ids, counts and dates only, never an entry's content.
+    verify first: it is read as a stream from one snapshot, without the chain's lock, so appends go
+    on meanwhile. Then, in one transaction under the lock (held only for this): the entries appended
+    since are checked as the verified chain's next links, the checkpoint is appended (keyed and linked
+    like any entry: it names the last entry pruned and its link), and the entries are deleted (the
+    table's trigger lets only its owner delete, and only what a checkpoint covers; no one may update
+    an entry, so what was verified is what goes). The new head is witnessed after the commit. Ids,
+    counts and dates only, never an entry's content.
     """
-    async with connection.transaction():
-        head = await _chain_head(connection)
-        rows = await connection.fetch(f"{ENTRIES} ORDER BY seq")
-        verdict = audit.verify([_entry(row) for row in rows], key, await witness.heads())
+    for _attempt in range(3):
+        verdict, verified = await _stream_verify(connection, key, await witness.heads())
         if verdict.status is not Status.INTACT:
             raise AuditNotPrunable(verdict.status)
         assert verdict.anchored_at is not None
-        first = rows[0]["seq"] if rows else 1
+        pruning = await _prune_verified(connection, key, verified.chain, verdict.anchored_at, cutoff, actor)
+        if pruning is not None:
+            if pruning.checkpoint is not None:
+                await anchor(connection, key, witness)
+            return pruning
+    raise AuditPruneContended()
+
+
+async def _prune_verified(
+    connection: asyncpg.Connection,
+    key: ChainKey,
+    verified: Chain,
+    anchored_at: int,
+    cutoff: datetime,
+    actor: str,
+) -> Pruning | None:
+    """The locked part of ``prune``, from a chain verified up to ``verified.head``; None when another
+    prune moved the chain's start meanwhile (the caller verifies again)."""
+    async with connection.transaction():
+        head = await _chain_head(connection)
+        first = await connection.fetchval("SELECT min(seq) FROM audit_log")
+        if first is None:
+            return Pruning(1, 0, None)
+        if verified.head.seq:
+            kept = await connection.fetchval(
+                "SELECT entry_hash FROM audit_log WHERE seq = $1", verified.head.seq
+            )
+            if kept is None or bytes(kept) != verified.head.entry_hash:
+                return None
+        # Entries appended after the snapshot: only they are read again, as the verified chain's next.
+        async for row in connection.cursor(f"{ENTRIES} WHERE seq > $1 ORDER BY seq", verified.head.seq):
+            if not verified.add(_entry(row)):
+                raise AuditNotPrunable(Status.TAMPERED)
         bound = await connection.fetchval(
             "SELECT least("
             " (SELECT min(seq) FROM audit_log WHERE at >= $1),"
             " (SELECT min(seq) FROM audit_log WHERE retention.is_held(tip_id)),"
             " $2::bigint)",
             cutoff,
-            verdict.anchored_at,
+            anchored_at,
         )
         through = int(bound) - 1
         if through < first:
             return Pruning(first, through, None)
-        last = rows[through - first]
-        assert last["seq"] == through
+        last = await connection.fetchrow("SELECT entry_hash, link FROM audit_log WHERE seq = $1", through)
+        assert last is not None
         role = await connection.fetchval("SELECT current_user")
         checkpoint = Note(
             CHECKPOINT,
@@ -203,7 +267,6 @@ async def prune(
         )
         new_head = await _write(connection, key, head, NO_TIP, checkpoint)
         await connection.execute("DELETE FROM audit_log WHERE seq <= $1", through)
-    await anchor(connection, key, witness)
     return Pruning(first, through, new_head.seq)
 
 

@@ -26,7 +26,7 @@ from services.common.sealing import (
 )
 from services.disclosure.domain.case import Case, Note
 from services.disclosure.domain.consent import ConsentRecord
-from services.disclosure.domain.packages import Source, SourceKind
+from services.disclosure.domain.packages import Source, SourceKind, WithheldPackage
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +52,8 @@ class MemoryStore:
     """Each agency's current public keys."""
     retired_agency_keys: dict[str, RegisteredAgencyKey] = field(default_factory=dict)
     """The keys agencies rotated out, by key id: they still acknowledge what was sealed to them."""
+    withheld: dict[uuid.UUID, tuple[WithheldPackage, bool]] = field(default_factory=dict)
+    """Packages withheld on replay (a test puts them here, as the relay would), and whether noted."""
 
     def create_key(self, kek: KeyEncryptionKey, tip_id: uuid.UUID) -> DataKey:
         """A tip's data key, wrapped and kept as intake keeps it."""
@@ -162,6 +164,18 @@ class MemoryAgencyKeys:
         return retired if retired is not None and retired.keys.agency_id == agency_id else None
 
 
+class MemoryWithheld:
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+
+    async def unnoted(self, limit: int) -> list[WithheldPackage]:
+        return [package for package, noted in self.store.withheld.values() if not noted][:limit]
+
+    async def noted(self, package_ids: list[uuid.UUID]) -> None:
+        for package_id in package_ids:
+            self.store.withheld[package_id] = (self.store.withheld[package_id][0], True)
+
+
 class MemoryUnitOfWork(UnitOfWork):
     def __init__(self, store: MemoryStore) -> None:
         super().__init__()
@@ -171,6 +185,7 @@ class MemoryUnitOfWork(UnitOfWork):
         self.audit = MemoryAudit(store)
         self.keys = MemoryDataKeys(store)
         self.agency_keys = MemoryAgencyKeys(store)
+        self.withheld = MemoryWithheld(store)
 
 
 class MemoryTransactions:

@@ -27,7 +27,7 @@ from schemas.triage import IndicatorFinding, Urgency
 from services.common.sealing import DataKey, Keystore
 from services.disclosure.domain.case import Case, Package, SupervisorVerdict, Triage, VerdictKind
 from services.disclosure.domain.consent import ConsentRecord
-from services.disclosure.domain.packages import Source, SourceKind
+from services.disclosure.domain.packages import Source, SourceKind, WithheldPackage
 from services.disclosure.domain.policy import load_rules
 
 
@@ -306,3 +306,27 @@ def _package(stored: dict[str, Any]) -> Package:
 
 def _uuid(value: str | None) -> uuid.UUID | None:
     return uuid.UUID(value) if value else None
+
+
+class PostgresWithheld:
+    """Packages withheld on replay after a broker wipe, as ``app.WITHHELD_ON_REPLAY`` marked them."""
+
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self.connection = connection
+
+    async def unnoted(self, limit: int) -> list[WithheldPackage]:
+        rows = await self.connection.fetch(
+            "SELECT package_id, tip_id, agency_id, withheld_reason FROM packages"
+            " WHERE withheld_on_replay_at IS NOT NULL AND withheld_noted_at IS NULL"
+            " ORDER BY withheld_on_replay_at LIMIT $1 FOR UPDATE SKIP LOCKED",
+            limit,
+        )
+        return [
+            WithheldPackage(row["package_id"], row["tip_id"], row["agency_id"], row["withheld_reason"])
+            for row in rows
+        ]
+
+    async def noted(self, package_ids: list[uuid.UUID]) -> None:
+        await self.connection.execute(
+            "UPDATE packages SET withheld_noted_at = now() WHERE package_id = ANY($1::uuid[])", package_ids
+        )

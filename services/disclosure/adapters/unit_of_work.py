@@ -13,6 +13,7 @@ from services.disclosure.adapters.repository import (
     PostgresConsents,
     PostgresDataKeys,
     PostgresSources,
+    PostgresWithheld,
 )
 from services.disclosure.adapters.views import CaseViews
 
@@ -29,3 +30,4 @@ class DisclosureUnitOfWork(PostgresUnitOfWork):
         self.keys = PostgresDataKeys(connection)
         self.agency_keys = PostgresAgencyKeys(connection)
         self.views = CaseViews(connection)
+        self.withheld = PostgresWithheld(connection)

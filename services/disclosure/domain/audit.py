@@ -195,64 +195,110 @@ def verify(entries: Iterable[AuditEntry], key: ChainKey, witnessed: list[Head] |
     ``witnessed`` is None when there is no witness: the chain may be whole, but nothing outside the
     database vouches that its newest entries are all there, so it is never called intact.
     """
-    if witnessed and any(head.key_id not in (None, key.key_id) for head in witnessed):
-        return Verdict(Status.WRONG_KEY, 0)
-    by_seq: dict[int, bytes] = {}
-    for head in witnessed or []:
-        if by_seq.setdefault(head.seq, head.entry_hash) != head.entry_hash:
-            return Verdict(Status.TAMPERED, 0, BrokenLink(head.seq, "the witness holds two links for it"))
     collected = list(entries)
-    chain, count = Chain(key), 0
-    start = checkpoint_start(collected, key)
-    pruned_through = 0
-    if start is not None:
-        chain, pruned_through = start, start.head.seq
-        if pruned_through in by_seq and not hmac.compare_digest(
-            by_seq[pruned_through], start.head.entry_hash
-        ):
-            differs = "the checkpoint's link differs from the head the witness holds"
-            return Verdict(Status.TAMPERED, 0, BrokenLink(pruned_through, differs))
-    elif collected and collected[0].seq > 1:
-        missing = f"entries 1 to {collected[0].seq - 1} are missing and no checkpoint accounts for them"
-        return Verdict(Status.TAMPERED, 0, BrokenLink(1, missing))
+    first = collected[0].seq if collected else None
+    checkpoint = None
+    if first is not None and first > 1:
+        checkpoint = next(
+            (
+                e
+                for e in reversed(collected)
+                if e.action == CHECKPOINT and e.detail.get("through_seq") == first - 1
+            ),
+            None,
+        )
+    verifier = Verifier(key, witnessed, first, checkpoint)
     for entry in collected:
+        if not verifier.add(entry):
+            break
+    return verifier.finish()
+
+
+class Verifier:
+    """``verify`` one entry at a time, keeping only the chain's head: a table of any length is checked
+    as it streams by. ``first`` is the table's lowest sequence and ``checkpoint`` the last entry whose
+    ``through_seq`` is just below it (the one that accounts for what was pruned), found beforehand.
+    """
+
+    def __init__(
+        self, key: ChainKey, witnessed: list[Head] | None, first: int | None, checkpoint: AuditEntry | None
+    ) -> None:
+        self.chain = Chain(key)
+        self.count = 0
+        self.pruned_through = 0
+        self.witnessed = witnessed
+        self.by_seq: dict[int, bytes] = {}
+        self.verdict: Verdict | None = None
+        if witnessed and any(head.key_id not in (None, key.key_id) for head in witnessed):
+            self.verdict = Verdict(Status.WRONG_KEY, 0)
+            return
+        for head in witnessed or []:
+            if self.by_seq.setdefault(head.seq, head.entry_hash) != head.entry_hash:
+                problem = BrokenLink(head.seq, "the witness holds two links for it")
+                self.verdict = Verdict(Status.TAMPERED, 0, problem)
+                return
+        start = checkpoint_chain(checkpoint, key) if first is not None and first > 1 else None
+        if start is not None:
+            self.chain, self.pruned_through = start, start.head.seq
+            if self.pruned_through in self.by_seq and not hmac.compare_digest(
+                self.by_seq[self.pruned_through], start.head.entry_hash
+            ):
+                differs = "the checkpoint's link differs from the head the witness holds"
+                self.verdict = Verdict(Status.TAMPERED, 0, BrokenLink(self.pruned_through, differs))
+        elif first is not None and first > 1:
+            missing = f"entries 1 to {first - 1} are missing and no checkpoint accounts for them"
+            self.verdict = Verdict(Status.TAMPERED, 0, BrokenLink(1, missing))
+
+    def add(self, entry: AuditEntry) -> bool:
+        """Check the next entry; False once a verdict is reached early (the rest need not be read)."""
+        if self.verdict is not None:
+            return False
+        chain = self.chain
         if not chain.add(entry):
-            return Verdict(Status.TAMPERED, count, chain.broken, plain_entries=chain.plain)
-        count += 1
-        if entry.seq in by_seq and not hmac.compare_digest(by_seq[entry.seq], entry.entry_hash):
-            return Verdict(
-                Status.TAMPERED, count, BrokenLink(entry.seq, "it differs from the head the witness holds"),
+            self.verdict = Verdict(Status.TAMPERED, self.count, chain.broken, plain_entries=chain.plain)
+            return False
+        self.count += 1
+        if entry.seq in self.by_seq and not hmac.compare_digest(self.by_seq[entry.seq], entry.entry_hash):
+            self.verdict = Verdict(
+                Status.TAMPERED, self.count, BrokenLink(entry.seq, "it differs from the head the witness holds"),
                 plain_entries=chain.plain,
             )  # fmt: skip
-    if not by_seq:
-        return Verdict(Status.UNANCHORED, count, plain_entries=chain.plain, pruned_through=pruned_through)
-    last = max(by_seq)
-    if last > chain.head.seq:
-        problem = BrokenLink(
-            chain.head.seq + 1, f"entries {chain.head.seq + 1} to {last} were witnessed and are gone"
+            return False
+        return True
+
+    def finish(self) -> Verdict:
+        if self.verdict is not None:
+            return self.verdict
+        chain, count = self.chain, self.count
+        if not self.by_seq:
+            return Verdict(
+                Status.UNANCHORED, count, plain_entries=chain.plain, pruned_through=self.pruned_through
+            )
+        last = max(self.by_seq)
+        if last > chain.head.seq:
+            problem = BrokenLink(
+                chain.head.seq + 1, f"entries {chain.head.seq + 1} to {last} were witnessed and are gone"
+            )
+            return Verdict(Status.TAMPERED, count, problem, anchored_at=last, plain_entries=chain.plain)
+        return Verdict(
+            Status.INTACT,
+            count,
+            anchored_at=last,
+            plain_entries=chain.plain,
+            pruned_through=self.pruned_through,
         )
-        return Verdict(Status.TAMPERED, count, problem, anchored_at=last, plain_entries=chain.plain)
-    return Verdict(
-        Status.INTACT, count, anchored_at=last, plain_entries=chain.plain, pruned_through=pruned_through
-    )
 
 
-def checkpoint_start(entries: list[AuditEntry], key: ChainKey) -> Chain | None:
-    """Where the walk starts when the oldest entries were pruned: the link the checkpoint that
-    accounts for them recorded. None when nothing was pruned, or no checkpoint accounts for it.
-
-    The checkpoint is itself an entry of the chain, checked by key in the walk, so a forged or
-    altered one is found there.
-    """
-    if not entries or entries[0].seq <= 1:
+def checkpoint_chain(checkpoint: AuditEntry | None, key: ChainKey) -> Chain | None:
+    """The chain as the checkpoint left it: from the link of the last entry it pruned. None without a
+    readable one. The checkpoint is itself an entry of the chain, checked by key in the walk, so a
+    forged or altered one is found there."""
+    if checkpoint is None:
         return None
-    through = entries[0].seq - 1
-    for entry in reversed(entries):
-        if entry.action == CHECKPOINT and entry.detail.get("through_seq") == through:
-            try:
-                link = bytes.fromhex(str(entry.detail["through_link"]))
-            except (KeyError, ValueError):
-                return None
-            keyed = entry.detail.get("through_link_kind") == Link.KEYED.value
-            return Chain(key, Head(through, link), keyed_seen=keyed)
-    return None
+    try:
+        through = int(checkpoint.detail["through_seq"])
+        link = bytes.fromhex(str(checkpoint.detail["through_link"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+    keyed = checkpoint.detail.get("through_link_kind") == Link.KEYED.value
+    return Chain(key, Head(through, link), keyed_seen=keyed)

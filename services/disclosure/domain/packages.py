@@ -197,3 +197,17 @@ def _location(facts: TipFacts, opened: Opened) -> Location:
     if place.city is None and opened.city and not moved:
         return place.model_copy(update={"city": opened.city})
     return place
+
+
+WITHHELD_ON_REPLAY = "package_withheld_on_replay"
+"""The audit action of a package a new broker was not sent again: a supervisor decides it."""
+
+
+@dataclass(frozen=True)
+class WithheldPackage:
+    """A package a new broker was not sent again (``app.WITHHELD_ON_REPLAY``): ids and a code only."""
+
+    package_id: uuid.UUID
+    tip_id: uuid.UUID
+    agency_id: str
+    reason: str

@@ -15,15 +15,19 @@ POLL_SECONDS = 1.0
 
 
 async def tick(transactions: Transactions[DisclosureUnitOfWork], now: datetime | None = None) -> int:
-    """Flag what is due in one transaction; return how many flags it published."""
+    """Flag what is due in one transaction, and note the packages withheld on replay in another;
+    return how many flags and notes."""
     async with transactions.begin() as uow:
-        return await handlers.flag_due_reviews(uow, now or utc_now())
+        flagged = await handlers.flag_due_reviews(uow, now or utc_now())
+    async with transactions.begin() as uow:
+        return flagged + await handlers.note_withheld_packages(uow)
 
 
 async def run_clock(
     transactions: Transactions[DisclosureUnitOfWork], poll_seconds: float = POLL_SECONDS
 ) -> None:
-    """Publish due at-risk and breach flags of the review queues, checking every ``poll_seconds``."""
+    """Publish due at-risk and breach flags of the review queues, and the audit entries of packages
+    withheld on replay after a broker wipe, checking every ``poll_seconds``."""
     await run_periodically(
         partial(tick, transactions), poll_seconds, "reviews flagged", "review clock failed; retrying"
     )
