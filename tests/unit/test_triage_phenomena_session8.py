@@ -193,7 +193,9 @@ def test_a_wish_does_not_reach_into_a_relative_clause_in_the_past(
                      id="en-no-more-than-14-hours"),
     ],
 )  # fmt: skip
-def test_an_age_told_as_an_upper_bound_or_a_birthday_to_come(language: str, narrative: str, minor: bool) -> None:
+def test_an_age_told_as_an_upper_bound_or_a_birthday_to_come(
+    language: str, narrative: str, minor: bool
+) -> None:
     assert a_minor(read(language, narrative)) is minor, outcome(read(language, narrative))
 
 

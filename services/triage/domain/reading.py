@@ -125,7 +125,9 @@ PAST_AUXILIARIES = frozenset(
 )
 PROSPECT_BEFORE_WORDS = 7
 RELATIVES = frozenset({"who", "whom", "that", "which", "qui"})
-IRREGULAR_PAST = frozenset({"sold", "took", "brought", "sent", "drove", "dealt", "kept", "held", "hit", "beat"})
+IRREGULAR_PAST = frozenset(
+    {"sold", "took", "brought", "sent", "drove", "dealt", "kept", "held", "hit", "beat"}
+)
 FRENCH_PERFECT = frozenset({"a", "ont", "ai", "as", "avons", "avez"})
 # "No complaint of noise or violence", "aucune plainte de bruit de violence": a negative determiner
 # denies the whole noun phrase it opens, a chain of nouns joined by these.
