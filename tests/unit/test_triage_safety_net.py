@@ -21,7 +21,9 @@ def test_the_net_was_never_trained_on_the_sealed_part_and_says_what_it_was_train
     trained_on = set(json.loads(safety_net.MODEL_FILE.read_text(encoding="utf-8"))["trained_on"])
     sealed = {path.name for path in PARTS["sealed"]}
     tunable = {
-        path.name for part in ("regression", "development", "development4", "development5") for path in PARTS[part]
+        path.name
+        for part in ("regression", "development", "development4", "development5")
+        for path in PARTS[part]
     }
     assert trained_on, "the model says what it was trained on"
     assert not trained_on & sealed
