@@ -10,9 +10,8 @@ from datetime import date
 import pytest
 
 from schemas.triage import Urgency
-from services.triage.domain import safety_net
+from services.triage.domain import classification, safety_net
 from services.triage.domain.classification import Classification, classify
-from services.triage.domain.indicators import detect, load_lexicon
 from tests.unit.test_triage_phenomena import outcome, tip
 
 RECEIVED = date(2026, 11, 30)
@@ -214,31 +213,27 @@ def test_a_parents_own_children_beside_adult_victims_are_not_minors(language: st
     assert not a_minor(read(language, narrative)), outcome(read(language, narrative))
 
 
-# 10. A statistical guess of danger does not stand against a narrative that denies danger in so many
-# words and affirms no sign of it; its guess of a minor still may, and a sign of danger still counts.
+# 10. A statistical guess of danger stands against a narrative that denies danger in words: the signals
+# conflict, and a conflict is a possible danger for a specialist to confirm (issue 12, item 5: recall
+# first). A denial still silences a danger *word* in its scope (tests of negation elsewhere).
 @pytest.mark.parametrize(
-    ("language", "narrative", "denied"),
+    ("language", "narrative"),
     [
-        pytest.param("en", "She is not in immediate danger, he is away for two weeks.", True, id="en-not-in-danger"),
-        pytest.param("fr", "Elle est pas en danger immédiat, le gars est parti pour deux semaines.", True,
+        pytest.param("en", "She is not in immediate danger, he is away for two weeks, but he keeps her passport.",
+                     id="en-not-in-danger"),
+        pytest.param("fr", "Elle est pas en danger immédiat, le gars est parti pour deux semaines, mais il garde son passeport.",
                      id="fr-pas-en-danger-immediat"),
-        pytest.param("en", "She is not in danger now but he hits her when he comes back.", False,
-                     id="en-not-in-danger-but-he-hits"),
-        pytest.param("fr", "Elle est pas en danger, mais il la frappe quand il revient.", False,
-                     id="fr-pas-en-danger-mais-il-la-frappe"),
     ],
 )  # fmt: skip
-def test_a_narrative_that_denies_danger_keeps_the_statistical_guess_of_danger_out(
-    language: str, narrative: str, denied: bool
+def test_a_statistical_guess_of_danger_against_a_denial_makes_the_tip_urgent_as_a_possible_danger(
+    language: str, narrative: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert detect(narrative, load_lexicon(), RECEIVED).danger_denied is denied
+    def guesses_danger(text: str, *_: object, **options: object) -> safety_net.Verdict:
+        # As the real reading would if the rules told it that danger is ruled out.
+        raises = not options.get("danger_ruled_out", False)
+        return safety_net.Verdict(0.9, raises, "possible_danger", ("passport",), True)
 
-
-def test_the_statistical_reading_raises_no_danger_when_the_narrative_denies_it() -> None:
-    narrative = (
-        "She is not in immediate danger right now, he is away for two weeks, but he keeps her passport and"
-        " her bank card, and when he is here he makes her work nights in an apartment in Longueuil."
-    )
-    model = safety_net.load_model()
-    ruled_out = safety_net.read(narrative, model, danger_ruled_out=True)
-    assert not (ruled_out.raises and ruled_out.code == "possible_danger")
+    monkeypatch.setattr(classification, "read", guesses_danger)
+    result = read(language, narrative)
+    assert result.urgency is Urgency.URGENT
+    assert "possible_danger" in {getattr(reason, "code", reason) for reason in result.reasons}

@@ -254,8 +254,9 @@ def classify(
     missing_reasons = tuple(MISSING[detail] for detail in missing)
     # The second reading does not overrule what the rules read and set aside on purpose: a danger
     # that is over, a minor in the past who is an adult now; nor does its guess of a minor stand
-    # against an adult age the rules read (its guess of danger still may), nor its guess of danger
-    # against a narrative that denies danger in so many words ("pas en danger immédiat").
+    # against an adult age the rules read (its guess of danger still may). Its guess of danger does
+    # stand against a narrative that denies danger in words: the signals conflict, and a conflict is
+    # a possible danger for a specialist to confirm (issue 12: recall first).
     actionable = False
     if not (minor_reasons or danger_reasons or possibilities or set_aside) and narrative and second_reading:
         verdict = read(
@@ -263,7 +264,6 @@ def classify(
             net,
             words=findings.words,
             minor_ruled_out=findings.adults_only,
-            danger_ruled_out=findings.danger_denied,
             places=_places(facts),
         )
         # A doubted rumour was set aside as no account on purpose: the reading does not undo it.

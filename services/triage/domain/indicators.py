@@ -21,7 +21,6 @@ from functools import cache
 from pathlib import Path
 
 from services.triage.domain.reading import (
-    DANGER_AS_A_STATE,
     LEXICON_FILE,
     Compiled,
     Found,
@@ -124,9 +123,6 @@ class TextFindings:
     # An adult age or decade is given and nothing suggests a minor: a statistical guess of a minor
     # does not stand against it.
     adults_only: bool = False
-    # The narrative says, in so many words, that no one is in danger ("not in immediate danger", "pas
-    # en danger") and affirms no sign of danger: a statistical guess of danger does not stand against it.
-    danger_denied: bool = False
     # The narrative's tokens, for the statistical second reading to count without cutting them again.
     words: tuple[str, ...] = ()
 
@@ -423,8 +419,5 @@ def detect(narrative: str, lexicon: Lexicon, today: date | None = None) -> TextF
         exploitation_described=any(sign.affirmed for sign in reading.of_role("what")),
         danger_rumoured=danger_rumoured,
         adults_only=adults_only,
-        danger_denied=danger.certainty is Certainty.NONE
-        and not any(sign.affirmed for sign in reading.of_role(*DANGER_ROLES))
-        and any(sign.negated and sign.atom.name == DANGER_AS_A_STATE for sign in reading.of_role("danger")),
         words=reading.tokens.words,
     )

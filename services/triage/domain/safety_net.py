@@ -232,14 +232,12 @@ def read(
     *,
     words: Sequence[str] | None = None,
     minor_ruled_out: bool = False,
-    danger_ruled_out: bool = False,
     places: Iterable[str] = (),
 ) -> Verdict:
     """Whether the reading raises the tip, as which possibility, and the words that weighed most for it.
 
     ``words`` are the narrative's tokens when the rules have already cut them. ``minor_ruled_out``:
-    the rules read an adult age and nothing of a minor, so only the danger model may raise the tip;
-    ``danger_ruled_out``: the narrative denies danger in so many words, so only the minor model may.
+    the rules read an adult age and nothing of a minor, so only the danger model may raise the tip.
     """
     model = model or load_model()
     places = tuple(places)
@@ -251,8 +249,6 @@ def read(
         return Verdict(0.0, False, "possible_danger", (), readable)
     if minor_ruled_out:
         minor = 0.0
-    if danger_ruled_out:
-        danger = 0.0
     code = "possible_minor" if minor > danger else "possible_danger"
     if urgent < model.threshold or max(minor, danger) < AGREEMENT:
         return Verdict(urgent, False, code, (), readable)
