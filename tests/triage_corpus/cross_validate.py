@@ -1,6 +1,6 @@
 """What triage's statistical readings do on files they were not trained on: leave one file out.
 
-    python -m tests.triage_corpus.cross_validate
+    python -m tests.triage_corpus.cross_validate [file.jsonl ...]
 
 For each file of the regression and development parts (never the sealed part), the second reading is
 trained on the other files exactly as `train_safety_net` trains it (its thresholds chosen on folds
@@ -14,6 +14,7 @@ training scores; what this measures fairly is what the statistical readings add 
 
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
 from typing import Any
 
@@ -35,8 +36,10 @@ def _line(name: str, tips: list[dict[str, Any]], calls: list[str]) -> str:
 
 
 def main() -> None:
+    # Named files are held out in turn (to share the work between processes); by default every file.
+    chosen = set(sys.argv[1:])
     totals: dict[str, list[Any]] = {"tips": [], "rules": [], "net": [], "with": []}
-    for held_out in FILES:
+    for held_out in (path for path in FILES if not chosen or path.name in chosen):
         kept = [path for path in FILES if path != held_out]
         training = [tip for path in kept for tip in load_corpus((path,))]
         files = [position for position, path in enumerate(kept) for _ in load_corpus((path,))]

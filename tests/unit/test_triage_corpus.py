@@ -1,7 +1,8 @@
 """The classifier against the labelled corpus of tests/triage_corpus (see its README).
 
-The regression part (the 84 tips the first lexicon was tuned on) and the development part (the
-tips the lemma lexicon was tuned on) are scored here; the sealed part is scored only by hand, with
+The regression part (the 84 tips the first lexicon was tuned on) and the development parts (the
+tips the lemma lexicon was tuned on, development4 and development5 included since they were tuned
+on) are scored here; the sealed part is scored only by hand, with
 `python -m tests.triage_corpus.evaluate --part sealed`, and every look is recorded.
 """
 
@@ -15,7 +16,7 @@ from services.triage.domain.indicators import load_lexicon
 from services.triage.domain.text import NUMBER_WORDS
 from tests.triage_corpus.evaluate import PARTS, Case, evaluate, load_corpus, sealed_intact
 
-SCORED = ("regression", "development")
+SCORED = ("regression", "development", "development4", "development5")
 CASES: dict[str, list[Case]] = {part: evaluate(part) for part in SCORED}
 LEXICON_CODES = {f"HT-{number:02d}" for number in range(1, 23)} | {"IM-01"}
 QUOTED = re.compile(r"“([^”]*)”|« ([^»]*) »")
@@ -96,7 +97,10 @@ def test_indicator_detection_recall_and_precision_stay_high() -> None:
 
 def test_reasons_quote_only_lexicon_words_and_numbers_never_the_rest_of_a_narrative() -> None:
     vocabulary = {word for phrase in load_lexicon().compiled.vocabulary for word in phrase.split()}
-    for part in SCORED:
+    # Not yet development4 and development5: the net's reason on dev4-en-003 quotes a place written in
+    # lower case ("calgary"), which its filter of names (a capital inside a sentence, the tip's own
+    # city) does not catch; open, reported in the corpus README (session 8).
+    for part in ("regression", "development"):
         for case in CASES[part]:
             for reason in case.result.reasons:
                 for text in (reason.en, reason.fr):

@@ -26,7 +26,7 @@ from services.triage.domain.indicators import (
 )
 from services.triage.domain.safety_net import Model, Verdict, read
 
-RULES_VERSION = "rules-2026.12.3"
+RULES_VERSION = "rules-2026.12.4"
 REASON_LENGTH = 300
 # Signs of what is happening: a strong indicator always; a medium one, or two weak ones, unless the
 # tip itself says it is only a feeling ("rien de précis", "just a bad feeling"); a minor or violence
@@ -254,7 +254,9 @@ def classify(
     missing_reasons = tuple(MISSING[detail] for detail in missing)
     # The second reading does not overrule what the rules read and set aside on purpose: a danger
     # that is over, a minor in the past who is an adult now; nor does its guess of a minor stand
-    # against an adult age the rules read (its guess of danger still may).
+    # against an adult age the rules read (its guess of danger still may). Its guess of danger does
+    # stand against a narrative that denies danger in words: the signals conflict, and a conflict is
+    # a possible danger for a specialist to confirm (issue 12: recall first).
     actionable = False
     if not (minor_reasons or danger_reasons or possibilities or set_aside) and narrative and second_reading:
         verdict = read(

@@ -20,7 +20,14 @@ from enum import StrEnum
 from functools import cache
 from pathlib import Path
 
-from services.triage.domain.reading import LEXICON_FILE, Compiled, Found, Reading, load, read
+from services.triage.domain.reading import (
+    LEXICON_FILE,
+    Compiled,
+    Found,
+    Reading,
+    load,
+    read,
+)
 from services.triage.domain.text import FUNCTION_WORDS
 
 ADULT_AGE = 18

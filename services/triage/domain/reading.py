@@ -11,17 +11,23 @@ around it, found in the same pass:
   sortir") owns the "ne" before it, which then negates nothing. A negation reaches across "or" to
   the next thing it denies ("no violence or threats of violence", "ni violence ni menace"), and a
   denied report denies what it reports ("she never said he threatened her", "a jamais dit qu'il la
-  frappait"), but an instruction not to tell does not ("told her not to say he hits her"). A
-  question answered no is negated too ("asked if she's in danger, she said no"), unless it asked
-  about a minor;
+  frappait"), but an instruction not to tell does not ("told her not to say he hits her"); a report
+  denied to the caller reaches what it was "about" ("never said anything to me about being hurt"),
+  a secret kept from anyone does not. A negative determiner denies the whole noun phrase it opens
+  ("no noise like violence", "aucune plainte de bruit de violence"), and a denied belief denies the
+  harm it judges ("I don't think he'd hurt me", "je pense pas qu'il me ferait mal"). A question
+  answered no is negated too ("asked if she's in danger, she said no"), unless it asked about a
+  minor;
 - hedged: an expression of doubt before it in its sentence ("I don't know if she is a minor",
   "je sais pas si elle est en danger"), or a question in its clause that was not answered no
   ("asked her if he hits her"); doubt is not negation: a hedged sign still counts, as a
   possibility;
 - over: a sign of the past in its sentence ("used to", "last year", "l'an passé", "in custody") and
   nothing of the present ("still", "tonight") in its clause, unless the harm is still to come
-  ("said he would kill her"); once the tip says the person is out, also violence told in a past
-  tense ("punished her with burns");
+  ("said he would kill her"), but a wish does not reach into a relative clause told in the past
+  ("wants to report the man who trafficked her"); once the tip says the person is out (or left
+  her pimp, or feels safe now), also violence told in a past tense ("punished her with burns", "lui
+  a cassé une dent");
 - cancelled: inside an exception ("frappe à la porte", "her kids", a service's name: "SOS violence
   conjugale", "domestic violence shelter");
 - hypothetical: "in danger" inside a condition ("what do I do if someone is in danger", "si elle
@@ -118,6 +124,19 @@ PAST_AUXILIARIES = frozenset(
     {"was", "were", "had", "used", "got", "avait", "etait", "etaient", "avaient", "faisait"}
 )
 PROSPECT_BEFORE_WORDS = 7
+RELATIVES = frozenset({"who", "whom", "that", "which", "qui"})
+IRREGULAR_PAST = frozenset(
+    {"sold", "took", "brought", "sent", "drove", "dealt", "kept", "held", "hit", "beat"}
+)
+FRENCH_PERFECT = frozenset({"a", "ont", "ai", "as", "avons", "avez"})
+# "No complaint of noise or violence", "aucune plainte de bruit de violence": a negative determiner
+# denies the whole noun phrase it opens, a chain of nouns joined by these.
+NEGATIVE_DETERMINERS = frozenset({"no", "aucun", "aucune", "aucuns", "aucunes", "sans", "without", "pas"})
+CHAIN_LINKS = frozenset({"of", "de", "d'", "du", "des", "like", "comme", "about", "or", "ou", "ni"})
+CHAIN_FILLERS = frozenset({"a", "an", "any", "the", "la", "le", "les", "l'", "un", "une"})
+CHAIN_WORDS = 8
+ABOUT = "about"
+SECRET_KEPT = frozenset({"anyone", "anybody", "nobody", "personne"})
 # A French negation is often only its second half in speech ("y la frappe pas"); these may follow.
 NEGATION_AFTER = frozenset({"pas", "jamais", "pu", "point"})
 # A negation does not reach past a new subject: in "comes back with nothing, the man slaps him" the
@@ -494,7 +513,7 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
         role: []
         for role in (
             "negation", "hedge", "fear", "now", "soon", "later", "future", "over", "report", "question", "answer_no",
-            "generic",
+            "generic", "belief_denied",
         )
     }  # fmt: skip
     signs = []
@@ -533,6 +552,7 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
             or qualify.feared_not(start)
             or answered_no
             or (atoms[atom].name == DANGER_AS_A_STATE and qualify.conditional(start))
+            or (timed and not carries_negation and qualify.belief_denied(start))
         )
         asked = asked or (timed and tokens.sentence[start] in tokens.questions)
         found.append(
@@ -554,6 +574,25 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
             )
         )
     return Reading(tokens, tuple(found), over_anywhere=qualify.out, present=frozenset(present))
+
+
+def _noun_chain(between: tuple[str, ...]) -> bool:
+    """Nouns joined by "of", "de", "like" or "or", ending on a link: the rest of a negated noun phrase."""
+    if not between or len(between) > CHAIN_WORDS:
+        return False
+    noun_next = between[0] not in CHAIN_LINKS or between[0] in ("de", "d'")
+    for word in between[1:] if between[0] in ("de", "d'") else between:
+        if word in CHAIN_FILLERS:
+            continue
+        if noun_next:
+            if word in CHAIN_LINKS or word in SCOPE_BREAKERS or word in NEGATION_WORDS:
+                return False
+            noun_next = False
+        elif word in CHAIN_LINKS:
+            noun_next = True
+        else:
+            return False
+    return noun_next
 
 
 def _in_the_past(tokens: Tokens, start: int, past_spans: list[tuple[int, int]]) -> bool:
@@ -635,6 +674,8 @@ class _Context:
                 if cue_end < start and tokens.words[start] in SUBJECTS:
                     continue
                 return True
+            if tokens.words[cue_end - 1] in NEGATIVE_DETERMINERS and _noun_chain(tokens.words[cue_end:start]):
+                return True
         return False
 
     def _report_after(self, cue_end: int, start: int) -> int | None:
@@ -651,7 +692,15 @@ class _Context:
                     continue
                 if any(word in SCOPE_BREAKERS and word != "the" for word in between):
                     continue
-                if REPORT_OBJECT_BREAKERS.intersection(words[high:start]):
+                told = words[high:start]
+                if ABOUT in told:
+                    # "never said anything to me about being hurt": what follows "about" is what was
+                    # not told; "never told anyone about it" keeps a secret, which denies nothing.
+                    about = len(told) - 1 - told[::-1].index(ABOUT)
+                    if SECRET_KEPT.intersection(told[:about]):
+                        continue
+                    told, high = told[about + 1 :], high + about + 1
+                if REPORT_OBJECT_BREAKERS.intersection(told):
                     continue
                 return high
         return None
@@ -725,12 +774,26 @@ class _Context:
         )
 
     def prospective(self, start: int) -> bool:
-        word = self.tokens.words[start]
+        words = self.tokens.words
+        word = words[start]
         if len(word) > 5 and word.endswith(FUTURE_ENDINGS):
             return True
+        # "wants to report the man who trafficked her": the wish does not reach into a relative
+        # clause told in the past.
+        past = word.endswith("ed") or word in IRREGULAR_PAST
         return any(
-            end <= start and start - end < PROSPECT_BEFORE_WORDS
+            end <= start
+            and start - end < PROSPECT_BEFORE_WORDS
+            and not (past and RELATIVES.intersection(words[end:start]))
             for _, end in self._in_sentence("future", start)
+        )
+
+    def belief_denied(self, start: int) -> bool:
+        """ "I don't think he'd hurt me", "je pense pas qu'il me ferait mal": the teller's judgement
+        that the harm will not come, said just before it in its sentence."""
+        return any(
+            end <= start and start - end < HEDGE_BEFORE_WORDS
+            for _, end in self._in_sentence("belief_denied", start)
         )
 
     def later(self, start: int) -> bool:
@@ -802,6 +865,9 @@ class _Context:
     def _told_in_the_past(self, start: int) -> bool:
         words, clauses = self.tokens.words, self.tokens.clause
         if words[start].endswith(PAST_ENDINGS):
+            return True
+        # A French perfect: its auxiliary just before the participle ("lui a cassé une dent").
+        if start > 0 and words[start - 1] in FRENCH_PERFECT and clauses[start - 1] == clauses[start]:
             return True
         for position in range(start - 1, max(-1, start - 1 - PAST_VERB_REACH), -1):
             if clauses[position] != clauses[start]:
