@@ -155,6 +155,8 @@ def _rewrite_operation(operation: dict[str, Any], auth: str | None, body_limited
     if auth == "required":
         wanted.add(403)
     for status in sorted(wanted):
+        if "text/html" in responses.get(str(status), {}).get("content", {}):
+            continue  # a page answers its own refusals as a page (the registration form's 422)
         responses[str(status)] = _openapi_response(status)
     for answer in responses.values():
         for media in answer.get("content", {}).values():

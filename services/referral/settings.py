@@ -1,14 +1,14 @@
-"""Referral's settings: the runtime's, where intake answers who holds a tip, and the "please confirm
-your details" cycle."""
+"""Referral's settings: the runtime's, where intake answers who holds a tip, the "please confirm
+your details" cycle, and the registration form's rate limit."""
 
 from __future__ import annotations
 
 from pydantic import Field
 
-from services.common.settings import ServiceSettings
+from services.common.settings import PublicEdgeSettings
 
 
-class ReferralSettings(ServiceSettings):
+class ReferralSettings(PublicEdgeSettings):
     intake_url: str | None = Field(
         default=None,
         pattern=r"^https?://\S+$",
@@ -27,4 +27,12 @@ class ReferralSettings(ServiceSettings):
     confirm_poll_seconds: float = Field(
         default=3600.0, gt=0, alias="LANTERN_DIRECTORY_CONFIRM_POLL_SECONDS",
         description="How often the confirmation cycle looks for stale and lapsed providers.",
+    )  # fmt: skip
+    registration_rate_limit: int = Field(
+        default=5, ge=1, alias="LANTERN_REGISTRATION_RATE_LIMIT",
+        description="Provider requests one client may send through the public form per window; then 429.",
+    )  # fmt: skip
+    registration_rate_window_seconds: float = Field(
+        default=3600.0, gt=0, alias="LANTERN_REGISTRATION_RATE_WINDOW_SECONDS",
+        description="The window of the registration form's rate limit.",
     )  # fmt: skip

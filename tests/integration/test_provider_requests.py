@@ -21,6 +21,7 @@ from services.referral.adapters import provider_requests
 from services.referral.adapters.directory import import_file, load
 from services.referral.app import SAMPLE_DIRECTORY
 from services.referral.app import build_app as build_referral
+from services.referral.settings import ReferralSettings
 from tests.helpers import http_client, running
 
 FORM = "/providers/register"
@@ -211,3 +212,48 @@ async def test_an_unknown_request_is_404_and_a_rejection_needs_a_reason(desk: De
         f"/v1/provider-requests/{pending['request_id']}/reject", json={"reason": " "}, headers=desk.alice
     )
     assert blank.status_code == 422
+
+
+async def test_the_public_form_is_rate_limited_per_client_with_retry_after_and_a_mistake_is_not_counted(
+    settings: ServiceSettings,
+) -> None:
+    limited = ReferralSettings.of(settings).model_copy(
+        update={"registration_rate_limit": 2, "registration_rate_window_seconds": 3600}
+    )
+    app = build_referral(limited)
+    form = {"content-type": "application/x-www-form-urlencoded", "accept-language": "fr"}
+    async with running(app), http_client(app) as client:
+        mistaken = await client.post(FORM, content="kind=registration&website=ftp%3A%2F%2Fx", headers=form)
+        assert mistaken.status_code == 422
+        for name in ("Premier", "Deuxieme"):
+            sent = await client.post(
+                FORM, content=f"kind=registration&organization_name={name}", headers=form
+            )
+            assert sent.status_code == 200
+        # A header any client can write names no other client: no proxy is trusted by default.
+        flooded = await client.post(
+            FORM, content="kind=registration&organization_name=Troisieme",
+            headers={**form, "x-forwarded-for": "198.51.100.7"},
+        )  # fmt: skip
+        assert flooded.status_code == 429
+        assert 1 <= int(flooded.headers["retry-after"]) <= 3600
+        assert "Trop de demandes" in flooded.text and flooded.headers["cache-control"] == "no-store"
+        specialist = await partnership_specialist(settings, "Alice Partnerships")
+        queued = (await client.get("/v1/provider-requests", headers=specialist)).json()["requests"]
+        assert sorted(request["details"]["organization_name"] for request in queued) == [
+            "Deuxieme",
+            "Premier",
+        ]
+
+
+async def test_the_form_refuses_a_field_it_does_not_have_and_a_registration_that_names_a_listing(
+    desk: Desk,
+) -> None:
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    unknown = await desk.client.post(
+        FORM, content="organization_name=X&street=1+Rue+Secr%C3%A8te", headers=form
+    )
+    assert unknown.status_code == 422 and "Secr" not in unknown.text
+    named = await desk.client.post(FORM, content="organization_name=X&organization_id=corath", headers=form)
+    assert named.status_code == 422 and 'href="#organization_id"' in named.text
+    assert (await desk.client.get("/v1/provider-requests", headers=desk.alice)).json()["requests"] == []

@@ -279,7 +279,7 @@ SETTINGS_CLASSES = {
     "intake": "services.intake.settings:IntakeSettings",
     "triage": "services.triage.settings:TriageSettings",
     "disclosure": "services.disclosure.settings:DisclosureSettings",
-    "referral": "services.common.settings:ServiceSettings",
+    "referral": "services.referral.settings:ReferralSettings",
     "monitoring": "services.monitoring.settings:MonitoringSettings",
     "workbench": "services.workbench.settings:WorkbenchSettings",
 }

@@ -24,6 +24,7 @@ from services.common import errors
 from services.common.auth import Role, Staff, require_role
 from services.common.http import field_errors_handler
 from services.common.openapi import refusals
+from services.common.rate_limit import ClientLimit
 from services.common.runtime import runtime_of
 from services.referral import handlers
 from services.referral.adapters import directory, holders, repository
@@ -152,9 +153,9 @@ def _listed(tables: hsds.Tables, provider: Provider, french: bool, stale_before:
     }
 
 
-def routes(app: FastAPI) -> None:
+def routes(app: FastAPI, registrations: ClientLimit) -> None:
     hsds_api.routes(app)
-    providers.routes(app)
+    providers.routes(app, registrations)
     app.add_exception_handler(
         RequestValidationError,
         field_errors_handler(INVALID, _model_for),  # type: ignore[arg-type]

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from pydantic import StrictBool, ValidationError
+from pydantic import Field, StrictBool, ValidationError
 
 from schemas.envelope import Contract
 from schemas.tip import Province
@@ -27,12 +27,15 @@ from services.common import errors
 from services.common.auth import Role, Staff, require_role
 from services.common.http import Refused
 from services.common.openapi import refusals
+from services.common.rate_limit import ClientLimit
 from services.common.runtime import runtime_of
 from services.referral.adapters import provider_requests as store
 from services.referral.domain.provider_requests import (
     OrganizationId,
+    ProviderDetails,
     ProviderRequest,
     Reason,
+    RequestKind,
     RequestRefused,
     RequestStatus,
 )
@@ -79,6 +82,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "send": "Send the request",
         "received": "Thank you: your request was received. A partnership specialist will contact you.",
         "update_names_its_listing": "A change names its listing id; a new listing has none.",
+        "too_many": "Too many requests were sent from your connection. Please try again later, or write to"
+        " the partnership team.",
     },
     "fr": {
         "title": "Inscrire votre organisme au répertoire d'orientation",
@@ -104,6 +109,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "send": "Envoyer la demande",
         "received": "Merci : votre demande a été reçue. Une ou un spécialiste des partenariats vous joindra.",
         "update_names_its_listing": "Une modification indique l'identifiant de sa fiche ; une inscription n'en a pas.",
+        "too_many": "Trop de demandes ont été envoyées depuis votre connexion. Veuillez réessayer plus tard, ou"
+        " écrire à l'équipe des partenariats.",
     },
 }
 REFUSALS = {
@@ -113,6 +120,52 @@ REFUSALS = {
     "no_such_listing": "The listing this request changes does not exist.",
 }
 Partnerships = Annotated[Staff, Depends(require_role(Role.PARTNERSHIPS))]
+
+
+class FormRequest(ProviderDetails):
+    """The registration form as sent: a provider's details, which request it is, and the page's language."""
+
+    lang: Literal["en", "fr"] | None = None
+    kind: RequestKind = RequestKind.REGISTRATION
+    organization_id: OrganizationId | None = Field(
+        default=None, description="The listing an update changes; a registration names none."
+    )
+
+    def request(self) -> ProviderRequest:
+        details = ProviderDetails.model_validate(self.model_dump(exclude={"lang", "kind", "organization_id"}))
+        return ProviderRequest(kind=self.kind, organization_id=self.organization_id, details=details)
+
+
+def _form_document() -> dict[str, Any]:
+    schema = FormRequest.model_json_schema()
+    definitions = schema.pop("$defs", {})
+    # A form field is text or absent: never a JSON null, never a reference to another document's part.
+    for name, field in schema["properties"].items():
+        branches = [b for b in field.pop("anyOf", [field]) if b != {"type": "null"}]
+        (kept,) = branches
+        if "$ref" in kept:
+            kept = definitions[kept["$ref"].rsplit("/", 1)[1]]
+        schema["properties"][name] = {**{k: v for k, v in field.items() if k != "$ref"}, **kept}
+    # The one rule a flat form cannot state field by field: an update names its listing, a
+    # registration does not.
+    schema["if"] = {"properties": {"kind": {"const": "update"}}, "required": ["kind"]}
+    schema["then"] = {"required": ["organization_id"]}
+    schema["else"] = {"not": {"required": ["organization_id"]}}
+    page = {"text/html": {"schema": {"type": "string"}}}
+    return {
+        "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": schema}}},
+        "responses": {
+            "200": {"description": "The request was received (a page).", "content": page},
+            "422": {"description": "The form again, each field's problem named on it.", "content": page},
+            "429": {
+                "description": "Too many requests from this client: wait (Retry-After).", "content": page,
+                "headers": {"Retry-After": {"schema": {"type": "string", "pattern": "^[0-9]+$"}}},
+            },
+        },
+    }  # fmt: skip
+
+
+FORM_DOCUMENT = _form_document()
 
 
 class Approval(Contract):
@@ -126,21 +179,31 @@ class Rejection(Contract):
     reason: Reason
 
 
-def routes(app: FastAPI) -> None:
+def routes(app: FastAPI, limit: ClientLimit) -> None:
+    """The registration form (public, rate-limited per client by ``limit``) and the specialists' API."""
+    registration_form_routes(app, limit)
+    specialist_routes(app)
+
+
+def registration_form_routes(app: FastAPI, limit: ClientLimit) -> None:
+    """The public form alone: what the public referral deployment serves besides the HSDS API."""
     pages = Environment(
         loader=FileSystemLoader(WEB / "templates"), autoescape=select_autoescape(default=True),
         trim_blocks=True, lstrip_blocks=True,
     )  # fmt: skip
 
-    def page(language: str, status: int = 200, **context: Any) -> HTMLResponse:
+    def page(
+        language: str, status: int = 200, headers: dict[str, str] | None = None, **context: Any
+    ) -> HTMLResponse:
         other = "fr" if language == "en" else "en"
         html = pages.get_template("register.html").render(
             t=TEXTS[language], lang=language, other_lang=other, base=FORM, fields=FIELDS,
             provinces=[province.value for province in Province], **{"errors": {}, "values": {}, **context},
         )  # fmt: skip
         return HTMLResponse(
-            html, status_code=status, headers={**SECURITY_HEADERS, "Content-Language": language}
-        )
+            html, status_code=status,
+            headers={**SECURITY_HEADERS, "Content-Language": language, **(headers or {})},
+        )  # fmt: skip
 
     def language_of(request: Request, asked: str | None) -> str:
         return (
@@ -151,32 +214,42 @@ def routes(app: FastAPI) -> None:
     async def registration_form(request: Request) -> HTMLResponse:
         return page(language_of(request, request.query_params.get("lang")))
 
-    @app.post(FORM, response_class=HTMLResponse, include_in_schema=False)
+    @app.post(
+        FORM, response_class=HTMLResponse, tags=["providers"], openapi_extra=FORM_DOCUMENT,
+    )  # fmt: skip
     async def register(request: Request) -> HTMLResponse:
-        fields = {
-            name: values[0].strip()
-            for name, values in parse_qs((await request.body()).decode("utf-8", "replace")).items()
-            if values and values[0].strip()
-        }
+        """A provider asks to be listed or to change its listing (the form, ``application/x-www-form-urlencoded``).
+
+        Each client may send ``LANTERN_REGISTRATION_RATE_LIMIT`` requests a window; past that the page
+        answers 429 with ``Retry-After``. A request that breaks a rule is shown again with each field's
+        problem (422) and is not counted.
+        """
+        parsed = parse_qs((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
+        fields = {name: values[0].strip() for name, values in parsed.items() if values and values[0].strip()}
         language = language_of(request, fields.get("lang"))
-        data: dict[str, Any] = {
-            "kind": fields.get("kind", "registration"), "organization_id": fields.get("organization_id"),
-            "details": {name: fields[name] for name, _ in FIELDS if name != "organization_id" and name in fields},
-        }  # fmt: skip
         shown = {name: value for name, value in fields.items() if name != "lang"}
         try:
-            submitted = ProviderRequest.model_validate(data)
+            form = FormRequest.model_validate(fields)
         except ValidationError as error:
-            found = errors.describe(error, ProviderRequest, language)
+            found = errors.describe(error, FormRequest, language)
             named = {_form_field(problem.field): problem.message for problem in found}
             return page(language, 422, errors=named, values=shown)
-        if (submitted.organization_id is None) == (submitted.kind.value == "update"):
+        if (form.organization_id is None) == (form.kind is RequestKind.UPDATE):
             message = TEXTS[language]["update_names_its_listing"]
             return page(language, 422, errors={"organization_id": message}, values=shown)
+        submitted = form.request()
+        # Counted once valid: a provider correcting its own mistakes is not locked out, and what is
+        # refused above costs no more than reading the capped body.
+        if (wait := limit.wait_for(request)) is not None:
+            return page(
+                language, 429, headers={"Retry-After": str(int(wait))}, refused=TEXTS[language]["too_many"]
+            )
         async with runtime_of(request).pool.acquire() as connection:
             await store.submit(connection, submitted, language)
         return page(language, received=True)
 
+
+def specialist_routes(app: FastAPI) -> None:
     @app.get("/v1/provider-requests", tags=["providers"])
     async def provider_requests(
         request: Request,
