@@ -9,6 +9,7 @@ from pathlib import Path
 import services
 from services.common.db import apply_migrations, apply_shared_migrations, service_migrations
 from services.common.roles import (
+    ROLES,
     SERVICES,
     ServiceRoles,
     create_roles,
@@ -38,7 +39,7 @@ def roles_kept_in(path: Path, owner_url: str) -> ServiceRoles:
     """The database's service roles, their passwords kept (0600) in ``path``, made on the first run."""
     prefix = role_prefix(database_of(owner_url))
     kept = json.loads(path.read_text()) if path.exists() else {}
-    if kept.get("prefix") == prefix and set(kept.get("passwords", {})) == set(SERVICES):
+    if kept.get("prefix") == prefix and set(kept.get("passwords", {})) == set(ROLES):
         return ServiceRoles(prefix, kept["passwords"])
     roles = ServiceRoles.generate(prefix)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 
 from services.common.auth import Staff
-from services.referral.adapters.directory import json_object, stored_directory
+from services.referral.adapters.directory import changed, json_object, stored_directory
 from services.referral.domain import provider_requests as rules
 from services.referral.domain.provider_requests import ProviderRequest, RequestKind, RequestStatus
 
@@ -99,7 +99,7 @@ async def decide(
                     " SET public = excluded.public, confirmed_by = excluded.confirmed_by, confirmed_at = now()",
                     organization_id, public, str(staff.person_id),
                 )  # fmt: skip
-            await connection.execute("UPDATE directory_state SET version = version + 1")
+            await changed(connection)
         await connection.execute(
             "UPDATE provider_requests SET status = $2, decided_by = $3, decided_at = now(), reason = $4"
             " WHERE request_id = $1",
@@ -174,7 +174,7 @@ async def reconfirmation_round(
         for row in lapsed:
             await _audit(connection, f"organization:{row[0]}", "lapsed", None, CLOCK)
         if lapsed:
-            await connection.execute("UPDATE directory_state SET version = version + 1")
+            await changed(connection)
     return len(asked) + len(lapsed)
 
 
@@ -199,7 +199,7 @@ async def confirm_details(
         if lapsed is None:
             return False
         await _confirmed_now(connection, organization_id, today or date.today())
-        await connection.execute("UPDATE directory_state SET version = version + 1")
+        await changed(connection)
         await _audit(
             connection, f"organization:{organization_id}", "details_confirmed", staff, staff.role.value
         )

@@ -179,12 +179,6 @@ class Rejection(Contract):
     reason: Reason
 
 
-def routes(app: FastAPI, limit: ClientLimit) -> None:
-    """The registration form (public, rate-limited per client by ``limit``) and the specialists' API."""
-    registration_form_routes(app, limit)
-    specialist_routes(app)
-
-
 def registration_form_routes(app: FastAPI, limit: ClientLimit) -> None:
     """The public form alone: what the public referral deployment serves besides the HSDS API."""
     pages = Environment(
