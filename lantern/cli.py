@@ -51,6 +51,9 @@ def up(
     workbench_port: Annotated[int, typer.Option(help="Port of the staff workbench.")] = DEFAULT_PORTS[
         "workbench"
     ],
+    directory_port: Annotated[
+        int, typer.Option(help="Port of the public referral directory (HSDS API, registration form).")
+    ] = DEFAULT_PORTS["directory"],
     kafka_port: Annotated[int, typer.Option(help="Port of the local broker.")] = DEFAULT_KAFKA_PORT,
     kafka_advertised_port: Annotated[
         int | None,
@@ -66,6 +69,7 @@ def up(
         "referral": referral_port,
         "monitoring": monitoring_port,
         "workbench": workbench_port,
+        "directory": directory_port,
     }
     options = StackOptions(
         home=home, ports=ports, kafka_port=kafka_port, kafka_advertised_port=kafka_advertised_port

@@ -48,7 +48,9 @@ class PublicRuntime:
 def build_app(settings: PublicDirectorySettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool = await create_pool(settings.database_url, SPEC.name, max_size=settings.db_pool_max_size)
+        pool = await create_pool(
+            settings.database_url, SPEC.name, max_size=settings.db_pool_max_size, application=PUBLIC_DIRECTORY
+        )
         try:
             await check_own_role(pool, SPEC.name)
             await check_migrated(pool, SPEC.name, service_migrations(SPEC.migrations))
