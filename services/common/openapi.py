@@ -67,6 +67,11 @@ class Refusal(BaseModel):
     reasons: list[dict[str, Any]] | None = Field(
         default=None, description="The disclosure policy's reasons, when it finds no basis (409)."
     )
+    problems: list[str] | None = Field(
+        default=None,
+        description="What breaks a rule, by table, record and field (never a value), when an approved"
+        " provider request would write an invalid listing (409).",
+    )
 
 
 def refusals(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -21,6 +21,20 @@ def wire(runtime: Runtime) -> None:
     runtime.consume(topics.CONSENTS, ConsentRecordedV1, handlers.record_consent)
     runtime.background("directory-confirmations", partial(confirmation_cycle, runtime))
     runtime.background("public-directory", partial(keep_published, runtime))
+    runtime.background("provider-restrictions", partial(apply_restrictions, runtime))
+
+
+async def apply_restrictions(runtime: Runtime, every_seconds: float = 2.0) -> None:
+    """A provider that asks to hide its address or leave the public directory is out of it within
+    seconds, before any approval: the public deployment that took the request may not change it."""
+
+    async def tick() -> int:
+        async with runtime.pool.acquire() as connection:
+            return await provider_requests.apply_restrictions(connection)
+
+    await run_periodically(
+        tick, every_seconds, "providers' restrictions applied", "applying restrictions failed"
+    )
 
 
 async def keep_published(runtime: Runtime, every_seconds: float = 60.0) -> None:

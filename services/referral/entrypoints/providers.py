@@ -22,7 +22,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import Field, StrictBool, ValidationError
 
 from schemas.envelope import Contract
-from schemas.tip import Province
+from schemas.tip import Need, Province
 from services.common import errors
 from services.common.auth import Role, Staff, require_role
 from services.common.http import Refused
@@ -53,10 +53,18 @@ SECURITY_HEADERS = {
     "Cross-Origin-Resource-Policy": "same-origin",
 }
 FIELDS = (
-    ("organization_id", "text"), ("organization_name", "text"), ("service_name", "text"),
+    ("organization_id", "text"), ("organization_name", "text"), ("service_id", "text"), ("service_name", "text"),
     ("description", "textarea"), ("email", "email"), ("phone", "tel"), ("website", "url"),
-    ("city", "text"), ("province", "province"),
+    ("city", "text"), ("province", "province"), ("address_1", "text"), ("postal_code", "text"),
+    ("address_public", "checkbox"), ("hours", "textarea"), ("languages", "text"), ("service_types", "needs"),
+    ("serves_all_of_canada", "checkbox"), ("serves_provinces", "provinces"), ("minimum_age", "number"),
+    ("maximum_age", "number"), ("eligibility", "textarea"), ("open_24_7", "checkbox"),
+    ("capacity_available", "number"), ("capacity_maximum", "number"), ("hide_address", "checkbox"),
+    ("leave_public_directory", "checkbox"),
 )  # fmt: skip
+# Fields that hold several values: repeated in the form (a multiple select), or, for languages, also
+# separated by commas in one box.
+LISTS = frozenset({"languages", "service_types", "serves_provinces"})
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
         "title": "List your organization in the referral directory",
@@ -77,8 +85,27 @@ TEXTS: dict[str, dict[str, str]] = {
         "website": "Website (https://…)",
         "city": "City",
         "province": "Province or territory",
-        "no_address": "Do not give a street address here: a partnership specialist asks for it, and keeps it"
-        " confidential unless you say it may be public.",
+        "no_address": "A street address is kept confidential: it is given only to hotline staff referring"
+        " someone to you, unless you tick the box below and a partnership specialist approves it.",
+        "service_id": "Service id (for a change, if your listing has several services)",
+        "address_1": "Street address (kept confidential)",
+        "postal_code": "Postal code",
+        "address_public": "Our street address may be shown in the public directory",
+        "hours": "Opening hours",
+        "languages": "Languages served (codes, such as en, fr, ar)",
+        "service_types": "What you offer",
+        "serves_all_of_canada": "We serve all of Canada",
+        "serves_provinces": "Provinces and territories served",
+        "minimum_age": "Youngest age served",
+        "maximum_age": "Oldest age served",
+        "eligibility": "Who may use your services",
+        "open_24_7": "Open 24 hours a day, 7 days a week",
+        "capacity_available": "Places available now",
+        "capacity_maximum": "Places in all",
+        "hide_address": "Take our address out of the public directory now",
+        "leave_public_directory": "Take our listing out of the public directory now",
+        "restrictions": "Hiding your address or leaving the public directory takes effect at once; every other"
+        " change waits for a partnership specialist.",
         "send": "Send the request",
         "received": "Thank you: your request was received. A partnership specialist will contact you.",
         "update_names_its_listing": "A change names its listing id; a new listing has none.",
@@ -104,8 +131,28 @@ TEXTS: dict[str, dict[str, str]] = {
         "website": "Site Web (https://…)",
         "city": "Ville",
         "province": "Province ou territoire",
-        "no_address": "N'indiquez pas d'adresse civique ici : une ou un spécialiste des partenariats vous la"
-        " demandera et la gardera confidentielle, sauf si vous acceptez qu'elle soit publique.",
+        "no_address": "L'adresse civique reste confidentielle : elle n'est donnée qu'au personnel de la Ligne qui"
+        " vous oriente une personne, sauf si vous cochez la case ci-dessous et qu'une ou un spécialiste des"
+        " partenariats l'approuve.",
+        "service_id": "Identifiant du service (pour une modification, si votre fiche en compte plusieurs)",
+        "address_1": "Adresse civique (gardée confidentielle)",
+        "postal_code": "Code postal",
+        "address_public": "Notre adresse civique peut figurer au répertoire public",
+        "hours": "Heures d'ouverture",
+        "languages": "Langues offertes (codes, par exemple fr, en, ar)",
+        "service_types": "Ce que vous offrez",
+        "serves_all_of_canada": "Nous servons tout le Canada",
+        "serves_provinces": "Provinces et territoires servis",
+        "minimum_age": "Âge minimal",
+        "maximum_age": "Âge maximal",
+        "eligibility": "Qui peut recourir à vos services",
+        "open_24_7": "Ouvert 24 heures sur 24, 7 jours sur 7",
+        "capacity_available": "Places libres en ce moment",
+        "capacity_maximum": "Places en tout",
+        "hide_address": "Retirer notre adresse du répertoire public dès maintenant",
+        "leave_public_directory": "Retirer notre fiche du répertoire public dès maintenant",
+        "restrictions": "Retirer votre adresse ou votre fiche du répertoire public prend effet aussitôt ; toute"
+        " autre modification attend une ou un spécialiste des partenariats.",
         "send": "Envoyer la demande",
         "received": "Merci : votre demande a été reçue. Une ou un spécialiste des partenariats vous joindra.",
         "update_names_its_listing": "Une modification indique l'identifiant de sa fiche ; une inscription n'en a pas.",
@@ -118,6 +165,9 @@ REFUSALS = {
     "held_by_another_person": "Another partnership specialist holds this request.",
     "take_the_request_first": "Take the request before deciding it.",
     "no_such_listing": "The listing this request changes does not exist.",
+    "no_such_service": "The listing has no service of that id.",
+    "name_the_service": "The listing has several services: the request must name the one it changes.",
+    "invalid_listing": "The listing this request would write breaks a rule of the directory (problems).",
 }
 Partnerships = Annotated[Staff, Depends(require_role(Role.PARTNERSHIPS))]
 
@@ -139,13 +189,19 @@ class FormRequest(ProviderDetails):
 def _form_document() -> dict[str, Any]:
     schema = FormRequest.model_json_schema()
     definitions = schema.pop("$defs", {})
+
     # A form field is text or absent: never a JSON null, never a reference to another document's part.
+    def inlined(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return inlined(definitions[node["$ref"].rsplit("/", 1)[1]])
+            return {key: inlined(value) for key, value in node.items()}
+        return [inlined(item) for item in node] if isinstance(node, list) else node
+
     for name, field in schema["properties"].items():
         branches = [b for b in field.pop("anyOf", [field]) if b != {"type": "null"}]
         (kept,) = branches
-        if "$ref" in kept:
-            kept = definitions[kept["$ref"].rsplit("/", 1)[1]]
-        schema["properties"][name] = {**{k: v for k, v in field.items() if k != "$ref"}, **kept}
+        schema["properties"][name] = inlined({**{k: v for k, v in field.items() if k != "$ref"}, **kept})
     # The one rule a flat form cannot state field by field: an update names its listing, a
     # registration does not.
     schema["if"] = {"properties": {"kind": {"const": "update"}}, "required": ["kind"]}
@@ -169,10 +225,12 @@ FORM_DOCUMENT = _form_document()
 
 
 class Approval(Contract):
-    """What the specialist confirmed with the provider: whether the listing may be public (unsaid:
-    it stays as it is, and a new listing stays out of the public directory)."""
+    """What the specialist confirmed with the provider, field by field: whether the listing may be
+    public (unsaid: it stays as it is, and a new listing stays out of the public directory), and whether
+    a street address the request gives may be public (unsaid or false: it is confidential)."""
 
     public: StrictBool | None = None
+    address_public: StrictBool | None = None
 
 
 class Rejection(Contract):
@@ -192,7 +250,8 @@ def registration_form_routes(app: FastAPI, limit: ClientLimit) -> None:
         other = "fr" if language == "en" else "en"
         html = pages.get_template("register.html").render(
             t=TEXTS[language], lang=language, other_lang=other, base=FORM, fields=FIELDS,
-            provinces=[province.value for province in Province], **{"errors": {}, "values": {}, **context},
+            provinces=[province.value for province in Province], needs=[need.value for need in Need],
+            **{"errors": {}, "values": {}, **context},
         )  # fmt: skip
         return HTMLResponse(
             html, status_code=status,
@@ -219,7 +278,15 @@ def registration_form_routes(app: FastAPI, limit: ClientLimit) -> None:
         problem (422) and is not counted.
         """
         parsed = parse_qs((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
-        fields = {name: values[0].strip() for name, values in parsed.items() if values and values[0].strip()}
+        fields: dict[str, Any] = {}
+        for name, values in parsed.items():
+            kept = [value.strip() for value in values if value.strip()]
+            if name in LISTS:
+                split = [part.strip() for value in kept for part in value.split(",") if part.strip()]
+                if split:
+                    fields[name] = split
+            elif kept:
+                fields[name] = kept[0]
         language = language_of(request, fields.get("lang"))
         shown = {name: value for name, value in fields.items() if name != "lang"}
         try:
@@ -281,8 +348,9 @@ def specialist_routes(app: FastAPI) -> None:
         async with runtime_of(request).pool.acquire() as connection:
             with _refusals():
                 decided = await store.decide(
-                    connection, request_id, staff, approve=True, public=approval.public
-                )
+                    connection, request_id, staff, approve=True, public=approval.public,
+                    address_public=approval.address_public,
+                )  # fmt: skip
         if decided is None:
             raise HTTPException(status_code=404, detail="No such request.")
         return decided
@@ -335,6 +403,7 @@ class _refusals:
                 if error.rule == "held_by_another_person" or error.rule == "take_the_request_first"
                 else 409
             )
-            raise Refused(
-                status, {"detail": REFUSALS.get(error.rule, error.rule), "rule": error.rule}
-            ) from None
+            body: dict[str, Any] = {"detail": REFUSALS.get(error.rule, error.rule), "rule": error.rule}
+            if error.problems:
+                body["problems"] = list(error.problems)
+            raise Refused(status, body) from None

@@ -12,3 +12,10 @@ CREATE TABLE public_directory (
 -- The directory version the published copy reflects: referral publishes again when they differ (a
 -- database migrated to this version publishes at referral's next start).
 ALTER TABLE directory_state ADD COLUMN published_version bigint NOT NULL DEFAULT -1;
+
+-- A provider may ask to hide its address or to leave the public directory: that takes effect at once,
+-- before any approval (referral applies it within seconds of the request, the public deployment's
+-- role being unable to), and this says when it was applied.
+ALTER TABLE provider_requests ADD COLUMN restrictions_applied_at timestamptz;
+CREATE INDEX provider_requests_restrictions ON provider_requests (received_at)
+    WHERE restrictions_applied_at IS NULL AND status = 'pending';
