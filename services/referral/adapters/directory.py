@@ -242,6 +242,7 @@ async def export(database_url: str, folder: Path) -> list[Path]:
 
     connection = await connect(database_url, "referral")
     try:
+        await publish_if_behind(connection)  # a database migrated since referral last ran
         tables = await public_tables(connection)
     finally:
         await connection.close()
