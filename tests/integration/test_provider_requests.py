@@ -380,3 +380,13 @@ async def test_an_update_of_an_organization_with_several_services_must_name_the_
         desk, "kind=update&organization_id=corath&organization_name=CORATH&hours=Toujours"
     )
     assert refused.status_code == 409 and refused.json()["rule"] == "name_the_service"
+
+
+async def test_a_nul_in_the_form_is_stored_as_a_replacement_character_not_a_server_error(desk: Desk) -> None:
+    sent = await desk.client.post(
+        FORM, content="kind=registration&organization_name=Maison%00Aurore&address_1=1%00Rue",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )  # fmt: skip
+    assert sent.status_code == 200
+    [pending] = (await desk.client.get("/v1/provider-requests", headers=desk.alice)).json()["requests"]
+    assert pending["details"]["organization_name"] == "Maison\ufffdAurore"

@@ -186,6 +186,9 @@ class FormRequest(ProviderDetails):
         return ProviderRequest(kind=self.kind, organization_id=self.organization_id, details=details)
 
 
+BLANK = {"type": "string", "pattern": r"^\s*$", "description": "Left empty: the field is absent."}
+
+
 def _form_document() -> dict[str, Any]:
     schema = FormRequest.model_json_schema()
     definitions = schema.pop("$defs", {})
@@ -201,12 +204,16 @@ def _form_document() -> dict[str, Any]:
     for name, field in schema["properties"].items():
         branches = [b for b in field.pop("anyOf", [field]) if b != {"type": "null"}]
         (kept,) = branches
-        schema["properties"][name] = inlined({**{k: v for k, v in field.items() if k != "$ref"}, **kept})
+        shown = inlined({**{k: v for k, v in field.items() if k != "$ref"}, **kept})
+        # A browser sends every field, empty when left empty: an optional field sent blank is absent.
+        optional = name not in schema.get("required", [])
+        schema["properties"][name] = {"anyOf": [shown, BLANK]} if optional else shown
     # The one rule a flat form cannot state field by field: an update names its listing, a
     # registration does not.
+    named = schema["properties"]["organization_id"]["anyOf"][0]
+    schema["then"] = {"required": ["organization_id"], "properties": {"organization_id": named}}
+    schema["else"] = {"properties": {"organization_id": BLANK}}
     schema["if"] = {"properties": {"kind": {"const": "update"}}, "required": ["kind"]}
-    schema["then"] = {"required": ["organization_id"]}
-    schema["else"] = {"not": {"required": ["organization_id"]}}
     page = {"text/html": {"schema": {"type": "string"}}}
     return {
         "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": schema}}},
@@ -277,7 +284,13 @@ def registration_form_routes(app: FastAPI, limit: ClientLimit) -> None:
         answers 429 with ``Retry-After``. A request that breaks a rule is shown again with each field's
         problem (422) and is not counted.
         """
-        parsed = parse_qs((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
+        # As a byte that is not UTF-8, a NUL (which PostgreSQL's text and jsonb cannot hold) is read as
+        # U+FFFD: a provider's text never carries one on purpose.
+        text = (await request.body()).decode("utf-8", "replace")
+        parsed = parse_qs(text, keep_blank_values=True)
+        parsed = {
+            name: [value.replace("\x00", "\ufffd") for value in values] for name, values in parsed.items()
+        }
         fields: dict[str, Any] = {}
         for name, values in parsed.items():
             kept = [value.strip() for value in values if value.strip()]
