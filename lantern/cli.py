@@ -31,7 +31,7 @@ from services.common.auth import (
 from services.common.db import apply_shared_migrations
 from services.common.logging import configure_logging, get_logger
 from services.common.retention import Policy
-from services.common.roles import SERVICES
+from services.common.roles import ROLES
 
 app = typer.Typer(help="Lantern: the back office of a human-trafficking hotline.", no_args_is_help=True)
 HOME = Path(".lantern")
@@ -644,7 +644,7 @@ def db_setup(
         raise typer.Exit(2)
     roles = roles_kept_in(passwords, owner_url)
     asyncio.run(set_up(owner_url, roles))
-    for service in SERVICES:
+    for service in ROLES:
         typer.echo(f"{service:<10} role {roles.name(service)}")
     typer.echo(f"passwords in {passwords}")
 

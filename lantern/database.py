@@ -42,6 +42,10 @@ def roles_kept_in(path: Path, owner_url: str) -> ServiceRoles:
     if kept.get("prefix") == prefix and set(kept.get("passwords", {})) == set(ROLES):
         return ServiceRoles(prefix, kept["passwords"])
     roles = ServiceRoles.generate(prefix)
+    if kept.get("prefix") == prefix and set(kept.get("passwords", {})) < set(ROLES):
+        # A role added since (the public directory's): its password is new, every other one is kept,
+        # or the running services' DATABASE_URLs would stop working.
+        roles = ServiceRoles(prefix, {**roles.passwords, **kept["passwords"]})
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as roles_file:
         json.dump({"prefix": roles.prefix, "passwords": dict(roles.passwords)}, roles_file, indent=2)

@@ -262,6 +262,12 @@ def write_secrets(directory: Path, database_host: str, database: str) -> tuple[l
         lambda: json.dumps({"prefix": roles.prefix, "passwords": dict(roles.passwords)}, indent=2),
     )
     kept_roles = json.loads((directory / "db-role-passwords.json").read_text())
+    missing = set(ROLES) - set(kept_roles["passwords"])
+    if missing:
+        # Secrets made before a role was added (the public directory's): add its password only.
+        kept_roles["passwords"] |= {role: secrets.token_urlsafe(32) for role in sorted(missing)}
+        (directory / "db-role-passwords.json").write_text(json.dumps(kept_roles, indent=2))
+        made.append("db-role-passwords.json (roles added)")
     roles = ServiceRoles(kept_roles["prefix"], kept_roles["passwords"])
     for service in ROLES:
         put(f"{service}-database-url", partial(roles.url, owner_url, service))
