@@ -210,6 +210,10 @@ def _form_document() -> dict[str, Any]:
         schema["properties"][name] = {"anyOf": [shown, BLANK]} if optional else shown
     # The one rule a flat form cannot state field by field: an update names its listing, a
     # registration does not.
+    # The form reads a value without the spaces around it: a telephone number documented as the
+    # validator reads it, so no number the document allows ends, once trimmed, too short.
+    phone = schema["properties"]["phone"]["anyOf"][0]
+    phone["pattern"] = r"^\+?[0-9().-][0-9 ().-]{1,28}[0-9().-]$"
     named = schema["properties"]["organization_id"]["anyOf"][0]
     schema["then"] = {"required": ["organization_id"], "properties": {"organization_id": named}}
     schema["else"] = {"properties": {"organization_id": BLANK}}
