@@ -31,7 +31,7 @@ from services.common.auth import (
 from services.common.db import apply_shared_migrations
 from services.common.logging import configure_logging, get_logger
 from services.common.retention import Policy
-from services.common.roles import SERVICES
+from services.common.roles import ROLES
 
 app = typer.Typer(help="Lantern: the back office of a human-trafficking hotline.", no_args_is_help=True)
 HOME = Path(".lantern")
@@ -51,6 +51,9 @@ def up(
     workbench_port: Annotated[int, typer.Option(help="Port of the staff workbench.")] = DEFAULT_PORTS[
         "workbench"
     ],
+    directory_port: Annotated[
+        int, typer.Option(help="Port of the public referral directory (HSDS API, registration form).")
+    ] = DEFAULT_PORTS["directory"],
     kafka_port: Annotated[int, typer.Option(help="Port of the local broker.")] = DEFAULT_KAFKA_PORT,
     kafka_advertised_port: Annotated[
         int | None,
@@ -66,6 +69,7 @@ def up(
         "referral": referral_port,
         "monitoring": monitoring_port,
         "workbench": workbench_port,
+        "directory": directory_port,
     }
     options = StackOptions(
         home=home, ports=ports, kafka_port=kafka_port, kafka_advertised_port=kafka_advertised_port
@@ -640,7 +644,7 @@ def db_setup(
         raise typer.Exit(2)
     roles = roles_kept_in(passwords, owner_url)
     asyncio.run(set_up(owner_url, roles))
-    for service in SERVICES:
+    for service in ROLES:
         typer.echo(f"{service:<10} role {roles.name(service)}")
     typer.echo(f"passwords in {passwords}")
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import services
 from services.common.db import apply_migrations, apply_shared_migrations, service_migrations
 from services.common.roles import (
+    ROLES,
     SERVICES,
     ServiceRoles,
     create_roles,
@@ -38,9 +39,13 @@ def roles_kept_in(path: Path, owner_url: str) -> ServiceRoles:
     """The database's service roles, their passwords kept (0600) in ``path``, made on the first run."""
     prefix = role_prefix(database_of(owner_url))
     kept = json.loads(path.read_text()) if path.exists() else {}
-    if kept.get("prefix") == prefix and set(kept.get("passwords", {})) == set(SERVICES):
+    if kept.get("prefix") == prefix and set(kept.get("passwords", {})) == set(ROLES):
         return ServiceRoles(prefix, kept["passwords"])
     roles = ServiceRoles.generate(prefix)
+    if kept.get("prefix") == prefix and set(kept.get("passwords", {})) < set(ROLES):
+        # A role added since (the public directory's): its password is new, every other one is kept,
+        # or the running services' DATABASE_URLs would stop working.
+        roles = ServiceRoles(prefix, {**roles.passwords, **kept["passwords"]})
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as roles_file:
         json.dump({"prefix": roles.prefix, "passwords": dict(roles.passwords)}, roles_file, indent=2)

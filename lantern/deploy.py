@@ -47,6 +47,7 @@ from services.common.kafka import PLAINTEXT, KafkaSecurity, ensure_topics
 from services.common.roles import (
     ACCESS,
     ROLE_ATTRIBUTES,
+    ROLES,
     SERVICES,
     ServiceRoles,
     grant_statements,
@@ -147,7 +148,10 @@ def declared_tables() -> dict[str, set[str]]:
     """The tables ``ACCESS`` names, per schema: what the printed grants single out."""
     tables: dict[str, set[str]] = {service: {"schema_migrations"} for service in SERVICES}
     for service, access in ACCESS.items():
-        tables[service] |= set(access.append_only)
+        if access.own_schema:
+            tables[service] |= set(access.append_only)
+        for schema, rights_of in access.elsewhere.items():
+            tables[schema] |= {name for name in rights_of if not name.endswith("_seq")}
     tables[KEYS_SCHEMA] = {table for access in ACCESS.values() for table in access.keys}
     tables[AUTH_SCHEMA] = set()
     tables[RETENTION_SCHEMA] = set()
@@ -159,7 +163,7 @@ def role_script(database: str) -> str:
     migrations (`lantern db setup` runs the same statements and sets the passwords)."""
     roles = ServiceRoles(role_prefix(database), {})
     lines = [f"-- Lantern's service roles in database {database}; passwords: ALTER ROLE ... PASSWORD."]
-    lines += [f'CREATE ROLE "{roles.name(service)}" {ROLE_ATTRIBUTES};' for service in SERVICES]
+    lines += [f'CREATE ROLE "{roles.name(service)}" {ROLE_ATTRIBUTES};' for service in ROLES]
     lines += [f"{statement};" for statement in grant_statements(database, declared_tables(), roles)]
     return "\n".join(lines)
 
@@ -258,8 +262,14 @@ def write_secrets(directory: Path, database_host: str, database: str) -> tuple[l
         lambda: json.dumps({"prefix": roles.prefix, "passwords": dict(roles.passwords)}, indent=2),
     )
     kept_roles = json.loads((directory / "db-role-passwords.json").read_text())
+    missing = set(ROLES) - set(kept_roles["passwords"])
+    if missing:
+        # Secrets made before a role was added (the public directory's): add its password only.
+        kept_roles["passwords"] |= {role: secrets.token_urlsafe(32) for role in sorted(missing)}
+        (directory / "db-role-passwords.json").write_text(json.dumps(kept_roles, indent=2))
+        made.append("db-role-passwords.json (roles added)")
     roles = ServiceRoles(kept_roles["prefix"], kept_roles["passwords"])
-    for service in SERVICES:
+    for service in ROLES:
         put(f"{service}-database-url", partial(roles.url, owner_url, service))
 
     for principal in kafka_principals():

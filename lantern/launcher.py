@@ -33,7 +33,8 @@ class LaunchedStack:
 
     def service_pid(self, name: str) -> int:
         for child in psutil.Process(self.process.pid).children(recursive=True):
-            if f"services.{name}" in " ".join(child.cmdline()):
+            # The module as its own argument: services.referral is not services.referral.public.
+            if f"services.{name}" in child.cmdline():
                 return int(child.pid)
         raise LookupError(name)
 
@@ -98,13 +99,13 @@ def launch(
 
 
 def _start(home: Path, environment: dict[str, str], extra_arguments: tuple[str, ...]) -> LaunchedStack:
-    ports = [free_port() for _ in range(7)]
+    ports = [free_port() for _ in range(8)]
     output = home / f"up-{uuid.uuid4().hex[:8]}.out"
     command = [
         str(LANTERN), "up", "--home", str(home), "--kafka-port", str(ports[0]),
         "--intake-port", str(ports[1]), "--triage-port", str(ports[2]),
         "--disclosure-port", str(ports[3]), "--referral-port", str(ports[4]), "--monitoring-port", str(ports[5]),
-        "--workbench-port", str(ports[6]), *extra_arguments,
+        "--workbench-port", str(ports[6]), "--directory-port", str(ports[7]), *extra_arguments,
     ]  # fmt: skip
     with open(output, "ab") as sink:
         process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env=environment)

@@ -27,7 +27,7 @@ from lantern.infra import EmbeddedPostgres, TansuBroker, ensure_database, port_i
 from schemas.topics import ALL_TOPICS
 from services.common.auth import Role, create_token, find_staff
 from services.common.kafka import ensure_topics
-from services.common.roles import UNSEALING, ServiceRoles
+from services.common.roles import PUBLIC_DIRECTORY, UNSEALING, ServiceRoles
 from services.common.sealing import KeyEncryptionKey
 from services.common.signing import generate_key_files
 from services.referral.app import SAMPLE_DIRECTORY
@@ -37,6 +37,7 @@ SERVICES_DIR = Path(services.__file__).parent
 SERVICE_NAMES = ("intake", "triage", "disclosure", "referral", "monitoring")
 DEFAULT_PORTS = {
     "intake": 8080, "triage": 8081, "disclosure": 8082, "referral": 8083, "monitoring": 8084, "workbench": 8085,
+    PUBLIC_DIRECTORY: 8086,
 }  # fmt: skip
 # The staff workbench is a web application, not an event service: no broker, no signing key, no KEK.
 WORKBENCH = "workbench"
@@ -59,6 +60,7 @@ class ServiceProcess:
     operations_port: int
     environment: dict[str, str]
     log_path: Path
+    module: str | None = None  # services.<name> unless said
     process: subprocess.Popen[bytes] | None = None
     restarts: int = 0
     next_start: float = 0.0
@@ -74,7 +76,7 @@ class ServiceProcess:
     def start(self) -> None:
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", f"services.{self.name}"],
+                [sys.executable, "-m", self.module or f"services.{self.name}"],
                 env=self.environment,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -177,6 +179,7 @@ class Stack:
             "LANTERN_KAFKA_SESSION_TIMEOUT_MS": str(self.options.session_timeout_ms),
             "PYTHONUNBUFFERED": "1",
             "LANTERN_PUBLIC_RATE_LIMIT": os.environ.get("LANTERN_PUBLIC_RATE_LIMIT", "60"),
+            "LANTERN_REGISTRATION_RATE_LIMIT": os.environ.get("LANTERN_REGISTRATION_RATE_LIMIT", "60"),
             "LANTERN_SERVICE_URLS": json.dumps(
                 {name: f"http://127.0.0.1:{self.options.operations_port(name)}" for name in SERVICE_NAMES}
             ),
@@ -207,18 +210,22 @@ class Stack:
             )
             service.start()
             self.services.append(service)
+        directory = self._public_directory(environment, database_url, roles)
+        self.services.append(directory)
         self.services.append(self._workbench(environment, database_url, roles))
         self._wait_until_healthy(timeout=90)
+        apart = (WORKBENCH, PUBLIC_DIRECTORY)
         endpoints = {
             "intake_url": self.services[0].url,
             "web_form_url": f"{self.services[0].url}/report",
             "workbench_url": self.services[-1].url,
+            "public_directory_url": directory.url,
             "kafka_bootstrap_servers": bootstrap,
             "database_url": database_url,
             # The event services; the workbench is a web application apart (workbench_url).
-            "services": {service.name: service.url for service in self.services if service.name != WORKBENCH},
+            "services": {service.name: service.url for service in self.services if service.name not in apart},
             "operations": {
-                service.name: service.operations_url for service in self.services if service.name != WORKBENCH
+                service.name: service.operations_url for service in self.services if service.name not in apart
             },
         }
         (self.home / "endpoints.json").write_text(json.dumps(endpoints, indent=2) + "\n")
@@ -233,6 +240,7 @@ class Stack:
         say(f"console    {monitoring.url}/console (sign in with a dev token)")
         say(f"web form   {self.services[0].url}/report (the public web channel, English and French)")
         say(f"workbench  {self.services[-1].url}/ (staff: sign in with a personal token)")
+        say(f"directory  {directory.url}/hsds/services and {directory.url}/providers/register (public)")
         say(
             f"submit a tip: curl -X POST {self.services[0].url}/v1/tips -H 'content-type: application/json' -d @tip.json"
         )
@@ -254,6 +262,28 @@ class Stack:
         service = ServiceProcess(
             WORKBENCH, port, operations, environment, self.home / "logs" / f"{WORKBENCH}.log"
         )
+        service.start()
+        return service
+
+    def _public_directory(
+        self, shared: dict[str, str], database_url: str, roles: ServiceRoles
+    ) -> ServiceProcess:
+        """The public referral directory, as production runs it: its own process and database role."""
+        port, operations = (
+            self.options.ports[PUBLIC_DIRECTORY],
+            self.options.operations_port(PUBLIC_DIRECTORY),
+        )
+        for taken in (port, operations):
+            if port_is_open("127.0.0.1", taken):
+                raise SystemExit(f"lantern: port {taken} for the public directory is already in use")
+        environment = service_environment(PUBLIC_DIRECTORY, shared, database_url, roles, {}) | {
+            "LANTERN_HTTP_PORT": str(port),
+            "LANTERN_OPERATIONS_PORT": str(operations),
+        }
+        service = ServiceProcess(
+            PUBLIC_DIRECTORY, port, operations, environment, self.home / "logs" / f"{PUBLIC_DIRECTORY}.log",
+            module="services.referral.public",
+        )  # fmt: skip
         service.start()
         return service
 

@@ -40,16 +40,21 @@ async def _keep_session(_connection: asyncpg.Connection) -> None:
     round trip on every release, the most frequent one this runtime makes."""
 
 
-async def create_pool(database_url: str, schema: str, max_size: int = 10) -> asyncpg.Pool:
-    """Open a pool whose connections see the service's schema first."""
+async def create_pool(
+    database_url: str, schema: str, max_size: int = 10, application: str | None = None
+) -> asyncpg.Pool:
+    """Open a pool whose connections see the service's schema first, named ``lantern-<application>``
+    (the schema's name unless said) in ``pg_stat_activity``."""
     pool = await asyncpg.create_pool(
         database_url,
         min_size=1,
         max_size=max_size,
         init=_init_connection,
         reset=_keep_session,
-        server_settings={"search_path": f"{schema},public", "application_name": f"lantern-{schema}"},
-    )
+        server_settings={
+            "search_path": f"{schema},public", "application_name": f"lantern-{application or schema}",
+        },
+    )  # fmt: skip
     assert pool is not None
     return pool
 

@@ -67,6 +67,11 @@ class Refusal(BaseModel):
     reasons: list[dict[str, Any]] | None = Field(
         default=None, description="The disclosure policy's reasons, when it finds no basis (409)."
     )
+    problems: list[str] | None = Field(
+        default=None,
+        description="What breaks a rule, by table, record and field (never a value), when an approved"
+        " provider request would write an invalid listing (409).",
+    )
 
 
 def refusals(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -155,6 +160,8 @@ def _rewrite_operation(operation: dict[str, Any], auth: str | None, body_limited
     if auth == "required":
         wanted.add(403)
     for status in sorted(wanted):
+        if "text/html" in responses.get(str(status), {}).get("content", {}):
+            continue  # a page answers its own refusals as a page (the registration form's 422)
         responses[str(status)] = _openapi_response(status)
     for answer in responses.values():
         for media in answer.get("content", {}).values():

@@ -25,6 +25,10 @@ import asyncpg
 from services.common.db import AUTH_SCHEMA, KEYS_SCHEMA, RETENTION_SCHEMA
 
 SERVICES = ("intake", "triage", "disclosure", "referral", "monitoring", "workbench")
+# The public face of the referral directory (``python -m services.referral.public``): a role of its own
+# that reads only the published public directory and may only add providers' requests.
+PUBLIC_DIRECTORY = "directory"
+ROLES = (*SERVICES, PUBLIC_DIRECTORY)
 OWN_TABLE_RIGHTS = "SELECT, INSERT, UPDATE, DELETE"
 APPEND_ONLY_RIGHTS = "SELECT, INSERT"
 SEQUENCE_RIGHTS = "USAGE, SELECT, UPDATE"
@@ -44,6 +48,12 @@ class Access:
     prunable: frozenset[str] = frozenset()
     """Of ``append_only``, those whose retention job deletes rows: its trigger lets only a shredded
     tip's rows go, and no row change."""
+    own_schema: bool = True
+    """Whether the role has a schema of its own (every service; not the public directory's role)."""
+    reads_staff: bool = True
+    """Whether the role reads the staff tokens in ``auth`` (every role that checks a token)."""
+    elsewhere: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Rights on named tables (and ``*_seq`` sequences) of another role's schema: schema -> name -> rights."""
 
 
 ACCESS: dict[str, Access] = {
@@ -69,6 +79,22 @@ ACCESS: dict[str, Access] = {
     "monitoring": Access(),
     # The staff workbench keeps only its sessions; it reads tips through the services' APIs.
     "workbench": Access(),
+    # Reachable from the internet: what referral publishes, and a pending request with its audit line.
+    # Never a confidential address, an opted-out provider, a referral or a staff token.
+    PUBLIC_DIRECTORY: Access(
+        own_schema=False,
+        reads_staff=False,
+        elsewhere={
+            "referral": {
+                "public_directory": "SELECT",
+                "directory_state": "SELECT",
+                "schema_migrations": "SELECT",
+                "provider_requests": "INSERT",
+                "provider_audit": "INSERT",
+                "provider_audit_entry_id_seq": "USAGE",
+            }
+        },
+    ),
 }
 
 UNSEALING = frozenset(name for name, access in ACCESS.items() if access.keys)
@@ -123,7 +149,7 @@ class ServiceRoles:
 
     @classmethod
     def generate(cls, prefix: str) -> ServiceRoles:
-        return cls(prefix, {service: secrets.token_urlsafe(32) for service in SERVICES})
+        return cls(prefix, {service: secrets.token_urlsafe(32) for service in ROLES})
 
     def name(self, service: str) -> str:
         return f"{self.prefix}_{service}"
@@ -133,7 +159,7 @@ class ServiceRoles:
         return with_credentials(owner_url, self.name(service), self.passwords.get(service))
 
     def urls(self, owner_url: str) -> dict[str, str]:
-        return {service: self.url(owner_url, service) for service in SERVICES}
+        return {service: self.url(owner_url, service) for service in ROLES}
 
 
 def _ident(name: str) -> str:
@@ -151,7 +177,7 @@ async def create_roles(owner_url: str, roles: ServiceRoles) -> None:
     """
     connection = await asyncpg.connect(owner_url)
     try:
-        for service in SERVICES:
+        for service in ROLES:
             role = _ident(roles.name(service))
             attributes = ROLE_ATTRIBUTES
             password = roles.passwords.get(service)
@@ -225,7 +251,7 @@ def grant_statements(database: str, tables: Mapping[str, set[str]], roles: Servi
         f"REVOKE CONNECT, TEMPORARY ON DATABASE {database_ident} FROM PUBLIC",
         "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
     ]
-    for service in SERVICES:
+    for service in ROLES:
         role = _ident(roles.name(service))
         access = ACCESS[service]
         statements.append(f"GRANT CONNECT ON DATABASE {database_ident} TO {role}")
@@ -235,15 +261,24 @@ def grant_statements(database: str, tables: Mapping[str, set[str]], roles: Servi
                 f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA {_ident(schema)} FROM {role}",
                 f"REVOKE ALL ON SCHEMA {_ident(schema)} FROM {role}",
             ]
-        if service in tables:
+        if access.own_schema and service in tables:
             statements += _schema_grants(service, role, access, tables[service])
-        if AUTH_SCHEMA in tables:
+        for schema, rights_of in access.elsewhere.items():
+            if schema not in tables:
+                continue
+            statements.append(f"GRANT USAGE ON SCHEMA {_ident(schema)} TO {role}")
+            for name, rights in rights_of.items():
+                if name.endswith("_seq"):
+                    statements.append(f"GRANT {rights} ON SEQUENCE {_ident(schema)}.{_ident(name)} TO {role}")
+                elif name in tables[schema]:
+                    statements.append(f"GRANT {rights} ON {_ident(schema)}.{_ident(name)} TO {role}")
+        if access.reads_staff and AUTH_SCHEMA in tables:
             statements += [
                 f"GRANT USAGE ON SCHEMA {AUTH_SCHEMA} TO {role}",
                 f"GRANT SELECT ON ALL TABLES IN SCHEMA {AUTH_SCHEMA} TO {role}",
                 f"ALTER DEFAULT PRIVILEGES IN SCHEMA {AUTH_SCHEMA} GRANT SELECT ON TABLES TO {role}",
             ]
-        if RETENTION_SCHEMA in tables:
+        if access.own_schema and RETENTION_SCHEMA in tables:
             # Every service's retention job skips a case under a legal hold; only the owner places one.
             statements += [
                 f"GRANT USAGE ON SCHEMA {RETENTION_SCHEMA} TO {role}",
@@ -279,7 +314,7 @@ async def drop_roles(server_url: str, prefix: str) -> None:
     """Drop the service roles of ``prefix``, once no database grants them anything."""
     connection = await asyncpg.connect(server_url)
     try:
-        for service in SERVICES:
+        for service in ROLES:
             await connection.execute(f"DROP ROLE IF EXISTS {_ident(f'{prefix}_{service}')}")
     finally:
         await connection.close()

@@ -6,13 +6,15 @@ import os
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SecretsSettingsSource,
     SettingsConfigDict,
 )
+
+from services.common.client_address import TrustedProxies
 
 SECRETS_DIR = "LANTERN_SECRETS_DIR"
 
@@ -189,3 +191,25 @@ class ServiceSettings(KafkaClientSettings):
         if isinstance(settings, cls):
             return settings
         return cls(**settings.model_dump(by_alias=True))
+
+
+class PublicEdgeSettings(ServiceSettings):
+    """A service with routes the public reaches without a token: which proxies' ``X-Forwarded-For`` its
+    rate limits believe about who the client is."""
+
+    forwarded_allow_ips: str = Field(
+        default="",
+        alias="FORWARDED_ALLOW_IPS",
+        description="Comma-separated addresses or networks of the reverse proxies whose X-Forwarded-For "
+        "is believed; none by default.",
+    )
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxies_are_named(cls, value: str) -> str:
+        TrustedProxies.parse(value)  # refuses a wildcard or a value that is not an address
+        return value
+
+    @property
+    def trusted_proxies(self) -> TrustedProxies:
+        return TrustedProxies.parse(self.forwarded_allow_ips)

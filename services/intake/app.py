@@ -7,10 +7,10 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.common.limits import limit_bodies
+from services.common.rate_limit import ClientLimit, WindowRateLimiter
 from services.common.runtime import Runtime, ServiceSpec, build_service_app
 from services.common.settings import ServiceSettings
 from services.intake import retention
-from services.intake.adapters.rate_limit import WindowRateLimiter
 from services.intake.entrypoints import casework, http, web_form
 from services.intake.handlers import SupplementCaps
 from services.intake.settings import IntakeSettings
@@ -41,8 +41,10 @@ def _routes(app: FastAPI, limits: http.PublicLimits, secret: bytes | None, quick
 def build_app(settings: ServiceSettings) -> FastAPI:
     intake = IntakeSettings.of(settings)
     limits = http.PublicLimits(
-        limiter=WindowRateLimiter(intake.public_rate_limit, intake.public_rate_window_seconds),
-        proxies=intake.trusted_proxies,
+        clients=ClientLimit(
+            WindowRateLimiter(intake.public_rate_limit, intake.public_rate_window_seconds),
+            intake.trusted_proxies,
+        ),
         caps=SupplementCaps(intake.max_supplements_per_tip, intake.max_supplement_bytes_per_tip),
         hotline_phone=intake.hotline_phone,
     )

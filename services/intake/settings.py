@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr
 
-from services.common.settings import ServiceSettings
-from services.intake.adapters.client_address import TrustedProxies
+from services.common.settings import PublicEdgeSettings
 
 
-class IntakeSettings(ServiceSettings):
+class IntakeSettings(PublicEdgeSettings):
     public_rate_limit: int = Field(default=10, ge=1, alias="LANTERN_PUBLIC_RATE_LIMIT")
     public_rate_window_seconds: float = Field(default=600, gt=0, alias="LANTERN_PUBLIC_RATE_WINDOW_SECONDS")
-    forwarded_allow_ips: str = Field(
-        default="",
-        alias="FORWARDED_ALLOW_IPS",
-        description="Comma-separated addresses or networks of the reverse proxies whose X-Forwarded-For "
-        "is believed; none by default.",
-    )
     max_supplements_per_tip: int = Field(default=20, ge=1, alias="LANTERN_MAX_SUPPLEMENTS_PER_TIP")
     max_supplement_bytes_per_tip: int = Field(
         default=262_144,
@@ -41,13 +34,3 @@ class IntakeSettings(ServiceSettings):
         alias="LANTERN_IDEMPOTENCY_SECRET",
         description="HMAC key of idempotency fingerprints; derived from the KEK when not set.",
     )
-
-    @field_validator("forwarded_allow_ips")
-    @classmethod
-    def _proxies_are_named(cls, value: str) -> str:
-        TrustedProxies.parse(value)  # refuses a wildcard or a value that is not an address
-        return value
-
-    @property
-    def trusted_proxies(self) -> TrustedProxies:
-        return TrustedProxies.parse(self.forwarded_allow_ips)

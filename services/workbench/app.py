@@ -22,7 +22,7 @@ from services.workbench.adapters import sessions as store
 from services.workbench.adapters.services import Services
 from services.workbench.domain.sessions import Lifetimes
 from services.workbench.domain.throttle import SignInLimits
-from services.workbench.entrypoints import calls, pages
+from services.workbench.entrypoints import calls, pages, partners
 from services.workbench.settings import WorkbenchSettings
 
 NAME = "workbench"
@@ -87,6 +87,7 @@ def build_app(settings: WorkbenchSettings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     pages.routes(app)
     calls.routes(app)
+    partners.routes(app)
     app.state.operations = operations_app(app)
     return app
 

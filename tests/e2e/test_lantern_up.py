@@ -72,6 +72,12 @@ def test_every_service_reports_healthy_on_its_private_listener_and_serves_no_met
     signin = httpx.get(f"{stack.endpoints['workbench_url']}/signin")
     assert signin.status_code == 200
     assert signin.headers["content-security-policy"].startswith("default-src 'self';")
+    directory = stack.endpoints["public_directory_url"]
+    assert (
+        httpx.get(f"{directory}/hsds/services").json()["total_items"] > 0
+    )  # the SAMPLE directory, published
+    assert httpx.get(f"{directory}/providers/register").status_code == 200
+    assert httpx.get(f"{directory}/v1/provider-requests").status_code == 404
 
 
 async def test_each_service_process_connects_as_its_own_role_and_only_those_that_unseal_hold_the_kek(
@@ -88,7 +94,7 @@ async def test_each_service_process_connects_as_its_own_role_and_only_those_that
         await connection.close()
     prefix = role_prefix(database_of(database_url))
     assert {row["application_name"]: row["usename"] for row in rows} == {
-        f"lantern-{name}": f"{prefix}_{name}" for name in (*SERVICE_NAMES, "workbench")
+        f"lantern-{name}": f"{prefix}_{name}" for name in (*SERVICE_NAMES, "workbench", "directory")
     }
     holding = {
         name

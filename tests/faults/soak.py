@@ -46,8 +46,9 @@ async def sample(system: System) -> dict[str, Any]:
         processes += [postmaster, *postmaster.children()]
     for process in processes:
         try:
-            line = " ".join(process.cmdline())
-            name = next((s for s in SERVICES if f"services.{s}" in line), None) or (
+            arguments = process.cmdline()
+            line = " ".join(arguments)
+            name = next((s for s in SERVICES if f"services.{s}" in arguments), None) or (
                 "broker" if "tansu" in line else "postgresql" if "postgres" in line else "lantern up"
             )
             memory[name] = memory.get(name, 0.0) + process.memory_info().rss / 2**20

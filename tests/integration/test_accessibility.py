@@ -1,5 +1,6 @@
-"""axe-core run in Debian's Chromium on every screen, in English and French: the workbench's, the
-public web form and its follow-up page, and the operations console. No serious or critical
+"""axe-core run in Debian's Chromium on every screen, in English and French: the workbench's (the
+partnership specialist's page included), the public web form and its follow-up page, the providers'
+registration form, and the operations console. No serious or critical
 violation is allowed.
 
 axe-core (MPL-2.0, tests/data/axe-core/) is evaluated in the page through the browser's debugging
@@ -10,7 +11,7 @@ docs/ shows (queue, case, review, public form).
 
 import os
 import shutil
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,9 @@ import pytest
 from playwright.async_api import Page, async_playwright
 
 from services.common.auth import Role
+from services.common.db import connect
 from services.common.settings import ServiceSettings
+from services.referral.adapters import provider_requests
 from services.referral.adapters.directory import import_file
 from services.referral.app import SAMPLE_DIRECTORY
 from services.referral.app import build_app as build_referral
@@ -158,4 +161,55 @@ async def test_every_screen_has_no_serious_or_critical_accessibility_violation_i
                     await browser.close()
     assert [seen["rule"] for seen in control] == ["image-alt"]
     assert len(found) == 23, " ".join(sorted(found))
+    assert {name: seen for name, seen in found.items() if seen} == {}
+
+
+async def test_the_partnership_page_and_the_providers_form_have_no_serious_violation_in_either_language(
+    settings: ServiceSettings,
+) -> None:
+    assert CHROMIUM_INSTALLED, "Debian's chromium is needed: apt-get install chromium (make test does)"
+    partner = await person_token(settings, "Paula Partnerships", Role.PARTNERSHIPS)
+    assert not (await import_file(settings.database_url, SAMPLE_DIRECTORY, timedelta(days=3650))).errors
+    connection = await connect(settings.database_url, "referral")
+    try:
+        later = date.today() + timedelta(days=800)
+        await provider_requests.reconfirmation_round(
+            connection, timedelta(days=365), timedelta(days=30), later
+        )
+    finally:
+        await connection.close()
+    found: dict[str, list[dict[str, Any]]] = {}
+    async with served(build_referral(settings)) as [referral]:
+        async with httpx.AsyncClient(base_url=referral) as public:
+            for body in ("kind=registration&organization_name=Maison+Aurore&city=Gatineau&province=QC",
+                         "kind=update&organization_id=corath&organization_name=CORATH&languages=fr%2Cen"
+                         "&hours=Du+lundi+au+vendredi&address_1=1+Rue+X&postal_code=K1P1J1&city=Ottawa&province=ON"):  # fmt: skip
+                sent = await public.post(
+                    "/providers/register", content=body,
+                    headers={"content-type": "application/x-www-form-urlencoded"},
+                )  # fmt: skip
+                assert sent.status_code == 200
+        async with (
+            served(build_workbench(workbench_settings(settings, {"referral": referral}))) as [workbench],
+            async_playwright() as playwright,
+        ):
+            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            page = await browser.new_page(viewport={"width": 1280, "height": 900})
+            for language in ("en", "fr"):
+                await page.goto(f"{referral}/providers/register?lang={language}")
+                found[f"register.{language}"] = await violations(page)
+            await page.goto(f"{workbench}/signin")
+            await page.fill("#token", partner)
+            await page.click("#signin")
+            await page.wait_for_selector(".provider-request")
+            await page.click(".provider-request form button")  # take the first: its decision forms show
+            await page.wait_for_selector(".provider-request form.approve")
+            for language in ("en", "fr"):
+                await page.wait_for_selector("#reconfirmations")
+                found[f"partnerships.{language}"] = await violations(page)
+                await screenshot(page, f"partnerships.{language}")
+                await page.click("#language")
+                await page.wait_for_load_state()
+            await browser.close()
+    assert len(found) == 4
     assert {name: seen for name, seen in found.items() if seen} == {}

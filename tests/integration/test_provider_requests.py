@@ -21,7 +21,8 @@ from services.referral.adapters import provider_requests
 from services.referral.adapters.directory import import_file, load
 from services.referral.app import SAMPLE_DIRECTORY
 from services.referral.app import build_app as build_referral
-from tests.helpers import http_client, running
+from services.referral.settings import ReferralSettings
+from tests.helpers import eventually, http_client, running
 
 FORM = "/providers/register"
 
@@ -211,3 +212,181 @@ async def test_an_unknown_request_is_404_and_a_rejection_needs_a_reason(desk: De
         f"/v1/provider-requests/{pending['request_id']}/reject", json={"reason": " "}, headers=desk.alice
     )
     assert blank.status_code == 422
+
+
+async def test_the_public_form_is_rate_limited_per_client_with_retry_after_and_a_mistake_is_not_counted(
+    settings: ServiceSettings,
+) -> None:
+    limited = ReferralSettings.of(settings).model_copy(
+        update={"registration_rate_limit": 2, "registration_rate_window_seconds": 3600}
+    )
+    app = build_referral(limited)
+    form = {"content-type": "application/x-www-form-urlencoded", "accept-language": "fr"}
+    async with running(app), http_client(app) as client:
+        mistaken = await client.post(FORM, content="kind=registration&website=ftp%3A%2F%2Fx", headers=form)
+        assert mistaken.status_code == 422
+        for name in ("Premier", "Deuxieme"):
+            sent = await client.post(
+                FORM, content=f"kind=registration&organization_name={name}", headers=form
+            )
+            assert sent.status_code == 200
+        # A header any client can write names no other client: no proxy is trusted by default.
+        flooded = await client.post(
+            FORM, content="kind=registration&organization_name=Troisieme",
+            headers={**form, "x-forwarded-for": "198.51.100.7"},
+        )  # fmt: skip
+        assert flooded.status_code == 429
+        assert 1 <= int(flooded.headers["retry-after"]) <= 3600
+        assert "Trop de demandes" in flooded.text and flooded.headers["cache-control"] == "no-store"
+        specialist = await partnership_specialist(settings, "Alice Partnerships")
+        queued = (await client.get("/v1/provider-requests", headers=specialist)).json()["requests"]
+        assert sorted(request["details"]["organization_name"] for request in queued) == [
+            "Deuxieme",
+            "Premier",
+        ]
+
+
+async def test_the_form_refuses_a_field_it_does_not_have_and_a_registration_that_names_a_listing(
+    desk: Desk,
+) -> None:
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    unknown = await desk.client.post(
+        FORM, content="organization_name=X&street=1+Rue+Secr%C3%A8te", headers=form
+    )
+    assert unknown.status_code == 422 and "Secr" not in unknown.text
+    named = await desk.client.post(FORM, content="organization_name=X&organization_id=corath", headers=form)
+    assert named.status_code == 422 and 'href="#organization_id"' in named.text
+    assert (await desk.client.get("/v1/provider-requests", headers=desk.alice)).json()["requests"] == []
+
+
+async def approve(desk: Desk, body: str, approval: dict[str, object] | None = None) -> httpx.Response:
+    """Send ``body`` through the form, then take and approve it as Alice."""
+    sent = await desk.client.post(
+        FORM, content=body, headers={"content-type": "application/x-www-form-urlencoded"}
+    )
+    assert sent.status_code == 200, sent.text
+    [pending] = (await desk.client.get("/v1/provider-requests", headers=desk.alice)).json()["requests"]
+    await desk.client.post(f"/v1/provider-requests/{pending['request_id']}/take", headers=desk.alice)
+    return await desk.client.post(
+        f"/v1/provider-requests/{pending['request_id']}/approve", json=approval or {}, headers=desk.alice
+    )
+
+
+async def test_an_approved_update_applies_every_field_a_provider_may_change_and_keeps_its_address_confidential(
+    desk: Desk,
+) -> None:
+    body = (
+        "kind=update&organization_id=corath&organization_name=CORATH&phone=613-555-0199&languages=fr%2C+ar"
+        "&serves_provinces=ON&serves_provinces=QC&city=Gatineau&province=QC&address_1=12+Rue+Secr%C3%A8te"
+        "&postal_code=J8X+1A1&hours=Lundi+au+vendredi%2C+9+h+%C3%A0+17+h&service_types=legal"
+        "&service_types=immigration&minimum_age=16&maximum_age=99&eligibility=Adultes+et+jeunes"
+        "&open_24_7=true&capacity_available=3&capacity_maximum=10&address_public=true"
+    )
+    sent = await desk.client.post(
+        FORM, content=body, headers={"content-type": "application/x-www-form-urlencoded"}
+    )
+    [pending] = (await desk.client.get("/v1/provider-requests", headers=desk.alice)).json()["requests"]
+    assert sent.status_code == 200 and pending["details"]["languages"] == ["fr", "ar"]
+    changed = {(change["table"], change["field"]) for change in pending["changes"]}
+    assert {("phone", "number"), ("language", "code"), ("service", "minimum_age"), ("address", "address_1"),
+            ("schedule", "description"), ("service_area", "scope")} <= changed  # fmt: skip
+    await desk.client.post(f"/v1/provider-requests/{pending['request_id']}/take", headers=desk.alice)
+    approved = await desk.client.post(
+        f"/v1/provider-requests/{pending['request_id']}/approve", json={}, headers=desk.alice
+    )
+    assert approved.status_code == 200, approved.text
+
+    service = (await desk.client.get("/hsds/services/corath-ottawa")).json()
+    assert [phone["number"] for phone in service["phones"]] == ["613-555-0199"]
+    assert sorted(language["code"] for language in service["languages"]) == ["ar", "fr"]
+    assert sorted(area.get("province") for area in service["service_areas"]) == ["ON", "QC", "QC"]
+    assert service["schedules"][0]["description"] == "Lundi au vendredi, 9 h à 17 h"
+    assert (service["minimum_age"], service["maximum_age"], service["eligibility_description"]) == (
+        16, 99, "Adultes et jeunes",
+    )  # fmt: skip
+    # The provider agreed to a public address, but the specialist did not approve it: confidential.
+    assert "Secrète" not in str(service) and "J8X" not in str(service)
+    connection = await connect(desk.settings.database_url, "referral")
+    try:
+        [provider] = [p for p in (await load(connection)).providers if p.provider_id == "corath-ottawa"]
+        assert {need.value for need in provider.service_types} == {"legal", "immigration"}
+        assert provider.open_24_7 and provider.capacity_available == 3 and provider.city == "Gatineau"
+        assert provider.languages == frozenset({"fr", "ar"})
+        assert (
+            await connection.fetchval(
+                "SELECT count(*) FROM hsds_addresses WHERE record ->> 'postal_code' = 'J8X 1A1'"
+            )
+            == 1
+        )
+    finally:
+        await connection.close()
+
+
+async def test_a_street_address_becomes_public_only_with_the_specialists_approval_and_a_new_one_is_confidential_again(
+    desk: Desk,
+) -> None:
+    street = "kind=update&organization_id=corath&organization_name=CORATH&city=Ottawa&province=ON&postal_code=K1P+1J1"
+    assert (
+        await approve(
+            desk, f"{street}&address_1=1+Rue+Publique&address_public=true", {"address_public": True}
+        )
+    ).status_code == 200
+    assert "1 Rue Publique" in str((await desk.client.get("/hsds/organizations/corath")).json())
+    assert (await approve(desk, f"{street}&address_1=2+Rue+Nouvelle&address_public=true")).status_code == 200
+    shown = str((await desk.client.get("/hsds/organizations/corath")).json())
+    assert "Rue Nouvelle" not in shown and "Rue Publique" not in shown
+
+
+async def test_a_provider_hides_its_address_or_leaves_the_public_directory_at_once_before_any_approval(
+    settings: ServiceSettings,
+) -> None:
+    app = build_referral(settings)
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    async with running(app), http_client(app) as client:
+        assert not (await import_file(settings.database_url, SAMPLE_DIRECTORY, timedelta(days=3650))).errors
+        assert (await client.get("/hsds/organizations/corath")).status_code == 200
+        sent = await client.post(
+            FORM, content="kind=update&organization_id=corath&organization_name=CORATH&leave_public_directory=true",
+            headers=form,
+        )  # fmt: skip
+        assert sent.status_code == 200
+
+        async def gone() -> bool:
+            return (await client.get("/hsds/organizations/corath")).status_code == 404
+
+        await eventually(gone, timeout=20)
+        connection = await connect(settings.database_url, "referral")
+        try:
+            # Still matched: leaving the public directory is not leaving the hotline's referrals.
+            assert "corath-ottawa" in {p.provider_id for p in (await load(connection)).providers}
+            audit = await provider_requests.audit_of(connection, "organization:corath")
+            assert [entry["action"] for entry in audit] == ["left_public_directory"]
+        finally:
+            await connection.close()
+
+
+async def test_an_update_of_an_organization_with_several_services_must_name_the_one_it_changes(
+    desk: Desk,
+) -> None:
+    connection = await connect(desk.settings.database_url, "referral")
+    try:
+        await connection.execute(
+            "INSERT INTO hsds_records (resource, id, record) VALUES ('service', 'corath-second',"
+            ' \'{"id": "corath-second", "organization_id": "corath", "name": "Second", "status": "active"}\')'
+        )
+    finally:
+        await connection.close()
+    refused = await approve(
+        desk, "kind=update&organization_id=corath&organization_name=CORATH&hours=Toujours"
+    )
+    assert refused.status_code == 409 and refused.json()["rule"] == "name_the_service"
+
+
+async def test_a_nul_in_the_form_is_stored_as_a_replacement_character_not_a_server_error(desk: Desk) -> None:
+    sent = await desk.client.post(
+        FORM, content="kind=registration&organization_name=Maison%00Aurore&address_1=1%00Rue",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )  # fmt: skip
+    assert sent.status_code == 200
+    [pending] = (await desk.client.get("/v1/provider-requests", headers=desk.alice)).json()["requests"]
+    assert pending["details"]["organization_name"] == "Maison\ufffdAurore"

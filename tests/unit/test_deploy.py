@@ -279,7 +279,7 @@ SETTINGS_CLASSES = {
     "intake": "services.intake.settings:IntakeSettings",
     "triage": "services.triage.settings:TriageSettings",
     "disclosure": "services.disclosure.settings:DisclosureSettings",
-    "referral": "services.common.settings:ServiceSettings",
+    "referral": "services.referral.settings:ReferralSettings",
     "monitoring": "services.monitoring.settings:MonitoringSettings",
     "workbench": "services.workbench.settings:WorkbenchSettings",
 }
@@ -382,8 +382,24 @@ def test_the_deploy_job_gets_the_owners_url_and_its_kafka_credentials_in_both():
     assert job["command"] == compose()["services"]["setup"]["command"]
 
 
+def public_directory_settings() -> set[str]:
+    from services.referral.settings import PublicDirectorySettings
+
+    return {field.alias for field in PublicDirectorySettings.model_fields.values()} | {SECRETS_DIR}
+
+
 def test_every_setting_a_service_reads_is_in_the_table_of_docs_deploy():
     table = (ROOT / "docs/deploy.md").read_text()
-    for aliases in service_settings().values():
+    for aliases in [*service_settings().values(), public_directory_settings()]:
         for alias in aliases | NOT_DEPLOYED:
             assert f"| `{alias}` |" in table, alias
+
+
+def test_the_public_directory_gets_every_setting_it_reads_and_nothing_of_the_broker_or_the_keys():
+    for environment, mounted in (compose_given("referral-public"), kubernetes_given("referral-public")):
+        assert missing(public_directory_settings(), environment, mounted) == set()
+        given = set(environment) | {path.rsplit("/", 1)[1] for path in mounted}
+        assert not given & {"KAFKA_BOOTSTRAP_SERVERS", "LANTERN_KEK_FILE", "signing-key", "kafka-password"}
+    assert compose()["services"]["referral-public"]["secrets"] == [
+        {"source": "directory-database-url", "target": "DATABASE_URL"}
+    ]

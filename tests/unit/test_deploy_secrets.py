@@ -3,6 +3,7 @@ files 0600, and nothing ever replaced by a second run."""
 
 from __future__ import annotations
 
+import json
 import stat
 from pathlib import Path
 
@@ -96,3 +97,20 @@ def test_each_broker_certificate_is_signed_by_the_ca_for_its_own_name(tmp_path):
         key = load_pem_private_key(pem, password=None)
         assert isinstance(key, ec.EllipticCurvePrivateKey)
         assert key.public_key().public_numbers() == certificate.public_key().public_numbers()
+
+
+def test_secrets_made_before_the_public_directory_role_get_its_password_and_keep_every_other(tmp_path):
+    directory = tmp_path / "secrets"
+    write_secrets(directory, "db.internal:5432", "hotline")
+    file = directory / "db-role-passwords.json"
+    before = json.loads(file.read_text())
+    del before["passwords"]["directory"]
+    file.write_text(json.dumps(before))
+    (directory / "directory-database-url").unlink()
+    write_secrets(directory, "db.internal:5432", "hotline")
+    after = json.loads(file.read_text())
+    assert {k: v for k, v in after["passwords"].items() if k != "directory"} == before["passwords"]
+    owner_url = (directory / "owner-database-url").read_text()
+    roles = roles_kept_in(file, owner_url)
+    assert (directory / "directory-database-url").read_text() == roles.url(owner_url, "directory")
+    assert roles.passwords == after["passwords"]

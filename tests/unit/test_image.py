@@ -74,7 +74,7 @@ def test_the_image_runs_as_the_unprivileged_user_the_compose_file_and_kubernetes
     users = values(final_stage(), "USER")
     assert users == ["10001:10001"]
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    for service in (*SERVICES, "setup"):
+    for service in (*SERVICES, "referral-public", "setup"):
         assert compose["services"][service]["user"] == "10001:10001", service
     pods = [
         document["spec"]["template"]["spec"]
@@ -82,7 +82,7 @@ def test_the_image_runs_as_the_unprivileged_user_the_compose_file_and_kubernetes
         for document in yaml.safe_load_all(path.read_text())
         if document and document["kind"] in {"Deployment", "Job"}
     ]
-    assert len(pods) == len(SERVICES) + 1
+    assert len(pods) == len(SERVICES) + 2  # the services, the public directory and the setup Job
     for pod in pods:
         context = pod["securityContext"]
         assert (context["runAsUser"], context["runAsGroup"], context["fsGroup"]) == (10001, 10001, 10001)
@@ -135,6 +135,8 @@ def test_the_image_serves_every_service_by_its_command():
     for service in SERVICES:
         assert compose["services"][service]["command"] == ["python", "-m", f"services.{service}"]
         assert (ROOT / "services" / service / "__main__.py").exists()
+    assert compose["services"]["referral-public"]["command"] == ["python", "-m", "services.referral.public"]
+    assert (ROOT / "services/referral/public/__main__.py").exists()
     # The build context is an allow-list: secrets (deploy/secrets), tests and the local stack's files
     # never reach it.
     rules = [line for line in (ROOT / ".dockerignore").read_text().splitlines() if line and line[0] != "#"]

@@ -74,12 +74,20 @@ def test_every_manifest_is_valid_against_the_kubernetes_schemas():
             pytest.fail(f"{document['kind']}/{document['metadata']['name']}: {error.message} at {error.path}")
 
 
+# The public referral directory: referral's image and package with another entry point.
+PUBLIC_DIRECTORY = "referral-public"
+MODULES = {
+    **{service: f"services.{service}" for service in SERVICES},
+    PUBLIC_DIRECTORY: "services.referral.public",
+}
+
+
 def test_there_is_a_deployment_and_a_service_for_each_service_and_the_workbench():
     deployments, services = of_kind("Deployment"), of_kind("Service")
-    assert set(deployments) == set(SERVICES) == set(services)
+    assert set(deployments) == set(MODULES) == set(services)
     for name, deployment in deployments.items():
         (container,) = containers(deployment)
-        assert container["command"] == ["python", "-m", f"services.{name}"]
+        assert container["command"] == ["python", "-m", MODULES[name]]
         assert container["image"] == "registry.example.org/lantern:0.1.0"
         assert {p["name"] for p in services[name]["spec"]["ports"]} == {"http", "operations"}
     # One writer of the audit witness file at a time.
@@ -171,14 +179,14 @@ def test_nothing_moves_in_the_namespace_unless_a_policy_allows_it():
     assert default["podSelector"] == {} and set(default["policyTypes"]) == {"Ingress", "Egress"}
     assert default["ingress"] == [] and default["egress"] == []
     covered = {selected(spec) for spec in policies().values()}
-    assert set(SERVICES) | {"setup"} <= covered
+    assert set(MODULES) | {"setup"} <= covered
 
 
-def test_only_intake_is_reached_from_the_public_internet_and_only_the_workbench_from_the_staff_ingress():
+def test_only_intake_and_the_public_directory_are_reached_from_the_internet_and_only_the_workbench_from_staff():
     for spec in policies().values():
         namespaces = {namespace_of(peer) for peer in peers(spec.get("ingress", []), "from")}
         if "ingress-public" in namespaces:
-            assert selected(spec) == "intake"
+            assert selected(spec) in {"intake", PUBLIC_DIRECTORY}
         if "ingress-staff" in namespaces:
             assert selected(spec) == "workbench"
         assert not any("ipBlock" in peer for peer in peers(spec.get("ingress", []), "from"))
@@ -188,9 +196,16 @@ def test_only_intake_is_reached_from_the_public_internet_and_only_the_workbench_
         name: {p["backend"]["service"]["name"] for r in i["spec"]["rules"] for p in r["http"]["paths"]}
         for name, i in ingresses.items()
     }
-    assert backends == {"public": {"intake"}, "staff": {"workbench"}}
-    public_paths = {p["path"] for r in ingresses["public"]["spec"]["rules"] for p in r["http"]["paths"]}
-    assert public_paths == {"/report", "/v1/tips", "/v1/tips/[^/]+/supplements"}
+    assert backends == {"public": {"intake", PUBLIC_DIRECTORY}, "staff": {"workbench"}}
+    routed = {
+        (p["path"], p["backend"]["service"]["name"])
+        for r in ingresses["public"]["spec"]["rules"]
+        for p in r["http"]["paths"]
+    }
+    assert routed == {
+        ("/report", "intake"), ("/v1/tips", "intake"), ("/v1/tips/[^/]+/supplements", "intake"),
+        ("/hsds", PUBLIC_DIRECTORY), ("/v1/directory", PUBLIC_DIRECTORY), ("/providers/register", PUBLIC_DIRECTORY),
+    }  # fmt: skip
 
 
 def test_only_monitoring_reaches_the_internet_and_only_for_the_paging_webhook():
@@ -214,6 +229,7 @@ def test_each_service_may_reach_only_the_brokers_postgresql_the_collector_and_wh
     assert egress_ports("monitoring") == {9094, 5432, 4318, 9464, 443}
     assert egress_ports("workbench") == {5432, 8080}  # no broker: it subscribes to nothing
     assert egress_ports("setup") == {9094, 5432}
+    assert egress_ports(PUBLIC_DIRECTORY) == {5432}  # PostgreSQL only: no broker, no collector, no service
     workbench_calls = {
         peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"]
         for peer in peers(policies()["workbench"]["egress"], "to")

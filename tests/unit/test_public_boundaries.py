@@ -4,8 +4,8 @@ import json
 
 from schemas.places import listed_city
 from schemas.tip import Location
+from services.common.client_address import TrustedProxies
 from services.disclosure.domain.routing import ROUTING_FILE
-from services.intake.adapters.client_address import TrustedProxies
 from services.intake.domain.places import in_clear
 
 

@@ -22,11 +22,10 @@ from services.common import errors, metrics
 from services.common.auth import Role, Staff, optional_staff, require_role
 from services.common.http import Refused, field_errors_handler
 from services.common.openapi import refusals
+from services.common.rate_limit import ClientLimit
 from services.common.runtime import runtime_of
 from services.common.sealing import Shredding, ShredReason
 from services.intake import handlers
-from services.intake.adapters.client_address import TrustedProxies
-from services.intake.adapters.rate_limit import WindowRateLimiter
 from services.intake.domain import idempotency
 from services.intake.domain.idempotency import Fingerprints
 from services.intake.domain.submissions import ConsentUpdate, SupplementSubmission
@@ -108,15 +107,13 @@ class PublicLimits:
     client is, each tip's follow-up caps, and the number refused reporters are given.
     """
 
-    limiter: WindowRateLimiter
-    proxies: TrustedProxies
+    clients: ClientLimit
     caps: handlers.SupplementCaps
     hotline_phone: str
 
     def wait_for(self, request: Request) -> float | None:
         """Admit one public submission from the request's client; how long to wait when refused."""
-        peer = request.client.host if request.client else None
-        return self.limiter.admit(self.proxies.client_of(peer, request.headers.get("x-forwarded-for")))
+        return self.clients.wait_for(request)
 
 
 def routes(app: FastAPI, limits: PublicLimits, idempotency_secret: bytes | None = None) -> None:

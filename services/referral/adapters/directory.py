@@ -75,7 +75,8 @@ async def import_tables(
                         " AND id <> ALL($4::text[])",
                         table, link, parents, list(tables[table]),
                     )  # fmt: skip
-        await connection.execute("UPDATE directory_state SET version = version + 1, imported_at = now()")
+        await connection.execute("UPDATE directory_state SET imported_at = now()")
+        await changed(connection)
         stored, confirmations = await stored_directory(connection, with_addresses=False)
     return _report(tables, stored, confirmations, stale_after)
 
@@ -138,12 +139,48 @@ async def confirm(connection: asyncpg.Connection, resource: str, key: str, publi
             " confirmed_by = excluded.confirmed_by, confirmed_at = now()",
             resource, key, public, by,
         )  # fmt: skip
-        await connection.execute("UPDATE directory_state SET version = version + 1")
+        await changed(connection)
     return True
 
 
 async def version(connection: asyncpg.Connection | asyncpg.Pool) -> int:
     value: int = await connection.fetchval("SELECT version FROM directory_state")
+    return value
+
+
+async def changed(connection: asyncpg.Connection) -> None:
+    """The directory changed, in the caller's transaction: a new version, published at once.
+
+    The version row is locked first, so concurrent changes publish one after the other.
+    """
+    await connection.execute("UPDATE directory_state SET version = version + 1")
+    await publish(connection)
+
+
+async def publish(connection: asyncpg.Connection) -> None:
+    """Write the public directory (``hsds.public``) to ``public_directory``, replacing what was there."""
+    async with connection.transaction():
+        current = await connection.fetchval("SELECT version FROM directory_state FOR UPDATE")
+        tables, confirmations = await stored_directory(connection, with_addresses=True)
+        shown = hsds.public(tables, confirmations)
+        await connection.execute("DELETE FROM public_directory")
+        await connection.executemany(
+            "INSERT INTO public_directory (resource, id, record) VALUES ($1, $2, $3)",
+            [(table, key, record) for table, records in shown.items() for key, record in records.items()],
+        )
+        await connection.execute("UPDATE directory_state SET published_version = $1", current)
+
+
+async def publish_if_behind(connection: asyncpg.Connection) -> bool:
+    """Publish when the published copy is older than the directory (a database just migrated)."""
+    behind = await connection.fetchval("SELECT version <> published_version FROM directory_state")
+    if behind:
+        await publish(connection)
+    return bool(behind)
+
+
+async def published_version(connection: asyncpg.Connection | asyncpg.Pool) -> int:
+    value: int = await connection.fetchval("SELECT published_version FROM directory_state")
     return value
 
 
@@ -154,9 +191,12 @@ async def load(connection: asyncpg.Connection | asyncpg.Pool) -> Directory:
 
 
 async def public_tables(connection: asyncpg.Connection | asyncpg.Pool) -> hsds.Tables:
-    """The public directory: the only way the HSDS API, the public list and the export read the store."""
-    tables, confirmations = await stored_directory(connection, with_addresses=True)
-    return hsds.public(tables, confirmations)
+    """The public directory as published: the only way the HSDS API, the public list and the export
+    read the store (and all that the public deployment's role may read)."""
+    tables = hsds.empty()
+    for row in await connection.fetch("SELECT resource, id, record FROM public_directory"):
+        tables.setdefault(row["resource"], {})[row["id"]] = json_object(row["record"])
+    return tables
 
 
 async def confidential_address(connection: asyncpg.Connection, service_id: str) -> str | None:
@@ -202,6 +242,7 @@ async def export(database_url: str, folder: Path) -> list[Path]:
 
     connection = await connect(database_url, "referral")
     try:
+        await publish_if_behind(connection)  # a database migrated since referral last ran
         tables = await public_tables(connection)
     finally:
         await connection.close()

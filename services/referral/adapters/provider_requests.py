@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import date, timedelta
 from typing import Any
@@ -10,7 +9,9 @@ from typing import Any
 import asyncpg
 
 from services.common.auth import Staff
-from services.referral.adapters.directory import json_object, stored_directory
+from services.referral.adapters import datapackage
+from services.referral.adapters.directory import changed, json_object, stored_directory
+from services.referral.domain import hsds
 from services.referral.domain import provider_requests as rules
 from services.referral.domain.provider_requests import ProviderRequest, RequestKind, RequestStatus
 
@@ -34,26 +35,54 @@ async def submit(connection: asyncpg.Connection, request: ProviderRequest, langu
 async def listed(
     connection: asyncpg.Connection | asyncpg.Pool, status: RequestStatus
 ) -> list[dict[str, Any]]:
+    """Requests of one status, the oldest first; a pending one with what approving it would change."""
     rows = await connection.fetch(
         "SELECT * FROM provider_requests WHERE status = $1 ORDER BY received_at, request_id", status.value
     )
-    return [view(row) for row in rows]
+    current = (
+        (await stored_directory(connection, with_addresses=True))[0]
+        if status is RequestStatus.PENDING
+        else None
+    )
+    return [view(row, current) for row in rows]
 
 
 async def one(connection: asyncpg.Connection | asyncpg.Pool, request_id: uuid.UUID) -> dict[str, Any] | None:
     row = await connection.fetchrow("SELECT * FROM provider_requests WHERE request_id = $1", request_id)
-    return view(row) if row else None
+    if row is None:
+        return None
+    pending = row["status"] == RequestStatus.PENDING.value
+    return view(row, (await stored_directory(connection, with_addresses=True))[0] if pending else None)
 
 
-def view(row: asyncpg.Record) -> dict[str, Any]:
-    details = row["details"]
-    return {
+def view(row: asyncpg.Record, current: hsds.Tables | None = None) -> dict[str, Any]:
+    details = json_object(row["details"])
+    shown = {
         "request_id": str(row["request_id"]), "kind": row["kind"], "organization_id": row["organization_id"],
-        "details": details if isinstance(details, dict) else json.loads(details), "language": row["language"],
+        "details": details, "language": row["language"],
         "status": row["status"], "held_by": str(row["held_by"]) if row["held_by"] else None,
         "received_at": row["received_at"].isoformat(),
         "decided_at": row["decided_at"].isoformat() if row["decided_at"] else None, "reason": row["reason"],
+        "restrictions_applied": row["restrictions_applied_at"] is not None,
     }  # fmt: skip
+    if current is not None:
+        try:
+            change = _change(row, rules.ProviderDetails.model_validate(details), current, date.today())
+            shown["changes"] = rules.proposed_changes(current, change)
+        except rules.RequestRefused as refused:
+            shown["changes"], shown["refused"] = [], refused.rule
+    return shown
+
+
+def _change(
+    row: asyncpg.Record, details: rules.ProviderDetails, current: hsds.Tables, today: date
+) -> rules.ListingChange:
+    if row["kind"] == RequestKind.REGISTRATION.value:
+        organization = rules.organization_id_for(row["request_id"])
+        return rules.listing_change(current, organization, details, today, f"{organization}-service")
+    if row["organization_id"] not in current["organization"]:
+        raise rules.RequestRefused("no_such_listing")
+    return rules.listing_change(current, row["organization_id"], details, today)
 
 
 async def take(connection: asyncpg.Connection, request_id: uuid.UUID, staff: Staff) -> bool:
@@ -73,9 +102,13 @@ async def take(connection: asyncpg.Connection, request_id: uuid.UUID, staff: Sta
 async def decide(
     connection: asyncpg.Connection, request_id: uuid.UUID, staff: Staff, approve: bool,
     reason: str | None = None, public: bool | None = None, today: date | None = None,
+    address_public: bool | None = None,
 ) -> dict[str, Any] | None:  # fmt: skip
     """Approve (the listing is written or changed) or reject a request the caller holds.
 
+    An approval writes every field the request gives, validated as an import is. Nothing becomes more
+    public without the specialist saying so field by field: the listing only with ``public``, a new
+    street address only with ``address_public`` (confidential otherwise, whatever was public before).
     Raises ``RequestRefused``; None when there is no such request.
     """
     today = today or date.today()
@@ -88,18 +121,20 @@ async def decide(
         organization_id = row["organization_id"]
         if approve:
             details = rules.ProviderDetails.model_validate(json_object(row["details"]))
-            if row["kind"] == RequestKind.REGISTRATION.value:
-                organization_id = await _register(connection, request_id, details, today)
-            elif not await _update(connection, str(organization_id), details, today):
-                raise rules.RequestRefused("no_such_listing")
+            current, _confirmations = await stored_directory(connection, with_addresses=True)
+            change = _change(row, details, current, today)
+            problems = datapackage.validate(change.records)
+            if problems:
+                raise rules.RequestRefused("invalid_listing", tuple(problems))
+            organization_id = next(iter(change.records["organization"]))
+            await _write(connection, change)
+            if row["kind"] == RequestKind.UPDATE.value:
+                await _confirmed_now(connection, str(organization_id), today)
             if public is not None:
-                await connection.execute(
-                    "INSERT INTO directory_confirmations (resource, id, public, confirmed_by)"
-                    " VALUES ('organization', $1, $2, $3) ON CONFLICT (resource, id) DO UPDATE"
-                    " SET public = excluded.public, confirmed_by = excluded.confirmed_by, confirmed_at = now()",
-                    organization_id, public, str(staff.person_id),
-                )  # fmt: skip
-            await connection.execute("UPDATE directory_state SET version = version + 1")
+                await _confirm(connection, "organization", str(organization_id), public, str(staff.person_id))
+            for location in sorted(change.new_addresses):
+                await _confirm(connection, "location", location, address_public is True, str(staff.person_id))
+            await changed(connection)
         await connection.execute(
             "UPDATE provider_requests SET status = $2, decided_by = $3, decided_at = now(), reason = $4"
             " WHERE request_id = $1",
@@ -109,31 +144,75 @@ async def decide(
         return {"request_id": str(request_id), "status": status.value, "organization_id": organization_id}
 
 
-async def _register(
-    connection: asyncpg.Connection, request_id: uuid.UUID, details: rules.ProviderDetails, today: date
-) -> str:
-    records = rules.registration_records(request_id, details, today)
-    for table, by_id in records.items():
-        await connection.executemany(
-            "INSERT INTO hsds_records (resource, id, record) VALUES ($1, $2, $3)"
-            " ON CONFLICT (resource, id) DO UPDATE SET record = excluded.record, updated_at = now()",
-            [(table, key, record) for key, record in by_id.items()],
-        )
-    return rules.organization_id_for(request_id)
+async def _write(connection: asyncpg.Connection, change: rules.ListingChange) -> None:
+    for table, records in change.records.items():
+        if not records:
+            continue
+        if table == "address":
+            await connection.executemany(
+                "INSERT INTO hsds_addresses (id, location_id, record) VALUES ($1, $2, $3)"
+                " ON CONFLICT (id) DO UPDATE SET location_id = excluded.location_id, record = excluded.record,"
+                " updated_at = now()",
+                [(key, record.get("location_id"), record) for key, record in records.items()],
+            )
+        else:
+            await connection.executemany(
+                "INSERT INTO hsds_records (resource, id, record) VALUES ($1, $2, $3)"
+                " ON CONFLICT (resource, id) DO UPDATE SET record = excluded.record, updated_at = now()",
+                [(table, key, record) for key, record in records.items()],
+            )
+    for table, keys in change.removed.items():
+        if table == "address":
+            await connection.execute("DELETE FROM hsds_addresses WHERE id = ANY($1::text[])", sorted(keys))
+        else:
+            await connection.execute(
+                "DELETE FROM hsds_records WHERE resource = $1 AND id = ANY($2::text[])", table, sorted(keys)
+            )
 
 
-async def _update(
-    connection: asyncpg.Connection, organization_id: str, details: rules.ProviderDetails, today: date
-) -> bool:
-    changed = await connection.execute(
-        "UPDATE hsds_records SET record = record || $2::jsonb, updated_at = now()"
-        " WHERE resource = 'organization' AND id = $1",
-        organization_id, rules.organization_patch(details),
+async def _confirm(connection: asyncpg.Connection, resource: str, key: str, public: bool, by: str) -> None:
+    await connection.execute(
+        "INSERT INTO directory_confirmations (resource, id, public, confirmed_by) VALUES ($1, $2, $3, $4)"
+        " ON CONFLICT (resource, id) DO UPDATE"
+        " SET public = excluded.public, confirmed_by = excluded.confirmed_by, confirmed_at = now()",
+        resource, key, public, by,
     )  # fmt: skip
-    if changed == "UPDATE 0":
-        return False
-    await _confirmed_now(connection, organization_id, today)
-    return True
+
+
+async def apply_restrictions(connection: asyncpg.Connection) -> int:
+    """Take out of the public directory, at once, what providers asked to hide: their address (every
+    location of theirs) or their whole listing. Returns how many requests it applied."""
+    async with connection.transaction():
+        rows = await connection.fetch(
+            "SELECT request_id, organization_id, details FROM provider_requests"
+            " WHERE restrictions_applied_at IS NULL AND status = 'pending' AND kind = 'update'"
+            " AND (details ->> 'hide_address' = 'true' OR details ->> 'leave_public_directory' = 'true')"
+            " ORDER BY received_at FOR UPDATE SKIP LOCKED"
+        )
+        if not rows:
+            return 0
+        tables, _confirmations = await stored_directory(connection, with_addresses=False)
+        for row in rows:
+            organization = str(row["organization_id"])
+            details = json_object(row["details"])
+            if organization in tables["organization"]:
+                if details.get("leave_public_directory") is True:
+                    await _confirm(connection, "organization", organization, False, "provider")
+                    await _audit(
+                        connection, f"organization:{organization}", "left_public_directory", None, "provider"
+                    )
+                if details.get("hide_address") is True:
+                    for location in rules.locations_of(tables, organization):
+                        await _confirm(connection, "location", location, False, "provider")
+                    await _audit(
+                        connection, f"organization:{organization}", "address_hidden", None, "provider"
+                    )
+            await connection.execute(
+                "UPDATE provider_requests SET restrictions_applied_at = now() WHERE request_id = $1",
+                row["request_id"],
+            )
+        await changed(connection)
+    return len(rows)
 
 
 async def _confirmed_now(connection: asyncpg.Connection, organization_id: str, today: date) -> None:
@@ -174,7 +253,7 @@ async def reconfirmation_round(
         for row in lapsed:
             await _audit(connection, f"organization:{row[0]}", "lapsed", None, CLOCK)
         if lapsed:
-            await connection.execute("UPDATE directory_state SET version = version + 1")
+            await changed(connection)
     return len(asked) + len(lapsed)
 
 
@@ -199,7 +278,7 @@ async def confirm_details(
         if lapsed is None:
             return False
         await _confirmed_now(connection, organization_id, today or date.today())
-        await connection.execute("UPDATE directory_state SET version = version + 1")
+        await changed(connection)
         await _audit(
             connection, f"organization:{organization_id}", "details_confirmed", staff, staff.role.value
         )

@@ -55,7 +55,7 @@ class _Cache:
 async def _public(request: Request) -> tuple[hsds.Tables, hsds.Nesting]:
     pool = runtime_of(request).pool
     cache: _Cache = request.app.state.hsds_cache
-    stored = await directory.version(pool)
+    stored = await directory.published_version(pool)
     if stored != cache.version:
         tables = await directory.public_tables(pool)
         cache.tables, cache.nesting, cache.version = tables, hsds.Nesting(tables), stored

@@ -23,6 +23,7 @@ from services.common import errors
 from services.common.auth import Role, Staff, require_role
 from services.common.http import field_errors_handler
 from services.common.openapi import refusals
+from services.common.rate_limit import ClientLimit
 from services.common.runtime import runtime_of
 from services.referral import handlers
 from services.referral.adapters import directory, holders, repository
@@ -151,9 +152,18 @@ def _listed(tables: hsds.Tables, provider: Provider, french: bool, stale_before:
     }
 
 
-def routes(app: FastAPI) -> None:
+def routes(app: FastAPI, registrations: ClientLimit) -> None:
+    """Everything referral answers: the public routes, then the staff's."""
+    public_routes(app, registrations)
+    providers.specialist_routes(app)
+    staff_routes(app)
+
+
+def public_routes(app: FastAPI, registrations: ClientLimit) -> None:
+    """What needs no credentials (the HSDS API, the public list, the registration form): all the public
+    deployment serves, reading only the published public directory."""
     hsds_api.routes(app)
-    providers.routes(app)
+    providers.registration_form_routes(app, registrations)
     app.add_exception_handler(
         RequestValidationError,
         field_errors_handler(INVALID, _model_for),  # type: ignore[arg-type]
@@ -187,6 +197,10 @@ def routes(app: FastAPI) -> None:
             found.append(_listed(tables, provider, french, stale_before))
         found.sort(key=lambda item: (item["organization"], item["name"]))
         return {"language": "fr" if french else "en", "providers": found[:limit]}
+
+
+def staff_routes(app: FastAPI) -> None:
+    """Referrals, for specialists and supervisors."""
 
     async def may_act(request: Request, staff: Staff, tip_id: uuid.UUID | None) -> None:
         """A supervisor acts on any tip's referrals; a specialist only on those of a tip they hold,

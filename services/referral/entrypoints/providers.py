@@ -13,26 +13,29 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from pydantic import StrictBool, ValidationError
+from pydantic import Field, StrictBool, ValidationError
 
 from schemas.envelope import Contract
-from schemas.tip import Province
+from schemas.tip import Need, Province
 from services.common import errors
 from services.common.auth import Role, Staff, require_role
 from services.common.http import Refused
 from services.common.openapi import refusals
+from services.common.rate_limit import ClientLimit
 from services.common.runtime import runtime_of
 from services.referral.adapters import provider_requests as store
 from services.referral.domain.provider_requests import (
     OrganizationId,
+    ProviderDetails,
     ProviderRequest,
     Reason,
+    RequestKind,
     RequestRefused,
     RequestStatus,
 )
@@ -50,10 +53,18 @@ SECURITY_HEADERS = {
     "Cross-Origin-Resource-Policy": "same-origin",
 }
 FIELDS = (
-    ("organization_id", "text"), ("organization_name", "text"), ("service_name", "text"),
+    ("organization_id", "text"), ("organization_name", "text"), ("service_id", "text"), ("service_name", "text"),
     ("description", "textarea"), ("email", "email"), ("phone", "tel"), ("website", "url"),
-    ("city", "text"), ("province", "province"),
+    ("city", "text"), ("province", "province"), ("address_1", "text"), ("postal_code", "text"),
+    ("address_public", "checkbox"), ("hours", "textarea"), ("languages", "text"), ("service_types", "needs"),
+    ("serves_all_of_canada", "checkbox"), ("serves_provinces", "provinces"), ("minimum_age", "number"),
+    ("maximum_age", "number"), ("eligibility", "textarea"), ("open_24_7", "checkbox"),
+    ("capacity_available", "number"), ("capacity_maximum", "number"), ("hide_address", "checkbox"),
+    ("leave_public_directory", "checkbox"),
 )  # fmt: skip
+# Fields that hold several values: repeated in the form (a multiple select), or, for languages, also
+# separated by commas in one box.
+LISTS = frozenset({"languages", "service_types", "serves_provinces"})
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
         "title": "List your organization in the referral directory",
@@ -74,11 +85,32 @@ TEXTS: dict[str, dict[str, str]] = {
         "website": "Website (https://…)",
         "city": "City",
         "province": "Province or territory",
-        "no_address": "Do not give a street address here: a partnership specialist asks for it, and keeps it"
-        " confidential unless you say it may be public.",
+        "no_address": "A street address is kept confidential: it is given only to hotline staff referring"
+        " someone to you, unless you tick the box below and a partnership specialist approves it.",
+        "service_id": "Service id (for a change, if your listing has several services)",
+        "address_1": "Street address (kept confidential)",
+        "postal_code": "Postal code",
+        "address_public": "Our street address may be shown in the public directory",
+        "hours": "Opening hours",
+        "languages": "Languages served (codes, such as en, fr, ar)",
+        "service_types": "What you offer",
+        "serves_all_of_canada": "We serve all of Canada",
+        "serves_provinces": "Provinces and territories served",
+        "minimum_age": "Youngest age served",
+        "maximum_age": "Oldest age served",
+        "eligibility": "Who may use your services",
+        "open_24_7": "Open 24 hours a day, 7 days a week",
+        "capacity_available": "Places available now",
+        "capacity_maximum": "Places in all",
+        "hide_address": "Take our address out of the public directory now",
+        "leave_public_directory": "Take our listing out of the public directory now",
+        "restrictions": "Hiding your address or leaving the public directory takes effect at once; every other"
+        " change waits for a partnership specialist.",
         "send": "Send the request",
         "received": "Thank you: your request was received. A partnership specialist will contact you.",
         "update_names_its_listing": "A change names its listing id; a new listing has none.",
+        "too_many": "Too many requests were sent from your connection. Please try again later, or write to"
+        " the partnership team.",
     },
     "fr": {
         "title": "Inscrire votre organisme au répertoire d'orientation",
@@ -99,11 +131,33 @@ TEXTS: dict[str, dict[str, str]] = {
         "website": "Site Web (https://…)",
         "city": "Ville",
         "province": "Province ou territoire",
-        "no_address": "N'indiquez pas d'adresse civique ici : une ou un spécialiste des partenariats vous la"
-        " demandera et la gardera confidentielle, sauf si vous acceptez qu'elle soit publique.",
+        "no_address": "L'adresse civique reste confidentielle : elle n'est donnée qu'au personnel de la Ligne qui"
+        " vous oriente une personne, sauf si vous cochez la case ci-dessous et qu'une ou un spécialiste des"
+        " partenariats l'approuve.",
+        "service_id": "Identifiant du service (pour une modification, si votre fiche en compte plusieurs)",
+        "address_1": "Adresse civique (gardée confidentielle)",
+        "postal_code": "Code postal",
+        "address_public": "Notre adresse civique peut figurer au répertoire public",
+        "hours": "Heures d'ouverture",
+        "languages": "Langues offertes (codes, par exemple fr, en, ar)",
+        "service_types": "Ce que vous offrez",
+        "serves_all_of_canada": "Nous servons tout le Canada",
+        "serves_provinces": "Provinces et territoires servis",
+        "minimum_age": "Âge minimal",
+        "maximum_age": "Âge maximal",
+        "eligibility": "Qui peut recourir à vos services",
+        "open_24_7": "Ouvert 24 heures sur 24, 7 jours sur 7",
+        "capacity_available": "Places libres en ce moment",
+        "capacity_maximum": "Places en tout",
+        "hide_address": "Retirer notre adresse du répertoire public dès maintenant",
+        "leave_public_directory": "Retirer notre fiche du répertoire public dès maintenant",
+        "restrictions": "Retirer votre adresse ou votre fiche du répertoire public prend effet aussitôt ; toute"
+        " autre modification attend une ou un spécialiste des partenariats.",
         "send": "Envoyer la demande",
         "received": "Merci : votre demande a été reçue. Une ou un spécialiste des partenariats vous joindra.",
         "update_names_its_listing": "Une modification indique l'identifiant de sa fiche ; une inscription n'en a pas.",
+        "too_many": "Trop de demandes ont été envoyées depuis votre connexion. Veuillez réessayer plus tard, ou"
+        " écrire à l'équipe des partenariats.",
     },
 }
 REFUSALS = {
@@ -111,36 +165,109 @@ REFUSALS = {
     "held_by_another_person": "Another partnership specialist holds this request.",
     "take_the_request_first": "Take the request before deciding it.",
     "no_such_listing": "The listing this request changes does not exist.",
+    "no_such_service": "The listing has no service of that id.",
+    "name_the_service": "The listing has several services: the request must name the one it changes.",
+    "invalid_listing": "The listing this request would write breaks a rule of the directory (problems).",
 }
 Partnerships = Annotated[Staff, Depends(require_role(Role.PARTNERSHIPS))]
 
 
+class FormRequest(ProviderDetails):
+    """The registration form as sent: a provider's details, which request it is, and the page's language."""
+
+    lang: Literal["en", "fr"] | None = None
+    kind: RequestKind = RequestKind.REGISTRATION
+    organization_id: OrganizationId | None = Field(
+        default=None, description="The listing an update changes; a registration names none."
+    )
+
+    def request(self) -> ProviderRequest:
+        details = ProviderDetails.model_validate(self.model_dump(exclude={"lang", "kind", "organization_id"}))
+        return ProviderRequest(kind=self.kind, organization_id=self.organization_id, details=details)
+
+
+BLANK = {"type": "string", "pattern": r"^\s*$", "description": "Left empty: the field is absent."}
+
+
+def _form_document() -> dict[str, Any]:
+    schema = FormRequest.model_json_schema()
+    definitions = schema.pop("$defs", {})
+
+    # A form field is text or absent: never a JSON null, never a reference to another document's part.
+    def inlined(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return inlined(definitions[node["$ref"].rsplit("/", 1)[1]])
+            return {key: inlined(value) for key, value in node.items()}
+        return [inlined(item) for item in node] if isinstance(node, list) else node
+
+    for name, field in schema["properties"].items():
+        branches = [b for b in field.pop("anyOf", [field]) if b != {"type": "null"}]
+        (kept,) = branches
+        shown = inlined({**{k: v for k, v in field.items() if k != "$ref"}, **kept})
+        # A browser sends every field, empty when left empty: an optional field sent blank is absent.
+        optional = name not in schema.get("required", [])
+        schema["properties"][name] = {"anyOf": [shown, BLANK]} if optional else shown
+    # The one rule a flat form cannot state field by field: an update names its listing, a
+    # registration does not.
+    # The form reads a value without the spaces around it: a telephone number documented as the
+    # validator reads it, so no number the document allows ends, once trimmed, too short.
+    phone = schema["properties"]["phone"]["anyOf"][0]
+    phone["pattern"] = r"^\+?[0-9().-][0-9 ().-]{1,28}[0-9().-]$"
+    named = schema["properties"]["organization_id"]["anyOf"][0]
+    schema["then"] = {"required": ["organization_id"], "properties": {"organization_id": named}}
+    schema["else"] = {"properties": {"organization_id": BLANK}}
+    schema["if"] = {"properties": {"kind": {"const": "update"}}, "required": ["kind"]}
+    page = {"text/html": {"schema": {"type": "string"}}}
+    return {
+        "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": schema}}},
+        "responses": {
+            "200": {"description": "The request was received (a page).", "content": page},
+            "422": {"description": "The form again, each field's problem named on it.", "content": page},
+            "429": {
+                "description": "Too many requests from this client: wait (Retry-After).", "content": page,
+                "headers": {"Retry-After": {"schema": {"type": "string", "pattern": "^[0-9]+$"}}},
+            },
+        },
+    }  # fmt: skip
+
+
+FORM_DOCUMENT = _form_document()
+
+
 class Approval(Contract):
-    """What the specialist confirmed with the provider: whether the listing may be public (unsaid:
-    it stays as it is, and a new listing stays out of the public directory)."""
+    """What the specialist confirmed with the provider, field by field: whether the listing may be
+    public (unsaid: it stays as it is, and a new listing stays out of the public directory), and whether
+    a street address the request gives may be public (unsaid or false: it is confidential)."""
 
     public: StrictBool | None = None
+    address_public: StrictBool | None = None
 
 
 class Rejection(Contract):
     reason: Reason
 
 
-def routes(app: FastAPI) -> None:
+def registration_form_routes(app: FastAPI, limit: ClientLimit) -> None:
+    """The public form alone: what the public referral deployment serves besides the HSDS API."""
     pages = Environment(
         loader=FileSystemLoader(WEB / "templates"), autoescape=select_autoescape(default=True),
         trim_blocks=True, lstrip_blocks=True,
     )  # fmt: skip
 
-    def page(language: str, status: int = 200, **context: Any) -> HTMLResponse:
+    def page(
+        language: str, status: int = 200, headers: dict[str, str] | None = None, **context: Any
+    ) -> HTMLResponse:
         other = "fr" if language == "en" else "en"
         html = pages.get_template("register.html").render(
             t=TEXTS[language], lang=language, other_lang=other, base=FORM, fields=FIELDS,
-            provinces=[province.value for province in Province], **{"errors": {}, "values": {}, **context},
+            provinces=[province.value for province in Province], needs=[need.value for need in Need],
+            **{"errors": {}, "values": {}, **context},
         )  # fmt: skip
         return HTMLResponse(
-            html, status_code=status, headers={**SECURITY_HEADERS, "Content-Language": language}
-        )
+            html, status_code=status,
+            headers={**SECURITY_HEADERS, "Content-Language": language, **(headers or {})},
+        )  # fmt: skip
 
     def language_of(request: Request, asked: str | None) -> str:
         return (
@@ -151,32 +278,56 @@ def routes(app: FastAPI) -> None:
     async def registration_form(request: Request) -> HTMLResponse:
         return page(language_of(request, request.query_params.get("lang")))
 
-    @app.post(FORM, response_class=HTMLResponse, include_in_schema=False)
+    @app.post(
+        FORM, response_class=HTMLResponse, tags=["providers"], openapi_extra=FORM_DOCUMENT,
+    )  # fmt: skip
     async def register(request: Request) -> HTMLResponse:
-        fields = {
-            name: values[0].strip()
-            for name, values in parse_qs((await request.body()).decode("utf-8", "replace")).items()
-            if values and values[0].strip()
+        """A provider asks to be listed or to change its listing (the form, ``application/x-www-form-urlencoded``).
+
+        Each client may send ``LANTERN_REGISTRATION_RATE_LIMIT`` requests a window; past that the page
+        answers 429 with ``Retry-After``. A request that breaks a rule is shown again with each field's
+        problem (422) and is not counted.
+        """
+        # As a byte that is not UTF-8, a NUL (which PostgreSQL's text and jsonb cannot hold) is read as
+        # U+FFFD: a provider's text never carries one on purpose.
+        text = (await request.body()).decode("utf-8", "replace")
+        parsed = parse_qs(text, keep_blank_values=True)
+        parsed = {
+            name: [value.replace("\x00", "\ufffd") for value in values] for name, values in parsed.items()
         }
+        fields: dict[str, Any] = {}
+        for name, values in parsed.items():
+            kept = [value.strip() for value in values if value.strip()]
+            if name in LISTS:
+                split = [part.strip() for value in kept for part in value.split(",") if part.strip()]
+                if split:
+                    fields[name] = split
+            elif kept:
+                fields[name] = kept[0]
         language = language_of(request, fields.get("lang"))
-        data: dict[str, Any] = {
-            "kind": fields.get("kind", "registration"), "organization_id": fields.get("organization_id"),
-            "details": {name: fields[name] for name, _ in FIELDS if name != "organization_id" and name in fields},
-        }  # fmt: skip
         shown = {name: value for name, value in fields.items() if name != "lang"}
         try:
-            submitted = ProviderRequest.model_validate(data)
+            form = FormRequest.model_validate(fields)
         except ValidationError as error:
-            found = errors.describe(error, ProviderRequest, language)
+            found = errors.describe(error, FormRequest, language)
             named = {_form_field(problem.field): problem.message for problem in found}
             return page(language, 422, errors=named, values=shown)
-        if (submitted.organization_id is None) == (submitted.kind.value == "update"):
+        if (form.organization_id is None) == (form.kind is RequestKind.UPDATE):
             message = TEXTS[language]["update_names_its_listing"]
             return page(language, 422, errors={"organization_id": message}, values=shown)
+        submitted = form.request()
+        # Counted once valid: a provider correcting its own mistakes is not locked out, and what is
+        # refused above costs no more than reading the capped body.
+        if (wait := limit.wait_for(request)) is not None:
+            return page(
+                language, 429, headers={"Retry-After": str(int(wait))}, refused=TEXTS[language]["too_many"]
+            )
         async with runtime_of(request).pool.acquire() as connection:
             await store.submit(connection, submitted, language)
         return page(language, received=True)
 
+
+def specialist_routes(app: FastAPI) -> None:
     @app.get("/v1/provider-requests", tags=["providers"])
     async def provider_requests(
         request: Request,
@@ -214,8 +365,9 @@ def routes(app: FastAPI) -> None:
         async with runtime_of(request).pool.acquire() as connection:
             with _refusals():
                 decided = await store.decide(
-                    connection, request_id, staff, approve=True, public=approval.public
-                )
+                    connection, request_id, staff, approve=True, public=approval.public,
+                    address_public=approval.address_public,
+                )  # fmt: skip
         if decided is None:
             raise HTTPException(status_code=404, detail="No such request.")
         return decided
@@ -268,6 +420,7 @@ class _refusals:
                 if error.rule == "held_by_another_person" or error.rule == "take_the_request_first"
                 else 409
             )
-            raise Refused(
-                status, {"detail": REFUSALS.get(error.rule, error.rule), "rule": error.rule}
-            ) from None
+            body: dict[str, Any] = {"detail": REFUSALS.get(error.rule, error.rule), "rule": error.rule}
+            if error.problems:
+                body["problems"] = list(error.problems)
+            raise Refused(status, body) from None

@@ -87,6 +87,15 @@ class Session:
     def supervisor(self) -> bool:
         return self.role is Role.SUPERVISOR
 
+    @property
+    def partnerships(self) -> bool:
+        """A partnership specialist keeps the referral directory and reads no tip."""
+        return self.role is Role.PARTNERSHIPS
+
+    @property
+    def home(self) -> str:
+        return "/partnerships" if self.partnerships else "/queue"
+
 
 class Workbench:
     """What the pages need: the sessions' pool, the services, the lifetimes, the cookie's flags."""
@@ -244,7 +253,8 @@ async def act(request: Request, service: str, method: str, path: str, body: Any,
 def routes(app: FastAPI) -> None:
     @app.get("/", include_in_schema=False)
     async def home(request: Request) -> Response:
-        return redirect("/queue")
+        session = await current_session(request)
+        return redirect(session.home if session else "/queue")
 
     def signin_form(
         request: Request, language: str, status: int = 200, error: str | None = None,
@@ -288,9 +298,9 @@ def routes(app: FastAPI) -> None:
             )
         token = str(form.get("token") or "").strip()
         staff = await find_staff(bench.pool, token) if token and len(token) < 200 else None
-        if staff is None or staff.role not in (Role.SPECIALIST, Role.SUPERVISOR):
+        if staff is None or staff.role not in (Role.SPECIALIST, Role.SUPERVISOR, Role.PARTNERSHIPS):
             limits.failures_per_address.count(address)
-            error = "signin.refused" if staff is None else "signin.not_caseworker"
+            error = "signin.refused" if staff is None else "signin.not_staff"
             return signin_form(request, language, status=401, error=error)
         person = str(staff.person_id)
         if (wait := limits.sessions_per_person.wait(person)) is not None:
@@ -307,7 +317,7 @@ def routes(app: FastAPI) -> None:
             bench.pool, sessions.session_hash(secret), staff.person_id, staff.role.value, staff.display_name,
             sessions.seal_token(secret, token), language, datetime.now(UTC) + bench.lifetimes.absolute,
         )  # fmt: skip
-        response = redirect("/queue")
+        response = redirect("/partnerships" if staff.role is Role.PARTNERSHIPS else "/queue")
         response.set_cookie(
             COOKIE, secret, httponly=True, secure=bench.secure_cookie, samesite="strict", path="/",
             max_age=int(bench.lifetimes.absolute.total_seconds()),
@@ -345,6 +355,8 @@ def routes(app: FastAPI) -> None:
     @app.get("/queue", response_class=HTMLResponse, include_in_schema=False)
     async def queue(request: Request) -> Response:
         async def build(session: Session) -> Response:
+            if session.partnerships:
+                return redirect(session.home)  # reads no tip
             plans = await ask(request, session, "triage", "GET", "/v1/plans?limit=500")
             held = await ask(request, session, "intake", "GET", "/v1/casework/assignments")
             workers = (

@@ -15,6 +15,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from starlette.requests import Request
+
+from services.common.client_address import TrustedProxies
+
 
 @dataclass
 class WindowRateLimiter:
@@ -41,3 +45,16 @@ class WindowRateLimiter:
     @property
     def tracked_clients(self) -> int:
         return len(self._counts)
+
+
+@dataclass(frozen=True)
+class ClientLimit:
+    """A rate limit per client of a public route, the client known by the proxies believed."""
+
+    limiter: WindowRateLimiter
+    proxies: TrustedProxies
+
+    def wait_for(self, request: Request) -> float | None:
+        """Admit one request from its client; None to admit it, else the seconds to wait."""
+        peer = request.client.host if request.client else None
+        return self.limiter.admit(self.proxies.client_of(peer, request.headers.get("x-forwarded-for")))
