@@ -358,7 +358,7 @@ async def running_system(home: Path, database: str, seed: int) -> Any:
         url = await ensure_database(SHARED_SERVER, name)
         environment["DATABASE_URL"] = url.replace(":5432/", f":{database_proxy.listen_port}/")
         extra = ("--kafka-port", str(kafka_port), "--kafka-advertised-port", str(broker_proxy.listen_port))
-    stack = await asyncio.to_thread(launch, home, environment, 600, 3, extra)
+    stack = await asyncio.to_thread(launch, home, environment, 600, 8, extra)
     try:
         tokens = json.loads((home / "dev-tokens.json").read_text())
         yield System(stack, database, broker_proxy, database_proxy, tokens["specialist"])
