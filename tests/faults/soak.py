@@ -2,9 +2,9 @@
 
     python -m tests.faults.soak [--minutes 30] [--times 10] [--fault-every 30] [--seed N]
 
-The rate: the Canadian hotline took about 12,700 calls from 2019 to 2022, about 10 a day; a peak hour
-is taken as 10 times the average hour (10 / 24 x 10, about 4.2 tips an hour), and the soak sends
-``--times`` that (42 tips an hour by default). Every ``--fault-every`` seconds a fault of the suite
+The rate: the Canadian hotline took about 12,700 calls from 2019 to 2022, 8.7 a day over 1,460 days
+("about 10 a day"); a peak hour is taken as 10 times the average hour (3.6 tips), and the soak sends
+``--times`` that (36 tips an hour by default). Every ``--fault-every`` seconds a fault of the suite
 (`tests/faults/run.py`) is drawn with the recorded seed. Every 10 s it samples the resident memory of
 every process `lantern up` runs (services, broker, PostgreSQL) and each service's consumer lag and
 unsent outbox rows; at the end it prints their first and last samples and highest values, and the
