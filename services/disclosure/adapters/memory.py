@@ -149,7 +149,7 @@ class MemoryDataKeys:
         return unwrap_data_key(keystore.kek, tip_id, wrapped) if wrapped is not None else None
 
     async def shredded(self, tip_id: uuid.UUID) -> bool:
-        return tip_id not in self.store.wrapped_keys
+        return self.store.wrapped_keys.get(tip_id) is None
 
 
 class MemoryAgencyKeys:
