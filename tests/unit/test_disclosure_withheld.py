@@ -23,6 +23,7 @@ from tests.unit.test_disclosure_handlers import AGENCY_KEYS, ORDER, POLICE, PROT
 def desk() -> Desk:
     return Desk()
 
+
 DANGER = {"channel": "phone", "assessment": {"imminent_danger": "yes", "trafficking_types": ["labour"]}}
 NAMED = [{"name": NAMED_PERSON, "relation": "suspect"}]
 
@@ -33,7 +34,9 @@ def withhold(desk: Desk, tip: TipReceivedV1, reason: str) -> list[uuid.UUID]:
     case = desk.store.cases[tip.tip_id]
     now = utc_now()
     case.packages = [
-        replace(package, withheld_at=now, withheld_reason=reason) if package.acknowledged_at is None else package
+        replace(package, withheld_at=now, withheld_reason=reason)
+        if package.acknowledged_at is None
+        else package
         for package in case.packages
     ]
     case.replay_withheld_at = now
@@ -49,7 +52,11 @@ async def reissue(desk: Desk, tip: TipReceivedV1, package_id: uuid.UUID, person:
 
 async def set_aside(desk: Desk, tip: TipReceivedV1, package_id: uuid.UUID) -> Verdict:
     return await handlers.set_aside(
-        tip.tip_id, package_id, Supervisor(uuid.uuid4(), uuid.uuid4()), "reached_another_way", desk.transactions
+        tip.tip_id,
+        package_id,
+        Supervisor(uuid.uuid4(), uuid.uuid4()),
+        "reached_another_way",
+        desk.transactions,
     )
 
 
@@ -106,7 +113,11 @@ async def test_a_shredded_tips_package_goes_again_on_its_ground_without_what_the
     _, again = desk.packages(POLICE)
     assert again.package_id != first.package_id and again.supplementary_to is None
     assert again.basis is first.basis is Basis.IMMINENT_DANGER
-    assert not set(again.fields) & {PackageField.NARRATIVE, PackageField.CALLER_CONTACT, PackageField.SUSPECT_NAMES}
+    assert not set(again.fields) & {
+        PackageField.NARRATIVE,
+        PackageField.CALLER_CONTACT,
+        PackageField.SUSPECT_NAMES,
+    }
     assert again.content.narrative is None and again.content.caller_contact is None
     assert again.content.suspects is None and again.content.location is not None
     assert [(a.role, a.person_id) for a in again.approved_by] == [("supervisor", supervisor)]
@@ -122,7 +133,9 @@ async def test_a_shredded_tips_package_goes_again_on_its_ground_without_what_the
     assert desk.trail(tip)[-2:] == ["reissue_approved", "forwarded"], "nothing sealed is asked for"
 
     receipt = sign_acknowledgement(
-        LiaisonAcknowledgementV2(package_id=again.package_id, case_reference=again.case_reference, agency_id=POLICE),
+        LiaisonAcknowledgementV2(
+            package_id=again.package_id, case_reference=again.case_reference, agency_id=POLICE
+        ),
         AGENCY_KEYS[POLICE],
     )
     await desk.deliver(receipt)

@@ -144,10 +144,13 @@ ADD_VERDICT = (
     "INSERT INTO approvals (tip_id, person_id, staff_token_id, verdict, reason, legal_reference, ground, at,"
     " package_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING"
 )
+# The withheld mark is the relay's (``app.WITHHELD_ON_REPLAY``), so an update never writes it back; the
+# insert carries it only because a CHECK constraint judges the proposed row before ON CONFLICT does.
 SAVE_PACKAGE = (
     "INSERT INTO packages (package_id, tip_id, agency_id, recipient_kind, supplementary_to, source_id, basis,"
-    " fields, issued_at, seconds_from_receipt, acknowledged_at, moved_to, withheld_decision, reissued_as)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+    " fields, issued_at, seconds_from_receipt, acknowledged_at, moved_to, withheld_on_replay_at, withheld_reason,"
+    " withheld_decision, reissued_as)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
     " ON CONFLICT (package_id) DO UPDATE SET acknowledged_at = excluded.acknowledged_at,"
     " withheld_decision = excluded.withheld_decision, reissued_as = excluded.reissued_as,"
     " withheld_decided_at = CASE WHEN excluded.withheld_decision IS NULL THEN NULL"
@@ -208,6 +211,7 @@ class PostgresCases:
                      sorted(field.value for field in package.fields), package.issued_at,
                      package.seconds_from_receipt, package.acknowledged_at,
                      package.moved_to.model_dump(mode="json") if package.moved_to else None,
+                     package.withheld_at, package.withheld_reason,
                      package.withheld_decision.value if package.withheld_decision else None, package.reissued_as)
                     for package in changed
                 ],
