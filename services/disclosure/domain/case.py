@@ -788,9 +788,18 @@ class Case:
         if len(approvals) < needed:
             return Verdict(self._state, len(approvals), needed, fields_erased=erased), Outcome((approved,))
         recipient = next(r for r in gate.recipients if r.agency_id == withheld.agency_id)
+        # A follow-up follows the first package the agency can hold: the one issued in its place, if any.
+        supplementary_to = next(
+            (
+                p.reissued_as
+                for p in self.packages
+                if p.package_id == withheld.supplementary_to and p.reissued_as
+            ),
+            withheld.supplementary_to,
+        )
         package = Package(
             uuid.uuid4(), withheld.agency_id, recipient.kind, gate.basis, fields, now,
-            self._seconds_from_receipt(now), supplementary_to=withheld.supplementary_to,
+            self._seconds_from_receipt(now), supplementary_to=supplementary_to,
             source_id=withheld.source_id, moved_to=withheld.moved_to,
         )  # fmt: skip
         self._decide_withheld(withheld, WithheldDecision.REISSUED, now, package.package_id)
