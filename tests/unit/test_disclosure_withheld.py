@@ -16,7 +16,15 @@ from services.common.agency_keys import sign_acknowledgement
 from services.disclosure import handlers
 from services.disclosure.domain.case import NotWithheld, SameSupervisor, Supervisor, Verdict, WithheldDecision
 from tests.factories import CONTACT, NAMED_PERSON, NARRATIVE, consent_recorded, tip_triaged
-from tests.unit.test_disclosure_handlers import AGENCY_KEYS, ORDER, POLICE, PROTECTION, ROUTING, Desk
+from tests.unit.test_disclosure_handlers import (
+    AGENCY_KEYS,
+    FOLLOW_UP,
+    ORDER,
+    POLICE,
+    PROTECTION,
+    ROUTING,
+    Desk,
+)
 
 
 @pytest.fixture
@@ -183,3 +191,23 @@ async def test_the_flag_stays_while_one_of_a_cases_withheld_packages_waits(desk:
     assert not verdict.refused and verdict.approvals == verdict.approvals_needed
     assert len(desk.packages()) == 3
     assert desk.store.cases[tip.tip_id].replay_withheld_at is None
+
+
+async def test_a_follow_up_issued_again_follows_the_first_package_issued_in_its_place_and_carries_its_own_words(
+    desk: Desk,
+) -> None:
+    tip = desk.tip(channel="phone", consent={"law_enforcement": True}, assessment={"imminent_danger": "yes"})
+    await desk.deliver(tip, tip_triaged(tip, "urgent", danger=True), desk.follow_up(tip, FOLLOW_UP))
+    await desk.approve(tip, uuid.uuid4())
+    first, follow_up = desk.packages(POLICE)
+    assert follow_up.supplementary_to == first.package_id
+    withhold(desk, tip, "consent_changed")
+
+    await reissue(desk, tip, first.package_id, uuid.uuid4())
+    await reissue(desk, tip, follow_up.package_id, uuid.uuid4())
+
+    _, _, first_again, follow_up_again = desk.packages(POLICE)
+    assert first_again.supplementary_to is None
+    assert follow_up_again.supplementary_to == first_again.package_id
+    assert follow_up_again.content.narrative == [FOLLOW_UP], "the follow-up's words, not the tip's"
+    assert first_again.content.narrative == [NARRATIVE]

@@ -231,9 +231,14 @@ class Dispatch:
     event: DisclosureForwardedV1
     sources: frozenset[uuid.UUID] | None = None
     """The tip and follow-ups it carries: None for all of them (a first package)."""
+    excluded: frozenset[uuid.UUID] = frozenset()
+    """Follow-ups it leaves out though ``sources`` is None: a first package issued again leaves out
+    those that went to its agency in packages of their own, and those still waiting."""
 
     def carries(self, source: Source) -> bool:
-        return self.sources is None or source.source_id in self.sources
+        return (
+            self.sources is None or source.source_id in self.sources
+        ) and source.source_id not in self.excluded
 
 
 @dataclass(frozen=True, slots=True)
@@ -809,6 +814,9 @@ class Case:
         else:
             carried = frozenset({withheld.source_id}) if withheld.source_id else frozenset()
         dispatch = self._dispatch(package, approvers, supervisor.actor, None, carried)
+        if carried is None:
+            own = {p.source_id for p in self.packages if p.agency_id == withheld.agency_id and p.source_id}
+            dispatch = replace(dispatch, excluded=frozenset({*own, *self.pending_supplements}))
         # The forward's own event (``disclosures.v1``) says it went; the case's decision is unchanged.
         issue = Issue((dispatch,), self.triage.facts, approvers)
         return Verdict(self._state, len(approvals), needed, fields_erased=erased), Outcome(
