@@ -44,6 +44,9 @@ class Kind(StrEnum):
     JOURNEYS = "journeys"
     CASEWORK = "casework"
     ACCESS = "access"
+    PROVIDER_REQUESTS = "provider_requests"
+    DIRECTORY = "directory"
+    PROVIDER_AUDIT = "provider_audit"
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,10 @@ def replay_horizon(outbox_limit: timedelta) -> timedelta:
     """
     return max(outbox_limit, _event_kept() + _dead_letter_kept()) + _event_kept()
 
+
+PROVIDER_AUDIT_FLOOR = timedelta(days=2557)
+"""The provider side's audit is kept this long at least: its trigger refuses an earlier DELETE
+(referral migration 0006)."""
 
 RULES: dict[Kind, Rule] = {
     Kind.IDENTIFYING: Rule(
@@ -118,6 +125,23 @@ RULES: dict[Kind, Rule] = {
         timedelta(days=730),
         "the tip's key was shredded (its identifying data expired, or an admin shred it)",
         "the records of who unsealed or opened the tip's data are deleted",
+    ),
+    Kind.PROVIDER_REQUESTS: Rule(
+        timedelta(days=365),
+        "the request was approved or rejected",
+        "the request (the provider's details and its contact person's name, email and phone) is deleted;"
+        " a pending request never is",
+    ),
+    Kind.DIRECTORY: Rule(
+        timedelta(days=730),
+        "the provider's listing lapsed (it did not confirm its details in time)",
+        "every directory record of the organization (its services, locations, addresses, contacts and"
+        " phones) is deleted, unless a partnership specialist confirmed it since",
+    ),
+    Kind.PROVIDER_AUDIT: Rule(
+        PROVIDER_AUDIT_FLOOR,
+        "the entry was appended",
+        "the entry (ids, codes and times) is deleted",
     ),
 }
 
@@ -168,6 +192,13 @@ class Policy:
                 f"LANTERN_RETENTION_DAYS.casework: must be at least {(_event_kept() + _dead_letter_kept()).days}"
                 " days, as long as an event about the tip published before the shred can still arrive (the"
                 " topics' and dead-letter topics' retention), so that it finds the case as it left it"
+            )
+        if limits[Kind.PROVIDER_AUDIT] < max(
+            PROVIDER_AUDIT_FLOOR, limits[Kind.PROVIDER_REQUESTS], limits[Kind.DIRECTORY]
+        ):
+            raise RetentionPolicyError(
+                f"LANTERN_RETENTION_DAYS.provider_audit: must be at least {PROVIDER_AUDIT_FLOOR.days} days and"
+                " the provider requests' and directory's limits: it records who decided what of them"
             )
         if limits[Kind.AUDIT] < limits[Kind.PACKAGES]:
             raise RetentionPolicyError(

@@ -59,10 +59,11 @@ class Access:
 ACCESS: dict[str, Access] = {
     # Intake seals (creates data keys), replays an idempotent submission and shreds.
     "intake": Access(
-        # Retention: intake lets the unseal audit and openings of a shredded tip go (their triggers).
+        # Retention: intake lets the unseal audit, openings and assignment history of a shredded tip
+        # go (their triggers).
         keys={"data_keys": "SELECT, INSERT, UPDATE", "unseal_audit": "SELECT, INSERT, DELETE"},
         append_only=frozenset({"assignment_history", "openings"}),
-        prunable=frozenset({"openings"}),
+        prunable=frozenset({"openings", "assignment_history"}),
     ),
     "triage": Access(
         keys={"data_keys": "SELECT", "unseal_audit": "INSERT"},
@@ -74,7 +75,8 @@ ACCESS: dict[str, Access] = {
     ),
     "referral": Access(
         append_only=frozenset({"referral_history", "provider_audit"}),
-        prunable=frozenset({"referral_history"}),
+        # provider_audit's trigger lets only entries older than its shortest limit go.
+        prunable=frozenset({"referral_history", "provider_audit"}),
     ),
     "monitoring": Access(),
     # The staff workbench keeps only its sessions; it reads tips through the services' APIs.

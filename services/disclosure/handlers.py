@@ -50,6 +50,10 @@ class CaseNotFound(Exception):
     """No disclosure case for this tip."""
 
 
+class ReissueTooLarge(Exception):
+    """The package issued again would be larger than the broker takes: nothing was sent or decided."""
+
+
 class NoAgencyKey(Exception):
     """A package is due to an agency that has no registered key: nothing is opened or sent."""
 
@@ -296,6 +300,50 @@ async def confirm_consent(
         return verdict
 
 
+async def reissue(
+    tip_id: uuid.UUID,
+    package_id: uuid.UUID,
+    supervisor: Supervisor,
+    reason: str,
+    transactions: DisclosureTransactions,
+    keystore: Keystore,
+    routing: Routing,
+    max_package_bytes: int = packages.MAX_PACKAGE_BYTES,
+) -> Verdict:
+    """A supervisor issues a package withheld on replay again, on what holds now (``Case.reissue``);
+    the last approval the policy asks for sends a new package, sealed to the agency's current key."""
+    async with transactions.begin() as uow:
+        case = await _case(uow, tip_id)
+        verdict, outcome = case.reissue(
+            supervisor,
+            package_id,
+            reason,
+            await uow.consents.history(tip_id),
+            routing,
+            utc_now(),
+            await uow.keys.shredded(tip_id),
+        )
+        if await _carry_out(uow, keystore, case, outcome, max_package_bytes):
+            # Rolled back: the package stays withheld, for the supervisor to set aside instead.
+            raise ReissueTooLarge
+        return verdict
+
+
+async def set_aside(
+    tip_id: uuid.UUID,
+    package_id: uuid.UUID,
+    supervisor: Supervisor,
+    reason: str,
+    transactions: DisclosureTransactions,
+) -> Verdict:
+    """A supervisor sets a package withheld on replay aside: it stays unsent (``Case.set_aside``)."""
+    async with transactions.begin() as uow:
+        case = await _case(uow, tip_id)
+        verdict, outcome = case.set_aside(supervisor, package_id, reason, utc_now())
+        await _record(uow, case, outcome)
+        return verdict
+
+
 async def flag_due_reviews(uow: DisclosureWork, now: datetime, limit: int = 100) -> int:
     """Publish, once each, the at-risk and breach flags of cases waiting for a supervisor; return how many."""
     flagged = 0
@@ -434,7 +482,7 @@ async def _issue(
             case.tip_id, replace(dispatch.note, detail={**dispatch.note.detail, "key_id": sealed.key_id})
         )
         uow.outbox.stage(topics.DISCLOSURES, dispatch.event)
-        if package.supplementary_to is None:
+        if package.supplementary_to is None and not case.reissues(package.package_id):
             seconds, labels = dispatch.package.seconds_from_receipt, {"basis": package.basis.value}
             uow.after_commit(partial(metrics.time_to_forward.record, seconds, labels))
     return held

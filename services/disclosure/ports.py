@@ -104,6 +104,10 @@ class DataKeys(Protocol):
         ``fields``, the unseal audited with both; None once shredded."""
         ...
 
+    async def shredded(self, tip_id: uuid.UUID) -> bool:
+        """Whether the tip's data key was shredded (its sealed fields are gone)."""
+        ...
+
 
 class AgencyKeys(Protocol):
     async def current(self, agency_id: str) -> AgencyPublicKeys | None:

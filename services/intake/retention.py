@@ -1,6 +1,7 @@
 """Intake's retention, run as intake's role: a tip's data key is shredded when its identifying data
 expires (the same shred an admin orders, recorded as the retention job's), the sealed values of a
-shredded tip leave intake's tables, its consents go once past the casework limit from the shred, and
+shredded tip leave intake's tables, its rows (the tip, follow-ups, consents, call, assignments and
+their history, follow-up code) go once past the casework limit from the shred, and
 the records of who unsealed or opened its data (``keys.unseal_audit``, ``openings``) once past the
 access records' limit."""
 
@@ -78,7 +79,20 @@ STEPS: tuple[Step, ...] = (
     shred_step(),
     erase_sealed_step("intake.tips", "tip_id", "identifiers", ERASED_IDENTIFIERS),
     erase_sealed_step("intake.supplements", "supplement_id", "identifiers", ERASED_IDENTIFIERS),
+    # Casework, the rows that point at the tip before the tip row itself.
+    after_shred_step(Kind.CASEWORK, "intake.assignment_history"),
+    after_shred_step(Kind.CASEWORK, "intake.assignments"),
+    after_shred_step(Kind.CASEWORK, "intake.calls"),
+    after_shred_step(
+        Kind.CASEWORK,
+        "intake.supplement_recorders",
+        tip="s.tip_id",
+        via="JOIN intake.supplements s ON s.supplement_id = x.supplement_id",
+    ),
+    after_shred_step(Kind.CASEWORK, "intake.follow_up_codes"),
     after_shred_step(Kind.CASEWORK, "intake.consents"),
+    after_shred_step(Kind.CASEWORK, "intake.supplements"),
+    after_shred_step(Kind.CASEWORK, "intake.tips"),
     after_shred_step(Kind.ACCESS, "intake.openings"),
     after_shred_step(Kind.ACCESS, "keys.unseal_audit"),
 )

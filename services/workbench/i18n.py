@@ -167,6 +167,43 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "not sent again: consent changed",
         "non renvoyée : consentement modifié",
     ),
+    "review.withheld.decide": ("Decide this package", "Décider de cette communication"),
+    "review.withheld.help": (
+        "Issuing it again sends a new package on what holds now: the consents as they stand (a withdrawn"
+        " consent sends nothing unless a mandatory-reporting ground was established), with the approvals"
+        " the policy asks. Once the tip was shredded, its narrative, names and contact are gone and the"
+        " package goes without them. Setting it aside leaves it unsent.",
+        "La renvoyer envoie une nouvelle communication selon ce qui vaut maintenant : les consentements"
+        " tels qu'ils sont (un consentement retiré n'envoie rien, sauf motif de déclaration obligatoire"
+        " établi), avec les approbations que la politique demande. Une fois le signalement effacé, son"
+        " récit, les noms et les coordonnées n'existent plus et la communication part sans eux. La mettre"
+        " de côté la laisse non envoyée.",
+    ),
+    "review.withheld.reissue": ("Issue again", "Renvoyer"),
+    "review.withheld.set_aside": ("Set aside", "Mettre de côté"),
+    "review.withheld.decided.reissued": ("issued again", "renvoyée"),
+    "review.withheld.decided.set_aside": ("set aside, not sent", "mise de côté, non envoyée"),
+    "review.withheld.refused": (
+        "It cannot be issued again on what holds now:",
+        "Elle ne peut pas être renvoyée selon ce qui vaut maintenant :",
+    ),
+    "review.withheld.sent": (
+        "Issued again: a new package went to the agency.",
+        "Renvoyée : une nouvelle communication est partie vers l'organisme.",
+    ),
+    "review.withheld.waiting": (
+        "Approval recorded; the policy asks for another person's approval before it goes.",
+        "Approbation consignée; la politique demande celle d'une autre personne avant l'envoi.",
+    ),
+    "review.withheld.erased": (
+        "Gone with the shredded tip, not carried:",
+        "Disparus avec le signalement effacé, non transmis :",
+    ),
+    "code.basis_still_stands": ("The basis still stands", "Le fondement tient toujours"),
+    "code.agency_still_needs_it": ("The agency still needs it", "L'organisme en a toujours besoin"),
+    "code.reached_another_way": ("Agency reached another way", "Organisme joint autrement"),
+    "code.agency_has_it": ("The agency already has it", "L'organisme l'a déjà"),
+    "code.no_basis_now": ("No basis now", "Aucun fondement maintenant"),
     "alerts.title": ("Alerts", "Alertes"),
     "alerts.kind": ("Kind", "Type"),
     "alerts.deadline": ("Deadline", "Échéance"),

@@ -405,3 +405,91 @@ async def test_after_a_broker_wipe_a_package_goes_out_again_only_if_its_caller_r
     counted = [line for line in exported if line.startswith("lantern_packages_withheld_on_replay")]
     assert counted and all(str(withdrawn["tip_id"]) not in line for line in counted)
     assert any('reason="consent_changed"' in line for line in counted)
+
+
+async def test_a_supervisor_issues_a_withheld_package_again_on_the_consent_that_stands_and_its_agency_acknowledges_it(
+    disclosure: ServiceSettings, agency_keys: dict[str, AgencyKeys], tmp_path: Path
+) -> None:
+    await forwarded_package(disclosure)
+
+    async def police_package() -> list[Any]:
+        return await fetch(disclosure, "SELECT package_id, tip_id, fields FROM disclosure.packages")
+
+    [first] = await eventually(police_package, timeout=60)
+    assert "caller_contact" in first["fields"]
+    # The caller took back their identity (the reporter's own record): the danger still stands.
+    await fetch(
+        disclosure,
+        "INSERT INTO disclosure.consent_records (tip_id, event_id, version, consent, recorded_by_role,"
+        " recorded_at) VALUES ($1, $2, 2, $3::jsonb, 'reporter', now())",
+        first["tip_id"], uuid.uuid4(), json.dumps({"law_enforcement": True, "share_identity": False}),
+    )  # fmt: skip
+    pool = await create_pool(disclosure.database_url, "disclosure", max_size=1)
+
+    async def cluster_id() -> str:
+        return "the broker that lost everything"
+
+    async def nothing_to_prepare() -> None:
+        return None
+
+    try:
+        await pool.execute("UPDATE broker_epoch SET cluster_id = 'the broker before'")
+        await BrokerEpoch(
+            pool, "disclosure", cluster_id, nothing_to_prepare, withheld=WITHHELD_ON_REPLAY
+        ).check()
+    finally:
+        await pool.close()
+    tip_id, package_id = first["tip_id"], first["package_id"]
+    path = f"/v1/cases/{tip_id}/packages/{package_id}/reissue"
+
+    app = build_disclosure(disclosure)
+    async with running(app), http_client(app) as client:
+        answers = []
+        for _ in range(3):  # as many people as the policy asks, each a different supervisor
+            supervisor = await staff_token(disclosure.database_url, Role.SUPERVISOR)
+            answer = await client.post(
+                path, json={"reason": "basis_still_stands"}, headers={"authorization": f"Bearer {supervisor}"}
+            )
+            assert answer.status_code == 200, answer.text
+            answers.append(answer.json())
+            if answer.json()["reissued"]:
+                break
+        again = await client.post(
+            path, json={"reason": "basis_still_stands"}, headers={"authorization": f"Bearer {supervisor}"}
+        )
+        assert again.status_code == 409, "a package decided is decided once"
+        case = (
+            await client.get(f"/v1/cases/{tip_id}", headers={"authorization": f"Bearer {supervisor}"})
+        ).json()
+
+    assert answers[-1]["reissued"] and answers[-1]["approvals"] == answers[-1]["approvals_needed"]
+    assert case["replay_withheld_at"] is None
+    [old] = [p for p in case["packages"] if p["package_id"] == str(package_id)]
+    assert old["withheld_decision"] == "reissued" and old["reissued_as"]
+    [new] = [p for p in case["packages"] if p["package_id"] == old["reissued_as"]]
+    assert "caller_contact" not in new["fields"] and "narrative" in new["fields"]
+    actions = [entry["action"] for entry in case["audit"]]
+    assert actions.count("reissue_approved") == len(answers) and actions[-1] == "forwarded"
+
+    count = await run_liaison(
+        disclosure.kafka_bootstrap_servers, agency_keys[POLICE], stack_keys().verifier(), tmp_path / "inbox",
+        lambda _line: None, lambda _line: None, max_packages=2, idle_timeout=30,
+    )  # fmt: skip
+    assert count == 2, "the package the broker kept and the one issued again"
+    [opened] = [p for p in stored_packages(tmp_path / "inbox") if p["package_id"] == new["package_id"]]
+    assert opened["basis"] == "imminent_danger" and opened["content"]["caller_contact"] is None
+    assert opened["content"]["narrative"] == [NARRATIVE]
+
+    async def acknowledged_again() -> list[Any]:
+        return await fetch(
+            disclosure,
+            "SELECT 1 FROM disclosure.packages WHERE package_id = $1::uuid AND acknowledged_at IS NOT NULL",
+            new["package_id"],
+        )
+
+    assert await eventually(acknowledged_again, timeout=60)
+    [verdict] = await fetch(
+        disclosure, "SELECT verdict, package_id FROM disclosure.approvals WHERE tip_id = $1 AND package_id IS NOT NULL"
+        " ORDER BY at DESC LIMIT 1", tip_id,
+    )  # fmt: skip
+    assert (verdict["verdict"], verdict["package_id"]) == ("reissue", package_id)

@@ -35,7 +35,7 @@ from services.disclosure.adapters.memory import MemoryTransactions
 from services.disclosure.adapters.unit_of_work import DisclosureUnitOfWork
 from services.disclosure.adapters.views import CaseViews
 from services.disclosure.domain.audit import ChainKey
-from services.disclosure.domain.case import Case, Note, Supervisor
+from services.disclosure.domain.case import Case, Note, Supervisor, WithheldDecision
 from services.disclosure.domain.consent import ConsentRecord
 from services.disclosure.domain.packages import Source, SourceKind
 from services.disclosure.domain.routing import load_routing
@@ -62,6 +62,10 @@ class Backend(Protocol):
 
     async def register_agency_key(self, keys: AgencyPublicKeys) -> None: ...
 
+    async def withhold(self, tip_id: uuid.UUID, reason: str) -> None:
+        """Mark the tip's unacknowledged packages withheld on replay, as ``app.WITHHELD_ON_REPLAY`` does."""
+        ...
+
 
 class InMemory:
     def __init__(self) -> None:
@@ -81,6 +85,14 @@ class InMemory:
             store.retired_agency_keys[before.key_id] = RegisteredAgencyKey(before, utc_now())
         store.agency_keys[keys.agency_id] = keys
 
+    async def withhold(self, tip_id: uuid.UUID, reason: str) -> None:
+        case, now = self.transactions.store.cases[tip_id], utc_now()
+        case.packages = [
+            replace(p, withheld_at=now, withheld_reason=reason) if p.acknowledged_at is None else p
+            for p in case.packages
+        ]
+        case.replay_withheld_at = now
+
 
 class OnPostgres:
     def __init__(self, transactions: Transactions[DisclosureUnitOfWork]) -> None:
@@ -98,6 +110,15 @@ class OnPostgres:
     async def register_agency_key(self, keys: AgencyPublicKeys) -> None:
         async with self.transactions.pool.acquire() as connection:
             await PostgresAgencyKeys(connection).register(keys)
+
+    async def withhold(self, tip_id: uuid.UUID, reason: str) -> None:
+        async with self.transactions.pool.acquire() as connection:
+            await connection.execute(
+                "UPDATE packages SET withheld_on_replay_at = now(), withheld_reason = $2"
+                " WHERE tip_id = $1 AND acknowledged_at IS NULL",
+                tip_id, reason,
+            )  # fmt: skip
+            await connection.execute("UPDATE cases SET replay_withheld_at = now() WHERE tip_id = $1", tip_id)
 
 
 @pytest.fixture
@@ -203,6 +224,32 @@ async def test_a_case_saved_again_keeps_every_change(backend: Backend) -> None:
     assert again.legal_reference == ORDER
 
 
+async def test_a_supervisors_decision_on_a_withheld_package_comes_back_with_the_case(
+    backend: Backend,
+) -> None:
+    case = forwarded_case()
+    async with backend.transactions.begin() as uow:
+        await uow.cases.save(case)
+    await backend.withhold(case.tip_id, "tip_shredded")
+    async with backend.transactions.begin() as uow:
+        loaded = await uow.cases.get(case.tip_id)
+        assert loaded is not None and loaded.replay_withheld_at is not None
+        waiting = [package for package in loaded.packages if package.awaits_decision]
+        assert waiting and all(package.withheld_reason == "tip_shredded" for package in waiting)
+        assert all(package.acknowledged_at is None for package in waiting)
+        loaded.set_aside(FIRST, waiting[0].package_id, "reached_another_way", utc_now())
+        await uow.cases.save(loaded)
+    async with backend.transactions.begin() as uow:
+        again = await uow.cases.get(case.tip_id)
+    assert again == as_stored(loaded)
+    assert again is not None
+    [decided] = [package for package in again.packages if package.package_id == waiting[0].package_id]
+    assert decided.withheld_decision is WithheldDecision.SET_ASIDE and not decided.awaits_decision
+    [verdict] = [v for v in again.verdicts if v.package_id is not None]
+    assert (verdict.package_id, verdict.person_id) == (waiting[0].package_id, FIRST.person_id)
+    assert (again.replay_withheld_at is None) is (len(waiting) == 1)
+
+
 async def test_a_case_is_found_by_any_of_its_packages_and_nothing_by_an_unknown_id(backend: Backend) -> None:
     case = forwarded_case()
     async with backend.transactions.begin() as uow:
@@ -293,9 +340,12 @@ async def test_a_tips_key_opens_what_intake_sealed_until_the_tip_is_shredded(bac
         )
     assert opened is not None and opened.unseal("narrative", sealed) == "Il a changé de numéro."
 
+    async with backend.transactions.begin() as uow:
+        assert not await uow.keys.shredded(key.tip_id)
     await backend.shred(key.tip_id)
     async with backend.transactions.begin() as uow:
         assert await uow.keys.open(backend.keystore, key.tip_id, ["narrative"], "disclosure.forward") is None
+        assert await uow.keys.shredded(key.tip_id)
     assert backend.keystore.unseals == {"unsealed": 1, "erased": 2}
 
 

@@ -67,6 +67,8 @@ BY_TIP = {
     "triage.response_plans": "tip_id", "triage.urgency_overrides": "tip_id", "referral.consents": "tip_id",
     "referral.referral_matches": "tip_id", "referral.referrals": "tip_id", "monitoring.plans": "tip_id",
     "monitoring.reviews": "tip_id", "monitoring.alert_sources": "tip_id",
+    "intake.calls": "tip_id", "intake.assignments": "tip_id", "intake.assignment_history": "tip_id",
+    "intake.follow_up_codes": "tip_id", "intake.idempotency_keys": "tip_id",
 }  # fmt: skip
 # Tables whose rows name their tip through another table: (table, join, the joined tip column).
 BY_JOIN = {
@@ -76,13 +78,12 @@ BY_JOIN = {
     "monitoring.alerts": "JOIN monitoring.alert_sources p ON p.alert_id = t.alert_id",
     "monitoring.deliveries": "JOIN monitoring.alert_sources p ON p.alert_id = t.alert_id",
     "referral.referral_history": "JOIN referral.referrals p ON p.referral_id = t.referral_id",
+    "intake.supplement_recorders": "JOIN intake.supplements p ON p.supplement_id = t.supplement_id",
 }
-# What a case keeps after its casework went: the shred's record, the erased tip and the facts that
-# statistics count (without the reference); the rest of BY_TIP and BY_JOIN goes.
-KEPT_AFTER_CASEWORK = {
-    "keys.data_keys", "intake.tips", "intake.supplements", "monitoring.tips", "keys.unseal_audit",
-    "intake.openings",
-}  # fmt: skip
+# What a case keeps after its casework went: the shred's record, the records of who opened its data
+# (their own, longer limit) and the facts that statistics count (without the reference); the rest of
+# BY_TIP and BY_JOIN goes, intake's tip row and follow-ups included.
+KEPT_AFTER_CASEWORK = {"keys.data_keys", "monitoring.tips", "keys.unseal_audit", "intake.openings"}
 MESSAGING = ("intake", "triage", "disclosure", "monitoring", "referral")
 SEALED = "sealed.v1."
 
@@ -204,6 +205,26 @@ async def three_cases(settings: ServiceSettings) -> dict[str, Any]:
         " '{narrative}', 'unsealed' FROM unnest($1::uuid[]) AS t",
         list(tips.values()),
     )
+    # Each was a call a specialist took, held and handed over, with a note sealed under its key.
+    await fetch(
+        settings,
+        "INSERT INTO intake.calls (tip_id, started_at, ended_at, heard_via) SELECT t, now() - interval '10 minutes',"
+        " now(), 'search_engine' FROM unnest($1::uuid[]) AS t",
+        list(tips.values()),
+    )
+    await fetch(
+        settings,
+        "INSERT INTO intake.assignments (tip_id, person_id, assigned_by) SELECT t, gen_random_uuid(),"
+        " gen_random_uuid() FROM unnest($1::uuid[]) AS t",
+        list(tips.values()),
+    )
+    await fetch(
+        settings,
+        "INSERT INTO intake.assignment_history (tip_id, action, person_id, by_person, by_role, sealed_note)"
+        " SELECT t, 'handed_over', gen_random_uuid(), gen_random_uuid(), 'supervisor', 'sealed.v1.note'"
+        " FROM unnest($1::uuid[]) AS t",
+        list(tips.values()),
+    )
     return tips | {"reference_c": c["reference"]}
 
 
@@ -239,7 +260,8 @@ async def test_records_leave_at_their_limits_under_each_services_role_and_a_held
         )
         casework = ("disclosure.cases", "disclosure.consent_records", "triage.response_plans",
                     "triage.plan_steps", "referral.referral_matches", "monitoring.plans", "keys.unseal_audit",
-                    "intake.openings", "intake.consents")  # fmt: skip
+                    "intake.openings", "intake.consents", "intake.calls", "intake.assignments",
+                    "intake.assignment_history", "intake.follow_up_codes")  # fmt: skip
         assert all(count(rows, table) > 0 for table in casework), [t for t in casework if not rows[t]]
     assert SEALED in "".join(before[a]["intake.supplements"] + before[a]["triage.tip_supplements"])
     now = utc_now()
@@ -358,6 +380,13 @@ async def test_the_report_gives_counts_and_dates_per_kind_and_nothing_identifyin
         assert (by_table[(kind, table)].due, by_table[(kind, table)].next_due) == (0, None), table
     runners = {(runner, row.table) for runner, row in soon.rows}
     assert ("referral", "referral.referrals") in runners and ("intake", "keys.unseal_audit") in runners
+    # What was not governed before is listed too, under the service that lets it go.
+    for runner, kind, table in (
+        ("intake", Kind.CASEWORK, "intake.tips"), ("intake", Kind.CASEWORK, "intake.assignment_history"),
+        ("intake", Kind.CASEWORK, "intake.calls"), ("referral", Kind.PROVIDER_REQUESTS, "referral.provider_requests"),
+        ("referral", Kind.DIRECTORY, "referral.hsds_records"), ("referral", Kind.PROVIDER_AUDIT, "referral.provider_audit"),
+    ):  # fmt: skip
+        assert (runner, table) in runners and (kind, table) in by_table, table
     lines = "\n".join(render(soon))
     stored = json.dumps([await rows_of(settings, tip) for tip in (three_cases["a"], three_cases["c"])])
     assert str(three_cases["a"]) not in lines and three_cases["reference_c"] not in lines
@@ -586,3 +615,103 @@ async def test_a_hold_asked_for_while_the_shred_holds_the_tips_lock_comes_after_
     assert tip_id == held
     [hold] = await list_holds(settings.database_url)
     assert hold["hold_id"] == hold_id and hold["lifted_at"] is None
+
+
+ORGANIZATION = [
+    ("organization", "lapsed-org", {"id": "lapsed-org", "name": "Refuge Lapsed"}),
+    ("service", "lapsed-svc", {"id": "lapsed-svc", "organization_id": "lapsed-org"}),
+    ("location", "lapsed-loc", {"id": "lapsed-loc", "organization_id": "lapsed-org"}),
+    ("service_at_location", "lapsed-sal", {"id": "lapsed-sal", "service_id": "lapsed-svc", "location_id": "lapsed-loc"}),
+    ("contact", "lapsed-contact", {"id": "lapsed-contact", "service_id": "lapsed-svc", "name": "Marie Contact"}),
+    ("phone", "lapsed-phone", {"id": "lapsed-phone", "contact_id": "lapsed-contact", "number": "514-555-0199"}),
+    ("attribute", "lapsed-attr", {"id": "lapsed-attr", "link_id": "lapsed-svc", "link_type": "service"}),
+    ("organization", "listed-org", {"id": "listed-org", "name": "Refuge Listed"}),
+    ("service", "listed-svc", {"id": "listed-svc", "organization_id": "listed-org"}),
+    ("contact", "listed-contact", {"id": "listed-contact", "organization_id": "listed-org", "name": "Luc Contact"}),
+]  # fmt: skip
+
+
+async def test_provider_records_leave_at_their_limits_and_a_listed_provider_or_a_pending_request_stays(
+    settings: ServiceSettings, service_roles: ServiceRoles
+) -> None:
+    await fetch(
+        settings,
+        "INSERT INTO referral.hsds_records (resource, id, record) SELECT r, i, j::jsonb"
+        " FROM unnest($1::text[], $2::text[], $3::text[]) AS x(r, i, j)",
+        [r for r, _, _ in ORGANIZATION], [i for _, i, _ in ORGANIZATION],
+        [json.dumps(j) for _, _, j in ORGANIZATION],
+    )  # fmt: skip
+    await fetch(
+        settings,
+        "INSERT INTO referral.hsds_addresses (id, location_id, record) VALUES"
+        ' (\'lapsed-addr\', \'lapsed-loc\', \'{"id": "lapsed-addr", "address_1": "12 rue Cachée"}\')',
+    )
+    await fetch(
+        settings,
+        "INSERT INTO referral.directory_confirmations (resource, id, public, confirmed_by) VALUES"
+        " ('organization', 'lapsed-org', true, 'partnerships'), ('organization', 'listed-org', true, 'partnerships')",
+    )
+    await fetch(
+        settings,
+        "INSERT INTO referral.directory_reconfirmations (organization_id, due_at, lapsed_at) VALUES"
+        " ('lapsed-org', now(), now()), ('listed-org', now() + interval '30 days', NULL)",
+    )
+    details = json.dumps(
+        {"organization": "Refuge", "contact_name": "Marie Contact", "email": "m@example.org"}
+    )
+    await fetch(
+        settings,
+        "INSERT INTO referral.provider_requests (request_id, kind, details, language, status, decided_at, reason)"
+        " VALUES (gen_random_uuid(), 'registration', $1::jsonb, 'fr', 'rejected', now(), 'not_eligible'),"
+        " (gen_random_uuid(), 'registration', $1::jsonb, 'en', 'pending', NULL, NULL)",
+        details,
+    )
+    await fetch(
+        settings,
+        "INSERT INTO referral.provider_audit (subject, action, role, at) VALUES"
+        " ('organization:listed-org', 'details_confirmed', 'partnerships', now() - interval '2558 days'),"
+        " ('organization:listed-org', 'confirmation_requested', 'clock', now())",
+    )
+
+    async def provider_rows() -> dict[str, Any]:
+        return {
+            "records": sorted(r["id"] for r in await fetch(settings, "SELECT id FROM referral.hsds_records")),
+            "addresses": len(await fetch(settings, "SELECT 1 FROM referral.hsds_addresses")),
+            "confirmations": sorted(
+                r["id"] for r in await fetch(settings, "SELECT id FROM referral.directory_confirmations")
+            ),
+            "lapses": len(await fetch(settings, "SELECT 1 FROM referral.directory_reconfirmations")),
+            "requests": sorted(r["status"] for r in await fetch(settings, "SELECT status FROM referral.provider_requests")),
+            "audit": sorted(r["action"] for r in await fetch(settings, "SELECT action FROM referral.provider_audit")),
+        }  # fmt: skip
+
+    now = utc_now()
+    before = await provider_rows()
+    # A year less a day on: nothing of the provider side goes but the audit entry past seven years.
+    await run_retention(settings, service_roles, now + timedelta(days=364))
+    after_364 = await provider_rows()
+    assert after_364 == {**before, "audit": ["confirmation_requested"]}
+
+    # A year on, the rejected request goes with its contact person; the pending one stays.
+    await run_retention(settings, service_roles, now + timedelta(days=366))
+    assert (await provider_rows())["requests"] == ["pending"]
+    assert (await provider_rows())["records"] == before["records"]
+
+    # Two years after the lapse, every record of the lapsed provider goes; the listed one stays whole.
+    await run_retention(settings, service_roles, now + timedelta(days=731))
+    after = await provider_rows()
+    assert after["records"] == ["listed-contact", "listed-org", "listed-svc"]
+    assert (after["addresses"], after["confirmations"], after["lapses"]) == (0, ["listed-org"], 1)
+    assert after["requests"] == ["pending"]
+    assert sorted(after["audit"]) == ["confirmation_requested", "retention_deleted"]
+    # The young audit entry stays whatever the moved clock says: its trigger reads the database's.
+    await run_retention(settings, service_roles, now + timedelta(days=3000))
+    assert "confirmation_requested" in (await provider_rows())["audit"]
+    referral = await connect(service_roles.url(settings.database_url, "referral"), "referral")
+    try:
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
+            await referral.execute("DELETE FROM provider_audit WHERE action = 'confirmation_requested'")
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):  # no right to, and its trigger refuses
+            await referral.execute("UPDATE provider_audit SET reason = 'x'")
+    finally:
+        await referral.close()

@@ -12,7 +12,7 @@ from services.disclosure.app import build_app as build_disclosure
 from services.workbench.app import build_app as build_workbench
 from tests.factories import CONTACT, NARRATIVE, tip_received, tip_triaged
 from tests.helpers import eventually, fetch, http_client, new_data_key, publish_events, running
-from tests.integration.test_workbench import person_token, served, signed_in, workbench_settings
+from tests.integration.test_workbench import person_token, served, signed_in, signin_form, workbench_settings
 
 
 async def test_a_supervisor_previews_the_package_with_its_values_and_a_specialist_cannot(
@@ -121,9 +121,28 @@ async def test_a_package_withheld_after_a_broker_wipe_flags_the_case_on_the_supe
         finally:
             await relay.close()
         app = build_workbench(workbench_settings(settings, {"disclosure": disclosure_url}))
-        async with running(app), http_client(app) as as_supervisor:
+        francophone = await person_token(settings, "Sophie Superviseure", Role.SUPERVISOR)
+        async with running(app), http_client(app) as as_supervisor, http_client(app) as en_francais:
             await signed_in(as_supervisor, supervisor)
             review = await as_supervisor.get(f"/reviews/{tip.tip_id}")
+            form = await signin_form(en_francais)
+            await en_francais.post("/signin", data={**form, "lang": "fr", "token": francophone})
+            revue = await en_francais.get(f"/reviews/{tip.tip_id}")
+            [package_id] = re.findall(r'action="/reviews/[^/]+/packages/([^/]+)/reissue"', review.text)
+            csrf = re.search(r'name="csrf" value="([^"]+)"', review.text).group(1)  # type: ignore[union-attr]
+            reissued = await as_supervisor.post(
+                f"/reviews/{tip.tip_id}/packages/{package_id}/reissue",
+                data={"csrf": csrf, "reason": "basis_still_stands"},
+            )
+            after = await as_supervisor.get(f"/reviews/{tip.tip_id}")
     assert review.status_code == 200, review.text
     assert 'id="replay-withheld"' in review.text
     assert "not sent again: consent changed" in review.text
+    assert "Issue again" in review.text and "Set aside" in review.text
+    assert revue.status_code == 200 and "Renvoyer" in revue.text and "Mettre de côté" in revue.text
+    assert "non renvoyée : consentement modifié" in revue.text
+    # The withdrawal took the caller's consent away; the danger on the call is still a ground.
+    assert reissued.status_code == 200, reissued.text
+    assert 'id="reissue-done"' in reissued.text and "a new package went to the agency" in reissued.text
+    assert 'id="replay-withheld"' not in after.text and "issued again" in after.text
+    assert f"/packages/{package_id}/reissue" not in after.text

@@ -38,6 +38,10 @@ def test_every_kind_has_a_default_and_the_inbox_outlasts_any_replay_the_topics_a
     # data is kept as long past the shred as the identifying data is kept past the last report.
     assert policy.limit(Kind.CASEWORK) == event_kept + dead_letter_kept
     assert policy.limit(Kind.ACCESS) == policy.limit(Kind.IDENTIFYING)
+    # The provider side's audit outlives the requests and directory records it speaks of.
+    assert policy.limit(Kind.PROVIDER_AUDIT) >= max(
+        policy.limit(Kind.PROVIDER_REQUESTS), policy.limit(Kind.DIRECTORY)
+    )
 
 
 @pytest.mark.parametrize(
@@ -51,6 +55,8 @@ def test_every_kind_has_a_default_and_the_inbox_outlasts_any_replay_the_topics_a
         ({"journeys": -1}, "LANTERN_RETENTION_DAYS.journeys"),
         ({"casework": 0}, "LANTERN_RETENTION_DAYS.casework"),
         ({"journeys": "soon"}, "LANTERN_RETENTION_DAYS.journeys"),
+        ({"provider_audit": 365}, "LANTERN_RETENTION_DAYS.provider_audit"),  # below its trigger's floor
+        ({"directory": 3000}, "LANTERN_RETENTION_DAYS.provider_audit"),  # the audit outlives what it records
     ],
 )
 def test_a_limit_that_breaks_a_rule_is_refused_naming_the_kind(days: dict[str, object], field: str) -> None:

@@ -148,6 +148,9 @@ class MemoryDataKeys:
         keystore.unseals[outcome] += 1
         return unwrap_data_key(keystore.kek, tip_id, wrapped) if wrapped is not None else None
 
+    async def shredded(self, tip_id: uuid.UUID) -> bool:
+        return self.store.wrapped_keys.get(tip_id) is None
+
 
 class MemoryAgencyKeys:
     def __init__(self, store: MemoryStore) -> None:

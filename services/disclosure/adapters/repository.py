@@ -25,7 +25,14 @@ from schemas.sealed import SealedIdentifiers
 from schemas.tip import Channel, Consent, TipFacts
 from schemas.triage import IndicatorFinding, Urgency
 from services.common.sealing import DataKey, Keystore
-from services.disclosure.domain.case import Case, Package, SupervisorVerdict, Triage, VerdictKind
+from services.disclosure.domain.case import (
+    Case,
+    Package,
+    SupervisorVerdict,
+    Triage,
+    VerdictKind,
+    WithheldDecision,
+)
 from services.disclosure.domain.consent import ConsentRecord
 from services.disclosure.domain.packages import Source, SourceKind, WithheldPackage
 from services.disclosure.domain.policy import load_rules
@@ -94,7 +101,7 @@ CASE_COLUMNS = (
     "indicators", "minor_involved", "imminent_danger", "legal_reference", "received_at", "review_due_at",
     "reviewed_at", "forwarded_at", "recorded_by", "possibilities", "recorded_grounds", "confirmed_grounds",
     "consent_confirmed", "queue", "queued_at", "review_reasons", "review_flags", "reopened_at",
-    "pending_supplements",
+    "pending_supplements", "replay_withheld_at",
 )  # fmt: skip
 SAVE_CASE = (
     f"INSERT INTO cases ({', '.join(CASE_COLUMNS)})"
@@ -107,14 +114,17 @@ LOCK_CASE = """
 SELECT c.*,
        coalesce((SELECT json_agg(json_build_object(
                    'person_id', a.person_id, 'staff_token_id', a.staff_token_id, 'verdict', a.verdict, 'at', a.at,
-                   'reason', a.reason, 'legal_reference', a.legal_reference, 'ground', a.ground)
+                   'reason', a.reason, 'legal_reference', a.legal_reference, 'ground', a.ground,
+                   'package_id', a.package_id)
                    ORDER BY a.at, a.person_id, a.verdict)
                  FROM approvals a WHERE a.tip_id = c.tip_id), '[]') AS verdicts,
        coalesce((SELECT json_agg(json_build_object(
                    'package_id', p.package_id, 'agency_id', p.agency_id, 'recipient_kind', p.recipient_kind,
                    'basis', p.basis, 'fields', p.fields, 'issued_at', p.issued_at,
                    'seconds_from_receipt', p.seconds_from_receipt, 'supplementary_to', p.supplementary_to,
-                   'source_id', p.source_id, 'acknowledged_at', p.acknowledged_at, 'moved_to', p.moved_to)
+                   'source_id', p.source_id, 'acknowledged_at', p.acknowledged_at, 'moved_to', p.moved_to,
+                   'withheld_at', p.withheld_on_replay_at, 'withheld_reason', p.withheld_reason,
+                   'withheld_decision', p.withheld_decision, 'reissued_as', p.reissued_as)
                    ORDER BY p.issued_at, p.package_id)
                  FROM packages p WHERE p.tip_id = c.tip_id), '[]') AS packages
 FROM cases c WHERE c.tip_id = $1
@@ -131,14 +141,20 @@ LIMIT $3
 FOR UPDATE SKIP LOCKED
 """
 ADD_VERDICT = (
-    "INSERT INTO approvals (tip_id, person_id, staff_token_id, verdict, reason, legal_reference, ground, at)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING"
+    "INSERT INTO approvals (tip_id, person_id, staff_token_id, verdict, reason, legal_reference, ground, at,"
+    " package_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING"
 )
+# The withheld mark is the relay's (``app.WITHHELD_ON_REPLAY``), so an update never writes it back; the
+# insert carries it only because a CHECK constraint judges the proposed row before ON CONFLICT does.
 SAVE_PACKAGE = (
     "INSERT INTO packages (package_id, tip_id, agency_id, recipient_kind, supplementary_to, source_id, basis,"
-    " fields, issued_at, seconds_from_receipt, acknowledged_at, moved_to)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-    " ON CONFLICT (package_id) DO UPDATE SET acknowledged_at = excluded.acknowledged_at"
+    " fields, issued_at, seconds_from_receipt, acknowledged_at, moved_to, withheld_on_replay_at, withheld_reason,"
+    " withheld_decision, reissued_as)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+    " ON CONFLICT (package_id) DO UPDATE SET acknowledged_at = excluded.acknowledged_at,"
+    " withheld_decision = excluded.withheld_decision, reissued_as = excluded.reissued_as,"
+    " withheld_decided_at = CASE WHEN excluded.withheld_decision IS NULL THEN NULL"
+    " ELSE coalesce(packages.withheld_decided_at, now()) END"
 )
 
 
@@ -181,7 +197,7 @@ class PostgresCases:
                 [
                     (case.tip_id, verdict.person_id, verdict.token_id, verdict.kind.value, verdict.reason,
                      verdict.legal_reference.model_dump(mode="json") if verdict.legal_reference else None,
-                     verdict.ground.value if verdict.ground else None, verdict.at)
+                     verdict.ground.value if verdict.ground else None, verdict.at, verdict.package_id)
                     for verdict in added
                 ],
             )  # fmt: skip
@@ -194,7 +210,9 @@ class PostgresCases:
                      package.supplementary_to, package.source_id, package.basis.value,
                      sorted(field.value for field in package.fields), package.issued_at,
                      package.seconds_from_receipt, package.acknowledged_at,
-                     package.moved_to.model_dump(mode="json") if package.moved_to else None)
+                     package.moved_to.model_dump(mode="json") if package.moved_to else None,
+                     package.withheld_at, package.withheld_reason,
+                     package.withheld_decision.value if package.withheld_decision else None, package.reissued_as)
                     for package in changed
                 ],
             )  # fmt: skip
@@ -215,6 +233,13 @@ class PostgresDataKeys:
         self, keystore: Keystore, tip_id: uuid.UUID, fields: list[str], purpose: str
     ) -> DataKey | None:
         return await keystore.open(self.connection, tip_id, purpose=purpose, fields=fields)
+
+    async def shredded(self, tip_id: uuid.UUID) -> bool:
+        return bool(
+            await self.connection.fetchval(
+                "SELECT shredded_at IS NOT NULL FROM keys.data_keys WHERE tip_id = $1", tip_id
+            )
+        )
 
 
 def _source(row: asyncpg.Record) -> Source:
@@ -247,7 +272,7 @@ def _case_values(case: Case) -> list[Any]:
         list(triage.possibilities), sorted(g.value for g in case.recorded_grounds),
         sorted(g.value for g in case.confirmed_grounds), sorted(case.consent_confirmed),
         case.queue.value if case.queue else None, case.queued_at, list(case.review_reasons),
-        sorted(case.review_flags), case.reopened_at, list(case.pending_supplements),
+        sorted(case.review_flags), case.reopened_at, list(case.pending_supplements), case.replay_withheld_at,
     ]  # fmt: skip
 
 
@@ -274,6 +299,7 @@ def _case(row: asyncpg.Record) -> Case:
         review_flags=frozenset(row["review_flags"]), reopened_at=row["reopened_at"],
         pending_supplements=tuple(row["pending_supplements"]),
         reviewed_at=row["reviewed_at"], forwarded_at=row["forwarded_at"],
+        replay_withheld_at=row["replay_withheld_at"],
         verdicts=[_verdict(verdict) for verdict in row["verdicts"]],
         packages=[_package(package) for package in row["packages"]],
     )  # fmt: skip
@@ -284,7 +310,7 @@ def _verdict(stored: dict[str, Any]) -> SupervisorVerdict:
         person_id=uuid.UUID(stored["person_id"]), token_id=uuid.UUID(stored["staff_token_id"]),
         kind=VerdictKind(stored["verdict"]), at=datetime.fromisoformat(stored["at"]), reason=stored["reason"],
         legal_reference=_reference(stored["legal_reference"]),
-        ground=Basis(stored["ground"]) if stored["ground"] else None,
+        ground=Basis(stored["ground"]) if stored["ground"] else None, package_id=_uuid(stored["package_id"]),
     )  # fmt: skip
 
 
@@ -301,6 +327,10 @@ def _package(stored: dict[str, Any]) -> Package:
         supplementary_to=_uuid(stored["supplementary_to"]), source_id=_uuid(stored["source_id"]),
         acknowledged_at=datetime.fromisoformat(stored["acknowledged_at"]) if stored["acknowledged_at"] else None,
         moved_to=Jurisdiction.model_validate(stored["moved_to"]) if stored["moved_to"] else None,
+        withheld_at=datetime.fromisoformat(stored["withheld_at"]) if stored["withheld_at"] else None,
+        withheld_reason=stored["withheld_reason"],
+        withheld_decision=WithheldDecision(stored["withheld_decision"]) if stored["withheld_decision"] else None,
+        reissued_as=_uuid(stored["reissued_as"]),
     )  # fmt: skip
 
 

@@ -45,7 +45,8 @@ class CaseViews:
         return list(
             await self.connection.fetch(
                 "SELECT package_id, agency_id, recipient_kind, supplementary_to, basis, fields, issued_at,"
-                " seconds_from_receipt, acknowledged_at, moved_to, withheld_on_replay_at, withheld_reason FROM packages"
+                " seconds_from_receipt, acknowledged_at, moved_to, withheld_on_replay_at, withheld_reason,"
+                " withheld_decision, withheld_decided_at, reissued_as FROM packages"
                 " WHERE tip_id = $1 ORDER BY issued_at",
                 tip_id,
             )

@@ -112,6 +112,33 @@ class UnknownPackage(Exception):
     """An acknowledgement for a package that did not go to that agency."""
 
 
+class NotWithheld(Exception):
+    """No package of this case waits for a supervisor's decision after it was withheld on replay."""
+
+
+class WithheldDecision(StrEnum):
+    REISSUED = "reissued"
+    SET_ASIDE = "set_aside"
+
+
+# Sealed at intake and gone with the tip's key: a re-issue after a shred cannot carry them. The
+# location stays: what the agency acts on (country, province, a city the gazetteer lists) is in the
+# tip's facts, not sealed.
+ERASED_BY_SHRED = frozenset(
+    {
+        PackageField.NARRATIVE,
+        PackageField.SUSPECT_NAMES,
+        PackageField.VICTIM_NAMES,
+        PackageField.CALLER_CONTACT,
+    }
+)
+AGENCY_NOT_RECIPIENT = Reason(
+    code="reissue.agency_not_recipient",
+    en="On what holds now, this agency would not receive the case: nothing is sent to it again.",
+    fr="Selon ce qui vaut maintenant, cet organisme ne recevrait pas le dossier : rien ne lui est renvoyé.",
+)
+
+
 class NotAwaitingConfirmation(Exception):
     """No consent of that version waits for a supervisor's confirmation."""
 
@@ -124,6 +151,8 @@ class VerdictKind(StrEnum):
     KEEP = "keep"
     FORWARD_CHANGES = "forward_changes"
     CONFIRM_CONSENT = "confirm_consent"
+    REISSUE = "reissue"
+    SET_ASIDE = "set_aside"
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +178,8 @@ class SupervisorVerdict:
     reason: str | None = None
     legal_reference: LegalReference | None = None
     ground: Basis | None = None
+    package_id: uuid.UUID | None = None
+    """The withheld package a re-issue or a setting aside decides."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,9 +197,20 @@ class Package:
     source_id: uuid.UUID | None = None
     acknowledged_at: datetime | None = None
     moved_to: Jurisdiction | None = None
+    withheld_at: datetime | None = None
+    """When a new broker was not sent it again (``app.WITHHELD_ON_REPLAY``)."""
+    withheld_reason: str | None = None
+    withheld_decision: WithheldDecision | None = None
+    """What a supervisor decided of it once withheld; None while it waits."""
+    reissued_as: uuid.UUID | None = None
 
     def __hash__(self) -> int:
-        return hash((self.package_id, self.acknowledged_at))
+        return hash((self.package_id, self.acknowledged_at, self.withheld_decision))
+
+    @property
+    def awaits_decision(self) -> bool:
+        """Withheld on replay, and no supervisor has decided it yet."""
+        return self.withheld_at is not None and self.withheld_decision is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,9 +231,14 @@ class Dispatch:
     event: DisclosureForwardedV1
     sources: frozenset[uuid.UUID] | None = None
     """The tip and follow-ups it carries: None for all of them (a first package)."""
+    excluded: frozenset[uuid.UUID] = frozenset()
+    """Follow-ups it leaves out though ``sources`` is None: a first package issued again leaves out
+    those that went to its agency in packages of their own, and those still waiting."""
 
     def carries(self, source: Source) -> bool:
-        return self.sources is None or source.source_id in self.sources
+        return (
+            self.sources is None or source.source_id in self.sources
+        ) and source.source_id not in self.excluded
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +277,8 @@ class Verdict:
     approvals_needed: int
     refused: tuple[Reason, ...] = ()
     """The policy's reasons when it found no basis for the approval: nothing was forwarded."""
+    fields_erased: frozenset[PackageField] = frozenset()
+    """A re-issue after a shred: the fields the policy permits that the package can no longer carry."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,6 +347,8 @@ class Case:
     forwarded_at: datetime | None = None
     reopened_at: datetime | None = None
     pending_supplements: tuple[uuid.UUID, ...] = ()
+    replay_withheld_at: datetime | None = None
+    """Set while a package withheld on replay waits for a supervisor's decision."""
     verdicts: list[SupervisorVerdict] = field(default_factory=list)
     packages: list[Package] = field(default_factory=list)
 
@@ -325,8 +376,16 @@ class Case:
 
     @property
     def first_packages(self) -> list[Package]:
-        """The first package each agency received."""
-        return [package for package in self.packages if package.supplementary_to is None]
+        """The first package each agency received (a re-issued one in place of the one it replaced)."""
+        return [
+            package
+            for package in self.packages
+            if package.supplementary_to is None and package.withheld_decision is not WithheldDecision.REISSUED
+        ]
+
+    def reissues(self, package_id: uuid.UUID) -> bool:
+        """Whether this package is one issued again in place of a package withheld on replay."""
+        return any(package.reissued_as == package_id for package in self.packages)
 
     @property
     def waiting(self) -> bool:
@@ -671,6 +730,138 @@ class Case:
         return Verdict(self._state, len(self.approvals), self.approvals_needed), Outcome((confirmed,), events)
 
     # --- the clock ----------------------------------------------------------------------------
+
+    # --- a package withheld on replay -----------------------------------------------------------
+
+    def withheld(self, package_id: uuid.UUID) -> Package:
+        """The package withheld on replay that waits for a decision (``NotWithheld`` otherwise)."""
+        for package in self.packages:
+            if package.package_id == package_id and package.awaits_decision:
+                return package
+        raise NotWithheld
+
+    def reissue(
+        self,
+        supervisor: Supervisor,
+        package_id: uuid.UUID,
+        reason: str,
+        records: Sequence[ConsentRecord],
+        routing: Routing,
+        now: datetime,
+        shredded: bool,
+    ) -> tuple[Verdict, Outcome]:
+        """A supervisor issues again a package withheld on replay, as a new package its agency
+        acknowledges, on what holds now: the consents as they stand and the grounds someone
+        established (a withdrawn consent without a mandatory-reporting ground sends nothing), to an
+        agency that would still receive the case, with the fields the policy permits now and, once
+        the tip was shredded, none of its sealed ones (they are gone). It takes as many approvals,
+        each another person's, as the policy asks of a package on that basis; a refusal is audited.
+        """
+        withheld = self.withheld(package_id)
+        gate = self._decide(self.standing_consent(records), routing, established_only=True)
+        refusal: tuple[Reason, ...] = ()
+        if not gate.has_basis:
+            refusal = gate.reasons
+        elif withheld.agency_id not in {recipient.agency_id for recipient in gate.recipients}:
+            refusal = (AGENCY_NOT_RECIPIENT,)
+        elif gate.basis is Basis.LEGAL_OBLIGATION and self.legal_reference is None:
+            refusal = (REFERENCE_NOT_NAMED,)
+        if refusal:
+            refused = Note(
+                "reissue_refused", supervisor.actor,
+                {"package_id": str(package_id), "cause": refusal[-1].code, "reason": reason},
+            )  # fmt: skip
+            return Verdict(self._state, 0, 0, refused=refusal), Outcome((refused,))
+        approvals = self._reissue_approvals(withheld)
+        if supervisor.person_id in {approval.person_id for approval in approvals}:
+            raise SameSupervisor
+        verdict = SupervisorVerdict(
+            supervisor.person_id, supervisor.token_id, VerdictKind.REISSUE, now, reason, package_id=package_id
+        )
+        self.verdicts.append(verdict)
+        approvals = [*approvals, verdict]
+        needed = max(gate.approvals_needed, 1)
+        fields = withheld.fields & gate.fields
+        erased = fields & ERASED_BY_SHRED if shredded else frozenset()
+        fields -= erased
+        approved = Note(
+            "reissue_approved", supervisor.actor,
+            {"package_id": str(package_id), "basis": gate.basis.value, "approvals": len(approvals),
+             "approvals_needed": needed, "reason": reason, "fields": sorted(f.value for f in fields),
+             "fields_erased": sorted(f.value for f in erased)},
+        )  # fmt: skip
+        if len(approvals) < needed:
+            return Verdict(self._state, len(approvals), needed, fields_erased=erased), Outcome((approved,))
+        recipient = next(r for r in gate.recipients if r.agency_id == withheld.agency_id)
+        # A follow-up follows the first package the agency can hold: the one issued in its place, if any.
+        supplementary_to = next(
+            (
+                p.reissued_as
+                for p in self.packages
+                if p.package_id == withheld.supplementary_to and p.reissued_as
+            ),
+            withheld.supplementary_to,
+        )
+        package = Package(
+            uuid.uuid4(), withheld.agency_id, recipient.kind, gate.basis, fields, now,
+            self._seconds_from_receipt(now), supplementary_to=supplementary_to,
+            source_id=withheld.source_id, moved_to=withheld.moved_to,
+        )  # fmt: skip
+        self._decide_withheld(withheld, WithheldDecision.REISSUED, now, package.package_id)
+        approvers = tuple(Approver(role="supervisor", person_id=approval.person_id) for approval in approvals)
+        if withheld.supplementary_to is None:
+            carried: frozenset[uuid.UUID] | None = None
+        else:
+            carried = frozenset({withheld.source_id}) if withheld.source_id else frozenset()
+        dispatch = self._dispatch(package, approvers, supervisor.actor, None, carried)
+        if carried is None:
+            own = {p.source_id for p in self.packages if p.agency_id == withheld.agency_id and p.source_id}
+            dispatch = replace(dispatch, excluded=frozenset({*own, *self.pending_supplements}))
+        # The forward's own event (``disclosures.v1``) says it went; the case's decision is unchanged.
+        issue = Issue((dispatch,), self.triage.facts, approvers)
+        return Verdict(self._state, len(approvals), needed, fields_erased=erased), Outcome(
+            (approved,), (), issue
+        )
+
+    def set_aside(
+        self, supervisor: Supervisor, package_id: uuid.UUID, reason: str, now: datetime
+    ) -> tuple[Verdict, Outcome]:
+        """A supervisor sets a package withheld on replay aside: it stays unsent, and the agency is
+        reached another way or not at all."""
+        withheld = self.withheld(package_id)
+        self.verdicts.append(
+            SupervisorVerdict(
+                supervisor.person_id,
+                supervisor.token_id,
+                VerdictKind.SET_ASIDE,
+                now,
+                reason,
+                package_id=package_id,
+            )
+        )
+        self._decide_withheld(withheld, WithheldDecision.SET_ASIDE, now, None)
+        note = Note("withheld_set_aside", supervisor.actor, {"package_id": str(package_id), "reason": reason})
+        return Verdict(self._state, 0, 0), Outcome((note,))
+
+    def _reissue_approvals(self, withheld: Package) -> list[SupervisorVerdict]:
+        """The approvals given to issue this package again since it was withheld, one per person."""
+        kept: dict[uuid.UUID, SupervisorVerdict] = {}
+        for verdict in self.verdicts:
+            if (
+                verdict.kind is VerdictKind.REISSUE
+                and verdict.package_id == withheld.package_id
+                and (withheld.withheld_at is None or verdict.at >= withheld.withheld_at)
+            ):
+                kept.setdefault(verdict.person_id, verdict)
+        return list(kept.values())
+
+    def _decide_withheld(
+        self, withheld: Package, decision: WithheldDecision, now: datetime, reissued_as: uuid.UUID | None
+    ) -> None:
+        decided = replace(withheld, withheld_decision=decision, reissued_as=reissued_as)
+        self.packages = [decided if p.package_id == withheld.package_id else p for p in self.packages]
+        if not any(package.awaits_decision for package in self.packages):
+            self.replay_withheld_at = None
 
     def due_flags(self, now: datetime) -> list[DisclosureReviewFlaggedV1]:
         """The at-risk and breach flags of the case's review due by ``now``, each once per queueing."""

@@ -27,6 +27,7 @@ from services.disclosure.domain.case import (
     AT_ONCE_REVIEW,
     CaseNotPending,
     NotAwaitingConfirmation,
+    NotWithheld,
     SameSupervisor,
     Supervisor,
     Verdict,
@@ -73,6 +74,20 @@ class KeepReason(StrEnum):
     OTHER = "other"
 
 
+class ReissueReason(StrEnum):
+    BASIS_STILL_STANDS = "basis_still_stands"
+    AGENCY_STILL_NEEDS_IT = "agency_still_needs_it"
+    OTHER = "other"
+
+
+class SetAsideReason(StrEnum):
+    REACHED_ANOTHER_WAY = "reached_another_way"
+    AGENCY_HAS_IT = "agency_has_it"
+    NO_BASIS_NOW = "no_basis_now"
+    CALLER_SAFETY = "caller_safety"
+    OTHER = "other"
+
+
 Ground = Literal["child_protection", "imminent_danger"]
 
 
@@ -109,8 +124,17 @@ class Keeping(Contract):
     reason: KeepReason
 
 
+class Reissuing(Contract):
+    reason: ReissueReason
+
+
+class SettingAside(Contract):
+    reason: SetAsideReason
+
+
 BODIES: dict[str, type[Contract]] = {
     "approve": Approval, "preview": PreviewRequest, "decline": Refusal, "reopen": Reopening, "keep": Keeping,
+    "reissue": Reissuing, "set-aside": SettingAside,
 }  # fmt: skip
 
 
@@ -257,6 +281,61 @@ def routes(app: FastAPI) -> None:
             )  # fmt: skip
         return _verdict(tip_id, verdict)
 
+    @app.post(
+        "/v1/cases/{tip_id}/packages/{package_id}/reissue", tags=["review"], responses=refusals(404, 409, 503)
+    )
+    async def reissue(
+        request: Request,
+        tip_id: uuid.UUID,
+        package_id: uuid.UUID,
+        reissuing: Reissuing,
+        staff: SupervisorStaff,
+    ) -> dict[str, Any]:
+        """Issue again a package withheld on replay after a broker wipe, as a new package, on what holds
+        now: the consents as they stand (a withdrawn consent without a mandatory-reporting ground
+        sends nothing), an agency that would still receive the case, the fields the policy permits
+        now, and none of the tip's sealed fields once it was shredded (``fields_erased`` names them).
+        It takes as many approvals, each another person's, as the policy asks of a package.
+
+        409 when the policy finds no basis (with its reasons), when the package waits for no decision,
+        or when the same person already approved it.
+        """
+        runtime = runtime_of(request)
+        with _refusals():
+            verdict = await handlers.reissue(
+                tip_id, package_id, _supervisor(staff), reissuing.reason.value, runtime.transactions,
+                runtime.keystore, load_routing(), DisclosureSettings.of(runtime.settings).package_max_bytes,
+            )  # fmt: skip
+        if verdict.refused:
+            raise Refused(
+                409,
+                {
+                    "detail": "This package cannot be issued again on what holds now.",
+                    "reasons": [reason.model_dump() for reason in verdict.refused],
+                },
+            )
+        return {**_verdict(tip_id, verdict), "package_id": str(package_id),
+                "reissued": verdict.approvals >= verdict.approvals_needed,
+                "fields_erased": sorted(field.value for field in verdict.fields_erased)}  # fmt: skip
+
+    @app.post(
+        "/v1/cases/{tip_id}/packages/{package_id}/set-aside", tags=["review"], responses=refusals(404, 409)
+    )
+    async def set_aside(
+        request: Request,
+        tip_id: uuid.UUID,
+        package_id: uuid.UUID,
+        setting: SettingAside,
+        staff: SupervisorStaff,
+    ) -> dict[str, Any]:
+        """Set a package withheld on replay aside: it stays unsent (the agency is reached another way,
+        or not at all). 409 when the package waits for no decision."""
+        with _refusals():
+            verdict = await handlers.set_aside(
+                tip_id, package_id, _supervisor(staff), setting.reason.value, runtime_of(request).transactions
+            )
+        return {**_verdict(tip_id, verdict), "package_id": str(package_id)}
+
 
 def _supervisor(staff: Staff) -> Supervisor:
     return Supervisor(person_id=staff.person_id, token_id=staff.token_id)
@@ -283,6 +362,16 @@ def _refusals() -> Iterator[None]:
         raise HTTPException(
             status_code=409,
             detail="You already approved this case: the next approval must be another person's.",
+        ) from None
+    except NotWithheld:
+        raise HTTPException(
+            status_code=409, detail="No package of that id waits for a decision after it was withheld."
+        ) from None
+    except handlers.ReissueTooLarge:
+        raise HTTPException(
+            status_code=409,
+            detail="Issued again, the package would be larger than the broker takes: nothing was sent."
+            " Reach the agency another way and set the package aside.",
         ) from None
     except NotAwaitingConfirmation:
         raise HTTPException(

@@ -67,6 +67,8 @@ APPROVAL_REASONS = (
 )
 REFERRAL_DECLINE_REASONS = ("no_capacity", "not_eligible", "out_of_area", "caller_declined", "other")
 REOPEN_REASONS = ("new_information", "decision_error", "caller_request", "other")
+REISSUE_REASONS = ("basis_still_stands", "agency_still_needs_it", "other")
+SET_ASIDE_REASONS = ("reached_another_way", "agency_has_it", "no_basis_now", "caller_safety", "other")
 
 
 @dataclass(frozen=True, slots=True)
@@ -544,7 +546,11 @@ def routes(app: FastAPI) -> None:
         return await page(request, build)
 
     async def review_page(
-        request: Request, session: Session, tip_id: uuid.UUID, preview: dict[str, Any] | None = None
+        request: Request,
+        session: Session,
+        tip_id: uuid.UUID,
+        preview: dict[str, Any] | None = None,
+        reissued: dict[str, Any] | None = None,
     ) -> Response:
         answer = await ask(request, session, "disclosure", "GET", f"/v1/cases/{tip_id}")
         if not answer.ok:
@@ -556,7 +562,8 @@ def routes(app: FastAPI) -> None:
         return render(
             request, "review.html", session, session.language, case=answer.body, preview=preview,
             purposes=PURPOSES, approval_reasons=APPROVAL_REASONS, decline_reasons=DECLINE_REASONS,
-            reopen_reasons=REOPEN_REASONS,
+            reopen_reasons=REOPEN_REASONS, reissue_reasons=REISSUE_REASONS, set_aside_reasons=SET_ASIDE_REASONS,
+            reissued=reissued,
         )  # fmt: skip
 
     @app.get("/reviews/{tip_id}", response_class=HTMLResponse, include_in_schema=False)
@@ -583,6 +590,34 @@ def routes(app: FastAPI) -> None:
             )
         except ServiceUnavailable:
             return redirect(f"/reviews/{tip_id}", "error.unavailable")
+
+    @app.post(
+        "/reviews/{tip_id}/packages/{package_id}/{decision}",
+        response_class=HTMLResponse,
+        include_in_schema=False,
+    )
+    async def decide_withheld(
+        request: Request, tip_id: uuid.UUID, package_id: uuid.UUID, decision: str
+    ) -> Response:
+        """A package withheld on replay: issue it again (the answer says what the policy allows now, or
+        why not) or set it aside."""
+        if decision not in ("reissue", "set-aside"):
+            return redirect(f"/reviews/{tip_id}", "error.invalid")
+        if isinstance(checked := await form_of(request), Response):
+            return checked
+        session, form = checked
+        path = f"/v1/cases/{tip_id}/packages/{package_id}/{decision}"
+        if decision == "set-aside":
+            return await act(
+                request, "disclosure", "POST", path, {"reason": form.get("reason")}, f"/reviews/{tip_id}"
+            )
+        try:
+            answer = await ask(request, session, "disclosure", "POST", path, {"reason": form.get("reason")})
+        except ServiceUnavailable:
+            return redirect(f"/reviews/{tip_id}", "error.unavailable")
+        if not answer.ok and not (answer.status == 409 and "reasons" in answer.body):
+            return redirect(f"/reviews/{tip_id}", notice_of(answer))
+        return await review_page(request, session, tip_id, reissued={"status": answer.status, **answer.body})
 
     @app.post("/reviews/{tip_id}/{decision}", include_in_schema=False)
     async def decide(request: Request, tip_id: uuid.UUID, decision: str) -> Response:

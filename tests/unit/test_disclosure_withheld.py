@@ -1,0 +1,213 @@
+"""A package withheld on replay after a broker wipe, decided by a supervisor (in memory): issued again
+on what holds now, or set aside; the case's flag clears once no withheld package waits.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+
+import pytest
+
+from schemas.disclosure import Basis, LiaisonAcknowledgementV2, PackageField
+from schemas.envelope import utc_now
+from schemas.intake import TipReceivedV1
+from services.common.agency_keys import sign_acknowledgement
+from services.disclosure import handlers
+from services.disclosure.domain.case import NotWithheld, SameSupervisor, Supervisor, Verdict, WithheldDecision
+from tests.factories import CONTACT, NAMED_PERSON, NARRATIVE, consent_recorded, tip_triaged
+from tests.unit.test_disclosure_handlers import (
+    AGENCY_KEYS,
+    FOLLOW_UP,
+    ORDER,
+    POLICE,
+    PROTECTION,
+    ROUTING,
+    Desk,
+)
+
+
+@pytest.fixture
+def desk() -> Desk:
+    return Desk()
+
+
+DANGER = {"channel": "phone", "assessment": {"imminent_danger": "yes", "trafficking_types": ["labour"]}}
+NAMED = [{"name": NAMED_PERSON, "relation": "suspect"}]
+
+
+def withhold(desk: Desk, tip: TipReceivedV1, reason: str) -> list[uuid.UUID]:
+    """What ``app.WITHHELD_ON_REPLAY`` does to a case after a broker wipe: every unacknowledged
+    package is marked, and the case flagged."""
+    case = desk.store.cases[tip.tip_id]
+    now = utc_now()
+    case.packages = [
+        replace(package, withheld_at=now, withheld_reason=reason)
+        if package.acknowledged_at is None
+        else package
+        for package in case.packages
+    ]
+    case.replay_withheld_at = now
+    return [package.package_id for package in case.packages if package.withheld_at is not None]
+
+
+async def reissue(desk: Desk, tip: TipReceivedV1, package_id: uuid.UUID, person: uuid.UUID) -> Verdict:
+    return await handlers.reissue(
+        tip.tip_id, package_id, Supervisor(person, uuid.uuid4()), "basis_still_stands", desk.transactions,
+        desk.keystore, ROUTING, desk.settings.package_max_bytes,
+    )  # fmt: skip
+
+
+async def set_aside(desk: Desk, tip: TipReceivedV1, package_id: uuid.UUID) -> Verdict:
+    return await handlers.set_aside(
+        tip.tip_id,
+        package_id,
+        Supervisor(uuid.uuid4(), uuid.uuid4()),
+        "reached_another_way",
+        desk.transactions,
+    )
+
+
+async def test_a_package_whose_consent_was_withdrawn_without_a_mandatory_ground_is_never_sent_again(
+    desk: Desk,
+) -> None:
+    tip = desk.tip(consent={"law_enforcement": True}, named_persons=NAMED)
+    await desk.deliver(tip, tip_triaged(tip, "non_urgent"))
+    await desk.approve(tip, uuid.uuid4())
+    [first] = desk.packages(POLICE)
+    await desk.deliver(consent_recorded(tip, 2, ["law_enforcement"]))
+    [package_id] = withhold(desk, tip, "consent_changed")
+    sent = len(desk.packages())
+
+    verdict = await reissue(desk, tip, package_id, uuid.uuid4())
+
+    assert verdict.refused and verdict.refused[0].code == "basis.none"
+    assert len(desk.packages()) == sent, "nothing goes out"
+    assert desk.trail(tip)[-1] == "reissue_refused"
+    case = desk.store.cases[tip.tip_id]
+    assert case.replay_withheld_at is not None and case.withheld(package_id).withheld_decision is None
+
+    await set_aside(desk, tip, package_id)
+
+    case = desk.store.cases[tip.tip_id]
+    [withheld] = [p for p in case.packages if p.package_id == first.package_id]
+    assert withheld.withheld_decision is WithheldDecision.SET_ASIDE and withheld.reissued_as is None
+    assert case.replay_withheld_at is None
+    [noted] = [note for tip_id, note in desk.store.audit if note.action == "withheld_set_aside"]
+    assert noted.detail == {"package_id": str(package_id), "reason": "reached_another_way"}
+    assert noted.actor.startswith("supervisor:")
+    assert len(desk.packages()) == sent
+    with pytest.raises(NotWithheld):
+        await reissue(desk, tip, package_id, uuid.uuid4())
+    with pytest.raises(NotWithheld):
+        await set_aside(desk, tip, uuid.uuid4())
+
+
+async def test_a_shredded_tips_package_goes_again_on_its_ground_without_what_the_shred_erased(
+    desk: Desk,
+) -> None:
+    tip = desk.tip(consent={"law_enforcement": True, "share_identity": True}, named_persons=NAMED, **DANGER)
+    await desk.deliver(tip, tip_triaged(tip, "urgent", danger=True))
+    [first] = desk.packages(POLICE)
+    assert first.content.narrative == [NARRATIVE] and first.content.caller_contact is not None
+    desk.store.shred(tip.tip_id)
+    [package_id] = withhold(desk, tip, "tip_shredded")
+    supervisor = uuid.uuid4()
+
+    verdict = await reissue(desk, tip, package_id, supervisor)
+
+    assert not verdict.refused and verdict.approvals == verdict.approvals_needed == 1
+    assert verdict.fields_erased >= {PackageField.NARRATIVE, PackageField.CALLER_CONTACT}
+    _, again = desk.packages(POLICE)
+    assert again.package_id != first.package_id and again.supplementary_to is None
+    assert again.basis is first.basis is Basis.IMMINENT_DANGER
+    assert not set(again.fields) & {
+        PackageField.NARRATIVE,
+        PackageField.CALLER_CONTACT,
+        PackageField.SUSPECT_NAMES,
+    }
+    assert again.content.narrative is None and again.content.caller_contact is None
+    assert again.content.suspects is None and again.content.location is not None
+    assert [(a.role, a.person_id) for a in again.approved_by] == [("supervisor", supervisor)]
+    dump = again.model_dump_json()
+    assert NARRATIVE not in dump and NAMED_PERSON not in dump and CONTACT["phone"] not in dump
+    case = desk.store.cases[tip.tip_id]
+    assert case.replay_withheld_at is None
+    [old] = [p for p in case.packages if p.package_id == package_id]
+    assert (old.withheld_decision, old.reissued_as) == (WithheldDecision.REISSUED, again.package_id)
+    assert case.first_packages == [p for p in case.packages if p.package_id == again.package_id]
+    approved = [note for _, note in desk.store.audit if note.action == "reissue_approved"]
+    assert approved[0].detail["fields_erased"] == sorted(f.value for f in verdict.fields_erased)
+    assert desk.trail(tip)[-2:] == ["reissue_approved", "forwarded"], "nothing sealed is asked for"
+
+    receipt = sign_acknowledgement(
+        LiaisonAcknowledgementV2(
+            package_id=again.package_id, case_reference=again.case_reference, agency_id=POLICE
+        ),
+        AGENCY_KEYS[POLICE],
+    )
+    await desk.deliver(receipt)
+    [acknowledged] = [p for p in desk.store.cases[tip.tip_id].packages if p.package_id == again.package_id]
+    assert acknowledged.acknowledged_at == receipt.acknowledged_at
+
+
+async def test_a_legal_obligation_package_goes_again_only_on_a_second_persons_approval(desk: Desk) -> None:
+    tip = desk.tip(consent={"law_enforcement": False})
+    await desk.deliver(tip, tip_triaged(tip, "non_urgent"))
+    await desk.approve(tip, uuid.uuid4(), ORDER)
+    await desk.approve(tip, uuid.uuid4(), ORDER)
+    [package_id] = withhold(desk, tip, "consent_changed")
+    first, second = uuid.uuid4(), uuid.uuid4()
+
+    one = await reissue(desk, tip, package_id, first)
+    assert (one.approvals, one.approvals_needed) == (1, 2)
+    assert len(desk.packages(POLICE)) == 1 and desk.store.cases[tip.tip_id].replay_withheld_at is not None
+    trail, outbox = desk.trail(tip), list(desk.store.outbox)
+    with pytest.raises(SameSupervisor):
+        await reissue(desk, tip, package_id, first)
+    assert (desk.trail(tip), desk.store.outbox) == (trail, outbox)
+
+    two = await reissue(desk, tip, package_id, second)
+
+    assert (two.approvals, two.approvals_needed) == (2, 2)
+    _, again = desk.packages(POLICE)
+    assert (again.basis, again.legal_reference) == (Basis.LEGAL_OBLIGATION, ORDER)
+    assert {approver.person_id for approver in again.approved_by} == {first, second}
+    assert desk.store.cases[tip.tip_id].replay_withheld_at is None
+
+
+async def test_the_flag_stays_while_one_of_a_cases_withheld_packages_waits(desk: Desk) -> None:
+    tip = desk.tip(channel="phone", assessment={"minor_involved": "yes"})
+    await desk.deliver(tip, tip_triaged(tip, "urgent", minor=True))
+    assert {package.agency_id for package in desk.packages()} == {POLICE, PROTECTION}
+    withheld = withhold(desk, tip, "consent_changed")
+    assert len(withheld) == 2
+
+    await set_aside(desk, tip, withheld[0])
+    assert desk.store.cases[tip.tip_id].replay_withheld_at is not None
+
+    verdict = await reissue(desk, tip, withheld[1], uuid.uuid4())
+
+    assert not verdict.refused and verdict.approvals == verdict.approvals_needed
+    assert len(desk.packages()) == 3
+    assert desk.store.cases[tip.tip_id].replay_withheld_at is None
+
+
+async def test_a_follow_up_issued_again_follows_the_first_package_issued_in_its_place_and_carries_its_own_words(
+    desk: Desk,
+) -> None:
+    tip = desk.tip(channel="phone", consent={"law_enforcement": True}, assessment={"imminent_danger": "yes"})
+    await desk.deliver(tip, tip_triaged(tip, "urgent", danger=True), desk.follow_up(tip, FOLLOW_UP))
+    await desk.approve(tip, uuid.uuid4())
+    first, follow_up = desk.packages(POLICE)
+    assert follow_up.supplementary_to == first.package_id
+    withhold(desk, tip, "consent_changed")
+
+    await reissue(desk, tip, first.package_id, uuid.uuid4())
+    await reissue(desk, tip, follow_up.package_id, uuid.uuid4())
+
+    _, _, first_again, follow_up_again = desk.packages(POLICE)
+    assert first_again.supplementary_to is None
+    assert follow_up_again.supplementary_to == first_again.package_id
+    assert follow_up_again.content.narrative == [FOLLOW_UP], "the follow-up's words, not the tip's"
+    assert first_again.content.narrative == [NARRATIVE]
