@@ -449,6 +449,8 @@ class BatchConsumer:
 
     async def _apply_batch(self, deliveries: list[Delivery]) -> Applied:
         applied, messages = Applied(), list[OutboxMessage]()
+        shared: dict[str, Any] = {}
+        flushes: list[Callable[[], Awaitable[None]]] = []
         async with self.transactions.pool.acquire() as connection, connection.transaction():
             claimed, parked = await self._claim(connection, deliveries)
             if parked is None:
@@ -468,15 +470,19 @@ class BatchConsumer:
                         parked.setdefault(delivery.key, set()).add(delivery.hold)
                     continue
                 uow = self.transactions.unit_of_work(connection)
+                uow.shared = shared
                 await self._handle(delivery, uow)
                 messages += uow.outbox.messages
                 applied.committed += uow.committed
+                flushes += uow.flushes
                 applied.outcomes.append((delivery, "handled"))
                 if delivery.held or delivery.replay:
                     changed.append(delivery)
                 if delivery.replay:
                     applied.released.add(delivery.key)
                     parked.setdefault(delivery.key, set()).add(WAITING)
+            for flush in flushes:
+                await flush()
             await write_outbox(connection, messages, self.transactions.signer)
             await self._record_holds(connection, changed)
         return applied
