@@ -296,6 +296,8 @@ class BatchConsumer:
         self.deferred_may_wait = True
         self._swept_to = 0
         self.stuck_since: float | None = None
+        # Topics rank as the service declared its routes: see ``consume``.
+        self._rank = {topic: rank for rank, topic in enumerate(routes)}
 
     async def __call__(self, message: KafkaMessage) -> None:
         """Never raise: FastStream would commit the batch's offsets anyway. Retry it until it is
@@ -316,8 +318,16 @@ class BatchConsumer:
                 await self._wait_before_retry(error, failures)
 
     async def consume(self, records: Iterable[ConsumerRecord[bytes, bytes]]) -> None:
-        """Apply one batch from the broker; return only when every record is applied or held durably."""
+        """Apply one batch from the broker; return only when every record is applied or held durably.
+
+        The batch applies topic by topic in the order the service declared its routes (a stable
+        sort: each partition keeps its order, so a tip's events on one topic never overtake each
+        other). Kafka orders nothing across topics, so neither did the fetch order this replaces;
+        but a tip's ``tip.received`` fetched with its ``tip.triaged`` now applies first instead of
+        deferring the triage, which rolled back and applied the whole batch again without it.
+        """
         deliveries = [delivery for record in records if (delivery := await self._parse(record)) is not None]
+        deliveries.sort(key=lambda delivery: self._rank[delivery.topic])
         await self.apply(deliveries)
         if self.deferred_may_wait and deliveries:
             await self.apply(
@@ -439,6 +449,8 @@ class BatchConsumer:
 
     async def _apply_batch(self, deliveries: list[Delivery]) -> Applied:
         applied, messages = Applied(), list[OutboxMessage]()
+        shared: dict[str, Any] = {}
+        flushes: list[Callable[[], Awaitable[None]]] = []
         async with self.transactions.pool.acquire() as connection, connection.transaction():
             claimed, parked = await self._claim(connection, deliveries)
             if parked is None:
@@ -458,15 +470,19 @@ class BatchConsumer:
                         parked.setdefault(delivery.key, set()).add(delivery.hold)
                     continue
                 uow = self.transactions.unit_of_work(connection)
+                uow.shared = shared
                 await self._handle(delivery, uow)
                 messages += uow.outbox.messages
                 applied.committed += uow.committed
+                flushes += uow.flushes
                 applied.outcomes.append((delivery, "handled"))
                 if delivery.held or delivery.replay:
                     changed.append(delivery)
                 if delivery.replay:
                     applied.released.add(delivery.key)
                     parked.setdefault(delivery.key, set()).add(WAITING)
+            for flush in flushes:
+                await flush()
             await write_outbox(connection, messages, self.transactions.signer)
             await self._record_holds(connection, changed)
         return applied

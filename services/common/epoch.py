@@ -68,9 +68,21 @@ class BrokerEpoch:
 
     async def check(self) -> int:
         """Compare the broker's cluster id with the stored one; return how many rows were marked unsent."""
+        return await self.settle(await self.read())
+
+    async def read(self) -> str | None:
+        """The broker's cluster id now (a metadata request): the relay asks it beside its rounds, not
+        before each one, and hands the answer to ``settle`` between rounds."""
         async with asyncio.timeout(10):
-            current = await self._cluster_id()
-        if current is None or current == self.known:
+            return await self._cluster_id()
+
+    def changed(self, current: str | None) -> bool:
+        """``current`` may name another broker than the one last settled."""
+        return current is not None and current != self.known
+
+    async def settle(self, current: str | None) -> int:
+        """Act on the cluster id ``current`` read from the broker; return how many rows were marked unsent."""
+        if not self.changed(current):
             return 0
         async with self.pool.acquire() as connection, connection.transaction():
             # Two relays of one schema that both find no row serialize on the table's primary key:

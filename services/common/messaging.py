@@ -10,7 +10,7 @@ each signed by the service (``signing``) over the bytes the relay will publish.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
@@ -35,6 +35,8 @@ class OutboxMessage:
     headers: dict[str, str]
     content: Contract
     scrub_after_send: bool = False
+    coalesce: str | None = None
+    """Messages of one transaction with the same ``coalesce`` are one: only the last is written."""
 
 
 class Outbox:
@@ -66,9 +68,11 @@ class Outbox:
         message_type: str,
         producer: str,
         scrub_after_send: bool = True,
+        coalesce: str | None = None,
     ) -> None:
         """Queue a message that is not one of our events (a package, an audit head); one that carries
-        opened data is emptied once the broker has it."""
+        opened data is emptied once the broker has it. A later message of the same transaction with
+        the same ``coalesce`` replaces this one (an audit head: the last covers every entry before it)."""
         version = getattr(message, "schema_version", 1)
         headers = {
             "message_type": message_type,
@@ -85,6 +89,7 @@ class Outbox:
                 headers,
                 message,
                 scrub_after_send=scrub_after_send,
+                coalesce=coalesce,
             )
         )
 
@@ -103,10 +108,19 @@ class UnitOfWork:
     def __init__(self) -> None:
         self.outbox = Outbox()
         self.committed: list[Callable[[], None]] = []
+        self.flushes: list[Callable[[], Awaitable[None]]] = []
+        self.shared: dict[str, Any] = {}
+        """What the units of work of one transaction share (a batch's events each have their own, in
+        one transaction): the runtime sets it before the handler runs."""
 
     def after_commit(self, action: Callable[[], None]) -> None:
         """Run ``action`` once the transaction has committed (metrics count only what happened)."""
         self.committed.append(action)
+
+    def before_commit(self, flush: Callable[[], Awaitable[None]]) -> None:
+        """Await ``flush`` in the transaction, after the handlers and before the outbox is written:
+        rows a repository kept to write together."""
+        self.flushes.append(flush)
 
 
 class PostgresUnitOfWork(UnitOfWork):
@@ -138,6 +152,11 @@ async def write_outbox(
     """
     if not messages:
         return
+    if any(message.coalesce for message in messages):
+        last = {message.coalesce: message for message in messages if message.coalesce}
+        messages = [
+            message for message in messages if not message.coalesce or last[message.coalesce] is message
+        ]
     if signer is not None:
         messages = [
             replace(
@@ -176,6 +195,8 @@ class Transactions(Generic[UnitOfWorkT]):
             async with connection.transaction():
                 uow = self.unit_of_work(connection)
                 yield uow
+                for flush in uow.flushes:
+                    await flush()
                 await write_outbox(connection, uow.outbox.messages, self.signer)
             for action in uow.committed:
                 action()

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -247,6 +246,7 @@ class OutboxRelay:
         self._led = False
         self.published = 0
         self.quarantined = 0
+        self._cluster_id: str | None = None
 
     async def run(self) -> None:
         """Relay until cancelled, reconnecting after any failure."""
@@ -279,27 +279,54 @@ class OutboxRelay:
             await listener.add_listener(f"{self.schema}_outbox", lambda *_: wake.set())
             self.leading = self._led = True
             log.info("outbox relay leading", schema=self.schema)
-            stuck, epoch_checked = 0, 0.0
-            while not listener.is_closed():
-                wake.clear()
-                if self.epoch is not None and time.monotonic() - epoch_checked >= self.poll_seconds:
-                    # Before the round: a broker that lost everything gets the older rows first.
-                    await self.epoch.check()
-                    epoch_checked = time.monotonic()
-                claimed, sent, quarantined = await self._publish_round()
-                if claimed and not sent and not quarantined:
-                    # Nothing reached the broker: back off, the rows stay where they are.
-                    stuck += 1
-                    await asyncio.sleep(min(0.2 * 2**stuck, 10.0))
-                    continue
-                stuck = 0
-                if claimed < self.batch_size:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(wake.wait(), self.poll_seconds)
+            watch = None
+            if self.epoch is not None:
+                # Before the first round, then between rounds: a broker that lost everything gets the
+                # older rows first. The cluster id is read beside the rounds (a metadata request took
+                # 5-20 ms on a busy machine, once a second, in front of whatever was waiting to go).
+                await self.epoch.check()
+                watch = asyncio.create_task(self._watch_epoch(self.epoch, wake))
+            try:
+                await self._relay(listener, wake)
+            finally:
+                if watch is not None:
+                    watch.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await watch
         finally:
             self.leading = False
             with contextlib.suppress(Exception):
                 await listener.close()
+
+    async def _watch_epoch(self, epoch: BrokerEpoch, wake: asyncio.Event) -> None:
+        """Read the broker's cluster id every poll; wake the relay when it names another broker."""
+        while True:
+            try:
+                self._cluster_id = await epoch.read()
+            except Exception as error:
+                # A broker out of reach fails the relay's sends too; they say so, and this tries again.
+                log.debug("broker cluster id not read", schema=self.schema, error_type=type(error).__name__)
+            else:
+                if epoch.changed(self._cluster_id):
+                    wake.set()
+            await asyncio.sleep(self.poll_seconds)
+
+    async def _relay(self, listener: asyncpg.Connection, wake: asyncio.Event) -> None:
+        stuck = 0
+        while not listener.is_closed():
+            wake.clear()
+            if self.epoch is not None and self.epoch.changed(self._cluster_id):
+                await self.epoch.settle(self._cluster_id)
+            claimed, sent, quarantined = await self._publish_round()
+            if claimed and not sent and not quarantined:
+                # Nothing reached the broker: back off, the rows stay where they are.
+                stuck += 1
+                await asyncio.sleep(min(0.2 * 2**stuck, 10.0))
+                continue
+            stuck = 0
+            if claimed < self.batch_size:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), self.poll_seconds)
 
     async def _wait_for_leadership(self, listener: asyncpg.Connection) -> None:
         """Hold the schema's relay lock on ``listener``; a standby retries once per poll."""

@@ -495,11 +495,11 @@ def staged_size(outbox: Outbox, message_id: uuid.UUID) -> int:
 
 async def _recipient_keys(uow: DisclosureWork, agency_ids: set[str]) -> dict[str, AgencyPublicKeys]:
     """Each recipient's registered key; without one, the forward stops before anything is opened."""
-    found = {agency_id: await uow.agency_keys.current(agency_id) for agency_id in sorted(agency_ids)}
-    missing = sorted(agency_id for agency_id, keys in found.items() if keys is None)
+    found = await uow.agency_keys.current_of(agency_ids)
+    missing = sorted(agency_ids - found.keys())
     if missing:
         raise NoAgencyKey(", ".join(missing))
-    return {agency_id: keys for agency_id, keys in found.items() if keys is not None}
+    return found
 
 
 def _count_decision(decided: DisclosureDecidedV1, received_at: datetime) -> None:

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
@@ -112,6 +112,10 @@ class DataKeys(Protocol):
 class AgencyKeys(Protocol):
     async def current(self, agency_id: str) -> AgencyPublicKeys | None:
         """The agency's registered public keys: packages are sealed to them, acknowledgements verified."""
+        ...
+
+    async def current_of(self, agency_ids: Collection[str]) -> dict[str, AgencyPublicKeys]:
+        """``current`` of several agencies at once: those with a registered key."""
         ...
 
     async def named(self, agency_id: str, key_id: str) -> RegisteredAgencyKey | None:

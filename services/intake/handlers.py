@@ -156,6 +156,7 @@ async def accept_tip(
             submission.interpreter_used,
             submission.channel,
             submitter,
+            first=True,
         )
     return AcceptedTip(tip_id=tip_id, reference=reference, follow_up_code=code)
 
@@ -206,10 +207,11 @@ async def _record_consent(
     interpreter_used: bool,
     channel: Channel,
     submitter: Submitter,
+    first: bool = False,
 ) -> int:
     version, earlier, consent, recorded_at = await repository.record_consent(
         tx.connection, tip_id=tip_id, consent=consent, interpreter_used=interpreter_used, channel=channel,
-        recorded_by_role=submitter.role, recorded_by_token=submitter.token_id,
+        recorded_by_role=submitter.role, recorded_by_token=submitter.token_id, first=first,
     )  # fmt: skip
     withdrawn = [
         scope

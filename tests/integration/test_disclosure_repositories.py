@@ -349,6 +349,12 @@ async def test_a_tips_key_opens_what_intake_sealed_until_the_tip_is_shredded(bac
     assert backend.keystore.unseals == {"unsealed": 1, "erased": 2}
 
 
+async def uow_current_of(backend: Backend, agency_ids: list[str]) -> dict[str, AgencyPublicKeys]:
+    """The current keys of several agencies read at once: only those that registered one."""
+    async with backend.transactions.begin() as uow:
+        return await uow.agency_keys.current_of(agency_ids)
+
+
 async def test_an_agency_key_rotated_out_is_still_found_by_its_id_with_when_it_was_retired(
     backend: Backend,
 ) -> None:
@@ -366,6 +372,9 @@ async def test_an_agency_key_rotated_out_is_still_found_by_its_id_with_when_it_w
         elsewhere = await uow.agency_keys.named("cas-ottawa", first.key_id)
 
     assert current == second
+    assert await uow_current_of(backend, ["ottawa-police-htu", "no-such-agency"]) == {
+        "ottawa-police-htu": second
+    }
     assert retired is not None and retired.keys == first and retired.retired_at is not None
     assert named_current == RegisteredAgencyKey(second, retired_at=None)
     assert elsewhere is None, "a key is found only in the name of the agency that registered it"

@@ -3,6 +3,8 @@ ones kept for the acknowledgements of packages sealed to them."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import asyncpg
 
 from services.common.agency_keys import AgencyPublicKeys, RegisteredAgencyKey
@@ -19,6 +21,14 @@ class PostgresAgencyKeys:
             agency_id,
         )
         return _keys(row) if row is not None else None
+
+    async def current_of(self, agency_ids: Collection[str]) -> dict[str, AgencyPublicKeys]:
+        rows = await self.connection.fetch(
+            "SELECT agency_id, encryption_public_key, signing_public_key FROM agency_keys"
+            " WHERE agency_id = ANY($1::text[]) AND retired_at IS NULL",
+            list(agency_ids),
+        )
+        return {row["agency_id"]: _keys(row) for row in rows}
 
     async def named(self, agency_id: str, key_id: str) -> RegisteredAgencyKey | None:
         row = await self.connection.fetchrow(

@@ -16,6 +16,7 @@ from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import asyncpg
@@ -24,7 +25,7 @@ from schemas import topics
 from schemas.audit import AuditHeadV1
 from schemas.envelope import utc_now
 from services.common.logging import get_logger
-from services.common.messaging import Outbox
+from services.common.messaging import UnitOfWork
 from services.disclosure.domain import audit
 from services.disclosure.domain.audit import (
     CHECKPOINT,
@@ -67,17 +68,25 @@ async def _chain_head(connection: asyncpg.Connection) -> Head:
     return Head(last["seq"], bytes(last["entry_hash"])) if last else Head(0, GENESIS)
 
 
+def _linked(key: ChainKey, head: Head, tip_id: uuid.UUID, note: Note, at: datetime) -> Head:
+    """The head after appending ``note`` at ``head``: its sequence and keyed link."""
+    seq = head.seq + 1
+    link = audit.keyed_link(key, head.entry_hash, seq, tip_id, note.action, note.detail, note.actor, at)
+    return Head(seq, link, key.key_id)
+
+
 async def _write(
     connection: asyncpg.Connection, key: ChainKey, head: Head, tip_id: uuid.UUID, note: Note
 ) -> Head:
-    seq, previous, at = head.seq + 1, head.entry_hash, utc_now()
-    link = audit.keyed_link(key, previous, seq, tip_id, note.action, note.detail, note.actor, at)
+    at = utc_now()
+    new = _linked(key, head, tip_id, note, at)
     await connection.execute(
         "INSERT INTO audit_log (seq, tip_id, action, detail, actor, at, previous_hash, entry_hash, link)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        seq, tip_id, note.action, note.detail, note.actor, at, previous, link, Link.KEYED.value,
+        new.seq, tip_id, note.action, note.detail, note.actor, at, head.entry_hash, new.entry_hash,
+        Link.KEYED.value,
     )  # fmt: skip
-    return Head(seq, link, key.key_id)
+    return new
 
 
 def _entry(row: asyncpg.Record) -> AuditEntry:
@@ -286,35 +295,56 @@ async def trail(connection: asyncpg.Connection | asyncpg.Pool, tip_id: uuid.UUID
     ]  # fmt: skip
 
 
+@dataclass
+class _Appending:
+    """The chain as one transaction extends it: the head after its last entry, and the entries it
+    has not written yet. Shared by the units of work of one transaction (a batch's events)."""
+
+    head: Head
+    pending: list[tuple[Head, Head, uuid.UUID, Note, datetime]] = field(default_factory=list)
+
+
+SHARED_KEY = "disclosure.audit"
+HEAD_MESSAGES = "audit.head"
+WRITE_ENTRIES = """
+INSERT INTO audit_log (seq, tip_id, action, detail, actor, at, previous_hash, entry_hash, link)
+SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::jsonb[], $5::text[], $6::timestamptz[],
+                     $7::bytea[], $8::bytea[], $9::text[])
+"""
+
+
 class PostgresAudit:
     """The audit as the unit of work's repository: entries appended in its transaction, each new head
-    staged for ``audit.heads.v1`` and the anchor told once the transaction commits."""
+    staged for ``audit.heads.v1`` and the anchor told once the transaction commits.
 
-    def __init__(
-        self,
-        connection: asyncpg.Connection,
-        chain: AuditChain,
-        outbox: Outbox,
-        after_commit: Callable[[Callable[[], None]], None],
-    ) -> None:
+    The units of work of one transaction (a batch's events) extend the chain together: its lock and
+    head are read once, the entries are linked as they are appended and written in one statement
+    before the commit (``before_commit``), and only the transaction's last head is published (a head
+    covers every entry before it).
+    """
+
+    def __init__(self, connection: asyncpg.Connection, chain: AuditChain, uow: UnitOfWork) -> None:
         self.connection = connection
         self.chain = chain
-        self.outbox = outbox
-        self.after_commit = after_commit
-        self._head: Head | None = None
+        self.uow = uow
         self._staged: uuid.UUID | None = None
 
     async def append(self, tip_id: uuid.UUID, note: Note) -> None:
-        # The chain's lock is held until the transaction ends, so the head read once stays the head.
-        if self._head is None:
-            self._head = await _chain_head(self.connection)
-            self.after_commit(self.chain.appended)
-        self._head = await _write(self.connection, self.chain.key, self._head, tip_id, note)
-        head = AuditHeadV1.of(self._head.seq, self._head.entry_hash, self.chain.key.key_id)
+        state: _Appending | None = self.uow.shared.get(SHARED_KEY)
+        if state is None:
+            # The chain's lock is held until the transaction ends, so the head read once stays the head.
+            state = _Appending(await _chain_head(self.connection))
+            self.uow.shared[SHARED_KEY] = state
+            self.uow.after_commit(self.chain.appended)
+            self.uow.before_commit(partial(self._flush, state))
+        previous, at = state.head, utc_now()
+        state.head = _linked(self.chain.key, previous, tip_id, note, at)
+        state.pending.append((previous, state.head, tip_id, note, at))
+        head = AuditHeadV1.of(state.head.seq, state.head.entry_hash, self.chain.key.key_id)
         if self._staged is not None:
-            self.outbox.withdraw(self._staged)
+            self.uow.outbox.withdraw(self._staged)
         self._staged = head.head_id
-        self.outbox.stage_outbound(
+        self.uow.outbox.stage_outbound(
             topics.AUDIT_HEADS,
             head.head_id,
             head.partition_key,
@@ -322,9 +352,30 @@ class PostgresAudit:
             head.message_type,
             producer=head.producer,
             scrub_after_send=False,
+            coalesce=HEAD_MESSAGES,
+        )
+
+    async def _flush(self, state: _Appending) -> None:
+        entries, state.pending = state.pending, []
+        if not entries:
+            return
+        await self.connection.execute(
+            WRITE_ENTRIES,
+            [head.seq for _previous, head, *_ in entries],
+            [tip_id for *_, tip_id, _note, _at in entries],
+            [note.action for *_, note, _at in entries],
+            [note.detail for *_, note, _at in entries],
+            [note.actor for *_, note, _at in entries],
+            [at for *_, at in entries],
+            [previous.entry_hash for previous, *_ in entries],
+            [head.entry_hash for _previous, head, *_ in entries],
+            [Link.KEYED.value] * len(entries),
         )
 
     async def trail(self, tip_id: uuid.UUID) -> list[Note]:
+        state: _Appending | None = self.uow.shared.get(SHARED_KEY)
+        if state is not None:
+            await self._flush(state)
         return [
             Note(entry["action"], entry["actor"], entry["detail"])
             for entry in await trail(self.connection, tip_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, fields
 from datetime import datetime
@@ -158,6 +158,11 @@ class MemoryAgencyKeys:
 
     async def current(self, agency_id: str) -> AgencyPublicKeys | None:
         return self.store.agency_keys.get(agency_id)
+
+    async def current_of(self, agency_ids: Collection[str]) -> dict[str, AgencyPublicKeys]:
+        return {
+            agency_id: keys for agency_id in agency_ids if (keys := self.store.agency_keys.get(agency_id))
+        }
 
     async def named(self, agency_id: str, key_id: str) -> RegisteredAgencyKey | None:
         current = self.store.agency_keys.get(agency_id)

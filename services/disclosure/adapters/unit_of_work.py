@@ -26,7 +26,7 @@ class DisclosureUnitOfWork(PostgresUnitOfWork):
         self.cases = PostgresCases(connection)
         self.sources = PostgresSources(connection)
         self.consents = PostgresConsents(connection)
-        self.audit = PostgresAudit(connection, chain, self.outbox, self.after_commit)
+        self.audit = PostgresAudit(connection, chain, self)
         self.keys = PostgresDataKeys(connection)
         self.agency_keys = PostgresAgencyKeys(connection)
         self.views = CaseViews(connection)

@@ -17,20 +17,22 @@ from services.disclosure.settings import DisclosureSettings
 
 
 def wire(runtime: Runtime) -> None:
+    # In this order when a tip's events come in one batch (the runtime sorts by it): a triage then
+    # decides on the consents and follow-ups fetched with it, and never before its tip is recorded.
     keystore, routing = runtime.keystore, load_routing()
     cap = DisclosureSettings.of(runtime.settings).package_max_bytes
     runtime.consume(topics.TIPS_RECEIVED, TipReceivedV1, handlers.record_tip)
-    runtime.consume(
-        topics.TIPS_TRIAGED,
-        TipTriagedV1,
-        partial(handlers.decide_on_triage, keystore=keystore, routing=routing, max_package_bytes=cap),
-    )
     runtime.consume(
         topics.CONSENTS,
         ConsentRecordedV1,
         partial(handlers.record_consent, keystore=keystore, routing=routing, max_package_bytes=cap),
     )
     runtime.consume(topics.TIPS_SUPPLEMENTED, TipSupplementedV1, handlers.record_supplement)
+    runtime.consume(
+        topics.TIPS_TRIAGED,
+        TipTriagedV1,
+        partial(handlers.decide_on_triage, keystore=keystore, routing=routing, max_package_bytes=cap),
+    )
     runtime.consume(
         topics.LE_ACKNOWLEDGEMENTS,
         LiaisonAcknowledgementV2,

@@ -80,14 +80,20 @@ async def record_consent(
     channel: Channel,
     recorded_by_role: str,
     recorded_by_token: uuid.UUID | None,
+    first: bool = False,
 ) -> tuple[int, Consent | None, Consent, datetime]:
     """Append a consent version; return its number, the previous consent, the consent as recorded
-    and when it was recorded.
+    and when it was recorded. ``first``: the tip was stored in this transaction, so it has no consent
+    yet to read (and its version 1 conflicts if it had).
     """
-    previous = await connection.fetchrow(
-        "SELECT version, law_enforcement, share_identity, service_referral, statistics FROM consents"
-        " WHERE tip_id = $1 ORDER BY version DESC LIMIT 1 FOR UPDATE",
-        tip_id,
+    previous = (
+        None
+        if first
+        else await connection.fetchrow(
+            "SELECT version, law_enforcement, share_identity, service_referral, statistics FROM consents"
+            " WHERE tip_id = $1 ORDER BY version DESC LIMIT 1 FOR UPDATE",
+            tip_id,
+        )
     )
     version = (previous["version"] if previous else 0) + 1
     earlier = (

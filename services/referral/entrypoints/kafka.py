@@ -17,8 +17,10 @@ from services.referral.settings import ReferralSettings
 
 def wire(runtime: Runtime) -> None:
     cache = handlers.DirectoryCache()
-    runtime.consume(topics.TIPS_TRIAGED, TipTriagedV1, partial(handlers.propose_referrals, cache=cache))
+    # Consents first when they come in one batch with a triage (the runtime applies topics in this
+    # order): the match then reads the consent that stands.
     runtime.consume(topics.CONSENTS, ConsentRecordedV1, handlers.record_consent)
+    runtime.consume(topics.TIPS_TRIAGED, TipTriagedV1, partial(handlers.propose_referrals, cache=cache))
     runtime.background("directory-confirmations", partial(confirmation_cycle, runtime))
     runtime.background("public-directory", partial(keep_published, runtime))
     runtime.background("provider-restrictions", partial(apply_restrictions, runtime))
