@@ -40,18 +40,18 @@ class Alerting:
 
 async def tip_received(event: TipReceivedV1, uow: PostgresUnitOfWork) -> None:
     await repository.record_tip(uow.connection, event)
-    await repository.record_journey(uow.connection, event, topics.TIPS_RECEIVED, event.facts.channel.value)
+    repository.record_journey(uow, event, topics.TIPS_RECEIVED, event.facts.channel.value)
 
 
 async def consent_recorded(event: ConsentRecordedV1, uow: PostgresUnitOfWork) -> None:
     await repository.record_consent(uow.connection, event)
-    await repository.record_journey(uow.connection, event, topics.CONSENTS, f"version {event.version}")
+    repository.record_journey(uow, event, topics.CONSENTS, f"version {event.version}")
 
 
 async def tip_triaged(event: TipTriagedV1, uow: PostgresUnitOfWork) -> None:
     await repository.record_triage(uow.connection, event)
-    await repository.record_journey(
-        uow.connection,
+    repository.record_journey(
+        uow,
         event,
         topics.TIPS_TRIAGED,
         f"{event.urgency.value} (revision {event.revision})",
@@ -61,9 +61,7 @@ async def tip_triaged(event: TipTriagedV1, uow: PostgresUnitOfWork) -> None:
 async def plan_changed(message: ResponsePlanMessage, uow: PostgresUnitOfWork, *, alerting: Alerting) -> None:
     event = message.event
     await repository.record_plan_event(uow.connection, event)
-    await repository.record_journey(
-        uow.connection, event, topics.RESPONSE_PLANS, getattr(event, "step", None)
-    )
+    repository.record_journey(uow, event, topics.RESPONSE_PLANS, getattr(event, "step", None))
     if isinstance(event, ResponsePlanStepFlaggedV1):
         reference = await repository.reference_of_plan(uow.connection, event.plan_id)
         alert = plan_step_alert(event, reference, alerting.roster(), alerting.clock())
@@ -77,7 +75,7 @@ async def disclosure_changed(
     await repository.record_disclosure_event(uow.connection, event)
     basis = getattr(event, "basis", None)
     detail = event.flag if isinstance(event, DisclosureReviewFlaggedV1) else basis and basis.value
-    await repository.record_journey(uow.connection, event, topics.DISCLOSURES, detail)
+    repository.record_journey(uow, event, topics.DISCLOSURES, detail)
     if isinstance(event, DisclosureReviewFlaggedV1):
         await _raise(
             review_alert(event, alerting.roster(), alerting.clock()), event.tip_id, None, uow, alerting

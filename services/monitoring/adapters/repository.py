@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from functools import partial
 
 import asyncpg
 
@@ -19,6 +20,7 @@ from schemas.triage import (
     ResponsePlanSupersededV1,
     TipTriagedV1,
 )
+from services.common.messaging import PostgresUnitOfWork
 from services.monitoring.adapters.alerts import close_plan_alerts, close_review_alerts
 
 
@@ -66,14 +68,32 @@ async def countable_tips(
     )
 
 
-async def record_journey(
-    connection: asyncpg.Connection, event: EventBase, topic: str, detail: str | None = None
+JOURNEY = "monitoring.journey"
+WRITE_JOURNEY = """
+INSERT INTO journey (tip_id, topic, event_type, occurred_at, detail)
+SELECT tip_id, topic, event_type, occurred_at, detail
+FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::text[])
+     WITH ORDINALITY AS step(tip_id, topic, event_type, occurred_at, detail, position)
+ORDER BY position
+"""
+
+
+def record_journey(uow: PostgresUnitOfWork, event: EventBase, topic: str, detail: str | None = None) -> None:
+    """One step of a tip's journey: which event, when, and a code (never content). The steps of one
+    transaction (a batch's events) are written together, in order, before it commits."""
+    steps: list[tuple[uuid.UUID, str, str, datetime, str | None]] | None = uow.shared.get(JOURNEY)
+    if steps is None:
+        steps = uow.shared[JOURNEY] = []
+        uow.before_commit(partial(_write_journey, uow.connection, steps))
+    steps.append((event.tip_id, topic, event.event_type, event.occurred_at, detail))
+
+
+async def _write_journey(
+    connection: asyncpg.Connection, steps: list[tuple[uuid.UUID, str, str, datetime, str | None]]
 ) -> None:
-    """One step of a tip's journey: which event, when, and a code (never content)."""
-    await connection.execute(
-        "INSERT INTO journey (tip_id, topic, event_type, occurred_at, detail) VALUES ($1, $2, $3, $4, $5)",
-        event.tip_id, topic, event.event_type, event.occurred_at, detail,
-    )  # fmt: skip
+    if steps:
+        await connection.execute(WRITE_JOURNEY, *(list(column) for column in zip(*steps, strict=True)))
+        steps.clear()
 
 
 async def record_plan_event(connection: asyncpg.Connection, event: EventBase) -> None:
