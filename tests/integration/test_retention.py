@@ -448,6 +448,42 @@ async def test_the_owner_cannot_delete_an_audit_entry_that_no_checkpoint_covers_
             await connection.close()
 
 
+async def test_a_held_tips_unseal_audit_stays_even_shredded_whoever_asks_to_delete_it(
+    database_url: str, service_roles: ServiceRoles
+) -> None:
+    tip = uuid.uuid4()
+    owner = await connect(database_url, "keys")
+    intake = await connect(service_roles.url(database_url, "intake"), "intake")
+    try:
+        await owner.execute(
+            "INSERT INTO keys.data_keys (tip_id, kek_id, wrapped_key, shredded_at, shred_reason, shredded_by_job)"
+            " VALUES ($1, 'kek-1', NULL, now(), 'retention', 'retention')",
+            tip,
+        )
+        await owner.execute(
+            "INSERT INTO keys.unseal_audit (tip_id, service, purpose, fields, outcome)"
+            " VALUES ($1, 'disclosure', 'disclosure.forward', '{narrative}', 'unsealed')",
+            tip,
+        )
+        hold = uuid.uuid4()
+        await owner.execute(
+            "INSERT INTO retention.legal_holds (hold_id, tip_id, reason, placed_by_token)"
+            " VALUES ($1, $2, 'litigation', $1)",
+            hold, tip,
+        )  # fmt: skip
+        with pytest.raises(asyncpg.PostgresError, match="append-only"):
+            await intake.execute("DELETE FROM keys.unseal_audit WHERE tip_id = $1", tip)
+        await owner.execute(
+            "UPDATE retention.legal_holds SET lifted_at = now(), lifted_by_token = $1,"
+            " lift_reason = 'proceedings_ended' WHERE hold_id = $1",
+            hold,
+        )
+        assert await intake.execute("DELETE FROM keys.unseal_audit WHERE tip_id = $1", tip) == "DELETE 1"
+    finally:
+        await intake.close()
+        await owner.close()
+
+
 async def test_a_service_runs_its_retention_by_itself_under_its_own_role_with_the_clock_it_is_given(
     database_url: str, service_roles: ServiceRoles
 ) -> None:
