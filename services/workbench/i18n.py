@@ -558,6 +558,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The street address may be public (confirmed with the provider)",
         "L'adresse civique peut être publique (confirmé avec le fournisseur)",
     ),
+    "partners.provider_address_yes": (
+        "The provider agreed that its street address be public.",
+        "Le fournisseur a accepté que son adresse civique soit publique.",
+    ),
+    "partners.provider_address_no": (
+        "The provider did not agree that its street address be public: it stays confidential.",
+        "Le fournisseur n'a pas accepté que son adresse civique soit publique : elle reste confidentielle.",
+    ),
+    "partners.provider_left": (
+        "The provider asked to leave the public directory: the listing may not be made public.",
+        "Le fournisseur a demandé de quitter le répertoire public : la fiche ne peut pas être rendue publique.",
+    ),
     "partners.reject": ("Decline", "Refuser"),
     "partners.reason": ("Reason for declining", "Motif du refus"),
     "partners.reconfirmations": (

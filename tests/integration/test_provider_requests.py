@@ -337,6 +337,37 @@ async def test_a_street_address_becomes_public_only_with_the_specialists_approva
     assert "Rue Nouvelle" not in shown and "Rue Publique" not in shown
 
 
+async def test_a_street_address_or_a_listing_is_never_made_public_against_the_providers_answer(
+    desk: Desk,
+) -> None:
+    street = (
+        "kind=update&organization_id=corath&organization_name=CORATH&city=Ottawa&province=ON"
+        "&postal_code=K1P+1J1&address_1=9+Rue+Cach%C3%A9e"
+    )
+    refused = await approve(desk, street, {"address_public": True})
+    assert refused.status_code == 409 and refused.json()["rule"] == "address_not_consented"
+    [pending] = (await desk.client.get("/v1/provider-requests", headers=desk.alice)).json()["requests"]
+    assert pending["status"] == "pending"
+    assert "Cachée" not in str((await desk.client.get("/hsds/organizations/corath")).json())
+    hidden = await desk.client.post(
+        f"/v1/provider-requests/{pending['request_id']}/approve", json={}, headers=desk.alice
+    )
+    assert hidden.status_code == 200  # approved, its address confidential
+    assert "Cachée" not in str((await desk.client.get("/hsds/organizations/corath")).json())
+
+    both = await approve(desk, f"{street}&address_public=true&hide_address=true", {"address_public": True})
+    assert both.status_code == 409 and both.json()["rule"] == "address_not_consented"
+    [pending] = (await desk.client.get("/v1/provider-requests", headers=desk.alice)).json()["requests"]
+    await desk.client.post(f"/v1/provider-requests/{pending['request_id']}/reject", json={"reason": "x"},
+                           headers=desk.alice)  # fmt: skip
+
+    leaving = await approve(
+        desk, "kind=update&organization_id=corath&organization_name=CORATH&leave_public_directory=true",
+        {"public": True},
+    )  # fmt: skip
+    assert leaving.status_code == 409 and leaving.json()["rule"] == "listing_not_consented"
+
+
 async def test_a_provider_hides_its_address_or_leaves_the_public_directory_at_once_before_any_approval(
     settings: ServiceSettings,
 ) -> None:

@@ -109,6 +109,8 @@ async def decide(
     An approval writes every field the request gives, validated as an import is. Nothing becomes more
     public without the specialist saying so field by field: the listing only with ``public``, a new
     street address only with ``address_public`` (confidential otherwise, whatever was public before).
+    Neither may go against the provider's own answer: ``address_public`` needs the provider's
+    ``address_public`` (and no ``hide_address``), ``public`` no ``leave_public_directory``.
     Raises ``RequestRefused``; None when there is no such request.
     """
     today = today or date.today()
@@ -121,6 +123,7 @@ async def decide(
         organization_id = row["organization_id"]
         if approve:
             details = rules.ProviderDetails.model_validate(json_object(row["details"]))
+            rules.check_consent(details, public=public, address_public=address_public)
             current, _confirmations = await stored_directory(connection, with_addresses=True)
             change = _change(row, details, current, today)
             problems = datapackage.validate(change.records)

@@ -91,7 +91,13 @@ def _shown(item: dict[str, Any], session: Session) -> dict[str, Any]:
          "removed": change.get("field") is None}
         for change in item.get("changes", [])
     ]  # fmt: skip
-    return {**item, "holder": holder, "mine": held == str(session.person_id), "changes": changes}
+    details = item.get("details") or {}
+    # Only what the provider agreed to may be offered: referral refuses the rest anyway.
+    consented = details.get("address_public") is True and details.get("hide_address") is not True
+    return {
+        **item, "holder": holder, "mine": held == str(session.person_id), "changes": changes,
+        "address_consented": consented, "left_directory": details.get("leave_public_directory") is True,
+    }  # fmt: skip
 
 
 def _text(value: Any) -> str:
