@@ -124,6 +124,10 @@ async def decide(
         if approve:
             details = rules.ProviderDetails.model_validate(json_object(row["details"]))
             rules.check_consent(details, public=public, address_public=address_public)
+        # The background pass skips a row locked here, and never looks at it once decided: a provider's
+        # request to hide its address must not be lost because it was decided first.
+        restricted = await _restrict(connection, None, row)
+        if approve:
             current, _confirmations = await stored_directory(connection, with_addresses=True)
             change = _change(row, details, current, today)
             problems = datapackage.validate(change.records)
@@ -137,6 +141,7 @@ async def decide(
                 await _confirm(connection, "organization", str(organization_id), public, str(staff.person_id))
             for location in sorted(change.new_addresses):
                 await _confirm(connection, "location", location, address_public is True, str(staff.person_id))
+        if approve or restricted:
             await changed(connection)
         await connection.execute(
             "UPDATE provider_requests SET status = $2, decided_by = $3, decided_at = now(), reason = $4"
@@ -187,7 +192,7 @@ async def apply_restrictions(connection: asyncpg.Connection) -> int:
     location of theirs) or their whole listing. Returns how many requests it applied."""
     async with connection.transaction():
         rows = await connection.fetch(
-            "SELECT request_id, organization_id, details FROM provider_requests"
+            "SELECT request_id, kind, organization_id, details, restrictions_applied_at FROM provider_requests"
             " WHERE restrictions_applied_at IS NULL AND status = 'pending' AND kind = 'update'"
             " AND (details ->> 'hide_address' = 'true' OR details ->> 'leave_public_directory' = 'true')"
             " ORDER BY received_at FOR UPDATE SKIP LOCKED"
@@ -196,26 +201,35 @@ async def apply_restrictions(connection: asyncpg.Connection) -> int:
             return 0
         tables, _confirmations = await stored_directory(connection, with_addresses=False)
         for row in rows:
-            organization = str(row["organization_id"])
-            details = json_object(row["details"])
-            if organization in tables["organization"]:
-                if details.get("leave_public_directory") is True:
-                    await _confirm(connection, "organization", organization, False, "provider")
-                    await _audit(
-                        connection, f"organization:{organization}", "left_public_directory", None, "provider"
-                    )
-                if details.get("hide_address") is True:
-                    for location in rules.locations_of(tables, organization):
-                        await _confirm(connection, "location", location, False, "provider")
-                    await _audit(
-                        connection, f"organization:{organization}", "address_hidden", None, "provider"
-                    )
-            await connection.execute(
-                "UPDATE provider_requests SET restrictions_applied_at = now() WHERE request_id = $1",
-                row["request_id"],
-            )
+            await _restrict(connection, tables, row)  # tables: read once for the whole pass
         await changed(connection)
     return len(rows)
+
+
+async def _restrict(connection: asyncpg.Connection, tables: hsds.Tables | None, row: asyncpg.Record) -> bool:
+    """Apply an update request's restrictions, once; True when it had any. The caller locks the row."""
+    details = json_object(row["details"])
+    wanted = details.get("leave_public_directory") is True or details.get("hide_address") is True
+    if row["restrictions_applied_at"] is not None or row["kind"] != RequestKind.UPDATE.value or not wanted:
+        return False
+    if tables is None:
+        tables = (await stored_directory(connection, with_addresses=False))[0]
+    organization = str(row["organization_id"])
+    if organization in tables["organization"]:
+        if details.get("leave_public_directory") is True:
+            await _confirm(connection, "organization", organization, False, "provider")
+            await _audit(
+                connection, f"organization:{organization}", "left_public_directory", None, "provider"
+            )
+        if details.get("hide_address") is True:
+            for location in rules.locations_of(tables, organization):
+                await _confirm(connection, "location", location, False, "provider")
+            await _audit(connection, f"organization:{organization}", "address_hidden", None, "provider")
+    await connection.execute(
+        "UPDATE provider_requests SET restrictions_applied_at = now() WHERE request_id = $1",
+        row["request_id"],
+    )
+    return True
 
 
 async def _confirmed_now(connection: asyncpg.Connection, organization_id: str, today: date) -> None:
