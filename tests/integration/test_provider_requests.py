@@ -422,7 +422,10 @@ async def test_a_request_decided_before_the_background_pass_still_hides_the_addr
         approved = await provider_requests.submit(connection, leave, "en")
         for request_id in (declined, approved):
             assert await provider_requests.take(connection, request_id, staff)
-        await provider_requests.decide(connection, declined, staff, approve=False, reason="Not the owner")
+        answer = await provider_requests.decide(
+            connection, declined, staff, approve=False, reason="Not the owner"
+        )
+        assert answer is not None and answer["restrictions_applied"] is True  # declining does not undo it
         await provider_requests.decide(connection, approved, staff, approve=True)
 
         tables, confirmations = await stored_directory(connection, with_addresses=False)

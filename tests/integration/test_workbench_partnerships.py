@@ -120,6 +120,39 @@ async def test_the_page_shows_the_providers_answer_and_offers_a_public_address_o
             assert "Cachée" not in (await public.get("/hsds/organizations", params={"search": "CORATH"})).text
 
 
+async def test_declining_a_request_that_already_hid_an_address_says_the_listing_stays_restricted(
+    settings: ServiceSettings,
+) -> None:
+    token = await person_token(settings, "Paula Partnerships", Role.PARTNERSHIPS)
+    assert not (await import_file(settings.database_url, SAMPLE_DIRECTORY, timedelta(days=3650))).errors
+    async with served(build_referral(settings)) as [referral_url]:
+        async with httpx.AsyncClient(base_url=referral_url) as public:
+            body = "kind=update&organization_id=corath&organization_name=CORATH&hide_address=true"
+            assert (await public.post("/providers/register", content=body, headers=FORM)).status_code == 200
+        connection = await connect(settings.database_url, "referral")
+        try:
+            await provider_requests.apply_restrictions(connection)  # if referral's own pass has not yet
+            assert await connection.fetchval(
+                "SELECT restrictions_applied_at IS NOT NULL FROM provider_requests"
+            )
+        finally:
+            await connection.close()
+        app = build_workbench(workbench_settings(settings, {"referral": referral_url}))
+        async with running(app), http_client(app) as client:
+            await client.post("/signin", data={**await _signin_fields(client), "token": token})
+            page = await client.get("/partnerships")
+            assert "declining does not undo it" in page.text
+            [request_id] = re.findall(r'id="request-([0-9a-f-]{36})"', page.text)
+            await client.post(f"/partnerships/requests/{request_id}/take", data={"csrf": csrf_of(page)})
+            declined = await client.post(
+                f"/partnerships/requests/{request_id}/reject",
+                data={"csrf": csrf_of(page), "reason": "Not theirs"},
+            )
+            assert declined.headers["location"] == "/partnerships?notice=partners.declined_restricted"
+            shown = await client.get(declined.headers["location"])
+            assert "declining does not undo that: restore it" in shown.text
+
+
 async def test_the_page_lists_providers_asked_to_confirm_and_records_a_confirmation_in_french(
     settings: ServiceSettings,
 ) -> None:

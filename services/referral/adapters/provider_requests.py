@@ -111,6 +111,8 @@ async def decide(
     street address only with ``address_public`` (confidential otherwise, whatever was public before).
     Neither may go against the provider's own answer: ``address_public`` needs the provider's
     ``address_public`` (and no ``hide_address``), ``public`` no ``leave_public_directory``.
+    ``restrictions_applied`` in the answer: the request's hide_address or leave_public_directory took
+    effect (at once or in this decision) and stays, whatever the decision.
     Raises ``RequestRefused``; None when there is no such request.
     """
     today = today or date.today()
@@ -149,7 +151,13 @@ async def decide(
             request_id, status.value, staff.person_id, reason,
         )  # fmt: skip
         await _audit(connection, f"request:{request_id}", status.value, staff, staff.role.value, reason)
-        return {"request_id": str(request_id), "status": status.value, "organization_id": organization_id}
+        # Declining does not undo a restriction already applied (it may have been the provider's own
+        # wish): the answer says so, and the specialist restores the listing if it was not.
+        applied = restricted or row["restrictions_applied_at"] is not None
+        return {
+            "request_id": str(request_id), "status": status.value, "organization_id": organization_id,
+            "restrictions_applied": applied,
+        }  # fmt: skip
 
 
 async def _write(connection: asyncpg.Connection, change: rules.ListingChange) -> None:

@@ -379,6 +379,8 @@ def specialist_routes(app: FastAPI) -> None:
     async def reject_request(
         request: Request, request_id: uuid.UUID, rejection: Rejection, staff: Partnerships
     ) -> dict[str, Any]:
+        """Decline with a reason; ``restrictions_applied``: the address it hid or the listing it took out
+        of the public directory stays so (no automatic undo), for the specialist to restore if need be."""
         async with runtime_of(request).pool.acquire() as connection:
             with _refusals():
                 decided = await store.decide(
