@@ -531,8 +531,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "partners.you": ("you", "vous"),
     "partners.someone_else": ("another specialist", "un ou une autre spécialiste"),
     "partners.restricted": (
-        "The provider asked to hide its address or leave the public directory: already done.",
-        "Le fournisseur a demandé de retirer son adresse ou sa fiche du répertoire public : c'est déjà fait.",
+        "The provider asked to hide its address or leave the public directory: already done, and declining"
+        " does not undo it.",
+        "Le fournisseur a demandé de retirer son adresse ou sa fiche du répertoire public : c'est déjà fait,"
+        " et un refus ne l'annule pas.",
     ),
     "partners.changes": ("What approving would change", "Ce que l'approbation changerait"),
     "partners.table": ("Record", "Enregistrement"),
@@ -557,6 +559,24 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "partners.address_public": (
         "The street address may be public (confirmed with the provider)",
         "L'adresse civique peut être publique (confirmé avec le fournisseur)",
+    ),
+    "partners.provider_address_yes": (
+        "The provider agreed that its street address be public.",
+        "Le fournisseur a accepté que son adresse civique soit publique.",
+    ),
+    "partners.provider_address_no": (
+        "The provider did not agree that its street address be public: it stays confidential.",
+        "Le fournisseur n'a pas accepté que son adresse civique soit publique : elle reste confidentielle.",
+    ),
+    "partners.provider_left": (
+        "The provider asked to leave the public directory: the listing may not be made public.",
+        "Le fournisseur a demandé de quitter le répertoire public : la fiche ne peut pas être rendue publique.",
+    ),
+    "partners.declined_restricted": (
+        "Declined. This request had hidden the listing's address or taken it out of the public directory,"
+        " and declining does not undo that: restore it if the provider did not ask for it.",
+        "Refusée. Cette demande avait retiré l'adresse ou la fiche du répertoire public, et le refus ne"
+        " l'annule pas : rétablissez-la si le fournisseur ne l'a pas demandé.",
     ),
     "partners.reject": ("Decline", "Refuser"),
     "partners.reason": ("Reason for declining", "Motif du refus"),

@@ -14,13 +14,19 @@ import asyncpg
 import httpx
 import pytest
 
-from services.common.auth import Role, add_staff, create_token
+from services.common.auth import Role, Staff, add_staff, create_token
 from services.common.db import connect
 from services.common.settings import ServiceSettings
 from services.referral.adapters import provider_requests
-from services.referral.adapters.directory import import_file, load
+from services.referral.adapters.directory import import_file, load, stored_directory
 from services.referral.app import SAMPLE_DIRECTORY
 from services.referral.app import build_app as build_referral
+from services.referral.domain.provider_requests import (
+    ProviderDetails,
+    ProviderRequest,
+    RequestKind,
+    locations_of,
+)
 from services.referral.settings import ReferralSettings
 from tests.helpers import eventually, http_client, running
 
@@ -337,6 +343,37 @@ async def test_a_street_address_becomes_public_only_with_the_specialists_approva
     assert "Rue Nouvelle" not in shown and "Rue Publique" not in shown
 
 
+async def test_a_street_address_or_a_listing_is_never_made_public_against_the_providers_answer(
+    desk: Desk,
+) -> None:
+    street = (
+        "kind=update&organization_id=corath&organization_name=CORATH&city=Ottawa&province=ON"
+        "&postal_code=K1P+1J1&address_1=9+Rue+Cach%C3%A9e"
+    )
+    refused = await approve(desk, street, {"address_public": True})
+    assert refused.status_code == 409 and refused.json()["rule"] == "address_not_consented"
+    [pending] = (await desk.client.get("/v1/provider-requests", headers=desk.alice)).json()["requests"]
+    assert pending["status"] == "pending"
+    assert "Cachée" not in str((await desk.client.get("/hsds/organizations/corath")).json())
+    hidden = await desk.client.post(
+        f"/v1/provider-requests/{pending['request_id']}/approve", json={}, headers=desk.alice
+    )
+    assert hidden.status_code == 200  # approved, its address confidential
+    assert "Cachée" not in str((await desk.client.get("/hsds/organizations/corath")).json())
+
+    both = await approve(desk, f"{street}&address_public=true&hide_address=true", {"address_public": True})
+    assert both.status_code == 409 and both.json()["rule"] == "address_not_consented"
+    [pending] = (await desk.client.get("/v1/provider-requests", headers=desk.alice)).json()["requests"]
+    await desk.client.post(f"/v1/provider-requests/{pending['request_id']}/reject", json={"reason": "x"},
+                           headers=desk.alice)  # fmt: skip
+
+    leaving = await approve(
+        desk, "kind=update&organization_id=corath&organization_name=CORATH&leave_public_directory=true",
+        {"public": True},
+    )  # fmt: skip
+    assert leaving.status_code == 409 and leaving.json()["rule"] == "listing_not_consented"
+
+
 async def test_a_provider_hides_its_address_or_leaves_the_public_directory_at_once_before_any_approval(
     settings: ServiceSettings,
 ) -> None:
@@ -363,6 +400,48 @@ async def test_a_provider_hides_its_address_or_leaves_the_public_directory_at_on
             assert [entry["action"] for entry in audit] == ["left_public_directory"]
         finally:
             await connection.close()
+
+
+async def test_a_request_decided_before_the_background_pass_still_hides_the_address_and_leaves_the_directory(
+    settings: ServiceSettings,
+) -> None:
+    """No referral running: the background pass never sees these requests, decide alone must apply them."""
+    assert not (await import_file(settings.database_url, SAMPLE_DIRECTORY, timedelta(days=3650))).errors
+    staff = Staff(token_id=uuid.uuid4(), role=Role.PARTNERSHIPS)
+    connection = await connect(settings.database_url, "referral")
+    try:
+        hide = ProviderRequest(
+            kind=RequestKind.UPDATE, organization_id="corath",
+            details=ProviderDetails(organization_name="CORATH", hide_address=True),
+        )  # fmt: skip
+        leave = ProviderRequest(
+            kind=RequestKind.UPDATE, organization_id="corath",
+            details=ProviderDetails(organization_name="CORATH", leave_public_directory=True),
+        )  # fmt: skip
+        declined = await provider_requests.submit(connection, hide, "en")
+        approved = await provider_requests.submit(connection, leave, "en")
+        for request_id in (declined, approved):
+            assert await provider_requests.take(connection, request_id, staff)
+        answer = await provider_requests.decide(
+            connection, declined, staff, approve=False, reason="Not the owner"
+        )
+        assert answer is not None and answer["restrictions_applied"] is True  # declining does not undo it
+        await provider_requests.decide(connection, approved, staff, approve=True)
+
+        tables, confirmations = await stored_directory(connection, with_addresses=False)
+        locations = locations_of(tables, "corath")
+        assert locations and all(confirmations.address_public.get(key) is False for key in locations)
+        assert confirmations.public.get("corath") is False
+        audit = [
+            entry["action"] for entry in await provider_requests.audit_of(connection, "organization:corath")
+        ]
+        assert sorted(audit) == ["address_hidden", "left_public_directory"]
+        assert await connection.fetchval(
+            "SELECT bool_and(restrictions_applied_at IS NOT NULL) FROM provider_requests"
+        )
+        assert await provider_requests.apply_restrictions(connection) == 0  # nothing applied twice
+    finally:
+        await connection.close()
 
 
 async def test_an_update_of_an_organization_with_several_services_must_name_the_one_it_changes(

@@ -84,6 +84,75 @@ async def test_a_partnership_specialist_sees_each_request_with_its_changes_and_t
             assert "613-555-0142" not in (await public.get("/hsds/services/corath-ottawa")).text  # declined
 
 
+async def test_the_page_shows_the_providers_answer_and_offers_a_public_address_only_when_it_agreed(
+    settings: ServiceSettings,
+) -> None:
+    token = await person_token(settings, "Paula Partnerships", Role.PARTNERSHIPS)
+    assert not (await import_file(settings.database_url, SAMPLE_DIRECTORY, timedelta(days=3650))).errors
+    street = (
+        "organization_name=CORATH&city=Ottawa&province=ON&postal_code=K1P+1J1&address_1=9+Rue+Cach%C3%A9e"
+    )
+    async with served(build_referral(settings)) as [referral_url]:
+        async with httpx.AsyncClient(base_url=referral_url) as public:
+            for body in (f"kind=registration&{street}&address_public=true", f"kind=registration&{street}"):
+                assert (
+                    await public.post("/providers/register", content=body, headers=FORM)
+                ).status_code == 200
+        app = build_workbench(workbench_settings(settings, {"referral": referral_url}))
+        async with running(app), http_client(app) as client:
+            await client.post("/signin", data={**await _signin_fields(client), "token": token})
+            page = await client.get("/partnerships")
+            agreed, refused = re.findall(r'id="request-([0-9a-f-]{36})"', page.text)
+            for request_id in (agreed, refused):
+                await client.post(f"/partnerships/requests/{request_id}/take", data={"csrf": csrf_of(page)})
+            page = await client.get("/partnerships")
+            sections = dict(re.findall(r'id="request-([0-9a-f-]{36})"(.*?)</section>', page.text, re.S))
+            assert "The provider agreed that its street address be public." in sections[agreed]
+            assert f'id="address-public-{agreed}"' in sections[agreed]
+            assert "The provider did not agree that its street address be public" in sections[refused]
+            assert 'name="address_public"' not in sections[refused]
+            forced = await client.post(
+                f"/partnerships/requests/{refused}/approve",
+                data={"csrf": csrf_of(page), "address_public": "true"},
+            )
+            assert "notice=done" not in forced.headers["location"]
+        async with httpx.AsyncClient(base_url=referral_url) as public:
+            assert "Cachée" not in (await public.get("/hsds/organizations", params={"search": "CORATH"})).text
+
+
+async def test_declining_a_request_that_already_hid_an_address_says_the_listing_stays_restricted(
+    settings: ServiceSettings,
+) -> None:
+    token = await person_token(settings, "Paula Partnerships", Role.PARTNERSHIPS)
+    assert not (await import_file(settings.database_url, SAMPLE_DIRECTORY, timedelta(days=3650))).errors
+    async with served(build_referral(settings)) as [referral_url]:
+        async with httpx.AsyncClient(base_url=referral_url) as public:
+            body = "kind=update&organization_id=corath&organization_name=CORATH&hide_address=true"
+            assert (await public.post("/providers/register", content=body, headers=FORM)).status_code == 200
+        connection = await connect(settings.database_url, "referral")
+        try:
+            await provider_requests.apply_restrictions(connection)  # if referral's own pass has not yet
+            assert await connection.fetchval(
+                "SELECT restrictions_applied_at IS NOT NULL FROM provider_requests"
+            )
+        finally:
+            await connection.close()
+        app = build_workbench(workbench_settings(settings, {"referral": referral_url}))
+        async with running(app), http_client(app) as client:
+            await client.post("/signin", data={**await _signin_fields(client), "token": token})
+            page = await client.get("/partnerships")
+            assert "declining does not undo it" in page.text
+            [request_id] = re.findall(r'id="request-([0-9a-f-]{36})"', page.text)
+            await client.post(f"/partnerships/requests/{request_id}/take", data={"csrf": csrf_of(page)})
+            declined = await client.post(
+                f"/partnerships/requests/{request_id}/reject",
+                data={"csrf": csrf_of(page), "reason": "Not theirs"},
+            )
+            assert declined.headers["location"] == "/partnerships?notice=partners.declined_restricted"
+            shown = await client.get(declined.headers["location"])
+            assert "declining does not undo that: restore it" in shown.text
+
+
 async def test_the_page_lists_providers_asked_to_confirm_and_records_a_confirmation_in_french(
     settings: ServiceSettings,
 ) -> None:

@@ -109,6 +109,10 @@ async def decide(
     An approval writes every field the request gives, validated as an import is. Nothing becomes more
     public without the specialist saying so field by field: the listing only with ``public``, a new
     street address only with ``address_public`` (confidential otherwise, whatever was public before).
+    Neither may go against the provider's own answer: ``address_public`` needs the provider's
+    ``address_public`` (and no ``hide_address``), ``public`` no ``leave_public_directory``.
+    ``restrictions_applied`` in the answer: the request's hide_address or leave_public_directory took
+    effect (at once or in this decision) and stays, whatever the decision.
     Raises ``RequestRefused``; None when there is no such request.
     """
     today = today or date.today()
@@ -121,6 +125,11 @@ async def decide(
         organization_id = row["organization_id"]
         if approve:
             details = rules.ProviderDetails.model_validate(json_object(row["details"]))
+            rules.check_consent(details, public=public, address_public=address_public)
+        # The background pass skips a row locked here, and never looks at it once decided: a provider's
+        # request to hide its address must not be lost because it was decided first.
+        restricted = await _restrict(connection, None, row)
+        if approve:
             current, _confirmations = await stored_directory(connection, with_addresses=True)
             change = _change(row, details, current, today)
             problems = datapackage.validate(change.records)
@@ -134,6 +143,7 @@ async def decide(
                 await _confirm(connection, "organization", str(organization_id), public, str(staff.person_id))
             for location in sorted(change.new_addresses):
                 await _confirm(connection, "location", location, address_public is True, str(staff.person_id))
+        if approve or restricted:
             await changed(connection)
         await connection.execute(
             "UPDATE provider_requests SET status = $2, decided_by = $3, decided_at = now(), reason = $4"
@@ -141,7 +151,13 @@ async def decide(
             request_id, status.value, staff.person_id, reason,
         )  # fmt: skip
         await _audit(connection, f"request:{request_id}", status.value, staff, staff.role.value, reason)
-        return {"request_id": str(request_id), "status": status.value, "organization_id": organization_id}
+        # Declining does not undo a restriction already applied (it may have been the provider's own
+        # wish): the answer says so, and the specialist restores the listing if it was not.
+        applied = restricted or row["restrictions_applied_at"] is not None
+        return {
+            "request_id": str(request_id), "status": status.value, "organization_id": organization_id,
+            "restrictions_applied": applied,
+        }  # fmt: skip
 
 
 async def _write(connection: asyncpg.Connection, change: rules.ListingChange) -> None:
@@ -184,7 +200,7 @@ async def apply_restrictions(connection: asyncpg.Connection) -> int:
     location of theirs) or their whole listing. Returns how many requests it applied."""
     async with connection.transaction():
         rows = await connection.fetch(
-            "SELECT request_id, organization_id, details FROM provider_requests"
+            "SELECT request_id, kind, organization_id, details, restrictions_applied_at FROM provider_requests"
             " WHERE restrictions_applied_at IS NULL AND status = 'pending' AND kind = 'update'"
             " AND (details ->> 'hide_address' = 'true' OR details ->> 'leave_public_directory' = 'true')"
             " ORDER BY received_at FOR UPDATE SKIP LOCKED"
@@ -193,26 +209,35 @@ async def apply_restrictions(connection: asyncpg.Connection) -> int:
             return 0
         tables, _confirmations = await stored_directory(connection, with_addresses=False)
         for row in rows:
-            organization = str(row["organization_id"])
-            details = json_object(row["details"])
-            if organization in tables["organization"]:
-                if details.get("leave_public_directory") is True:
-                    await _confirm(connection, "organization", organization, False, "provider")
-                    await _audit(
-                        connection, f"organization:{organization}", "left_public_directory", None, "provider"
-                    )
-                if details.get("hide_address") is True:
-                    for location in rules.locations_of(tables, organization):
-                        await _confirm(connection, "location", location, False, "provider")
-                    await _audit(
-                        connection, f"organization:{organization}", "address_hidden", None, "provider"
-                    )
-            await connection.execute(
-                "UPDATE provider_requests SET restrictions_applied_at = now() WHERE request_id = $1",
-                row["request_id"],
-            )
+            await _restrict(connection, tables, row)  # tables: read once for the whole pass
         await changed(connection)
     return len(rows)
+
+
+async def _restrict(connection: asyncpg.Connection, tables: hsds.Tables | None, row: asyncpg.Record) -> bool:
+    """Apply an update request's restrictions, once; True when it had any. The caller locks the row."""
+    details = json_object(row["details"])
+    wanted = details.get("leave_public_directory") is True or details.get("hide_address") is True
+    if row["restrictions_applied_at"] is not None or row["kind"] != RequestKind.UPDATE.value or not wanted:
+        return False
+    if tables is None:
+        tables = (await stored_directory(connection, with_addresses=False))[0]
+    organization = str(row["organization_id"])
+    if organization in tables["organization"]:
+        if details.get("leave_public_directory") is True:
+            await _confirm(connection, "organization", organization, False, "provider")
+            await _audit(
+                connection, f"organization:{organization}", "left_public_directory", None, "provider"
+            )
+        if details.get("hide_address") is True:
+            for location in rules.locations_of(tables, organization):
+                await _confirm(connection, "location", location, False, "provider")
+            await _audit(connection, f"organization:{organization}", "address_hidden", None, "provider")
+    await connection.execute(
+        "UPDATE provider_requests SET restrictions_applied_at = now() WHERE request_id = $1",
+        row["request_id"],
+    )
+    return True
 
 
 async def _confirmed_now(connection: asyncpg.Connection, organization_id: str, today: date) -> None:

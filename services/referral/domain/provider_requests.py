@@ -124,6 +124,15 @@ def check_decision(status: RequestStatus, held_by: uuid.UUID | None, person: uui
         raise RequestRefused("take_the_request_first")
 
 
+def check_consent(details: ProviderDetails, public: bool | None, address_public: bool | None) -> None:
+    """The specialist makes public only what the provider agreed to: a shelter's address published
+    against its wish can put the people it shelters in danger."""
+    if address_public and (not details.address_public or details.hide_address):
+        raise RequestRefused("address_not_consented")
+    if public and details.leave_public_directory:
+        raise RequestRefused("listing_not_consented")
+
+
 def check_take(status: RequestStatus, held_by: uuid.UUID | None, person: uuid.UUID) -> None:
     if status is not RequestStatus.PENDING:
         raise RequestRefused("already_decided")

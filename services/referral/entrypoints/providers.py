@@ -167,6 +167,8 @@ REFUSALS = {
     "no_such_listing": "The listing this request changes does not exist.",
     "no_such_service": "The listing has no service of that id.",
     "name_the_service": "The listing has several services: the request must name the one it changes.",
+    "address_not_consented": "The provider did not agree that its street address be public.",
+    "listing_not_consented": "The provider asked to leave the public directory: the listing may not be public.",
     "invalid_listing": "The listing this request would write breaks a rule of the directory (problems).",
 }
 Partnerships = Annotated[Staff, Depends(require_role(Role.PARTNERSHIPS))]
@@ -238,7 +240,8 @@ FORM_DOCUMENT = _form_document()
 class Approval(Contract):
     """What the specialist confirmed with the provider, field by field: whether the listing may be
     public (unsaid: it stays as it is, and a new listing stays out of the public directory), and whether
-    a street address the request gives may be public (unsaid or false: it is confidential)."""
+    a street address the request gives may be public (unsaid or false: it is confidential). Neither
+    against the provider's answer on the form: 409 ``address_not_consented`` or ``listing_not_consented``."""
 
     public: StrictBool | None = None
     address_public: StrictBool | None = None
@@ -376,6 +379,8 @@ def specialist_routes(app: FastAPI) -> None:
     async def reject_request(
         request: Request, request_id: uuid.UUID, rejection: Rejection, staff: Partnerships
     ) -> dict[str, Any]:
+        """Decline with a reason; ``restrictions_applied``: the address it hid or the listing it took out
+        of the public directory stays so (no automatic undo), for the specialist to restore if need be."""
         async with runtime_of(request).pool.acquire() as connection:
             with _refusals():
                 decided = await store.decide(

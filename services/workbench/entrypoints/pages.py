@@ -152,7 +152,8 @@ def render(
 
 
 NOTICES = frozenset({"done", "handed_over", "error.forbidden", "error.refused", "error.conflict",
-                     "error.unavailable", "error.csrf", "error.invalid", "signin.expired"})  # fmt: skip
+                     "error.unavailable", "error.csrf", "error.invalid", "signin.expired",
+                     "partners.declined_restricted"})  # fmt: skip
 
 
 def redirect(path: str, notice: str | None = None) -> RedirectResponse:

@@ -12,7 +12,17 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 
-from services.workbench.entrypoints.pages import Session, act, ask, form_of, page, redirect, render
+from services.workbench.adapters.services import ServiceUnavailable
+from services.workbench.entrypoints.pages import (
+    Session,
+    act,
+    ask,
+    form_of,
+    notice_of,
+    page,
+    redirect,
+    render,
+)
 
 BACK = "/partnerships"
 ORGANIZATION_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
@@ -59,11 +69,17 @@ def routes(app: FastAPI) -> None:
         checked = await form_of(request)
         if isinstance(checked, Response):
             return checked
-        _, form = checked
+        session, form = checked
         body = {"reason": str(form.get("reason") or "")}
-        return await act(
-            request, "referral", "POST", f"/v1/provider-requests/{request_id}/reject", body, BACK
-        )
+        try:
+            answer = await ask(
+                request, session, "referral", "POST", f"/v1/provider-requests/{request_id}/reject", body
+            )
+        except ServiceUnavailable:
+            return redirect(BACK, "error.unavailable")
+        if answer.ok and answer.body.get("restrictions_applied") is True:
+            return redirect(BACK, "partners.declined_restricted")  # declining did not undo it
+        return redirect(BACK, notice_of(answer))
 
     @app.post(f"{BACK}/reconfirmations/{{organization_id}}/confirm", include_in_schema=False)
     async def confirm(request: Request, organization_id: str) -> Response:
@@ -91,7 +107,13 @@ def _shown(item: dict[str, Any], session: Session) -> dict[str, Any]:
          "removed": change.get("field") is None}
         for change in item.get("changes", [])
     ]  # fmt: skip
-    return {**item, "holder": holder, "mine": held == str(session.person_id), "changes": changes}
+    details = item.get("details") or {}
+    # Only what the provider agreed to may be offered: referral refuses the rest anyway.
+    consented = details.get("address_public") is True and details.get("hide_address") is not True
+    return {
+        **item, "holder": holder, "mine": held == str(session.person_id), "changes": changes,
+        "address_consented": consented, "left_directory": details.get("leave_public_directory") is True,
+    }  # fmt: skip
 
 
 def _text(value: Any) -> str:
