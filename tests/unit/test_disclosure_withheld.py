@@ -211,3 +211,25 @@ async def test_a_follow_up_issued_again_follows_the_first_package_issued_in_its_
     assert follow_up_again.supplementary_to == first_again.package_id
     assert follow_up_again.content.narrative == [FOLLOW_UP], "the follow-up's words, not the tip's"
     assert first_again.content.narrative == [NARRATIVE]
+
+
+async def test_a_shredded_tips_package_is_not_sent_again_on_consent_once_its_consent_history_is_gone(
+    desk: Desk,
+) -> None:
+    tip = desk.tip(consent={"law_enforcement": True}, named_persons=NAMED)
+    await desk.deliver(tip, tip_triaged(tip, "non_urgent"))
+    await desk.approve(tip, uuid.uuid4())
+    await desk.deliver(consent_recorded(tip, 2, ["law_enforcement"]))
+    desk.store.shred(tip.tip_id)
+    # What retention did before it kept the consent records with their case: the withdrawal is gone.
+    desk.store.consents.pop(tip.tip_id)
+    [package_id] = withhold(desk, tip, "tip_shredded")
+    sent = len(desk.packages())
+
+    verdict = await reissue(desk, tip, package_id, uuid.uuid4())
+
+    assert verdict.refused and verdict.refused[0].code == "reissue.consent_history_gone"
+    assert len(desk.packages()) == sent, "nothing goes out on the tip's own consent"
+    [refused] = [note for _, note in desk.store.audit if note.action == "reissue_refused"]
+    assert refused.detail["cause"] == "reissue.consent_history_gone"
+    assert desk.store.cases[tip.tip_id].withheld(package_id).withheld_decision is None

@@ -132,6 +132,13 @@ ERASED_BY_SHRED = frozenset(
         PackageField.CALLER_CONTACT,
     }
 )
+CONSENT_HISTORY_GONE = Reason(
+    code="reissue.consent_history_gone",
+    en="The tip was shredded and its consent records are gone: a withdrawal cannot be ruled out, so"
+    " nothing goes again on consent.",
+    fr="Le signalement a été détruit et ses consentements ne sont plus là : un retrait ne peut être"
+    " exclu, rien n'est renvoyé sur la base du consentement.",
+)
 AGENCY_NOT_RECIPIENT = Reason(
     code="reissue.agency_not_recipient",
     en="On what holds now, this agency would not receive the case: nothing is sent to it again.",
@@ -762,6 +769,10 @@ class Case:
         refusal: tuple[Reason, ...] = ()
         if not gate.has_basis:
             refusal = gate.reasons
+        elif gate.basis is Basis.CONSENT and shredded and not records:
+            # Once shredded, no records cannot tell "never changed" from "deleted with a withdrawal in
+            # them": the tip's own consent alone is never a basis to send again.
+            refusal = (CONSENT_HISTORY_GONE,)
         elif withheld.agency_id not in {recipient.agency_id for recipient in gate.recipients}:
             refusal = (AGENCY_NOT_RECIPIENT,)
         elif gate.basis is Basis.LEGAL_OBLIGATION and self.legal_reference is None:
