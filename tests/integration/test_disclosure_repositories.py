@@ -250,6 +250,29 @@ async def test_a_supervisors_decision_on_a_withheld_package_comes_back_with_the_
     assert (again.replay_withheld_at is None) is (len(waiting) == 1)
 
 
+async def test_a_withheld_package_its_agency_acknowledged_comes_back_closed_with_the_case(
+    backend: Backend,
+) -> None:
+    case = forwarded_case()
+    async with backend.transactions.begin() as uow:
+        await uow.cases.save(case)
+    await backend.withhold(case.tip_id, "tip_shredded")
+    async with backend.transactions.begin() as uow:
+        loaded = await uow.cases.get(case.tip_id)
+        assert loaded is not None
+        [waiting, *_] = [package for package in loaded.packages if package.awaits_decision]
+        receipt = LiaisonAcknowledgementV2(
+            package_id=waiting.package_id, case_reference=loaded.reference, agency_id=waiting.agency_id
+        )
+        loaded.on_acknowledgement(receipt)
+        await uow.cases.save(loaded)
+    async with backend.transactions.begin() as uow:
+        again = await uow.cases.get(case.tip_id)
+    assert again == as_stored(loaded) and again is not None
+    [closed] = [package for package in again.packages if package.package_id == waiting.package_id]
+    assert closed.withheld_decision is WithheldDecision.ACKNOWLEDGED and closed.acknowledged_at is not None
+
+
 async def test_a_case_is_found_by_any_of_its_packages_and_nothing_by_an_unknown_id(backend: Backend) -> None:
     case = forwarded_case()
     async with backend.transactions.begin() as uow:

@@ -233,3 +233,47 @@ async def test_a_shredded_tips_package_is_not_sent_again_on_consent_once_its_con
     [refused] = [note for _, note in desk.store.audit if note.action == "reissue_refused"]
     assert refused.detail["cause"] == "reissue.consent_history_gone"
     assert desk.store.cases[tip.tip_id].withheld(package_id).withheld_decision is None
+
+
+async def test_a_withheld_package_its_agency_acknowledges_after_all_is_closed_and_never_issued_again(
+    desk: Desk,
+) -> None:
+    tip = desk.tip(channel="phone", assessment={"minor_involved": "yes"})
+    await desk.deliver(tip, tip_triaged(tip, "urgent", minor=True))
+    withheld = withhold(desk, tip, "consent_changed")
+    [police] = [p for p in desk.packages(POLICE)]
+    [police_id] = [p for p in withheld if p == police.package_id]
+    sent = len(desk.packages())
+
+    await desk.deliver(
+        sign_acknowledgement(
+            LiaisonAcknowledgementV2(
+                package_id=police.package_id, case_reference=police.case_reference, agency_id=POLICE
+            ),
+            AGENCY_KEYS[POLICE],
+        )
+    )
+
+    case = desk.store.cases[tip.tip_id]
+    [closed] = [p for p in case.packages if p.package_id == police_id]
+    assert closed.withheld_decision is WithheldDecision.ACKNOWLEDGED and closed.reissued_as is None
+    [noted] = [note for _, note in desk.store.audit if note.action == "withheld_acknowledged"]
+    assert noted.detail == {"package_id": str(police_id)} and noted.actor == f"agency:{POLICE}"
+    assert case.replay_withheld_at is not None, "the other agency's package still waits"
+    with pytest.raises(NotWithheld):
+        case.withheld(police_id)
+    with pytest.raises(NotWithheld):
+        await reissue(desk, tip, police_id, uuid.uuid4())
+    assert len(desk.packages()) == sent, "the agency holds it: nothing goes twice"
+
+    [other] = [p for p in withheld if p != police_id]
+    [protection] = [p for p in desk.packages(PROTECTION) if p.package_id == other]
+    await desk.deliver(
+        sign_acknowledgement(
+            LiaisonAcknowledgementV2(
+                package_id=other, case_reference=protection.case_reference, agency_id=PROTECTION
+            ),
+            AGENCY_KEYS[PROTECTION],
+        )
+    )
+    assert desk.store.cases[tip.tip_id].replay_withheld_at is None

@@ -119,6 +119,8 @@ class NotWithheld(Exception):
 class WithheldDecision(StrEnum):
     REISSUED = "reissued"
     SET_ASIDE = "set_aside"
+    ACKNOWLEDGED = "acknowledged"
+    """Its agency acknowledged it after all: it holds the package, nothing goes again."""
 
 
 # Sealed at intake and gone with the tip's key: a re-issue after a shred cannot carry them. The
@@ -549,12 +551,21 @@ class Case:
             "acknowledged", f"agency:{acknowledgement.agency_id}",
             {"package_id": str(package.package_id), "acknowledged_at": acknowledgement.acknowledged_at.isoformat()},
         )  # fmt: skip
+        notes: tuple[Note, ...] = (acknowledged,)
+        if package.awaits_decision:
+            # The agency holds it: issuing it again would send a second package for the same case.
+            self._decide_withheld(self.packages[number], WithheldDecision.ACKNOWLEDGED, None)
+            closed = Note(
+                "withheld_acknowledged", f"agency:{acknowledgement.agency_id}",
+                {"package_id": str(package.package_id)},
+            )  # fmt: skip
+            notes = (acknowledged, closed)
         event_id = derived_event_id(PRODUCER, acknowledgement.acknowledgement_id, "disclosure.acknowledged")
         delivered = DisclosureAcknowledgedV1(
             **of_tip(self.tip_id, self.correlation_id, PRODUCER, self.traceparent), event_id=event_id,
             package_id=package.package_id, agency_id=package.agency_id, acknowledged_at=acknowledged_at,
         )  # fmt: skip
-        return Outcome((acknowledged,), (delivered,))
+        return Outcome(notes, (delivered,))
 
     # --- what people decide -------------------------------------------------------------------
 
@@ -743,7 +754,7 @@ class Case:
     def withheld(self, package_id: uuid.UUID) -> Package:
         """The package withheld on replay that waits for a decision (``NotWithheld`` otherwise)."""
         for package in self.packages:
-            if package.package_id == package_id and package.awaits_decision:
+            if package.package_id == package_id and package.awaits_decision and package.acknowledged_at is None:
                 return package
         raise NotWithheld
 
@@ -818,7 +829,7 @@ class Case:
             self._seconds_from_receipt(now), supplementary_to=supplementary_to,
             source_id=withheld.source_id, moved_to=withheld.moved_to,
         )  # fmt: skip
-        self._decide_withheld(withheld, WithheldDecision.REISSUED, now, package.package_id)
+        self._decide_withheld(withheld, WithheldDecision.REISSUED, package.package_id)
         approvers = tuple(Approver(role="supervisor", person_id=approval.person_id) for approval in approvals)
         if withheld.supplementary_to is None:
             carried: frozenset[uuid.UUID] | None = None
@@ -850,7 +861,7 @@ class Case:
                 package_id=package_id,
             )
         )
-        self._decide_withheld(withheld, WithheldDecision.SET_ASIDE, now, None)
+        self._decide_withheld(withheld, WithheldDecision.SET_ASIDE, None)
         note = Note("withheld_set_aside", supervisor.actor, {"package_id": str(package_id), "reason": reason})
         return Verdict(self._state, 0, 0), Outcome((note,))
 
@@ -867,7 +878,7 @@ class Case:
         return list(kept.values())
 
     def _decide_withheld(
-        self, withheld: Package, decision: WithheldDecision, now: datetime, reissued_as: uuid.UUID | None
+        self, withheld: Package, decision: WithheldDecision, reissued_as: uuid.UUID | None
     ) -> None:
         decided = replace(withheld, withheld_decision=decision, reissued_as=reissued_as)
         self.packages = [decided if p.package_id == withheld.package_id else p for p in self.packages]
