@@ -277,3 +277,30 @@ async def test_a_withheld_package_its_agency_acknowledges_after_all_is_closed_an
         )
     )
     assert desk.store.cases[tip.tip_id].replay_withheld_at is None
+
+
+async def test_a_follow_up_goes_only_to_agencies_holding_their_first_package_never_after_a_set_aside(
+    desk: Desk,
+) -> None:
+    tip = desk.tip(channel="phone", assessment={"minor_involved": "yes"})
+    await desk.deliver(tip, tip_triaged(tip, "urgent", minor=True))
+    [police] = desk.packages(POLICE)
+    [protection] = desk.packages(PROTECTION)
+    await desk.deliver(
+        sign_acknowledgement(
+            LiaisonAcknowledgementV2(
+                package_id=protection.package_id, case_reference=protection.case_reference, agency_id=PROTECTION
+            ),
+            AGENCY_KEYS[PROTECTION],
+        )
+    )
+    assert withhold(desk, tip, "consent_changed") == [police.package_id]
+    await set_aside(desk, tip, police.package_id)
+    await desk.deliver(desk.follow_up(tip, FOLLOW_UP))
+
+    verdict = await desk.approve(tip, uuid.uuid4())
+
+    assert not verdict.refused
+    assert desk.packages(POLICE) == [police], "nothing follows a package the supervisor set aside"
+    _, follow_up = desk.packages(PROTECTION)
+    assert follow_up.supplementary_to == protection.package_id

@@ -392,6 +392,16 @@ class Case:
             if package.supplementary_to is None and package.withheld_decision is not WithheldDecision.REISSUED
         ]
 
+    @property
+    def followable_packages(self) -> list[Package]:
+        """The first packages a follow-up may follow: not one withheld on replay that waits for a
+        decision or was set aside, which its agency may never have received."""
+        return [
+            package
+            for package in self.first_packages
+            if not package.awaits_decision and package.withheld_decision is not WithheldDecision.SET_ASIDE
+        ]
+
     def reissues(self, package_id: uuid.UUID) -> bool:
         """Whether this package is one issued again in place of a package withheld on replay."""
         return any(package.reissued_as == package_id for package in self.packages)
@@ -1173,7 +1183,9 @@ class Case:
             )  # fmt: skip
             dispatches.append(self._dispatch(package, approvers, supervisor.actor, None))
         still_there = {recipient.agency_id for recipient in gate.recipients}
-        for first in firsts:
+        # An agency whose first package waits on a supervisor or was set aside has the case (it gets no
+        # new first package) but nothing to follow: a follow-up would name a package it never had.
+        for first in self.followable_packages:
             # An agency the case left gets word of where it went, once, and nothing of what follows.
             if first.agency_id not in still_there:
                 supplements: list[uuid.UUID | None] = [None] if moved is not None else []
