@@ -1168,6 +1168,9 @@ class Case:
         )  # fmt: skip
         approvers = (Approver(role="supervisor", person_id=supervisor.person_id),)
         firsts = list(self.first_packages)
+        # An agency whose first package waits on a supervisor or was set aside has the case (it gets no
+        # new first package) but nothing to follow: a follow-up would name a package it never had.
+        followable = list(self.followable_packages)
         holding = {package.agency_id for package in firsts}
         arriving = [recipient for recipient in gate.recipients if recipient.agency_id not in holding]
         moved = (
@@ -1183,9 +1186,7 @@ class Case:
             )  # fmt: skip
             dispatches.append(self._dispatch(package, approvers, supervisor.actor, None))
         still_there = {recipient.agency_id for recipient in gate.recipients}
-        # An agency whose first package waits on a supervisor or was set aside has the case (it gets no
-        # new first package) but nothing to follow: a follow-up would name a package it never had.
-        for first in self.followable_packages:
+        for first in followable:
             # An agency the case left gets word of where it went, once, and nothing of what follows.
             if first.agency_id not in still_there:
                 supplements: list[uuid.UUID | None] = [None] if moved is not None else []
