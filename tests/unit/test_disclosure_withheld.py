@@ -304,3 +304,23 @@ async def test_a_follow_up_goes_only_to_agencies_holding_their_first_package_nev
     assert desk.packages(POLICE) == [police], "nothing follows a package the supervisor set aside"
     _, follow_up = desk.packages(PROTECTION)
     assert follow_up.supplementary_to == protection.package_id
+
+
+async def test_a_follow_up_is_not_issued_again_before_its_first_package_and_never_after_a_set_aside(
+    desk: Desk,
+) -> None:
+    tip = desk.tip(channel="phone", consent={"law_enforcement": True}, assessment={"imminent_danger": "yes"})
+    await desk.deliver(tip, tip_triaged(tip, "urgent", danger=True), desk.follow_up(tip, FOLLOW_UP))
+    await desk.approve(tip, uuid.uuid4())
+    first, follow_up = desk.packages(POLICE)
+    withhold(desk, tip, "consent_changed")
+    sent = len(desk.packages())
+
+    waiting = await reissue(desk, tip, follow_up.package_id, uuid.uuid4())
+    await set_aside(desk, tip, first.package_id)
+    set_aside_first = await reissue(desk, tip, follow_up.package_id, uuid.uuid4())
+
+    for verdict in (waiting, set_aside_first):
+        assert verdict.refused and verdict.refused[0].code == "reissue.first_package_not_held"
+    assert len(desk.packages()) == sent, "no follow-up without the package it follows"
+    assert desk.store.cases[tip.tip_id].withheld(follow_up.package_id).withheld_decision is None

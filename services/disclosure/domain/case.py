@@ -141,6 +141,13 @@ CONSENT_HISTORY_GONE = Reason(
     fr="Le signalement a été détruit et ses consentements ne sont plus là : un retrait ne peut être"
     " exclu, rien n'est renvoyé sur la base du consentement.",
 )
+FIRST_PACKAGE_NOT_HELD = Reason(
+    code="reissue.first_package_not_held",
+    en="This follow-up's first package waits for a decision or was set aside: decide it first; a"
+    " follow-up never goes to an agency without the package it follows.",
+    fr="Le premier envoi que ce complément suit attend une décision ou a été écarté : décidez-le d'abord ;"
+    " un complément ne part jamais sans l'envoi qu'il suit.",
+)
 AGENCY_NOT_RECIPIENT = Reason(
     code="reissue.agency_not_recipient",
     en="On what holds now, this agency would not receive the case: nothing is sent to it again.",
@@ -788,8 +795,15 @@ class Case:
         withheld = self.withheld(package_id)
         gate = self._decide(self.standing_consent(records), routing, established_only=True)
         refusal: tuple[Reason, ...] = ()
+        first = next((p for p in self.packages if p.package_id == withheld.supplementary_to), None)
         if not gate.has_basis:
             refusal = gate.reasons
+        elif first is not None and not (
+            first.acknowledged_at is not None
+            or first.withheld_at is None
+            or first.withheld_decision in (WithheldDecision.REISSUED, WithheldDecision.ACKNOWLEDGED)
+        ):
+            refusal = (FIRST_PACKAGE_NOT_HELD,)
         elif gate.basis is Basis.CONSENT and shredded and not records:
             # Once shredded, no records cannot tell "never changed" from "deleted with a withdrawal in
             # them": the tip's own consent alone is never a basis to send again.
