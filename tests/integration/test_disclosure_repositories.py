@@ -25,6 +25,7 @@ from schemas.envelope import utc_now
 from schemas.tip import Consent
 from schemas.triage import IndicatorFinding, Strength
 from services.common.agency_keys import AgencyKeys, AgencyPublicKeys, RegisteredAgencyKey
+from services.common.retention import Policy, run_steps
 from services.common.db import apply_migrations, apply_shared_migrations, create_pool, service_migrations
 from services.common.messaging import Transactions
 from services.common.sealing import DataKey, KeyEncryptionKey, Keystore, Shredding, ShredReason, shred
@@ -38,6 +39,7 @@ from services.disclosure.domain.audit import ChainKey
 from services.disclosure.domain.case import Case, Note, Supervisor, WithheldDecision
 from services.disclosure.domain.consent import ConsentRecord
 from services.disclosure.domain.packages import Source, SourceKind
+from services.disclosure.retention import STEPS as DISCLOSURE_STEPS
 from services.disclosure.domain.routing import load_routing
 from services.disclosure.ports import DisclosureTransactions
 from tests.factories import consent_recorded, tip_received, tip_supplemented, tip_triaged
@@ -271,6 +273,38 @@ async def test_a_withheld_package_its_agency_acknowledged_comes_back_closed_with
     assert again == as_stored(loaded) and again is not None
     [closed] = [package for package in again.packages if package.package_id == waiting.package_id]
     assert closed.withheld_decision is WithheldDecision.ACKNOWLEDGED and closed.acknowledged_at is not None
+
+
+async def test_a_shredded_tips_consent_records_stay_while_its_package_records_do_and_go_with_its_case(
+    on_postgres: Backend, database_url: str
+) -> None:
+    case = forwarded_case()
+    await on_postgres.create_key(case.tip_id)
+    withdrawn = ConsentRecord(2, Consent(law_enforcement=False), "specialist", utc_now())
+    async with on_postgres.transactions.begin() as uow:
+        await uow.cases.save(case)
+        await uow.consents.record(case.tip_id, uuid.uuid4(), withdrawn)
+    await on_postgres.shred(case.tip_id)
+
+    async def retained(days: int) -> tuple[int, int, int]:
+        connection = await asyncpg.connect(database_url)
+        try:
+            await run_steps(connection, DISCLOSURE_STEPS, Policy(), utc_now() + timedelta(days=days))
+            return tuple(  # type: ignore[return-value]
+                [
+                    await connection.fetchval(
+                        f"SELECT count(*) FROM disclosure.{table} WHERE tip_id = $1", case.tip_id
+                    )
+                    for table in ("consent_records", "cases", "packages")
+                ]
+            )
+        finally:
+            await connection.close()
+
+    # Past the casework's limit from the shred, the package records still stand: so does the history a
+    # reissue decides on, or the withdrawal would vanish and the tip's own consent stand again.
+    assert await retained(100) == (1, 1, len(case.packages))
+    assert await retained(8 * 365) == (0, 0, 0)
 
 
 async def test_a_case_is_found_by_any_of_its_packages_and_nothing_by_an_unknown_id(backend: Backend) -> None:
