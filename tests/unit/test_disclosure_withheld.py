@@ -289,7 +289,9 @@ async def test_a_follow_up_goes_only_to_agencies_holding_their_first_package_nev
     await desk.deliver(
         sign_acknowledgement(
             LiaisonAcknowledgementV2(
-                package_id=protection.package_id, case_reference=protection.case_reference, agency_id=PROTECTION
+                package_id=protection.package_id,
+                case_reference=protection.case_reference,
+                agency_id=PROTECTION,
             ),
             AGENCY_KEYS[PROTECTION],
         )

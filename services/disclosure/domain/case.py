@@ -771,7 +771,11 @@ class Case:
     def withheld(self, package_id: uuid.UUID) -> Package:
         """The package withheld on replay that waits for a decision (``NotWithheld`` otherwise)."""
         for package in self.packages:
-            if package.package_id == package_id and package.awaits_decision and package.acknowledged_at is None:
+            if (
+                package.package_id == package_id
+                and package.awaits_decision
+                and package.acknowledged_at is None
+            ):
                 return package
         raise NotWithheld
 
