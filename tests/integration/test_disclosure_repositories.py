@@ -25,9 +25,9 @@ from schemas.envelope import utc_now
 from schemas.tip import Consent
 from schemas.triage import IndicatorFinding, Strength
 from services.common.agency_keys import AgencyKeys, AgencyPublicKeys, RegisteredAgencyKey
-from services.common.retention import Policy, run_steps
 from services.common.db import apply_migrations, apply_shared_migrations, create_pool, service_migrations
 from services.common.messaging import Transactions
+from services.common.retention import Policy, run_steps
 from services.common.sealing import DataKey, KeyEncryptionKey, Keystore, Shredding, ShredReason, shred
 from services.disclosure import handlers
 from services.disclosure.adapters.agency_keys import PostgresAgencyKeys
@@ -39,9 +39,9 @@ from services.disclosure.domain.audit import ChainKey
 from services.disclosure.domain.case import Case, Note, Supervisor, WithheldDecision
 from services.disclosure.domain.consent import ConsentRecord
 from services.disclosure.domain.packages import Source, SourceKind
-from services.disclosure.retention import STEPS as DISCLOSURE_STEPS
 from services.disclosure.domain.routing import load_routing
 from services.disclosure.ports import DisclosureTransactions
+from services.disclosure.retention import STEPS as DISCLOSURE_STEPS
 from tests.factories import consent_recorded, tip_received, tip_supplemented, tip_triaged
 from tests.helpers import eventually
 from tests.keys import stack_keys
@@ -286,11 +286,11 @@ async def test_a_shredded_tips_consent_records_stay_while_its_package_records_do
         await uow.consents.record(case.tip_id, uuid.uuid4(), withdrawn)
     await on_postgres.shred(case.tip_id)
 
-    async def retained(days: int) -> tuple[int, int, int]:
+    async def retained(days: int) -> tuple[int, ...]:
         connection = await asyncpg.connect(database_url)
         try:
             await run_steps(connection, DISCLOSURE_STEPS, Policy(), utc_now() + timedelta(days=days))
-            return tuple(  # type: ignore[return-value]
+            return tuple(
                 [
                     await connection.fetchval(
                         f"SELECT count(*) FROM disclosure.{table} WHERE tip_id = $1", case.tip_id
