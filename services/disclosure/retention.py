@@ -1,7 +1,8 @@
 """Disclosure's retention, run as disclosure's role: the sealed identifiers of a shredded tip leave
 ``tip_sources``, a case's package records go once its last package is past the packages' limit, and
-the case's working records once its key was shredded (the case itself and its approvals only after
-its package records: they are what a package's record points to). The audit is not here: only the
+the case's working records once its key was shredded (the case itself, its approvals and its consent
+records only after its package records: they are what a package's record points to, and what a
+reissue decides on). The audit is not here: only the
 owner prunes it (``commands.prune_audit``)."""
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ STEPS: tuple[Step, ...] = (
     ),
     after_shred_step(Kind.CASEWORK, "disclosure.approvals", unless=_NO_PACKAGES),
     after_shred_step(Kind.CASEWORK, "disclosure.cases", unless=_NO_PACKAGES),
-    after_shred_step(Kind.CASEWORK, "disclosure.consent_records"),
+    # A reissue decides on the consent history: it goes with its case, never before.
+    after_shred_step(Kind.CASEWORK, "disclosure.consent_records", unless=_NO_PACKAGES),
     after_shred_step(Kind.CASEWORK, "disclosure.tip_sources"),
 )
 

@@ -183,6 +183,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "review.withheld.set_aside": ("Set aside", "Mettre de côté"),
     "review.withheld.decided.reissued": ("issued again", "renvoyée"),
     "review.withheld.decided.set_aside": ("set aside, not sent", "mise de côté, non envoyée"),
+    "review.withheld.decided.acknowledged": (
+        "acknowledged by the agency, not sent again",
+        "accusée par l'organisme, non renvoyée",
+    ),
     "review.withheld.refused": (
         "It cannot be issued again on what holds now:",
         "Elle ne peut pas être renvoyée selon ce qui vaut maintenant :",

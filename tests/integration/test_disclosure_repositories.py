@@ -27,6 +27,7 @@ from schemas.triage import IndicatorFinding, Strength
 from services.common.agency_keys import AgencyKeys, AgencyPublicKeys, RegisteredAgencyKey
 from services.common.db import apply_migrations, apply_shared_migrations, create_pool, service_migrations
 from services.common.messaging import Transactions
+from services.common.retention import Policy, run_steps
 from services.common.sealing import DataKey, KeyEncryptionKey, Keystore, Shredding, ShredReason, shred
 from services.disclosure import handlers
 from services.disclosure.adapters.agency_keys import PostgresAgencyKeys
@@ -40,6 +41,7 @@ from services.disclosure.domain.consent import ConsentRecord
 from services.disclosure.domain.packages import Source, SourceKind
 from services.disclosure.domain.routing import load_routing
 from services.disclosure.ports import DisclosureTransactions
+from services.disclosure.retention import STEPS as DISCLOSURE_STEPS
 from tests.factories import consent_recorded, tip_received, tip_supplemented, tip_triaged
 from tests.helpers import eventually
 from tests.keys import stack_keys
@@ -248,6 +250,61 @@ async def test_a_supervisors_decision_on_a_withheld_package_comes_back_with_the_
     [verdict] = [v for v in again.verdicts if v.package_id is not None]
     assert (verdict.package_id, verdict.person_id) == (waiting[0].package_id, FIRST.person_id)
     assert (again.replay_withheld_at is None) is (len(waiting) == 1)
+
+
+async def test_a_withheld_package_its_agency_acknowledged_comes_back_closed_with_the_case(
+    backend: Backend,
+) -> None:
+    case = forwarded_case()
+    async with backend.transactions.begin() as uow:
+        await uow.cases.save(case)
+    await backend.withhold(case.tip_id, "tip_shredded")
+    async with backend.transactions.begin() as uow:
+        loaded = await uow.cases.get(case.tip_id)
+        assert loaded is not None
+        [waiting, *_] = [package for package in loaded.packages if package.awaits_decision]
+        receipt = LiaisonAcknowledgementV2(
+            package_id=waiting.package_id, case_reference=loaded.reference, agency_id=waiting.agency_id
+        )
+        loaded.on_acknowledgement(receipt)
+        await uow.cases.save(loaded)
+    async with backend.transactions.begin() as uow:
+        again = await uow.cases.get(case.tip_id)
+    assert again == as_stored(loaded) and again is not None
+    [closed] = [package for package in again.packages if package.package_id == waiting.package_id]
+    assert closed.withheld_decision is WithheldDecision.ACKNOWLEDGED and closed.acknowledged_at is not None
+
+
+async def test_a_shredded_tips_consent_records_stay_while_its_package_records_do_and_go_with_its_case(
+    on_postgres: Backend, database_url: str
+) -> None:
+    case = forwarded_case()
+    await on_postgres.create_key(case.tip_id)
+    withdrawn = ConsentRecord(2, Consent(law_enforcement=False), "specialist", utc_now())
+    async with on_postgres.transactions.begin() as uow:
+        await uow.cases.save(case)
+        await uow.consents.record(case.tip_id, uuid.uuid4(), withdrawn)
+    await on_postgres.shred(case.tip_id)
+
+    async def retained(days: int) -> tuple[int, ...]:
+        connection = await asyncpg.connect(database_url)
+        try:
+            await run_steps(connection, DISCLOSURE_STEPS, Policy(), utc_now() + timedelta(days=days))
+            return tuple(
+                [
+                    await connection.fetchval(
+                        f"SELECT count(*) FROM disclosure.{table} WHERE tip_id = $1", case.tip_id
+                    )
+                    for table in ("consent_records", "cases", "packages")
+                ]
+            )
+        finally:
+            await connection.close()
+
+    # Past the casework's limit from the shred, the package records still stand: so does the history a
+    # reissue decides on, or the withdrawal would vanish and the tip's own consent stand again.
+    assert await retained(100) == (1, 1, len(case.packages))
+    assert await retained(8 * 365) == (0, 0, 0)
 
 
 async def test_a_case_is_found_by_any_of_its_packages_and_nothing_by_an_unknown_id(backend: Backend) -> None:

@@ -211,3 +211,118 @@ async def test_a_follow_up_issued_again_follows_the_first_package_issued_in_its_
     assert follow_up_again.supplementary_to == first_again.package_id
     assert follow_up_again.content.narrative == [FOLLOW_UP], "the follow-up's words, not the tip's"
     assert first_again.content.narrative == [NARRATIVE]
+
+
+async def test_a_shredded_tips_package_is_not_sent_again_on_consent_once_its_consent_history_is_gone(
+    desk: Desk,
+) -> None:
+    tip = desk.tip(consent={"law_enforcement": True}, named_persons=NAMED)
+    await desk.deliver(tip, tip_triaged(tip, "non_urgent"))
+    await desk.approve(tip, uuid.uuid4())
+    await desk.deliver(consent_recorded(tip, 2, ["law_enforcement"]))
+    desk.store.shred(tip.tip_id)
+    # What retention did before it kept the consent records with their case: the withdrawal is gone.
+    desk.store.consents.pop(tip.tip_id)
+    [package_id] = withhold(desk, tip, "tip_shredded")
+    sent = len(desk.packages())
+
+    verdict = await reissue(desk, tip, package_id, uuid.uuid4())
+
+    assert verdict.refused and verdict.refused[0].code == "reissue.consent_history_gone"
+    assert len(desk.packages()) == sent, "nothing goes out on the tip's own consent"
+    [refused] = [note for _, note in desk.store.audit if note.action == "reissue_refused"]
+    assert refused.detail["cause"] == "reissue.consent_history_gone"
+    assert desk.store.cases[tip.tip_id].withheld(package_id).withheld_decision is None
+
+
+async def test_a_withheld_package_its_agency_acknowledges_after_all_is_closed_and_never_issued_again(
+    desk: Desk,
+) -> None:
+    tip = desk.tip(channel="phone", assessment={"minor_involved": "yes"})
+    await desk.deliver(tip, tip_triaged(tip, "urgent", minor=True))
+    withheld = withhold(desk, tip, "consent_changed")
+    [police] = [p for p in desk.packages(POLICE)]
+    [police_id] = [p for p in withheld if p == police.package_id]
+    sent = len(desk.packages())
+
+    await desk.deliver(
+        sign_acknowledgement(
+            LiaisonAcknowledgementV2(
+                package_id=police.package_id, case_reference=police.case_reference, agency_id=POLICE
+            ),
+            AGENCY_KEYS[POLICE],
+        )
+    )
+
+    case = desk.store.cases[tip.tip_id]
+    [closed] = [p for p in case.packages if p.package_id == police_id]
+    assert closed.withheld_decision is WithheldDecision.ACKNOWLEDGED and closed.reissued_as is None
+    [noted] = [note for _, note in desk.store.audit if note.action == "withheld_acknowledged"]
+    assert noted.detail == {"package_id": str(police_id)} and noted.actor == f"agency:{POLICE}"
+    assert case.replay_withheld_at is not None, "the other agency's package still waits"
+    with pytest.raises(NotWithheld):
+        case.withheld(police_id)
+    with pytest.raises(NotWithheld):
+        await reissue(desk, tip, police_id, uuid.uuid4())
+    assert len(desk.packages()) == sent, "the agency holds it: nothing goes twice"
+
+    [other] = [p for p in withheld if p != police_id]
+    [protection] = [p for p in desk.packages(PROTECTION) if p.package_id == other]
+    await desk.deliver(
+        sign_acknowledgement(
+            LiaisonAcknowledgementV2(
+                package_id=other, case_reference=protection.case_reference, agency_id=PROTECTION
+            ),
+            AGENCY_KEYS[PROTECTION],
+        )
+    )
+    assert desk.store.cases[tip.tip_id].replay_withheld_at is None
+
+
+async def test_a_follow_up_goes_only_to_agencies_holding_their_first_package_never_after_a_set_aside(
+    desk: Desk,
+) -> None:
+    tip = desk.tip(channel="phone", assessment={"minor_involved": "yes"})
+    await desk.deliver(tip, tip_triaged(tip, "urgent", minor=True))
+    [police] = desk.packages(POLICE)
+    [protection] = desk.packages(PROTECTION)
+    await desk.deliver(
+        sign_acknowledgement(
+            LiaisonAcknowledgementV2(
+                package_id=protection.package_id,
+                case_reference=protection.case_reference,
+                agency_id=PROTECTION,
+            ),
+            AGENCY_KEYS[PROTECTION],
+        )
+    )
+    assert withhold(desk, tip, "consent_changed") == [police.package_id]
+    await set_aside(desk, tip, police.package_id)
+    await desk.deliver(desk.follow_up(tip, FOLLOW_UP))
+
+    verdict = await desk.approve(tip, uuid.uuid4())
+
+    assert not verdict.refused
+    assert desk.packages(POLICE) == [police], "nothing follows a package the supervisor set aside"
+    _, follow_up = desk.packages(PROTECTION)
+    assert follow_up.supplementary_to == protection.package_id
+
+
+async def test_a_follow_up_is_not_issued_again_before_its_first_package_and_never_after_a_set_aside(
+    desk: Desk,
+) -> None:
+    tip = desk.tip(channel="phone", consent={"law_enforcement": True}, assessment={"imminent_danger": "yes"})
+    await desk.deliver(tip, tip_triaged(tip, "urgent", danger=True), desk.follow_up(tip, FOLLOW_UP))
+    await desk.approve(tip, uuid.uuid4())
+    first, follow_up = desk.packages(POLICE)
+    withhold(desk, tip, "consent_changed")
+    sent = len(desk.packages())
+
+    waiting = await reissue(desk, tip, follow_up.package_id, uuid.uuid4())
+    await set_aside(desk, tip, first.package_id)
+    set_aside_first = await reissue(desk, tip, follow_up.package_id, uuid.uuid4())
+
+    for verdict in (waiting, set_aside_first):
+        assert verdict.refused and verdict.refused[0].code == "reissue.first_package_not_held"
+    assert len(desk.packages()) == sent, "no follow-up without the package it follows"
+    assert desk.store.cases[tip.tip_id].withheld(follow_up.package_id).withheld_decision is None

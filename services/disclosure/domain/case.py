@@ -119,6 +119,8 @@ class NotWithheld(Exception):
 class WithheldDecision(StrEnum):
     REISSUED = "reissued"
     SET_ASIDE = "set_aside"
+    ACKNOWLEDGED = "acknowledged"
+    """Its agency acknowledged it after all: it holds the package, nothing goes again."""
 
 
 # Sealed at intake and gone with the tip's key: a re-issue after a shred cannot carry them. The
@@ -131,6 +133,20 @@ ERASED_BY_SHRED = frozenset(
         PackageField.VICTIM_NAMES,
         PackageField.CALLER_CONTACT,
     }
+)
+CONSENT_HISTORY_GONE = Reason(
+    code="reissue.consent_history_gone",
+    en="The tip was shredded and its consent records are gone: a withdrawal cannot be ruled out, so"
+    " nothing goes again on consent.",
+    fr="Le signalement a été détruit et ses consentements ne sont plus là : un retrait ne peut être"
+    " exclu, rien n'est renvoyé sur la base du consentement.",
+)
+FIRST_PACKAGE_NOT_HELD = Reason(
+    code="reissue.first_package_not_held",
+    en="This follow-up's first package waits for a decision or was set aside: decide it first; a"
+    " follow-up never goes to an agency without the package it follows.",
+    fr="Le premier envoi que ce complément suit attend une décision ou a été écarté : décidez-le d'abord ;"
+    " un complément ne part jamais sans l'envoi qu'il suit.",
 )
 AGENCY_NOT_RECIPIENT = Reason(
     code="reissue.agency_not_recipient",
@@ -383,6 +399,16 @@ class Case:
             if package.supplementary_to is None and package.withheld_decision is not WithheldDecision.REISSUED
         ]
 
+    @property
+    def followable_packages(self) -> list[Package]:
+        """The first packages a follow-up may follow: not one withheld on replay that waits for a
+        decision or was set aside, which its agency may never have received."""
+        return [
+            package
+            for package in self.first_packages
+            if not package.awaits_decision and package.withheld_decision is not WithheldDecision.SET_ASIDE
+        ]
+
     def reissues(self, package_id: uuid.UUID) -> bool:
         """Whether this package is one issued again in place of a package withheld on replay."""
         return any(package.reissued_as == package_id for package in self.packages)
@@ -542,12 +568,21 @@ class Case:
             "acknowledged", f"agency:{acknowledgement.agency_id}",
             {"package_id": str(package.package_id), "acknowledged_at": acknowledgement.acknowledged_at.isoformat()},
         )  # fmt: skip
+        notes: tuple[Note, ...] = (acknowledged,)
+        if package.awaits_decision:
+            # The agency holds it: issuing it again would send a second package for the same case.
+            self._decide_withheld(self.packages[number], WithheldDecision.ACKNOWLEDGED, None)
+            closed = Note(
+                "withheld_acknowledged", f"agency:{acknowledgement.agency_id}",
+                {"package_id": str(package.package_id)},
+            )  # fmt: skip
+            notes = (acknowledged, closed)
         event_id = derived_event_id(PRODUCER, acknowledgement.acknowledgement_id, "disclosure.acknowledged")
         delivered = DisclosureAcknowledgedV1(
             **of_tip(self.tip_id, self.correlation_id, PRODUCER, self.traceparent), event_id=event_id,
             package_id=package.package_id, agency_id=package.agency_id, acknowledged_at=acknowledged_at,
         )  # fmt: skip
-        return Outcome((acknowledged,), (delivered,))
+        return Outcome(notes, (delivered,))
 
     # --- what people decide -------------------------------------------------------------------
 
@@ -736,7 +771,11 @@ class Case:
     def withheld(self, package_id: uuid.UUID) -> Package:
         """The package withheld on replay that waits for a decision (``NotWithheld`` otherwise)."""
         for package in self.packages:
-            if package.package_id == package_id and package.awaits_decision:
+            if (
+                package.package_id == package_id
+                and package.awaits_decision
+                and package.acknowledged_at is None
+            ):
                 return package
         raise NotWithheld
 
@@ -760,8 +799,19 @@ class Case:
         withheld = self.withheld(package_id)
         gate = self._decide(self.standing_consent(records), routing, established_only=True)
         refusal: tuple[Reason, ...] = ()
+        first = next((p for p in self.packages if p.package_id == withheld.supplementary_to), None)
         if not gate.has_basis:
             refusal = gate.reasons
+        elif first is not None and not (
+            first.acknowledged_at is not None
+            or first.withheld_at is None
+            or first.withheld_decision in (WithheldDecision.REISSUED, WithheldDecision.ACKNOWLEDGED)
+        ):
+            refusal = (FIRST_PACKAGE_NOT_HELD,)
+        elif gate.basis is Basis.CONSENT and shredded and not records:
+            # Once shredded, no records cannot tell "never changed" from "deleted with a withdrawal in
+            # them": the tip's own consent alone is never a basis to send again.
+            refusal = (CONSENT_HISTORY_GONE,)
         elif withheld.agency_id not in {recipient.agency_id for recipient in gate.recipients}:
             refusal = (AGENCY_NOT_RECIPIENT,)
         elif gate.basis is Basis.LEGAL_OBLIGATION and self.legal_reference is None:
@@ -807,7 +857,7 @@ class Case:
             self._seconds_from_receipt(now), supplementary_to=supplementary_to,
             source_id=withheld.source_id, moved_to=withheld.moved_to,
         )  # fmt: skip
-        self._decide_withheld(withheld, WithheldDecision.REISSUED, now, package.package_id)
+        self._decide_withheld(withheld, WithheldDecision.REISSUED, package.package_id)
         approvers = tuple(Approver(role="supervisor", person_id=approval.person_id) for approval in approvals)
         if withheld.supplementary_to is None:
             carried: frozenset[uuid.UUID] | None = None
@@ -839,7 +889,7 @@ class Case:
                 package_id=package_id,
             )
         )
-        self._decide_withheld(withheld, WithheldDecision.SET_ASIDE, now, None)
+        self._decide_withheld(withheld, WithheldDecision.SET_ASIDE, None)
         note = Note("withheld_set_aside", supervisor.actor, {"package_id": str(package_id), "reason": reason})
         return Verdict(self._state, 0, 0), Outcome((note,))
 
@@ -856,7 +906,7 @@ class Case:
         return list(kept.values())
 
     def _decide_withheld(
-        self, withheld: Package, decision: WithheldDecision, now: datetime, reissued_as: uuid.UUID | None
+        self, withheld: Package, decision: WithheldDecision, reissued_as: uuid.UUID | None
     ) -> None:
         decided = replace(withheld, withheld_decision=decision, reissued_as=reissued_as)
         self.packages = [decided if p.package_id == withheld.package_id else p for p in self.packages]
@@ -1136,6 +1186,9 @@ class Case:
         )  # fmt: skip
         approvers = (Approver(role="supervisor", person_id=supervisor.person_id),)
         firsts = list(self.first_packages)
+        # An agency whose first package waits on a supervisor or was set aside has the case (it gets no
+        # new first package) but nothing to follow: a follow-up would name a package it never had.
+        followable = list(self.followable_packages)
         holding = {package.agency_id for package in firsts}
         arriving = [recipient for recipient in gate.recipients if recipient.agency_id not in holding]
         moved = (
@@ -1151,7 +1204,7 @@ class Case:
             )  # fmt: skip
             dispatches.append(self._dispatch(package, approvers, supervisor.actor, None))
         still_there = {recipient.agency_id for recipient in gate.recipients}
-        for first in firsts:
+        for first in followable:
             # An agency the case left gets word of where it went, once, and nothing of what follows.
             if first.agency_id not in still_there:
                 supplements: list[uuid.UUID | None] = [None] if moved is not None else []
