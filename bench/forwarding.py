@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from bench.pipeline import paced, percentiles, raw_broker_run, run_against_a_stack
+from bench.pipeline import CLIENT_LIMITS, paced, percentiles, post_tip, raw_broker_run, run_against_a_stack
 from lantern.observe import TopicReader
 from schemas import topics
 
@@ -50,15 +50,13 @@ async def forwarding_run(endpoints: dict[str, Any], count: int, rate: float) -> 
     async with (
         TopicReader(endpoints["kafka_bootstrap_servers"], watched) as reader,
         httpx.AsyncClient(
-            base_url=endpoints["intake_url"], timeout=30, headers=endpoints["headers"]
+            base_url=endpoints["intake_url"], timeout=30, headers=endpoints["headers"], limits=CLIENT_LIMITS
         ) as client,
     ):
 
         async def submit(_number: int) -> None:
             before = time.time()
-            response = await client.post("/v1/tips", json=URGENT_MINOR)
-            response.raise_for_status()
-            tip_id = response.json()["tip_id"]
+            tip_id = await post_tip(client, URGENT_MINOR)
             accepted[tip_id], requested[tip_id] = time.monotonic(), before
 
         def finished() -> bool:

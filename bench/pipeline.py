@@ -50,6 +50,26 @@ def specialist_headers(home: Path) -> dict[str, str]:
     return {"authorization": f"Bearer {token}"}
 
 
+# Shorter than the services' keep-alive (uvicorn's 5 s): a pooled connection the server has just
+# closed is never reused for a tip.
+CLIENT_LIMITS = httpx.Limits(max_connections=64, keepalive_expiry=2.0)
+
+
+async def post_tip(client: httpx.AsyncClient, body: dict[str, Any]) -> str:
+    """Submit a tip and return its id; a connection that broke before any answer is tried again
+    (the request never reached intake: a busy machine can still lose that race)."""
+    for attempt in range(3):
+        try:
+            response = await client.post("/v1/tips", json=body)
+        except (httpx.ReadError, httpx.RemoteProtocolError):
+            if attempt == 2:
+                raise
+            continue
+        response.raise_for_status()
+        return str(response.json()["tip_id"])
+    raise AssertionError("unreachable")
+
+
 def percentiles(samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
     cut = statistics.quantiles(ordered, n=100, method="inclusive")
@@ -84,13 +104,11 @@ async def pipeline_run(endpoints: dict[str, Any], count: int, rate: float) -> di
     async with (
         TopicReader(endpoints["kafka_bootstrap_servers"], DOWNSTREAM) as reader,
         httpx.AsyncClient(base_url=endpoints["intake_url"], timeout=30, headers=endpoints["headers"],
-                          limits=httpx.Limits(max_connections=64)) as client,
+                          limits=CLIENT_LIMITS) as client,
     ):  # fmt: skip
 
         async def submit(_number: int) -> None:
-            response = await client.post("/v1/tips", json=TIP)
-            response.raise_for_status()
-            accepted[response.json()["tip_id"]] = time.monotonic()
+            accepted[await post_tip(client, TIP)] = time.monotonic()
 
         def finished_all() -> bool:
             return len(accepted) == count and all(tip_id in done for tip_id in accepted)
