@@ -34,6 +34,30 @@ def parse(path: Path) -> tuple[hsds.Tables, list[str]]:
     return tables, problems
 
 
+async def store_records(
+    connection: asyncpg.Connection, table: str, records: dict[str, Any], *, rewrite_unchanged: bool = False
+) -> None:
+    """Insert or update ``records`` of one HSDS table (addresses in their own table, by location). A
+    record whose content did not change keeps its ``updated_at`` unless ``rewrite_unchanged``."""
+    if not records:
+        return
+    if table == "address":
+        await connection.executemany(
+            "INSERT INTO hsds_addresses (id, location_id, record) VALUES ($1, $2, $3)"
+            " ON CONFLICT (id) DO UPDATE SET location_id = excluded.location_id, record = excluded.record,"
+            " updated_at = now()",
+            [(key, record.get("location_id"), record) for key, record in records.items()],
+        )
+        return
+    only_changed = "" if rewrite_unchanged else " WHERE hsds_records.record IS DISTINCT FROM excluded.record"
+    await connection.executemany(
+        "INSERT INTO hsds_records (resource, id, record) VALUES ($1, $2, $3)"
+        " ON CONFLICT (resource, id) DO UPDATE SET record = excluded.record, updated_at = now()"
+        + only_changed,
+        [(table, key, record) for key, record in records.items()],
+    )
+
+
 async def import_tables(
     connection: asyncpg.Connection, tables: hsds.Tables, stale_after: timedelta
 ) -> ImportReport:
@@ -42,23 +66,7 @@ async def import_tables(
     """
     async with connection.transaction():
         for table in hsds.TABLES:
-            records = tables[table]
-            if not records:
-                continue
-            if table == "address":
-                await connection.executemany(
-                    "INSERT INTO hsds_addresses (id, location_id, record) VALUES ($1, $2, $3)"
-                    " ON CONFLICT (id) DO UPDATE SET location_id = excluded.location_id, record = excluded.record,"
-                    " updated_at = now()",
-                    [(key, r.get("location_id"), r) for key, r in records.items()],
-                )
-            else:
-                await connection.executemany(
-                    "INSERT INTO hsds_records (resource, id, record) VALUES ($1, $2, $3)"
-                    " ON CONFLICT (resource, id) DO UPDATE SET record = excluded.record, updated_at = now()"
-                    " WHERE hsds_records.record IS DISTINCT FROM excluded.record",
-                    [(table, key, r) for key, r in records.items()],
-                )
+            await store_records(connection, table, tables[table])
         for table, links in hsds.LINKS.items():
             for link in links:
                 parents = list(tables[link.removesuffix("_id")])

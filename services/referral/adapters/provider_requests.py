@@ -10,7 +10,7 @@ import asyncpg
 
 from services.common.auth import Staff
 from services.referral.adapters import datapackage
-from services.referral.adapters.directory import changed, json_object, stored_directory
+from services.referral.adapters.directory import changed, json_object, store_records, stored_directory
 from services.referral.domain import hsds
 from services.referral.domain import provider_requests as rules
 from services.referral.domain.provider_requests import ProviderRequest, RequestKind, RequestStatus
@@ -162,21 +162,7 @@ async def decide(
 
 async def _write(connection: asyncpg.Connection, change: rules.ListingChange) -> None:
     for table, records in change.records.items():
-        if not records:
-            continue
-        if table == "address":
-            await connection.executemany(
-                "INSERT INTO hsds_addresses (id, location_id, record) VALUES ($1, $2, $3)"
-                " ON CONFLICT (id) DO UPDATE SET location_id = excluded.location_id, record = excluded.record,"
-                " updated_at = now()",
-                [(key, record.get("location_id"), record) for key, record in records.items()],
-            )
-        else:
-            await connection.executemany(
-                "INSERT INTO hsds_records (resource, id, record) VALUES ($1, $2, $3)"
-                " ON CONFLICT (resource, id) DO UPDATE SET record = excluded.record, updated_at = now()",
-                [(table, key, record) for key, record in records.items()],
-            )
+        await store_records(connection, table, records, rewrite_unchanged=True)
     for table, keys in change.removed.items():
         if table == "address":
             await connection.execute("DELETE FROM hsds_addresses WHERE id = ANY($1::text[])", sorted(keys))
