@@ -10,7 +10,10 @@ grants too), and dropped at the end, after every database that names them.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
+import sys
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -152,3 +155,68 @@ def settings(database_url: str, kafka: str, service_roles: ServiceRoles, tmp_pat
         LANTERN_AUDIT_WITNESS_FILE=tmp_path / "audit-witness.jsonl",
         **stack_keys().settings_fields(),
     )
+
+
+# Seconds before pytest-timeout's limit at which a test still running prints its event loop's tasks.
+TASKS_PRINTED_BEFORE_TIMEOUT = 10
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """A test about to time out prints every asyncio task's await chain.
+
+    pytest-timeout shows the threads' stacks, and an event loop that waits for an await which never
+    completes shows as an idle ``select``: the tasks' own stacks say which await it was.
+    """
+    marker = item.get_closest_marker("timeout")
+    limit = float(marker.args[0]) if marker and marker.args else float(item.config.getini("timeout") or 0)
+    timer = None
+    if limit > TASKS_PRINTED_BEFORE_TIMEOUT:
+        timer = threading.Timer(limit - TASKS_PRINTED_BEFORE_TIMEOUT, _print_running_loops_tasks)
+        timer.daemon = True
+        timer.start()
+    try:
+        yield
+    finally:
+        if timer is not None:
+            timer.cancel()
+
+
+def _print_running_loops_tasks() -> None:
+    for loop in (o for o in gc.get_objects() if isinstance(o, asyncio.AbstractEventLoop)):
+        if loop.is_running():
+            loop.call_soon_threadsafe(_print_tasks)
+
+
+def _print_tasks() -> None:
+    print("~~~~~~~~~~ asyncio tasks of a test about to time out ~~~~~~~~~~", file=sys.stderr)
+    for task in asyncio.all_tasks():
+        print(f"task {task.get_name()}:", file=sys.stderr)
+        for line in _await_chain(task.get_coro()):
+            print(f"  {line}", file=sys.stderr)
+
+
+def _await_chain(awaitable: object) -> Iterator[str]:
+    """Where each coroutine in the chain that ``awaitable`` waits on is suspended, outermost first
+    (a task's own stack shows only its outermost frame)."""
+    while awaitable is not None:
+        frame = next(
+            (
+                getattr(awaitable, name)
+                for name in ("cr_frame", "ag_frame", "gi_frame")
+                if hasattr(awaitable, name)
+            ),
+            None,
+        )
+        if frame is None:
+            yield repr(awaitable)[:200]
+            return
+        yield f"{frame.f_code.co_filename}:{frame.f_lineno} in {frame.f_code.co_name}"
+        awaitable = next(
+            (
+                getattr(awaitable, name)
+                for name in ("cr_await", "ag_await", "gi_yieldfrom")
+                if hasattr(awaitable, name)
+            ),
+            None,
+        )

@@ -46,6 +46,9 @@ from services.common.signing import EventVerifier, configured_signer, configured
 log = get_logger(__name__)
 # A consumer retrying one batch this long without committing anything is reported unhealthy.
 STALLED_AFTER_SECONDS = 60.0
+# Each of health's reads gives up after this long: a probe that waits for ever on a pool with no free
+# connection, or on a broker that accepts and never answers, tells the operator nothing.
+HEALTH_CHECK_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -164,13 +167,13 @@ class Runtime:
         """The service's detailed health, for the operations listener: codes, counts and ids only."""
         checks: dict[str, str] = {}
         try:
-            async with asyncio.timeout(2):
+            async with asyncio.timeout(HEALTH_CHECK_SECONDS):
                 await self.pool.fetchval("SELECT 1")
             checks["database"] = "ok"
         except Exception:
             checks["database"] = "unavailable"
         try:
-            checks["broker"] = "ok" if await self.broker.ping(timeout=2) else "unavailable"
+            checks["broker"] = "ok" if await self.broker.ping(timeout=HEALTH_CHECK_SECONDS) else "unavailable"
         except Exception:
             checks["broker"] = "unavailable"
         checks["relay"] = "leading" if self.relay.leading else "standby"
@@ -179,10 +182,11 @@ class Runtime:
             sum(lag for (service, _topic), lag in telemetry.consumer_lag.items() if service == self.spec.name)
         )
         try:
-            held = await self.pool.fetch(
-                "SELECT status, count(*) AS events, count(DISTINCT tip_key) AS tips FROM inbox"
-                " WHERE status IN ('deferred', 'waiting', 'poisoned') GROUP BY status"
-            )
+            async with asyncio.timeout(HEALTH_CHECK_SECONDS):
+                held = await self.pool.fetch(
+                    "SELECT status, count(*) AS events, count(DISTINCT tip_key) AS tips FROM inbox"
+                    " WHERE status IN ('deferred', 'waiting', 'poisoned') GROUP BY status"
+                )
             counts = {row["status"]: row for row in held}
             checks["parked_tips"] = str(counts["poisoned"]["tips"] if "poisoned" in counts else 0)
             checks["waiting_events"] = str(counts["waiting"]["events"] if "waiting" in counts else 0)
@@ -195,12 +199,14 @@ class Runtime:
         # rows no longer listed, so an empty list must mean that none is quarantined.
         relay_stalled, quarantined = False, None
         try:
-            state = await relay_state(self.pool)
+            async with asyncio.timeout(HEALTH_CHECK_SECONDS):
+                state = await relay_state(self.pool)
             relay_stalled = state.stalled(self.settings.outbox_stalled_seconds)
             checks["outbox_unsent"] = str(state.unsent)
             checks["outbox_oldest_seconds"] = str(int(state.oldest_waiting_seconds))
             checks["outbox_quarantined"] = str(state.quarantined)
-            quarantined = await quarantined_rows(self.pool) if state.quarantined else []
+            async with asyncio.timeout(HEALTH_CHECK_SECONDS):
+                quarantined = await quarantined_rows(self.pool) if state.quarantined else []
             checks["relaying"] = "stalled" if relay_stalled else "ok"
         except Exception:
             checks["relaying"], quarantined = "unknown", None
