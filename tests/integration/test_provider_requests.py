@@ -542,3 +542,23 @@ async def test_a_burst_of_hide_or_leave_requests_raises_the_alert_metric_and_log
         root.handlers[:] = handlers
         root.setLevel(level)
         structlog.reset_defaults()
+
+
+async def test_referral_watches_for_bursts_from_its_start(settings: ServiceSettings) -> None:
+    from services.common import metrics
+
+    metrics.directory_restriction_burst.pop("referral", None)
+    details = ProviderDetails(organization_name="CORATH", leave_public_directory=True)
+    connection = await connect(settings.database_url_of("referral"), "referral")
+    try:
+        request = ProviderRequest(kind=RequestKind.UPDATE, organization_id="corath", details=details)
+        await provider_requests.submit(connection, request, "en")
+    finally:
+        await connection.close()
+    watching = ReferralSettings.of(settings).model_copy(update={"restriction_burst": 1})
+    async with running(build_referral(watching)):
+
+        async def alerted() -> bool:
+            return exported("lantern_directory_restriction_burst") == 1
+
+        assert await eventually(alerted, timeout=20)
