@@ -138,6 +138,15 @@ async def test_the_public_role_may_insert_only_a_requests_own_columns_and_never_
                 "INSERT INTO referral.provider_audit (subject, action, person_id, role)"
                 " VALUES ('request:x', 'approved', gen_random_uuid(), 'partnerships')"
             )
+        with pytest.raises(asyncpg.CheckViolationError, match="received line"):
+            await connection.execute(
+                "INSERT INTO referral.provider_audit (subject, action, role)"
+                " VALUES ('request:' || gen_random_uuid(), 'approved', 'partnerships')"
+            )
+        await connection.execute(
+            "INSERT INTO referral.provider_audit (subject, action, role)"
+            " VALUES ('request:' || gen_random_uuid(), 'received', 'provider')"
+        )
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             await connection.execute("UPDATE referral.provider_requests SET status = 'approved'")
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
