@@ -55,6 +55,9 @@ SAFE_FIELDS = frozenset(
         "span_id",
         "request_id",
         "delay_seconds",
+        "organization_count",
+        "threshold",
+        "window_seconds",
     }
 )
 REDACTED = "[redacted]"

@@ -101,3 +101,34 @@ _meter.create_observable_gauge(
     callbacks=[_observe_audit],
     description="1 while the disclosure audit's last check passed; 0 when it was refused or failed.",
 )
+
+# Providers' requests to hide an address or leave the public directory within referral's burst window,
+# and 1 while they are a burst (LANTERN_DIRECTORY_RESTRICTION_BURST); kept current by referral.
+directory_restriction_requests: dict[str, int] = {}
+directory_restriction_burst: dict[str, int] = {}
+
+
+def _observe_restriction_requests(_options: metrics.CallbackOptions) -> Iterable[metrics.Observation]:
+    return [
+        metrics.Observation(count, {"service": service})
+        for service, count in directory_restriction_requests.items()
+    ]
+
+
+def _observe_restriction_burst(_options: metrics.CallbackOptions) -> Iterable[metrics.Observation]:
+    return [
+        metrics.Observation(burst, {"service": service})
+        for service, burst in directory_restriction_burst.items()
+    ]
+
+
+_meter.create_observable_gauge(
+    "lantern_directory_restriction_requests",
+    callbacks=[_observe_restriction_requests],
+    description="Providers' requests to hide an address or leave the public directory within the burst window.",
+)
+_meter.create_observable_gauge(
+    "lantern_directory_restriction_burst",
+    callbacks=[_observe_restriction_burst],
+    description="1 while hide or leave requests within the window reach the burst threshold, else 0.",
+)

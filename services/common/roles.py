@@ -29,6 +29,9 @@ SERVICES = ("intake", "triage", "disclosure", "referral", "monitoring", "workben
 # that reads only the published public directory and may only add providers' requests.
 PUBLIC_DIRECTORY = "directory"
 ROLES = (*SERVICES, PUBLIC_DIRECTORY)
+# What the public directory's role may write: a provider's request, and the audit line saying it came.
+PUBLIC_REQUEST_COLUMNS = ("request_id", "kind", "organization_id", "details", "language")
+PUBLIC_AUDIT_COLUMNS = ("subject", "action", "role")
 OWN_TABLE_RIGHTS = "SELECT, INSERT, UPDATE, DELETE"
 APPEND_ONLY_RIGHTS = "SELECT, INSERT"
 SEQUENCE_RIGHTS = "USAGE, SELECT, UPDATE"
@@ -91,8 +94,10 @@ ACCESS: dict[str, Access] = {
                 "public_directory": "SELECT",
                 "directory_state": "SELECT",
                 "schema_migrations": "SELECT",
-                "provider_requests": "INSERT",
-                "provider_audit": "INSERT",
+                # Only a request's own columns: status, who holds or decided it and when it came in
+                # take their defaults (pending, nobody, now), and a trigger refuses any other row.
+                "provider_requests": f"INSERT ({', '.join(PUBLIC_REQUEST_COLUMNS)})",
+                "provider_audit": f"INSERT ({', '.join(PUBLIC_AUDIT_COLUMNS)})",
                 "provider_audit_entry_id_seq": "USAGE",
             }
         },
@@ -333,5 +338,26 @@ async def check_own_role(pool: asyncpg.Pool, service: str) -> None:
         held = "a superuser" if row["superuser"] else f"the owner of the {service} schema"
         raise RoleSetupError(
             f"{service} connects to PostgreSQL as {held}: give it its own role's DATABASE_URL"
+            " (see docs/operations.md, database roles)"
+        )
+
+
+async def check_public_directory_role(pool: asyncpg.Pool) -> None:
+    """Refuse to serve the public directory as any role but its own (``directory``, or
+    ``<prefix>_directory`` as ``lantern db setup`` names it): given referral's or the owner's
+    credentials by mistake, the public deployment would answer the internet with every right they hold.
+    """
+    row = await pool.fetchrow(
+        "SELECT current_user AS role, r.rolsuper AS superuser,"
+        " coalesce(has_table_privilege(to_regclass('referral.hsds_addresses'), 'SELECT'), false) AS reads_private"
+        " FROM pg_roles r WHERE r.rolname = current_user"
+    )
+    role = str(row["role"]) if row is not None else "unknown"
+    named = role == PUBLIC_DIRECTORY or role.endswith(f"_{PUBLIC_DIRECTORY}")
+    if row is None or not named or row["superuser"] or row["reads_private"]:
+        raise RoleSetupError(
+            f"the public directory connects to PostgreSQL as role {role!r}: DATABASE_URL must name the"
+            f" public directory's own role ('{PUBLIC_DIRECTORY}' or '<prefix>_{PUBLIC_DIRECTORY}', which"
+            " reads only the published directory), never referral's or the owner's"
             " (see docs/operations.md, database roles)"
         )

@@ -38,6 +38,15 @@ class ReferralSettings(PublicEdgeSettings):
         default=3600.0, gt=0, alias="LANTERN_REGISTRATION_RATE_WINDOW_SECONDS",
         description="The window of the registration form's rate limit.",
     )  # fmt: skip
+    restriction_burst: int = Field(
+        default=5, ge=1, alias="LANTERN_DIRECTORY_RESTRICTION_BURST",
+        description="Providers' requests to hide an address or leave the public directory that, within"
+        " the window, raise the DirectoryRestrictionBurst alert.",
+    )  # fmt: skip
+    restriction_burst_window_seconds: float = Field(
+        default=3600.0, gt=0, alias="LANTERN_DIRECTORY_RESTRICTION_BURST_WINDOW_SECONDS",
+        description="The window in which hide or leave requests are counted for the burst alert.",
+    )  # fmt: skip
 
 
 class PublicDirectorySettings(SecretsDirSettings):

@@ -5,6 +5,7 @@ grace period, leave the public directory and matching without being deleted."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from datetime import date, timedelta
 import asyncpg
 import httpx
 import pytest
+import structlog
 
 from services.common.auth import Role, Staff, add_staff, create_token
 from services.common.db import connect
@@ -469,3 +471,94 @@ async def test_a_nul_in_the_form_is_stored_as_a_replacement_character_not_a_serv
     assert sent.status_code == 200
     [pending] = (await desk.client.get("/v1/provider-requests", headers=desk.alice)).json()["requests"]
     assert pending["details"]["organization_name"] == "Maison\ufffdAurore"
+
+
+def exported(name: str) -> float | None:
+    """What ``/metrics`` gives referral's ``name``."""
+    from prometheus_client import generate_latest
+
+    from services.common import telemetry
+
+    telemetry.meter_provider("referral")
+    for line in generate_latest().decode().splitlines():
+        if line.startswith(f"{name}{{") and 'service="referral"' in line:
+            return float(line.rsplit(" ", 1)[1])
+    return None
+
+
+async def test_a_burst_of_hide_or_leave_requests_raises_the_alert_metric_and_logs_counts_only(
+    settings: ServiceSettings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from services.common.db import create_pool
+    from services.common.logging import configure_logging
+    from services.referral.entrypoints.kafka import RestrictionWatch
+
+    def update(organization: str, **restriction: bool) -> ProviderRequest:
+        details = ProviderDetails(organization_name="Refuge", email="contact@refuge.example", **restriction)
+        return ProviderRequest(kind=RequestKind.UPDATE, organization_id=organization, details=details)
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    configure_logging("referral")
+    pool = await create_pool(settings.database_url_of("referral"), "referral", max_size=2)
+    watch = RestrictionWatch(pool, "referral", threshold=3, window=timedelta(hours=1))
+    try:
+        async with pool.acquire() as connection:
+            old = await provider_requests.submit(
+                connection, update("corath", leave_public_directory=True), "fr"
+            )
+            await provider_requests.submit(connection, update("corath", hide_address=True), "en")
+            await provider_requests.submit(connection, update("refuge"), "en")  # no restriction: not counted
+            registration = ProviderRequest(
+                kind=RequestKind.REGISTRATION, details=ProviderDetails(organization_name="Un")
+            )
+            await provider_requests.submit(connection, registration, "en")
+            await provider_requests.submit(connection, update("refuge", hide_address=True), "en")
+        owner = await connect(settings.database_url, "referral")
+        try:  # one came in before the window: three in all, two within it
+            await owner.execute(
+                "UPDATE provider_requests SET received_at = now() - interval '2 hours' WHERE request_id = $1",
+                old,
+            )
+        finally:
+            await owner.close()
+        calm = await watch.check()
+        assert (calm.requests, calm.organizations, calm.burst) == (2, 2, False)
+        assert exported("lantern_directory_restriction_burst") == 0
+        assert exported("lantern_directory_restriction_requests") == 2
+
+        async with pool.acquire() as connection:
+            await provider_requests.submit(connection, update("maison", leave_public_directory=True), "en")
+        burst = await watch.check()
+        assert (burst.requests, burst.organizations, burst.burst) == (3, 3, True)
+        assert exported("lantern_directory_restriction_burst") == 1
+        assert exported("lantern_directory_restriction_requests") == 3
+        await watch.check()  # still a burst: said once
+        logged = [line for line in capsys.readouterr().out.splitlines() if "hide or leave" in line]
+        assert len(logged) == 1 and '"count": 3' in logged[0] and '"threshold": 3' in logged[0]
+        assert "refuge.example" not in logged[0] and "Refuge" not in logged[0]
+    finally:
+        await pool.close()
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        structlog.reset_defaults()
+
+
+async def test_referral_watches_for_bursts_from_its_start(settings: ServiceSettings) -> None:
+    from services.common import metrics
+
+    metrics.directory_restriction_burst.pop("referral", None)
+    details = ProviderDetails(organization_name="CORATH", leave_public_directory=True)
+    connection = await connect(settings.database_url_of("referral"), "referral")
+    try:
+        request = ProviderRequest(kind=RequestKind.UPDATE, organization_id="corath", details=details)
+        await provider_requests.submit(connection, request, "en")
+    finally:
+        await connection.close()
+    watching = ReferralSettings.of(settings).model_copy(update={"restriction_burst": 1})
+    async with running(build_referral(watching)):
+
+        async def alerted() -> bool:
+            return exported("lantern_directory_restriction_burst") == 1
+
+        assert await eventually(alerted, timeout=20)

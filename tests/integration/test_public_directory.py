@@ -10,7 +10,7 @@ from datetime import timedelta
 import asyncpg
 import pytest
 
-from services.common.roles import PUBLIC_DIRECTORY, ServiceRoles
+from services.common.roles import PUBLIC_DIRECTORY, RoleSetupError, ServiceRoles
 from services.common.settings import ServiceSettings
 from services.referral.adapters.directory import import_file
 from services.referral.app import SAMPLE_DIRECTORY
@@ -94,6 +94,113 @@ async def test_the_public_form_is_rate_limited_in_the_public_deployment_too(
         first = await client.post(FORM_PATH, content="organization_name=Un", headers=FORM)
         second = await client.post(FORM_PATH, content="organization_name=Deux", headers=FORM)
     assert first.status_code == 200 and second.status_code == 429 and "retry-after" in second.headers
+
+
+# Every column of a provider request the public role may not write: what deciding a request sets.
+DECISION_COLUMNS = (
+    "status",
+    "held_by",
+    "decided_by",
+    "decided_at",
+    "reason",
+    "restrictions_applied_at",
+    "received_at",
+)
+
+
+async def test_the_public_role_may_insert_only_a_requests_own_columns_and_never_change_or_delete_one(
+    settings: ServiceSettings, service_roles: ServiceRoles, database_url: str
+) -> None:
+    connection = await asyncpg.connect(service_roles.url(database_url, PUBLIC_DIRECTORY))
+    try:
+        for column in DECISION_COLUMNS:
+            assert not await connection.fetchval(
+                "SELECT has_column_privilege('referral.provider_requests', $1, 'INSERT')", column
+            ), column
+        for right in ("UPDATE", "DELETE", "TRUNCATE", "SELECT"):
+            assert not await connection.fetchval(
+                "SELECT has_table_privilege('referral.provider_requests', $1)", right
+            ), right
+            assert not await connection.fetchval(
+                "SELECT has_table_privilege('referral.provider_audit', $1)", right
+            ), right
+        for column in ("person_id", "reason", "at", "entry_id"):
+            assert not await connection.fetchval(
+                "SELECT has_column_privilege('referral.provider_audit', $1, 'INSERT')", column
+            ), column
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await connection.execute(
+                "INSERT INTO referral.provider_requests (request_id, kind, details, language, status, decided_at)"
+                " VALUES (gen_random_uuid(), 'registration', '{}', 'en', 'approved', now())"
+            )
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await connection.execute(
+                "INSERT INTO referral.provider_audit (subject, action, person_id, role)"
+                " VALUES ('request:x', 'approved', gen_random_uuid(), 'partnerships')"
+            )
+        with pytest.raises(asyncpg.CheckViolationError, match="received line"):
+            await connection.execute(
+                "INSERT INTO referral.provider_audit (subject, action, role)"
+                " VALUES ('request:' || gen_random_uuid(), 'approved', 'partnerships')"
+            )
+        await connection.execute(
+            "INSERT INTO referral.provider_audit (subject, action, role)"
+            " VALUES ('request:' || gen_random_uuid(), 'received', 'provider')"
+        )
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await connection.execute("UPDATE referral.provider_requests SET status = 'approved'")
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await connection.execute("DELETE FROM referral.provider_requests")
+        await connection.execute(
+            "INSERT INTO referral.provider_requests (request_id, kind, details, language)"
+            " VALUES (gen_random_uuid(), 'registration', '{}', 'en')"
+        )
+    finally:
+        await connection.close()
+    owner = await asyncpg.connect(database_url)
+    try:
+        [row] = await owner.fetch("SELECT status, held_by, decided_at FROM referral.provider_requests")
+        assert (row["status"], row["held_by"], row["decided_at"]) == ("pending", None, None)
+    finally:
+        await owner.close()
+
+
+@pytest.mark.parametrize(
+    "decided",
+    [
+        "status = 'approved', decided_at = now(), decided_by = gen_random_uuid()",
+        "held_by = gen_random_uuid()",
+        "reason = 'pre-decided'",
+        "restrictions_applied_at = now()",
+        "received_at = now() - interval '1 day'",
+    ],
+)
+async def test_a_provider_request_is_inserted_only_pending_whoever_inserts_it(
+    database_url: str, decided: str
+) -> None:
+    # The owner holds every right: only the trigger stands between it and a request born decided.
+    columns = dict(part.split(" = ", 1) for part in decided.split(", "))
+    owner = await asyncpg.connect(database_url)
+    try:
+        with pytest.raises(asyncpg.CheckViolationError, match="inserted pending"):
+            await owner.execute(
+                "INSERT INTO referral.provider_requests (request_id, kind, details, language, "
+                f"{', '.join(columns)}) VALUES (gen_random_uuid(), 'registration', '{{}}', 'en', "
+                f"{', '.join(columns.values())})"
+            )
+    finally:
+        await owner.close()
+
+
+@pytest.mark.parametrize("service", ["referral", "owner"])
+async def test_the_public_deployment_refuses_to_start_as_any_role_but_the_directorys(
+    settings: ServiceSettings, database_url: str, service: str
+) -> None:
+    url = database_url if service == "owner" else settings.database_url_of(service)
+    public = build_public(PublicDirectorySettings(DATABASE_URL=url))
+    with pytest.raises(RoleSetupError, match="DATABASE_URL must name the public directory's own role"):
+        async with running(public):
+            pass
 
 
 FORM_PATH = "/providers/register"

@@ -695,12 +695,18 @@ async def test_provider_records_leave_at_their_limits_and_a_listed_provider_or_a
     details = json.dumps(
         {"organization": "Refuge", "contact_name": "Marie Contact", "email": "m@example.org"}
     )
+    # A request is inserted pending (a trigger refuses any other): one is then rejected.
     await fetch(
         settings,
-        "INSERT INTO referral.provider_requests (request_id, kind, details, language, status, decided_at, reason)"
-        " VALUES (gen_random_uuid(), 'registration', $1::jsonb, 'fr', 'rejected', now(), 'not_eligible'),"
-        " (gen_random_uuid(), 'registration', $1::jsonb, 'en', 'pending', NULL, NULL)",
+        "INSERT INTO referral.provider_requests (request_id, kind, details, language)"
+        " VALUES (gen_random_uuid(), 'registration', $1::jsonb, 'fr'),"
+        " (gen_random_uuid(), 'registration', $1::jsonb, 'en')",
         details,
+    )
+    await fetch(
+        settings,
+        "UPDATE referral.provider_requests SET status = 'rejected', decided_at = now(), reason = 'not_eligible'"
+        " WHERE language = 'fr'",
     )
     await fetch(
         settings,

@@ -192,6 +192,8 @@ def exported_metric_names() -> set[str]:
     telemetry.outbox_oldest_seconds.setdefault("deploy-test", 0.0)
     metrics.outbox_quarantined_now.setdefault("deploy-test", 0)
     metrics.audit_chain_verified.setdefault("deploy-test", 1)
+    metrics.directory_restriction_requests.setdefault("deploy-test", 0)
+    metrics.directory_restriction_burst.setdefault("deploy-test", 0)
     metrics.audit_anchor_runs.add(0, {"outcome": "refused"})
     metrics.tips_received.add(0, {"channel": "web"})
     lines = generate_latest().decode().splitlines()
@@ -228,6 +230,7 @@ def test_every_alert_rule_parses_and_reads_only_metrics_the_services_export():
         "OutboxRelayStalled",
         "LiaisonNotAcknowledging",
         "AuditVerifyFailing",
+        "DirectoryRestrictionBurst",
     } <= names
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -28,7 +28,11 @@ async def submit(connection: asyncpg.Connection, request: ProviderRequest, langu
             request_id, request.kind.value, request.organization_id,
             request.details.model_dump(mode="json", exclude_none=True), language,
         )  # fmt: skip
-        await _audit(connection, f"request:{request_id}", "received", None, "provider")
+        # Only the columns the public deployment's role may write (services/common/roles.py).
+        await connection.execute(
+            "INSERT INTO provider_audit (subject, action, role) VALUES ($1, 'received', 'provider')",
+            f"request:{request_id}",
+        )
     return request_id
 
 
@@ -198,6 +202,19 @@ async def apply_restrictions(connection: asyncpg.Connection) -> int:
             await _restrict(connection, tables, row)  # tables: read once for the whole pass
         await changed(connection)
     return len(rows)
+
+
+async def restriction_requests_since(
+    connection: asyncpg.Connection, since: datetime
+) -> list[tuple[datetime, str | None]]:
+    """When each request to hide an address or leave the public directory came in since ``since``, and
+    for which organization, whatever became of it: a rejected one was applied all the same."""
+    rows = await connection.fetch(
+        "SELECT received_at, organization_id FROM provider_requests WHERE received_at > $1 AND kind = 'update'"
+        " AND (details ->> 'hide_address' = 'true' OR details ->> 'leave_public_directory' = 'true')",
+        since,
+    )
+    return [(row["received_at"], row["organization_id"]) for row in rows]
 
 
 async def _restrict(connection: asyncpg.Connection, tables: hsds.Tables | None, row: asyncpg.Record) -> bool:

@@ -10,9 +10,9 @@ never comes in through a public form.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -393,3 +393,29 @@ def _date(value: object) -> date | None:
         return date.fromisoformat(str(value)[:10]) if value else None
     except ValueError:
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class RecentRestrictions:
+    """Providers' requests to hide an address or leave the public directory within the window: many at
+    once is a burst (the form abused to empty the directory, or a wave to look into). Counts only:
+    the pending requests themselves are in the workbench."""
+
+    requests: int
+    organizations: int
+    """How many organizations they name: one spammed, or many at once."""
+    threshold: int
+
+    @property
+    def burst(self) -> bool:
+        return self.requests >= self.threshold
+
+
+def recent_restrictions(
+    received: Iterable[tuple[datetime, str | None]], now: datetime, window: timedelta, threshold: int
+) -> RecentRestrictions:
+    """The hide or leave requests (when received, for which organization) that came in within
+    ``window`` before ``now``; a burst from ``threshold`` of them."""
+    since = now - window
+    recent = [organization for at, organization in received if since < at <= now]
+    return RecentRestrictions(len(recent), len({o for o in recent if o is not None}), threshold)

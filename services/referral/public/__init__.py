@@ -23,7 +23,7 @@ from services.common.http import Refused, answer_refused
 from services.common.limits import limit_bodies
 from services.common.openapi import document_refusals
 from services.common.rate_limit import ClientLimit, WindowRateLimiter
-from services.common.roles import PUBLIC_DIRECTORY, check_own_role
+from services.common.roles import PUBLIC_DIRECTORY, check_own_role, check_public_directory_role
 from services.referral.app import SPEC
 from services.referral.entrypoints import http
 from services.referral.settings import PublicDirectorySettings
@@ -52,6 +52,7 @@ def build_app(settings: PublicDirectorySettings) -> FastAPI:
             settings.database_url, SPEC.name, max_size=settings.db_pool_max_size, application=PUBLIC_DIRECTORY
         )
         try:
+            await check_public_directory_role(pool)
             await check_own_role(pool, SPEC.name)
             await check_migrated(pool, SPEC.name, service_migrations(SPEC.migrations))
             app.state.runtime = PublicRuntime(pool, settings)
