@@ -393,7 +393,7 @@ async def test_a_provider_hides_its_address_or_leaves_the_public_directory_at_on
         async def gone() -> bool:
             return (await client.get("/hsds/organizations/corath")).status_code == 404
 
-        await eventually(gone, timeout=20)
+        assert await eventually(gone, timeout=20), "the organization is still in the public directory"
         connection = await connect(settings.database_url, "referral")
         try:
             # Still matched: leaving the public directory is not leaving the hotline's referrals.
