@@ -1,6 +1,8 @@
 """Phenomena of issue 12 found in session 9, each a rule in English and in French: danger told by an
 act or a state the lexicon lacked words for (hands on a neck, a caller who can only answer yes or no,
-a threat through the children's school), over-calls of words in another sense (years of experience,
+a threat through the children's school, someone put in a trunk, a door that does not open from the
+inside, being handed over to other men, a one-way ticket, a photo of a relative's door, images to be
+sent to the family), a school workbook against a claimed adult age, over-calls of words in another sense (years of experience,
 ads taken down, money picked up, work that "kills"), advice asked for a case that may never come, a
 past age told as a range, a parent's own children said to be fine, and a survivor who asks for
 services.
@@ -243,3 +245,92 @@ def test_a_survivor_who_asks_for_services_is_not_an_empty_tip(language: str, nar
     result = classify(vague_tip(language), narrative, received_on=RECEIVED, second_reading=False)
     assert result.urgency is not Urgency.INSUFFICIENT_INFORMATION, outcome(result)
     assert "missing.what" not in {reason.code for reason in result.reasons}, outcome(result)
+
+
+# 11. Danger told by what is done, in words the lexicon lacked: someone put in a trunk, a jump from a
+# moving car, a door that does not open from the inside, bread and water, being passed on to other
+# men, a one-way ticket, wanting out before he comes back.
+@pytest.mark.parametrize(
+    ("language", "narrative"),
+    [
+        pytest.param("en", "Two men put a woman in the trunk of a grey sedan behind the bar a minute ago.",
+                     id="en-put-in-the-trunk"),
+        pytest.param("en", "A girl threw herself out of a moving van at the lights on our street and ran.",
+                     id="en-out-of-a-moving-van"),
+        pytest.param("fr", "Elle m'écrit d'un cell emprunté, il a gardé le sien.", id="fr-d-un-cell-emprunte"),
+        pytest.param("fr", "Une femme a sauté d'une voiture en marche au coin de la rue et elle pleure.",
+                     id="fr-sautee-d-une-voiture-en-marche"),
+        pytest.param("en", "We sleep in the shed, the door does not open from the inside, he brings only bread and water.",
+                     id="en-door-does-not-open-from-the-inside"),
+        pytest.param("fr", "On dort dans le garage, la porte s'ouvre pas de l'intérieur, on a juste du pain et de l'eau.",
+                     id="fr-porte-s-ouvre-pas-de-l-interieur"),
+        pytest.param("fr", "Le propriétaire m'a pas laissée sortir depuis lundi.", id="fr-m-a-pas-laissee-sortir"),
+        pytest.param("en", "The manager says Dana is getting handed over to his friends in Halifax this weekend.",
+                     id="en-handed-over-to-this-weekend"),
+        pytest.param("fr", "Le gars dit qu'elle va être refilée à ses chums de Québec en fin de semaine.",
+                     id="fr-refilee-a-ses-chums"),
+        pytest.param("en", "Her boss bought her a one way ticket to Fort McMurray for tomorrow morning.",
+                     id="en-one-way-ticket-tomorrow"),
+        pytest.param("fr", "Son patron lui a acheté un billet aller simple pour Halifax demain matin.",
+                     id="fr-aller-simple-demain"),
+        pytest.param("en", "She wants to get out now, before he comes back from the store.", id="en-before-he-comes-back"),
+        pytest.param("fr", "Elle veut partir tout de suite, avant qu'il revienne du dépanneur.",
+                     id="fr-avant-qu-il-revienne"),
+    ],
+)  # fmt: skip
+def test_danger_told_by_what_is_done(language: str, narrative: str) -> None:
+    result = rules(language, narrative)
+    assert result.urgency is Urgency.URGENT and a_danger(result), outcome(result)
+
+
+# 12. Threats without a danger word: a photo of a relative's door, images to be sent to the family,
+# "you'll see what happens".
+@pytest.mark.parametrize(
+    ("language", "narrative"),
+    [
+        pytest.param("en", "Since I left he texted me a picture of my mom's house with nothing else.",
+                     id="en-picture-of-my-moms-house"),
+        pytest.param("fr", "Depuis que je suis partie il m'a texté une photo de la maison de chez mes parents.",
+                     id="fr-photo-de-la-maison-de-chez-mes-parents"),
+        pytest.param("en", "If I stop working he will send the pictures to my father, he says.",
+                     id="en-send-the-pictures-to-my-father"),
+        pytest.param("fr", "Si j'arrête, il va envoyer les photos à mon mari, qu'il dit.", id="fr-envoyer-les-photos-a-mon-mari"),
+        pytest.param("en", "He told her that if she talks to the inspector she will find out what happens.",
+                     id="en-find-out-what-happens"),
+        pytest.param("fr", "Il lui a dit que si elle parle à l'inspecteur, elle va voir ce qui va arriver.",
+                     id="fr-elle-va-voir-ce-qui-va-arriver"),
+    ],
+)  # fmt: skip
+def test_a_threat_without_a_danger_word(language: str, narrative: str) -> None:
+    result = rules(language, narrative)
+    assert result.urgency is Urgency.URGENT and a_danger(result), outcome(result)
+
+
+# 13. A school workbook beside a claimed adult age, and an age after a student noun, tell of a minor.
+@pytest.mark.parametrize(
+    ("language", "narrative"),
+    [
+        pytest.param("en", "The girl at the motel says she's 19, but there were workbooks from a middle school on the desk.",
+                     id="en-claimed-19-workbooks"),
+        pytest.param("fr", "La fille du motel dit qu'elle a 19 ans, mais il y avait des cahiers d'exercices sur la table.",
+                     id="fr-dit-19-ans-cahiers-d-exercices"),
+        pytest.param("en", "Our student (14) told a teacher a man picks her up after class for 'parties'.",
+                     id="en-student-14"),
+        pytest.param("fr", "Notre élève (14) a dit qu'un homme la ramasse après l'école pour des « partys ».",
+                     id="fr-eleve-14"),
+    ],
+)  # fmt: skip
+def test_a_school_workbook_or_a_students_age_tells_of_a_minor(language: str, narrative: str) -> None:
+    result = rules(language, narrative)
+    assert result.urgency is Urgency.URGENT and a_minor(result), outcome(result)
+
+
+@pytest.mark.parametrize(
+    ("language", "narrative"),
+    [
+        pytest.param("en", "I put the groceries in the trunk of my car and saw nothing unusual.", id="en-groceries-in-the-trunk"),
+        pytest.param("fr", "J'ai mis les sacs d'épicerie dans le coffre de mon auto.", id="fr-sacs-dans-le-coffre"),
+    ],
+)  # fmt: skip
+def test_things_put_in_a_trunk_are_no_danger(language: str, narrative: str) -> None:
+    assert not rules(language, narrative).imminent_danger, outcome(rules(language, narrative))
