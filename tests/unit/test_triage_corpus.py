@@ -9,10 +9,10 @@ import re
 
 import pytest
 
+from schemas.places import listed_city_names
 from schemas.triage import Urgency
 from services.triage.domain import classification
 from services.triage.domain.indicators import load_lexicon
-from schemas.places import listed_city_names
 from services.triage.domain.text import NUMBER_WORDS, fold, tokenize
 from tests.triage_corpus.evaluate import PARTS, Case, evaluate, load_corpus, sealed_intact
 

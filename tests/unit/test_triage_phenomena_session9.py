@@ -92,7 +92,9 @@ def test_a_caller_who_can_only_answer_yes_or_no_is_not_free_to_talk(language: st
                      id="en-a-parent-at-the-school"),
     ],
 )  # fmt: skip
-def test_knowing_the_childrens_school_threatens_the_family(language: str, narrative: str, danger: bool) -> None:
+def test_knowing_the_childrens_school_threatens_the_family(
+    language: str, narrative: str, danger: bool
+) -> None:
     assert a_danger(rules(language, narrative)) is danger, outcome(rules(language, narrative))
 
 
@@ -174,7 +176,9 @@ def test_advice_asked_for_a_case_that_may_never_come_states_no_danger(
                      id="fr-si-ma-voisine-de-15-ans"),
     ],
 )  # fmt: skip
-def test_a_minor_is_hypothetical_only_in_an_open_condition(language: str, narrative: str, minor: bool) -> None:
+def test_a_minor_is_hypothetical_only_in_an_open_condition(
+    language: str, narrative: str, minor: bool
+) -> None:
     assert a_minor(rules(language, narrative)) is minor, outcome(rules(language, narrative))
 
 
@@ -206,7 +210,9 @@ def test_a_past_age_told_as_a_range_is_a_minor_in_the_past(language: str, narrat
                      id="en-single-mom-without-an-adult-age"),
     ],
 )  # fmt: skip
-def test_a_parents_own_children_beside_an_adult_age_are_family(language: str, narrative: str, minor: bool) -> None:
+def test_a_parents_own_children_beside_an_adult_age_are_family(
+    language: str, narrative: str, minor: bool
+) -> None:
     assert a_minor(rules(language, narrative)) is minor, outcome(rules(language, narrative))
 
 

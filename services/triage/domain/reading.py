@@ -34,6 +34,10 @@ around it, found in the same pass:
   était en danger, elle me le dirait") says nothing of anyone's state: negated. A condition is an
   "if", "si", "s'il", "in case" or "au cas" before it in its clause with at most one subject between
   (a second subject starts the consequence: "if she talks he'll kill her" keeps its threat);
+- advice for a case that may never come: a sign after a condition in a sentence that asks what to
+  do ("what should I do if he ever gets violent?", "s'il revient, je fais quoi?"), with nothing of
+  now or tonight in it, is negated; a minor only in an open condition ("if I ever see a kid"), since
+  "what do I do if my niece of 14 is being sold" tells of a real child;
 - asked: a danger sign in a sentence the caller ends with a question mark ("Is she in danger?") is
   asked, not stated: hedged, a possibility;
 - general: said of the trade in general, not of anyone ("traffickers generally threaten families",
