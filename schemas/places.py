@@ -38,3 +38,8 @@ def listed_city(country: str, province: str | None, city: str) -> str | None:
         return _cities().get((province, key))
     names = {name for (_, listed), name in _cities().items() if listed == key}
     return names.pop() if len(names) == 1 else None
+
+
+def listed_city_names() -> frozenset[str]:
+    """Every city the gazetteer lists, folded, in any province."""
+    return frozenset(city for _, city in _cities())

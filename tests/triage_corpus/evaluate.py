@@ -38,8 +38,8 @@ PARTS = {
     # Written in session 7 by a writer who read only the brief; held out and scored by the lead only
     # until session 8, since then tuned on and trained on like development 1-4 (README: development5).
     "development5": (HERE / "development5_en.jsonl", HERE / "development5_fr.jsonl"),
-    # Written in session 8 by a writer who read only the brief; scored by the lead only, counts only,
-    # never opened by anyone tuning the rules or training the net (README: development6).
+    # Written in session 8 by a writer who read only the brief; held out and scored by the lead only
+    # until session 9, since then tuned on and trained on like development 1-5 (README: session 9).
     "development6": (HERE / "development6_en.jsonl", HERE / "development6_fr.jsonl"),
     "sealed": (HERE / "sealed.jsonl",),
 }

@@ -280,9 +280,9 @@ def _minor(
     ):
         return NOTHING, NOTHING, (), False
     # The ages of someone's own children are set aside when the tip says the people it is about are
-    # adults: the children are then the family around them. Without that, a parent may be telling
-    # of their own children, and they count.
-    family_aside = bool(adults)
+    # adults, or says in the same breath that the family is fine: the children are then the family
+    # around them. Without that, a parent may be telling of their own children, and they count.
+    family_aside = bool(adults) or "family_well" in reading.present
     signs = [sign for sign in signs if not (sign.family and family_aside)]
     present_ages = [sign for sign in present_ages if not (sign.family and family_aside)]
     minor_ages = [sign for sign in present_ages if _youngest(sign) < ADULT_AGE and not _straddles(sign)]

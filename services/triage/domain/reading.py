@@ -34,6 +34,10 @@ around it, found in the same pass:
   était en danger, elle me le dirait") says nothing of anyone's state: negated. A condition is an
   "if", "si", "s'il", "in case" or "au cas" before it in its clause with at most one subject between
   (a second subject starts the consequence: "if she talks he'll kill her" keeps its threat);
+- advice for a case that may never come: a sign after a condition in a sentence that asks what to
+  do ("what should I do if he ever gets violent?", "s'il revient, je fais quoi?"), with nothing of
+  now or tonight in it, is negated; a minor only in an open condition ("if I ever see a kid"), since
+  "what do I do if my niece of 14 is being sold" tells of a real child;
 - asked: a danger sign in a sentence the caller ends with a question mark ("Is she in danger?") is
   asked, not stated: hedged, a possibility;
 - general: said of the trade in general, not of anyone ("traffickers generally threaten families",
@@ -42,7 +46,8 @@ around it, found in the same pass:
   the present; danger said in general is no danger to anyone now;
 - family: inside the list of someone's own children with their ages ("I have two kids, 8 and 11",
   "mes enfants de 5 et 7 ans"): the rules set such ages aside only when the tip says the people it
-  is about are adults.
+  is about are adults, or says of that list that the family is fine ("three kids (4, 7 and 11),
+  we're all fine").
 """
 
 from __future__ import annotations
@@ -175,6 +180,8 @@ CONDITION_SUBJECTS = (
         }
     )
 )
+# "If I ever", "si jamais": a condition open to a case that may never come.
+OPEN_CONDITION = frozenset({"ever", "jamais"})
 # The atom of danger as a state ("in danger", "en danger"), which a condition makes hypothetical.
 DANGER_AS_A_STATE = "danger.stated"
 # "ne"/"n'" belong to a phrase that carries the rest of the negation ("la laisse pas sortir").
@@ -223,8 +230,12 @@ MINOR_ROLES = frozenset(
     {"minor", "possible_minor", "possible_minor_hint", "age", "age_under", "age_guess", "birth_year"}
 )
 # Roles that only need to be present somewhere: someone is spoken of, the tip calls itself a feeling,
-# doubts the rumour it passes on, or asks for information (statistics, a workshop).
-PRESENCE_ROLES = frozenset({"person", "vague", "rumour", "request"})
+# doubts the rumour it passes on, asks for information (statistics, a workshop), or says that the
+# teller's own children listed with their ages are fine with the rest of the family.
+PRESENCE_ROLES = frozenset({"person", "vague", "rumour", "request", "family_well"})
+# Someone's own children listed with their ages; "family_well" says in the same breath that they are
+# fine ("three kids, 4, 7 and 11, we're all fine").
+FAMILY_ROLES = frozenset({"family_children", "family_well"})
 SIGN_ROLES = frozenset(
     {"danger", "moving", "possible_danger", "threat", "deportation", "minor", "possible_minor", "possible_minor_hint",
      "age", "age_under", "age_guess", "birth_year", "when_negated",
@@ -508,12 +519,12 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
     raw = _scan(tokens, lexicon.automaton)
     atoms = lexicon.atoms
     exceptions = [(start, end) for atom, start, end, _ in raw if atoms[atom].role == "exception"]
-    families = [(start, end) for atom, start, end, _ in raw if atoms[atom].role == "family_children"]
+    families = [(start, end) for atom, start, end, _ in raw if atoms[atom].role in FAMILY_ROLES]
     cues: dict[str, list[tuple[int, int]]] = {
         role: []
         for role in (
             "negation", "hedge", "fear", "now", "soon", "later", "future", "over", "report", "question", "answer_no",
-            "generic", "belief_denied",
+            "generic", "belief_denied", "advice",
         )
     }  # fmt: skip
     signs = []
@@ -553,6 +564,7 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
             or answered_no
             or (atoms[atom].name == DANGER_AS_A_STATE and qualify.conditional(start))
             or (timed and not carries_negation and qualify.belief_denied(start))
+            or ((timed or role in MINOR_ROLES) and qualify.hypothetical(start, timed))
         )
         asked = asked or (timed and tokens.sentence[start] in tokens.questions)
         found.append(
@@ -604,6 +616,16 @@ def _in_the_past(tokens: Tokens, start: int, past_spans: list[tuple[int, int]]) 
             and not PRESENT_TURNS.intersection(tokens.words[high:start])
         )
         for low, high in past_spans
+    )
+
+
+def _opens_condition(words: tuple[str, ...], position: int) -> bool:
+    word = words[position]
+    return (
+        word in CONDITIONS
+        or (word == "s'" and position + 1 < len(words) and words[position + 1] in ("il", "ils"))
+        or (word == "case" and position > 0 and words[position - 1] == "in")
+        or (word == "cas" and position > 0 and words[position - 1] == "au")
     )
 
 
@@ -810,15 +832,26 @@ class _Context:
         for position in range(start - 1, max(-1, start - 1 - CONDITION_REACH_WORDS), -1):
             if clauses[position] != clause:
                 return False
-            word = words[position]
-            opens = (
-                word in CONDITIONS
-                or (word == "s'" and position + 1 < len(words) and words[position + 1] in ("il", "ils"))
-                or (word == "case" and position > 0 and words[position - 1] == "in")
-                or (word == "cas" and position > 0 and words[position - 1] == "au")
-            )
-            if opens:
+            if _opens_condition(words, position):
                 return sum(word in CONDITION_SUBJECTS for word in words[position + 1 : start]) <= 1
+        return False
+
+    def hypothetical(self, start: int, timed: bool) -> bool:
+        """Asked as advice for a case that may never come ("what do I do if he comes back?", "s'il
+        revient, je fais quoi?"): a condition before it in a sentence that asks what to do, nothing of
+        the present or of what is soon to come in it. A minor is hypothetical only in an open
+        condition ("if I ever see a kid"): "what do I do if my niece of 14 is being sold" is a minor."""
+        if not self._in_sentence("advice", start):
+            return False
+        if self._in_sentence("now", start) or self._in_sentence("soon", start):
+            return False
+        words, sentences = self.tokens.words, self.tokens.sentence
+        sentence = sentences[start]
+        for position in range(start - 1, -1, -1):
+            if sentences[position] != sentence:
+                return False
+            if _opens_condition(words, position):
+                return timed or not OPEN_CONDITION.isdisjoint(words[position + 1 : position + 4])
         return False
 
     def general(self, start: int) -> bool:

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from schemas.places import listed_city_names
 from services.triage.domain.reading import load as load_lexicon
 from services.triage.domain.text import FUNCTION_WORDS, fold, tokenize
 
@@ -215,7 +216,18 @@ def _heaviest(
         and len(word) >= SHORTEST_WORD_SHOWN
         and word not in FUNCTION_WORDS
         and word not in hidden
+        and word in _quotable()
     )[:WORDS_SHOWN]
+
+
+@cache
+def _quotable() -> frozenset[str]:
+    """The words a reason may quote: the lexicon's, never a city the gazetteer lists. A name written
+    in lower case ("calgary") escapes the filter of capitals; a word the lexicon does not know may be
+    a place, a street or a person, and the lexicon's own words are the ones a specialist can read as
+    a sign."""
+    cities = (tokenize(fold(city)).words for city in listed_city_names())
+    return load_lexicon().vocabulary - {words[0] for words in cities if len(words) == 1}
 
 
 def names_in(narrative: str, places: Iterable[str] = ()) -> set[str]:
