@@ -50,6 +50,7 @@ async def test_one_tip_yields_a_single_trace_through_every_service_and_its_metri
                 )
                 tip_id = answer.json()["tip_id"]
                 journey = (topics.TIPS_TRIAGED, topics.DISCLOSURES, topics.REFERRALS)
+
                 def through(records: list[Published]) -> bool:
                     return all(by_tip(records)[tip_id][topic] for topic in journey)
 
