@@ -121,7 +121,10 @@ async def fetch(settings: ServiceSettings, query: str, *args: Any) -> list[async
 
 
 async def eventually(check: Callable[[], Any], timeout: float = 15) -> Any:
-    """Await ``check()`` until it returns something truthy."""
+    """Await ``check()`` until it returns something truthy; return its last result, truthy or not.
+
+    It never fails on its own: a caller that does not assert what it returns has waited, not checked.
+    """
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         result = await check()

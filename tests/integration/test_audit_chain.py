@@ -367,7 +367,7 @@ async def test_entries_from_before_the_key_stay_verifiable_and_the_first_keyed_l
 
     assert audit_verify(settings).returncode == UNANCHORED
     async with running(build_disclosure(settings)):
-        await eventually(partial(witnessed, settings))
+        assert await eventually(partial(witnessed, settings)), "disclosure never witnessed the head on start"
         key = settings.chain_key()
         async with running_pool(settings) as pool:
             transactions = Transactions(

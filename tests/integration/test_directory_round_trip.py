@@ -113,10 +113,15 @@ async def test_an_export_holds_no_opted_out_provider_and_no_confidential_address
     for key in opted_out:
         assert key not in exported
         assert every["organization"][key]["name"] not in exported
-    for address in [*every["address"].values(), *example["address"].values()]:
-        if address["location_id"] in confidential:
-            assert address["id"] not in exported
-            assert address["address_1"] not in exported
+    hidden = [
+        address
+        for address in [*every["address"].values(), *example["address"].values()]
+        if address["location_id"] in confidential
+    ]
+    assert hidden, "no address of a confidential location was there to check"
+    for address in hidden:
+        assert address["id"] not in exported
+        assert address["address_1"] not in exported
     assert EXAMPLE_ORGANIZATION in exported
     listed = json.loads((tmp_path / "export" / "datapackage.json").read_text())
     assert listed["resources"]

@@ -317,6 +317,7 @@ async def test_withdrawn_consent_cancels_a_pending_consent_forward_but_not_a_man
         await gate.disclosures(by_consent, lambda evs: "disclosure.cancelled" in event_types(evs))
     )
     standing = await eventually(lambda: _after_withdrawal(gate, in_danger))
+    assert standing, "the withdrawal was never noted on the case whose mandatory basis stands"
     assert standing["state"] == "pending_review" and standing["basis"] == "imminent_danger"
     assert "narrative" not in standing["fields"]
     late = await gate.client.post(
@@ -334,7 +335,7 @@ async def test_a_supplement_to_a_forwarded_case_waits_for_a_supervisor_then_reac
     [first] = [record.json() for record in await gate.packages(POLICE)]
     await _approve(gate, tip)
     await gate.publish(tip_supplemented(tip, key, narrative="Ils partent pour Montréal ce soir."))
-    await eventually(lambda: _changes_waiting(gate, tip))
+    assert await eventually(lambda: _changes_waiting(gate, tip)), "the supplement never waited for review"
     await _approve(gate, tip)
     second = (await gate.packages(POLICE, 2))[1].json()
     assert second["supplementary_to"] == first["package_id"]
@@ -343,11 +344,11 @@ async def test_a_supplement_to_a_forwarded_case_waits_for_a_supervisor_then_reac
 
     await gate.publish(consent_recorded(tip, 2, ["law_enforcement"]))
     await gate.case(tip, "forwarded")
-    await eventually(
+    assert await eventually(
         lambda: fetch(gate.settings, "SELECT 1 FROM disclosure.consent_records WHERE version = 2")
-    )
+    ), "the withdrawal of consent was never recorded"
     await gate.publish(tip_supplemented(tip, key, narrative="Il a changé de numéro."))
-    await eventually(lambda: _changes_waiting(gate, tip))
+    assert await eventually(lambda: _changes_waiting(gate, tip)), "the supplement never waited for review"
     await _approve(gate, tip)
     third = (await gate.packages(POLICE, 3))[2].json()
     assert third["supplementary_to"] == first["package_id"]
@@ -411,7 +412,7 @@ async def test_a_follow_up_moves_a_forwarded_phone_case_from_ottawa_to_montreal_
     )
     moved = tip_triaged(tip, "urgent", danger=True, revision=2, facts=follow_up.update.applied_to(tip.facts))
     await gate.publish(follow_up, moved)
-    await eventually(lambda: _changes_waiting(gate, tip))
+    assert await eventually(lambda: _changes_waiting(gate, tip)), "the supplement never waited for review"
 
     async def revised() -> dict[str, Any] | None:
         case = await gate.case(tip, "forwarded")

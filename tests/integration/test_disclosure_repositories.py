@@ -311,6 +311,7 @@ async def test_a_case_is_found_by_any_of_its_packages_and_nothing_by_an_unknown_
     case = forwarded_case()
     async with backend.transactions.begin() as uow:
         await uow.cases.save(case)
+    assert case.packages
     async with backend.transactions.begin() as uow:
         for package in case.packages:
             assert await uow.cases.with_package(package.package_id) == case

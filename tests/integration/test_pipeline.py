@@ -64,9 +64,9 @@ async def test_an_event_published_twice_on_the_broker_has_one_effect_downstream(
         for _ in range(3):
             await produce(settings.kafka_bootstrap_servers, topics.TIPS_RECEIVED, raw, event.partition_key)
         await events_of_tips(settings.kafka_bootstrap_servers, JOURNEY[1:], {str(event.tip_id)})
-        await eventually(
+        assert await eventually(
             lambda: fetch(settings, "SELECT 1 FROM triage.inbox WHERE event_id = $1", event.event_id)
-        )
+        ), "triage never recorded the event in its inbox"
         second = tip_received()
         await produce(
             settings.kafka_bootstrap_servers,
@@ -74,7 +74,10 @@ async def test_an_event_published_twice_on_the_broker_has_one_effect_downstream(
             second.model_dump_json().encode(),
             event.partition_key,
         )
-        await events_of_tips(settings.kafka_bootstrap_servers, JOURNEY[1:], {str(second.tip_id)})
+        after = await events_of_tips(settings.kafka_bootstrap_servers, JOURNEY[1:], {str(second.tip_id)})
+        assert all(after[str(second.tip_id)][topic] for topic in JOURNEY[1:]), (
+            "the tip behind the duplicates never went through"
+        )
         records = await read_until(settings.kafka_bootstrap_servers, JOURNEY[1:], lambda _: False, timeout=1)
     mine = [record.json() for record in records if record.json()["tip_id"] == str(event.tip_id)]
     assert sorted(payload["event_type"] for payload in mine) == [

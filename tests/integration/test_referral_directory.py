@@ -128,9 +128,9 @@ async def test_a_warm_transfer_needs_the_callers_referral_consent(desk: Desk) ->
     records = await desk.referral_events(
         str(tip.tip_id), lambda records: any(r.json().get("status") == "revoked" for r in records)
     )
-    assert all(
-        r.json()["reason"] == "consent_withdrawn" for r in records if r.json().get("status") == "revoked"
-    )
+    revoked = [r.json() for r in records if r.json().get("status") == "revoked"]
+    assert revoked, "the referral was never revoked"
+    assert all(change["reason"] == "consent_withdrawn" for change in revoked)
     refused = await desk.client.post(
         f"/v1/referrals/{referral_id}/accept", json={"warm_transfer": True}, headers=desk.staff
     )

@@ -234,6 +234,7 @@ async def test_events_a_service_publishes_carry_its_signature_over_the_bytes_on_
         return any(record.json().get("tip_id") == str(tip.tip_id) for record in records)
 
     records = await read_until(settings.kafka_bootstrap_servers, (topics.DISCLOSURES,), decided)
+    assert decided(records), "the tip's decision never reached the broker"
     verifier: EventVerifier = stack_keys().verifier()
     for record in records:
         headers: list[tuple[str, Any]] = list(record.headers.items())

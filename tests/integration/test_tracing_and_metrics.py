@@ -8,7 +8,7 @@ import httpx
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from lantern.observe import by_tip
+from lantern.observe import Published, by_tip
 from schemas import topics
 from services.common.runtime import bound_port, listeners, serve_both
 from services.common.settings import ServiceSettings
@@ -50,13 +50,16 @@ async def test_one_tip_yields_a_single_trace_through_every_service_and_its_metri
                 )
                 tip_id = answer.json()["tip_id"]
                 journey = (topics.TIPS_TRIAGED, topics.DISCLOSURES, topics.REFERRALS)
-                await read_until(
-                    settings.kafka_bootstrap_servers, journey,
-                    lambda records: all(by_tip(records)[tip_id][topic] for topic in journey),
-                )  # fmt: skip
-                await eventually(
-                    lambda: fetch(settings, "SELECT 1 FROM monitoring.tips WHERE urgency IS NOT NULL")
+
+                def through(records: list[Published]) -> bool:
+                    return all(by_tip(records)[tip_id][topic] for topic in journey)
+
+                assert through(await read_until(settings.kafka_bootstrap_servers, journey, through)), (
+                    "the tip's journey never reached the broker"
                 )
+                assert await eventually(
+                    lambda: fetch(settings, "SELECT 1 FROM monitoring.tips WHERE urgency IS NOT NULL")
+                ), "monitoring never recorded the triaged tip"
 
                 def hops() -> set[str]:
                     return {

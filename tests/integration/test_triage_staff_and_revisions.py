@@ -228,6 +228,7 @@ async def test_a_supplement_revealing_a_minor_raises_the_tip_to_urgent_and_the_p
     assert "revue" not in str(triaged)  # reasons quote the lexicon's words and the age, never the rest
 
     plan = await eventually(lambda: _urgent_plan(desk, routine))
+    assert plan, "the plan never followed the tip to urgent"
     assert plan["steps"][0]["step"] == "notify_supervisor"
     assert plan["plan_id"] != first_plan["plan_id"]
 

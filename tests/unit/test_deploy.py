@@ -260,6 +260,7 @@ def test_grafana_is_provisioned_with_the_prometheus_of_the_compose_file_and_the_
     ]
     assert source["url"] == "http://prometheus:9090" and "prometheus" in compose()["services"]
     dashboard = json.loads((grafana / "dashboards/lantern.json").read_text())
+    assert dashboard["panels"]
     for panel in dashboard["panels"]:
         assert panel["datasource"]["uid"] == source["uid"], panel["title"]
     (provider,) = yaml.safe_load((grafana / "provisioning/dashboards/lantern.yml").read_text())["providers"]

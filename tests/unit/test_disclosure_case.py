@@ -608,6 +608,7 @@ def test_a_forward_at_once_carries_the_call_as_recorded_and_no_follow_up() -> No
     case = Case.open(merged, REFERENCE, tip.facts.channel, tip.recorded_by)
     outcome = case.on_triage(merged, [], ROUTING, utc_now(), Source.of_tip(tip))
     assert outcome.issue is not None and outcome.issue.facts == tip.facts
+    assert outcome.issue.dispatches
     assert all(dispatch.sources == frozenset({tip.tip_id}) for dispatch in outcome.issue.dispatches)
 
 

@@ -110,6 +110,7 @@ ALLOWED_VOLUMES = {"configMap", "secret", "emptyDir", "persistentVolumeClaim", "
 
 @pytest.mark.parametrize("kind", ["Deployment", "Job"])
 def test_every_pod_meets_the_restricted_standard_and_writes_only_where_a_volume_is(kind):
+    assert of_kind(kind), kind
     for name, document in of_kind(kind).items():
         spec = pod_spec(document)
         assert spec is not None
