@@ -149,7 +149,7 @@ def declared_tables() -> dict[str, set[str]]:
     tables: dict[str, set[str]] = {service: {"schema_migrations"} for service in SERVICES}
     for service, access in ACCESS.items():
         if access.own_schema:
-            tables[service] |= set(access.append_only)
+            tables[service] |= set(access.append_only) | set(access.writer_lists)
         for schema, rights_of in access.elsewhere.items():
             tables[schema] |= {name for name in rights_of if not name.endswith("_seq")}
     tables[KEYS_SCHEMA] = {table for access in ACCESS.values() for table in access.keys}

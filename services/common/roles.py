@@ -29,9 +29,8 @@ SERVICES = ("intake", "triage", "disclosure", "referral", "monitoring", "workben
 # that reads only the published public directory and may only add providers' requests.
 PUBLIC_DIRECTORY = "directory"
 ROLES = (*SERVICES, PUBLIC_DIRECTORY)
-# What the public directory's role may write: a provider's request, and the audit line saying it came.
+# What the public directory's role may write: a provider's request (the database audits its arrival).
 PUBLIC_REQUEST_COLUMNS = ("request_id", "kind", "organization_id", "details", "language")
-PUBLIC_AUDIT_COLUMNS = ("subject", "action", "role")
 OWN_TABLE_RIGHTS = "SELECT, INSERT, UPDATE, DELETE"
 APPEND_ONLY_RIGHTS = "SELECT, INSERT"
 SEQUENCE_RIGHTS = "USAGE, SELECT, UPDATE"
@@ -57,6 +56,9 @@ class Access:
     """Whether the role reads the staff tokens in ``auth`` (every role that checks a token)."""
     elsewhere: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """Rights on named tables (and ``*_seq`` sequences) of another role's schema: schema -> name -> rights."""
+    writer_lists: frozenset[str] = frozenset()
+    """Own tables naming the roles, besides the owner, that a trigger lets write an audit: the grant
+    step names this role in them (only it knows the roles' names); the role only reads them."""
 
 
 ACCESS: dict[str, Access] = {
@@ -80,11 +82,14 @@ ACCESS: dict[str, Access] = {
         append_only=frozenset({"referral_history", "provider_audit"}),
         # provider_audit's trigger lets only entries older than its shortest limit go.
         prunable=frozenset({"referral_history", "provider_audit"}),
+        # provider_audit refuses a line from any role but referral's and the owner (migration 0009).
+        writer_lists=frozenset({"provider_audit_writers"}),
     ),
     "monitoring": Access(),
     # The staff workbench keeps only its sessions; it reads tips through the services' APIs.
     "workbench": Access(),
-    # Reachable from the internet: what referral publishes, and a pending request with its audit line.
+    # Reachable from the internet: what referral publishes, and a pending request (its audit line is
+    # written by the database, never by this role).
     # Never a confidential address, an opted-out provider, a referral or a staff token.
     PUBLIC_DIRECTORY: Access(
         own_schema=False,
@@ -97,8 +102,6 @@ ACCESS: dict[str, Access] = {
                 # Only a request's own columns: status, who holds or decided it and when it came in
                 # take their defaults (pending, nobody, now), and a trigger refuses any other row.
                 "provider_requests": f"INSERT ({', '.join(PUBLIC_REQUEST_COLUMNS)})",
-                "provider_audit": f"INSERT ({', '.join(PUBLIC_AUDIT_COLUMNS)})",
-                "provider_audit_entry_id_seq": "USAGE",
             }
         },
     ),
@@ -219,7 +222,7 @@ def _schema_grants(schema: str, role: str, access: Access, existing: set[str]) -
         f"ALTER DEFAULT PRIVILEGES IN SCHEMA {own} GRANT {SEQUENCE_RIGHTS} ON SEQUENCES TO {role}",
     ]
     # A service reads which migrations it has (to refuse to run on an old schema) but never writes them.
-    read_only = {"schema_migrations"}
+    read_only = {"schema_migrations"} | access.writer_lists
     for table in sorted((access.append_only | read_only) & existing):
         kept = APPEND_ONLY_RIGHTS if table in access.append_only else "SELECT"
         kept += ", DELETE" if table in access.prunable else ""
@@ -270,6 +273,13 @@ def grant_statements(database: str, tables: Mapping[str, set[str]], roles: Servi
             ]
         if access.own_schema and service in tables:
             statements += _schema_grants(service, role, access, tables[service])
+            for table in sorted(access.writer_lists & tables[service]):
+                # Whoever was named before (another prefix's role) no longer writes.
+                listed = f"{_ident(service)}.{_ident(table)}"
+                statements += [
+                    f"DELETE FROM {listed}",
+                    f"INSERT INTO {listed} (role_name) VALUES ({_literal(roles.name(service))})",
+                ]
         for schema, rights_of in access.elsewhere.items():
             if schema not in tables:
                 continue
@@ -342,22 +352,57 @@ async def check_own_role(pool: asyncpg.Pool, service: str) -> None:
         )
 
 
+# Rights the public directory's role must not hold, by privilege function, object and right: what
+# would let a compromised public app read a referral, a confidential address or a request, decide a
+# request, or insert one born decided.
+PUBLIC_REFUSED_RIGHTS = (
+    *(("table", f"referral.{table}", right) for table in ("hsds_records", "hsds_addresses")
+      for right in ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE")),
+    *(("table", "referral.provider_requests", right) for right in ("SELECT", "UPDATE", "DELETE", "TRUNCATE")),
+    ("column", "referral.provider_requests.status", "INSERT"),
+    *(("table", "referral.provider_audit", right) for right in ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE")),
+)  # fmt: skip
+
+
 async def check_public_directory_role(pool: asyncpg.Pool) -> None:
-    """Refuse to serve the public directory as any role but its own (``directory``, or
-    ``<prefix>_directory`` as ``lantern db setup`` names it): given referral's or the owner's
-    credentials by mistake, the public deployment would answer the internet with every right they hold.
+    """Refuse to serve the public directory as any role but its own: named ``directory`` or
+    ``<prefix>_directory`` (as ``lantern db setup`` names it), not a superuser, unable to create roles
+    or bypass row security, a member of no role (``pg_read_all_data``, ``pg_write_all_data``, referral's
+    or the owner's among them) and holding none of ``PUBLIC_REFUSED_RIGHTS``. Given referral's or the
+    owner's credentials by mistake, or a role widened since, the public deployment would answer the
+    internet with every right they hold.
     """
     row = await pool.fetchrow(
-        "SELECT current_user AS role, r.rolsuper AS superuser,"
-        " coalesce(has_table_privilege(to_regclass('referral.hsds_addresses'), 'SELECT'), false) AS reads_private"
+        "SELECT current_user AS role, r.rolsuper AS superuser, r.rolcreaterole AS createrole,"
+        " r.rolbypassrls AS bypassrls,"
+        " array(SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid"
+        "  WHERE m.member = r.oid ORDER BY g.rolname) AS member_of"
         " FROM pg_roles r WHERE r.rolname = current_user"
     )
     role = str(row["role"]) if row is not None else "unknown"
+    held = [] if row is not None else ["no such role"]
+    if row is not None:
+        held += [name for name in ("superuser", "createrole", "bypassrls") if row[name]]
+        held += [f"member of {name}" for name in row["member_of"]]
+        for kind, target, right in PUBLIC_REFUSED_RIGHTS:
+            if await _holds(pool, kind, target, right):
+                held.append(f"{right} on {target}")
     named = role == PUBLIC_DIRECTORY or role.endswith(f"_{PUBLIC_DIRECTORY}")
-    if row is None or not named or row["superuser"] or row["reads_private"]:
+    if not named or held:
+        why = f" ({', '.join(held)})" if held else ""
         raise RoleSetupError(
-            f"the public directory connects to PostgreSQL as role {role!r}: DATABASE_URL must name the"
-            f" public directory's own role ('{PUBLIC_DIRECTORY}' or '<prefix>_{PUBLIC_DIRECTORY}', which"
-            " reads only the published directory), never referral's or the owner's"
+            f"the public directory connects to PostgreSQL as role {role!r}{why}: DATABASE_URL must name"
+            f" the public directory's own role ('{PUBLIC_DIRECTORY}' or '<prefix>_{PUBLIC_DIRECTORY}',"
+            " which reads only the published directory), never referral's or the owner's"
             " (see docs/operations.md, database roles)"
         )
+
+
+async def _holds(pool: asyncpg.Pool, kind: str, target: str, right: str) -> bool:
+    """Whether the current role holds ``right`` on ``target``; a table this database lacks, no."""
+    if kind == "column":
+        table, _, column = target.rpartition(".")
+        query = "SELECT coalesce(has_column_privilege(to_regclass($1), $2, $3), false)"
+        return bool(await pool.fetchval(query, table, column, right))
+    query = "SELECT coalesce(has_table_privilege(to_regclass($1), $2), false)"
+    return bool(await pool.fetchval(query, target, right))

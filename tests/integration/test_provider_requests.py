@@ -562,3 +562,121 @@ async def test_referral_watches_for_bursts_from_its_start(settings: ServiceSetti
             return exported("lantern_directory_restriction_burst") == 1
 
         assert await eventually(alerted, timeout=20)
+
+
+async def inserted_as_the_public_role(
+    settings: ServiceSettings, kind: str, details: str, organization_id: str | None = None,
+    request_id: uuid.UUID | None = None,
+) -> uuid.UUID:  # fmt: skip
+    """A request as the public deployment's role may insert it, whatever the form would have refused."""
+    from services.common.roles import PUBLIC_DIRECTORY
+
+    request_id = request_id or uuid.uuid4()
+    connection = await asyncpg.connect(settings.database_url_of(PUBLIC_DIRECTORY))
+    try:
+        await connection.execute(
+            "INSERT INTO referral.provider_requests (request_id, kind, organization_id, details, language)"
+            " VALUES ($1, $2, $3, $4::jsonb, 'en')",
+            request_id, kind, organization_id, details,
+        )  # fmt: skip
+    finally:
+        await connection.close()
+    return request_id
+
+
+async def test_a_request_whose_details_break_the_forms_rules_is_refused_and_the_queue_still_lists(
+    desk: Desk,
+) -> None:
+    sent = await desk.client.post(
+        FORM, content="kind=registration&organization_name=Maison+Aurore",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )  # fmt: skip
+    assert sent.status_code == 200
+    bad = await inserted_as_the_public_role(desk.settings, "registration", '{"organization_name": 5}')
+
+    listed = await desk.client.get("/v1/provider-requests", headers=desk.alice)
+    assert listed.status_code == 200
+    shown = {request["request_id"]: request for request in listed.json()["requests"]}
+    assert len(shown) == 2
+    assert shown[str(bad)]["refused"] == "invalid_details" and shown[str(bad)]["changes"] == []
+    [good] = [request for key, request in shown.items() if key != str(bad)]
+    assert "refused" not in good and good["changes"]
+    one = await desk.client.get(f"/v1/provider-requests/{bad}", headers=desk.alice)
+    assert one.status_code == 200 and one.json()["refused"] == "invalid_details"
+
+    await desk.client.post(f"/v1/provider-requests/{bad}/take", headers=desk.alice)
+    approved = await desk.client.post(f"/v1/provider-requests/{bad}/approve", json={}, headers=desk.alice)
+    assert approved.status_code == 409 and approved.json()["rule"] == "invalid_details"
+    assert approved.json()["problems"] == ["details.organization_name: string_type"]
+    rejected = await desk.client.post(
+        f"/v1/provider-requests/{bad}/reject", json={"reason": "Not a provider"}, headers=desk.alice
+    )
+    assert rejected.status_code == 200
+
+
+async def test_only_a_json_true_is_a_restriction_and_a_pass_that_hides_nothing_publishes_nothing(
+    settings: ServiceSettings,
+) -> None:
+    """No referral running: only these calls apply restrictions."""
+    assert not (await import_file(settings.database_url, SAMPLE_DIRECTORY, timedelta(days=3650))).errors
+    # The string "true" is not what the form writes: never applied, so never to be selected either.
+    await inserted_as_the_public_role(
+        settings, "update", '{"organization_name": "CORATH", "hide_address": "true"}', "corath"
+    )
+    await inserted_as_the_public_role(
+        settings, "update", '{"organization_name": "CORATH", "leave_public_directory": "true"}', "corath"
+    )
+    # A real restriction, but of a listing that does not exist: applied, and nothing to take out.
+    unlisted = await inserted_as_the_public_role(
+        settings, "update", '{"organization_name": "Nobody", "hide_address": true}', "nobody"
+    )
+    connection = await connect(settings.database_url, "referral")
+    try:
+        version = await connection.fetchval("SELECT version FROM directory_state")
+        assert await provider_requests.apply_restrictions(connection) == 1
+        assert await provider_requests.apply_restrictions(connection) == 0
+        assert await connection.fetchval("SELECT version FROM directory_state") == version
+        assert await connection.fetchval(
+            "SELECT array_agg(request_id) FROM provider_requests WHERE restrictions_applied_at IS NOT NULL"
+        ) == [unlisted]
+        since = await connection.fetchval("SELECT now() - interval '1 hour'")
+        assert [organization for _, organization in await provider_requests.restriction_requests_since(
+            connection, since
+        )] == ["nobody"]  # fmt: skip
+        tables, confirmations = await stored_directory(connection, with_addresses=False)
+        assert confirmations.public.get("corath") is not False
+        assert all(
+            confirmations.address_public.get(key) is not False for key in locations_of(tables, "corath")
+        )
+    finally:
+        await connection.close()
+
+
+async def test_a_registration_whose_id_would_take_an_existing_listings_is_refused(desk: Desk) -> None:
+    sent = await desk.client.post(
+        FORM, content="kind=registration&organization_name=Maison+Aurore",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )  # fmt: skip
+    assert sent.status_code == 200
+    [first] = (await desk.client.get("/v1/provider-requests", headers=desk.alice)).json()["requests"]
+    await desk.client.post(f"/v1/provider-requests/{first['request_id']}/take", headers=desk.alice)
+    approved = await desk.client.post(
+        f"/v1/provider-requests/{first['request_id']}/approve", json={"public": True}, headers=desk.alice
+    )
+    organization = approved.json()["organization_id"]
+    # The public role chooses a request's id: the same first twelve digits name the same listing.
+    twin = uuid.UUID(first["request_id"][:24] + "0" * 12)
+    assert twin != uuid.UUID(first["request_id"])
+    await inserted_as_the_public_role(
+        desk.settings, "registration", '{"organization_name": "Usurpateur"}', request_id=twin
+    )
+
+    [shown] = (await desk.client.get("/v1/provider-requests", headers=desk.alice)).json()["requests"]
+    assert shown["request_id"] == str(twin) and shown["refused"] == "already_listed"
+    await desk.client.post(f"/v1/provider-requests/{twin}/take", headers=desk.alice)
+    refused = await desk.client.post(
+        f"/v1/provider-requests/{twin}/approve", json={"public": True}, headers=desk.alice
+    )
+    assert refused.status_code == 409 and refused.json()["rule"] == "already_listed"
+    listing = await desk.client.get(f"/hsds/organizations/{organization}")
+    assert listing.status_code == 200 and listing.json()["name"] == "Maison Aurore"

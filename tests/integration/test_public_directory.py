@@ -5,12 +5,23 @@ out of its reach in the database itself, not only in its code."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import asyncpg
 import pytest
 
-from services.common.roles import PUBLIC_DIRECTORY, RoleSetupError, ServiceRoles
+from services.common.roles import (
+    ACCESS,
+    PUBLIC_DIRECTORY,
+    ROLE_ATTRIBUTES,
+    RoleSetupError,
+    ServiceRoles,
+    check_public_directory_role,
+    with_credentials,
+)
 from services.common.settings import ServiceSettings
 from services.referral.adapters.directory import import_file
 from services.referral.app import SAMPLE_DIRECTORY
@@ -124,7 +135,7 @@ async def test_the_public_role_may_insert_only_a_requests_own_columns_and_never_
             assert not await connection.fetchval(
                 "SELECT has_table_privilege('referral.provider_audit', $1)", right
             ), right
-        for column in ("person_id", "reason", "at", "entry_id"):
+        for column in ("subject", "action", "role", "person_id", "reason", "at", "entry_id"):
             assert not await connection.fetchval(
                 "SELECT has_column_privilege('referral.provider_audit', $1, 'INSERT')", column
             ), column
@@ -138,15 +149,11 @@ async def test_the_public_role_may_insert_only_a_requests_own_columns_and_never_
                 "INSERT INTO referral.provider_audit (subject, action, person_id, role)"
                 " VALUES ('request:x', 'approved', gen_random_uuid(), 'partnerships')"
             )
-        with pytest.raises(asyncpg.CheckViolationError, match="received line"):
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
             await connection.execute(
                 "INSERT INTO referral.provider_audit (subject, action, role)"
-                " VALUES ('request:' || gen_random_uuid(), 'approved', 'partnerships')"
+                " VALUES ('request:' || gen_random_uuid(), 'received', 'provider')"
             )
-        await connection.execute(
-            "INSERT INTO referral.provider_audit (subject, action, role)"
-            " VALUES ('request:' || gen_random_uuid(), 'received', 'provider')"
-        )
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             await connection.execute("UPDATE referral.provider_requests SET status = 'approved'")
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
@@ -159,10 +166,53 @@ async def test_the_public_role_may_insert_only_a_requests_own_columns_and_never_
         await connection.close()
     owner = await asyncpg.connect(database_url)
     try:
-        [row] = await owner.fetch("SELECT status, held_by, decided_at FROM referral.provider_requests")
+        [row] = await owner.fetch(
+            "SELECT request_id, status, held_by, decided_at FROM referral.provider_requests"
+        )
         assert (row["status"], row["held_by"], row["decided_at"]) == ("pending", None, None)
+        # The database wrote its received line, as the owner: the only line in the audit.
+        [line] = await owner.fetch("SELECT subject, action, role, person_id FROM referral.provider_audit")
+        assert dict(line) == {
+            "subject": f"request:{row['request_id']}", "action": "received", "role": "provider", "person_id": None,
+        }  # fmt: skip
     finally:
         await owner.close()
+
+
+async def test_the_public_role_writes_no_audit_line_even_if_granted_the_table_by_mistake(
+    service_roles: ServiceRoles, database_url: str
+) -> None:
+    directory = service_roles.name(PUBLIC_DIRECTORY)
+    owner = await asyncpg.connect(database_url)
+    try:
+        await owner.execute(f'GRANT INSERT, SELECT ON referral.provider_audit TO "{directory}"')
+        await owner.execute(f'GRANT USAGE ON SEQUENCE referral.provider_audit_entry_id_seq TO "{directory}"')
+        connection = await asyncpg.connect(service_roles.url(database_url, PUBLIC_DIRECTORY))
+        try:
+            for action, person in (("received", "NULL"), ("approved", "gen_random_uuid()")):
+                with pytest.raises(
+                    asyncpg.InsufficientPrivilegeError, match="only referral's role and the owner"
+                ):
+                    await connection.execute(
+                        "INSERT INTO referral.provider_audit (subject, action, role, person_id)"
+                        f" VALUES ('request:' || gen_random_uuid(), '{action}', 'provider', {person})"
+                    )
+            assert await connection.fetchval("SELECT count(*) FROM referral.provider_audit") == 0
+        finally:
+            await connection.close()
+        # Referral's role and the owner still write it.
+        await owner.execute(
+            "INSERT INTO referral.provider_audit (subject, action, role) VALUES ('organization:x', 'lapsed', 'clock')"
+        )
+    finally:
+        await owner.close()
+    referral = await asyncpg.connect(service_roles.url(database_url, "referral"))
+    try:
+        await referral.execute(
+            "INSERT INTO referral.provider_audit (subject, action, role) VALUES ('organization:x', 'lapsed', 'clock')"
+        )
+    finally:
+        await referral.close()
 
 
 @pytest.mark.parametrize(
@@ -201,6 +251,74 @@ async def test_the_public_deployment_refuses_to_start_as_any_role_but_the_direct
     with pytest.raises(RoleSetupError, match="DATABASE_URL must name the public directory's own role"):
         async with running(public):
             pass
+
+
+@asynccontextmanager
+async def a_directory_named_role(
+    service_roles: ServiceRoles, database_url: str, widened: str | None
+) -> AsyncIterator[str]:
+    """A login role named as the public directory's may be (``<prefix>_x_directory``) with exactly the
+    directory role's rights, then ``widened`` (``{role}`` its name); its URL."""
+    name = f"{service_roles.prefix}_x{uuid.uuid4().hex[:6]}_{PUBLIC_DIRECTORY}"
+    role = f'"{name}"'
+    owner = await asyncpg.connect(database_url)
+    try:
+        await owner.execute(f"CREATE ROLE {role} {ROLE_ATTRIBUTES}")
+        database = await owner.fetchval("SELECT current_database()")
+        await owner.execute(f'GRANT CONNECT ON DATABASE "{database}" TO {role}')
+        await owner.execute(f"GRANT USAGE ON SCHEMA referral TO {role}")
+        for table, rights in ACCESS[PUBLIC_DIRECTORY].elsewhere["referral"].items():
+            await owner.execute(f"GRANT {rights} ON referral.{table} TO {role}")
+        if widened is not None:
+            await owner.execute(widened.format(role=role, referral=f'"{service_roles.name("referral")}"'))
+        yield with_credentials(database_url, name, None)
+    finally:
+        await owner.execute(f"DROP OWNED BY {role}")  # its rights in this database
+        await owner.execute(f"DROP ROLE {role}")
+        await owner.close()
+
+
+@pytest.mark.parametrize(
+    ("widened", "held"),
+    [
+        ("GRANT SELECT ON referral.hsds_addresses TO {role}", "SELECT on referral.hsds_addresses"),
+        ("GRANT SELECT ON referral.hsds_records TO {role}", "SELECT on referral.hsds_records"),
+        ("GRANT {referral} TO {role}", "member of {referral}"),
+        ("GRANT pg_read_all_data TO {role}", "member of pg_read_all_data"),
+        ("GRANT pg_write_all_data TO {role}", "member of pg_write_all_data"),
+        ("ALTER ROLE {role} CREATEROLE", "createrole"),
+        ("ALTER ROLE {role} BYPASSRLS", "bypassrls"),
+        ("GRANT SELECT ON referral.provider_requests TO {role}", "SELECT on referral.provider_requests"),
+        ("GRANT UPDATE ON referral.provider_requests TO {role}", "UPDATE on referral.provider_requests"),
+        ("GRANT DELETE ON referral.provider_requests TO {role}", "DELETE on referral.provider_requests"),
+        ("GRANT TRUNCATE ON referral.provider_requests TO {role}", "TRUNCATE on referral.provider_requests"),
+        ("GRANT INSERT (status) ON referral.provider_requests TO {role}", "INSERT on referral.provider_requests.status"),
+        ("GRANT INSERT ON referral.provider_audit TO {role}", "INSERT on referral.provider_audit"),
+    ],
+)  # fmt: skip
+async def test_a_role_named_as_the_directorys_but_holding_more_is_refused(
+    service_roles: ServiceRoles, database_url: str, widened: str, held: str
+) -> None:
+    async with a_directory_named_role(service_roles, database_url, widened) as url:
+        pool = await asyncpg.create_pool(url, min_size=1, max_size=1)
+        try:
+            with pytest.raises(RoleSetupError, match="DATABASE_URL must name") as refused:
+                await check_public_directory_role(pool)
+        finally:
+            await pool.close()
+    assert held.format(referral=service_roles.name("referral")) in str(refused.value)
+
+
+async def test_a_role_named_as_the_directorys_with_only_its_rights_is_accepted(
+    service_roles: ServiceRoles, database_url: str
+) -> None:
+    # What makes the refusals above the widening's doing, not the name's.
+    async with a_directory_named_role(service_roles, database_url, None) as url:
+        pool = await asyncpg.create_pool(url, min_size=1, max_size=1)
+        try:
+            await check_public_directory_role(pool)
+        finally:
+            await pool.close()
 
 
 FORM_PATH = "/providers/register"

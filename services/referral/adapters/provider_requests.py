@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import asyncpg
+from pydantic import ValidationError
 
 from services.common.auth import Staff
 from services.referral.adapters import datapackage
@@ -16,23 +17,22 @@ from services.referral.domain import provider_requests as rules
 from services.referral.domain.provider_requests import ProviderRequest, RequestKind, RequestStatus
 
 CLOCK = "clock"
+# A request to hide its address or leave the public directory: JSON true only, as ``_restrict`` reads
+# it (a string "true" matched here but never applied would be selected, and publish, on every pass).
+RESTRICTING = """(details @> '{"hide_address": true}' OR details @> '{"leave_public_directory": true}')"""
 
 
 async def submit(connection: asyncpg.Connection, request: ProviderRequest, language: str) -> uuid.UUID:
-    """Store a provider's request as pending."""
+    """Store a provider's request as pending; the database audits it as received (referral's migration
+    0009), the public deployment's role holding no right on the audit."""
     request_id = uuid.uuid4()
-    async with connection.transaction():
-        await connection.execute(
-            "INSERT INTO provider_requests (request_id, kind, organization_id, details, language)"
-            " VALUES ($1, $2, $3, $4, $5)",
-            request_id, request.kind.value, request.organization_id,
-            request.details.model_dump(mode="json", exclude_none=True), language,
-        )  # fmt: skip
-        # Only the columns the public deployment's role may write (services/common/roles.py).
-        await connection.execute(
-            "INSERT INTO provider_audit (subject, action, role) VALUES ($1, 'received', 'provider')",
-            f"request:{request_id}",
-        )
+    # Only the columns the public deployment's role may write (services/common/roles.py).
+    await connection.execute(
+        "INSERT INTO provider_requests (request_id, kind, organization_id, details, language)"
+        " VALUES ($1, $2, $3, $4, $5)",
+        request_id, request.kind.value, request.organization_id,
+        request.details.model_dump(mode="json", exclude_none=True), language,
+    )  # fmt: skip
     return request_id
 
 
@@ -71,11 +71,25 @@ def view(row: asyncpg.Record, current: hsds.Tables | None = None) -> dict[str, A
     }  # fmt: skip
     if current is not None:
         try:
-            change = _change(row, rules.ProviderDetails.model_validate(details), current, date.today())
+            change = _change(row, _details(details), current, date.today())
             shown["changes"] = rules.proposed_changes(current, change)
         except rules.RequestRefused as refused:
             shown["changes"], shown["refused"] = [], refused.rule
     return shown
+
+
+def _details(stored: dict[str, Any]) -> rules.ProviderDetails:
+    """A request's details as the form's rules read them. A row the form did not write (inserted by
+    hand, or by a compromised public app) is refused, never an error that hides the whole queue."""
+    try:
+        return rules.ProviderDetails.model_validate(stored)
+    except ValidationError as error:
+        # Where and which rule, never the value: it is a provider's text.
+        problems = tuple(
+            f"details.{'.'.join(str(part) for part in problem['loc'])}: {problem['type']}"
+            for problem in error.errors()
+        )
+        raise rules.RequestRefused("invalid_details", problems) from None
 
 
 def _change(
@@ -83,6 +97,10 @@ def _change(
 ) -> rules.ListingChange:
     if row["kind"] == RequestKind.REGISTRATION.value:
         organization = rules.organization_id_for(row["request_id"])
+        # The request's id is chosen by whoever inserts it: one sharing a listing's id would replace
+        # that listing on approval.
+        if organization in current["organization"]:
+            raise rules.RequestRefused("already_listed")
         return rules.listing_change(current, organization, details, today, f"{organization}-service")
     if row["organization_id"] not in current["organization"]:
         raise rules.RequestRefused("no_such_listing")
@@ -128,11 +146,11 @@ async def decide(
         status = RequestStatus.APPROVED if approve else RequestStatus.REJECTED
         organization_id = row["organization_id"]
         if approve:
-            details = rules.ProviderDetails.model_validate(json_object(row["details"]))
+            details = _details(json_object(row["details"]))
             rules.check_consent(details, public=public, address_public=address_public)
         # The background pass skips a row locked here, and never looks at it once decided: a provider's
         # request to hide its address must not be lost because it was decided first.
-        restricted = await _restrict(connection, None, row)
+        restricted, hidden = await _restrict(connection, None, row)
         if approve:
             current, _confirmations = await stored_directory(connection, with_addresses=True)
             change = _change(row, details, current, today)
@@ -147,7 +165,7 @@ async def decide(
                 await _confirm(connection, "organization", str(organization_id), public, str(staff.person_id))
             for location in sorted(change.new_addresses):
                 await _confirm(connection, "location", location, address_public is True, str(staff.person_id))
-        if approve or restricted:
+        if approve or hidden:
             await changed(connection)
         await connection.execute(
             "UPDATE provider_requests SET status = $2, decided_by = $3, decided_at = now(), reason = $4"
@@ -192,15 +210,17 @@ async def apply_restrictions(connection: asyncpg.Connection) -> int:
         rows = await connection.fetch(
             "SELECT request_id, kind, organization_id, details, restrictions_applied_at FROM provider_requests"
             " WHERE restrictions_applied_at IS NULL AND status = 'pending' AND kind = 'update'"
-            " AND (details ->> 'hide_address' = 'true' OR details ->> 'leave_public_directory' = 'true')"
-            " ORDER BY received_at FOR UPDATE SKIP LOCKED"
+            f" AND {RESTRICTING} ORDER BY received_at FOR UPDATE SKIP LOCKED"
         )
         if not rows:
             return 0
         tables, _confirmations = await stored_directory(connection, with_addresses=False)
+        hidden = False
         for row in rows:
-            await _restrict(connection, tables, row)  # tables: read once for the whole pass
-        await changed(connection)
+            hidden |= (await _restrict(connection, tables, row))[1]  # tables: read once for the whole pass
+        # Publishing rewrites the whole public directory: only when something was taken out of it.
+        if hidden:
+            await changed(connection)
     return len(rows)
 
 
@@ -211,22 +231,28 @@ async def restriction_requests_since(
     for which organization, whatever became of it: a rejected one was applied all the same."""
     rows = await connection.fetch(
         "SELECT received_at, organization_id FROM provider_requests WHERE received_at > $1 AND kind = 'update'"
-        " AND (details ->> 'hide_address' = 'true' OR details ->> 'leave_public_directory' = 'true')",
+        f" AND {RESTRICTING}",
         since,
     )
     return [(row["received_at"], row["organization_id"]) for row in rows]
 
 
-async def _restrict(connection: asyncpg.Connection, tables: hsds.Tables | None, row: asyncpg.Record) -> bool:
-    """Apply an update request's restrictions, once; True when it had any. The caller locks the row."""
+async def _restrict(
+    connection: asyncpg.Connection, tables: hsds.Tables | None, row: asyncpg.Record
+) -> tuple[bool, bool]:
+    """Apply an update request's restrictions, once. The caller locks the row.
+
+    Returns whether it had any, and whether the directory changed (its listing exists).
+    """
     details = json_object(row["details"])
     wanted = details.get("leave_public_directory") is True or details.get("hide_address") is True
     if row["restrictions_applied_at"] is not None or row["kind"] != RequestKind.UPDATE.value or not wanted:
-        return False
+        return False, False
     if tables is None:
         tables = (await stored_directory(connection, with_addresses=False))[0]
     organization = str(row["organization_id"])
-    if organization in tables["organization"]:
+    listed = organization in tables["organization"]
+    if listed:
         if details.get("leave_public_directory") is True:
             await _confirm(connection, "organization", organization, False, "provider")
             await _audit(
@@ -240,7 +266,7 @@ async def _restrict(connection: asyncpg.Connection, tables: hsds.Tables | None, 
         "UPDATE provider_requests SET restrictions_applied_at = now() WHERE request_id = $1",
         row["request_id"],
     )
-    return True
+    return True, listed
 
 
 async def _confirmed_now(connection: asyncpg.Connection, organization_id: str, today: date) -> None:

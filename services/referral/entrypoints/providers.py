@@ -170,6 +170,8 @@ REFUSALS = {
     "address_not_consented": "The provider did not agree that its street address be public.",
     "listing_not_consented": "The provider asked to leave the public directory: the listing may not be public.",
     "invalid_listing": "The listing this request would write breaks a rule of the directory (problems).",
+    "invalid_details": "The request's details break a rule of the form (problems): it cannot be approved.",
+    "already_listed": "A listing already has the id this registration would take: it cannot be approved.",
 }
 Partnerships = Annotated[Staff, Depends(require_role(Role.PARTNERSHIPS))]
 
