@@ -137,7 +137,7 @@ async def record_acknowledgement(acknowledgement: LiaisonAcknowledgementV2, uow:
         sealed_at = case.issued_at_of(acknowledgement.package_id)
         if sealed_at is not None and not registered.counts_for(sealed_at):
             raise Unauthenticated("signed with a key retired before its package was sealed")
-        await _record(uow, case, case.on_acknowledgement(acknowledgement))
+        await _record(uow, case, case.on_acknowledgement(acknowledgement, utc_now()))
     except UnknownPackage as unknown:
         raise Rejected("no such package for this agency") from unknown
 

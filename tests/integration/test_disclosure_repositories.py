@@ -168,7 +168,8 @@ def forwarded_case() -> Case:
     case.on_acknowledgement(
         LiaisonAcknowledgementV2(
             package_id=police.package_id, case_reference=case.reference, agency_id=police.agency_id
-        )
+        ),
+        received + timedelta(minutes=6),
     )
     case.on_supplement(tip_supplemented(tip, needs=["medical"]), received + timedelta(minutes=9))
     moved = tip_supplemented(tip, location={"country": "CA", "province": "QC", "city": "Montréal"})
@@ -266,7 +267,7 @@ async def test_a_withheld_package_its_agency_acknowledged_comes_back_closed_with
         receipt = LiaisonAcknowledgementV2(
             package_id=waiting.package_id, case_reference=loaded.reference, agency_id=waiting.agency_id
         )
-        loaded.on_acknowledgement(receipt)
+        loaded.on_acknowledgement(receipt, utc_now())
         await uow.cases.save(loaded)
     async with backend.transactions.begin() as uow:
         again = await uow.cases.get(case.tip_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -565,9 +566,9 @@ def test_an_acknowledgement_records_the_first_delivery_and_only_for_the_agency_t
         package_id=package.package_id, case_reference=REFERENCE, agency_id=POLICE
     )
 
-    outcome = case.on_acknowledgement(receipt)
+    outcome = case.on_acknowledgement(receipt, utc_now())
     again = case.on_acknowledgement(
-        receipt.model_copy(update={"acknowledged_at": utc_now() + timedelta(hours=1)})
+        receipt.model_copy(update={"acknowledged_at": utc_now() + timedelta(hours=1)}), utc_now()
     )
 
     assert case.packages[0].acknowledged_at == receipt.acknowledged_at
@@ -577,9 +578,9 @@ def test_an_acknowledgement_records_the_first_delivery_and_only_for_the_agency_t
     )
     assert events(again, DisclosureAcknowledgedV1)[0].acknowledged_at == receipt.acknowledged_at
     with pytest.raises(UnknownPackage):
-        case.on_acknowledgement(receipt.model_copy(update={"agency_id": PROTECTION}))
+        case.on_acknowledgement(receipt.model_copy(update={"agency_id": PROTECTION}), utc_now())
     with pytest.raises(UnknownPackage):
-        case.on_acknowledgement(receipt.model_copy(update={"case_reference": "LE-0000-0000"}))
+        case.on_acknowledgement(receipt.model_copy(update={"case_reference": "LE-0000-0000"}), utc_now())
 
 
 def test_every_decision_of_a_new_case_names_the_urgency_it_was_taken_on() -> None:
@@ -649,3 +650,74 @@ def test_a_follow_up_to_a_case_waiting_for_approval_is_shown_to_the_approver() -
     follow_up = tip_supplemented(tip)
     case.on_supplement(follow_up, utc_now())
     assert f"supplement.{follow_up.supplement_id}" in case.review_reasons
+
+
+# --- a follow-up while an agency's first package waits after a broker wipe ----------------------
+
+
+def withheld_after_a_wipe(case: Case, agency_id: str) -> uuid.UUID:
+    """What ``app.WITHHELD_ON_REPLAY`` marks after a broker wipe: this agency's unacknowledged package."""
+    [package] = [p for p in case.packages if p.agency_id == agency_id and p.acknowledged_at is None]
+    case.packages = [
+        replace(p, withheld_at=utc_now(), withheld_reason="consent_changed") if p is package else p
+        for p in case.packages
+    ]
+    return package.package_id
+
+
+def follow_up_sent_on(case: Case, tip: TipReceivedV1, at: timedelta) -> tuple[uuid.UUID, Outcome]:
+    """A follow-up arrives on a forwarded case and a supervisor sends it on."""
+    follow_up = tip_supplemented(tip, needs=["medical"])
+    case.on_supplement(follow_up, utc_now() + at)
+    _, outcome = case.approve(FIRST, "changes_checked", [], ROUTING, utc_now() + at)
+    return follow_up.supplement_id, outcome
+
+
+def test_a_follow_up_sent_on_while_an_agencys_first_package_waits_is_owed_to_it_and_goes_in_its_reissue_once() -> (
+    None
+):
+    tip = a_tip("phone", minor_answer="yes")
+    case, _ = decided_case(tip, "urgent", minor=True)
+    protection = next(p for p in case.packages if p.agency_id == PROTECTION)
+    case.on_acknowledgement(
+        LiaisonAcknowledgementV2(package_id=protection.package_id, case_reference=REFERENCE, agency_id=PROTECTION),
+        utc_now(),
+    )
+    waiting = withheld_after_a_wipe(case, POLICE)
+
+    follow_up, sent_on = follow_up_sent_on(case, tip, timedelta(minutes=5))
+
+    assert sent_on.issue is not None
+    assert [(d.package.agency_id, d.package.source_id) for d in sent_on.issue.dispatches] == [
+        (PROTECTION, follow_up)
+    ], "nothing follows a package the agency may never have had"
+    [forwarded] = [note for note in sent_on.notes if note.action == "changes_forwarded"]
+    assert forwarded.detail["follow_ups_waiting"] == [
+        {"agency_id": POLICE, "package_id": str(waiting), "follow_ups": [str(follow_up)]}
+    ]
+    assert case.withheld(waiting).owed == (follow_up,)
+
+    _, reissued = case.reissue(SECOND, waiting, "basis_still_stands", [], ROUTING, utc_now(), shredded=False)
+
+    assert reissued.issue is not None
+    [again] = reissued.issue.dispatches
+    assert again.package.supplementary_to is None and again.package.agency_id == POLICE
+    carried = [s for s in (tip.tip_id, follow_up) if again.carries(_source(tip, s))]
+    assert carried == [tip.tip_id, follow_up], "the re-issued first package carries what its agency is owed"
+    assert again.note.detail["follow_ups_owed"] == [str(follow_up)]
+    [approved] = reissued.notes
+    assert approved.detail["follow_ups_owed"] == [str(follow_up)]
+
+    second, later = follow_up_sent_on(case, tip, timedelta(minutes=9))
+
+    assert later.issue is not None
+    sent = sorted((d.package.agency_id, d.package.source_id, d.package.supplementary_to) for d in later.issue.dispatches)
+    assert sent == sorted(
+        [(POLICE, second, again.package.package_id), (PROTECTION, second, protection.package_id)]
+    ), "the owed follow-up went with the re-issue: it never goes to the agency a second time"
+    [forwarded] = [note for note in later.notes if note.action == "changes_forwarded"]
+    assert forwarded.detail["follow_ups_waiting"] == forwarded.detail["follow_ups_not_sent"] == []
+
+
+def _source(tip: TipReceivedV1, source_id: uuid.UUID) -> Source:
+    return replace(Source.of_tip(tip), source_id=source_id)

@@ -9,12 +9,25 @@ from dataclasses import replace
 
 import pytest
 
-from schemas.disclosure import Basis, LiaisonAcknowledgementV2, PackageField
+from schemas.disclosure import (
+    Basis,
+    DisclosureDecidedV1,
+    LawEnforcementPackageV2,
+    LiaisonAcknowledgementV2,
+    PackageField,
+)
 from schemas.envelope import utc_now
 from schemas.intake import TipReceivedV1
 from services.common.agency_keys import sign_acknowledgement
 from services.disclosure import handlers
-from services.disclosure.domain.case import NotWithheld, SameSupervisor, Supervisor, Verdict, WithheldDecision
+from services.disclosure.domain.case import (
+    CaseNotPending,
+    NotWithheld,
+    SameSupervisor,
+    Supervisor,
+    Verdict,
+    WithheldDecision,
+)
 from tests.factories import CONTACT, NAMED_PERSON, NARRATIVE, consent_recorded, tip_triaged
 from tests.unit.test_disclosure_handlers import (
     AGENCY_KEYS,
@@ -94,7 +107,9 @@ async def test_a_package_whose_consent_was_withdrawn_without_a_mandatory_ground_
     assert withheld.withheld_decision is WithheldDecision.SET_ASIDE and withheld.reissued_as is None
     assert case.replay_withheld_at is None
     [noted] = [note for tip_id, note in desk.store.audit if note.action == "withheld_set_aside"]
-    assert noted.detail == {"package_id": str(package_id), "reason": "reached_another_way"}
+    assert noted.detail == {
+        "package_id": str(package_id), "reason": "reached_another_way", "follow_ups_not_sent": []
+    }
     assert noted.actor.startswith("supervisor:")
     assert len(desk.packages()) == sent
     with pytest.raises(NotWithheld):
@@ -258,7 +273,7 @@ async def test_a_withheld_package_its_agency_acknowledges_after_all_is_closed_an
     [closed] = [p for p in case.packages if p.package_id == police_id]
     assert closed.withheld_decision is WithheldDecision.ACKNOWLEDGED and closed.reissued_as is None
     [noted] = [note for _, note in desk.store.audit if note.action == "withheld_acknowledged"]
-    assert noted.detail == {"package_id": str(police_id)} and noted.actor == f"agency:{POLICE}"
+    assert noted.detail == {"package_id": str(police_id), "follow_ups_owed": []} and noted.actor == f"agency:{POLICE}"
     assert case.replay_withheld_at is not None, "the other agency's package still waits"
     with pytest.raises(NotWithheld):
         case.withheld(police_id)
@@ -326,3 +341,115 @@ async def test_a_follow_up_is_not_issued_again_before_its_first_package_and_neve
         assert verdict.refused and verdict.refused[0].code == "reissue.first_package_not_held"
     assert len(desk.packages()) == sent, "no follow-up without the package it follows"
     assert desk.store.cases[tip.tip_id].withheld(follow_up.package_id).withheld_decision is None
+
+
+async def acknowledge(desk: Desk, package: LawEnforcementPackageV2) -> None:
+    receipt = LiaisonAcknowledgementV2(
+        package_id=package.package_id, case_reference=package.case_reference, agency_id=package.agency_id
+    )
+    await desk.deliver(sign_acknowledgement(receipt, AGENCY_KEYS[package.agency_id]))
+
+
+async def a_case_whose_police_package_waits(desk: Desk) -> tuple[TipReceivedV1, LawEnforcementPackageV2]:
+    """A call about a minor went to police and child protection; after a broker wipe, police's package
+    (unacknowledged) waits for a supervisor, child protection's (acknowledged) does not."""
+    tip = desk.tip(channel="phone", consent={"law_enforcement": True}, assessment={"minor_involved": "yes"})
+    await desk.deliver(tip, tip_triaged(tip, "urgent", minor=True))
+    [police] = desk.packages(POLICE)
+    [protection] = desk.packages(PROTECTION)
+    await acknowledge(desk, protection)
+    assert withhold(desk, tip, "consent_changed") == [police.package_id]
+    return tip, police
+
+
+def carrying(desk: Desk, agency_id: str, words: str) -> list[LawEnforcementPackageV2]:
+    return [p for p in desk.packages(agency_id) if words in (p.content.narrative or [])]
+
+
+async def test_a_follow_up_sent_on_while_an_agencys_first_package_waits_reaches_it_once_in_the_reissue(
+    desk: Desk,
+) -> None:
+    tip, police = await a_case_whose_police_package_waits(desk)
+    await desk.deliver(desk.follow_up(tip, FOLLOW_UP))
+    await desk.approve(tip, uuid.uuid4())
+    assert desk.packages(POLICE) == [police] and len(carrying(desk, PROTECTION, FOLLOW_UP)) == 1
+
+    await reissue(desk, tip, police.package_id, uuid.uuid4())
+
+    _, again = desk.packages(POLICE)
+    assert again.supplementary_to is None and again.content.narrative == [NARRATIVE, FOLLOW_UP]
+    [forwarded] = [n for _, n in desk.store.audit if n.action == "forwarded" and n.detail.get("follow_ups_owed")]
+    assert forwarded.detail["package_id"] == str(again.package_id)
+    assert forwarded.actor.startswith("supervisor:")
+    await desk.deliver(desk.follow_up(tip, "Elle a appelé de Gatineau."))
+    await desk.approve(tip, uuid.uuid4())
+    assert len(carrying(desk, POLICE, FOLLOW_UP)) == 1, "never twice"
+    [latest] = carrying(desk, POLICE, "Elle a appelé de Gatineau.")
+    assert latest.supplementary_to == again.package_id and latest.content.narrative == ["Elle a appelé de Gatineau."]
+
+
+async def test_a_follow_up_owed_to_an_agency_whose_first_package_is_set_aside_never_goes_and_the_audit_says_so(
+    desk: Desk,
+) -> None:
+    tip, police = await a_case_whose_police_package_waits(desk)
+    follow_up = desk.follow_up(tip, FOLLOW_UP)
+    await desk.deliver(follow_up)
+    await desk.approve(tip, uuid.uuid4())
+
+    await set_aside(desk, tip, police.package_id)
+    await desk.deliver(desk.follow_up(tip, "Elle a appelé de Gatineau."))
+    await desk.approve(tip, uuid.uuid4())
+
+    assert desk.packages(POLICE) == [police], "nothing of either follow-up reaches police"
+    [set_aside_note] = [n for _, n in desk.store.audit if n.action == "withheld_set_aside"]
+    assert set_aside_note.detail["follow_ups_not_sent"] == [str(follow_up.supplement_id)]
+    *_, later = [n for _, n in desk.store.audit if n.action == "changes_forwarded"]
+    [not_sent] = later.detail["follow_ups_not_sent"]
+    assert (not_sent["agency_id"], not_sent["package_id"], not_sent["cause"]) == (
+        POLICE, str(police.package_id), "first_package_set_aside",
+    )  # fmt: skip
+    assert later.actor.startswith("supervisor:")
+
+
+async def test_a_follow_up_a_supervisor_kept_back_is_not_carried_by_a_first_package_issued_again(
+    desk: Desk,
+) -> None:
+    tip = desk.tip(channel="phone", consent={"law_enforcement": True}, assessment={"imminent_danger": "yes"})
+    await desk.deliver(tip, tip_triaged(tip, "urgent", danger=True))
+    [police] = desk.packages(POLICE)
+    await desk.deliver(desk.follow_up(tip, FOLLOW_UP))
+    await handlers.keep(tip.tip_id, Supervisor(uuid.uuid4(), uuid.uuid4()), "nothing_new", desk.transactions)
+    withhold(desk, tip, "consent_changed")
+
+    await reissue(desk, tip, police.package_id, uuid.uuid4())
+
+    _, again = desk.packages(POLICE)
+    assert again.content.narrative == [NARRATIVE], "kept back is kept back, a broker wipe or not"
+    assert carrying(desk, POLICE, FOLLOW_UP) == []
+
+
+async def test_a_follow_up_owed_to_an_agency_that_acknowledges_its_waiting_package_after_all_waits_for_a_supervisor(
+    desk: Desk,
+) -> None:
+    tip, police = await a_case_whose_police_package_waits(desk)
+    follow_up = desk.follow_up(tip, FOLLOW_UP)
+    await desk.deliver(follow_up)
+    await desk.approve(tip, uuid.uuid4())
+
+    await acknowledge(desk, police)
+
+    case = desk.store.cases[tip.tip_id]
+    assert case.waiting and f"follow_ups_owed.{POLICE}" in case.review_reasons
+    *_, decided = desk.disclosures(tip, DisclosureDecidedV1)
+    assert decided.reasons[0].code == "review.follow_ups_owed" and decided.queue is not None
+    [closed] = [n for _, n in desk.store.audit if n.action == "withheld_acknowledged"]
+    assert closed.detail["follow_ups_owed"] == [str(follow_up.supplement_id)]
+
+    await desk.approve(tip, uuid.uuid4())
+
+    [owed] = carrying(desk, POLICE, FOLLOW_UP)
+    assert owed.supplementary_to == police.package_id and owed.content.narrative == [FOLLOW_UP]
+    assert len(carrying(desk, PROTECTION, FOLLOW_UP)) == 1, "child protection had it already"
+    assert not desk.store.cases[tip.tip_id].waiting
+    with pytest.raises(CaseNotPending):
+        await desk.approve(tip, uuid.uuid4())

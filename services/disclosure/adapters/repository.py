@@ -101,7 +101,7 @@ CASE_COLUMNS = (
     "indicators", "minor_involved", "imminent_danger", "legal_reference", "received_at", "review_due_at",
     "reviewed_at", "forwarded_at", "recorded_by", "possibilities", "recorded_grounds", "confirmed_grounds",
     "consent_confirmed", "queue", "queued_at", "review_reasons", "review_flags", "reopened_at",
-    "pending_supplements", "replay_withheld_at",
+    "pending_supplements", "replay_withheld_at", "kept_supplements",
 )  # fmt: skip
 SAVE_CASE = (
     f"INSERT INTO cases ({', '.join(CASE_COLUMNS)})"
@@ -124,7 +124,8 @@ SELECT c.*,
                    'seconds_from_receipt', p.seconds_from_receipt, 'supplementary_to', p.supplementary_to,
                    'source_id', p.source_id, 'acknowledged_at', p.acknowledged_at, 'moved_to', p.moved_to,
                    'withheld_at', p.withheld_on_replay_at, 'withheld_reason', p.withheld_reason,
-                   'withheld_decision', p.withheld_decision, 'reissued_as', p.reissued_as)
+                   'withheld_decision', p.withheld_decision, 'reissued_as', p.reissued_as,
+                   'owed', p.owed_follow_ups)
                    ORDER BY p.issued_at, p.package_id)
                  FROM packages p WHERE p.tip_id = c.tip_id), '[]') AS packages
 FROM cases c WHERE c.tip_id = $1
@@ -149,9 +150,10 @@ ADD_VERDICT = (
 SAVE_PACKAGE = (
     "INSERT INTO packages (package_id, tip_id, agency_id, recipient_kind, supplementary_to, source_id, basis,"
     " fields, issued_at, seconds_from_receipt, acknowledged_at, moved_to, withheld_on_replay_at, withheld_reason,"
-    " withheld_decision, reissued_as)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+    " withheld_decision, reissued_as, owed_follow_ups)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
     " ON CONFLICT (package_id) DO UPDATE SET acknowledged_at = excluded.acknowledged_at,"
+    " owed_follow_ups = excluded.owed_follow_ups,"
     " withheld_decision = excluded.withheld_decision, reissued_as = excluded.reissued_as,"
     " withheld_decided_at = CASE WHEN excluded.withheld_decision IS NULL THEN NULL"
     " ELSE coalesce(packages.withheld_decided_at, now()) END"
@@ -218,7 +220,8 @@ class PostgresCases:
                      package.seconds_from_receipt, package.acknowledged_at,
                      package.moved_to.model_dump(mode="json") if package.moved_to else None,
                      package.withheld_at, package.withheld_reason,
-                     package.withheld_decision.value if package.withheld_decision else None, package.reissued_as)
+                     package.withheld_decision.value if package.withheld_decision else None, package.reissued_as,
+                     list(package.owed))
                     for package in changed
                 ],
             )  # fmt: skip
@@ -281,6 +284,7 @@ def _case_values(case: Case) -> list[Any]:
         sorted(g.value for g in case.confirmed_grounds), sorted(case.consent_confirmed),
         case.queue.value if case.queue else None, case.queued_at, list(case.review_reasons),
         sorted(case.review_flags), case.reopened_at, list(case.pending_supplements), case.replay_withheld_at,
+        list(case.kept_supplements),
     ]  # fmt: skip
 
 
@@ -307,7 +311,7 @@ def _case(row: asyncpg.Record) -> Case:
         review_flags=frozenset(row["review_flags"]), reopened_at=row["reopened_at"],
         pending_supplements=tuple(row["pending_supplements"]),
         reviewed_at=row["reviewed_at"], forwarded_at=row["forwarded_at"],
-        replay_withheld_at=row["replay_withheld_at"],
+        replay_withheld_at=row["replay_withheld_at"], kept_supplements=tuple(row["kept_supplements"]),
         verdicts=[_verdict(verdict) for verdict in row["verdicts"]],
         packages=[_package(package) for package in row["packages"]],
     )  # fmt: skip
@@ -338,7 +342,7 @@ def _package(stored: dict[str, Any]) -> Package:
         withheld_at=datetime.fromisoformat(stored["withheld_at"]) if stored["withheld_at"] else None,
         withheld_reason=stored["withheld_reason"],
         withheld_decision=WithheldDecision(stored["withheld_decision"]) if stored["withheld_decision"] else None,
-        reissued_as=_uuid(stored["reissued_as"]),
+        reissued_as=_uuid(stored["reissued_as"]), owed=tuple(uuid.UUID(s) for s in stored["owed"]),
     )  # fmt: skip
 
 

@@ -36,7 +36,8 @@ class CaseViews:
             "SELECT tip_id, case_reference, state, decision, basis, urgency, channel, recipients, fields,"
             " approvals_needed, policy_version, legal_reference, triage_revision, received_at, queue, queued_at,"
             " review_due_at, review_reasons, recorded_grounds, confirmed_grounds, possibilities, reviewed_at,"
-            " forwarded_at, reopened_at, pending_supplements, replay_withheld_at FROM cases WHERE tip_id = $1",
+            " forwarded_at, reopened_at, pending_supplements, replay_withheld_at, kept_supplements FROM cases"
+            " WHERE tip_id = $1",
             tip_id,
         )
         return row
@@ -46,7 +47,7 @@ class CaseViews:
             await self.connection.fetch(
                 "SELECT package_id, agency_id, recipient_kind, supplementary_to, basis, fields, issued_at,"
                 " seconds_from_receipt, acknowledged_at, moved_to, withheld_on_replay_at, withheld_reason,"
-                " withheld_decision, withheld_decided_at, reissued_as FROM packages"
+                " withheld_decision, withheld_decided_at, reissued_as, owed_follow_ups FROM packages"
                 " WHERE tip_id = $1 ORDER BY issued_at",
                 tip_id,
             )

@@ -148,6 +148,13 @@ FIRST_PACKAGE_NOT_HELD = Reason(
     fr="Le premier envoi que ce complément suit attend une décision ou a été écarté : décidez-le d'abord ;"
     " un complément ne part jamais sans l'envoi qu'il suit.",
 )
+FOLLOW_UPS_OWED = Reason(
+    code="review.follow_ups_owed",
+    en="An agency acknowledged after all a first package withheld after a broker wipe; follow-ups sent on"
+    " while it waited did not reach it: send them on or keep them back.",
+    fr="Un organisme a finalement accusé réception d'un premier envoi retenu après une perte du courtier ;"
+    " les compléments transmis entre-temps ne lui sont pas parvenus : transmettez-les ou retenez-les.",
+)
 AGENCY_NOT_RECIPIENT = Reason(
     code="reissue.agency_not_recipient",
     en="On what holds now, this agency would not receive the case: nothing is sent to it again.",
@@ -219,9 +226,13 @@ class Package:
     withheld_decision: WithheldDecision | None = None
     """What a supervisor decided of it once withheld; None while it waits."""
     reissued_as: uuid.UUID | None = None
+    owed: tuple[uuid.UUID, ...] = ()
+    """A first package withheld on replay: the follow-ups a supervisor sent on while it waited, which
+    its agency is owed (carried by its re-issue, queued again if it is acknowledged after all, never
+    sent once it is set aside)."""
 
     def __hash__(self) -> int:
-        return hash((self.package_id, self.acknowledged_at, self.withheld_decision))
+        return hash((self.package_id, self.acknowledged_at, self.withheld_decision, self.owed))
 
     @property
     def awaits_decision(self) -> bool:
@@ -365,6 +376,8 @@ class Case:
     pending_supplements: tuple[uuid.UUID, ...] = ()
     replay_withheld_at: datetime | None = None
     """Set while a package withheld on replay waits for a supervisor's decision."""
+    kept_supplements: tuple[uuid.UUID, ...] = ()
+    """Follow-ups a supervisor kept back: no package carries them, a first package issued again included."""
     verdicts: list[SupervisorVerdict] = field(default_factory=list)
     packages: list[Package] = field(default_factory=list)
 
@@ -549,8 +562,11 @@ class Case:
             (package.issued_at for package in self.packages if package.package_id == package_id), None
         )
 
-    def on_acknowledgement(self, acknowledgement: LiaisonAcknowledgementV2) -> Outcome:
-        """An agency received its package: record the delivery; the first receipt stands."""
+    def on_acknowledgement(self, acknowledgement: LiaisonAcknowledgementV2, now: datetime) -> Outcome:
+        """An agency received its package: record the delivery; the first receipt stands. A first
+        package withheld on replay and acknowledged after all did not carry what its agency was owed
+        while it waited: that waits for a supervisor, who sends it on as follow-ups or keeps it back.
+        """
         number, package = next(
             (
                 (number, package)
@@ -569,20 +585,33 @@ class Case:
             {"package_id": str(package.package_id), "acknowledged_at": acknowledgement.acknowledged_at.isoformat()},
         )  # fmt: skip
         notes: tuple[Note, ...] = (acknowledged,)
+        waits: tuple[DisclosureDecidedV1, ...] = ()
         if package.awaits_decision:
             # The agency holds it: issuing it again would send a second package for the same case.
             self._decide_withheld(self.packages[number], WithheldDecision.ACKNOWLEDGED, None)
             closed = Note(
                 "withheld_acknowledged", f"agency:{acknowledgement.agency_id}",
-                {"package_id": str(package.package_id)},
+                {"package_id": str(package.package_id), "follow_ups_owed": [str(s) for s in package.owed]},
             )  # fmt: skip
             notes = (acknowledged, closed)
+            if package.owed:
+                urgent = self.triage.urgency is Urgency.URGENT
+                owed = f"follow_ups_owed.{package.agency_id}"
+                self._enqueue(ReviewQueue.EXPEDITED if urgent else ReviewQueue.STANDARD, now, (owed,))
+                queued = Note(
+                    "queued_for_review", SYSTEM,
+                    {"trigger": "acknowledged_after_withheld", "changes": [owed], "state": self._state.value,
+                     "queue": self.queue.value if self.queue else None},
+                )  # fmt: skip
+                notes = (*notes, queued)
+                event_id = derived_event_id(PRODUCER, acknowledgement.acknowledgement_id, "disclosure.decided")
+                waits = (self._waits_again(FOLLOW_UPS_OWED, event_id),)
         event_id = derived_event_id(PRODUCER, acknowledgement.acknowledgement_id, "disclosure.acknowledged")
         delivered = DisclosureAcknowledgedV1(
             **of_tip(self.tip_id, self.correlation_id, PRODUCER, self.traceparent), event_id=event_id,
             package_id=package.package_id, agency_id=package.agency_id, acknowledged_at=acknowledged_at,
         )  # fmt: skip
-        return Outcome(notes, (delivered,))
+        return Outcome(notes, (delivered, *waits))
 
     # --- what people decide -------------------------------------------------------------------
 
@@ -719,8 +748,15 @@ class Case:
         self.verdicts.append(
             SupervisorVerdict(supervisor.person_id, supervisor.token_id, VerdictKind.KEEP, now, reason)
         )
+        # What an agency was owed once it acknowledged its withheld first package stays back too.
+        owed = [(first, first.owed) for first in self.followable_packages if first.owed]
+        kept = tuple(dict.fromkeys((*self.pending_supplements, *(s for _, o in owed for s in o))))
         detail = {"reason": reason, "changes": list(self.review_reasons),
-                  "supplements_not_forwarded": [str(s) for s in self.pending_supplements]}  # fmt: skip
+                  "supplements_not_forwarded": [str(s) for s in kept]}  # fmt: skip
+        for first, _ in owed:
+            self._replace_package(replace(first, owed=()))
+        # Kept back for good: a first package issued again after a broker wipe does not carry them.
+        self.kept_supplements = tuple(dict.fromkeys((*self.kept_supplements, *kept)))
         self.pending_supplements, self.reviewed_at = (), now
         self._dequeue()
         return Verdict(self._state, 0, 0), Outcome(
@@ -838,7 +874,8 @@ class Case:
             "reissue_approved", supervisor.actor,
             {"package_id": str(package_id), "basis": gate.basis.value, "approvals": len(approvals),
              "approvals_needed": needed, "reason": reason, "fields": sorted(f.value for f in fields),
-             "fields_erased": sorted(f.value for f in erased)},
+             "fields_erased": sorted(f.value for f in erased),
+             "follow_ups_owed": [str(s) for s in withheld.owed]},
         )  # fmt: skip
         if len(approvals) < needed:
             return Verdict(self._state, len(approvals), needed, fields_erased=erased), Outcome((approved,))
@@ -865,8 +902,12 @@ class Case:
             carried = frozenset({withheld.source_id}) if withheld.source_id else frozenset()
         dispatch = self._dispatch(package, approvers, supervisor.actor, None, carried)
         if carried is None:
-            own = {p.source_id for p in self.packages if p.agency_id == withheld.agency_id and p.source_id}
-            dispatch = replace(dispatch, excluded=frozenset({*own, *self.pending_supplements}))
+            # It carries what the withheld one did and what its agency was owed while it waited: not a
+            # follow-up that went in a package of its own, waits for a supervisor, or was kept back.
+            own = self._sources_sent_to(withheld.agency_id)
+            excluded = frozenset({*own, *self.pending_supplements, *self.kept_supplements} - set(withheld.owed))
+            detail = {**dispatch.note.detail, "follow_ups_owed": [str(s) for s in withheld.owed]}
+            dispatch = replace(dispatch, excluded=excluded, note=replace(dispatch.note, detail=detail))
         # The forward's own event (``disclosures.v1``) says it went; the case's decision is unchanged.
         issue = Issue((dispatch,), self.triage.facts, approvers)
         return Verdict(self._state, len(approvals), needed, fields_erased=erased), Outcome(
@@ -890,7 +931,12 @@ class Case:
             )
         )
         self._decide_withheld(withheld, WithheldDecision.SET_ASIDE, None)
-        note = Note("withheld_set_aside", supervisor.actor, {"package_id": str(package_id), "reason": reason})
+        # What its agency was owed goes nowhere now: the audit says so, for a supervisor to see.
+        note = Note(
+            "withheld_set_aside", supervisor.actor,
+            {"package_id": str(package_id), "reason": reason,
+             "follow_ups_not_sent": [str(s) for s in withheld.owed]},
+        )  # fmt: skip
         return Verdict(self._state, 0, 0), Outcome((note,))
 
     def _reissue_approvals(self, withheld: Package) -> list[SupervisorVerdict]:
@@ -977,15 +1023,18 @@ class Case:
              "packages": [{"package_id": str(package.package_id), "agency_id": package.agency_id, "bytes": size}
                           for package, size in zip(held, sizes, strict=True)]},
         )  # fmt: skip
-        # What monitoring and the console read: the case waits again, whatever the event before said.
-        decided = DisclosureDecidedV1(
-            **of_tip(self.tip_id, self.correlation_id, PRODUCER, self.traceparent), decision=self.decision,
+        return Outcome((note,), (self._waits_again(PACKAGE_HELD),))
+
+    def _waits_again(self, reason: Reason, event_id: uuid.UUID | None = None) -> DisclosureDecidedV1:
+        """What monitoring and the console read: the case waits again, whatever the event before said."""
+        ids = {"event_id": event_id} if event_id is not None else {}
+        return DisclosureDecidedV1(
+            **of_tip(self.tip_id, self.correlation_id, PRODUCER, self.traceparent), **ids, decision=self.decision,
             basis=self.basis, policy_version=self.policy_version, urgency=self.triage.urgency,
-            reasons=[PACKAGE_HELD], state=self._state, recipients=list(self.recipients), fields=sorted(self.fields),
+            reasons=[reason], state=self._state, recipients=list(self.recipients), fields=sorted(self.fields),
             review_due_at=self.review_due_at, queue=self.queue, review_reasons=list(self.review_reasons),
             triage_revision=self.triage.revision,
         )  # fmt: skip
-        return Outcome((note,), (decided,))
 
     # --- inside -------------------------------------------------------------------------------
 
@@ -1204,13 +1253,19 @@ class Case:
             )  # fmt: skip
             dispatches.append(self._dispatch(package, approvers, supervisor.actor, None))
         still_there = {recipient.agency_id for recipient in gate.recipients}
+        waiting, not_sent = self._owe_follow_ups(firsts, still_there)
         for first in followable:
             # An agency the case left gets word of where it went, once, and nothing of what follows.
             if first.agency_id not in still_there:
                 supplements: list[uuid.UUID | None] = [None] if moved is not None else []
                 moved_away = moved
             else:
-                supplements, moved_away = list(self.pending_supplements), None
+                # What it was owed while its first package waited, then what came since; never twice.
+                held = self._sources_sent_to(first.agency_id)
+                due = dict.fromkeys((*first.owed, *self.pending_supplements))
+                supplements, moved_away = [s for s in due if s not in held], None
+            if first.owed:
+                self._replace_package(replace(first, owed=()))
             for supplement in supplements:
                 package = Package(
                     uuid.uuid4(), first.agency_id, first.recipient_kind, gate.basis, first.fields & gate.fields,
@@ -1220,7 +1275,8 @@ class Case:
                 carried = frozenset({supplement}) if supplement else frozenset()
                 dispatches.append(self._dispatch(package, approvers, supervisor.actor, None, carried))
         detail = {"reason": reason, "changes": list(self.review_reasons), "packages": len(dispatches),
-                  "moved_to": moved.agencies if moved else None}  # fmt: skip
+                  "moved_to": moved.agencies if moved else None, "follow_ups_waiting": waiting,
+                  "follow_ups_not_sent": not_sent}  # fmt: skip
         self._stand_on(gate, CaseState.FORWARDED)
         self.pending_supplements, self.reviewed_at = (), now
         self._dequeue()
@@ -1228,6 +1284,35 @@ class Case:
         events = (self._reviewed("changes_forwarded", CaseState.FORWARDED, reason),)
         issue = Issue(tuple(dispatches), self.triage.facts, approvers) if dispatches else None
         return Verdict(CaseState.FORWARDED, 1, 1), Outcome(notes, events, issue)
+
+    def _owe_follow_ups(
+        self, firsts: list[Package], still_there: set[str]
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The follow-ups being sent on that an agency whose first package waits after a broker wipe is
+        owed (its re-issue carries them), and those an agency whose first package was set aside never
+        gets: both for the audit, so that a supervisor sees who did not get what."""
+        waiting: list[dict[str, Any]] = []
+        not_sent: list[dict[str, Any]] = []
+        for first in firsts:
+            if first.agency_id not in still_there or not self.pending_supplements:
+                continue
+            held = self._sources_sent_to(first.agency_id)
+            fresh = tuple(s for s in self.pending_supplements if s not in held and s not in first.owed)
+            entry = {"agency_id": first.agency_id, "package_id": str(first.package_id),
+                     "follow_ups": [str(s) for s in fresh]}  # fmt: skip
+            if first.awaits_decision and fresh:
+                self._replace_package(replace(first, owed=(*first.owed, *fresh)))
+                waiting.append(entry)
+            elif first.withheld_decision is WithheldDecision.SET_ASIDE and fresh:
+                not_sent.append({**entry, "cause": "first_package_set_aside"})
+        return waiting, not_sent
+
+    def _sources_sent_to(self, agency_id: str) -> set[uuid.UUID]:
+        """The follow-ups that went (or wait to go again) to this agency in packages of their own."""
+        return {p.source_id for p in self.packages if p.agency_id == agency_id and p.source_id}
+
+    def _replace_package(self, package: Package) -> None:
+        self.packages = [package if p.package_id == package.package_id else p for p in self.packages]
 
     def _forward(
         self,
