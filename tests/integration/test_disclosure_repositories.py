@@ -276,6 +276,42 @@ async def test_a_withheld_package_its_agency_acknowledged_comes_back_closed_with
     assert closed.withheld_decision is WithheldDecision.ACKNOWLEDGED and closed.acknowledged_at is not None
 
 
+async def test_what_an_agency_is_owed_while_its_package_waits_and_what_a_supervisor_kept_back_come_back_with_the_case(
+    backend: Backend,
+) -> None:
+    tip = tip_received(
+        channel="phone", location={"country": "CA", "province": "ON", "city": "Ottawa"},
+        consent={"law_enforcement": True}, assessment={"minor_involved": "yes", "trafficking_types": ["sex"]},
+    )  # fmt: skip
+    triaged = tip_triaged(tip, "urgent", minor=True)
+    case = Case.open(triaged, "LE-7K3M-9QXE", tip.facts.channel, tip.recorded_by)
+    case.on_triage(triaged, [], ROUTING, utc_now(), Source.of_tip(tip))
+    police, protection = case.packages
+    receipt = LiaisonAcknowledgementV2(
+        package_id=protection.package_id, case_reference=case.reference, agency_id=protection.agency_id
+    )
+    case.on_acknowledgement(receipt, utc_now())
+    async with backend.transactions.begin() as uow:
+        await uow.cases.save(as_stored(case))
+    await backend.withhold(case.tip_id, "consent_changed")
+    owed, kept = tip_supplemented(tip, needs=["medical"]), tip_supplemented(tip)
+    async with backend.transactions.begin() as uow:
+        loaded = await uow.cases.get(case.tip_id)
+        assert loaded is not None
+        loaded.on_supplement(owed, utc_now())
+        loaded.approve(FIRST, "changes_sent_on", [], ROUTING, utc_now())
+        loaded.on_supplement(kept, utc_now())
+        loaded.keep(SECOND, "nothing_new", utc_now())
+        await uow.cases.save(loaded)
+    async with backend.transactions.begin() as uow:
+        again = await uow.cases.get(case.tip_id)
+
+    assert again == as_stored(loaded) and again is not None
+    [waiting] = [package for package in again.packages if package.awaits_decision]
+    assert (waiting.package_id, waiting.owed) == (police.package_id, (owed.supplement_id,))
+    assert again.kept_supplements == (kept.supplement_id,)
+
+
 async def test_a_shredded_tips_consent_records_stay_while_its_package_records_do_and_go_with_its_case(
     on_postgres: Backend, database_url: str
 ) -> None:

@@ -680,7 +680,9 @@ def test_a_follow_up_sent_on_while_an_agencys_first_package_waits_is_owed_to_it_
     case, _ = decided_case(tip, "urgent", minor=True)
     protection = next(p for p in case.packages if p.agency_id == PROTECTION)
     case.on_acknowledgement(
-        LiaisonAcknowledgementV2(package_id=protection.package_id, case_reference=REFERENCE, agency_id=PROTECTION),
+        LiaisonAcknowledgementV2(
+            package_id=protection.package_id, case_reference=REFERENCE, agency_id=PROTECTION
+        ),
         utc_now(),
     )
     waiting = withheld_after_a_wipe(case, POLICE)
@@ -711,7 +713,9 @@ def test_a_follow_up_sent_on_while_an_agencys_first_package_waits_is_owed_to_it_
     second, later = follow_up_sent_on(case, tip, timedelta(minutes=9))
 
     assert later.issue is not None
-    sent = sorted((d.package.agency_id, d.package.source_id, d.package.supplementary_to) for d in later.issue.dispatches)
+    sent = sorted(
+        (d.package.agency_id, d.package.source_id, d.package.supplementary_to) for d in later.issue.dispatches
+    )
     assert sent == sorted(
         [(POLICE, second, again.package.package_id), (PROTECTION, second, protection.package_id)]
     ), "the owed follow-up went with the re-issue: it never goes to the agency a second time"

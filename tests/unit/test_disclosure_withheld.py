@@ -108,7 +108,9 @@ async def test_a_package_whose_consent_was_withdrawn_without_a_mandatory_ground_
     assert case.replay_withheld_at is None
     [noted] = [note for tip_id, note in desk.store.audit if note.action == "withheld_set_aside"]
     assert noted.detail == {
-        "package_id": str(package_id), "reason": "reached_another_way", "follow_ups_not_sent": []
+        "package_id": str(package_id),
+        "reason": "reached_another_way",
+        "follow_ups_not_sent": [],
     }
     assert noted.actor.startswith("supervisor:")
     assert len(desk.packages()) == sent
@@ -273,7 +275,10 @@ async def test_a_withheld_package_its_agency_acknowledges_after_all_is_closed_an
     [closed] = [p for p in case.packages if p.package_id == police_id]
     assert closed.withheld_decision is WithheldDecision.ACKNOWLEDGED and closed.reissued_as is None
     [noted] = [note for _, note in desk.store.audit if note.action == "withheld_acknowledged"]
-    assert noted.detail == {"package_id": str(police_id), "follow_ups_owed": []} and noted.actor == f"agency:{POLICE}"
+    assert (
+        noted.detail == {"package_id": str(police_id), "follow_ups_owed": []}
+        and noted.actor == f"agency:{POLICE}"
+    )
     assert case.replay_withheld_at is not None, "the other agency's package still waits"
     with pytest.raises(NotWithheld):
         case.withheld(police_id)
@@ -378,14 +383,18 @@ async def test_a_follow_up_sent_on_while_an_agencys_first_package_waits_reaches_
 
     _, again = desk.packages(POLICE)
     assert again.supplementary_to is None and again.content.narrative == [NARRATIVE, FOLLOW_UP]
-    [forwarded] = [n for _, n in desk.store.audit if n.action == "forwarded" and n.detail.get("follow_ups_owed")]
+    [forwarded] = [
+        n for _, n in desk.store.audit if n.action == "forwarded" and n.detail.get("follow_ups_owed")
+    ]
     assert forwarded.detail["package_id"] == str(again.package_id)
     assert forwarded.actor.startswith("supervisor:")
     await desk.deliver(desk.follow_up(tip, "Elle a appelé de Gatineau."))
     await desk.approve(tip, uuid.uuid4())
     assert len(carrying(desk, POLICE, FOLLOW_UP)) == 1, "never twice"
     [latest] = carrying(desk, POLICE, "Elle a appelé de Gatineau.")
-    assert latest.supplementary_to == again.package_id and latest.content.narrative == ["Elle a appelé de Gatineau."]
+    assert latest.supplementary_to == again.package_id and latest.content.narrative == [
+        "Elle a appelé de Gatineau."
+    ]
 
 
 async def test_a_follow_up_owed_to_an_agency_whose_first_package_is_set_aside_never_goes_and_the_audit_says_so(

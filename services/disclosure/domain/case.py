@@ -11,6 +11,8 @@ The case keeps the rules that outlive a single decision (policy v2):
 - a follow-up is web input: nothing of it goes out before a supervisor approves it; when it moves
   the incident to another jurisdiction, the new agency gets a package on the basis that holds and
   the first agency a supplementary one saying where the case went;
+- after a broker wipe, a follow-up approved while an agency's first package waits for a supervisor
+  is owed to that agency: the package's re-issue carries it, once; it never goes after a set-aside;
 - approvals are counted per person: a legal obligation needs two different people approving the
   same structured reference;
 - a withdrawal cancels a pending forward that rests on consent, never one that rests on a
@@ -604,7 +606,9 @@ class Case:
                      "queue": self.queue.value if self.queue else None},
                 )  # fmt: skip
                 notes = (*notes, queued)
-                event_id = derived_event_id(PRODUCER, acknowledgement.acknowledgement_id, "disclosure.decided")
+                event_id = derived_event_id(
+                    PRODUCER, acknowledgement.acknowledgement_id, "disclosure.decided"
+                )
                 waits = (self._waits_again(FOLLOW_UPS_OWED, event_id),)
         event_id = derived_event_id(PRODUCER, acknowledgement.acknowledgement_id, "disclosure.acknowledged")
         delivered = DisclosureAcknowledgedV1(
@@ -905,7 +909,9 @@ class Case:
             # It carries what the withheld one did and what its agency was owed while it waited: not a
             # follow-up that went in a package of its own, waits for a supervisor, or was kept back.
             own = self._sources_sent_to(withheld.agency_id)
-            excluded = frozenset({*own, *self.pending_supplements, *self.kept_supplements} - set(withheld.owed))
+            excluded = frozenset(
+                {*own, *self.pending_supplements, *self.kept_supplements} - set(withheld.owed)
+            )
             detail = {**dispatch.note.detail, "follow_ups_owed": [str(s) for s in withheld.owed]}
             dispatch = replace(dispatch, excluded=excluded, note=replace(dispatch.note, detail=detail))
         # The forward's own event (``disclosures.v1``) says it went; the case's decision is unchanged.
@@ -1265,6 +1271,10 @@ class Case:
                 due = dict.fromkeys((*first.owed, *self.pending_supplements))
                 supplements, moved_away = [s for s in due if s not in held], None
             if first.owed:
+                if first.agency_id not in still_there:
+                    entry = {"agency_id": first.agency_id, "package_id": str(first.package_id),
+                             "follow_ups": [str(s) for s in first.owed], "cause": "agency_not_recipient"}  # fmt: skip
+                    not_sent.append(entry)
                 self._replace_package(replace(first, owed=()))
             for supplement in supplements:
                 package = Package(
