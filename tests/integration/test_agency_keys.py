@@ -31,7 +31,15 @@ from services.common.epoch import BrokerEpoch
 from services.common.settings import ServiceSettings
 from services.disclosure.app import WITHHELD_ON_REPLAY
 from services.disclosure.app import build_app as build_disclosure
-from tests.factories import CONTACT, IDENTIFYING_VALUES, NAMED_PERSON, NARRATIVE, tip_received, tip_triaged
+from tests.factories import (
+    CONTACT,
+    IDENTIFYING_VALUES,
+    NAMED_PERSON,
+    NARRATIVE,
+    tip_received,
+    tip_supplemented,
+    tip_triaged,
+)
 from tests.helpers import (
     environment_of,
     eventually,
@@ -493,3 +501,83 @@ async def test_a_supervisor_issues_a_withheld_package_again_on_the_consent_that_
         " ORDER BY at DESC LIMIT 1", tip_id,
     )  # fmt: skip
     assert (verdict["verdict"], verdict["package_id"]) == ("reissue", package_id)
+
+
+async def test_a_follow_up_approved_while_a_withheld_package_waits_reaches_its_agency_once_inside_the_reissue(
+    disclosure: ServiceSettings, agency_keys: dict[str, AgencyKeys], tmp_path: Path
+) -> None:
+    key = await new_data_key(disclosure)
+    tip = tip_received(key=key, consent=EVERYTHING, **DANGER_ON_THE_CALL)
+    await publish_events(disclosure.kafka_bootstrap_servers, tip, tip_triaged(tip, "urgent", danger=True))
+
+    async def police_package() -> list[Any]:
+        return await fetch(
+            disclosure, "SELECT package_id FROM disclosure.packages WHERE tip_id = $1", tip.tip_id
+        )
+
+    [first] = await eventually(police_package, timeout=60)
+    await fetch(  # a consent recorded since the tip: the package waits for a supervisor after a wipe
+        disclosure,
+        "INSERT INTO disclosure.consent_records (tip_id, event_id, version, consent, recorded_by_role,"
+        " recorded_at) VALUES ($1, $2, 2, $3::jsonb, 'reporter', now())",
+        tip.tip_id, uuid.uuid4(), json.dumps(EVERYTHING),
+    )  # fmt: skip
+    pool = await create_pool(disclosure.database_url, "disclosure", max_size=1)
+
+    async def cluster_id() -> str:
+        return "the broker that lost everything"
+
+    async def nothing_to_prepare() -> None:
+        return None
+
+    try:
+        await pool.execute("UPDATE broker_epoch SET cluster_id = 'the broker before'")
+        await BrokerEpoch(
+            pool, "disclosure", cluster_id, nothing_to_prepare, withheld=WITHHELD_ON_REPLAY
+        ).check()
+    finally:
+        await pool.close()
+    words = "Ils partent pour Montréal ce soir."
+    follow_up = tip_supplemented(tip, key, narrative=words)
+    await publish_events(disclosure.kafka_bootstrap_servers, follow_up)
+
+    async def follow_up_waits() -> list[Any]:
+        return await fetch(
+            disclosure, "SELECT 1 FROM disclosure.cases WHERE tip_id = $1 AND $2 = ANY(pending_supplements)",
+            tip.tip_id, follow_up.supplement_id,
+        )  # fmt: skip
+
+    await eventually(follow_up_waits, timeout=60)
+    app = build_disclosure(disclosure)
+    async with running(app), http_client(app) as client:
+        supervisor = await staff_token(disclosure.database_url, Role.SUPERVISOR)
+        headers = {"authorization": f"Bearer {supervisor}"}
+        sent_on = await client.post(
+            f"/v1/cases/{tip.tip_id}/approve", json={"reason": "changes_sent_on"}, headers=headers
+        )
+        assert sent_on.status_code == 200, sent_on.text
+        owed = (await client.get(f"/v1/cases/{tip.tip_id}", headers=headers)).json()
+        reissued = await client.post(
+            f"/v1/cases/{tip.tip_id}/packages/{first['package_id']}/reissue",
+            json={"reason": "basis_still_stands"},
+            headers={
+                "authorization": f"Bearer {await staff_token(disclosure.database_url, Role.SUPERVISOR)}"
+            },
+        )
+        assert reissued.status_code == 200 and reissued.json()["reissued"], reissued.text
+        case = (await client.get(f"/v1/cases/{tip.tip_id}", headers=headers)).json()
+
+    [waiting] = [p for p in owed["packages"] if p["package_id"] == str(first["package_id"])]
+    assert waiting["owed_follow_ups"] == [str(follow_up.supplement_id)] and len(owed["packages"]) == 1
+    [forwarded] = [entry for entry in owed["audit"] if entry["action"] == "changes_forwarded"]
+    assert [w["agency_id"] for w in forwarded["detail"]["follow_ups_waiting"]] == [POLICE]
+    [old] = [p for p in case["packages"] if p["package_id"] == str(first["package_id"])]
+    assert old["withheld_decision"] == "reissued" and len(case["packages"]) == 2, "no follow-up of its own"
+
+    count = await run_liaison(
+        disclosure.kafka_bootstrap_servers, agency_keys[POLICE], stack_keys().verifier(), tmp_path / "inbox",
+        lambda _line: None, lambda _line: None, max_packages=3, idle_timeout=15,
+    )  # fmt: skip
+    assert count == 2, "the package the broker kept and the one issued again, nothing more"
+    [again] = [p for p in stored_packages(tmp_path / "inbox") if p["package_id"] == old["reissued_as"]]
+    assert again["supplementary_to"] is None and again["content"]["narrative"] == [NARRATIVE, words]
