@@ -179,6 +179,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         " récit, les noms et les coordonnées n'existent plus et la communication part sans eux. La mettre"
         " de côté la laisse non envoyée.",
     ),
+    "review.withheld.owed": (
+        "follow-ups approved while it waited (they go inside it if it is issued again, never if it is set"
+        " aside):",
+        "compléments approuvés pendant l'attente (ils partent avec elle si elle est renvoyée, jamais si"
+        " elle est mise de côté) :",
+    ),
     "review.withheld.reissue": ("Issue again", "Renvoyer"),
     "review.withheld.set_aside": ("Set aside", "Mettre de côté"),
     "review.withheld.decided.reissued": ("issued again", "renvoyée"),

@@ -10,7 +10,7 @@ from services.common.settings import ServiceSettings
 from services.disclosure.app import WITHHELD_ON_REPLAY
 from services.disclosure.app import build_app as build_disclosure
 from services.workbench.app import build_app as build_workbench
-from tests.factories import CONTACT, NARRATIVE, tip_received, tip_triaged
+from tests.factories import CONTACT, NARRATIVE, tip_received, tip_supplemented, tip_triaged
 from tests.helpers import eventually, fetch, http_client, new_data_key, publish_events, running
 from tests.integration.test_workbench import person_token, served, signed_in, signin_form, workbench_settings
 
@@ -91,6 +91,57 @@ async def test_a_legal_obligation_goes_out_only_on_a_second_supervisors_approval
     )
     assert sent.headers["location"].endswith("notice=done")
     assert 'id="state">forwarded' in done.text and '<span class="approvals">2/2</span>' in done.text
+
+
+async def test_a_follow_up_approved_while_a_package_is_withheld_shows_on_that_package_until_a_supervisor_decides_it(
+    settings: ServiceSettings,
+) -> None:
+    supervisor = await person_token(settings, "Sam Supervisor", Role.SUPERVISOR)
+    key = await new_data_key(settings)
+    tip = tip_received(
+        key=key, consent={"law_enforcement": True, "share_identity": True},
+        channel="phone", assessment={"imminent_danger": "yes", "trafficking_types": ["labour"]},
+    )  # fmt: skip
+    follow_up = tip_supplemented(tip, key, narrative="Ils partent pour Montréal ce soir.")
+    async with served(build_disclosure(settings)) as [disclosure_url]:
+        await publish_events(settings.kafka_bootstrap_servers, tip, tip_triaged(tip, "urgent", danger=True))
+        assert await eventually(
+            lambda: fetch(settings, "SELECT 1 FROM disclosure.packages WHERE tip_id = $1", tip.tip_id),
+            timeout=60,
+        )
+        await fetch(
+            settings,
+            "INSERT INTO disclosure.consent_records (tip_id, event_id, version, consent, recorded_by_role,"
+            " recorded_at) VALUES ($1, gen_random_uuid(), 2, '{}'::jsonb, 'reporter', now())",
+            tip.tip_id,
+        )
+        relay = await connect(settings.database_url, "disclosure")
+        try:
+            assert await relay.fetchval(WITHHELD_ON_REPLAY) >= 1
+        finally:
+            await relay.close()
+        await publish_events(settings.kafka_bootstrap_servers, follow_up)
+        assert await eventually(
+            lambda: fetch(
+                settings, "SELECT 1 FROM disclosure.cases WHERE tip_id = $1 AND $2 = ANY(pending_supplements)",
+                tip.tip_id, follow_up.supplement_id,
+            ),
+            timeout=60,
+        )  # fmt: skip
+        app = build_workbench(workbench_settings(settings, {"disclosure": disclosure_url}))
+        async with running(app), http_client(app) as as_supervisor:
+            await signed_in(as_supervisor, supervisor)
+            before = await as_supervisor.get(f"/reviews/{tip.tip_id}")
+            csrf = re.search(r'name="csrf" value="([^"]+)"', before.text).group(1)  # type: ignore[union-attr]
+            sent_on = await as_supervisor.post(
+                f"/reviews/{tip.tip_id}/approve", data={"csrf": csrf, "reason": "changes_sent_on"}
+            )
+            review = await as_supervisor.get(f"/reviews/{tip.tip_id}")
+    assert 'class="owed"' not in before.text
+    assert sent_on.headers["location"].endswith("notice=done"), sent_on.text
+    assert review.status_code == 200 and 'id="replay-withheld"' in review.text
+    [owed] = re.findall(r'<span class="owed"[^>]*>([^<]+)</span>', review.text)
+    assert "follow-ups approved while it waited" in owed and owed.rstrip().endswith(" 1")
 
 
 async def test_a_package_withheld_after_a_broker_wipe_flags_the_case_on_the_supervisors_review_page(
