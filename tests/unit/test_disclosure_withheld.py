@@ -462,3 +462,24 @@ async def test_a_follow_up_owed_to_an_agency_that_acknowledges_its_waiting_packa
     assert not desk.store.cases[tip.tip_id].waiting
     with pytest.raises(CaseNotPending):
         await desk.approve(tip, uuid.uuid4())
+
+
+async def test_a_follow_up_owed_to_an_agency_that_acknowledged_after_all_and_kept_back_by_a_supervisor_never_goes(
+    desk: Desk,
+) -> None:
+    tip, police = await a_case_whose_police_package_waits(desk)
+    follow_up = desk.follow_up(tip, FOLLOW_UP)
+    await desk.deliver(follow_up)
+    await desk.approve(tip, uuid.uuid4())
+    await acknowledge(desk, police)
+
+    await handlers.keep(tip.tip_id, Supervisor(uuid.uuid4(), uuid.uuid4()), "nothing_new", desk.transactions)
+
+    [kept] = [n for _, n in desk.store.audit if n.action == "kept"]
+    assert kept.detail["supplements_not_forwarded"] == [str(follow_up.supplement_id)]
+    case = desk.store.cases[tip.tip_id]
+    assert not case.waiting and all(not package.owed for package in case.packages)
+    await desk.deliver(desk.follow_up(tip, "Elle a appelé de Gatineau."))
+    await desk.approve(tip, uuid.uuid4())
+    assert carrying(desk, POLICE, FOLLOW_UP) == [], "kept back is kept back"
+    assert len(carrying(desk, POLICE, "Elle a appelé de Gatineau.")) == 1
