@@ -55,6 +55,8 @@ SAFE_FIELDS = frozenset(
         "span_id",
         "request_id",
         "delay_seconds",
+        "task",
+        "awaits",
     }
 )
 REDACTED = "[redacted]"
