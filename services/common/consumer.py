@@ -32,6 +32,7 @@ or how long none has run while there is work, for ``/health``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
@@ -612,11 +613,12 @@ class BatchConsumer:
         except TimeoutError:
             metrics.batches_timed_out.add(1, {"service": self.service})
             raise BatchTimedOut("no connection") from None
-        abandon = loop.call_at(deadline, connection.terminate)
+        abandon = loop.call_at(deadline, _abandon, connection)
         try:
             async with asyncio.timeout_at(deadline):
                 return await self._apply_in(connection, deliveries)
-        except TimeoutError:
+        except Exception:
+            # Past the deadline, whatever broke (the closed connection, most often) is the timeout.
             if loop.time() < deadline:
                 raise
             metrics.batches_timed_out.add(1, {"service": self.service})
@@ -624,7 +626,7 @@ class BatchConsumer:
         finally:
             abandon.cancel()
             if loop.time() >= deadline:
-                connection.terminate()
+                _abandon(connection)
             await pool.release(connection, timeout=self.batch_timeout_seconds)
 
     async def _apply_in(self, connection: asyncpg.Connection, deliveries: list[Delivery]) -> Applied:
@@ -925,6 +927,13 @@ class BatchConsumer:
             error_type=qualified_name(type(error)),
         )
         await asyncio.sleep(delay)
+
+
+def _abandon(connection: asyncpg.Connection) -> None:
+    """Close a connection at once, abandoning its transaction; one closed already (which the pool
+    has taken back) is left as it is."""
+    with contextlib.suppress(asyncpg.InterfaceError):
+        connection.terminate()
 
 
 async def _tolerant_parse(

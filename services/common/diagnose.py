@@ -26,7 +26,9 @@ def await_chain(task: asyncio.Task[Any]) -> list[str]:
     while awaited is not None and len(chain) < MAX_DEPTH:
         code = getattr(awaited, "cr_code", None) or getattr(awaited, "gi_code", None)
         if code is None:
-            chain.append(type(awaited).__qualname__)
+            # ``await future`` suspends on the C future's iterator: name the future it stands for.
+            kind = type(awaited).__qualname__
+            chain.append("Future" if kind == "FutureIter" else kind)
             break
         frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None)
         line = frame.f_lineno if frame is not None else code.co_firstlineno
