@@ -9,6 +9,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
@@ -315,3 +316,42 @@ def test_a_consumer_between_rounds_is_stalled_only_when_work_waits() -> None:
     assert consumer.stalled_for(has_work=True) >= 300
     consumer.round_started = time.monotonic() - 5
     assert 5 <= consumer.stalled_for(has_work=False) < 300, "a round in hand counts from its start"
+
+
+class Committing:
+    """Stands in for the broker's consumer: its assignment, and the offsets committed to it."""
+
+    def __init__(self, *assigned: TopicPartition, hangs: bool = False) -> None:
+        self.assigned, self.hangs = set(assigned), hangs
+        self.commits: list[dict[TopicPartition, int]] = []
+
+    def assignment(self) -> set[TopicPartition]:
+        return self.assigned
+
+    async def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        if self.hangs:
+            await asyncio.Event().wait()
+        self.commits.append(offsets)
+
+
+async def test_offsets_are_committed_only_for_partitions_held_under_the_same_assignment_and_cluster() -> None:
+    consumer = consumer_of(None, Probe(), RecordingProducer())  # type: ignore[arg-type]
+    batch = records(*(tip_received() for _ in range(3)))
+    elsewhere = replace(batch[0], partition=1, offset=7)
+    kafka = Committing(TopicPartition(topics.TIPS_RECEIVED, 0))
+    epoch = consumer.assignments.epoch
+    assert await consumer.commit(kafka, [*batch, elsewhere], epoch, None)  # type: ignore[arg-type]
+    assert kafka.commits == [{TopicPartition(topics.TIPS_RECEIVED, 0): 3}], "the offset after the last record"
+    await consumer.assignments.on_partitions_revoked(set())
+    assert not await consumer.commit(kafka, batch, epoch, None)  # type: ignore[arg-type]
+    consumer.assignments.cluster = "a-new-cluster"
+    assert not await consumer.commit(kafka, batch, consumer.assignments.epoch, None)  # type: ignore[arg-type]
+    assert len(kafka.commits) == 1
+
+
+async def test_a_commit_the_broker_never_answers_is_given_up_at_the_batch_timeout() -> None:
+    consumer = consumer_of(None, Probe(), RecordingProducer())  # type: ignore[arg-type]
+    consumer.batch_timeout_seconds = 0.2
+    kafka = Committing(TopicPartition(topics.TIPS_RECEIVED, 0), hangs=True)
+    committing = consumer.commit(kafka, records(tip_received()), consumer.assignments.epoch, None)  # type: ignore[arg-type]
+    assert await asyncio.wait_for(committing, 5) is False
