@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -165,6 +166,9 @@ class Stack:
         self.broker_watch = Watched("the broker", lambda: self.broker is None or self.broker.running())
 
     def run(self) -> int:
+        # The supervisor reads every service's health every STALL_CHECK_SECONDS: a line per request
+        # would bury what `lantern up` has to say.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, self._request_stop)
         try:
