@@ -341,6 +341,7 @@ class BatchConsumer:
         self._swept_to = 0
         self.batch_timeout_seconds = batch_timeout_seconds
         self.assignments = Assignments()
+        self._missing: set[str] = set()
         self.round_started: float | None = None
         self.last_round = time.monotonic()
         # Topics rank as the service declared its routes: see ``consume``.
@@ -445,11 +446,27 @@ class BatchConsumer:
         for consumer in consumers():
             if consumer is None:
                 continue
+            self._refresh_if_topics_missing(consumer)
             for partition in consumer.assignment():
                 highwater = consumer.highwater(partition)
                 past_the_end = highwater is not None and await consumer.position(partition) > highwater
                 if changed or past_the_end:
                     await self._rewind(consumer, partition, None if changed else highwater)
+
+    def _refresh_if_topics_missing(self, consumer: AIOKafkaConsumer) -> None:
+        """A group joined while its topics did not exist (a broker restarted empty, its topics made
+        a moment later) holds none of their partitions, and aiokafka reads metadata again only
+        every five minutes: ask for it now, so that the group sees the topics and joins again. With
+        several members, one may rightly hold no partition of a topic: the read then changes
+        nothing, and costs one metadata request a round."""
+        assigned = {partition.topic for partition in consumer.assignment()}
+        missing = consumer.subscription() - assigned
+        if missing and missing != self._missing:
+            log.info("consumer holds no partition of some topics; metadata read again", service=self.service,
+                     count=len(missing))  # fmt: skip
+        self._missing = missing
+        if missing:
+            consumer._client.force_metadata_update()
 
     async def _rewind(
         self, consumer: AIOKafkaConsumer, partition: TopicPartition, highwater: int | None
