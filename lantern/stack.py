@@ -415,7 +415,7 @@ class Stack:
     def _stop_the_stalled(self, now: float) -> None:
         """Stop a service whose consuming stalled, to be started again as a dead one is: a hang
         that nothing else ends (the batch in hand is uncommitted and comes again; the inbox absorbs
-        what it had applied)."""
+        what it had applied). It is asked first to log its tasks' await chains, for the diagnosis."""
         for service in self.services:
             alive = service.process is not None and service.process.poll() is None
             if alive and service.stopping_since and now - service.stopping_since > STOP_GRACE_SECONDS:
@@ -430,6 +430,8 @@ class Stack:
                 continue
             if service.stalled():
                 say(f"{service.name} stalled (its consuming made no progress); restarting it")
+                # Its log keeps where each of its tasks waited (services/common/diagnose.py).
+                process.send_signal(signal.SIGUSR1)
                 process.terminate()
                 service.stopping_since = now
 

@@ -841,16 +841,9 @@ class BatchConsumer:
         A held event that can no longer be read (no route, or a payload the model refuses) is
         poisoned with the reason, so that it parks its tip and an operator sees it.
         """
-        rows = await self.transactions.pool.fetch(
-            "SELECT seq, event_id, topic, tip_key, payload, status, headers FROM inbox AS i"
-            " WHERE consumer = $1 AND status = ANY($2::text[]) AND ($3::text[] IS NULL OR tip_key = ANY($3))"
-            " AND seq > $4"
-            " AND NOT EXISTS (SELECT 1 FROM inbox AS p WHERE p.consumer = i.consumer"
-            "   AND p.tip_key = i.tip_key AND p.status = 'poisoned')"
-            " ORDER BY seq LIMIT $5",
-            self.service, list(statuses), sorted(keys) if keys is not None else None, after_seq, limit,
-            timeout=self.batch_timeout_seconds,
-        )  # fmt: skip
+        # The pool's ``timeout`` bounds the query, not the wait for a connection: bound both.
+        async with asyncio.timeout(self.batch_timeout_seconds):
+            rows = await self._read_held(statuses, keys, after_seq, limit)
         page = HeldPage(rows=len(rows), last_seq=rows[-1]["seq"] if rows else 0)
         unreadable: list[tuple[uuid.UUID, str]] = []
         for row in rows:
@@ -870,13 +863,27 @@ class BatchConsumer:
             )  # fmt: skip
         if unreadable:
             log.error("held events unreadable, poisoned", service=self.service, count=len(unreadable))
-            await self.transactions.pool.execute(
-                "UPDATE inbox AS i SET status = 'poisoned', reason = u.reason FROM unnest($2::uuid[], $3::text[])"
-                " AS u(event_id, reason) WHERE i.consumer = $1 AND i.event_id = u.event_id",
-                self.service, [event_id for event_id, _ in unreadable], [reason for _, reason in unreadable],
-                timeout=self.batch_timeout_seconds,
-            )  # fmt: skip
+            async with asyncio.timeout(self.batch_timeout_seconds):
+                await self.transactions.pool.execute(
+                    "UPDATE inbox AS i SET status = 'poisoned', reason = u.reason"
+                    " FROM unnest($2::uuid[], $3::text[]) AS u(event_id, reason)"
+                    " WHERE i.consumer = $1 AND i.event_id = u.event_id",
+                    self.service, [event_id for event_id, _ in unreadable], [reason for _, reason in unreadable],
+                )  # fmt: skip
         return page
+
+    async def _read_held(
+        self, statuses: tuple[str, ...], keys: set[str] | None, after_seq: int, limit: int
+    ) -> list[asyncpg.Record]:
+        return await self.transactions.pool.fetch(  # type: ignore[no-any-return]
+            "SELECT seq, event_id, topic, tip_key, payload, status, headers FROM inbox AS i"
+            " WHERE consumer = $1 AND status = ANY($2::text[]) AND ($3::text[] IS NULL OR tip_key = ANY($3))"
+            " AND seq > $4"
+            " AND NOT EXISTS (SELECT 1 FROM inbox AS p WHERE p.consumer = i.consumer"
+            "   AND p.tip_key = i.tip_key AND p.status = 'poisoned')"
+            " ORDER BY seq LIMIT $5",
+            self.service, list(statuses), sorted(keys) if keys is not None else None, after_seq, limit,
+        )  # fmt: skip
 
     async def _parse(self, record: ConsumerRecord[bytes, bytes]) -> Delivery | None:
         route = self.routes[record.topic]

@@ -44,8 +44,13 @@ def operations() -> Iterator[int]:
 
 def a_service(operations_port: int, tmp_path: Path) -> ServiceProcess:
     service = ServiceProcess("triage", 0, operations_port, {}, tmp_path / "triage.log")
-    service.process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    service.process = subprocess.Popen([sys.executable, "-c", AS_A_SERVICE], stdout=subprocess.PIPE)
+    assert service.process.stdout is not None and service.process.stdout.readline()
     return service
+
+
+# A service logs its tasks on SIGUSR1 and goes on; the stand-in only goes on.
+AS_A_SERVICE = "import signal, time; signal.signal(signal.SIGUSR1, signal.SIG_IGN); print(1, flush=True); time.sleep(120)"
 
 
 def test_a_service_whose_health_says_stalled_is_stopped_to_be_started_again(
@@ -63,7 +68,7 @@ def test_a_service_whose_health_says_stalled_is_stopped_to_be_started_again(
         assert service.process.poll() is None, "asked at most every STALL_CHECK_SECONDS"
         stack.next_stall_check = 0.0
         stack._stop_the_stalled(time.monotonic())
-        assert service.process.wait(10) != 0, "stopped; the supervision loop starts it again"
+        assert service.process.wait(10) == -15, "SIGTERM: the supervision loop starts it again"
         assert service.stopping_since > 0
     finally:
         for process in (service.process, healthy.process):
@@ -81,7 +86,7 @@ def test_a_stalled_service_that_ignores_sigterm_is_killed_after_the_grace(
         [
             sys.executable,
             "-c",
-            "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print(1, flush=True); time.sleep(120)",
+            "import signal; signal.signal(signal.SIGTERM, signal.SIG_IGN); " + AS_A_SERVICE,
         ],
         stdout=subprocess.PIPE,
     )
