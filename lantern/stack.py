@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -45,6 +46,10 @@ DEFAULT_KAFKA_PORT = 9092
 # Each service's private operations listener (metrics, detailed health) is its public port plus this.
 OPERATIONS_PORT_OFFSET = 100
 RESTART_BACKOFF_CEILING = 30.0
+# How often `lantern up` asks each service whether its consuming has stalled, and how long a stalled
+# service may take to stop on SIGTERM before it is killed.
+STALL_CHECK_SECONDS = 10.0
+STOP_GRACE_SECONDS = 10.0
 INFRASTRUCTURE_BACKOFF_CEILING = 5.0
 READY_MESSAGE = "ready; Ctrl-C stops everything"
 
@@ -64,6 +69,7 @@ class ServiceProcess:
     process: subprocess.Popen[bytes] | None = None
     restarts: int = 0
     next_start: float = 0.0
+    stopping_since: float = 0.0
 
     @property
     def url(self) -> str:
@@ -90,6 +96,15 @@ class ServiceProcess:
         except httpx.HTTPError:
             return False
         return answer.status_code == 200 and answer.json()["checks"].get("consumers") != "joining"
+
+    def stalled(self) -> bool:
+        """Its health says consuming has stalled: a round hangs, or none runs while events wait.
+        A service that does not answer is not said stalled: it may be busy, and a dead one is seen."""
+        try:
+            answer = httpx.get(f"{self.operations_url}/health", timeout=2)
+            return bool(answer.json().get("checks", {}).get("consuming") == "stalled")
+        except (httpx.HTTPError, ValueError, AttributeError):
+            return False
 
     def stop(self, grace: float) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -146,10 +161,14 @@ class Stack:
         self.broker: TansuBroker | None = None
         self.services: list[ServiceProcess] = []
         self.stopping = False
+        self.next_stall_check = 0.0
         self.postgres_watch = Watched("PostgreSQL", lambda: self.postgres is None or self.postgres.running())
         self.broker_watch = Watched("the broker", lambda: self.broker is None or self.broker.running())
 
     def run(self) -> int:
+        # The supervisor reads every service's health every STALL_CHECK_SECONDS: a line per request
+        # would bury what `lantern up` has to say.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, self._request_stop)
         try:
@@ -376,9 +395,11 @@ class Stack:
         while not self.stopping:
             now = time.monotonic()
             self._supervise_infrastructure(now)
+            self._stop_the_stalled(now)
             for service in self.services:
                 if service.process is None or service.process.poll() is None:
                     continue
+                service.stopping_since = 0.0
                 if service.next_start == 0.0:
                     service.restarts += 1
                     delay = min(2.0 ** (service.restarts - 1), RESTART_BACKOFF_CEILING)
@@ -390,6 +411,29 @@ class Stack:
                     service.next_start = 0.0
                     service.start()
             time.sleep(0.2)
+
+    def _stop_the_stalled(self, now: float) -> None:
+        """Stop a service whose consuming stalled, to be started again as a dead one is: a hang
+        that nothing else ends (the batch in hand is uncommitted and comes again; the inbox absorbs
+        what it had applied). It is asked first to log its tasks' await chains, for the diagnosis."""
+        for service in self.services:
+            alive = service.process is not None and service.process.poll() is None
+            if alive and service.stopping_since and now - service.stopping_since > STOP_GRACE_SECONDS:
+                assert service.process is not None
+                service.process.kill()
+        if now < self.next_stall_check:
+            return
+        self.next_stall_check = now + STALL_CHECK_SECONDS
+        for service in self.services:
+            process = service.process
+            if process is None or process.poll() is not None or service.stopping_since:
+                continue
+            if service.stalled():
+                say(f"{service.name} stalled (its consuming made no progress); restarting it")
+                # Its log keeps where each of its tasks waited (services/common/diagnose.py).
+                process.send_signal(signal.SIGUSR1)
+                process.terminate()
+                service.stopping_since = now
 
     def _supervise_infrastructure(self, now: float) -> None:
         """Start PostgreSQL or the broker again when it died, like a service (with a shorter back-off).

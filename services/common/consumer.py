@@ -16,11 +16,23 @@ offsets are committed once, after the commit.
 - An event whose handler says it is ``Deferred`` (it depends on one not handled yet) waits in the
   inbox and is retried when its tip moves and on every sweep; the tip's other events go on.
 Held events are durable, so every offset of a batch can be committed.
+
+Nothing here may wait for ever (a hung connection, a lock an orphaned transaction holds, a broker
+that never answers): one transaction is bounded by ``batch_timeout_seconds`` (past it, its
+connection is closed, which abandons the transaction, and the batch is tried again: the inbox makes
+the repetition harmless); the offsets are committed by this class, after the transaction, bounded
+too, and only for partitions still assigned by the same assignment on the same cluster (a batch read
+from a broker that has since lost everything, or from partitions since given to another member,
+commits nothing: its events come again and the inbox absorbs them). ``keep_positions`` rewinds a
+position past the end of its partition's log (a broker that restarted empty) instead of waiting
+there for records that will never come, and ``stalled_for`` says how long a round has been going on,
+or how long none has run while there is work, for ``/health``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
@@ -30,7 +42,13 @@ from operator import attrgetter
 from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaProducer, ConsumerRecord
+from aiokafka import (
+    AIOKafkaConsumer,
+    AIOKafkaProducer,
+    ConsumerRebalanceListener,
+    ConsumerRecord,
+    TopicPartition,
+)
 from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
@@ -191,6 +209,13 @@ def _ordering_key(key: bytes) -> str | None:
     return text
 
 
+class BatchTimedOut(TimeoutError):
+    """A batch's transaction outlasted its deadline and was abandoned: it is tried again."""
+
+    def __init__(self, stage: str) -> None:
+        super().__init__(f"batch timed out waiting for its {stage}")
+
+
 class HandlerFailed(Exception):
     def __init__(self, delivery: Delivery, error: BaseException) -> None:
         super().__init__(qualified_name(type(error)))
@@ -272,6 +297,24 @@ class Applied:
     deferred: bool = False
 
 
+class Assignments(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Counts the group's rebalances, and the cluster changes seen under an assignment: a batch read
+    under one count commits its offsets only while the count is still the same."""
+
+    def __init__(self) -> None:
+        self.epoch = 0
+        self.cluster: str | None = None
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        self.epoch += 1
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        self.epoch += 1
+
+    def moved(self) -> None:
+        self.epoch += 1
+
+
 class BatchConsumer:
     """Applies batches of one service's events with its use cases; see the module docstring."""
 
@@ -285,6 +328,7 @@ class BatchConsumer:
         verifier: EventVerifier,
         max_attempts: int,
         backoff_seconds: float,
+        batch_timeout_seconds: float = 30.0,
     ) -> None:
         self.service = service
         self.routes = routes
@@ -295,27 +339,150 @@ class BatchConsumer:
         self.backoff_seconds = backoff_seconds
         self.deferred_may_wait = True
         self._swept_to = 0
-        self.stuck_since: float | None = None
+        self.batch_timeout_seconds = batch_timeout_seconds
+        self.assignments = Assignments()
+        self._missing: set[str] = set()
+        self.round_started: float | None = None
+        self.last_round = time.monotonic()
         # Topics rank as the service declared its routes: see ``consume``.
         self._rank = {topic: rank for rank, topic in enumerate(routes)}
 
     async def __call__(self, message: KafkaMessage) -> None:
-        """Never raise: FastStream would commit the batch's offsets anyway. Retry it until it is
-        applied (the inbox makes the repetition harmless)."""
-        failures = 0
+        """Apply the batch, retrying it until it is (the inbox makes the repetition harmless), then
+        commit its offsets. Never raise: the batch would be lost to the consume loop."""
+        records: tuple[ConsumerRecord[bytes, bytes], ...] = message.raw_message
+        epoch, cluster = self.assignments.epoch, self.assignments.cluster
+        self.round_started = time.monotonic()
+        try:
+            failures = 0
+            while True:
+                try:
+                    await self.consume(records)
+                    break
+                except Exception as error:
+                    failures += 1
+                    log.error(
+                        "batch not applied, retrying",
+                        service=self.service,
+                        error_type=qualified_name(type(error)),
+                    )
+                    await self._wait_before_retry(error, failures)
+            consumer = getattr(message, "consumer", None)
+            if isinstance(consumer, AIOKafkaConsumer):
+                await self.commit(consumer, records, epoch, cluster)
+        finally:
+            self.round_started, self.last_round = None, time.monotonic()
+
+    async def commit(
+        self,
+        consumer: AIOKafkaConsumer,
+        records: Iterable[ConsumerRecord[bytes, bytes]],
+        epoch: int,
+        cluster: str | None,
+    ) -> bool:
+        """Commit the offsets after ``records``, once their transaction has committed; only for the
+        partitions still assigned under the assignment (``epoch``) and cluster they were read under.
+
+        A commit that fails or takes too long is not retried: the batch is applied, and when its
+        records come again (after a restart or a rebalance) the inbox absorbs them.
+        """
+        if self.assignments.epoch != epoch or self.assignments.cluster != cluster:
+            log.info("offsets not committed: the assignment changed", service=self.service)
+            return False
+        assigned = consumer.assignment()
+        offsets: dict[TopicPartition, int] = {}
+        for record in records:
+            partition = TopicPartition(record.topic, record.partition)
+            if partition in assigned:
+                offsets[partition] = max(offsets.get(partition, 0), record.offset + 1)
+        if not offsets:
+            return False
+        try:
+            async with asyncio.timeout(self.batch_timeout_seconds):
+                await consumer.commit(offsets)
+        except Exception as error:
+            log.warning("offsets not committed", service=self.service, error_type=qualified_name(type(error)))
+            return False
+        return True
+
+    def stalled_for(self, has_work: bool = False) -> float:
+        """Seconds the round in hand has lasted; with none in hand, seconds since the last one
+        ended when there is ``work`` waiting for it (0 when there is none)."""
+        now = time.monotonic()
+        if self.round_started is not None:
+            return now - self.round_started
+        return now - self.last_round if has_work else 0.0
+
+    async def keep_positions(
+        self,
+        consumers: Callable[[], Iterable[AIOKafkaConsumer | None]],
+        cluster_id: Callable[[], Awaitable[str | None]],
+        every_seconds: float = 1.0,
+    ) -> None:
+        """For as long as the service runs: rewind a position past the end of its log, and every
+        position when the cluster changed under the assignment (a broker that restarted empty)."""
         while True:
             try:
-                await self.consume(message.raw_message)
-                return
+                async with asyncio.timeout(max(every_seconds * 5, 5.0)):
+                    await self._check_positions(consumers, cluster_id)
+            except asyncio.CancelledError:
+                raise
             except Exception as error:
-                self._stuck()
-                failures += 1
-                log.error(
-                    "batch not applied, retrying",
-                    service=self.service,
-                    error_type=qualified_name(type(error)),
+                log.warning(
+                    "consumer positions not checked", service=self.service, error_type=type(error).__name__
                 )
-                await self._wait_before_retry(error, failures)
+            await asyncio.sleep(every_seconds)
+
+    async def _check_positions(
+        self,
+        consumers: Callable[[], Iterable[AIOKafkaConsumer | None]],
+        cluster_id: Callable[[], Awaitable[str | None]],
+    ) -> None:
+        current = await cluster_id()
+        changed = self.assignments.cluster is not None and current != self.assignments.cluster
+        if changed:
+            log.warning("the broker's cluster changed; rewinding every partition", service=self.service)
+        self.assignments.cluster = current
+        for consumer in consumers():
+            if consumer is None:
+                continue
+            self._refresh_if_topics_missing(consumer)
+            for partition in consumer.assignment():
+                highwater = consumer.highwater(partition)
+                past_the_end = highwater is not None and await consumer.position(partition) > highwater
+                if changed or past_the_end:
+                    await self._rewind(consumer, partition, None if changed else highwater)
+
+    def _refresh_if_topics_missing(self, consumer: AIOKafkaConsumer) -> None:
+        """A group joined while its topics did not exist (a broker restarted empty, its topics made
+        a moment later) holds none of their partitions, and aiokafka reads metadata again only
+        every five minutes: ask for it now, so that the group sees the topics and joins again. With
+        several members, one may rightly hold no partition of a topic: the read then changes
+        nothing, and costs one metadata request a round."""
+        assigned = {partition.topic for partition in consumer.assignment()}
+        missing = consumer.subscription() - assigned
+        if missing and missing != self._missing:
+            log.info("consumer holds no partition of some topics; metadata read again", service=self.service,
+                     count=len(missing))  # fmt: skip
+        self._missing = missing
+        if missing:
+            consumer._client.force_metadata_update()
+
+    async def _rewind(
+        self, consumer: AIOKafkaConsumer, partition: TopicPartition, highwater: int | None
+    ) -> None:
+        """Back to the group's committed offset when the log holds it, else to the log's beginning."""
+        self.assignments.moved()
+        committed = await consumer.committed(partition) if highwater is not None else None
+        if committed is not None and highwater is not None and committed <= highwater:
+            consumer.seek(partition, committed)
+        else:
+            await consumer.seek_to_beginning(partition)
+        metrics.consumer_rewinds.add(1, {"service": self.service, "topic": partition.topic})
+        log.warning(
+            "consumer position rewound", service=self.service, topic=partition.topic,
+            partition=partition.partition, reason="committed" if committed is not None else "beginning",
+        )  # fmt: skip
 
     async def consume(self, records: Iterable[ConsumerRecord[bytes, bytes]]) -> None:
         """Apply one batch from the broker; return only when every record is applied or held durably.
@@ -376,7 +543,6 @@ class BatchConsumer:
                     pending = [d for d in pending if all(d is not moved for moved in following)]
                 continue
             except TRANSIENT_ERRORS as error:
-                self._stuck()
                 failures += 1
                 await self._wait_before_retry(error, failures)
                 continue
@@ -448,10 +614,43 @@ class BatchConsumer:
         delivery.hold, delivery.error = SET_ASIDE, error
 
     async def _apply_batch(self, deliveries: list[Delivery]) -> Applied:
+        """Apply ``deliveries`` in one transaction, within ``batch_timeout_seconds``.
+
+        Past the deadline the connection is closed: a cancelled await would still wait for its
+        rollback on a connection that may never answer, while a closed one fails every await at
+        once and the server rolls the transaction back (``idle_in_transaction_session_timeout``
+        ends it even when the server never sees the close).
+        """
+        pool = self.transactions.pool
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.batch_timeout_seconds
+        try:
+            async with asyncio.timeout_at(deadline):
+                connection = await pool.acquire()
+        except TimeoutError:
+            metrics.batches_timed_out.add(1, {"service": self.service})
+            raise BatchTimedOut("no connection") from None
+        abandon = loop.call_at(deadline, _abandon, connection)
+        try:
+            async with asyncio.timeout_at(deadline):
+                return await self._apply_in(connection, deliveries)
+        except Exception:
+            # Past the deadline, whatever broke (the closed connection, most often) is the timeout.
+            if loop.time() < deadline:
+                raise
+            metrics.batches_timed_out.add(1, {"service": self.service})
+            raise BatchTimedOut("transaction") from None
+        finally:
+            abandon.cancel()
+            if loop.time() >= deadline:
+                _abandon(connection)
+            await pool.release(connection, timeout=self.batch_timeout_seconds)
+
+    async def _apply_in(self, connection: asyncpg.Connection, deliveries: list[Delivery]) -> Applied:
         applied, messages = Applied(), list[OutboxMessage]()
         shared: dict[str, Any] = {}
         flushes: list[Callable[[], Awaitable[None]]] = []
-        async with self.transactions.pool.acquire() as connection, connection.transaction():
+        async with connection.transaction():
             claimed, parked = await self._claim(connection, deliveries)
             if parked is None:
                 parked = await self._parked(connection, {d.key for d in deliveries if d in claimed})
@@ -526,16 +725,7 @@ class BatchConsumer:
                 raise HandlerFailed(delivery, error) from error
             span.set_attribute("lantern.outcome", "handled")
 
-    def _stuck(self) -> None:
-        if self.stuck_since is None:
-            self.stuck_since = time.monotonic()
-
-    def stalled_for(self) -> float:
-        """Seconds the consumer has been retrying without committing anything (0 when it is not)."""
-        return 0.0 if self.stuck_since is None else time.monotonic() - self.stuck_since
-
     def _settle(self, applied: Applied) -> None:
-        self.stuck_since = None
         for action in applied.committed:
             action()
         for delivery, outcome in applied.outcomes:
@@ -651,15 +841,9 @@ class BatchConsumer:
         A held event that can no longer be read (no route, or a payload the model refuses) is
         poisoned with the reason, so that it parks its tip and an operator sees it.
         """
-        rows = await self.transactions.pool.fetch(
-            "SELECT seq, event_id, topic, tip_key, payload, status, headers FROM inbox AS i"
-            " WHERE consumer = $1 AND status = ANY($2::text[]) AND ($3::text[] IS NULL OR tip_key = ANY($3))"
-            " AND seq > $4"
-            " AND NOT EXISTS (SELECT 1 FROM inbox AS p WHERE p.consumer = i.consumer"
-            "   AND p.tip_key = i.tip_key AND p.status = 'poisoned')"
-            " ORDER BY seq LIMIT $5",
-            self.service, list(statuses), sorted(keys) if keys is not None else None, after_seq, limit,
-        )  # fmt: skip
+        # The pool's ``timeout`` bounds the query, not the wait for a connection: bound both.
+        async with asyncio.timeout(self.batch_timeout_seconds):
+            rows = await self._read_held(statuses, keys, after_seq, limit)
         page = HeldPage(rows=len(rows), last_seq=rows[-1]["seq"] if rows else 0)
         unreadable: list[tuple[uuid.UUID, str]] = []
         for row in rows:
@@ -679,12 +863,27 @@ class BatchConsumer:
             )  # fmt: skip
         if unreadable:
             log.error("held events unreadable, poisoned", service=self.service, count=len(unreadable))
-            await self.transactions.pool.execute(
-                "UPDATE inbox AS i SET status = 'poisoned', reason = u.reason FROM unnest($2::uuid[], $3::text[])"
-                " AS u(event_id, reason) WHERE i.consumer = $1 AND i.event_id = u.event_id",
-                self.service, [event_id for event_id, _ in unreadable], [reason for _, reason in unreadable],
-            )  # fmt: skip
+            async with asyncio.timeout(self.batch_timeout_seconds):
+                await self.transactions.pool.execute(
+                    "UPDATE inbox AS i SET status = 'poisoned', reason = u.reason"
+                    " FROM unnest($2::uuid[], $3::text[]) AS u(event_id, reason)"
+                    " WHERE i.consumer = $1 AND i.event_id = u.event_id",
+                    self.service, [event_id for event_id, _ in unreadable], [reason for _, reason in unreadable],
+                )  # fmt: skip
         return page
+
+    async def _read_held(
+        self, statuses: tuple[str, ...], keys: set[str] | None, after_seq: int, limit: int
+    ) -> list[asyncpg.Record]:
+        return await self.transactions.pool.fetch(  # type: ignore[no-any-return]
+            "SELECT seq, event_id, topic, tip_key, payload, status, headers FROM inbox AS i"
+            " WHERE consumer = $1 AND status = ANY($2::text[]) AND ($3::text[] IS NULL OR tip_key = ANY($3))"
+            " AND seq > $4"
+            " AND NOT EXISTS (SELECT 1 FROM inbox AS p WHERE p.consumer = i.consumer"
+            "   AND p.tip_key = i.tip_key AND p.status = 'poisoned')"
+            " ORDER BY seq LIMIT $5",
+            self.service, list(statuses), sorted(keys) if keys is not None else None, after_seq, limit,
+        )  # fmt: skip
 
     async def _parse(self, record: ConsumerRecord[bytes, bytes]) -> Delivery | None:
         route = self.routes[record.topic]
@@ -735,7 +934,8 @@ class BatchConsumer:
         failures = 0
         while True:
             try:
-                await self.dead_letters.send(delivery, reason, error, field_errors)
+                async with asyncio.timeout(self.batch_timeout_seconds):
+                    await self.dead_letters.send(delivery, reason, error, field_errors)
                 return
             except TRANSIENT_ERRORS as send_error:
                 failures += 1
@@ -751,6 +951,13 @@ class BatchConsumer:
             error_type=qualified_name(type(error)),
         )
         await asyncio.sleep(delay)
+
+
+def _abandon(connection: asyncpg.Connection) -> None:
+    """Close a connection at once, abandoning its transaction; one closed already (which the pool
+    has taken back) is left as it is."""
+    with contextlib.suppress(asyncpg.InterfaceError):
+        connection.terminate()
 
 
 async def _tolerant_parse(
@@ -818,7 +1025,10 @@ def subscribe(
         batch=True,
         max_records=max_records,
         batch_timeout_ms=batch_timeout_ms,
-        ack_policy=AckPolicy.ACK,
+        # The consumer commits, once the batch's transaction has: FastStream's own commit would
+        # take every partition's position, with no bound on how long it waits for the broker.
+        ack_policy=AckPolicy.MANUAL,
+        listener=consumer.assignments,
         auto_offset_reset="earliest",
         fetch_max_wait_ms=fetch_max_wait_ms,
         session_timeout_ms=session_timeout_ms,

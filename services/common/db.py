@@ -28,6 +28,12 @@ async def apply_shared_migrations(database_url: str) -> None:
 
 log = get_logger(__name__)
 
+# A transaction its client abandoned (a process hung or frozen, a connection lost on the way) would
+# hold its locks for ever: inbox rows, a tip's advisory lock, the outbox rows it claimed. Every
+# transaction here lasts well under this (a batch's is bounded at 30 s by default).
+IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000
+SESSION_SETTINGS = {"idle_in_transaction_session_timeout": str(IDLE_IN_TRANSACTION_TIMEOUT_MS)}
+
 
 async def _init_connection(connection: asyncpg.Connection) -> None:
     for kind in ("json", "jsonb"):
@@ -53,6 +59,7 @@ async def create_pool(
         reset=_keep_session,
         server_settings={
             "search_path": f"{schema},public", "application_name": f"lantern-{application or schema}",
+            **SESSION_SETTINGS,
         },
     )  # fmt: skip
     assert pool is not None

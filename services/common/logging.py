@@ -58,6 +58,8 @@ SAFE_FIELDS = frozenset(
         "organization_count",
         "threshold",
         "window_seconds",
+        "task",
+        "awaits",
     }
 )
 REDACTED = "[redacted]"

@@ -20,6 +20,13 @@ events_handled = _meter.create_counter("lantern_events_handled", description="Ev
 dead_letters = _meter.create_counter(
     "lantern_dead_letters", description="Messages sent to a dead-letter topic."
 )
+consumer_rewinds = _meter.create_counter(
+    "lantern_consumer_rewinds",
+    description="Consumer positions moved back: past their log's end, or on a cluster that changed.",
+)
+batches_timed_out = _meter.create_counter(
+    "lantern_batches_timed_out", description="Batch transactions abandoned past their deadline."
+)
 unauthenticated_events = _meter.create_counter(
     "lantern_unauthenticated_events",
     description="Messages refused before reading: unsigned, badly signed, or signed by a service that may not write the topic.",

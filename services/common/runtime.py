@@ -28,7 +28,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from schemas.topics import ALL_TOPICS
 from services.common import consumer as consuming
-from services.common import metrics, telemetry
+from services.common import diagnose, metrics, telemetry
 from services.common.db import check_migrated, create_pool, service_migrations
 from services.common.epoch import BrokerEpoch
 from services.common.http import Refused, answer_refused
@@ -44,11 +44,15 @@ from services.common.settings import ServiceSettings
 from services.common.signing import EventVerifier, configured_signer, configured_verifier
 
 log = get_logger(__name__)
-# A consumer retrying one batch this long without committing anything is reported unhealthy.
-STALLED_AFTER_SECONDS = 60.0
 # Each of health's reads gives up after this long: a probe that waits for ever on a pool with no free
 # connection, or on a broker that accepts and never answers, tells the operator nothing.
 HEALTH_CHECK_SECONDS = 2.0
+# How long starting the broker's clients (a consumer group's join included) may take before the
+# service gives up and exits, for its supervisor to start it again, rather than hang half started.
+START_TIMEOUT_SECONDS = 120.0
+# How long each resource may take to stop: a client that waits for a broker or a database that
+# will not answer must not keep a stopping process alive (its supervisor kills it later anyway).
+STOP_TIMEOUT_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -127,6 +131,7 @@ class Runtime:
             verifier=self.verifier,
             max_attempts=self.settings.handler_max_attempts,
             backoff_seconds=self.settings.retry_backoff_seconds,
+            batch_timeout_seconds=self.settings.consumer_batch_timeout_seconds,
         )
         consuming.subscribe(
             self.broker,
@@ -139,6 +144,30 @@ class Runtime:
             batch_timeout_ms=self.settings.kafka_batch_timeout_ms,
         )
         self.background("inbox-sweep", self._sweep_inbox)
+        self.background("consumer-positions", self._keep_positions)
+
+    async def _keep_positions(self) -> None:
+        assert self.consumer is not None
+        identity = ClusterIdentity(self.settings.kafka_bootstrap_servers, self.kafka_security)
+        try:
+            await self.consumer.keep_positions(
+                lambda: [getattr(subscriber, "consumer", None) for subscriber in self.broker.subscribers],
+                identity,
+            )
+        finally:
+            await identity.close()
+
+    def consumer_lag(self) -> int:
+        return sum(
+            lag for (service, _topic), lag in telemetry.consumer_lag.items() if service == self.spec.name
+        )
+
+    def consuming_stalled(self) -> bool:
+        """A round has gone on, or none has run while events wait, for longer than the setting."""
+        if self.consumer is None:
+            return False
+        waited = self.consumer.stalled_for(has_work=self.consumer_lag() > 0)
+        return waited > self.settings.consumer_stalled_seconds
 
     async def _sweep_inbox(self) -> None:
         assert self.consumer is not None
@@ -178,9 +207,7 @@ class Runtime:
             checks["broker"] = "unavailable"
         checks["relay"] = "leading" if self.relay.leading else "standby"
         checks["consumers"] = "assigned" if self.consumers_assigned() else "joining"
-        checks["lag"] = str(
-            sum(lag for (service, _topic), lag in telemetry.consumer_lag.items() if service == self.spec.name)
-        )
+        checks["lag"] = str(self.consumer_lag())
         try:
             async with asyncio.timeout(HEALTH_CHECK_SECONDS):
                 held = await self.pool.fetch(
@@ -193,7 +220,7 @@ class Runtime:
             checks["deferred_events"] = str(counts["deferred"]["events"] if "deferred" in counts else 0)
         except Exception:
             checks["parked_tips"] = "unknown"
-        stalled = self.consumer is not None and self.consumer.stalled_for() > STALLED_AFTER_SECONDS
+        stalled = self.consuming_stalled()
         checks["consuming"] = "stalled" if stalled else "ok"
         # None, not an empty list, when the rows could not be read: monitoring closes the alerts of
         # rows no longer listed, so an empty list must mean that none is quarantined.
@@ -281,7 +308,8 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
         security=security.security,
     )
     try:
-        await producer.start()
+        async with asyncio.timeout(START_TIMEOUT_SECONDS):
+            await producer.start()
         relay = OutboxRelay(
             pool=pool,
             database_url=database_url,
@@ -326,7 +354,8 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
             asyncio.create_task(_watch_lag(spec.name, broker), name=f"{spec.name}-consumer-lag"),
         ]
         try:
-            await broker.start()
+            async with asyncio.timeout(START_TIMEOUT_SECONDS):
+                await broker.start()
             tasks += [
                 asyncio.create_task(work(), name=f"{spec.name}-{name}")
                 for name, work in runtime.background_work.items()
@@ -334,17 +363,35 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
             log.info("service started", service=spec.name)
             yield runtime
         finally:
-            await broker.stop()
+            await _bounded_stop("broker", broker.stop())
             for task in tasks:
                 task.cancel()
             for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                await _bounded_stop(task.get_name(), _finished(task))
     finally:
-        await producer.stop()
-        await cluster_identity.close()
-        await pool.close()
+        await _bounded_stop("producer", producer.stop())
+        await _bounded_stop("cluster identity", cluster_identity.close())
+        await _bounded_stop("pool", pool.close(), pool.terminate)
         log.info("service stopped", service=spec.name)
+
+
+async def _finished(task: asyncio.Task[Any]) -> None:
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _bounded_stop(
+    what: str, stopping: Awaitable[Any], otherwise: Callable[[], None] | None = None
+) -> None:
+    """Await a resource's stop for ``STOP_TIMEOUT_SECONDS`` at most; past that, or when it fails,
+    say so and go on stopping the rest (``otherwise`` drops what it held without waiting)."""
+    try:
+        async with asyncio.timeout(STOP_TIMEOUT_SECONDS):
+            await stopping
+    except Exception as error:
+        log.warning("resource not stopped cleanly", component=what, error_type=type(error).__name__)
+        if otherwise is not None:
+            otherwise()
 
 
 def settle_the_heap() -> None:
@@ -522,6 +569,7 @@ def listeners(app: FastAPI, settings: ServiceSettings) -> tuple[uvicorn.Server, 
 
 async def serve_both(public: uvicorn.Server, operations: uvicorn.Server) -> None:
     """Serve until the public server stops (SIGINT or SIGTERM), then stop the operations listener."""
+    diagnose.on_usr1(asyncio.get_running_loop())
     private = asyncio.create_task(operations.serve(), name="operations-listener")
     try:
         await public.serve()

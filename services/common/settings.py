@@ -121,6 +121,18 @@ class ServiceSettings(KafkaClientSettings):
         description="How long a poll waits when nothing is there; records already there come at once.",
     )
     inbox_sweep_seconds: float = Field(default=1.0, gt=0, alias="LANTERN_INBOX_SWEEP_SECONDS")
+    consumer_batch_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        alias="LANTERN_CONSUMER_BATCH_TIMEOUT_SECONDS",
+        description="Longest one batch's transaction may take; past it, it is abandoned and tried again.",
+    )
+    consumer_stalled_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        alias="LANTERN_CONSUMER_STALLED_SECONDS",
+        description="A consumer with work that finishes no round for this long makes /health 503.",
+    )
     kafka_linger_ms: int = Field(default=0, ge=0, alias="LANTERN_KAFKA_LINGER_MS")
     kafka_enable_idempotence: bool = Field(default=False, alias="LANTERN_KAFKA_ENABLE_IDEMPOTENCE")
     db_pool_max_size: int = Field(default=10, ge=2, alias="LANTERN_DB_POOL_MAX_SIZE")

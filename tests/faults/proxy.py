@@ -62,9 +62,12 @@ class Proxy:
             writer.transport.abort()
             return
         try:
-            upstream_reader, upstream_writer = await asyncio.open_connection(
-                self.target_host, self.target_port
-            )
+            if self.target_host.startswith("/"):  # a Unix socket's path (the embedded PostgreSQL's)
+                upstream_reader, upstream_writer = await asyncio.open_unix_connection(self.target_host)
+            else:
+                upstream_reader, upstream_writer = await asyncio.open_connection(
+                    self.target_host, self.target_port
+                )
         except OSError:
             writer.transport.abort()
             return

@@ -1,0 +1,105 @@
+"""`lantern up` restarts a service whose health says its consuming stalled, as it restarts a dead one."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pytest
+
+from lantern.stack import ServiceProcess, Stack, StackOptions
+
+
+class Health(BaseHTTPRequestHandler):
+    consuming = "ok"
+
+    def do_GET(self) -> None:
+        body = json.dumps({"status": "x", "checks": {"consuming": Health.consuming}}).encode()
+        self.send_response(503 if Health.consuming == "stalled" else 200)
+        self.send_header("content-type", "application/json")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def operations() -> Iterator[int]:
+    server = HTTPServer(("127.0.0.1", 0), Health)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        Health.consuming = "ok"
+
+
+def a_service(operations_port: int, tmp_path: Path) -> ServiceProcess:
+    service = ServiceProcess("triage", 0, operations_port, {}, tmp_path / "triage.log")
+    service.process = subprocess.Popen([sys.executable, "-c", AS_A_SERVICE], stdout=subprocess.PIPE)
+    assert service.process.stdout is not None and service.process.stdout.readline()
+    return service
+
+
+# A service logs its tasks on SIGUSR1 and goes on; the stand-in only goes on.
+AS_A_SERVICE = "import signal, time; signal.signal(signal.SIGUSR1, signal.SIG_IGN); print(1, flush=True); time.sleep(120)"
+
+
+def test_a_service_whose_health_says_stalled_is_stopped_to_be_started_again(
+    operations: int, tmp_path: Path
+) -> None:
+    stack = Stack(StackOptions(home=tmp_path))
+    service = a_service(operations, tmp_path)
+    healthy = a_service(operations, tmp_path)
+    stack.services = [service]
+    try:
+        stack._stop_the_stalled(time.monotonic())
+        assert service.process is not None and service.process.poll() is None, "ok: left alone"
+        Health.consuming = "stalled"
+        stack._stop_the_stalled(time.monotonic())
+        assert service.process.poll() is None, "asked at most every STALL_CHECK_SECONDS"
+        stack.next_stall_check = 0.0
+        stack._stop_the_stalled(time.monotonic())
+        assert service.process.wait(10) == -15, "SIGTERM: the supervision loop starts it again"
+        assert service.stopping_since > 0
+    finally:
+        for process in (service.process, healthy.process):
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait()
+
+
+def test_a_stalled_service_that_ignores_sigterm_is_killed_after_the_grace(
+    tmp_path: Path, operations: int
+) -> None:
+    stack = Stack(StackOptions(home=tmp_path))
+    service = ServiceProcess("triage", 0, operations, {}, tmp_path / "triage.log")
+    service.process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import signal; signal.signal(signal.SIGTERM, signal.SIG_IGN); " + AS_A_SERVICE,
+        ],
+        stdout=subprocess.PIPE,
+    )
+    assert service.process.stdout is not None and service.process.stdout.readline()
+    stack.services = [service]
+    try:
+        Health.consuming = "stalled"
+        now = time.monotonic()
+        stack._stop_the_stalled(now)
+        time.sleep(0.5)
+        assert service.process.poll() is None, "it ignored SIGTERM"
+        stack._stop_the_stalled(now + 11)
+        assert service.process.wait(10) == -9
+    finally:
+        if service.process.poll() is None:
+            service.process.kill()
