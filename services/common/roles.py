@@ -411,7 +411,7 @@ async def check_public_directory_role(pool: asyncpg.Pool) -> None:
     ``<prefix>_directory`` (as ``lantern db setup`` names it), not a superuser, unable to create roles
     or databases, replicate or bypass row security, a member of no role (``pg_read_all_data``,
     ``pg_write_all_data``, referral's or the owner's among them), creating nothing in the database or
-    its schemas, and holding no right on a table, view or sequence (on some of its columns included)
+    its schemas, using no schema but ``referral`` and ``public``, and holding no right on a table, view or sequence (on some of its columns included)
     but those ``ACCESS`` gives it (``public_allowed_rights``). Given referral's or the owner's
     credentials by mistake, or a role widened since, the public deployment would answer the internet
     with every right they hold.
@@ -423,7 +423,9 @@ async def check_public_directory_role(pool: asyncpg.Pool) -> None:
         "  WHERE m.member = r.oid ORDER BY g.rolname) AS member_of,"
         " has_database_privilege(current_database(), 'CREATE') AS creates_schemas,"
         " array(SELECT n.nspname::text FROM pg_namespace n WHERE has_schema_privilege(n.oid, 'CREATE')"
-        "  ORDER BY n.nspname) AS creates_in"
+        "  ORDER BY n.nspname) AS creates_in,"
+        " array(SELECT n.nspname::text FROM pg_namespace n WHERE has_schema_privilege(n.oid, 'USAGE')"
+        "  AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%' ORDER BY n.nspname) AS uses"
         " FROM pg_roles r WHERE r.rolname = current_user"
     )
     role = str(row["role"]) if row is not None else "unknown"
@@ -435,6 +437,9 @@ async def check_public_directory_role(pool: asyncpg.Pool) -> None:
         held += [f"member of {name}" for name in row["member_of"]]
         held += ["CREATE on the database"] if row["creates_schemas"] else []
         held += [f"CREATE on schema {name}" for name in row["creates_in"]]
+        # Reaching a schema's functions (those run as their owner among them) needs its USAGE.
+        used = {*ACCESS[PUBLIC_DIRECTORY].elsewhere, "public"}
+        held += [f"USAGE on schema {name}" for name in row["uses"] if name not in used]
         held += await _rights_beyond_allowed(pool)
     named = role == PUBLIC_DIRECTORY or role.endswith(f"_{PUBLIC_DIRECTORY}")
     if not named or held:

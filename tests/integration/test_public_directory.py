@@ -307,6 +307,7 @@ async def a_directory_named_role(
         ("GRANT USAGE ON SEQUENCE referral.provider_audit_entry_id_seq TO {role}",
          "USAGE on referral.provider_audit_entry_id_seq"),
         ("GRANT CREATE ON SCHEMA referral TO {role}", "CREATE on schema referral"),
+        ("GRANT USAGE ON SCHEMA retention TO {role}", "USAGE on schema retention"),
         ("ALTER ROLE {role} REPLICATION", "replication"),
         ("ALTER ROLE {role} CREATEDB", "createdb"),
     ],
