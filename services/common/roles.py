@@ -211,11 +211,10 @@ async def create_roles(owner_url: str, roles: ServiceRoles) -> None:
         await connection.close()
 
 
-def _schema_grants(schema: str, role: str, access: Access, existing: set[str]) -> list[str]:
-    own = _ident(schema)
+def _schema_grants(schema: str, name: str, access: Access, existing: set[str]) -> list[str]:
+    own, role = _ident(schema), _ident(name)
     statements = [
         f"GRANT USAGE ON SCHEMA {own} TO {role}",
-        f"GRANT {OWN_TABLE_RIGHTS} ON ALL TABLES IN SCHEMA {own} TO {role}",
         f"GRANT {SEQUENCE_RIGHTS} ON ALL SEQUENCES IN SCHEMA {own} TO {role}",
         # Tables a later migration creates get the same rights at once, before any re-grant.
         f"ALTER DEFAULT PRIVILEGES IN SCHEMA {own} GRANT {OWN_TABLE_RIGHTS} ON TABLES TO {role}",
@@ -223,13 +222,23 @@ def _schema_grants(schema: str, role: str, access: Access, existing: set[str]) -
     ]
     # A service reads which migrations it has (to refuse to run on an old schema) but never writes them.
     read_only = {"schema_migrations"} | access.writer_lists
-    for table in sorted((access.append_only | read_only) & existing):
+    limited = sorted(access.append_only | read_only)
+    # Table by table, never all then some taken back: run statement by statement (the printed script),
+    # the role would write its writer list in between. A DO block, as the printed script knows only
+    # the tables ``ACCESS`` names.
+    excluded = ", ".join(_literal(table) for table in limited)
+    statements.append(
+        "DO $grants$ DECLARE relation regclass; BEGIN"
+        " FOR relation IN SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+        f" WHERE n.nspname = {_literal(schema)} AND c.relkind IN ('r', 'p', 'v', 'm', 'f')"
+        f" AND c.relname <> ALL (ARRAY[{excluded}]::name[]) ORDER BY c.relname"
+        f" LOOP EXECUTE format('GRANT {OWN_TABLE_RIGHTS} ON %s TO %I', relation, {_literal(name)});"
+        " END LOOP; END $grants$"
+    )
+    for table in sorted(set(limited) & existing):
         kept = APPEND_ONLY_RIGHTS if table in access.append_only else "SELECT"
         kept += ", DELETE" if table in access.prunable else ""
-        statements += [
-            f"REVOKE ALL ON {own}.{_ident(table)} FROM {role}",
-            f"GRANT {kept} ON {own}.{_ident(table)} TO {role}",
-        ]
+        statements.append(f"GRANT {kept} ON {own}.{_ident(table)} TO {role}")
     return statements
 
 
@@ -272,7 +281,7 @@ def grant_statements(database: str, tables: Mapping[str, set[str]], roles: Servi
                 f"REVOKE ALL ON SCHEMA {_ident(schema)} FROM {role}",
             ]
         if access.own_schema and service in tables:
-            statements += _schema_grants(service, role, access, tables[service])
+            statements += _schema_grants(service, roles.name(service), access, tables[service])
             for table in sorted(access.writer_lists & tables[service]):
                 # Whoever was named before (another prefix's role) no longer writes.
                 listed = f"{_ident(service)}.{_ident(table)}"
@@ -352,41 +361,86 @@ async def check_own_role(pool: asyncpg.Pool, service: str) -> None:
         )
 
 
-# Rights the public directory's role must not hold, by privilege function, object and right: what
-# would let a compromised public app read a referral, a confidential address or a request, decide a
-# request, or insert one born decided.
-PUBLIC_REFUSED_RIGHTS = (
-    *(("table", f"referral.{table}", right) for table in ("hsds_records", "hsds_addresses")
-      for right in ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE")),
-    *(("table", "referral.provider_requests", right) for right in ("SELECT", "UPDATE", "DELETE", "TRUNCATE")),
-    ("column", "referral.provider_requests.status", "INSERT"),
-    *(("table", "referral.provider_audit", right) for right in ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE")),
-)  # fmt: skip
+def public_allowed_rights() -> dict[tuple[str, str], frozenset[str] | None]:
+    """What the public directory's role may hold, from ``ACCESS``: (relation, right) -> the columns it
+    may hold the right on, or None for the whole relation."""
+    allowed: dict[tuple[str, str], frozenset[str] | None] = {}
+    for schema, rights_of in ACCESS[PUBLIC_DIRECTORY].elsewhere.items():
+        for name, rights in rights_of.items():
+            for right, columns in re.findall(r"(\w+)(?:\s*\(([^)]*)\))?", rights):
+                listed = frozenset(column.strip() for column in columns.split(",")) if columns else None
+                allowed[(f"{schema}.{name}", right.upper())] = listed
+    return allowed
+
+
+# Every right the public directory's role holds on any table, view or sequence of a schema not
+# PostgreSQL's own, a right on some columns counting as one on the table, and every column it may
+# insert into or update. Row by row: the right, the relation, and the columns holding it.
+PUBLIC_RIGHTS_HELD = """
+WITH relations AS (
+    SELECT c.oid, c.relkind, format('%s.%s', n.nspname, c.relname) AS relation
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+      AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
+), held AS (
+    SELECT r.oid, r.relation, p.privilege FROM relations r
+    CROSS JOIN unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'REFERENCES']) AS p(privilege)
+    WHERE r.relkind <> 'S' AND has_any_column_privilege(r.oid, p.privilege)
+    UNION ALL
+    SELECT r.oid, r.relation, p.privilege FROM relations r
+    CROSS JOIN unnest(ARRAY['DELETE', 'TRUNCATE', 'TRIGGER']) AS p(privilege)
+    WHERE r.relkind <> 'S' AND has_table_privilege(r.oid, p.privilege)
+    UNION ALL
+    SELECT r.oid, r.relation, p.privilege FROM relations r
+    CROSS JOIN unnest(ARRAY['USAGE', 'SELECT', 'UPDATE']) AS p(privilege)
+    WHERE r.relkind = 'S' AND has_sequence_privilege(r.oid, p.privilege)
+)
+SELECT h.relation, h.privilege, array(
+    SELECT a.attname::text FROM pg_attribute a
+    WHERE a.attrelid = h.oid AND a.attnum > 0 AND NOT a.attisdropped
+      AND h.privilege IN ('SELECT', 'INSERT', 'UPDATE', 'REFERENCES')
+      AND has_column_privilege(h.oid, a.attnum, h.privilege)
+    ORDER BY a.attnum
+) AS columns
+FROM held h ORDER BY h.relation, h.privilege
+"""
 
 
 async def check_public_directory_role(pool: asyncpg.Pool) -> None:
     """Refuse to serve the public directory as any role but its own: named ``directory`` or
     ``<prefix>_directory`` (as ``lantern db setup`` names it), not a superuser, unable to create roles
-    or bypass row security, a member of no role (``pg_read_all_data``, ``pg_write_all_data``, referral's
-    or the owner's among them) and holding none of ``PUBLIC_REFUSED_RIGHTS``. Given referral's or the
-    owner's credentials by mistake, or a role widened since, the public deployment would answer the
-    internet with every right they hold.
+    or databases, replicate or bypass row security, a member of no role (``pg_read_all_data``,
+    ``pg_write_all_data``, referral's or the owner's among them), creating nothing in the database or
+    its schemas, using no schema but ``referral`` and ``public``, and holding no right on a table, view or sequence (on some of its columns included)
+    but those ``ACCESS`` gives it (``public_allowed_rights``). Given referral's or the owner's
+    credentials by mistake, or a role widened since, the public deployment would answer the internet
+    with every right they hold.
     """
     row = await pool.fetchrow(
         "SELECT current_user AS role, r.rolsuper AS superuser, r.rolcreaterole AS createrole,"
-        " r.rolbypassrls AS bypassrls,"
+        " r.rolcreatedb AS createdb, r.rolreplication AS replication, r.rolbypassrls AS bypassrls,"
         " array(SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid"
-        "  WHERE m.member = r.oid ORDER BY g.rolname) AS member_of"
+        "  WHERE m.member = r.oid ORDER BY g.rolname) AS member_of,"
+        " has_database_privilege(current_database(), 'CREATE') AS creates_schemas,"
+        " array(SELECT n.nspname::text FROM pg_namespace n WHERE has_schema_privilege(n.oid, 'CREATE')"
+        "  ORDER BY n.nspname) AS creates_in,"
+        " array(SELECT n.nspname::text FROM pg_namespace n WHERE has_schema_privilege(n.oid, 'USAGE')"
+        "  AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%' ORDER BY n.nspname) AS uses"
         " FROM pg_roles r WHERE r.rolname = current_user"
     )
     role = str(row["role"]) if row is not None else "unknown"
     held = [] if row is not None else ["no such role"]
     if row is not None:
-        held += [name for name in ("superuser", "createrole", "bypassrls") if row[name]]
+        held += [
+            name for name in ("superuser", "createrole", "createdb", "replication", "bypassrls") if row[name]
+        ]
         held += [f"member of {name}" for name in row["member_of"]]
-        for kind, target, right in PUBLIC_REFUSED_RIGHTS:
-            if await _holds(pool, kind, target, right):
-                held.append(f"{right} on {target}")
+        held += ["CREATE on the database"] if row["creates_schemas"] else []
+        held += [f"CREATE on schema {name}" for name in row["creates_in"]]
+        # Reaching a schema's functions (those run as their owner among them) needs its USAGE.
+        used = {*ACCESS[PUBLIC_DIRECTORY].elsewhere, "public"}
+        held += [f"USAGE on schema {name}" for name in row["uses"] if name not in used]
+        held += await _rights_beyond_allowed(pool)
     named = role == PUBLIC_DIRECTORY or role.endswith(f"_{PUBLIC_DIRECTORY}")
     if not named or held:
         why = f" ({', '.join(held)})" if held else ""
@@ -398,11 +452,19 @@ async def check_public_directory_role(pool: asyncpg.Pool) -> None:
         )
 
 
-async def _holds(pool: asyncpg.Pool, kind: str, target: str, right: str) -> bool:
-    """Whether the current role holds ``right`` on ``target``; a table this database lacks, no."""
-    if kind == "column":
-        table, _, column = target.rpartition(".")
-        query = "SELECT coalesce(has_column_privilege(to_regclass($1), $2, $3), false)"
-        return bool(await pool.fetchval(query, table, column, right))
-    query = "SELECT coalesce(has_table_privilege(to_regclass($1), $2), false)"
-    return bool(await pool.fetchval(query, target, right))
+async def _rights_beyond_allowed(pool: asyncpg.Pool) -> list[str]:
+    """The rights the current role holds beyond ``public_allowed_rights``, as ``RIGHT on relation``
+    (or ``RIGHT on relation.column`` for a column outside the allowed ones)."""
+    allowed = public_allowed_rights()
+    beyond = []
+    for row in await pool.fetch(PUBLIC_RIGHTS_HELD):
+        relation, right = row["relation"], row["privilege"]
+        if (relation, right) not in allowed:
+            beyond.append(f"{right} on {relation}")
+            continue
+        columns = allowed[(relation, right)]
+        if columns is not None:
+            beyond += [
+                f"{right} on {relation}.{column}" for column in row["columns"] if column not in columns
+            ]
+    return beyond

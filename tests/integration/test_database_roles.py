@@ -12,8 +12,17 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from services.common.db import apply_migrations, connect
-from services.common.roles import SERVICES, UNSEALING, RoleSetupError, ServiceRoles, grant_privileges
+import services
+from services.common.db import apply_migrations, apply_shared_migrations, connect, service_migrations
+from services.common.roles import (
+    PUBLIC_DIRECTORY,
+    SERVICES,
+    UNSEALING,
+    RoleSetupError,
+    ServiceRoles,
+    grant_privileges,
+    grant_statements,
+)
 from services.common.sealing import KeyConfigurationError
 from services.common.settings import ServiceSettings
 from services.disclosure.app import build_app as build_disclosure
@@ -245,5 +254,107 @@ async def test_a_service_role_logs_in_with_its_password_where_the_server_asks_fo
         finally:
             await asyncio.to_thread(hba.write_text, before)
             await owner.fetchval("SELECT pg_reload_conf()")
+    finally:
+        await owner.close()
+
+
+@pytest.mark.empty_database
+async def test_referral_writes_its_audit_on_a_database_migrated_past_0009_before_the_grant_step_runs(
+    database_url: str, service_roles: ServiceRoles, tmp_path: Path
+) -> None:
+    """A database set up at referral's migration 0008 with that day's grants, then migrated to the
+    latest schema by the owner alone (the setup Job's grant step not yet run)."""
+    migrations = Path(services.__file__).parent
+    await apply_shared_migrations(database_url)
+    for service in SERVICES:
+        if service != "referral":
+            await apply_migrations(
+                database_url, service, service_migrations(migrations / service / "migrations")
+            )
+    until_0008 = tmp_path / "referral"
+    until_0008.mkdir()
+    for path in sorted((migrations / "referral" / "migrations").glob("*.sql")):
+        if path.name < "0009":
+            (until_0008 / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    await apply_migrations(database_url, "referral", service_migrations(until_0008))
+    await grant_privileges(database_url, service_roles)
+    directory, referral = service_roles.name(PUBLIC_DIRECTORY), service_roles.name("referral")
+    owner = await asyncpg.connect(database_url)
+    try:
+        # What 0008's grant step gave the public role besides: its own received line.
+        await owner.execute(
+            f'GRANT INSERT (subject, action, role) ON referral.provider_audit TO "{directory}"'
+        )
+        await owner.execute(f'GRANT USAGE ON SEQUENCE referral.provider_audit_entry_id_seq TO "{directory}"')
+        assert not await owner.fetchval("SELECT to_regclass('referral.provider_audit_writers') IS NOT NULL")
+        await apply_migrations(
+            database_url, "referral", service_migrations(migrations / "referral" / "migrations")
+        )
+        assert await owner.fetchval("SELECT array_agg(role_name) FROM referral.provider_audit_writers") == [
+            referral
+        ]
+    finally:
+        await owner.close()
+
+    line = (
+        "INSERT INTO referral.provider_audit (subject, action, role)"
+        " VALUES ('request:' || gen_random_uuid(), 'received', 'provider')"
+    )
+    async with connected_as(service_roles, database_url, "referral") as connection:
+        await connection.execute(line)
+        for change in (
+            "INSERT INTO referral.provider_audit_writers (role_name) VALUES (current_user || '_x')",
+            f"UPDATE referral.provider_audit_writers SET role_name = '{directory}'",
+            "DELETE FROM referral.provider_audit_writers",
+            "TRUNCATE referral.provider_audit_writers",
+        ):
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await connection.execute(change)
+    async with connected_as(service_roles, database_url, PUBLIC_DIRECTORY) as connection:
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await connection.execute(line)
+        # Its request is still audited, by the database.
+        await connection.execute(
+            "INSERT INTO referral.provider_requests (request_id, kind, details, language)"
+            " VALUES (gen_random_uuid(), 'registration', '{}'::jsonb, 'en')"
+        )
+    owner = await asyncpg.connect(database_url)
+    try:
+        assert await owner.fetchval("SELECT count(*) FROM referral.provider_audit") == 2
+    finally:
+        await owner.close()
+
+
+async def test_the_grant_step_run_statement_by_statement_never_lets_referral_write_its_writer_list(
+    database_url: str, service_roles: ServiceRoles
+) -> None:
+    """As a DBA runs the printed script, each statement on its own: at no point between two of them
+    may referral's role name another writer of its audit."""
+    referral = service_roles.name("referral")
+    owner = await asyncpg.connect(database_url)
+    try:
+        tables: dict[str, set[str]] = {}
+        for row in await owner.fetch(
+            "SELECT table_schema, table_name FROM information_schema.tables"
+            " WHERE table_schema NOT IN ('pg_catalog', 'information_schema', 'public')"
+        ):
+            tables.setdefault(row["table_schema"], set()).add(row["table_name"])
+        database = await owner.fetchval("SELECT current_database()")
+        statements = grant_statements(database, tables, service_roles)
+        writes = (
+            "SELECT bool_or(has_table_privilege($1, 'referral.provider_audit_writers', p))"
+            " FROM unnest(ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) AS p"
+        )
+        for statement in statements:
+            await owner.execute(statement)
+            assert not await owner.fetchval(writes, referral), statement
+        # And the step gave referral its own tables' rights all the same.
+        for table in ("referrals", "provider_requests", "hsds_records"):
+            assert await owner.fetchval(
+                "SELECT has_table_privilege($1, $2, 'INSERT, UPDATE, DELETE')", referral, f"referral.{table}"
+            ), table
+        assert await owner.fetchval(
+            "SELECT has_table_privilege($1, 'referral.provider_audit_writers', 'SELECT')", referral
+        )
     finally:
         await owner.close()

@@ -5,6 +5,7 @@ grace period, leave the public directory and matching without being deleted."""
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -680,3 +681,56 @@ async def test_a_registration_whose_id_would_take_an_existing_listings_is_refuse
     assert refused.status_code == 409 and refused.json()["rule"] == "already_listed"
     listing = await desk.client.get(f"/hsds/organizations/{organization}")
     assert listing.status_code == 200 and listing.json()["name"] == "Maison Aurore"
+
+
+async def test_an_unknown_key_in_a_requests_details_is_refused_without_ever_being_shown_or_logged(
+    desk: Desk, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A key is a provider's text too: a compromised public app could put anything there.
+    key = "Jane Doe 613-555-0199"
+    bad = await inserted_as_the_public_role(
+        desk.settings, "registration", json.dumps({"organization_name": "Maison Aurore", key: "x"})
+    )
+    listed = await desk.client.get("/v1/provider-requests", headers=desk.alice)
+    [shown] = listed.json()["requests"]
+    assert shown["refused"] == "invalid_details"
+    await desk.client.post(f"/v1/provider-requests/{bad}/take", headers=desk.alice)
+    approved = await desk.client.post(f"/v1/provider-requests/{bad}/approve", json={}, headers=desk.alice)
+    assert approved.status_code == 409 and approved.json()["problems"] == ["details: extra_forbidden"]
+    one = await desk.client.get(f"/v1/provider-requests/{bad}", headers=desk.alice)
+    assert one.json()["refused"] == "invalid_details"
+    logged = capsys.readouterr()
+    for text in (approved.text, logged.out, logged.err):
+        assert "Jane" not in text and "613-555-0199" not in text
+
+
+async def test_a_request_breaking_many_rules_names_only_the_first_few(desk: Desk) -> None:
+    fields = (
+        "organization_name", "service_name", "description", "email", "phone", "website", "city",
+        "address_1", "postal_code", "hours", "eligibility", "province",
+    )  # fmt: skip
+    bad = await inserted_as_the_public_role(
+        desk.settings, "registration", json.dumps(dict.fromkeys(fields, 5))
+    )
+    await desk.client.post(f"/v1/provider-requests/{bad}/take", headers=desk.alice)
+    approved = await desk.client.post(f"/v1/provider-requests/{bad}/approve", json={}, headers=desk.alice)
+    problems = approved.json()["problems"]
+    assert len(problems) == 11 and problems[-1] == "details: 2 more"
+    assert all(problem.startswith("details.") for problem in problems[:10])
+
+
+@pytest.mark.parametrize("flag", ["hide_address", "leave_public_directory", "address_public"])
+@pytest.mark.parametrize("loose", ['"true"', "1"])
+async def test_a_flag_that_is_not_json_true_or_false_makes_the_request_invalid(
+    desk: Desk, flag: str, loose: str
+) -> None:
+    # The restriction queries read only JSON true: "true" or 1 read as True here would be approved as a
+    # restriction that never took effect.
+    bad = await inserted_as_the_public_role(
+        desk.settings, "update", f'{{"organization_name": "CORATH", "{flag}": {loose}}}', "corath"
+    )
+    [shown] = (await desk.client.get("/v1/provider-requests", headers=desk.alice)).json()["requests"]
+    assert shown["refused"] == "invalid_details"
+    await desk.client.post(f"/v1/provider-requests/{bad}/take", headers=desk.alice)
+    approved = await desk.client.post(f"/v1/provider-requests/{bad}/approve", json={}, headers=desk.alice)
+    assert approved.status_code == 409 and approved.json()["problems"] == [f"details.{flag}: bool_type"]

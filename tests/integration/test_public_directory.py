@@ -294,6 +294,22 @@ async def a_directory_named_role(
         ("GRANT TRUNCATE ON referral.provider_requests TO {role}", "TRUNCATE on referral.provider_requests"),
         ("GRANT INSERT (status) ON referral.provider_requests TO {role}", "INSERT on referral.provider_requests.status"),
         ("GRANT INSERT ON referral.provider_audit TO {role}", "INSERT on referral.provider_audit"),
+        # A right on some columns is a right on the table.
+        ("GRANT SELECT (record) ON referral.hsds_addresses TO {role}", "SELECT on referral.hsds_addresses"),
+        ("GRANT UPDATE (status, decided_at) ON referral.provider_requests TO {role}",
+         "UPDATE on referral.provider_requests"),
+        ("GRANT REFERENCES (id) ON referral.hsds_records TO {role}", "REFERENCES on referral.hsds_records"),
+        # Whatever the table, in any schema: an allow-list, not a list of what to refuse.
+        ("GRANT SELECT ON referral.referrals TO {role}", "SELECT on referral.referrals"),
+        ("GRANT SELECT ON intake.tips TO {role}", "SELECT on intake.tips"),
+        ("GRANT SELECT ON auth.staff TO {role}", "SELECT on auth.staff"),
+        ("GRANT TRIGGER ON referral.public_directory TO {role}", "TRIGGER on referral.public_directory"),
+        ("GRANT USAGE ON SEQUENCE referral.provider_audit_entry_id_seq TO {role}",
+         "USAGE on referral.provider_audit_entry_id_seq"),
+        ("GRANT CREATE ON SCHEMA referral TO {role}", "CREATE on schema referral"),
+        ("GRANT USAGE ON SCHEMA retention TO {role}", "USAGE on schema retention"),
+        ("ALTER ROLE {role} REPLICATION", "replication"),
+        ("ALTER ROLE {role} CREATEDB", "createdb"),
     ],
 )  # fmt: skip
 async def test_a_role_named_as_the_directorys_but_holding_more_is_refused(

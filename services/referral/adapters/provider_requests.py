@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -79,17 +80,35 @@ def view(row: asyncpg.Record, current: hsds.Tables | None = None) -> dict[str, A
 
 
 def _details(stored: dict[str, Any]) -> rules.ProviderDetails:
-    """A request's details as the form's rules read them. A row the form did not write (inserted by
-    hand, or by a compromised public app) is refused, never an error that hides the whole queue."""
+    """A request's details as the form's rules read them, strictly: a flag is JSON true or false, as
+    the restriction queries (``RESTRICTING``) read it, never "true" or 1. A row the form did not write
+    (inserted by hand, or by a compromised public app) is refused, never an error that hides the
+    whole queue."""
     try:
-        return rules.ProviderDetails.model_validate(stored)
+        return rules.ProviderDetails.model_validate_json(json.dumps(stored), strict=True)
     except ValidationError as error:
-        # Where and which rule, never the value: it is a provider's text.
-        problems = tuple(
-            f"details.{'.'.join(str(part) for part in problem['loc'])}: {problem['type']}"
-            for problem in error.errors()
-        )
+        problems = tuple(dict.fromkeys(_problem(problem) for problem in error.errors()))
+        if len(problems) > MAX_PROBLEMS:
+            problems = (*problems[:MAX_PROBLEMS], f"details: {len(problems) - MAX_PROBLEMS} more")
         raise rules.RequestRefused("invalid_details", problems) from None
+
+
+# A row may hold any number of bad fields: the answer names a few.
+MAX_PROBLEMS = 10
+
+
+def _problem(problem: Any) -> str:
+    """Which field and which rule, never a value; nor a key the form does not know (an unknown key's
+    location is the key itself, a provider's text), nor anything under a field but list positions."""
+    location = problem["loc"]
+    if (
+        problem["type"] == "extra_forbidden"
+        or not location
+        or location[0] not in rules.ProviderDetails.model_fields
+    ):
+        return f"details: {problem['type']}"
+    shown = [str(location[0]), *(str(part) for part in location[1:] if isinstance(part, int))]
+    return f"details.{'.'.join(shown)}: {problem['type']}"
 
 
 def _change(
