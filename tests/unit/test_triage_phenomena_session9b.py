@@ -119,7 +119,9 @@ def test_an_age_said_with_only_is_a_stated_age(language: str, narrative: str) ->
                      id="en-shut-the-tools-in-a-cabin"),
     ],
 )  # fmt: skip
-def test_confinement_with_its_object_before_the_place_is_danger(language: str, narrative: str, danger: bool) -> None:
+def test_confinement_with_its_object_before_the_place_is_danger(
+    language: str, narrative: str, danger: bool
+) -> None:
     result = rules(language, narrative)
     assert result.imminent_danger is danger, outcome(result)
 
@@ -206,7 +208,9 @@ def test_worn_out_is_no_burn(language: str, narrative: str, danger: bool) -> Non
         pytest.param("fr", "L'employeur menace de le tuer s'il se plaint.", True, id="fr-menace-de-le-tuer"),
     ],
 )  # fmt: skip
-def test_a_threat_of_an_administrative_act_only_is_no_danger(language: str, narrative: str, danger: bool) -> None:
+def test_a_threat_of_an_administrative_act_only_is_no_danger(
+    language: str, narrative: str, danger: bool
+) -> None:
     result = rules(language, narrative)
     assert a_danger(result) is danger, outcome(result)
 

@@ -22,7 +22,14 @@ def test_the_net_was_never_trained_on_the_sealed_part_and_says_what_it_was_train
     sealed = {path.name for path in PARTS["sealed"]}
     tunable = {
         path.name
-        for part in ("regression", "development", "development4", "development5", "development6", "development7")
+        for part in (
+            "regression",
+            "development",
+            "development4",
+            "development5",
+            "development6",
+            "development7",
+        )
         for path in PARTS[part]
     }
     assert trained_on, "the model says what it was trained on"
