@@ -39,7 +39,14 @@ from services.triage.domain import safety_net
 from services.triage.domain.classification import classify
 from tests.triage_corpus.evaluate import PARTS, RECEIVED_ON, facts_of, load_corpus
 
-TRAINING_PARTS = ("regression", "development", "development4", "development5", "development6")
+TRAINING_PARTS = (
+    "regression",
+    "development",
+    "development4",
+    "development5",
+    "development6",
+    "development7",
+)
 TARGETS = safety_net.TARGETS
 # Only the actionable model sees the plain features; the net reads the words alone.
 DENSE_TARGETS = frozenset({"actionable"})
@@ -55,7 +62,7 @@ THRESHOLDS = tuple(round(0.3 + 0.025 * step, 3) for step in range(27))
 ACTIONABLE_THRESHOLDS = tuple(round(0.3 + 0.025 * step, 3) for step in range(28))
 SHUFFLES = (0, 1)
 FOLDS = 5
-VERSION = "safety-net-2026.12.5"
+VERSION = "safety-net-2026.12.6"
 
 
 def target_of(tip: dict[str, Any], target: str) -> bool:

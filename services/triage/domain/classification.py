@@ -26,7 +26,7 @@ from services.triage.domain.indicators import (
 )
 from services.triage.domain.safety_net import Model, Verdict, read
 
-RULES_VERSION = "rules-2026.12.5"
+RULES_VERSION = "rules-2026.12.6"
 REASON_LENGTH = 300
 # Signs of what is happening: a strong indicator always; a medium one, or two weak ones, unless the
 # tip itself says it is only a feeling ("rien de précis", "just a bad feeling"); a minor or violence
@@ -266,8 +266,10 @@ def classify(
             minor_ruled_out=findings.adults_only,
             places=_places(facts),
         )
-        # A doubted rumour was set aside as no account on purpose: the reading does not undo it.
-        actionable = verdict.actionable and not findings.danger_rumoured.stated
+        # A doubted rumour was set aside as no account on purpose, and a short call cut off before
+        # its account ("c'est pour ma cousine, elle..." then the line cut) has none to find: the
+        # reading does not undo either. It never lowers an urgent call, so recall does not pay for it.
+        actionable = verdict.actionable and not findings.danger_rumoured.stated and not findings.cut_off
         if verdict.raises:
             possibilities = (_net_reason(verdict),)
     if minor_reasons or danger_reasons or possibilities:

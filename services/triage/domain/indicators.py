@@ -120,6 +120,8 @@ class TextFindings:
     vague: bool = False
     exploitation_described: bool = False
     danger_rumoured: Judgement = NOTHING
+    # A short tip that tells of a call cut off: what little it says is all there is.
+    cut_off: bool = False
     # An adult age or decade is given and nothing suggests a minor: a statistical guess of a minor
     # does not stand against it.
     adults_only: bool = False
@@ -418,6 +420,7 @@ def detect(narrative: str, lexicon: Lexicon, today: date | None = None) -> TextF
         vague="vague" in reading.present,
         exploitation_described=any(sign.affirmed for sign in reading.of_role("what")),
         danger_rumoured=danger_rumoured,
+        cut_off="cut_off" in reading.present and len(reading.tokens) <= RUMOUR_WORDS,
         adults_only=adults_only,
         words=reading.tokens.words,
     )

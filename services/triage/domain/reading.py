@@ -230,9 +230,10 @@ MINOR_ROLES = frozenset(
     {"minor", "possible_minor", "possible_minor_hint", "age", "age_under", "age_guess", "birth_year"}
 )
 # Roles that only need to be present somewhere: someone is spoken of, the tip calls itself a feeling,
-# doubts the rumour it passes on, asks for information (statistics, a workshop), or says that the
-# teller's own children listed with their ages are fine with the rest of the family.
-PRESENCE_ROLES = frozenset({"person", "vague", "rumour", "request", "family_well"})
+# doubts the rumour it passes on, asks for information (statistics, a workshop), says that the
+# teller's own children listed with their ages are fine with the rest of the family, or tells of a
+# call cut off ("then the line dropped", "la ligne a coupé").
+PRESENCE_ROLES = frozenset({"person", "vague", "rumour", "request", "family_well", "cut_off"})
 # Someone's own children listed with their ages; "family_well" says in the same breath that they are
 # fine ("three kids, 4, 7 and 11, we're all fine").
 FAMILY_ROLES = frozenset({"family_children", "family_well"})

@@ -148,6 +148,11 @@ def _french_regular(lemma: str) -> set[str]:
     return forms
 
 
+# Past forms simplemma files under a noun or adjective of the same spelling ("a shot", "broke"), so
+# that inverting its dictionary never finds them under the verb.
+ENGLISH_IRREGULAR = {"shoot": {"shot"}, "break": {"broke"}, "shake": {"shook"}}
+
+
 def _english_regular(lemma: str) -> set[str]:
     if " " in lemma:
         return set()
@@ -190,7 +195,7 @@ def expand(lemma: str, language: str, inverted: dict[str, set[str]]) -> list[str
         forms |= _french_regular(lemma)
         forms = _with_agreement(forms)
     else:
-        forms |= _english_regular(lemma)
+        forms |= _english_regular(lemma) | ENGLISH_IRREGULAR.get(lemma, set())
     return sorted(form for form in forms if form.isascii() and " " not in form)
 
 
