@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -565,3 +566,45 @@ async def test_a_consent_and_the_triage_that_opens_the_case_never_decide_past_ea
     # Decided on the withdrawal, or decided first and then cancelled by it: never waiting to go out.
     expected = {"consent": CaseState.NOT_FORWARDED, "triage": CaseState.CANCELLED}[first]
     assert case is not None and case.state is expected, f"decided past the withdrawal: {case and case.state}"
+
+
+@pytest.mark.empty_database
+async def test_migration_0013_fills_in_from_the_audit_the_follow_ups_supervisors_kept_back_before_0012(
+    database_url: str, tmp_path: Path
+) -> None:
+    until_0012 = tmp_path / "migrations"
+    until_0012.mkdir()
+    for path in sorted(MIGRATIONS.glob("*.sql")):
+        if path.name < "0013":
+            shutil.copy(path, until_0012 / path.name)
+    await apply_shared_migrations(database_url)
+    await apply_migrations(database_url, "disclosure", service_migrations(until_0012))
+    kept, untouched = forwarded_case(), replace(forwarded_case(), reference="LE-0000-0002")
+    held_back = kept.pending_supplements
+    _, keeping = kept.keep(FIRST, "nothing_new", utc_now())
+    # Before 0012 a keeping left its follow-ups in the audit only; one recorded since stays.
+    since = uuid.uuid4()
+    kept.kept_supplements = (since,)
+    pool = await create_pool(database_url, "disclosure", max_size=2)
+    try:
+        chain = AuditChain(ChainKey(os.urandom(32)))
+        transactions = Transactions(
+            pool, partial(DisclosureUnitOfWork, chain=chain), stack_keys().signer("disclosure")
+        )
+        async with transactions.begin() as uow:
+            for case in (kept, untouched):
+                await uow.cases.save(case)
+            for note in keeping.notes:
+                await uow.audit.append(kept.tip_id, note)
+            await uow.audit.append(untouched.tip_id, Note("kept", FIRST.actor, {"supplements_not_forwarded": []}))
+        assert [note.action for note in keeping.notes] == ["kept"] and held_back
+
+        await apply_migrations(database_url, "disclosure", service_migrations(MIGRATIONS))
+
+        async with transactions.begin() as uow:
+            migrated = await uow.cases.get(kept.tip_id)
+            other = await uow.cases.get(untouched.tip_id)
+    finally:
+        await pool.close()
+    assert migrated is not None and sorted(migrated.kept_supplements) == sorted({since, *held_back})
+    assert other is not None and other.kept_supplements == ()

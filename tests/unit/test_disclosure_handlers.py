@@ -650,3 +650,24 @@ async def test_an_unlisted_city_is_not_attached_to_a_place_a_follow_up_moved_to_
 
     locations = {p.content.location for p in desk.packages() if p.content.location}
     assert locations and all((place.province, place.city) == ("QC", None) for place in locations)
+
+
+async def test_a_follow_up_a_supervisor_kept_back_is_not_carried_to_the_agency_of_a_jurisdiction_the_case_moved_to(
+    desk: Desk,
+) -> None:
+    tip = desk.tip(channel="phone", consent={"law_enforcement": True}, assessment={"imminent_danger": "yes"})
+    await desk.deliver(tip, tip_triaged(tip, "urgent", danger=True))
+    kept = "Il a une voiture rouge."
+    await desk.deliver(desk.follow_up(tip, kept))
+    await handlers.keep(tip.tip_id, Supervisor(uuid.uuid4(), uuid.uuid4()), "nothing_new", desk.transactions)
+    moving = tip_supplemented(tip, desk.keys[tip.tip_id], narrative=FOLLOW_UP,
+                              location={"country": "CA", "province": "QC", "city": "Montréal"})  # fmt: skip
+    moved = moving.update.applied_to(tip.facts)
+    await desk.deliver(moving, tip_triaged(tip, "urgent", danger=True, revision=2, facts=moved))
+
+    await desk.approve(tip, uuid.uuid4())
+
+    [montreal] = desk.packages("spvm")
+    assert montreal.supplementary_to is None
+    assert montreal.content.narrative == [NARRATIVE, FOLLOW_UP], "kept back is kept back, for a new agency too"
+    assert not any(kept in (p.content.narrative or []) for p in desk.packages())

@@ -483,3 +483,57 @@ async def test_a_follow_up_owed_to_an_agency_that_acknowledged_after_all_and_kep
     await desk.approve(tip, uuid.uuid4())
     assert carrying(desk, POLICE, FOLLOW_UP) == [], "kept back is kept back"
     assert len(carrying(desk, POLICE, "Elle a appelé de Gatineau.")) == 1
+
+
+async def test_an_agency_that_acknowledges_its_set_aside_package_gets_what_it_was_owed_once_a_supervisor_sends_it(
+    desk: Desk,
+) -> None:
+    tip, police = await a_case_whose_police_package_waits(desk)
+    before = desk.follow_up(tip, FOLLOW_UP)
+    await desk.deliver(before)
+    await desk.approve(tip, uuid.uuid4())
+    await set_aside(desk, tip, police.package_id)
+    after = desk.follow_up(tip, "Elle a appelé de Gatineau.")
+    await desk.deliver(after)
+    await desk.approve(tip, uuid.uuid4())
+    assert desk.packages(POLICE) == [police]
+
+    await acknowledge(desk, police)
+
+    case = desk.store.cases[tip.tip_id]
+    assert case.waiting and f"follow_ups_owed.{POLICE}" in case.review_reasons
+    *_, decided = desk.disclosures(tip, DisclosureDecidedV1)
+    assert decided.reasons[0].code == "review.follow_ups_owed" and decided.queue is not None
+    [noted] = [n for _, n in desk.store.audit if n.action == "set_aside_acknowledged"]
+    assert noted.detail["follow_ups_owed"] == [str(before.supplement_id), str(after.supplement_id)]
+    assert noted.actor == f"agency:{POLICE}"
+    [closed] = [p for p in case.packages if p.package_id == police.package_id]
+    assert closed.withheld_decision is WithheldDecision.SET_ASIDE, "a supervisor's decision stays on record"
+
+    await desk.approve(tip, uuid.uuid4())
+
+    sent = [(p.supplementary_to, p.content.narrative) for p in desk.packages(POLICE)[1:]]
+    assert sent == [
+        (police.package_id, [FOLLOW_UP]),
+        (police.package_id, ["Elle a appelé de Gatineau."]),
+    ], "each owed follow-up goes once, after the package it follows"
+    assert len(carrying(desk, PROTECTION, FOLLOW_UP)) == 1, "child protection had it already"
+    assert not desk.store.cases[tip.tip_id].waiting
+    await acknowledge(desk, police)
+    assert not desk.store.cases[tip.tip_id].waiting, "a second receipt queues nothing"
+
+
+async def test_a_follow_up_after_an_agency_acknowledged_its_set_aside_package_goes_to_it(desk: Desk) -> None:
+    tip, police = await a_case_whose_police_package_waits(desk)
+    await set_aside(desk, tip, police.package_id)
+    await acknowledge(desk, police)
+    case = desk.store.cases[tip.tip_id]
+    assert f"follow_ups_owed.{POLICE}" not in case.review_reasons, "nothing was owed: nothing to decide"
+
+    await desk.deliver(desk.follow_up(tip, FOLLOW_UP))
+    await desk.approve(tip, uuid.uuid4())
+
+    [later] = carrying(desk, POLICE, FOLLOW_UP)
+    assert later.supplementary_to == police.package_id and later.content.narrative == [FOLLOW_UP]
+    *_, forwarded = [n for _, n in desk.store.audit if n.action == "changes_forwarded"]
+    assert forwarded.detail["follow_ups_not_sent"] == []

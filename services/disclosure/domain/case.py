@@ -261,8 +261,9 @@ class Dispatch:
     sources: frozenset[uuid.UUID] | None = None
     """The tip and follow-ups it carries: None for all of them (a first package)."""
     excluded: frozenset[uuid.UUID] = frozenset()
-    """Follow-ups it leaves out though ``sources`` is None: a first package issued again leaves out
-    those that went to its agency in packages of their own, and those still waiting."""
+    """Follow-ups it leaves out though ``sources`` is None: those a supervisor kept back; a first
+    package issued again also those that went to its agency in packages of their own, and those still
+    waiting."""
 
     def carries(self, source: Source) -> bool:
         return (
@@ -417,11 +418,12 @@ class Case:
     @property
     def followable_packages(self) -> list[Package]:
         """The first packages a follow-up may follow: not one withheld on replay that waits for a
-        decision or was set aside, which its agency may never have received."""
+        decision or was set aside, which its agency may never have received, unless it acknowledged it."""
         return [
             package
             for package in self.first_packages
-            if not package.awaits_decision and package.withheld_decision is not WithheldDecision.SET_ASIDE
+            if not package.awaits_decision
+            and (package.withheld_decision is not WithheldDecision.SET_ASIDE or package.acknowledged_at is not None)
         ]
 
     def reissues(self, package_id: uuid.UUID) -> bool:
@@ -588,11 +590,18 @@ class Case:
         )  # fmt: skip
         notes: tuple[Note, ...] = (acknowledged,)
         waits: tuple[DisclosureDecidedV1, ...] = ()
-        if package.awaits_decision:
-            # The agency holds it: issuing it again would send a second package for the same case.
-            self._decide_withheld(self.packages[number], WithheldDecision.ACKNOWLEDGED, None)
+        # A package set aside went nowhere after the wipe, but the agency may hold it from before: once
+        # it says so, it has what a follow-up names, and what it was owed meanwhile waits as above.
+        set_aside_held = (
+            package.withheld_decision is WithheldDecision.SET_ASIDE and package.acknowledged_at is None
+        )
+        if package.awaits_decision or set_aside_held:
+            if package.awaits_decision:
+                # The agency holds it: issuing it again would send a second package for the same case.
+                self._decide_withheld(self.packages[number], WithheldDecision.ACKNOWLEDGED, None)
             closed = Note(
-                "withheld_acknowledged", f"agency:{acknowledgement.agency_id}",
+                "withheld_acknowledged" if package.awaits_decision else "set_aside_acknowledged",
+                f"agency:{acknowledgement.agency_id}",
                 {"package_id": str(package.package_id), "follow_ups_owed": [str(s) for s in package.owed]},
             )  # fmt: skip
             notes = (acknowledged, closed)
@@ -1313,7 +1322,10 @@ class Case:
             if first.awaits_decision and fresh:
                 self._replace_package(replace(first, owed=(*first.owed, *fresh)))
                 waiting.append(entry)
-            elif first.withheld_decision is WithheldDecision.SET_ASIDE and fresh:
+            elif first.withheld_decision is WithheldDecision.SET_ASIDE and first.acknowledged_at is None and fresh:
+                # Not sent now, but owed still: should the agency acknowledge the package after all, a
+                # supervisor decides whether it goes.
+                self._replace_package(replace(first, owed=(*first.owed, *fresh)))
                 not_sent.append({**entry, "cause": "first_package_set_aside"})
         return waiting, not_sent
 
@@ -1372,7 +1384,10 @@ class Case:
             recipient_kind=package.recipient_kind, basis=package.basis, supplementary_to=package.supplementary_to,
             fields=sorted(package.fields), seconds_from_receipt=package.seconds_from_receipt,
         )  # fmt: skip
-        return Dispatch(package, note, event, sources)
+        # A first package carries every follow-up but those a supervisor kept back: kept back is kept
+        # back, for an agency that arrives later (a moved incident) or a package issued again.
+        excluded = frozenset(self.kept_supplements) if sources is None else frozenset()
+        return Dispatch(package, note, event, sources, excluded)
 
     def _restart_approvals(self, now: datetime, cause: str) -> tuple[Note, ...]:
         """What a package would carry changed under approvals not yet complete: each person approves the
