@@ -180,10 +180,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         " de côté la laisse non envoyée.",
     ),
     "review.withheld.owed": (
-        "follow-ups approved while it waited (they go inside it if it is issued again, never if it is set"
-        " aside):",
-        "compléments approuvés pendant l'attente (ils partent avec elle si elle est renvoyée, jamais si"
-        " elle est mise de côté) :",
+        "follow-ups approved while it waited (they go inside it if it is issued again; if it is set aside,"
+        " only should its agency acknowledge it and a supervisor send them on):",
+        "compléments approuvés pendant l'attente (ils partent avec elle si elle est renvoyée ; si elle est"
+        " mise de côté, seulement si son organisme en accuse réception et qu'un superviseur les transmet) :",
     ),
     "review.withheld.reissue": ("Issue again", "Renvoyer"),
     "review.withheld.set_aside": ("Set aside", "Mettre de côté"),

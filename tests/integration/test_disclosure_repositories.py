@@ -596,7 +596,9 @@ async def test_migration_0013_fills_in_from_the_audit_the_follow_ups_supervisors
                 await uow.cases.save(case)
             for note in keeping.notes:
                 await uow.audit.append(kept.tip_id, note)
-            await uow.audit.append(untouched.tip_id, Note("kept", FIRST.actor, {"supplements_not_forwarded": []}))
+            await uow.audit.append(
+                untouched.tip_id, Note("kept", FIRST.actor, {"supplements_not_forwarded": []})
+            )
         assert [note.action for note in keeping.notes] == ["kept"] and held_back
 
         await apply_migrations(database_url, "disclosure", service_migrations(MIGRATIONS))

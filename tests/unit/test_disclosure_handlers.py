@@ -669,5 +669,7 @@ async def test_a_follow_up_a_supervisor_kept_back_is_not_carried_to_the_agency_o
 
     [montreal] = desk.packages("spvm")
     assert montreal.supplementary_to is None
-    assert montreal.content.narrative == [NARRATIVE, FOLLOW_UP], "kept back is kept back, for a new agency too"
+    assert montreal.content.narrative == [NARRATIVE, FOLLOW_UP], (
+        "kept back is kept back, for a new agency too"
+    )
     assert not any(kept in (p.content.narrative or []) for p in desk.packages())

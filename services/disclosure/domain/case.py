@@ -12,7 +12,8 @@ The case keeps the rules that outlive a single decision (policy v2):
   the incident to another jurisdiction, the new agency gets a package on the basis that holds and
   the first agency a supplementary one saying where the case went;
 - after a broker wipe, a follow-up approved while an agency's first package waits for a supervisor
-  is owed to that agency: the package's re-issue carries it, once; it never goes after a set-aside;
+  is owed to that agency: the package's re-issue carries it, once; after a set-aside it goes only if
+  the agency acknowledges the package after all and a supervisor sends it on;
 - approvals are counted per person: a legal obligation needs two different people approving the
   same structured reference;
 - a withdrawal cancels a pending forward that rests on consent, never one that rests on a
@@ -230,8 +231,8 @@ class Package:
     reissued_as: uuid.UUID | None = None
     owed: tuple[uuid.UUID, ...] = ()
     """A first package withheld on replay: the follow-ups a supervisor sent on while it waited, which
-    its agency is owed (carried by its re-issue, queued again if it is acknowledged after all, never
-    sent once it is set aside)."""
+    its agency is owed (carried by its re-issue; queued for a supervisor if it is acknowledged after
+    all, set aside or not; otherwise never sent once it is set aside)."""
 
     def __hash__(self) -> int:
         return hash((self.package_id, self.acknowledged_at, self.withheld_decision, self.owed))
@@ -423,7 +424,10 @@ class Case:
             package
             for package in self.first_packages
             if not package.awaits_decision
-            and (package.withheld_decision is not WithheldDecision.SET_ASIDE or package.acknowledged_at is not None)
+            and (
+                package.withheld_decision is not WithheldDecision.SET_ASIDE
+                or package.acknowledged_at is not None
+            )
         ]
 
     def reissues(self, package_id: uuid.UUID) -> bool:
@@ -1250,8 +1254,9 @@ class Case:
         )  # fmt: skip
         approvers = (Approver(role="supervisor", person_id=supervisor.person_id),)
         firsts = list(self.first_packages)
-        # An agency whose first package waits on a supervisor or was set aside has the case (it gets no
-        # new first package) but nothing to follow: a follow-up would name a package it never had.
+        # An agency whose first package waits on a supervisor or was set aside (and not acknowledged)
+        # has the case (it gets no new first package) but nothing to follow: a follow-up would name a
+        # package it never had.
         followable = list(self.followable_packages)
         holding = {package.agency_id for package in firsts}
         arriving = [recipient for recipient in gate.recipients if recipient.agency_id not in holding]
@@ -1308,8 +1313,9 @@ class Case:
         self, firsts: list[Package], still_there: set[str]
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """The follow-ups being sent on that an agency whose first package waits after a broker wipe is
-        owed (its re-issue carries them), and those an agency whose first package was set aside never
-        gets: both for the audit, so that a supervisor sees who did not get what."""
+        owed (its re-issue carries them), and those an agency whose first package was set aside does
+        not get (owed still, should it acknowledge that package): both for the audit, so that a
+        supervisor sees who did not get what."""
         waiting: list[dict[str, Any]] = []
         not_sent: list[dict[str, Any]] = []
         for first in firsts:
@@ -1322,7 +1328,11 @@ class Case:
             if first.awaits_decision and fresh:
                 self._replace_package(replace(first, owed=(*first.owed, *fresh)))
                 waiting.append(entry)
-            elif first.withheld_decision is WithheldDecision.SET_ASIDE and first.acknowledged_at is None and fresh:
+            elif (
+                first.withheld_decision is WithheldDecision.SET_ASIDE
+                and first.acknowledged_at is None
+                and fresh
+            ):
                 # Not sent now, but owed still: should the agency acknowledge the package after all, a
                 # supervisor decides whether it goes.
                 self._replace_package(replace(first, owed=(*first.owed, *fresh)))
