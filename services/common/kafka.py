@@ -11,7 +11,6 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
-from aiokafka.protocol.metadata import MetadataRequest
 from faststream.kafka.security import parse_security
 from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 
@@ -21,20 +20,6 @@ from services.common.settings import KafkaClientSettings
 
 log = get_logger(__name__)
 _SASL = {"SCRAM-SHA-512": SASLScram512, "SCRAM-SHA-256": SASLScram256, "PLAIN": SASLPlaintext}
-
-
-def refuse_topic_auto_creation() -> None:
-    """Make every metadata request of this process's Kafka clients ask the broker not to create a topic
-    it does not know.
-
-    aiokafka asks for auto-creation on every metadata request (v4 and later) and offers no setting.
-    After a broker restart (Tansu starts empty) a consumer or producer asking for its topics then
-    made them with the broker's defaults (four partitions, no retention) before the declared ones
-    were created, and a topic created twice at once lost records already acknowledged on it.
-    Topics are made only by ``ensure_topics``, with their declared settings; Apache Kafka in
-    production also runs with ``auto.create.topics.enable=false``.
-    """
-    MetadataRequest.__init__.__defaults__ = (None, False)
 
 
 class KafkaSecurityError(Exception):

@@ -32,14 +32,7 @@ from services.common import diagnose, metrics, telemetry
 from services.common.db import check_migrated, create_pool, service_migrations
 from services.common.epoch import BrokerEpoch
 from services.common.http import Refused, answer_refused
-from services.common.kafka import (
-    PLAINTEXT,
-    ClusterIdentity,
-    KafkaSecurity,
-    create_producer,
-    ensure_topics,
-    refuse_topic_auto_creation,
-)
+from services.common.kafka import PLAINTEXT, ClusterIdentity, KafkaSecurity, create_producer, ensure_topics
 from services.common.logging import configure_logging, get_logger
 from services.common.messaging import PostgresUnitOfWork, Transactions
 from services.common.openapi import document_refusals
@@ -283,7 +276,6 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
     The service connects as its own role, which cannot migrate: the owner has migrated the schema
     and granted the role its rights before (``lantern up``, ``lantern db setup``).
     """
-    refuse_topic_auto_creation()
     keystore = _keystore(spec, settings)
     retention = Policy.from_text(settings.retention_days)
     database_url = settings.database_url_of(spec.name)
