@@ -50,6 +50,7 @@ from aiokafka import (
     TopicPartition,
 )
 from aiokafka.errors import KafkaError
+from aiokafka.protocol.group import LeaveGroupRequest
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -342,6 +343,8 @@ class BatchConsumer:
         self.batch_timeout_seconds = batch_timeout_seconds
         self.assignments = Assignments()
         self._missing: set[str] = set()
+        self._created_for: frozenset[str] = frozenset()
+        self._rejoined = False
         self.round_started: float | None = None
         self.last_round = time.monotonic()
         # Topics rank as the service declared its routes: see ``consume``.
@@ -418,13 +421,15 @@ class BatchConsumer:
         consumers: Callable[[], Iterable[AIOKafkaConsumer | None]],
         cluster_id: Callable[[], Awaitable[str | None]],
         every_seconds: float = 1.0,
+        create_topics: Callable[[tuple[str, ...]], Awaitable[object]] | None = None,
     ) -> None:
         """For as long as the service runs: rewind a position past the end of its log, and every
-        position when the cluster changed under the assignment (a broker that restarted empty)."""
+        position when the cluster changed under the assignment (a broker that restarted empty);
+        ``create_topics`` makes the subscribed topics such a broker lacks, with their declared settings."""
         while True:
             try:
                 async with asyncio.timeout(max(every_seconds * 5, 5.0)):
-                    await self._check_positions(consumers, cluster_id)
+                    await self._check_positions(consumers, cluster_id, create_topics)
             except asyncio.CancelledError:
                 raise
             except Exception as error:
@@ -437,6 +442,7 @@ class BatchConsumer:
         self,
         consumers: Callable[[], Iterable[AIOKafkaConsumer | None]],
         cluster_id: Callable[[], Awaitable[str | None]],
+        create_topics: Callable[[tuple[str, ...]], Awaitable[object]] | None = None,
     ) -> None:
         current = await cluster_id()
         changed = self.assignments.cluster is not None and current != self.assignments.cluster
@@ -446,27 +452,53 @@ class BatchConsumer:
         for consumer in consumers():
             if consumer is None:
                 continue
-            self._refresh_if_topics_missing(consumer)
+            await self._refresh_if_topics_missing(consumer, create_topics)
             for partition in consumer.assignment():
                 highwater = consumer.highwater(partition)
                 past_the_end = highwater is not None and await consumer.position(partition) > highwater
                 if changed or past_the_end:
                     await self._rewind(consumer, partition, None if changed else highwater)
 
-    def _refresh_if_topics_missing(self, consumer: AIOKafkaConsumer) -> None:
-        """A group joined while its topics did not exist (a broker restarted empty, its topics made
-        a moment later) holds none of their partitions, and aiokafka reads metadata again only
-        every five minutes: ask for it now, so that the group sees the topics and joins again. With
-        several members, one may rightly hold no partition of a topic: the read then changes
-        nothing, and costs one metadata request a round."""
+    async def _refresh_if_topics_missing(
+        self,
+        consumer: AIOKafkaConsumer,
+        create_topics: Callable[[tuple[str, ...]], Awaitable[object]] | None = None,
+    ) -> None:
+        """A group joined while its topics did not exist (a broker restarted empty) holds none of
+        their partitions, and aiokafka reads metadata again only every five minutes: make the
+        topics with their declared settings (metadata requests never make them, see
+        ``services.common.kafka``), then ask for metadata now, so that the group sees them and
+        joins again. With several members, one may rightly hold no partition of a topic: the topics
+        are then looked up once for that set, and the read costs one metadata request a round."""
         assigned = {partition.topic for partition in consumer.assignment()}
         missing = consumer.subscription() - assigned
         if missing and missing != self._missing:
             log.info("consumer holds no partition of some topics; metadata read again", service=self.service,
                      count=len(missing))  # fmt: skip
         self._missing = missing
-        if missing:
-            consumer._client.force_metadata_update()
+        if not missing:
+            self._created_for, self._rejoined = frozenset(), False
+            return
+        if create_topics is not None and missing != self._created_for:
+            try:
+                await create_topics(tuple(sorted(missing)))
+                self._created_for = frozenset(missing)
+            except Exception as error:
+                log.warning(
+                    "missing topics not created", service=self.service, error_type=type(error).__name__
+                )
+        elif missing == self._created_for and not self._rejoined:
+            # Tansu answers a rejoin at the same generation with the assignment it gave first: the
+            # empty one made before the topics existed. Leaving and joining as a new member takes a
+            # fresh one (aiokafka leaves only from a generation above 0, Tansu's first).
+            self._rejoined = True
+            log.info("consumer joins its group again as a new member", service=self.service)
+            coordinator = consumer._coordinator
+            with contextlib.suppress(KafkaError):
+                await coordinator._send_req(LeaveGroupRequest(coordinator.group_id, coordinator.member_id))
+            coordinator.reset_generation()
+            coordinator.request_rejoin()
+        consumer._client.force_metadata_update()
 
     async def _rewind(
         self, consumer: AIOKafkaConsumer, partition: TopicPartition, highwater: int | None

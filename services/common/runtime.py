@@ -153,6 +153,9 @@ class Runtime:
             await self.consumer.keep_positions(
                 lambda: [getattr(subscriber, "consumer", None) for subscriber in self.broker.subscribers],
                 identity,
+                create_topics=partial(
+                    ensure_topics, self.settings.kafka_bootstrap_servers, security=self.kafka_security
+                ),
             )
         finally:
             await identity.close()
@@ -306,6 +309,9 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
         client_id=f"lantern-{spec.name}",
         logger=logging.getLogger(f"faststream.{spec.name}"),
         security=security.security,
+        # FastStream would make a missing topic with one partition and no settings; the consumer's
+        # position keeper makes it as declared (``BatchConsumer.keep_positions``).
+        allow_auto_create_topics=False,
     )
     try:
         async with asyncio.timeout(START_TIMEOUT_SECONDS):

@@ -10,12 +10,14 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from faststream.kafka import KafkaBroker
 
 from lantern.infra import TansuBroker, free_port
@@ -224,7 +226,7 @@ async def test_a_consumer_whose_round_does_not_end_says_stalled_on_health_until_
 @asynccontextmanager
 async def probe_consuming(bootstrap: str, consumer: BatchConsumer) -> AsyncIterator[KafkaBroker]:
     """The probe consuming ``tips.received.v1`` as a service does, its positions kept."""
-    broker = KafkaBroker(bootstrap)
+    broker = KafkaBroker(bootstrap, allow_auto_create_topics=False)
     subscribe(
         broker, topics=(topics.TIPS_RECEIVED,), group_id=SERVICE, consumer=consumer, fetch_max_wait_ms=5,
         session_timeout_ms=3000, max_records=100, batch_timeout_ms=50,
@@ -236,6 +238,7 @@ async def probe_consuming(bootstrap: str, consumer: BatchConsumer) -> AsyncItera
             lambda: [getattr(subscriber, "consumer", None) for subscriber in broker.subscribers],
             identity,
             every_seconds=0.2,
+            create_topics=partial(ensure_topics, bootstrap),
         )
     )
     try:
@@ -253,12 +256,25 @@ async def publish(bootstrap: str, *events: TipReceivedV1) -> None:
         await produce(bootstrap, topics.TIPS_RECEIVED, event.model_dump_json().encode(), event.partition_key)
 
 
+async def partitions_on(bootstrap: str, topic: str) -> int:
+    """How many partitions ``topic`` has on the broker; 0 while it does not exist."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        if topic not in await admin.list_topics():
+            return 0
+        (described,) = await admin.describe_topics([topic])
+        return len(described["partitions"])
+    finally:
+        await admin.close()
+
+
 async def committed(bootstrap: str) -> dict[int, int]:
-    """The probe group's committed offset of each partition of ``tips.received.v1``, on the broker."""
+    """The probe group's committed offset of every partition of ``tips.received.v1`` on the broker."""
     reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=SERVICE, enable_auto_commit=False)
     await reader.start()
     try:
-        partitions = range(settings_of(topics.TIPS_RECEIVED).partitions)
+        partitions = range(await partitions_on(bootstrap, topics.TIPS_RECEIVED))
         offsets = {p: await reader.committed(TopicPartition(topics.TIPS_RECEIVED, p)) for p in partitions}
         return {p: offset for p, offset in offsets.items() if offset is not None}
     finally:
@@ -284,7 +300,12 @@ async def test_offsets_are_committed_after_the_batch_and_after_a_broker_wipe_the
             broker.stop()
             broker.start()  # the same port, empty, under a new cluster id
             assert broker.cluster_id != first_cluster
-            await ensure_topics(broker.bootstrap_servers, topics.ALL_TOPICS)
+            # The consumer makes its topic again; no metadata request may make it with the broker's defaults.
+            assert await eventually(
+                lambda: partitions_on(broker.bootstrap_servers, topics.TIPS_RECEIVED), timeout=30
+            )
+            declared = settings_of(topics.TIPS_RECEIVED).partitions
+            assert await partitions_on(broker.bootstrap_servers, topics.TIPS_RECEIVED) == declared
             after = [tip_received() for _ in range(3)]
             await publish(broker.bootstrap_servers, *after)
             assert await eventually(lambda: _all(counts(pool), 15), timeout=90), "the new log was read"
