@@ -60,6 +60,7 @@ from pydantic import BaseModel, ValidationError
 
 from schemas.topics import dead_letter_topic
 from services.common import errors, metrics
+from services.common.db import IDLE_IN_TRANSACTION_TIMEOUT_MS
 from services.common.logging import get_logger
 from services.common.messaging import OutboxMessage, Transactions, write_outbox
 from services.common.signing import SIGNATURE_HEADER, SIGNER_HEADER, EventVerifier
@@ -67,6 +68,8 @@ from services.common.signing import Unauthenticated as Unsigned
 from services.common.telemetry import context_from
 
 log = get_logger(__name__)
+DATABASE_ANSWERS_SECONDS = 2.0
+IDLE_IN_BATCH = f"SET LOCAL idle_in_transaction_session_timeout = {IDLE_IN_TRANSACTION_TIMEOUT_MS}"
 _tracer = trace.get_tracer("lantern.consumer")
 
 
@@ -574,6 +577,17 @@ class BatchConsumer:
                     set_aside += following
                     pending = [d for d in pending if all(d is not moved for moved in following)]
                 continue
+            except BatchTimedOut as error:
+                # One event may be what never ends: each alone, in order, so that it cannot hold the
+                # others back for ever and a tip's events still never overtake each other.
+                if len(pending) > 1:
+                    return set_aside, [[delivery] for delivery in pending]
+                if await self._database_answers():
+                    pending[0].failures, pending[0].error = pending[0].failures + 1, error
+                    return set_aside + pending, []
+                failures += 1
+                await self._wait_before_retry(error, failures)
+                continue
             except TRANSIENT_ERRORS as error:
                 failures += 1
                 await self._wait_before_retry(error, failures)
@@ -610,6 +624,14 @@ class BatchConsumer:
                     await self._reject(first, failure.error)
                 else:
                     first.failures, first.error = first.failures + 1, failure.error
+                continue
+            except BatchTimedOut as error:
+                # It alone outlasted the deadline: its fault while the database answers, an outage's
+                # (waited out) while it does not.
+                if await self._database_answers():
+                    first.failures, first.error = first.failures + 1, error
+                else:
+                    await self._wait_before_retry(error, first.failures or 1)
                 continue
             except TRANSIENT_ERRORS as error:
                 await self._wait_before_retry(error, first.failures or 1)
@@ -683,6 +705,7 @@ class BatchConsumer:
         shared: dict[str, Any] = {}
         flushes: list[Callable[[], Awaitable[None]]] = []
         async with connection.transaction():
+            await connection.execute(IDLE_IN_BATCH)
             claimed, parked = await self._claim(connection, deliveries)
             if parked is None:
                 parked = await self._parked(connection, {d.key for d in deliveries if d in claimed})
@@ -972,6 +995,14 @@ class BatchConsumer:
             except TRANSIENT_ERRORS as send_error:
                 failures += 1
                 await self._wait_before_retry(send_error, failures)
+
+    async def _database_answers(self) -> bool:
+        """Whether the database answers a trivial query within ``DATABASE_ANSWERS_SECONDS``."""
+        try:
+            async with asyncio.timeout(DATABASE_ANSWERS_SECONDS):
+                return bool(await self.transactions.pool.fetchval("SELECT 1") == 1)
+        except Exception:
+            return False
 
     async def _wait_before_retry(self, error: BaseException, failures: int) -> None:
         delay = backoff_delay(failures, self.backoff_seconds)

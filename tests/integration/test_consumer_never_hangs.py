@@ -7,9 +7,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit, urlunsplit
@@ -23,7 +24,7 @@ from faststream.kafka import KafkaBroker
 from lantern.infra import TansuBroker, free_port
 from schemas import topics
 from schemas.intake import TipReceivedV1
-from schemas.topics import settings_of
+from schemas.topics import dead_letter_topic, settings_of
 from services.common.consumer import BatchConsumer, subscribe
 from services.common.db import create_pool
 from services.common.kafka import ClusterIdentity, create_producer, ensure_topics
@@ -166,12 +167,29 @@ async def test_a_database_cut_mid_batch_is_ridden_out_and_each_event_applies_onc
     assert await counts(pool) == (5, 5, 5)
 
 
-async def test_every_pool_connection_ends_a_transaction_left_idle_for_a_minute(
+@dataclass
+class Showing(Probe):
+    """The probe, noting the idle-in-transaction limit its batch's transaction runs under."""
+
+    seen: list[str] = field(default_factory=list)
+
+    async def __call__(self, event: TipReceivedV1, uow: PostgresUnitOfWork) -> None:
+        self.seen.append(await uow.connection.fetchval("SHOW idle_in_transaction_session_timeout"))
+        await super().__call__(event, uow)
+
+
+async def test_a_batch_transaction_left_idle_ends_after_a_minute_and_no_other_transaction_does(
     database_url: str, tmp_path: Path
 ) -> None:
     pool = await probe_pool(database_url, tmp_path)
     try:
-        assert await pool.fetchval("SHOW idle_in_transaction_session_timeout") == "1min"
+        showing = Showing()
+        await consumer_of(pool, showing, RecordingProducer()).consume(records(tip_received()))
+        assert showing.seen == ["1min"]
+        # The relay's claim transaction waits on the broker: a slow one must not end its session.
+        assert await pool.fetchval("SHOW idle_in_transaction_session_timeout") == "0"
+        async with pool.acquire() as connection, connection.transaction():
+            assert await connection.fetchval("SHOW idle_in_transaction_session_timeout") == "0"
     finally:
         await pool.close()
 
@@ -376,3 +394,36 @@ async def test_a_commit_the_broker_never_answers_is_given_up_at_the_batch_timeou
     kafka = Committing(TopicPartition(topics.TIPS_RECEIVED, 0), hangs=True)
     committing = consumer.commit(kafka, records(tip_received()), consumer.assignments.epoch, None)  # type: ignore[arg-type]
     assert await asyncio.wait_for(committing, 5) is False
+
+
+@dataclass
+class Hanging(Probe):
+    """The probe, never ending the events named in ``hangs``."""
+
+    hangs: set[uuid.UUID] = field(default_factory=set)
+
+    async def __call__(self, event: TipReceivedV1, uow: PostgresUnitOfWork) -> None:
+        if event.event_id in self.hangs:
+            await asyncio.Event().wait()
+        await super().__call__(event, uow)
+
+
+async def test_an_event_whose_handler_never_ends_is_dead_lettered_and_its_batch_neighbours_apply(
+    database_url: str, tmp_path: Path
+) -> None:
+    pool = await probe_pool(database_url, tmp_path)
+    try:
+        events = [tip_received() for _ in range(3)]
+        probe = Hanging(hangs={events[1].event_id})
+        producer = RecordingProducer()
+        consumer = consumer_of(pool, probe, producer)
+        consumer.batch_timeout_seconds = 0.3
+        await asyncio.wait_for(consumer.consume(records(*events)), 30)
+        assert await counts(pool) == (2, 2, 2), "the two others applied"
+        assert [topic for topic, _value, _headers in producer.sent] == [
+            dead_letter_topic(topics.TIPS_RECEIVED)
+        ]
+        status = await pool.fetchval("SELECT status FROM inbox WHERE event_id = $1", events[1].event_id)
+        assert status == "poisoned"
+    finally:
+        await pool.close()
