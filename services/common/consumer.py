@@ -350,6 +350,10 @@ class BatchConsumer:
         self._rejoined = False
         self.round_started: float | None = None
         self.last_round = time.monotonic()
+        self.progressed: float | None = None
+        """When a batch last committed or an event was last dead-lettered: progress, not activity."""
+        self.waiting_since: float | None = None
+        """When work was first seen waiting with no round running, since the last round."""
         # Topics rank as the service declared its routes: see ``consume``.
         self._rank = {topic: rank for rank, topic in enumerate(routes)}
 
@@ -377,7 +381,7 @@ class BatchConsumer:
             if isinstance(consumer, AIOKafkaConsumer):
                 await self.commit(consumer, records, epoch, cluster)
         finally:
-            self.round_started, self.last_round = None, time.monotonic()
+            self.round_started, self.last_round, self.waiting_since = None, time.monotonic(), None
 
     async def commit(
         self,
@@ -412,12 +416,19 @@ class BatchConsumer:
         return True
 
     def stalled_for(self, has_work: bool = False) -> float:
-        """Seconds the round in hand has lasted; with none in hand, seconds since the last one
-        ended when there is ``work`` waiting for it (0 when there is none)."""
+        """Seconds without progress: in a round, since it started or since its last commit or
+        dead letter, whichever is later (a round retrying the same work for ever is stalled, one
+        working through a long backlog is not); with none in hand, since ``work`` was first seen
+        waiting (0 when there is none)."""
         now = time.monotonic()
         if self.round_started is not None:
-            return now - self.round_started
-        return now - self.last_round if has_work else 0.0
+            return now - max(self.round_started, self.progressed or 0.0)
+        if not has_work:
+            self.waiting_since = None
+            return 0.0
+        if self.waiting_since is None:
+            self.waiting_since = now
+        return now - self.waiting_since
 
     async def keep_positions(
         self,
@@ -781,6 +792,7 @@ class BatchConsumer:
             span.set_attribute("lantern.outcome", "handled")
 
     def _settle(self, applied: Applied) -> None:
+        self.progressed = time.monotonic()
         for action in applied.committed:
             action()
         for delivery, outcome in applied.outcomes:
@@ -991,6 +1003,7 @@ class BatchConsumer:
             try:
                 async with asyncio.timeout(self.batch_timeout_seconds):
                     await self.dead_letters.send(delivery, reason, error, field_errors)
+                self.progressed = time.monotonic()
                 return
             except TRANSIENT_ERRORS as send_error:
                 failures += 1

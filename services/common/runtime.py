@@ -166,7 +166,8 @@ class Runtime:
         )
 
     def consuming_stalled(self) -> bool:
-        """A round has gone on, or none has run while events wait, for longer than the setting."""
+        """A round has made no progress (no commit, no dead letter), or none has run since events
+        were seen waiting, for longer than the setting."""
         if self.consumer is None:
             return False
         waited = self.consumer.stalled_for(has_work=self.consumer_lag() > 0)
@@ -223,7 +224,8 @@ class Runtime:
             checks["deferred_events"] = str(counts["deferred"]["events"] if "deferred" in counts else 0)
         except Exception:
             checks["parked_tips"] = "unknown"
-        stalled = self.consuming_stalled()
+        # An outage is waited out (the consumer reconnects by itself): not a hang to restart for.
+        stalled = checks["database"] == "ok" and checks["broker"] == "ok" and self.consuming_stalled()
         checks["consuming"] = "stalled" if stalled else "ok"
         # None, not an empty list, when the rows could not be read: monitoring closes the alerts of
         # rows no longer listed, so an empty list must mean that none is quarantined.

@@ -348,13 +348,23 @@ async def _when_total(check: object, expected: int) -> dict[int, int]:
     return offsets if sum(offsets.values()) == expected else {}
 
 
-def test_a_consumer_between_rounds_is_stalled_only_when_work_waits() -> None:
+def test_a_consumer_between_rounds_is_stalled_from_when_work_was_first_seen_waiting() -> None:
     consumer = consumer_of(None, Probe(), RecordingProducer())  # type: ignore[arg-type]
     consumer.last_round = time.monotonic() - 300
     assert consumer.stalled_for(has_work=False) == 0.0
+    assert consumer.stalled_for(has_work=True) < 5, "not from the last round: the work just arrived"
+    assert consumer.waiting_since is not None
+    consumer.waiting_since -= 300
     assert consumer.stalled_for(has_work=True) >= 300
-    consumer.round_started = time.monotonic() - 5
-    assert 5 <= consumer.stalled_for(has_work=False) < 300, "a round in hand counts from its start"
+    assert consumer.stalled_for(has_work=False) == 0.0 and consumer.waiting_since is None
+
+
+def test_a_round_is_stalled_only_while_it_makes_no_progress() -> None:
+    consumer = consumer_of(None, Probe(), RecordingProducer())  # type: ignore[arg-type]
+    consumer.round_started = time.monotonic() - 300
+    assert consumer.stalled_for(has_work=False) >= 300, "a round retrying the same work for ever"
+    consumer.progressed = time.monotonic() - 5
+    assert 5 <= consumer.stalled_for(has_work=True) < 300, "a round committing through a backlog"
 
 
 class Committing:
