@@ -160,6 +160,8 @@ class Delivery:
     replay: bool = False
     failures: int = 0
     error: BaseException | None = None
+    timing_out_since: float | None = None
+    """When it alone first outlasted the batch deadline while the database answered."""
 
     @property
     def held(self) -> bool:
@@ -350,6 +352,7 @@ class BatchConsumer:
         self._rejoined = False
         self.round_started: float | None = None
         self.last_round = time.monotonic()
+        self.orphan_grace_seconds = IDLE_IN_TRANSACTION_TIMEOUT_MS / 1000
         self.progressed: float | None = None
         """When a batch last committed or an event was last dead-lettered: progress, not activity."""
         self.waiting_since: float | None = None
@@ -593,7 +596,7 @@ class BatchConsumer:
                 # others back for ever and a tip's events still never overtake each other.
                 if len(pending) > 1:
                     return set_aside, [[delivery] for delivery in pending]
-                if await self._database_answers():
+                if await self._its_own_fault(pending[0]):
                     pending[0].failures, pending[0].error = pending[0].failures + 1, error
                     return set_aside + pending, []
                 failures += 1
@@ -639,7 +642,7 @@ class BatchConsumer:
             except BatchTimedOut as error:
                 # It alone outlasted the deadline: its fault while the database answers, an outage's
                 # (waited out) while it does not.
-                if await self._database_answers():
+                if await self._its_own_fault(first):
                     first.failures, first.error = first.failures + 1, error
                 else:
                     await self._wait_before_retry(error, first.failures or 1)
@@ -1008,6 +1011,18 @@ class BatchConsumer:
             except TRANSIENT_ERRORS as send_error:
                 failures += 1
                 await self._wait_before_retry(send_error, failures)
+
+    async def _its_own_fault(self, delivery: Delivery) -> bool:
+        """Whether an event alone past the batch deadline is what never ends: the database answers,
+        and has for longer than an orphaned transaction (a batch abandoned on a connection the
+        server never saw closed) can hold the event's inbox row."""
+        if not await self._database_answers():
+            delivery.timing_out_since = None
+            return False
+        now = time.monotonic()
+        if delivery.timing_out_since is None:
+            delivery.timing_out_since = now
+        return now - delivery.timing_out_since >= self.orphan_grace_seconds
 
     async def _database_answers(self) -> bool:
         """Whether the database answers a trivial query within ``DATABASE_ANSWERS_SECONDS``."""

@@ -428,6 +428,7 @@ async def test_an_event_whose_handler_never_ends_is_dead_lettered_and_its_batch_
         producer = RecordingProducer()
         consumer = consumer_of(pool, probe, producer)
         consumer.batch_timeout_seconds = 0.3
+        consumer.orphan_grace_seconds = 1.0  # a minute in a service: see the test above
         await asyncio.wait_for(consumer.consume(records(*events)), 30)
         assert await counts(pool) == (2, 2, 2), "the two others applied"
         assert [topic for topic, _value, _headers in producer.sent] == [
