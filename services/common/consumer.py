@@ -50,6 +50,7 @@ from aiokafka import (
     TopicPartition,
 )
 from aiokafka.errors import KafkaError
+from aiokafka.protocol.group import LeaveGroupRequest
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -59,6 +60,7 @@ from pydantic import BaseModel, ValidationError
 
 from schemas.topics import dead_letter_topic
 from services.common import errors, metrics
+from services.common.db import IDLE_IN_TRANSACTION_TIMEOUT_MS
 from services.common.logging import get_logger
 from services.common.messaging import OutboxMessage, Transactions, write_outbox
 from services.common.signing import SIGNATURE_HEADER, SIGNER_HEADER, EventVerifier
@@ -66,6 +68,8 @@ from services.common.signing import Unauthenticated as Unsigned
 from services.common.telemetry import context_from
 
 log = get_logger(__name__)
+DATABASE_ANSWERS_SECONDS = 2.0
+IDLE_IN_BATCH = f"SET LOCAL idle_in_transaction_session_timeout = {IDLE_IN_TRANSACTION_TIMEOUT_MS}"
 _tracer = trace.get_tracer("lantern.consumer")
 
 
@@ -156,6 +160,8 @@ class Delivery:
     replay: bool = False
     failures: int = 0
     error: BaseException | None = None
+    timing_out_since: float | None = None
+    """When it alone first outlasted the batch deadline while the database answered."""
 
     @property
     def held(self) -> bool:
@@ -342,8 +348,15 @@ class BatchConsumer:
         self.batch_timeout_seconds = batch_timeout_seconds
         self.assignments = Assignments()
         self._missing: set[str] = set()
+        self._created_for: frozenset[str] = frozenset()
+        self._rejoined = False
         self.round_started: float | None = None
         self.last_round = time.monotonic()
+        self.orphan_grace_seconds = IDLE_IN_TRANSACTION_TIMEOUT_MS / 1000
+        self.progressed: float | None = None
+        """When a batch last committed or an event was last dead-lettered: progress, not activity."""
+        self.waiting_since: float | None = None
+        """When work was first seen waiting with no round running, since the last round."""
         # Topics rank as the service declared its routes: see ``consume``.
         self._rank = {topic: rank for rank, topic in enumerate(routes)}
 
@@ -371,7 +384,7 @@ class BatchConsumer:
             if isinstance(consumer, AIOKafkaConsumer):
                 await self.commit(consumer, records, epoch, cluster)
         finally:
-            self.round_started, self.last_round = None, time.monotonic()
+            self.round_started, self.last_round, self.waiting_since = None, time.monotonic(), None
 
     async def commit(
         self,
@@ -406,25 +419,34 @@ class BatchConsumer:
         return True
 
     def stalled_for(self, has_work: bool = False) -> float:
-        """Seconds the round in hand has lasted; with none in hand, seconds since the last one
-        ended when there is ``work`` waiting for it (0 when there is none)."""
+        """Seconds without progress: in a round, since it started or since its last commit or
+        dead letter, whichever is later (a round retrying the same work for ever is stalled, one
+        working through a long backlog is not); with none in hand, since ``work`` was first seen
+        waiting (0 when there is none)."""
         now = time.monotonic()
         if self.round_started is not None:
-            return now - self.round_started
-        return now - self.last_round if has_work else 0.0
+            return now - max(self.round_started, self.progressed or 0.0)
+        if not has_work:
+            self.waiting_since = None
+            return 0.0
+        if self.waiting_since is None:
+            self.waiting_since = now
+        return now - self.waiting_since
 
     async def keep_positions(
         self,
         consumers: Callable[[], Iterable[AIOKafkaConsumer | None]],
         cluster_id: Callable[[], Awaitable[str | None]],
         every_seconds: float = 1.0,
+        create_topics: Callable[[tuple[str, ...]], Awaitable[object]] | None = None,
     ) -> None:
         """For as long as the service runs: rewind a position past the end of its log, and every
-        position when the cluster changed under the assignment (a broker that restarted empty)."""
+        position when the cluster changed under the assignment (a broker that restarted empty);
+        ``create_topics`` makes the subscribed topics such a broker lacks, with their declared settings."""
         while True:
             try:
                 async with asyncio.timeout(max(every_seconds * 5, 5.0)):
-                    await self._check_positions(consumers, cluster_id)
+                    await self._check_positions(consumers, cluster_id, create_topics)
             except asyncio.CancelledError:
                 raise
             except Exception as error:
@@ -437,6 +459,7 @@ class BatchConsumer:
         self,
         consumers: Callable[[], Iterable[AIOKafkaConsumer | None]],
         cluster_id: Callable[[], Awaitable[str | None]],
+        create_topics: Callable[[tuple[str, ...]], Awaitable[object]] | None = None,
     ) -> None:
         current = await cluster_id()
         changed = self.assignments.cluster is not None and current != self.assignments.cluster
@@ -446,27 +469,53 @@ class BatchConsumer:
         for consumer in consumers():
             if consumer is None:
                 continue
-            self._refresh_if_topics_missing(consumer)
+            await self._refresh_if_topics_missing(consumer, create_topics)
             for partition in consumer.assignment():
                 highwater = consumer.highwater(partition)
                 past_the_end = highwater is not None and await consumer.position(partition) > highwater
                 if changed or past_the_end:
                     await self._rewind(consumer, partition, None if changed else highwater)
 
-    def _refresh_if_topics_missing(self, consumer: AIOKafkaConsumer) -> None:
-        """A group joined while its topics did not exist (a broker restarted empty, its topics made
-        a moment later) holds none of their partitions, and aiokafka reads metadata again only
-        every five minutes: ask for it now, so that the group sees the topics and joins again. With
-        several members, one may rightly hold no partition of a topic: the read then changes
-        nothing, and costs one metadata request a round."""
+    async def _refresh_if_topics_missing(
+        self,
+        consumer: AIOKafkaConsumer,
+        create_topics: Callable[[tuple[str, ...]], Awaitable[object]] | None = None,
+    ) -> None:
+        """A group joined while its topics did not exist (a broker restarted empty) holds none of
+        their partitions, and aiokafka reads metadata again only every five minutes: make the
+        topics with their declared settings (metadata requests never make them, see
+        ``services.common.kafka``), then ask for metadata now, so that the group sees them and
+        joins again. With several members, one may rightly hold no partition of a topic: the topics
+        are then looked up once for that set, and the read costs one metadata request a round."""
         assigned = {partition.topic for partition in consumer.assignment()}
         missing = consumer.subscription() - assigned
         if missing and missing != self._missing:
             log.info("consumer holds no partition of some topics; metadata read again", service=self.service,
                      count=len(missing))  # fmt: skip
         self._missing = missing
-        if missing:
-            consumer._client.force_metadata_update()
+        if not missing:
+            self._created_for, self._rejoined = frozenset(), False
+            return
+        if create_topics is not None and missing != self._created_for:
+            try:
+                await create_topics(tuple(sorted(missing)))
+                self._created_for = frozenset(missing)
+            except Exception as error:
+                log.warning(
+                    "missing topics not created", service=self.service, error_type=type(error).__name__
+                )
+        elif missing == self._created_for and not self._rejoined:
+            # Tansu answers a rejoin at the same generation with the assignment it gave first: the
+            # empty one made before the topics existed. Leaving and joining as a new member takes a
+            # fresh one (aiokafka leaves only from a generation above 0, Tansu's first).
+            self._rejoined = True
+            log.info("consumer joins its group again as a new member", service=self.service)
+            coordinator = consumer._coordinator
+            with contextlib.suppress(KafkaError):
+                await coordinator._send_req(LeaveGroupRequest(coordinator.group_id, coordinator.member_id))
+            coordinator.reset_generation()
+            coordinator.request_rejoin()
+        consumer._client.force_metadata_update()
 
     async def _rewind(
         self, consumer: AIOKafkaConsumer, partition: TopicPartition, highwater: int | None
@@ -542,6 +591,17 @@ class BatchConsumer:
                     set_aside += following
                     pending = [d for d in pending if all(d is not moved for moved in following)]
                 continue
+            except BatchTimedOut as error:
+                # One event may be what never ends: each alone, in order, so that it cannot hold the
+                # others back for ever and a tip's events still never overtake each other.
+                if len(pending) > 1:
+                    return set_aside, [[delivery] for delivery in pending]
+                if await self._its_own_fault(pending[0]):
+                    pending[0].failures, pending[0].error = pending[0].failures + 1, error
+                    return set_aside + pending, []
+                failures += 1
+                await self._wait_before_retry(error, failures)
+                continue
             except TRANSIENT_ERRORS as error:
                 failures += 1
                 await self._wait_before_retry(error, failures)
@@ -578,6 +638,14 @@ class BatchConsumer:
                     await self._reject(first, failure.error)
                 else:
                     first.failures, first.error = first.failures + 1, failure.error
+                continue
+            except BatchTimedOut as error:
+                # It alone outlasted the deadline: its fault while the database answers, an outage's
+                # (waited out) while it does not.
+                if await self._its_own_fault(first):
+                    first.failures, first.error = first.failures + 1, error
+                else:
+                    await self._wait_before_retry(error, first.failures or 1)
                 continue
             except TRANSIENT_ERRORS as error:
                 await self._wait_before_retry(error, first.failures or 1)
@@ -651,6 +719,7 @@ class BatchConsumer:
         shared: dict[str, Any] = {}
         flushes: list[Callable[[], Awaitable[None]]] = []
         async with connection.transaction():
+            await connection.execute(IDLE_IN_BATCH)
             claimed, parked = await self._claim(connection, deliveries)
             if parked is None:
                 parked = await self._parked(connection, {d.key for d in deliveries if d in claimed})
@@ -726,6 +795,7 @@ class BatchConsumer:
             span.set_attribute("lantern.outcome", "handled")
 
     def _settle(self, applied: Applied) -> None:
+        self.progressed = time.monotonic()
         for action in applied.committed:
             action()
         for delivery, outcome in applied.outcomes:
@@ -936,10 +1006,31 @@ class BatchConsumer:
             try:
                 async with asyncio.timeout(self.batch_timeout_seconds):
                     await self.dead_letters.send(delivery, reason, error, field_errors)
+                self.progressed = time.monotonic()
                 return
             except TRANSIENT_ERRORS as send_error:
                 failures += 1
                 await self._wait_before_retry(send_error, failures)
+
+    async def _its_own_fault(self, delivery: Delivery) -> bool:
+        """Whether an event alone past the batch deadline is what never ends: the database answers,
+        and has for longer than an orphaned transaction (a batch abandoned on a connection the
+        server never saw closed) can hold the event's inbox row."""
+        if not await self._database_answers():
+            delivery.timing_out_since = None
+            return False
+        now = time.monotonic()
+        if delivery.timing_out_since is None:
+            delivery.timing_out_since = now
+        return now - delivery.timing_out_since >= self.orphan_grace_seconds
+
+    async def _database_answers(self) -> bool:
+        """Whether the database answers a trivial query within ``DATABASE_ANSWERS_SECONDS``."""
+        try:
+            async with asyncio.timeout(DATABASE_ANSWERS_SECONDS):
+                return bool(await self.transactions.pool.fetchval("SELECT 1") == 1)
+        except Exception:
+            return False
 
     async def _wait_before_retry(self, error: BaseException, failures: int) -> None:
         delay = backoff_delay(failures, self.backoff_seconds)

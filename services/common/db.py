@@ -28,11 +28,12 @@ async def apply_shared_migrations(database_url: str) -> None:
 
 log = get_logger(__name__)
 
-# A transaction its client abandoned (a process hung or frozen, a connection lost on the way) would
-# hold its locks for ever: inbox rows, a tip's advisory lock, the outbox rows it claimed. Every
-# transaction here lasts well under this (a batch's is bounded at 30 s by default).
+# A batch transaction its consumer abandoned (a process hung or frozen, a connection lost on the
+# way) would hold its inbox rows and its tip's advisory lock for ever: the consumer sets this in its
+# batch's transaction only (``SET LOCAL``; a batch is bounded at 30 s by default). Not pool-wide: the
+# relay holds its claim transaction while it waits on the broker, and a slow broker would have the
+# session killed before the rows were marked sent, sending them again every round.
 IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000
-SESSION_SETTINGS = {"idle_in_transaction_session_timeout": str(IDLE_IN_TRANSACTION_TIMEOUT_MS)}
 
 
 async def _init_connection(connection: asyncpg.Connection) -> None:
@@ -59,7 +60,6 @@ async def create_pool(
         reset=_keep_session,
         server_settings={
             "search_path": f"{schema},public", "application_name": f"lantern-{application or schema}",
-            **SESSION_SETTINGS,
         },
     )  # fmt: skip
     assert pool is not None

@@ -8,9 +8,12 @@ import ssl
 from dataclasses import dataclass
 from typing import Any
 
+import aiokafka.admin.client
+import aiokafka.client
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
+from aiokafka.protocol.metadata import MetadataRequest
 from faststream.kafka.security import parse_security
 from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 
@@ -20,6 +23,21 @@ from services.common.settings import KafkaClientSettings
 
 log = get_logger(__name__)
 _SASL = {"SCRAM-SHA-512": SASLScram512, "SCRAM-SHA-256": SASLScram256, "PLAIN": SASLPlaintext}
+
+
+class _NoTopicCreatedByMetadata(MetadataRequest):  # type: ignore[misc]
+    """A metadata request that never makes the topics it names. By default every client's request
+    (a consumer's subscription, a producer's first send) makes a missing topic with the broker's
+    defaults: after a broker wipe, Tansu's 4 partitions and default settings instead of the declared
+    ones, kept for good since ``ensure_topics`` leaves existing topics alone. aiokafka 0.14 sends
+    ``allow_auto_topic_creation`` (Metadata v4+) but offers no setting for it, hence this."""
+
+    def __init__(self, topics: list[str] | None = None, allow_auto_topic_creation: bool | None = None):
+        super().__init__(topics, allow_auto_topic_creation=False)
+
+
+aiokafka.client.MetadataRequest = _NoTopicCreatedByMetadata
+aiokafka.admin.client.MetadataRequest = _NoTopicCreatedByMetadata
 
 
 class KafkaSecurityError(Exception):

@@ -153,6 +153,9 @@ class Runtime:
             await self.consumer.keep_positions(
                 lambda: [getattr(subscriber, "consumer", None) for subscriber in self.broker.subscribers],
                 identity,
+                create_topics=partial(
+                    ensure_topics, self.settings.kafka_bootstrap_servers, security=self.kafka_security
+                ),
             )
         finally:
             await identity.close()
@@ -163,7 +166,8 @@ class Runtime:
         )
 
     def consuming_stalled(self) -> bool:
-        """A round has gone on, or none has run while events wait, for longer than the setting."""
+        """A round has made no progress (no commit, no dead letter), or none has run since events
+        were seen waiting, for longer than the setting."""
         if self.consumer is None:
             return False
         waited = self.consumer.stalled_for(has_work=self.consumer_lag() > 0)
@@ -220,7 +224,8 @@ class Runtime:
             checks["deferred_events"] = str(counts["deferred"]["events"] if "deferred" in counts else 0)
         except Exception:
             checks["parked_tips"] = "unknown"
-        stalled = self.consuming_stalled()
+        # An outage is waited out (the consumer reconnects by itself): not a hang to restart for.
+        stalled = checks["database"] == "ok" and checks["broker"] == "ok" and self.consuming_stalled()
         checks["consuming"] = "stalled" if stalled else "ok"
         # None, not an empty list, when the rows could not be read: monitoring closes the alerts of
         # rows no longer listed, so an empty list must mean that none is quarantined.
@@ -306,6 +311,9 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
         client_id=f"lantern-{spec.name}",
         logger=logging.getLogger(f"faststream.{spec.name}"),
         security=security.security,
+        # FastStream would make a missing topic with one partition and no settings; the consumer's
+        # position keeper makes it as declared (``BatchConsumer.keep_positions``).
+        allow_auto_create_topics=False,
     )
     try:
         async with asyncio.timeout(START_TIMEOUT_SECONDS):

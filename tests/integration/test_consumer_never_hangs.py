@@ -7,21 +7,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from faststream.kafka import KafkaBroker
 
 from lantern.infra import TansuBroker, free_port
 from schemas import topics
 from schemas.intake import TipReceivedV1
-from schemas.topics import settings_of
+from schemas.topics import dead_letter_topic, settings_of
 from services.common.consumer import BatchConsumer, subscribe
 from services.common.db import create_pool
 from services.common.kafka import ClusterIdentity, create_producer, ensure_topics
@@ -164,12 +167,29 @@ async def test_a_database_cut_mid_batch_is_ridden_out_and_each_event_applies_onc
     assert await counts(pool) == (5, 5, 5)
 
 
-async def test_every_pool_connection_ends_a_transaction_left_idle_for_a_minute(
+@dataclass
+class Showing(Probe):
+    """The probe, noting the idle-in-transaction limit its batch's transaction runs under."""
+
+    seen: list[str] = field(default_factory=list)
+
+    async def __call__(self, event: TipReceivedV1, uow: PostgresUnitOfWork) -> None:
+        self.seen.append(await uow.connection.fetchval("SHOW idle_in_transaction_session_timeout"))
+        await super().__call__(event, uow)
+
+
+async def test_a_batch_transaction_left_idle_ends_after_a_minute_and_no_other_transaction_does(
     database_url: str, tmp_path: Path
 ) -> None:
     pool = await probe_pool(database_url, tmp_path)
     try:
-        assert await pool.fetchval("SHOW idle_in_transaction_session_timeout") == "1min"
+        showing = Showing()
+        await consumer_of(pool, showing, RecordingProducer()).consume(records(tip_received()))
+        assert showing.seen == ["1min"]
+        # The relay's claim transaction waits on the broker: a slow one must not end its session.
+        assert await pool.fetchval("SHOW idle_in_transaction_session_timeout") == "0"
+        async with pool.acquire() as connection, connection.transaction():
+            assert await connection.fetchval("SHOW idle_in_transaction_session_timeout") == "0"
     finally:
         await pool.close()
 
@@ -224,7 +244,7 @@ async def test_a_consumer_whose_round_does_not_end_says_stalled_on_health_until_
 @asynccontextmanager
 async def probe_consuming(bootstrap: str, consumer: BatchConsumer) -> AsyncIterator[KafkaBroker]:
     """The probe consuming ``tips.received.v1`` as a service does, its positions kept."""
-    broker = KafkaBroker(bootstrap)
+    broker = KafkaBroker(bootstrap, allow_auto_create_topics=False)
     subscribe(
         broker, topics=(topics.TIPS_RECEIVED,), group_id=SERVICE, consumer=consumer, fetch_max_wait_ms=5,
         session_timeout_ms=3000, max_records=100, batch_timeout_ms=50,
@@ -236,6 +256,7 @@ async def probe_consuming(bootstrap: str, consumer: BatchConsumer) -> AsyncItera
             lambda: [getattr(subscriber, "consumer", None) for subscriber in broker.subscribers],
             identity,
             every_seconds=0.2,
+            create_topics=partial(ensure_topics, bootstrap),
         )
     )
     try:
@@ -253,12 +274,25 @@ async def publish(bootstrap: str, *events: TipReceivedV1) -> None:
         await produce(bootstrap, topics.TIPS_RECEIVED, event.model_dump_json().encode(), event.partition_key)
 
 
+async def partitions_on(bootstrap: str, topic: str) -> int:
+    """How many partitions ``topic`` has on the broker; 0 while it does not exist."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        if topic not in await admin.list_topics():
+            return 0
+        (described,) = await admin.describe_topics([topic])
+        return len(described["partitions"])
+    finally:
+        await admin.close()
+
+
 async def committed(bootstrap: str) -> dict[int, int]:
-    """The probe group's committed offset of each partition of ``tips.received.v1``, on the broker."""
+    """The probe group's committed offset of every partition of ``tips.received.v1`` on the broker."""
     reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=SERVICE, enable_auto_commit=False)
     await reader.start()
     try:
-        partitions = range(settings_of(topics.TIPS_RECEIVED).partitions)
+        partitions = range(await partitions_on(bootstrap, topics.TIPS_RECEIVED))
         offsets = {p: await reader.committed(TopicPartition(topics.TIPS_RECEIVED, p)) for p in partitions}
         return {p: offset for p, offset in offsets.items() if offset is not None}
     finally:
@@ -284,7 +318,12 @@ async def test_offsets_are_committed_after_the_batch_and_after_a_broker_wipe_the
             broker.stop()
             broker.start()  # the same port, empty, under a new cluster id
             assert broker.cluster_id != first_cluster
-            await ensure_topics(broker.bootstrap_servers, topics.ALL_TOPICS)
+            # The consumer makes its topic again; no metadata request may make it with the broker's defaults.
+            assert await eventually(
+                lambda: partitions_on(broker.bootstrap_servers, topics.TIPS_RECEIVED), timeout=30
+            )
+            declared = settings_of(topics.TIPS_RECEIVED).partitions
+            assert await partitions_on(broker.bootstrap_servers, topics.TIPS_RECEIVED) == declared
             after = [tip_received() for _ in range(3)]
             await publish(broker.bootstrap_servers, *after)
             assert await eventually(lambda: _all(counts(pool), 15), timeout=90), "the new log was read"
@@ -309,13 +348,23 @@ async def _when_total(check: object, expected: int) -> dict[int, int]:
     return offsets if sum(offsets.values()) == expected else {}
 
 
-def test_a_consumer_between_rounds_is_stalled_only_when_work_waits() -> None:
+def test_a_consumer_between_rounds_is_stalled_from_when_work_was_first_seen_waiting() -> None:
     consumer = consumer_of(None, Probe(), RecordingProducer())  # type: ignore[arg-type]
     consumer.last_round = time.monotonic() - 300
     assert consumer.stalled_for(has_work=False) == 0.0
+    assert consumer.stalled_for(has_work=True) < 5, "not from the last round: the work just arrived"
+    assert consumer.waiting_since is not None
+    consumer.waiting_since -= 300
     assert consumer.stalled_for(has_work=True) >= 300
-    consumer.round_started = time.monotonic() - 5
-    assert 5 <= consumer.stalled_for(has_work=False) < 300, "a round in hand counts from its start"
+    assert consumer.stalled_for(has_work=False) == 0.0 and consumer.waiting_since is None
+
+
+def test_a_round_is_stalled_only_while_it_makes_no_progress() -> None:
+    consumer = consumer_of(None, Probe(), RecordingProducer())  # type: ignore[arg-type]
+    consumer.round_started = time.monotonic() - 300
+    assert consumer.stalled_for(has_work=False) >= 300, "a round retrying the same work for ever"
+    consumer.progressed = time.monotonic() - 5
+    assert 5 <= consumer.stalled_for(has_work=True) < 300, "a round committing through a backlog"
 
 
 class Committing:
@@ -355,3 +404,37 @@ async def test_a_commit_the_broker_never_answers_is_given_up_at_the_batch_timeou
     kafka = Committing(TopicPartition(topics.TIPS_RECEIVED, 0), hangs=True)
     committing = consumer.commit(kafka, records(tip_received()), consumer.assignments.epoch, None)  # type: ignore[arg-type]
     assert await asyncio.wait_for(committing, 5) is False
+
+
+@dataclass
+class Hanging(Probe):
+    """The probe, never ending the events named in ``hangs``."""
+
+    hangs: set[uuid.UUID] = field(default_factory=set)
+
+    async def __call__(self, event: TipReceivedV1, uow: PostgresUnitOfWork) -> None:
+        if event.event_id in self.hangs:
+            await asyncio.Event().wait()
+        await super().__call__(event, uow)
+
+
+async def test_an_event_whose_handler_never_ends_is_dead_lettered_and_its_batch_neighbours_apply(
+    database_url: str, tmp_path: Path
+) -> None:
+    pool = await probe_pool(database_url, tmp_path)
+    try:
+        events = [tip_received() for _ in range(3)]
+        probe = Hanging(hangs={events[1].event_id})
+        producer = RecordingProducer()
+        consumer = consumer_of(pool, probe, producer)
+        consumer.batch_timeout_seconds = 0.3
+        consumer.orphan_grace_seconds = 1.0  # a minute in a service: see the test above
+        await asyncio.wait_for(consumer.consume(records(*events)), 30)
+        assert await counts(pool) == (2, 2, 2), "the two others applied"
+        assert [topic for topic, _value, _headers in producer.sent] == [
+            dead_letter_topic(topics.TIPS_RECEIVED)
+        ]
+        status = await pool.fetchval("SELECT status FROM inbox WHERE event_id = $1", events[1].event_id)
+        assert status == "poisoned"
+    finally:
+        await pool.close()

@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
@@ -17,11 +18,16 @@ from lantern.stack import ServiceProcess, Stack, StackOptions
 
 
 class Health(BaseHTTPRequestHandler):
+    """The stalled service's health; every other server (``HealthyHealth``) always says ok."""
+
     consuming = "ok"
 
+    def state(self) -> str:
+        return Health.consuming
+
     def do_GET(self) -> None:
-        body = json.dumps({"status": "x", "checks": {"consuming": Health.consuming}}).encode()
-        self.send_response(503 if Health.consuming == "stalled" else 200)
+        body = json.dumps({"status": "x", "checks": {"consuming": self.state()}}).encode()
+        self.send_response(503 if self.state() == "stalled" else 200)
         self.send_header("content-type", "application/json")
         self.end_headers()
         self.wfile.write(body)
@@ -30,16 +36,36 @@ class Health(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def operations() -> Iterator[int]:
-    server = HTTPServer(("127.0.0.1", 0), Health)
+class HealthyHealth(Health):
+    def state(self) -> str:
+        return "ok"
+
+
+@contextmanager
+def serving(handler: type[Health]) -> Iterator[int]:
+    server = HTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         yield server.server_address[1]
     finally:
         server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def operations() -> Iterator[int]:
+    try:
+        with serving(Health) as port:
+            yield port
+    finally:
         Health.consuming = "ok"
+
+
+@pytest.fixture
+def healthy_operations() -> Iterator[int]:
+    with serving(HealthyHealth) as port:
+        yield port
 
 
 def a_service(operations_port: int, tmp_path: Path) -> ServiceProcess:
@@ -54,12 +80,12 @@ AS_A_SERVICE = "import signal, time; signal.signal(signal.SIGUSR1, signal.SIG_IG
 
 
 def test_a_service_whose_health_says_stalled_is_stopped_to_be_started_again(
-    operations: int, tmp_path: Path
+    operations: int, healthy_operations: int, tmp_path: Path
 ) -> None:
     stack = Stack(StackOptions(home=tmp_path))
     service = a_service(operations, tmp_path)
-    healthy = a_service(operations, tmp_path)
-    stack.services = [service]
+    healthy = a_service(healthy_operations, tmp_path)
+    stack.services = [service, healthy]
     try:
         stack._stop_the_stalled(time.monotonic())
         assert service.process is not None and service.process.poll() is None, "ok: left alone"
@@ -70,6 +96,8 @@ def test_a_service_whose_health_says_stalled_is_stopped_to_be_started_again(
         stack._stop_the_stalled(time.monotonic())
         assert service.process.wait(10) == -15, "SIGTERM: the supervision loop starts it again"
         assert service.stopping_since > 0
+        assert healthy.process is not None and healthy.process.poll() is None, "a healthy one: left alone"
+        assert not healthy.stopping_since
     finally:
         for process in (service.process, healthy.process):
             if process is not None and process.poll() is None:
