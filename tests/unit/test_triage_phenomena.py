@@ -6,6 +6,8 @@ and a city), who (a victim profile without an age) and what (labour exploitation
 minor and danger questions unanswered, so that the narrative alone decides them.
 """
 
+from datetime import date
+
 import pytest
 
 from schemas.tip import TipFacts, TipSubmission
@@ -47,6 +49,28 @@ def outcome(result: Classification) -> str:
         f" imminent_danger={result.imminent_danger} possibilities={sorted(result.possibilities)}"
         f" reasons={[reason.code for reason in result.reasons]}"
     )
+
+
+# Phenomena are read as of the day the sentences were written: an age against a year of birth in them.
+RECEIVED = date(2026, 11, 30)
+
+
+def read(language: str, narrative: str) -> Classification:
+    """Both readings: the rules and the statistical second reading."""
+    return classify(tip(language), narrative, received_on=RECEIVED)
+
+
+def rules(language: str, narrative: str) -> Classification:
+    """The rules alone, without the second reading."""
+    return classify(tip(language), narrative, received_on=RECEIVED, second_reading=False)
+
+
+def a_minor(result: Classification) -> bool:
+    return result.minor_involved or "possible_minor" in result.possibilities
+
+
+def a_danger(result: Classification) -> bool:
+    return result.imminent_danger or "possible_danger" in result.possibilities
 
 
 # 1. Lemmas: every tense, mood, person and elision of tuer, battre, frapper, enfermer, kill, beat, lock.

@@ -5,28 +5,11 @@ come, and a statistical guess of danger against a narrative that denies danger i
 The sentences are written from the hotline's rules, never taken from a labelled tip.
 """
 
-from datetime import date
-
 import pytest
 
 from schemas.triage import Urgency
 from services.triage.domain import classification, safety_net
-from services.triage.domain.classification import Classification, classify
-from tests.unit.test_triage_phenomena import outcome, tip
-
-RECEIVED = date(2026, 11, 30)
-
-
-def read(language: str, narrative: str) -> Classification:
-    return classify(tip(language), narrative, received_on=RECEIVED)
-
-
-def a_minor(result: Classification) -> bool:
-    return result.minor_involved or "possible_minor" in result.possibilities
-
-
-def a_danger(result: Classification) -> bool:
-    return result.imminent_danger or "possible_danger" in result.possibilities
+from tests.unit.test_triage_phenomena import a_danger, a_minor, outcome, read
 
 
 # 1. A negative determiner denies the whole noun phrase it opens, nouns joined by "of", "like", "or".

@@ -10,31 +10,11 @@ taught in the past, a worker's own children, a past event at an age told before 
 The sentences are written from the hotline's rules, never taken from a labelled tip.
 """
 
-from datetime import date
-
 import pytest
 
 from schemas.triage import Urgency
-from services.triage.domain.classification import Classification, classify
-from tests.unit.test_triage_phenomena import outcome, tip, vague_tip
-
-RECEIVED = date(2026, 11, 30)
-
-
-def rules(language: str, narrative: str) -> Classification:
-    return classify(tip(language), narrative, received_on=RECEIVED, second_reading=False)
-
-
-def read(language: str, narrative: str) -> Classification:
-    return classify(tip(language), narrative, received_on=RECEIVED)
-
-
-def a_minor(result: Classification) -> bool:
-    return result.minor_involved or "possible_minor" in result.possibilities
-
-
-def a_danger(result: Classification) -> bool:
-    return result.imminent_danger or "possible_danger" in result.possibilities
+from services.triage.domain.classification import classify
+from tests.unit.test_triage_phenomena import RECEIVED, a_danger, a_minor, outcome, rules, vague_tip
 
 
 # 1. A birthday to come gives the age now: one less than the age to come, with or without "ans".
