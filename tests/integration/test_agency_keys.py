@@ -327,6 +327,27 @@ async def test_the_liaison_refuses_a_package_sealed_to_its_key_that_disclosure_d
     assert len([line for line in complaints if "not signed by Lantern's disclosure service" in line]) == 2
 
 
+async def disclosure_meets_a_wiped_broker(disclosure: ServiceSettings) -> None:
+    """Disclosure's relay reads, once, the cluster id of a broker that restarted empty: its stored
+    events are queued again, and packages its rules withhold on replay are flagged instead."""
+    pool = await create_pool(disclosure.database_url, "disclosure", max_size=1)
+    clusters = iter(("the broker that lost everything",))
+
+    async def cluster_id() -> str:
+        return next(clusters)
+
+    async def nothing_to_prepare() -> None:
+        return None
+
+    try:
+        await pool.execute("UPDATE broker_epoch SET cluster_id = 'the broker before'")
+        await BrokerEpoch(
+            pool, "disclosure", cluster_id, nothing_to_prepare, withheld=WITHHELD_ON_REPLAY
+        ).check()
+    finally:
+        await pool.close()
+
+
 async def test_after_a_broker_wipe_a_package_goes_out_again_only_if_its_caller_recorded_no_consent_since(
     disclosure: ServiceSettings,
 ) -> None:
@@ -348,22 +369,7 @@ async def test_after_a_broker_wipe_a_package_goes_out_again_only_if_its_caller_r
             " recorded_at) VALUES ($1, $2, $3, '{}'::jsonb, 'reporter', now())",
             tip_id, uuid.uuid4(), version,
         )  # fmt: skip
-    pool = await create_pool(disclosure.database_url, "disclosure", max_size=1)
-    clusters = iter(("the broker that lost everything",))
-
-    async def cluster_id() -> str:
-        return next(clusters)
-
-    async def nothing_to_prepare() -> None:
-        return None
-
-    try:
-        await pool.execute("UPDATE broker_epoch SET cluster_id = 'the broker before'")
-        await BrokerEpoch(
-            pool, "disclosure", cluster_id, nothing_to_prepare, withheld=WITHHELD_ON_REPLAY
-        ).check()
-    finally:
-        await pool.close()
+    await disclosure_meets_a_wiped_broker(disclosure)
 
     payloads = {
         row["event_id"]: row["bytes"]
@@ -432,21 +438,7 @@ async def test_a_supervisor_issues_a_withheld_package_again_on_the_consent_that_
         " recorded_at) VALUES ($1, $2, 2, $3::jsonb, 'reporter', now())",
         first["tip_id"], uuid.uuid4(), json.dumps({"law_enforcement": True, "share_identity": False}),
     )  # fmt: skip
-    pool = await create_pool(disclosure.database_url, "disclosure", max_size=1)
-
-    async def cluster_id() -> str:
-        return "the broker that lost everything"
-
-    async def nothing_to_prepare() -> None:
-        return None
-
-    try:
-        await pool.execute("UPDATE broker_epoch SET cluster_id = 'the broker before'")
-        await BrokerEpoch(
-            pool, "disclosure", cluster_id, nothing_to_prepare, withheld=WITHHELD_ON_REPLAY
-        ).check()
-    finally:
-        await pool.close()
+    await disclosure_meets_a_wiped_broker(disclosure)
     tip_id, package_id = first["tip_id"], first["package_id"]
     path = f"/v1/cases/{tip_id}/packages/{package_id}/reissue"
 
@@ -522,21 +514,7 @@ async def test_a_follow_up_approved_while_a_withheld_package_waits_reaches_its_a
         " recorded_at) VALUES ($1, $2, 2, $3::jsonb, 'reporter', now())",
         tip.tip_id, uuid.uuid4(), json.dumps(EVERYTHING),
     )  # fmt: skip
-    pool = await create_pool(disclosure.database_url, "disclosure", max_size=1)
-
-    async def cluster_id() -> str:
-        return "the broker that lost everything"
-
-    async def nothing_to_prepare() -> None:
-        return None
-
-    try:
-        await pool.execute("UPDATE broker_epoch SET cluster_id = 'the broker before'")
-        await BrokerEpoch(
-            pool, "disclosure", cluster_id, nothing_to_prepare, withheld=WITHHELD_ON_REPLAY
-        ).check()
-    finally:
-        await pool.close()
+    await disclosure_meets_a_wiped_broker(disclosure)
     words = "Ils partent pour Montréal ce soir."
     follow_up = tip_supplemented(tip, key, narrative=words)
     await publish_events(disclosure.kafka_bootstrap_servers, follow_up)
