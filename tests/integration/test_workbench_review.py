@@ -4,6 +4,7 @@ disclosure service, broker and database.
 
 import re
 
+from schemas.intake import TipReceivedV1
 from services.common.auth import Role
 from services.common.db import connect
 from services.common.settings import ServiceSettings
@@ -93,6 +94,27 @@ async def test_a_legal_obligation_goes_out_only_on_a_second_supervisors_approval
     assert 'id="state">forwarded' in done.text and '<span class="approvals">2/2</span>' in done.text
 
 
+async def forward_then_withhold_on_replay(settings: ServiceSettings, tip: TipReceivedV1) -> None:
+    """The urgent tip's package goes at once; the caller records a consent since, then the broker
+    loses everything: the relay withholds the package instead of sending it again."""
+    await publish_events(settings.kafka_bootstrap_servers, tip, tip_triaged(tip, "urgent", danger=True))
+    assert await eventually(
+        lambda: fetch(settings, "SELECT 1 FROM disclosure.packages WHERE tip_id = $1", tip.tip_id),
+        timeout=60,
+    )
+    await fetch(
+        settings,
+        "INSERT INTO disclosure.consent_records (tip_id, event_id, version, consent, recorded_by_role,"
+        " recorded_at) VALUES ($1, gen_random_uuid(), 2, '{}'::jsonb, 'reporter', now())",
+        tip.tip_id,
+    )
+    relay = await connect(settings.database_url, "disclosure")
+    try:
+        assert await relay.fetchval(WITHHELD_ON_REPLAY) >= 1
+    finally:
+        await relay.close()
+
+
 async def test_a_follow_up_approved_while_a_package_is_withheld_shows_on_that_package_until_a_supervisor_decides_it(
     settings: ServiceSettings,
 ) -> None:
@@ -104,22 +126,7 @@ async def test_a_follow_up_approved_while_a_package_is_withheld_shows_on_that_pa
     )  # fmt: skip
     follow_up = tip_supplemented(tip, key, narrative="Ils partent pour Montréal ce soir.")
     async with served(build_disclosure(settings)) as [disclosure_url]:
-        await publish_events(settings.kafka_bootstrap_servers, tip, tip_triaged(tip, "urgent", danger=True))
-        assert await eventually(
-            lambda: fetch(settings, "SELECT 1 FROM disclosure.packages WHERE tip_id = $1", tip.tip_id),
-            timeout=60,
-        )
-        await fetch(
-            settings,
-            "INSERT INTO disclosure.consent_records (tip_id, event_id, version, consent, recorded_by_role,"
-            " recorded_at) VALUES ($1, gen_random_uuid(), 2, '{}'::jsonb, 'reporter', now())",
-            tip.tip_id,
-        )
-        relay = await connect(settings.database_url, "disclosure")
-        try:
-            assert await relay.fetchval(WITHHELD_ON_REPLAY) >= 1
-        finally:
-            await relay.close()
+        await forward_then_withhold_on_replay(settings, tip)
         await publish_events(settings.kafka_bootstrap_servers, follow_up)
         assert await eventually(
             lambda: fetch(
@@ -154,23 +161,7 @@ async def test_a_package_withheld_after_a_broker_wipe_flags_the_case_on_the_supe
         channel="phone", assessment={"imminent_danger": "yes", "trafficking_types": ["labour"]},
     )  # fmt: skip
     async with served(build_disclosure(settings)) as [disclosure_url]:
-        await publish_events(settings.kafka_bootstrap_servers, tip, tip_triaged(tip, "urgent", danger=True))
-        assert await eventually(
-            lambda: fetch(settings, "SELECT 1 FROM disclosure.packages WHERE tip_id = $1", tip.tip_id),
-            timeout=60,
-        )
-        # The caller recorded a consent since, then the broker lost everything: the relay withholds.
-        await fetch(
-            settings,
-            "INSERT INTO disclosure.consent_records (tip_id, event_id, version, consent, recorded_by_role,"
-            " recorded_at) VALUES ($1, gen_random_uuid(), 2, '{}'::jsonb, 'reporter', now())",
-            tip.tip_id,
-        )
-        relay = await connect(settings.database_url, "disclosure")
-        try:
-            assert await relay.fetchval(WITHHELD_ON_REPLAY) >= 1
-        finally:
-            await relay.close()
+        await forward_then_withhold_on_replay(settings, tip)
         app = build_workbench(workbench_settings(settings, {"disclosure": disclosure_url}))
         francophone = await person_token(settings, "Sophie Superviseure", Role.SUPERVISOR)
         async with running(app), http_client(app) as as_supervisor, http_client(app) as en_francais:
