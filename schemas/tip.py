@@ -134,10 +134,13 @@ CountryCode = Annotated[
     AfterValidator(iso_3166),
     Field(json_schema_extra={"format": COUNTRY_CODE_FORMAT}),
 ]
-# Text is trimmed (pydantic trims Unicode White_Space) before its length is checked: one character
-# that is not white space is needed, said as a pattern so that the published schema allows only what
-# is accepted.
-NOT_BLANK = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+# White space as the validators read it (Unicode White_Space: what pydantic's strip removes and its `\s`
+# matches), written out: a document's reader has its own `\s` (ECMA-262's leaves out U+0085 and adds
+# U+FEFF), and a pattern must mean the same to the fuzzer and to a client as to the server.
+WHITE_SPACE = r"\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+# Text is trimmed before its length is checked: one character that is not white space is needed, said
+# as a pattern so that the published schema allows only what is accepted.
+NOT_BLANK = f"[^{WHITE_SPACE}]"
 ShortText = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NOT_BLANK)
 ]
@@ -146,7 +149,8 @@ Narrative = Annotated[
 ]
 Age = Annotated[int, Field(ge=0, le=120)]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ().-]{3,30}$")]
-Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
+EMAIL_PATTERN = rf"^[^@{WHITE_SPACE}]+@[^@{WHITE_SPACE}]+$"
+Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254, pattern=EMAIL_PATTERN)]
 MAX_LIST = 20
 
 

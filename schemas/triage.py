@@ -37,7 +37,7 @@ class Strength(StrEnum):
 class IndicatorFinding(Contract):
     """An indicator the narrative or the answers affirm: its code and weight, never the text."""
 
-    code: Annotated[str, Field(pattern=r"^(?:HT|IM)-\d{2}$")]
+    code: Annotated[str, Field(pattern=r"^(?:HT|IM)-[0-9]{2}$")]
     strength: Strength
 
 

@@ -19,11 +19,21 @@ from typing import Annotated, Any
 from pydantic import Field, StringConstraints
 
 from schemas.envelope import Contract
-from schemas.tip import NOT_BLANK, Email, LanguageCode, Narrative, Need, Phone, Province, ShortText
+from schemas.tip import (
+    NOT_BLANK,
+    WHITE_SPACE,
+    Email,
+    LanguageCode,
+    Narrative,
+    Need,
+    Phone,
+    Province,
+    ShortText,
+)
 from services.referral.domain import hsds
 
 Website = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=300, pattern=r"^https?://[^\s]+$")
+    str, StringConstraints(strip_whitespace=True, max_length=300, pattern=rf"^https?://[^{WHITE_SPACE}]+$")
 ]
 OrganizationId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$")]
 PostalCode = Annotated[

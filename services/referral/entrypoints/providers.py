@@ -11,6 +11,7 @@ is audited (``provider_audit``).
 
 from __future__ import annotations
 
+import re
 import uuid
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -22,7 +23,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import Field, StrictBool, ValidationError
 
 from schemas.envelope import Contract
-from schemas.tip import Need, Province
+from schemas.tip import WHITE_SPACE, Need, Province
 from services.common import errors
 from services.common.auth import Role, Staff, require_role
 from services.common.http import Refused
@@ -190,7 +191,17 @@ class FormRequest(ProviderDetails):
         return ProviderRequest(kind=self.kind, organization_id=self.organization_id, details=details)
 
 
-BLANK = {"type": "string", "pattern": r"^\s*$", "description": "Left empty: the field is absent."}
+BLANK = {
+    "type": "string",
+    "pattern": f"^[{WHITE_SPACE}]*$",
+    "description": "Left empty: the field is absent.",
+}
+# The form trims what the document calls white space (Python's own `str.strip` also takes U+001C-U+001F).
+EDGE_SPACE = re.compile(f"^[{WHITE_SPACE}]+|[{WHITE_SPACE}]+$")
+
+
+def _trimmed(value: str) -> str:
+    return EDGE_SPACE.sub("", value)
 
 
 def _form_document() -> dict[str, Any]:
@@ -302,9 +313,9 @@ def registration_form_routes(app: FastAPI, limit: ClientLimit) -> None:
         }
         fields: dict[str, Any] = {}
         for name, values in parsed.items():
-            kept = [value.strip() for value in values if value.strip()]
+            kept = [trimmed for value in values if (trimmed := _trimmed(value))]
             if name in LISTS:
-                split = [part.strip() for value in kept for part in value.split(",") if part.strip()]
+                split = [part for value in kept for piece in value.split(",") if (part := _trimmed(piece))]
                 if split:
                     fields[name] = split
             elif kept:
