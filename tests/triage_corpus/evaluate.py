@@ -44,6 +44,9 @@ PARTS = {
     # Written in session 9 by a writer who read only the brief, the domain guide and the seeds; scored
     # by the lead twice, counts only, then handed over to be tuned on (README: development7).
     "development7": (HERE / "development7_en.jsonl", HERE / "development7_fr.jsonl"),
+    # Written in session 10 by a writer who read only the brief, the domain guide and the seeds; scored
+    # by the lead once, counts only, then handed over to be tuned on (README: development8).
+    "development8": (HERE / "development8_en.jsonl", HERE / "development8_fr.jsonl"),
     "sealed": (HERE / "sealed.jsonl",),
 }
 SEALED_HASH = HERE / "sealed.sha256"
