@@ -106,6 +106,10 @@ class Model:
     dense: NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
     # Compiled once: idf times each target's weight (a row per target, in TARGETS order), idf squared.
     scaled: NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
+    # The same, a row per n-gram: a tip's n-grams are gathered as whole rows (`take`, several times
+    # faster than picking columns), and the product is taken on the transposed view, the very layout
+    # (and so the very sums, to the last bit) that picking columns gives.
+    scaled_by_gram: NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
     idf_squared: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     offsets: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     # A word's known n-grams, computed once: the same words come back in tip after tip.
@@ -114,11 +118,21 @@ class Model:
     def positions(self, word: str) -> NDArray[np.intp]:
         known = self.grams_known.get(word)
         if known is None:
-            found = [position for gram in grams_of(word) if (position := self.index.get(gram)) is not None]
+            # A number is one feature whatever its digits (a token of the rules is looked up as the
+            # feature it stands for, so the rules' tokens need no conversion first).
+            grams = grams_of(NUMBER if word[0].isdigit() else word)
+            found = [position for gram in grams if (position := self.index.get(gram)) is not None]
             known = np.array(found, dtype=np.intp) if found else NO_POSITIONS
             if len(self.grams_known) < MEMO_WORDS:
                 self.grams_known[word] = known
         return known
+
+    def all_positions(self, words: Sequence[str]) -> list[NDArray[np.intp]]:
+        """Each word's known n-gram positions: one lookup each, once every word has been met."""
+        try:
+            return list(map(self.grams_known.__getitem__, words))
+        except KeyError:
+            return [self.positions(word) for word in words]
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +157,7 @@ def compile_model(data: dict[str, Any]) -> Model:
     weights = {target: np.array(data["weights"][target], dtype=np.float64) for target in TARGETS}
     intercepts = {target: float(value) for target, value in data["intercepts"].items()}
     dense = data.get("dense", {})
+    scaled = np.stack([weights[target] * idf for target in TARGETS])
     return Model(
         version=data["version"],
         threshold=float(data["threshold"]),
@@ -152,7 +167,8 @@ def compile_model(data: dict[str, Any]) -> Model:
         idf=idf,
         weights=weights,
         intercepts=intercepts,
-        scaled=np.stack([weights[target] * idf for target in TARGETS]),
+        scaled=scaled,
+        scaled_by_gram=np.ascontiguousarray(scaled.T),
         idf_squared=idf * idf,
         offsets=np.array([intercepts[target] for target in TARGETS]),
     )
@@ -160,11 +176,15 @@ def compile_model(data: dict[str, Any]) -> Model:
 
 @dataclass(frozen=True, slots=True)
 class _Scores:
-    """The probability of each target, and the distinct n-grams with their normalised values."""
+    """The probability of each target, and the distinct n-grams with their normalised counts."""
 
     probability: dict[str, float]
     grams: NDArray[np.intp]
-    values: NDArray[np.float64]
+    normalised: NDArray[np.float64]
+
+    def values(self, model: Model) -> NDArray[np.float64]:
+        """Each n-gram's tf-idf value: worked out only for the words behind a raised tip."""
+        return self.normalised * model.idf[self.grams]
 
 
 def dense_features(words: Sequence[str], has_place: bool) -> tuple[float, float]:
@@ -172,18 +192,33 @@ def dense_features(words: Sequence[str], has_place: bool) -> tuple[float, float]
     return math.log1p(len(words)), 1.0 if has_place else 0.0
 
 
+def _counted(positions: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """The distinct positions, ascending, and how often each occurs (`np.unique`'s answer, without
+    its checks and options, which cost as much as the counting on a tip's thousand n-grams)."""
+    if not positions.size:
+        return positions, positions
+    positions.sort()
+    distinct = np.empty(positions.size, dtype=np.bool_)
+    distinct[0] = True
+    np.not_equal(positions[1:], positions[:-1], out=distinct[1:])
+    firsts = np.flatnonzero(distinct)
+    return positions[firsts], np.diff(firsts, append=positions.size)
+
+
 def _scores(model: Model, words: Sequence[str], has_place: bool = False) -> _Scores:
-    """Sublinear tf-idf, L2-normalised, of the known n-grams, against each target's weights."""
-    found = [model.positions(word) for word in words]
-    grams, counts = np.unique(np.concatenate(found) if found else NO_POSITIONS, return_counts=True)
+    """Sublinear tf-idf, L2-normalised, of the known n-grams, against each target's weights.
+
+    ``words`` are features or the rules' tokens: a number's digits are looked up as the one feature."""
+    found = model.all_positions(words)
+    grams, counts = _counted(np.concatenate(found) if found else NO_POSITIONS)
     factors = 1.0 + np.log(counts)
-    norm = math.sqrt(float(factors * factors @ model.idf_squared[grams])) or 1.0
+    norm = math.sqrt(float(factors * factors @ model.idf_squared.take(grams))) or 1.0
     values = factors / norm
-    scores = model.scaled[:, grams] @ values + model.offsets
+    scores = model.scaled_by_gram.take(grams, axis=0).T @ values + model.offsets
     if model.dense.size:
         scores = scores + model.dense @ np.array(dense_features(words, has_place))
     probability = dict(zip(TARGETS, (1.0 / (1.0 + math.exp(-float(score))) for score in scores), strict=True))
-    return _Scores(probability, grams, values * model.idf[grams])
+    return _Scores(probability, grams, values)
 
 
 def probabilities(narrative: str, model: Model | None = None, has_place: bool = False) -> dict[str, float]:
@@ -197,7 +232,9 @@ def _heaviest(
 ) -> tuple[str, ...]:
     """The words that weighed most for ``target``: no number, function word, short word or name."""
     row = model.weights[target]
-    weight_of = dict(zip(scores.grams.tolist(), (row[scores.grams] * scores.values).tolist(), strict=True))
+    weight_of = dict(
+        zip(scores.grams.tolist(), (row[scores.grams] * scores.values(model)).tolist(), strict=True)
+    )
     sources: dict[int, set[str]] = {}
     for word in set(words):
         for position in model.positions(word).tolist():
@@ -253,11 +290,11 @@ def read(
     """
     model = model or load_model()
     places = tuple(places)
-    features = words_of(narrative) if words is None else _as_features(words)
-    scores = _scores(model, features, bool(places))
+    tokens = words_of(narrative) if words is None else words
+    scores = _scores(model, tokens, bool(places))
     urgent, minor, danger, actionable = (scores.probability[target] for target in TARGETS)
     readable = actionable >= model.actionable_threshold
-    if len(features) < FEWEST_WORDS:
+    if len(tokens) < FEWEST_WORDS:
         return Verdict(0.0, False, "possible_danger", (), readable)
     if minor_ruled_out:
         minor = 0.0
@@ -265,5 +302,5 @@ def read(
     if urgent < model.threshold or max(minor, danger) < AGREEMENT:
         return Verdict(urgent, False, code, (), readable)
     target = "minor" if code == "possible_minor" else "danger"
-    shown = _heaviest(model, target, scores, features, names_in(narrative, places))
+    shown = _heaviest(model, target, scores, _as_features(tokens), names_in(narrative, places))
     return Verdict(urgent, True, code, shown, readable)
