@@ -215,6 +215,8 @@ NOT_AN_AGE_BEFORE = frozenset(
      "over", "top", "rooms", "units", "suite", "suites", "chambres", "address", "adresse"}
 )  # fmt: skip
 YOUNGEST_AGE, OLDEST_AGE = 6, 99
+# The roles whose numbers are ages: a number that is no plausible age drops the phrase.
+AGE_ROLES = frozenset({"age", "age_under", "age_guess", "adult_now", "past_age"})
 # Danger is judged in time (over, soon, still to come); minors and danger are judged in doubt.
 TIMED_ROLES = frozenset({"danger", "moving", "possible_danger", "threat"})
 QUALIFIED_ROLES = TIMED_ROLES | {
@@ -250,6 +252,13 @@ class Atom:
     role: str
 
 
+class Narrative(NamedTuple):
+    """The tokens a phrase was found in, and the lexicon's words, to quote the phrase from."""
+
+    tokens: Tokens
+    vocabulary: frozenset[str]
+
+
 class Found(NamedTuple):
     """A phrase of the lexicon found in the narrative, and how its context qualifies it.
 
@@ -259,7 +268,7 @@ class Found(NamedTuple):
     atom: Atom
     start: int
     end: int
-    words: str
+    narrative: Narrative
     numbers: tuple[int, ...]
     negated: bool = False
     hedged: bool = False
@@ -274,6 +283,12 @@ class Found(NamedTuple):
     @property
     def affirmed(self) -> bool:
         return not self.negated
+
+    @property
+    def words(self) -> str:
+        """The phrase's words, a wildcard's left out: worked out when a reason quotes them, since
+        most phrases found are never quoted."""
+        return _words(self.narrative.tokens, self.start, self.end, self.narrative.vocabulary)
 
 
 @dataclass(frozen=True, slots=True)
@@ -472,7 +487,10 @@ def _words(tokens: Tokens, start: int, end: int, vocabulary: frozenset[str]) -> 
 
 
 def _numbers(tokens: Tokens, start: int, end: int) -> tuple[int, ...]:
-    return tuple(value for value in tokens.numbers[start:end] if value is not None)
+    window = tokens.numbers[start:end]
+    if window.count(None) == len(window):
+        return ()
+    return tuple(value for value in window if value is not None)
 
 
 def _plausible_age(tokens: Tokens, start: int, end: int) -> bool:
@@ -546,13 +564,12 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
             signs.append((atom, start, end, carries_negation))
     qualify = _Context(tokens, cues)
     past_spans = [(start, end) for atom, start, end, _ in signs if atoms[atom].role == "past_age"]
+    narrative_of = Narrative(tokens, lexicon.vocabulary)
     found = []
     for atom, start, end, carries_negation in signs:
         role = atoms[atom].role
-        ages = role in ("age", "age_under", "age_guess", "adult_now", "past_age") and _numbers(
-            tokens, start, end
-        )
-        if ages and not _plausible_age(tokens, start, end):
+        numbers = _numbers(tokens, start, end)
+        if numbers and role in AGE_ROLES and not _plausible_age(tokens, start, end):
             continue
         asked = qualify.asked(start)
         # A minor's "no" is not believed (a minor is often told to say she is an adult): asked, a
@@ -573,8 +590,8 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
                 atom=atoms[atom],
                 start=start,
                 end=end,
-                words=_words(tokens, start, end, lexicon.vocabulary),
-                numbers=_numbers(tokens, start, end),
+                narrative=narrative_of,
+                numbers=numbers,
                 negated=negated,
                 hedged=role in QUALIFIED_ROLES and (qualify.hedged(start) or asked),
                 over=timed and qualify.over(start, end),
@@ -582,7 +599,7 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
                 prospective=timed and qualify.prospective(start),
                 later=timed and qualify.later(start),
                 past=bool(past_spans) and role != "past_age" and _in_the_past(tokens, start, past_spans),
-                family=any(low <= start and end <= high for low, high in families),
+                family=bool(families) and any(low <= start and end <= high for low, high in families),
                 general=timed and qualify.general(start),
             )
         )
