@@ -201,8 +201,11 @@ def _counted(positions: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.
     distinct = np.empty(positions.size, dtype=np.bool_)
     distinct[0] = True
     np.not_equal(positions[1:], positions[:-1], out=distinct[1:])
-    firsts = np.flatnonzero(distinct)
-    return positions[firsts], np.diff(firsts, append=positions.size)
+    firsts = distinct.nonzero()[0]
+    following = np.empty_like(firsts)
+    following[:-1] = firsts[1:]
+    following[-1] = positions.size
+    return positions[firsts], following - firsts
 
 
 def _scores(model: Model, words: Sequence[str], has_place: bool = False) -> _Scores:
