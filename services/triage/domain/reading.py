@@ -215,6 +215,7 @@ NOT_AN_AGE_BEFORE = frozenset(
      "over", "top", "rooms", "units", "suite", "suites", "chambres", "address", "adresse"}
 )  # fmt: skip
 YOUNGEST_AGE, OLDEST_AGE = 6, 99
+DOUBT_CUES = frozenset({"hedge", "fear"})
 # The roles whose numbers are ages: a number that is no plausible age drops the phrase.
 AGE_ROLES = frozenset({"age", "age_under", "age_guess", "adult_now", "past_age"})
 # Danger is judged in time (over, soon, still to come); minors and danger are judged in doubt.
@@ -565,6 +566,15 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
     qualify = _Context(tokens, cues)
     past_spans = [(start, end) for atom, start, end, _ in signs if atoms[atom].role == "past_age"]
     narrative_of = Narrative(tokens, lexicon.vocabulary)
+    # A qualification whose cue the narrative lacks is false for every phrase: not asked phrase by phrase.
+    cued = {role for role, spans in cues.items() if spans}
+    fear, doubt, denied_belief, advice = (
+        "fear" in cued,
+        bool(cued & DOUBT_CUES),
+        "belief_denied" in cued,
+        "advice" in cued,
+    )
+    over, soon, later, generic = "over" in cued, "soon" in cued, "later" in cued, "generic" in cued
     found = []
     for atom, start, end, carries_negation in signs:
         role = atoms[atom].role
@@ -578,11 +588,11 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
         timed = role in TIMED_ROLES
         negated = (
             qualify.negated(start, end, carries_negation)
-            or qualify.feared_not(start)
+            or (fear and qualify.feared_not(start))
             or answered_no
             or (atoms[atom].name == DANGER_AS_A_STATE and qualify.conditional(start))
-            or (timed and not carries_negation and qualify.belief_denied(start))
-            or ((timed or role in MINOR_ROLES) and qualify.hypothetical(start, timed))
+            or (timed and denied_belief and not carries_negation and qualify.belief_denied(start))
+            or (advice and (timed or role in MINOR_ROLES) and qualify.hypothetical(start, timed))
         )
         asked = asked or (timed and tokens.sentence[start] in tokens.questions)
         found.append(
@@ -593,14 +603,14 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
                 narrative=narrative_of,
                 numbers=numbers,
                 negated=negated,
-                hedged=role in QUALIFIED_ROLES and (qualify.hedged(start) or asked),
-                over=timed and qualify.over(start, end),
-                soon=timed and qualify.soon(start),
+                hedged=role in QUALIFIED_ROLES and ((doubt and qualify.hedged(start)) or asked),
+                over=timed and over and qualify.over(start, end),
+                soon=timed and soon and qualify.soon(start),
                 prospective=timed and qualify.prospective(start),
-                later=timed and qualify.later(start),
+                later=timed and later and qualify.later(start),
                 past=bool(past_spans) and role != "past_age" and _in_the_past(tokens, start, past_spans),
                 family=bool(families) and any(low <= start and end <= high for low, high in families),
-                general=timed and qualify.general(start),
+                general=timed and generic and qualify.general(start),
             )
         )
     return Reading(tokens, tuple(found), over_anywhere=qualify.out, present=frozenset(present))
