@@ -61,7 +61,6 @@ TARGETS = ("urgent", "minor", "danger", "actionable")
 DENSE = ("length", "place")
 # A capitalised word that does not open a sentence is a name, of a place or a person: never shown.
 NAME = re.compile(r"(?<=[^.!?\s]\s)[A-ZÀ-ÖØ-Ý][\w'’-]*")
-NO_POSITIONS: NDArray[np.intp] = np.zeros(0, dtype=np.intp)
 
 
 def words_of(narrative: str) -> list[str]:
@@ -112,27 +111,33 @@ class Model:
     scaled_by_gram: NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
     idf_squared: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     offsets: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
-    # A word's known n-grams, computed once: the same words come back in tip after tip.
-    grams_known: dict[str, NDArray[np.intp]] = field(default_factory=dict)
+    # A word's known n-grams, computed once: the same words come back in tip after tip. Kept as the
+    # bytes of their positions, so that a tip's are joined in one call rather than concatenated as
+    # a hundred small arrays.
+    grams_known: dict[str, bytes] = field(default_factory=dict)
 
     def positions(self, word: str) -> NDArray[np.intp]:
+        return np.frombuffer(self._known(word), dtype=np.intp)
+
+    def _known(self, word: str) -> bytes:
         known = self.grams_known.get(word)
         if known is None:
             # A number is one feature whatever its digits (a token of the rules is looked up as the
             # feature it stands for, so the rules' tokens need no conversion first).
             grams = grams_of(NUMBER if word[0].isdigit() else word)
             found = [position for gram in grams if (position := self.index.get(gram)) is not None]
-            known = np.array(found, dtype=np.intp) if found else NO_POSITIONS
+            known = np.array(found, dtype=np.intp).tobytes()
             if len(self.grams_known) < MEMO_WORDS:
                 self.grams_known[word] = known
         return known
 
-    def all_positions(self, words: Sequence[str]) -> list[NDArray[np.intp]]:
-        """Each word's known n-gram positions: one lookup each, once every word has been met."""
+    def all_positions(self, words: Sequence[str]) -> NDArray[np.intp]:
+        """The known n-gram positions of every word, in one array (one lookup a word once met)."""
         try:
-            return list(map(self.grams_known.__getitem__, words))
+            joined = b"".join(map(self.grams_known.__getitem__, words))
         except KeyError:
-            return [self.positions(word) for word in words]
+            joined = b"".join(self._known(word) for word in words)
+        return np.frombuffer(joined, dtype=np.intp)
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +202,7 @@ def _counted(positions: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.
     its checks and options, which cost as much as the counting on a tip's thousand n-grams)."""
     if not positions.size:
         return positions, positions
-    positions.sort()
+    positions = np.sort(positions)
     distinct = np.empty(positions.size, dtype=np.bool_)
     distinct[0] = True
     np.not_equal(positions[1:], positions[:-1], out=distinct[1:])
@@ -212,8 +217,7 @@ def _scores(model: Model, words: Sequence[str], has_place: bool = False) -> _Sco
     """Sublinear tf-idf, L2-normalised, of the known n-grams, against each target's weights.
 
     ``words`` are features or the rules' tokens: a number's digits are looked up as the one feature."""
-    found = model.all_positions(words)
-    grams, counts = _counted(np.concatenate(found) if found else NO_POSITIONS)
+    grams, counts = _counted(model.all_positions(words))
     factors = 1.0 + np.log(counts)
     norm = math.sqrt(float(factors * factors @ model.idf_squared.take(grams))) or 1.0
     values = factors / norm
