@@ -125,6 +125,7 @@ PER_UNIT = (
     ("chacun",),
     ("chacune",),
 )
+PER_UNIT_OPENERS = frozenset(unit[0] for unit in PER_UNIT)
 PAST_AUXILIARIES = frozenset(
     {"was", "were", "had", "used", "got", "avait", "etait", "etaient", "avaient", "faisait"}
 )
@@ -505,7 +506,9 @@ def _plausible_age(tokens: Tokens, start: int, end: int) -> bool:
         and not _years_end_the_clause(tokens, last_number + 1, end)
     ):
         return False
-    if any(words[last_number + 1 : last_number + 1 + len(unit)] == unit for unit in PER_UNIT):
+    if after in PER_UNIT_OPENERS and any(
+        words[last_number + 1 : last_number + 1 + len(unit)] == unit for unit in PER_UNIT
+    ):
         return False
     if after in NOT_AN_AGE_AFTER or (last_number + 1 < len(words) and numbers[last_number + 1] is not None):
         return False
@@ -539,6 +542,9 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
     raw = _scan(tokens, lexicon.automaton)
     atoms = lexicon.atoms
     exceptions = [(start, end) for atom, start, end, _ in raw if atoms[atom].role == "exception"]
+    # Where a phrase may start to stand inside an exception: most phrases start elsewhere, and are
+    # not compared with every exception.
+    excepted = {position for low, high in exceptions for position in range(low, high)}
     families = [(start, end) for atom, start, end, _ in raw if atoms[atom].role in FAMILY_ROLES]
     cues: dict[str, list[tuple[int, int]]] = {
         role: []
@@ -552,7 +558,7 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
     for atom, start, end, carries_negation in raw:
         role = atoms[atom].role
         if (
-            exceptions
+            start in excepted
             and role not in PRESENCE_ROLES
             and any(low <= start and end <= high and (low, high) != (start, end) for low, high in exceptions)
         ):
