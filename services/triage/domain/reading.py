@@ -299,8 +299,12 @@ class Reading:
     found: tuple[Found, ...]
     over_anywhere: bool = False
     present: frozenset[str] = frozenset()
+    # The roles of the phrases found: most roles asked for are not among them.
+    roles: frozenset[str] = frozenset()
 
     def of_role(self, *roles: str) -> list[Found]:
+        if self.roles.isdisjoint(roles):
+            return []
         return [found for found in self.found if found.atom.role in roles]
 
 
@@ -619,7 +623,13 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
                 general=timed and generic and qualify.general(start),
             )
         )
-    return Reading(tokens, tuple(found), over_anywhere=qualify.out, present=frozenset(present))
+    return Reading(
+        tokens,
+        tuple(found),
+        over_anywhere=qualify.out,
+        present=frozenset(present),
+        roles=frozenset(sign.atom.role for sign in found),
+    )
 
 
 def _noun_chain(between: tuple[str, ...]) -> bool:
