@@ -502,7 +502,8 @@ def _numbers(tokens: Tokens, start: int, end: int) -> tuple[int, ...]:
 def _plausible_age(tokens: Tokens, start: int, end: int) -> bool:
     """Not a count, a sum, an hour or a duration: judged by the words just before and after."""
     words, numbers = tokens.words, tokens.numbers
-    last_number = max(position for position in range(start, end) if numbers[position] is not None)
+    at = [position for position in range(start, end) if numbers[position] is not None]
+    first_number, last_number = at[0], at[-1]
     after = words[last_number + 1] if last_number + 1 < len(words) else ""
     if (
         after in ("years", "year", "yrs")
@@ -522,10 +523,11 @@ def _plausible_age(tokens: Tokens, start: int, end: int) -> bool:
         and (words[last_number + 2] in TIMES_OF_DAY)
     ):
         return False
-    first_number = min(position for position in range(start, end) if numbers[position] is not None)
     # "Il y a 15 ans" is a time ago; "y'a l'air d'en avoir 15" (il a l'air) is not.
     looks = words[start : start + 2] == ("l'", "air")
-    for position in {start - 1, first_number - 1} - {-1}:
+    for position in (start - 1, first_number - 1) if first_number > start else (start - 1,):
+        if position < 0:
+            continue
         before = words[position]
         if before in NOT_AN_AGE_BEFORE or (
             before == "a" and position > 0 and words[position - 1] == "y" and not looks
@@ -673,6 +675,10 @@ def _opens_condition(words: tuple[str, ...], position: int) -> bool:
     )
 
 
+# Shared by every cue a narrative lacks; never written to.
+NO_SPANS: Mapping[int, list[tuple[int, int]]] = {}
+
+
 class _Context:
     """The cues around a phrase: negation, doubt, and whether its sentence is of the past."""
 
@@ -684,8 +690,11 @@ class _Context:
         for start, end in cues["negation"]:
             if not any(low <= start and end <= high for low, high in hedges):
                 self.negations.setdefault(tokens.clause[start], []).append((start, end))
-        self.by_sentence: dict[str, dict[int, list[tuple[int, int]]]] = {}
+        self.by_sentence: dict[str, Mapping[int, list[tuple[int, int]]]] = {}
         for role, spans in cues.items():
+            if not spans:
+                self.by_sentence[role] = NO_SPANS  # most cues are absent from a narrative
+                continue
             sentences: dict[int, list[tuple[int, int]]] = {}
             for span in spans:
                 sentences.setdefault(tokens.sentence[span[0]], []).append(span)
