@@ -53,7 +53,7 @@ around it, found in the same pass:
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -716,8 +716,8 @@ class _Context:
             ):
                 self.dated.add(tokens.sentence[opener - 1])
 
-    def _in_sentence(self, role: str, position: int) -> list[tuple[int, int]]:
-        return self.by_sentence[role].get(self.tokens.sentence[position], [])
+    def _in_sentence(self, role: str, position: int) -> Sequence[tuple[int, int]]:
+        return self.by_sentence[role].get(self.tokens.sentence[position], ())
 
     def negated(self, start: int, end: int, carries_negation: bool) -> bool:
         tokens = self.tokens
