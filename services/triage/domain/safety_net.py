@@ -29,7 +29,9 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, reduce
+from itertools import islice
+from operator import add
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +53,7 @@ AGREEMENT = 0.5
 # swings the score ("rooms 14 and 15 at the motel"). Short tips are the rules' alone.
 FEWEST_WORDS = 25
 MEMO_WORDS = 200_000
+POSITION_BYTES = 4
 # Every number is one token to the model: whether a number is an age is for the rules, which read
 # what stands around it ("room 15", "owes 14 000", "at 16 h"); digits alone would teach the model
 # that 15 is a minor wherever it stands.
@@ -118,9 +121,10 @@ class Model:
     grams_known: dict[str, bytes] = field(default_factory=dict)
 
     def positions(self, word: str) -> NDArray[np.int32]:
-        return np.frombuffer(self._known(word), dtype=np.int32)
+        return np.frombuffer(self.known(word), dtype=np.int32)
 
-    def _known(self, word: str) -> bytes:
+    def known(self, word: str) -> bytes:
+        """The bytes of a word's known n-gram positions (32-bit)."""
         known = self.grams_known.get(word)
         if known is None:
             # A number is one feature whatever its digits (a token of the rules is looked up as the
@@ -137,7 +141,7 @@ class Model:
         try:
             joined = b"".join(map(self.grams_known.__getitem__, words))
         except KeyError:
-            joined = b"".join(self._known(word) for word in words)
+            joined = b"".join(self.known(word) for word in words)
         return np.frombuffer(joined, dtype=np.int32)
 
 
@@ -238,22 +242,40 @@ def probabilities(narrative: str, model: Model | None = None, has_place: bool = 
 def _heaviest(
     model: Model, target: str, scores: _Scores, words: Sequence[str], hidden: set[str]
 ) -> tuple[str, ...]:
-    """The words that weighed most for ``target``: no number, function word, short word or name."""
-    row = model.weights[target]
-    weight_of = dict(
-        zip(scores.grams.tolist(), (row[scores.grams] * scores.values(model)).tolist(), strict=True)
-    )
-    sources: dict[int, set[str]] = {}
-    for word in set(words):
-        for position in model.positions(word).tolist():
-            sources.setdefault(position, set()).add(word)
-    weight_of_word: dict[str, float] = {}
-    for position, weight in weight_of.items():
-        share = weight / len(sources[position])
-        for word in sources[position]:
-            weight_of_word[word] = weight_of_word.get(word, 0.0) + share
-    heaviest = sorted(weight_of_word.items(), key=lambda item: -item[1])
-    return tuple(
+    """The words that weighed most for ``target``: no number, function word, short word or name.
+
+    Each n-gram's weight is shared equally by the distinct words that hold it, and a word's shares
+    are summed in the order of its n-grams (as a loop over n-grams and their words would sum them),
+    found for all words at once as pairs of (word, n-gram)."""
+    distinct = list(dict.fromkeys(words))
+    known = [model.known(word) for word in distinct]
+    sizes = [len(positions) // POSITION_BYTES for positions in known]
+    if not any(sizes):
+        return ()
+    width = len(model.idf)
+    keys = np.repeat(np.arange(len(distinct)), sizes) * width + np.frombuffer(b"".join(known), dtype=np.int32)
+    keys.sort()
+    first_of_key = np.empty(keys.size, dtype=np.bool_)
+    first_of_key[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=first_of_key[1:])
+    word_at, gram = np.divmod(keys[first_of_key], width)
+    holders = np.bincount(gram, minlength=width)[gram]
+    weights = model.weights[target][scores.grams] * scores.values(model)
+    shares = (weights[np.searchsorted(scores.grams, gram)] / holders).tolist()
+    new_word = np.empty(word_at.size, dtype=np.bool_)
+    new_word[0] = True
+    np.not_equal(word_at[1:], word_at[:-1], out=new_word[1:])
+    firsts = new_word.nonzero()[0].tolist()
+    grams_of_pairs, words_of_pairs = gram.tolist(), word_at.tolist()
+    weighed = [
+        (grams_of_pairs[first], words_of_pairs[first], reduce(add, shares[first:following], 0.0))
+        for first, following in zip(firsts, [*firsts[1:], len(shares)], strict=True)
+    ]
+    # Listed in the order a loop over n-grams first meets each word, so that equal weights keep it.
+    weighed.sort()
+    heaviest = sorted(((distinct[word], weight) for _, word, weight in weighed), key=lambda item: -item[1])
+    quotable = _quotable()
+    shown = (
         word
         for word, weight in heaviest
         if weight > 0
@@ -261,8 +283,9 @@ def _heaviest(
         and len(word) >= SHORTEST_WORD_SHOWN
         and word not in FUNCTION_WORDS
         and word not in hidden
-        and word in _quotable()
-    )[:WORDS_SHOWN]
+        and word in quotable
+    )
+    return tuple(islice(shown, WORDS_SHOWN))
 
 
 @cache
