@@ -29,7 +29,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache, lru_cache, reduce
+from functools import cache, reduce
 from itertools import islice
 from operator import add
 from pathlib import Path
@@ -302,14 +302,8 @@ def names_in(narrative: str, places: Iterable[str] = ()) -> set[str]:
     """The folded words of the names a narrative writes with a capital, and of the tip's places."""
     names: set[str] = set()
     for name in (*NAME.findall(narrative), *places):
-        names.update(_name_words(name))
+        names.update(tokenize(fold(name)).words)
     return names
-
-
-# Names come back (the same cities, provinces and first names): each is folded and cut once.
-@lru_cache(maxsize=4096)
-def _name_words(name: str) -> tuple[str, ...]:
-    return tokenize(fold(name)).words
 
 
 def read(
