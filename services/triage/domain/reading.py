@@ -579,6 +579,8 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
     past_spans = [(start, end) for atom, start, end, _ in signs if atoms[atom].role == "past_age"]
     narrative_of = Narrative(tokens, lexicon.vocabulary)
     # A qualification whose cue the narrative lacks is false for every phrase: not asked phrase by phrase.
+    # Each guard names the only cues its `_Context` method reads; a method that comes to read another
+    # cue needs that cue in its guard too.
     cued = {role for role, spans in cues.items() if spans}
     fear, doubt, denied_belief, advice = (
         "fear" in cued,
