@@ -260,6 +260,10 @@ class Narrative(NamedTuple):
     tokens: Tokens
     vocabulary: frozenset[str]
 
+    def __repr__(self) -> str:
+        # A phrase found may be printed (a test's message, a debugger); the whole narrative must not.
+        return "Narrative(…)"
+
 
 class Found(NamedTuple):
     """A phrase of the lexicon found in the narrative, and how its context qualifies it.
