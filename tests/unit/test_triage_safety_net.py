@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
 import pytest
 
 from services.triage.domain import safety_net
@@ -37,6 +38,28 @@ def test_the_net_was_never_trained_on_the_sealed_part_and_says_what_it_was_train
     # development7 was held out until session 9b; since then it is trained on like development 1-6.
     # Nothing else is held out but the sealed part: the net is trained on exactly the tunable parts.
     assert trained_on == tunable
+
+
+def test_the_fast_scoring_gives_the_same_probabilities_to_the_last_bit_as_picking_columns_does() -> None:
+    # The tables are gathered as rows and multiplied on their transposed view: the layout that picking
+    # columns gives, so the same sums in the same order. A contiguous gather would differ in the last
+    # bits, and a probability at a threshold could then change a decision.
+    model = safety_net.load_model()
+    for narrative in (LONG_ACCOUNT, LONG_ACCOUNT + " She is 16 and he took her passport in 2024.", "", "zzz"):
+        words = safety_net.words_of(narrative)
+        found = [model.positions(word).astype(np.intp) for word in words]
+        grams, counts = np.unique(
+            np.concatenate(found) if found else np.zeros(0, np.intp), return_counts=True
+        )
+        factors = 1.0 + np.log(counts)
+        norm = math.sqrt(float(factors * factors @ model.idf_squared[grams])) or 1.0
+        scores = model.scaled[:, grams] @ (factors / norm) + model.offsets
+        scores = scores + model.dense @ np.array(safety_net.dense_features(words, has_place=True))
+        expected = {
+            target: 1.0 / (1.0 + math.exp(-float(score)))
+            for target, score in zip(safety_net.TARGETS, scores, strict=True)
+        }
+        assert safety_net.probabilities(narrative, has_place=True) == expected
 
 
 def test_the_compiled_table_scores_as_the_weights_do() -> None:
