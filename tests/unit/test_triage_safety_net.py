@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from services.triage.domain import safety_net
+from services.triage.domain.text import FUNCTION_WORDS
 from tests.triage_corpus.evaluate import PARTS
 
 LONG_ACCOUNT = (
@@ -60,6 +61,42 @@ def test_the_fast_scoring_gives_the_same_probabilities_to_the_last_bit_as_pickin
             for target, score in zip(safety_net.TARGETS, scores, strict=True)
         }
         assert safety_net.probabilities(narrative, has_place=True) == expected
+
+
+def _words_that_weighed_most_one_n_gram_at_a_time(
+    model: safety_net.Model, target: str, grams: list[int], values: list[float], words: list[str]
+) -> list[tuple[str, float]]:
+    weight_of = dict(zip(grams, (model.weights[target][grams] * np.array(values)).tolist(), strict=True))
+    sources: dict[int, set[str]] = {}
+    for word in set(words):
+        for position in model.positions(word).tolist():
+            sources.setdefault(position, set()).add(word)
+    weight_of_word: dict[str, float] = {}
+    for position, weight in weight_of.items():
+        for word in sources[position]:
+            weight_of_word[word] = weight_of_word.get(word, 0.0) + weight / len(sources[position])
+    return sorted(weight_of_word.items(), key=lambda item: -item[1])
+
+
+def test_the_words_behind_a_raised_tip_are_those_a_loop_over_its_n_grams_finds() -> None:
+    model = safety_net.load_model()
+    narratives = (LONG_ACCOUNT, LONG_ACCOUNT + " Banana banana, she is scared he will hurt her baby tonight.")
+    for narrative in narratives:
+        words = safety_net.words_of(narrative)
+        scores = safety_net._scores(model, words)
+        for target in ("minor", "danger"):
+            expected = _words_that_weighed_most_one_n_gram_at_a_time(
+                model, target, scores.grams.tolist(), scores.values(model).tolist(), words
+            )
+            shown = [
+                word
+                for word, weight in expected
+                if weight > 0
+                and len(word) >= 3
+                and word not in FUNCTION_WORDS
+                and word in safety_net._quotable()
+            ][: safety_net.WORDS_SHOWN]
+            assert list(safety_net._heaviest(model, target, scores, words, set())) == shown
 
 
 def test_the_compiled_table_scores_as_the_weights_do() -> None:
