@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
 import pytest
 
 from services.triage.domain import safety_net
+from services.triage.domain.text import FUNCTION_WORDS
 from tests.triage_corpus.evaluate import PARTS
 
 LONG_ACCOUNT = (
@@ -37,6 +39,64 @@ def test_the_net_was_never_trained_on_the_sealed_part_and_says_what_it_was_train
     # development7 was held out until session 9b; since then it is trained on like development 1-6.
     # Nothing else is held out but the sealed part: the net is trained on exactly the tunable parts.
     assert trained_on == tunable
+
+
+def test_the_fast_scoring_gives_the_same_probabilities_to_the_last_bit_as_picking_columns_does() -> None:
+    # The tables are gathered as rows and multiplied on their transposed view: the layout that picking
+    # columns gives, so the same sums in the same order. A contiguous gather would differ in the last
+    # bits, and a probability at a threshold could then change a decision.
+    model = safety_net.load_model()
+    for narrative in (LONG_ACCOUNT, LONG_ACCOUNT + " She is 16 and he took her passport in 2024.", "", "zzz"):
+        words = safety_net.words_of(narrative)
+        found = [model.positions(word).astype(np.intp) for word in words]
+        grams, counts = np.unique(
+            np.concatenate(found) if found else np.zeros(0, np.intp), return_counts=True
+        )
+        factors = 1.0 + np.log(counts)
+        norm = math.sqrt(float(factors * factors @ model.idf_squared[grams])) or 1.0
+        scores = model.scaled[:, grams] @ (factors / norm) + model.offsets
+        scores = scores + model.dense @ np.array(safety_net.dense_features(words, has_place=True))
+        expected = {
+            target: 1.0 / (1.0 + math.exp(-float(score)))
+            for target, score in zip(safety_net.TARGETS, scores, strict=True)
+        }
+        assert safety_net.probabilities(narrative, has_place=True) == expected
+
+
+def _words_that_weighed_most_one_n_gram_at_a_time(
+    model: safety_net.Model, target: str, grams: list[int], values: list[float], words: list[str]
+) -> list[tuple[str, float]]:
+    weight_of = dict(zip(grams, (model.weights[target][grams] * np.array(values)).tolist(), strict=True))
+    sources: dict[int, set[str]] = {}
+    for word in set(words):
+        for position in model.positions(word).tolist():
+            sources.setdefault(position, set()).add(word)
+    weight_of_word: dict[str, float] = {}
+    for position, weight in weight_of.items():
+        for word in sources[position]:
+            weight_of_word[word] = weight_of_word.get(word, 0.0) + weight / len(sources[position])
+    return sorted(weight_of_word.items(), key=lambda item: -item[1])
+
+
+def test_the_words_behind_a_raised_tip_are_those_a_loop_over_its_n_grams_finds() -> None:
+    model = safety_net.load_model()
+    narratives = (LONG_ACCOUNT, LONG_ACCOUNT + " Banana banana, she is scared he will hurt her baby tonight.")
+    for narrative in narratives:
+        words = safety_net.words_of(narrative)
+        scores = safety_net._scores(model, words)
+        for target in ("minor", "danger"):
+            expected = _words_that_weighed_most_one_n_gram_at_a_time(
+                model, target, scores.grams.tolist(), scores.values(model).tolist(), words
+            )
+            shown = [
+                word
+                for word, weight in expected
+                if weight > 0
+                and len(word) >= 3
+                and word not in FUNCTION_WORDS
+                and word in safety_net._quotable()
+            ][: safety_net.WORDS_SHOWN]
+            assert list(safety_net._heaviest(model, target, scores, words, set())) == shown
 
 
 def test_the_compiled_table_scores_as_the_weights_do() -> None:

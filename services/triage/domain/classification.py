@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from schemas.tip import Answer, ReporterRole, TipFacts, TraffickingType
 from schemas.triage import IndicatorFinding, MissingDetail, Reason, Strength, Urgency
@@ -246,11 +247,12 @@ def classify(
     commercial_sex = findings.sex_trade_mentioned or TraffickingType.SEX in facts.assessment.trafficking_types
     if (minor_reasons or findings.minor.possible) and commercial_sex:
         indicators.insert(0, lexicon.indicator("HT-01"))
-    indicator_reasons = tuple(_indicator_reason(indicator) for indicator in indicators)
+    outputs = [_indicator_output(i.code, i.strength, i.en, i.fr) for i in indicators]
+    indicator_reasons = tuple(reason for reason, _ in outputs)
     erased = (NARRATIVE_ERASED,) if narrative_erased else ()
     missing = _missing_details(facts, findings, indicators)
     version = f"{RULES_VERSION}+{lexicon.version}"
-    findings_out = tuple(IndicatorFinding(code=i.code, strength=Strength(i.strength)) for i in indicators)
+    findings_out = tuple(finding for _, finding in outputs)
     missing_reasons = tuple(MISSING[detail] for detail in missing)
     # The second reading does not overrule what the rules read and set aside on purpose: a danger
     # that is over, a minor in the past who is an adult now; nor does its guess of a minor stand
@@ -351,12 +353,16 @@ def _danger_reasons(facts: TipFacts, findings: TextFindings) -> tuple[Reason, ..
     return tuple(reasons)
 
 
-def _indicator_reason(indicator: Indicator) -> Reason:
-    return Reason(
-        code=f"indicator.{indicator.code}",
-        en=f"Indicator {indicator.code} ({indicator.strength}): {indicator.en}.",
-        fr=f"Indicateur {indicator.code} ({STRENGTH_FR[indicator.strength]}) : {indicator.fr}.",
+# An indicator's reason and finding depend on the indicator alone, and the contracts are immutable:
+# each is made once and shared by every tip it fires on (a validated model costs microseconds).
+@lru_cache(maxsize=1024)
+def _indicator_output(code: str, strength: str, en: str, fr: str) -> tuple[Reason, IndicatorFinding]:
+    reason = Reason(
+        code=f"indicator.{code}",
+        en=f"Indicator {code} ({strength}): {en}.",
+        fr=f"Indicateur {code} ({STRENGTH_FR[strength]}) : {fr}.",
     )
+    return reason, IndicatorFinding(code=code, strength=Strength(strength))
 
 
 def _missing_details(

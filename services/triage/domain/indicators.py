@@ -102,6 +102,8 @@ class Lexicon:
     # atoms together are checked one by one (there are few).
     by_atom: dict[str, tuple[int, ...]] = field(default_factory=dict)
     together: tuple[int, ...] = ()
+    # The same, each with its groups of atoms as sets: a group fires when it is a subset of the atoms present.
+    together_sets: tuple[tuple[int, tuple[frozenset[str], ...]], ...] = ()
 
     def indicator(self, code: str) -> Indicator:
         return next(indicator for indicator in self.indicators if indicator.code == code)
@@ -172,6 +174,10 @@ def load_lexicon(path: Path = LEXICON_FILE) -> Lexicon:
         labels,
         {atom: tuple(positions) for atom, positions in by_atom.items()},
         together,
+        tuple(
+            (position, tuple(frozenset(group) for group in indicators[position].together))
+            for position in together
+        ),
     )
 
 
@@ -392,11 +398,9 @@ def _indicators(lexicon: Lexicon, reading: Reading, danger: Judgement) -> tuple[
         present.add("@danger")
     fired = {position for atom in present for position in lexicon.by_atom.get(atom, ())}
     fired.update(
-        position
-        for position in lexicon.together
-        if any(all(atom in present for atom in group) for group in lexicon.indicators[position].together)
+        position for position, groups in lexicon.together_sets if any(group <= present for group in groups)
     )
-    return tuple(indicator for position, indicator in enumerate(lexicon.indicators) if position in fired)
+    return tuple(lexicon.indicators[position] for position in sorted(fired))
 
 
 def detect(narrative: str, lexicon: Lexicon, today: date | None = None) -> TextFindings:

@@ -53,7 +53,7 @@ around it, found in the same pass:
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -125,6 +125,7 @@ PER_UNIT = (
     ("chacun",),
     ("chacune",),
 )
+PER_UNIT_OPENERS = frozenset(unit[0] for unit in PER_UNIT)
 PAST_AUXILIARIES = frozenset(
     {"was", "were", "had", "used", "got", "avait", "etait", "etaient", "avaient", "faisait"}
 )
@@ -215,6 +216,9 @@ NOT_AN_AGE_BEFORE = frozenset(
      "over", "top", "rooms", "units", "suite", "suites", "chambres", "address", "adresse"}
 )  # fmt: skip
 YOUNGEST_AGE, OLDEST_AGE = 6, 99
+DOUBT_CUES = frozenset({"hedge", "fear"})
+# The roles whose numbers are ages: a number that is no plausible age drops the phrase.
+AGE_ROLES = frozenset({"age", "age_under", "age_guess", "adult_now", "past_age"})
 # Danger is judged in time (over, soon, still to come); minors and danger are judged in doubt.
 TIMED_ROLES = frozenset({"danger", "moving", "possible_danger", "threat"})
 QUALIFIED_ROLES = TIMED_ROLES | {
@@ -250,6 +254,17 @@ class Atom:
     role: str
 
 
+class Narrative(NamedTuple):
+    """The tokens a phrase was found in, and the lexicon's words, to quote the phrase from."""
+
+    tokens: Tokens
+    vocabulary: frozenset[str]
+
+    def __repr__(self) -> str:
+        # A phrase found may be printed (a test's message, a debugger); the whole narrative must not.
+        return "Narrative(…)"
+
+
 class Found(NamedTuple):
     """A phrase of the lexicon found in the narrative, and how its context qualifies it.
 
@@ -259,7 +274,7 @@ class Found(NamedTuple):
     atom: Atom
     start: int
     end: int
-    words: str
+    narrative: Narrative
     numbers: tuple[int, ...]
     negated: bool = False
     hedged: bool = False
@@ -275,6 +290,12 @@ class Found(NamedTuple):
     def affirmed(self) -> bool:
         return not self.negated
 
+    @property
+    def words(self) -> str:
+        """The phrase's words, a wildcard's left out: worked out when a reason quotes them, since
+        most phrases found are never quoted."""
+        return _words(self.narrative.tokens, self.start, self.end, self.narrative.vocabulary)
+
 
 @dataclass(frozen=True, slots=True)
 class Reading:
@@ -282,8 +303,12 @@ class Reading:
     found: tuple[Found, ...]
     over_anywhere: bool = False
     present: frozenset[str] = frozenset()
+    # The roles of the phrases found: most roles asked for are not among them.
+    roles: frozenset[str] = frozenset()
 
     def of_role(self, *roles: str) -> list[Found]:
+        if self.roles.isdisjoint(roles):
+            return []
         return [found for found in self.found if found.atom.role in roles]
 
 
@@ -472,13 +497,17 @@ def _words(tokens: Tokens, start: int, end: int, vocabulary: frozenset[str]) -> 
 
 
 def _numbers(tokens: Tokens, start: int, end: int) -> tuple[int, ...]:
-    return tuple(value for value in tokens.numbers[start:end] if value is not None)
+    window = tokens.numbers[start:end]
+    if window.count(None) == len(window):
+        return ()
+    return tuple(value for value in window if value is not None)
 
 
 def _plausible_age(tokens: Tokens, start: int, end: int) -> bool:
     """Not a count, a sum, an hour or a duration: judged by the words just before and after."""
     words, numbers = tokens.words, tokens.numbers
-    last_number = max(position for position in range(start, end) if numbers[position] is not None)
+    at = [position for position in range(start, end) if numbers[position] is not None]
+    first_number, last_number = at[0], at[-1]
     after = words[last_number + 1] if last_number + 1 < len(words) else ""
     if (
         after in ("years", "year", "yrs")
@@ -486,7 +515,9 @@ def _plausible_age(tokens: Tokens, start: int, end: int) -> bool:
         and not _years_end_the_clause(tokens, last_number + 1, end)
     ):
         return False
-    if any(words[last_number + 1 : last_number + 1 + len(unit)] == unit for unit in PER_UNIT):
+    if after in PER_UNIT_OPENERS and any(
+        words[last_number + 1 : last_number + 1 + len(unit)] == unit for unit in PER_UNIT
+    ):
         return False
     if after in NOT_AN_AGE_AFTER or (last_number + 1 < len(words) and numbers[last_number + 1] is not None):
         return False
@@ -496,10 +527,11 @@ def _plausible_age(tokens: Tokens, start: int, end: int) -> bool:
         and (words[last_number + 2] in TIMES_OF_DAY)
     ):
         return False
-    first_number = min(position for position in range(start, end) if numbers[position] is not None)
     # "Il y a 15 ans" is a time ago; "y'a l'air d'en avoir 15" (il a l'air) is not.
     looks = words[start : start + 2] == ("l'", "air")
-    for position in {start - 1, first_number - 1} - {-1}:
+    for position in (start - 1, first_number - 1) if first_number > start else (start - 1,):
+        if position < 0:
+            continue
         before = words[position]
         if before in NOT_AN_AGE_BEFORE or (
             before == "a" and position > 0 and words[position - 1] == "y" and not looks
@@ -520,6 +552,9 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
     raw = _scan(tokens, lexicon.automaton)
     atoms = lexicon.atoms
     exceptions = [(start, end) for atom, start, end, _ in raw if atoms[atom].role == "exception"]
+    # Where a phrase may start to stand inside an exception: most phrases start elsewhere, and are
+    # not compared with every exception.
+    excepted = {position for low, high in exceptions for position in range(low, high)}
     families = [(start, end) for atom, start, end, _ in raw if atoms[atom].role in FAMILY_ROLES]
     cues: dict[str, list[tuple[int, int]]] = {
         role: []
@@ -533,7 +568,7 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
     for atom, start, end, carries_negation in raw:
         role = atoms[atom].role
         if (
-            exceptions
+            start in excepted
             and role not in PRESENCE_ROLES
             and any(low <= start and end <= high and (low, high) != (start, end) for low, high in exceptions)
         ):
@@ -546,13 +581,23 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
             signs.append((atom, start, end, carries_negation))
     qualify = _Context(tokens, cues)
     past_spans = [(start, end) for atom, start, end, _ in signs if atoms[atom].role == "past_age"]
+    narrative_of = Narrative(tokens, lexicon.vocabulary)
+    # A qualification whose cue the narrative lacks is false for every phrase: not asked phrase by phrase.
+    # Each guard names the only cues its `_Context` method reads; a method that comes to read another
+    # cue needs that cue in its guard too.
+    cued = {role for role, spans in cues.items() if spans}
+    fear, doubt, denied_belief, advice = (
+        "fear" in cued,
+        bool(cued & DOUBT_CUES),
+        "belief_denied" in cued,
+        "advice" in cued,
+    )
+    over, soon, later, generic = "over" in cued, "soon" in cued, "later" in cued, "generic" in cued
     found = []
     for atom, start, end, carries_negation in signs:
         role = atoms[atom].role
-        ages = role in ("age", "age_under", "age_guess", "adult_now", "past_age") and _numbers(
-            tokens, start, end
-        )
-        if ages and not _plausible_age(tokens, start, end):
+        numbers = _numbers(tokens, start, end)
+        if numbers and role in AGE_ROLES and not _plausible_age(tokens, start, end):
             continue
         asked = qualify.asked(start)
         # A minor's "no" is not believed (a minor is often told to say she is an adult): asked, a
@@ -561,11 +606,11 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
         timed = role in TIMED_ROLES
         negated = (
             qualify.negated(start, end, carries_negation)
-            or qualify.feared_not(start)
+            or (fear and qualify.feared_not(start))
             or answered_no
             or (atoms[atom].name == DANGER_AS_A_STATE and qualify.conditional(start))
-            or (timed and not carries_negation and qualify.belief_denied(start))
-            or ((timed or role in MINOR_ROLES) and qualify.hypothetical(start, timed))
+            or (timed and denied_belief and not carries_negation and qualify.belief_denied(start))
+            or (advice and (timed or role in MINOR_ROLES) and qualify.hypothetical(start, timed))
         )
         asked = asked or (timed and tokens.sentence[start] in tokens.questions)
         found.append(
@@ -573,20 +618,26 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
                 atom=atoms[atom],
                 start=start,
                 end=end,
-                words=_words(tokens, start, end, lexicon.vocabulary),
-                numbers=_numbers(tokens, start, end),
+                narrative=narrative_of,
+                numbers=numbers,
                 negated=negated,
-                hedged=role in QUALIFIED_ROLES and (qualify.hedged(start) or asked),
-                over=timed and qualify.over(start, end),
-                soon=timed and qualify.soon(start),
+                hedged=role in QUALIFIED_ROLES and ((doubt and qualify.hedged(start)) or asked),
+                over=timed and over and qualify.over(start, end),
+                soon=timed and soon and qualify.soon(start),
                 prospective=timed and qualify.prospective(start),
-                later=timed and qualify.later(start),
+                later=timed and later and qualify.later(start),
                 past=bool(past_spans) and role != "past_age" and _in_the_past(tokens, start, past_spans),
-                family=any(low <= start and end <= high for low, high in families),
-                general=timed and qualify.general(start),
+                family=bool(families) and any(low <= start and end <= high for low, high in families),
+                general=timed and generic and qualify.general(start),
             )
         )
-    return Reading(tokens, tuple(found), over_anywhere=qualify.out, present=frozenset(present))
+    return Reading(
+        tokens,
+        tuple(found),
+        over_anywhere=qualify.out,
+        present=frozenset(present),
+        roles=frozenset(sign.atom.role for sign in found),
+    )
 
 
 def _noun_chain(between: tuple[str, ...]) -> bool:
@@ -630,6 +681,10 @@ def _opens_condition(words: tuple[str, ...], position: int) -> bool:
     )
 
 
+# Shared by every cue a narrative lacks; never written to.
+NO_SPANS: Mapping[int, list[tuple[int, int]]] = {}
+
+
 class _Context:
     """The cues around a phrase: negation, doubt, and whether its sentence is of the past."""
 
@@ -641,8 +696,11 @@ class _Context:
         for start, end in cues["negation"]:
             if not any(low <= start and end <= high for low, high in hedges):
                 self.negations.setdefault(tokens.clause[start], []).append((start, end))
-        self.by_sentence: dict[str, dict[int, list[tuple[int, int]]]] = {}
+        self.by_sentence: dict[str, Mapping[int, list[tuple[int, int]]]] = {}
         for role, spans in cues.items():
+            if not spans:
+                self.by_sentence[role] = NO_SPANS  # most cues are absent from a narrative
+                continue
             sentences: dict[int, list[tuple[int, int]]] = {}
             for span in spans:
                 sentences.setdefault(tokens.sentence[span[0]], []).append(span)
@@ -664,8 +722,8 @@ class _Context:
             ):
                 self.dated.add(tokens.sentence[opener - 1])
 
-    def _in_sentence(self, role: str, position: int) -> list[tuple[int, int]]:
-        return self.by_sentence[role].get(self.tokens.sentence[position], [])
+    def _in_sentence(self, role: str, position: int) -> Sequence[tuple[int, int]]:
+        return self.by_sentence[role].get(self.tokens.sentence[position], ())
 
     def negated(self, start: int, end: int, carries_negation: bool) -> bool:
         tokens = self.tokens

@@ -29,7 +29,9 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, reduce
+from itertools import islice
+from operator import add
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +53,7 @@ AGREEMENT = 0.5
 # swings the score ("rooms 14 and 15 at the motel"). Short tips are the rules' alone.
 FEWEST_WORDS = 25
 MEMO_WORDS = 200_000
+POSITION_BYTES = 4
 # Every number is one token to the model: whether a number is an age is for the rules, which read
 # what stands around it ("room 15", "owes 14 000", "at 16 h"); digits alone would teach the model
 # that 15 is a minor wherever it stands.
@@ -61,7 +64,6 @@ TARGETS = ("urgent", "minor", "danger", "actionable")
 DENSE = ("length", "place")
 # A capitalised word that does not open a sentence is a name, of a place or a person: never shown.
 NAME = re.compile(r"(?<=[^.!?\s]\s)[A-ZÀ-ÖØ-Ý][\w'’-]*")
-NO_POSITIONS: NDArray[np.intp] = np.zeros(0, dtype=np.intp)
 
 
 def words_of(narrative: str) -> list[str]:
@@ -106,19 +108,41 @@ class Model:
     dense: NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
     # Compiled once: idf times each target's weight (a row per target, in TARGETS order), idf squared.
     scaled: NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
+    # The same, a row per n-gram: a tip's n-grams are gathered as whole rows (`take`, several times
+    # faster than picking columns), and the product is taken on the transposed view, the very layout
+    # (and so the very sums, to the last bit) that picking columns gives.
+    scaled_by_gram: NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
     idf_squared: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     offsets: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
-    # A word's known n-grams, computed once: the same words come back in tip after tip.
-    grams_known: dict[str, NDArray[np.intp]] = field(default_factory=dict)
+    # A word's known n-grams, computed once: the same words come back in tip after tip. Kept as the
+    # bytes of their positions (32 bits: a quarter of a million n-grams would fit; 32-bit integers
+    # sort twice as fast as 64-bit ones), so that a tip's are joined in one call rather than
+    # concatenated as a hundred small arrays.
+    grams_known: dict[str, bytes] = field(default_factory=dict)
 
-    def positions(self, word: str) -> NDArray[np.intp]:
+    def positions(self, word: str) -> NDArray[np.int32]:
+        return np.frombuffer(self.known(word), dtype=np.int32)
+
+    def known(self, word: str) -> bytes:
+        """The bytes of a word's known n-gram positions (32-bit)."""
         known = self.grams_known.get(word)
         if known is None:
-            found = [position for gram in grams_of(word) if (position := self.index.get(gram)) is not None]
-            known = np.array(found, dtype=np.intp) if found else NO_POSITIONS
+            # A number is one feature whatever its digits (a token of the rules is looked up as the
+            # feature it stands for, so the rules' tokens need no conversion first).
+            grams = grams_of(NUMBER if word[0].isdigit() else word)
+            found = [position for gram in grams if (position := self.index.get(gram)) is not None]
+            known = np.array(found, dtype=np.int32).tobytes()
             if len(self.grams_known) < MEMO_WORDS:
                 self.grams_known[word] = known
         return known
+
+    def all_positions(self, words: Sequence[str]) -> NDArray[np.int32]:
+        """The known n-gram positions of every word, in one array (one lookup a word once met)."""
+        try:
+            joined = b"".join(map(self.grams_known.__getitem__, words))
+        except KeyError:
+            joined = b"".join(self.known(word) for word in words)
+        return np.frombuffer(joined, dtype=np.int32)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +167,7 @@ def compile_model(data: dict[str, Any]) -> Model:
     weights = {target: np.array(data["weights"][target], dtype=np.float64) for target in TARGETS}
     intercepts = {target: float(value) for target, value in data["intercepts"].items()}
     dense = data.get("dense", {})
+    scaled = np.stack([weights[target] * idf for target in TARGETS])
     return Model(
         version=data["version"],
         threshold=float(data["threshold"]),
@@ -152,7 +177,8 @@ def compile_model(data: dict[str, Any]) -> Model:
         idf=idf,
         weights=weights,
         intercepts=intercepts,
-        scaled=np.stack([weights[target] * idf for target in TARGETS]),
+        scaled=scaled,
+        scaled_by_gram=np.ascontiguousarray(scaled.T),
         idf_squared=idf * idf,
         offsets=np.array([intercepts[target] for target in TARGETS]),
     )
@@ -160,11 +186,15 @@ def compile_model(data: dict[str, Any]) -> Model:
 
 @dataclass(frozen=True, slots=True)
 class _Scores:
-    """The probability of each target, and the distinct n-grams with their normalised values."""
+    """The probability of each target, and the distinct n-grams with their normalised counts."""
 
     probability: dict[str, float]
-    grams: NDArray[np.intp]
-    values: NDArray[np.float64]
+    grams: NDArray[np.int32]
+    normalised: NDArray[np.float64]
+
+    def values(self, model: Model) -> NDArray[np.float64]:
+        """Each n-gram's tf-idf value: worked out only for the words behind a raised tip."""
+        return self.normalised * model.idf[self.grams]
 
 
 def dense_features(words: Sequence[str], has_place: bool) -> tuple[float, float]:
@@ -172,18 +202,35 @@ def dense_features(words: Sequence[str], has_place: bool) -> tuple[float, float]
     return math.log1p(len(words)), 1.0 if has_place else 0.0
 
 
+def _counted(positions: NDArray[np.int32]) -> tuple[NDArray[np.int32], NDArray[np.intp]]:
+    """The distinct positions, ascending, and how often each occurs (`np.unique`'s answer, without
+    its checks and options, which cost as much as the counting on a tip's thousand n-grams)."""
+    if not positions.size:
+        return positions, np.zeros(0, dtype=np.intp)
+    positions = np.sort(positions)
+    distinct = np.empty(positions.size, dtype=np.bool_)
+    distinct[0] = True
+    np.not_equal(positions[1:], positions[:-1], out=distinct[1:])
+    firsts = distinct.nonzero()[0]
+    following = np.empty_like(firsts)
+    following[:-1] = firsts[1:]
+    following[-1] = positions.size
+    return positions[firsts], following - firsts
+
+
 def _scores(model: Model, words: Sequence[str], has_place: bool = False) -> _Scores:
-    """Sublinear tf-idf, L2-normalised, of the known n-grams, against each target's weights."""
-    found = [model.positions(word) for word in words]
-    grams, counts = np.unique(np.concatenate(found) if found else NO_POSITIONS, return_counts=True)
+    """Sublinear tf-idf, L2-normalised, of the known n-grams, against each target's weights.
+
+    ``words`` are features or the rules' tokens: a number's digits are looked up as the one feature."""
+    grams, counts = _counted(model.all_positions(words))
     factors = 1.0 + np.log(counts)
-    norm = math.sqrt(float(factors * factors @ model.idf_squared[grams])) or 1.0
+    norm = math.sqrt(float(factors * factors @ model.idf_squared.take(grams))) or 1.0
     values = factors / norm
-    scores = model.scaled[:, grams] @ values + model.offsets
+    scores = model.scaled_by_gram.take(grams, axis=0).T @ values + model.offsets
     if model.dense.size:
         scores = scores + model.dense @ np.array(dense_features(words, has_place))
     probability = dict(zip(TARGETS, (1.0 / (1.0 + math.exp(-float(score))) for score in scores), strict=True))
-    return _Scores(probability, grams, values * model.idf[grams])
+    return _Scores(probability, grams, values)
 
 
 def probabilities(narrative: str, model: Model | None = None, has_place: bool = False) -> dict[str, float]:
@@ -195,20 +242,40 @@ def probabilities(narrative: str, model: Model | None = None, has_place: bool = 
 def _heaviest(
     model: Model, target: str, scores: _Scores, words: Sequence[str], hidden: set[str]
 ) -> tuple[str, ...]:
-    """The words that weighed most for ``target``: no number, function word, short word or name."""
-    row = model.weights[target]
-    weight_of = dict(zip(scores.grams.tolist(), (row[scores.grams] * scores.values).tolist(), strict=True))
-    sources: dict[int, set[str]] = {}
-    for word in set(words):
-        for position in model.positions(word).tolist():
-            sources.setdefault(position, set()).add(word)
-    weight_of_word: dict[str, float] = {}
-    for position, weight in weight_of.items():
-        share = weight / len(sources[position])
-        for word in sources[position]:
-            weight_of_word[word] = weight_of_word.get(word, 0.0) + share
-    heaviest = sorted(weight_of_word.items(), key=lambda item: -item[1])
-    return tuple(
+    """The words that weighed most for ``target``: no number, function word, short word or name.
+
+    Each n-gram's weight is shared equally by the distinct words that hold it, and a word's shares
+    are summed in the order of its n-grams (as a loop over n-grams and their words would sum them),
+    found for all words at once as pairs of (word, n-gram)."""
+    distinct = list(dict.fromkeys(words))
+    known = [model.known(word) for word in distinct]
+    sizes = [len(positions) // POSITION_BYTES for positions in known]
+    if not any(sizes):
+        return ()
+    width = len(model.idf)
+    keys = np.repeat(np.arange(len(distinct)), sizes) * width + np.frombuffer(b"".join(known), dtype=np.int32)
+    keys.sort()
+    first_of_key = np.empty(keys.size, dtype=np.bool_)
+    first_of_key[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=first_of_key[1:])
+    word_at, gram = np.divmod(keys[first_of_key], width)
+    holders = np.bincount(gram, minlength=width)[gram]
+    weights = model.weights[target][scores.grams] * scores.values(model)
+    shares = (weights[np.searchsorted(scores.grams, gram)] / holders).tolist()
+    new_word = np.empty(word_at.size, dtype=np.bool_)
+    new_word[0] = True
+    np.not_equal(word_at[1:], word_at[:-1], out=new_word[1:])
+    firsts = new_word.nonzero()[0].tolist()
+    grams_of_pairs, words_of_pairs = gram.tolist(), word_at.tolist()
+    weighed = [
+        (grams_of_pairs[first], words_of_pairs[first], reduce(add, shares[first:following], 0.0))
+        for first, following in zip(firsts, [*firsts[1:], len(shares)], strict=True)
+    ]
+    # Listed in the order a loop over n-grams first meets each word, so that equal weights keep it.
+    weighed.sort()
+    heaviest = sorted(((distinct[word], weight) for _, word, weight in weighed), key=lambda item: -item[1])
+    quotable = _quotable()
+    shown = (
         word
         for word, weight in heaviest
         if weight > 0
@@ -216,8 +283,9 @@ def _heaviest(
         and len(word) >= SHORTEST_WORD_SHOWN
         and word not in FUNCTION_WORDS
         and word not in hidden
-        and word in _quotable()
-    )[:WORDS_SHOWN]
+        and word in quotable
+    )
+    return tuple(islice(shown, WORDS_SHOWN))
 
 
 @cache
@@ -253,11 +321,11 @@ def read(
     """
     model = model or load_model()
     places = tuple(places)
-    features = words_of(narrative) if words is None else _as_features(words)
-    scores = _scores(model, features, bool(places))
+    tokens = words_of(narrative) if words is None else words
+    scores = _scores(model, tokens, bool(places))
     urgent, minor, danger, actionable = (scores.probability[target] for target in TARGETS)
     readable = actionable >= model.actionable_threshold
-    if len(features) < FEWEST_WORDS:
+    if len(tokens) < FEWEST_WORDS:
         return Verdict(0.0, False, "possible_danger", (), readable)
     if minor_ruled_out:
         minor = 0.0
@@ -265,5 +333,5 @@ def read(
     if urgent < model.threshold or max(minor, danger) < AGREEMENT:
         return Verdict(urgent, False, code, (), readable)
     target = "minor" if code == "possible_minor" else "danger"
-    shown = _heaviest(model, target, scores, features, names_in(narrative, places))
+    shown = _heaviest(model, target, scores, _as_features(tokens), names_in(narrative, places))
     return Verdict(urgent, True, code, shown, readable)

@@ -14,21 +14,16 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypeAlias
 
 INCLUSIVE_ENDING = re.compile(r"[·•.]e(s?)\b|\(e\)(s?)")
-TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)*|'|[.!?;\n]|[,:()\-/$%]")
+# Possessive: a word is never given back to the next alternative, so no backtracking is tried.
+TOKEN = re.compile(r"[a-z0-9]++(?:'[a-z]++)*+|[.!?;\n,:()\-/$%']")
 SKIPPED = frozenset({"'", "-", "/", "%"})
 SENTENCE_BREAKS = frozenset({".", "!", "?", ";", "\n"})
 CLAUSE_BREAKS = frozenset(
     {",", ":", "(", ")", "but", "mais", "because", "parce", "car", "and", "et", "so", "donc"}
 )
-# What each break or skipped token does, looked up once per token.
-SENTENCE_BREAK, CLAUSE_BREAK, CLAUSE_WORD, SKIP = "sentence", "clause", "clause word", "skip"
-PUNCTUATION = {
-    **{token: SKIP for token in SKIPPED},
-    **{token: CLAUSE_WORD if token[0].isalpha() else CLAUSE_BREAK for token in CLAUSE_BREAKS},
-    **{token: SENTENCE_BREAK for token in SENTENCE_BREAKS},
-}
 DIGITS_THEN_LETTERS = re.compile(r"^(\d+)([a-z]+)$")
 ELISIONS = frozenset(
     {"c", "d", "j", "l", "m", "n", "s", "t", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu", "presqu"}
@@ -88,7 +83,10 @@ def fold(text: str) -> str:
 def _folded_letters(text: str) -> str:
     """`fold` but for the spaces, which tokens do not see."""
     text = text.lower().replace("’", "'").replace("‘", "'").replace("`", "'").replace("œ", "oe")
-    text = INCLUSIVE_ENDING.sub(r"e\1\2", text)
+    # Every match of INCLUSIVE_ENDING holds one of these: most narratives have none, and a substring
+    # test costs less than the substitution.
+    if "·e" in text or "•e" in text or ".e" in text or "(e)" in text:
+        text = INCLUSIVE_ENDING.sub(r"e\1\2", text)
     if not text.isascii():
         # Accents come apart from their letters and go; what is left that is not ASCII is
         # punctuation or symbols, which no token is made of.
@@ -132,7 +130,8 @@ def tokenize(narrative: str, spelled: Mapping[str, tuple[str, ...]] = SPELLED) -
     lexicon, the forms that texting writes without an elision's apostrophe ("menvoyer" is "m'",
     "envoyer").
     """
-    pieces_of = _pieces_table(spelled)
+    table = _entries_table(spelled)
+    entry_of = table.get
     words: list[str] = []
     sentences: list[int] = []
     clauses: list[int] = []
@@ -140,72 +139,89 @@ def tokenize(narrative: str, spelled: Mapping[str, tuple[str, ...]] = SPELLED) -
     sentence = clause = 0
     questions: set[int] = set()
     for raw in TOKEN.findall(_folded_letters(narrative)):
-        kind = PUNCTUATION.get(raw)
-        if kind is not None:
-            if kind is SENTENCE_BREAK:
-                if raw == "?":
-                    questions.add(sentence)
-                sentence += 1
-                clause += 1
-            elif kind is CLAUSE_BREAK:
-                clause += 1
-            elif kind is CLAUSE_WORD:
-                clause += 1
-                words.append(raw)
+        entry = entry_of(raw)
+        if entry is None:
+            entry = _entry(raw, spelled, table)
+        if type(entry) is tuple:
+            words.append(entry[0])
+            sentences.append(sentence)
+            clauses.append(clause)
+            numbers.append(entry[1])
+        elif type(entry) is list:
+            for word, number in entry:
+                if word in TEENS_AFTER_DIX and words and words[-1] == "dix":
+                    numbers[-1] = TEENS_AFTER_DIX[word]
+                    continue
+                words.append(word)
                 sentences.append(sentence)
                 clauses.append(clause)
-                numbers.append(None)
+                numbers.append(number)
+        elif entry is CLAUSE_BREAK:
+            clause += 1
+        elif entry is SKIP:
             continue
-        pieces = pieces_of.get(raw)
-        if pieces is None:
-            pieces = _pieces(raw, spelled, pieces_of)
-        if len(pieces) == 1 and pieces[0][0] not in TEENS_AFTER_DIX:
-            word, number = pieces[0]
-            words.append(word)
+        elif entry is CLAUSE_WORD:
+            clause += 1
+            words.append(raw)
             sentences.append(sentence)
             clauses.append(clause)
-            numbers.append(number)
-            continue
-        for word, number in pieces:
-            if word in TEENS_AFTER_DIX and words and words[-1] == "dix":
-                numbers[-1] = TEENS_AFTER_DIX[word]
-                continue
-            words.append(word)
-            sentences.append(sentence)
-            clauses.append(clause)
-            numbers.append(number)
+            numbers.append(None)
+        else:
+            if entry is QUESTION_MARK:
+                questions.add(sentence)
+            sentence += 1
+            clause += 1
     if not words:
         return Tokens((), (), (), ())
     return Tokens(tuple(words), tuple(sentences), tuple(clauses), tuple(numbers), frozenset(questions))
 
 
+class Kind:
+    """What a punctuation mark, or a word that opens a clause, does to the count of sentences and clauses."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+SENTENCE_BREAK, QUESTION_MARK, CLAUSE_BREAK, CLAUSE_WORD, SKIP = (
+    Kind("sentence"), Kind("question"), Kind("clause"), Kind("clause word"), Kind("skip"),
+)  # fmt: skip
+PUNCTUATION: dict[str, Kind] = {
+    **{token: SKIP for token in SKIPPED},
+    **{token: CLAUSE_WORD if token[0].isalpha() else CLAUSE_BREAK for token in CLAUSE_BREAKS},
+    **{token: SENTENCE_BREAK for token in SENTENCE_BREAKS},
+    "?": QUESTION_MARK,
+}
 # What each raw token stands for, worked out once per table of spellings: the same words come back
-# in tip after tip, and a lookup costs less than the checks and the spelling out.
+# in tip after tip, and one lookup costs less than the checks and the spelling out. A plain word is
+# its (word, number); a token spelled out into several words, or a French teen that may follow
+# "dix", is a list of them; punctuation and the words that open a clause are a `Kind`.
+Entry: TypeAlias = tuple[str, int | None] | list[tuple[str, int | None]] | Kind
 PIECES_REMEMBERED = 200_000
-_PIECES: dict[int, tuple[Mapping[str, tuple[str, ...]], dict[str, tuple[tuple[str, int | None], ...]]]] = {}
+_ENTRIES: dict[int, tuple[Mapping[str, tuple[str, ...]], dict[str, Entry]]] = {}
 
 
-def _pieces_table(spelled: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[tuple[str, int | None], ...]]:
-    known = _PIECES.get(id(spelled))
+def _entries_table(spelled: Mapping[str, tuple[str, ...]]) -> dict[str, Entry]:
+    known = _ENTRIES.get(id(spelled))
     if known is None or known[0] is not spelled:
-        known = (spelled, {})
-        _PIECES[id(spelled)] = known
+        known = (spelled, dict(PUNCTUATION))
+        _ENTRIES[id(spelled)] = known
     return known[1]
 
 
-def _pieces(
-    raw: str,
-    spelled: Mapping[str, tuple[str, ...]],
-    table: dict[str, tuple[tuple[str, int | None], ...]],
-) -> tuple[tuple[str, int | None], ...]:
+def _entry(raw: str, spelled: Mapping[str, tuple[str, ...]], table: dict[str, Entry]) -> Entry:
     if raw.isalpha() and raw not in spelled and raw[0] != "j":
-        pieces: tuple[tuple[str, int | None], ...] = ((raw, NUMBER_WORDS.get(raw)),)
+        pieces = [(raw, NUMBER_WORDS.get(raw))]
     else:
-        pieces = tuple((word, _number(word)) for word in _spelled_out(raw, spelled))
+        pieces = [(word, _number(word)) for word in _spelled_out(raw, spelled)]
+    entry: Entry = pieces[0] if len(pieces) == 1 and pieces[0][0] not in TEENS_AFTER_DIX else pieces
     if len(table) >= PIECES_REMEMBERED:
         table.clear()
-    table[raw] = pieces
-    return pieces
+        table.update(PUNCTUATION)
+    table[raw] = entry
+    return entry
 
 
 def _number(word: str) -> int | None:
