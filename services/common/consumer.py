@@ -3,7 +3,7 @@
 A service runs one consumer-group member over all its topics. Each batch (``getmany``) is applied in
 one PostgreSQL transaction: the inbox rows are claimed together, each event's handler runs with a
 unit of work on that transaction, every staged outbox row is written in one statement, and the
-offsets are committed once, after the commit.
+offsets are committed once, after the commit, while the next batch is fetched and applied.
 - A message that no allowed producer signed (``signing``) goes to ``<topic>.DLT`` as
   ``unauthenticated`` before it is even parsed: it reaches no inbox and no handler.
 - A message that is not a valid event goes to ``<topic>.DLT`` (field and rule, never a value).
@@ -69,7 +69,6 @@ from services.common.telemetry import context_from
 
 log = get_logger(__name__)
 DATABASE_ANSWERS_SECONDS = 2.0
-IDLE_IN_BATCH = f"SET LOCAL idle_in_transaction_session_timeout = {IDLE_IN_TRANSACTION_TIMEOUT_MS}"
 _tracer = trace.get_tracer("lantern.consumer")
 
 
@@ -106,9 +105,16 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 
 DEFERRED, WAITING, POISONED, SET_ASIDE = "deferred", "waiting", "poisoned", "set_aside"
 
+# The batch's transaction ends itself if its client goes silent: the first statement of every batch
+# (one of the claims below) sets the limit for the rest of the transaction (``set_config(..., true)``
+# is ``SET LOCAL``), in its own round trip rather than one more.
+LIMIT_IDLE_IN_BATCH = (
+    f"set_config('idle_in_transaction_session_timeout', '{IDLE_IN_TRANSACTION_TIMEOUT_MS}', true)"
+)
 # Claims new events (a row each) and, in the same round trip, reads the statuses their tips' events
-# may wait behind. The rows it inserts are 'done' and not seen by the read: neither would count.
-CLAIM_NEW = """
+# may wait behind. The rows it inserts are 'done' and not seen by the read: neither would count. The
+# last row (no event, no tip) is the idle limit's setting.
+CLAIM_NEW = f"""
 WITH claimed AS (
   INSERT INTO inbox (consumer, event_id, tip_key)
   SELECT $1, * FROM unnest($2::uuid[], $3::text[]) ON CONFLICT DO NOTHING RETURNING event_id
@@ -117,6 +123,16 @@ SELECT event_id, NULL::text AS tip_key, NULL::text AS status FROM claimed
 UNION ALL
 SELECT DISTINCT NULL::uuid, tip_key, status FROM inbox
 WHERE consumer = $1 AND tip_key = ANY($3::text[]) AND status IN ('poisoned', 'waiting')
+UNION ALL
+SELECT NULL::uuid, NULL::text, {LIMIT_IDLE_IN_BATCH}
+"""
+# Locks the tips of held events, in key order, after the idle limit is set (see CLAIM_NEW).
+LOCK_HELD_TIPS = f"""
+WITH locked AS MATERIALIZED (
+  SELECT pg_advisory_xact_lock(hashtext($1 || '/' || key))
+  FROM (SELECT DISTINCT key FROM unnest($2::text[]) AS key ORDER BY key) AS keys
+)
+SELECT {LIMIT_IDLE_IN_BATCH}, (SELECT count(*) FROM locked)
 """
 
 
@@ -347,6 +363,8 @@ class BatchConsumer:
         self._swept_to = 0
         self.batch_timeout_seconds = batch_timeout_seconds
         self.assignments = Assignments()
+        self.committing: asyncio.Task[bool] | None = None
+        """The last batch's offset commit, in flight beside the next batch (``_commit_behind``)."""
         self._missing: set[str] = set()
         self._created_for: frozenset[str] = frozenset()
         self._rejoined = False
@@ -382,9 +400,29 @@ class BatchConsumer:
                     await self._wait_before_retry(error, failures)
             consumer = getattr(message, "consumer", None)
             if isinstance(consumer, AIOKafkaConsumer):
-                await self.commit(consumer, records, epoch, cluster)
+                await self._commit_behind(consumer, records, epoch, cluster)
         finally:
             self.round_started, self.last_round, self.waiting_since = None, time.monotonic(), None
+
+    async def _commit_behind(
+        self,
+        consumer: AIOKafkaConsumer,
+        records: Iterable[ConsumerRecord[bytes, bytes]],
+        epoch: int,
+        cluster: str | None,
+    ) -> None:
+        """Commit the batch's offsets while the next batch is fetched and applied, one commit in
+        flight at most: the previous one is awaited first, so commits reach the broker in order.
+
+        Only a committed batch gets here, so an offset never passes an event that is not applied; a
+        commit lost on the way (a crash, a rebalance) leaves records to come again, and the inbox
+        finds each one claimed (outcome ``duplicate``): no effect happens twice.
+        """
+        if self.committing is not None and not self.committing.done():
+            # ``wait``, not ``await``: the task's outcome is logged by ``commit``; only this round's
+            # own cancellation may end it.
+            await asyncio.wait([self.committing])
+        self.committing = asyncio.create_task(self.commit(consumer, records, epoch, cluster))
 
     async def commit(
         self,
@@ -719,7 +757,6 @@ class BatchConsumer:
         shared: dict[str, Any] = {}
         flushes: list[Callable[[], Awaitable[None]]] = []
         async with connection.transaction():
-            await connection.execute(IDLE_IN_BATCH)
             claimed, parked = await self._claim(connection, deliveries)
             if parked is None:
                 parked = await self._parked(connection, {d.key for d in deliveries if d in claimed})
@@ -849,11 +886,7 @@ class BatchConsumer:
                         claimed.add(delivery)
         held = [d for d in deliveries if d.held]
         if held:
-            await connection.execute(
-                "SELECT pg_advisory_xact_lock(hashtext($1 || '/' || key))"
-                " FROM (SELECT DISTINCT key FROM unnest($2::text[]) AS key ORDER BY key) AS keys",
-                self.service, [d.key for d in held],
-            )  # fmt: skip
+            await connection.execute(LOCK_HELD_TIPS, self.service, [d.key for d in held])
             rows = await connection.fetch(
                 "SELECT event_id, status FROM inbox WHERE consumer = $1 AND event_id = ANY($2::uuid[]) FOR UPDATE",
                 self.service, [d.event_id for d in held],

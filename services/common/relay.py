@@ -54,9 +54,18 @@ WHERE sent_at IS NULL AND quarantined_at IS NULL
   )
 ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
 """
+
+
 # A row to empty after sending (a package to an agency) keeps its sealed bytes until its recipient
 # acknowledges it: a broker that lost it gets it again (services/common/epoch.py).
-MARK_SENT = "UPDATE outbox SET sent_at = now(), last_error = NULL WHERE id = ANY($1::bigint[])"
+def mark_sent_and_commit(ids: list[int]) -> str:
+    """Mark ``ids`` sent, then ``COMMIT``, as one simple query (one round trip)."""
+    if not ids:
+        return "COMMIT"
+    listed = ",".join(str(int(row_id)) for row_id in ids)
+    return f"UPDATE outbox SET sent_at = now(), last_error = NULL WHERE id = ANY('{{{listed}}}'::bigint[]); COMMIT"
+
+
 COUNT_FAILURE = "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1"
 QUARANTINE = """
 UPDATE outbox SET attempts = attempts + 1, last_error = $2, quarantined_at = now(), quarantine_reason = $3
@@ -337,31 +346,48 @@ class OutboxRelay:
             await asyncio.sleep(self.poll_seconds)
 
     async def _publish_round(self) -> tuple[int, int, int]:
-        """One claimed batch; return how many rows were claimed, sent and quarantined."""
-        async with self.pool.acquire() as connection, connection.transaction():
-            rows = await connection.fetch(CLAIM_BATCH, self.batch_size)
-            if not rows:
-                return 0, 0, 0
-            sent: list[int] = []
-            failures: list[_Failure] = []
-            # A key with a row that failed before sends its rows one at a time, in order, after the
-            # others, and stops at the first failure: one bad record cannot fail its neighbours' batch.
-            suspects = {row["key"] for row in rows if row["attempts"]}
-            await self._send_together([row for row in rows if row["key"] not in suspects], sent, failures)
-            failed: set[bytes] = set()
-            for row in rows:
-                if (
-                    row["key"] in suspects
-                    and row["key"] not in failed
-                    and not await self._send_alone(row, sent, failures)
-                ):
-                    failed.add(row["key"])
-            quarantined = await self._settle(connection, sent, failures)
-        self.published += len(sent)
+        """One claimed batch; return how many rows were claimed, sent and quarantined.
+
+        The transaction is begun and ended by hand, so that marking the rows sent and committing are
+        one round trip (``_settle``): a round is three, the claim's ``BEGIN``, the claim, the mark.
+        """
+        async with self.pool.acquire() as connection:
+            await connection.execute("BEGIN")
+            try:
+                claimed, sent, quarantined = await self._claim_send_settle(connection)
+            except BaseException:
+                if not connection.is_closed() and connection.is_in_transaction():
+                    with contextlib.suppress(Exception):
+                        await connection.execute("ROLLBACK")
+                raise
+        self.published += sent
         self.quarantined += len(quarantined)
         for reason in quarantined:
             metrics.outbox_quarantined.add(1, {"service": self.schema, "reason": reason.value})
-        return len(rows), len(sent), len(quarantined)
+        return claimed, sent, len(quarantined)
+
+    async def _claim_send_settle(self, connection: asyncpg.Connection) -> tuple[int, int, list[Reason]]:
+        """Claim rows, send them, settle them and commit, in the transaction ``connection`` is in."""
+        rows = await connection.fetch(CLAIM_BATCH, self.batch_size)
+        if not rows:
+            await connection.execute("COMMIT")
+            return 0, 0, []
+        sent: list[int] = []
+        failures: list[_Failure] = []
+        # A key with a row that failed before sends its rows one at a time, in order, after the
+        # others, and stops at the first failure: one bad record cannot fail its neighbours' batch.
+        suspects = {row["key"] for row in rows if row["attempts"]}
+        await self._send_together([row for row in rows if row["key"] not in suspects], sent, failures)
+        failed: set[bytes] = set()
+        for row in rows:
+            if (
+                row["key"] in suspects
+                and row["key"] not in failed
+                and not await self._send_alone(row, sent, failures)
+            ):
+                failed.add(row["key"])
+        quarantined = await self._settle(connection, sent, failures)
+        return len(rows), len(sent), quarantined
 
     async def _send_together(
         self, rows: list[asyncpg.Record], sent: list[int], failures: list[_Failure]
@@ -413,9 +439,9 @@ class OutboxRelay:
     async def _settle(
         self, connection: asyncpg.Connection, sent: list[int], failures: list[_Failure]
     ) -> list[Reason]:
-        """Mark what was sent, count or quarantine what failed; return the reasons of rows quarantined."""
-        if sent:
-            await connection.execute(MARK_SENT, sent)
+        """Count or quarantine what failed, then mark what was sent and commit, in one round trip
+        (ids are integers the claim read, written into the statement); return the reasons of rows
+        quarantined."""
         quarantined = []
         for failure in failures:
             row, error = failure.row, failure.error
@@ -441,4 +467,5 @@ class OutboxRelay:
                 )  # fmt: skip
             else:
                 log.warning("outbox row not sent", schema=self.schema, topic=row["topic"], error_type=code)
+        await connection.execute(mark_sent_and_commit(sent))
         return quarantined

@@ -1,0 +1,176 @@
+"""What a batch costs in round trips, and that the work cut from it still holds: the idle limit on
+every batch's transaction, and offsets committed in order, only after their batch, beside the next."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from schemas import topics
+from schemas.intake import TipReceivedV1
+from services.common.db import apply_migrations, create_pool, service_migrations
+from services.common.messaging import PostgresUnitOfWork
+from services.common.relay import OutboxRelay
+from services.triage.app import SPEC
+from tests.factories import tip_received
+from tests.helpers import eventually
+from tests.integration.test_outbox_relay import stage
+from tests.probe import Probe, RecordingProducer, consumer_of, of_tip, probe_pool, records
+
+
+class Statements:
+    """Every statement a pool of one connection sends, in order."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    async def watch(self, pool: asyncpg.Pool) -> None:
+        async with pool.acquire() as connection:
+            connection.add_query_logger(lambda logged: self.sent.append(" ".join(logged.query.split())))
+
+    def of_one_transaction(self) -> list[str]:
+        """The statements from the first BEGIN to the COMMIT after it."""
+        begin = next(number for number, text in enumerate(self.sent) if text.startswith("BEGIN"))
+        end = next(number for number, text in enumerate(self.sent) if number > begin and "COMMIT" in text)
+        return self.sent[begin : end + 1]
+
+
+async def one_connection_pool(database_url: str, tmp_path: Path) -> asyncpg.Pool:
+    await (await probe_pool(database_url, tmp_path)).close()
+    return await create_pool(database_url, "probe", max_size=1)
+
+
+async def test_a_batch_of_new_events_costs_four_round_trips_besides_its_handlers(
+    database_url: str, tmp_path: Path
+) -> None:
+    pool = await one_connection_pool(database_url, tmp_path)
+    try:
+        probe = Probe()
+        consumer = consumer_of(pool, probe, RecordingProducer())
+        # The first batch on a connection also prepares its statements and reads their types.
+        await consumer.consume(records(tip_received()))
+        statements = Statements()
+        await statements.watch(pool)
+        await consumer.consume(records(*(tip_received() for _ in range(5)), first_offset=1))
+        assert len(probe.calls) == 6
+        around = [text for text in statements.of_one_transaction() if "INSERT INTO effects" not in text]
+        assert len(around) == 4, around
+        begin, claim, outbox, commit = around
+        assert begin.startswith("BEGIN") and commit.startswith("COMMIT")
+        assert "INSERT INTO inbox" in claim and "idle_in_transaction_session_timeout" in claim
+        assert "INSERT INTO outbox" in outbox
+    finally:
+        await pool.close()
+
+
+@dataclass
+class Showing(Probe):
+    """The probe, noting the idle-in-transaction limit each event is applied under."""
+
+    seen: list[str] = field(default_factory=list)
+
+    async def __call__(self, event: TipReceivedV1, uow: PostgresUnitOfWork) -> None:
+        self.seen.append(await uow.connection.fetchval("SHOW idle_in_transaction_session_timeout"))
+        await super().__call__(event, uow)
+
+
+async def test_a_deferred_event_applied_from_the_inbox_runs_under_the_idle_limit_too(
+    database_url: str, tmp_path: Path
+) -> None:
+    pool = await probe_pool(database_url, tmp_path)
+    try:
+        first = tip_received()
+        later = of_tip(first)
+        showing = Showing(needs={later.event_id: first.event_id})
+        consumer = consumer_of(pool, showing, RecordingProducer())
+        await consumer.consume(records(later))
+        await consumer.consume(records(first, first_offset=1))
+        assert showing.calls[0] == later.event_id and showing.calls[-2:] == [first.event_id, later.event_id]
+        assert await pool.fetchval("SELECT count(*) FROM effects") == 2, "deferred, then applied"
+        assert showing.seen == ["1min"] * len(showing.calls)
+        assert await pool.fetchval("SHOW idle_in_transaction_session_timeout") == "0"
+    finally:
+        await pool.close()
+
+
+class GatedKafka(AIOKafkaConsumer):  # type: ignore[misc]
+    """Stands in for the broker's consumer; each commit waits for ``gate``."""
+
+    def __init__(self, *assigned: TopicPartition) -> None:
+        self.assigned = set(assigned)
+        self.gate = asyncio.Event()
+        self.commits: list[dict[TopicPartition, int]] = []
+
+    def assignment(self) -> set[TopicPartition]:
+        return self.assigned
+
+    async def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        await self.gate.wait()
+        self.commits.append(offsets)
+
+
+async def test_a_batchs_offsets_are_committed_beside_the_next_batch_one_commit_at_a_time_in_order(
+    database_url: str, tmp_path: Path
+) -> None:
+    pool = await probe_pool(database_url, tmp_path)
+    try:
+        probe = Probe()
+        consumer = consumer_of(pool, probe, RecordingProducer())
+        kafka = GatedKafka(TopicPartition(topics.TIPS_RECEIVED, 0))
+        first = SimpleNamespace(
+            raw_message=tuple(records(*(tip_received() for _ in range(3)))), consumer=kafka
+        )
+        second = SimpleNamespace(
+            raw_message=tuple(records(*(tip_received() for _ in range(3)), first_offset=3)), consumer=kafka
+        )
+        # The first round ends with its commit still waiting on the broker.
+        await asyncio.wait_for(consumer(first), 10)  # type: ignore[arg-type]
+        assert kafka.commits == [] and len(probe.calls) == 3
+        # The second applies its batch, then waits for the first commit before sending its own.
+        following = asyncio.create_task(consumer(second))  # type: ignore[arg-type]
+        assert await eventually(lambda: asyncio.sleep(0, len(probe.calls) == 6))
+        await asyncio.sleep(0.2)
+        assert not following.done() and kafka.commits == []
+        kafka.gate.set()
+        await asyncio.wait_for(following, 10)
+        assert consumer.committing is not None
+        assert await asyncio.wait_for(consumer.committing, 10)
+        partition = TopicPartition(topics.TIPS_RECEIVED, 0)
+        assert kafka.commits == [{partition: 3}, {partition: 6}]
+    finally:
+        await pool.close()
+
+
+async def test_a_relay_round_costs_three_round_trips_and_marks_its_rows_sent(
+    database_url: str, kafka: str
+) -> None:
+    await apply_migrations(database_url, SPEC.name, service_migrations(SPEC.migrations))
+    pool = await create_pool(database_url, SPEC.name, max_size=1)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka)
+    await producer.start()
+    try:
+        staged = await stage(pool, 3)
+        statements = Statements()
+        await statements.watch(pool)
+        relay = OutboxRelay(
+            pool=pool, database_url=database_url, schema=SPEC.name, producer=producer, batch_size=50,
+            poll_seconds=1.0,
+        )  # fmt: skip
+        assert await relay._publish_round() == (3, 3, 0)
+        begin, claim, mark_and_commit = statements.sent
+        assert begin == "BEGIN" and "FOR UPDATE SKIP LOCKED" in claim
+        assert mark_and_commit.startswith("UPDATE outbox SET sent_at") and mark_and_commit.endswith("COMMIT")
+        sent = await pool.fetch("SELECT event_id FROM outbox WHERE sent_at IS NOT NULL ORDER BY id")
+        assert [str(row["event_id"]) for row in sent] == staged
+        assert not await pool.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in%'"
+        )
+        assert await relay._publish_round() == (0, 0, 0), "nothing left, nothing sent twice"
+    finally:
+        await producer.stop()
+        await pool.close()
