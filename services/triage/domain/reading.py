@@ -57,6 +57,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from services.triage.domain.lexicon.syntax import ANY, NUMBER, YEAR, expanded, slots
@@ -682,7 +683,7 @@ def _opens_condition(words: tuple[str, ...], position: int) -> bool:
 
 
 # Shared by every cue a narrative lacks; never written to.
-NO_SPANS: Mapping[int, list[tuple[int, int]]] = {}
+NO_SPANS: Mapping[int, list[tuple[int, int]]] = MappingProxyType({})
 
 
 class _Context:

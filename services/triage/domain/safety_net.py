@@ -125,23 +125,22 @@ class Model:
 
     def known(self, word: str) -> bytes:
         """The bytes of a word's known n-gram positions (32-bit)."""
-        known = self.grams_known.get(word)
+        # A number is one feature whatever its digits (a token of the rules is looked up as the feature
+        # it stands for, so the rules' tokens need no conversion first), and is remembered as that
+        # feature: a phone number or a street number never outlives its tip in this memo.
+        key = NUMBER if word[0].isdigit() else word
+        known = self.grams_known.get(key)
         if known is None:
-            # A number is one feature whatever its digits (a token of the rules is looked up as the
-            # feature it stands for, so the rules' tokens need no conversion first).
-            grams = grams_of(NUMBER if word[0].isdigit() else word)
-            found = [position for gram in grams if (position := self.index.get(gram)) is not None]
+            found = [position for gram in grams_of(key) if (position := self.index.get(gram)) is not None]
             known = np.array(found, dtype=np.int32).tobytes()
             if len(self.grams_known) < MEMO_WORDS:
-                self.grams_known[word] = known
+                self.grams_known[key] = known
         return known
 
     def all_positions(self, words: Sequence[str]) -> NDArray[np.int32]:
         """The known n-gram positions of every word, in one array (one lookup a word once met)."""
-        try:
-            joined = b"".join(map(self.grams_known.__getitem__, words))
-        except KeyError:
-            joined = b"".join(self.known(word) for word in words)
+        memo = self.grams_known
+        joined = b"".join([memo[word] if word in memo else self.known(word) for word in words])
         return np.frombuffer(joined, dtype=np.int32)
 
 
