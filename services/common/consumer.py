@@ -3,7 +3,8 @@
 A service runs one consumer-group member over all its topics. Each batch (``getmany``) is applied in
 one PostgreSQL transaction: the inbox rows are claimed together, each event's handler runs with a
 unit of work on that transaction, every staged outbox row is written in one statement, and the
-offsets are committed once, after the commit, while the next batch is fetched and applied.
+offsets are committed once, after the commit, while the next batch is fetched and applied (on a
+clean stop, ``drain`` awaits the last of them before the consumer closes).
 - A message that no allowed producer signed (``signing``) goes to ``<topic>.DLT`` as
   ``unauthenticated`` before it is even parsed: it reaches no inbox and no handler.
 - A message that is not a valid event goes to ``<topic>.DLT`` (field and rule, never a value).
