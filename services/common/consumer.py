@@ -3,7 +3,8 @@
 A service runs one consumer-group member over all its topics. Each batch (``getmany``) is applied in
 one PostgreSQL transaction: the inbox rows are claimed together, each event's handler runs with a
 unit of work on that transaction, every staged outbox row is written in one statement, and the
-offsets are committed once, after the commit, while the next batch is fetched and applied.
+offsets are committed once, after the commit, while the next batch is fetched and applied (on a
+clean stop, ``drain`` awaits the last of them before the consumer closes).
 - A message that no allowed producer signed (``signing``) goes to ``<topic>.DLT`` as
   ``unauthenticated`` before it is even parsed: it reaches no inbox and no handler.
 - A message that is not a valid event goes to ``<topic>.DLT`` (field and rule, never a value).
@@ -69,6 +70,8 @@ from services.common.telemetry import context_from
 
 log = get_logger(__name__)
 DATABASE_ANSWERS_SECONDS = 2.0
+# How long a clean stop waits for the last batch's commit before closing the consumer anyway.
+DRAIN_SECONDS = 5.0
 _tracer = trace.get_tracer("lantern.consumer")
 
 
@@ -423,6 +426,21 @@ class BatchConsumer:
             # own cancellation may end it.
             await asyncio.wait([self.committing])
         self.committing = asyncio.create_task(self.commit(consumer, records, epoch, cluster))
+
+    async def drain(self, timeout_seconds: float = DRAIN_SECONDS) -> bool:
+        """Await the commit still in flight, for ``timeout_seconds`` at most; whether none is left.
+
+        Called on a clean stop, once no batch is being applied and before the broker's consumer
+        closes: the last batch's commit would otherwise race the close, and the batch come again.
+        """
+        committing = self.committing
+        if committing is None or committing.done():
+            return True
+        done, _pending = await asyncio.wait([committing], timeout=timeout_seconds)
+        if not done:
+            log.warning("offsets of the last batch not committed before stopping", service=self.service)
+            return False
+        return True
 
     async def commit(
         self,

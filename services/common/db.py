@@ -30,8 +30,9 @@ log = get_logger(__name__)
 
 # A batch transaction its consumer abandoned (a process hung or frozen, a connection lost on the
 # way) would hold its inbox rows and its tip's advisory lock for ever: the consumer sets this in its
-# batch's transaction only (``set_config(..., true)``, as ``SET LOCAL``, inside the batch's claim
-# statement; a batch is bounded at 30 s by default). Not pool-wide: the relay holds its claim
+# batch's transaction only (``set_config(..., true)``, as ``SET LOCAL``, inside the batch's first
+# statement: its claim of new events, or the lock of its held events' tips; a batch is bounded at
+# 30 s by default). Not pool-wide: the relay holds its claim
 # transaction while it waits on the broker, and a slow broker would have the session killed before
 # the rows were marked sent, sending them again every round.
 IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import operator
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -59,10 +60,13 @@ ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
 # A row to empty after sending (a package to an agency) keeps its sealed bytes until its recipient
 # acknowledges it: a broker that lost it gets it again (services/common/epoch.py).
 def mark_sent_and_commit(ids: list[int]) -> str:
-    """Mark ``ids`` sent, then ``COMMIT``, as one simple query (one round trip)."""
+    """Mark ``ids`` sent, then ``COMMIT``, as one simple query (one round trip).
+
+    The ids are written into the SQL text: anything not an integer (text, a float, a bool) is
+    refused rather than converted."""
     if not ids:
         return "COMMIT"
-    listed = ",".join(str(int(row_id)) for row_id in ids)
+    listed = ",".join(str(operator.index(row_id)) for row_id in ids)
     return f"UPDATE outbox SET sent_at = now(), last_error = NULL WHERE id = ANY('{{{listed}}}'::bigint[]); COMMIT"
 
 

@@ -371,6 +371,8 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
             log.info("service started", service=spec.name)
             yield runtime
         finally:
+            if runtime.consumer is not None:
+                await _stop_taking_batches(broker, runtime.consumer)
             await _bounded_stop("broker", broker.stop())
             for task in tasks:
                 task.cancel()
@@ -381,6 +383,30 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
         await _bounded_stop("cluster identity", cluster_identity.close())
         await _bounded_stop("pool", pool.close(), pool.terminate)
         log.info("service stopped", service=spec.name)
+
+
+async def _stop_taking_batches(broker: KafkaBroker, consumer: consuming.BatchConsumer) -> None:
+    """Let the batch in hand finish and its offsets be committed before the broker's consumers close.
+
+    FastStream's own stop waits for the handler, then closes the consumer at once: the commit the
+    handler left in flight (``BatchConsumer.drain``) would race the close, and each clean stop
+    replay up to one batch. Its first steps are taken here, so that the commit is awaited between
+    them and the close: no new batch is handed over (``running``), the one in hand finishes
+    (``lock``), bounded.
+    """
+    subscribers = list(broker.subscribers)
+    for subscriber in subscribers:
+        subscriber.running = False
+    try:
+        async with asyncio.timeout(STOP_TIMEOUT_SECONDS):
+            for subscriber in subscribers:
+                # A lock each handler call holds, when the broker has a graceful timeout (it has).
+                wait_release = getattr(subscriber.lock, "wait_release", None)
+                if wait_release is not None:
+                    await wait_release(STOP_TIMEOUT_SECONDS)
+    except TimeoutError:
+        log.warning("batch in hand not finished before stopping", service=consumer.service)
+    await consumer.drain()
 
 
 async def _finished(task: asyncio.Task[Any]) -> None:

@@ -10,10 +10,18 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import RequestTimedOutError
 
 from schemas import topics
+from services.common import relay as relay_module
 from services.common.db import apply_migrations, create_pool, service_migrations
 from services.common.kafka import create_producer
 from services.common.messaging import PostgresUnitOfWork, Transactions
-from services.common.relay import OutboxRelay, discard, quarantined_rows, relay_state, release
+from services.common.relay import (
+    OutboxRelay,
+    discard,
+    mark_sent_and_commit,
+    quarantined_rows,
+    relay_state,
+    release,
+)
 from services.triage.app import SPEC
 from tests.factories import tip_received
 from tests.helpers import eventually, read_until
@@ -239,3 +247,61 @@ async def test_a_row_that_keeps_failing_while_others_go_is_quarantined_after_its
     assert row["quarantine_reason"] == "attempts_exhausted"
     assert row["attempts"] == 2 and failing.sends >= 2
     assert row["last_error"] == "RequestTimedOutError"
+
+
+def test_the_ids_written_into_the_mark_are_integers_and_nothing_else_is_converted() -> None:
+    assert "ANY('{3,12}'::bigint[])" in mark_sent_and_commit([3, 12])
+    for not_an_integer in ("12", 12.9, "1}'); DROP TABLE outbox; --"):
+        with pytest.raises(TypeError):
+            mark_sent_and_commit([not_an_integer])  # type: ignore[list-item]
+
+
+async def test_a_mark_that_fails_leaves_no_row_marked_sent_and_rolls_back_the_rounds_quarantines(
+    pool: asyncpg.Pool, database_url: str, producer: AIOKafkaProducer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await stage(pool, 2)
+    poison = await stage_raw(pool, b"tip-too-large", ONE_AND_A_HALF_MEBIBYTES)
+
+    real_mark = relay_module.mark_sent_and_commit
+    monkeypatch.setattr(relay_module, "mark_sent_and_commit", lambda ids: failing_mark_of(real_mark, ids))
+    relay = relay_for(pool, database_url, producer, poll=60)
+    with pytest.raises(asyncpg.DivisionByZeroError):
+        await relay._publish_round()
+    rows = await pool.fetch("SELECT event_id, sent_at, quarantined_at, attempts FROM outbox")
+    assert len(rows) == 3
+    assert all(row["sent_at"] is None for row in rows), "no row is marked sent"
+    poisoned = next(row for row in rows if row["event_id"] == poison)
+    assert poisoned["quarantined_at"] is None and poisoned["attempts"] == 0, "the quarantine is rolled back"
+    assert relay.published == 0 and relay.quarantined == 0
+    monkeypatch.setattr(relay_module, "mark_sent_and_commit", real_mark)
+    assert await relay._publish_round() == (3, 2, 1), "the next round sends and quarantines them again"
+
+
+def failing_mark_of(real_mark: Any, ids: list[int]) -> str:
+    """The relay's mark, made to fail on the server, after its ids were checked."""
+    return str(real_mark(ids)).replace(
+        "sent_at = now()", "sent_at = now() + (1 / (SELECT count(*) - count(*) FROM outbox)) * interval '1 s'"
+    )
+
+
+async def test_a_commit_that_fails_leaves_the_rows_unsent_and_they_go_out_again_once(
+    pool: asyncpg.Pool, database_url: str, producer: AIOKafkaProducer, kafka: str
+) -> None:
+    staged = await stage(pool, 3)
+    # A check the server makes only at COMMIT: the mark succeeds, the commit fails.
+    await pool.execute(
+        "CREATE FUNCTION refuse_sent() RETURNS trigger LANGUAGE plpgsql AS"
+        " $$BEGIN RAISE EXCEPTION 'refused at commit' USING ERRCODE = 'check_violation'; END$$;"
+        "CREATE CONSTRAINT TRIGGER refuse_sent AFTER UPDATE OF sent_at ON outbox"
+        " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.sent_at IS NOT NULL) EXECUTE FUNCTION refuse_sent()"
+    )
+    relay = relay_for(pool, database_url, producer, poll=60)
+    with pytest.raises(asyncpg.CheckViolationError):
+        await relay._publish_round()
+    assert await pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 3
+    await pool.execute("DROP TRIGGER refuse_sent ON outbox; DROP FUNCTION refuse_sent()")
+    assert await relay._publish_round() == (3, 3, 0)
+    assert await relay._publish_round() == (0, 0, 0), "once sent and marked, a row never goes again"
+    records = await read_until(kafka, (topics.TIPS_RECEIVED,), lambda rs: len(rs) >= 6)
+    sent = sorted(record.json()["event_id"] for record in records)
+    assert sent == sorted(staged * 2), "each row went out again, once"

@@ -16,9 +16,11 @@ from schemas.intake import TipReceivedV1
 from services.common.db import apply_migrations, create_pool, service_migrations
 from services.common.messaging import PostgresUnitOfWork
 from services.common.relay import OutboxRelay
+from services.common.settings import ServiceSettings
 from services.triage.app import SPEC
+from services.triage.app import build_app as build_triage
 from tests.factories import tip_received
-from tests.helpers import eventually
+from tests.helpers import eventually, fetch, produce, running
 from tests.integration.test_outbox_relay import stage
 from tests.probe import Probe, RecordingProducer, consumer_of, of_tip, probe_pool, records
 
@@ -144,6 +146,52 @@ async def test_a_batchs_offsets_are_committed_beside_the_next_batch_one_commit_a
         assert kafka.commits == [{partition: 3}, {partition: 6}]
     finally:
         await pool.close()
+
+
+async def committed_by(group: str, bootstrap: str, topic: str) -> int:
+    """How many of ``topic``'s records ``group`` has committed, over all partitions."""
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await reader.start()
+    try:
+        partitions = reader.partitions_for_topic(topic) or set()
+        offsets = [await reader.committed(TopicPartition(topic, partition)) for partition in partitions]
+        return sum(offset for offset in offsets if offset is not None)
+    finally:
+        await reader.stop()
+
+
+async def test_a_service_stopped_while_a_commit_is_in_flight_has_committed_that_batchs_offsets(
+    settings: ServiceSettings,
+) -> None:
+    tips = [tip_received() for _ in range(3)]
+    app = build_triage(settings)
+    async with running(app):
+        consumer = app.state.runtime.consumer
+        to_broker = consumer.commit
+
+        async def slow_commit(*args: object) -> bool:
+            # Long enough for the stop to overtake it, well within the stop's wait for it.
+            await asyncio.sleep(1.5)
+            return bool(await to_broker(*args))
+
+        consumer.commit = slow_commit
+        for tip in tips:
+            await produce(
+                settings.kafka_bootstrap_servers, topics.TIPS_RECEIVED, tip.model_dump_json().encode(),
+                tip.partition_key,
+            )  # fmt: skip
+
+        async def all_triaged_and_committing() -> bool:
+            rows = await fetch(
+                settings, "SELECT count(*) AS n FROM triage.triage_decisions WHERE tip_id = ANY($1::uuid[])",
+                [tip.tip_id for tip in tips],
+            )  # fmt: skip
+            in_flight = consumer.committing is not None and not consumer.committing.done()
+            return bool(rows[0]["n"] == len(tips) and in_flight)
+
+        assert await eventually(all_triaged_and_committing, timeout=60)
+    # A new member of the group starts from what was committed: every tip, so nothing comes again.
+    assert await committed_by(SPEC.name, settings.kafka_bootstrap_servers, topics.TIPS_RECEIVED) == len(tips)
 
 
 async def test_a_relay_round_costs_three_round_trips_and_marks_its_rows_sent(
