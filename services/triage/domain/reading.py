@@ -184,6 +184,9 @@ CONDITION_SUBJECTS = (
 OPEN_CONDITION = frozenset({"ever", "jamais"})
 # The atom of danger as a state ("in danger", "en danger"), which a condition makes hypothetical.
 DANGER_AS_A_STATE = "danger.stated"
+# "Ten years ago" dates an event; it says nothing of the ages told beside it ("eight years ago
+# (she's 25 now)"), so it puts none of them in the past.
+YEARS_AGO = "age.years_ago"
 # "ne"/"n'" belong to a phrase that carries the rest of the negation ("la laisse pas sortir").
 FIRST_HALF_NEGATION = frozenset({"ne", "n'"})
 NEGATION_WORDS = frozenset(
@@ -545,7 +548,11 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
         elif role in SIGN_ROLES:
             signs.append((atom, start, end, carries_negation))
     qualify = _Context(tokens, cues)
-    past_spans = [(start, end) for atom, start, end, _ in signs if atoms[atom].role == "past_age"]
+    past_spans = [
+        (start, end)
+        for atom, start, end, _ in signs
+        if atoms[atom].role == "past_age" and atoms[atom].name != YEARS_AGO
+    ]
     found = []
     for atom, start, end, carries_negation in signs:
         role = atoms[atom].role
