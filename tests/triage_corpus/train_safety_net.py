@@ -254,9 +254,19 @@ def training_files() -> list[int]:
     return [position for position, path in enumerate(paths) for _ in load_corpus((path,))]
 
 
+# Budgets whose thresholds training also prints (from the same folds), to compare with the chosen one.
+OTHER_BUDGETS = (0.04, 0.05, 0.06, 0.08)
+
+
 def train() -> dict[str, Any]:
     tips = training_tips()
-    data = fit(tips, training_files(), [path.name for part in TRAINING_PARTS for path in PARTS[part]])
+    data = fit(
+        tips,
+        training_files(),
+        [path.name for part in TRAINING_PARTS for path in PARTS[part]],
+        other_budgets=OTHER_BUDGETS,
+    )
+    print("thresholds at other false-raise budgets:", data.pop("thresholds_by_budget"))
     print(
         f"{len(tips)} tips, {len(data['vocabulary'])} n-grams, threshold {data['threshold']} (cross-validated"
         f" false raises {data['cross_validated_false_raises']:.1%}), actionable threshold"

@@ -345,16 +345,17 @@ def _minor(
 
 
 def _adult_then(sign: Found, signs: list[Found], present_ages: list[Found]) -> bool:
-    """ "Ten years ago" beside an age now ("a man in his 60s", "she's 25 now") is a minor in the past
-    only if the age now less those years is under 18; without an age now it may be one."""
-    if sign.atom.name != YEARS_AGO or not sign.numbers:
+    """ "Ten years ago" dates an event, it is no age: beside an adult's age now ("a man in his 60s",
+    "she's 20 now") it is a minor in the past only if the age now less those years is under 18, and
+    without an age now it says nothing of a minor."""
+    if sign.atom.name != YEARS_AGO:
         return False
     now = [_youngest(age) for age in present_ages if not age.family and _youngest(age) >= ADULT_AGE] + [
         min(age.numbers)
         for age in signs
         if age.atom.role == "adult_now" and not age.past and age.numbers and min(age.numbers) >= ADULT_AGE
     ]
-    return bool(now) and min(now) - max(sign.numbers) >= ADULT_AGE
+    return not now or not sign.numbers or min(now) - max(sign.numbers) >= ADULT_AGE
 
 
 def _deports(move: Found, deportations: list[Found], words: tuple[str, ...]) -> bool:

@@ -556,8 +556,11 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
     found = []
     for atom, start, end, carries_negation in signs:
         role = atoms[atom].role
-        ages = role in ("age", "age_under", "age_guess", "adult_now", "past_age") and _numbers(
-            tokens, start, end
+        # A number of years ago is a duration, not an age: no test of a plausible age applies.
+        ages = (
+            role in ("age", "age_under", "age_guess", "adult_now", "past_age")
+            and atoms[atom].name != YEARS_AGO
+            and _numbers(tokens, start, end)
         )
         if ages and not _plausible_age(tokens, start, end):
             continue
