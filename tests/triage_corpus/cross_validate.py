@@ -8,7 +8,7 @@ held out inside them), and that file is classified with it. Printed per file and
 agreement and urgent tips called urgent, for the rules alone and for the rules with the fold's
 reading, and how many tips the reading moved (raised to urgent; kept from insufficient). The net's
 threshold is also tried at the false-raise budgets of `BUDGETS` (each chosen on the same inner folds
-as the 3% one), to compare recall against agreement on held-out files.
+as training's own), to compare recall against agreement on held-out files.
 
 The rules and lexicon were tuned on every one of these files, so the rules-alone figures are
 training scores; what this measures fairly is what the statistical readings add or cost.
@@ -27,7 +27,7 @@ from tests.triage_corpus.evaluate import PARTS, RECEIVED_ON, facts_of, load_corp
 
 FILES = tuple(path for part in train_safety_net.TRAINING_PARTS for path in PARTS[part])
 # False-raise budgets besides training's own: what a policy that raises more would do on unseen files.
-BUDGETS = (0.04, 0.05, 0.06, 0.08)
+BUDGETS = (0.03, 0.04, 0.06, 0.08)
 
 
 def _line(name: str, tips: list[dict[str, Any]], calls: list[str]) -> str:

@@ -10,7 +10,7 @@ tip the rules found nothing concrete in from `insufficient_information`.
 
 Both thresholds are chosen on held-out folds only (5-fold cross-validation, repeated with two
 shuffles), never on training scores:
-- the net's: the lowest at which it raises at most 3% of the tips that the rules do not call urgent
+- the net's: the lowest at which it raises at most 5% of the tips that the rules do not call urgent
   and that are not urgent;
 - actionable's: the lowest at which at most 2% of the tips labelled insufficient would be read as
   actionable, each file held out whole (one writer's tips against the other writers').
@@ -53,7 +53,10 @@ TARGETS = safety_net.TARGETS
 DENSE_TARGETS = frozenset({"actionable"})
 REGULARISATION = 16.0  # chosen by cross-validated AUC among 1, 4, 16
 VOCABULARY = 20000
-FALSE_RAISE_BUDGET = 0.03
+# A missed urgent tip is the worst error (a plan that never starts); a false raise costs a specialist
+# minutes. Leave-one-file-out (session 10) compared 3 to 8%: on development8, the file least like the
+# rest, 3% missed two urgent English tips and 5% none, at no loss of agreement over all files.
+FALSE_RAISE_BUDGET = 0.05
 # A tip read as actionable that had nothing to act on costs a supervisor's review within 24 hours;
 # a tip left insufficient that had costs the case. At most one in fifty insufficient tips is let
 # through, counted on files held out whole: each file is one writer's, and a threshold chosen on
@@ -255,7 +258,7 @@ def training_files() -> list[int]:
 
 
 # Budgets whose thresholds training also prints (from the same folds), to compare with the chosen one.
-OTHER_BUDGETS = (0.04, 0.05, 0.06, 0.08)
+OTHER_BUDGETS = (0.03, 0.04, 0.06, 0.08)
 
 
 def train() -> dict[str, Any]:
