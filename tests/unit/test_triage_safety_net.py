@@ -8,6 +8,7 @@ import math
 import pytest
 
 from services.triage.domain import safety_net
+from tests.triage_corpus import train_safety_net
 from tests.triage_corpus.evaluate import PARTS
 
 LONG_ACCOUNT = (
@@ -81,7 +82,7 @@ def test_a_number_is_one_token_whatever_its_digits() -> None:
 def test_the_threshold_was_chosen_within_the_false_raise_budget() -> None:
     data = json.loads(safety_net.MODEL_FILE.read_text(encoding="utf-8"))
     assert 0 < data["threshold"] < 1
-    assert data["cross_validated_false_raises"] <= 0.03
+    assert data["cross_validated_false_raises"] <= train_safety_net.FALSE_RAISE_BUDGET <= 0.05
 
 
 def test_the_actionable_threshold_was_chosen_on_held_out_folds_within_its_budget() -> None:
