@@ -10,7 +10,7 @@ tip the rules found nothing concrete in from `insufficient_information`.
 
 Both thresholds are chosen on held-out folds only (5-fold cross-validation, repeated with two
 shuffles), never on training scores:
-- the net's: the lowest at which it raises at most 3% of the tips that the rules do not call urgent
+- the net's: the lowest at which it raises at most 5% of the tips that the rules do not call urgent
   and that are not urgent;
 - actionable's: the lowest at which at most 2% of the tips labelled insufficient would be read as
   actionable, each file held out whole (one writer's tips against the other writers').
@@ -46,13 +46,17 @@ TRAINING_PARTS = (
     "development5",
     "development6",
     "development7",
+    "development8",
 )
 TARGETS = safety_net.TARGETS
 # Only the actionable model sees the plain features; the net reads the words alone.
 DENSE_TARGETS = frozenset({"actionable"})
 REGULARISATION = 16.0  # chosen by cross-validated AUC among 1, 4, 16
 VOCABULARY = 20000
-FALSE_RAISE_BUDGET = 0.03
+# A missed urgent tip is the worst error (a plan that never starts); a false raise costs a specialist
+# minutes. Leave-one-file-out (session 10) compared 3 to 8%: on development8, the file least like the
+# rest, 3% missed two urgent English tips and 5% none, at no loss of agreement over all files.
+FALSE_RAISE_BUDGET = 0.05
 # A tip read as actionable that had nothing to act on costs a supervisor's review within 24 hours;
 # a tip left insufficient that had costs the case. At most one in fifty insufficient tips is let
 # through, counted on files held out whole: each file is one writer's, and a threshold chosen on
@@ -62,7 +66,7 @@ THRESHOLDS = tuple(round(0.3 + 0.025 * step, 3) for step in range(27))
 ACTIONABLE_THRESHOLDS = tuple(round(0.3 + 0.025 * step, 3) for step in range(28))
 SHUFFLES = (0, 1)
 FOLDS = 5
-VERSION = "safety-net-2026.12.6"
+VERSION = "safety-net-2026.12.7"
 
 
 def target_of(tip: dict[str, Any], target: str) -> bool:
@@ -167,9 +171,16 @@ def out_of_file(tips: Sequence[dict[str, Any]], files: Sequence[int]) -> NDArray
 
 
 def choose_thresholds(
-    tips: Sequence[dict[str, Any]], files: Sequence[int], shuffles: Sequence[int] = SHUFFLES
-) -> dict[str, float]:
-    """The net's and the actionable reading's thresholds, each from held-out folds, with their rates."""
+    tips: Sequence[dict[str, Any]],
+    files: Sequence[int],
+    shuffles: Sequence[int] = SHUFFLES,
+    other_budgets: Sequence[float] = (),
+) -> dict[str, Any]:
+    """The net's and the actionable reading's thresholds, each from held-out folds, with their rates.
+
+    ``other_budgets``: false-raise budgets whose thresholds are also reported (``thresholds_by_budget``),
+    from the same folds, so that cross-validation can compare budgets at the cost of one.
+    """
     urgent = np.array([target_of(tip, "urgent") for tip in tips])
     insufficient = np.array([not target_of(tip, "actionable") for tip in tips])
     by_rules = np.array([urgent_by_rules(tip) for tip in tips])
@@ -179,14 +190,18 @@ def choose_thresholds(
         for fold in folds
     ]
     candidates = ~by_rules & ~urgent
-    chosen: dict[str, float] = {}
-    for threshold in THRESHOLDS:
-        rate = float(np.mean([np.mean(fold[candidates] >= threshold) for fold in raising]))
-        if rate <= FALSE_RAISE_BUDGET:
-            chosen.update(threshold=threshold, cross_validated_false_raises=round(rate, 4))
-            break
-    else:
+
+    def lowest_within(budget: float) -> tuple[float, float]:
+        for threshold in THRESHOLDS:
+            rate = float(np.mean([np.mean(fold[candidates] >= threshold) for fold in raising]))
+            if rate <= budget:
+                return threshold, rate
         raise SystemExit("no threshold keeps the false raises within the budget")
+
+    threshold, rate = lowest_within(FALSE_RAISE_BUDGET)
+    chosen: dict[str, Any] = {"threshold": threshold, "cross_validated_false_raises": round(rate, 4)}
+    if other_budgets:
+        chosen["thresholds_by_budget"] = {budget: lowest_within(budget)[0] for budget in other_budgets}
     actionable = out_of_file(tips, files)
     for threshold in ACTIONABLE_THRESHOLDS:
         rate = float(np.mean(actionable[insufficient] >= threshold))
@@ -205,10 +220,11 @@ def fit(
     files: Sequence[int],
     trained_on: Sequence[str],
     shuffles: Sequence[int] = SHUFFLES,
+    other_budgets: Sequence[float] = (),
 ) -> dict[str, Any]:
     """The model file's content: thresholds from held-out folds (``files``: each tip's file, held
     out whole for the actionable threshold), then weights from every tip given."""
-    chosen = choose_thresholds(tips, files, shuffles)
+    chosen = choose_thresholds(tips, files, shuffles, other_budgets)
     vectorizer, models = _fit(tips)
     vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
     words = len(vocabulary)
@@ -241,9 +257,19 @@ def training_files() -> list[int]:
     return [position for position, path in enumerate(paths) for _ in load_corpus((path,))]
 
 
+# Budgets whose thresholds training also prints (from the same folds), to compare with the chosen one.
+OTHER_BUDGETS = (0.03, 0.04, 0.06, 0.08)
+
+
 def train() -> dict[str, Any]:
     tips = training_tips()
-    data = fit(tips, training_files(), [path.name for part in TRAINING_PARTS for path in PARTS[part]])
+    data = fit(
+        tips,
+        training_files(),
+        [path.name for part in TRAINING_PARTS for path in PARTS[part]],
+        other_budgets=OTHER_BUDGETS,
+    )
+    print("thresholds at other false-raise budgets:", data.pop("thresholds_by_budget"))
     print(
         f"{len(tips)} tips, {len(data['vocabulary'])} n-grams, threshold {data['threshold']} (cross-validated"
         f" false raises {data['cross_validated_false_raises']:.1%}), actionable threshold"

@@ -13,6 +13,7 @@ from services.triage.domain import safety_net
 from services.triage.domain.classification import classify
 from services.triage.domain.text import FUNCTION_WORDS
 from tests.factories import tip_body
+from tests.triage_corpus import train_safety_net
 from tests.triage_corpus.evaluate import PARTS
 
 LONG_ACCOUNT = (
@@ -34,12 +35,13 @@ def test_the_net_was_never_trained_on_the_sealed_part_and_says_what_it_was_train
             "development5",
             "development6",
             "development7",
+            "development8",
         )
         for path in PARTS[part]
     }
     assert trained_on, "the model says what it was trained on"
     assert not trained_on & sealed
-    # development7 was held out until session 9b; since then it is trained on like development 1-6.
+    # development8 was held out until session 10; since then it is trained on like development 1-7.
     # Nothing else is held out but the sealed part: the net is trained on exactly the tunable parts.
     assert trained_on == tunable
 
@@ -143,7 +145,7 @@ def test_a_number_is_one_token_whatever_its_digits() -> None:
 def test_the_threshold_was_chosen_within_the_false_raise_budget() -> None:
     data = json.loads(safety_net.MODEL_FILE.read_text(encoding="utf-8"))
     assert 0 < data["threshold"] < 1
-    assert data["cross_validated_false_raises"] <= 0.03
+    assert data["cross_validated_false_raises"] <= train_safety_net.FALSE_RAISE_BUDGET <= 0.05
 
 
 def test_the_actionable_threshold_was_chosen_on_held_out_folds_within_its_budget() -> None:

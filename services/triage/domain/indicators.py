@@ -22,6 +22,7 @@ from pathlib import Path
 
 from services.triage.domain.reading import (
     LEXICON_FILE,
+    YEARS_AGO,
     Compiled,
     Found,
     Reading,
@@ -327,8 +328,17 @@ def _minor(
     past = [
         sign
         for sign in signs
-        if (sign.atom.role == "past_age" and (not sign.numbers or min(sign.numbers) < ADULT_AGE))
-        or (sign.past and sign.atom.role in ("minor", "age", "age_under"))
+        if (
+            sign.atom.role == "past_age"
+            and (not sign.numbers or min(sign.numbers) < ADULT_AGE)
+            and not _adult_then(sign, signs, present_ages)
+        )
+        # An adult's age in the past ("from age 19 to 21") is no minor in the past.
+        or (
+            sign.past
+            and sign.atom.role in ("minor", "age", "age_under")
+            and (not sign.numbers or min(sign.numbers) < ADULT_AGE)
+        )
     ]
     if not past:
         return NOTHING, NOTHING, ages_now, adults_only
@@ -338,6 +348,20 @@ def _minor(
     if adult_now and (reading.over_anywhere or not _still_in_it(reading)):
         return NOTHING, Judgement(Certainty.STATED, _evidence(lexicon, past + adult_now)), ages_now, True
     return Judgement(Certainty.POSSIBLE, _evidence(lexicon, past + adult_now)), NOTHING, ages_now, False
+
+
+def _adult_then(sign: Found, signs: list[Found], present_ages: list[Found]) -> bool:
+    """ "Ten years ago" dates an event, it is no age: beside an adult's age now ("a man in his 60s",
+    "she's 20 now") it is a minor in the past only if the age now less those years is under 18, and
+    without an age now it says nothing of a minor."""
+    if sign.atom.name != YEARS_AGO:
+        return False
+    now = [_youngest(age) for age in present_ages if not age.family and _youngest(age) >= ADULT_AGE] + [
+        min(age.numbers)
+        for age in signs
+        if age.atom.role == "adult_now" and not age.past and age.numbers and min(age.numbers) >= ADULT_AGE
+    ]
+    return not now or not sign.numbers or min(now) - max(sign.numbers) >= ADULT_AGE
 
 
 def _deports(move: Found, deportations: list[Found], words: tuple[str, ...]) -> bool:

@@ -186,6 +186,9 @@ CONDITION_SUBJECTS = (
 OPEN_CONDITION = frozenset({"ever", "jamais"})
 # The atom of danger as a state ("in danger", "en danger"), which a condition makes hypothetical.
 DANGER_AS_A_STATE = "danger.stated"
+# "Ten years ago" dates an event; it says nothing of the ages told beside it ("eight years ago
+# (she's 25 now)"), so it puts none of them in the past.
+YEARS_AGO = "age.years_ago"
 # "ne"/"n'" belong to a phrase that carries the rest of the negation ("la laisse pas sortir").
 FIRST_HALF_NEGATION = frozenset({"ne", "n'"})
 NEGATION_WORDS = frozenset(
@@ -581,7 +584,11 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
         elif role in SIGN_ROLES:
             signs.append((atom, start, end, carries_negation))
     qualify = _Context(tokens, cues)
-    past_spans = [(start, end) for atom, start, end, _ in signs if atoms[atom].role == "past_age"]
+    past_spans = [
+        (start, end)
+        for atom, start, end, _ in signs
+        if atoms[atom].role == "past_age" and atoms[atom].name != YEARS_AGO
+    ]
     narrative_of = Narrative(tokens, lexicon.vocabulary)
     # A qualification whose cue the narrative lacks is false for every phrase: not asked phrase by phrase.
     # Each guard names the only cues its `_Context` method reads; a method that comes to read another
@@ -598,7 +605,13 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
     for atom, start, end, carries_negation in signs:
         role = atoms[atom].role
         numbers = _numbers(tokens, start, end)
-        if numbers and role in AGE_ROLES and not _plausible_age(tokens, start, end):
+        # A number of years ago is a duration, not an age: no test of a plausible age applies.
+        if (
+            numbers
+            and role in AGE_ROLES
+            and atoms[atom].name != YEARS_AGO
+            and not _plausible_age(tokens, start, end)
+        ):
             continue
         asked = qualify.asked(start)
         # A minor's "no" is not believed (a minor is often told to say she is an adult): asked, a
