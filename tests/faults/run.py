@@ -36,6 +36,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import psutil
 from aiokafka.admin import AIOKafkaAdminClient
 
 from lantern.infra import drop_database, ensure_database, free_port
@@ -122,7 +123,7 @@ async def running_pid(find: Callable[[], int], timeout: float = PART_BACK_SECOND
     while True:
         try:
             return find()
-        except (LookupError, OSError, ValueError):
+        except (LookupError, OSError, ValueError, psutil.Error):
             if time.monotonic() > deadline:
                 raise
             await asyncio.sleep(0.2)
