@@ -23,6 +23,7 @@ import httpx
 import services
 from lantern.agency import provision
 from lantern.audit import local_audit_environment
+from lantern.children import dies_with_this_process
 from lantern.database import roles_kept_in, set_up
 from lantern.infra import EmbeddedPostgres, TansuBroker, ensure_database, port_is_open
 from schemas.topics import ALL_TOPICS
@@ -51,6 +52,9 @@ RESTART_BACKOFF_CEILING = 30.0
 STALL_CHECK_SECONDS = 10.0
 STOP_GRACE_SECONDS = 10.0
 INFRASTRUCTURE_BACKOFF_CEILING = 5.0
+# What a service gets when `lantern up` dies without stopping it (SIGKILL): no one is left to kill a
+# service that a SIGTERM does not end, and a SIGKILL is what the fault suite shows the services survive.
+ON_OUR_DEATH = signal.SIGKILL
 READY_MESSAGE = "ready; Ctrl-C stops everything"
 
 
@@ -87,6 +91,7 @@ class ServiceProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 cwd=SERVICES_DIR.parent,
+                preexec_fn=dies_with_this_process(ON_OUR_DEATH),
             )
 
     def healthy(self) -> bool:
@@ -342,7 +347,7 @@ class Stack:
 
     def _start_postgres(self) -> str:
         say(f"starting embedded PostgreSQL (data in {self.home / 'pgdata'})")
-        self.postgres = EmbeddedPostgres(self.home / "pgdata").start()
+        self.postgres = EmbeddedPostgres(self.home / "pgdata", dies_with_this_process=True).start()
         return asyncio.run(ensure_database(self.postgres.url(), "lantern"))
 
     def _start_broker(self) -> str:
@@ -354,6 +359,7 @@ class Stack:
             port=port,
             log_path=self.home / "logs" / "tansu.log",
             advertised_port=self.options.kafka_advertised_port,
+            dies_with_this_process=True,
         ).start()
         return self.broker.bootstrap_servers
 
