@@ -35,7 +35,7 @@ class ChildPostgresServer(PostgresServer):
     def ensure_postgres_running(self) -> None:
         if self.process is not None and self.process.poll() is None:
             return
-        left = PostmasterInfo.read_from_pgdata(self.pgdata)
+        left = _postmaster_info(self.pgdata)
         if (
             left is not None
             and left.is_running()
@@ -73,7 +73,7 @@ class ChildPostgresServer(PostgresServer):
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 raise RuntimeError(f"PostgreSQL exited with {process.returncode}; see {self.log}")
-            info = PostmasterInfo.read_from_pgdata(self.pgdata)
+            info = _postmaster_info(self.pgdata)
             if info is not None and info.pid == process.pid and info.status == "ready":
                 return info
             time.sleep(0.05)
@@ -100,6 +100,15 @@ class ChildPostgresServer(PostgresServer):
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+def _postmaster_info(pgdata: Path) -> PostmasterInfo | None:
+    """The lock file's contents, or None while there is none or the postmaster is still writing it
+    (it adds a line at each step of its start, the status last; the wheel asserts all eight)."""
+    try:
+        return PostmasterInfo.read_from_pgdata(pgdata)
+    except (AssertionError, ValueError, OSError):
+        return None
 
 
 def start(pgdata: Path) -> ChildPostgresServer:
