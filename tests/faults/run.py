@@ -279,7 +279,8 @@ def faults_for(database: str) -> dict[str, Injector]:
 
 
 # What each fault holds while it is out, and how many faults may hold one thing at once: the mix
-# overlaps faults but leaves the system able to make progress.
+# overlaps faults but leaves the system able to make progress. PostgreSQL or the broker is out until
+# every service is healthy again (up to PART_BACK_SECONDS); another fault, until its part is back.
 DOWN = "PostgreSQL or the broker down"
 A_SERVICE = "a service killed or stopped"
 CAPS = {DOWN: 1, A_SERVICE: 2}
@@ -487,6 +488,9 @@ async def mix(
         started = time.monotonic()
         try:
             await injector(system, targets)
+            if DOWN in holds(name, target):
+                # PostgreSQL or the broker is down, for the services, until they have reconnected.
+                await system.healthy(timeout=PART_BACK_SECONDS)
         except Exception as error:  # said and counted: the run goes on
             history.failed_injections.append(f"{name}: {type(error).__name__}")
             print(f"  fault {name} failed: {type(error).__name__}: {error}", flush=True)
