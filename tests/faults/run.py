@@ -239,8 +239,19 @@ def slow_consumer(target: str | None = None) -> Injector:
 
 async def clock_jump(system: System, _rng: random.Random) -> None:
     """The deadline clocks jump two hours forward: every open deadline falls due at once."""
-    # In the mix PostgreSQL may be down or cut at the moment: the jump waits for it.
-    await database_answers(system.owner_url)
+    # In the mix PostgreSQL may be down, cut or resetting connections: the jump waits and tries again
+    # (a deadline moved twice is as due as one moved once).
+    for _attempt in range(5):
+        await database_answers(system.owner_url)
+        try:
+            await _move_deadlines_back(system)
+            break
+        except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError):
+            await asyncio.sleep(1)
+    await asyncio.sleep(3)
+
+
+async def _move_deadlines_back(system: System) -> None:
     connection = await asyncpg.connect(system.owner_url)
     try:
         for statement in (
@@ -257,8 +268,7 @@ async def clock_jump(system: System, _rng: random.Random) -> None:
                 except asyncpg.DeadlockDetectedError:
                     await asyncio.sleep(0.2)
     finally:
-        await connection.close()
-    await asyncio.sleep(3)
+        connection.terminate()
 
 
 def faults_for(database: str) -> dict[str, Injector]:
