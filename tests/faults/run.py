@@ -5,6 +5,10 @@ checker (`tests/faults/history.py`).
     python -m tests.faults.run --short          # the form `make test-slow` runs (tests/faults/test_faults.py)
     python -m tests.faults.run --seed 1234      # the random mix again, as a recorded seed drew it
 
+Each fault alone first (the run waits until every service is healthy after it), then the random mix:
+faults on a schedule drawn from the seed that does not wait for recovery, overlapping within the caps
+of ``MixSchedule``.
+
 Clients send each tip with an idempotency key and send it again, with the same key, after any answer
 that is not a 202 or a 4xx (a reset connection, a timeout, a 503), as a real channel would.
 
