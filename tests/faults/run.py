@@ -5,6 +5,10 @@ checker (`tests/faults/history.py`).
     python -m tests.faults.run --short          # the form `make test-slow` runs (tests/faults/test_faults.py)
     python -m tests.faults.run --seed 1234      # the random mix again, as a recorded seed drew it
 
+Each fault alone first (the run waits until every service is healthy after it), then the random mix:
+faults on a schedule drawn from the seed that does not wait for recovery, overlapping within the caps
+of ``MixSchedule``.
+
 Clients send each tip with an idempotency key and send it again, with the same key, after any answer
 that is not a 202 or a 4xx (a reset connection, a timeout, a 503), as a real channel would.
 
@@ -28,6 +32,7 @@ import signal
 import sys
 import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,12 +40,15 @@ from typing import Any
 
 import asyncpg
 import httpx
+import psutil
+from aiokafka.admin import AIOKafkaAdminClient
 
 from lantern.infra import drop_database, ensure_database, free_port
 from lantern.launcher import LaunchedStack, launch
+from schemas import topics
 from services.common.roles import drop_roles, role_prefix
 from tests.factories import tip_body
-from tests.faults.history import Attempt, Fault, History, Verdict, check, observe, settle
+from tests.faults.history import MIX, Attempt, Fault, History, Verdict, check, observe, settle
 from tests.faults.proxy import Faults, ProxyThread
 
 SERVICES = ("intake", "triage", "disclosure", "referral", "monitoring")
@@ -97,6 +105,12 @@ class System:
 
 
 Injector = Callable[[System, random.Random], Awaitable[None]]
+"""Injects one fault and returns once the part it hit is back (a service answers its health again,
+PostgreSQL takes connections, a new broker has its topics), not once the whole system is."""
+
+# Long enough for a service to start again on a machine whose load average is 40: a fault that let go
+# of its part earlier let the next fault hit it again before it was up (intake was out for minutes).
+PART_BACK_SECONDS = 300
 
 
 async def request_in_flight(system: System, timeout: float = 10) -> bool:
@@ -109,28 +123,53 @@ async def request_in_flight(system: System, timeout: float = 10) -> bool:
     return False
 
 
+async def running_pid(find: Callable[[], int], timeout: float = PART_BACK_SECONDS) -> int:
+    """The process id ``find`` names, once there is one: a part being started again has none yet."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return find()
+        except (LookupError, OSError, ValueError, psutil.Error):
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.2)
+
+
 def kill_service(name: str) -> Injector:
     async def inject(system: System, _rng: random.Random) -> None:
         if name == "intake":
             await request_in_flight(system)
-        os.kill(system.stack.service_pid(name), signal.SIGKILL)
+        os.kill(await running_pid(lambda: system.stack.service_pid(name)), signal.SIGKILL)
         await asyncio.sleep(1)
-        await system.healthy((name,))
+        await system.healthy((name,), timeout=PART_BACK_SECONDS)
 
     return inject
 
 
 async def kill_relay_mid_batch(system: System, _rng: random.Random) -> None:
     await system.outbox_busy("intake")
-    os.kill(system.stack.service_pid("intake"), signal.SIGKILL)
+    os.kill(await running_pid(lambda: system.stack.service_pid("intake")), signal.SIGKILL)
     await asyncio.sleep(1)
-    await system.healthy(("intake",))
+    await system.healthy(("intake",), timeout=PART_BACK_SECONDS)
+
+
+async def database_answers(url: str, timeout: float = PART_BACK_SECONDS) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            connection = await asyncpg.connect(url, timeout=2)
+        except (TimeoutError, OSError, asyncpg.PostgresError):
+            await asyncio.sleep(0.2)
+            continue
+        await connection.close()
+        return True
+    return False
 
 
 async def kill_postgres(system: System, _rng: random.Random) -> None:
-    os.kill(system.stack.postgres_pid(), signal.SIGKILL)
+    os.kill(await running_pid(system.stack.postgres_pid), signal.SIGKILL)
     await asyncio.sleep(2)
-    await system.healthy()
+    await database_answers(system.owner_url)
 
 
 async def cut_postgres(system: System, _rng: random.Random) -> None:
@@ -138,13 +177,39 @@ async def cut_postgres(system: System, _rng: random.Random) -> None:
     system.database_proxy.cut()
     await asyncio.sleep(5)
     system.database_proxy.heal()
-    await system.healthy()
+    await database_answers(system.owner_url)
 
 
 async def kill_broker(system: System, _rng: random.Random) -> None:
-    os.kill(system.stack.broker_pid(), signal.SIGKILL)
+    killed = await running_pid(system.stack.broker_pid)
+    os.kill(killed, signal.SIGKILL)
     await asyncio.sleep(2)
-    await system.healthy()
+    await running_pid(lambda: _other_than(killed, system.stack.broker_pid()))
+    await broker_has_topics(system.stack.endpoints["kafka_bootstrap_servers"])
+
+
+def _other_than(old: int, pid: int) -> int:
+    if pid == old:
+        raise LookupError("the killed broker")
+    return pid
+
+
+async def broker_has_topics(bootstrap: str, timeout: float = PART_BACK_SECONDS) -> bool:
+    """The broker started again answers, and `lantern up` has made its topics on it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
+        try:
+            await admin.start()
+            if set(topics.ALL_TOPICS) <= set(await admin.list_topics()):
+                return True
+        except Exception:  # a broker on its way back fails in many ways
+            pass
+        finally:
+            with contextlib.suppress(Exception):
+                await admin.close()
+        await asyncio.sleep(0.5)
+    return False
 
 
 def network(proxy_of: Callable[[System], ProxyThread | None], faults: Faults, seconds: float = 6) -> Injector:
@@ -154,24 +219,45 @@ def network(proxy_of: Callable[[System], ProxyThread | None], faults: Faults, se
         proxy.set_faults(Faults(faults.delay_seconds, faults.reset_probability))
         await asyncio.sleep(seconds)
         proxy.heal()
-        await system.healthy()
 
     return inject
 
 
-async def slow_consumer(system: System, rng: random.Random) -> None:
-    name = rng.choice(("triage", "disclosure", "monitoring", "referral"))
-    pid = system.stack.service_pid(name)
-    os.kill(pid, signal.SIGSTOP)
-    try:
-        await asyncio.sleep(8)
-    finally:
-        os.kill(pid, signal.SIGCONT)
-    await system.healthy()
+CONSUMERS = ("triage", "disclosure", "monitoring", "referral")
+
+
+def slow_consumer(target: str | None = None) -> Injector:
+    """A consumer stopped (SIGSTOP) for longer than its session: ``target``, or one drawn."""
+
+    async def inject(system: System, rng: random.Random) -> None:
+        name = target or rng.choice(CONSUMERS)
+        pid = await running_pid(lambda: system.stack.service_pid(name))
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            await asyncio.sleep(8)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+        await system.healthy((name,), timeout=PART_BACK_SECONDS)
+
+    return inject
 
 
 async def clock_jump(system: System, _rng: random.Random) -> None:
     """The deadline clocks jump two hours forward: every open deadline falls due at once."""
+    # In the mix PostgreSQL may be down, cut or resetting connections: the jump waits and tries again
+    # (a deadline moved twice is as due as one moved once).
+    for _attempt in range(5):
+        await database_answers(system.owner_url)
+        try:
+            await _move_deadlines_back(system)
+            break
+        except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError):
+            await asyncio.sleep(1)
+    await asyncio.sleep(3)
+
+
+async def _move_deadlines_back(system: System) -> None:
     connection = await asyncpg.connect(system.owner_url)
     try:
         for statement in (
@@ -188,8 +274,7 @@ async def clock_jump(system: System, _rng: random.Random) -> None:
                 except asyncpg.DeadlockDetectedError:
                     await asyncio.sleep(0.2)
     finally:
-        await connection.close()
-    await asyncio.sleep(3)
+        connection.terminate()
 
 
 def faults_for(database: str) -> dict[str, Injector]:
@@ -204,9 +289,80 @@ def faults_for(database: str) -> dict[str, Injector]:
         by_name["delay to broker"] = network(lambda s: s.broker_proxy, Faults(delay_seconds=0.05))
         by_name["resets to broker"] = network(lambda s: s.broker_proxy, Faults(reset_probability=0.02))
     by_name["kill broker (wipe)"] = kill_broker
-    by_name["slow consumer"] = slow_consumer
+    by_name["slow consumer"] = slow_consumer()
     by_name["clock jump"] = clock_jump
     return by_name
+
+
+# What each fault holds while it is out, and how many faults may hold one thing at once: the mix
+# overlaps faults but leaves the system able to make progress. PostgreSQL or the broker is out until
+# every service is healthy again (up to PART_BACK_SECONDS); another fault, until its part is back.
+DOWN = "PostgreSQL or the broker down"
+A_SERVICE = "a service killed or stopped"
+CAPS = {DOWN: 1, A_SERVICE: 2}
+SERVICE_HIT = {f"kill {name}": name for name in SERVICES} | {"kill relay mid-batch": "intake"}
+MIX_GAP_SECONDS = (1.0, 5.0)
+"""The mix waits a gap drawn from this range between one injection and the next (3 s on average),
+whether or not the system has recovered."""
+
+
+def holds(name: str, target: str | None) -> set[str]:
+    """What the fault ``name`` (on the service ``target``, if it hits one) holds while it is out."""
+    if target is not None:
+        return {A_SERVICE, f"service {target}"}
+    if name in ("kill PostgreSQL", "kill broker (wipe)"):
+        return {DOWN}
+    if name == "cut PostgreSQL":
+        return {DOWN, "the database proxy"}
+    if name.endswith("to PostgreSQL"):
+        return {"the database proxy"}
+    if name.endswith("to broker"):
+        return {"the broker proxy"}
+    return {name}
+
+
+@dataclass
+class MixSchedule:
+    """When the random mix injects and what, drawn from its own generator seeded with the run's seed
+    (the clients' draws do not shift it). A fault whose part is taken (a cap is full) is not drawn."""
+
+    names: list[str]
+    seed: int
+    out: Counter[str] = field(default_factory=Counter)
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(f"mix {self.seed}")
+
+    def gap(self) -> float:
+        return self._random.uniform(*MIX_GAP_SECONDS)
+
+    def fits(self, name: str, target: str | None) -> bool:
+        return all(self.out[part] < CAPS.get(part, 1) for part in holds(name, target))
+
+    def targets(self, name: str) -> list[str | None]:
+        if name in SERVICE_HIT:
+            return [SERVICE_HIT[name]]
+        if name == "slow consumer":
+            return list(CONSUMERS)
+        return [None]
+
+    def draw(self) -> tuple[str, str | None] | None:
+        """A fault that fits beside those out, and its target; None if nothing fits now."""
+        allowed = {
+            name: fitting
+            for name in sorted(self.names)
+            if (fitting := [target for target in self.targets(name) if self.fits(name, target)])
+        }
+        if not allowed:
+            return None
+        name = self._random.choice(sorted(allowed))
+        return name, self._random.choice(allowed[name])
+
+    def take(self, name: str, target: str | None) -> None:
+        self.out.update(holds(name, target))
+
+    def release(self, name: str, target: str | None) -> None:
+        self.out.subtract(holds(name, target))
 
 
 SHORT = ("kill intake", "kill triage", "kill relay mid-batch", "kill PostgreSQL", "kill broker (wipe)",
@@ -295,7 +451,7 @@ class Load:
 
 async def drive(
     system: System, names: list[str], injectors: dict[str, Injector], rng: random.Random, history: History,
-    mix_tips: int, fault_every: float, rate: float = 5.0,
+    mix_tips: int, seed: int, rate: float = 5.0,
 ) -> None:  # fmt: skip
     """Each fault alone under load, then (if ``mix_tips``) faults drawn at random while that many tips go."""
     load = Load(system, history, rng, rate_per_second=rate)
@@ -303,40 +459,82 @@ async def drive(
     try:
         await asyncio.sleep(3)
         for name in names:
-            await _inject(system, name, injectors[name], rng, history, load)
+            await inject_alone(system, name, injectors[name], rng, history, load)
             await asyncio.sleep(3)
     finally:
         load.stop()
         await flowing
-    if not mix_tips:
-        return
-    mix = Load(system, history, rng, rate_per_second=rate, label="random mix")
-    flowing = asyncio.create_task(mix.run(until_sent=mix_tips))
-    try:
-        while not flowing.done():
-            await asyncio.sleep(rng.uniform(0.5, fault_every))
-            if flowing.done():
-                break
-            name = rng.choice(sorted(injectors))
-            await _inject(system, name, injectors[name], rng, history, mix, keep_label=True)
-    finally:
-        await flowing
+    if mix_tips:
+        await mix(system, injectors, rng, history, mix_tips, seed, rate)
 
 
-async def _inject(
+async def inject_alone(
     system: System, name: str, injector: Injector, rng: random.Random, history: History, load: Load,
-    keep_label: bool = False,
+    window: str = "",
 ) -> None:  # fmt: skip
+    """One fault, and the wait until the whole system is healthy again. Tips first sent meanwhile
+    count in its own row, or in ``window``'s if given."""
     print(f"  fault: {name}", flush=True)
-    if not keep_label:
+    if not window:
         load.label = name
     started = time.monotonic()
     try:
         await injector(system, rng)
+        await system.healthy()
     finally:
-        history.faults.append(Fault("random mix" if keep_label else name, started, time.monotonic()))
-        if not keep_label:
+        history.faults.append(Fault(name, started, time.monotonic(), window=window))
+        if not window:
             load.label = "none"
+
+
+async def mix(
+    system: System, injectors: dict[str, Injector], rng: random.Random, history: History, tips: int, seed: int,
+    rate: float,
+) -> None:  # fmt: skip
+    """Faults on a schedule that does not wait for recovery, while ``tips`` tips go: they overlap
+    within the caps of ``MixSchedule``. Each runs in a task of its own until its part is back."""
+    schedule = MixSchedule(sorted(injectors), seed)
+    load = Load(system, history, rng, rate_per_second=rate, label=MIX)
+    flowing = asyncio.create_task(load.run(until_sent=tips))
+    out: set[asyncio.Task[None]] = set()
+    targets = random.Random(f"mix targets {seed}")
+
+    async def inject(name: str, target: str | None) -> None:
+        injector = slow_consumer(target) if name == "slow consumer" else injectors[name]
+        started = time.monotonic()
+        try:
+            await injector(system, targets)
+            if DOWN in holds(name, target):
+                # PostgreSQL or the broker is down, for the services, until they have reconnected.
+                await system.healthy(timeout=PART_BACK_SECONDS)
+        except Exception as error:  # said and counted: the run goes on
+            history.failed_injections.append(f"{name}: {type(error).__name__}")
+            print(f"  fault {name} failed: {type(error).__name__}: {error}", flush=True)
+        finally:
+            schedule.release(name, target)
+            history.faults.append(Fault(name, started, time.monotonic(), window=MIX, target=target))
+
+    try:
+        while True:
+            await asyncio.wait({flowing}, timeout=schedule.gap())
+            if flowing.done():
+                break
+            drawn = schedule.draw()
+            if drawn is None:
+                history.skipped_draws += 1
+                continue
+            name, target = drawn
+            schedule.take(name, target)
+            print(
+                f"  fault: {name}{f' ({target})' if target and name == 'slow consumer' else ''}", flush=True
+            )
+            task = asyncio.create_task(inject(name, target))
+            out.add(task)
+            task.add_done_callback(out.discard)
+    finally:
+        await flowing
+        if out:
+            await asyncio.gather(*out)
 
 
 @contextlib.asynccontextmanager
@@ -373,16 +571,15 @@ async def running_system(home: Path, database: str, seed: int) -> Any:
 
 
 async def run_suite(
-    home: Path, database: str, names: list[str] | None, mix_tips: int, seed: int, fault_every: float = 4.0,
-    rate: float = 5.0,
+    home: Path, database: str, names: list[str] | None, mix_tips: int, seed: int, rate: float = 5.0,
 ) -> Verdict:  # fmt: skip
     rng = random.Random(seed)
     history = History()
     async with running_system(home, database, seed) as system:
         injectors = faults_for(database)
         wall_offset = time.time() - time.monotonic()
-        await drive(system, names if names is not None else list(injectors), injectors, rng, history, mix_tips,
-                    fault_every, rate)  # fmt: skip
+        await drive(system, names if names is not None else list(injectors), injectors, rng, history, mix_tips, seed,
+                    rate)  # fmt: skip
         accepted = {tip for tips in history.accepted().values() for tip in tips}
         await settle(system.owner_url, accepted)
         # The clocks and the relays have flagged and republished what they had to; read it all.

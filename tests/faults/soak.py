@@ -25,7 +25,7 @@ import httpx
 import psutil
 
 from tests.faults.history import History, check, observe, settle
-from tests.faults.run import SERVICES, Load, System, _inject, faults_for, running_system
+from tests.faults.run import SERVICES, Load, System, faults_for, inject_alone, running_system
 
 CALLS_2019_2022 = 12_700
 DAYS_2019_2022 = 4 * 365
@@ -87,7 +87,7 @@ async def soak(home: Path, minutes: float, times: float, fault_every: float, see
                 next_sample += 10
             if time.monotonic() >= next_fault:
                 name = rng.choice(sorted(injectors))
-                await _inject(system, name, injectors[name], rng, history, load, keep_label=True)
+                await inject_alone(system, name, injectors[name], rng, history, load, window="soak")
                 next_fault = time.monotonic() + fault_every
             await asyncio.sleep(1)
         load.stop()

@@ -1,5 +1,6 @@
 import asyncio
 import contextlib
+import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -7,11 +8,12 @@ from typing import Any
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import RequestTimedOutError
+from aiokafka.errors import RequestTimedOutError, UnknownError
 
 from schemas import topics
 from services.common import relay as relay_module
 from services.common.db import apply_migrations, create_pool, service_migrations
+from services.common.epoch import BrokerEpoch
 from services.common.kafka import create_producer
 from services.common.messaging import PostgresUnitOfWork, Transactions
 from services.common.relay import (
@@ -305,3 +307,60 @@ async def test_a_commit_that_fails_leaves_the_rows_unsent_and_they_go_out_again_
     records = await read_until(kafka, (topics.TIPS_RECEIVED,), lambda rs: len(rs) >= 6)
     sent = sorted(record.json()["event_id"] for record in records)
     assert sent == sorted(staged * 2), "each row went out again, once"
+
+
+class FailingForAWhile(FailingTopic):
+    """Every send to one topic fails for ``seconds`` from the first, with the ``UnknownError`` Tansu
+    answered for a partition's writes just after a restart (``AlreadyExists`` in its storage); then
+    they go."""
+
+    def __init__(self, producer: AIOKafkaProducer, topic: str, seconds: float) -> None:
+        super().__init__(producer, topic)
+        self.seconds = seconds
+        self.first: float | None = None
+
+    async def send(self, topic: str, **record: Any) -> asyncio.Future[Any]:
+        if topic == self.topic:
+            self.first = self.first or time.monotonic()
+            if time.monotonic() - self.first < self.seconds:
+                self.sends += 1
+                failed: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+                failed.set_exception(UnknownError())
+                return failed
+        return await self.producer.send(topic, **record)
+
+
+async def test_a_row_the_broker_fails_for_a_few_seconds_while_others_go_is_sent_after_not_quarantined(
+    pool: asyncpg.Pool, database_url: str, producer: AIOKafkaProducer
+) -> None:
+    failing = FailingForAWhile(producer, topics.TIPS_SUPPLEMENTED, seconds=2)
+    row = await stage_raw(pool, b"tip-on-a-partition-failing-for-now", b"{}", topic=topics.TIPS_SUPPLEMENTED)
+    relay = OutboxRelay(
+        pool=pool, database_url=database_url, schema=SPEC.name, producer=failing,  # type: ignore[arg-type]
+        batch_size=50, poll_seconds=0.1, max_attempts=2,
+    )  # fmt: skip
+
+    async def sent_while_other_rows_go() -> bool:
+        await stage(pool, 1)
+        return bool(await pool.fetchval("SELECT sent_at IS NOT NULL FROM outbox WHERE event_id = $1", row))
+
+    async with relaying(relay):
+        sent = await eventually(sent_while_other_rows_go, timeout=30)
+    state = await pool.fetchrow("SELECT attempts, quarantined_at FROM outbox WHERE event_id = $1", row)
+    assert failing.sends > 2, "it failed more often than its attempts allow, within the spacing"
+    assert sent and state["quarantined_at"] is None and state["attempts"] == 1
+
+
+async def test_a_new_broker_starts_the_attempts_of_rows_not_sent_again(pool: asyncpg.Pool) -> None:
+    counted = await stage_raw(pool, b"tip-failed-on-the-old-broker", b"{}")
+    await pool.execute("UPDATE outbox SET attempts = 4 WHERE event_id = $1", counted)
+
+    async def cluster_id() -> str:
+        return "the new broker"
+
+    async def nothing_to_prepare() -> None:
+        return None
+
+    await pool.execute("UPDATE broker_epoch SET cluster_id = 'the broker before'")
+    await BrokerEpoch(pool, SPEC.name, cluster_id, nothing_to_prepare).check()
+    assert await pool.fetchval("SELECT attempts FROM outbox WHERE event_id = $1", counted) == 0

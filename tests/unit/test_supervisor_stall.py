@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from lantern.stack import ServiceProcess, Stack, StackOptions
+from lantern.stack import RESTART_BACKOFF_CEILING, ServiceProcess, Stack, StackOptions
 
 
 class Health(BaseHTTPRequestHandler):
@@ -131,3 +131,24 @@ def test_a_stalled_service_that_ignores_sigterm_is_killed_after_the_grace(
     finally:
         if service.process.poll() is None:
             service.process.kill()
+
+
+def a_dead_service(tmp_path: Path, name: str, restarts: int, ran_for: float, now: float) -> ServiceProcess:
+    service = ServiceProcess(name, 0, 0, {}, tmp_path / f"{name}.log")
+    service.process = subprocess.Popen([sys.executable, "-c", "pass"])
+    service.process.wait()
+    service.restarts, service.started_at = restarts, now - ran_for
+    return service
+
+
+def test_a_service_that_ran_a_while_before_it_died_starts_again_at_the_shortest_back_off(
+    tmp_path: Path,
+) -> None:
+    now = time.monotonic()
+    steady = a_dead_service(tmp_path, "intake", restarts=6, ran_for=600, now=now)
+    looping = a_dead_service(tmp_path, "triage", restarts=6, ran_for=1, now=now)
+    stack = Stack(StackOptions(home=tmp_path))
+    stack.services = [steady, looping]
+    stack._restart_the_dead(now)
+    assert steady.next_start == now + 1, "six deaths long ago do not make it wait the ceiling"
+    assert looping.next_start == now + RESTART_BACKOFF_CEILING, "one dying at once still backs off"
