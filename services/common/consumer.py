@@ -107,12 +107,19 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 DEFERRED, WAITING, POISONED, SET_ASIDE = "deferred", "waiting", "poisoned", "set_aside"
+CLIENT_CHECK_INTERVAL_MS = 5_000
 
 # The batch's transaction ends itself if its client goes silent: the first statement of every batch
 # (one of the claims below) sets the limit for the rest of the transaction (``set_config(..., true)``
-# is ``SET LOCAL``), in its own round trip rather than one more.
+# is ``SET LOCAL``), in its own round trip rather than one more. The idle limit alone does not end a
+# batch abandoned past its deadline while one of its statements waits on a lock (the server is then
+# busy, not idle): that backend would keep the tips' locks it holds, and every later attempt at the
+# same tips would wait behind it until the service is restarted as stalled (seen in the fault mix).
+# So a statement ends within the same limit, and a running one looks for its client every few seconds.
 LIMIT_IDLE_IN_BATCH = (
     f"set_config('idle_in_transaction_session_timeout', '{IDLE_IN_TRANSACTION_TIMEOUT_MS}', true)"
+    f" || set_config('statement_timeout', '{IDLE_IN_TRANSACTION_TIMEOUT_MS}', true)"
+    f" || set_config('client_connection_check_interval', '{CLIENT_CHECK_INTERVAL_MS}', true)"
 )
 # Claims new events (a row each) and, in the same round trip, reads the statuses their tips' events
 # may wait behind. The rows it inserts are 'done' and not seen by the read: neither would count. The

@@ -172,9 +172,16 @@ class Showing(Probe):
     """The probe, noting the idle-in-transaction limit its batch's transaction runs under."""
 
     seen: list[str] = field(default_factory=list)
+    bounds: list[asyncpg.Record] = field(default_factory=list)
 
     async def __call__(self, event: TipReceivedV1, uow: PostgresUnitOfWork) -> None:
         self.seen.append(await uow.connection.fetchval("SHOW idle_in_transaction_session_timeout"))
+        self.bounds.append(
+            await uow.connection.fetchrow(
+                "SELECT current_setting('statement_timeout') AS statement,"
+                " current_setting('client_connection_check_interval') AS client_check"
+            )
+        )
         await super().__call__(event, uow)
 
 
@@ -186,10 +193,14 @@ async def test_a_batch_transaction_left_idle_ends_after_a_minute_and_no_other_tr
         showing = Showing()
         await consumer_of(pool, showing, RecordingProducer()).consume(records(tip_received()))
         assert showing.seen == ["1min"]
+        # An abandoned batch blocked on a lock is busy, not idle: its statement ends within the same
+        # minute, and the server notices its client has gone while it runs, so its locks go with it.
+        assert [(row["statement"], row["client_check"]) for row in showing.bounds] == [("1min", "5s")]
         # The relay's claim transaction waits on the broker: a slow one must not end its session.
         assert await pool.fetchval("SHOW idle_in_transaction_session_timeout") == "0"
         async with pool.acquire() as connection, connection.transaction():
             assert await connection.fetchval("SHOW idle_in_transaction_session_timeout") == "0"
+            assert await connection.fetchval("SHOW statement_timeout") == "0"
     finally:
         await pool.close()
 
