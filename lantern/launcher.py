@@ -58,7 +58,7 @@ class LaunchedStack:
         return "\n".join([self.output.read_text(errors="replace"), *texts])
 
     def stop(self) -> int:
-        """Send SIGTERM as Ctrl-C would, and return `lantern up`'s exit code."""
+        """Send SIGTERM (which `lantern up` handles as it does Ctrl-C), and return its exit code."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:

