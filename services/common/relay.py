@@ -299,6 +299,9 @@ class OutboxRelay:
             wake = asyncio.Event()
             await listener.add_listener(f"{self.schema}_outbox", lambda *_: wake.set())
             self.leading = self._led = True
+            # Rows another leader sent, or that a wipe forgave, since this one last led are not ours
+            # to space: the map holds only the rows failing under this lead.
+            self._counted_at.clear()
             log.info("outbox relay leading", schema=self.schema)
             watch = None
             if self.epoch is not None:
@@ -338,6 +341,7 @@ class OutboxRelay:
             wake.clear()
             if self.epoch is not None and self.epoch.changed(self._cluster_id):
                 await self.epoch.settle(self._cluster_id)
+                self._counted_at.clear()  # a new broker starts every row's attempts again
             claimed, sent, quarantined = await self._publish_round()
             if claimed and not sent and not quarantined:
                 # Nothing reached the broker: back off, the rows stay where they are.
