@@ -5,7 +5,9 @@ a cast or a black eye, a plea made without a sound, a lock on the outside of a d
 not to leave, hiding in a bathroom told without its article; and over-calls: knocking on doors,
 joual "est plus en danger" (no longer), a worker's child back home, an adult's age in brackets
 beside her children's, a range of ages told after its places or with a past verb, an adult's age
-in the past, and "years ago" judged against the age now.
+in the past, and "years ago" judged against the age now. Review of rules-2026.12.7 (rules-2026.12.8):
+standard French "est plus en danger" is more in danger unless a cue after it says it is over, a
+man's adult age never silences a minor hint about someone else, and a past "under 18" is 17.
 
 The sentences are written from the hotline's rules, never taken from a labelled tip.
 """
@@ -305,7 +307,9 @@ def test_a_mans_adult_age_never_silences_a_minor_hint(language: str, narrative: 
                      id="fr-avait-15-ans-un-homme-dans-la-soixantaine"),
     ],
 )  # fmt: skip
-def test_a_mans_adult_age_does_not_make_a_minor_in_the_past_an_adult_now(language: str, narrative: str) -> None:
+def test_a_mans_adult_age_does_not_make_a_minor_in_the_past_an_adult_now(
+    language: str, narrative: str
+) -> None:
     result = rules(language, narrative)
     assert result.urgency is Urgency.URGENT and a_minor(result), outcome(result)
 
@@ -323,3 +327,18 @@ def test_a_mans_adult_age_does_not_make_a_minor_in_the_past_an_adult_now(languag
 def test_under_18_in_the_past_is_a_minor_in_the_past(language: str, narrative: str) -> None:
     result = rules(language, narrative)
     assert result.urgency is Urgency.URGENT and a_minor(result), outcome(result)
+
+
+# 15. A man's age told as his age now is his own, a survivor's: a minor in the past he was, set aside.
+@pytest.mark.parametrize(
+    ("language", "narrative"),
+    [
+        pytest.param("en", "Client, male, now 20, was sold by his uncle from 15 to 17 in Gatineau. He left two years ago and has had no contact since.",
+                     id="en-male-now-20"),
+        pytest.param("fr", "Un jeune homme, maintenant 20 ans, a été vendu par son oncle de 15 à 17 ans à Gatineau. Il est parti il y a deux ans, aucun contact depuis.",
+                     id="fr-jeune-homme-maintenant-20-ans"),
+    ],
+)  # fmt: skip
+def test_a_male_survivors_age_now_sets_a_past_minor_aside(language: str, narrative: str) -> None:
+    result = rules(language, narrative)
+    assert not a_minor(result) and result.urgency is not Urgency.URGENT, outcome(result)

@@ -48,6 +48,7 @@ MALE_WORDS = frozenset(
     {"man", "men", "guy", "father", "dad", "male", "m", "husband", "boss", "his", "boyfriend", "uncle"}
     | {"homme", "hommes", "gars", "pere", "papa", "mari", "patron", "chum", "monsieur", "oncle"}
 )
+ADULT_NOW = "age.adult_now"
 # How far before an age its noun may stand: "un homme de 50 ans", "un homme dans la soixantaine".
 AGE_NOUN_REACH = 3
 # A rumour is set aside only in a short tip: a long one tells of someone.
@@ -296,16 +297,8 @@ def _minor(
     ]
     ages = [sign for sign in signs if sign.atom.role in ("age", "age_under") and sign.numbers]
     present_ages = [sign for sign in ages if not sign.past and not sign.hedged]
-    decades = [
-        sign
-        for sign in signs
-        if sign.atom.name == "age.decade" and not sign.past and not sign.hedged and not _said_of_a_man(sign)
-    ]
-    adults = [
-        sign
-        for sign in present_ages
-        if _youngest(sign) >= ADULT_AGE and not sign.family and not _said_of_a_man(sign)
-    ] + decades
+    decades = [sign for sign in signs if sign.atom.name == "age.decade" and not sign.past and not sign.hedged]
+    adults = [sign for sign in present_ages if _youngest(sign) >= ADULT_AGE and not sign.family] + decades
     born = _birth_years(reading, today)
     # A request for statistics, a workshop or a volunteer's place tells of no victim: a school grade
     # in it is the writer's or the class's.
@@ -329,7 +322,9 @@ def _minor(
         by_age = any(sign.atom.name == "age.stated" for sign in minor_ages) or bool(born_minor)
         return Judgement(Certainty.STATED, _evidence(lexicon, stated), by_age), NOTHING, ages_now, False
     adult_stated = any(
-        _youngest(sign) >= ADULT_AGE and _youngest(sign) not in CLAIMED_ADULT_AGES and not _said_of_a_man(sign)
+        _youngest(sign) >= ADULT_AGE
+        and _youngest(sign) not in CLAIMED_ADULT_AGES
+        and not _said_of_a_man(sign)
         for sign in present_ages
     )
     twenties = [sign for sign in present_ages if _youngest(sign) in TWENTIES] + [
@@ -369,8 +364,14 @@ def _minor(
     ]
     if not past:
         return NOTHING, NOTHING, ages_now, adults_only
+    # An age told as the age now ("male, now 19") is of the one who was a minor, a man or not; an age
+    # merely beside a man ("a man in his 60s") may be anyone's.
     adult_now = [
-        sign for sign in signs if sign.atom.role == "adult_now" and not sign.past and not _said_of_a_man(sign)
+        sign
+        for sign in signs
+        if sign.atom.role == "adult_now"
+        and not sign.past
+        and (sign.atom.name == ADULT_NOW or not _said_of_a_man(sign))
     ] + [sign for sign in present_ages if _youngest(sign) >= ADULT_AGE and not _said_of_a_man(sign)]
     if adult_now and (reading.over_anywhere or not _still_in_it(reading)):
         return NOTHING, Judgement(Certainty.STATED, _evidence(lexicon, past + adult_now)), ages_now, True
