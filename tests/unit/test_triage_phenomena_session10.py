@@ -5,7 +5,9 @@ a cast or a black eye, a plea made without a sound, a lock on the outside of a d
 not to leave, hiding in a bathroom told without its article; and over-calls: knocking on doors,
 joual "est plus en danger" (no longer), a worker's child back home, an adult's age in brackets
 beside her children's, a range of ages told after its places or with a past verb, an adult's age
-in the past, and "years ago" judged against the age now.
+in the past, and "years ago" judged against the age now. Review of rules-2026.12.7 (rules-2026.12.8):
+standard French "est plus en danger" is more in danger unless a cue after it says it is over, a
+man's adult age never silences a minor hint about someone else, and a past "under 18" is 17.
 
 The sentences are written from the hotline's rules, never taken from a labelled tip.
 """
@@ -250,3 +252,93 @@ def test_injuries_told_by_their_signs_and_a_silent_plea_are_urgent(language: str
 def test_a_lock_outside_an_order_not_to_leave_and_hiding_are_danger(language: str, narrative: str) -> None:
     result = rules(language, narrative)
     assert result.urgency is Urgency.URGENT and a_danger(result), outcome(result)
+
+
+# 12. Standard French "est plus en danger" is more in danger: urgent unless a cue after it says it is
+# over ("elle est partie", "elle est en sécurité"), the only joual "no longer" read as such.
+@pytest.mark.parametrize(
+    ("language", "narrative", "urgent"),
+    [
+        pytest.param("fr", "Ma voisine est plus en danger depuis que son patron sait qu'elle a parlé à une travailleuse sociale.", True,
+                     id="fr-plus-en-danger-depuis-que"),
+        pytest.param("fr", "La cuisinière est plus en danger maintenant, il a trouvé le numéro de la ligne dans son sac.", True,
+                     id="fr-plus-en-danger-maintenant"),
+        pytest.param("fr", "Elle est plus en danger, il est sorti de prison hier.", True,
+                     id="fr-plus-en-danger-il-est-sorti-de-prison"),
+        pytest.param("fr", "Ma cousine est plus en danger, elle est partie de chez lui en octobre.", False,
+                     id="fr-plus-en-danger-elle-est-partie"),
+        pytest.param("fr", "La danseuse est plus en danger, elle est en sécurité astheure chez sa tante.", False,
+                     id="fr-plus-en-danger-elle-est-en-securite-astheure"),
+    ],
+)  # fmt: skip
+def test_more_in_danger_in_standard_french_is_urgent_unless_said_over(
+    language: str, narrative: str, urgent: bool
+) -> None:
+    result = rules(language, narrative)
+    assert (result.urgency is Urgency.URGENT and a_danger(result)) is urgent, outcome(result)
+
+
+# 13. A man's adult age ("a man, 50", "in his 60s", "un homme de 50 ans") is his own: it never
+# silences a hint that a girl beside him is a minor, nor makes a minor in the past an adult now.
+@pytest.mark.parametrize(
+    ("language", "narrative"),
+    [
+        pytest.param("en", "A man, 50, brings a very young girl to the motel on Fridays and pays the room in cash.",
+                     id="en-a-man-50-a-very-young-girl"),
+        pytest.param("fr", "Un homme de 50 ans amène une toute jeune fille au motel le vendredi et paie la chambre comptant.",
+                     id="fr-un-homme-de-50-ans-une-toute-jeune-fille"),
+        pytest.param("en", "Her boss (m 45) drives a very young girl to the truck stop every night.",
+                     id="en-boss-m-45-a-very-young-girl"),
+        pytest.param("fr", "Son mari de 45 ans conduit une toute jeune fille au relais routier chaque soir.",
+                     id="fr-son-mari-de-45-ans-une-toute-jeune-fille"),
+    ],
+)  # fmt: skip
+def test_a_mans_adult_age_never_silences_a_minor_hint(language: str, narrative: str) -> None:
+    result = rules(language, narrative)
+    assert result.urgency is Urgency.URGENT and a_minor(result), outcome(result)
+
+
+@pytest.mark.parametrize(
+    ("language", "narrative"),
+    [
+        pytest.param("en", "She was 15 when a man in his 60s started selling her at the truck stop. She left him.",
+                     id="en-was-15-a-man-in-his-60s"),
+        pytest.param("fr", "Elle avait 15 ans quand un homme dans la soixantaine a commencé à la vendre au relais. Elle l'a quitté.",
+                     id="fr-avait-15-ans-un-homme-dans-la-soixantaine"),
+    ],
+)  # fmt: skip
+def test_a_mans_adult_age_does_not_make_a_minor_in_the_past_an_adult_now(
+    language: str, narrative: str
+) -> None:
+    result = rules(language, narrative)
+    assert result.urgency is Urgency.URGENT and a_minor(result), outcome(result)
+
+
+# 14. "Under 18" in the past is 17 at most: a minor in the past, even beside an age of 18.
+@pytest.mark.parametrize(
+    ("language", "narrative"),
+    [
+        pytest.param("en", "It started when she was 18, or under 18, and her boss sold her to clients in Laval.",
+                     id="en-18-or-under-18"),
+        pytest.param("fr", "Ça a commencé quand elle avait 18 ans, ou moins de 18 ans, et son patron la vendait à des clients à Laval.",
+                     id="fr-18-ans-ou-moins-de-18-ans"),
+    ],
+)  # fmt: skip
+def test_under_18_in_the_past_is_a_minor_in_the_past(language: str, narrative: str) -> None:
+    result = rules(language, narrative)
+    assert result.urgency is Urgency.URGENT and a_minor(result), outcome(result)
+
+
+# 15. A man's age told as his age now is his own, a survivor's: a minor in the past he was, set aside.
+@pytest.mark.parametrize(
+    ("language", "narrative"),
+    [
+        pytest.param("en", "Client, male, now 20, was sold by his uncle from 15 to 17 in Gatineau. He left two years ago and has had no contact since.",
+                     id="en-male-now-20"),
+        pytest.param("fr", "Un jeune homme, maintenant 20 ans, a été vendu par son oncle de 15 à 17 ans à Gatineau. Il est parti il y a deux ans, aucun contact depuis.",
+                     id="fr-jeune-homme-maintenant-20-ans"),
+    ],
+)  # fmt: skip
+def test_a_male_survivors_age_now_sets_a_past_minor_aside(language: str, narrative: str) -> None:
+    result = rules(language, narrative)
+    assert not a_minor(result) and result.urgency is not Urgency.URGENT, outcome(result)

@@ -42,6 +42,15 @@ YOUNG_LOOK_WORDS = frozenset({"young", "jeune", "babyface", "bebe", "childlike"}
 COMPARATIVE_WORDS = frozenset({"younger", "plus", "than", "que"})
 TWENTIES_WORDS = frozenset({"twenties", "vingtaine"})
 HER = frozenset({"she", "she's", "elle"})
+# An age said of a man ("a man, 50", "in his 60s", "un homme de 50 ans") is most often the suspect's
+# or a client's: it says nothing of the age of a girl the tip tells of.
+MALE_WORDS = frozenset(
+    {"man", "men", "guy", "father", "dad", "male", "m", "husband", "boss", "his", "boyfriend", "uncle"}
+    | {"homme", "hommes", "gars", "pere", "papa", "mari", "patron", "chum", "monsieur", "oncle"}
+)
+ADULT_NOW = "age.adult_now"
+# How far before an age its noun may stand: "un homme de 50 ans", "un homme dans la soixantaine".
+AGE_NOUN_REACH = 3
 # A rumour is set aside only in a short tip: a long one tells of someone.
 RUMOUR_WORDS = 60
 DANGER_ROLES = ("danger", "moving", "possible_danger", "threat")
@@ -245,6 +254,16 @@ def _birth_years(reading: Reading, today: date | None) -> list[tuple[Found, int,
     return years
 
 
+def _said_of_a_man(sign: Found) -> bool:
+    """An age whose own words, or the three words before it in its sentence, name a man."""
+    tokens = sign.narrative.tokens
+    start = sign.start
+    sentence = tokens.sentence[sign.start]
+    while start > 0 and sign.start - start < AGE_NOUN_REACH and tokens.sentence[start - 1] == sentence:
+        start -= 1
+    return bool(set(tokens.words[start : sign.end]) & MALE_WORDS)
+
+
 def _young_look_of_an_adult(reading: Reading, look: Found, twenties: list[Found]) -> bool:
     """ "Young-looking, maybe mid-twenties", "l'air jeune, dans la vingtaine": a young look (not a
     doubt about an age, "looks younger than she says") beside an age in the twenties, in its
@@ -303,7 +322,10 @@ def _minor(
         by_age = any(sign.atom.name == "age.stated" for sign in minor_ages) or bool(born_minor)
         return Judgement(Certainty.STATED, _evidence(lexicon, stated), by_age), NOTHING, ages_now, False
     adult_stated = any(
-        _youngest(sign) >= ADULT_AGE and _youngest(sign) not in CLAIMED_ADULT_AGES for sign in present_ages
+        _youngest(sign) >= ADULT_AGE
+        and _youngest(sign) not in CLAIMED_ADULT_AGES
+        and not _said_of_a_man(sign)
+        for sign in present_ages
     )
     twenties = [sign for sign in present_ages if _youngest(sign) in TWENTIES] + [
         sign for sign in decades if set(sign.words.split()) & TWENTIES_WORDS or TWENTIES.start in sign.numbers
@@ -337,14 +359,20 @@ def _minor(
         or (
             sign.past
             and sign.atom.role in ("minor", "age", "age_under")
-            and (not sign.numbers or min(sign.numbers) < ADULT_AGE)
+            and (not sign.numbers or _youngest(sign) < ADULT_AGE)
         )
     ]
     if not past:
         return NOTHING, NOTHING, ages_now, adults_only
-    adult_now = [sign for sign in signs if sign.atom.role == "adult_now" and not sign.past] + [
-        sign for sign in present_ages if _youngest(sign) >= ADULT_AGE
-    ]
+    # An age told as the age now ("male, now 19") is of the one who was a minor, a man or not; an age
+    # merely beside a man ("a man in his 60s") may be anyone's.
+    adult_now = [
+        sign
+        for sign in signs
+        if sign.atom.role == "adult_now"
+        and not sign.past
+        and (sign.atom.name == ADULT_NOW or not _said_of_a_man(sign))
+    ] + [sign for sign in present_ages if _youngest(sign) >= ADULT_AGE and not _said_of_a_man(sign)]
     if adult_now and (reading.over_anywhere or not _still_in_it(reading)):
         return NOTHING, Judgement(Certainty.STATED, _evidence(lexicon, past + adult_now)), ages_now, True
     return Judgement(Certainty.POSSIBLE, _evidence(lexicon, past + adult_now)), NOTHING, ages_now, False
