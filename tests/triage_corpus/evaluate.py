@@ -49,6 +49,9 @@ PARTS = {
     "development8": (HERE / "development8_en.jsonl", HERE / "development8_fr.jsonl"),
     "sealed": (HERE / "sealed.jsonl",),
 }
+# Every part but the sealed one: what the rules may be tuned on and the net trained on, once a
+# held-out set has been scored and handed over.
+TUNABLE_PARTS = tuple(part for part in PARTS if part != "sealed")
 SEALED_HASH = HERE / "sealed.sha256"
 # The tips carry no date of receipt: they are read as received on the day they were written, the
 # day a year of birth in them is an age against.

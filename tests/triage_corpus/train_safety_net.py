@@ -37,17 +37,9 @@ from sklearn.model_selection import StratifiedKFold
 
 from services.triage.domain import safety_net
 from services.triage.domain.classification import classify
-from tests.triage_corpus.evaluate import PARTS, RECEIVED_ON, facts_of, load_corpus
+from tests.triage_corpus.evaluate import PARTS, RECEIVED_ON, TUNABLE_PARTS, facts_of, load_corpus
 
-TRAINING_PARTS = (
-    "regression",
-    "development",
-    "development4",
-    "development5",
-    "development6",
-    "development7",
-    "development8",
-)
+TRAINING_PARTS = TUNABLE_PARTS
 TARGETS = safety_net.TARGETS
 # Only the actionable model sees the plain features; the net reads the words alone.
 DENSE_TARGETS = frozenset({"actionable"})

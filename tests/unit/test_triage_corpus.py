@@ -14,17 +14,9 @@ from schemas.triage import Urgency
 from services.triage.domain import classification
 from services.triage.domain.indicators import load_lexicon
 from services.triage.domain.text import NUMBER_WORDS, fold, tokenize
-from tests.triage_corpus.evaluate import PARTS, Case, evaluate, load_corpus, sealed_intact
+from tests.triage_corpus.evaluate import PARTS, TUNABLE_PARTS, Case, evaluate, load_corpus, sealed_intact
 
-SCORED = (
-    "regression",
-    "development",
-    "development4",
-    "development5",
-    "development6",
-    "development7",
-    "development8",
-)
+SCORED = TUNABLE_PARTS
 CASES: dict[str, list[Case]] = {part: evaluate(part) for part in SCORED}
 LEXICON_CODES = {f"HT-{number:02d}" for number in range(1, 23)} | {"IM-01"}
 QUOTED = re.compile(r"“([^”]*)”|« ([^»]*) »")

@@ -14,7 +14,7 @@ from services.triage.domain.classification import classify
 from services.triage.domain.text import FUNCTION_WORDS
 from tests.factories import tip_body
 from tests.triage_corpus import train_safety_net
-from tests.triage_corpus.evaluate import PARTS
+from tests.triage_corpus.evaluate import PARTS, TUNABLE_PARTS
 
 LONG_ACCOUNT = (
     "My cousin phoned me crying from a gas station bathroom a few minutes ago, whispering that the man who"
@@ -26,19 +26,7 @@ LONG_ACCOUNT = (
 def test_the_net_was_never_trained_on_the_sealed_part_and_says_what_it_was_trained_on() -> None:
     trained_on = set(json.loads(safety_net.MODEL_FILE.read_text(encoding="utf-8"))["trained_on"])
     sealed = {path.name for path in PARTS["sealed"]}
-    tunable = {
-        path.name
-        for part in (
-            "regression",
-            "development",
-            "development4",
-            "development5",
-            "development6",
-            "development7",
-            "development8",
-        )
-        for path in PARTS[part]
-    }
+    tunable = {path.name for part in TUNABLE_PARTS for path in PARTS[part]}
     assert trained_on, "the model says what it was trained on"
     assert not trained_on & sealed
     # development8 was held out until session 10; since then it is trained on like development 1-7.
