@@ -30,14 +30,18 @@ Base64Url = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]+$")]
 PackageSuite = Literal["hpke-base-x25519-hkdf-sha256-aes-256-gcm"]
 PACKAGE_SUITE: PackageSuite = "hpke-base-x25519-hkdf-sha256-aes-256-gcm"
 """RFC 9180 base mode: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM."""
+# The letters of Canada's statutes and dockets (English, French, Inuktitut syllabics), written out: `\w`
+# is Unicode to the services' engine and ASCII to an ECMA-262 reader, which would refuse "procédure".
+REFERENCE_LETTERS = r"0-9A-Za-z_\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u017f\u1400-\u167f"
+REFERENCE_MARKS = ".,:;()/§'’-"
+REFERENCE_PATTERN = (
+    rf"^[{REFERENCE_LETTERS} {REFERENCE_MARKS}]*[{REFERENCE_LETTERS}{REFERENCE_MARKS}]"
+    rf"[{REFERENCE_LETTERS} {REFERENCE_MARKS}]*$"
+)
 # Spaces are trimmed before the rules apply, so one character other than a space is required.
 ReferencePart = Annotated[
-    str,
-    StringConstraints(
-        strip_whitespace=True, min_length=1, max_length=200,
-        pattern=r"^[\w .,:;()/§'’-]*[\w.,:;()/§'’-][\w .,:;()/§'’-]*$",
-    ),
-]  # fmt: skip
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=REFERENCE_PATTERN)
+]
 
 
 class LegalReference(Contract):

@@ -21,12 +21,13 @@ import pytest
 from pydantic import ValidationError
 
 from lantern.openapi import SERVICES_WITH_AN_API, path_of
+from schemas.disclosure import REFERENCE_PATTERN, LegalReference
 from schemas.generate import ASYNCAPI_DOCUMENT, JSONSCHEMA_DIR
 from schemas.tip import EMAIL_PATTERN
 from services.referral.entrypoints.providers import FORM_DOCUMENT, FormRequest
 
 # Escapes whose set each regex engine defines for itself.
-ENGINE_DEFINED = re.compile(r"(?<!\\)(?:\\\\)*\\[sSdD]")
+ENGINE_DEFINED = re.compile(r"(?<!\\)(?:\\\\)*\\[sSdDwWbB]")
 # Every character that some reader calls white space, and the C0 separators Python's `str.strip` takes.
 WHITE_SPACE_SOMEWHERE = sorted(
     {chr(code) for code in range(sys.maxunicode + 1) if chr(code).isspace()}
@@ -56,7 +57,7 @@ def test_no_published_pattern_leaves_white_space_or_digits_to_the_reader_s_engin
     leaning = [
         p for p in _patterns(json.loads(document.read_text(encoding="utf-8"))) if ENGINE_DEFINED.search(p)
     ]
-    assert leaning == [], f"write the set out instead of \\s or \\d in {document.name}"
+    assert leaning == [], f"write the set out instead of \\s, \\d, \\w or \\b in {document.name}"
 
 
 def test_the_providers_form_document_has_no_engine_defined_pattern() -> None:
@@ -73,3 +74,35 @@ def test_an_email_holding_any_white_space_is_refused_exactly_when_the_document_r
     except ValidationError:
         accepted = False
     assert accepted == documented
+
+
+def _reference_is_taken(statute: str) -> bool:
+    try:
+        LegalReference(statute=statute, section="39", docket="500-41-000123-267")
+    except ValidationError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(
+    "statute",
+    [
+        "Loi sur la protection de la jeunesse",
+        "Code de procédure pénale, art. 39",
+        "Loi sur les services à l’enfance et à la famille",
+        "ŒUVRES — Ç",
+        "ᐃᓄᒃᑎᑐᑦ ᒪᓕᒐᖅ",
+        "Child, Youth and Family Services Act, 2017",
+        "法律",
+        "Act ★",
+        "Loi × 2",
+        "_",
+    ],
+)
+def test_a_legal_reference_is_taken_exactly_when_its_document_takes_it(statute: str) -> None:
+    assert _reference_is_taken(statute) == (re.fullmatch(REFERENCE_PATTERN, statute) is not None)
+
+
+def test_french_statutes_with_their_accents_are_valid_references() -> None:
+    assert _reference_is_taken("Code de procédure pénale")
+    assert _reference_is_taken("Loi sur la protection de la jeunesse, art. 39")
