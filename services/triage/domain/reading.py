@@ -410,13 +410,18 @@ def _keys(word: str, number: int | None) -> tuple[str, ...]:
 
 class _Automaton:
     """The phrases' automaton made deterministic lazily: a state is a set of phrase states, and a
-    move from it on a word is computed once, then looked up (a bounded cache)."""
+    move from it on a word is computed once, then looked up (a bounded cache).
+
+    Moves are remembered under a word of the phrases only. Any other word moves as what it is, a
+    number, a year or a word, and is remembered as that: a table that kept the words of tips would
+    hold their names and places for the life of the process."""
 
     DEAD = -1
     CACHED_MOVES = 500_000
 
     def __init__(self, root: dict[str, list[Node]]) -> None:
         self.root = root
+        self.literals = _literals(root)
         self.states: list[tuple[Node, ...]] = []
         self.index: dict[frozenset[int], int] = {}
         self.ends: list[tuple[tuple[int, bool], ...]] = []
@@ -448,21 +453,50 @@ class _Automaton:
         self.cached += 1
         return state
 
+    def _class(self, word: str, number: int | None) -> tuple[str, tuple[str, ...]]:
+        """The key a move on a word is remembered under, and the keys of the phrases it follows."""
+        if word in self.literals:
+            return word, _keys(word, number)
+        if number is not None:
+            return NUMBER, (NUMBER,)
+        if _is_year(word):
+            return YEAR, (YEAR,)
+        return ANY, ()
+
     def start(self, word: str, number: int | None) -> int:
-        known = self.starts.get(word)
+        memo, keys = self._class(word, number)
+        known = self.starts.get(memo)
         if known is not None:
             return known
-        nodes = [node for key in _keys(word, number) for node in self.root.get(key, ())]
-        return self._remember(self.starts, word, self._state(nodes))
+        nodes = [node for key in keys for node in self.root.get(key, ())]
+        return self._remember(self.starts, memo, self._state(nodes))
 
     def move(self, state: int, word: str, number: int | None) -> int:
         table = self.moves[state]
-        known = table.get(word)
+        memo, keys = self._class(word, number)
+        known = table.get(memo)
         if known is not None:
             return known
-        keys = (*_keys(word, number), ANY)
+        keys = (*keys, ANY)
         nodes = [target for node in self.states[state] for key in keys for target in node.get(key, ())]
-        return self._remember(table, word, self._state(nodes))
+        return self._remember(table, memo, self._state(nodes))
+
+
+def _literals(root: dict[str, list[Node]]) -> frozenset[str]:
+    """Every word a phrase of the automaton is written with."""
+    words = set(root)
+    seen: set[int] = set()
+    pending = [node for nodes in root.values() for node in nodes]
+    while pending:
+        node = pending.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        for key, targets in node.items():
+            if key != END:
+                words.add(key)
+                pending.extend(targets)
+    return frozenset(words - {ANY, NUMBER, YEAR})
 
 
 def _scan(tokens: Tokens, automaton: _Automaton) -> list[tuple[int, int, int, bool]]:
@@ -552,7 +586,7 @@ def _years_end_the_clause(tokens: Tokens, years: int, end: int) -> bool:
 def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
     """Everything the lexicon finds in a narrative, each qualified by its context."""
     lexicon = lexicon or load()
-    tokens = tokenize(narrative, lexicon.spelled)
+    tokens = tokenize(narrative, lexicon.spelled, lexicon.vocabulary)
     raw = _scan(tokens, lexicon.automaton)
     atoms = lexicon.atoms
     exceptions = [(start, end) for atom, start, end, _ in raw if atoms[atom].role == "exception"]
