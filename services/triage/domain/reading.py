@@ -453,33 +453,38 @@ class _Automaton:
         self.cached += 1
         return state
 
-    def _class(self, word: str, number: int | None) -> tuple[str, tuple[str, ...]]:
-        """The key a move on a word is remembered under, and the keys of the phrases it follows."""
-        if word in self.literals:
-            return word, _keys(word, number)
-        if number is not None:
-            return NUMBER, (NUMBER,)
-        if _is_year(word):
-            return YEAR, (YEAR,)
-        return ANY, ()
+    def keys(self, words: Sequence[str], numbers: Sequence[int | None]) -> list[str]:
+        """The key each word moves under: itself if a phrase is written with it, else what it is."""
+        literals = self.literals
+        return [
+            word if word in literals else NUMBER if number is not None else YEAR if _is_year(word) else ANY
+            for word, number in zip(words, numbers, strict=True)
+        ]
 
-    def start(self, word: str, number: int | None) -> int:
-        memo, keys = self._class(word, number)
-        known = self.starts.get(memo)
+    def start(self, key: str, number: int | None) -> int:
+        known = self.starts.get(key)
         if known is not None:
             return known
-        nodes = [node for key in keys for node in self.root.get(key, ())]
-        return self._remember(self.starts, memo, self._state(nodes))
+        nodes = [node for phrase_key in _phrase_keys(key, number) for node in self.root.get(phrase_key, ())]
+        return self._remember(self.starts, key, self._state(nodes))
 
-    def move(self, state: int, word: str, number: int | None) -> int:
+    def move(self, state: int, key: str, number: int | None) -> int:
         table = self.moves[state]
-        memo, keys = self._class(word, number)
-        known = table.get(memo)
+        known = table.get(key)
         if known is not None:
             return known
-        keys = (*keys, ANY)
-        nodes = [target for node in self.states[state] for key in keys for target in node.get(key, ())]
-        return self._remember(table, memo, self._state(nodes))
+        keys = (*_phrase_keys(key, number), ANY)
+        nodes = [target for node in self.states[state] for each in keys for target in node.get(each, ())]
+        return self._remember(table, key, self._state(nodes))
+
+
+def _phrase_keys(key: str, number: int | None) -> tuple[str, ...]:
+    """The keys of the phrases a word's key follows (beside a wildcard)."""
+    if key == ANY:
+        return ()
+    if key in (NUMBER, YEAR):
+        return (key,)
+    return _keys(key, number)
 
 
 def _literals(root: dict[str, list[Node]]) -> frozenset[str]:
@@ -506,22 +511,23 @@ def _scan(tokens: Tokens, automaton: _Automaton) -> list[tuple[int, int, int, bo
     found: dict[tuple[int, int, int], tuple[int, int, int, bool]] = {}
     dead = _Automaton.DEAD
     # The automaton's caches are read here directly (a method call per word costs more than the
-    # lookup); a word not seen yet goes through the automaton's methods, which fill them.
+    # lookup); a key not met yet goes through the automaton's methods, which fill them.
     starts, moves, ends = automaton.starts, automaton.moves, automaton.ends
+    keys = automaton.keys(words, numbers)
     for start in range(count):
-        word = words[start]
-        state = starts.get(word)
+        key = keys[start]
+        state = starts.get(key)
         if state is None:
-            state = automaton.start(word, numbers[start])
+            state = automaton.start(key, numbers[start])
         position = start + 1
         while state != dead:
             for atom, carries_negation in ends[state]:
                 found.setdefault((atom, start, position), (atom, start, position, carries_negation))
             if position >= count or sentence[position] != sentence[start]:
                 break
-            word = words[position]
-            following = moves[state].get(word)
-            state = automaton.move(state, word, numbers[position]) if following is None else following
+            key = keys[position]
+            following = moves[state].get(key)
+            state = automaton.move(state, key, numbers[position]) if following is None else following
             position += 1
     return list(found.values())
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache, reduce
@@ -40,7 +41,7 @@ from numpy.typing import NDArray
 
 from schemas.places import listed_city_names
 from services.triage.domain.reading import load as load_lexicon
-from services.triage.domain.text import FUNCTION_WORDS, NUMBER_WORDS, fold, tokenize
+from services.triage.domain.text import CLAUSE_BREAKS, FUNCTION_WORDS, NUMBER_WORDS, fold, tokenize
 
 MODEL_FILE = Path(__file__).parent / "lexicon" / "safety_net.v1.json"
 SMALLEST_GRAM, LARGEST_GRAM = 3, 6
@@ -53,6 +54,9 @@ AGREEMENT = 0.5
 # swings the score ("rooms 14 and 15 at the motel"). Short tips are the rules' alone.
 FEWEST_WORDS = 25
 POSITION_BYTES = 4
+# The array type of a word's n-gram positions, as `np.int32` reads them back (an array of them costs
+# less to make than numpy's).
+POSITION_TYPE = next(code for code in "ilh" if array(code).itemsize == POSITION_BYTES)
 # Every number is one token to the model: whether a number is an age is for the rules, which read
 # what stands around it ("room 15", "owes 14 000", "at 16 h"); digits alone would teach the model
 # that 15 is a minor wherever it stands.
@@ -134,9 +138,18 @@ class Model:
         return self.grams_of_word(key) if known is None else known
 
     def grams_of_word(self, word: str) -> bytes:
-        index = self.index
-        found = [position for gram in grams_of(word) if (position := index.get(gram)) is not None]
-        return np.array(found, dtype=np.int32).tobytes()
+        """`grams_of` looked up in the index, in its order (inlined: most words of a tip outside the
+        vocabulary are worked out afresh for each tip)."""
+        get = self.index.get
+        padded = f" {word} "
+        width = len(padded)
+        found = [
+            position
+            for size in range(SMALLEST_GRAM, min(LARGEST_GRAM, width) + 1)
+            for offset in range(width - size + 1)
+            if (position := get(padded[offset : offset + size])) is not None
+        ]
+        return array(POSITION_TYPE, found).tobytes()
 
     def all_positions(self, words: Sequence[str]) -> NDArray[np.int32]:
         """The known n-gram positions of every word, in one array (one lookup for a word of the vocabulary)."""
@@ -160,7 +173,17 @@ class Verdict:
 def load_model(path: Path = MODEL_FILE) -> Model:
     lexicon = load_lexicon()
     spelled_out = (word for words in lexicon.spelled.values() for word in words)
-    vocabulary = (*lexicon.vocabulary, *spelled_out, *FUNCTION_WORDS, *NUMBER_WORDS, NUMBER)
+    cities = (word for city in listed_city_names() for word in tokenize(fold(city)).words)
+    clause_words = (word for word in CLAUSE_BREAKS if word.isalpha())
+    vocabulary = (
+        *lexicon.vocabulary,
+        *spelled_out,
+        *FUNCTION_WORDS,
+        *NUMBER_WORDS,
+        *clause_words,
+        *cities,
+        NUMBER,
+    )
     return compile_model(json.loads(path.read_text(encoding="utf-8")), vocabulary)
 
 

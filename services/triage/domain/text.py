@@ -210,6 +210,9 @@ PUNCTUATION: dict[str, Kind] = {
 # their names, places and addresses for the life of the process. A plain word is its (word, number);
 # a token spelled out into several words, or a French teen that may follow "dix", is a list of them;
 # punctuation and the words that open a clause are a `Kind`.
+# Every numeral of one to three digits: ages, counts and sums come back in tip after tip, and a table of
+# all of them says nothing of any.
+NUMERALS = tuple(f"{value:0{digits}d}" for digits in (1, 2, 3) for value in range(10**digits))
 Entry: TypeAlias = tuple[str, int | None] | list[tuple[str, int | None]] | Kind
 _ENTRIES: dict[tuple[int, int], tuple[Mapping[str, tuple[str, ...]], frozenset[str], dict[str, Entry]]] = {}
 
@@ -229,6 +232,8 @@ def _fixed_entries(spelled: Mapping[str, tuple[str, ...]], known: frozenset[str]
         *(word for words in spelled.values() for word in words),
         *NUMBER_WORDS,
         *FUNCTION_WORDS,
+        *CLAUSE_BREAKS,
+        *NUMERALS,
         *known,
     )
     for raw in vocabulary:
