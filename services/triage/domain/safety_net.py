@@ -28,13 +28,13 @@ import json
 import math
 import re
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import cache, reduce
+from functools import cache, partial, reduce
 from itertools import islice
-from operator import add
+from operator import add, is_not, itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -54,6 +54,7 @@ AGREEMENT = 0.5
 # swings the score ("rooms 14 and 15 at the motel"). Short tips are the rules' alone.
 FEWEST_WORDS = 25
 POSITION_BYTES = 4
+LONGEST_CUT = 40
 # The array type of a word's n-gram positions, as `np.int32` reads them back (an array of them costs
 # less to make than numpy's).
 POSITION_TYPE = next(code for code in "ilh" if array(code).itemsize == POSITION_BYTES)
@@ -67,6 +68,26 @@ TARGETS = ("urgent", "minor", "danger", "actionable")
 DENSE = ("length", "place")
 # A capitalised word that does not open a sentence is a name, of a place or a person: never shown.
 NAME = re.compile(r"(?<=[^.!?\s]\s)[A-ZÀ-ÖØ-Ý][\w'’-]*")
+
+
+def _slices(width: int) -> Callable[[str], str | tuple[str, ...]]:
+    """What cuts a padded word of ``width`` characters into its n-grams, in `grams_of`'s order."""
+    return itemgetter(
+        *(
+            slice(offset, offset + size)
+            for size in range(SMALLEST_GRAM, min(LARGEST_GRAM, width) + 1)
+            for offset in range(width - size + 1)
+        )
+    )
+
+
+# Made once for the lengths of nearly every word; a longer one's is made for it.
+CUTTERS = tuple(_slices(width) for width in range(SMALLEST_GRAM, LONGEST_CUT + 1))
+_IS_KNOWN = partial(is_not, None)
+
+
+def _cutter(width: int) -> Callable[[str], str | tuple[str, ...]]:
+    return CUTTERS[width - SMALLEST_GRAM] if width <= LONGEST_CUT else _slices(width)
 
 
 def words_of(narrative: str) -> list[str]:
@@ -138,18 +159,12 @@ class Model:
         return self.grams_of_word(key) if known is None else known
 
     def grams_of_word(self, word: str) -> bytes:
-        """`grams_of` looked up in the index, in its order (inlined: most words of a tip outside the
-        vocabulary are worked out afresh for each tip)."""
-        get = self.index.get
+        """`grams_of` looked up in the index, in its order. A word outside the vocabulary is worked
+        out afresh for each tip: its n-grams are cut in one call and looked up by `map`."""
         padded = f" {word} "
-        width = len(padded)
-        found = [
-            position
-            for size in range(SMALLEST_GRAM, min(LARGEST_GRAM, width) + 1)
-            for offset in range(width - size + 1)
-            if (position := get(padded[offset : offset + size])) is not None
-        ]
-        return array(POSITION_TYPE, found).tobytes()
+        grams = _cutter(len(padded))(padded)
+        positions = map(self.index.get, (grams,) if type(grams) is str else grams)
+        return array(POSITION_TYPE, cast("Iterator[int]", filter(_IS_KNOWN, positions))).tobytes()
 
     def all_positions(self, words: Sequence[str]) -> NDArray[np.int32]:
         """The known n-gram positions of every word, in one array (one lookup for a word of the vocabulary)."""
