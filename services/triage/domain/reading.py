@@ -389,8 +389,14 @@ def compile_lexicon(data: Mapping[str, Any], forms: Mapping[str, Mapping[str, li
     return Compiled(data["version"], atoms, _Automaton(root), data, frozenset(vocabulary), spelled)
 
 
-@cache
 def load(lexicon_file: Path = LEXICON_FILE, forms_file: Path = FORMS_FILE) -> Compiled:
+    # Cached by both files however they are passed: the rules name the lexicon, the second reading
+    # does not, and one compiled lexicon (its automaton and its tables) serves both.
+    return _load(lexicon_file, forms_file)
+
+
+@cache
+def _load(lexicon_file: Path, forms_file: Path) -> Compiled:
     data = json.loads(lexicon_file.read_text(encoding="utf-8"))
     forms = json.loads(forms_file.read_text(encoding="utf-8"))
     return compile_lexicon(data, forms)
