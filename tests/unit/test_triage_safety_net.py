@@ -8,11 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from schemas.tip import TipFacts, TipSubmission
 from services.triage.domain import safety_net
-from services.triage.domain.classification import classify
 from services.triage.domain.text import FUNCTION_WORDS
-from tests.factories import tip_body
 from tests.triage_corpus import train_safety_net
 from tests.triage_corpus.evaluate import PARTS, TUNABLE_PARTS
 
@@ -140,14 +137,3 @@ def test_the_actionable_threshold_was_chosen_on_held_out_folds_within_its_budget
     data = json.loads(safety_net.MODEL_FILE.read_text(encoding="utf-8"))
     assert 0 < data["actionable_threshold"] < 1
     assert data["cross_validated_insufficient_let_through"] <= 0.02
-
-
-def test_a_phone_number_in_a_narrative_is_not_remembered_after_its_tip() -> None:
-    narrative = (
-        "She works at the nail salon on King Street and the owner keeps her pay every month. She asked me"
-        " to write; her number is 4165550199 and mine is 613 555 0123."
-    )
-    classify(TipFacts.of(TipSubmission.model_validate(tip_body(narrative=narrative))))
-    remembered = safety_net.load_model().grams_known
-    assert remembered, "the narrative was read by the second reading"
-    assert not {"4165550199", "613", "555", "0123"} & set(remembered)

@@ -389,8 +389,14 @@ def compile_lexicon(data: Mapping[str, Any], forms: Mapping[str, Mapping[str, li
     return Compiled(data["version"], atoms, _Automaton(root), data, frozenset(vocabulary), spelled)
 
 
-@cache
 def load(lexicon_file: Path = LEXICON_FILE, forms_file: Path = FORMS_FILE) -> Compiled:
+    # Cached by both files however they are passed: the rules name the lexicon, the second reading
+    # does not, and one compiled lexicon (its automaton and its tables) serves both.
+    return _load(lexicon_file, forms_file)
+
+
+@cache
+def _load(lexicon_file: Path, forms_file: Path) -> Compiled:
     data = json.loads(lexicon_file.read_text(encoding="utf-8"))
     forms = json.loads(forms_file.read_text(encoding="utf-8"))
     return compile_lexicon(data, forms)
@@ -410,13 +416,18 @@ def _keys(word: str, number: int | None) -> tuple[str, ...]:
 
 class _Automaton:
     """The phrases' automaton made deterministic lazily: a state is a set of phrase states, and a
-    move from it on a word is computed once, then looked up (a bounded cache)."""
+    move from it on a word is computed once, then looked up (a bounded cache).
+
+    Moves are remembered under a word of the phrases only. Any other word moves as what it is, a
+    number, a year or a word, and is remembered as that: a table that kept the words of tips would
+    hold their names and places for the life of the process."""
 
     DEAD = -1
     CACHED_MOVES = 500_000
 
     def __init__(self, root: dict[str, list[Node]]) -> None:
         self.root = root
+        self.literals = _literals(root)
         self.states: list[tuple[Node, ...]] = []
         self.index: dict[frozenset[int], int] = {}
         self.ends: list[tuple[tuple[int, bool], ...]] = []
@@ -448,21 +459,55 @@ class _Automaton:
         self.cached += 1
         return state
 
-    def start(self, word: str, number: int | None) -> int:
-        known = self.starts.get(word)
-        if known is not None:
-            return known
-        nodes = [node for key in _keys(word, number) for node in self.root.get(key, ())]
-        return self._remember(self.starts, word, self._state(nodes))
+    def keys(self, words: Sequence[str], numbers: Sequence[int | None]) -> list[str]:
+        """The key each word moves under: itself if a phrase is written with it, else what it is."""
+        literals = self.literals
+        return [
+            word if word in literals else NUMBER if number is not None else YEAR if _is_year(word) else ANY
+            for word, number in zip(words, numbers, strict=True)
+        ]
 
-    def move(self, state: int, word: str, number: int | None) -> int:
-        table = self.moves[state]
-        known = table.get(word)
+    def start(self, key: str, number: int | None) -> int:
+        known = self.starts.get(key)
         if known is not None:
             return known
-        keys = (*_keys(word, number), ANY)
-        nodes = [target for node in self.states[state] for key in keys for target in node.get(key, ())]
-        return self._remember(table, word, self._state(nodes))
+        nodes = [node for phrase_key in _phrase_keys(key, number) for node in self.root.get(phrase_key, ())]
+        return self._remember(self.starts, key, self._state(nodes))
+
+    def move(self, state: int, key: str, number: int | None) -> int:
+        table = self.moves[state]
+        known = table.get(key)
+        if known is not None:
+            return known
+        keys = (*_phrase_keys(key, number), ANY)
+        nodes = [target for node in self.states[state] for each in keys for target in node.get(each, ())]
+        return self._remember(table, key, self._state(nodes))
+
+
+def _phrase_keys(key: str, number: int | None) -> tuple[str, ...]:
+    """The keys of the phrases a word's key follows (beside a wildcard)."""
+    if key == ANY:
+        return ()
+    if key in (NUMBER, YEAR):
+        return (key,)
+    return _keys(key, number)
+
+
+def _literals(root: dict[str, list[Node]]) -> frozenset[str]:
+    """Every word a phrase of the automaton is written with."""
+    words = set(root)
+    seen: set[int] = set()
+    pending = [node for nodes in root.values() for node in nodes]
+    while pending:
+        node = pending.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        for key, targets in node.items():
+            if key != END:
+                words.add(key)
+                pending.extend(targets)
+    return frozenset(words - {ANY, NUMBER, YEAR})
 
 
 def _scan(tokens: Tokens, automaton: _Automaton) -> list[tuple[int, int, int, bool]]:
@@ -472,22 +517,23 @@ def _scan(tokens: Tokens, automaton: _Automaton) -> list[tuple[int, int, int, bo
     found: dict[tuple[int, int, int], tuple[int, int, int, bool]] = {}
     dead = _Automaton.DEAD
     # The automaton's caches are read here directly (a method call per word costs more than the
-    # lookup); a word not seen yet goes through the automaton's methods, which fill them.
+    # lookup); a key not met yet goes through the automaton's methods, which fill them.
     starts, moves, ends = automaton.starts, automaton.moves, automaton.ends
+    keys = automaton.keys(words, numbers)
     for start in range(count):
-        word = words[start]
-        state = starts.get(word)
+        key = keys[start]
+        state = starts.get(key)
         if state is None:
-            state = automaton.start(word, numbers[start])
+            state = automaton.start(key, numbers[start])
         position = start + 1
         while state != dead:
             for atom, carries_negation in ends[state]:
                 found.setdefault((atom, start, position), (atom, start, position, carries_negation))
             if position >= count or sentence[position] != sentence[start]:
                 break
-            word = words[position]
-            following = moves[state].get(word)
-            state = automaton.move(state, word, numbers[position]) if following is None else following
+            key = keys[position]
+            following = moves[state].get(key)
+            state = automaton.move(state, key, numbers[position]) if following is None else following
             position += 1
     return list(found.values())
 
@@ -552,7 +598,7 @@ def _years_end_the_clause(tokens: Tokens, years: int, end: int) -> bool:
 def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
     """Everything the lexicon finds in a narrative, each qualified by its context."""
     lexicon = lexicon or load()
-    tokens = tokenize(narrative, lexicon.spelled)
+    tokens = tokenize(narrative, lexicon.spelled, lexicon.vocabulary)
     raw = _scan(tokens, lexicon.automaton)
     atoms = lexicon.atoms
     exceptions = [(start, end) for atom, start, end, _ in raw if atoms[atom].role == "exception"]

@@ -27,20 +27,21 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Sequence
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import cache, reduce
+from functools import cache, partial, reduce
 from itertools import islice
-from operator import add
+from operator import add, is_not, itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
 
 from schemas.places import listed_city_names
 from services.triage.domain.reading import load as load_lexicon
-from services.triage.domain.text import FUNCTION_WORDS, fold, tokenize
+from services.triage.domain.text import CLAUSE_BREAKS, FUNCTION_WORDS, NUMBER_WORDS, fold, tokenize
 
 MODEL_FILE = Path(__file__).parent / "lexicon" / "safety_net.v1.json"
 SMALLEST_GRAM, LARGEST_GRAM = 3, 6
@@ -52,8 +53,11 @@ AGREEMENT = 0.5
 # A sentence or two is too little for n-grams to weigh: normalised over a handful of them, any one
 # swings the score ("rooms 14 and 15 at the motel"). Short tips are the rules' alone.
 FEWEST_WORDS = 25
-MEMO_WORDS = 200_000
 POSITION_BYTES = 4
+LONGEST_CUT = 40
+# The array type of a word's n-gram positions, as `np.int32` reads them back (an array of them costs
+# less to make than numpy's).
+POSITION_TYPE = next(code for code in "ilh" if array(code).itemsize == POSITION_BYTES)
 # Every number is one token to the model: whether a number is an age is for the rules, which read
 # what stands around it ("room 15", "owes 14 000", "at 16 h"); digits alone would teach the model
 # that 15 is a minor wherever it stands.
@@ -66,10 +70,31 @@ DENSE = ("length", "place")
 NAME = re.compile(r"(?<=[^.!?\s]\s)[A-ZÀ-ÖØ-Ý][\w'’-]*")
 
 
+def _slices(width: int) -> Callable[[str], str | tuple[str, ...]]:
+    """What cuts a padded word of ``width`` characters into its n-grams, in `grams_of`'s order."""
+    return itemgetter(
+        *(
+            slice(offset, offset + size)
+            for size in range(SMALLEST_GRAM, min(LARGEST_GRAM, width) + 1)
+            for offset in range(width - size + 1)
+        )
+    )
+
+
+# Made once for the lengths of nearly every word; a longer one's is made for it.
+CUTTERS = tuple(_slices(width) for width in range(SMALLEST_GRAM, LONGEST_CUT + 1))
+_IS_KNOWN = partial(is_not, None)
+
+
+def _cutter(width: int) -> Callable[[str], str | tuple[str, ...]]:
+    return CUTTERS[width - SMALLEST_GRAM] if width <= LONGEST_CUT else _slices(width)
+
+
 def words_of(narrative: str) -> list[str]:
     """The narrative's words as triage's rules read them (folded, shorthand and glued elisions
     spelled out), any number as one."""
-    return _as_features(tokenize(narrative, load_lexicon().spelled).words)
+    lexicon = load_lexicon()
+    return _as_features(tokenize(narrative, lexicon.spelled, lexicon.vocabulary).words)
 
 
 def _as_features(words: Iterable[str]) -> list[str]:
@@ -114,10 +139,12 @@ class Model:
     scaled_by_gram: NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
     idf_squared: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     offsets: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
-    # A word's known n-grams, computed once: the same words come back in tip after tip. Kept as the
-    # bytes of their positions (32 bits: a quarter of a million n-grams would fit; 32-bit integers
-    # sort twice as fast as 64-bit ones), so that a tip's are joined in one call rather than
-    # concatenated as a hundred small arrays.
+    # The known n-grams of a fixed vocabulary (the lexicon's words, the shorthand's, function words,
+    # any number), computed once: the same words come back in tip after tip. Kept as the bytes of
+    # their positions (32 bits: a quarter of a million n-grams would fit; 32-bit integers sort twice
+    # as fast as 64-bit ones), so that a tip's are joined in one call rather than concatenated as a
+    # hundred small arrays. Any other word's are worked out for its tip and not kept: a memo that
+    # learnt from tips would hold their names, places and addresses for the life of the process.
     grams_known: dict[str, bytes] = field(default_factory=dict)
 
     def positions(self, word: str) -> NDArray[np.int32]:
@@ -126,19 +153,21 @@ class Model:
     def known(self, word: str) -> bytes:
         """The bytes of a word's known n-gram positions (32-bit)."""
         # A number is one feature whatever its digits (a token of the rules is looked up as the feature
-        # it stands for, so the rules' tokens need no conversion first), and is remembered as that
-        # feature: a phone number or a street number never outlives its tip in this memo.
+        # it stands for, so the rules' tokens need no conversion first).
         key = NUMBER if word[0].isdigit() else word
         known = self.grams_known.get(key)
-        if known is None:
-            found = [position for gram in grams_of(key) if (position := self.index.get(gram)) is not None]
-            known = np.array(found, dtype=np.int32).tobytes()
-            if len(self.grams_known) < MEMO_WORDS:
-                self.grams_known[key] = known
-        return known
+        return self.grams_of_word(key) if known is None else known
+
+    def grams_of_word(self, word: str) -> bytes:
+        """`grams_of` looked up in the index, in its order. A word outside the vocabulary is worked
+        out afresh for each tip: its n-grams are cut in one call and looked up by `map`."""
+        padded = f" {word} "
+        grams = _cutter(len(padded))(padded)
+        positions = map(self.index.get, (grams,) if type(grams) is str else grams)
+        return array(POSITION_TYPE, cast("Iterator[int]", filter(_IS_KNOWN, positions))).tobytes()
 
     def all_positions(self, words: Sequence[str]) -> NDArray[np.int32]:
-        """The known n-gram positions of every word, in one array (one lookup a word once met)."""
+        """The known n-gram positions of every word, in one array (one lookup for a word of the vocabulary)."""
         memo = self.grams_known
         joined = b"".join([memo[word] if word in memo else self.known(word) for word in words])
         return np.frombuffer(joined, dtype=np.int32)
@@ -157,17 +186,31 @@ class Verdict:
 
 @cache
 def load_model(path: Path = MODEL_FILE) -> Model:
-    return compile_model(json.loads(path.read_text(encoding="utf-8")))
+    lexicon = load_lexicon()
+    spelled_out = (word for words in lexicon.spelled.values() for word in words)
+    cities = (word for city in listed_city_names() for word in tokenize(fold(city)).words)
+    clause_words = (word for word in CLAUSE_BREAKS if word.isalpha())
+    vocabulary = (
+        *lexicon.vocabulary,
+        *spelled_out,
+        *FUNCTION_WORDS,
+        *NUMBER_WORDS,
+        *clause_words,
+        *cities,
+        NUMBER,
+    )
+    return compile_model(json.loads(path.read_text(encoding="utf-8")), vocabulary)
 
 
-def compile_model(data: dict[str, Any]) -> Model:
-    """The scoring tables of a model's weights (as written by the training script)."""
+def compile_model(data: dict[str, Any], vocabulary: Iterable[str] = ()) -> Model:
+    """The scoring tables of a model's weights (as written by the training script), and the n-grams of
+    a fixed vocabulary's words."""
     idf = np.array(data["idf"], dtype=np.float64)
     weights = {target: np.array(data["weights"][target], dtype=np.float64) for target in TARGETS}
     intercepts = {target: float(value) for target, value in data["intercepts"].items()}
     dense = data.get("dense", {})
     scaled = np.stack([weights[target] * idf for target in TARGETS])
-    return Model(
+    model = Model(
         version=data["version"],
         threshold=float(data["threshold"]),
         actionable_threshold=float(data.get("actionable_threshold", 1.0)),
@@ -181,6 +224,11 @@ def compile_model(data: dict[str, Any]) -> Model:
         idf_squared=idf * idf,
         offsets=np.array([intercepts[target] for target in TARGETS]),
     )
+    for word in vocabulary:
+        # A number is looked up as the one feature; the lexicon's markers (a number, any word) are no words.
+        if word and not word[0].isdigit() and word[0] != "\x00":
+            model.grams_known[word] = model.grams_of_word(word)
+    return model
 
 
 @dataclass(frozen=True, slots=True)

@@ -123,15 +123,16 @@ def _spelled_out(token: str, spelled: Mapping[str, tuple[str, ...]]) -> list[str
     return [token]
 
 
-def tokenize(narrative: str, spelled: Mapping[str, tuple[str, ...]] = SPELLED) -> Tokens:
+def tokenize(
+    narrative: str, spelled: Mapping[str, tuple[str, ...]] = SPELLED, known: frozenset[str] = frozenset()
+) -> Tokens:
     """Fold a narrative and cut it into word tokens with their sentence and clause.
 
     ``spelled`` maps a token to the tokens it stands for: the shorthand (`SPELLED`), and, from the
     lexicon, the forms that texting writes without an elision's apostrophe ("menvoyer" is "m'",
-    "envoyer").
+    "envoyer"). ``known``: words looked up rather than worked out each time (the lexicon's).
     """
-    table = _entries_table(spelled)
-    entry_of = table.get
+    entry_of = _entries_table(spelled, known).get
     words: list[str] = []
     sentences: list[int] = []
     clauses: list[int] = []
@@ -141,7 +142,15 @@ def tokenize(narrative: str, spelled: Mapping[str, tuple[str, ...]] = SPELLED) -
     for raw in TOKEN.findall(_folded_letters(narrative)):
         entry = entry_of(raw)
         if entry is None:
-            entry = _entry(raw, spelled, table)
+            # A word the table lacks is no spelling and no number word (those are all in it): most
+            # are plain words, which stand for themselves.
+            if raw.isalpha() and raw[0] != "j":
+                words.append(raw)
+                sentences.append(sentence)
+                clauses.append(clause)
+                numbers.append(None)
+                continue
+            entry = _entry(raw, spelled)
         if type(entry) is tuple:
             words.append(entry[0])
             sentences.append(sentence)
@@ -194,34 +203,51 @@ PUNCTUATION: dict[str, Kind] = {
     **{token: SENTENCE_BREAK for token in SENTENCE_BREAKS},
     "?": QUESTION_MARK,
 }
-# What each raw token stands for, worked out once per table of spellings: the same words come back
-# in tip after tip, and one lookup costs less than the checks and the spelling out. A plain word is
-# its (word, number); a token spelled out into several words, or a French teen that may follow
-# "dix", is a list of them; punctuation and the words that open a clause are a `Kind`.
+# What each raw token stands for, worked out once per table of spellings for a fixed vocabulary: the
+# spellings, the words they stand for, number and function words and the lexicon's words. The same
+# words come back in tip after tip, and one lookup costs less than the checks and the spelling out.
+# Any other token is worked out for its tip and not kept: a table that learnt from tips would hold
+# their names, places and addresses for the life of the process. A plain word is its (word, number);
+# a token spelled out into several words, or a French teen that may follow "dix", is a list of them;
+# punctuation and the words that open a clause are a `Kind`.
+# Every numeral of one to three digits: ages, counts and sums come back in tip after tip, and a table of
+# all of them says nothing of any.
+NUMERALS = tuple(f"{value:0{digits}d}" for digits in (1, 2, 3) for value in range(10**digits))
 Entry: TypeAlias = tuple[str, int | None] | list[tuple[str, int | None]] | Kind
-PIECES_REMEMBERED = 200_000
-_ENTRIES: dict[int, tuple[Mapping[str, tuple[str, ...]], dict[str, Entry]]] = {}
+_ENTRIES: dict[tuple[int, int], tuple[Mapping[str, tuple[str, ...]], frozenset[str], dict[str, Entry]]] = {}
 
 
-def _entries_table(spelled: Mapping[str, tuple[str, ...]]) -> dict[str, Entry]:
-    known = _ENTRIES.get(id(spelled))
-    if known is None or known[0] is not spelled:
-        known = (spelled, dict(PUNCTUATION))
-        _ENTRIES[id(spelled)] = known
-    return known[1]
+def _entries_table(spelled: Mapping[str, tuple[str, ...]], known: frozenset[str]) -> dict[str, Entry]:
+    held = _ENTRIES.get((id(spelled), id(known)))
+    if held is None or held[0] is not spelled or held[1] is not known:
+        held = (spelled, known, _fixed_entries(spelled, known))
+        _ENTRIES[id(spelled), id(known)] = held
+    return held[2]
 
 
-def _entry(raw: str, spelled: Mapping[str, tuple[str, ...]], table: dict[str, Entry]) -> Entry:
+def _fixed_entries(spelled: Mapping[str, tuple[str, ...]], known: frozenset[str]) -> dict[str, Entry]:
+    table: dict[str, Entry] = dict(PUNCTUATION)
+    vocabulary = (
+        *spelled,
+        *(word for words in spelled.values() for word in words),
+        *NUMBER_WORDS,
+        *FUNCTION_WORDS,
+        *CLAUSE_BREAKS,
+        *NUMERALS,
+        *known,
+    )
+    for raw in vocabulary:
+        if raw not in table and TOKEN.fullmatch(raw):
+            table[raw] = _entry(raw, spelled)
+    return table
+
+
+def _entry(raw: str, spelled: Mapping[str, tuple[str, ...]]) -> Entry:
     if raw.isalpha() and raw not in spelled and raw[0] != "j":
         pieces = [(raw, NUMBER_WORDS.get(raw))]
     else:
         pieces = [(word, _number(word)) for word in _spelled_out(raw, spelled)]
-    entry: Entry = pieces[0] if len(pieces) == 1 and pieces[0][0] not in TEENS_AFTER_DIX else pieces
-    if len(table) >= PIECES_REMEMBERED:
-        table.clear()
-        table.update(PUNCTUATION)
-    table[raw] = entry
-    return entry
+    return pieces[0] if len(pieces) == 1 and pieces[0][0] not in TEENS_AFTER_DIX else pieces
 
 
 def _number(word: str) -> int | None:

@@ -1,0 +1,117 @@
+"""Triage keeps nothing of a narrative once its tip is classified: no memo, table or cache of its
+modules learns a caller's words (a heap dump of the process would hold every name and place it had
+ever read)."""
+
+from __future__ import annotations
+
+import gc
+import sys
+import types
+from collections.abc import Iterator
+
+import pytest
+
+from schemas.tip import TipFacts, TipSubmission
+from services.triage.domain import classification, indicators, reading, safety_net, text
+from services.triage.domain.classification import classify
+from tests.factories import tip_body
+
+# Invented: in no lexicon, gazetteer or model. A name (one starting with "j", which the tokenizer
+# spells out apart), a place, an email address and a phone number written three ways.
+NARRATIVES = (
+    "My cousin Quillabeth Marrowind phoned me crying from a gas station bathroom in Tharnwick a few"
+    " minutes ago, whispering that the man who runs her dates is driving her to another province tonight"
+    " and she does not want to go. Then the line went dead. Her email is quillabeth.marrowind@brisquel.ca"
+    " and her phone 438-271-9046.",
+    "Ma voisine Jessamond Quarrelby travaille au salon de Tharnwick et le patron garde sa paie chaque mois."
+    " Elle m'a demandé d'écrire; son numéro est le 4382719046 ou (438) 271 9046 et son courriel"
+    " jessamond.quarrelby@brisquel.ca, elle veut partir mais elle a peur de lui.",
+    "quillabeth marrowind tharnwick jessamond quarrelby brisquel",
+)
+INVENTED = frozenset(
+    {"quillabeth", "marrowind", "tharnwick", "jessamond", "quarrelby", "brisquel", "4382719046", "9046"}
+)
+
+
+def _classify_every_narrative() -> None:
+    for narrative in NARRATIVES:
+        for language in ("en", "fr"):
+            facts = TipFacts.of(
+                TipSubmission.model_validate(tip_body(narrative=narrative, language=language))
+            )
+            classify(facts, narrative)
+            classify(facts, narrative, second_reading=False)
+        safety_net.read(narrative)
+
+
+def _reachable(roots: list[object], stop: set[int]) -> Iterator[object]:
+    """Every object reachable from ``roots``, not entering another module's namespace."""
+    seen: set[int] = set()
+    pending = list(roots)
+    while pending:
+        found = pending.pop()
+        if id(found) in seen or id(found) in stop or isinstance(found, types.ModuleType):
+            continue
+        seen.add(id(found))
+        yield found
+        if isinstance(found, dict):
+            # The garbage collector is not shown the keys of a dict whose keys are all strings.
+            pending.extend(found)
+        if not isinstance(found, str | bytes):
+            pending.extend(gc.get_referents(found))
+
+
+def _held_by_triage() -> tuple[set[int], set[str]]:
+    """The ids of every object triage's modules hold, and every string among them."""
+    ours = [module for name, module in sys.modules.items() if name.startswith(("services.triage", "schemas"))]
+    ours_ids = {id(module) for module in ours}
+    others = {
+        id(vars(module)) for module in list(sys.modules.values()) if module and id(module) not in ours_ids
+    }
+    ids: set[int] = set()
+    strings: set[str] = set()
+    for held in _reachable([vars(module) for module in ours], others):
+        ids.add(id(held))
+        if isinstance(held, str):
+            strings.add(held)
+    return ids, strings
+
+
+def test_the_check_reaches_every_memo_and_cache_of_triage() -> None:
+    _classify_every_narrative()
+    ids, _ = _held_by_triage()
+    # The rules name the lexicon's file and the second reading does not: whatever each is given, both
+    # automata are reached.
+    automata = (indicators.load_lexicon().compiled.automaton, reading.load().automaton)
+    structures = {
+        "the tokenizer's tables": text._ENTRIES,
+        **{f"the automaton's starts ({at})": automaton.starts for at, automaton in enumerate(automata)},
+        **{f"the automaton's moves ({at})": automaton.moves for at, automaton in enumerate(automata)},
+        "the second reading's n-grams of words": safety_net.load_model().grams_known,
+        "the n-gram index": safety_net.load_model().index,
+        "the lexicon's cache": reading._load,
+        "the indicators' outputs": classification._indicator_output,
+    }
+    assert [name for name, structure in structures.items() if id(structure) not in ids] == []
+    assert all(id(held[-1]) in ids for held in text._ENTRIES.values())
+    assert all(id(moves) in ids for automaton in automata for moves in automaton.moves)
+    assert automata[0].starts, "the rules read the narratives"
+
+
+@pytest.mark.parametrize("kept", ["equal", "inside"])
+def test_no_name_place_email_or_phone_of_a_tip_outlives_its_classification(kept: str) -> None:
+    _classify_every_narrative()
+    _, strings = _held_by_triage()
+    if kept == "equal":
+        assert INVENTED & strings == set()
+    else:
+        assert [held for held in strings if any(word in held.lower() for word in INVENTED)] == []
+
+
+def test_a_classification_still_reads_the_words_it_does_not_keep() -> None:
+    # The words triage keeps nothing of are still read for their tip: a name is hidden from the
+    # reasons because it was seen, and the tip is raised as before.
+    verdict = safety_net.read(NARRATIVES[0])
+    assert verdict.raises
+    assert "quillabeth" in safety_net.words_of(NARRATIVES[0])
+    assert "tharnwick" in safety_net.names_in(NARRATIVES[0])
