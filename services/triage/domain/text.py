@@ -130,7 +130,9 @@ def tokenize(
 
     ``spelled`` maps a token to the tokens it stands for: the shorthand (`SPELLED`), and, from the
     lexicon, the forms that texting writes without an elision's apostrophe ("menvoyer" is "m'",
-    "envoyer"). ``known``: words looked up rather than worked out each time (the lexicon's).
+    "envoyer"). ``known``: words looked up rather than worked out each time (the lexicon's). Both must
+    be fixed at load: a table is made and kept for each pair, so a mapping or set built from a tip
+    would keep its words.
     """
     entry_of = _entries_table(spelled, known).get
     words: list[str] = []
@@ -214,12 +216,17 @@ PUNCTUATION: dict[str, Kind] = {
 # all of them says nothing of any.
 NUMERALS = tuple(f"{value:0{digits}d}" for digits in (1, 2, 3) for value in range(10**digits))
 Entry: TypeAlias = tuple[str, int | None] | list[tuple[str, int | None]] | Kind
+# The rules' and the second reading's vocabularies, and the defaults: a few pairs at most.
+TABLES_KEPT = 4
 _ENTRIES: dict[tuple[int, int], tuple[Mapping[str, tuple[str, ...]], frozenset[str], dict[str, Entry]]] = {}
 
 
 def _entries_table(spelled: Mapping[str, tuple[str, ...]], known: frozenset[str]) -> dict[str, Entry]:
     held = _ENTRIES.get((id(spelled), id(known)))
     if held is None or held[0] is not spelled or held[1] is not known:
+        if len(_ENTRIES) >= TABLES_KEPT:
+            # A caller that passed its own vocabularies tip after tip must not pile them up.
+            _ENTRIES.clear()
         held = (spelled, known, _fixed_entries(spelled, known))
         _ENTRIES[id(spelled), id(known)] = held
     return held[2]
