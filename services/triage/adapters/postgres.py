@@ -2,12 +2,20 @@
 
 A plan's row is its lock: every change to a plan or its steps first locks the plan row, and reads its
 steps only once it holds it, so what a use case decides on is what is committed.
+
+New decisions and plans (with their steps and actions) are not inserted one by one: the units of
+work of one transaction (a batch's events) keep them in ``Pending`` and write each table's rows in
+one round trip before the commit (``before_commit``). Until then a later event of the same tip in
+the same transaction reads them from there, so it sees what the earlier one did; a row the database
+refuses fails the flush, and the runtime then applies the batch one event at a time to find whose.
 """
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 
@@ -20,36 +28,161 @@ from services.common.messaging import PostgresUnitOfWork
 from services.common.sealing import DataKey, KeyConfigurationError, Keystore
 from services.triage.domain.actor import Actor
 from services.triage.domain.decision import Decision, Override, Supplement
-from services.triage.domain.plan import PlanAlreadyOpen, PlanStatus, ResponsePlan, Step, StepStatus
+from services.triage.domain.plan import (
+    PlanAction,
+    PlanAlreadyOpen,
+    PlanStatus,
+    ResponsePlan,
+    Step,
+    StepStatus,
+)
 from services.triage.ports import TriageWork
 
 ONE_OPEN_PLAN_PER_TIP = "response_plans_one_open_per_tip"
+PENDING = "triage.pending"
+
+ADD_DECISION = (
+    "INSERT INTO triage_decisions (tip_id, urgency, reasons, minor_involved, imminent_danger,"
+    " ruleset_version, source_event_id, received_at, reference, correlation_id, traceparent,"
+    " received_facts, sealed_narrative, auto_urgency, auto_reason_codes, revision, override_id)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+)
+ADD_PLAN = (
+    "INSERT INTO response_plans (plan_id, tip_id, urgency, template_version, correlation_id,"
+    " status, breaches, started_at, acknowledged_at, acknowledged_by, closed_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+)
+ADD_STEP = (
+    "INSERT INTO plan_steps (plan_id, step, position, at_risk_at, deadline, status, outcome,"
+    " completed_at, flagged_at_risk_at, flagged_breached_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+)
+ADD_ACTION = (
+    "INSERT INTO plan_actions (plan_id, step, action, outcome, staff_token_id, staff_role, acted_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+)
+
+
+@dataclass
+class Pending:
+    """New rows of one transaction, kept to be written together before it commits, in the order
+    they were added: a tip's decision and plans as they stand now, and the plans' actions."""
+
+    decisions: list[Decision] = field(default_factory=list)
+    plans: list[ResponsePlan] = field(default_factory=list)
+    actions: list[tuple[uuid.UUID, PlanAction]] = field(default_factory=list)
+
+    def decision_of(self, tip_id: uuid.UUID) -> Decision | None:
+        return next((d for d in reversed(self.decisions) if d.tip_id == tip_id), None)
+
+    def plan(self, found: Callable[[ResponsePlan], bool]) -> ResponsePlan | None:
+        return next((plan for plan in reversed(self.plans) if found(plan)), None)
+
+    def saved(self, decision: Decision) -> bool:
+        """Keep a pending decision as it is now; False when its tip's decision is not pending."""
+        for number in range(len(self.decisions) - 1, -1, -1):
+            if self.decisions[number].tip_id == decision.tip_id:
+                self.decisions[number] = copy.deepcopy(decision)
+                return True
+        return False
+
+    def saved_plan(self, plan: ResponsePlan) -> bool:
+        """Keep a pending plan as it is now, its new actions with it; False when it is not pending."""
+        for number in range(len(self.plans) - 1, -1, -1):
+            if self.plans[number].plan_id == plan.plan_id:
+                self.actions += [(plan.plan_id, action) for action in plan.take_actions()]
+                self.plans[number] = copy.deepcopy(plan)
+                return True
+        return False
+
+    async def flush(self, connection: asyncpg.Connection) -> None:
+        decisions, plans, actions = self.decisions, self.plans, self.actions
+        self.decisions, self.plans, self.actions = [], [], []
+        if decisions:
+            await connection.executemany(ADD_DECISION, [_decision_values(d) for d in decisions])
+        if plans:
+            try:
+                await connection.executemany(ADD_PLAN, [_plan_values(plan) for plan in plans])
+            except asyncpg.UniqueViolationError as error:
+                if error.constraint_name == ONE_OPEN_PLAN_PER_TIP:
+                    raise PlanAlreadyOpen from None
+                raise
+            await connection.executemany(ADD_STEP, [row for plan in plans for row in _step_values(plan)])
+        if actions:
+            await connection.executemany(ADD_ACTION, [_action_values(*action) for action in actions])
+
+
+def pending_of(uow: PostgresUnitOfWork) -> Pending:
+    """The transaction's pending rows, shared by its units of work; flushed before it commits."""
+    pending: Pending | None = uow.shared.get(PENDING)
+    if pending is None:
+        pending = uow.shared[PENDING] = Pending()
+        uow.before_commit(partial(pending.flush, uow.connection))
+    return pending
+
+
+def _decision_values(decision: Decision) -> tuple[object, ...]:
+    return (
+        decision.tip_id, decision.urgency.value, [reason.model_dump() for reason in decision.reasons],
+        decision.minor_involved, decision.imminent_danger, decision.ruleset_version,
+        decision.source_event_id, decision.received_at, decision.reference, decision.correlation_id,
+        decision.traceparent, decision.received_facts.model_dump(mode="json"), decision.sealed_narrative,
+        decision.auto_urgency.value, sorted(decision.auto_grounds), decision.revision, decision.override_id,
+    )  # fmt: skip
+
+
+def _plan_values(plan: ResponsePlan) -> tuple[object, ...]:
+    return (
+        plan.plan_id, plan.tip_id, plan.urgency.value, plan.template_version, plan.correlation_id,
+        plan.status.value, plan.breaches, plan.started_at, plan.acknowledged_at, plan.acknowledged_by,
+        plan.closed_at,
+    )  # fmt: skip
+
+
+def _step_values(plan: ResponsePlan) -> list[tuple[object, ...]]:
+    return [
+        (
+            plan.plan_id, step.name, step.position, step.at_risk_at, step.deadline, step.status.value,
+            step.outcome, step.completed_at, step.flagged_at_risk_at, step.flagged_breached_at,
+        )
+        for step in plan.steps
+    ]  # fmt: skip
+
+
+def _action_values(plan_id: uuid.UUID, action: PlanAction) -> tuple[object, ...]:
+    return (
+        plan_id,
+        action.step,
+        action.action,
+        action.outcome,
+        action.by.token_id,
+        action.by.role,
+        action.at,
+    )
 
 
 class PostgresDecisions:
-    def __init__(self, connection: asyncpg.Connection) -> None:
+    def __init__(self, connection: asyncpg.Connection, uow: PostgresUnitOfWork) -> None:
         self.connection = connection
+        self.uow = uow
 
     async def add(self, decision: Decision) -> None:
-        await self.connection.execute(
-            "INSERT INTO triage_decisions (tip_id, urgency, reasons, minor_involved, imminent_danger,"
-            " ruleset_version, source_event_id, received_at, reference, correlation_id, traceparent,"
-            " received_facts, sealed_narrative, auto_urgency, auto_reason_codes, revision, override_id)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-            decision.tip_id, decision.urgency.value, [reason.model_dump() for reason in decision.reasons],
-            decision.minor_involved, decision.imminent_danger, decision.ruleset_version,
-            decision.source_event_id, decision.received_at, decision.reference, decision.correlation_id,
-            decision.traceparent, decision.received_facts.model_dump(mode="json"), decision.sealed_narrative,
-            decision.auto_urgency.value, sorted(decision.auto_grounds), decision.revision, decision.override_id,
-        )  # fmt: skip
+        pending_of(self.uow).decisions.append(copy.deepcopy(decision))
 
     async def get(self, tip_id: uuid.UUID) -> Decision | None:
+        pending: Pending | None = self.uow.shared.get(PENDING)
+        kept = pending.decision_of(tip_id) if pending is not None else None
+        if kept is not None:
+            return copy.deepcopy(kept)
         row = await self.connection.fetchrow(
             "SELECT * FROM triage_decisions WHERE tip_id = $1 FOR UPDATE", tip_id
         )
         return None if row is None else _decision(row)
 
     async def save(self, decision: Decision) -> None:
+        pending: Pending | None = self.uow.shared.get(PENDING)
+        if pending is not None and pending.saved(decision):
+            return
         await self.connection.execute(
             "UPDATE triage_decisions SET revision = $2, urgency = $3, reasons = $4, minor_involved = $5,"
             " imminent_danger = $6, ruleset_version = $7, auto_urgency = $8, auto_reason_codes = $9,"
@@ -158,43 +291,36 @@ WHERE s.plan_id = $1 AND s.step = u.step
 
 
 class PostgresPlans:
-    def __init__(self, connection: asyncpg.Connection) -> None:
+    def __init__(self, connection: asyncpg.Connection, uow: PostgresUnitOfWork) -> None:
         self.connection = connection
+        self.uow = uow
 
     async def add(self, plan: ResponsePlan) -> None:
-        try:
-            await self.connection.execute(
-                "INSERT INTO response_plans (plan_id, tip_id, urgency, template_version, correlation_id,"
-                " status, breaches, started_at, acknowledged_at, acknowledged_by, closed_at)"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                plan.plan_id, plan.tip_id, plan.urgency.value, plan.template_version, plan.correlation_id,
-                plan.status.value, plan.breaches, plan.started_at, plan.acknowledged_at,
-                plan.acknowledged_by, plan.closed_at,
-            )  # fmt: skip
-        except asyncpg.UniqueViolationError as error:
-            if error.constraint_name == ONE_OPEN_PLAN_PER_TIP:
-                raise PlanAlreadyOpen from None
-            raise
-        await self.connection.executemany(
-            "INSERT INTO plan_steps (plan_id, step, position, at_risk_at, deadline, status, outcome,"
-            " completed_at, flagged_at_risk_at, flagged_breached_at)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            [
-                (
-                    plan.plan_id, step.name, step.position, step.at_risk_at, step.deadline, step.status.value,
-                    step.outcome, step.completed_at, step.flagged_at_risk_at, step.flagged_breached_at,
-                )
-                for step in plan.steps
-            ],
-        )  # fmt: skip
-        await self._record_actions(plan)
+        pending = pending_of(self.uow)
+        # The constraint the flush would hit, said now as the insert said it, for a plan of this
+        # transaction; one committed before is the database's to refuse at the flush.
+        if plan.is_open and pending.plan(lambda kept: kept.tip_id == plan.tip_id and kept.is_open):
+            raise PlanAlreadyOpen
+        pending.plans.append(copy.deepcopy(plan))
+        pending.actions += [(plan.plan_id, action) for action in plan.take_actions()]
+
+    def _pending(self, found: Callable[[ResponsePlan], bool]) -> ResponsePlan | None:
+        pending: Pending | None = self.uow.shared.get(PENDING)
+        kept = pending.plan(found) if pending is not None else None
+        return copy.deepcopy(kept) if kept is not None else None
 
     async def get(self, plan_id: uuid.UUID) -> ResponsePlan | None:
+        kept = self._pending(lambda plan: plan.plan_id == plan_id)
+        if kept is not None:
+            return kept
         return next(
             iter(await self._locked(PLAN.format(where="p.plan_id = $1") + " FOR UPDATE OF p", plan_id)), None
         )
 
     async def open_plan_of_tip(self, tip_id: uuid.UUID) -> ResponsePlan | None:
+        kept = self._pending(lambda plan: plan.tip_id == tip_id and plan.is_open)
+        if kept is not None:
+            return kept
         query = PLAN.format(where="p.tip_id = $1 AND p.status = 'open'") + " FOR UPDATE OF p"
         return next(iter(await self._locked(query, tip_id)), None)
 
@@ -209,6 +335,9 @@ class PostgresPlans:
         return [by_id[plan_id] for plan_id in plan_ids]
 
     async def save(self, plan: ResponsePlan) -> None:
+        pending: Pending | None = self.uow.shared.get(PENDING)
+        if pending is not None and pending.saved_plan(plan):
+            return
         await self.connection.execute(
             "UPDATE response_plans SET status = $2, breaches = $3, acknowledged_at = $4, acknowledged_by = $5,"
             " closed_at = $6 WHERE plan_id = $1",
@@ -285,10 +414,10 @@ class TriageUnitOfWork(PostgresUnitOfWork, TriageWork):
 
     def __init__(self, connection: asyncpg.Connection, keystore: Keystore | None = None) -> None:
         super().__init__(connection, keystore)
-        self.decisions = PostgresDecisions(connection)
+        self.decisions = PostgresDecisions(connection, self)
         self.supplements = PostgresSupplements(connection)
         self.overrides = PostgresOverrides(connection)
-        self.plans = PostgresPlans(connection)
+        self.plans = PostgresPlans(connection, self)
         self.keys = PostgresKeys(connection, keystore)
 
     @classmethod
