@@ -7,6 +7,7 @@ import asyncio
 import json
 import uuid
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -16,19 +17,26 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 
 from schemas import topics
 from schemas.envelope import EventBase
-from schemas.intake import TipReceivedV1, TipSupplementedV1
+from schemas.intake import ConsentRecordedV1, TipReceivedV1, TipSupplementedV1
 from schemas.topics import dead_letter_topic
+from schemas.triage import TipTriagedV1
 from services.common.consumer import BatchConsumer, DeadLetters, Route
 from services.common.db import apply_migrations, apply_shared_migrations, create_pool, service_migrations
 from services.common.messaging import PostgresUnitOfWork, Transactions
 from services.common.relay import OutboxRelay
 from services.common.sealing import KeyEncryptionKey, Keystore
 from services.common.settings import ServiceSettings
+from services.disclosure import handlers as disclosure_handlers
+from services.disclosure.adapters.audit import AuditChain
+from services.disclosure.adapters.unit_of_work import DisclosureUnitOfWork
+from services.disclosure.app import SPEC as DISCLOSURE
+from services.disclosure.domain.audit import ChainKey
+from services.disclosure.domain.routing import load_routing
 from services.triage import handlers as triage_handlers
 from services.triage.adapters.postgres import TriageUnitOfWork
 from services.triage.app import SPEC
 from services.triage.app import build_app as build_triage
-from tests.factories import tip_received, tip_supplemented
+from tests.factories import consent_recorded, tip_received, tip_supplemented, tip_triaged
 from tests.helpers import TOPIC_OF_EVENT, eventually, fetch, produce, running
 from tests.integration.test_outbox_relay import stage
 from tests.keys import stack_keys
@@ -374,5 +382,128 @@ async def test_a_row_refused_when_the_batch_is_written_isolates_its_own_event_an
         statuses = dict(await pool.fetch("SELECT event_id, status FROM inbox"))
         assert statuses[failing.event_id] == "poisoned" and statuses[later.event_id] == "waiting"
         assert statuses[before.event_id] == statuses[after.event_id] == "done"
+    finally:
+        await pool.close()
+
+
+def disclosure_consumer(pool: asyncpg.Pool) -> BatchConsumer:
+    """Disclosure's consume path with its real use cases, on ``pool``, its topics in its order."""
+    keystore, routing = Keystore(KEK, "disclosure"), load_routing()
+    carried = {"keystore": keystore, "routing": routing}
+    return BatchConsumer(
+        service=DISCLOSURE.name,
+        routes={
+            topics.TIPS_RECEIVED: Route(TipReceivedV1, disclosure_handlers.record_tip),
+            topics.CONSENTS: Route(ConsentRecordedV1, partial(disclosure_handlers.record_consent, **carried)),
+            topics.TIPS_SUPPLEMENTED: Route(TipSupplementedV1, disclosure_handlers.record_supplement),
+            topics.TIPS_TRIAGED: Route(
+                TipTriagedV1, partial(disclosure_handlers.decide_on_triage, **carried)
+            ),
+        },
+        transactions=Transactions(
+            pool,
+            partial(DisclosureUnitOfWork, keystore=keystore, chain=AuditChain(ChainKey(bytes(32)))),
+            stack_keys().signer(DISCLOSURE.name),
+        ),
+        dead_letters=DeadLetters(RecordingProducer(), DISCLOSURE.name),  # type: ignore[arg-type]
+        verifier=stack_keys().verifier(),
+        max_attempts=2,
+        backoff_seconds=0.001,
+    )
+
+
+def as_intake_and_triage_publish(tips: list[TipReceivedV1]) -> list[EventBase]:
+    """Each tip's events as disclosure receives them: received, its first consent, triaged."""
+    return [
+        event
+        for tip in tips
+        for event in (
+            tip,
+            consent_recorded(tip, 1, [], law_enforcement=True, service_referral=True),
+            tip_triaged(tip, "non_urgent"),
+        )
+    ]
+
+
+async def test_a_batch_of_ten_tips_costs_disclosure_fewer_than_seven_statements_a_tip(
+    database_url: str,
+) -> None:
+    await apply_shared_migrations(database_url)
+    await apply_migrations(database_url, DISCLOSURE.name, service_migrations(DISCLOSURE.migrations))
+    pool = await create_pool(database_url, DISCLOSURE.name, max_size=1)
+    try:
+        consumer = disclosure_consumer(pool)
+        first = await sealed_tips(database_url, 1)
+        await consumer.consume(on_topics(*as_intake_and_triage_publish(first)))
+        tips = await sealed_tips(database_url, 10)
+        statements = Statements()
+        await statements.watch(pool)
+        await consumer.consume(on_topics(*as_intake_and_triage_publish(tips), first_offset=3))
+        sent = statements.of_one_transaction()
+        assert len(sent) <= 7 * len(tips), sent
+        assert await pool.fetchval("SELECT count(*) FROM cases") == 11
+        assert await pool.fetchval("SELECT count(*) FROM tip_sources") == 11
+        assert await pool.fetchval("SELECT count(*) FROM consent_records") == 11
+        assert await pool.fetchval("SELECT count(*) FROM outbox WHERE topic = 'disclosures.v1'") >= 11
+    finally:
+        await pool.close()
+
+
+async def what_disclosure_holds(pool: asyncpg.Pool, tip_id: uuid.UUID) -> dict[str, Any]:
+    case = await pool.fetchrow(
+        "SELECT state, decision, basis, recipients, fields, approvals_needed, queue, review_reasons,"
+        " pending_supplements FROM cases WHERE tip_id = $1",
+        tip_id,
+    )
+    audit = await pool.fetch("SELECT action FROM audit_log WHERE tip_id = $1 ORDER BY seq", tip_id)
+    published = await pool.fetch(
+        "SELECT payload FROM outbox WHERE key = $1 AND topic = 'disclosures.v1' ORDER BY id",
+        str(tip_id).encode(),
+    )
+    return {
+        "case": dict(case) if case else None,
+        "sources": await pool.fetchval("SELECT count(*) FROM tip_sources WHERE tip_id = $1", tip_id),
+        "consents": await pool.fetchval("SELECT count(*) FROM consent_records WHERE tip_id = $1", tip_id),
+        "audit": [row["action"] for row in audit],
+        "published": [
+            {
+                k: v
+                for k, v in json.loads(row["payload"]).items()
+                if k in ("event_type", "decision", "basis", "state")
+            }
+            for row in published
+        ],
+    }
+
+
+async def test_a_tips_events_in_one_batch_end_in_disclosure_as_they_do_one_batch_each(
+    database_url: str,
+) -> None:
+    await apply_shared_migrations(database_url)
+    await apply_migrations(database_url, DISCLOSURE.name, service_migrations(DISCLOSURE.migrations))
+    pool = await create_pool(database_url, DISCLOSURE.name)
+    try:
+        consumer = disclosure_consumer(pool)
+        together, apart = await sealed_tips(database_url, 2)
+
+        def events_of(tip: TipReceivedV1) -> list[EventBase]:
+            # In the order the batch applies them (by topic), so that one batch each is the same order.
+            return [
+                tip,
+                consent_recorded(tip, 1, [], law_enforcement=True, share_identity=True),
+                tip_supplemented(tip, assessment={"minor_involved": "yes"}),
+                tip_triaged(tip, "non_urgent"),
+                tip_triaged(tip, "non_urgent", revision=2, possible=("possible_minor",)),
+            ]
+
+        await consumer.consume(on_topics(*events_of(together)))
+        for offset, event in enumerate(events_of(apart), start=5):
+            await consumer.consume(on_topics(event, first_offset=offset))
+        one, two = (
+            await what_disclosure_holds(pool, together.tip_id),
+            await what_disclosure_holds(pool, apart.tip_id),
+        )
+        assert one == two
+        assert one["case"] is not None and one["sources"] == 2 and len(one["published"]) == 2
     finally:
         await pool.close()
