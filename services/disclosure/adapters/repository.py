@@ -219,7 +219,8 @@ class _Held:
 
     locked: set[uuid.UUID] = field(default_factory=set)
     as_loaded: dict[uuid.UUID, tuple[set[SupervisorVerdict], set[Package]]] = field(default_factory=dict)
-    now: dict[uuid.UUID, Case | None] = field(default_factory=dict)
+    now: dict[uuid.UUID, Case | asyncpg.Record | None] = field(default_factory=dict)
+    """A case as read (its row, made into a case again only when asked again) or as saved."""
     changed: dict[uuid.UUID, Case] = field(default_factory=dict)
 
     async def flush(self, connection: asyncpg.Connection) -> None:
@@ -258,7 +259,10 @@ class PostgresCases:
     async def get(self, tip_id: uuid.UUID) -> Case | None:
         held = self._held()
         if tip_id in held.now:
-            return copy.deepcopy(held.now[tip_id])
+            kept = held.now[tip_id]
+            if kept is None or isinstance(kept, Case):
+                return copy.deepcopy(kept)
+            return _case(kept)
         # The tip's lock first, even when the case is there: a case not opened yet has no row to
         # lock, and a triage opening it and a consent recorded for it, in two transactions at once,
         # would each miss the other (the consent finds no case to decide again; the case is decided
@@ -269,9 +273,8 @@ class PostgresCases:
         if tip_id not in held.locked:
             await self.connection.execute(LOCK_CASE_TIP, tip_id)
             held.locked.add(tip_id)
-        case = self._loaded(held, await self.connection.fetchrow(LOCK_CASE, tip_id))
-        held.now[tip_id] = copy.deepcopy(case)
-        return case
+        row = held.now[tip_id] = await self.connection.fetchrow(LOCK_CASE, tip_id)
+        return self._loaded(held, row)
 
     @staticmethod
     def _loaded(held: _Held, row: asyncpg.Record | None) -> Case | None:
@@ -283,9 +286,10 @@ class PostgresCases:
 
     async def with_package(self, package_id: uuid.UUID) -> Case | None:
         held = self._held()
-        for case in held.now.values():
-            if case is not None and any(package.package_id == package_id for package in case.packages):
-                return await self.get(case.tip_id)
+        # A package issued in this transaction is not in the table yet.
+        for kept in held.now.values():
+            if isinstance(kept, Case) and any(package.package_id == package_id for package in kept.packages):
+                return await self.get(kept.tip_id)
         tip_id = await self.connection.fetchval(
             "SELECT tip_id FROM packages WHERE package_id = $1", package_id
         )

@@ -12,12 +12,12 @@ refuses fails the flush, and the runtime then applies the batch one event at a t
 
 from __future__ import annotations
 
-import copy
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
+from typing import Any
 
 import asyncpg
 
@@ -40,58 +40,70 @@ from services.triage.ports import TriageWork
 
 ONE_OPEN_PLAN_PER_TIP = "response_plans_one_open_per_tip"
 PENDING = "triage.pending"
+OPEN = PlanStatus.OPEN.value
 
-ADD_DECISION = (
-    "INSERT INTO triage_decisions (tip_id, urgency, reasons, minor_involved, imminent_danger,"
-    " ruleset_version, source_event_id, received_at, reference, correlation_id, traceparent,"
-    " received_facts, sealed_narrative, auto_urgency, auto_reason_codes, revision, override_id)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
-)
-ADD_PLAN = (
-    "INSERT INTO response_plans (plan_id, tip_id, urgency, template_version, correlation_id,"
-    " status, breaches, started_at, acknowledged_at, acknowledged_by, closed_at)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-)
-ADD_STEP = (
-    "INSERT INTO plan_steps (plan_id, step, position, at_risk_at, deadline, status, outcome,"
-    " completed_at, flagged_at_risk_at, flagged_breached_at)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-)
+DECISION_COLUMNS = (
+    "tip_id", "urgency", "reasons", "minor_involved", "imminent_danger", "ruleset_version", "source_event_id",
+    "received_at", "reference", "correlation_id", "traceparent", "received_facts", "sealed_narrative",
+    "auto_urgency", "auto_reason_codes", "revision", "override_id",
+)  # fmt: skip
+PLAN_COLUMNS = (
+    "plan_id", "tip_id", "urgency", "template_version", "correlation_id", "status", "breaches", "started_at",
+    "acknowledged_at", "acknowledged_by", "closed_at",
+)  # fmt: skip
+STEP_COLUMNS = (
+    "plan_id", "step", "position", "at_risk_at", "deadline", "status", "outcome", "completed_at",
+    "flagged_at_risk_at", "flagged_breached_at",
+)  # fmt: skip
+
+
+def _insert(table: str, columns: tuple[str, ...]) -> str:
+    places = ", ".join(f"${number}" for number in range(1, len(columns) + 1))
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({places})"
+
+
+ADD_DECISION = _insert("triage_decisions", DECISION_COLUMNS)
+ADD_PLAN = _insert("response_plans", PLAN_COLUMNS)
+ADD_STEP = _insert("plan_steps", STEP_COLUMNS)
 ADD_ACTION = (
     "INSERT INTO plan_actions (plan_id, step, action, outcome, staff_token_id, staff_role, acted_at)"
     " VALUES ($1, $2, $3, $4, $5, $6, $7)"
 )
 
+Row = dict[str, Any]
+
 
 @dataclass
 class Pending:
     """New rows of one transaction, kept to be written together before it commits, in the order
-    they were added: a tip's decision and plans as they stand now, and the plans' actions."""
+    they were added: each decision and plan (with its steps) as it stands now, the plans' actions.
 
-    decisions: list[Decision] = field(default_factory=list)
-    plans: list[ResponsePlan] = field(default_factory=list)
+    Rows, not objects: what a repository hands out of them is made afresh, as from the table."""
+
+    decisions: list[Row] = field(default_factory=list)
+    plans: list[tuple[Row, list[Row]]] = field(default_factory=list)
     actions: list[tuple[uuid.UUID, PlanAction]] = field(default_factory=list)
 
     def decision_of(self, tip_id: uuid.UUID) -> Decision | None:
-        return next((d for d in reversed(self.decisions) if d.tip_id == tip_id), None)
+        return next((_decision(row) for row in reversed(self.decisions) if row["tip_id"] == tip_id), None)
 
-    def plan(self, found: Callable[[ResponsePlan], bool]) -> ResponsePlan | None:
-        return next((plan for plan in reversed(self.plans) if found(plan)), None)
+    def plan(self, found: Callable[[Row], bool]) -> ResponsePlan | None:
+        return next((_plan(row, steps) for row, steps in reversed(self.plans) if found(row)), None)
 
     def saved(self, decision: Decision) -> bool:
         """Keep a pending decision as it is now; False when its tip's decision is not pending."""
         for number in range(len(self.decisions) - 1, -1, -1):
-            if self.decisions[number].tip_id == decision.tip_id:
-                self.decisions[number] = copy.deepcopy(decision)
+            if self.decisions[number]["tip_id"] == decision.tip_id:
+                self.decisions[number] = _decision_row(decision)
                 return True
         return False
 
     def saved_plan(self, plan: ResponsePlan) -> bool:
         """Keep a pending plan as it is now, its new actions with it; False when it is not pending."""
         for number in range(len(self.plans) - 1, -1, -1):
-            if self.plans[number].plan_id == plan.plan_id:
+            if self.plans[number][0]["plan_id"] == plan.plan_id:
                 self.actions += [(plan.plan_id, action) for action in plan.take_actions()]
-                self.plans[number] = copy.deepcopy(plan)
+                self.plans[number] = _plan_rows(plan)
                 return True
         return False
 
@@ -99,15 +111,17 @@ class Pending:
         decisions, plans, actions = self.decisions, self.plans, self.actions
         self.decisions, self.plans, self.actions = [], [], []
         if decisions:
-            await connection.executemany(ADD_DECISION, [_decision_values(d) for d in decisions])
+            await connection.executemany(ADD_DECISION, [_values(row, DECISION_COLUMNS) for row in decisions])
         if plans:
             try:
-                await connection.executemany(ADD_PLAN, [_plan_values(plan) for plan in plans])
+                await connection.executemany(ADD_PLAN, [_values(row, PLAN_COLUMNS) for row, _ in plans])
             except asyncpg.UniqueViolationError as error:
                 if error.constraint_name == ONE_OPEN_PLAN_PER_TIP:
                     raise PlanAlreadyOpen from None
                 raise
-            await connection.executemany(ADD_STEP, [row for plan in plans for row in _step_values(plan)])
+            await connection.executemany(
+                ADD_STEP, [_values(step, STEP_COLUMNS) for _, steps in plans for step in steps]
+            )
         if actions:
             await connection.executemany(ADD_ACTION, [_action_values(*action) for action in actions])
 
@@ -121,32 +135,61 @@ def pending_of(uow: PostgresUnitOfWork) -> Pending:
     return pending
 
 
-def _decision_values(decision: Decision) -> tuple[object, ...]:
-    return (
-        decision.tip_id, decision.urgency.value, [reason.model_dump() for reason in decision.reasons],
-        decision.minor_involved, decision.imminent_danger, decision.ruleset_version,
-        decision.source_event_id, decision.received_at, decision.reference, decision.correlation_id,
-        decision.traceparent, decision.received_facts.model_dump(mode="json"), decision.sealed_narrative,
-        decision.auto_urgency.value, sorted(decision.auto_grounds), decision.revision, decision.override_id,
-    )  # fmt: skip
+def _values(row: Row, columns: tuple[str, ...]) -> tuple[Any, ...]:
+    return tuple(row[column] for column in columns)
 
 
-def _plan_values(plan: ResponsePlan) -> tuple[object, ...]:
-    return (
-        plan.plan_id, plan.tip_id, plan.urgency.value, plan.template_version, plan.correlation_id,
-        plan.status.value, plan.breaches, plan.started_at, plan.acknowledged_at, plan.acknowledged_by,
-        plan.closed_at,
-    )  # fmt: skip
+def _decision_row(decision: Decision) -> Row:
+    return {
+        "tip_id": decision.tip_id, "urgency": decision.urgency.value,
+        "reasons": [reason.model_dump() for reason in decision.reasons], "minor_involved": decision.minor_involved,
+        "imminent_danger": decision.imminent_danger, "ruleset_version": decision.ruleset_version,
+        "source_event_id": decision.source_event_id, "received_at": decision.received_at,
+        "reference": decision.reference, "correlation_id": decision.correlation_id,
+        "traceparent": decision.traceparent, "received_facts": decision.received_facts.model_dump(mode="json"),
+        "sealed_narrative": decision.sealed_narrative, "auto_urgency": decision.auto_urgency.value,
+        "auto_reason_codes": sorted(decision.auto_grounds), "revision": decision.revision,
+        "override_id": decision.override_id,
+    }  # fmt: skip
 
 
-def _step_values(plan: ResponsePlan) -> list[tuple[object, ...]]:
-    return [
-        (
-            plan.plan_id, step.name, step.position, step.at_risk_at, step.deadline, step.status.value,
-            step.outcome, step.completed_at, step.flagged_at_risk_at, step.flagged_breached_at,
-        )
+def _plan_rows(plan: ResponsePlan) -> tuple[Row, list[Row]]:
+    """The plan's row (with its decision's trace context, as the plan query joins it) and its steps'."""
+    row = {
+        "plan_id": plan.plan_id, "tip_id": plan.tip_id, "urgency": plan.urgency.value,
+        "template_version": plan.template_version, "correlation_id": plan.correlation_id,
+        "status": plan.status.value, "breaches": plan.breaches, "started_at": plan.started_at,
+        "acknowledged_at": plan.acknowledged_at, "acknowledged_by": plan.acknowledged_by,
+        "closed_at": plan.closed_at, "traceparent": plan.traceparent,
+    }  # fmt: skip
+    steps = [
+        {
+            "plan_id": plan.plan_id, "step": step.name, "position": step.position, "at_risk_at": step.at_risk_at,
+            "deadline": step.deadline, "status": step.status.value, "outcome": step.outcome,
+            "completed_at": step.completed_at, "flagged_at_risk_at": step.flagged_at_risk_at,
+            "flagged_breached_at": step.flagged_breached_at,
+        }
         for step in plan.steps
     ]  # fmt: skip
+    return row, steps
+
+
+def _step(row: Row | asyncpg.Record) -> Step:
+    return Step(
+        name=row["step"], position=row["position"], at_risk_at=row["at_risk_at"], deadline=row["deadline"],
+        status=StepStatus(row["status"]), outcome=row["outcome"], completed_at=row["completed_at"],
+        flagged_at_risk_at=row["flagged_at_risk_at"], flagged_breached_at=row["flagged_breached_at"],
+    )  # fmt: skip
+
+
+def _plan(row: Row | asyncpg.Record, steps: list[Row] | list[asyncpg.Record]) -> ResponsePlan:
+    return ResponsePlan(
+        plan_id=row["plan_id"], tip_id=row["tip_id"], correlation_id=row["correlation_id"],
+        traceparent=row["traceparent"], urgency=Urgency(row["urgency"]), template_version=row["template_version"],
+        started_at=row["started_at"], steps=[_step(step) for step in steps], status=PlanStatus(row["status"]),
+        breaches=row["breaches"], acknowledged_at=row["acknowledged_at"], acknowledged_by=row["acknowledged_by"],
+        closed_at=row["closed_at"],
+    )  # fmt: skip
 
 
 def _action_values(plan_id: uuid.UUID, action: PlanAction) -> tuple[object, ...]:
@@ -167,13 +210,13 @@ class PostgresDecisions:
         self.uow = uow
 
     async def add(self, decision: Decision) -> None:
-        pending_of(self.uow).decisions.append(copy.deepcopy(decision))
+        pending_of(self.uow).decisions.append(_decision_row(decision))
 
     async def get(self, tip_id: uuid.UUID) -> Decision | None:
         pending: Pending | None = self.uow.shared.get(PENDING)
         kept = pending.decision_of(tip_id) if pending is not None else None
         if kept is not None:
-            return copy.deepcopy(kept)
+            return kept
         row = await self.connection.fetchrow(
             "SELECT * FROM triage_decisions WHERE tip_id = $1 FOR UPDATE", tip_id
         )
@@ -299,18 +342,17 @@ class PostgresPlans:
         pending = pending_of(self.uow)
         # The constraint the flush would hit, said now as the insert said it, for a plan of this
         # transaction; one committed before is the database's to refuse at the flush.
-        if plan.is_open and pending.plan(lambda kept: kept.tip_id == plan.tip_id and kept.is_open):
+        if plan.is_open and pending.plan(lambda row: row["tip_id"] == plan.tip_id and row["status"] == OPEN):
             raise PlanAlreadyOpen
-        pending.plans.append(copy.deepcopy(plan))
+        pending.plans.append(_plan_rows(plan))
         pending.actions += [(plan.plan_id, action) for action in plan.take_actions()]
 
-    def _pending(self, found: Callable[[ResponsePlan], bool]) -> ResponsePlan | None:
+    def _pending(self, found: Callable[[Row], bool]) -> ResponsePlan | None:
         pending: Pending | None = self.uow.shared.get(PENDING)
-        kept = pending.plan(found) if pending is not None else None
-        return copy.deepcopy(kept) if kept is not None else None
+        return pending.plan(found) if pending is not None else None
 
     async def get(self, plan_id: uuid.UUID) -> ResponsePlan | None:
-        kept = self._pending(lambda plan: plan.plan_id == plan_id)
+        kept = self._pending(lambda row: row["plan_id"] == plan_id)
         if kept is not None:
             return kept
         return next(
@@ -318,7 +360,7 @@ class PostgresPlans:
         )
 
     async def open_plan_of_tip(self, tip_id: uuid.UUID) -> ResponsePlan | None:
-        kept = self._pending(lambda plan: plan.tip_id == tip_id and plan.is_open)
+        kept = self._pending(lambda row: row["tip_id"] == tip_id and row["status"] == OPEN)
         if kept is not None:
             return kept
         query = PLAN.format(where="p.tip_id = $1 AND p.status = 'open'") + " FOR UPDATE OF p"
@@ -357,29 +399,12 @@ class PostgresPlans:
         rows = await self.connection.fetch(query, *args)
         if not rows:
             return []
-        steps: dict[uuid.UUID, list[Step]] = {row["plan_id"]: [] for row in rows}
+        steps: dict[uuid.UUID, list[asyncpg.Record]] = {row["plan_id"]: [] for row in rows}
         for step in await self.connection.fetch(
             "SELECT * FROM plan_steps WHERE plan_id = ANY($1::uuid[]) ORDER BY plan_id, position", list(steps)
         ):
-            steps[step["plan_id"]].append(
-                Step(
-                    name=step["step"], position=step["position"], at_risk_at=step["at_risk_at"],
-                    deadline=step["deadline"], status=StepStatus(step["status"]), outcome=step["outcome"],
-                    completed_at=step["completed_at"], flagged_at_risk_at=step["flagged_at_risk_at"],
-                    flagged_breached_at=step["flagged_breached_at"],
-                )
-            )  # fmt: skip
-        return [
-            ResponsePlan(
-                plan_id=row["plan_id"], tip_id=row["tip_id"], correlation_id=row["correlation_id"],
-                traceparent=row["traceparent"], urgency=Urgency(row["urgency"]),
-                template_version=row["template_version"], started_at=row["started_at"],
-                steps=steps[row["plan_id"]], status=PlanStatus(row["status"]), breaches=row["breaches"],
-                acknowledged_at=row["acknowledged_at"], acknowledged_by=row["acknowledged_by"],
-                closed_at=row["closed_at"],
-            )
-            for row in rows
-        ]  # fmt: skip
+            steps[step["plan_id"]].append(step)
+        return [_plan(row, steps[row["plan_id"]]) for row in rows]
 
     async def _record_actions(self, plan: ResponsePlan) -> None:
         actions = plan.take_actions()
