@@ -4,25 +4,43 @@ every batch's transaction, and offsets committed in order, only after their batc
 from __future__ import annotations
 
 import asyncio
+import json
+import uuid
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from schemas import topics
-from schemas.intake import TipReceivedV1
-from services.common.db import apply_migrations, create_pool, service_migrations
-from services.common.messaging import PostgresUnitOfWork
+from schemas.envelope import EventBase
+from schemas.intake import ConsentRecordedV1, TipReceivedV1, TipSupplementedV1
+from schemas.topics import dead_letter_topic
+from schemas.triage import TipTriagedV1
+from services.common.consumer import BatchConsumer, DeadLetters, Route
+from services.common.db import apply_migrations, apply_shared_migrations, create_pool, service_migrations
+from services.common.messaging import PostgresUnitOfWork, Transactions
 from services.common.relay import OutboxRelay
+from services.common.sealing import KeyEncryptionKey, Keystore
 from services.common.settings import ServiceSettings
+from services.disclosure import handlers as disclosure_handlers
+from services.disclosure.adapters.audit import AuditChain
+from services.disclosure.adapters.unit_of_work import DisclosureUnitOfWork
+from services.disclosure.app import SPEC as DISCLOSURE
+from services.disclosure.domain.audit import ChainKey
+from services.disclosure.domain.routing import load_routing
+from services.triage import handlers as triage_handlers
+from services.triage.adapters.postgres import TriageUnitOfWork
 from services.triage.app import SPEC
 from services.triage.app import build_app as build_triage
-from tests.factories import tip_received
-from tests.helpers import eventually, fetch, produce, running
+from tests.factories import consent_recorded, tip_received, tip_supplemented, tip_triaged
+from tests.helpers import TOPIC_OF_EVENT, eventually, fetch, produce, running
 from tests.integration.test_outbox_relay import stage
-from tests.probe import Probe, RecordingProducer, consumer_of, of_tip, probe_pool, records
+from tests.keys import stack_keys
+from tests.probe import Probe, RecordingProducer, consumer_of, of_tip, probe_pool, records, signed
 
 
 class Statements:
@@ -221,4 +239,273 @@ async def test_a_relay_round_costs_three_round_trips_and_marks_its_rows_sent(
         assert await relay._publish_round() == (0, 0, 0), "nothing left, nothing sent twice"
     finally:
         await producer.stop()
+        await pool.close()
+
+
+KEK = KeyEncryptionKey(bytes(32))
+
+
+def triage_consumer(pool: asyncpg.Pool, producer: RecordingProducer | None = None) -> BatchConsumer:
+    """Triage's consume path with its real use cases, on ``pool``."""
+    return BatchConsumer(
+        service=SPEC.name,
+        routes={
+            topics.TIPS_RECEIVED: Route(TipReceivedV1, triage_handlers.triage_tip),
+            topics.TIPS_SUPPLEMENTED: Route(TipSupplementedV1, triage_handlers.retriage_on_supplement),
+        },
+        transactions=Transactions(
+            pool, TriageUnitOfWork.opening_keys_with(Keystore(KEK, "triage")), stack_keys().signer(SPEC.name)
+        ),
+        dead_letters=DeadLetters(producer or RecordingProducer(), SPEC.name),  # type: ignore[arg-type]
+        verifier=stack_keys().verifier(),
+        max_attempts=2,
+        backoff_seconds=0.001,
+    )
+
+
+def on_topics(*events: EventBase, first_offset: int = 0) -> list[ConsumerRecord[bytes, bytes]]:
+    """The events as the broker hands them over, each on its own topic, signed by its producer."""
+    return [
+        signed(
+            ConsumerRecord(
+                TOPIC_OF_EVENT[type(event)], 0, first_offset + number, 0, 0, event.partition_key,
+                event.model_dump_json().encode(), None, 0, 0, [],
+            )
+        )
+        for number, event in enumerate(events)
+    ]  # fmt: skip
+
+
+async def sealed_tips(database_url: str, count: int, **facts: Any) -> list[TipReceivedV1]:
+    """Tips as intake publishes them, each sealed under a data key triage can open."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        keystore = Keystore(KEK, "intake")
+        return [tip_received(await keystore.create(connection, uuid.uuid4()), **facts) for _ in range(count)]
+    finally:
+        await connection.close()
+
+
+async def triage_pool(database_url: str) -> asyncpg.Pool:
+    await apply_shared_migrations(database_url)
+    await apply_migrations(database_url, SPEC.name, service_migrations(SPEC.migrations))
+    return await create_pool(database_url, SPEC.name, max_size=1)
+
+
+async def test_a_batch_of_ten_tips_costs_triage_fewer_than_three_statements_a_tip(database_url: str) -> None:
+    pool = await triage_pool(database_url)
+    try:
+        consumer = triage_consumer(pool)
+        # The first batch on a connection also prepares its statements and reads their types.
+        await consumer.consume(on_topics(*await sealed_tips(database_url, 1)))
+        tips = await sealed_tips(database_url, 10)
+        statements = Statements()
+        await statements.watch(pool)
+        await consumer.consume(on_topics(*tips, first_offset=1))
+        sent = statements.of_one_transaction()
+        assert len(sent) <= 3 * len(tips), sent
+        assert await pool.fetchval("SELECT count(*) FROM triage_decisions") == 11
+        assert await pool.fetchval("SELECT count(*) FROM response_plans WHERE status = 'open'") == 11
+        steps = await pool.fetchval(
+            "SELECT count(*) FROM plan_steps WHERE plan_id IN (SELECT plan_id FROM response_plans"
+            " WHERE tip_id = ANY($1::uuid[]))", [tip.tip_id for tip in tips],
+        )  # fmt: skip
+        assert steps >= len(tips)
+        assert await pool.fetchval("SELECT count(*) FROM outbox WHERE topic = 'tips.triaged.v1'") == 11
+    finally:
+        await pool.close()
+
+
+async def what_triage_holds(pool: asyncpg.Pool, tip_id: uuid.UUID) -> dict[str, Any]:
+    decision = await pool.fetchrow(
+        "SELECT urgency, revision, reasons, auto_urgency FROM triage_decisions WHERE tip_id = $1", tip_id
+    )
+    plans = await pool.fetch(
+        "SELECT urgency, status FROM response_plans WHERE tip_id = $1 ORDER BY started_at, status", tip_id
+    )
+    steps = await pool.fetch(
+        "SELECT p.urgency, s.step, s.status FROM plan_steps s JOIN response_plans p USING (plan_id)"
+        " WHERE p.tip_id = $1 ORDER BY p.started_at, s.position", tip_id,
+    )  # fmt: skip
+    published = await pool.fetch(
+        "SELECT topic, payload FROM outbox WHERE key = $1 ORDER BY id", str(tip_id).encode()
+    )
+    return {
+        "decision": dict(decision) if decision else None,
+        "plans": [dict(plan) for plan in plans],
+        "steps": [dict(step) for step in steps],
+        "published": [
+            (
+                row["topic"],
+                json.loads(row["payload"]).get("event_type"),
+                json.loads(row["payload"]).get("urgency"),
+            )
+            for row in published
+        ],
+    }
+
+
+async def test_a_tip_and_its_supplement_in_one_batch_end_as_they_do_in_two(database_url: str) -> None:
+    pool = await triage_pool(database_url)
+    try:
+        consumer = triage_consumer(pool)
+        together, apart = await sealed_tips(database_url, 2)
+        raised = {"assessment": {"minor_involved": "yes", "imminent_danger": "yes"}}
+        await consumer.consume(on_topics(together, tip_supplemented(together, **raised)))
+        await consumer.consume(on_topics(apart, first_offset=2))
+        await consumer.consume(on_topics(tip_supplemented(apart, **raised), first_offset=3))
+        one, two = await what_triage_holds(pool, together.tip_id), await what_triage_holds(pool, apart.tip_id)
+        assert one == two
+        assert one["decision"]["revision"] == 2 and [plan["status"] for plan in one["plans"]] != ["open"]
+    finally:
+        await pool.close()
+
+
+async def test_a_row_refused_when_the_batch_is_written_isolates_its_own_event_and_its_tips_later_one(
+    database_url: str,
+) -> None:
+    pool = await triage_pool(database_url)
+    try:
+        before, failing, after = await sealed_tips(database_url, 3)
+        later = tip_supplemented(failing, assessment={"minor_involved": "yes"})
+        await pool.execute(
+            f"ALTER TABLE triage_decisions ADD CONSTRAINT never CHECK (tip_id <> '{failing.tip_id}') NOT VALID"
+        )
+        producer = RecordingProducer()
+        await triage_consumer(pool, producer).consume(on_topics(before, failing, after, later))
+        decided = await pool.fetch("SELECT tip_id FROM triage_decisions")
+        assert sorted(row["tip_id"] for row in decided) == sorted([before.tip_id, after.tip_id])
+        assert await pool.fetchval("SELECT count(*) FROM outbox WHERE topic = 'tips.triaged.v1'") == 2
+        assert [(topic, json.loads(value)["event_id"]) for topic, value, _headers in producer.sent] == [
+            (dead_letter_topic(topics.TIPS_RECEIVED), str(failing.event_id))
+        ]
+        statuses = dict(await pool.fetch("SELECT event_id, status FROM inbox"))
+        assert statuses[failing.event_id] == "poisoned" and statuses[later.event_id] == "waiting"
+        assert statuses[before.event_id] == statuses[after.event_id] == "done"
+    finally:
+        await pool.close()
+
+
+def disclosure_consumer(pool: asyncpg.Pool) -> BatchConsumer:
+    """Disclosure's consume path with its real use cases, on ``pool``, its topics in its order."""
+    keystore, routing = Keystore(KEK, "disclosure"), load_routing()
+    carried = {"keystore": keystore, "routing": routing}
+    return BatchConsumer(
+        service=DISCLOSURE.name,
+        routes={
+            topics.TIPS_RECEIVED: Route(TipReceivedV1, disclosure_handlers.record_tip),
+            topics.CONSENTS: Route(ConsentRecordedV1, partial(disclosure_handlers.record_consent, **carried)),
+            topics.TIPS_SUPPLEMENTED: Route(TipSupplementedV1, disclosure_handlers.record_supplement),
+            topics.TIPS_TRIAGED: Route(
+                TipTriagedV1, partial(disclosure_handlers.decide_on_triage, **carried)
+            ),
+        },
+        transactions=Transactions(
+            pool,
+            partial(DisclosureUnitOfWork, keystore=keystore, chain=AuditChain(ChainKey(bytes(32)))),
+            stack_keys().signer(DISCLOSURE.name),
+        ),
+        dead_letters=DeadLetters(RecordingProducer(), DISCLOSURE.name),  # type: ignore[arg-type]
+        verifier=stack_keys().verifier(),
+        max_attempts=2,
+        backoff_seconds=0.001,
+    )
+
+
+def as_intake_and_triage_publish(tips: list[TipReceivedV1]) -> list[EventBase]:
+    """Each tip's events as disclosure receives them: received, its first consent, triaged."""
+    return [
+        event
+        for tip in tips
+        for event in (
+            tip,
+            consent_recorded(tip, 1, [], law_enforcement=True, service_referral=True),
+            tip_triaged(tip, "non_urgent"),
+        )
+    ]
+
+
+async def test_a_batch_of_ten_tips_costs_disclosure_fewer_than_seven_statements_a_tip(
+    database_url: str,
+) -> None:
+    await apply_shared_migrations(database_url)
+    await apply_migrations(database_url, DISCLOSURE.name, service_migrations(DISCLOSURE.migrations))
+    pool = await create_pool(database_url, DISCLOSURE.name, max_size=1)
+    try:
+        consumer = disclosure_consumer(pool)
+        first = await sealed_tips(database_url, 1)
+        await consumer.consume(on_topics(*as_intake_and_triage_publish(first)))
+        tips = await sealed_tips(database_url, 10)
+        statements = Statements()
+        await statements.watch(pool)
+        await consumer.consume(on_topics(*as_intake_and_triage_publish(tips), first_offset=3))
+        sent = statements.of_one_transaction()
+        assert len(sent) <= 7 * len(tips), sent
+        assert await pool.fetchval("SELECT count(*) FROM cases") == 11
+        assert await pool.fetchval("SELECT count(*) FROM tip_sources") == 11
+        assert await pool.fetchval("SELECT count(*) FROM consent_records") == 11
+        assert await pool.fetchval("SELECT count(*) FROM outbox WHERE topic = 'disclosures.v1'") >= 11
+    finally:
+        await pool.close()
+
+
+# What differs between two tips however they were handled: their ids, references and clocks.
+OWN = ("tip_id", "event_id", "correlation_id", "causation_id", "occurred_at", "traceparent", "reference")
+CLOCKS = ("_at", "review_due")
+
+
+def comparable(record: dict[str, Any]) -> dict[str, Any]:
+    return {
+        name: value
+        for name, value in record.items()
+        if name not in OWN and not name.endswith(CLOCKS) and "reference" not in name
+    }
+
+
+async def what_disclosure_holds(pool: asyncpg.Pool, tip_id: uuid.UUID) -> dict[str, Any]:
+    case = await pool.fetchrow("SELECT * FROM cases WHERE tip_id = $1", tip_id)
+    audit = await pool.fetch("SELECT action, detail FROM audit_log WHERE tip_id = $1 ORDER BY seq", tip_id)
+    published = await pool.fetch(
+        "SELECT payload FROM outbox WHERE key = $1 AND topic = 'disclosures.v1' ORDER BY id",
+        str(tip_id).encode(),
+    )
+    return {
+        "case": comparable(dict(case)) if case else None,
+        "sources": await pool.fetchval("SELECT count(*) FROM tip_sources WHERE tip_id = $1", tip_id),
+        "consents": await pool.fetchval("SELECT count(*) FROM consent_records WHERE tip_id = $1", tip_id),
+        "audit": [(row["action"], comparable(row["detail"])) for row in audit],
+        "published": [comparable(json.loads(row["payload"])) for row in published],
+    }
+
+
+async def test_a_tips_events_in_one_batch_end_in_disclosure_as_they_do_one_batch_each(
+    database_url: str,
+) -> None:
+    await apply_shared_migrations(database_url)
+    await apply_migrations(database_url, DISCLOSURE.name, service_migrations(DISCLOSURE.migrations))
+    pool = await create_pool(database_url, DISCLOSURE.name)
+    try:
+        consumer = disclosure_consumer(pool)
+        together, apart = await sealed_tips(database_url, 2)
+
+        def events_of(tip: TipReceivedV1) -> list[EventBase]:
+            # In the order the batch applies them (by topic), so that one batch each is the same order.
+            return [
+                tip,
+                consent_recorded(tip, 1, [], law_enforcement=True, share_identity=True),
+                tip_supplemented(tip, assessment={"minor_involved": "yes"}),
+                tip_triaged(tip, "non_urgent"),
+                tip_triaged(tip, "non_urgent", revision=2, possible=("possible_minor",)),
+            ]
+
+        await consumer.consume(on_topics(*events_of(together)))
+        for offset, event in enumerate(events_of(apart), start=5):
+            await consumer.consume(on_topics(event, first_offset=offset))
+        one, two = (
+            await what_disclosure_holds(pool, together.tip_id),
+            await what_disclosure_holds(pool, apart.tip_id),
+        )
+        assert one == two
+        assert one["case"] is not None and one["sources"] == 2 and len(one["published"]) == 2
+    finally:
         await pool.close()

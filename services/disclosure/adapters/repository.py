@@ -1,11 +1,21 @@
 """Disclosure's repositories on PostgreSQL: sealed sources, consents, and cases with their verdicts
 (``approvals``) and packages, on the unit of work's connection.
+
+The units of work of one transaction (a batch's events) share what the cases and sources
+repositories hold (``uow.shared``): a case is locked and read once a transaction, a tip's sources
+read once, and new sources and changed cases are written together before the commit
+(``before_commit``), each table in one round trip. A later event of the same tip reads them from
+there, as the earlier one left them; a row the database refuses fails the flush, and the runtime then
+applies the batch one event at a time to find whose.
 """
 
 from __future__ import annotations
 
+import copy
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import asyncpg
@@ -24,6 +34,7 @@ from schemas.disclosure import (
 from schemas.sealed import SealedIdentifiers
 from schemas.tip import Channel, Consent, TipFacts
 from schemas.triage import IndicatorFinding, Urgency
+from services.common.messaging import UnitOfWork
 from services.common.sealing import DataKey, Keystore
 from services.disclosure.domain.case import (
     Case,
@@ -37,27 +48,47 @@ from services.disclosure.domain.consent import ConsentRecord
 from services.disclosure.domain.packages import Source, SourceKind, WithheldPackage
 from services.disclosure.domain.policy import load_rules
 
+ADD_SOURCE = (
+    "INSERT INTO tip_sources (source_id, tip_id, kind, channel, identifiers, received_at, recorded_by, facts,"
+    " recorded_by_role) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING"
+)
+SOURCES = "disclosure.sources"
+
+
+@dataclass
+class _Sources:
+    """A transaction's sources: each tip's as read (once), and those added, not written yet."""
+
+    read: dict[uuid.UUID, list[Source]] = field(default_factory=dict)
+    added: list[Source] = field(default_factory=list)
+
+    async def flush(self, connection: asyncpg.Connection) -> None:
+        added, self.added = self.added, []
+        if added:
+            await connection.executemany(ADD_SOURCE, [_source_values(source) for source in added])
+
 
 class PostgresSources:
-    """A tip's sources, read once per unit of work: a first triage reads them to open the case and
-    again to issue its packages."""
+    """A tip's sources, read once per transaction (a first triage reads them to open the case and
+    again to issue its packages); only this service's consumer of the tip's partition adds any."""
 
-    def __init__(self, connection: asyncpg.Connection) -> None:
+    def __init__(self, connection: asyncpg.Connection, uow: UnitOfWork) -> None:
         self.connection = connection
-        self._read: dict[uuid.UUID, list[Source]] = {}
+        self.uow = uow
+
+    def _state(self) -> _Sources:
+        state: _Sources | None = self.uow.shared.get(SOURCES)
+        if state is None:
+            state = self.uow.shared[SOURCES] = _Sources()
+            self.uow.before_commit(partial(state.flush, self.connection))
+        return state
 
     async def add(self, source: Source) -> None:
-        self._read.pop(source.tip_id, None)
-        await self.connection.execute(
-            "INSERT INTO tip_sources (source_id, tip_id, kind, channel, identifiers, received_at, recorded_by, facts,"
-            " recorded_by_role) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
-            source.source_id, source.tip_id, source.kind.value, source.channel.value if source.channel else None,
-            source.identifiers.model_dump(mode="json"), source.received_at, source.recorded_by,
-            source.facts.model_dump(mode="json") if source.facts else None, source.recorded_by_role,
-        )  # fmt: skip
+        self._state().added.append(source)
 
     async def of_tip(self, tip_id: uuid.UUID) -> list[Source]:
-        if tip_id not in self._read:
+        state = self._state()
+        if tip_id not in state.read:
             rows = await self.connection.fetch(
                 "SELECT source_id, tip_id, kind, channel, identifiers, received_at, recorded_by, facts,"
                 " recorded_by_role FROM tip_sources"
@@ -65,8 +96,26 @@ class PostgresSources:
                 " ORDER BY kind = 'supplement', received_at, source_id",
                 tip_id,
             )
-            self._read[tip_id] = [_source(row) for row in rows]
-        return list(self._read[tip_id])
+            state.read[tip_id] = [_source(row) for row in rows]
+        sources = list(state.read[tip_id])
+        if not any(source.tip_id == tip_id for source in state.added):
+            return sources
+        # As the inserts will leave them: the first of a source id stays (ON CONFLICT DO NOTHING),
+        # in the order the query gives.
+        kept = {source.source_id for source in sources}
+        for source in state.added:
+            if source.tip_id == tip_id and source.source_id not in kept:
+                kept.add(source.source_id)
+                sources.append(source)
+        return sorted(sources, key=lambda s: (s.kind is SourceKind.SUPPLEMENT, s.received_at, s.source_id))
+
+
+def _source_values(source: Source) -> tuple[Any, ...]:
+    return (
+        source.source_id, source.tip_id, source.kind.value, source.channel.value if source.channel else None,
+        source.identifiers.model_dump(mode="json"), source.received_at, source.recorded_by,
+        source.facts.model_dump(mode="json") if source.facts else None, source.recorded_by_role,
+    )  # fmt: skip
 
 
 class PostgresConsents:
@@ -160,16 +209,60 @@ SAVE_PACKAGE = (
 )
 
 
+CASES = "disclosure.cases"
+
+
+@dataclass
+class _Held:
+    """The cases a transaction holds (their tip's lock taken, their row locked): each as the
+    database had it when read, as it stands now, and those changed since, not written yet."""
+
+    locked: set[uuid.UUID] = field(default_factory=set)
+    as_loaded: dict[uuid.UUID, tuple[set[SupervisorVerdict], set[Package]]] = field(default_factory=dict)
+    now: dict[uuid.UUID, Case | asyncpg.Record | None] = field(default_factory=dict)
+    """A case as read (its row, made into a case again only when asked again) or as saved."""
+    changed: dict[uuid.UUID, Case] = field(default_factory=dict)
+
+    async def flush(self, connection: asyncpg.Connection) -> None:
+        changed, self.changed = list(self.changed.values()), {}
+        if not changed:
+            return
+        await connection.executemany(SAVE_CASE, [_case_values(case) for case in changed])
+        verdicts, packages = [], []
+        for case in changed:
+            loaded_verdicts, loaded_packages = self.as_loaded.get(case.tip_id, (set(), set()))
+            verdicts += [_verdict_values(case, v) for v in case.verdicts if v not in loaded_verdicts]
+            packages += [_package_values(case, p) for p in case.packages if p not in loaded_packages]
+            self.as_loaded[case.tip_id] = (set(case.verdicts), set(case.packages))
+        if verdicts:
+            await connection.executemany(ADD_VERDICT, verdicts)
+        if packages:
+            await connection.executemany(SAVE_PACKAGE, packages)
+
+
 class PostgresCases:
     """Cases read under their tip's lock (``LOCK_CASE_TIP``) and locked ``FOR UPDATE``, so that one
-    transaction at a time opens or changes a case."""
+    transaction at a time opens or changes a case. Once it holds one, nothing else can change it
+    until it commits: it is read once a transaction, and saved once, before the commit."""
 
-    def __init__(self, connection: asyncpg.Connection) -> None:
+    def __init__(self, connection: asyncpg.Connection, uow: UnitOfWork) -> None:
         self.connection = connection
-        self._as_loaded: dict[uuid.UUID, tuple[set[SupervisorVerdict], set[Package]]] = {}
-        self._locked: set[uuid.UUID] = set()
+        self.uow = uow
+
+    def _held(self) -> _Held:
+        held: _Held | None = self.uow.shared.get(CASES)
+        if held is None:
+            held = self.uow.shared[CASES] = _Held()
+            self.uow.before_commit(partial(held.flush, self.connection))
+        return held
 
     async def get(self, tip_id: uuid.UUID) -> Case | None:
+        held = self._held()
+        if tip_id in held.now:
+            kept = held.now[tip_id]
+            if kept is None or isinstance(kept, Case):
+                return copy.deepcopy(kept)
+            return _case(kept)
         # The tip's lock first, even when the case is there: a case not opened yet has no row to
         # lock, and a triage opening it and a consent recorded for it, in two transactions at once,
         # would each miss the other (the consent finds no case to decide again; the case is decided
@@ -177,63 +270,65 @@ class PostgresCases:
         # the earlier transaction committed: two round trips for every case, where reading first
         # and locking only a case not found took one for an opened case and three for the rest
         # (every tip's first consent and first triage).
-        if tip_id not in self._locked:
+        if tip_id not in held.locked:
             await self.connection.execute(LOCK_CASE_TIP, tip_id)
-            self._locked.add(tip_id)
-        return self._loaded(await self.connection.fetchrow(LOCK_CASE, tip_id))
+            held.locked.add(tip_id)
+        row = held.now[tip_id] = await self.connection.fetchrow(LOCK_CASE, tip_id)
+        return self._loaded(held, row)
 
-    def _loaded(self, row: asyncpg.Record | None) -> Case | None:
+    @staticmethod
+    def _loaded(held: _Held, row: asyncpg.Record | None) -> Case | None:
         if row is None:
             return None
         case = _case(row)
-        self._as_loaded[case.tip_id] = (set(case.verdicts), set(case.packages))
+        held.as_loaded[case.tip_id] = (set(case.verdicts), set(case.packages))
         return case
 
     async def with_package(self, package_id: uuid.UUID) -> Case | None:
+        held = self._held()
+        # A package issued in this transaction is not in the table yet.
+        for kept in held.now.values():
+            if isinstance(kept, Case) and any(package.package_id == package_id for package in kept.packages):
+                return await self.get(kept.tip_id)
         tip_id = await self.connection.fetchval(
             "SELECT tip_id FROM packages WHERE package_id = $1", package_id
         )
         return await self.get(tip_id) if tip_id is not None else None
 
     async def save(self, case: Case) -> None:
-        await self.connection.execute(SAVE_CASE, *_case_values(case))
-        verdicts, packages = self._as_loaded.get(case.tip_id, (set(), set()))
-        added = [verdict for verdict in case.verdicts if verdict not in verdicts]
-        if added:
-            await self.connection.executemany(
-                ADD_VERDICT,
-                [
-                    (case.tip_id, verdict.person_id, verdict.token_id, verdict.kind.value, verdict.reason,
-                     verdict.legal_reference.model_dump(mode="json") if verdict.legal_reference else None,
-                     verdict.ground.value if verdict.ground else None, verdict.at, verdict.package_id)
-                    for verdict in added
-                ],
-            )  # fmt: skip
-        changed = [package for package in case.packages if package not in packages]
-        if changed:
-            await self.connection.executemany(
-                SAVE_PACKAGE,
-                [
-                    (package.package_id, case.tip_id, package.agency_id, package.recipient_kind.value,
-                     package.supplementary_to, package.source_id, package.basis.value,
-                     sorted(field.value for field in package.fields), package.issued_at,
-                     package.seconds_from_receipt, package.acknowledged_at,
-                     package.moved_to.model_dump(mode="json") if package.moved_to else None,
-                     package.withheld_at, package.withheld_reason,
-                     package.withheld_decision.value if package.withheld_decision else None, package.reissued_as,
-                     list(package.owed))
-                    for package in changed
-                ],
-            )  # fmt: skip
-        self._as_loaded[case.tip_id] = (set(case.verdicts), set(case.packages))
+        held = self._held()
+        held.now[case.tip_id] = held.changed[case.tip_id] = copy.deepcopy(case)
 
     async def due_for_review_flags(self, now: datetime, limit: int) -> list[Case]:
         share = load_rules().at_risk_share
         tip_ids = await self.connection.fetch(DUE_FOR_FLAGS, now, share, limit)
         # Their rows are locked already; taking their tips' locks after them would invert the order
         # every other transaction takes them in (tip, then row) and could deadlock with a consumer.
-        cases = [self._loaded(await self.connection.fetchrow(LOCK_CASE, row["tip_id"])) for row in tip_ids]
+        held = self._held()
+        cases = [
+            self._loaded(held, await self.connection.fetchrow(LOCK_CASE, row["tip_id"])) for row in tip_ids
+        ]
         return [case for case in cases if case is not None]
+
+
+def _verdict_values(case: Case, verdict: SupervisorVerdict) -> tuple[Any, ...]:
+    return (
+        case.tip_id, verdict.person_id, verdict.token_id, verdict.kind.value, verdict.reason,
+        verdict.legal_reference.model_dump(mode="json") if verdict.legal_reference else None,
+        verdict.ground.value if verdict.ground else None, verdict.at, verdict.package_id,
+    )  # fmt: skip
+
+
+def _package_values(case: Case, package: Package) -> tuple[Any, ...]:
+    return (
+        package.package_id, case.tip_id, package.agency_id, package.recipient_kind.value,
+        package.supplementary_to, package.source_id, package.basis.value,
+        sorted(field.value for field in package.fields), package.issued_at, package.seconds_from_receipt,
+        package.acknowledged_at, package.moved_to.model_dump(mode="json") if package.moved_to else None,
+        package.withheld_at, package.withheld_reason,
+        package.withheld_decision.value if package.withheld_decision else None, package.reissued_as,
+        list(package.owed),
+    )  # fmt: skip
 
 
 class PostgresDataKeys:

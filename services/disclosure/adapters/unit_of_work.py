@@ -23,8 +23,8 @@ class DisclosureUnitOfWork(PostgresUnitOfWork):
         self, connection: asyncpg.Connection, keystore: Keystore | None = None, *, chain: AuditChain
     ) -> None:
         super().__init__(connection, keystore)
-        self.cases = PostgresCases(connection)
-        self.sources = PostgresSources(connection)
+        self.cases = PostgresCases(connection, self)
+        self.sources = PostgresSources(connection, self)
         self.consents = PostgresConsents(connection)
         self.audit = PostgresAudit(connection, chain, self)
         self.keys = PostgresDataKeys(connection)

@@ -2,14 +2,22 @@
 
 A plan's row is its lock: every change to a plan or its steps first locks the plan row, and reads its
 steps only once it holds it, so what a use case decides on is what is committed.
+
+New decisions and plans (with their steps and actions) are not inserted one by one: the units of
+work of one transaction (a batch's events) keep them in ``Pending`` and write each table's rows in
+one round trip before the commit (``before_commit``). Until then a later event of the same tip in
+the same transaction reads them from there, so it sees what the earlier one did; a row the database
+refuses fails the flush, and the runtime then applies the batch one event at a time to find whose.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
+from typing import Any
 
 import asyncpg
 
@@ -20,36 +28,204 @@ from services.common.messaging import PostgresUnitOfWork
 from services.common.sealing import DataKey, KeyConfigurationError, Keystore
 from services.triage.domain.actor import Actor
 from services.triage.domain.decision import Decision, Override, Supplement
-from services.triage.domain.plan import PlanAlreadyOpen, PlanStatus, ResponsePlan, Step, StepStatus
+from services.triage.domain.plan import (
+    PlanAction,
+    PlanAlreadyOpen,
+    PlanStatus,
+    ResponsePlan,
+    Step,
+    StepStatus,
+)
 from services.triage.ports import TriageWork
 
 ONE_OPEN_PLAN_PER_TIP = "response_plans_one_open_per_tip"
+PENDING = "triage.pending"
+OPEN = PlanStatus.OPEN.value
+
+DECISION_COLUMNS = (
+    "tip_id", "urgency", "reasons", "minor_involved", "imminent_danger", "ruleset_version", "source_event_id",
+    "received_at", "reference", "correlation_id", "traceparent", "received_facts", "sealed_narrative",
+    "auto_urgency", "auto_reason_codes", "revision", "override_id",
+)  # fmt: skip
+PLAN_COLUMNS = (
+    "plan_id", "tip_id", "urgency", "template_version", "correlation_id", "status", "breaches", "started_at",
+    "acknowledged_at", "acknowledged_by", "closed_at",
+)  # fmt: skip
+STEP_COLUMNS = (
+    "plan_id", "step", "position", "at_risk_at", "deadline", "status", "outcome", "completed_at",
+    "flagged_at_risk_at", "flagged_breached_at",
+)  # fmt: skip
+
+
+def _insert(table: str, columns: tuple[str, ...]) -> str:
+    places = ", ".join(f"${number}" for number in range(1, len(columns) + 1))
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({places})"
+
+
+ADD_DECISION = _insert("triage_decisions", DECISION_COLUMNS)
+ADD_PLAN = _insert("response_plans", PLAN_COLUMNS)
+ADD_STEP = _insert("plan_steps", STEP_COLUMNS)
+ADD_ACTION = (
+    "INSERT INTO plan_actions (plan_id, step, action, outcome, staff_token_id, staff_role, acted_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+)
+
+Row = dict[str, Any]
+
+
+@dataclass
+class Pending:
+    """New rows of one transaction, kept to be written together before it commits, in the order
+    they were added: each decision and plan (with its steps) as it stands now, the plans' actions.
+
+    Rows, not objects: what a repository hands out of them is made afresh, as from the table."""
+
+    decisions: list[Row] = field(default_factory=list)
+    plans: list[tuple[Row, list[Row]]] = field(default_factory=list)
+    actions: list[tuple[uuid.UUID, PlanAction]] = field(default_factory=list)
+
+    def decision_of(self, tip_id: uuid.UUID) -> Decision | None:
+        return next((_decision(row) for row in reversed(self.decisions) if row["tip_id"] == tip_id), None)
+
+    def plan(self, found: Callable[[Row], bool]) -> ResponsePlan | None:
+        return next((_plan(row, steps) for row, steps in reversed(self.plans) if found(row)), None)
+
+    def saved(self, decision: Decision) -> bool:
+        """Keep a pending decision as it is now; False when its tip's decision is not pending."""
+        for number in range(len(self.decisions) - 1, -1, -1):
+            if self.decisions[number]["tip_id"] == decision.tip_id:
+                self.decisions[number] = _decision_row(decision)
+                return True
+        return False
+
+    def saved_plan(self, plan: ResponsePlan) -> bool:
+        """Keep a pending plan as it is now, its new actions with it; False when it is not pending."""
+        for number in range(len(self.plans) - 1, -1, -1):
+            if self.plans[number][0]["plan_id"] == plan.plan_id:
+                self.actions += [(plan.plan_id, action) for action in plan.take_actions()]
+                self.plans[number] = _plan_rows(plan)
+                return True
+        return False
+
+    async def flush(self, connection: asyncpg.Connection) -> None:
+        decisions, plans, actions = self.decisions, self.plans, self.actions
+        self.decisions, self.plans, self.actions = [], [], []
+        if decisions:
+            await connection.executemany(ADD_DECISION, [_values(row, DECISION_COLUMNS) for row in decisions])
+        if plans:
+            try:
+                await connection.executemany(ADD_PLAN, [_values(row, PLAN_COLUMNS) for row, _ in plans])
+            except asyncpg.UniqueViolationError as error:
+                if error.constraint_name == ONE_OPEN_PLAN_PER_TIP:
+                    raise PlanAlreadyOpen from None
+                raise
+            await connection.executemany(
+                ADD_STEP, [_values(step, STEP_COLUMNS) for _, steps in plans for step in steps]
+            )
+        if actions:
+            await connection.executemany(ADD_ACTION, [_action_values(*action) for action in actions])
+
+
+def pending_of(uow: PostgresUnitOfWork) -> Pending:
+    """The transaction's pending rows, shared by its units of work; flushed before it commits."""
+    pending: Pending | None = uow.shared.get(PENDING)
+    if pending is None:
+        pending = uow.shared[PENDING] = Pending()
+        uow.before_commit(partial(pending.flush, uow.connection))
+    return pending
+
+
+def _values(row: Row, columns: tuple[str, ...]) -> tuple[Any, ...]:
+    return tuple(row[column] for column in columns)
+
+
+def _decision_row(decision: Decision) -> Row:
+    return {
+        "tip_id": decision.tip_id, "urgency": decision.urgency.value,
+        "reasons": [reason.model_dump() for reason in decision.reasons], "minor_involved": decision.minor_involved,
+        "imminent_danger": decision.imminent_danger, "ruleset_version": decision.ruleset_version,
+        "source_event_id": decision.source_event_id, "received_at": decision.received_at,
+        "reference": decision.reference, "correlation_id": decision.correlation_id,
+        "traceparent": decision.traceparent, "received_facts": decision.received_facts.model_dump(mode="json"),
+        "sealed_narrative": decision.sealed_narrative, "auto_urgency": decision.auto_urgency.value,
+        "auto_reason_codes": sorted(decision.auto_grounds), "revision": decision.revision,
+        "override_id": decision.override_id,
+    }  # fmt: skip
+
+
+def _plan_rows(plan: ResponsePlan) -> tuple[Row, list[Row]]:
+    """The plan's row (with its decision's trace context, as the plan query joins it) and its steps'."""
+    row = {
+        "plan_id": plan.plan_id, "tip_id": plan.tip_id, "urgency": plan.urgency.value,
+        "template_version": plan.template_version, "correlation_id": plan.correlation_id,
+        "status": plan.status.value, "breaches": plan.breaches, "started_at": plan.started_at,
+        "acknowledged_at": plan.acknowledged_at, "acknowledged_by": plan.acknowledged_by,
+        "closed_at": plan.closed_at, "traceparent": plan.traceparent,
+    }  # fmt: skip
+    steps = [
+        {
+            "plan_id": plan.plan_id, "step": step.name, "position": step.position, "at_risk_at": step.at_risk_at,
+            "deadline": step.deadline, "status": step.status.value, "outcome": step.outcome,
+            "completed_at": step.completed_at, "flagged_at_risk_at": step.flagged_at_risk_at,
+            "flagged_breached_at": step.flagged_breached_at,
+        }
+        for step in plan.steps
+    ]  # fmt: skip
+    return row, steps
+
+
+def _step(row: Row | asyncpg.Record) -> Step:
+    return Step(
+        name=row["step"], position=row["position"], at_risk_at=row["at_risk_at"], deadline=row["deadline"],
+        status=StepStatus(row["status"]), outcome=row["outcome"], completed_at=row["completed_at"],
+        flagged_at_risk_at=row["flagged_at_risk_at"], flagged_breached_at=row["flagged_breached_at"],
+    )  # fmt: skip
+
+
+def _plan(row: Row | asyncpg.Record, steps: list[Row] | list[asyncpg.Record]) -> ResponsePlan:
+    return ResponsePlan(
+        plan_id=row["plan_id"], tip_id=row["tip_id"], correlation_id=row["correlation_id"],
+        traceparent=row["traceparent"], urgency=Urgency(row["urgency"]), template_version=row["template_version"],
+        started_at=row["started_at"], steps=[_step(step) for step in steps], status=PlanStatus(row["status"]),
+        breaches=row["breaches"], acknowledged_at=row["acknowledged_at"], acknowledged_by=row["acknowledged_by"],
+        closed_at=row["closed_at"],
+    )  # fmt: skip
+
+
+def _action_values(plan_id: uuid.UUID, action: PlanAction) -> tuple[object, ...]:
+    return (
+        plan_id,
+        action.step,
+        action.action,
+        action.outcome,
+        action.by.token_id,
+        action.by.role,
+        action.at,
+    )
 
 
 class PostgresDecisions:
-    def __init__(self, connection: asyncpg.Connection) -> None:
+    def __init__(self, connection: asyncpg.Connection, uow: PostgresUnitOfWork) -> None:
         self.connection = connection
+        self.uow = uow
 
     async def add(self, decision: Decision) -> None:
-        await self.connection.execute(
-            "INSERT INTO triage_decisions (tip_id, urgency, reasons, minor_involved, imminent_danger,"
-            " ruleset_version, source_event_id, received_at, reference, correlation_id, traceparent,"
-            " received_facts, sealed_narrative, auto_urgency, auto_reason_codes, revision, override_id)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-            decision.tip_id, decision.urgency.value, [reason.model_dump() for reason in decision.reasons],
-            decision.minor_involved, decision.imminent_danger, decision.ruleset_version,
-            decision.source_event_id, decision.received_at, decision.reference, decision.correlation_id,
-            decision.traceparent, decision.received_facts.model_dump(mode="json"), decision.sealed_narrative,
-            decision.auto_urgency.value, sorted(decision.auto_grounds), decision.revision, decision.override_id,
-        )  # fmt: skip
+        pending_of(self.uow).decisions.append(_decision_row(decision))
 
     async def get(self, tip_id: uuid.UUID) -> Decision | None:
+        pending: Pending | None = self.uow.shared.get(PENDING)
+        kept = pending.decision_of(tip_id) if pending is not None else None
+        if kept is not None:
+            return kept
         row = await self.connection.fetchrow(
             "SELECT * FROM triage_decisions WHERE tip_id = $1 FOR UPDATE", tip_id
         )
         return None if row is None else _decision(row)
 
     async def save(self, decision: Decision) -> None:
+        pending: Pending | None = self.uow.shared.get(PENDING)
+        if pending is not None and pending.saved(decision):
+            return
         await self.connection.execute(
             "UPDATE triage_decisions SET revision = $2, urgency = $3, reasons = $4, minor_involved = $5,"
             " imminent_danger = $6, ruleset_version = $7, auto_urgency = $8, auto_reason_codes = $9,"
@@ -158,43 +334,35 @@ WHERE s.plan_id = $1 AND s.step = u.step
 
 
 class PostgresPlans:
-    def __init__(self, connection: asyncpg.Connection) -> None:
+    def __init__(self, connection: asyncpg.Connection, uow: PostgresUnitOfWork) -> None:
         self.connection = connection
+        self.uow = uow
 
     async def add(self, plan: ResponsePlan) -> None:
-        try:
-            await self.connection.execute(
-                "INSERT INTO response_plans (plan_id, tip_id, urgency, template_version, correlation_id,"
-                " status, breaches, started_at, acknowledged_at, acknowledged_by, closed_at)"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                plan.plan_id, plan.tip_id, plan.urgency.value, plan.template_version, plan.correlation_id,
-                plan.status.value, plan.breaches, plan.started_at, plan.acknowledged_at,
-                plan.acknowledged_by, plan.closed_at,
-            )  # fmt: skip
-        except asyncpg.UniqueViolationError as error:
-            if error.constraint_name == ONE_OPEN_PLAN_PER_TIP:
-                raise PlanAlreadyOpen from None
-            raise
-        await self.connection.executemany(
-            "INSERT INTO plan_steps (plan_id, step, position, at_risk_at, deadline, status, outcome,"
-            " completed_at, flagged_at_risk_at, flagged_breached_at)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            [
-                (
-                    plan.plan_id, step.name, step.position, step.at_risk_at, step.deadline, step.status.value,
-                    step.outcome, step.completed_at, step.flagged_at_risk_at, step.flagged_breached_at,
-                )
-                for step in plan.steps
-            ],
-        )  # fmt: skip
-        await self._record_actions(plan)
+        pending = pending_of(self.uow)
+        # The constraint the flush would hit, said now as the insert said it, for a plan of this
+        # transaction; one committed before is the database's to refuse at the flush.
+        if plan.is_open and pending.plan(lambda row: row["tip_id"] == plan.tip_id and row["status"] == OPEN):
+            raise PlanAlreadyOpen
+        pending.plans.append(_plan_rows(plan))
+        pending.actions += [(plan.plan_id, action) for action in plan.take_actions()]
+
+    def _pending(self, found: Callable[[Row], bool]) -> ResponsePlan | None:
+        pending: Pending | None = self.uow.shared.get(PENDING)
+        return pending.plan(found) if pending is not None else None
 
     async def get(self, plan_id: uuid.UUID) -> ResponsePlan | None:
+        kept = self._pending(lambda row: row["plan_id"] == plan_id)
+        if kept is not None:
+            return kept
         return next(
             iter(await self._locked(PLAN.format(where="p.plan_id = $1") + " FOR UPDATE OF p", plan_id)), None
         )
 
     async def open_plan_of_tip(self, tip_id: uuid.UUID) -> ResponsePlan | None:
+        kept = self._pending(lambda row: row["tip_id"] == tip_id and row["status"] == OPEN)
+        if kept is not None:
+            return kept
         query = PLAN.format(where="p.tip_id = $1 AND p.status = 'open'") + " FOR UPDATE OF p"
         return next(iter(await self._locked(query, tip_id)), None)
 
@@ -209,6 +377,9 @@ class PostgresPlans:
         return [by_id[plan_id] for plan_id in plan_ids]
 
     async def save(self, plan: ResponsePlan) -> None:
+        pending: Pending | None = self.uow.shared.get(PENDING)
+        if pending is not None and pending.saved_plan(plan):
+            return
         await self.connection.execute(
             "UPDATE response_plans SET status = $2, breaches = $3, acknowledged_at = $4, acknowledged_by = $5,"
             " closed_at = $6 WHERE plan_id = $1",
@@ -228,29 +399,12 @@ class PostgresPlans:
         rows = await self.connection.fetch(query, *args)
         if not rows:
             return []
-        steps: dict[uuid.UUID, list[Step]] = {row["plan_id"]: [] for row in rows}
+        steps: dict[uuid.UUID, list[asyncpg.Record]] = {row["plan_id"]: [] for row in rows}
         for step in await self.connection.fetch(
             "SELECT * FROM plan_steps WHERE plan_id = ANY($1::uuid[]) ORDER BY plan_id, position", list(steps)
         ):
-            steps[step["plan_id"]].append(
-                Step(
-                    name=step["step"], position=step["position"], at_risk_at=step["at_risk_at"],
-                    deadline=step["deadline"], status=StepStatus(step["status"]), outcome=step["outcome"],
-                    completed_at=step["completed_at"], flagged_at_risk_at=step["flagged_at_risk_at"],
-                    flagged_breached_at=step["flagged_breached_at"],
-                )
-            )  # fmt: skip
-        return [
-            ResponsePlan(
-                plan_id=row["plan_id"], tip_id=row["tip_id"], correlation_id=row["correlation_id"],
-                traceparent=row["traceparent"], urgency=Urgency(row["urgency"]),
-                template_version=row["template_version"], started_at=row["started_at"],
-                steps=steps[row["plan_id"]], status=PlanStatus(row["status"]), breaches=row["breaches"],
-                acknowledged_at=row["acknowledged_at"], acknowledged_by=row["acknowledged_by"],
-                closed_at=row["closed_at"],
-            )
-            for row in rows
-        ]  # fmt: skip
+            steps[step["plan_id"]].append(step)
+        return [_plan(row, steps[row["plan_id"]]) for row in rows]
 
     async def _record_actions(self, plan: ResponsePlan) -> None:
         actions = plan.take_actions()
@@ -285,10 +439,10 @@ class TriageUnitOfWork(PostgresUnitOfWork, TriageWork):
 
     def __init__(self, connection: asyncpg.Connection, keystore: Keystore | None = None) -> None:
         super().__init__(connection, keystore)
-        self.decisions = PostgresDecisions(connection)
+        self.decisions = PostgresDecisions(connection, self)
         self.supplements = PostgresSupplements(connection)
         self.overrides = PostgresOverrides(connection)
-        self.plans = PostgresPlans(connection)
+        self.plans = PostgresPlans(connection, self)
         self.keys = PostgresKeys(connection, keystore)
 
     @classmethod
