@@ -610,3 +610,27 @@ async def test_migration_0013_fills_in_from_the_audit_the_follow_ups_supervisors
         await pool.close()
     assert migrated is not None and sorted(migrated.kept_supplements) == sorted({since, *held_back})
     assert other is not None and other.kept_supplements == ()
+
+
+async def test_a_package_retention_deleted_while_its_case_was_held_is_not_written_back(
+    on_postgres: OnPostgres,
+) -> None:
+    case = forwarded_case()
+    async with on_postgres.transactions.begin() as uow:
+        await uow.cases.save(case)
+    async with on_postgres.transactions.begin() as uow:
+        loaded = await uow.cases.get(case.tip_id)
+        assert loaded is not None
+        [waiting, *_] = [package for package in loaded.packages if package.acknowledged_at is None]
+        # Retention deletes expired packages without taking the case's lock.
+        async with on_postgres.transactions.pool.acquire() as retention:
+            await retention.execute("DELETE FROM packages WHERE tip_id = $1", case.tip_id)
+        loaded.on_acknowledgement(
+            LiaisonAcknowledgementV2(
+                package_id=waiting.package_id, case_reference=loaded.reference, agency_id=waiting.agency_id
+            ),
+            utc_now(),
+        )
+        await uow.cases.save(loaded)
+    async with on_postgres.transactions.pool.acquire() as connection:
+        assert await connection.fetchval("SELECT count(*) FROM packages WHERE tip_id = $1", case.tip_id) == 0

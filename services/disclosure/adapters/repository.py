@@ -70,7 +70,8 @@ class _Sources:
 
 class PostgresSources:
     """A tip's sources, read once per transaction (a first triage reads them to open the case and
-    again to issue its packages); only this service's consumer of the tip's partition adds any."""
+    again to issue its packages). They are read under the case's tip lock, and a supplement adds its
+    source before it takes that lock, so none commits unseen while a transaction holds the tip."""
 
     def __init__(self, connection: asyncpg.Connection, uow: UnitOfWork) -> None:
         self.connection = connection
@@ -208,6 +209,13 @@ SAVE_PACKAGE = (
     " ELSE coalesce(packages.withheld_decided_at, now()) END"
 )
 
+# A package the transaction read and then changed is updated, never inserted again: retention deletes
+# expired packages without the case's lock, so it may be gone since it was read.
+UPDATE_PACKAGE = (
+    "UPDATE packages SET acknowledged_at = $2, owed_follow_ups = $3, withheld_decision = $4, reissued_as = $5,"
+    " withheld_decided_at = CASE WHEN $4::text IS NULL THEN NULL ELSE coalesce(withheld_decided_at, now()) END"
+    " WHERE package_id = $1"
+)
 
 CASES = "disclosure.cases"
 
@@ -228,16 +236,25 @@ class _Held:
         if not changed:
             return
         await connection.executemany(SAVE_CASE, [_case_values(case) for case in changed])
-        verdicts, packages = [], []
+        verdicts, packages, updates = [], [], []
         for case in changed:
             loaded_verdicts, loaded_packages = self.as_loaded.get(case.tip_id, (set(), set()))
+            loaded_ids = {package.package_id for package in loaded_packages}
             verdicts += [_verdict_values(case, v) for v in case.verdicts if v not in loaded_verdicts]
-            packages += [_package_values(case, p) for p in case.packages if p not in loaded_packages]
+            for package in case.packages:
+                if package in loaded_packages:
+                    continue
+                if package.package_id in loaded_ids:
+                    updates.append(_package_update_values(package))
+                else:
+                    packages.append(_package_values(case, package))
             self.as_loaded[case.tip_id] = (set(case.verdicts), set(case.packages))
         if verdicts:
             await connection.executemany(ADD_VERDICT, verdicts)
         if packages:
             await connection.executemany(SAVE_PACKAGE, packages)
+        if updates:
+            await connection.executemany(UPDATE_PACKAGE, updates)
 
 
 class PostgresCases:
@@ -317,6 +334,11 @@ def _verdict_values(case: Case, verdict: SupervisorVerdict) -> tuple[Any, ...]:
         verdict.legal_reference.model_dump(mode="json") if verdict.legal_reference else None,
         verdict.ground.value if verdict.ground else None, verdict.at, verdict.package_id,
     )  # fmt: skip
+
+
+def _package_update_values(package: Package) -> tuple[Any, ...]:
+    decision = package.withheld_decision.value if package.withheld_decision else None
+    return (package.package_id, package.acknowledged_at, list(package.owed), decision, package.reissued_as)
 
 
 def _package_values(case: Case, package: Package) -> tuple[Any, ...]:
