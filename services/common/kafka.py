@@ -16,7 +16,12 @@ from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.client import AIOKafkaClient, ConnectionGroup
 from aiokafka.cluster import ClusterMetadata
-from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError, UnknownTopicOrPartitionError
+from aiokafka.errors import (
+    KafkaConnectionError,
+    NodeNotReadyError,
+    TopicAlreadyExistsError,
+    UnknownTopicOrPartitionError,
+)
 from aiokafka.protocol.metadata import MetadataRequest
 from aiokafka.protocol.produce import ProduceRequest
 from faststream.kafka.security import parse_security
@@ -122,22 +127,27 @@ class WritesOnlyWhereTheBrokerSays:
 
     async def _check(self, node_id: Any, request: ProduceRequest, group: ConnectionGroup) -> None:
         """Raise an error aiokafka retries (after reading metadata again) unless the broker behind
-        this connection named every partition of ``request``. Between the check and the send
-        nothing yields to the event loop: the connection checked is the one written to, or a closed
-        one whose send fails."""
+        the connection aiokafka's send is about to use named every partition of ``request``.
+
+        Nothing yields to the event loop between the last check here and aiokafka's send, so that
+        send takes the connection checked: a connection not made (the broker was down an instant
+        ago) or closed meanwhile is not left for it to make again unchecked."""
         connection = await self._client._get_conn(node_id, group=group)
-        if connection is None or connection in self._checked:
-            return  # None: aiokafka's own send fails it as not ready
-        opened_by = time.monotonic()
-        while self._asked_at < opened_by:
-            if not await self._client.force_metadata_update():
-                raise KafkaConnectionError("no metadata from the broker since connecting")
-        cluster = self._client.cluster
-        for topic, partitions in request._topics:
-            for partition, _records in partitions:
-                if cluster.leader_for_partition(TopicPartition(topic, partition)) != node_id:
-                    raise UnknownTopicOrPartitionError(f"{topic} {partition} not on this broker")
-        self._checked.add(connection)
+        if connection is None:
+            raise NodeNotReadyError(f"no connection to node {node_id}")
+        if connection not in self._checked:
+            opened_by = time.monotonic()
+            while self._asked_at < opened_by:
+                if not await self._client.force_metadata_update():
+                    raise KafkaConnectionError("no metadata from the broker since connecting")
+            cluster = self._client.cluster
+            for topic, partitions in request._topics:
+                for partition, _records in partitions:
+                    if cluster.leader_for_partition(TopicPartition(topic, partition)) != node_id:
+                        raise UnknownTopicOrPartitionError(f"{topic} {partition} not on this broker")
+            self._checked.add(connection)
+        if self._client._conns.get((node_id, group)) is not connection or not connection.connected():
+            raise KafkaConnectionError("the connection checked closed meanwhile")
 
 
 def writes_only_where_the_broker_says(producer: AIOKafkaProducer) -> AIOKafkaProducer:
