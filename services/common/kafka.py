@@ -96,9 +96,10 @@ class WritesOnlyWhereTheBrokerSays:
     metadata answer from it. Tansu takes records for a topic it does not have, acknowledges them,
     and when the topic is made a moment later starts its partitions' offsets again from 0 under
     them: the next records collide with them (refused, ``UnknownServerError``) or land inside
-    their offsets, where no reader ever sees them (issue 18: ``tips.received`` republished after a
-    broker wipe, acknowledged and read by nobody). Held here, such records wait for the topic
-    (aiokafka retries them until its request timeout), and go only once it exists.
+    their offsets, where no reader ever sees them (issue 18: acknowledged, marked sent, and read by
+    nobody). Held here, such records wait for the topic (aiokafka retries them until its request
+    timeout), and go only once it exists. The aiokafka internals it leans on are those of the pinned
+    0.14.0; ``tests/integration/test_writes_after_a_broker_wipe.py`` drives them against Tansu.
     """
 
     def __init__(self, client: AIOKafkaClient) -> None:
