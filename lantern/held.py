@@ -14,6 +14,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from services.common.auth import Role, find_staff
 from services.common.db import connect
 from services.common.inbox import HeldEvent, held_events, set_aside
+from services.common.kafka import writes_only_where_the_broker_says
 from services.common.relay import discard, quarantined_rows, release
 
 SERVICES = ("triage", "disclosure", "referral", "monitoring")
@@ -74,7 +75,9 @@ class Replayed:
 async def replay_dead_letter(bootstrap: str, dead_letter_topic: str, partition: int, offset: int) -> Replayed:
     """Publish one dead letter again to the topic it came from, with its key and original headers."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=False)
+    producer = writes_only_where_the_broker_says(
+        AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=False)
+    )
     await consumer.start()
     await producer.start()
     try:

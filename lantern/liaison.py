@@ -21,7 +21,7 @@ from schemas import cloudevents
 from schemas.disclosure import LawEnforcementPackageV2, LawEnforcementPackageV3, LiaisonAcknowledgementV2
 from schemas.topics import LE_ACKNOWLEDGEMENTS, agency_topic
 from services.common.agency_keys import AgencyKeys, PackageUnreadable, open_package, sign_acknowledgement
-from services.common.kafka import PLAINTEXT, KafkaSecurity, ensure_topics
+from services.common.kafka import PLAINTEXT, KafkaSecurity, ensure_topics, writes_only_where_the_broker_says
 from services.common.signing import EventVerifier, Unauthenticated
 
 
@@ -77,11 +77,13 @@ async def run_liaison(
         session_timeout_ms=10_000,
         **security.client_options(),
     )
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap_servers,
-        client_id=f"liaison-{agency_id}",
-        acks="all",
-        **security.client_options(),
+    producer = writes_only_where_the_broker_says(
+        AIOKafkaProducer(
+            bootstrap_servers=bootstrap_servers,
+            client_id=f"liaison-{agency_id}",
+            acks="all",
+            **security.client_options(),
+        )
     )
     await consumer.start()
     await producer.start()

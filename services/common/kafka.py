@@ -5,15 +5,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
+import time
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
 import aiokafka.admin.client
 import aiokafka.client
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
+from aiokafka.client import AIOKafkaClient, ConnectionGroup
+from aiokafka.cluster import ClusterMetadata
+from aiokafka.errors import (
+    KafkaConnectionError,
+    NodeNotReadyError,
+    TopicAlreadyExistsError,
+    UnknownTopicOrPartitionError,
+)
 from aiokafka.protocol.metadata import MetadataRequest
+from aiokafka.protocol.produce import ProduceRequest
 from faststream.kafka.security import parse_security
 from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 
@@ -77,6 +87,76 @@ class KafkaSecurity:
 PLAINTEXT = KafkaSecurity()
 
 
+class WritesOnlyWhereTheBrokerSays:
+    """A producer's records go over a broker connection only once a metadata answer asked for after
+    that connection opened names every partition they are for, led by that broker.
+
+    aiokafka sends what it holds with the metadata it holds: a send retried after the broker went
+    away, or the first one after it, goes to whatever now listens at the address, before any
+    metadata answer from it. Tansu takes records for a topic it does not have, acknowledges them,
+    and when the topic is made a moment later starts its partitions' offsets again from 0 under
+    them: the next records collide with them (refused, ``UnknownServerError``) or land inside
+    their offsets, where no reader ever sees them (issue 18: acknowledged, marked sent, and read by
+    nobody). Held here, such records wait for the topic (aiokafka retries them until its request
+    timeout), and go only once it exists. The aiokafka internals it leans on are those of the pinned
+    0.14.0; ``tests/integration/test_writes_after_a_broker_wipe.py`` drives them against Tansu.
+    """
+
+    def __init__(self, client: AIOKafkaClient) -> None:
+        self._client = client
+        self._send = client.send
+        self._update = client._metadata_update
+        self._checked: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._asked_at = float("-inf")
+        """When the metadata request last answered was sent (monotonic clock)."""
+        client.send = self.send
+        client._metadata_update = self._metadata_update
+
+    async def _metadata_update(self, cluster: ClusterMetadata, topics: Any) -> bool:
+        asked_at = time.monotonic()
+        updated: bool = await self._update(cluster, topics)
+        if updated and cluster is self._client.cluster:
+            self._asked_at = max(self._asked_at, asked_at)
+        return updated
+
+    async def send(
+        self, node_id: Any, request: Any, *, group: ConnectionGroup = ConnectionGroup.DEFAULT
+    ) -> Any:
+        if isinstance(request, ProduceRequest):
+            await self._check(node_id, request, group)
+        return await self._send(node_id, request, group=group)
+
+    async def _check(self, node_id: Any, request: ProduceRequest, group: ConnectionGroup) -> None:
+        """Raise an error aiokafka retries (after reading metadata again) unless the broker behind
+        the connection aiokafka's send is about to use named every partition of ``request``.
+
+        Nothing yields to the event loop between the last check here and aiokafka's send, so that
+        send takes the connection checked: a connection not made (the broker was down an instant
+        ago) or closed meanwhile is not left for it to make again unchecked."""
+        connection = await self._client._get_conn(node_id, group=group)
+        if connection is None:
+            raise NodeNotReadyError(f"no connection to node {node_id}")
+        if connection not in self._checked:
+            opened_by = time.monotonic()
+            while self._asked_at < opened_by:
+                if not await self._client.force_metadata_update():
+                    raise KafkaConnectionError("no metadata from the broker since connecting")
+            cluster = self._client.cluster
+            for topic, partitions in request._topics:
+                for partition, _records in partitions:
+                    if cluster.leader_for_partition(TopicPartition(topic, partition)) != node_id:
+                        raise UnknownTopicOrPartitionError(f"{topic} {partition} not on this broker")
+            self._checked.add(connection)
+        if self._client._conns.get((node_id, group)) is not connection or not connection.connected():
+            raise KafkaConnectionError("the connection checked closed meanwhile")
+
+
+def writes_only_where_the_broker_says(producer: AIOKafkaProducer) -> AIOKafkaProducer:
+    """``producer``, its writes held as ``WritesOnlyWhereTheBrokerSays`` says (before its start)."""
+    WritesOnlyWhereTheBrokerSays(producer.client)
+    return producer
+
+
 def create_producer(
     bootstrap_servers: str,
     client_id: str,
@@ -84,19 +164,22 @@ def create_producer(
     linger_ms: int = 0,
     security: KafkaSecurity = PLAINTEXT,
 ) -> AIOKafkaProducer:
-    """Create a producer that waits for every in-sync replica before a send counts as done.
+    """Create a producer that waits for every in-sync replica before a send counts as done, and
+    writes only to partitions the broker it reaches has named (``WritesOnlyWhereTheBrokerSays``).
 
     No linger by default: the relay sends a whole claimed batch at once, so records batch anyway
     under load, and an urgent tip's three hops do not each wait for more.
     """
-    return AIOKafkaProducer(
-        bootstrap_servers=bootstrap_servers,
-        client_id=client_id,
-        acks="all",
-        enable_idempotence=enable_idempotence,
-        linger_ms=linger_ms,
-        request_timeout_ms=15_000,
-        **security.client_options(),
+    return writes_only_where_the_broker_says(
+        AIOKafkaProducer(
+            bootstrap_servers=bootstrap_servers,
+            client_id=client_id,
+            acks="all",
+            enable_idempotence=enable_idempotence,
+            linger_ms=linger_ms,
+            request_timeout_ms=15_000,
+            **security.client_options(),
+        )
     )
 
 

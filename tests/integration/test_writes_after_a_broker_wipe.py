@@ -1,0 +1,80 @@
+"""What a producer writes around a broker that restarted empty is read back (issue 18).
+
+Tansu takes records for a topic it does not have and acknowledges them; once the topic is made, its
+partitions' offsets start again from 0 under those records, and later records land inside their
+offsets, where no reader sees them. A producer holds the old broker's metadata until a metadata
+answer from the new one arrives: what it sends meanwhile must wait for the topic."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from lantern.infra import TansuBroker
+from lantern.observe import TopicReader
+from schemas import topics
+from services.common.kafka import create_producer, ensure_topics
+
+TOPIC = topics.TIPS_RECEIVED
+
+
+def as_before_the_restart(producer: AIOKafkaProducer, held: tuple[dict, dict]) -> None:  # type: ignore[type-arg]
+    """The producer's metadata as the old broker gave it: what a producer holds from the moment it
+    reconnects until the new broker's metadata answer arrives (a send retried across the restart,
+    or the first one after it, goes out in that moment)."""
+    cluster = producer.client.cluster
+    cluster._partitions, cluster._broker_partitions = held[0], held[1]
+
+
+async def read_back(bootstrap: str) -> set[bytes]:
+    async with TopicReader(bootstrap, (TOPIC,)) as reader:
+        values: set[bytes] = set()
+        for _ in range(10):
+            values |= {record.value for record in await reader.read(timeout_ms=200)}
+        return values
+
+
+async def test_records_a_producer_sends_to_a_broker_that_restarted_empty_are_all_read_back(
+    tmp_path: Path,
+) -> None:
+    broker = TansuBroker(log_path=tmp_path / "tansu.log").start()
+    producer = create_producer(broker.bootstrap_servers, "lantern-test", enable_idempotence=False)
+    try:
+        await ensure_topics(broker.bootstrap_servers, (TOPIC,))
+        await producer.start()
+        await producer.send_and_wait(TOPIC, b"on the old broker", partition=0)
+        cluster = producer.client.cluster
+        held = (
+            dict(cluster._partitions),
+            {node: set(tps) for node, tps in cluster._broker_partitions.items()},
+        )
+        broker.stop()
+        broker.start()  # the same port, nothing on it
+        await asyncio.sleep(0.5)  # the producer sees its connection closed and reads metadata again
+        as_before_the_restart(producer, held)
+
+        batch = producer.create_batch()
+        for number in range(5):
+            batch.append(key=None, value=f"sent before the topic {number}".encode(), timestamp=None)
+        before_the_topic = await producer.send_batch(batch, TOPIC, partition=0)
+        await asyncio.wait({before_the_topic}, timeout=2)
+        await ensure_topics(broker.bootstrap_servers, (TOPIC,))  # what `lantern up` does once it listens
+
+        acknowledged = set()
+        for number in range(5):
+            value = f"sent once the topic was made {number}".encode()
+            try:
+                await producer.send_and_wait(TOPIC, value, partition=0)
+            except KafkaError:
+                continue  # refused: the client knows it was not written
+            acknowledged.add(value)
+        await asyncio.wait_for(before_the_topic, 20)
+        acknowledged |= {f"sent before the topic {number}".encode() for number in range(5)}
+
+        assert acknowledged - await read_back(broker.bootstrap_servers) == set()
+    finally:
+        await producer.stop()
+        broker.stop()
