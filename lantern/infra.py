@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -25,7 +26,33 @@ if TYPE_CHECKING:
     from lantern.postgres_child import ChildPostgresServer
 
 
+EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+LOWEST_PORT = 20000
+
+
+def ephemeral_ports() -> range:
+    """The ports the kernel hands out to outgoing connections and to a bind to port 0."""
+    try:
+        low, high = map(int, EPHEMERAL_RANGE.read_text().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999
+    return range(low, high + 1)
+
+
 def free_port() -> int:
+    """A port free now, below the kernel's ephemeral range: a service that is killed and started again
+    takes its port back, and a port of that range is soon taken in between by an outgoing connection
+    or another process's bind to port 0."""
+    ephemeral = ephemeral_ports()
+    chooser = random.SystemRandom()
+    for _ in range(200) if ephemeral.start > LOWEST_PORT + 1000 else ():
+        port = chooser.randrange(LOWEST_PORT, ephemeral.start)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
