@@ -59,7 +59,8 @@ def test_a_wish_not_to_live_said_with_its_negation_is_a_risk_of_suicide(
     assert a_danger(result) is danger, outcome(result)
 
 
-# 2. A denial negates what it denies: "denies threats or violence", "nie toute violence".
+# 2. A denial negates what it denies ("denies threats or violence", "nie toute violence"), but not
+#    the suspect's own denial: his word is no statement that nothing happened.
 @pytest.mark.parametrize(
     ("language", "narrative", "danger"),
     [
@@ -71,9 +72,13 @@ def test_a_wish_not_to_live_said_with_its_negation_is_a_risk_of_suicide(
                      True, id="en-violence-not-denied"),
         pytest.param("fr", "Appelante, 27 ans, dit que son gérant lui trouve des clients et garde la moitié. Il la menace de violence.",
                      True, id="fr-violence-pas-niee"),
+        pytest.param("en", "The owner denied hitting the dishwasher, who still sleeps in the restaurant's basement.",
+                     True, id="en-the-suspect-denies"),
+        pytest.param("fr", "Le patron nie l'avoir frappée, et elle dort encore dans le sous-sol du resto.",
+                     True, id="fr-le-suspect-nie"),
     ],
 )  # fmt: skip
-def test_a_denial_negates_what_it_denies(language: str, narrative: str, danger: bool) -> None:
+def test_a_denial_negates_what_it_denies_unless_the_suspect_denies(language: str, narrative: str, danger: bool) -> None:
     result = rules(language, narrative)
     assert a_danger(result) is danger, outcome(result)
 
