@@ -272,3 +272,35 @@ def test_money_named_is_no_sign_but_money_kept_or_handed_over_is(
 ) -> None:
     result = told_by_a_stranger(language, narrative)
     assert (result.urgency is Urgency.INSUFFICIENT_INFORMATION) is insufficient, outcome(result)
+
+
+# 12. Danger the rules alone missed on development9 (the net caught it): a padlock put on a door by
+#     its verb, a plea written in the familiar imperative ("aide-moi"), a threat that it is over for
+#     her or that he is coming to deal with him, and an exploiter who found a woman who had left him;
+#     a job found for her, or a help offered, is none of these.
+@pytest.mark.parametrize(
+    ("language", "narrative", "danger"),
+    [
+        pytest.param("en", "The owner padlocks the bunkhouse door at night; six pickers sleep inside.",
+                     True, id="en-padlocks"),
+        pytest.param("fr", "Elle m'a passé un billet « aide-moi » au comptoir, son patron la laisse jamais seule.",
+                     True, id="fr-aide-moi"),
+        pytest.param("fr", "Son gérant lui a écrit que c'est fini pour elle si elle parle aux policiers.",
+                     True, id="fr-c-est-fini-pour-elle"),
+        pytest.param("en", "Her manager texted her that it's over for her if she talks to the police.",
+                     True, id="en-its-over-for-her"),
+        pytest.param("en", "The recruiter says he is coming tomorrow to deal with him because he asked for his pay.",
+                     True, id="en-coming-to-deal-with-him"),
+        pytest.param("en", "She left her pimp in the spring, but tonight he found her new address.",
+                     True, id="en-found-her-new-address"),
+        pytest.param("fr", "Elle a quitté son pimp au printemps, mais ce soir il l'a retrouvée avec une appli.",
+                     True, id="fr-il-l-a-retrouvee"),
+        pytest.param("en", "He found her a job at the farm and keeps her passport.",
+                     False, id="en-found-her-a-job"),
+        pytest.param("fr", "Je l'aide moi-même à remplir ses papiers; son patron garde son passeport.",
+                     False, id="fr-je-l-aide-moi-meme"),
+    ],
+)  # fmt: skip
+def test_danger_the_rules_alone_missed_on_development9(language: str, narrative: str, danger: bool) -> None:
+    result = rules(language, narrative)
+    assert a_danger(result) is danger, outcome(result)
