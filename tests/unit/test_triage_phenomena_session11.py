@@ -78,7 +78,9 @@ def test_a_wish_not_to_live_said_with_its_negation_is_a_risk_of_suicide(
                      True, id="fr-le-suspect-nie"),
     ],
 )  # fmt: skip
-def test_a_denial_negates_what_it_denies_unless_the_suspect_denies(language: str, narrative: str, danger: bool) -> None:
+def test_a_denial_negates_what_it_denies_unless_the_suspect_denies(
+    language: str, narrative: str, danger: bool
+) -> None:
     result = rules(language, narrative)
     assert a_danger(result) is danger, outcome(result)
 
