@@ -47,6 +47,10 @@ PARTS = {
     # Written in session 10 by a writer who read only the brief, the domain guide and the seeds; scored
     # by the lead once, counts only, then handed over to be tuned on (README: development8).
     "development8": (HERE / "development8_en.jsonl", HERE / "development8_fr.jsonl"),
+    # Written in session 11 by a writer who read only the brief, the domain guide and the seeds (French
+    # apart from English); scored by the lead once, counts only, then handed over to be tuned on
+    # (README: development9).
+    "development9": (HERE / "development9_en.jsonl", HERE / "development9_fr.jsonl"),
     "sealed": (HERE / "sealed.jsonl",),
 }
 # Every part but the sealed one: what the rules may be tuned on and the net trained on, once a

@@ -49,6 +49,9 @@ MALE_WORDS = frozenset(
     | {"homme", "hommes", "gars", "pere", "papa", "mari", "patron", "chum", "monsieur", "oncle"}
 )
 ADULT_NOW = "age.adult_now"
+# A high school's graduating class is named for the year its students turn 18 ("class of 2027",
+# "finissante 2027"): a year of birth 18 years earlier, whatever age the person claims.
+CLASS_YEAR = "age.class_year"
 # How far before an age its noun may stand: "un homme de 50 ans", "un homme dans la soixantaine".
 AGE_NOUN_REACH = 3
 # A rumour is set aside only in a short tip: a long one tells of someone.
@@ -249,6 +252,8 @@ def _birth_years(reading: Reading, today: date | None) -> list[tuple[Found, int,
     years = []
     for sign in reading.of_role("birth_year"):
         born = [int(word) for word in words[sign.start : sign.end] if len(word) == 4 and word.isdigit()]
+        if born and sign.atom.name == CLASS_YEAR:
+            born[-1] -= ADULT_AGE
         if sign.affirmed and born and today.year >= born[-1]:
             years.append((sign, today.year - born[-1] - 1, today.year - born[-1]))
     return years
@@ -315,7 +320,8 @@ def _minor(
     present_ages = [sign for sign in present_ages if not (sign.family and family_aside)]
     minor_ages = [sign for sign in present_ages if _youngest(sign) < ADULT_AGE and not _straddles(sign)]
     terms = [sign for sign in signs if sign.atom.role == "minor" and not sign.past and not sign.hedged]
-    born_minor = [sign for sign, _, oldest in born if oldest < ADULT_AGE]
+    # A class year gives an age only roughly (grades repeated, provinces that finish at 17): a possible minor.
+    born_minor = [sign for sign, _, oldest in born if oldest < ADULT_AGE and sign.atom.name != CLASS_YEAR]
     stated = minor_ages + terms + born_minor
     ages_now = tuple(_youngest(sign) for sign in present_ages) + tuple(youngest for _, youngest, _ in born)
     if stated:
@@ -343,7 +349,11 @@ def _minor(
             and not adult_stated
             and not _young_look_of_an_adult(reading, sign, twenties)
         )
-    ] + [sign for sign, youngest, oldest in born if youngest < ADULT_AGE <= oldest]
+    ] + [
+        sign
+        for sign, youngest, oldest in born
+        if youngest < ADULT_AGE and (oldest >= ADULT_AGE or sign.atom.name == CLASS_YEAR)
+    ]
     if doubtful:
         return Judgement(Certainty.POSSIBLE, _evidence(lexicon, doubtful)), NOTHING, ages_now, False
     adults_only = bool(adults) or any(youngest >= ADULT_AGE for _, youngest, _ in born)

@@ -610,7 +610,7 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
         role: []
         for role in (
             "negation", "hedge", "fear", "now", "soon", "later", "future", "over", "report", "question", "answer_no",
-            "generic", "belief_denied", "advice",
+            "generic", "belief_denied", "advice", "clock", "relocation",
         )
     }  # fmt: skip
     signs = []
@@ -629,6 +629,10 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
             present.add(role)
         elif role in SIGN_ROLES:
             signs.append((atom, start, end, carries_negation))
+    # A set hour ("at 5am", "à 4h") makes a move soon only in a sentence that moves people elsewhere
+    # ("to another plant", "dans le nord"): a pick-up at a set hour is how a working day starts.
+    elsewhere = {tokens.sentence[start] for start, _ in cues.pop("relocation")}
+    cues["soon"] += [(start, end) for start, end in cues.pop("clock") if tokens.sentence[start] in elsewhere]
     qualify = _Context(tokens, cues)
     past_spans = [
         (start, end)
