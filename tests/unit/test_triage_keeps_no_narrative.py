@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import random
+import re
 import sys
 import types
 from collections.abc import Iterator
@@ -32,6 +33,9 @@ NARRATIVES = (
 INVENTED = frozenset(
     {"quillabeth", "marrowind", "tharnwick", "jessamond", "quarrelby", "brisquel", "4382719046", "9046"}
 )
+
+# A number is found only as a number of its own: an object's id in a cache key may hold its digits.
+INSIDE = re.compile("|".join(rf"(?<![0-9]){word}(?![0-9])" if word.isdigit() else word for word in INVENTED))
 
 
 def _classify_every_narrative() -> None:
@@ -109,7 +113,7 @@ def test_no_name_place_email_or_phone_of_a_tip_outlives_its_classification(kept:
     if kept == "equal":
         assert INVENTED & strings == set()
     else:
-        assert [held for held in strings if any(word in held.lower() for word in INVENTED)] == []
+        assert [held for held in strings if INSIDE.search(held.lower())] == []
 
 
 def test_a_classification_still_reads_the_words_it_does_not_keep() -> None:
@@ -123,7 +127,7 @@ def test_a_classification_still_reads_the_words_it_does_not_keep() -> None:
 
 def test_no_piece_of_a_name_outlives_its_classification() -> None:
     # A memo of n-grams keeps a name in pieces ("quill", "rrowin"), which no whole-word search finds: a
-    # name no earlier test has used, and any string of three letters or more that appears among triage's
+    # name no earlier test has used, and any string of four letters or more that appears among triage's
     # objects with it and is a piece of it, fails.
     letters = random.Random().choices("bcdfghklmnpqrstvwxz", k=24)
     name, place = "".join(letters[:12]).capitalize(), "".join(letters[12:]).capitalize()
@@ -136,6 +140,6 @@ def test_no_piece_of_a_name_outlives_its_classification() -> None:
     _, after = _held_by_triage()
     pieces = [
         held for held in after - before
-        if len(held.strip()) >= 3 and any(held.strip().lower() in word.lower() for word in (name, place))
+        if len(held.strip()) >= 4 and any(held.strip().lower() in word.lower() for word in (name, place))
     ]  # fmt: skip
     assert pieces == []
