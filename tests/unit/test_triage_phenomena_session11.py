@@ -234,26 +234,27 @@ def test_a_threat_to_tell_a_college_is_a_status_threat(language: str, narrative:
     assert a_danger(result) is danger, outcome(result)
 
 
-# 10. "Is this trafficking?" asked of a medium sign alone is a question, not an account; a strong sign
-#     asked about is still one.
+# 10. "Is this trafficking?" sets nothing: neither a feeling that empties a tip with a medium sign
+#     nor a sign (review of rules-2026.12.9: read as a feeling, it sent such tips to insufficient).
 @pytest.mark.parametrize(
-    ("language", "narrative", "insufficient"),
+    ("language", "narrative", "question"),
     [
-        pytest.param("en", "Saw a job posting online for nannies, way too good to be true. Is this trafficking?",
-                     True, id="en-is-this-trafficking"),
-        pytest.param("fr", "J'ai vu une offre pour des gardiennes sur Marketplace, trop belle pour être vraie. C'tu de la traite?",
-                     True, id="fr-c-tu-de-la-traite"),
-        pytest.param("en", "My employer took my passport and I have not been paid in three months. Is this trafficking?",
-                     False, id="en-passport-taken-is-this-trafficking"),
-        pytest.param("fr", "Mon employeur a pris mon passeport pis j'ai pas été payée depuis trois mois. C'tu de la traite?",
-                     False, id="fr-passeport-pris-c-tu-de-la-traite"),
+        pytest.param("en", "Saw a job posting online for nannies, way too good to be true.", " Is this trafficking?",
+                     id="en-is-this-trafficking"),
+        pytest.param("fr", "J'ai vu une offre pour des gardiennes sur Marketplace, trop belle pour être vraie.", " C'tu de la traite?",
+                     id="fr-c-tu-de-la-traite"),
+        pytest.param("fr", "Mon amie Mia, 19 ans, au 45 rue des Érables, son nouveau chum a pris son téléphone et elle ne voit plus personne.",
+                     " Est-ce que c'est de la traite ?", id="fr-est-ce-que-c-est-de-la-traite"),
+        pytest.param("en", "My employer took my passport and I have not been paid in three months.", " Is this trafficking?",
+                     id="en-passport-taken-is-this-trafficking"),
     ],
 )  # fmt: skip
-def test_asking_whether_a_medium_sign_is_trafficking_is_no_account(
-    language: str, narrative: str, insufficient: bool
+def test_asking_whether_it_is_trafficking_changes_nothing(
+    language: str, narrative: str, question: str
 ) -> None:
-    result = told_by_a_stranger(language, narrative)
-    assert (result.urgency is Urgency.INSUFFICIENT_INFORMATION) is insufficient, outcome(result)
+    asked = told_by_a_stranger(language, narrative + question)
+    told = told_by_a_stranger(language, narrative)
+    assert asked.urgency is told.urgency is not Urgency.INSUFFICIENT_INFORMATION, outcome(asked)
 
 
 # 11. Money named is no sign of money withheld ("y'a ben de l'argent"); money kept or handed over to
@@ -306,3 +307,148 @@ def test_money_named_is_no_sign_but_money_kept_or_handed_over_is(
 def test_danger_the_rules_alone_missed_on_development9(language: str, narrative: str, danger: bool) -> None:
     result = rules(language, narrative)
     assert a_danger(result) is danger, outcome(result)
+
+
+# Review of rules-2026.12.9 (urgent tips it lowered).
+# R1. A denial negates only when the one at risk or the teller denies, or a note has no subject;
+#     anyone else's denial leaves the sign standing, and no denial negates a sign of a minor.
+@pytest.mark.parametrize(
+    ("language", "narrative", "danger"),
+    [
+        pytest.param("en", "Her pimp denied threatening to kill her tonight. She is at 45 Oak Ave and terrified.",
+                     True, id="en-her-pimp-denied"),
+        pytest.param("en", "The landlord denies locking the girls in the basement.", True, id="en-the-landlord-denies"),
+        pytest.param("en", "They deny locking the girls in the basement.", True, id="en-they-deny"),
+        pytest.param("fr", "Le propriétaire nie enfermer les filles dans le sous-sol.", True, id="fr-le-proprietaire-nie"),
+        pytest.param("fr", "Ils nient enfermer les filles dans le sous-sol.", True, id="fr-ils-nient"),
+        pytest.param("fr", "M. Tremblay nie enfermer les filles dans le sous-sol.", True, id="fr-m-tremblay-nie"),
+        pytest.param("fr", "Le propriétaire de la ferme nie menacer de tuer ceux qui partent ce soir.",
+                     True, id="fr-le-proprietaire-de-la-ferme-nie"),
+        pytest.param("en", "The worker denies any threats or violence; the owner of the salon keeps her passport.",
+                     False, id="en-the-worker-denies"),
+        pytest.param("fr", "La travailleuse nie toute menace ou violence; le patron du salon garde son passeport.",
+                     False, id="fr-la-travailleuse-nie"),
+    ],
+)  # fmt: skip
+def test_review_a_denial_negates_only_from_the_one_at_risk_or_the_teller(
+    language: str, narrative: str, danger: bool
+) -> None:
+    result = rules(language, narrative)
+    assert a_danger(result) is danger, outcome(result)
+
+
+@pytest.mark.parametrize(
+    ("language", "narrative"),
+    [
+        pytest.param("en", "Her stepfather denies selling his 13-year-old stepdaughter to his friends.",
+                     id="en-stepfather-denies-a-stated-age"),
+        pytest.param("en", "She denies being a minor, but a man drives her to hotels every night.",
+                     id="en-she-denies-being-a-minor"),
+        pytest.param("fr", "Elle nie être mineure, mais un homme la conduit à l'hôtel chaque soir.",
+                     id="fr-elle-nie-etre-mineure"),
+    ],
+)  # fmt: skip
+def test_review_no_denial_negates_a_sign_of_a_minor(language: str, narrative: str) -> None:
+    result = rules(language, narrative)
+    assert a_minor(result), outcome(result)
+
+
+# R2. Leaving care at 18 is a status and no minor word; young people who leave a group home (running
+#     away, going out at night) are its residents, and minors.
+@pytest.mark.parametrize(
+    ("language", "narrative", "minor"),
+    [
+        pytest.param("en", "Teens leaving the group home on Elm St are picked up by a man who takes them to parties.",
+                     True, id="en-teens-leaving-the-group-home"),
+        pytest.param("en", "Teens who leave the group home at night are being sold at the motel.",
+                     True, id="en-teens-who-leave-the-group-home"),
+        pytest.param("fr", "Les jeunes qui quittent le foyer de groupe se font ramasser le soir par un homme qui les amène dans des partys.",
+                     True, id="fr-les-jeunes-qui-quittent-le-foyer"),
+        pytest.param("en", "Young people aging out of foster care at 18 are recruited by a man at the shelter who keeps their pay.",
+                     False, id="en-aging-out-of-foster-care"),
+        pytest.param("fr", "Des jeunes qui sortent de la DPJ à 18 ans sont recrutés par un homme au refuge qui garde leur paye.",
+                     False, id="fr-sortent-de-la-dpj-a-18-ans"),
+    ],
+)  # fmt: skip
+def test_review_only_leaving_care_at_18_is_no_minor_word(language: str, narrative: str, minor: bool) -> None:
+    result = rules(language, narrative)
+    assert a_minor(result) is minor, outcome(result)
+
+
+# R5. A stated age stands whatever follows in the next sentence ("She is 16. 45 Oak Ave." was read as
+#     two numbers in a row, a count); "sells her", "la vend" are signs of sexual exploitation.
+@pytest.mark.parametrize(
+    ("language", "narrative", "urgent"),
+    [
+        pytest.param("en", "He will tell the school she is working for him. She is 16. 45 Oak Ave.", True,
+                     id="en-she-is-16-then-an-address"),
+        pytest.param("fr", "Il va dire à l'école qu'elle travaille pour lui. Elle a 16. 45 rue des Érables.", True,
+                     id="fr-elle-a-16-puis-une-adresse"),
+        pytest.param("en", "He will tell the school she is working for him. She is 26. 45 Oak Ave.", False,
+                     id="en-she-is-26-then-an-address"),
+        pytest.param("fr", "Il va dire à l'école qu'elle travaille pour lui. Elle a 26. 45 rue des Érables.", False,
+                     id="fr-elle-a-26-puis-une-adresse"),
+    ],
+)  # fmt: skip
+def test_review_a_stated_age_stands_before_an_address(language: str, narrative: str, urgent: bool) -> None:
+    result = rules(language, narrative)
+    assert (result.urgency is Urgency.URGENT) is urgent, outcome(result)
+
+
+@pytest.mark.parametrize(
+    ("language", "narrative", "insufficient"),
+    [
+        pytest.param("en", "Her boyfriend sells her to men at the motel on Main St.", False, id="en-sells-her-to-men"),
+        pytest.param("en", "Her boyfriend sells her.", False, id="en-her-boyfriend-sells-her"),
+        pytest.param("fr", "Son chum la vend à des hommes au motel de la rue Principale.", False, id="fr-la-vend"),
+        pytest.param("en", "She sells jewellery at the market on Main St.", True, id="en-she-sells-jewellery"),
+        pytest.param("fr", "Elle vend des bijoux au marché de la rue Principale.", True, id="fr-elle-vend-des-bijoux"),
+    ],
+)  # fmt: skip
+def test_review_selling_her_is_a_sign_of_sexual_exploitation(
+    language: str, narrative: str, insufficient: bool
+) -> None:
+    result = told_by_a_stranger(language, narrative)
+    assert (result.urgency is Urgency.INSUFFICIENT_INFORMATION) is insufficient, outcome(result)
+
+
+# R4. A class year said as a grad year ("her grad year is 2027", "a 2027 grad") gives an age roughly;
+#     Quebec's secondaire 5 ends the year students turn 17, so a finissante of a year may be 17 today.
+@pytest.mark.parametrize(
+    ("language", "narrative", "minor"),
+    [
+        pytest.param("en", "She says she is 19 but her grad year is 2027. A man drives her to hotels every night.",
+                     True, id="en-her-grad-year-is"),
+        pytest.param("en", "She says she is 19 but she is a 2027 grad. A man drives her to hotels every night.",
+                     True, id="en-a-grad-of-the-year"),
+        pytest.param("fr", "Elle dit avoir 19 ans mais elle est finissante du secondaire 2025. Un homme la conduit à l'hôtel chaque soir.",
+                     True, id="fr-finissante-du-secondaire-turns-17"),
+        pytest.param("en", "She says she is 25 and her grad year was 2019. A man drives her to hotels every night.",
+                     False, id="en-a-grad-year-long-past"),
+        pytest.param("fr", "Elle dit avoir 25 ans, finissante du secondaire 2018. Un homme la conduit à l'hôtel chaque soir.",
+                     False, id="fr-finissante-d-il-y-a-longtemps"),
+    ],
+)  # fmt: skip
+def test_review_a_grad_year_gives_an_age_roughly(language: str, narrative: str, minor: bool) -> None:
+    result = rules(language, narrative)
+    assert a_minor(result) is minor, outcome(result)
+
+
+# R6. A number, a street's name and its kind is an address ("at 12 Main St"), never an age at the time;
+#     an age said before a street ("she was 12 on Main St") stays one.
+@pytest.mark.parametrize(
+    ("language", "narrative", "minor"),
+    [
+        pytest.param("en", "My cousin works at the spa at 12 Main St, the owner keeps her passport.",
+                     False, id="en-at-12-main-st"),
+        pytest.param("en", "My cousin, class of 2020, works at the spa at 12 Main St, the owner keeps her passport.",
+                     False, id="en-class-of-2020-at-12-main-st"),
+        pytest.param("en", "He sells her at the motel on Main St. She is 12 and lives with him at 45 Oak Ave.",
+                     True, id="en-she-is-12-and-an-address"),
+        pytest.param("fr", "Il la vend au motel de la rue Principale. Elle a 12 ans et vit avec lui au 45 rue des Érables.",
+                     True, id="fr-elle-a-12-ans-et-une-adresse"),
+    ],
+)  # fmt: skip
+def test_review_a_number_that_opens_an_address_is_no_age(language: str, narrative: str, minor: bool) -> None:
+    result = rules(language, narrative)
+    assert a_minor(result) is minor, outcome(result)

@@ -52,6 +52,10 @@ ADULT_NOW = "age.adult_now"
 # A high school's graduating class is named for the year its students turn 18 ("class of 2027",
 # "finissante 2027"): a year of birth 18 years earlier, whatever age the person claims.
 CLASS_YEAR = "age.class_year"
+QUEBEC_COHORT = frozenset(
+    {"secondaire", "finissante", "finissant", "finissantes", "finissants", "cohorte", "promotion"}
+)
+QUEBEC_GRADUATION_AGE = 17
 # How far before an age its noun may stand: "un homme de 50 ans", "un homme dans la soixantaine".
 AGE_NOUN_REACH = 3
 # A rumour is set aside only in a short tip: a long one tells of someone.
@@ -253,7 +257,9 @@ def _birth_years(reading: Reading, today: date | None) -> list[tuple[Found, int,
     for sign in reading.of_role("birth_year"):
         born = [int(word) for word in words[sign.start : sign.end] if len(word) == 4 and word.isdigit()]
         if born and sign.atom.name == CLASS_YEAR:
-            born[-1] -= ADULT_AGE
+            # Quebec's secondaire 5 ends the year its students turn 17: a finissante of the year may be 17 today.
+            secondary = not QUEBEC_COHORT.isdisjoint(words[sign.start : sign.end])
+            born[-1] -= QUEBEC_GRADUATION_AGE if secondary else ADULT_AGE
         if sign.affirmed and born and today.year >= born[-1]:
             years.append((sign, today.year - born[-1] - 1, today.year - born[-1]))
     return years

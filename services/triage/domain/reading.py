@@ -196,6 +196,21 @@ NEGATION_WORDS = frozenset(
      "wasn't", "weren't", "won't", "wouldn't", "can't", "cannot", "couldn't", "ne", "n'", "pas", "jamais",
      "aucun", "aucune", "rien", "ni", "sans", "pu"}
 )  # fmt: skip
+# A denial ("denies", "nie") negates only when the one at risk or the teller denies, or when a note has
+# no subject ("Denies threats or violence"): anyone else's word ("her pimp denies threatening her",
+# "le propriétaire nie enfermer les filles") is no statement that nothing happened.
+DENIALS = frozenset(
+    {"denies", "denied", "deny", "denying", "nie", "nient", "niait", "niaient", "nier", "niant"}
+)
+DENIERS_WHO_NEGATE = frozenset(
+    {"she", "i", "we", "victim", "worker", "caller", "reporter", "survivor", "elle", "je", "j'", "nous",
+     "victime", "travailleuse", "travailleur", "appelante", "appelant", "survivante"}
+)  # fmt: skip
+# Between a denier and the denial: "she also denies", "she has denied", "elle a toujours nié".
+DENIAL_FILLERS = frozenset(
+    {"also", "still", "firmly", "strongly", "categorically", "has", "had", "have", "always", "again", "aussi",
+     "toujours", "encore", "a", "avait", "ont", "avaient", "categoriquement", "formellement"}
+)  # fmt: skip
 # A French future or conditional says the harm is still to come, whatever the past around it says.
 FUTURE_ENDINGS = ("rait", "raient", "rais", "rai", "ras", "rons", "ront", "rez", "riez", "rions", "ra")
 NOT_AN_AGE_AFTER = frozenset(
@@ -220,6 +235,17 @@ NOT_AN_AGE_BEFORE = frozenset(
      "over", "top", "rooms", "units", "suite", "suites", "chambres", "address", "adresse"}
 )  # fmt: skip
 YOUNGEST_AGE, OLDEST_AGE = 6, 99
+# A number, a street's name of at most two words, then the kind of street: an address, not an age.
+ADDRESS_NAME_WORDS = 2
+STREET_KINDS = frozenset(
+    {"st", "street", "ave", "avenue", "rd", "road", "blvd", "boulevard", "dr", "drive", "lane", "ln", "way",
+     "crescent", "cres", "court", "ct", "place", "pl", "hwy", "highway", "rue", "boul", "chemin", "ch", "rang",
+     "route", "montee", "cote"}
+)  # fmt: skip
+# "She was 12 on Main St": a preposition or a verb between the number and the street keeps the age.
+ADDRESS_BREAKS = frozenset(
+    {"on", "at", "in", "near", "by", "from", "to", "sur", "dans", "pres", "a", "au", "de"}
+)
 DOUBT_CUES = frozenset({"hedge", "fear"})
 # The roles whose numbers are ages: a number that is no plausible age drops the phrase.
 AGE_ROLES = frozenset({"age", "age_under", "age_guess", "adult_now", "past_age"})
@@ -558,7 +584,10 @@ def _plausible_age(tokens: Tokens, start: int, end: int) -> bool:
     words, numbers = tokens.words, tokens.numbers
     at = [position for position in range(start, end) if numbers[position] is not None]
     first_number, last_number = at[0], at[-1]
-    after = words[last_number + 1] if last_number + 1 < len(words) else ""
+    # What follows in another clause or sentence says nothing of the number: "She is 16. 45 Oak Ave."
+    # is an age and then an address, not a count of 16 followed by another number.
+    following = last_number + 1 < len(words) and tokens.clause[last_number + 1] == tokens.clause[last_number]
+    after = words[last_number + 1] if following else ""
     if (
         after in ("years", "year", "yrs")
         and words[last_number + 2 : last_number + 3] != ("old",)
@@ -569,7 +598,9 @@ def _plausible_age(tokens: Tokens, start: int, end: int) -> bool:
         words[last_number + 1 : last_number + 1 + len(unit)] == unit for unit in PER_UNIT
     ):
         return False
-    if after in NOT_AN_AGE_AFTER or (last_number + 1 < len(words) and numbers[last_number + 1] is not None):
+    if after in NOT_AN_AGE_AFTER or (following and numbers[last_number + 1] is not None):
+        return False
+    if _opens_an_address(tokens, last_number):
         return False
     if (
         after in TIME_OF_DAY_BEFORE
@@ -580,7 +611,7 @@ def _plausible_age(tokens: Tokens, start: int, end: int) -> bool:
     # "Il y a 15 ans" is a time ago; "y'a l'air d'en avoir 15" (il a l'air) is not.
     looks = words[start : start + 2] == ("l'", "air")
     for position in (start - 1, first_number - 1) if first_number > start else (start - 1,):
-        if position < 0:
+        if position < 0 or tokens.sentence[position] != tokens.sentence[first_number]:
             continue
         before = words[position]
         if before in NOT_AN_AGE_BEFORE or (
@@ -588,6 +619,19 @@ def _plausible_age(tokens: Tokens, start: int, end: int) -> bool:
         ):
             return False
     return all(YOUNGEST_AGE <= value <= OLDEST_AGE for value in _numbers(tokens, start, end))
+
+
+def _opens_an_address(tokens: Tokens, number: int) -> bool:
+    """ "At 12 Main St", "au 45 boul. Taschereau": a street's name, then its kind, follow the number."""
+    clause = tokens.clause[number]
+    for position in range(number + 1, min(number + 1 + ADDRESS_NAME_WORDS + 1, len(tokens))):
+        word = tokens.words[position]
+        if tokens.clause[position] != clause or word in ADDRESS_BREAKS:
+            return False
+        if word in STREET_KINDS:
+            # Right after the number, "St" is a saint's name as often as a street ("14 St. Catharines").
+            return position > number + 1
+    return False
 
 
 def _years_end_the_clause(tokens: Tokens, years: int, end: int) -> bool:
@@ -631,9 +675,24 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
             signs.append((atom, start, end, carries_negation))
     # A set hour ("at 5am", "à 4h") makes a move soon only in a sentence that moves people elsewhere
     # ("to another plant", "dans le nord"): a pick-up at a set hour is how a working day starts.
+    denials = [span for span in cues["negation"] if tokens.words[span[0]] in DENIALS]
+    if denials:
+        cues["negation"] = [
+            span
+            for span in cues["negation"]
+            if span not in denials or _denied_by_the_one_at_risk(tokens, span[0])
+        ]
     elsewhere = {tokens.sentence[start] for start, _ in cues.pop("relocation")}
     cues["soon"] += [(start, end) for start, end in cues.pop("clock") if tokens.sentence[start] in elsewhere]
     qualify = _Context(tokens, cues)
+    # A denial never negates a minor's age or a sign of youth: "she denies being 15" is what a minor
+    # is told to say. Those signs are read as if no denial had been said.
+    undenied = qualify
+    if any(tokens.words[start] in DENIALS for start, _ in cues["negation"]):
+        undenied = _Context(
+            tokens,
+            {**cues, "negation": [span for span in cues["negation"] if tokens.words[span[0]] not in DENIALS]},
+        )
     past_spans = [
         (start, end)
         for atom, start, end, _ in signs
@@ -669,7 +728,7 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
         answered_no = asked and role not in MINOR_ROLES and qualify.answered_no(end)
         timed = role in TIMED_ROLES
         negated = (
-            qualify.negated(start, end, carries_negation)
+            (undenied if role in MINOR_ROLES else qualify).negated(start, end, carries_negation)
             or (fear and qualify.feared_not(start))
             or answered_no
             or (atoms[atom].name == DANGER_AS_A_STATE and qualify.conditional(start))
@@ -702,6 +761,16 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
         present=frozenset(present),
         roles=frozenset(sign.atom.role for sign in found),
     )
+
+
+def _denied_by_the_one_at_risk(tokens: Tokens, start: int) -> bool:
+    """The denier is the one at risk or the teller ("she denies", "je nie"), or the note has none."""
+    position = start - 1
+    while position >= 0 and tokens.words[position] in DENIAL_FILLERS:
+        position -= 1
+    if position < 0 or tokens.sentence[position] != tokens.sentence[start]:
+        return True
+    return tokens.words[position] in DENIERS_WHO_NEGATE
 
 
 def _noun_chain(between: tuple[str, ...]) -> bool:
