@@ -13,7 +13,8 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
-from typing import Any, Generic, TypeVar
+from functools import partial
+from typing import Any, Generic, Protocol, TypeVar
 
 import asyncpg
 
@@ -123,6 +124,15 @@ class UnitOfWork:
         self.flushes.append(flush)
 
 
+class Staged(Protocol):
+    """Rows a repository keeps for the whole transaction and writes together before it commits."""
+
+    async def flush(self, connection: asyncpg.Connection) -> None: ...
+
+
+StagedT = TypeVar("StagedT", bound=Staged)
+
+
 class PostgresUnitOfWork(UnitOfWork):
     """A unit of work inside one PostgreSQL transaction on ``connection``; ``keystore`` opens tips'
     data keys for the services that hold sealed data."""
@@ -131,6 +141,15 @@ class PostgresUnitOfWork(UnitOfWork):
         super().__init__()
         self.connection = connection
         self.keystore = keystore
+
+    def staged(self, key: str, make: Callable[[], StagedT]) -> StagedT:
+        """The transaction's rows kept under ``key``, shared by its units of work: the first to ask
+        makes them and has them flushed before the commit."""
+        state: StagedT | None = self.shared.get(key)
+        if state is None:
+            state = self.shared[key] = make()
+            self.before_commit(partial(state.flush, self.connection))
+        return state
 
 
 UnitOfWorkT = TypeVar("UnitOfWorkT", bound=PostgresUnitOfWork)

@@ -15,7 +15,6 @@ import copy
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 import asyncpg
@@ -34,7 +33,7 @@ from schemas.disclosure import (
 from schemas.sealed import SealedIdentifiers
 from schemas.tip import Channel, Consent, TipFacts
 from schemas.triage import IndicatorFinding, Urgency
-from services.common.messaging import UnitOfWork
+from services.common.messaging import PostgresUnitOfWork
 from services.common.sealing import DataKey, Keystore
 from services.disclosure.domain.case import (
     Case,
@@ -73,16 +72,12 @@ class PostgresSources:
     again to issue its packages). They are read under the case's tip lock, and a supplement adds its
     source before it takes that lock, so none commits unseen while a transaction holds the tip."""
 
-    def __init__(self, connection: asyncpg.Connection, uow: UnitOfWork) -> None:
+    def __init__(self, connection: asyncpg.Connection, uow: PostgresUnitOfWork) -> None:
         self.connection = connection
         self.uow = uow
 
     def _state(self) -> _Sources:
-        state: _Sources | None = self.uow.shared.get(SOURCES)
-        if state is None:
-            state = self.uow.shared[SOURCES] = _Sources()
-            self.uow.before_commit(partial(state.flush, self.connection))
-        return state
+        return self.uow.staged(SOURCES, _Sources)
 
     async def add(self, source: Source) -> None:
         self._state().added.append(source)
@@ -262,16 +257,12 @@ class PostgresCases:
     transaction at a time opens or changes a case. Once it holds one, nothing else can change it
     until it commits: it is read once a transaction, and saved once, before the commit."""
 
-    def __init__(self, connection: asyncpg.Connection, uow: UnitOfWork) -> None:
+    def __init__(self, connection: asyncpg.Connection, uow: PostgresUnitOfWork) -> None:
         self.connection = connection
         self.uow = uow
 
     def _held(self) -> _Held:
-        held: _Held | None = self.uow.shared.get(CASES)
-        if held is None:
-            held = self.uow.shared[CASES] = _Held()
-            self.uow.before_commit(partial(held.flush, self.connection))
-        return held
+        return self.uow.staged(CASES, _Held)
 
     async def get(self, tip_id: uuid.UUID) -> Case | None:
         held = self._held()

@@ -128,11 +128,7 @@ class Pending:
 
 def pending_of(uow: PostgresUnitOfWork) -> Pending:
     """The transaction's pending rows, shared by its units of work; flushed before it commits."""
-    pending: Pending | None = uow.shared.get(PENDING)
-    if pending is None:
-        pending = uow.shared[PENDING] = Pending()
-        uow.before_commit(partial(pending.flush, uow.connection))
-    return pending
+    return uow.staged(PENDING, Pending)
 
 
 def _values(row: Row, columns: tuple[str, ...]) -> tuple[Any, ...]:
