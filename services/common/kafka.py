@@ -7,6 +7,7 @@ import contextlib
 import ssl
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,11 +86,23 @@ class KafkaSecurity:
 
 
 PLAINTEXT = KafkaSecurity()
+_NOT_YET = object()
+
+
+SETTLING_SECONDS = 1.0
+"""How long a topic a broker has just shown is written to by no producer here. Tansu 0.6 makes a topic
+in two steps: it stores the topic (from then on its metadata names it), then sets each partition's
+offsets back to nothing, one partition after another (``DynoStore::create_topic``). A record written
+in between takes offset 0 and the reset puts the next record on offset 0 again, over it. The steps
+take microseconds with an idle CPU, but nothing stops the OS from pausing the thread between them on a
+loaded machine (2 cores, load 10 and more in the fault runs): a second is many times any such pause,
+and short beside aiokafka's request timeout (15 s), inside which a held record is retried."""
 
 
 class WritesOnlyWhereTheBrokerSays:
     """A producer's records go over a broker connection only once a metadata answer asked for after
-    that connection opened names every partition they are for, led by that broker.
+    that connection opened names every partition they are for, led by that broker, and only to a
+    topic that broker has shown for ``SETTLING_SECONDS``.
 
     aiokafka sends what it holds with the metadata it holds: a send retried after the broker went
     away, or the first one after it, goes to whatever now listens at the address, before any
@@ -98,26 +111,64 @@ class WritesOnlyWhereTheBrokerSays:
     them: the next records collide with them (refused, ``UnknownServerError``) or land inside
     their offsets, where no reader ever sees them (issue 18: acknowledged, marked sent, and read by
     nobody). Held here, such records wait for the topic (aiokafka retries them until its request
-    timeout), and go only once it exists. The aiokafka internals it leans on are those of the pinned
-    0.14.0; ``tests/integration/test_writes_after_a_broker_wipe.py`` drives them against Tansu.
+    timeout), and go only once it exists.
+
+    A topic counts as just made, and is held, in the first ``SETTLING_SECONDS`` of a broker
+    incarnation (its cluster id, which Tansu draws anew at each start: its topics are all new) and
+    after an answer names it that follows one that did not (made again after it went away). A topic
+    first asked about later in an incarnation is not held, nor is one it kept naming: on a steady
+    broker nothing waits. The aiokafka internals it leans on are those of the pinned 0.14.0;
+    ``tests/integration/test_writes_after_a_broker_wipe.py`` drives them against Tansu.
     """
 
-    def __init__(self, client: AIOKafkaClient) -> None:
+    def __init__(self, client: AIOKafkaClient, clock: Callable[[], float] = time.monotonic) -> None:
         self._client = client
+        self._clock = clock
         self._send = client.send
         self._update = client._metadata_update
+        self._update_cluster = client.cluster.update_metadata
         self._checked: weakref.WeakSet[Any] = weakref.WeakSet()
         self._asked_at = float("-inf")
-        """When the metadata request last answered was sent (monotonic clock)."""
+        """When the metadata request last answered was sent."""
+        self._incarnation: object = _NOT_YET
+        self._met_at = float("-inf")
+        """When an answer from this incarnation first arrived."""
+        self._unnamed: set[str] = set()
+        self._named_again_at: dict[str, float] = {}
         client.send = self.send
         client._metadata_update = self._metadata_update
+        client.cluster.update_metadata = self._learn
 
     async def _metadata_update(self, cluster: ClusterMetadata, topics: Any) -> bool:
-        asked_at = time.monotonic()
+        asked_at = self._clock()
         updated: bool = await self._update(cluster, topics)
         if updated and cluster is self._client.cluster:
             self._asked_at = max(self._asked_at, asked_at)
         return updated
+
+    def _learn(self, answer: Any) -> None:
+        """Apply a metadata answer and note which topics it shows for the first time since they were
+        made (every answer reaches the client's cluster through here, its first one included)."""
+        self._update_cluster(answer)
+        if not answer.brokers:
+            return  # aiokafka ignores such an answer
+        now = self._clock()
+        incarnation = getattr(answer, "cluster_id", None)  # Metadata v2 and later
+        if incarnation != self._incarnation:
+            self._incarnation, self._met_at = incarnation, now
+            self._unnamed.clear()
+            self._named_again_at.clear()
+        for error_code, topic, *_ in answer.topics:
+            if error_code != 0:
+                self._unnamed.add(topic)
+                self._named_again_at.pop(topic, None)
+            elif topic in self._unnamed:
+                self._unnamed.discard(topic)
+                self._named_again_at[topic] = now
+
+    def _settled(self, topic: str, now: float) -> bool:
+        shown_at = max(self._met_at, self._named_again_at.get(topic, float("-inf")))
+        return now - shown_at >= SETTLING_SECONDS
 
     async def send(
         self, node_id: Any, request: Any, *, group: ConnectionGroup = ConnectionGroup.DEFAULT
@@ -128,7 +179,8 @@ class WritesOnlyWhereTheBrokerSays:
 
     async def _check(self, node_id: Any, request: ProduceRequest, group: ConnectionGroup) -> None:
         """Raise an error aiokafka retries (after reading metadata again) unless the broker behind
-        the connection aiokafka's send is about to use named every partition of ``request``.
+        the connection aiokafka's send is about to use named every partition of ``request``, and
+        every topic of it has settled.
 
         Nothing yields to the event loop between the last check here and aiokafka's send, so that
         send takes the connection checked: a connection not made (the broker was down an instant
@@ -137,7 +189,7 @@ class WritesOnlyWhereTheBrokerSays:
         if connection is None:
             raise NodeNotReadyError(f"no connection to node {node_id}")
         if connection not in self._checked:
-            opened_by = time.monotonic()
+            opened_by = self._clock()
             while self._asked_at < opened_by:
                 if not await self._client.force_metadata_update():
                     raise KafkaConnectionError("no metadata from the broker since connecting")
@@ -149,6 +201,10 @@ class WritesOnlyWhereTheBrokerSays:
             self._checked.add(connection)
         if self._client._conns.get((node_id, group)) is not connection or not connection.connected():
             raise KafkaConnectionError("the connection checked closed meanwhile")
+        now = self._clock()
+        for topic, _partitions in request._topics:
+            if not self._settled(topic, now):
+                raise UnknownTopicOrPartitionError(f"{topic} shown by the broker a moment ago")
 
 
 def writes_only_where_the_broker_says(producer: AIOKafkaProducer) -> AIOKafkaProducer:
