@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import asyncpg
 import httpx
@@ -221,3 +222,20 @@ async def settled(*apps: FastAPI, timeout: float = 90) -> None:
 
 def event_types(events: list[dict[str, Any]]) -> list[str]:
     return [event["event_type"] for event in events]
+
+
+def through(url: str, port: int) -> str:
+    """``url`` on the same server and database, reached through a proxy on ``port``."""
+    parts = urlsplit(url)
+    user = parts.netloc.rsplit("@", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}@127.0.0.1:{port}", query=""))
+
+
+def server_address(url: str) -> tuple[str, int]:
+    """Where the server of ``url`` listens: a Unix socket's path (the embedded server), or host and port."""
+    parts = urlsplit(url)
+    port = parts.port or 5432
+    directory = parse_qs(parts.query).get("host", [parts.hostname or "127.0.0.1"])[0]
+    if directory.startswith("/"):
+        return f"{directory}/.s.PGSQL.{port}", port
+    return directory, port

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from pathlib import Path
 
 import asyncpg
@@ -49,11 +51,44 @@ async def _keep_session(_connection: asyncpg.Connection) -> None:
     round trip on every release, the most frequent one this runtime makes."""
 
 
+# What a server that is down, starting, restarting or recovering answers to a new connection.
+DATABASE_NOT_YET_REACHABLE = (OSError, TimeoutError, asyncpg.CannotConnectNowError)
+LONGEST_WAIT_BETWEEN_TRIES_SECONDS = 5.0
+
+
 async def create_pool(
-    database_url: str, schema: str, max_size: int = 10, application: str | None = None
+    database_url: str,
+    schema: str,
+    max_size: int = 10,
+    application: str | None = None,
+    *,
+    patience_seconds: float = 0.0,
 ) -> asyncpg.Pool:
     """Open a pool whose connections see the service's schema first, named ``lantern-<application>``
-    (the schema's name unless said) in ``pg_stat_activity``."""
+    (the schema's name unless said) in ``pg_stat_activity``.
+
+    A server that cannot be reached yet is tried again, with a growing pause, for up to
+    ``patience_seconds``: a service started while PostgreSQL is down or still recovering (a restart
+    under ``lantern up``, a failover) waits for it instead of exiting and waiting for its supervisor
+    to start it again, which at a loaded machine's start-up took a minute (issue 18)."""
+    give_up_at = time.monotonic() + patience_seconds
+    pause = 0.25
+    tries = 1
+    while True:
+        try:
+            return await _open_pool(database_url, schema, max_size, application)
+        except DATABASE_NOT_YET_REACHABLE as error:
+            if time.monotonic() + pause > give_up_at:
+                raise
+            # The class only: a connection error's text names the server, and nothing here needs it.
+            log.warning("database not reachable yet; trying again", schema=schema, tries=tries,
+                        error=type(error).__name__, again_in_seconds=pause)  # fmt: skip
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, LONGEST_WAIT_BETWEEN_TRIES_SECONDS)
+            tries += 1
+
+
+async def _open_pool(database_url: str, schema: str, max_size: int, application: str | None) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
         database_url,
         min_size=1,

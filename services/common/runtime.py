@@ -289,7 +289,12 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
     security = KafkaSecurity.of(settings)
     if spec.own_topics is not None:
         await ensure_topics(settings.kafka_bootstrap_servers, spec.own_topics(), security=security)
-    pool = await create_pool(database_url, spec.name, settings.db_pool_max_size)
+    pool = await create_pool(
+        database_url,
+        spec.name,
+        settings.db_pool_max_size,
+        patience_seconds=settings.database_patience_seconds,
+    )
     try:
         await check_own_role(pool, spec.name)
         await check_migrated(pool, spec.name, service_migrations(spec.migrations))

@@ -49,6 +49,18 @@ def secret_setting(name: str) -> str | None:
     return path.read_text().strip() if path is not None and path.is_file() else None
 
 
+def database_patience() -> float:
+    """The field of every settings that opens a pool: how long a process starting waits for a
+    PostgreSQL that cannot be reached yet (down, restarting, recovering) before it gives up."""
+    default: float = Field(
+        default=120.0,
+        ge=0,
+        alias="LANTERN_DATABASE_PATIENCE_SECONDS",
+        description="How long a starting process waits for a database it cannot reach yet; 0: not at all.",
+    )
+    return default
+
+
 class KafkaClientSettings(SecretsDirSettings):
     """How a Kafka client proves who it is: nothing locally (Tansu), SASL_SSL with SCRAM in production.
 
@@ -136,6 +148,7 @@ class ServiceSettings(KafkaClientSettings):
     kafka_linger_ms: int = Field(default=0, ge=0, alias="LANTERN_KAFKA_LINGER_MS")
     kafka_enable_idempotence: bool = Field(default=False, alias="LANTERN_KAFKA_ENABLE_IDEMPOTENCE")
     db_pool_max_size: int = Field(default=10, ge=2, alias="LANTERN_DB_POOL_MAX_SIZE")
+    database_patience_seconds: float = database_patience()
     outbox_batch_size: int = Field(default=200, ge=1, alias="LANTERN_OUTBOX_BATCH_SIZE")
     outbox_poll_seconds: float = Field(default=1.0, gt=0, alias="LANTERN_OUTBOX_POLL_SECONDS")
     outbox_max_attempts: int = Field(

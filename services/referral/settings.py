@@ -7,7 +7,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.common.client_address import TrustedProxies
-from services.common.settings import PublicEdgeSettings, SecretsDirSettings
+from services.common.settings import PublicEdgeSettings, SecretsDirSettings, database_patience
 
 
 class ReferralSettings(PublicEdgeSettings):
@@ -64,6 +64,7 @@ class PublicDirectorySettings(SecretsDirSettings):
     operations_host: str = Field(default="127.0.0.1", alias="LANTERN_OPERATIONS_HOST")
     operations_port: int = Field(default=0, ge=0, alias="LANTERN_OPERATIONS_PORT")
     db_pool_max_size: int = Field(default=5, ge=2, alias="LANTERN_DB_POOL_MAX_SIZE")
+    database_patience_seconds: float = database_patience()
     max_body_bytes: int = Field(default=262_144, ge=1_024, alias="LANTERN_MAX_BODY_BYTES")
     log_level: str = Field(default="info", alias="LANTERN_LOG_LEVEL")
     forwarded_allow_ips: str = Field(default="", alias="FORWARDED_ALLOW_IPS")

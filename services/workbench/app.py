@@ -48,7 +48,10 @@ def build_app(settings: WorkbenchSettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool = await create_pool(settings.database_url, NAME, max_size=settings.db_pool_max_size)
+        pool = await create_pool(
+            settings.database_url, NAME, max_size=settings.db_pool_max_size,
+            patience_seconds=settings.database_patience_seconds,
+        )  # fmt: skip
         try:
             await check_own_role(pool, NAME)
             await check_migrated(pool, NAME, service_migrations(MIGRATIONS))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from services.common.settings import SecretsDirSettings
+from services.common.settings import SecretsDirSettings, database_patience
 
 
 class WorkbenchSettings(SecretsDirSettings):
@@ -43,4 +43,5 @@ class WorkbenchSettings(SecretsDirSettings):
     )
     signin_window_seconds: float = Field(default=900, gt=0, alias="LANTERN_WORKBENCH_SIGNIN_WINDOW_SECONDS")
     db_pool_max_size: int = Field(default=5, ge=2, alias="LANTERN_DB_POOL_MAX_SIZE")
+    database_patience_seconds: float = database_patience()
     log_level: str = Field(default="info", alias="LANTERN_LOG_LEVEL")

@@ -13,7 +13,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import asyncpg
 import pytest
@@ -33,7 +32,7 @@ from services.common.settings import ServiceSettings
 from services.triage.app import build_app as build_triage
 from tests.factories import tip_received
 from tests.faults.proxy import Faults, ProxyThread
-from tests.helpers import eventually, fetch, operations_client, produce, running
+from tests.helpers import eventually, fetch, operations_client, produce, running, server_address, through
 from tests.probe import SERVICE, Probe, RecordingProducer, consumer_of, probe_pool, records
 
 
@@ -71,23 +70,6 @@ async def counts(pool: asyncpg.Pool) -> tuple[int, int, int]:
         await pool.fetchval("SELECT count(*) FROM outbox"),
         await pool.fetchval("SELECT count(*) FROM inbox WHERE status = 'done'"),
     )
-
-
-def through(url: str, port: int) -> str:
-    """``url`` on the same server and database, reached through a proxy on ``port``."""
-    parts = urlsplit(url)
-    user = parts.netloc.rsplit("@", 1)[0]
-    return urlunsplit(parts._replace(netloc=f"{user}@127.0.0.1:{port}", query=""))
-
-
-def server_address(url: str) -> tuple[str, int]:
-    """Where the server of ``url`` listens: a Unix socket's path (the embedded server), or host and port."""
-    parts = urlsplit(url)
-    port = parts.port or 5432
-    directory = parse_qs(parts.query).get("host", [parts.hostname or "127.0.0.1"])[0]
-    if directory.startswith("/"):
-        return f"{directory}/.s.PGSQL.{port}", port
-    return directory, port
 
 
 @pytest.fixture

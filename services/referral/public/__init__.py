@@ -49,8 +49,9 @@ def build_app(settings: PublicDirectorySettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool = await create_pool(
-            settings.database_url, SPEC.name, max_size=settings.db_pool_max_size, application=PUBLIC_DIRECTORY
-        )
+            settings.database_url, SPEC.name, max_size=settings.db_pool_max_size, application=PUBLIC_DIRECTORY,
+            patience_seconds=settings.database_patience_seconds,
+        )  # fmt: skip
         try:
             await check_public_directory_role(pool)
             await check_own_role(pool, SPEC.name)
