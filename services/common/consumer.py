@@ -194,6 +194,13 @@ class Delivery:
         return self.held_as is not None
 
     @property
+    def tip_id(self) -> uuid.UUID | None:
+        """The tip the event is about; None for a message about no one tip (an acknowledgement)."""
+        inner = getattr(self.event, "event", self.event)
+        tip_id = getattr(inner, "tip_id", None)
+        return tip_id if isinstance(tip_id, uuid.UUID) else None
+
+    @property
     def traceparent(self) -> str | None:
         inner = getattr(self.event, "event", self.event)
         value = getattr(inner, "traceparent", None)
@@ -786,6 +793,7 @@ class BatchConsumer:
             if parked is None:
                 parked = await self._parked(connection, {d.key for d in deliveries if d in claimed})
             changed: list[Delivery] = []
+            tips = tuple(dict.fromkeys(d.tip_id for d in deliveries if d in claimed and d.tip_id))
             for delivery in deliveries:
                 if delivery not in claimed:
                     applied.outcomes.append((delivery, "duplicate"))
@@ -800,7 +808,7 @@ class BatchConsumer:
                         parked.setdefault(delivery.key, set()).add(delivery.hold)
                     continue
                 uow = self.transactions.unit_of_work(connection)
-                uow.shared = shared
+                uow.shared, uow.batch_tips = shared, tips
                 await self._handle(delivery, uow)
                 messages += uow.outbox.messages
                 applied.committed += uow.committed
