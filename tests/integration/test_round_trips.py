@@ -14,6 +14,10 @@ from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import StatusCode
 
 from schemas import topics
 from schemas.envelope import EventBase
@@ -26,6 +30,7 @@ from services.common.messaging import PostgresUnitOfWork, Transactions
 from services.common.relay import OutboxRelay
 from services.common.sealing import KeyEncryptionKey, Keystore
 from services.common.settings import ServiceSettings
+from services.common.telemetry import tracer_provider
 from services.disclosure import handlers as disclosure_handlers
 from services.disclosure.adapters.audit import AuditChain
 from services.disclosure.adapters.unit_of_work import DisclosureUnitOfWork
@@ -411,6 +416,68 @@ async def test_a_row_refused_when_the_batch_is_written_isolates_its_own_event_an
         assert statuses[failing.event_id] == "poisoned" and statuses[later.event_id] == "waiting"
         assert statuses[before.event_id] == statuses[after.event_id] == "done"
     finally:
+        await pool.close()
+
+
+def spans_of(exporter: InMemorySpanExporter, tip: TipReceivedV1, topic: str) -> list[ReadableSpan]:
+    return [
+        span
+        for span in exporter.get_finished_spans()
+        if span.attributes
+        and span.attributes.get("lantern.tip_id") == str(tip.tip_id)
+        and span.attributes.get("messaging.destination.name") == topic
+    ]
+
+
+def flush_refusals(span: ReadableSpan) -> list[dict[str, Any]]:
+    return [dict(event.attributes or {}) for event in span.events if event.name == "lantern.flush_refused"]
+
+
+async def test_an_event_whose_rows_the_flush_refuses_says_so_on_its_span_and_what_became_of_it(
+    database_url: str,
+) -> None:
+    exporter = InMemorySpanExporter()
+    tracer_provider("tests", None).add_span_processor(SimpleSpanProcessor(exporter))
+    pool = await triage_pool(database_url)
+    try:
+        before, failing = await sealed_tips(database_url, 2)
+        await pool.execute(
+            f"ALTER TABLE triage_decisions ADD CONSTRAINT never CHECK (tip_id <> '{failing.tip_id}') NOT VALID"
+        )
+        await triage_consumer(pool).consume(on_topics(before, failing))
+        spans = spans_of(exporter, failing, topics.TIPS_RECEIVED)
+        assert [span.attributes["lantern.outcome"] for span in spans if span.attributes] == [
+            "retried", "failed", "failed",
+        ]  # fmt: skip
+        assert [flush_refusals(span) for span in spans] == [
+            [{"lantern.batch_events": 2, "lantern.then": "applied_alone"}],
+            [{"lantern.batch_events": 1, "lantern.attempt": 1, "lantern.then": "retried_alone"}],
+            [{"lantern.batch_events": 1, "lantern.attempt": 2, "lantern.then": "dead_lettered"}],
+        ]
+        assert all(
+            span.attributes and span.attributes["error.type"].endswith("CheckViolationError")
+            for span in spans
+        )
+        assert [span.status.status_code for span in spans] == [
+            StatusCode.UNSET,
+            StatusCode.ERROR,
+            StatusCode.ERROR,
+        ]
+        neighbour = spans_of(exporter, before, topics.TIPS_RECEIVED)
+        assert [span.attributes["lantern.outcome"] for span in neighbour if span.attributes] == [
+            "retried", "handled",
+        ]  # fmt: skip
+        assert flush_refusals(neighbour[-1]) == []
+        for span in spans + neighbour:
+            assert (
+                span.end_time is not None and span.start_time is not None and span.end_time > span.start_time
+            )
+            assert set(span.attributes or {}) <= {
+                "lantern.service", "messaging.destination.name", "lantern.tip_id", "lantern.outcome",
+                "error.type", "messaging.kafka.destination.partition", "messaging.kafka.message.offset",
+            }  # fmt: skip
+    finally:
+        exporter.shutdown()
         await pool.close()
 
 
