@@ -194,6 +194,13 @@ class Delivery:
         return self.held_as is not None
 
     @property
+    def tip_id(self) -> uuid.UUID | None:
+        """The tip the event is about; None for a message about no one tip (an acknowledgement)."""
+        inner = getattr(self.event, "event", self.event)
+        tip_id = getattr(inner, "tip_id", None)
+        return tip_id if isinstance(tip_id, uuid.UUID) else None
+
+    @property
     def traceparent(self) -> str | None:
         inner = getattr(self.event, "event", self.event)
         value = getattr(inner, "traceparent", None)
@@ -239,6 +246,16 @@ def _ordering_key(key: bytes) -> str | None:
     if len(text) > MAX_KEY_LENGTH or not text.isprintable():
         return None
     return text
+
+
+@dataclass(frozen=True, slots=True)
+class Handled:
+    """An event its handler applied, with its span: ended once the batch's rows are flushed."""
+
+    delivery: Delivery
+    span: trace.Span
+    ended_at: int
+    """When the handler returned (ns since the epoch): the span's end, however long the flush takes."""
 
 
 class BatchTimedOut(TimeoutError):
@@ -781,41 +798,75 @@ class BatchConsumer:
         applied, messages = Applied(), list[OutboxMessage]()
         shared: dict[str, Any] = {}
         flushes: list[Callable[[], Awaitable[None]]] = []
-        async with connection.transaction():
-            claimed, parked = await self._claim(connection, deliveries)
-            if parked is None:
-                parked = await self._parked(connection, {d.key for d in deliveries if d in claimed})
-            changed: list[Delivery] = []
-            for delivery in deliveries:
-                if delivery not in claimed:
-                    applied.outcomes.append((delivery, "duplicate"))
-                    continue
-                if delivery.hold is None and self._must_wait(delivery, parked.get(delivery.key, set())):
-                    delivery.hold = WAITING
-                if delivery.hold is not None:
-                    changed.append(delivery)
-                    applied.outcomes.append((delivery, delivery.hold))
-                    applied.deferred |= delivery.hold == DEFERRED
-                    if delivery.hold in (WAITING, POISONED):
-                        parked.setdefault(delivery.key, set()).add(delivery.hold)
-                    continue
-                uow = self.transactions.unit_of_work(connection)
-                uow.shared = shared
-                await self._handle(delivery, uow)
-                messages += uow.outbox.messages
-                applied.committed += uow.committed
-                flushes += uow.flushes
-                applied.outcomes.append((delivery, "handled"))
-                if delivery.held or delivery.replay:
-                    changed.append(delivery)
-                if delivery.replay:
-                    applied.released.add(delivery.key)
-                    parked.setdefault(delivery.key, set()).add(WAITING)
-            for flush in flushes:
-                await flush()
-            await write_outbox(connection, messages, self.transactions.signer)
-            await self._record_holds(connection, changed)
+        handled: list[Handled] = []
+        try:
+            async with connection.transaction():
+                claimed, parked = await self._claim(connection, deliveries)
+                if parked is None:
+                    parked = await self._parked(connection, {d.key for d in deliveries if d in claimed})
+                changed: list[Delivery] = []
+                tips = tuple(dict.fromkeys(d.tip_id for d in deliveries if d in claimed and d.tip_id))
+                for delivery in deliveries:
+                    if delivery not in claimed:
+                        applied.outcomes.append((delivery, "duplicate"))
+                        continue
+                    if delivery.hold is None and self._must_wait(delivery, parked.get(delivery.key, set())):
+                        delivery.hold = WAITING
+                    if delivery.hold is not None:
+                        changed.append(delivery)
+                        applied.outcomes.append((delivery, delivery.hold))
+                        applied.deferred |= delivery.hold == DEFERRED
+                        if delivery.hold in (WAITING, POISONED):
+                            parked.setdefault(delivery.key, set()).add(delivery.hold)
+                        continue
+                    uow = self.transactions.unit_of_work(connection)
+                    uow.shared, uow.batch_tips = shared, tips
+                    handled.append(await self._handle(delivery, uow))
+                    messages += uow.outbox.messages
+                    applied.committed += uow.committed
+                    flushes += uow.flushes
+                    applied.outcomes.append((delivery, "handled"))
+                    if delivery.held or delivery.replay:
+                        changed.append(delivery)
+                    if delivery.replay:
+                        applied.released.add(delivery.key)
+                        parked.setdefault(delivery.key, set()).add(WAITING)
+                try:
+                    for flush in flushes:
+                        await flush()
+                except Exception as error:
+                    self._refused_at_flush(handled, error, alone=len(deliveries) == 1)
+                    raise
+                await write_outbox(connection, messages, self.transactions.signer)
+                await self._record_holds(connection, changed)
+        finally:
+            for event in handled:
+                event.span.end(end_time=event.ended_at)
         return applied
+
+    def _refused_at_flush(self, handled: list[Handled], error: BaseException, *, alone: bool) -> None:
+        """Say on the spans of the events whose rows the flush refused what becomes of them, as
+        ``_apply_pending`` and ``_apply_alone`` decide it: an event alone failed (dead-lettered once
+        its attempts run out); a batch of several is applied again one event at a time, to find
+        whose rows they were; an unreachable database is waited for and the batch tried again."""
+        error_type = qualified_name(type(error))
+        if isinstance(error, TRANSIENT_ERRORS) or not alone:
+            then = "retried" if isinstance(error, TRANSIENT_ERRORS) else "applied_alone"
+            for event in handled:
+                event.span.set_attributes({"lantern.outcome": "retried", "error.type": error_type})
+                event.span.add_event(
+                    "lantern.flush_refused", {"lantern.batch_events": len(handled), "lantern.then": then}
+                )
+            return
+        for event in handled:
+            attempt = event.delivery.failures + 1
+            then = "dead_lettered" if attempt >= self.max_attempts else "retried_alone"
+            event.span.set_attributes({"lantern.outcome": "failed", "error.type": error_type})
+            event.span.set_status(StatusCode.ERROR)
+            event.span.add_event(
+                "lantern.flush_refused",
+                {"lantern.batch_events": 1, "lantern.attempt": attempt, "lantern.then": then},
+            )
 
     @staticmethod
     def _must_wait(delivery: Delivery, statuses: set[str]) -> bool:
@@ -827,7 +878,9 @@ class BatchConsumer:
             return POISONED in statuses
         return bool(statuses & {POISONED, WAITING})
 
-    async def _handle(self, delivery: Delivery, uow: Any) -> None:
+    async def _handle(self, delivery: Delivery, uow: Any) -> Handled:
+        """Apply one event under its span. A handled event's span stays open (its end time that of
+        the handler) until the batch's rows are flushed, which may yet refuse the event's."""
         attributes = {
             "lantern.service": self.service, "messaging.destination.name": delivery.topic,
             "lantern.tip_id": delivery.key,
@@ -842,19 +895,26 @@ class BatchConsumer:
             attributes=attributes,
             record_exception=False,
             set_status_on_exception=False,
+            end_on_exit=False,
         ) as span:
             try:
                 await delivery.route.handle(delivery.event, uow)
             except TRANSIENT_ERRORS as error:
                 span.set_attributes({"lantern.outcome": "retried", "error.type": qualified_name(type(error))})
+                span.end()
                 raise
             except Exception as error:
                 outcome = "deferred" if isinstance(error, Deferred) else "failed"
                 span.set_attributes({"lantern.outcome": outcome, "error.type": qualified_name(type(error))})
                 if outcome == "failed":
                     span.set_status(StatusCode.ERROR)
+                span.end()
                 raise HandlerFailed(delivery, error) from error
+            except BaseException:
+                span.end()
+                raise
             span.set_attribute("lantern.outcome", "handled")
+            return Handled(delivery, span, time.time_ns())
 
     def _settle(self, applied: Applied) -> None:
         self.progressed = time.monotonic()

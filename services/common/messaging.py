@@ -113,6 +113,10 @@ class UnitOfWork:
         self.shared: dict[str, Any] = {}
         """What the units of work of one transaction share (a batch's events each have their own, in
         one transaction): the runtime sets it before the handler runs."""
+        self.batch_tips: tuple[uuid.UUID, ...] = ()
+        """The tips of every event this transaction applies, set by the runtime with ``shared``: a
+        repository may read what all of them need in one statement, the first time one is asked for.
+        Empty for a request or a clock's tick, which read their one tip as asked."""
 
     def after_commit(self, action: Callable[[], None]) -> None:
         """Run ``action`` once the transaction has committed (metrics count only what happened)."""

@@ -14,6 +14,10 @@ from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import StatusCode
 
 from schemas import topics
 from schemas.envelope import EventBase
@@ -26,6 +30,7 @@ from services.common.messaging import PostgresUnitOfWork, Transactions
 from services.common.relay import OutboxRelay
 from services.common.sealing import KeyEncryptionKey, Keystore
 from services.common.settings import ServiceSettings
+from services.common.telemetry import tracer_provider
 from services.disclosure import handlers as disclosure_handlers
 from services.disclosure.adapters.audit import AuditChain
 from services.disclosure.adapters.unit_of_work import DisclosureUnitOfWork
@@ -292,7 +297,11 @@ async def triage_pool(database_url: str) -> asyncpg.Pool:
     return await create_pool(database_url, SPEC.name, max_size=1)
 
 
-async def test_a_batch_of_ten_tips_costs_triage_fewer_than_three_statements_a_tip(database_url: str) -> None:
+def reading(table: str, statements: list[str]) -> list[str]:
+    return [text for text in statements if text.startswith("SELECT") and f"FROM {table}" in text]
+
+
+async def test_a_batch_of_ten_tips_costs_triage_fewer_than_two_statements_a_tip(database_url: str) -> None:
     pool = await triage_pool(database_url)
     try:
         consumer = triage_consumer(pool)
@@ -303,7 +312,8 @@ async def test_a_batch_of_ten_tips_costs_triage_fewer_than_three_statements_a_ti
         await statements.watch(pool)
         await consumer.consume(on_topics(*tips, first_offset=1))
         sent = statements.of_one_transaction()
-        assert len(sent) <= 3 * len(tips), sent
+        assert len(reading("tip_supplements", sent)) == 1, "the batch's supplements are read once"
+        assert len(sent) < 2 * len(tips), sent
         assert await pool.fetchval("SELECT count(*) FROM triage_decisions") == 11
         assert await pool.fetchval("SELECT count(*) FROM response_plans WHERE status = 'open'") == 11
         steps = await pool.fetchval(
@@ -361,6 +371,29 @@ async def test_a_tip_and_its_supplement_in_one_batch_end_as_they_do_in_two(datab
         await pool.close()
 
 
+async def test_a_supplement_added_in_a_batch_is_read_by_its_tips_retriage_after_the_batchs_supplements_were(
+    database_url: str,
+) -> None:
+    pool = await triage_pool(database_url)
+    try:
+        consumer = triage_consumer(pool)
+        first, second, apart = await sealed_tips(database_url, 3)
+        raised = {"assessment": {"minor_involved": "yes", "imminent_danger": "yes"}}
+        # The first tip's triage reads both tips' supplements (none yet); the second tip's
+        # supplement is added after that read, and its retriage must count it.
+        await consumer.consume(on_topics(first, second, tip_supplemented(second, **raised)))
+        await consumer.consume(on_topics(apart, first_offset=3))
+        await consumer.consume(on_topics(tip_supplemented(apart, **raised), first_offset=4))
+        together, alone = (
+            await what_triage_holds(pool, second.tip_id),
+            await what_triage_holds(pool, apart.tip_id),
+        )
+        assert together == alone
+        assert together["decision"]["revision"] == 2 and together["decision"]["urgency"] == "urgent"
+    finally:
+        await pool.close()
+
+
 async def test_a_row_refused_when_the_batch_is_written_isolates_its_own_event_and_its_tips_later_one(
     database_url: str,
 ) -> None:
@@ -383,6 +416,68 @@ async def test_a_row_refused_when_the_batch_is_written_isolates_its_own_event_an
         assert statuses[failing.event_id] == "poisoned" and statuses[later.event_id] == "waiting"
         assert statuses[before.event_id] == statuses[after.event_id] == "done"
     finally:
+        await pool.close()
+
+
+def spans_of(exporter: InMemorySpanExporter, tip: TipReceivedV1, topic: str) -> list[ReadableSpan]:
+    return [
+        span
+        for span in exporter.get_finished_spans()
+        if span.attributes
+        and span.attributes.get("lantern.tip_id") == str(tip.tip_id)
+        and span.attributes.get("messaging.destination.name") == topic
+    ]
+
+
+def flush_refusals(span: ReadableSpan) -> list[dict[str, Any]]:
+    return [dict(event.attributes or {}) for event in span.events if event.name == "lantern.flush_refused"]
+
+
+async def test_an_event_whose_rows_the_flush_refuses_says_so_on_its_span_and_what_became_of_it(
+    database_url: str,
+) -> None:
+    exporter = InMemorySpanExporter()
+    tracer_provider("tests", None).add_span_processor(SimpleSpanProcessor(exporter))
+    pool = await triage_pool(database_url)
+    try:
+        before, failing = await sealed_tips(database_url, 2)
+        await pool.execute(
+            f"ALTER TABLE triage_decisions ADD CONSTRAINT never CHECK (tip_id <> '{failing.tip_id}') NOT VALID"
+        )
+        await triage_consumer(pool).consume(on_topics(before, failing))
+        spans = spans_of(exporter, failing, topics.TIPS_RECEIVED)
+        assert [span.attributes["lantern.outcome"] for span in spans if span.attributes] == [
+            "retried", "failed", "failed",
+        ]  # fmt: skip
+        assert [flush_refusals(span) for span in spans] == [
+            [{"lantern.batch_events": 2, "lantern.then": "applied_alone"}],
+            [{"lantern.batch_events": 1, "lantern.attempt": 1, "lantern.then": "retried_alone"}],
+            [{"lantern.batch_events": 1, "lantern.attempt": 2, "lantern.then": "dead_lettered"}],
+        ]
+        assert all(
+            span.attributes and span.attributes["error.type"].endswith("CheckViolationError")
+            for span in spans
+        )
+        assert [span.status.status_code for span in spans] == [
+            StatusCode.UNSET,
+            StatusCode.ERROR,
+            StatusCode.ERROR,
+        ]
+        neighbour = spans_of(exporter, before, topics.TIPS_RECEIVED)
+        assert [span.attributes["lantern.outcome"] for span in neighbour if span.attributes] == [
+            "retried", "handled",
+        ]  # fmt: skip
+        assert flush_refusals(neighbour[-1]) == []
+        for span in spans + neighbour:
+            assert (
+                span.end_time is not None and span.start_time is not None and span.end_time > span.start_time
+            )
+            assert set(span.attributes or {}) <= {
+                "lantern.service", "messaging.destination.name", "lantern.tip_id", "lantern.outcome",
+                "error.type", "messaging.kafka.destination.partition", "messaging.kafka.message.offset",
+            }  # fmt: skip
+    finally:
+        exporter.shutdown()
         await pool.close()
 
 
@@ -425,7 +520,7 @@ def as_intake_and_triage_publish(tips: list[TipReceivedV1]) -> list[EventBase]:
     ]
 
 
-async def test_a_batch_of_ten_tips_costs_disclosure_fewer_than_seven_statements_a_tip(
+async def test_a_batch_of_ten_tips_costs_disclosure_fewer_than_four_statements_a_tip(
     database_url: str,
 ) -> None:
     await apply_shared_migrations(database_url)
@@ -440,7 +535,10 @@ async def test_a_batch_of_ten_tips_costs_disclosure_fewer_than_seven_statements_
         await statements.watch(pool)
         await consumer.consume(on_topics(*as_intake_and_triage_publish(tips), first_offset=3))
         sent = statements.of_one_transaction()
-        assert len(sent) <= 7 * len(tips), sent
+        assert len(reading("tip_sources", sent)) == 1, "the batch's sources are read once"
+        assert len(reading("consent_records", sent)) == 1, "the batch's consents are read once"
+        assert len([text for text in sent if "disclosure.case/" in text]) == 1, "its tips locked at once"
+        assert len(sent) < 4 * len(tips), sent
         assert await pool.fetchval("SELECT count(*) FROM cases") == 11
         assert await pool.fetchval("SELECT count(*) FROM tip_sources") == 11
         assert await pool.fetchval("SELECT count(*) FROM consent_records") == 11
@@ -507,5 +605,35 @@ async def test_a_tips_events_in_one_batch_end_in_disclosure_as_they_do_one_batch
         )
         assert one == two
         assert one["case"] is not None and one["sources"] == 2 and len(one["published"]) == 2
+    finally:
+        await pool.close()
+
+
+async def test_a_consent_recorded_in_a_batch_is_read_by_its_case_after_the_batchs_consents_were(
+    database_url: str,
+) -> None:
+    await apply_shared_migrations(database_url)
+    await apply_migrations(database_url, DISCLOSURE.name, service_migrations(DISCLOSURE.migrations))
+    pool = await create_pool(database_url, DISCLOSURE.name)
+    try:
+        consumer = disclosure_consumer(pool)
+        first, second, apart = tips = await sealed_tips(database_url, 3)
+        opened = [event for tip in tips for event in (tip, tip_triaged(tip, "non_urgent"))]
+        await consumer.consume(on_topics(*opened))
+        undecided = await what_disclosure_holds(pool, apart.tip_id)
+
+        def consent(tip: TipReceivedV1) -> ConsentRecordedV1:
+            return consent_recorded(tip, 1, [], law_enforcement=True, share_identity=True)
+
+        # The first tip's consent reads both tips' consent histories (the second has none yet); the
+        # second tip's consent is recorded after that read, and its case must be decided on it.
+        await consumer.consume(on_topics(consent(first), consent(second), first_offset=6))
+        await consumer.consume(on_topics(consent(apart), first_offset=8))
+        together, alone = (
+            await what_disclosure_holds(pool, second.tip_id),
+            await what_disclosure_holds(pool, apart.tip_id),
+        )
+        assert together == alone
+        assert together["consents"] == 1 and together["case"] != undecided["case"]
     finally:
         await pool.close()

@@ -52,6 +52,20 @@ ADD_SOURCE = (
     " recorded_by_role) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING"
 )
 SOURCES = "disclosure.sources"
+SOURCES_OF_TIPS = (
+    "SELECT source_id, tip_id, kind, channel, identifiers, received_at, recorded_by, facts, recorded_by_role"
+    " FROM tip_sources WHERE tip_id = ANY($1::uuid[]) ORDER BY kind = 'supplement', received_at, source_id"
+)
+BATCH_LOCKED = "disclosure.batch_locked"
+
+
+def _with_batch(uow: PostgresUnitOfWork, tip_id: uuid.UUID) -> list[uuid.UUID]:
+    """``tip_id``, and the batch's other tips when their locks are held (``PostgresCases.get``): what
+    may be read now for all of them, since a read outside a tip's lock could miss a row another
+    transaction commits before it takes the lock."""
+    if tip_id in uow.batch_tips and uow.shared.get(BATCH_LOCKED):
+        return list(dict.fromkeys((tip_id, *uow.batch_tips)))
+    return [tip_id]
 
 
 @dataclass
@@ -70,7 +84,9 @@ class _Sources:
 class PostgresSources:
     """A tip's sources, read once per transaction (a first triage reads them to open the case and
     again to issue its packages). They are read under the case's tip lock, and a supplement adds its
-    source before it takes that lock, so none commits unseen while a transaction holds the tip."""
+    source before it takes that lock, so none commits unseen while a transaction holds the tip. On
+    the consume path the batch's tips are locked together (``PostgresCases``), and the first read
+    reads every one of them in one statement."""
 
     def __init__(self, connection: asyncpg.Connection, uow: PostgresUnitOfWork) -> None:
         self.connection = connection
@@ -85,14 +101,11 @@ class PostgresSources:
     async def of_tip(self, tip_id: uuid.UUID) -> list[Source]:
         state = self._state()
         if tip_id not in state.read:
-            rows = await self.connection.fetch(
-                "SELECT source_id, tip_id, kind, channel, identifiers, received_at, recorded_by, facts,"
-                " recorded_by_role FROM tip_sources"
-                " WHERE tip_id = $1"
-                " ORDER BY kind = 'supplement', received_at, source_id",
-                tip_id,
-            )
-            state.read[tip_id] = [_source(row) for row in rows]
+            unread = [tip for tip in _with_batch(self.uow, tip_id) if tip not in state.read]
+            for tip in unread:
+                state.read[tip] = []
+            for row in await self.connection.fetch(SOURCES_OF_TIPS, unread):
+                state.read[row["tip_id"]].append(_source(row))
         sources = list(state.read[tip_id])
         if not any(source.tip_id == tip_id for source in state.added):
             return sources
@@ -114,9 +127,44 @@ def _source_values(source: Source) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
+CONSENTS = "disclosure.consents"
+CONSENTS_OF_TIPS = (
+    "SELECT tip_id, event_id, version, consent, recorded_by_role, recorded_at FROM consent_records"
+    " WHERE tip_id = ANY($1::uuid[]) ORDER BY version, recorded_at, event_id"
+)
+
+_Consent = tuple[int, datetime, uuid.UUID, ConsentRecord]
+"""A record with what orders a tip's history: version, time recorded, event id."""
+
+
+@dataclass
+class _Consents:
+    """A transaction's consent histories read so far, with the records it added since the read."""
+
+    of: dict[uuid.UUID, list[_Consent]] = field(default_factory=dict)
+
+    def added(self, tip_id: uuid.UUID, event_id: uuid.UUID, record: ConsentRecord) -> None:
+        kept = self.of.get(tip_id)
+        if kept is None:
+            return
+        kept.append((record.version, record.recorded_at, event_id, record))
+        kept.sort(key=lambda consent: consent[:3])
+
+    async def flush(self, connection: asyncpg.Connection) -> None:
+        """Nothing to write: a record is inserted as it is recorded (its insert says whether it is new)."""
+
+
 class PostgresConsents:
-    def __init__(self, connection: asyncpg.Connection) -> None:
+    """A tip's consent history, read once per transaction under the case's tip lock (a consent is
+    recorded before its handler takes the lock, as a source is), on the consume path for every tip of
+    the batch at once; a record this transaction adds joins what was read."""
+
+    def __init__(self, connection: asyncpg.Connection, uow: PostgresUnitOfWork) -> None:
         self.connection = connection
+        self.uow = uow
+
+    def _state(self) -> _Consents:
+        return self.uow.staged(CONSENTS, _Consents)
 
     async def record(self, tip_id: uuid.UUID, event_id: uuid.UUID, record: ConsentRecord) -> bool:
         status: str = await self.connection.execute(
@@ -125,19 +173,24 @@ class PostgresConsents:
             tip_id, event_id, record.version, record.consent.model_dump(mode="json"), record.recorded_by_role,
             record.recorded_at,
         )  # fmt: skip
-        return status.endswith(" 1")
+        inserted = status.endswith(" 1")
+        if inserted:
+            self._state().added(tip_id, event_id, record)
+        return inserted
 
     async def history(self, tip_id: uuid.UUID) -> list[ConsentRecord]:
-        rows = await self.connection.fetch(
-            "SELECT version, consent, recorded_by_role, recorded_at FROM consent_records WHERE tip_id = $1"
-            " ORDER BY version, recorded_at, event_id",
-            tip_id,
-        )
-        return [
-            ConsentRecord(row["version"], Consent.model_validate(row["consent"]), row["recorded_by_role"],
-                          row["recorded_at"])
-            for row in rows
-        ]  # fmt: skip
+        state = self._state()
+        if tip_id not in state.of:
+            unread = [tip for tip in _with_batch(self.uow, tip_id) if tip not in state.of]
+            for tip in unread:
+                state.of[tip] = []
+            for row in await self.connection.fetch(CONSENTS_OF_TIPS, unread):
+                record = ConsentRecord(
+                    row["version"], Consent.model_validate(row["consent"]), row["recorded_by_role"],
+                    row["recorded_at"],
+                )  # fmt: skip
+                state.of[row["tip_id"]].append((row["version"], row["recorded_at"], row["event_id"], record))
+        return [consent[3] for consent in state.of[tip_id]]
 
 
 CASE_COLUMNS = (
@@ -177,6 +230,10 @@ FROM cases c WHERE c.tip_id = $1
 FOR UPDATE OF c
 """
 LOCK_CASE_TIP = "SELECT pg_advisory_xact_lock(hashtext('disclosure.case/' || $1::uuid))"
+# One lock after another, in the array's order.
+LOCK_CASE_TIPS = (
+    "SELECT pg_advisory_xact_lock(hashtext('disclosure.case/' || tip)) FROM unnest($1::uuid[]) AS tip"
+)
 DUE_FOR_FLAGS = """
 SELECT tip_id FROM cases
 WHERE queue IS NOT NULL
@@ -279,10 +336,23 @@ class PostgresCases:
         # and locking only a case not found took one for an opened case and three for the rest
         # (every tip's first consent and first triage).
         if tip_id not in held.locked:
-            await self.connection.execute(LOCK_CASE_TIP, tip_id)
-            held.locked.add(tip_id)
+            await self._lock(held, tip_id)
         row = held.now[tip_id] = await self.connection.fetchrow(LOCK_CASE, tip_id)
         return self._loaded(held, row)
+
+    async def _lock(self, held: _Held, tip_id: uuid.UUID) -> None:
+        """Take the tip's lock; on the consume path, every tip of the batch with it, in one statement
+        (sorted, so two batches take the tips they share in the same order), so that their sources
+        and consents can then be read together under their locks."""
+        batch = self.uow.batch_tips
+        if tip_id not in batch or self.uow.shared.get(BATCH_LOCKED):
+            await self.connection.execute(LOCK_CASE_TIP, tip_id)
+            held.locked.add(tip_id)
+            return
+        unlocked = sorted(tip for tip in batch if tip not in held.locked)
+        await self.connection.execute(LOCK_CASE_TIPS, unlocked)
+        held.locked.update(unlocked)
+        self.uow.shared[BATCH_LOCKED] = True
 
     @staticmethod
     def _loaded(held: _Held, row: asyncpg.Record | None) -> Case | None:

@@ -25,7 +25,7 @@ class DisclosureUnitOfWork(PostgresUnitOfWork):
         super().__init__(connection, keystore)
         self.cases = PostgresCases(connection, self)
         self.sources = PostgresSources(connection, self)
-        self.consents = PostgresConsents(connection)
+        self.consents = PostgresConsents(connection, self)
         self.audit = PostgresAudit(connection, chain, self)
         self.keys = PostgresDataKeys(connection)
         self.agency_keys = PostgresAgencyKeys(connection)

@@ -247,9 +247,43 @@ def _decision(row: asyncpg.Record) -> Decision:
     )  # fmt: skip
 
 
+SUPPLEMENTS = "triage.supplements"
+SUPPLEMENTS_OF_TIPS = (
+    "SELECT supplement_id, tip_id, facts_update, sealed_narrative, received_at FROM tip_supplements"
+    " WHERE tip_id = ANY($1::uuid[]) ORDER BY received_at, supplement_id"
+)
+
+
+@dataclass
+class _Supplements:
+    """A transaction's supplements of each tip read so far, with those it added since the read."""
+
+    of: dict[uuid.UUID, list[Supplement]] = field(default_factory=dict)
+
+    def added(self, supplement: Supplement) -> None:
+        """As the insert leaves the table: the first of a supplement id stays (ON CONFLICT DO NOTHING)."""
+        kept = self.of.get(supplement.tip_id)
+        if kept is None or any(s.supplement_id == supplement.supplement_id for s in kept):
+            return
+        kept.append(supplement)
+        kept.sort(key=lambda s: (s.received_at, s.supplement_id))
+
+    async def flush(self, connection: asyncpg.Connection) -> None:
+        """Nothing to write: a supplement is inserted as it is added."""
+
+
 class PostgresSupplements:
-    def __init__(self, connection: asyncpg.Connection) -> None:
+    """A tip's supplements, read once a transaction, and on the consume path for every tip of the
+    batch at once (the first read of any of them). A tip's events are applied by the one member that
+    holds its partition, in order, so no other transaction adds one of its supplements meanwhile; a
+    supplement added in this transaction joins what was read, so a later event sees it."""
+
+    def __init__(self, connection: asyncpg.Connection, uow: PostgresUnitOfWork) -> None:
         self.connection = connection
+        self.uow = uow
+
+    def _state(self) -> _Supplements:
+        return self.uow.staged(SUPPLEMENTS, _Supplements)
 
     async def add(self, supplement: Supplement) -> None:
         await self.connection.execute(
@@ -258,20 +292,22 @@ class PostgresSupplements:
             supplement.supplement_id, supplement.tip_id, supplement.update.model_dump(mode="json"),
             supplement.sealed_narrative, supplement.received_at,
         )  # fmt: skip
+        self._state().added(supplement)
 
     async def of_tip(self, tip_id: uuid.UUID) -> list[Supplement]:
-        rows = await self.connection.fetch(
-            "SELECT supplement_id, tip_id, facts_update, sealed_narrative, received_at FROM tip_supplements"
-            " WHERE tip_id = $1 ORDER BY received_at, supplement_id",
-            tip_id,
-        )
-        return [
-            Supplement(
-                row["supplement_id"], row["tip_id"], FactsUpdate.model_validate(row["facts_update"]),
-                row["sealed_narrative"], row["received_at"],
-            )
-            for row in rows
-        ]  # fmt: skip
+        state = self._state()
+        if tip_id not in state.of:
+            unread = [tip for tip in dict.fromkeys((tip_id, *self.uow.batch_tips)) if tip not in state.of]
+            for tip in unread:
+                state.of[tip] = []
+            for row in await self.connection.fetch(SUPPLEMENTS_OF_TIPS, unread):
+                state.of[row["tip_id"]].append(
+                    Supplement(
+                        row["supplement_id"], row["tip_id"], FactsUpdate.model_validate(row["facts_update"]),
+                        row["sealed_narrative"], row["received_at"],
+                    )
+                )  # fmt: skip
+        return list(state.of[tip_id])
 
 
 class PostgresOverrides:
@@ -436,7 +472,7 @@ class TriageUnitOfWork(PostgresUnitOfWork, TriageWork):
     def __init__(self, connection: asyncpg.Connection, keystore: Keystore | None = None) -> None:
         super().__init__(connection, keystore)
         self.decisions = PostgresDecisions(connection, self)
-        self.supplements = PostgresSupplements(connection)
+        self.supplements = PostgresSupplements(connection, self)
         self.overrides = PostgresOverrides(connection)
         self.plans = PostgresPlans(connection, self)
         self.keys = PostgresKeys(connection, keystore)
