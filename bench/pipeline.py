@@ -194,37 +194,62 @@ STACK_CPU = "stack_cpu_seconds"
 its processes (services, broker, PostgreSQL and its backends) have used so far."""
 
 
-def stack_cpu_seconds(stack: LaunchedStack) -> Callable[[], float]:
-    """A reader of the CPU time (user and system) of every process of ``stack``: on a shared machine
-    the stack's CPU per tip says more than its wall-clock rate, which the other tenants move."""
+def stack_cpu_seconds(stack: LaunchedStack) -> Callable[[], dict[str, float]]:
+    """A reader of the CPU time (user and system) of every process of ``stack``, by part (each
+    service, its PostgreSQL backends, the broker, the rest of PostgreSQL, ``lantern up``): on a shared
+    machine the stack's CPU per tip says more than its wall-clock rate, which the other tenants move.
+    A process is counted once: PostgreSQL is both a child of ``lantern up`` and a root here (a
+    restarted server is a root of its own)."""
 
-    def processes() -> list[psutil.Process]:
+    def processes() -> dict[int, psutil.Process]:
         roots = [psutil.Process(stack.process.pid), psutil.Process(stack.postgres_pid())]
-        return [process for root in roots for process in (root, *root.children(recursive=True))]
+        return {process.pid: process for root in roots for process in (root, *root.children(recursive=True))}
 
-    def read() -> float:
-        total = 0.0
-        for process in processes():
+    def read() -> dict[str, float]:
+        parts: dict[str, float] = {}
+        for process in processes().values():
             with contextlib.suppress(psutil.Error):
                 times = process.cpu_times()
-                total += times.user + times.system
-        return total
+                part = part_of(process.cmdline())
+                parts[part] = parts.get(part, 0.0) + times.user + times.system
+        return parts
 
     return read
 
 
+def part_of(command: list[str]) -> str:
+    """Which part of the stack a process is, from its command line."""
+    line = " ".join(command)
+    if "-m" in command and command.index("-m") + 1 < len(command):
+        module = command[command.index("-m") + 1]
+        if module.startswith("services."):
+            return module.removeprefix("services.")
+    if line.startswith("postgres: lantern_"):
+        return "postgres for " + line.removeprefix("postgres: lantern_").split()[0]
+    if "postgres" in line:
+        return "postgres, the rest"
+    if "tansu" in line:
+        return "tansu"
+    return "lantern up"
+
+
 async def measure(endpoints: dict[str, Any], count: int, rate: float) -> dict[str, Any]:
     bootstrap = endpoints["kafka_bootstrap_servers"]
-    cpu: Callable[[], float] | None = endpoints.get(STACK_CPU)
+    cpu: Callable[[], dict[str, float]] | None = endpoints.get(STACK_CPU)
     await pipeline_run(endpoints, min(50, count), rate)  # warm-up: connections, JIT-free but caches
     results = {
         "pipeline_fixed_rate": await pipeline_run(endpoints, count, rate),
         "raw_broker_fixed_rate": await raw_broker_run(bootstrap, count, rate, size=1500),
     }
-    before = cpu() if cpu else 0.0
+    before = cpu() if cpu else {}
     results["pipeline_saturated"] = await pipeline_run(endpoints, count, 0)
     if cpu:
-        results["pipeline_saturated"]["stack_cpu_ms_per_tip"] = (cpu() - before) * 1000 / count
+        after = cpu()
+        by_part = {part: (seconds - before.get(part, 0.0)) * 1000 / count for part, seconds in after.items()}
+        results["pipeline_saturated"]["stack_cpu_ms_per_tip"] = sum(by_part.values())
+        results["pipeline_saturated"]["stack_cpu_ms_per_tip_by_part"] = dict(
+            sorted(by_part.items(), key=lambda item: -item[1])
+        )
     results["raw_broker_saturated"] = await raw_broker_run(bootstrap, count, 0, size=1500)
     results["ratios"] = {
         "throughput_pipeline_to_raw": results["pipeline_saturated"]["tips_per_second"]
@@ -245,6 +270,12 @@ def report(results: dict[str, Any]) -> str:
         f"raw broker at the same rate: p50 {raw_fixed['p50_ms']:.1f} ms, p99 {raw_fixed['p99_ms']:.1f} ms per hop",
         f"pipeline saturated: {sat['tips_per_second']:.1f} tips/s (p50 {sat['p50_ms']:.0f} ms, p99 {sat['p99_ms']:.0f} ms)"
         + (f", stack CPU {sat['stack_cpu_ms_per_tip']:.1f} ms a tip" if "stack_cpu_ms_per_tip" in sat else ""),
+        *(
+            ["stack CPU a tip by part: " + ", ".join(
+                f"{part} {ms:.1f}" for part, ms in sat["stack_cpu_ms_per_tip_by_part"].items() if ms >= 0.05
+            ) + " ms"]
+            if "stack_cpu_ms_per_tip_by_part" in sat else []
+        ),
         f"raw broker saturated: {raw_sat['messages_per_second']:.0f} msg/s",
         f"ratio, throughput pipeline/raw: {ratios['throughput_pipeline_to_raw']:.3f}",
         f"ratio, p50 latency pipeline (3 hops + HTTP + 3 transactions)/raw hop: "
