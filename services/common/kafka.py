@@ -220,7 +220,7 @@ class WritesOnlyWhereTheBrokerSays:
             return await self._send(node_id, request, group=group)
         self.held += sum(len(partitions) for _topic, partitions in held)
         settled = [(topic, partitions) for topic, partitions in request._topics if self._settled(topic, now)]
-        if not settled or request.required_acks == 0:
+        if not settled or request.required_acks == 0:  # acks=0: aiokafka reads no answer per partition
             raise UnknownTopicOrPartitionError(f"{held[0][0]} shown by the broker a moment ago")
         response = await self._send(node_id, _narrowed(request, settled), group=group)
         response.topics = [*response.topics, *_not_yet_there(held, response.API_VERSION)]
@@ -228,7 +228,8 @@ class WritesOnlyWhereTheBrokerSays:
 
     async def _check(self, node_id: Any, request: ProduceRequest, group: ConnectionGroup) -> None:
         """Raise an error aiokafka retries (after reading metadata again) unless the broker behind
-        the connection aiokafka's send is about to use named every partition of ``request``.
+        the connection aiokafka's send is about to use named every partition of ``request``; raise
+        one it does not retry if the guard sees none of the metadata answers aiokafka reads.
 
         Nothing yields to the event loop between the last check here and aiokafka's send, so that
         send takes the connection checked: a connection not made (the broker was down an instant
