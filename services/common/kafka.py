@@ -19,6 +19,7 @@ from aiokafka.client import AIOKafkaClient, ConnectionGroup
 from aiokafka.cluster import ClusterMetadata
 from aiokafka.errors import (
     KafkaConnectionError,
+    KafkaError,
     NodeNotReadyError,
     TopicAlreadyExistsError,
     UnknownTopicOrPartitionError,
@@ -87,6 +88,10 @@ class KafkaSecurity:
 
 PLAINTEXT = KafkaSecurity()
 _NOT_YET = object()
+_ABSENT = {3, 5}
+"""Error codes a metadata answer gives a topic the broker does not have (UNKNOWN_TOPIC_OR_PARTITION)
+or has not yet set up (LEADER_NOT_AVAILABLE). Any other error (Tansu answers -1 when reading a topic
+it has fails; an authorization error) says nothing of whether the topic is there."""
 
 
 SETTLING_SECONDS = 1.0
@@ -97,6 +102,14 @@ in between takes offset 0 and the reset puts the next record on offset 0 again, 
 take microseconds with an idle CPU, but nothing stops the OS from pausing the thread between them on a
 loaded machine (2 cores, load 10 and more in the fault runs): a second is many times any such pause,
 and short beside aiokafka's request timeout (15 s), inside which a held record is retried."""
+
+
+class WriteGuardBlindError(KafkaError):  # type: ignore[misc]
+    """The write guard has seen no metadata answer though aiokafka read metadata: aiokafka no longer
+    goes through the methods the guard wraps (an upgrade past 0.14.0), and the guard would hold
+    nothing. Not retried: the write fails rather than go unguarded."""
+
+    retriable = False
 
 
 class WritesOnlyWhereTheBrokerSays:
@@ -113,11 +126,15 @@ class WritesOnlyWhereTheBrokerSays:
     nobody). Held here, such records wait for the topic (aiokafka retries them until its request
     timeout), and go only once it exists.
 
-    A topic counts as just made, and is held, in the first ``SETTLING_SECONDS`` of a broker
-    incarnation (its cluster id, which Tansu draws anew at each start: its topics are all new) and
-    after an answer names it that follows one that did not (made again after it went away). A topic
-    first asked about later in an incarnation is not held, nor is one it kept naming: on a steady
-    broker nothing waits. The aiokafka internals it leans on are those of the pinned 0.14.0;
+    Each topic is held for ``SETTLING_SECONDS`` from its first sight: the first answer from a broker
+    incarnation (its cluster id) that names it, or the first that names it after one showed it
+    absent, with error 3 or 5 or, for an answer to a request for all topics, by leaving it out (Tansu
+    answers aiokafka's bootstrap request, which names no topic, with every topic, so aiokafka then
+    asks for all topics and a missing one is left out, never listed with an error). A topic a broker
+    keeps naming never waits again. Only the held topics' partitions wait: the rest of a produce
+    request goes, and the held ones get a retriable error as if the broker had answered it. The
+    aiokafka internals it leans on are those of the pinned 0.14.0; a guard that sees no answer fails
+    the write (``WriteGuardBlindError``), and
     ``tests/integration/test_writes_after_a_broker_wipe.py`` drives them against Tansu.
     """
 
@@ -130,57 +147,89 @@ class WritesOnlyWhereTheBrokerSays:
         self._checked: weakref.WeakSet[Any] = weakref.WeakSet()
         self._asked_at = float("-inf")
         """When the metadata request last answered was sent."""
+        self._asking_for_all = False
+        """Whether the answer about to arrive is to a request for all topics (aiokafka's synchronizer
+        is the only caller of ``_metadata_update`` on the client's cluster: one request at a time)."""
         self._incarnation: object = _NOT_YET
-        self._met_at = float("-inf")
-        """When an answer from this incarnation first arrived."""
-        self._unnamed: set[str] = set()
-        self._named_again_at: dict[str, float] = {}
+        self._first_sight: dict[str, float] = {}
+        self.held = 0
+        """How many partitions' writes were held for a topic not yet settled."""
         client.send = self.send
         client._metadata_update = self._metadata_update
         client.cluster.update_metadata = self._learn
+        client.write_guard = self
 
     async def _metadata_update(self, cluster: ClusterMetadata, topics: Any) -> bool:
+        ours = cluster is self._client.cluster
         asked_at = self._clock()
-        updated: bool = await self._update(cluster, topics)
-        if updated and cluster is self._client.cluster:
+        if ours:
+            self._asking_for_all = not topics
+        try:
+            updated: bool = await self._update(cluster, topics)
+        finally:
+            if ours:
+                self._asking_for_all = False
+        if updated and ours:
             self._asked_at = max(self._asked_at, asked_at)
         return updated
 
     def _learn(self, answer: Any) -> None:
-        """Apply a metadata answer and note which topics it shows for the first time since they were
-        made (every answer reaches the client's cluster through here, its first one included)."""
+        """Apply a metadata answer and note each topic's first sight (every answer reaches the
+        client's cluster through here, the bootstrap one included)."""
         self._update_cluster(answer)
         if not answer.brokers:
             return  # aiokafka ignores such an answer
         now = self._clock()
         incarnation = getattr(answer, "cluster_id", None)  # Metadata v2 and later
         if incarnation != self._incarnation:
-            self._incarnation, self._met_at = incarnation, now
-            self._unnamed.clear()
-            self._named_again_at.clear()
+            self._incarnation = incarnation
+            self._first_sight.clear()
+        named = set()
         for error_code, topic, *_ in answer.topics:
-            if error_code != 0:
-                self._unnamed.add(topic)
-                self._named_again_at.pop(topic, None)
-            elif topic in self._unnamed:
-                self._unnamed.discard(topic)
-                self._named_again_at[topic] = now
+            named.add(topic)
+            if error_code == 0:
+                self._first_sight.setdefault(topic, now)
+            elif error_code in _ABSENT:
+                self._first_sight.pop(topic, None)
+        if self._asking_for_all:
+            for topic in self._first_sight.keys() - named:
+                del self._first_sight[topic]
+
+    @property
+    def incarnation(self) -> object:
+        """The cluster id of the broker's last answer (None: it gave none)."""
+        return self._incarnation
+
+    def first_sight(self, topic: str) -> float | None:
+        """When the broker's answers last began to name ``topic`` (None: not named now)."""
+        return self._first_sight.get(topic)
 
     def _settled(self, topic: str, now: float) -> bool:
-        shown_at = max(self._met_at, self._named_again_at.get(topic, float("-inf")))
-        return now - shown_at >= SETTLING_SECONDS
+        shown_at = self._first_sight.get(topic)
+        return shown_at is not None and now - shown_at >= SETTLING_SECONDS
 
     async def send(
         self, node_id: Any, request: Any, *, group: ConnectionGroup = ConnectionGroup.DEFAULT
     ) -> Any:
-        if isinstance(request, ProduceRequest):
-            await self._check(node_id, request, group)
-        return await self._send(node_id, request, group=group)
+        if not isinstance(request, ProduceRequest):
+            return await self._send(node_id, request, group=group)
+        await self._check(node_id, request, group)
+        now = self._clock()
+        held = [(topic, partitions) for topic, partitions in request._topics if not self._settled(topic, now)]
+        if not held:
+            return await self._send(node_id, request, group=group)
+        self.held += sum(len(partitions) for _topic, partitions in held)
+        settled = [(topic, partitions) for topic, partitions in request._topics if self._settled(topic, now)]
+        if not settled or request.required_acks == 0:  # acks=0: aiokafka reads no answer per partition
+            raise UnknownTopicOrPartitionError(f"{held[0][0]} shown by the broker a moment ago")
+        response = await self._send(node_id, _narrowed(request, settled), group=group)
+        response.topics = [*response.topics, *_not_yet_there(held, response.API_VERSION)]
+        return response
 
     async def _check(self, node_id: Any, request: ProduceRequest, group: ConnectionGroup) -> None:
         """Raise an error aiokafka retries (after reading metadata again) unless the broker behind
-        the connection aiokafka's send is about to use named every partition of ``request``, and
-        every topic of it has settled.
+        the connection aiokafka's send is about to use named every partition of ``request``; raise
+        one it does not retry if the guard sees none of the metadata answers aiokafka reads.
 
         Nothing yields to the event loop between the last check here and aiokafka's send, so that
         send takes the connection checked: a connection not made (the broker was down an instant
@@ -193,6 +242,8 @@ class WritesOnlyWhereTheBrokerSays:
             while self._asked_at < opened_by:
                 if not await self._client.force_metadata_update():
                     raise KafkaConnectionError("no metadata from the broker since connecting")
+                if self._incarnation is _NOT_YET or self._asked_at == float("-inf"):
+                    raise WriteGuardBlindError("aiokafka read metadata the write guard did not see")
             cluster = self._client.cluster
             for topic, partitions in request._topics:
                 for partition, _records in partitions:
@@ -201,16 +252,41 @@ class WritesOnlyWhereTheBrokerSays:
             self._checked.add(connection)
         if self._client._conns.get((node_id, group)) is not connection or not connection.connected():
             raise KafkaConnectionError("the connection checked closed meanwhile")
-        now = self._clock()
-        for topic, _partitions in request._topics:
-            if not self._settled(topic, now):
-                raise UnknownTopicOrPartitionError(f"{topic} shown by the broker a moment ago")
+
+
+def _narrowed(request: ProduceRequest, topics: list[Any]) -> ProduceRequest:
+    return ProduceRequest(
+        transactional_id=request._transactional_id,
+        required_acks=request.required_acks,
+        timeout=request._timeout,
+        topics=topics,
+    )
+
+
+_PARTITION_FIELDS = {0: 3, 1: 3, 2: 4, 3: 4, 4: 4, 5: 5, 6: 5, 7: 5, 8: 7}
+"""How many fields a partition's answer has in each ProduceResponse version aiokafka 0.14 reads."""
+
+
+def _not_yet_there(held: list[Any], version: int) -> list[Any]:
+    """The held partitions' answers, as a broker without the topic would give them: error 3, which
+    aiokafka retries after reading metadata again, for those batches only."""
+    unknown: tuple[Any, ...] = (3, -1, -1, -1, [], None)
+    fields = _PARTITION_FIELDS[version]
+    return [
+        (topic, [(partition, *unknown[: fields - 1]) for partition, _records in partitions])
+        for topic, partitions in held
+    ]
 
 
 def writes_only_where_the_broker_says(producer: AIOKafkaProducer) -> AIOKafkaProducer:
     """``producer``, its writes held as ``WritesOnlyWhereTheBrokerSays`` says (before its start)."""
     WritesOnlyWhereTheBrokerSays(producer.client)
     return producer
+
+
+def write_guard_of(producer: AIOKafkaProducer) -> WritesOnlyWhereTheBrokerSays:
+    guard: WritesOnlyWhereTheBrokerSays = producer.client.write_guard
+    return guard
 
 
 def create_producer(

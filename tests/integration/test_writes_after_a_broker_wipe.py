@@ -8,15 +8,20 @@ answer from the new one arrives: what it sends meanwhile must wait for the topic
 from __future__ import annotations
 
 import asyncio
+import time
+import uuid
 from pathlib import Path
+from types import SimpleNamespace
 
+import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
+import lantern.infra
 from lantern.infra import TansuBroker
 from lantern.observe import TopicReader
 from schemas import topics
-from services.common.kafka import create_producer, ensure_topics
+from services.common.kafka import SETTLING_SECONDS, create_producer, ensure_topics, write_guard_of
 
 TOPIC = topics.TIPS_RECEIVED
 
@@ -75,6 +80,55 @@ async def test_records_a_producer_sends_to_a_broker_that_restarted_empty_are_all
         acknowledged |= {f"sent before the topic {number}".encode() for number in range(5)}
 
         assert acknowledged - await read_back(broker.bootstrap_servers) == set()
+    finally:
+        await producer.stop()
+        broker.stop()
+
+
+async def no_longer_named(producer: AIOKafkaProducer) -> None:
+    """Once the producer has read the empty broker's metadata (what aiokafka's periodic refresh does)."""
+    for _ in range(100):
+        await producer.client.force_metadata_update()
+        if producer.client.cluster.partitions_for_topic(TOPIC) is None:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the producer never read metadata without the topic")
+
+
+@pytest.mark.parametrize("cluster_id", ["drawn at each start", "kept across the wipe"])
+async def test_a_topic_made_again_after_a_wipe_is_written_to_a_second_after_the_producer_first_sees_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cluster_id: str
+) -> None:
+    if cluster_id == "kept across the wipe":  # as Tansu's own default, ``tansu_cluster``, is
+        kept = uuid.uuid4()
+        monkeypatch.setattr(lantern.infra, "uuid", SimpleNamespace(uuid4=lambda: kept))
+    broker = TansuBroker(log_path=tmp_path / "tansu.log").start()
+    producer = create_producer(broker.bootstrap_servers, "lantern-test", enable_idempotence=False)
+    guard = write_guard_of(producer)
+    try:
+        await ensure_topics(broker.bootstrap_servers, (TOPIC,))
+        await producer.start()
+        await producer.send_and_wait(TOPIC, b"on the old broker", partition=0)
+        assert guard.incarnation == broker.cluster_id  # the guard sees aiokafka's own answers
+        assert producer.client._topics == set()  # Tansu's bootstrap answer named every topic
+
+        broker.stop()
+        broker.start()
+        await no_longer_named(producer)
+        await asyncio.sleep(1.5)  # past the first second of the broker's new incarnation
+        await ensure_topics(broker.bootstrap_servers, (TOPIC,))
+        held_before = guard.held
+        await producer.send_and_wait(TOPIC, b"once the topic was made", partition=0)
+        written_at = time.monotonic()
+
+        first_sight = guard.first_sight(TOPIC)
+        assert first_sight is not None
+        assert written_at - first_sight >= SETTLING_SECONDS
+        assert guard.held > held_before
+        held_after = guard.held
+        await producer.send_and_wait(TOPIC, b"later", partition=0)
+        assert guard.held == held_after
+        assert await read_back(broker.bootstrap_servers) >= {b"once the topic was made", b"later"}
     finally:
         await producer.stop()
         broker.stop()

@@ -9,17 +9,30 @@ from collections.abc import Awaitable
 from typing import Any
 
 import pytest
+from aiokafka import TopicPartition
 from aiokafka.client import ConnectionGroup
 from aiokafka.cluster import ClusterMetadata
 from aiokafka.errors import KafkaConnectionError, NodeNotReadyError, UnknownTopicOrPartitionError
+from aiokafka.producer.sender import SendProduceReqHandler
 from aiokafka.protocol.metadata import MetadataResponse_v5
-from aiokafka.protocol.produce import ProduceRequest
+from aiokafka.protocol.produce import ProduceRequest, ProduceResponse_v5
 
-from services.common.kafka import SETTLING_SECONDS, WritesOnlyWhereTheBrokerSays
+from services.common.kafka import SETTLING_SECONDS, WriteGuardBlindError, WritesOnlyWhereTheBrokerSays
 
 NODE = 111
-NO_ERROR, UNKNOWN_TOPIC = 0, 3
-WRITE = ProduceRequest(transactional_id=None, required_acks=-1, timeout=1000, topics=[("tips", [(0, b"")])])
+NO_ERROR, UNKNOWN_TOPIC, LEADER_NOT_AVAILABLE, UNKNOWN_SERVER_ERROR = 0, 3, 5, -1
+
+
+def write(*topics: str) -> ProduceRequest:
+    return ProduceRequest(
+        transactional_id=None,
+        required_acks=-1,
+        timeout=1000,
+        topics=[(topic, [(0, b"")]) for topic in topics],
+    )
+
+
+WRITE = write("tips")
 
 
 class Clock:
@@ -41,25 +54,37 @@ class Connection:
 class Client:
     """aiokafka's client as the check sees it: connections made one after another from ``made``, and
     a broker (``cluster_id``) whose metadata answers show each topic of ``shown`` with its one
-    partition led by the node given, or not at all (None). Its cluster is aiokafka's own."""
+    partition led by the node given, or, for None, as Tansu does: listed with error 3 when asked for
+    by name, left out of an answer for all topics. ``failing`` lists topics answered with an error
+    code instead. Its cluster is aiokafka's own; like aiokafka's, a forced update while one is under
+    way waits for that one; an answer is what the broker held when asked, and arrives once ``gate``
+    (if any) is set."""
 
     def __init__(self, made: list[Connection | None], shown: dict[str, int | None]) -> None:
         self.made = iter(made)
         self.shown = shown
-        self.cluster_id = "first"
+        self.failing: dict[str, int] = {}
+        self.cluster_id: str | None = "first"
         self.cluster = ClusterMetadata()
         self._conns: dict[tuple[int, ConnectionGroup], Connection] = {}
         self.written: list[Connection | None] = []
+        self.requests: list[ProduceRequest] = []
         self.on_metadata: Any = None
+        self.gate: asyncio.Event | None = None
+        self.under_way: asyncio.Future[bool] | None = None
 
-    def answer(self) -> Any:
-        topics: list[tuple[Any, ...]] = [
-            (NO_ERROR, topic, False, [(NO_ERROR, 0, leader, [leader], [leader], [])])
-            if leader is not None
-            else (UNKNOWN_TOPIC, topic, False, [])
-            for topic, leader in self.shown.items()
-        ]
-        return MetadataResponse_v5(0, [(NODE, "127.0.0.1", 9092, None)], self.cluster_id, NODE, topics)
+    def answer(self, topics: Any = ()) -> Any:
+        asked = list(topics) or [topic for topic, leader in self.shown.items() if leader is not None]
+        answers: list[tuple[Any, ...]] = []
+        for topic in asked:
+            leader = self.shown.get(topic)
+            if topic in self.failing:
+                answers.append((self.failing[topic], topic, False, []))
+            elif leader is None:
+                answers.append((UNKNOWN_TOPIC, topic, False, []))
+            else:
+                answers.append((NO_ERROR, topic, False, [(NO_ERROR, 0, leader, [leader], [leader], [])]))
+        return MetadataResponse_v5(0, [(NODE, "127.0.0.1", 9092, None)], self.cluster_id, NODE, answers)
 
     async def _get_conn(
         self, node_id: int, *, group: ConnectionGroup = ConnectionGroup.DEFAULT
@@ -74,18 +99,50 @@ class Client:
 
     async def send(
         self, node_id: int, request: Any, *, group: ConnectionGroup = ConnectionGroup.DEFAULT
-    ) -> str:
+    ) -> Any:
         self.written.append(await self._get_conn(node_id, group=group))
-        return "answered"
+        self.requests.append(request)
+        return ProduceResponse_v5(
+            [
+                (topic, [(partition, NO_ERROR, 7, -1, 0) for partition, _ in partitions])
+                for topic, partitions in request._topics
+            ],
+            0,
+        )
 
     async def _metadata_update(self, cluster: ClusterMetadata, topics: Any) -> bool:
         if self.on_metadata is not None:
             self.on_metadata()
-        cluster.update_metadata(self.answer())
+        answer = self.answer(topics)
+        if self.gate is not None:
+            await self.gate.wait()
+        cluster.update_metadata(answer)
         return True
 
     def force_metadata_update(self) -> Awaitable[bool]:
-        return asyncio.ensure_future(self._metadata_update(self.cluster, []))
+        if self.under_way is None or self.under_way.done():
+            self.under_way = asyncio.ensure_future(self._metadata_update(self.cluster, []))
+        return asyncio.shield(self.under_way)
+
+
+class Sender:
+    """aiokafka's sender as its produce handler sees it."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self._retry_backoff = 0.1
+        self._txn_manager = None
+
+
+class Batch:
+    def __init__(self) -> None:
+        self.offset: int | None = None
+
+    def done(self, offset: int, timestamp: int | None = None, log_start_offset: int | None = None) -> None:
+        self.offset = offset
+
+    def expired(self) -> bool:
+        return False
 
 
 def guarded(client: Client, clock: Clock | None = None) -> Clock:
@@ -101,6 +158,16 @@ async def read_metadata(client: Client) -> None:
     await client._metadata_update(client.cluster, ["tips"])
 
 
+async def read_all_metadata(client: Client) -> None:
+    """What aiokafka asks against Tansu, whose bootstrap answer already named every topic."""
+    await client._metadata_update(client.cluster, set())
+
+
+def guard_of(client: Client) -> WritesOnlyWhereTheBrokerSays:
+    guard: WritesOnlyWhereTheBrokerSays = client.write_guard  # type: ignore[attr-defined]
+    return guard
+
+
 LED_HERE: dict[str, int | None] = {"tips": NODE}
 
 
@@ -109,7 +176,7 @@ async def test_a_write_goes_once_the_broker_behind_a_new_connection_names_its_pa
     client = Client([connection], LED_HERE)
     guarded(client)
 
-    assert await client.send(NODE, WRITE) == "answered"
+    assert await client.send(NODE, WRITE)
     assert client.written == [connection]
 
 
@@ -149,12 +216,40 @@ async def test_a_metadata_answer_asked_for_before_the_connection_opened_does_not
     client = Client([Connection()], LED_HERE)
     clock = guarded(client)
     await read_metadata(client)  # the old broker's answer, an instant before it went away
-    client.cluster_id, client.shown = "second", {"tips": None}
+    client.shown = {"tips": None}  # the same cluster id: Tansu's default one, say
     clock.now += 0.001  # the connection opens to the new broker, which has no such topic yet
 
-    with pytest.raises(UnknownTopicOrPartitionError):
+    with pytest.raises(UnknownTopicOrPartitionError, match="not on this broker"):
         await client.send(NODE, WRITE)
     assert client.written == []
+
+
+async def test_a_metadata_answer_under_way_when_the_connection_opened_does_not_count() -> None:
+    client = Client([Connection()], LED_HERE)
+    clock = guarded(client)
+    client.gate = asyncio.Event()
+    client.force_metadata_update()  # asked of the old broker, its answer still on the way
+    await asyncio.sleep(0)
+    client.shown = {"tips": None}
+    clock.now += 0.001  # the connection opens to the new broker, which has no such topic yet
+    sending = asyncio.ensure_future(client.send(NODE, WRITE))
+    await asyncio.sleep(0)
+    clock.now += 0.001  # the old broker's answer arrives after the connection opened
+    client.gate.set()
+
+    with pytest.raises(UnknownTopicOrPartitionError, match="not on this broker"):
+        await sending
+    assert client.written == []
+
+
+async def test_an_answer_without_brokers_changes_nothing() -> None:
+    connection = Connection()
+    client = Client([connection], LED_HERE)
+    guarded(client)
+
+    client.cluster.update_metadata(MetadataResponse_v5(0, [], None, -1, []))  # aiokafka ignores it
+    assert await client.send(NODE, WRITE)
+    assert client.written == [connection]
 
 
 async def test_a_write_to_a_topic_the_broker_shows_again_is_held_for_a_second() -> None:
@@ -179,14 +274,14 @@ async def test_a_write_to_a_topic_shown_a_second_ago_goes() -> None:
     await read_metadata(client)
 
     clock.now += SETTLING_SECONDS
-    assert await client.send(NODE, WRITE) == "answered"
+    assert await client.send(NODE, WRITE)
     assert client.written == [connection]
 
 
 async def test_a_topic_that_went_away_and_came_back_is_held_again() -> None:
     client = Client([Connection()], LED_HERE)
     clock = guarded(client)
-    assert await client.send(NODE, WRITE) == "answered"
+    assert await client.send(NODE, WRITE)
     client.shown = {"tips": None}
     await read_metadata(client)
     client.shown = LED_HERE
@@ -202,7 +297,7 @@ async def test_every_topic_of_a_broker_that_started_again_is_held_for_its_first_
     first, second = Connection(), Connection()
     client = Client([first, second], LED_HERE)
     clock = guarded(client)
-    assert await client.send(NODE, WRITE) == "answered"
+    assert await client.send(NODE, WRITE)
     first.open = False
     client.cluster_id = "second"  # its topics already made when the producer first asks it
 
@@ -210,7 +305,7 @@ async def test_every_topic_of_a_broker_that_started_again_is_held_for_its_first_
     with pytest.raises(UnknownTopicOrPartitionError):
         await client.send(NODE, WRITE)
     clock.now += SETTLING_SECONDS
-    assert await client.send(NODE, WRITE) == "answered"
+    assert await client.send(NODE, WRITE)
     assert client.written == [first, second]
 
 
@@ -220,20 +315,146 @@ async def test_writes_to_a_steady_broker_never_wait() -> None:
     guarded(client)
 
     await read_metadata(client)
-    assert await client.send(NODE, WRITE) == "answered"
+    assert await client.send(NODE, WRITE)
     first.open = False  # closed idle, say: the broker is the same
-    assert await client.send(NODE, WRITE) == "answered"
+    assert await client.send(NODE, WRITE)
     await read_metadata(client)
-    assert await client.send(NODE, WRITE) == "answered"
+    assert await client.send(NODE, WRITE)
     assert client.written == [first, second, second]
 
 
-async def test_a_topic_first_asked_about_long_after_the_broker_was_met_does_not_wait() -> None:
+async def test_a_topic_first_named_long_after_the_broker_was_met_is_held_from_its_first_sight() -> None:
     connection = Connection()
     client = Client([connection], {})
     clock = guarded(client)
     clock.now += 600
-    client.shown = LED_HERE  # an agency's topic, say, written to for the first time since the start
+    client.shown = LED_HERE  # made at the instant a producer first asks about it, say
 
-    assert await client.send(NODE, WRITE) == "answered"
+    with pytest.raises(UnknownTopicOrPartitionError, match="a moment ago"):
+        await client.send(NODE, WRITE)
+    clock.now += SETTLING_SECONDS
+    assert await client.send(NODE, WRITE)
     assert client.written == [connection]
+
+
+async def test_a_topic_an_answer_for_all_topics_leaves_out_is_held_once_named_again() -> None:
+    client = Client([Connection()], LED_HERE)
+    clock = guarded(client)
+    assert await client.send(NODE, WRITE)
+    client.shown = {"tips": None}
+    await read_all_metadata(client)
+    client.shown = LED_HERE
+    await read_all_metadata(client)
+
+    clock.now += SETTLING_SECONDS - 0.01
+    with pytest.raises(UnknownTopicOrPartitionError, match="a moment ago"):
+        await client.send(NODE, WRITE)
+    clock.now += 0.01
+    assert await client.send(NODE, WRITE)
+    assert len(client.written) == 2
+
+
+async def test_a_topic_every_answer_for_all_topics_names_never_waits() -> None:
+    first, second = Connection(), Connection()
+    client = Client([first, second], LED_HERE)
+    clock = guarded(client)
+
+    for _ in range(3):
+        await read_all_metadata(client)
+        assert await client.send(NODE, WRITE)
+        clock.now += 0.3
+    first.open = False
+    assert await client.send(NODE, WRITE)
+    assert client.written == [first, first, first, second]
+    assert guard_of(client).held == 0
+
+
+async def test_a_held_topic_holds_back_only_its_own_partitions_which_aiokafka_retries() -> None:
+    client = Client([Connection()], {"tips": NODE, "consents": NODE})
+    clock = guarded(client)
+    client.shown = {"tips": NODE, "consents": None}
+    await read_all_metadata(client)
+    client.shown = {"tips": NODE, "consents": NODE}
+    await read_all_metadata(client)
+    clock.now += 0.5
+
+    request = write("tips", "consents")
+    response = await client.send(NODE, request)
+
+    assert [topic for topic, _ in client.requests[0]._topics] == ["tips"]
+    assert response.topics == [
+        ("tips", [(0, NO_ERROR, 7, -1, 0)]),
+        ("consents", [(0, UNKNOWN_TOPIC, -1, -1, -1)]),
+    ]
+    assert guard_of(client).held == 1
+    sender = Sender(client)
+    tips, consents = Batch(), Batch()
+    handler = SendProduceReqHandler(
+        sender, {TopicPartition("tips", 0): tips, TopicPartition("consents", 0): consents}
+    )
+    handler.handle_response(response)
+    assert tips.offset == 7
+    assert handler._to_reenqueue == [consents]
+
+
+async def test_an_error_other_than_a_missing_topic_leaves_a_topic_settled() -> None:
+    connection = Connection()
+    client = Client([connection], LED_HERE)
+    guarded(client)
+    client.failing = {"tips": UNKNOWN_SERVER_ERROR}  # Tansu failed to read a topic it has
+    await read_metadata(client)
+    client.failing = {}
+    await read_metadata(client)
+
+    assert await client.send(NODE, WRITE)
+    assert client.written == [connection]
+
+
+async def test_a_topic_answered_as_without_a_leader_is_held_once_named_again() -> None:
+    client = Client([Connection()], LED_HERE)
+    clock = guarded(client)
+    client.failing = {"tips": LEADER_NOT_AVAILABLE}
+    await read_metadata(client)
+    client.failing = {}
+    await read_metadata(client)
+
+    clock.now += 0.5
+    with pytest.raises(UnknownTopicOrPartitionError, match="a moment ago"):
+        await client.send(NODE, WRITE)
+    assert client.written == []
+
+
+async def test_a_broker_that_gives_no_cluster_id_has_its_topics_held_from_their_first_sight() -> None:
+    client = Client([Connection()], LED_HERE)
+    client.cluster_id = None  # Metadata before v2, or a broker that leaves it out
+    clock = guarded(client)
+    assert await client.send(NODE, WRITE)
+    client.shown = {"tips": None}
+    await read_all_metadata(client)
+    client.shown = LED_HERE
+    await read_all_metadata(client)
+
+    clock.now += 0.5
+    with pytest.raises(UnknownTopicOrPartitionError, match="a moment ago"):
+        await client.send(NODE, WRITE)
+    clock.now += SETTLING_SECONDS
+    assert await client.send(NODE, WRITE)
+    assert len(client.written) == 2
+
+
+@pytest.mark.timeout(10)  # without the guard's check, its wait for an answer never ends
+@pytest.mark.parametrize("unseen", ["_metadata_update", "update_metadata"])
+async def test_a_write_fails_for_good_when_aiokafka_reads_metadata_the_guard_does_not_see(
+    unseen: str,
+) -> None:
+    client = Client([Connection()], LED_HERE)
+    guard = WritesOnlyWhereTheBrokerSays(client, Clock())
+    if unseen == "_metadata_update":
+        client._metadata_update = Client._metadata_update.__get__(client)  # type: ignore[method-assign]
+    else:
+        client.cluster.update_metadata = guard._update_cluster
+
+    with pytest.raises(WriteGuardBlindError) as raised:
+        await client.send(NODE, WRITE)
+    assert not raised.value.retriable
+    assert client.written == []
