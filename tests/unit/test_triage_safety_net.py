@@ -167,3 +167,12 @@ def test_an_index_the_table_of_slots_cannot_hold_is_read_one_word_at_a_time() ->
     words = ["zorblaxian", "tiktokeuse", "vlogueur", "snapchatté", "kidnappé", "pantoufle"]
     one_by_one = np.sort(np.concatenate([model.positions(word) for word in words]))
     assert np.array_equal(np.sort(model.all_positions(words)), one_by_one)
+
+
+def test_a_model_compiled_without_a_vocabulary_reads_numbers_among_many_unknown_words() -> None:
+    # Cross-validation compiles each fold's model with no vocabulary: every word is unknown, and a
+    # number is still the one feature.
+    model = safety_net.compile_model(json.loads(safety_net.MODEL_FILE.read_text(encoding="utf-8")))
+    words = ["she", "is", "16", "and", "he", "hits", "her", "tonight", "2025"]
+    one_by_one = np.sort(np.concatenate([model.positions(word) for word in words]))
+    assert np.array_equal(np.sort(model.all_positions(words)), one_by_one)

@@ -204,7 +204,9 @@ class Model:
             )
             return np.frombuffer(joined, dtype=np.int32)
         numbers = [word for word in unknown if word[0].isdigit()]
-        joined = b"".join([known for known in held if known is not None] + [memo[NUMBER]] * len(numbers))
+        joined = b"".join(
+            [known for known in held if known is not None] + [self.known(NUMBER)] * len(numbers)
+        )
         words_apart = [word for word in unknown if not word[0].isdigit()] if numbers else unknown
         return np.concatenate((np.frombuffer(joined, dtype=np.int32), self.unknown_positions(words_apart)))
 
