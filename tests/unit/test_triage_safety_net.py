@@ -137,3 +137,42 @@ def test_the_actionable_threshold_was_chosen_on_held_out_folds_within_its_budget
     data = json.loads(safety_net.MODEL_FILE.read_text(encoding="utf-8"))
     assert 0 < data["actionable_threshold"] < 1
     assert data["cross_validated_insufficient_let_through"] <= 0.02
+
+
+def test_words_outside_the_vocabulary_have_the_same_n_grams_all_at_once_as_one_by_one() -> None:
+    # A tip's unknown words are looked up together, as packed codes in a table of slots; the n-grams
+    # found must be those the index finds word by word (any order: they are only counted).
+    model = safety_net.load_model()
+    invented = [
+        "zorblaxian", "qu'aujourd'hui", "x", "ab", "abc", "a1b2c3", "née", "garçon", "straße", "sk8",
+        "mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm", "o'neil", "zorblaxian", "p$ay", "#tag",
+        "tiktokeuse", "vlogueur", "snapchatté", "kidnappé", "12ans", "ouin", "pantoufle", "w",
+    ]  # fmt: skip
+    alphabet = "abcdefghijklmnopqrstuvwxyz'#$0123456789éàç-~"
+    rng = np.random.default_rng(12)
+    made_up = ["".join(rng.choice(list(alphabet), size=int(rng.integers(1, 16)))) for _ in range(400)]
+    for words in (invented, made_up, invented[:3], ["the", "she", *invented, "14", "2025"]):
+        one_by_one = np.sort(np.concatenate([model.positions(word) for word in words]))
+        assert np.array_equal(np.sort(model.all_positions(words)), one_by_one)
+
+
+def test_an_index_the_table_of_slots_cannot_hold_is_read_one_word_at_a_time() -> None:
+    # Too many n-grams for the slots, or a character the five-bit codes cannot tell apart: the model
+    # still loads, and cuts its unknown words one by one.
+    assert safety_net._cuckoo(list(range(1, 3 << safety_net.SLOT_BITS))) is None
+    data = json.loads(safety_net.MODEL_FILE.read_text(encoding="utf-8"))
+    data["vocabulary"] = ["é" * 3, *data["vocabulary"][1:]]
+    model = safety_net.compile_model(data)
+    assert not model.slot_codes.size
+    words = ["zorblaxian", "tiktokeuse", "vlogueur", "snapchatté", "kidnappé", "pantoufle"]
+    one_by_one = np.sort(np.concatenate([model.positions(word) for word in words]))
+    assert np.array_equal(np.sort(model.all_positions(words)), one_by_one)
+
+
+def test_a_model_compiled_without_a_vocabulary_reads_numbers_among_many_unknown_words() -> None:
+    # Cross-validation compiles each fold's model with no vocabulary: every word is unknown, and a
+    # number is still the one feature.
+    model = safety_net.compile_model(json.loads(safety_net.MODEL_FILE.read_text(encoding="utf-8")))
+    words = ["she", "is", "16", "and", "he", "hits", "her", "tonight", "2025"]
+    one_by_one = np.sort(np.concatenate([model.positions(word) for word in words]))
+    assert np.array_equal(np.sort(model.all_positions(words)), one_by_one)

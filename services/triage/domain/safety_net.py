@@ -54,6 +54,20 @@ AGREEMENT = 0.5
 # swings the score ("rooms 14 and 15 at the motel"). Short tips are the rules' alone.
 FEWEST_WORDS = 25
 POSITION_BYTES = 4
+# Five bits a character of an n-gram: the index's alphabet (letters, space, apostrophe and a few
+# signs) and one code for any other byte, never zero.
+CODE_BITS = 5
+FOREIGN = (1 << CODE_BITS) - 1
+# The table the packed n-grams are found in: two slots a code (cuckoo hashing: the top SLOT_BITS bits
+# of the code times one of two odd multipliers), 2**16 slots for the index's 20,000 n-grams.
+SLOT_BITS = 16
+SLOT_SHIFT = np.uint64(64 - SLOT_BITS)
+MULTIPLIERS = (0x9E37_79B9_7F4A_7C15, 0xC2B2_AE3D_27D4_EB4F)
+SLOT_MULTIPLIERS = tuple(np.uint64(multiplier) for multiplier in MULTIPLIERS)
+# A code moved this many times without finding a free slot means the table is too full.
+MOST_MOVES = 500
+# Fewer unknown words than this are cut one by one: the vector operations cost a fixed ~20 us.
+FEWEST_UNKNOWN_AT_ONCE = 4
 LONGEST_CUT = 40
 # The array type of a word's n-gram positions, as `np.int32` reads them back (an array of them costs
 # less to make than numpy's).
@@ -146,6 +160,15 @@ class Model:
     # hundred small arrays. Any other word's are worked out for its tip and not kept: a memo that
     # learnt from tips would hold their names, places and addresses for the life of the process.
     grams_known: dict[str, bytes] = field(default_factory=dict)
+    # The index again as numbers, for the words outside the vocabulary: each n-gram its characters'
+    # codes packed into one integer (five bits a character, no code zero, so n-grams of different
+    # sizes never share a number), in a table of slots with its position. A tip's unknown words are
+    # cut into every window of three to six characters at once and each window is looked for in its
+    # two slots, in a handful of vector operations instead of thirty-odd dictionary lookups a word in
+    # Python (a sorted array and `searchsorted` cost twice as much). Built from the model alone.
+    char_codes: NDArray[np.uint64] = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
+    slot_codes: NDArray[np.uint64] = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
+    slot_positions: NDArray[np.int32] = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
 
     def positions(self, word: str) -> NDArray[np.int32]:
         return np.frombuffer(self.known(word), dtype=np.int32)
@@ -167,10 +190,50 @@ class Model:
         return array(POSITION_TYPE, cast("Iterator[int]", filter(_IS_KNOWN, positions))).tobytes()
 
     def all_positions(self, words: Sequence[str]) -> NDArray[np.int32]:
-        """The known n-gram positions of every word, in one array (one lookup for a word of the vocabulary)."""
+        """The known n-gram positions of every word, in one array (one lookup for a word of the
+        vocabulary; the other words' all at once). Not in the words' order: only counted."""
         memo = self.grams_known
-        joined = b"".join([memo[word] if word in memo else self.known(word) for word in words])
-        return np.frombuffer(joined, dtype=np.int32)
+        held = [memo.get(word) for word in words]
+        unknown = [word for word, known in zip(words, held, strict=True) if known is None]
+        if len(unknown) < FEWEST_UNKNOWN_AT_ONCE or not self.slot_codes.size:
+            joined = b"".join(
+                [
+                    known if known is not None else self.known(word)
+                    for word, known in zip(words, held, strict=True)
+                ]
+            )
+            return np.frombuffer(joined, dtype=np.int32)
+        numbers = [word for word in unknown if word[0].isdigit()]
+        joined = b"".join(
+            [known for known in held if known is not None] + [self.known(NUMBER)] * len(numbers)
+        )
+        words_apart = [word for word in unknown if not word[0].isdigit()] if numbers else unknown
+        return np.concatenate((np.frombuffer(joined, dtype=np.int32), self.unknown_positions(words_apart)))
+
+    def unknown_positions(self, words: Sequence[str]) -> NDArray[np.int32]:
+        """The known n-gram positions of words outside the vocabulary, as `grams_of_word` finds them
+        but in another order. The padded words are joined (" one  two "): a window that crosses
+        from one word into the next holds two spaces running, which no n-gram of the index does,
+        so it is found nowhere, as a window a word does not have."""
+        if not words:
+            return np.zeros(0, dtype=np.int32)
+        # Bytes, not characters: a character outside the index's alphabet, of one byte or several,
+        # has a code no n-gram holds, so a window with it matches nothing, as in `grams_of_word`.
+        characters = self.char_codes.take(np.frombuffer(f" {'  '.join(words)} ".encode(), dtype=np.uint8))
+        window = characters[:-2] | characters[1:-1] << CODE_BITS | characters[2:] << 2 * CODE_BITS
+        windows = [window]
+        for size in range(SMALLEST_GRAM + 1, LARGEST_GRAM + 1):
+            window = window[:-1] | characters[size - 1 :] << (size - 1) * CODE_BITS
+            windows.append(window)
+        codes = np.concatenate(windows)
+        # Each n-gram of the index sits in one of its two slots; an empty slot's code is 0, which
+        # no window has (no character's code is 0).
+        first, second = (codes * multiplier >> SLOT_SHIFT for multiplier in SLOT_MULTIPLIERS)
+        in_first = self.slot_codes.take(first) == codes
+        in_second = self.slot_codes.take(second) == codes
+        return np.concatenate(
+            (self.slot_positions.take(first[in_first]), self.slot_positions.take(second[in_second]))
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,12 +273,13 @@ def compile_model(data: dict[str, Any], vocabulary: Iterable[str] = ()) -> Model
     intercepts = {target: float(value) for target, value in data["intercepts"].items()}
     dense = data.get("dense", {})
     scaled = np.stack([weights[target] * idf for target in TARGETS])
+    index = {gram: position for position, gram in enumerate(data["vocabulary"])}
     model = Model(
         version=data["version"],
         threshold=float(data["threshold"]),
         actionable_threshold=float(data.get("actionable_threshold", 1.0)),
         dense=np.array([dense.get(target, [0.0] * len(DENSE)) for target in TARGETS], dtype=np.float64),
-        index={gram: position for position, gram in enumerate(data["vocabulary"])},
+        index=index,
         idf=idf,
         weights=weights,
         intercepts=intercepts,
@@ -223,12 +287,64 @@ def compile_model(data: dict[str, Any], vocabulary: Iterable[str] = ()) -> Model
         scaled_by_gram=np.ascontiguousarray(scaled.T),
         idf_squared=idf * idf,
         offsets=np.array([intercepts[target] for target in TARGETS]),
+        **_index_codes(index),
     )
     for word in vocabulary:
         # A number is looked up as the one feature; the lexicon's markers (a number, any word) are no words.
         if word and not word[0].isdigit() and word[0] != "\x00":
             model.grams_known[word] = model.grams_of_word(word)
     return model
+
+
+def _index_codes(index: dict[str, int]) -> dict[str, Any]:
+    """`Model.char_codes`, `slot_codes` and `slot_positions` from the index (none, and the words cut
+    one by one, if its n-grams need more characters than the codes can tell apart)."""
+    alphabet = sorted({character for gram in index for character in gram})
+    if len(alphabet) >= FOREIGN or not all(character.isascii() for character in alphabet):
+        return {}
+    char_codes = np.full(256, FOREIGN, dtype=np.uint64)
+    for code, character in enumerate(alphabet, start=1):
+        char_codes[ord(character)] = code
+    packed = {
+        sum(
+            int(char_codes[ord(character)]) << offset * CODE_BITS for offset, character in enumerate(gram)
+        ): position
+        for gram, position in index.items()
+    }
+    slots = _cuckoo(list(packed))
+    if slots is None:
+        return {}
+    codes = np.zeros(1 << SLOT_BITS, dtype=np.uint64)
+    positions = np.full(1 << SLOT_BITS, -1, dtype=np.int32)
+    for code, slot in slots.items():
+        codes[slot], positions[slot] = code, packed[code]
+    return {"char_codes": char_codes, "slot_codes": codes, "slot_positions": positions}
+
+
+def _slot(code: int, multiplier: int) -> int:
+    """`Model.unknown_positions`'s slot of a code, in Python: the top bits of a 64-bit product."""
+    return ((code * multiplier) & 0xFFFF_FFFF_FFFF_FFFF) >> (64 - SLOT_BITS)
+
+
+def _cuckoo(codes: list[int]) -> dict[int, int] | None:
+    """Each code's slot, one of its two (`MULTIPLIERS`): a code that finds both taken takes one
+    and moves the code that held it to that code's other slot, and so on. None if a code finds no
+    slot within `MOST_MOVES` moves (an index too large for the table): the words are then cut one
+    by one, as before the table, rather than a model failing to load."""
+    held: dict[int, int] = {}
+    for code in codes:
+        moving, slot = code, _slot(code, MULTIPLIERS[0])
+        for _ in range(MOST_MOVES):
+            evicted = held.get(slot)
+            held[slot] = moving
+            if evicted is None:
+                break
+            moving = evicted
+            first, second = (_slot(moving, multiplier) for multiplier in MULTIPLIERS)
+            slot = second if slot == first else first
+        else:
+            return None
+    return {code: slot for slot, code in held.items()}
 
 
 @dataclass(frozen=True, slots=True)
