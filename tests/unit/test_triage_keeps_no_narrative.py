@@ -11,6 +11,7 @@ import sys
 import types
 from collections.abc import Iterator
 
+import numpy as np
 import pytest
 
 from schemas.tip import TipFacts, TipSubmission
@@ -82,7 +83,30 @@ def _held_by_triage() -> tuple[set[int], set[str]]:
         elif isinstance(held, bytes | bytearray):
             # Words kept encoded are words kept.
             strings.add(bytes(held).decode("utf-8", errors="replace"))
+        elif isinstance(held, np.ndarray) and held.dtype == np.uint8:
+            strings.add(held.tobytes().decode("utf-8", errors="replace"))
+        elif isinstance(held, np.ndarray) and held.dtype == np.uint64:
+            # The second reading packs windows of words as codes (`safety_net.CODE_BITS` a character):
+            # codes kept are words kept.
+            strings.update(_unpacked(held))
     return ids, strings
+
+
+def _unpacked(codes: np.ndarray) -> set[str]:
+    character_of = {
+        int(code): chr(byte)
+        for byte, code in enumerate(safety_net.load_model().char_codes)
+        if code != safety_net.FOREIGN
+    }
+    mask = (1 << safety_net.CODE_BITS) - 1
+    unpacked = set()
+    for packed in {int(code) for code in codes.ravel()}:
+        characters = []
+        while packed:
+            characters.append(character_of.get(packed & mask, "?"))
+            packed >>= safety_net.CODE_BITS
+        unpacked.add("".join(characters))
+    return unpacked
 
 
 def test_the_check_reaches_every_memo_and_cache_of_triage() -> None:
@@ -143,3 +167,17 @@ def test_no_piece_of_a_name_outlives_its_classification() -> None:
         if len(held.strip()) >= 4 and any(held.strip().lower() in word.lower() for word in (name, place))
     ]  # fmt: skip
     assert pieces == []
+
+
+def test_the_check_reads_words_kept_as_packed_codes(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A table of packed windows is a name kept in pieces: the check must see it, or it could not fail.
+    model = safety_net.load_model()
+    padded = np.frombuffer(b" quillabeth ", dtype=np.uint8)
+    characters = model.char_codes.take(padded)
+    windows = [
+        sum(int(characters[start + offset]) << offset * safety_net.CODE_BITS for offset in range(6))
+        for start in range(len(characters) - 5)
+    ]
+    monkeypatch.setattr(safety_net, "KEPT_FOR_THE_CHECK", np.array(windows, dtype=np.uint64), raising=False)
+    _, strings = _held_by_triage()
+    assert [held for held in strings if "quil" in held or "abet" in held]

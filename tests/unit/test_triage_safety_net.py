@@ -151,13 +151,40 @@ def test_words_outside_the_vocabulary_have_the_same_n_grams_all_at_once_as_one_b
     alphabet = "abcdefghijklmnopqrstuvwxyz'#$0123456789éàç-~"
     rng = np.random.default_rng(12)
     made_up = ["".join(rng.choice(list(alphabet), size=int(rng.integers(1, 16)))) for _ in range(400)]
-    for words in (invented, made_up, invented[:3], ["the", "she", *invented, "14", "2025"]):
+    assert model.slot_codes.size, "the shipped model's n-grams fit the table of slots"
+    for words in (invented, made_up, invented[:3], ["the", "she", *invented, "14", "2025"], ["x" * 300]):
         one_by_one = np.sort(np.concatenate([model.positions(word) for word in words]))
         assert np.array_equal(np.sort(model.all_positions(words)), one_by_one)
 
 
+def test_an_n_gram_whose_two_slots_are_one_is_found_once() -> None:
+    # Its code's two slots coincide (about one code in 65,536: a retrained index may hold one): found
+    # in the first slot, it must not be counted again from the second.
+    data = json.loads(safety_net.MODEL_FILE.read_text(encoding="utf-8"))
+    char_codes = safety_net.compile_model(data).char_codes
+    letters = np.arange(ord("a"), ord("z") + 1)
+    grams = np.stack(np.meshgrid(letters, letters, letters, letters, indexing="ij"), axis=-1).reshape(-1, 4)
+    codes = sum(
+        char_codes.take(grams[:, offset]) << np.uint64(offset * safety_net.CODE_BITS) for offset in range(4)
+    )
+    first, second = (
+        codes * multiplier >> safety_net.SLOT_SHIFT for multiplier in safety_net.SLOT_MULTIPLIERS
+    )
+    known = set(data["vocabulary"])
+    coinciding = [
+        "".join(map(chr, gram)) for gram in grams[first == second] if "".join(map(chr, gram)) not in known
+    ]
+    assert coinciding, "four letters give some"
+    data["vocabulary"] = [coinciding[0], *data["vocabulary"][1:]]
+    model = safety_net.compile_model(data)
+    assert model.slot_codes.size
+    words = [coinciding[0], f"x{coinciding[0]}y", "zorblaxian", "tiktokeuse", "vlogueur"]
+    one_by_one = np.sort(np.concatenate([model.positions(word) for word in words]))
+    assert np.array_equal(np.sort(model.all_positions(words)), one_by_one)
+
+
 def test_an_index_the_table_of_slots_cannot_hold_is_read_one_word_at_a_time() -> None:
-    # Too many n-grams for the slots, or a character the five-bit codes cannot tell apart: the model
+    # Too many n-grams for the slots, or a character the codes cannot tell apart: the model
     # still loads, and cuts its unknown words one by one.
     assert safety_net._cuckoo(list(range(1, 3 << safety_net.SLOT_BITS))) is None
     data = json.loads(safety_net.MODEL_FILE.read_text(encoding="utf-8"))

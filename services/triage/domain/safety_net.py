@@ -54,9 +54,10 @@ AGREEMENT = 0.5
 # swings the score ("rooms 14 and 15 at the motel"). Short tips are the rules' alone.
 FEWEST_WORDS = 25
 POSITION_BYTES = 4
-# Five bits a character of an n-gram: the index's alphabet (letters, space, apostrophe and a few
-# signs) and one code for any other byte, never zero.
-CODE_BITS = 5
+# Six bits a character of an n-gram: the index's alphabet (letters, space, apostrophe and a few
+# signs; 30 characters today, so a retrained index with digits or other signs still fits) and one
+# code for any other byte, never zero.
+CODE_BITS = 6
 FOREIGN = (1 << CODE_BITS) - 1
 # The table the packed n-grams are found in: two slots a code (cuckoo hashing: the top SLOT_BITS bits
 # of the code times one of two odd multipliers), 2**16 slots for the index's 20,000 n-grams.
@@ -161,7 +162,7 @@ class Model:
     # learnt from tips would hold their names, places and addresses for the life of the process.
     grams_known: dict[str, bytes] = field(default_factory=dict)
     # The index again as numbers, for the words outside the vocabulary: each n-gram its characters'
-    # codes packed into one integer (five bits a character, no code zero, so n-grams of different
+    # codes packed into one integer (`CODE_BITS` a character, no code zero, so n-grams of different
     # sizes never share a number), in a table of slots with its position. A tip's unknown words are
     # cut into every window of three to six characters at once and each window is looked for in its
     # two slots, in a handful of vector operations instead of thirty-odd dictionary lookups a word in
@@ -195,7 +196,11 @@ class Model:
         memo = self.grams_known
         held = [memo.get(word) for word in words]
         unknown = [word for word, known in zip(words, held, strict=True) if known is None]
-        if len(unknown) < FEWEST_UNKNOWN_AT_ONCE or not self.slot_codes.size:
+        # A few short unknown words cost less one by one; a long one (pasted junk) is cut all at once.
+        one_by_one = len(unknown) < FEWEST_UNKNOWN_AT_ONCE and all(
+            len(word) <= LONGEST_CUT for word in unknown
+        )
+        if one_by_one or not self.slot_codes.size:
             joined = b"".join(
                 [
                     known if known is not None else self.known(word)
@@ -230,7 +235,8 @@ class Model:
         # no window has (no character's code is 0).
         first, second = (codes * multiplier >> SLOT_SHIFT for multiplier in SLOT_MULTIPLIERS)
         in_first = self.slot_codes.take(first) == codes
-        in_second = self.slot_codes.take(second) == codes
+        # A code whose two slots are one is found once, not twice.
+        in_second = (self.slot_codes.take(second) == codes) & (first != second)
         return np.concatenate(
             (self.slot_positions.take(first[in_first]), self.slot_positions.take(second[in_second]))
         )
@@ -301,6 +307,10 @@ def _index_codes(index: dict[str, int]) -> dict[str, Any]:
     one by one, if its n-grams need more characters than the codes can tell apart)."""
     alphabet = sorted({character for gram in index for character in gram})
     if len(alphabet) >= FOREIGN or not all(character.isascii() for character in alphabet):
+        return {}
+    # The joined words' windows are told apart from the index's n-grams only if no n-gram holds two
+    # spaces running; and a code holds at most LARGEST_GRAM characters.
+    if any("  " in gram or not SMALLEST_GRAM <= len(gram) <= LARGEST_GRAM for gram in index):
         return {}
     char_codes = np.full(256, FOREIGN, dtype=np.uint64)
     for code, character in enumerate(alphabet, start=1):
