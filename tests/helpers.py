@@ -6,8 +6,8 @@ import asyncio
 import json
 import sys
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
@@ -15,6 +15,8 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from pydantic import SecretStr
 
 from lantern.observe import Published, TopicReader, by_tip
@@ -23,6 +25,7 @@ from schemas.registry import EVENTS_BY_TOPIC
 from services.common.auth import Role, create_token
 from services.common.sealing import DataKey, KeyEncryptionKey, Keystore
 from services.common.settings import ServiceSettings
+from services.common.telemetry import tracer_provider
 from tests.keys import signed_headers
 
 
@@ -239,3 +242,23 @@ def server_address(url: str) -> tuple[str, int]:
     if directory.startswith("/"):
         return f"{directory}/.s.PGSQL.{port}", port
     return directory, port
+
+
+@contextmanager
+def recorded_spans() -> Iterator[InMemorySpanExporter]:
+    """The spans the process ends while in the block; the processor leaves the provider after it, so
+    later tests pay nothing for it. The SDK has no public way to remove a processor: this replaces
+    the provider's tuple of them, under its lock, as ``add_span_processor`` does to add one."""
+    exporter = InMemorySpanExporter()
+    processor = SimpleSpanProcessor(exporter)
+    provider = tracer_provider("tests", None)
+    provider.add_span_processor(processor)
+    try:
+        yield exporter
+    finally:
+        processors = provider._active_span_processor
+        with processors._lock:
+            processors._span_processors = tuple(
+                kept for kept in processors._span_processors if kept is not processor
+            )
+        exporter.shutdown()

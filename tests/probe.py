@@ -55,9 +55,12 @@ class Probe:
     unreachable_for: int = 0
     """How many calls, first, find the database unreachable."""
     calls: list[uuid.UUID] = field(default_factory=list)
+    batch_tips: list[tuple[uuid.UUID, ...]] = field(default_factory=list)
+    """The batch's tips each call was told (``UnitOfWork.batch_tips``)."""
 
     async def __call__(self, event: TipReceivedV1, uow: PostgresUnitOfWork) -> None:
         self.calls.append(event.event_id)
+        self.batch_tips.append(uow.batch_tips)
         if len(self.calls) <= self.unreachable_for:
             raise ConnectionRefusedError("database is restarting")
         if event.event_id in self.poison:
@@ -76,11 +79,15 @@ class Probe:
 
 
 def consumer_of(
-    pool: asyncpg.Pool, probe: Probe, producer: Any, verifier: EventVerifier | None = None
+    pool: asyncpg.Pool,
+    probe: Probe,
+    producer: Any,
+    verifier: EventVerifier | None = None,
+    reads_tip: bool = True,
 ) -> BatchConsumer:
     return BatchConsumer(
         service=SERVICE,
-        routes={topics.TIPS_RECEIVED: Route(TipReceivedV1, probe)},
+        routes={topics.TIPS_RECEIVED: Route(TipReceivedV1, probe, reads_tip=reads_tip)},
         transactions=Transactions(pool, PostgresUnitOfWork, stack_keys().signer(SERVICE)),
         dead_letters=DeadLetters(producer, SERVICE),  # type: ignore[arg-type]
         verifier=verifier or stack_keys().verifier(),

@@ -164,6 +164,9 @@ class Route:
     model: type[BaseModel]
     handle: Callable[[Any, Any], Awaitable[None]]
     event_id: Callable[[Any], uuid.UUID] = attrgetter("event_id")
+    reads_tip: bool = True
+    """Whether the use case reads what is kept about its tip: only such events' tips are the batch's
+    (``UnitOfWork.batch_tips``), which a repository may lock and read for all of them at once."""
 
 
 @dataclass(eq=False, slots=True)
@@ -799,25 +802,24 @@ class BatchConsumer:
         shared: dict[str, Any] = {}
         flushes: list[Callable[[], Awaitable[None]]] = []
         handled: list[Handled] = []
+        stage = "claim"
         try:
             async with connection.transaction():
                 claimed, parked = await self._claim(connection, deliveries)
                 if parked is None:
                     parked = await self._parked(connection, {d.key for d in deliveries if d in claimed})
+                handling = self._to_handle(deliveries, claimed, parked)
+                tips = tuple(dict.fromkeys(d.tip_id for d in handling if d.tip_id and d.route.reads_tip))
                 changed: list[Delivery] = []
-                tips = tuple(dict.fromkeys(d.tip_id for d in deliveries if d in claimed and d.tip_id))
+                stage = "handle"
                 for delivery in deliveries:
                     if delivery not in claimed:
                         applied.outcomes.append((delivery, "duplicate"))
                         continue
-                    if delivery.hold is None and self._must_wait(delivery, parked.get(delivery.key, set())):
-                        delivery.hold = WAITING
                     if delivery.hold is not None:
                         changed.append(delivery)
                         applied.outcomes.append((delivery, delivery.hold))
                         applied.deferred |= delivery.hold == DEFERRED
-                        if delivery.hold in (WAITING, POISONED):
-                            parked.setdefault(delivery.key, set()).add(delivery.hold)
                         continue
                     uow = self.transactions.unit_of_work(connection)
                     uow.shared, uow.batch_tips = shared, tips
@@ -830,43 +832,64 @@ class BatchConsumer:
                         changed.append(delivery)
                     if delivery.replay:
                         applied.released.add(delivery.key)
-                        parked.setdefault(delivery.key, set()).add(WAITING)
-                try:
-                    for flush in flushes:
-                        await flush()
-                except Exception as error:
-                    self._refused_at_flush(handled, error, alone=len(deliveries) == 1)
-                    raise
+                stage = "flush"
+                for flush in flushes:
+                    await flush()
+                stage = "write"
                 await write_outbox(connection, messages, self.transactions.signer)
                 await self._record_holds(connection, changed)
+                stage = "commit"
+        except BaseException as error:
+            self._rolled_back(handled, error, flush_refused=stage == "flush", batch_events=len(deliveries))
+            raise
         finally:
             for event in handled:
                 event.span.end(end_time=event.ended_at)
         return applied
 
-    def _refused_at_flush(self, handled: list[Handled], error: BaseException, *, alone: bool) -> None:
-        """Say on the spans of the events whose rows the flush refused what becomes of them, as
-        ``_apply_pending`` and ``_apply_alone`` decide it: an event alone failed (dead-lettered once
-        its attempts run out); a batch of several is applied again one event at a time, to find
-        whose rows they were; an unreachable database is waited for and the batch tried again."""
-        error_type = qualified_name(type(error))
-        if isinstance(error, TRANSIENT_ERRORS) or not alone:
-            then = "retried" if isinstance(error, TRANSIENT_ERRORS) else "applied_alone"
-            for event in handled:
-                event.span.set_attributes({"lantern.outcome": "retried", "error.type": error_type})
-                event.span.add_event(
-                    "lantern.flush_refused", {"lantern.batch_events": len(handled), "lantern.then": then}
-                )
-            return
+    def _to_handle(
+        self, deliveries: list[Delivery], claimed: set[Delivery], parked: dict[str, set[str]]
+    ) -> list[Delivery]:
+        """The claimed events to apply now, in order; each of the others is marked to wait behind its
+        tip's parked events. Decided before any is applied (a failure rolls them all back, so none
+        changes what follows), so that the batch's tips are only those of events it applies."""
+        handling: list[Delivery] = []
+        for delivery in deliveries:
+            if delivery not in claimed:
+                continue
+            if delivery.hold is None and self._must_wait(delivery, parked.get(delivery.key, set())):
+                delivery.hold = WAITING
+            if delivery.hold is not None:
+                if delivery.hold in (WAITING, POISONED):
+                    parked.setdefault(delivery.key, set()).add(delivery.hold)
+                continue
+            handling.append(delivery)
+            if delivery.replay:
+                # Its tip's later events wait until it is committed; they are released then.
+                parked.setdefault(delivery.key, set()).add(WAITING)
+        return handling
+
+    @staticmethod
+    def _rolled_back(
+        handled: list[Handled], error: BaseException, *, flush_refused: bool, batch_events: int
+    ) -> None:
+        """Say on the span of every event this transaction applied that nothing of it was kept: its
+        handler returned, but the transaction failed after (at the flush, the outbox, the holds, a
+        neighbour's handler, the commit), and the caller applies it again or gives it up. What it
+        decides is on later spans and in the dead-letter topic; this records only what happened."""
+        cause = error.error if isinstance(error, HandlerFailed) else error
+        error_type = qualified_name(type(cause))
         for event in handled:
-            attempt = event.delivery.failures + 1
-            then = "dead_lettered" if attempt >= self.max_attempts else "retried_alone"
-            event.span.set_attributes({"lantern.outcome": "failed", "error.type": error_type})
-            event.span.set_status(StatusCode.ERROR)
-            event.span.add_event(
-                "lantern.flush_refused",
-                {"lantern.batch_events": 1, "lantern.attempt": attempt, "lantern.then": then},
-            )
+            event.span.set_attributes({"lantern.outcome": "retried", "error.type": error_type})
+            if flush_refused:
+                event.span.add_event(
+                    "lantern.flush_refused",
+                    {
+                        "error.type": error_type, "lantern.batch_events": batch_events,
+                        "lantern.attempt": event.delivery.failures + 1,
+                    },
+                    timestamp=event.ended_at,
+                )  # fmt: skip
 
     @staticmethod
     def _must_wait(delivery: Delivery, statuses: set[str]) -> bool:

@@ -281,36 +281,75 @@ def messaging_steps(schema: str) -> tuple[Step, ...]:
 ERASED_IDENTIFIERS = f"'{SealedIdentifiers(narrative=None).model_dump_json()}'::jsonb"
 
 
-def erase_sealed_step(table: str, row_id: str, column: str, erased: str, tip: str = "tip_id") -> Step:
+def erase_sealed_step(
+    table: str, row_id: str, column: str, erased: str, tip: str = "tip_id", tip_lock: str = ""
+) -> Step:
     """Narratives: the sealed values of ``table.column`` set to ``erased`` (an SQL constant) once their
-    tip's key is shredded; ciphertext nobody can open then leaves the tables and the next backups."""
+    tip's key is shredded; ciphertext nobody can open then leaves the tables and the next backups.
+    ``tip_lock``: see ``after_shred_step``."""
     rows = (
         f"FROM {table} x JOIN keys.data_keys k ON k.tip_id = x.{tip}"
         f" WHERE k.shredded_at IS NOT NULL AND x.{column} IS DISTINCT FROM {erased}"
     )
-    return sql_step(
+    return _step(
         Kind.NARRATIVES,
         f"{table}.{column}",
         f"SELECT k.shredded_at AS since, retention.is_held(x.{tip}) AS held {rows}",
-        f"UPDATE {table} SET {column} = {erased} WHERE {row_id} = ANY(ARRAY(SELECT x.{row_id} {rows}"
-        f" AND k.shredded_at < $1 AND NOT retention.is_held(x.{tip}) LIMIT $2))",
+        f"x.{tip}",
+        f"{rows} AND k.shredded_at < $1 AND NOT retention.is_held(x.{tip})",
+        f"UPDATE {table} SET {column} = {erased} WHERE {row_id} = ANY(ARRAY(SELECT x.{row_id} {{due}} LIMIT $2))",
+        tip_lock,
     )
 
 
-def after_shred_step(kind: Kind, table: str, tip: str = "x.tip_id", via: str = "", unless: str = "") -> Step:
+def after_shred_step(
+    kind: Kind, table: str, tip: str = "x.tip_id", via: str = "", unless: str = "", tip_lock: str = ""
+) -> Step:
     """Rows of ``table`` (as ``x``, joined ``via`` to what names their tip) about a tip whose key was
     shredded, deleted once past ``kind``'s limit from the shred; ``unless`` (SQL) keeps some longer.
     The shred's time comes from ``retention.shredded_at``, so a service that may not read the keys
-    learns only that."""
+    learns only that.
+
+    ``tip_lock``: the prefix of the per-tip advisory lock the service's consume path holds while it
+    reads and changes a tip's rows (disclosure's ``disclosure.case/``). The step then takes it for
+    the tips whose rows it acts on, in the consume path's order, before it acts: a transaction
+    holding a tip never sees its rows go from under it (a case opened from a source just deleted)."""
     shred = f"retention.shredded_at({tip})"
     rows = f"FROM {table} x {via} WHERE {shred} IS NOT NULL{unless}"
-    return sql_step(
+    return _step(
         kind,
         table,
         f"SELECT {shred} AS since, retention.is_held({tip}) AS held {rows}",
-        f"DELETE FROM {table} WHERE ctid = ANY(ARRAY(SELECT x.ctid {rows}"
-        f" AND {shred} < $1 AND NOT retention.is_held({tip}) LIMIT $2))",
+        tip,
+        f"{rows} AND {shred} < $1 AND NOT retention.is_held({tip})",
+        f"DELETE FROM {table} WHERE ctid = ANY(ARRAY(SELECT x.ctid {{due}} LIMIT $2))",
+        tip_lock,
     )
+
+
+def _step(kind: Kind, table: str, source: str, tip: str, due: str, act: str, tip_lock: str) -> Step:
+    """A step acting (``act``, ``{due}`` the rows it may act on) on at most ``BATCH`` rows, under their
+    tips' locks when ``tip_lock`` names them: in one round trip the tips of a batch of due rows are
+    locked (sorted by the lock's key, as the consume path sorts them), then the action, in a
+    statement that starts once they are held, takes only rows of those tips."""
+    if not tip_lock:
+        return sql_step(kind, table, source, act.replace("{due}", due))
+    lock = (
+        f"WITH due AS MATERIALIZED (SELECT {tip} AS tip {due} LIMIT $2),"
+        " locked AS MATERIALIZED (SELECT pg_advisory_xact_lock(k) FROM"
+        f" (SELECT DISTINCT hashtext('{tip_lock}' || tip) AS k FROM due ORDER BY k) AS keys)"
+        " SELECT array_agg(DISTINCT tip) FROM due WHERE (SELECT count(*) FROM locked) >= 0"
+    )
+    statement = act.replace("{due}", f"{due} AND {tip} = ANY($3::uuid[])")
+
+    async def apply(connection: asyncpg.Connection, cutoff: datetime) -> int:
+        tips = await connection.fetchval(lock, cutoff, BATCH)
+        if not tips:
+            return 0
+        status: str = await connection.execute(statement, cutoff, BATCH, tips)
+        return int(status.rsplit(" ", 1)[-1])
+
+    return Step(kind, table, source, apply)
 
 
 @dataclass(frozen=True)

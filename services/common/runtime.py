@@ -115,9 +115,12 @@ class Runtime:
         model: Any,
         handle: Callable[[Any, Any], Awaitable[None]],
         event_id: Callable[[Any], uuid.UUID] | None = None,
+        reads_tip: bool = True,
     ) -> None:
-        """Route ``topic``'s events to a use case, called with each event and a unit of work."""
-        self.routes[topic] = consuming.Route(model, handle, event_id or attrgetter("event_id"))
+        """Route ``topic``'s events to a use case, called with each event and a unit of work;
+        ``reads_tip`` False for a use case that only adds to what is kept about its tip (its tip is
+        then not one a batch locks and reads for)."""
+        self.routes[topic] = consuming.Route(model, handle, event_id or attrgetter("event_id"), reads_tip)
 
     def start_consuming(self) -> None:
         """One consumer-group member for all the service's topics, applying batches."""

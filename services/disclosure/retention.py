@@ -16,13 +16,20 @@ from services.common.retention import (
     sql_step,
 )
 
+# The tip lock the consume path holds while it reads a case's sources and consents and changes the
+# case (``repository.LOCK_CASE_TIP``): a case's rows go under it. Packages go without it: a case saved
+# after they went does not write them back.
+CASE_LOCK = "disclosure.case/"
+
 # A case's packages go together: a supplementary package names the one it follows.
 _LAST_ISSUED = "SELECT tip_id, max(issued_at) AS issued FROM disclosure.packages GROUP BY tip_id"
 
 _NO_PACKAGES = " AND NOT EXISTS (SELECT 1 FROM disclosure.packages p WHERE p.tip_id = x.tip_id)"
 
 STEPS: tuple[Step, ...] = (
-    erase_sealed_step("disclosure.tip_sources", "source_id", "identifiers", ERASED_IDENTIFIERS),
+    erase_sealed_step(
+        "disclosure.tip_sources", "source_id", "identifiers", ERASED_IDENTIFIERS, tip_lock=CASE_LOCK
+    ),
     sql_step(
         Kind.PACKAGES,
         "disclosure.packages",
@@ -31,11 +38,11 @@ STEPS: tuple[Step, ...] = (
         f"DELETE FROM disclosure.packages WHERE tip_id = ANY(ARRAY(SELECT tip_id FROM ({_LAST_ISSUED}) AS last"
         " WHERE issued < $1 AND NOT retention.is_held(tip_id) LIMIT $2))",
     ),
-    after_shred_step(Kind.CASEWORK, "disclosure.approvals", unless=_NO_PACKAGES),
-    after_shred_step(Kind.CASEWORK, "disclosure.cases", unless=_NO_PACKAGES),
+    after_shred_step(Kind.CASEWORK, "disclosure.approvals", unless=_NO_PACKAGES, tip_lock=CASE_LOCK),
+    after_shred_step(Kind.CASEWORK, "disclosure.cases", unless=_NO_PACKAGES, tip_lock=CASE_LOCK),
     # A reissue decides on the consent history: it goes with its case, never before.
-    after_shred_step(Kind.CASEWORK, "disclosure.consent_records", unless=_NO_PACKAGES),
-    after_shred_step(Kind.CASEWORK, "disclosure.tip_sources"),
+    after_shred_step(Kind.CASEWORK, "disclosure.consent_records", unless=_NO_PACKAGES, tip_lock=CASE_LOCK),
+    after_shred_step(Kind.CASEWORK, "disclosure.tip_sources", tip_lock=CASE_LOCK),
 )
 
 AUDIT_SOURCE = (

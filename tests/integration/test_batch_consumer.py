@@ -96,6 +96,29 @@ async def test_the_poisoned_tips_next_event_waits_until_the_poison_is_replayed_t
     assert await counts(pool) == (3, 3, 3)
 
 
+async def test_a_batch_tells_its_events_only_the_tips_of_the_events_it_applies(pool: asyncpg.Pool) -> None:
+    """A repository locks and reads for the batch's tips: not for a parked tip, whose event only waits."""
+    poison = tip_received()
+    later, other = of_tip(poison), tip_received()
+    probe = Probe(poison={poison.event_id})
+    consumer = consumer_of(pool, probe, RecordingProducer())
+    await consumer.consume(records(poison))
+    probe.batch_tips.clear()
+    await consumer.consume(records(later, other, first_offset=1))
+    assert await applied(pool) == [other.event_id]
+    assert probe.batch_tips == [(other.tip_id,)]
+
+
+async def test_a_batch_of_events_whose_use_case_reads_nothing_of_their_tips_has_no_tips(
+    pool: asyncpg.Pool,
+) -> None:
+    probe = Probe()
+    await consumer_of(pool, probe, RecordingProducer(), reads_tip=False).consume(
+        records(tip_received(), tip_received())
+    )
+    assert probe.batch_tips == [(), ()]
+
+
 async def test_a_poisoned_event_set_aside_by_a_supervisor_releases_its_tips_waiting_events(
     pool: asyncpg.Pool,
 ) -> None:

@@ -634,3 +634,153 @@ async def test_a_package_retention_deleted_while_its_case_was_held_is_not_writte
         await uow.cases.save(loaded)
     async with on_postgres.transactions.pool.acquire() as connection:
         assert await connection.fetchval("SELECT count(*) FROM packages WHERE tip_id = $1", case.tip_id) == 0
+
+
+class RecordingConnection:
+    """A connection that remembers what each ``fetch`` was asked, and passes everything on."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+        self.fetched: list[tuple[str, tuple[Any, ...]]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.connection, name)
+
+    async def fetch(self, query: str, *args: Any) -> Any:
+        self.fetched.append((query, args))
+        return await self.connection.fetch(query, *args)
+
+
+async def saved_cases(on_postgres: Backend, count: int) -> list[uuid.UUID]:
+    cases = [replace(forwarded_case(), reference=f"LE-7K3M-9QX{'ABCDEFGH'[n]}") for n in range(count)]
+    async with on_postgres.transactions.begin() as uow:
+        for case in cases:
+            await uow.cases.save(case)
+    return [case.tip_id for case in cases]
+
+
+async def waiting_on_a_lock(observer: asyncpg.Connection) -> bool:
+    waiting: int = await observer.fetchval(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    return waiting > 0
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+async def test_a_batch_locks_its_tips_in_one_order_whatever_its_events_order(
+    reverse: bool, on_postgres: OnPostgres
+) -> None:
+    tips = [uuid.uuid4() for _ in range(5)]
+    async with on_postgres.transactions.begin() as uow:
+        uow.batch_tips = tuple(reversed(tips) if reverse else tips)
+        uow.cases.connection = recording = RecordingConnection(uow.connection)
+        await uow.cases.get(tips[2])
+    [locked] = [args for query, args in recording.fetched if "disclosure.case/" in query]
+    assert locked == (sorted(tips),)
+
+
+async def test_a_batch_takes_its_tips_locks_in_the_order_of_their_keys_as_retention_and_held_tips_do(
+    on_postgres: OnPostgres, database_url: str
+) -> None:
+    """Sorted by the lock's key, not the tip's id: retention and the inbox's held tips take theirs
+    in that order, and two orders could deadlock each other."""
+    observer, holder = await asyncpg.connect(database_url), await asyncpg.connect(database_url)
+    try:
+        key = "SELECT hashtext('disclosure.case/' || $1::uuid)"
+        while True:
+            first, second = uuid.uuid4(), uuid.uuid4()
+            if await observer.fetchval(key, first) < await observer.fetchval(key, second) and first > second:
+                break
+        held = holder.transaction()
+        await held.start()
+        await holder.execute("SELECT pg_advisory_xact_lock(hashtext('disclosure.case/' || $1::uuid))", second)
+
+        async def batch() -> None:
+            async with on_postgres.transactions.begin() as uow:
+                uow.batch_tips = (first, second)
+                await uow.cases.get(first)
+
+        locking = asyncio.create_task(batch())
+        assert await eventually(lambda: waiting_on_a_lock(observer))
+        taken = not await observer.fetchval(
+            "SELECT pg_try_advisory_xact_lock(hashtext('disclosure.case/' || $1::uuid))", first
+        )
+        await held.rollback()
+        await asyncio.wait_for(locking, timeout=10)
+        assert taken, "the batch waits for the second key's lock holding the first's"
+    finally:
+        await observer.close()
+        await holder.close()
+
+
+async def test_a_batchs_cases_are_locked_with_its_tips_so_the_review_clock_skips_them(
+    on_postgres: OnPostgres, database_url: str
+) -> None:
+    """The clock locks due cases' rows (SKIP LOCKED) before the audit chain: a case row the batch
+    would lock only at a later event, after it took the chain, could deadlock with it."""
+    first, second = await saved_cases(on_postgres, 2)
+    observer = await asyncpg.connect(database_url)
+    try:
+        async with on_postgres.transactions.begin() as uow:
+            uow.batch_tips = (first, second)
+            await uow.cases.get(first)
+            free = await observer.fetch(
+                "SELECT tip_id FROM disclosure.cases WHERE tip_id = ANY($1::uuid[]) FOR UPDATE SKIP LOCKED",
+                [first, second],
+            )
+        assert free == []
+    finally:
+        await observer.close()
+
+
+async def test_a_consent_history_read_before_any_case_reads_only_the_tip_asked_for(
+    on_postgres: OnPostgres,
+) -> None:
+    """Before the batch's tips are locked, a read for all of them could miss a record committed
+    before its tip's lock is taken."""
+    first, second = uuid.uuid4(), uuid.uuid4()
+    recorded = ConsentRecord(1, Consent(law_enforcement=True), "specialist", utc_now())
+    async with on_postgres.transactions.begin() as uow:
+        uow.batch_tips = (first, second)
+        assert await uow.consents.history(first) == []
+        async with on_postgres.transactions.begin() as other:
+            assert await other.consents.record(second, uuid.uuid4(), recorded)
+        assert await uow.consents.history(second) == [recorded]
+
+
+async def test_retention_waits_for_a_tip_held_by_the_consume_path_before_it_deletes_its_rows(
+    on_postgres: OnPostgres, database_url: str
+) -> None:
+    case = forwarded_case()
+    await on_postgres.create_key(case.tip_id)
+    async with on_postgres.transactions.begin() as uow:
+        await uow.cases.save(case)
+        await uow.sources.add(Source.of_tip(tip_received().model_copy(update={"tip_id": case.tip_id})))
+        consent = ConsentRecord(1, Consent(law_enforcement=True), "specialist", utc_now())
+        await uow.consents.record(case.tip_id, uuid.uuid4(), consent)
+    await on_postgres.shred(case.tip_id)
+    observer, holder, retention = [await asyncpg.connect(database_url) for _ in range(3)]
+    try:
+        held = holder.transaction()
+        await held.start()
+        await holder.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('disclosure.case/' || $1::uuid))", case.tip_id
+        )
+        retaining = asyncio.create_task(
+            run_steps(retention, DISCLOSURE_STEPS, Policy(), utc_now() + timedelta(days=8 * 365))
+        )
+
+        async def done_or_waiting() -> bool:
+            return retaining.done() or await waiting_on_a_lock(observer)
+
+        assert await eventually(done_or_waiting)
+        assert not retaining.done(), "retention went on while the tip was held"
+        counts = "SELECT (SELECT count(*) FROM disclosure.{0} WHERE tip_id = $1)"
+        assert await observer.fetchval(counts.format("cases"), case.tip_id) == 1
+        await held.rollback()
+        await asyncio.wait_for(retaining, timeout=10)
+        for table in ("cases", "tip_sources", "consent_records", "approvals"):
+            assert await observer.fetchval(counts.format(table), case.tip_id) == 0, table
+    finally:
+        for connection in (observer, holder, retention):
+            await connection.close()

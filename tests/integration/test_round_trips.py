@@ -15,9 +15,7 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import StatusCode
 
 from schemas import topics
 from schemas.envelope import EventBase
@@ -30,7 +28,6 @@ from services.common.messaging import PostgresUnitOfWork, Transactions
 from services.common.relay import OutboxRelay
 from services.common.sealing import KeyEncryptionKey, Keystore
 from services.common.settings import ServiceSettings
-from services.common.telemetry import tracer_provider
 from services.disclosure import handlers as disclosure_handlers
 from services.disclosure.adapters.audit import AuditChain
 from services.disclosure.adapters.unit_of_work import DisclosureUnitOfWork
@@ -42,7 +39,7 @@ from services.triage.adapters.postgres import TriageUnitOfWork
 from services.triage.app import SPEC
 from services.triage.app import build_app as build_triage
 from tests.factories import consent_recorded, tip_received, tip_supplemented, tip_triaged
-from tests.helpers import TOPIC_OF_EVENT, eventually, fetch, produce, running
+from tests.helpers import TOPIC_OF_EVENT, eventually, fetch, produce, recorded_spans, running
 from tests.integration.test_outbox_relay import stage
 from tests.keys import stack_keys
 from tests.probe import Probe, RecordingProducer, consumer_of, of_tip, probe_pool, records, signed
@@ -433,51 +430,88 @@ def flush_refusals(span: ReadableSpan) -> list[dict[str, Any]]:
     return [dict(event.attributes or {}) for event in span.events if event.name == "lantern.flush_refused"]
 
 
-async def test_an_event_whose_rows_the_flush_refuses_says_so_on_its_span_and_what_became_of_it(
+def outcomes(spans: list[ReadableSpan]) -> list[Any]:
+    return [(span.attributes or {}).get("lantern.outcome") for span in spans]
+
+
+def within_itself(span: ReadableSpan) -> bool:
+    """Its events drawn inside it, and it ends after it starts."""
+    start, end = span.start_time, span.end_time
+    return (
+        start is not None and end is not None and end > start
+        and all(start <= event.timestamp <= end for event in span.events)
+    )  # fmt: skip
+
+
+ATTRIBUTES = {
+    "lantern.service", "messaging.destination.name", "lantern.tip_id", "lantern.outcome", "error.type",
+    "messaging.kafka.destination.partition", "messaging.kafka.message.offset",
+}  # fmt: skip
+
+
+async def test_an_event_whose_rows_the_flush_refuses_says_so_on_each_of_its_attempts_spans(
     database_url: str,
 ) -> None:
-    exporter = InMemorySpanExporter()
-    tracer_provider("tests", None).add_span_processor(SimpleSpanProcessor(exporter))
     pool = await triage_pool(database_url)
     try:
-        before, failing = await sealed_tips(database_url, 2)
-        await pool.execute(
-            f"ALTER TABLE triage_decisions ADD CONSTRAINT never CHECK (tip_id <> '{failing.tip_id}') NOT VALID"
-        )
-        await triage_consumer(pool).consume(on_topics(before, failing))
-        spans = spans_of(exporter, failing, topics.TIPS_RECEIVED)
-        assert [span.attributes["lantern.outcome"] for span in spans if span.attributes] == [
-            "retried", "failed", "failed",
-        ]  # fmt: skip
-        assert [flush_refusals(span) for span in spans] == [
-            [{"lantern.batch_events": 2, "lantern.then": "applied_alone"}],
-            [{"lantern.batch_events": 1, "lantern.attempt": 1, "lantern.then": "retried_alone"}],
-            [{"lantern.batch_events": 1, "lantern.attempt": 2, "lantern.then": "dead_lettered"}],
-        ]
-        assert all(
-            span.attributes and span.attributes["error.type"].endswith("CheckViolationError")
-            for span in spans
-        )
-        assert [span.status.status_code for span in spans] == [
-            StatusCode.UNSET,
-            StatusCode.ERROR,
-            StatusCode.ERROR,
-        ]
-        neighbour = spans_of(exporter, before, topics.TIPS_RECEIVED)
-        assert [span.attributes["lantern.outcome"] for span in neighbour if span.attributes] == [
-            "retried", "handled",
-        ]  # fmt: skip
-        assert flush_refusals(neighbour[-1]) == []
-        for span in spans + neighbour:
-            assert (
-                span.end_time is not None and span.start_time is not None and span.end_time > span.start_time
+        with recorded_spans() as exporter:
+            before, failing = await sealed_tips(database_url, 2)
+            await pool.execute(
+                f"ALTER TABLE triage_decisions ADD CONSTRAINT never CHECK (tip_id <> '{failing.tip_id}') NOT VALID"
             )
-            assert set(span.attributes or {}) <= {
-                "lantern.service", "messaging.destination.name", "lantern.tip_id", "lantern.outcome",
-                "error.type", "messaging.kafka.destination.partition", "messaging.kafka.message.offset",
-            }  # fmt: skip
+            await triage_consumer(pool).consume(on_topics(before, failing))
+        spans = spans_of(exporter, failing, topics.TIPS_RECEIVED)
+        # In the batch, then alone until its attempts run out (then dead-lettered): none kept.
+        assert outcomes(spans) == ["retried", "retried", "retried"]
+        refused = {"error.type": "asyncpg.exceptions.CheckViolationError"}
+        assert [flush_refusals(span) for span in spans] == [
+            [{**refused, "lantern.batch_events": 2, "lantern.attempt": 1}],
+            [{**refused, "lantern.batch_events": 1, "lantern.attempt": 1}],
+            [{**refused, "lantern.batch_events": 1, "lantern.attempt": 2}],
+        ]
+        assert all((span.attributes or {}).get("error.type") == refused["error.type"] for span in spans)
+        neighbour = spans_of(exporter, before, topics.TIPS_RECEIVED)
+        assert outcomes(neighbour) == ["retried", "handled"]
+        assert [len(flush_refusals(span)) for span in neighbour] == [1, 0]
+        for span in spans + neighbour:
+            assert within_itself(span)
+            assert set(span.attributes or {}) <= ATTRIBUTES
     finally:
-        exporter.shutdown()
+        await pool.close()
+
+
+async def test_an_event_applied_in_a_transaction_that_fails_at_its_commit_says_it_was_not_kept(
+    database_url: str,
+) -> None:
+    pool = await triage_pool(database_url)
+    try:
+        with recorded_spans() as exporter:
+            before, failing = await sealed_tips(database_url, 2)
+            # Checked at the commit, after every row was written: no flush refuses anything.
+            await pool.execute(
+                "CREATE FUNCTION refuse_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                f" IF NEW.tip_id = '{failing.tip_id}' THEN RAISE check_violation; END IF; RETURN NEW; END $$"
+            )
+            await pool.execute(
+                "CREATE CONSTRAINT TRIGGER never AFTER INSERT ON triage_decisions DEFERRABLE INITIALLY DEFERRED"
+                " FOR EACH ROW EXECUTE FUNCTION refuse_at_commit()"
+            )
+            await triage_consumer(pool).consume(on_topics(before, failing))
+        spans, neighbour = (
+            spans_of(exporter, failing, topics.TIPS_RECEIVED),
+            spans_of(exporter, before, topics.TIPS_RECEIVED),
+        )
+        assert outcomes(spans) == ["retried", "retried", "retried"]
+        assert outcomes(neighbour) == ["retried", "handled"]
+        assert all(
+            (span.attributes or {}).get("error.type") == "asyncpg.exceptions.CheckViolationError"
+            for span in spans + neighbour[:1]
+        )
+        assert all(flush_refusals(span) == [] and within_itself(span) for span in spans + neighbour)
+        assert (
+            await pool.fetchval("SELECT count(*) FROM triage_decisions WHERE tip_id = $1", before.tip_id) == 1
+        )
+    finally:
         await pool.close()
 
 
@@ -488,7 +522,7 @@ def disclosure_consumer(pool: asyncpg.Pool) -> BatchConsumer:
     return BatchConsumer(
         service=DISCLOSURE.name,
         routes={
-            topics.TIPS_RECEIVED: Route(TipReceivedV1, disclosure_handlers.record_tip),
+            topics.TIPS_RECEIVED: Route(TipReceivedV1, disclosure_handlers.record_tip, reads_tip=False),
             topics.CONSENTS: Route(ConsentRecordedV1, partial(disclosure_handlers.record_consent, **carried)),
             topics.TIPS_SUPPLEMENTED: Route(TipSupplementedV1, disclosure_handlers.record_supplement),
             topics.TIPS_TRIAGED: Route(

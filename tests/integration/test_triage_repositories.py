@@ -156,6 +156,23 @@ async def test_supplements_come_back_in_the_order_received_and_one_kept_twice_is
         assert await uow.supplements.of_tip(uuid.uuid4()) == []
 
 
+async def test_a_supplement_whose_id_was_kept_before_adds_nothing_to_supplements_already_read(
+    backend: Backend,
+) -> None:
+    kept_for, read_for, now = uuid.uuid4(), uuid.uuid4(), utc_now()
+    kept = Supplement(uuid.uuid4(), kept_for, FactsUpdate(), None, now)
+    async with backend.begin() as uow:
+        await uow.supplements.add(kept)
+    async with backend.begin() as uow:
+        assert await uow.supplements.of_tip(read_for) == []
+        await uow.supplements.add(
+            Supplement(kept.supplement_id, read_for, FactsUpdate(needs=["legal"]), None, now)
+        )
+        assert await uow.supplements.of_tip(read_for) == [], "the table kept the first of that id"
+    async with backend.begin() as uow:
+        assert await uow.supplements.of_tip(read_for) == []
+
+
 async def test_overrides_come_back_oldest_first(backend: Backend) -> None:
     decision = new_decision()
     await keep(backend, decision)

@@ -97,7 +97,9 @@ class Desk:
     def background(self, name: str, work: Any) -> None:
         self.background_work[name] = work
 
-    def consume(self, topic: str, model: type[Contract], handle: Handle, event_id: Any = None) -> None:
+    def consume(
+        self, topic: str, model: type[Contract], handle: Handle, event_id: Any = None, reads_tip: bool = True
+    ) -> None:
         self.routes[model] = handle
         self.event_ids[model] = event_id
 

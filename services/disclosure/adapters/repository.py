@@ -230,10 +230,22 @@ FROM cases c WHERE c.tip_id = $1
 FOR UPDATE OF c
 """
 LOCK_CASE_TIP = "SELECT pg_advisory_xact_lock(hashtext('disclosure.case/' || $1::uuid))"
-# One lock after another, in the array's order.
-LOCK_CASE_TIPS = (
-    "SELECT pg_advisory_xact_lock(hashtext('disclosure.case/' || tip)) FROM unnest($1::uuid[]) AS tip"
+# A batch's tips locked in one order whatever the batch's (that of the locks' keys, as
+# ``LOCK_HELD_TIPS`` does), then their cases' rows, in the same round trip: the review-flag clock locks
+# due cases' rows with SKIP LOCKED before it takes the audit chain's lock, so it must find the rows of
+# every case a batch holds already locked, not take one the batch would wait for after the batch took
+# the chain for an earlier event. The gate on ``locked`` is a one-time filter: every tip's lock is
+# held before the first row is read and locked.
+LOCK_CASE_TIPS = """
+WITH locked AS MATERIALIZED (
+  SELECT pg_advisory_xact_lock(k)
+  FROM (SELECT DISTINCT hashtext('disclosure.case/' || tip) AS k FROM unnest($1::uuid[]) AS tip ORDER BY k) AS keys
 )
+SELECT tip_id FROM cases
+WHERE tip_id = ANY($1::uuid[]) AND (SELECT count(*) FROM locked) >= 0
+ORDER BY tip_id
+FOR UPDATE
+"""
 DUE_FOR_FLAGS = """
 SELECT tip_id FROM cases
 WHERE queue IS NOT NULL
@@ -341,16 +353,21 @@ class PostgresCases:
         return self._loaded(held, row)
 
     async def _lock(self, held: _Held, tip_id: uuid.UUID) -> None:
-        """Take the tip's lock; on the consume path, every tip of the batch with it, in one statement
-        (sorted, so two batches take the tips they share in the same order), so that their sources
-        and consents can then be read together under their locks."""
+        """Take the tip's lock; on the consume path, every tip of the batch with it and then their
+        cases' rows, in one statement (in one order, so two batches take the tips they share in the
+        same order), so that their sources and consents can then be read together under their locks.
+
+        An acknowledgement names a package, not a tip (``with_package``): its case is locked when it
+        is handled, after an earlier event of the batch may have taken the audit chain's lock. The
+        review-flag clock, which locks due cases' rows before the chain, may then deadlock with it;
+        PostgreSQL detects it and the batch is tried again."""
         batch = self.uow.batch_tips
         if tip_id not in batch or self.uow.shared.get(BATCH_LOCKED):
             await self.connection.execute(LOCK_CASE_TIP, tip_id)
             held.locked.add(tip_id)
             return
         unlocked = sorted(tip for tip in batch if tip not in held.locked)
-        await self.connection.execute(LOCK_CASE_TIPS, unlocked)
+        await self.connection.fetch(LOCK_CASE_TIPS, unlocked)
         held.locked.update(unlocked)
         self.uow.shared[BATCH_LOCKED] = True
 

@@ -21,7 +21,7 @@ def wire(runtime: Runtime) -> None:
     # decides on the consents and follow-ups fetched with it, and never before its tip is recorded.
     keystore, routing = runtime.keystore, load_routing()
     cap = DisclosureSettings.of(runtime.settings).package_max_bytes
-    runtime.consume(topics.TIPS_RECEIVED, TipReceivedV1, handlers.record_tip)
+    runtime.consume(topics.TIPS_RECEIVED, TipReceivedV1, handlers.record_tip, reads_tip=False)
     runtime.consume(
         topics.CONSENTS,
         ConsentRecordedV1,

@@ -261,9 +261,9 @@ class _Supplements:
     of: dict[uuid.UUID, list[Supplement]] = field(default_factory=dict)
 
     def added(self, supplement: Supplement) -> None:
-        """As the insert leaves the table: the first of a supplement id stays (ON CONFLICT DO NOTHING)."""
+        """A supplement this transaction inserted joins its tip's, if they were read."""
         kept = self.of.get(supplement.tip_id)
-        if kept is None or any(s.supplement_id == supplement.supplement_id for s in kept):
+        if kept is None:
             return
         kept.append(supplement)
         kept.sort(key=lambda s: (s.received_at, s.supplement_id))
@@ -274,9 +274,12 @@ class _Supplements:
 
 class PostgresSupplements:
     """A tip's supplements, read once a transaction, and on the consume path for every tip of the
-    batch at once (the first read of any of them). A tip's events are applied by the one member that
-    holds its partition, in order, so no other transaction adds one of its supplements meanwhile; a
-    supplement added in this transaction joins what was read, so a later event sees it."""
+    batch at once (the first read of any of them), though triage takes no lock on a tip. That is safe
+    because a supplement is inserted only by its own event's transaction, and the inbox keeps each
+    tip's events in order: a batch's tips are those of the events it applies (none of a parked tip),
+    so no other transaction commits one of their supplements while this one may still read them. A
+    supplement this transaction inserts joins what was read, so a later event sees it. Retention deletes a tip's supplements only past the
+    casework limit from its key's shred, when no event of the tip is applied any more."""
 
     def __init__(self, connection: asyncpg.Connection, uow: PostgresUnitOfWork) -> None:
         self.connection = connection
@@ -286,13 +289,15 @@ class PostgresSupplements:
         return self.uow.staged(SUPPLEMENTS, _Supplements)
 
     async def add(self, supplement: Supplement) -> None:
-        await self.connection.execute(
+        status: str = await self.connection.execute(
             "INSERT INTO tip_supplements (supplement_id, tip_id, facts_update, sealed_narrative, received_at)"
             " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
             supplement.supplement_id, supplement.tip_id, supplement.update.model_dump(mode="json"),
             supplement.sealed_narrative, supplement.received_at,
         )  # fmt: skip
-        self._state().added(supplement)
+        # What the table keeps: a supplement id seen before (ON CONFLICT DO NOTHING) adds nothing.
+        if status.endswith(" 1"):
+            self._state().added(supplement)
 
     async def of_tip(self, tip_id: uuid.UUID) -> list[Supplement]:
         state = self._state()
