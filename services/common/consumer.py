@@ -802,13 +802,14 @@ class BatchConsumer:
         shared: dict[str, Any] = {}
         flushes: list[Callable[[], Awaitable[None]]] = []
         handled: list[Handled] = []
+        waiting: list[Delivery] = []
         stage = "claim"
         try:
             async with connection.transaction():
                 claimed, parked = await self._claim(connection, deliveries)
                 if parked is None:
                     parked = await self._parked(connection, {d.key for d in deliveries if d in claimed})
-                handling = self._to_handle(deliveries, claimed, parked)
+                handling, waiting = self._to_handle(deliveries, claimed, parked)
                 tips = tuple(dict.fromkeys(d.tip_id for d in handling if d.tip_id and d.route.reads_tip))
                 changed: list[Delivery] = []
                 stage = "handle"
@@ -841,6 +842,9 @@ class BatchConsumer:
                 stage = "commit"
         except BaseException as error:
             self._rolled_back(handled, error, flush_refused=stage == "flush", batch_events=len(deliveries))
+            # A wait is this attempt's decision: what it waited behind may be applied by the next one.
+            for delivery in waiting:
+                delivery.hold = None
             raise
         finally:
             for event in handled:
@@ -849,16 +853,19 @@ class BatchConsumer:
 
     def _to_handle(
         self, deliveries: list[Delivery], claimed: set[Delivery], parked: dict[str, set[str]]
-    ) -> list[Delivery]:
-        """The claimed events to apply now, in order; each of the others is marked to wait behind its
+    ) -> tuple[list[Delivery], list[Delivery]]:
+        """The claimed events to apply now, in order, and those marked here to wait behind their
         tip's parked events. Decided before any is applied (a failure rolls them all back, so none
-        changes what follows), so that the batch's tips are only those of events it applies."""
+        changes what follows), so that the batch's tips are only those of events it applies; a
+        failed attempt forgets its waits (`_apply_in`)."""
         handling: list[Delivery] = []
+        waiting: list[Delivery] = []
         for delivery in deliveries:
             if delivery not in claimed:
                 continue
             if delivery.hold is None and self._must_wait(delivery, parked.get(delivery.key, set())):
                 delivery.hold = WAITING
+                waiting.append(delivery)
             if delivery.hold is not None:
                 if delivery.hold in (WAITING, POISONED):
                     parked.setdefault(delivery.key, set()).add(delivery.hold)
@@ -867,7 +874,7 @@ class BatchConsumer:
             if delivery.replay:
                 # Its tip's later events wait until it is committed; they are released then.
                 parked.setdefault(delivery.key, set()).add(WAITING)
-        return handling
+        return handling, waiting
 
     @staticmethod
     def _rolled_back(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import asyncpg
@@ -94,6 +94,35 @@ async def test_the_poisoned_tips_next_event_waits_until_the_poison_is_replayed_t
     assert await applied(pool) == [other.event_id, poison.event_id, later.event_id]
     assert await _held(pool) == []
     assert await counts(pool) == (3, 3, 3)
+
+
+@dataclass
+class FailsOnce(Probe):
+    """Fails the first time it is given one of ``flaky``, as a transient fault would."""
+
+    flaky: set[uuid.UUID] = field(default_factory=set)
+
+    async def __call__(self, event: TipReceivedV1, uow: PostgresUnitOfWork) -> None:
+        if event.event_id in self.flaky:
+            self.flaky.discard(event.event_id)
+            raise ValueError("fails once")
+        await super().__call__(event, uow)
+
+
+async def test_a_replay_that_fails_once_in_its_batch_then_applies_alone_lets_its_tips_next_event_apply_with_it(
+    pool: asyncpg.Pool,
+) -> None:
+    # The next event waited behind the replay in the failed attempt; that wait must not outlive it.
+    poison = tip_received()
+    later = of_tip(poison)
+    probe = FailsOnce(poison={poison.event_id})
+    consumer = consumer_of(pool, probe, RecordingProducer())
+    await consumer.consume(records(poison))
+    probe.poison.clear()
+    probe.flaky = {poison.event_id}
+    await consumer.consume(records(poison, later, first_offset=1))
+    assert await applied(pool) == [poison.event_id, later.event_id]
+    assert await _held(pool) == []
 
 
 async def test_a_batch_tells_its_events_only_the_tips_of_the_events_it_applies(pool: asyncpg.Pool) -> None:

@@ -230,12 +230,15 @@ FROM cases c WHERE c.tip_id = $1
 FOR UPDATE OF c
 """
 LOCK_CASE_TIP = "SELECT pg_advisory_xact_lock(hashtext('disclosure.case/' || $1::uuid))"
-# A batch's tips locked in one order whatever the batch's (that of the locks' keys, as
-# ``LOCK_HELD_TIPS`` does), then their cases' rows, in the same round trip: the review-flag clock locks
+# A batch's tips locked in one order whatever the batch's (that of the locks' keys, as retention
+# takes them; the inbox's ``LOCK_HELD_TIPS`` locks other keys), then their cases' rows, in the same
+# round trip: the review-flag clock locks
 # due cases' rows with SKIP LOCKED before it takes the audit chain's lock, so it must find the rows of
 # every case a batch holds already locked, not take one the batch would wait for after the batch took
 # the chain for an earlier event. The gate on ``locked`` is a one-time filter: every tip's lock is
-# held before the first row is read and locked.
+# held before the first row is read and locked. The rows are those of the statement's snapshot, taken
+# before it waited: a case opened by a transaction it waited for is not row-locked here (``LOCK_CASE``
+# reads it again under the tip's lock; only the clock's skipping of it is lost).
 LOCK_CASE_TIPS = """
 WITH locked AS MATERIALIZED (
   SELECT pg_advisory_xact_lock(k)
