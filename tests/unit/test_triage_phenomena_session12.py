@@ -4,7 +4,12 @@ cigarettes or a bar, schools and grades of children spelled out ("sixth grade", 
 "école intermédiaire"), a split lip, the means of suicide ready, a plea for help with the room one is
 in, violence of this noon or this afternoon; and over-calls: a bare "at 7" beside another hour, a
 negation that reaches every item of a list, a weekday said with "every", the teller's own child
-among the facts of her life now, and a school grade told of a recruitment in the past.
+among the facts of her life now, and a school grade told of a recruitment in the past. A last pass
+on what the rules alone missed (the net caught it): veiled threats of death ("put me in the river",
+"finish me", "won't come back from the trip", "régler ça une fois pour toutes"), a face to be cut,
+something thrown against a wall, an exit bolted or chained, not let out (but a curfew is no
+confinement), a breath that is not right, a pupil of a secondary school, not allowed in a bar, a
+school permission slip.
 
 The sentences are written from the hotline's rules, never taken from a labelled tip.
 """
@@ -283,3 +288,98 @@ def test_a_school_grade_told_of_a_past_recruitment_is_a_minor_in_the_past(
     assert a_minor(result) is minor, outcome(result)
     if not minor:
         assert result.urgency is not Urgency.URGENT, outcome(result)
+
+
+# 14. A threat of death told by what would be done to the body, by "finishing" the one threatened or by
+#     a trip she would not come back from, is danger; a trip to come back from is not.
+@pytest.mark.parametrize(
+    ("language", "narrative", "danger"),
+    [
+        pytest.param("en", "He took my phone and says if I try to leave he'll put me in the lake.", True, id="en-put-me-in-the-lake"),
+        pytest.param("fr", "Il a pris mon cell pis dit que si j'essaie de partir il va me jeter dans le fleuve.", True, id="fr-me-jeter-dans-le-fleuve"),
+        pytest.param("en", "Her uncle told her that if she shames the family she won't come back from this trip.", True, id="en-wont-come-back-from-the-trip"),
+        pytest.param("fr", "Son oncle lui a dit que si elle refuse le mariage elle reviendra pas de ce voyage.", True, id="fr-reviendra-pas-de-ce-voyage"),
+        pytest.param("en", "My cousin says her boss will finish me if I call anyone.", True, id="en-will-finish-me"),
+        pytest.param("fr", "Son mari parle de régler ça une fois pour toutes, il garde son passeport.", True, id="fr-regler-ca-une-fois-pour-toutes"),
+        pytest.param("en", "Her uncle keeps her passport; she will come back from this trip on the 20th.", False, id="en-back-from-the-trip"),
+        pytest.param("fr", "Son oncle garde son passeport; elle reviendra de ce voyage le 20.", False, id="fr-reviendra-de-ce-voyage"),
+    ],
+)  # fmt: skip
+def test_a_veiled_threat_of_death_is_danger(language: str, narrative: str, danger: bool) -> None:
+    result = rules(language, narrative)
+    assert a_danger(result) is danger, outcome(result)
+
+
+# 15. A face or a throat to be cut, and someone or something thrown against a wall, are violence.
+@pytest.mark.parametrize(
+    ("language", "narrative"),
+    [
+        pytest.param("en", "He keeps my ID and says he will cut my face if I run.", id="en-cut-my-face"),
+        pytest.param("fr", "Il garde mes cartes pis dit qu'il va me taillader le visage si je me sauve.", id="fr-taillader-le-visage"),
+        pytest.param("en", "Next door a man yells about money and I hear her being slammed against the wall.", id="en-slammed-against-the-wall"),
+        pytest.param("fr", "À côté un homme crie pour de l'argent pis je l'entends se faire garrocher contre le mur.", id="fr-garrochee-contre-le-mur"),
+    ],
+)  # fmt: skip
+def test_a_face_to_be_cut_or_a_body_thrown_against_a_wall_is_danger(language: str, narrative: str) -> None:
+    result = rules(language, narrative)
+    assert a_danger(result), outcome(result)
+
+
+# 16. An exit bolted or chained, and people not let out, are confinement; a curfew ("not let out
+#     after 9") restricts coming and going but confines no one now.
+@pytest.mark.parametrize(
+    ("language", "narrative", "danger"),
+    [
+        pytest.param("en", "At the massage place the back door is chained and the women sleep on the tables.", True, id="en-back-door-chained"),
+        pytest.param("fr", "Au salon de massage la porte d'en arrière est cadenassée pis les femmes dorment sur les tables.", True, id="fr-porte-cadenassee"),
+        pytest.param("en", "The owner doesn't let the women out of the house, he keeps their passports.", True, id="en-doesnt-let-them-out"),
+        pytest.param("fr", "Le propriétaire les laisse pas sortir de la maison, il garde leurs passeports.", True, id="fr-les-laisse-pas-sortir"),
+        pytest.param("en", "The owner doesn't let them leave the house after 9 pm, he keeps their passports.", False, id="en-a-curfew"),
+        pytest.param("fr", "Le propriétaire les laisse pas sortir de la maison après 21 h, il garde leurs passeports.", False, id="fr-un-couvre-feu"),
+    ],
+)  # fmt: skip
+def test_an_exit_chained_or_people_not_let_out_is_confinement_but_a_curfew_is_not(
+    language: str, narrative: str, danger: bool
+) -> None:
+    result = rules(language, narrative)
+    assert a_danger(result) is danger, outcome(result)
+
+
+# 17. A breath that is not right ("breathing weird", "respire bizarre") is a medical emergency.
+@pytest.mark.parametrize(
+    ("language", "narrative"),
+    [
+        pytest.param("en", "My friend is at her pimp's place, he gave her pills and now she's breathing weird.", id="en-breathing-weird"),
+        pytest.param("fr", "Mon amie est chez son pimp, il lui a donné des pilules pis là elle respire bizarre.", id="fr-respire-bizarre"),
+    ],
+)  # fmt: skip
+def test_a_breath_that_is_not_right_is_a_medical_emergency(language: str, narrative: str) -> None:
+    result = told_by_a_stranger(language, narrative)
+    assert a_danger(result), outcome(result)
+    assert result.urgency is Urgency.URGENT, outcome(result)
+
+
+# 18. A pupil of a secondary school, someone not allowed in a bar and a school permission slip are
+#     (possible) minors; a diploma finished long ago is not.
+@pytest.mark.parametrize(
+    ("language", "narrative", "minor"),
+    [
+        pytest.param("fr", "Une élève du secondaire est absente depuis trois jours; un homme de la mine l'a amenée à Fermont.",
+                     True, id="fr-eleve-du-secondaire"),
+        pytest.param("fr", "La nouvelle danseuse peut même pas rentrer dans un bar, pis le gérant la ramène chez lui.",
+                     True, id="fr-peut-pas-rentrer-dans-un-bar"),
+        pytest.param("en", "The new dancer can't even get into a bar legally, and the manager drives her home.",
+                     True, id="en-cant-get-into-a-bar-legally"),
+        pytest.param("en", "One of the girls in the car had a permission slip for a field trip in her bag; the driver was paid by a man.",
+                     True, id="en-permission-slip"),
+        pytest.param("fr", "Une des filles dans l'auto avait un formulaire d'autorisation pour une sortie scolaire; un homme a payé la course.",
+                     True, id="fr-sortie-scolaire"),
+        pytest.param("fr", "Ma coloc a fini son secondaire en 2015; son patron au resto garde ses pourboires.",
+                     False, id="fr-a-fini-son-secondaire"),
+    ],
+)  # fmt: skip
+def test_a_pupil_a_bar_not_allowed_or_a_permission_slip_is_a_minor(
+    language: str, narrative: str, minor: bool
+) -> None:
+    result = rules(language, narrative)
+    assert a_minor(result) is minor, outcome(result)
