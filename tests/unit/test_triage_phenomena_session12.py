@@ -257,6 +257,10 @@ def test_a_weekday_said_with_every_is_a_routine_not_a_move_soon(
                      True, id="en-seen-a-kid-sold"),
         pytest.param("fr", "J'ai vu un enfant vendu à ce motel deux fois ce mois-ci.",
                      True, id="fr-vu-un-enfant-vendu"),
+        pytest.param("en", "I have a kid in my class whose older boyfriend sells her to his friends.",
+                     True, id="en-a-kid-in-my-class"),
+        pytest.param("fr", "J'ai un enfant dans ma classe que le chum plus vieux vend à ses amis.",
+                     True, id="fr-un-enfant-dans-ma-classe"),
     ],
 )  # fmt: skip
 def test_the_tellers_own_child_among_the_facts_of_her_life_is_no_minor(
