@@ -51,6 +51,10 @@ PARTS = {
     # apart from English); scored by the lead once, counts only, then handed over to be tuned on
     # (README: development9).
     "development9": (HERE / "development9_en.jsonl", HERE / "development9_fr.jsonl"),
+    # Written in session 12 by a writer who read only the brief, the domain guide and the seeds (French
+    # apart from English); scored by the lead once, counts only, then handed over to be tuned on
+    # (README: development10).
+    "development10": (HERE / "development10_en.jsonl", HERE / "development10_fr.jsonl"),
     "sealed": (HERE / "sealed.jsonl",),
 }
 # Every part but the sealed one: what the rules may be tuned on and the net trained on, once a

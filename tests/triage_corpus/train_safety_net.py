@@ -58,7 +58,7 @@ THRESHOLDS = tuple(round(0.3 + 0.025 * step, 3) for step in range(27))
 ACTIONABLE_THRESHOLDS = tuple(round(0.3 + 0.025 * step, 3) for step in range(28))
 SHUFFLES = (0, 1)
 FOLDS = 5
-VERSION = "safety-net-2026.12.8"
+VERSION = "safety-net-2026.12.9"
 
 
 def target_of(tip: dict[str, Any], target: str) -> bool:

@@ -6,71 +6,28 @@ and a city), who (a victim profile without an age) and what (labour exploitation
 minor and danger questions unanswered, so that the narrative alone decides them.
 """
 
-from datetime import date
-
 import pytest
 
-from schemas.tip import TipFacts, TipSubmission
+from schemas.tip import TipFacts
 from schemas.triage import Urgency
 from services.triage.domain import safety_net
-from services.triage.domain.classification import Classification, classify
-from tests.factories import tip_body
+from services.triage.domain.classification import classify
+from tests.unit.triage_phenomena import (
+    LOCATIONS,
+    RECEIVED,
+    a_danger,
+    a_minor,
+    facts,
+    outcome,
+    read,
+    rules,
+    tip,
+)
 
-LOCATIONS = {
-    "en": {"country": "CA", "province": "ON", "city": "Toronto"},
-    "fr": {"country": "CA", "province": "QC", "city": "Montréal"},
-}
+# The harness lives in tests/unit/triage_phenomena.py; the later phenomena files still import it from here.
+__all__ = ["LOCATIONS", "RECEIVED", "a_danger", "a_minor", "facts", "outcome", "read", "rules", "tip"]
 MINOR_CODES = frozenset({"minor_involved", "victim_under_18", "victim_under_18_in_text", "minor_in_text"})
 MINOR_TEXT_CODES = frozenset({"victim_under_18_in_text", "minor_in_text", "possible_minor"})
-
-
-def facts(**overrides: object) -> TipFacts:
-    return TipFacts.of(TipSubmission.model_validate(tip_body(**overrides)))
-
-
-def tip(language: str) -> TipFacts:
-    """A tip that says where, who and what, and leaves minor and danger to the narrative."""
-    return facts(
-        language=language,
-        location=LOCATIONS[language],
-        assessment={
-            "minor_involved": "unknown",
-            "imminent_danger": "unknown",
-            "trafficking_types": ["labour"],
-        },
-        victim_profile={"gender_identity": "woman", "languages": [language]},
-    )
-
-
-def outcome(result: Classification) -> str:
-    """What came out, for the failure message."""
-    return (
-        f"urgency={result.urgency.value} minor_involved={result.minor_involved}"
-        f" imminent_danger={result.imminent_danger} possibilities={sorted(result.possibilities)}"
-        f" reasons={[reason.code for reason in result.reasons]}"
-    )
-
-
-# Phenomena are read as of the day the sentences were written: an age against a year of birth in them.
-RECEIVED = date(2026, 11, 30)
-
-
-def read(language: str, narrative: str) -> Classification:
-    """Both readings: the rules and the statistical second reading."""
-    return classify(tip(language), narrative, received_on=RECEIVED)
-
-
-def rules(language: str, narrative: str) -> Classification:
-    """The rules alone, without the second reading."""
-    return classify(tip(language), narrative, received_on=RECEIVED, second_reading=False)
-
-
-def a_minor(result: Classification) -> bool:
-    return result.minor_involved or "possible_minor" in result.possibilities
-
-
-def a_danger(result: Classification) -> bool:
-    return result.imminent_danger or "possible_danger" in result.possibilities
 
 
 # 1. Lemmas: every tense, mood, person and elision of tuer, battre, frapper, enfermer, kill, beat, lock.

@@ -10,27 +10,10 @@ anyone keeping it.
 The sentences are written from the hotline's rules, never taken from a labelled tip.
 """
 
-from datetime import date
-
 import pytest
 
 from schemas.triage import Urgency
-from services.triage.domain.classification import Classification, classify
-from tests.unit.test_triage_phenomena import LOCATIONS, a_danger, a_minor, facts, outcome, rules
-
-
-def told_by_a_stranger(language: str, narrative: str) -> Classification:
-    """A web tip that says where and no more: what is happening must come from the narrative."""
-    return classify(
-        facts(
-            language=language,
-            location=LOCATIONS[language],
-            assessment={"minor_involved": "unknown", "imminent_danger": "unknown", "trafficking_types": []},
-        ),
-        narrative,
-        received_on=date(2026, 11, 30),
-        second_reading=False,
-    )
+from tests.unit.triage_phenomena import a_danger, a_minor, outcome, rules, told_by_a_stranger
 
 
 # 1. A wish not to live, said with its own negation ("doesn't want to be alive", "veut pu vivre",

@@ -61,7 +61,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from services.triage.domain.lexicon.syntax import ANY, NUMBER, YEAR, expanded, slots
-from services.triage.domain.text import SPELLED, Tokens, tokenize
+from services.triage.domain.text import CLAUSE_BREAKS, SPELLED, Tokens, tokenize
 
 LEXICON_DIR = Path(__file__).parent / "lexicon"
 LEXICON_FILE = LEXICON_DIR / "indicators.v2.json"
@@ -683,6 +683,7 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
             if span not in denials or _denied_by_the_one_at_risk(tokens, span[0])
         ]
     elsewhere = {tokens.sentence[start] for start, _ in cues.pop("relocation")}
+    hours = {tokens.sentence[start] for start, _ in cues["clock"]}
     cues["soon"] += [(start, end) for start, end in cues.pop("clock") if tokens.sentence[start] in elsewhere]
     qualify = _Context(tokens, cues)
     # A denial never negates a minor's age or a sign of youth: "she denies being 15" is what a minor
@@ -720,6 +721,16 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
             and role in AGE_ROLES
             and atoms[atom].name != YEARS_AGO
             and not _plausible_age(tokens, start, end)
+        ):
+            continue
+        # "Drops them off at midnight, picks them up at 6": a bare "at 6" in a sentence that tells an
+        # hour is another hour, not an age.
+        if (
+            hours
+            and role == "past_age"
+            and end - start == 2
+            and tokens.words[start] == "at"
+            and tokens.sentence[start] in hours
         ):
             continue
         asked = qualify.asked(start)
@@ -860,7 +871,9 @@ class _Context:
 
     def negated(self, start: int, end: int, carries_negation: bool) -> bool:
         tokens = self.tokens
-        if self._in_scope(start, carries_negation) or (self.disjunctions and self._after_disjunction(start)):
+        if self._in_scope(start, carries_negation) or (
+            self.disjunctions and (self._after_disjunction(start) or self._listed_after_negation(start))
+        ):
             return True
         if start > 0 and tokens.words[start - 1] in NEGATIVE_POLARITY:
             clause = tokens.clause[start]
@@ -931,11 +944,46 @@ class _Context:
                 return (
                     position > 0
                     and tokens.clause[position - 1] == clause
-                    and (self._in_scope(position - 1, False) or self._after_disjunction(position - 1))
+                    and (
+                        self._in_scope(position - 1, False)
+                        or self._after_disjunction(position - 1)
+                        or self._listed_after_negation(position - 1)
+                    )
                 )
             if word not in DISJUNCT_FILLERS and words[position + 1] not in OF_WORDS:
                 return False  # a word of its own, unless the head of "threats of violence"
         return False
+
+    def _listed_after_negation(self, start: int) -> bool:
+        """ "Nobody reported violence, confinement or threats": an item that opens a clause after a
+        comma, in a list a disjunction closes, is negated with the item before the comma."""
+        tokens = self.tokens
+        words, clauses = tokens.words, tokens.clause
+        if start == 0 or clauses[start - 1] == clauses[start] or words[start] in CLAUSE_BREAKS:
+            return False
+        if tokens.sentence[start - 1] != tokens.sentence[start]:
+            return False
+        in_clause = 0
+        for position in range(start + 1, len(tokens)):
+            if tokens.sentence[position] != tokens.sentence[start]:
+                return False
+            if clauses[position] != clauses[position - 1]:
+                if words[position] in CLAUSE_BREAKS:
+                    return False  # "and", "but": a clause of its own, no item of the list
+                in_clause = 0
+            if words[position] in DISJUNCTIONS:
+                break
+            in_clause += 1
+            if in_clause > DISJUNCT_WORDS:
+                return False
+        else:
+            return False
+        before = start - 1
+        return (
+            self._in_scope(before, False)
+            or self._after_disjunction(before)
+            or self._listed_after_negation(before)
+        )
 
     def asked(self, start: int) -> bool:
         """Inside a question in its clause ("asked her if he hits her", "demandé s'ils la frappent")."""

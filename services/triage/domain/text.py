@@ -25,6 +25,9 @@ CLAUSE_BREAKS = frozenset(
     {",", ":", "(", ")", "but", "mais", "because", "parce", "car", "and", "et", "so", "donc"}
 )
 DIGITS_THEN_LETTERS = re.compile(r"^(\d+)([a-z]+)$")
+# "16 y.o.", "9 p.m.": the dots inside an abbreviation end no sentence, or "16 y" and "o" would be read
+# apart and "9" be taken for an age. Its last dot may still end one.
+DOTTED_ABBREVIATION = re.compile(r"\b(y\.o|a\.m|p\.m|d\.o\.b)\.")
 ELISIONS = frozenset(
     {"c", "d", "j", "l", "m", "n", "s", "t", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu", "presqu"}
 )
@@ -141,7 +144,10 @@ def tokenize(
     numbers: list[int | None] = []
     sentence = clause = 0
     questions: set[int] = set()
-    for raw in TOKEN.findall(_folded_letters(narrative)):
+    folded = _folded_letters(narrative)
+    if ".m." in folded or ".o." in folded:
+        folded = DOTTED_ABBREVIATION.sub(lambda match: match.group(1).replace(".", "") + ".", folded)
+    for raw in TOKEN.findall(folded):
         entry = entry_of(raw)
         if entry is None:
             # A word the table lacks is no spelling and no number word (those are all in it): most

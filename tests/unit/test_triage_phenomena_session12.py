@@ -1,0 +1,389 @@
+"""Phenomena of issue 12 found in session 12 (development10), each a rule in English and in French:
+an age or an hour written with dots ("15 y.o.", "11 p.m."), a birthday with its year, too young for
+cigarettes or a bar, schools and grades of children spelled out ("sixth grade", "sixième année",
+"école intermédiaire"), a split lip, the means of suicide ready, a plea for help with the room one is
+in, violence of this noon or this afternoon; and over-calls: a bare "at 7" beside another hour, a
+negation that reaches every item of a list, a weekday said with "every", the teller's own child
+among the facts of her life now, and a school grade told of a recruitment in the past. A last pass
+on what the rules alone missed (the net caught it): veiled threats of death ("put me in the river",
+"finish me", "won't come back from the trip", "régler ça une fois pour toutes"), a face to be cut,
+something thrown against a wall, an exit bolted or chained, not let out (but a curfew is no
+confinement), a breath that is not right, a pupil of a secondary school, not allowed in a bar, a
+school permission slip.
+
+The sentences are written from the hotline's rules, never taken from a labelled tip.
+"""
+
+import pytest
+
+from schemas.triage import Urgency
+from tests.unit.triage_phenomena import a_danger, a_minor, outcome, rules, told_by_a_stranger
+
+
+# 1. An age or an hour written with dots is one word: "a 15 y.o." is a minor, "at 11 p.m." no age.
+@pytest.mark.parametrize(
+    ("language", "narrative", "minor"),
+    [
+        pytest.param("en", "The motel manager says the girl in the end unit is a 15 y.o. from Sudbury; men come and go all night.",
+                     True, id="en-15-y-o"),
+        pytest.param("fr", "Y'a une 15 y.o. qui sert aux tables au bar de son oncle pis elle dort dans l'arrière-boutique.",
+                     True, id="fr-15-y-o"),
+        pytest.param("en", "He drives the cleaners to the towers at 5 a.m. and picks them up at 11 p.m., six days a week.",
+                     False, id="en-at-11-p-m"),
+        pytest.param("fr", "Il amène les laveuses aux tours à 5 a.m. pis les ramasse à 11 p.m., six jours par semaine.",
+                     False, id="fr-a-11-p-m"),
+    ],
+)  # fmt: skip
+def test_an_age_or_an_hour_written_with_dots_is_read_as_one_word(
+    language: str, narrative: str, minor: bool
+) -> None:
+    result = rules(language, narrative)
+    assert a_minor(result) is minor, outcome(result)
+
+
+# 2. A bare "at 7" in a sentence that tells another hour ("at midnight") is an hour, not an age; said
+#    of a sale with no hour beside it, it is still an age.
+@pytest.mark.parametrize(
+    ("language", "narrative", "minor"),
+    [
+        pytest.param("en", "The van leaves the women at the warehouse at midnight and comes back for them at 7.",
+                     False, id="en-at-7-after-midnight"),
+        pytest.param("fr", "La van laisse les femmes à l'entrepôt à minuit pis revient les chercher à 7.",
+                     False, id="fr-a-7-apres-minuit"),
+        pytest.param("en", "Her cousin says the man started selling her at 14 in the motels along the highway.",
+                     True, id="en-selling-her-at-14"),
+        pytest.param("fr", "Sa cousine dit que l'homme a commencé à la vendre à 14 ans dans les motels de la route.",
+                     True, id="fr-vendre-a-14-ans"),
+    ],
+)  # fmt: skip
+def test_a_bare_number_after_at_beside_another_hour_is_no_age(
+    language: str, narrative: str, minor: bool
+) -> None:
+    result = rules(language, narrative)
+    assert a_minor(result) is minor, outcome(result)
+
+
+# 3. A birthday given with its year is a year of birth.
+@pytest.mark.parametrize(
+    ("language", "narrative", "minor"),
+    [
+        pytest.param("en", "Her birthday is in March 2011 and the manager has her working the bar until close.",
+                     True, id="en-birthday-2011"),
+        pytest.param("fr", "Son anniversaire est en mars 2011 pis le gérant la fait travailler au bar jusqu'à la fermeture.",
+                     True, id="fr-anniversaire-2011"),
+        pytest.param("en", "Her birthday is in March 1996 and the manager has her working the bar until close.",
+                     False, id="en-birthday-1996"),
+        pytest.param("fr", "Son anniversaire est en mars 1996 pis le gérant la fait travailler au bar jusqu'à la fermeture.",
+                     False, id="fr-anniversaire-1996"),
+    ],
+)  # fmt: skip
+def test_a_birthday_with_its_year_is_a_year_of_birth(language: str, narrative: str, minor: bool) -> None:
+    result = rules(language, narrative)
+    assert a_minor(result) is minor, outcome(result)
+
+
+# 4. Too young for what the law keeps from minors (cigarettes, beer, a bar) is a minor; old enough is not.
+@pytest.mark.parametrize(
+    ("language", "narrative", "minor"),
+    [
+        pytest.param("en", "She asked me to buy her beer because she is not old enough to buy it; the man she came with keeps her money.",
+                     True, id="en-not-old-enough-to-buy"),
+        pytest.param("fr", "Elle m'a demandé d'acheter ses cigarettes parce qu'elle a pas l'âge; le gars avec elle garde son argent.",
+                     True, id="fr-a-pas-l-age"),
+        pytest.param("en", "She is too young to get into a bar, yet she dances at his club every night.",
+                     True, id="en-too-young-to-get-into-a-bar"),
+        pytest.param("en", "She is old enough to drink; the man she came with keeps her money.",
+                     False, id="en-old-enough-to-drink"),
+        pytest.param("fr", "Elle a l'âge de boire; le gars avec elle garde son argent.",
+                     False, id="fr-a-l-age-de-boire"),
+    ],
+)  # fmt: skip
+def test_too_young_for_cigarettes_or_a_bar_is_a_minor(language: str, narrative: str, minor: bool) -> None:
+    result = rules(language, narrative)
+    assert a_minor(result) is minor, outcome(result)
+
+
+# 5. A school of children and a grade spelled out ("sixth grade", "sixième année", "école
+#    intermédiaire") are a minor; a year of university is not.
+@pytest.mark.parametrize(
+    ("language", "narrative", "minor"),
+    [
+        pytest.param("en", "My neighbour's boy is in sixth grade and a man pays him to carry packages at night.",
+                     True, id="en-sixth-grade"),
+        pytest.param("fr", "Le garçon de ma voisine est en sixième année pis un homme le paie pour transporter des paquets la nuit.",
+                     True, id="fr-sixieme-annee"),
+        pytest.param("en", "My niece goes to the intermediate school and a man of 30 gives her hotel addresses.",
+                     True, id="en-intermediate-school"),
+        pytest.param("fr", "Ma nièce va à l'école intermédiaire pis un homme de 30 ans lui donne des adresses d'hôtel.",
+                     True, id="fr-ecole-intermediaire"),
+        pytest.param("fr", "Ma coloc est en troisième année de bac pis son patron au resto garde ses pourboires.",
+                     False, id="fr-troisieme-annee-de-bac"),
+    ],
+)  # fmt: skip
+def test_a_school_or_a_grade_of_children_spelled_out_is_a_minor(
+    language: str, narrative: str, minor: bool
+) -> None:
+    result = rules(language, narrative)
+    assert a_minor(result) is minor, outcome(result)
+
+
+# 6. A split lip is an injury: a possible danger with nothing else said of violence.
+@pytest.mark.parametrize(
+    ("language", "narrative"),
+    [
+        pytest.param("en", "She came to her shift with a split lip and the owner stands by the till watching her.", id="en-split-lip"),
+        pytest.param("fr", "Elle est arrivée à son quart avec la lèvre fendue pis le propriétaire la surveille à la caisse.", id="fr-levre-fendue"),
+    ],
+)  # fmt: skip
+def test_a_split_lip_is_an_injury(language: str, narrative: str) -> None:
+    result = rules(language, narrative)
+    assert a_danger(result), outcome(result)
+    assert result.urgency is Urgency.URGENT, outcome(result)
+
+
+# 7. The means of suicide ready ("I have the pills ready") is a risk of suicide; pills a pharmacy
+#    has ready are not.
+@pytest.mark.parametrize(
+    ("language", "narrative", "danger"),
+    [
+        pytest.param("en", "He takes every paycheque and says I owe him. Tonight I have the pills ready.",
+                     True, id="en-pills-ready"),
+        pytest.param("fr", "Il prend toute ma paye pis dit que je lui dois. À soir j'ai mes pilules prêtes.",
+                     True, id="fr-pilules-pretes"),
+        pytest.param("en", "He takes every paycheque and says she owes him. The pharmacy has her pills ready for pick-up.",
+                     False, id="en-pharmacy-has-her-pills-ready"),
+        pytest.param("fr", "Il prend toute sa paye pis dit qu'elle lui doit. La pharmacie a ses pilules prêtes à ramasser.",
+                     False, id="fr-la-pharmacie-a-ses-pilules"),
+    ],
+)  # fmt: skip
+def test_the_means_of_suicide_ready_is_danger(language: str, narrative: str, danger: bool) -> None:
+    result = rules(language, narrative)
+    assert a_danger(result) is danger, outcome(result)
+
+
+# 8. A plea for help with the room one is in ("help room 214", "aide chambre 214") is a possible danger, however short
+#    the tip; help wanted to pay for a room is not.
+@pytest.mark.parametrize(
+    ("language", "narrative", "danger"),
+    [
+        pytest.param("en", "help room 214", True, id="en-help-room"),
+        pytest.param("fr", "aide chambre 214", True, id="fr-aide-chambre"),
+        pytest.param("en", "She needs help to pay for room 214 at the motel.", False, id="en-help-to-pay-for-a-room"),
+        pytest.param("fr", "Elle a besoin d'aide pour payer la chambre 214 au motel.", False, id="fr-aide-pour-payer-une-chambre"),
+    ],
+)  # fmt: skip
+def test_a_plea_for_help_with_the_room_one_is_in_is_danger(
+    language: str, narrative: str, danger: bool
+) -> None:
+    result = told_by_a_stranger(language, narrative)
+    assert a_danger(result) is danger, outcome(result)
+    if danger:
+        assert result.urgency is Urgency.URGENT, outcome(result)
+
+
+# 9. Violence of this noon or this afternoon is of today: a man who ran from it is no sign that it is
+#    over; the same told of last summer is.
+@pytest.mark.parametrize(
+    ("language", "narrative", "danger"),
+    [
+        pytest.param("en", "The foreman punched the new picker this afternoon for being slow; he escaped into the field with no water.",
+                     True, id="en-hit-this-afternoon"),
+        pytest.param("fr", "Le contremaître a frappé un cueilleur ce midi parce qu'il était lent; le gars s'est sauvé dans le champ sans eau.",
+                     True, id="fr-frappe-ce-midi"),
+        pytest.param("en", "The foreman punched the new picker last summer for being slow; he escaped and works in another town.",
+                     False, id="en-hit-last-summer"),
+        pytest.param("fr", "Le contremaître a frappé un cueilleur l'été passé parce qu'il était lent; le gars s'est sauvé pis travaille ailleurs.",
+                     False, id="fr-frappe-l-ete-passe"),
+    ],
+)  # fmt: skip
+def test_violence_of_this_noon_is_not_over(language: str, narrative: str, danger: bool) -> None:
+    result = rules(language, narrative)
+    assert a_danger(result) is danger, outcome(result)
+
+
+# 10. A negation reaches every item of a list that a disjunction closes ("nobody reported violence,
+#     confinement or threats"); a clause with its own subject after the comma is no item of it.
+@pytest.mark.parametrize(
+    ("language", "narrative", "danger"),
+    [
+        pytest.param("en", "Nobody has reported violence, confinement or threats at the agency's houses; the workers are adults.",
+                     False, id="en-nobody-reported-a-list"),
+        pytest.param("fr", "Personne n'a signalé de violence, séquestration ou menaces dans les maisons de l'agence; les travailleurs sont adultes.",
+                     False, id="fr-personne-n-a-signale-une-liste"),
+        pytest.param("en", "The workers have no phones, the boss locks them in or threatens them.",
+                     True, id="en-a-clause-of-its-own-after-the-comma"),
+        pytest.param("fr", "Les travailleurs ont pas de téléphone, le boss les enferme ou les menace.",
+                     True, id="fr-une-proposition-a-elle-apres-la-virgule"),
+    ],
+)  # fmt: skip
+def test_a_negation_reaches_every_item_of_a_list_closed_by_or(
+    language: str, narrative: str, danger: bool
+) -> None:
+    result = rules(language, narrative)
+    assert a_danger(result) is danger, outcome(result)
+
+
+# 11. A weekday said with "every" ("every Friday", "tous les vendredis") is a routine, not a move soon.
+@pytest.mark.parametrize(
+    ("language", "narrative", "danger"),
+    [
+        pytest.param("en", "The agency drives the women to Windsor every Friday and keeps half of what they make.",
+                     False, id="en-every-friday"),
+        pytest.param("fr", "L'agence amène les femmes à Windsor tous les vendredis pis garde la moitié de ce qu'elles font.",
+                     False, id="fr-tous-les-vendredis"),
+        pytest.param("en", "The agency drives the women to Windsor this Friday and keeps half of what they make.",
+                     True, id="en-this-friday"),
+        pytest.param("fr", "L'agence amène les femmes à Windsor vendredi pis garde la moitié de ce qu'elles font.",
+                     True, id="fr-vendredi"),
+    ],
+)  # fmt: skip
+def test_a_weekday_said_with_every_is_a_routine_not_a_move_soon(
+    language: str, narrative: str, danger: bool
+) -> None:
+    result = rules(language, narrative)
+    assert a_danger(result) is danger, outcome(result)
+
+
+# 12. The teller's own child, among the facts of her life now ("I have a job, a husband, a kid"), is
+#     her family, no victim; a child she saw sold is.
+@pytest.mark.parametrize(
+    ("language", "narrative", "minor"),
+    [
+        pytest.param("en", "I was sold from 15 to 17. I'm 26 now, I got out years ago, and I have a job, a husband, a kid.",
+                     False, id="en-a-job-a-husband-a-kid"),
+        pytest.param("fr", "On m'a vendue de 15 à 17 ans. J'ai 26 ans maintenant, j'en suis sortie, j'ai une job, un chum pis un enfant.",
+                     False, id="fr-une-job-un-chum-pis-un-enfant"),
+        pytest.param("en", "I have seen a kid sold at that motel twice this month.",
+                     True, id="en-seen-a-kid-sold"),
+        pytest.param("fr", "J'ai vu un enfant vendu à ce motel deux fois ce mois-ci.",
+                     True, id="fr-vu-un-enfant-vendu"),
+        pytest.param("en", "I have a kid in my class whose older boyfriend sells her to his friends.",
+                     True, id="en-a-kid-in-my-class"),
+        pytest.param("fr", "J'ai un enfant dans ma classe que le chum plus vieux vend à ses amis.",
+                     True, id="fr-un-enfant-dans-ma-classe"),
+    ],
+)  # fmt: skip
+def test_the_tellers_own_child_among_the_facts_of_her_life_is_no_minor(
+    language: str, narrative: str, minor: bool
+) -> None:
+    result = rules(language, narrative)
+    assert a_minor(result) is minor, outcome(result)
+
+
+# 13. A school grade told of a recruitment in the past, by someone an adult now and out, is a minor in
+#     the past; girls recruited in a grade now are minors.
+@pytest.mark.parametrize(
+    ("language", "narrative", "minor"),
+    [
+        pytest.param("en", "The crew that recruited me in grade 9 had me doing dates for two years. Today I'm 21 and out since last year.",
+                     False, id="en-recruited-me-in-grade-9"),
+        pytest.param("fr", "La gang qui m'a recrutée en secondaire 3 m'a fait faire des dates deux ans. Aujourd'hui j'ai 21 ans pis j'en suis sortie l'an passé.",
+                     False, id="fr-recrutee-en-secondaire-3"),
+        pytest.param("en", "The crew recruits girls in grade 9 at her school and sends them on dates.",
+                     True, id="en-recruits-girls-in-grade-9"),
+        pytest.param("fr", "La gang recrute des filles en secondaire 3 à son école pis les envoie sur des dates.",
+                     True, id="fr-recrute-des-filles-en-secondaire-3"),
+    ],
+)  # fmt: skip
+def test_a_school_grade_told_of_a_past_recruitment_is_a_minor_in_the_past(
+    language: str, narrative: str, minor: bool
+) -> None:
+    result = rules(language, narrative)
+    assert a_minor(result) is minor, outcome(result)
+    if not minor:
+        assert result.urgency is not Urgency.URGENT, outcome(result)
+
+
+# 14. A threat of death told by what would be done to the body, by "finishing" the one threatened or by
+#     a trip she would not come back from, is danger; a trip to come back from is not.
+@pytest.mark.parametrize(
+    ("language", "narrative", "danger"),
+    [
+        pytest.param("en", "He took my phone and says if I try to leave he'll put me in the lake.", True, id="en-put-me-in-the-lake"),
+        pytest.param("fr", "Il a pris mon cell pis dit que si j'essaie de partir il va me jeter dans le fleuve.", True, id="fr-me-jeter-dans-le-fleuve"),
+        pytest.param("en", "Her uncle told her that if she shames the family she won't come back from this trip.", True, id="en-wont-come-back-from-the-trip"),
+        pytest.param("fr", "Son oncle lui a dit que si elle refuse le mariage elle reviendra pas de ce voyage.", True, id="fr-reviendra-pas-de-ce-voyage"),
+        pytest.param("en", "My cousin says her boss will finish me if I call anyone.", True, id="en-will-finish-me"),
+        pytest.param("fr", "Son mari parle de régler ça une fois pour toutes, il garde son passeport.", True, id="fr-regler-ca-une-fois-pour-toutes"),
+        pytest.param("en", "Her uncle keeps her passport; she will come back from this trip on the 20th.", False, id="en-back-from-the-trip"),
+        pytest.param("fr", "Son oncle garde son passeport; elle reviendra de ce voyage le 20.", False, id="fr-reviendra-de-ce-voyage"),
+    ],
+)  # fmt: skip
+def test_a_veiled_threat_of_death_is_danger(language: str, narrative: str, danger: bool) -> None:
+    result = rules(language, narrative)
+    assert a_danger(result) is danger, outcome(result)
+
+
+# 15. A face or a throat to be cut, and someone or something thrown against a wall, are violence.
+@pytest.mark.parametrize(
+    ("language", "narrative"),
+    [
+        pytest.param("en", "He keeps my ID and says he will cut my face if I run.", id="en-cut-my-face"),
+        pytest.param("fr", "Il garde mes cartes pis dit qu'il va me taillader le visage si je me sauve.", id="fr-taillader-le-visage"),
+        pytest.param("en", "Next door a man yells about money and I hear her being slammed against the wall.", id="en-slammed-against-the-wall"),
+        pytest.param("fr", "À côté un homme crie pour de l'argent pis je l'entends se faire garrocher contre le mur.", id="fr-garrochee-contre-le-mur"),
+    ],
+)  # fmt: skip
+def test_a_face_to_be_cut_or_a_body_thrown_against_a_wall_is_danger(language: str, narrative: str) -> None:
+    result = rules(language, narrative)
+    assert a_danger(result), outcome(result)
+
+
+# 16. An exit bolted or chained, and people not let out, are confinement; a curfew ("not let out
+#     after 9") restricts coming and going but confines no one now.
+@pytest.mark.parametrize(
+    ("language", "narrative", "danger"),
+    [
+        pytest.param("en", "At the massage place the back door is chained and the women sleep on the tables.", True, id="en-back-door-chained"),
+        pytest.param("fr", "Au salon de massage la porte d'en arrière est cadenassée pis les femmes dorment sur les tables.", True, id="fr-porte-cadenassee"),
+        pytest.param("en", "The owner doesn't let the women out of the house, he keeps their passports.", True, id="en-doesnt-let-them-out"),
+        pytest.param("fr", "Le propriétaire les laisse pas sortir de la maison, il garde leurs passeports.", True, id="fr-les-laisse-pas-sortir"),
+        pytest.param("en", "The owner doesn't let them leave the house after 9 pm, he keeps their passports.", False, id="en-a-curfew"),
+        pytest.param("fr", "Le propriétaire les laisse pas sortir de la maison après 21 h, il garde leurs passeports.", False, id="fr-un-couvre-feu"),
+    ],
+)  # fmt: skip
+def test_an_exit_chained_or_people_not_let_out_is_confinement_but_a_curfew_is_not(
+    language: str, narrative: str, danger: bool
+) -> None:
+    result = rules(language, narrative)
+    assert a_danger(result) is danger, outcome(result)
+
+
+# 17. A breath that is not right ("breathing weird", "respire bizarre") is a medical emergency.
+@pytest.mark.parametrize(
+    ("language", "narrative"),
+    [
+        pytest.param("en", "My friend is at her pimp's place, he gave her pills and now she's breathing weird.", id="en-breathing-weird"),
+        pytest.param("fr", "Mon amie est chez son pimp, il lui a donné des pilules pis là elle respire bizarre.", id="fr-respire-bizarre"),
+    ],
+)  # fmt: skip
+def test_a_breath_that_is_not_right_is_a_medical_emergency(language: str, narrative: str) -> None:
+    result = told_by_a_stranger(language, narrative)
+    assert a_danger(result), outcome(result)
+    assert result.urgency is Urgency.URGENT, outcome(result)
+
+
+# 18. A pupil of a secondary school, someone not allowed in a bar and a school permission slip are
+#     (possible) minors; a diploma finished long ago is not.
+@pytest.mark.parametrize(
+    ("language", "narrative", "minor"),
+    [
+        pytest.param("fr", "Une élève du secondaire est absente depuis trois jours; un homme de la mine l'a amenée à Fermont.",
+                     True, id="fr-eleve-du-secondaire"),
+        pytest.param("fr", "La nouvelle danseuse peut même pas rentrer dans un bar, pis le gérant la ramène chez lui.",
+                     True, id="fr-peut-pas-rentrer-dans-un-bar"),
+        pytest.param("en", "The new dancer can't even get into a bar legally, and the manager drives her home.",
+                     True, id="en-cant-get-into-a-bar-legally"),
+        pytest.param("en", "One of the girls in the car had a permission slip for a field trip in her bag; the driver was paid by a man.",
+                     True, id="en-permission-slip"),
+        pytest.param("fr", "Une des filles dans l'auto avait un formulaire d'autorisation pour une sortie scolaire; un homme a payé la course.",
+                     True, id="fr-sortie-scolaire"),
+        pytest.param("fr", "Ma coloc a fini son secondaire en 2015; son patron au resto garde ses pourboires.",
+                     False, id="fr-a-fini-son-secondaire"),
+    ],
+)  # fmt: skip
+def test_a_pupil_a_bar_not_allowed_or_a_permission_slip_is_a_minor(
+    language: str, narrative: str, minor: bool
+) -> None:
+    result = rules(language, narrative)
+    assert a_minor(result) is minor, outcome(result)
