@@ -77,13 +77,21 @@ async def propose_referrals(event: TipTriagedV1, uow: PostgresUnitOfWork, cache:
         uow.connection, event.tip_id, event.correlation_id, result.status, event.revision, event.event_id,
         [reason.model_dump(mode="json") for reason in result.reasons],
     )  # fmt: skip
-    proposals = []
-    for rank, proposal in enumerate(result.proposals, 1):
-        referral_id = await repository.add_referral(
-            uow.connection, uuid.uuid5(event.event_id, proposal.provider_id), event.tip_id, proposal.provider_id,
-            rank, proposal.score, [reason.model_dump(mode="json") for reason in proposal.reasons],
-        )  # fmt: skip
-        proposals.append(proposal.model_copy(update={"referral_id": referral_id}))
+    referral_ids = await repository.add_referrals(
+        uow.connection,
+        event.tip_id,
+        [
+            repository.Proposed(
+                uuid.uuid5(event.event_id, proposal.provider_id), proposal.provider_id, rank, proposal.score,
+                [reason.model_dump(mode="json") for reason in proposal.reasons],
+            )
+            for rank, proposal in enumerate(result.proposals, 1)
+        ],
+    )  # fmt: skip
+    proposals = [
+        proposal.model_copy(update={"referral_id": referral_id})
+        for proposal, referral_id in zip(result.proposals, referral_ids, strict=True)
+    ]
     uow.after_commit(partial(_count_match, result.status.value, event.received_at))
     uow.outbox.stage(
         topics.REFERRALS,
