@@ -39,17 +39,17 @@ class Alerting:
 
 
 async def tip_received(event: TipReceivedV1, uow: PostgresUnitOfWork) -> None:
-    await repository.record_tip(uow.connection, event)
+    repository.record_tip(uow, event)
     repository.record_journey(uow, event, topics.TIPS_RECEIVED, event.facts.channel.value)
 
 
 async def consent_recorded(event: ConsentRecordedV1, uow: PostgresUnitOfWork) -> None:
-    await repository.record_consent(uow.connection, event)
+    repository.record_consent(uow, event)
     repository.record_journey(uow, event, topics.CONSENTS, f"version {event.version}")
 
 
 async def tip_triaged(event: TipTriagedV1, uow: PostgresUnitOfWork) -> None:
-    await repository.record_triage(uow.connection, event)
+    repository.record_triage(uow, event)
     repository.record_journey(
         uow,
         event,
@@ -60,10 +60,10 @@ async def tip_triaged(event: TipTriagedV1, uow: PostgresUnitOfWork) -> None:
 
 async def plan_changed(message: ResponsePlanMessage, uow: PostgresUnitOfWork, *, alerting: Alerting) -> None:
     event = message.event
-    await repository.record_plan_event(uow.connection, event)
+    await repository.record_plan_event(uow, event)
     repository.record_journey(uow, event, topics.RESPONSE_PLANS, getattr(event, "step", None))
     if isinstance(event, ResponsePlanStepFlaggedV1):
-        reference = await repository.reference_of_plan(uow.connection, event.plan_id)
+        reference = await repository.reference_of_plan(uow, event.plan_id)
         alert = plan_step_alert(event, reference, alerting.roster(), alerting.clock())
         await _raise(alert, event.tip_id, event.plan_id, uow, alerting)
 
@@ -72,7 +72,7 @@ async def disclosure_changed(
     message: DisclosureMessage, uow: PostgresUnitOfWork, *, alerting: Alerting
 ) -> None:
     event = message.event
-    await repository.record_disclosure_event(uow.connection, event)
+    await repository.record_disclosure_event(uow, event)
     basis = getattr(event, "basis", None)
     detail = event.flag if isinstance(event, DisclosureReviewFlaggedV1) else basis and basis.value
     repository.record_journey(uow, event, topics.DISCLOSURES, detail)

@@ -26,6 +26,7 @@ from services.referral.domain.matching import match
 
 CONSUMER = "referral"
 SYSTEM = "system"
+DIRECTORY_VERSION = "referral.directory_version"
 
 
 class DirectoryCache:
@@ -35,10 +36,14 @@ class DirectoryCache:
         self.version = -1
         self.directory = Directory.of(())
 
-    async def current(self, connection: asyncpg.Connection) -> Directory:
-        stored = await directory_store.version(connection)
+    async def current(self, uow: PostgresUnitOfWork) -> Directory:
+        """The directory as stored when the transaction first asked: its version is read once a
+        transaction (a batch's events match against one directory), not once an event."""
+        stored: int | None = uow.shared.get(DIRECTORY_VERSION)
+        if stored is None:
+            stored = uow.shared[DIRECTORY_VERSION] = await directory_store.version(uow.connection)
         if stored != self.version:
-            self.directory, self.version = await directory_store.load(connection), stored
+            self.directory, self.version = await directory_store.load(uow.connection), stored
         return self.directory
 
 
@@ -67,18 +72,26 @@ async def propose_referrals(event: TipTriagedV1, uow: PostgresUnitOfWork, cache:
         facts = facts.model_copy(
             update={"consent": facts.consent.model_copy(update={"service_referral": consented})}
         )
-    result = match(facts, await cache.current(uow.connection), event.urgency)
+    result = match(facts, await cache.current(uow), event.urgency)
     await repository.save_match(
         uow.connection, event.tip_id, event.correlation_id, result.status, event.revision, event.event_id,
         [reason.model_dump(mode="json") for reason in result.reasons],
     )  # fmt: skip
-    proposals = []
-    for rank, proposal in enumerate(result.proposals, 1):
-        referral_id = await repository.add_referral(
-            uow.connection, uuid.uuid5(event.event_id, proposal.provider_id), event.tip_id, proposal.provider_id,
-            rank, proposal.score, [reason.model_dump(mode="json") for reason in proposal.reasons],
-        )  # fmt: skip
-        proposals.append(proposal.model_copy(update={"referral_id": referral_id}))
+    referral_ids = await repository.add_referrals(
+        uow.connection,
+        event.tip_id,
+        [
+            repository.Proposed(
+                uuid.uuid5(event.event_id, proposal.provider_id), proposal.provider_id, rank, proposal.score,
+                [reason.model_dump(mode="json") for reason in proposal.reasons],
+            )
+            for rank, proposal in enumerate(result.proposals, 1)
+        ],
+    )  # fmt: skip
+    proposals = [
+        proposal.model_copy(update={"referral_id": referral_id})
+        for proposal, referral_id in zip(result.proposals, referral_ids, strict=True)
+    ]
     uow.after_commit(partial(_count_match, result.status.value, event.received_at))
     uow.outbox.stage(
         topics.REFERRALS,

@@ -34,6 +34,8 @@ from services.disclosure.adapters.unit_of_work import DisclosureUnitOfWork
 from services.disclosure.app import SPEC as DISCLOSURE
 from services.disclosure.domain.audit import ChainKey
 from services.disclosure.domain.routing import load_routing
+from services.monitoring import handlers as monitoring_handlers
+from services.monitoring.app import SPEC as MONITORING
 from services.triage import handlers as triage_handlers
 from services.triage.adapters.postgres import TriageUnitOfWork
 from services.triage.app import SPEC
@@ -669,5 +671,50 @@ async def test_a_consent_recorded_in_a_batch_is_read_by_its_case_after_the_batch
         )
         assert together == alone
         assert together["consents"] == 1 and together["case"] != undecided["case"]
+    finally:
+        await pool.close()
+
+
+def monitoring_consumer(pool: asyncpg.Pool) -> BatchConsumer:
+    """Monitoring's consume path for tips and their triages, with its real use cases, on ``pool``."""
+    return BatchConsumer(
+        service=MONITORING.name,
+        routes={
+            topics.TIPS_RECEIVED: Route(TipReceivedV1, monitoring_handlers.tip_received),
+            topics.TIPS_TRIAGED: Route(TipTriagedV1, monitoring_handlers.tip_triaged),
+        },
+        transactions=Transactions(pool, PostgresUnitOfWork, stack_keys().signer(MONITORING.name)),
+        dead_letters=DeadLetters(RecordingProducer(), MONITORING.name),  # type: ignore[arg-type]
+        verifier=stack_keys().verifier(),
+        max_attempts=2,
+        backoff_seconds=0.001,
+    )
+
+
+async def test_a_batch_of_ten_tips_and_their_triages_costs_monitoring_one_statement_for_each_kind(
+    database_url: str,
+) -> None:
+    await apply_shared_migrations(database_url)
+    await apply_migrations(database_url, MONITORING.name, service_migrations(MONITORING.migrations))
+    pool = await create_pool(database_url, MONITORING.name, max_size=1)
+    try:
+        consumer = monitoring_consumer(pool)
+        # The first batch on a connection also prepares its statements and reads their types.
+        first = tip_received()
+        await consumer.consume(on_topics(first, tip_triaged(first, "urgent")))
+        tips = [tip_received() for _ in range(10)]
+        statements = Statements()
+        await statements.watch(pool)
+        await consumer.consume(
+            on_topics(*tips, *(tip_triaged(tip, "urgent", revision=2) for tip in tips), first_offset=2)
+        )
+        sent = statements.of_one_transaction()
+        assert len([text for text in sent if text.startswith("INSERT INTO tips")]) == 1, sent
+        assert len([text for text in sent if text.startswith("UPDATE tips SET urgency")]) == 1, sent
+        assert len(sent) < 10, sent
+        assert await pool.fetchval("SELECT count(*) FROM tips") == 11
+        triaged = await pool.fetch("SELECT tip_id FROM tips WHERE urgency = 'urgent' AND triage_revision = 2")
+        assert {row["tip_id"] for row in triaged} == {tip.tip_id for tip in tips}
+        assert await pool.fetchval("SELECT count(*) FROM journey") == 22
     finally:
         await pool.close()

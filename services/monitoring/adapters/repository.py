@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
+from itertools import groupby
+from operator import itemgetter
+from typing import Any
 
 import asyncpg
 
@@ -23,32 +27,76 @@ from schemas.triage import (
 from services.common.messaging import PostgresUnitOfWork
 from services.monitoring.adapters.alerts import close_plan_alerts, close_review_alerts
 
+READ_MODEL = "monitoring.read_model"
 
-async def record_tip(connection: asyncpg.Connection, event: TipReceivedV1) -> None:
+
+@dataclass
+class ReadModelWrites:
+    """The read model's changes of one transaction, in the order its events made them.
+
+    They are sent before the commit, each run of one statement in one round trip (``executemany``
+    pipelines them): a batch is applied topic by topic, so a batch of tips costs a round trip a
+    statement, not one a tip. Nothing else in the transaction writes these tables; a read of them
+    flushes first (``reference_of_plan``).
+    """
+
+    statements: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+
+    def add(self, statement: str, *arguments: Any) -> None:
+        self.statements.append((statement, arguments))
+
+    async def flush(self, connection: asyncpg.Connection) -> None:
+        pending, self.statements = self.statements, []
+        for statement, run in groupby(pending, key=itemgetter(0)):
+            await connection.executemany(statement, [arguments for _, arguments in run])
+
+
+def read_model(uow: PostgresUnitOfWork) -> ReadModelWrites:
+    return uow.staged(READ_MODEL, ReadModelWrites)
+
+
+RECORD_TIP = (
+    "INSERT INTO tips (tip_id, received_at, channel, language, province, outside_canada, trafficking_types,"
+    " statistics_consent, reference) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (tip_id) DO NOTHING"
+)
+# A question not asked this time never erases an answer the caller gave before.
+RECORD_CONSENT = (
+    "UPDATE tips SET statistics_consent = coalesce($2, statistics_consent), consent_version = $3"
+    " WHERE tip_id = $1 AND consent_version < $3"
+)
+RECORD_TRIAGE = (
+    "UPDATE tips SET urgency = $2, triage_revision = $3, triaged_at = $4,"
+    " trafficking_types = $5 WHERE tip_id = $1 AND triage_revision < $3"
+)
+# The plan and its steps in one statement: the foreign key is checked at its end, when both are in.
+START_PLAN = """
+WITH plan AS (
+    INSERT INTO plans (plan_id, tip_id, urgency, started_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING
+)
+INSERT INTO plan_steps (plan_id, step, deadline)
+SELECT $1, step, deadline FROM unnest($5::text[], $6::timestamptz[]) AS steps(step, deadline)
+ON CONFLICT DO NOTHING
+"""
+
+
+def record_tip(uow: PostgresUnitOfWork, event: TipReceivedV1) -> None:
     facts = event.facts
-    await connection.execute(
-        "INSERT INTO tips (tip_id, received_at, channel, language, province, outside_canada, trafficking_types,"
-        " statistics_consent, reference) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (tip_id) DO NOTHING",
+    read_model(uow).add(
+        RECORD_TIP,
         event.tip_id, event.received_at, facts.channel.value, facts.language,
         facts.location.province.value if facts.location.province else None, facts.outside_canada,
         [kind.value for kind in facts.assessment.trafficking_types], facts.consent.statistics, event.reference,
     )  # fmt: skip
 
 
-async def record_consent(connection: asyncpg.Connection, event: ConsentRecordedV1) -> None:
-    await connection.execute(
-        # A question not asked this time never erases an answer the caller gave before.
-        "UPDATE tips SET statistics_consent = coalesce($2, statistics_consent), consent_version = $3"
-        " WHERE tip_id = $1 AND consent_version < $3",
-        event.tip_id, event.consent.statistics, event.version,
-    )  # fmt: skip
+def record_consent(uow: PostgresUnitOfWork, event: ConsentRecordedV1) -> None:
+    read_model(uow).add(RECORD_CONSENT, event.tip_id, event.consent.statistics, event.version)
 
 
-async def record_triage(connection: asyncpg.Connection, event: TipTriagedV1) -> None:
+def record_triage(uow: PostgresUnitOfWork, event: TipTriagedV1) -> None:
     """The latest revision's urgency and types; a triage that overtakes its tip creates nothing."""
-    await connection.execute(
-        "UPDATE tips SET urgency = $2, triage_revision = $3, triaged_at = $4,"
-        " trafficking_types = $5 WHERE tip_id = $1 AND triage_revision < $3",
+    read_model(uow).add(
+        RECORD_TRIAGE,
         event.tip_id, event.urgency.value, event.revision, event.occurred_at,
         [kind.value for kind in event.facts.assessment.trafficking_types],
     )  # fmt: skip
@@ -96,43 +144,43 @@ async def _write_journey(
         steps.clear()
 
 
-async def record_plan_event(connection: asyncpg.Connection, event: EventBase) -> None:
+async def record_plan_event(uow: PostgresUnitOfWork, event: EventBase) -> None:
+    writes = read_model(uow)
     if isinstance(event, ResponsePlanStartedV1):
-        await connection.execute(
-            "INSERT INTO plans (plan_id, tip_id, urgency, started_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        writes.add(
+            START_PLAN,
             event.plan_id, event.tip_id, event.urgency.value, event.occurred_at,
+            [step.step for step in event.steps], [step.deadline for step in event.steps],
         )  # fmt: skip
-        await connection.executemany(
-            "INSERT INTO plan_steps (plan_id, step, deadline) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-            [(event.plan_id, step.step, step.deadline) for step in event.steps],
-        )
     elif isinstance(event, ResponsePlanStepFlaggedV1):
         column = "at_risk" if event.flag == "at_risk" else "breached"
-        await connection.execute(
+        writes.add(
             f"UPDATE plan_steps SET {column} = true WHERE plan_id = $1 AND step = $2",
-            event.plan_id, event.step,
-        )  # fmt: skip
+            event.plan_id,
+            event.step,
+        )
     elif isinstance(event, ResponsePlanStepCompletedV1):
-        await connection.execute(
+        writes.add(
             "UPDATE plan_steps SET status = 'done' WHERE plan_id = $1 AND step = $2",
             event.plan_id,
             event.step,
         )
-        await close_plan_alerts(connection, event.plan_id, event.step)
+        await close_plan_alerts(uow.connection, event.plan_id, event.step)
     elif isinstance(event, ResponsePlanAcknowledgedV1):
-        await connection.execute("UPDATE plans SET acknowledged = true WHERE plan_id = $1", event.plan_id)
+        writes.add("UPDATE plans SET acknowledged = true WHERE plan_id = $1", event.plan_id)
     elif isinstance(event, ResponsePlanCompletedV1 | ResponsePlanSupersededV1):
         status = "completed" if isinstance(event, ResponsePlanCompletedV1) else "superseded"
-        await connection.execute("UPDATE plans SET status = $2 WHERE plan_id = $1", event.plan_id, status)
-        await connection.execute(
+        writes.add("UPDATE plans SET status = $2 WHERE plan_id = $1", event.plan_id, status)
+        writes.add(
             "UPDATE plan_steps SET status = 'closed' WHERE plan_id = $1 AND status = 'open'", event.plan_id
         )
-        await close_plan_alerts(connection, event.plan_id)
+        await close_plan_alerts(uow.connection, event.plan_id)
 
 
-async def record_disclosure_event(connection: asyncpg.Connection, event: EventBase) -> None:
+async def record_disclosure_event(uow: PostgresUnitOfWork, event: EventBase) -> None:
+    writes = read_model(uow)
     if isinstance(event, DisclosureDecidedV1):
-        await connection.execute(
+        writes.add(
             # A decided case queued again (a revision, a follow-up) waits for a review again.
             "INSERT INTO reviews (tip_id, state, basis, review_due_at, queue, reviewed)"
             " VALUES ($1, $2, $3, $4, $5::text, $5::text IS NULL)"
@@ -143,22 +191,23 @@ async def record_disclosure_event(connection: asyncpg.Connection, event: EventBa
             event.queue.value if event.queue else None,
         )  # fmt: skip
     elif isinstance(event, DisclosureReviewedV1):
-        await connection.execute(
+        writes.add(
             "UPDATE reviews SET state = $2, reviewed = $3, updated_at = now() WHERE tip_id = $1",
             event.tip_id, event.state.value, event.verdict != "approval_recorded",
         )  # fmt: skip
         if event.verdict != "approval_recorded":
-            await close_review_alerts(connection, event.tip_id)
+            await close_review_alerts(uow.connection, event.tip_id)
     elif isinstance(event, DisclosureCancelledV1):
-        await connection.execute(
+        writes.add(
             "UPDATE reviews SET state = 'cancelled', updated_at = now() WHERE tip_id = $1", event.tip_id
         )
-        await close_review_alerts(connection, event.tip_id)
+        await close_review_alerts(uow.connection, event.tip_id)
 
 
-async def reference_of_plan(connection: asyncpg.Connection, plan_id: uuid.UUID) -> str | None:
-    """The reference of a plan's tip, when the read model has it."""
-    reference: str | None = await connection.fetchval(
+async def reference_of_plan(uow: PostgresUnitOfWork, plan_id: uuid.UUID) -> str | None:
+    """The reference of a plan's tip, when the read model has it (with the transaction's own changes)."""
+    await read_model(uow).flush(uow.connection)
+    reference: str | None = await uow.connection.fetchval(
         "SELECT t.reference FROM plans p JOIN tips t USING (tip_id) WHERE p.plan_id = $1", plan_id
     )
     return reference

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -46,24 +47,32 @@ async def withdraw_open_proposals(connection: asyncpg.Connection, tip_id: uuid.U
     return [row["provider_id"] for row in rows]
 
 
-async def add_referral(
-    connection: asyncpg.Connection,
-    referral_id: uuid.UUID,
-    tip_id: uuid.UUID,
-    provider_id: str,
-    rank: int,
-    score: float,
-    reasons: list[dict[str, Any]] | None = None,
-) -> uuid.UUID:
-    """Propose ``provider_id`` for the tip; a provider already referred keeps its referral and id."""
-    existing: uuid.UUID = await connection.fetchval(
+@dataclass(frozen=True, slots=True)
+class Proposed:
+    """A provider proposed for a tip, as ``add_referrals`` writes it."""
+
+    referral_id: uuid.UUID
+    provider_id: str
+    rank: int
+    score: float
+    reasons: list[dict[str, Any]]
+
+
+async def add_referrals(
+    connection: asyncpg.Connection, tip_id: uuid.UUID, proposed: list[Proposed]
+) -> list[uuid.UUID]:
+    """Propose each provider for the tip, in order, in one round trip (``fetchmany`` pipelines the
+    rows); a provider already referred keeps its referral and id. The ids, in ``proposed``'s order."""
+    if not proposed:
+        return []
+    rows = await connection.fetchmany(
         "INSERT INTO referrals (referral_id, tip_id, provider_id, rank, score, status, reasons)"
         " VALUES ($1, $2, $3, $4, $5, 'proposed', $6) ON CONFLICT (tip_id, provider_id)"
         " DO UPDATE SET rank = excluded.rank, score = excluded.score, reasons = excluded.reasons,"
         " updated_at = now() RETURNING referral_id",
-        referral_id, tip_id, provider_id, rank, score, reasons or [],
+        [(row.referral_id, tip_id, row.provider_id, row.rank, row.score, row.reasons) for row in proposed],
     )  # fmt: skip
-    return existing
+    return [row["referral_id"] for row in rows]
 
 
 async def lock_referral(connection: asyncpg.Connection, referral_id: uuid.UUID) -> asyncpg.Record | None:
