@@ -94,14 +94,18 @@ or has not yet set up (LEADER_NOT_AVAILABLE). Any other error (Tansu answers -1 
 it has fails; an authorization error) says nothing of whether the topic is there."""
 
 
-SETTLING_SECONDS = 1.0
-"""How long a topic a broker has just shown is written to by no producer here. Tansu 0.6 makes a topic
-in two steps: it stores the topic (from then on its metadata names it), then sets each partition's
+TANSU_SETTLING_SECONDS = 1.0
+"""How long a topic a Tansu broker has just shown is written to by no producer here
+(``LANTERN_KAFKA_SETTLING_SECONDS``, which ``lantern up`` sets to this). Tansu 0.6 makes a topic in
+two steps: it stores the topic (from then on its metadata names it), then sets each partition's
 offsets back to nothing, one partition after another (``DynoStore::create_topic``). A record written
 in between takes offset 0 and the reset puts the next record on offset 0 again, over it. The steps
 take microseconds with an idle CPU, but nothing stops the OS from pausing the thread between them on a
 loaded machine (2 cores, load 10 and more in the fault runs): a second is many times any such pause,
-and short beside aiokafka's request timeout (15 s), inside which a held record is retried."""
+and short beside aiokafka's request timeout (15 s), inside which a held record is retried. Apache
+Kafka makes a partition's log before it publishes a leader for it, so it needs no hold (0, the
+default): a hold there would delay the first write to each topic after every producer start, since
+aiokafka's bootstrap request names no topic and each topic is first seen at its first write."""
 
 
 class WriteGuardBlindError(KafkaError):  # type: ignore[misc]
@@ -115,7 +119,7 @@ class WriteGuardBlindError(KafkaError):  # type: ignore[misc]
 class WritesOnlyWhereTheBrokerSays:
     """A producer's records go over a broker connection only once a metadata answer asked for after
     that connection opened names every partition they are for, led by that broker, and only to a
-    topic that broker has shown for ``SETTLING_SECONDS``.
+    topic that broker has shown for ``settling_seconds`` (``TANSU_SETTLING_SECONDS``).
 
     aiokafka sends what it holds with the metadata it holds: a send retried after the broker went
     away, or the first one after it, goes to whatever now listens at the address, before any
@@ -126,21 +130,27 @@ class WritesOnlyWhereTheBrokerSays:
     nobody). Held here, such records wait for the topic (aiokafka retries them until its request
     timeout), and go only once it exists.
 
-    Each topic is held for ``SETTLING_SECONDS`` from its first sight: the first answer from a broker
-    incarnation (its cluster id) that names it, or the first that names it after one showed it
-    absent, with error 3 or 5 or, for an answer to a request for all topics, by leaving it out (Tansu
-    answers aiokafka's bootstrap request, which names no topic, with every topic, so aiokafka then
-    asks for all topics and a missing one is left out, never listed with an error). A topic a broker
-    keeps naming never waits again. Only the held topics' partitions wait: the rest of a produce
-    request goes, and the held ones get a retriable error as if the broker had answered it. The
-    aiokafka internals it leans on are those of the pinned 0.14.0; a guard that sees no answer fails
-    the write (``WriteGuardBlindError``), and
+    Each topic is held for ``settling_seconds`` (none by default) from its first sight: the first
+    answer from a broker incarnation (its cluster id) that names it, or the first that names it
+    after one showed it absent, with error 3 or 5 or, for an answer to a request for all topics, by
+    leaving it out (Tansu answers aiokafka's bootstrap request, which names no topic, with every
+    topic, so aiokafka then asks for all topics and a missing one is left out, never listed with an
+    error). A topic a broker keeps naming never waits again. Only the held topics' partitions wait:
+    the rest of a produce request goes, and the held ones get a retriable error as if the broker had
+    answered it. The aiokafka internals it leans on are those of the pinned 0.14.0; a guard that sees
+    no answer fails the write (``WriteGuardBlindError``), and
     ``tests/integration/test_writes_after_a_broker_wipe.py`` drives them against Tansu.
     """
 
-    def __init__(self, client: AIOKafkaClient, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        client: AIOKafkaClient,
+        clock: Callable[[], float] = time.monotonic,
+        settling_seconds: float = 0.0,
+    ) -> None:
         self._client = client
         self._clock = clock
+        self._settling_seconds = settling_seconds
         self._send = client.send
         self._update = client._metadata_update
         self._update_cluster = client.cluster.update_metadata
@@ -206,7 +216,7 @@ class WritesOnlyWhereTheBrokerSays:
 
     def _settled(self, topic: str, now: float) -> bool:
         shown_at = self._first_sight.get(topic)
-        return shown_at is not None and now - shown_at >= SETTLING_SECONDS
+        return shown_at is not None and now - shown_at >= self._settling_seconds
 
     async def send(
         self, node_id: Any, request: Any, *, group: ConnectionGroup = ConnectionGroup.DEFAULT
@@ -278,9 +288,11 @@ def _not_yet_there(held: list[Any], version: int) -> list[Any]:
     ]
 
 
-def writes_only_where_the_broker_says(producer: AIOKafkaProducer) -> AIOKafkaProducer:
+def writes_only_where_the_broker_says(
+    producer: AIOKafkaProducer, settling_seconds: float = 0.0
+) -> AIOKafkaProducer:
     """``producer``, its writes held as ``WritesOnlyWhereTheBrokerSays`` says (before its start)."""
-    WritesOnlyWhereTheBrokerSays(producer.client)
+    WritesOnlyWhereTheBrokerSays(producer.client, settling_seconds=settling_seconds)
     return producer
 
 
@@ -295,6 +307,7 @@ def create_producer(
     enable_idempotence: bool,
     linger_ms: int = 0,
     security: KafkaSecurity = PLAINTEXT,
+    settling_seconds: float = 0.0,
 ) -> AIOKafkaProducer:
     """Create a producer that waits for every in-sync replica before a send counts as done, and
     writes only to partitions the broker it reaches has named (``WritesOnlyWhereTheBrokerSays``).
@@ -311,7 +324,8 @@ def create_producer(
             linger_ms=linger_ms,
             request_timeout_ms=15_000,
             **security.client_options(),
-        )
+        ),
+        settling_seconds,
     )
 
 

@@ -17,9 +17,10 @@ from aiokafka.producer.sender import SendProduceReqHandler
 from aiokafka.protocol.metadata import MetadataResponse_v5
 from aiokafka.protocol.produce import ProduceRequest, ProduceResponse_v5
 
-from services.common.kafka import SETTLING_SECONDS, WriteGuardBlindError, WritesOnlyWhereTheBrokerSays
+from services.common.kafka import WriteGuardBlindError, WritesOnlyWhereTheBrokerSays
 
 NODE = 111
+SETTLING_SECONDS = 1.0  # Tansu's (``lantern up``)
 NO_ERROR, UNKNOWN_TOPIC, LEADER_NOT_AVAILABLE, UNKNOWN_SERVER_ERROR = 0, 3, 5, -1
 
 
@@ -145,10 +146,11 @@ class Batch:
         return False
 
 
-def guarded(client: Client, clock: Clock | None = None) -> Clock:
-    """``client`` guarded, started (its first metadata answer) at 0 and met long ago: it is now 100."""
+def guarded(client: Client, clock: Clock | None = None, settling_seconds: float = SETTLING_SECONDS) -> Clock:
+    """``client`` guarded with a hold of ``settling_seconds``, started (its first metadata answer) at 0
+    and met long ago: it is now 100."""
     clock = clock or Clock()
-    WritesOnlyWhereTheBrokerSays(client, clock)
+    WritesOnlyWhereTheBrokerSays(client, clock, settling_seconds)
     client.cluster.update_metadata(client.answer())
     clock.now = 100.0
     return clock
@@ -352,6 +354,35 @@ async def test_a_topic_an_answer_for_all_topics_leaves_out_is_held_once_named_ag
     clock.now += 0.01
     assert await client.send(NODE, WRITE)
     assert len(client.written) == 2
+
+
+async def test_without_a_hold_a_topic_named_an_instant_ago_is_written_at_once() -> None:
+    connection = Connection()
+    client = Client([connection], {"tips": None})
+    clock = guarded(client, settling_seconds=0.0)
+    await read_metadata(client)
+    client.shown = LED_HERE
+    await read_metadata(client)  # its first sight: a producer's first write after it starts, say
+    client.cluster_id = "second"
+    await read_metadata(client)  # and a broker that started again
+
+    assert await client.send(NODE, WRITE)
+    assert client.written == [connection]
+    assert guard_of(client).held == 0
+    assert clock.now == 100.0
+
+
+async def test_a_topic_the_broker_does_not_name_is_refused_even_without_a_hold() -> None:
+    first, second = Connection(), Connection()
+    client = Client([first, second], LED_HERE)
+    guarded(client, settling_seconds=0.0)
+    assert await client.send(NODE, WRITE)
+    client.shown = {"tips": None}
+    await read_metadata(client)
+
+    with pytest.raises(UnknownTopicOrPartitionError):
+        await client.send(NODE, WRITE)
+    assert client.written == [first]
 
 
 async def test_a_topic_every_answer_for_all_topics_names_never_waits() -> None:
