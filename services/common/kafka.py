@@ -131,15 +131,16 @@ class WritesOnlyWhereTheBrokerSays:
     timeout), and go only once it exists.
 
     Each topic is held for ``settling_seconds`` (none by default) from its first sight: the first
-    answer from a broker incarnation (its cluster id) that names it, or the first that names it
-    after one showed it absent, with error 3 or 5 or, for an answer to a request for all topics, by
-    leaving it out (Tansu answers aiokafka's bootstrap request, which names no topic, with every
-    topic, so aiokafka then asks for all topics and a missing one is left out, never listed with an
-    error). A topic a broker keeps naming never waits again. Only the held topics' partitions wait:
-    the rest of a produce request goes, and the held ones get a retriable error as if the broker had
-    answered it. The aiokafka internals it leans on are those of the pinned 0.14.0; a guard that sees
-    no answer fails the write (``WriteGuardBlindError``), and
-    ``tests/integration/test_writes_after_a_broker_wipe.py`` drives them against Tansu.
+    answer from a broker incarnation (its cluster id) that names it without error after the last
+    that did not, by listing it with error 3 or 5 or by leaving it out, whatever was asked (Tansu
+    answers aiokafka's bootstrap request, which names no topic, with every topic, so aiokafka then
+    asks for all topics and a missing one is left out; once aiokafka adds a topic it asks for its
+    own subset for good). Other errors change nothing. A topic a broker keeps naming never waits
+    again. Only the held topics' partitions wait: the rest of a produce request goes, and the held
+    ones get a retriable error as if the broker had answered it. The aiokafka internals it leans on
+    are those of the pinned 0.14.0; a guard that sees no answer fails the write
+    (``WriteGuardBlindError``), and ``tests/integration/test_writes_after_a_broker_wipe.py`` drives
+    them against Tansu.
     """
 
     def __init__(
@@ -157,9 +158,6 @@ class WritesOnlyWhereTheBrokerSays:
         self._checked: weakref.WeakSet[Any] = weakref.WeakSet()
         self._asked_at = float("-inf")
         """When the metadata request last answered was sent."""
-        self._asking_for_all = False
-        """Whether the answer about to arrive is to a request for all topics (aiokafka's synchronizer
-        is the only caller of ``_metadata_update`` on the client's cluster: one request at a time)."""
         self._incarnation: object = _NOT_YET
         self._first_sight: dict[str, float] = {}
         self.held = 0
@@ -170,16 +168,9 @@ class WritesOnlyWhereTheBrokerSays:
         client.write_guard = self
 
     async def _metadata_update(self, cluster: ClusterMetadata, topics: Any) -> bool:
-        ours = cluster is self._client.cluster
         asked_at = self._clock()
-        if ours:
-            self._asking_for_all = not topics
-        try:
-            updated: bool = await self._update(cluster, topics)
-        finally:
-            if ours:
-                self._asking_for_all = False
-        if updated and ours:
+        updated: bool = await self._update(cluster, topics)
+        if updated and cluster is self._client.cluster:
             self._asked_at = max(self._asked_at, asked_at)
         return updated
 
@@ -194,16 +185,16 @@ class WritesOnlyWhereTheBrokerSays:
         if incarnation != self._incarnation:
             self._incarnation = incarnation
             self._first_sight.clear()
-        named = set()
+        kept = set()
         for error_code, topic, *_ in answer.topics:
-            named.add(topic)
             if error_code == 0:
                 self._first_sight.setdefault(topic, now)
-            elif error_code in _ABSENT:
-                self._first_sight.pop(topic, None)
-        if self._asking_for_all:
-            for topic in self._first_sight.keys() - named:
-                del self._first_sight[topic]
+            if error_code not in _ABSENT:
+                kept.add(topic)
+        # As aiokafka's cluster replaces its map with each answer, whatever was asked: a topic left
+        # out (not asked for, or missing from an answer for all) is seen afresh when next named.
+        for topic in self._first_sight.keys() - kept:
+            del self._first_sight[topic]
 
     @property
     def incarnation(self) -> object:

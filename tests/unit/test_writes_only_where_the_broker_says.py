@@ -428,6 +428,23 @@ async def test_a_held_topic_holds_back_only_its_own_partitions_which_aiokafka_re
     assert handler._to_reenqueue == [consents]
 
 
+async def test_a_topic_an_answer_to_a_request_for_some_topics_leaves_out_is_held_once_named_again() -> None:
+    client = Client([Connection()], {"tips": NODE, "tips.dlt": NODE})
+    clock = guarded(client)  # its bootstrap answer, for all topics, named both
+    await read_metadata(client)  # aiokafka added "tips" once: it asks for its topics by name for good
+    client.shown = {"tips": None, "tips.dlt": None}  # wiped, the same cluster id
+    await read_metadata(client)
+    client.shown = {"tips": NODE, "tips.dlt": NODE}  # both made again
+    await client._metadata_update(client.cluster, ["tips", "tips.dlt"])  # the first write to the DLT
+
+    clock.now += 0.01
+    with pytest.raises(UnknownTopicOrPartitionError, match="a moment ago"):
+        await client.send(NODE, write("tips.dlt"))
+    clock.now += SETTLING_SECONDS
+    assert await client.send(NODE, write("tips.dlt"))
+    assert len(client.written) == 1
+
+
 async def test_an_error_other_than_a_missing_topic_leaves_a_topic_settled() -> None:
     connection = Connection()
     client = Client([connection], LED_HERE)
