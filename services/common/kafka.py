@@ -162,7 +162,9 @@ class WritesOnlyWhereTheBrokerSays:
         self._first_sight: dict[str, float] = {}
         self.held = 0
         """How many partitions' writes were held for a topic not yet settled."""
+        self._add_topic = client.add_topic
         client.send = self.send
+        client.add_topic = self.add_topic
         client._metadata_update = self._metadata_update
         client.cluster.update_metadata = self._learn
         client.write_guard = self
@@ -173,6 +175,14 @@ class WritesOnlyWhereTheBrokerSays:
         if updated and cluster is self._client.cluster:
             self._asked_at = max(self._asked_at, asked_at)
         return updated
+
+    def add_topic(self, topic: str) -> Any:
+        """aiokafka's ``add_topic``, which first puts every topic the cluster knows on the list of
+        topics aiokafka asks about. Its first call switches aiokafka from asking for all topics to
+        asking for that list: a topic known only from an answer for all would be left out of the
+        next answer, and a batch queued for it would wait for the request timeout (15 s)."""
+        self._client._topics.update(self._client.cluster.topics())
+        return self._add_topic(topic)
 
     def _learn(self, answer: Any) -> None:
         """Apply a metadata answer and note each topic's first sight (every answer reaches the

@@ -136,3 +136,31 @@ async def test_a_topic_made_again_after_a_wipe_is_written_to_a_second_after_the_
     finally:
         await producer.stop()
         broker.stop()
+
+
+async def test_a_write_queued_for_a_known_topic_is_answered_soon_when_a_new_topic_is_added(
+    tmp_path: Path,
+) -> None:
+    """aiokafka's first ``add_topic`` switches it from asking for all topics to asking for its own
+    list: a topic known only from an answer for all must stay on that list, or the next answer
+    leaves it out and a batch queued for it waits for the request timeout (15 s)."""
+    known, new = TOPIC, topics.TIPS_TRIAGED
+    broker = TansuBroker(log_path=tmp_path / "tansu.log").start()
+    producer = create_producer(
+        broker.bootstrap_servers, "lantern-test", False, 50, settling_seconds=TANSU_SETTLING_SECONDS
+    )
+    try:
+        await ensure_topics(broker.bootstrap_servers, (known,))
+        await producer.start()
+        await producer.send_and_wait(known, b"before", partition=0)
+        assert producer.client._topics == set()  # Tansu's bootstrap answer named every topic
+        await ensure_topics(broker.bootstrap_servers, (new,))
+
+        started = time.monotonic()
+        queued = await producer.send(known, b"queued", partition=0)  # lingers 50 ms
+        await producer.send(new, b"first to the new topic", partition=0)  # aiokafka adds the topic
+        await asyncio.wait_for(queued, 10)
+        assert time.monotonic() - started < 10
+    finally:
+        await producer.stop()
+        broker.stop()

@@ -73,6 +73,7 @@ class Client:
         self.on_metadata: Any = None
         self.gate: asyncio.Event | None = None
         self.under_way: asyncio.Future[bool] | None = None
+        self._topics: set[str] = set()
 
     def answer(self, topics: Any = ()) -> Any:
         asked = list(topics) or [topic for topic, leader in self.shown.items() if leader is not None]
@@ -119,6 +120,10 @@ class Client:
             await self.gate.wait()
         cluster.update_metadata(answer)
         return True
+
+    def add_topic(self, topic: str) -> Awaitable[bool]:
+        self._topics.add(topic)
+        return self.force_metadata_update()
 
     def force_metadata_update(self) -> Awaitable[bool]:
         if self.under_way is None or self.under_way.done():
@@ -443,6 +448,16 @@ async def test_a_topic_an_answer_to_a_request_for_some_topics_leaves_out_is_held
     clock.now += SETTLING_SECONDS
     assert await client.send(NODE, write("tips.dlt"))
     assert len(client.written) == 1
+
+
+async def test_a_topic_added_keeps_every_topic_the_cluster_knows_on_aiokafkas_list() -> None:
+    client = Client([Connection()], {"tips": NODE, "tips.dlt": NODE})
+    guarded(client)  # its bootstrap answer, for all topics, named both: aiokafka's list is empty
+    client.shown = {"tips": NODE, "tips.dlt": NODE, "consents": NODE}
+
+    await client.add_topic("consents")
+
+    assert client._topics == {"tips", "tips.dlt", "consents"}
 
 
 async def test_an_error_other_than_a_missing_topic_leaves_a_topic_settled() -> None:
