@@ -18,6 +18,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.client import AIOKafkaClient, ConnectionGroup
 from aiokafka.cluster import ClusterMetadata
 from aiokafka.errors import (
+    IncompatibleBrokerVersion,
     KafkaConnectionError,
     KafkaError,
     NodeNotReadyError,
@@ -224,20 +225,27 @@ class WritesOnlyWhereTheBrokerSays:
     ) -> Any:
         if not isinstance(request, ProduceRequest):
             return await self._send(node_id, request, group=group)
-        await self._check(node_id, request, group)
+        connection = await self._check(node_id, request, group)
         now = self._clock()
         held = [(topic, partitions) for topic, partitions in request._topics if not self._settled(topic, now)]
         if not held:
             return await self._send(node_id, request, group=group)
         self.held += sum(len(partitions) for _topic, partitions in held)
         settled = [(topic, partitions) for topic, partitions in request._topics if self._settled(topic, now)]
-        if not settled or request.required_acks == 0:  # acks=0: aiokafka reads no answer per partition
+        if (
+            not settled
+            or request.required_acks == 0  # aiokafka reads no answer per partition
+            or _partition_fields(_answer_type(request, connection)) is None
+        ):
             raise UnknownTopicOrPartitionError(f"{held[0][0]} shown by the broker a moment ago")
         response = await self._send(node_id, _narrowed(request, settled), group=group)
-        response.topics = [*response.topics, *_not_yet_there(held, response.API_VERSION)]
+        fields = _partition_fields(type(response))
+        if fields is None:
+            raise WriteGuardBlindError("a produce answer unlike the one its request's version gives")
+        response.topics = [*response.topics, *_not_yet_there(held, fields)]
         return response
 
-    async def _check(self, node_id: Any, request: ProduceRequest, group: ConnectionGroup) -> None:
+    async def _check(self, node_id: Any, request: ProduceRequest, group: ConnectionGroup) -> Any:
         """Raise an error aiokafka retries (after reading metadata again) unless the broker behind
         the connection aiokafka's send is about to use named every partition of ``request``; raise
         one it does not retry if the guard sees none of the metadata answers aiokafka reads.
@@ -263,6 +271,7 @@ class WritesOnlyWhereTheBrokerSays:
             self._checked.add(connection)
         if self._client._conns.get((node_id, group)) is not connection or not connection.connected():
             raise KafkaConnectionError("the connection checked closed meanwhile")
+        return connection
 
 
 def _narrowed(request: ProduceRequest, topics: list[Any]) -> ProduceRequest:
@@ -274,17 +283,51 @@ def _narrowed(request: ProduceRequest, topics: list[Any]) -> ProduceRequest:
     )
 
 
-_PARTITION_FIELDS = {0: 3, 1: 3, 2: 4, 3: 4, 4: 4, 5: 5, 6: 5, 7: 5, 8: 7}
-"""How many fields a partition's answer has in each ProduceResponse version aiokafka 0.14 reads."""
+def _answer_type(request: ProduceRequest, connection: Any) -> type[Any] | None:
+    """The ProduceResponse class of the version aiokafka will send ``request`` in over
+    ``connection`` (None: no version it can send)."""
+    try:
+        return request.prepare(connection._versions).RESPONSE_TYPE  # type: ignore[no-any-return]
+    except (IncompatibleBrokerVersion, NotImplementedError):
+        return None
 
 
-def _not_yet_there(held: list[Any], version: int) -> list[Any]:
+_NOT_THERE = {
+    "error_code": UnknownTopicOrPartitionError.errno,
+    "offset": -1,
+    "timestamp": -1,
+    "log_start_offset": -1,
+    "record_errors": [],
+    "error_message": None,
+}
+"""What a broker without the topic answers for a partition, field by field."""
+
+
+def _partition_fields(answer_type: type[Any] | None) -> tuple[str, ...] | None:
+    """The names of a partition's fields in ``answer_type``'s answers, read from its schema; None
+    if its shape is not one a partition's answer can be made up in (a version past those aiokafka
+    0.14 knows): the whole request is then held rather than answered in a shape guessed."""
+    if answer_type is None:
+        return None
+    try:
+        topics = answer_type.SCHEMA.fields[answer_type.SCHEMA.names.index("topics")].array_of
+        partitions = topics.fields[topics.names.index("partitions")].array_of
+        names = tuple(partitions.names)
+    except (AttributeError, ValueError):
+        return None
+    if tuple(topics.names) != ("topic", "partitions") or names[:1] != ("partition",):
+        return None
+    return names if set(names[1:]) <= _NOT_THERE.keys() else None
+
+
+def _not_yet_there(held: list[Any], fields: tuple[str, ...]) -> list[Any]:
     """The held partitions' answers, as a broker without the topic would give them: error 3, which
     aiokafka retries after reading metadata again, for those batches only."""
-    unknown: tuple[Any, ...] = (3, -1, -1, -1, [], None)
-    fields = _PARTITION_FIELDS[version]
     return [
-        (topic, [(partition, *unknown[: fields - 1]) for partition, _records in partitions])
+        (
+            topic,
+            [(partition, *(_NOT_THERE[name] for name in fields[1:])) for partition, _records in partitions],
+        )
         for topic, partitions in held
     ]
 

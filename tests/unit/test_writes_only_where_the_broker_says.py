@@ -15,7 +15,18 @@ from aiokafka.cluster import ClusterMetadata
 from aiokafka.errors import KafkaConnectionError, NodeNotReadyError, UnknownTopicOrPartitionError
 from aiokafka.producer.sender import SendProduceReqHandler
 from aiokafka.protocol.metadata import MetadataResponse_v5
-from aiokafka.protocol.produce import ProduceRequest, ProduceResponse_v5
+from aiokafka.protocol.produce import (
+    ProduceRequest,
+    ProduceResponse_v0,
+    ProduceResponse_v1,
+    ProduceResponse_v2,
+    ProduceResponse_v3,
+    ProduceResponse_v4,
+    ProduceResponse_v5,
+    ProduceResponse_v6,
+    ProduceResponse_v7,
+    ProduceResponse_v8,
+)
 
 from services.common.kafka import WriteGuardBlindError, WritesOnlyWhereTheBrokerSays
 
@@ -34,6 +45,22 @@ def write(*topics: str) -> ProduceRequest:
 
 
 WRITE = write("tips")
+ANSWERS = [ProduceResponse_v0, ProduceResponse_v1, ProduceResponse_v2, ProduceResponse_v3]
+ANSWERS += [
+    ProduceResponse_v4,
+    ProduceResponse_v5,
+    ProduceResponse_v6,
+    ProduceResponse_v7,
+    ProduceResponse_v8,
+]
+WRITTEN: dict[int, tuple[Any, ...]] = {
+    **dict.fromkeys((0, 1), (NO_ERROR, 7)),
+    **dict.fromkeys((2, 3, 4), (NO_ERROR, 7, -1)),
+    **dict.fromkeys((5, 6, 7), (NO_ERROR, 7, -1, 0)),
+    8: (NO_ERROR, 7, -1, 0, [], None),
+}
+"""A partition's answer after its records were written at offset 7, field by field after the
+partition, in each ProduceResponse version aiokafka 0.14 reads."""
 
 
 class Clock:
@@ -45,8 +72,9 @@ class Clock:
 
 
 class Connection:
-    def __init__(self) -> None:
+    def __init__(self, produce_versions: tuple[int, int] = (0, 7)) -> None:
         self.open = True
+        self._versions = {ProduceRequest.API_KEY: produce_versions}
 
     def connected(self) -> bool:
         return self.open
@@ -74,6 +102,7 @@ class Client:
         self.gate: asyncio.Event | None = None
         self.under_way: asyncio.Future[bool] | None = None
         self._topics: set[str] = set()
+        self.answer_type: type[Any] = ProduceResponse_v5
 
     def answer(self, topics: Any = ()) -> Any:
         asked = list(topics) or [topic for topic, leader in self.shown.items() if leader is not None]
@@ -104,12 +133,12 @@ class Client:
     ) -> Any:
         self.written.append(await self._get_conn(node_id, group=group))
         self.requests.append(request)
-        return ProduceResponse_v5(
-            [
-                (topic, [(partition, NO_ERROR, 7, -1, 0) for partition, _ in partitions])
-                for topic, partitions in request._topics
-            ],
-            0,
+        written = [
+            (topic, [(partition, *WRITTEN[self.answer_type.API_VERSION]) for partition, _ in partitions])
+            for topic, partitions in request._topics
+        ]
+        return (
+            self.answer_type(written) if self.answer_type.API_VERSION == 0 else self.answer_type(written, 0)
         )
 
     async def _metadata_update(self, cluster: ClusterMetadata, topics: Any) -> bool:
@@ -405,23 +434,29 @@ async def test_a_topic_every_answer_for_all_topics_names_never_waits() -> None:
     assert guard_of(client).held == 0
 
 
-async def test_a_held_topic_holds_back_only_its_own_partitions_which_aiokafka_retries() -> None:
-    client = Client([Connection()], {"tips": NODE, "consents": NODE})
+def settled_and_held(client: Client) -> Clock:
+    """``client`` guarded, "tips" long shown and "consents" shown again half a second ago."""
     clock = guarded(client)
     client.shown = {"tips": NODE, "consents": None}
-    await read_all_metadata(client)
+    client.cluster.update_metadata(client.answer())
     client.shown = {"tips": NODE, "consents": NODE}
-    await read_all_metadata(client)
+    client.cluster.update_metadata(client.answer())
     clock.now += 0.5
+    return clock
 
-    request = write("tips", "consents")
-    response = await client.send(NODE, request)
+
+@pytest.mark.parametrize("answer_type", ANSWERS, ids=lambda answer: f"v{answer.API_VERSION}")
+async def test_a_held_topic_holds_back_only_its_own_partitions_which_aiokafka_retries(
+    answer_type: type[Any],
+) -> None:
+    client = Client([Connection()], {"tips": NODE, "consents": NODE})
+    client.answer_type = answer_type
+    settled_and_held(client)
+
+    response = await client.send(NODE, write("tips", "consents"))
 
     assert [topic for topic, _ in client.requests[0]._topics] == ["tips"]
-    assert response.topics == [
-        ("tips", [(0, NO_ERROR, 7, -1, 0)]),
-        ("consents", [(0, UNKNOWN_TOPIC, -1, -1, -1)]),
-    ]
+    assert type(response).decode(response.encode()).topics[1][1][0][:2] == (0, UNKNOWN_TOPIC)
     assert guard_of(client).held == 1
     sender = Sender(client)
     tips, consents = Batch(), Batch()
@@ -431,6 +466,47 @@ async def test_a_held_topic_holds_back_only_its_own_partitions_which_aiokafka_re
     handler.handle_response(response)
     assert tips.offset == 7
     assert handler._to_reenqueue == [consents]
+
+
+async def test_a_write_split_keeps_its_transactional_id_acknowledgement_and_timeout() -> None:
+    client = Client([Connection()], {"tips": NODE, "consents": NODE})
+    settled_and_held(client)
+    request = ProduceRequest(
+        transactional_id="lantern-relay",
+        required_acks=1,
+        timeout=2500,
+        topics=write("tips", "consents")._topics,
+    )
+
+    await client.send(NODE, request)
+
+    (narrowed,) = client.requests
+    assert (narrowed._transactional_id, narrowed.required_acks, narrowed._timeout) == (
+        "lantern-relay",
+        1,
+        2500,
+    )
+
+
+async def test_a_write_without_acknowledgement_is_held_whole_when_one_of_its_topics_is_held() -> None:
+    client = Client([Connection()], {"tips": NODE, "consents": NODE})
+    settled_and_held(client)
+    request = ProduceRequest(
+        transactional_id=None, required_acks=0, timeout=1000, topics=write("tips", "consents")._topics
+    )
+
+    with pytest.raises(UnknownTopicOrPartitionError, match="a moment ago"):
+        await client.send(NODE, request)
+    assert client.requests == []
+
+
+async def test_a_write_in_a_produce_version_the_guard_cannot_answer_for_is_held_whole() -> None:
+    client = Client([Connection(produce_versions=(9, 12))], {"tips": NODE, "consents": NODE})
+    settled_and_held(client)
+
+    with pytest.raises(UnknownTopicOrPartitionError, match="a moment ago"):
+        await client.send(NODE, write("tips", "consents"))
+    assert client.requests == []
 
 
 async def test_a_topic_an_answer_to_a_request_for_some_topics_leaves_out_is_held_once_named_again() -> None:
