@@ -159,6 +159,8 @@ class WritesOnlyWhereTheBrokerSays:
         self._checked: weakref.WeakSet[Any] = weakref.WeakSet()
         self._asked_at = float("-inf")
         """When the metadata request last answered was sent."""
+        self._learned = 0
+        """How many metadata answers the guard has seen applied to the client's cluster."""
         self._incarnation: object = _NOT_YET
         self._first_sight: dict[str, float] = {}
         self.held = 0
@@ -189,6 +191,7 @@ class WritesOnlyWhereTheBrokerSays:
         """Apply a metadata answer and note each topic's first sight (every answer reaches the
         client's cluster through here, the bootstrap one included)."""
         self._update_cluster(answer)
+        self._learned += 1
         if not answer.brokers:
             return  # aiokafka ignores such an answer
         now = self._clock()
@@ -259,9 +262,10 @@ class WritesOnlyWhereTheBrokerSays:
         if connection not in self._checked:
             opened_by = self._clock()
             while self._asked_at < opened_by:
+                learned = self._learned
                 if not await self._client.force_metadata_update():
                     raise KafkaConnectionError("no metadata from the broker since connecting")
-                if self._incarnation is _NOT_YET or self._asked_at == float("-inf"):
+                if self._learned == learned or self._asked_at == float("-inf"):
                     raise WriteGuardBlindError("aiokafka read metadata the write guard did not see")
             cluster = self._client.cluster
             for topic, partitions in request._topics:

@@ -597,3 +597,17 @@ async def test_a_write_fails_for_good_when_aiokafka_reads_metadata_the_guard_doe
         await client.send(NODE, WRITE)
     assert not raised.value.retriable
     assert client.written == []
+
+
+async def test_a_write_fails_for_good_when_aiokafka_stops_applying_answers_through_the_guard() -> None:
+    first, second = Connection(), Connection()
+    client = Client([first, second], LED_HERE)
+    clock = guarded(client)
+    assert await client.send(NODE, WRITE)
+    client.cluster.update_metadata = guard_of(client)._update_cluster  # an aiokafka that goes around it
+    first.open = False
+    clock.now += 1
+
+    with pytest.raises(WriteGuardBlindError):
+        await client.send(NODE, WRITE)
+    assert client.written == [first]
