@@ -1,6 +1,7 @@
 """A producer's records go only over a connection whose broker named their partitions in a metadata
-answer asked for after the connection opened, and only to a topic that broker has shown for a second
-(issue 18; the whole path against Tansu is in tests/integration/test_writes_after_a_broker_wipe.py)."""
+answer asked for after the connection opened, and only to a topic that broker has shown for the hold
+given (a second on Tansu, none by default) (issue 18; the whole path against Tansu is in
+tests/integration/test_writes_after_a_broker_wipe.py)."""
 
 from __future__ import annotations
 
