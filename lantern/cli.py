@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import asyncpg
 import httpx
@@ -368,6 +368,7 @@ def liaison(
         typer.echo(f"the key file is {keys.agency_id}'s, not {agency}'s", err=True)
         raise typer.Exit(2)
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    endpoints = None
     if not bootstrap:
         endpoints = load_endpoints(home / "endpoints.json")
         if endpoints is None:
@@ -384,9 +385,20 @@ def liaison(
             max_packages,
             idle_timeout,
             KafkaSecurity.of(KafkaClientSettings()),
+            _settling_seconds(endpoints),
         )
     )
     typer.echo(f"{count} package(s) acknowledged", err=True)
+
+
+def _settling_seconds(endpoints: dict[str, Any] | None) -> float:
+    """LANTERN_KAFKA_SETTLING_SECONDS; else, against the broker `lantern up` wrote into
+    ``endpoints``, the hold it gave its services (Tansu's)."""
+    from services.common.settings import KafkaClientSettings
+
+    if endpoints is None or "LANTERN_KAFKA_SETTLING_SECONDS" in os.environ:
+        return KafkaClientSettings().kafka_settling_seconds
+    return float(endpoints.get("kafka_settling_seconds", 0.0))
 
 
 @agency_app.command("keygen")
@@ -543,12 +555,18 @@ def dlt_replay(
     from lantern.held import NoSuchDeadLetter, NotASupervisor, check_supervisor, replay_dead_letter
 
     endpoints = load_endpoints(home / "endpoints.json")
-    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or (endpoints or {}).get("kafka_bootstrap_servers")
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if not bootstrap:
+        bootstrap = (endpoints or {}).get("kafka_bootstrap_servers")
+    else:
+        endpoints = None
     if not bootstrap:
         raise typer.Exit(1)
     try:
         asyncio.run(check_supervisor(_database_url(home), token))
-        replayed = asyncio.run(replay_dead_letter(str(bootstrap), topic, partition, offset))
+        replayed = asyncio.run(
+            replay_dead_letter(str(bootstrap), topic, partition, offset, _settling_seconds(endpoints))
+        )
     except NotASupervisor:
         typer.echo("a supervisor's token is needed", err=True)
         raise typer.Exit(1) from None

@@ -72,11 +72,14 @@ class Replayed:
     offset: int
 
 
-async def replay_dead_letter(bootstrap: str, dead_letter_topic: str, partition: int, offset: int) -> Replayed:
+async def replay_dead_letter(
+    bootstrap: str, dead_letter_topic: str, partition: int, offset: int, settling_seconds: float = 0.0
+) -> Replayed:
     """Publish one dead letter again to the topic it came from, with its key and original headers."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     producer = writes_only_where_the_broker_says(
-        AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=False)
+        AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=False),
+        settling_seconds,
     )
     await consumer.start()
     await producer.start()

@@ -57,6 +57,7 @@ async def run_liaison(
     max_packages: int | None = None,
     idle_timeout: float | None = None,
     security: KafkaSecurity = PLAINTEXT,
+    settling_seconds: float = 0.0,
 ) -> int:
     """Consume, open, store or show, and acknowledge packages; return how many were acknowledged.
 
@@ -83,7 +84,8 @@ async def run_liaison(
             client_id=f"liaison-{agency_id}",
             acks="all",
             **security.client_options(),
-        )
+        ),
+        settling_seconds,
     )
     await consumer.start()
     await producer.start()

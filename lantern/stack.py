@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -28,7 +28,7 @@ from lantern.database import roles_kept_in, set_up
 from lantern.infra import EmbeddedPostgres, TansuBroker, ensure_database, port_is_open
 from schemas.topics import ALL_TOPICS
 from services.common.auth import Role, create_token, find_staff
-from services.common.kafka import ensure_topics
+from services.common.kafka import TANSU_SETTLING_SECONDS, ensure_topics
 from services.common.roles import PUBLIC_DIRECTORY, UNSEALING, ServiceRoles
 from services.common.sealing import KeyEncryptionKey
 from services.common.signing import generate_key_files
@@ -206,6 +206,7 @@ class Stack:
             "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
             "LANTERN_KAFKA_FETCH_MAX_WAIT_MS": str(self.options.fetch_max_wait_ms),
             "LANTERN_KAFKA_SESSION_TIMEOUT_MS": str(self.options.session_timeout_ms),
+            "LANTERN_KAFKA_SETTLING_SECONDS": settling_seconds(os.environ, self.broker is not None),
             "PYTHONUNBUFFERED": "1",
             "LANTERN_PUBLIC_RATE_LIMIT": os.environ.get("LANTERN_PUBLIC_RATE_LIMIT", "60"),
             "LANTERN_REGISTRATION_RATE_LIMIT": os.environ.get("LANTERN_REGISTRATION_RATE_LIMIT", "60"),
@@ -250,6 +251,7 @@ class Stack:
             "workbench_url": self.services[-1].url,
             "public_directory_url": directory.url,
             "kafka_bootstrap_servers": bootstrap,
+            "kafka_settling_seconds": float(environment["LANTERN_KAFKA_SETTLING_SECONDS"]),
             "database_url": database_url,
             # The event services; the workbench is a web application apart (workbench_url).
             "services": {service.name: service.url for service in self.services if service.name not in apart},
@@ -512,6 +514,12 @@ SECRETS_OF = {
     "intake": ("LANTERN_IDEMPOTENCY_SECRET",),
     "monitoring": ("LANTERN_PAGING_WEBHOOK_SECRET",),
 }
+
+
+def settling_seconds(environ: Mapping[str, str], runs_tansu: bool) -> str:
+    """The services' hold on a topic just shown: the one given, else Tansu's when `lantern up` runs
+    Tansu (it names a new topic before it resets its offsets), else none."""
+    return environ.get("LANTERN_KAFKA_SETTLING_SECONDS", str(TANSU_SETTLING_SECONDS) if runs_tansu else "0")
 
 
 def service_environment(

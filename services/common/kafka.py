@@ -18,6 +18,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.client import AIOKafkaClient, ConnectionGroup
 from aiokafka.cluster import ClusterMetadata
 from aiokafka.errors import (
+    IncompatibleBrokerVersion,
     KafkaConnectionError,
     KafkaError,
     NodeNotReadyError,
@@ -94,14 +95,18 @@ or has not yet set up (LEADER_NOT_AVAILABLE). Any other error (Tansu answers -1 
 it has fails; an authorization error) says nothing of whether the topic is there."""
 
 
-SETTLING_SECONDS = 1.0
-"""How long a topic a broker has just shown is written to by no producer here. Tansu 0.6 makes a topic
-in two steps: it stores the topic (from then on its metadata names it), then sets each partition's
+TANSU_SETTLING_SECONDS = 1.0
+"""How long a topic a Tansu broker has just shown is written to by no producer here
+(``LANTERN_KAFKA_SETTLING_SECONDS``, which ``lantern up`` sets to this). Tansu 0.6 makes a topic in
+two steps: it stores the topic (from then on its metadata names it), then sets each partition's
 offsets back to nothing, one partition after another (``DynoStore::create_topic``). A record written
 in between takes offset 0 and the reset puts the next record on offset 0 again, over it. The steps
 take microseconds with an idle CPU, but nothing stops the OS from pausing the thread between them on a
 loaded machine (2 cores, load 10 and more in the fault runs): a second is many times any such pause,
-and short beside aiokafka's request timeout (15 s), inside which a held record is retried."""
+and short beside aiokafka's request timeout (15 s), inside which a held record is retried. Apache
+Kafka makes a partition's log before it publishes a leader for it, so it needs no hold (0, the
+default): a hold there would delay the first write to each topic after every producer start, since
+aiokafka's bootstrap request names no topic and each topic is first seen at its first write."""
 
 
 class WriteGuardBlindError(KafkaError):  # type: ignore[misc]
@@ -115,7 +120,7 @@ class WriteGuardBlindError(KafkaError):  # type: ignore[misc]
 class WritesOnlyWhereTheBrokerSays:
     """A producer's records go over a broker connection only once a metadata answer asked for after
     that connection opened names every partition they are for, led by that broker, and only to a
-    topic that broker has shown for ``SETTLING_SECONDS``.
+    topic that broker has shown for ``settling_seconds`` (``TANSU_SETTLING_SECONDS``).
 
     aiokafka sends what it holds with the metadata it holds: a send retried after the broker went
     away, or the first one after it, goes to whatever now listens at the address, before any
@@ -126,57 +131,67 @@ class WritesOnlyWhereTheBrokerSays:
     nobody). Held here, such records wait for the topic (aiokafka retries them until its request
     timeout), and go only once it exists.
 
-    Each topic is held for ``SETTLING_SECONDS`` from its first sight: the first answer from a broker
-    incarnation (its cluster id) that names it, or the first that names it after one showed it
-    absent, with error 3 or 5 or, for an answer to a request for all topics, by leaving it out (Tansu
+    Each topic is held for ``settling_seconds`` (none by default) from its first sight: the first
+    answer from a broker incarnation (its cluster id) that names it without error after the last
+    that did not, by listing it with error 3 or 5 or by leaving it out, whatever was asked (Tansu
     answers aiokafka's bootstrap request, which names no topic, with every topic, so aiokafka then
-    asks for all topics and a missing one is left out, never listed with an error). A topic a broker
-    keeps naming never waits again. Only the held topics' partitions wait: the rest of a produce
-    request goes, and the held ones get a retriable error as if the broker had answered it. The
-    aiokafka internals it leans on are those of the pinned 0.14.0; a guard that sees no answer fails
-    the write (``WriteGuardBlindError``), and
-    ``tests/integration/test_writes_after_a_broker_wipe.py`` drives them against Tansu.
+    asks for all topics and a missing one is left out; once aiokafka adds a topic it asks for its
+    own subset for good). Other errors change nothing. A topic a broker keeps naming never waits
+    again. Only the held topics' partitions wait: the rest of a produce request goes, and the held
+    ones get a retriable error as if the broker had answered it. The aiokafka internals it leans on
+    are those of the pinned 0.14.0; a guard that sees no answer fails the write
+    (``WriteGuardBlindError``), and ``tests/integration/test_writes_after_a_broker_wipe.py`` drives
+    them against Tansu.
     """
 
-    def __init__(self, client: AIOKafkaClient, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        client: AIOKafkaClient,
+        clock: Callable[[], float] = time.monotonic,
+        settling_seconds: float = 0.0,
+    ) -> None:
         self._client = client
         self._clock = clock
+        self._settling_seconds = settling_seconds
         self._send = client.send
         self._update = client._metadata_update
         self._update_cluster = client.cluster.update_metadata
         self._checked: weakref.WeakSet[Any] = weakref.WeakSet()
         self._asked_at = float("-inf")
         """When the metadata request last answered was sent."""
-        self._asking_for_all = False
-        """Whether the answer about to arrive is to a request for all topics (aiokafka's synchronizer
-        is the only caller of ``_metadata_update`` on the client's cluster: one request at a time)."""
+        self._learned = 0
+        """How many metadata answers the guard has seen applied to the client's cluster."""
         self._incarnation: object = _NOT_YET
         self._first_sight: dict[str, float] = {}
         self.held = 0
         """How many partitions' writes were held for a topic not yet settled."""
+        self._add_topic = client.add_topic
         client.send = self.send
+        client.add_topic = self.add_topic
         client._metadata_update = self._metadata_update
         client.cluster.update_metadata = self._learn
         client.write_guard = self
 
     async def _metadata_update(self, cluster: ClusterMetadata, topics: Any) -> bool:
-        ours = cluster is self._client.cluster
         asked_at = self._clock()
-        if ours:
-            self._asking_for_all = not topics
-        try:
-            updated: bool = await self._update(cluster, topics)
-        finally:
-            if ours:
-                self._asking_for_all = False
-        if updated and ours:
+        updated: bool = await self._update(cluster, topics)
+        if updated and cluster is self._client.cluster:
             self._asked_at = max(self._asked_at, asked_at)
         return updated
+
+    def add_topic(self, topic: str) -> Any:
+        """aiokafka's ``add_topic``, which first puts every topic the cluster knows on the list of
+        topics aiokafka asks about. Its first call switches aiokafka from asking for all topics to
+        asking for that list: a topic known only from an answer for all would be left out of the
+        next answer, and a batch queued for it would wait for the request timeout (15 s)."""
+        self._client._topics.update(self._client.cluster.topics())
+        return self._add_topic(topic)
 
     def _learn(self, answer: Any) -> None:
         """Apply a metadata answer and note each topic's first sight (every answer reaches the
         client's cluster through here, the bootstrap one included)."""
         self._update_cluster(answer)
+        self._learned += 1
         if not answer.brokers:
             return  # aiokafka ignores such an answer
         now = self._clock()
@@ -184,16 +199,16 @@ class WritesOnlyWhereTheBrokerSays:
         if incarnation != self._incarnation:
             self._incarnation = incarnation
             self._first_sight.clear()
-        named = set()
+        kept = set()
         for error_code, topic, *_ in answer.topics:
-            named.add(topic)
             if error_code == 0:
                 self._first_sight.setdefault(topic, now)
-            elif error_code in _ABSENT:
-                self._first_sight.pop(topic, None)
-        if self._asking_for_all:
-            for topic in self._first_sight.keys() - named:
-                del self._first_sight[topic]
+            if error_code not in _ABSENT:
+                kept.add(topic)
+        # As aiokafka's cluster replaces its map with each answer, whatever was asked: a topic left
+        # out (not asked for, or missing from an answer for all) is seen afresh when next named.
+        for topic in self._first_sight.keys() - kept:
+            del self._first_sight[topic]
 
     @property
     def incarnation(self) -> object:
@@ -206,27 +221,34 @@ class WritesOnlyWhereTheBrokerSays:
 
     def _settled(self, topic: str, now: float) -> bool:
         shown_at = self._first_sight.get(topic)
-        return shown_at is not None and now - shown_at >= SETTLING_SECONDS
+        return shown_at is not None and now - shown_at >= self._settling_seconds
 
     async def send(
         self, node_id: Any, request: Any, *, group: ConnectionGroup = ConnectionGroup.DEFAULT
     ) -> Any:
         if not isinstance(request, ProduceRequest):
             return await self._send(node_id, request, group=group)
-        await self._check(node_id, request, group)
+        connection = await self._check(node_id, request, group)
         now = self._clock()
         held = [(topic, partitions) for topic, partitions in request._topics if not self._settled(topic, now)]
         if not held:
             return await self._send(node_id, request, group=group)
         self.held += sum(len(partitions) for _topic, partitions in held)
         settled = [(topic, partitions) for topic, partitions in request._topics if self._settled(topic, now)]
-        if not settled or request.required_acks == 0:  # acks=0: aiokafka reads no answer per partition
+        if (
+            not settled
+            or request.required_acks == 0  # aiokafka reads no answer per partition
+            or _partition_fields(_answer_type(request, connection)) is None
+        ):
             raise UnknownTopicOrPartitionError(f"{held[0][0]} shown by the broker a moment ago")
         response = await self._send(node_id, _narrowed(request, settled), group=group)
-        response.topics = [*response.topics, *_not_yet_there(held, response.API_VERSION)]
+        fields = _partition_fields(type(response))
+        if fields is None:
+            raise WriteGuardBlindError("a produce answer unlike the one its request's version gives")
+        response.topics = [*response.topics, *_not_yet_there(held, fields)]
         return response
 
-    async def _check(self, node_id: Any, request: ProduceRequest, group: ConnectionGroup) -> None:
+    async def _check(self, node_id: Any, request: ProduceRequest, group: ConnectionGroup) -> Any:
         """Raise an error aiokafka retries (after reading metadata again) unless the broker behind
         the connection aiokafka's send is about to use named every partition of ``request``; raise
         one it does not retry if the guard sees none of the metadata answers aiokafka reads.
@@ -240,9 +262,10 @@ class WritesOnlyWhereTheBrokerSays:
         if connection not in self._checked:
             opened_by = self._clock()
             while self._asked_at < opened_by:
+                learned = self._learned
                 if not await self._client.force_metadata_update():
                     raise KafkaConnectionError("no metadata from the broker since connecting")
-                if self._incarnation is _NOT_YET or self._asked_at == float("-inf"):
+                if self._learned == learned or self._asked_at == float("-inf"):
                     raise WriteGuardBlindError("aiokafka read metadata the write guard did not see")
             cluster = self._client.cluster
             for topic, partitions in request._topics:
@@ -252,6 +275,7 @@ class WritesOnlyWhereTheBrokerSays:
             self._checked.add(connection)
         if self._client._conns.get((node_id, group)) is not connection or not connection.connected():
             raise KafkaConnectionError("the connection checked closed meanwhile")
+        return connection
 
 
 def _narrowed(request: ProduceRequest, topics: list[Any]) -> ProduceRequest:
@@ -263,24 +287,60 @@ def _narrowed(request: ProduceRequest, topics: list[Any]) -> ProduceRequest:
     )
 
 
-_PARTITION_FIELDS = {0: 3, 1: 3, 2: 4, 3: 4, 4: 4, 5: 5, 6: 5, 7: 5, 8: 7}
-"""How many fields a partition's answer has in each ProduceResponse version aiokafka 0.14 reads."""
+def _answer_type(request: ProduceRequest, connection: Any) -> type[Any] | None:
+    """The ProduceResponse class of the version aiokafka will send ``request`` in over
+    ``connection`` (None: no version it can send)."""
+    try:
+        return request.prepare(connection._versions).RESPONSE_TYPE  # type: ignore[no-any-return]
+    except (IncompatibleBrokerVersion, NotImplementedError):
+        return None
 
 
-def _not_yet_there(held: list[Any], version: int) -> list[Any]:
+_NOT_THERE = {
+    "error_code": UnknownTopicOrPartitionError.errno,
+    "offset": -1,
+    "timestamp": -1,
+    "log_start_offset": -1,
+    "record_errors": [],
+    "error_message": None,
+}
+"""What a broker without the topic answers for a partition, field by field."""
+
+
+def _partition_fields(answer_type: type[Any] | None) -> tuple[str, ...] | None:
+    """The names of a partition's fields in ``answer_type``'s answers, read from its schema; None
+    if its shape is not one a partition's answer can be made up in (a version past those aiokafka
+    0.14 knows): the whole request is then held rather than answered in a shape guessed."""
+    if answer_type is None:
+        return None
+    try:
+        topics = answer_type.SCHEMA.fields[answer_type.SCHEMA.names.index("topics")].array_of
+        partitions = topics.fields[topics.names.index("partitions")].array_of
+        names = tuple(partitions.names)
+    except (AttributeError, ValueError):
+        return None
+    if tuple(topics.names) != ("topic", "partitions") or names[:1] != ("partition",):
+        return None
+    return names if set(names[1:]) <= _NOT_THERE.keys() else None
+
+
+def _not_yet_there(held: list[Any], fields: tuple[str, ...]) -> list[Any]:
     """The held partitions' answers, as a broker without the topic would give them: error 3, which
     aiokafka retries after reading metadata again, for those batches only."""
-    unknown: tuple[Any, ...] = (3, -1, -1, -1, [], None)
-    fields = _PARTITION_FIELDS[version]
     return [
-        (topic, [(partition, *unknown[: fields - 1]) for partition, _records in partitions])
+        (
+            topic,
+            [(partition, *(_NOT_THERE[name] for name in fields[1:])) for partition, _records in partitions],
+        )
         for topic, partitions in held
     ]
 
 
-def writes_only_where_the_broker_says(producer: AIOKafkaProducer) -> AIOKafkaProducer:
+def writes_only_where_the_broker_says(
+    producer: AIOKafkaProducer, settling_seconds: float = 0.0
+) -> AIOKafkaProducer:
     """``producer``, its writes held as ``WritesOnlyWhereTheBrokerSays`` says (before its start)."""
-    WritesOnlyWhereTheBrokerSays(producer.client)
+    WritesOnlyWhereTheBrokerSays(producer.client, settling_seconds=settling_seconds)
     return producer
 
 
@@ -295,6 +355,7 @@ def create_producer(
     enable_idempotence: bool,
     linger_ms: int = 0,
     security: KafkaSecurity = PLAINTEXT,
+    settling_seconds: float = 0.0,
 ) -> AIOKafkaProducer:
     """Create a producer that waits for every in-sync replica before a send counts as done, and
     writes only to partitions the broker it reaches has named (``WritesOnlyWhereTheBrokerSays``).
@@ -311,7 +372,8 @@ def create_producer(
             linger_ms=linger_ms,
             request_timeout_ms=15_000,
             **security.client_options(),
-        )
+        ),
+        settling_seconds,
     )
 
 

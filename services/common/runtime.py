@@ -311,6 +311,7 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, wire: Wiring) ->
         settings.kafka_enable_idempotence,
         settings.kafka_linger_ms,
         security,
+        settings.kafka_settling_seconds,
     )
     telemetry.tracer_provider(spec.name, settings.otlp_endpoint)
     telemetry.meter_provider(spec.name, settings.otlp_endpoint)

@@ -84,6 +84,13 @@ class KafkaClientSettings(SecretsDirSettings):
         alias="LANTERN_KAFKA_CA_FILE",
         description="PEM bundle the brokers' certificates are checked against; the system's when not set.",
     )
+    kafka_settling_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        alias="LANTERN_KAFKA_SETTLING_SECONDS",
+        description="How long no write goes to a topic the broker has just shown: 0 for Apache Kafka,"
+        " 1.0 for Tansu (`lantern up` sets it), which resets a new topic's offsets after naming it.",
+    )
 
     @model_validator(mode="after")
     def _sasl_names_its_principal(self) -> Self:

@@ -543,7 +543,11 @@ async def running_system(home: Path, database: str, seed: int) -> Any:
     environment = {
         k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL")
     }
-    environment |= {"LANTERN_KAFKA_SESSION_TIMEOUT_MS": "3000", "LANTERN_PUBLIC_RATE_LIMIT": "1000000"}
+    environment |= {
+        "LANTERN_KAFKA_SESSION_TIMEOUT_MS": "3000",
+        "LANTERN_PUBLIC_RATE_LIMIT": "1000000",
+        "LANTERN_KAFKA_SETTLING_SECONDS": "1.0",  # Tansu's hold (what `lantern up` gives without it)
+    }
     # Network faults go through proxies (one Python loop each, in a thread) on the shared server's
     # run: on the embedded one, PostgreSQL listens on a socket, and the broker is left direct.
     broker_proxy = database_proxy = None

@@ -21,7 +21,7 @@ import lantern.infra
 from lantern.infra import TansuBroker
 from lantern.observe import TopicReader
 from schemas import topics
-from services.common.kafka import SETTLING_SECONDS, create_producer, ensure_topics, write_guard_of
+from services.common.kafka import TANSU_SETTLING_SECONDS, create_producer, ensure_topics, write_guard_of
 
 TOPIC = topics.TIPS_RECEIVED
 
@@ -46,7 +46,9 @@ async def test_records_a_producer_sends_to_a_broker_that_restarted_empty_are_all
     tmp_path: Path,
 ) -> None:
     broker = TansuBroker(log_path=tmp_path / "tansu.log").start()
-    producer = create_producer(broker.bootstrap_servers, "lantern-test", enable_idempotence=False)
+    producer = create_producer(
+        broker.bootstrap_servers, "lantern-test", False, settling_seconds=TANSU_SETTLING_SECONDS
+    )
     try:
         await ensure_topics(broker.bootstrap_servers, (TOPIC,))
         await producer.start()
@@ -103,7 +105,9 @@ async def test_a_topic_made_again_after_a_wipe_is_written_to_a_second_after_the_
         kept = uuid.uuid4()
         monkeypatch.setattr(lantern.infra, "uuid", SimpleNamespace(uuid4=lambda: kept))
     broker = TansuBroker(log_path=tmp_path / "tansu.log").start()
-    producer = create_producer(broker.bootstrap_servers, "lantern-test", enable_idempotence=False)
+    producer = create_producer(
+        broker.bootstrap_servers, "lantern-test", False, settling_seconds=TANSU_SETTLING_SECONDS
+    )
     guard = write_guard_of(producer)
     try:
         await ensure_topics(broker.bootstrap_servers, (TOPIC,))
@@ -123,12 +127,40 @@ async def test_a_topic_made_again_after_a_wipe_is_written_to_a_second_after_the_
 
         first_sight = guard.first_sight(TOPIC)
         assert first_sight is not None
-        assert written_at - first_sight >= SETTLING_SECONDS
+        assert written_at - first_sight >= TANSU_SETTLING_SECONDS
         assert guard.held > held_before
         held_after = guard.held
         await producer.send_and_wait(TOPIC, b"later", partition=0)
         assert guard.held == held_after
         assert await read_back(broker.bootstrap_servers) >= {b"once the topic was made", b"later"}
+    finally:
+        await producer.stop()
+        broker.stop()
+
+
+async def test_a_write_queued_for_a_known_topic_is_answered_soon_when_a_new_topic_is_added(
+    tmp_path: Path,
+) -> None:
+    """aiokafka's first ``add_topic`` switches it from asking for all topics to asking for its own
+    list: a topic known only from an answer for all must stay on that list, or the next answer
+    leaves it out and a batch queued for it waits for the request timeout (15 s)."""
+    known, new = TOPIC, topics.TIPS_TRIAGED
+    broker = TansuBroker(log_path=tmp_path / "tansu.log").start()
+    producer = create_producer(
+        broker.bootstrap_servers, "lantern-test", False, 50, settling_seconds=TANSU_SETTLING_SECONDS
+    )
+    try:
+        await ensure_topics(broker.bootstrap_servers, (known,))
+        await producer.start()
+        await producer.send_and_wait(known, b"before", partition=0)
+        assert producer.client._topics == set()  # Tansu's bootstrap answer named every topic
+        await ensure_topics(broker.bootstrap_servers, (new,))
+
+        started = time.monotonic()
+        queued = await producer.send(known, b"queued", partition=0)  # lingers 50 ms
+        await producer.send(new, b"first to the new topic", partition=0)  # aiokafka adds the topic
+        await asyncio.wait_for(queued, 10)
+        assert time.monotonic() - started < 10
     finally:
         await producer.stop()
         broker.stop()

@@ -376,6 +376,13 @@ def test_every_setting_a_service_reads_is_set_for_it_in_the_kubernetes_manifests
             assert "LANTERN_KEK_FILE" not in environment and "/run/secrets/kek" not in mounted, service
 
 
+def test_producers_on_apache_kafka_hold_no_write_to_a_topic_just_shown_in_both():
+    for service, read in service_settings().items():
+        if "LANTERN_KAFKA_SETTLING_SECONDS" in read:
+            for environment, _mounted in (compose_given(service), kubernetes_given(service)):
+                assert environment["LANTERN_KAFKA_SETTLING_SECONDS"] == "0", service
+
+
 def test_the_deploy_job_gets_the_owners_url_and_its_kafka_credentials_in_both():
     from tests.unit.test_k8s import containers, of_kind
 

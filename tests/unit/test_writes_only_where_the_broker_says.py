@@ -1,6 +1,7 @@
 """A producer's records go only over a connection whose broker named their partitions in a metadata
-answer asked for after the connection opened, and only to a topic that broker has shown for a second
-(issue 18; the whole path against Tansu is in tests/integration/test_writes_after_a_broker_wipe.py)."""
+answer asked for after the connection opened, and only to a topic that broker has shown for the hold
+given (a second on Tansu, none by default) (issue 18; the whole path against Tansu is in
+tests/integration/test_writes_after_a_broker_wipe.py)."""
 
 from __future__ import annotations
 
@@ -15,11 +16,23 @@ from aiokafka.cluster import ClusterMetadata
 from aiokafka.errors import KafkaConnectionError, NodeNotReadyError, UnknownTopicOrPartitionError
 from aiokafka.producer.sender import SendProduceReqHandler
 from aiokafka.protocol.metadata import MetadataResponse_v5
-from aiokafka.protocol.produce import ProduceRequest, ProduceResponse_v5
+from aiokafka.protocol.produce import (
+    ProduceRequest,
+    ProduceResponse_v0,
+    ProduceResponse_v1,
+    ProduceResponse_v2,
+    ProduceResponse_v3,
+    ProduceResponse_v4,
+    ProduceResponse_v5,
+    ProduceResponse_v6,
+    ProduceResponse_v7,
+    ProduceResponse_v8,
+)
 
-from services.common.kafka import SETTLING_SECONDS, WriteGuardBlindError, WritesOnlyWhereTheBrokerSays
+from services.common.kafka import WriteGuardBlindError, WritesOnlyWhereTheBrokerSays
 
 NODE = 111
+SETTLING_SECONDS = 1.0  # Tansu's (``lantern up``)
 NO_ERROR, UNKNOWN_TOPIC, LEADER_NOT_AVAILABLE, UNKNOWN_SERVER_ERROR = 0, 3, 5, -1
 
 
@@ -33,6 +46,22 @@ def write(*topics: str) -> ProduceRequest:
 
 
 WRITE = write("tips")
+ANSWERS = [ProduceResponse_v0, ProduceResponse_v1, ProduceResponse_v2, ProduceResponse_v3]
+ANSWERS += [
+    ProduceResponse_v4,
+    ProduceResponse_v5,
+    ProduceResponse_v6,
+    ProduceResponse_v7,
+    ProduceResponse_v8,
+]
+WRITTEN: dict[int, tuple[Any, ...]] = {
+    **dict.fromkeys((0, 1), (NO_ERROR, 7)),
+    **dict.fromkeys((2, 3, 4), (NO_ERROR, 7, -1)),
+    **dict.fromkeys((5, 6, 7), (NO_ERROR, 7, -1, 0)),
+    8: (NO_ERROR, 7, -1, 0, [], None),
+}
+"""A partition's answer after its records were written at offset 7, field by field after the
+partition, in each ProduceResponse version aiokafka 0.14 reads."""
 
 
 class Clock:
@@ -44,8 +73,9 @@ class Clock:
 
 
 class Connection:
-    def __init__(self) -> None:
+    def __init__(self, produce_versions: tuple[int, int] = (0, 7)) -> None:
         self.open = True
+        self._versions = {ProduceRequest.API_KEY: produce_versions}
 
     def connected(self) -> bool:
         return self.open
@@ -72,6 +102,8 @@ class Client:
         self.on_metadata: Any = None
         self.gate: asyncio.Event | None = None
         self.under_way: asyncio.Future[bool] | None = None
+        self._topics: set[str] = set()
+        self.answer_type: type[Any] = ProduceResponse_v5
 
     def answer(self, topics: Any = ()) -> Any:
         asked = list(topics) or [topic for topic, leader in self.shown.items() if leader is not None]
@@ -102,12 +134,12 @@ class Client:
     ) -> Any:
         self.written.append(await self._get_conn(node_id, group=group))
         self.requests.append(request)
-        return ProduceResponse_v5(
-            [
-                (topic, [(partition, NO_ERROR, 7, -1, 0) for partition, _ in partitions])
-                for topic, partitions in request._topics
-            ],
-            0,
+        written = [
+            (topic, [(partition, *WRITTEN[self.answer_type.API_VERSION]) for partition, _ in partitions])
+            for topic, partitions in request._topics
+        ]
+        return (
+            self.answer_type(written) if self.answer_type.API_VERSION == 0 else self.answer_type(written, 0)
         )
 
     async def _metadata_update(self, cluster: ClusterMetadata, topics: Any) -> bool:
@@ -118,6 +150,10 @@ class Client:
             await self.gate.wait()
         cluster.update_metadata(answer)
         return True
+
+    def add_topic(self, topic: str) -> Awaitable[bool]:
+        self._topics.add(topic)
+        return self.force_metadata_update()
 
     def force_metadata_update(self) -> Awaitable[bool]:
         if self.under_way is None or self.under_way.done():
@@ -145,10 +181,11 @@ class Batch:
         return False
 
 
-def guarded(client: Client, clock: Clock | None = None) -> Clock:
-    """``client`` guarded, started (its first metadata answer) at 0 and met long ago: it is now 100."""
+def guarded(client: Client, clock: Clock | None = None, settling_seconds: float = SETTLING_SECONDS) -> Clock:
+    """``client`` guarded with a hold of ``settling_seconds``, started (its first metadata answer) at 0
+    and met long ago: it is now 100."""
     clock = clock or Clock()
-    WritesOnlyWhereTheBrokerSays(client, clock)
+    WritesOnlyWhereTheBrokerSays(client, clock, settling_seconds)
     client.cluster.update_metadata(client.answer())
     clock.now = 100.0
     return clock
@@ -354,6 +391,35 @@ async def test_a_topic_an_answer_for_all_topics_leaves_out_is_held_once_named_ag
     assert len(client.written) == 2
 
 
+async def test_without_a_hold_a_topic_named_an_instant_ago_is_written_at_once() -> None:
+    connection = Connection()
+    client = Client([connection], {"tips": None})
+    clock = guarded(client, settling_seconds=0.0)
+    await read_metadata(client)
+    client.shown = LED_HERE
+    await read_metadata(client)  # its first sight: a producer's first write after it starts, say
+    client.cluster_id = "second"
+    await read_metadata(client)  # and a broker that started again
+
+    assert await client.send(NODE, WRITE)
+    assert client.written == [connection]
+    assert guard_of(client).held == 0
+    assert clock.now == 100.0
+
+
+async def test_a_topic_the_broker_does_not_name_is_refused_even_without_a_hold() -> None:
+    first, second = Connection(), Connection()
+    client = Client([first, second], LED_HERE)
+    guarded(client, settling_seconds=0.0)
+    assert await client.send(NODE, WRITE)
+    client.shown = {"tips": None}
+    await read_metadata(client)
+
+    with pytest.raises(UnknownTopicOrPartitionError):
+        await client.send(NODE, WRITE)
+    assert client.written == [first]
+
+
 async def test_a_topic_every_answer_for_all_topics_names_never_waits() -> None:
     first, second = Connection(), Connection()
     client = Client([first, second], LED_HERE)
@@ -369,23 +435,29 @@ async def test_a_topic_every_answer_for_all_topics_names_never_waits() -> None:
     assert guard_of(client).held == 0
 
 
-async def test_a_held_topic_holds_back_only_its_own_partitions_which_aiokafka_retries() -> None:
-    client = Client([Connection()], {"tips": NODE, "consents": NODE})
+def settled_and_held(client: Client) -> Clock:
+    """``client`` guarded, "tips" long shown and "consents" shown again half a second ago."""
     clock = guarded(client)
     client.shown = {"tips": NODE, "consents": None}
-    await read_all_metadata(client)
+    client.cluster.update_metadata(client.answer())
     client.shown = {"tips": NODE, "consents": NODE}
-    await read_all_metadata(client)
+    client.cluster.update_metadata(client.answer())
     clock.now += 0.5
+    return clock
 
-    request = write("tips", "consents")
-    response = await client.send(NODE, request)
+
+@pytest.mark.parametrize("answer_type", ANSWERS, ids=lambda answer: f"v{answer.API_VERSION}")
+async def test_a_held_topic_holds_back_only_its_own_partitions_which_aiokafka_retries(
+    answer_type: type[Any],
+) -> None:
+    client = Client([Connection()], {"tips": NODE, "consents": NODE})
+    client.answer_type = answer_type
+    settled_and_held(client)
+
+    response = await client.send(NODE, write("tips", "consents"))
 
     assert [topic for topic, _ in client.requests[0]._topics] == ["tips"]
-    assert response.topics == [
-        ("tips", [(0, NO_ERROR, 7, -1, 0)]),
-        ("consents", [(0, UNKNOWN_TOPIC, -1, -1, -1)]),
-    ]
+    assert type(response).decode(response.encode()).topics[1][1][0][:2] == (0, UNKNOWN_TOPIC)
     assert guard_of(client).held == 1
     sender = Sender(client)
     tips, consents = Batch(), Batch()
@@ -395,6 +467,74 @@ async def test_a_held_topic_holds_back_only_its_own_partitions_which_aiokafka_re
     handler.handle_response(response)
     assert tips.offset == 7
     assert handler._to_reenqueue == [consents]
+
+
+async def test_a_write_split_keeps_its_transactional_id_acknowledgement_and_timeout() -> None:
+    client = Client([Connection()], {"tips": NODE, "consents": NODE})
+    settled_and_held(client)
+    request = ProduceRequest(
+        transactional_id="lantern-relay",
+        required_acks=1,
+        timeout=2500,
+        topics=write("tips", "consents")._topics,
+    )
+
+    await client.send(NODE, request)
+
+    (narrowed,) = client.requests
+    assert (narrowed._transactional_id, narrowed.required_acks, narrowed._timeout) == (
+        "lantern-relay",
+        1,
+        2500,
+    )
+
+
+async def test_a_write_without_acknowledgement_is_held_whole_when_one_of_its_topics_is_held() -> None:
+    client = Client([Connection()], {"tips": NODE, "consents": NODE})
+    settled_and_held(client)
+    request = ProduceRequest(
+        transactional_id=None, required_acks=0, timeout=1000, topics=write("tips", "consents")._topics
+    )
+
+    with pytest.raises(UnknownTopicOrPartitionError, match="a moment ago"):
+        await client.send(NODE, request)
+    assert client.requests == []
+
+
+async def test_a_write_in_a_produce_version_the_guard_cannot_answer_for_is_held_whole() -> None:
+    client = Client([Connection(produce_versions=(9, 12))], {"tips": NODE, "consents": NODE})
+    settled_and_held(client)
+
+    with pytest.raises(UnknownTopicOrPartitionError, match="a moment ago"):
+        await client.send(NODE, write("tips", "consents"))
+    assert client.requests == []
+
+
+async def test_a_topic_an_answer_to_a_request_for_some_topics_leaves_out_is_held_once_named_again() -> None:
+    client = Client([Connection()], {"tips": NODE, "tips.dlt": NODE})
+    clock = guarded(client)  # its bootstrap answer, for all topics, named both
+    await read_metadata(client)  # aiokafka added "tips" once: it asks for its topics by name for good
+    client.shown = {"tips": None, "tips.dlt": None}  # wiped, the same cluster id
+    await read_metadata(client)
+    client.shown = {"tips": NODE, "tips.dlt": NODE}  # both made again
+    await client._metadata_update(client.cluster, ["tips", "tips.dlt"])  # the first write to the DLT
+
+    clock.now += 0.01
+    with pytest.raises(UnknownTopicOrPartitionError, match="a moment ago"):
+        await client.send(NODE, write("tips.dlt"))
+    clock.now += SETTLING_SECONDS
+    assert await client.send(NODE, write("tips.dlt"))
+    assert len(client.written) == 1
+
+
+async def test_a_topic_added_keeps_every_topic_the_cluster_knows_on_aiokafkas_list() -> None:
+    client = Client([Connection()], {"tips": NODE, "tips.dlt": NODE})
+    guarded(client)  # its bootstrap answer, for all topics, named both: aiokafka's list is empty
+    client.shown = {"tips": NODE, "tips.dlt": NODE, "consents": NODE}
+
+    await client.add_topic("consents")
+
+    assert client._topics == {"tips", "tips.dlt", "consents"}
 
 
 async def test_an_error_other_than_a_missing_topic_leaves_a_topic_settled() -> None:
@@ -458,3 +598,17 @@ async def test_a_write_fails_for_good_when_aiokafka_reads_metadata_the_guard_doe
         await client.send(NODE, WRITE)
     assert not raised.value.retriable
     assert client.written == []
+
+
+async def test_a_write_fails_for_good_when_aiokafka_stops_applying_answers_through_the_guard() -> None:
+    first, second = Connection(), Connection()
+    client = Client([first, second], LED_HERE)
+    clock = guarded(client)
+    assert await client.send(NODE, WRITE)
+    client.cluster.update_metadata = guard_of(client)._update_cluster  # an aiokafka that goes around it
+    first.open = False
+    clock.now += 1
+
+    with pytest.raises(WriteGuardBlindError):
+        await client.send(NODE, WRITE)
+    assert client.written == [first]
