@@ -36,14 +36,25 @@ class ReadModelWrites:
 
     They are sent before the commit, each run of one statement in one round trip (``executemany``
     pipelines them): a batch is applied topic by topic, so a batch of tips costs a round trip a
-    statement, not one a tip. Nothing else in the transaction writes these tables; a read of them
-    flushes first (``reference_of_plan``).
+    statement, not one a tip (the response plans' statements interleave, so their runs are short).
+    Nothing else in the transaction writes these tables, and nothing reads them before the commit but
+    ``reference_of_plan``, which answers from what is kept here first: it never sends other events'
+    writes from inside a handler, where a write the database refused would be blamed on that
+    handler's event (set aside and applied before its own tip's earlier events).
     """
 
     statements: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+    references: dict[uuid.UUID, str] = field(default_factory=dict)
+    """The references of the tips this transaction records."""
+    tips_of_plans: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
+    """The tips of the plans this transaction starts."""
 
     def add(self, statement: str, *arguments: Any) -> None:
         self.statements.append((statement, arguments))
+        if statement == RECORD_TIP:
+            self.references[arguments[0]] = arguments[8]
+        elif statement == START_PLAN:
+            self.tips_of_plans[arguments[0]] = arguments[1]
 
     async def flush(self, connection: asyncpg.Connection) -> None:
         pending, self.statements = self.statements, []
@@ -205,9 +216,15 @@ async def record_disclosure_event(uow: PostgresUnitOfWork, event: EventBase) -> 
 
 
 async def reference_of_plan(uow: PostgresUnitOfWork, plan_id: uuid.UUID) -> str | None:
-    """The reference of a plan's tip, when the read model has it (with the transaction's own changes)."""
-    await read_model(uow).flush(uow.connection)
-    reference: str | None = await uow.connection.fetchval(
-        "SELECT t.reference FROM plans p JOIN tips t USING (tip_id) WHERE p.plan_id = $1", plan_id
+    """The reference of a plan's tip, when the read model has it (with the transaction's own changes,
+    read from what it keeps, not sent first)."""
+    kept = read_model(uow)
+    tip_id = kept.tips_of_plans.get(plan_id) or await uow.connection.fetchval(
+        "SELECT tip_id FROM plans WHERE plan_id = $1", plan_id
+    )
+    if tip_id is None:
+        return None
+    reference: str | None = kept.references.get(tip_id) or await uow.connection.fetchval(
+        "SELECT reference FROM tips WHERE tip_id = $1", tip_id
     )
     return reference
