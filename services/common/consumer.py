@@ -659,6 +659,13 @@ class BatchConsumer:
         tips' later events) and the work that follows (events released, or to try one by one)."""
         set_aside: list[Delivery] = []
         failures = 0
+        arrived = {id(delivery): at for at, delivery in enumerate(pending)}
+
+        def one_by_one() -> list[list[Delivery]]:
+            # The events set aside go back among the others in the order they came: applied first,
+            # as set-aside events are, one would overtake its tip's earlier events still pending.
+            return [[d] for d in sorted([*pending, *set_aside], key=lambda d: arrived[id(d)])]
+
         while pending:
             try:
                 applied = await self._apply_batch(pending)
@@ -678,7 +685,7 @@ class BatchConsumer:
                 # One event may be what never ends: each alone, in order, so that it cannot hold the
                 # others back for ever and a tip's events still never overtake each other.
                 if len(pending) > 1:
-                    return set_aside, [[delivery] for delivery in pending]
+                    return [], one_by_one()
                 if await self._its_own_fault(pending[0]):
                     pending[0].failures, pending[0].error = pending[0].failures + 1, error
                     return set_aside + pending, []
@@ -693,7 +700,7 @@ class BatchConsumer:
                 # Not a handler's failure (writing the batch's rows failed): find the event at fault
                 # by applying them one at a time, in order, so that a tip's events still never overtake.
                 if len(pending) > 1:
-                    return set_aside, [[delivery] for delivery in pending]
+                    return [], one_by_one()
                 pending[0].failures, pending[0].error = pending[0].failures + 1, error
                 return set_aside + pending, []
             self._settle(applied)

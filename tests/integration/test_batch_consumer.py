@@ -326,3 +326,26 @@ async def test_a_held_event_that_can_no_longer_be_read_is_poisoned_for_an_operat
     [held] = await _held(pool)
     assert (held.event_id, held.status) == (stale.event_id, "poisoned")
     assert held.reason == "unreadable:pydantic_core._pydantic_core.ValidationError"
+
+
+async def test_an_event_that_failed_before_its_batchs_rows_were_refused_still_waits_for_its_tips_earlier_event(
+    pool: asyncpg.Pool,
+) -> None:
+    # One event fails in its handler (set aside), then writing the rest is refused (each tried alone):
+    # the set-aside event goes back in its place, after its tip's earlier event, not before it.
+    earlier = tip_received()
+    failing, clashing = of_tip(earlier), tip_received()
+    probe = FailsOnce(flaky={failing.event_id})
+
+    async def stages_a_clashing_event(event: TipReceivedV1, uow: PostgresUnitOfWork) -> None:
+        await probe(event, uow)
+        if event.event_id == clashing.event_id:
+            uow.outbox.stage(
+                topics.TIPS_TRIAGED,
+                earlier.model_copy(update={"event_id": uuid.uuid5(earlier.event_id, "x")}),
+            )
+
+    consumer = consumer_of(pool, probe, RecordingProducer())
+    consumer.routes[topics.TIPS_RECEIVED] = Route(TipReceivedV1, stages_a_clashing_event)
+    await consumer.consume(records(earlier, failing, clashing))
+    assert await applied(pool) == [earlier.event_id, failing.event_id]
