@@ -387,3 +387,38 @@ def test_a_pupil_a_bar_not_allowed_or_a_permission_slip_is_a_minor(
 ) -> None:
     result = rules(language, narrative)
     assert a_minor(result) is minor, outcome(result)
+
+
+# The review of session 12's rules (266 sentences of the reviewer's own): what the new rules hid.
+
+
+# 19. A negation is carried down a list only from a danger to a danger of its kind ("nobody reported
+#     violence, confinement or threats"): never onto an act ("aren't paid, locked in or beaten", "pas de
+#     paye, battues ou violées"), nor after a lack ("no phone", "pas de cell") or a clause of no danger
+#     ("nobody helps her").
+@pytest.mark.parametrize(
+    ("language", "narrative", "danger"),
+    [
+        pytest.param("en", "The girls aren't paid, locked in at night, or beaten if they refuse.", True, id="en-not-paid-locked-in-or-beaten"),
+        pytest.param("en", "She hasn't been paid in months, raped, or beaten by the men he sends.", True, id="en-not-paid-raped-or-beaten"),
+        pytest.param("en", "She's not allowed out, strangled or slapped if she asks.", True, id="en-not-allowed-out-strangled-or-slapped"),
+        pytest.param("en", "They weren't allowed to leave, choked or beaten when they tried.", True, id="en-not-allowed-to-leave-choked-or-beaten"),
+        pytest.param("en", "Nobody helps her, beaten or threatened every night by her pimp.", True, id="en-nobody-helps-her-beaten-or-threatened"),
+        pytest.param("en", "No pay, beaten or raped by the boss, that's their life.", True, id="en-no-pay-beaten-or-raped"),
+        pytest.param("en", "no phone, no $, locked in or beat if she talks back", True, id="en-no-phone-locked-in-or-beat"),
+        pytest.param("fr", "Elle a pas de cell, battue ou enfermée tous les soirs.", True, id="fr-pas-de-cell-battue-ou-enfermee"),
+        pytest.param("fr", "Pas de paye, pas de papiers, enfermées ou battues si elles se plaignent.", True, id="fr-pas-de-paye-enfermees-ou-battues"),
+        pytest.param("fr", "Personne l'aide, battue ou menacée chaque soir par son pimp.", True, id="fr-personne-l-aide-battue-ou-menacee"),
+        pytest.param("fr", "Pas de paye, battues ou violées par le boss, c'est leur vie.", True, id="fr-pas-de-paye-battues-ou-violees"),
+        pytest.param("fr", "pas de cell pas d'argent, enfermée ou battue si elle répond", True, id="fr-pas-de-cell-enfermee-ou-battue"),
+        pytest.param("en", "no one reported violence or threats until last night when he said he'd kill her", True, id="en-until-last-night-a-threat"),
+        pytest.param("en", "he doesn't hit her or the kids, but tonight he locked them in", True, id="en-but-tonight-locked-in"),
+        pytest.param("en", "Nobody has reported violence, confinement or threats.", False, id="en-nobody-reported-dangers-of-a-kind"),
+        pytest.param("fr", "Personne n'a signalé de violence, séquestration ou menaces.", False, id="fr-personne-n-a-signale-des-dangers"),
+    ],
+)  # fmt: skip
+def test_a_negation_is_carried_down_a_list_of_dangers_never_onto_acts(
+    language: str, narrative: str, danger: bool
+) -> None:
+    result = rules(language, narrative)
+    assert a_danger(result) is danger, outcome(result)

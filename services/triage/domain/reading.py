@@ -72,6 +72,10 @@ NEGATION_BEFORE_WORDS = 4
 # menaces", "aucune violence ou de menace"): across "or" and at most three of these words.
 DISJUNCTIONS = frozenset({"or", "nor", "ou", "ni"})
 DISJUNCT_WORDS = 3
+# A negation carried down a list of dangers ("nobody reported violence, confinement or threats") goes
+# from one danger to the next of the same kind, never onto an act ("no pay, beaten or raped").
+DANGER_ITEM_ROLES = frozenset({"danger", "threat", "possible_danger", "moving"})
+VERB_FORMS_THAT_ARE_NOUNS = frozenset({"menace", "menaces", "drogue", "drogues", "abus", "coups", "threat"})
 OF_WORDS = frozenset({"of", "de", "d'"})
 DISJUNCT_FILLERS = frozenset(
     {"a", "an", "any", "of", "other", "physical", "sexual", "verbal", "real", "de", "d'", "des", "du", "la", "le",
@@ -355,6 +359,9 @@ class Compiled:
     data: Mapping[str, Any]
     vocabulary: frozenset[str]
     spelled: Mapping[str, tuple[str, ...]]
+    # The lexicon's verbs conjugated (not their lemma, nor a form that is also a noun): a list of
+    # acts ("locked in, beaten or raped") is no list of nouns a negation may be carried down.
+    conjugated: frozenset[str] = frozenset()
 
 
 Slots = list[tuple[bool, list[list[str]]]]
@@ -412,7 +419,20 @@ def compile_lexicon(data: Mapping[str, Any], forms: Mapping[str, Mapping[str, li
         if pronoun + form not in words
     }
     spelled = {**glued, **SPELLED}
-    return Compiled(data["version"], atoms, _Automaton(root), data, frozenset(vocabulary), spelled)
+    return Compiled(
+        data["version"], atoms, _Automaton(root), data, frozenset(vocabulary), spelled, _conjugated(forms)
+    )
+
+
+def _conjugated(forms: Mapping[str, Mapping[str, list[str]]]) -> frozenset[str]:
+    conjugated = {
+        form
+        for language in ("en", "fr")
+        for lemma, surface in forms.get(language, {}).items()
+        for form in surface
+        if form not in (lemma, lemma + "s", lemma + "es") and not form.endswith("ing")
+    }
+    return frozenset(conjugated - VERB_FORMS_THAT_ARE_NOUNS)
 
 
 def load(lexicon_file: Path = LEXICON_FILE, forms_file: Path = FORMS_FILE) -> Compiled:
@@ -685,7 +705,12 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
     elsewhere = {tokens.sentence[start] for start, _ in cues.pop("relocation")}
     hours = {tokens.sentence[start] for start, _ in cues["clock"]}
     cues["soon"] += [(start, end) for start, end in cues.pop("clock") if tokens.sentence[start] in elsewhere]
-    qualify = _Context(tokens, cues)
+    items: dict[int, set[tuple[str, str]]] = {}
+    for atom, start, end, _ in signs:
+        if atoms[atom].role in DANGER_ITEM_ROLES:
+            items.setdefault(start, set()).add(("starts", atoms[atom].role))
+            items.setdefault(end, set()).add(("ends", atoms[atom].role))
+    qualify = _Context(tokens, cues, items, lexicon.conjugated)
     # A denial never negates a minor's age or a sign of youth: "she denies being 15" is what a minor
     # is told to say. Those signs are read as if no denial had been said.
     undenied = qualify
@@ -693,6 +718,8 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
         undenied = _Context(
             tokens,
             {**cues, "negation": [span for span in cues["negation"] if tokens.words[span[0]] not in DENIALS]},
+            items,
+            lexicon.conjugated,
         )
     past_spans = [
         (start, end)
@@ -832,9 +859,18 @@ NO_SPANS: Mapping[int, list[tuple[int, int]]] = MappingProxyType({})
 class _Context:
     """The cues around a phrase: negation, doubt, and whether its sentence is of the past."""
 
-    def __init__(self, tokens: Tokens, cues: Mapping[str, list[tuple[int, int]]]) -> None:
+    def __init__(
+        self,
+        tokens: Tokens,
+        cues: Mapping[str, list[tuple[int, int]]],
+        items: Mapping[int, set[tuple[str, str]]] = MappingProxyType({}),
+        conjugated: frozenset[str] = frozenset(),
+    ) -> None:
         self.tokens = tokens
         self.cues = cues
+        # The roles of the dangers that start and end at each position: the items of a list.
+        self.items = items
+        self.conjugated = conjugated
         hedges = cues["hedge"]
         self.negations: dict[int, list[tuple[int, int]]] = {}
         for start, end in cues["negation"]:
@@ -955,11 +991,18 @@ class _Context:
         return False
 
     def _listed_after_negation(self, start: int) -> bool:
-        """ "Nobody reported violence, confinement or threats": an item that opens a clause after a
-        comma, in a list a disjunction closes, is negated with the item before the comma."""
+        """ "Nobody reported violence, confinement or threats": a danger that opens a clause after a
+        comma, in a list a disjunction closes, is negated with the danger of its kind just before the
+        comma. Not an act ("aren't paid, locked in or beaten", "pas de paye, battues ou violées"):
+        what is done to someone is told, not listed among what nobody reported."""
         tokens = self.tokens
         words, clauses = tokens.words, tokens.clause
         if start == 0 or clauses[start - 1] == clauses[start] or words[start] in CLAUSE_BREAKS:
+            return False
+        edges = self.items.get(start, set())
+        if words[start] in self.conjugated or not any(
+            ("ends", role) in edges for kind, role in edges if kind == "starts"
+        ):
             return False
         if tokens.sentence[start - 1] != tokens.sentence[start]:
             return False
