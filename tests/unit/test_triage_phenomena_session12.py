@@ -422,3 +422,26 @@ def test_a_negation_is_carried_down_a_list_of_dangers_never_onto_acts(
 ) -> None:
     result = rules(language, narrative)
     assert a_danger(result) is danger, outcome(result)
+
+
+# 20. The teller's own child is set aside only in a life told by an adult (an adult age now, an age of
+#     the past), and never once the child comes back as the object of what is done ("makes my kid do
+#     videos", "mon pimp l'a pris").
+@pytest.mark.parametrize(
+    ("language", "narrative", "minor"),
+    [
+        pytest.param("en", "I have a job, a boyfriend and a kid, and the boyfriend makes my kid do videos for men online.", True, id="en-makes-my-kid-do-videos"),
+        pytest.param("en", "i have a job a bf and a baby, bf makes me do dates and the baby is alone in the car rn", True, id="en-the-baby-alone-in-the-car"),
+        pytest.param("fr", "J'ai un bébé maintenant pis mon pimp l'a pris à soir.", True, id="fr-mon-pimp-l-a-pris"),
+        pytest.param("fr", "J'ai une job, un chum pis un enfant, pis mon chum fait faire des vidéos à mon enfant pour des hommes en ligne.", True, id="fr-fait-faire-des-videos-a-mon-enfant"),
+        pytest.param("en", "I was sold from 15 to 17. I'm 26 now, I have a job, a husband and a kid, and my ex sells my kid to his friends.", True, id="en-an-adult-whose-ex-sells-her-kid"),
+        pytest.param("fr", "On m'a vendue de 15 à 17 ans. J'ai 26 ans maintenant, j'ai une job, un chum pis un bébé, pis mon ancien pimp l'a pris à soir.", True, id="fr-une-adulte-dont-le-pimp-a-pris-le-bebe"),
+        pytest.param("en", "I was sold from 15 to 17. I'm 26 now, I got out years ago, and I have a job, a husband, a kid.", False, id="en-an-adult-life-now"),
+        pytest.param("fr", "On m'a vendue de 15 à 17 ans. J'ai 26 ans maintenant, j'en suis sortie, j'ai une job, un chum pis un enfant.", False, id="fr-une-vie-d-adulte-maintenant"),
+    ],
+)  # fmt: skip
+def test_the_tellers_own_child_is_set_aside_only_in_an_adults_life_and_never_once_harmed(
+    language: str, narrative: str, minor: bool
+) -> None:
+    result = rules(language, narrative)
+    assert a_minor(result) is minor, outcome(result)

@@ -76,6 +76,24 @@ DISJUNCT_WORDS = 3
 # from one danger to the next of the same kind, never onto an act ("no pay, beaten or raped").
 DANGER_ITEM_ROLES = frozenset({"danger", "threat", "possible_danger", "moving"})
 VERB_FORMS_THAT_ARE_NOUNS = frozenset({"menace", "menaces", "drogue", "drogues", "abus", "coups", "threat"})
+# The teller's own child is set aside only in a life an adult tells (an adult age now, an age of the
+# past), and never once it comes back, by name or pronoun, near what is done to someone.
+TOLD_BY_AN_ADULT = frozenset({"adult_now", "past_age"})
+DONE_TO_SOMEONE = frozenset(
+    {"danger", "moving", "threat", "possible_danger", "sex_trade", "indicator", "what"}
+)
+CHILD_NAMES = frozenset(
+    {"kid", "kids", "child", "children", "baby", "enfant", "enfants", "bebe", "bebes", "petit", "petite"}
+)
+CHILD_PRONOUNS = frozenset({"it", "him", "l'", "lui"})
+CHILD_AGAIN = CHILD_NAMES | CHILD_PRONOUNS
+CHILD_AGAIN_REACH = 3
+DONE_TO_LEMMAS = {
+    "en": ("sell", "pimp", "take", "move", "send", "traffic", "beat", "hit", "hurt", "abuse", "make", "force", "rape",
+           "lock"),
+    "fr": ("vendre", "prendre", "amener", "emmener", "envoyer", "battre", "frapper", "abuser", "forcer", "enfermer",
+           "violer"),
+}  # fmt: skip
 OF_WORDS = frozenset({"of", "de", "d'"})
 DISJUNCT_FILLERS = frozenset(
     {"a", "an", "any", "of", "other", "physical", "sexual", "verbal", "real", "de", "d'", "des", "du", "la", "le",
@@ -362,6 +380,9 @@ class Compiled:
     # The lexicon's verbs conjugated (not their lemma, nor a form that is also a noun): a list of
     # acts ("locked in, beaten or raped") is no list of nouns a negation may be carried down.
     conjugated: frozenset[str] = frozenset()
+    # Every form of the verbs of what is done to someone ("sells", "l'a pris"): a child named or
+    # pronounced just after one of them is a victim, whoever's child.
+    done_to: frozenset[str] = frozenset()
 
 
 Slots = list[tuple[bool, list[list[str]]]]
@@ -419,8 +440,21 @@ def compile_lexicon(data: Mapping[str, Any], forms: Mapping[str, Mapping[str, li
         if pronoun + form not in words
     }
     spelled = {**glued, **SPELLED}
+    done_to = frozenset(
+        form
+        for language, lemmas in DONE_TO_LEMMAS.items()
+        for lemma in lemmas
+        for form in forms.get(language, {}).get(lemma, ())
+    )
     return Compiled(
-        data["version"], atoms, _Automaton(root), data, frozenset(vocabulary), spelled, _conjugated(forms)
+        data["version"],
+        atoms,
+        _Automaton(root),
+        data,
+        frozenset(vocabulary),
+        spelled,
+        _conjugated(forms),
+        done_to,
     )
 
 
@@ -666,6 +700,7 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
     raw = _scan(tokens, lexicon.automaton)
     atoms = lexicon.atoms
     exceptions = [(start, end) for atom, start, end, _ in raw if atoms[atom].role == "exception"]
+    exceptions += _own_children(tokens, raw, atoms, lexicon.done_to)
     # Where a phrase may start to stand inside an exception: most phrases start elsewhere, and are
     # not compared with every exception.
     excepted = {position for low, high in exceptions for position in range(low, high)}
@@ -799,6 +834,48 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
         present=frozenset(present),
         roles=frozenset(sign.atom.role for sign in found),
     )
+
+
+def _own_children(
+    tokens: Tokens, raw: list[tuple[int, int, int, bool]], atoms: tuple[Atom, ...], done_to: frozenset[str]
+) -> list[tuple[int, int]]:
+    """The teller's own child among the facts of her life ("I have a job, a husband, a kid"): no
+    victim, but only in a life told by an adult, beside an adult age now or an age of the past,
+    and only while the child does not come back as the object of what is done ("makes my kid do
+    videos", "mon pimp l'a pris")."""
+    mentions = [(start, end) for atom, start, end, _ in raw if atoms[atom].role == "own_child"]
+    if not mentions or not any(atoms[atom].role in TOLD_BY_AN_ADULT for atom, *_ in raw):
+        return []
+    words = tokens.words
+    acts = [(start, end) for atom, start, end, _ in raw if atoms[atom].role in DONE_TO_SOMEONE]
+    return [
+        (low, high)
+        for low, high in mentions
+        if not _done_to_a_child(words, high, done_to)
+        and not any(
+            start >= high
+            and CHILD_AGAIN.intersection(
+                words[max(high, start - CHILD_AGAIN_REACH) : end + CHILD_AGAIN_REACH]
+            )
+            for start, end in acts
+        )
+    ]
+
+
+def _done_to_a_child(words: tuple[str, ...], after: int, done_to: frozenset[str]) -> bool:
+    """A child named just after a verb of what is done ("sells my kid"), or a pronoun just before or
+    after one ("l'a pris", "took it"), after ``after``."""
+    for position in range(after, len(words)):
+        word = words[position]
+        if word in CHILD_NAMES and done_to.intersection(
+            words[max(after, position - CHILD_AGAIN_REACH) : position]
+        ):
+            return True
+        if word in CHILD_PRONOUNS and done_to.intersection(
+            words[max(after, position - 1) : position + CHILD_AGAIN_REACH]
+        ):
+            return True
+    return False
 
 
 def _denied_by_the_one_at_risk(tokens: Tokens, start: int) -> bool:
