@@ -445,3 +445,27 @@ def test_the_tellers_own_child_is_set_aside_only_in_an_adults_life_and_never_onc
 ) -> None:
     result = rules(language, narrative)
     assert a_minor(result) is minor, outcome(result)
+
+
+# 21. A bare "at 15" is an age beside any hour: no clock shows 15, and an age opens the sentence ("At 13
+#     she was sold at 9 p.m.") or follows a verb that dates a life ("got her at 12", "pimped at 15");
+#     "start work at 6 and finish at 8 pm" is a working day. French says "à 15 ans" and "à 21 h".
+@pytest.mark.parametrize(
+    ("language", "narrative", "minor"),
+    [
+        pytest.param("en", "At 13 she was sold at 9 p.m. behind the arena.", True, id="en-at-13-opens-the-sentence"),
+        pytest.param("en", "Pimped at 15, she still gets dropped at the motel at 11 pm.", True, id="en-pimped-at-15"),
+        pytest.param("en", "They got her at 15 and drop her at the truck stop at midnight.", True, id="en-got-her-at-15"),
+        pytest.param("en", "They got her at 12, pick her up at 8 pm.", True, id="en-got-her-at-12"),
+        pytest.param("en", "At 14 she's already sold at 9 pm at the truck stop.", True, id="en-at-14-already-sold"),
+        pytest.param("fr", "À 13 ans elle a été vendue à 21 h derrière l'aréna.", True, id="fr-a-13-ans-vendue-a-21-h"),
+        pytest.param("fr", "Ils l'ont eue à 12 ans, la ramassent à 20 h.", True, id="fr-eue-a-12-ans"),
+        pytest.param("en", "They start work at 6 and finish at 8 pm, the boss keeps their passports.", False, id="en-start-work-at-6"),
+        pytest.param("fr", "Ils commencent à travailler à 6 h pis finissent à 20 h, le boss garde leurs passeports.", False, id="fr-commencent-a-6-h"),
+    ],
+)  # fmt: skip
+def test_an_age_after_at_is_no_hour_past_12_at_the_start_or_after_a_verb_that_dates_a_life(
+    language: str, narrative: str, minor: bool
+) -> None:
+    result = rules(language, narrative)
+    assert a_minor(result) is minor, outcome(result)

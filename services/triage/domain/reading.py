@@ -74,6 +74,13 @@ DISJUNCTIONS = frozenset({"or", "nor", "ou", "ni"})
 DISJUNCT_WORDS = 3
 # A negation carried down a list of dangers ("nobody reported violence, confinement or threats") goes
 # from one danger to the next of the same kind, never onto an act ("no pay, beaten or raped").
+# "At 6" is an hour only up to 12 ("at 15" is an age however many hours the sentence tells), and
+# never after a verb that dates a life by an age: every form of these, the past of those.
+LAST_HOUR = 12
+ALWAYS_TAKEN_AT = frozenset({"sell", "pimp", "recruit", "traffic", "groom", "lure", "exploit", "prostitute"})
+TAKEN_AT_LEMMAS = ALWAYS_TAKEN_AT | {"get", "take", "start", "bring", "meet"}
+PAST_PARTICIPLES = frozenset({"got", "gotten", "taken", "met"})
+TAKEN_PRONOUNS = frozenset({"her", "him", "them", "me", "us", "working", "dancing"})
 DANGER_ITEM_ROLES = frozenset({"danger", "threat", "possible_danger", "moving"})
 VERB_FORMS_THAT_ARE_NOUNS = frozenset({"menace", "menaces", "drogue", "drogues", "abus", "coups", "threat"})
 # The teller's own child is set aside only in a life an adult tells (an adult age now, an age of the
@@ -383,6 +390,8 @@ class Compiled:
     # Every form of the verbs of what is done to someone ("sells", "l'a pris"): a child named or
     # pronounced just after one of them is a victim, whoever's child.
     done_to: frozenset[str] = frozenset()
+    # The verbs that date a life by an age ("got her at 12", "pimped at 15", "started working at 11").
+    taken_at: frozenset[str] = frozenset()
 
 
 Slots = list[tuple[bool, list[list[str]]]]
@@ -446,6 +455,15 @@ def compile_lexicon(data: Mapping[str, Any], forms: Mapping[str, Mapping[str, li
         for lemma in lemmas
         for form in forms.get(language, {}).get(lemma, ())
     )
+    taken_at = frozenset(
+        form
+        for lemma in TAKEN_AT_LEMMAS
+        for form in forms.get("en", {}).get(lemma, ())
+        if lemma in ALWAYS_TAKEN_AT
+        or form.endswith("ed")
+        or form in IRREGULAR_PAST
+        or form in PAST_PARTICIPLES
+    )
     return Compiled(
         data["version"],
         atoms,
@@ -455,6 +473,7 @@ def compile_lexicon(data: Mapping[str, Any], forms: Mapping[str, Mapping[str, li
         spelled,
         _conjugated(forms),
         done_to,
+        taken_at,
     )
 
 
@@ -790,9 +809,8 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
         if (
             hours
             and role == "past_age"
-            and end - start == 2
-            and tokens.words[start] == "at"
             and tokens.sentence[start] in hours
+            and _another_hour(tokens, start, end, lexicon.taken_at)
         ):
             continue
         asked = qualify.asked(start)
@@ -876,6 +894,21 @@ def _done_to_a_child(words: tuple[str, ...], after: int, done_to: frozenset[str]
         ):
             return True
     return False
+
+
+def _another_hour(tokens: Tokens, start: int, end: int, taken_at: frozenset[str]) -> bool:
+    """ "At 6" beside another hour is an hour: not a number no clock shows ("at 15"), nor when it
+    opens the sentence ("At 13 she was sold at 9 pm") or follows a verb that dates a life ("got her
+    at 12", "pimped at 15"); "start work at 6" is the hour a day starts."""
+    at = end - 2
+    if at < start or tokens.words[at] != "at" or (tokens.numbers[end - 1] or 0) > LAST_HOUR:
+        return False
+    if at == 0 or tokens.sentence[at - 1] != tokens.sentence[at]:
+        return False
+    before = tokens.words[at - 1]
+    return before not in taken_at and not (
+        before in TAKEN_PRONOUNS and at > 1 and tokens.words[at - 2] in taken_at
+    )
 
 
 def _denied_by_the_one_at_risk(tokens: Tokens, start: int) -> bool:
