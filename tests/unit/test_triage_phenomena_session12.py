@@ -469,3 +469,29 @@ def test_an_age_after_at_is_no_hour_past_12_at_the_start_or_after_a_verb_that_da
 ) -> None:
     result = rules(language, narrative)
     assert a_minor(result) is minor, outcome(result)
+
+
+# 22. A curfew is a time after "after", "before" or "past" ("after 9 pm", "après minuit", "before
+#     dark"); kept in until something is paid or done, or from the moment they arrive, is confinement
+#     ("before the debt is paid", "avant qu'elles fassent 1000 piasses", "après leur arrivée").
+@pytest.mark.parametrize(
+    ("language", "narrative", "danger"),
+    [
+        pytest.param("en", "They won't let the workers leave the farm before the debt is paid.", True, id="en-before-the-debt-is-paid"),
+        pytest.param("en", "The boss doesn't let the girls leave the house before they make 1000 dollars.", True, id="en-before-they-make-1000"),
+        pytest.param("fr", "Le boss laisse pas les filles sortir de la maison avant qu'elles fassent 1000 piasses.", True, id="fr-avant-qu-elles-fassent-1000"),
+        pytest.param("en", "He never lets her out of the basement before he's done with her.", True, id="en-before-he-is-done-with-her"),
+        pytest.param("en", "He doesn't let them out of the room before the clients are done.", True, id="en-before-the-clients-are-done"),
+        pytest.param("fr", "Y les laisse pas sortir de la chambre avant que les clients aient fini.", True, id="fr-avant-que-les-clients-aient-fini"),
+        pytest.param("en", "The owner never lets them out of the house after they arrive.", True, id="en-after-they-arrive"),
+        pytest.param("fr", "Le proprio les laisse jamais sortir de la maison après leur arrivée.", True, id="fr-apres-leur-arrivee"),
+        pytest.param("en", "They won't let her out past the front door.", True, id="en-past-the-front-door"),
+        pytest.param("en", "The owner never lets them out of the house after dark, he keeps their passports.", False, id="en-a-curfew-after-dark"),
+        pytest.param("fr", "Le boss laisse pas les filles sortir de la maison après minuit, il garde leurs passeports.", False, id="fr-un-couvre-feu-apres-minuit"),
+    ],
+)  # fmt: skip
+def test_a_curfew_is_a_time_and_kept_in_until_something_is_paid_or_done_is_confinement(
+    language: str, narrative: str, danger: bool
+) -> None:
+    result = rules(language, narrative)
+    assert a_danger(result) is danger, outcome(result)
