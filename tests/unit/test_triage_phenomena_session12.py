@@ -495,3 +495,22 @@ def test_a_curfew_is_a_time_and_kept_in_until_something_is_paid_or_done_is_confi
 ) -> None:
     result = rules(language, narrative)
     assert a_danger(result) is danger, outcome(result)
+
+
+# 23. "Anymore" after "can't" ("I can't do this anymore", "I cannot take it any more") tells how one
+#     is now, not that anything is over; "doesn't live with her anymore" is over.
+@pytest.mark.parametrize(
+    ("language", "narrative", "danger"),
+    [
+        pytest.param("en", "I have all my pills lined up, I can't do this anymore, he's outside.", True, id="en-can-t-do-this-anymore"),
+        pytest.param("en", "I have all my pills lined up, I cannot take it any more, he's outside.", True, id="en-cannot-take-it-any-more"),
+        pytest.param("fr", "J'ai toutes mes pilules alignées, je suis pu capable de continuer, il est dehors.", True, id="fr-pu-capable-de-continuer"),
+        pytest.param("en", "He beat her last year, he doesn't live with her anymore.", False, id="en-doesn-t-live-with-her-anymore"),
+        pytest.param("fr", "Il la battait l'an passé, il reste plus avec elle.", False, id="fr-reste-plus-avec-elle"),
+    ],
+)  # fmt: skip
+def test_anymore_after_cannot_is_a_state_of_now_not_something_over(
+    language: str, narrative: str, danger: bool
+) -> None:
+    result = rules(language, narrative)
+    assert a_danger(result) is danger, outcome(result)

@@ -81,6 +81,10 @@ ALWAYS_TAKEN_AT = frozenset({"sell", "pimp", "recruit", "traffic", "groom", "lur
 TAKEN_AT_LEMMAS = ALWAYS_TAKEN_AT | {"get", "take", "start", "bring", "meet"}
 PAST_PARTICIPLES = frozenset({"got", "gotten", "taken", "met"})
 TAKEN_PRONOUNS = frozenset({"her", "him", "them", "me", "us", "working", "dancing"})
+# "Anymore" after "can't" ("I can't do this anymore", "je suis pu capable") says how one is now.
+NO_LONGER = frozenset({"anymore", "any", "pu", "plus"})
+UNABLE = frozenset({"can't", "cannot", "cant", "couldn't", "unable", "capable", "peux", "peut"})
+UNABLE_REACH_WORDS = 5
 DANGER_ITEM_ROLES = frozenset({"danger", "threat", "possible_danger", "moving"})
 VERB_FORMS_THAT_ARE_NOUNS = frozenset({"menace", "menaces", "drogue", "drogues", "abus", "coups", "threat"})
 # The teller's own child is set aside only in a life an adult tells (an adult age now, an age of the
@@ -756,6 +760,8 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
             for span in cues["negation"]
             if span not in denials or _denied_by_the_one_at_risk(tokens, span[0])
         ]
+    if cues["over"]:
+        cues["over"] = [span for span in cues["over"] if not _no_longer_able(tokens, *span)]
     elsewhere = {tokens.sentence[start] for start, _ in cues.pop("relocation")}
     hours = {tokens.sentence[start] for start, _ in cues["clock"]}
     cues["soon"] += [(start, end) for start, end in cues.pop("clock") if tokens.sentence[start] in elsewhere]
@@ -908,6 +914,17 @@ def _another_hour(tokens: Tokens, start: int, end: int, taken_at: frozenset[str]
     before = tokens.words[at - 1]
     return before not in taken_at and not (
         before in TAKEN_PRONOUNS and at > 1 and tokens.words[at - 2] in taken_at
+    )
+
+
+def _no_longer_able(tokens: Tokens, start: int, end: int) -> bool:
+    """ "I can't do this anymore", "je suis pu capable": a state of now, not something over."""
+    if tokens.words[start] not in NO_LONGER:
+        return False
+    clause = tokens.clause[start]
+    return any(
+        tokens.words[position] in UNABLE and tokens.clause[position] == clause
+        for position in range(max(0, start - UNABLE_REACH_WORDS), start)
     )
 
 
