@@ -514,3 +514,26 @@ def test_anymore_after_cannot_is_a_state_of_now_not_something_over(
 ) -> None:
     result = rules(language, narrative)
     assert a_danger(result) is danger, outcome(result)
+
+
+# 24. Ages written short: a date of birth with its dots ("D.O.B. 2011", "b. 2012"), a birthday written
+#     "bday", years glued to the age after a word for the person ("girl 15yrs", "fille 15a"); the
+#     same of an adult is no minor.
+@pytest.mark.parametrize(
+    ("language", "narrative", "minor"),
+    [
+        pytest.param("en", "D.O.B. 2011, she works at the spa at night.", True, id="en-d-o-b-2011"),
+        pytest.param("en", "d.o.b. 03/04/2011 - the girl is working for him.", True, id="en-d-o-b-a-full-date"),
+        pytest.param("en", "Her bday is 2011 and he sells her.", True, id="en-bday-is-2011"),
+        pytest.param("en", "The girl, b. 2012, is doing dates for him.", True, id="en-b-2012"),
+        pytest.param("en", "girl 15yrs sold at the motel", True, id="en-girl-15yrs"),
+        pytest.param("fr", "fille 15a vendue au motel", True, id="fr-fille-15a"),
+        pytest.param("fr", "La fille a 15 a. pis y la vend.", True, id="fr-la-fille-a-15-a"),
+        pytest.param("en", "D.O.B. 1990, she works at the spa at night.", False, id="en-d-o-b-1990"),
+        pytest.param("en", "She has worked for him 15yrs and he keeps her passport.", False, id="en-worked-15yrs"),
+        pytest.param("fr", "fille 25a vendue au motel", False, id="fr-fille-25a"),
+    ],
+)  # fmt: skip
+def test_an_age_written_short_is_an_age(language: str, narrative: str, minor: bool) -> None:
+    result = rules(language, narrative)
+    assert a_minor(result) is minor, outcome(result)

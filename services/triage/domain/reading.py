@@ -268,6 +268,8 @@ NOT_AN_AGE_BEFORE = frozenset(
      "over", "top", "rooms", "units", "suite", "suites", "chambres", "address", "adresse"}
 )  # fmt: skip
 YOUNGEST_AGE, OLDEST_AGE = 6, 99
+# "girl 15yrs": years just after a person's name for her are her age, not a duration.
+AGED_PEOPLE = frozenset({"girl", "boy", "kid", "victim", "daughter", "niece", "son", "teen", "fille", "gars"})
 # A number, a street's name of at most two words, then the kind of street: an address, not an age.
 ADDRESS_NAME_WORDS = 2
 STREET_KINDS = frozenset(
@@ -667,6 +669,7 @@ def _plausible_age(tokens: Tokens, start: int, end: int) -> bool:
     after = words[last_number + 1] if following else ""
     if (
         after in ("years", "year", "yrs")
+        and not (first_number > 0 and words[first_number - 1] in AGED_PEOPLE)
         and words[last_number + 2 : last_number + 3] != ("old",)
         and not _years_end_the_clause(tokens, last_number + 1, end)
     ):
