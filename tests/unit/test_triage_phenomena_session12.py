@@ -537,3 +537,40 @@ def test_anymore_after_cannot_is_a_state_of_now_not_something_over(
 def test_an_age_written_short_is_an_age(language: str, narrative: str, minor: bool) -> None:
     result = rules(language, narrative)
     assert a_minor(result) is minor, outcome(result)
+
+
+# 25. Over-calls the review found: too young for a drink told of then by someone an adult now is a minor
+#     in the past ("too young to drink back then; she's 30 now"); a house by a lake is no body put in
+#     a lake; "finish you off with paperwork" is no threat, with a knife it is.
+@pytest.mark.parametrize(
+    ("language", "narrative", "minor"),
+    [
+        pytest.param("en", "She was too young to drink back then; she's 30 now and the agency that exploited her closed.", False, id="en-too-young-back-then-30-now"),
+        pytest.param("fr", "Elle était trop jeune pour boire dans ce temps-là; elle a 30 ans maintenant et l'agence qui l'exploitait a fermé.", False, id="fr-trop-jeune-dans-ce-temps-la-30-ans-maintenant"),
+        pytest.param("en", "She's too young to drink and he sells her.", True, id="en-too-young-now"),
+        pytest.param("fr", "Elle est trop jeune pour boire pis il la vend.", True, id="fr-trop-jeune-maintenant"),
+    ],
+)  # fmt: skip
+def test_too_young_told_of_then_by_an_adult_now_is_a_minor_in_the_past(
+    language: str, narrative: str, minor: bool
+) -> None:
+    result = rules(language, narrative)
+    assert a_minor(result) is minor, outcome(result)
+
+
+@pytest.mark.parametrize(
+    ("language", "narrative", "danger"),
+    [
+        pytest.param("en", "The manager said he'd put them in the lake house for the summer and they'd clean the cottages.", False, id="en-the-lake-house"),
+        pytest.param("en", "The boss said he would finish you off with paperwork if you complain about the hours.", False, id="en-finish-you-off-with-paperwork"),
+        pytest.param("en", "The pimp threatened to put her in the lake if she talks.", True, id="en-put-her-in-the-lake"),
+        pytest.param("en", "He said he'll finish you off with a knife.", True, id="en-finish-you-off-with-a-knife"),
+        pytest.param("fr", "Le gérant a dit qu'il allait la jeter dans le lac si elle parle.", True, id="fr-la-jeter-dans-le-lac"),
+        pytest.param("fr", "Le gérant a dit qu'il les mettrait au chalet du lac pour l'été.", False, id="fr-le-chalet-du-lac"),
+    ],
+)  # fmt: skip
+def test_a_house_by_a_lake_or_paperwork_is_no_veiled_threat(
+    language: str, narrative: str, danger: bool
+) -> None:
+    result = rules(language, narrative)
+    assert a_danger(result) is danger, outcome(result)

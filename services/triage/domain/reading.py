@@ -268,6 +268,10 @@ NOT_AN_AGE_BEFORE = frozenset(
      "over", "top", "rooms", "units", "suite", "suites", "chambres", "address", "adresse"}
 )  # fmt: skip
 YOUNGEST_AGE, OLDEST_AGE = 6, 99
+# "She was too young to drink back then": too young for what the law keeps from minors, in a sentence
+# of the past, is of then.
+YOUTH_TOLD_OF_THEN = frozenset({"minor", "possible_minor_hint"})
+TOO_YOUNG = frozenset({"young", "jeune"})
 # "girl 15yrs": years just after a person's name for her are her age, not a duration.
 AGED_PEOPLE = frozenset({"girl", "boy", "kid", "victim", "daughter", "niece", "son", "teen", "fille", "gars"})
 # A number, a street's name of at most two words, then the kind of street: an address, not an age.
@@ -849,7 +853,13 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
                 soon=timed and soon and qualify.soon(start),
                 prospective=timed and qualify.prospective(start),
                 later=timed and later and qualify.later(start),
-                past=bool(past_spans) and role != "past_age" and _in_the_past(tokens, start, past_spans),
+                past=(bool(past_spans) and role != "past_age" and _in_the_past(tokens, start, past_spans))
+                or (
+                    over
+                    and role in YOUTH_TOLD_OF_THEN
+                    and not TOO_YOUNG.isdisjoint(tokens.words[start:end])
+                    and qualify.over(start, end)
+                ),
                 family=bool(families) and any(low <= start and end <= high for low, high in families),
                 general=timed and generic and qualify.general(start),
             )
