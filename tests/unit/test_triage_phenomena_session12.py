@@ -574,3 +574,25 @@ def test_a_house_by_a_lake_or_paperwork_is_no_veiled_threat(
 ) -> None:
     result = rules(language, narrative)
     assert a_danger(result) is danger, outcome(result)
+
+
+# 26. Violence done to "a worker", "one girl", and violence told by its bare participle ("beaten or
+#     starved", "raped"), are danger; "hit a deer" is not, and "never beaten" is denied.
+@pytest.mark.parametrize(
+    ("language", "narrative", "danger"),
+    [
+        pytest.param("en", "The boss punched a worker in the face this morning.", True, id="en-punched-a-worker"),
+        pytest.param("en", "No days off, no pay, or rest, and the boss punched a worker in the face this morning.", True, id="en-no-pay-and-punched-a-worker"),
+        pytest.param("en", "She has no phone, beaten or starved every day.", True, id="en-beaten-or-starved"),
+        pytest.param("en", "Not paid, beaten, or threatened with deportation, that's what the workers told me happens every day.", True, id="en-not-paid-beaten"),
+        pytest.param("fr", "Le boss a frappé un gars au visage à matin.", True, id="fr-a-frappe-un-gars"),
+        pytest.param("fr", "Elle a pas de cell, battue ou affamée tous les jours.", True, id="fr-battue-ou-affamee"),
+        pytest.param("en", "He hit a deer on the highway last night.", False, id="en-hit-a-deer"),
+        pytest.param("en", "She was never beaten, she just wants her pay.", False, id="en-never-beaten"),
+    ],
+)  # fmt: skip
+def test_violence_done_to_a_worker_or_told_by_its_bare_participle_is_danger(
+    language: str, narrative: str, danger: bool
+) -> None:
+    result = rules(language, narrative)
+    assert a_danger(result) is danger, outcome(result)
