@@ -11,6 +11,12 @@ something thrown against a wall, an exit bolted or chained, not let out (but a c
 confinement), a breath that is not right, a pupil of a secondary school, not allowed in a bar, a
 school permission slip.
 
+Then the review of those rules (19-26, a reviewer's own sentences): a negation carried down a list
+only from a danger to a danger of its kind, never onto an act; the teller's own child set aside only
+in an adult's life and never once harmed; "at 15" beside an hour; a curfew needs a time; "can't do
+this anymore"; ages written short ("D.O.B. 2011", "girl 15yrs", "fille 15a"); too young told of then;
+a house by a lake; violence done to "a worker" or told by a bare participle.
+
 The sentences are written from the hotline's rules, never taken from a labelled tip.
 """
 
