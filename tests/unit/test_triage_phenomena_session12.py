@@ -11,6 +11,12 @@ something thrown against a wall, an exit bolted or chained, not let out (but a c
 confinement), a breath that is not right, a pupil of a secondary school, not allowed in a bar, a
 school permission slip.
 
+Then the review of those rules (19-26, a reviewer's own sentences): a negation carried down a list
+only from a danger to a danger of its kind, never onto an act; the teller's own child set aside only
+in an adult's life and never once harmed; "at 15" beside an hour; a curfew needs a time; "can't do
+this anymore"; ages written short ("D.O.B. 2011", "girl 15yrs", "fille 15a"); too young told of then;
+a house by a lake; violence done to "a worker" or told by a bare participle.
+
 The sentences are written from the hotline's rules, never taken from a labelled tip.
 """
 
@@ -387,3 +393,212 @@ def test_a_pupil_a_bar_not_allowed_or_a_permission_slip_is_a_minor(
 ) -> None:
     result = rules(language, narrative)
     assert a_minor(result) is minor, outcome(result)
+
+
+# The review of session 12's rules (266 sentences of the reviewer's own): what the new rules hid.
+
+
+# 19. A negation is carried down a list only from a danger to a danger of its kind ("nobody reported
+#     violence, confinement or threats"): never onto an act ("aren't paid, locked in or beaten", "pas de
+#     paye, battues ou violées"), nor after a lack ("no phone", "pas de cell") or a clause of no danger
+#     ("nobody helps her").
+@pytest.mark.parametrize(
+    ("language", "narrative", "danger"),
+    [
+        pytest.param("en", "The girls aren't paid, locked in at night, or beaten if they refuse.", True, id="en-not-paid-locked-in-or-beaten"),
+        pytest.param("en", "She hasn't been paid in months, raped, or beaten by the men he sends.", True, id="en-not-paid-raped-or-beaten"),
+        pytest.param("en", "She's not allowed out, strangled or slapped if she asks.", True, id="en-not-allowed-out-strangled-or-slapped"),
+        pytest.param("en", "They weren't allowed to leave, choked or beaten when they tried.", True, id="en-not-allowed-to-leave-choked-or-beaten"),
+        pytest.param("en", "Nobody helps her, beaten or threatened every night by her pimp.", True, id="en-nobody-helps-her-beaten-or-threatened"),
+        pytest.param("en", "No pay, beaten or raped by the boss, that's their life.", True, id="en-no-pay-beaten-or-raped"),
+        pytest.param("en", "no phone, no $, locked in or beat if she talks back", True, id="en-no-phone-locked-in-or-beat"),
+        pytest.param("fr", "Elle a pas de cell, battue ou enfermée tous les soirs.", True, id="fr-pas-de-cell-battue-ou-enfermee"),
+        pytest.param("fr", "Pas de paye, pas de papiers, enfermées ou battues si elles se plaignent.", True, id="fr-pas-de-paye-enfermees-ou-battues"),
+        pytest.param("fr", "Personne l'aide, battue ou menacée chaque soir par son pimp.", True, id="fr-personne-l-aide-battue-ou-menacee"),
+        pytest.param("fr", "Pas de paye, battues ou violées par le boss, c'est leur vie.", True, id="fr-pas-de-paye-battues-ou-violees"),
+        pytest.param("fr", "pas de cell pas d'argent, enfermée ou battue si elle répond", True, id="fr-pas-de-cell-enfermee-ou-battue"),
+        pytest.param("en", "no one reported violence or threats until last night when he said he'd kill her", True, id="en-until-last-night-a-threat"),
+        pytest.param("en", "he doesn't hit her or the kids, but tonight he locked them in", True, id="en-but-tonight-locked-in"),
+        pytest.param("en", "Nobody has reported violence, confinement or threats.", False, id="en-nobody-reported-dangers-of-a-kind"),
+        pytest.param("fr", "Personne n'a signalé de violence, séquestration ou menaces.", False, id="fr-personne-n-a-signale-des-dangers"),
+    ],
+)  # fmt: skip
+def test_a_negation_is_carried_down_a_list_of_dangers_never_onto_acts(
+    language: str, narrative: str, danger: bool
+) -> None:
+    result = rules(language, narrative)
+    assert a_danger(result) is danger, outcome(result)
+
+
+# 20. The teller's own child is set aside only in a life told by an adult (an adult age now, an age of
+#     the past), and never once the child comes back as the object of what is done ("makes my kid do
+#     videos", "mon pimp l'a pris").
+@pytest.mark.parametrize(
+    ("language", "narrative", "minor"),
+    [
+        pytest.param("en", "I have a job, a boyfriend and a kid, and the boyfriend makes my kid do videos for men online.", True, id="en-makes-my-kid-do-videos"),
+        pytest.param("en", "i have a job a bf and a baby, bf makes me do dates and the baby is alone in the car rn", True, id="en-the-baby-alone-in-the-car"),
+        pytest.param("fr", "J'ai un bébé maintenant pis mon pimp l'a pris à soir.", True, id="fr-mon-pimp-l-a-pris"),
+        pytest.param("fr", "J'ai une job, un chum pis un enfant, pis mon chum fait faire des vidéos à mon enfant pour des hommes en ligne.", True, id="fr-fait-faire-des-videos-a-mon-enfant"),
+        pytest.param("en", "I was sold from 15 to 17. I'm 26 now, I have a job, a husband and a kid, and my ex sells my kid to his friends.", True, id="en-an-adult-whose-ex-sells-her-kid"),
+        pytest.param("fr", "On m'a vendue de 15 à 17 ans. J'ai 26 ans maintenant, j'ai une job, un chum pis un bébé, pis mon ancien pimp l'a pris à soir.", True, id="fr-une-adulte-dont-le-pimp-a-pris-le-bebe"),
+        pytest.param("en", "I was sold from 15 to 17. I'm 26 now, I got out years ago, and I have a job, a husband, a kid.", False, id="en-an-adult-life-now"),
+        pytest.param("fr", "On m'a vendue de 15 à 17 ans. J'ai 26 ans maintenant, j'en suis sortie, j'ai une job, un chum pis un enfant.", False, id="fr-une-vie-d-adulte-maintenant"),
+    ],
+)  # fmt: skip
+def test_the_tellers_own_child_is_set_aside_only_in_an_adults_life_and_never_once_harmed(
+    language: str, narrative: str, minor: bool
+) -> None:
+    result = rules(language, narrative)
+    assert a_minor(result) is minor, outcome(result)
+
+
+# 21. A bare "at 15" is an age beside any hour: no clock shows 15, and an age opens the sentence ("At 13
+#     she was sold at 9 p.m.") or follows a verb that dates a life ("got her at 12", "pimped at 15");
+#     "start work at 6 and finish at 8 pm" is a working day. French says "à 15 ans" and "à 21 h".
+@pytest.mark.parametrize(
+    ("language", "narrative", "minor"),
+    [
+        pytest.param("en", "At 13 she was sold at 9 p.m. behind the arena.", True, id="en-at-13-opens-the-sentence"),
+        pytest.param("en", "Pimped at 15, she still gets dropped at the motel at 11 pm.", True, id="en-pimped-at-15"),
+        pytest.param("en", "They got her at 15 and drop her at the truck stop at midnight.", True, id="en-got-her-at-15"),
+        pytest.param("en", "They got her at 12, pick her up at 8 pm.", True, id="en-got-her-at-12"),
+        pytest.param("en", "At 14 she's already sold at 9 pm at the truck stop.", True, id="en-at-14-already-sold"),
+        pytest.param("fr", "À 13 ans elle a été vendue à 21 h derrière l'aréna.", True, id="fr-a-13-ans-vendue-a-21-h"),
+        pytest.param("fr", "Ils l'ont eue à 12 ans, la ramassent à 20 h.", True, id="fr-eue-a-12-ans"),
+        pytest.param("en", "They start work at 6 and finish at 8 pm, the boss keeps their passports.", False, id="en-start-work-at-6"),
+        pytest.param("fr", "Ils commencent à travailler à 6 h pis finissent à 20 h, le boss garde leurs passeports.", False, id="fr-commencent-a-6-h"),
+    ],
+)  # fmt: skip
+def test_an_age_after_at_is_no_hour_past_12_at_the_start_or_after_a_verb_that_dates_a_life(
+    language: str, narrative: str, minor: bool
+) -> None:
+    result = rules(language, narrative)
+    assert a_minor(result) is minor, outcome(result)
+
+
+# 22. A curfew is a time after "after", "before" or "past" ("after 9 pm", "après minuit", "before
+#     dark"); kept in until something is paid or done, or from the moment they arrive, is confinement
+#     ("before the debt is paid", "avant qu'elles fassent 1000 piasses", "après leur arrivée").
+@pytest.mark.parametrize(
+    ("language", "narrative", "danger"),
+    [
+        pytest.param("en", "They won't let the workers leave the farm before the debt is paid.", True, id="en-before-the-debt-is-paid"),
+        pytest.param("en", "The boss doesn't let the girls leave the house before they make 1000 dollars.", True, id="en-before-they-make-1000"),
+        pytest.param("fr", "Le boss laisse pas les filles sortir de la maison avant qu'elles fassent 1000 piasses.", True, id="fr-avant-qu-elles-fassent-1000"),
+        pytest.param("en", "He never lets her out of the basement before he's done with her.", True, id="en-before-he-is-done-with-her"),
+        pytest.param("en", "He doesn't let them out of the room before the clients are done.", True, id="en-before-the-clients-are-done"),
+        pytest.param("fr", "Y les laisse pas sortir de la chambre avant que les clients aient fini.", True, id="fr-avant-que-les-clients-aient-fini"),
+        pytest.param("en", "The owner never lets them out of the house after they arrive.", True, id="en-after-they-arrive"),
+        pytest.param("fr", "Le proprio les laisse jamais sortir de la maison après leur arrivée.", True, id="fr-apres-leur-arrivee"),
+        pytest.param("en", "They won't let her out past the front door.", True, id="en-past-the-front-door"),
+        pytest.param("en", "The owner never lets them out of the house after dark, he keeps their passports.", False, id="en-a-curfew-after-dark"),
+        pytest.param("fr", "Le boss laisse pas les filles sortir de la maison après minuit, il garde leurs passeports.", False, id="fr-un-couvre-feu-apres-minuit"),
+    ],
+)  # fmt: skip
+def test_a_curfew_is_a_time_and_kept_in_until_something_is_paid_or_done_is_confinement(
+    language: str, narrative: str, danger: bool
+) -> None:
+    result = rules(language, narrative)
+    assert a_danger(result) is danger, outcome(result)
+
+
+# 23. "Anymore" after "can't" ("I can't do this anymore", "I cannot take it any more") tells how one
+#     is now, not that anything is over; "doesn't live with her anymore" is over.
+@pytest.mark.parametrize(
+    ("language", "narrative", "danger"),
+    [
+        pytest.param("en", "I have all my pills lined up, I can't do this anymore, he's outside.", True, id="en-can-t-do-this-anymore"),
+        pytest.param("en", "I have all my pills lined up, I cannot take it any more, he's outside.", True, id="en-cannot-take-it-any-more"),
+        pytest.param("fr", "J'ai toutes mes pilules alignées, je suis pu capable de continuer, il est dehors.", True, id="fr-pu-capable-de-continuer"),
+        pytest.param("en", "He beat her last year, he doesn't live with her anymore.", False, id="en-doesn-t-live-with-her-anymore"),
+        pytest.param("fr", "Il la battait l'an passé, il reste plus avec elle.", False, id="fr-reste-plus-avec-elle"),
+    ],
+)  # fmt: skip
+def test_anymore_after_cannot_is_a_state_of_now_not_something_over(
+    language: str, narrative: str, danger: bool
+) -> None:
+    result = rules(language, narrative)
+    assert a_danger(result) is danger, outcome(result)
+
+
+# 24. Ages written short: a date of birth with its dots ("D.O.B. 2011", "b. 2012"), a birthday written
+#     "bday", years glued to the age after a word for the person ("girl 15yrs", "fille 15a"); the
+#     same of an adult is no minor.
+@pytest.mark.parametrize(
+    ("language", "narrative", "minor"),
+    [
+        pytest.param("en", "D.O.B. 2011, she works at the spa at night.", True, id="en-d-o-b-2011"),
+        pytest.param("en", "d.o.b. 03/04/2011 - the girl is working for him.", True, id="en-d-o-b-a-full-date"),
+        pytest.param("en", "Her bday is 2011 and he sells her.", True, id="en-bday-is-2011"),
+        pytest.param("en", "The girl, b. 2012, is doing dates for him.", True, id="en-b-2012"),
+        pytest.param("en", "girl 15yrs sold at the motel", True, id="en-girl-15yrs"),
+        pytest.param("fr", "fille 15a vendue au motel", True, id="fr-fille-15a"),
+        pytest.param("fr", "La fille a 15 a. pis y la vend.", True, id="fr-la-fille-a-15-a"),
+        pytest.param("en", "D.O.B. 1990, she works at the spa at night.", False, id="en-d-o-b-1990"),
+        pytest.param("en", "She has worked for him 15yrs and he keeps her passport.", False, id="en-worked-15yrs"),
+        pytest.param("fr", "fille 25a vendue au motel", False, id="fr-fille-25a"),
+    ],
+)  # fmt: skip
+def test_an_age_written_short_is_an_age(language: str, narrative: str, minor: bool) -> None:
+    result = rules(language, narrative)
+    assert a_minor(result) is minor, outcome(result)
+
+
+# 25. Over-calls the review found: too young for a drink told of then by someone an adult now is a minor
+#     in the past ("too young to drink back then; she's 30 now"); a house by a lake is no body put in
+#     a lake; "finish you off with paperwork" is no threat, with a knife it is.
+@pytest.mark.parametrize(
+    ("language", "narrative", "minor"),
+    [
+        pytest.param("en", "She was too young to drink back then; she's 30 now and the agency that exploited her closed.", False, id="en-too-young-back-then-30-now"),
+        pytest.param("fr", "Elle était trop jeune pour boire dans ce temps-là; elle a 30 ans maintenant et l'agence qui l'exploitait a fermé.", False, id="fr-trop-jeune-dans-ce-temps-la-30-ans-maintenant"),
+        pytest.param("en", "She's too young to drink and he sells her.", True, id="en-too-young-now"),
+        pytest.param("fr", "Elle est trop jeune pour boire pis il la vend.", True, id="fr-trop-jeune-maintenant"),
+    ],
+)  # fmt: skip
+def test_too_young_told_of_then_by_an_adult_now_is_a_minor_in_the_past(
+    language: str, narrative: str, minor: bool
+) -> None:
+    result = rules(language, narrative)
+    assert a_minor(result) is minor, outcome(result)
+
+
+@pytest.mark.parametrize(
+    ("language", "narrative", "danger"),
+    [
+        pytest.param("en", "The manager said he'd put them in the lake house for the summer and they'd clean the cottages.", False, id="en-the-lake-house"),
+        pytest.param("en", "The boss said he would finish you off with paperwork if you complain about the hours.", False, id="en-finish-you-off-with-paperwork"),
+        pytest.param("en", "The pimp threatened to put her in the lake if she talks.", True, id="en-put-her-in-the-lake"),
+        pytest.param("en", "He said he'll finish you off with a knife.", True, id="en-finish-you-off-with-a-knife"),
+        pytest.param("fr", "Le gérant a dit qu'il allait la jeter dans le lac si elle parle.", True, id="fr-la-jeter-dans-le-lac"),
+        pytest.param("fr", "Le gérant a dit qu'il les mettrait au chalet du lac pour l'été.", False, id="fr-le-chalet-du-lac"),
+    ],
+)  # fmt: skip
+def test_a_house_by_a_lake_or_paperwork_is_no_veiled_threat(
+    language: str, narrative: str, danger: bool
+) -> None:
+    result = rules(language, narrative)
+    assert a_danger(result) is danger, outcome(result)
+
+
+# 26. Violence done to "a worker", "one girl", and violence told by its bare participle ("beaten or
+#     starved", "raped"), are danger; "hit a deer" is not, and "never beaten" is denied.
+@pytest.mark.parametrize(
+    ("language", "narrative", "danger"),
+    [
+        pytest.param("en", "The boss punched a worker in the face this morning.", True, id="en-punched-a-worker"),
+        pytest.param("en", "No days off, no pay, or rest, and the boss punched a worker in the face this morning.", True, id="en-no-pay-and-punched-a-worker"),
+        pytest.param("en", "She has no phone, beaten or starved every day.", True, id="en-beaten-or-starved"),
+        pytest.param("en", "Not paid, beaten, or threatened with deportation, that's what the workers told me happens every day.", True, id="en-not-paid-beaten"),
+        pytest.param("fr", "Le boss a frappé un gars au visage à matin.", True, id="fr-a-frappe-un-gars"),
+        pytest.param("fr", "Elle a pas de cell, battue ou affamée tous les jours.", True, id="fr-battue-ou-affamee"),
+        pytest.param("en", "He hit a deer on the highway last night.", False, id="en-hit-a-deer"),
+        pytest.param("en", "She was never beaten, she just wants her pay.", False, id="en-never-beaten"),
+    ],
+)  # fmt: skip
+def test_violence_done_to_a_worker_or_told_by_its_bare_participle_is_danger(
+    language: str, narrative: str, danger: bool
+) -> None:
+    result = rules(language, narrative)
+    assert a_danger(result) is danger, outcome(result)

@@ -72,6 +72,39 @@ NEGATION_BEFORE_WORDS = 4
 # menaces", "aucune violence ou de menace"): across "or" and at most three of these words.
 DISJUNCTIONS = frozenset({"or", "nor", "ou", "ni"})
 DISJUNCT_WORDS = 3
+# A negation carried down a list of dangers ("nobody reported violence, confinement or threats") goes
+# from one danger to the next of the same kind, never onto an act ("no pay, beaten or raped").
+# "At 6" is an hour only up to 12 ("at 15" is an age however many hours the sentence tells), and
+# never after a verb that dates a life by an age: every form of these, the past of those.
+LAST_HOUR = 12
+ALWAYS_TAKEN_AT = frozenset({"sell", "pimp", "recruit", "traffic", "groom", "lure", "exploit", "prostitute"})
+TAKEN_AT_LEMMAS = ALWAYS_TAKEN_AT | {"get", "take", "start", "bring", "meet"}
+PAST_PARTICIPLES = frozenset({"got", "gotten", "taken", "met"})
+TAKEN_PRONOUNS = frozenset({"her", "him", "them", "me", "us", "working", "dancing"})
+# "Anymore" after "can't" ("I can't do this anymore", "je suis pu capable") says how one is now.
+NO_LONGER = frozenset({"anymore", "any", "pu", "plus"})
+UNABLE = frozenset({"can't", "cannot", "cant", "couldn't", "unable", "capable", "peux", "peut"})
+UNABLE_REACH_WORDS = 5
+DANGER_ITEM_ROLES = frozenset({"danger", "threat", "possible_danger", "moving"})
+VERB_FORMS_THAT_ARE_NOUNS = frozenset({"menace", "menaces", "drogue", "drogues", "abus", "coups", "threat"})
+# The teller's own child is set aside only in a life an adult tells (an adult age now, an age of the
+# past), and never once it comes back, by name or pronoun, near what is done to someone.
+TOLD_BY_AN_ADULT = frozenset({"adult_now", "past_age"})
+DONE_TO_SOMEONE = frozenset(
+    {"danger", "moving", "threat", "possible_danger", "sex_trade", "indicator", "what"}
+)
+CHILD_NAMES = frozenset(
+    {"kid", "kids", "child", "children", "baby", "enfant", "enfants", "bebe", "bebes", "petit", "petite"}
+)
+CHILD_PRONOUNS = frozenset({"it", "him", "l'", "lui"})
+CHILD_AGAIN = CHILD_NAMES | CHILD_PRONOUNS
+CHILD_AGAIN_REACH = 3
+DONE_TO_LEMMAS = {
+    "en": ("sell", "pimp", "take", "move", "send", "traffic", "beat", "hit", "hurt", "abuse", "make", "force", "rape",
+           "lock"),
+    "fr": ("vendre", "prendre", "amener", "emmener", "envoyer", "battre", "frapper", "abuser", "forcer", "enfermer",
+           "violer"),
+}  # fmt: skip
 OF_WORDS = frozenset({"of", "de", "d'"})
 DISJUNCT_FILLERS = frozenset(
     {"a", "an", "any", "of", "other", "physical", "sexual", "verbal", "real", "de", "d'", "des", "du", "la", "le",
@@ -235,6 +268,12 @@ NOT_AN_AGE_BEFORE = frozenset(
      "over", "top", "rooms", "units", "suite", "suites", "chambres", "address", "adresse"}
 )  # fmt: skip
 YOUNGEST_AGE, OLDEST_AGE = 6, 99
+# "She was too young to drink back then": too young for what the law keeps from minors, in a sentence
+# of the past, is of then.
+YOUTH_TOLD_OF_THEN = frozenset({"minor", "possible_minor_hint"})
+TOO_YOUNG = frozenset({"young", "jeune"})
+# "girl 15yrs": years just after a person's name for her are her age, not a duration.
+AGED_PEOPLE = frozenset({"girl", "boy", "kid", "victim", "daughter", "niece", "son", "teen", "fille", "gars"})
 # A number, a street's name of at most two words, then the kind of street: an address, not an age.
 ADDRESS_NAME_WORDS = 2
 STREET_KINDS = frozenset(
@@ -355,6 +394,14 @@ class Compiled:
     data: Mapping[str, Any]
     vocabulary: frozenset[str]
     spelled: Mapping[str, tuple[str, ...]]
+    # The lexicon's verbs conjugated (not their lemma, nor a form that is also a noun): a list of
+    # acts ("locked in, beaten or raped") is no list of nouns a negation may be carried down.
+    conjugated: frozenset[str] = frozenset()
+    # Every form of the verbs of what is done to someone ("sells", "l'a pris"): a child named or
+    # pronounced just after one of them is a victim, whoever's child.
+    done_to: frozenset[str] = frozenset()
+    # The verbs that date a life by an age ("got her at 12", "pimped at 15", "started working at 11").
+    taken_at: frozenset[str] = frozenset()
 
 
 Slots = list[tuple[bool, list[list[str]]]]
@@ -412,7 +459,43 @@ def compile_lexicon(data: Mapping[str, Any], forms: Mapping[str, Mapping[str, li
         if pronoun + form not in words
     }
     spelled = {**glued, **SPELLED}
-    return Compiled(data["version"], atoms, _Automaton(root), data, frozenset(vocabulary), spelled)
+    done_to = frozenset(
+        form
+        for language, lemmas in DONE_TO_LEMMAS.items()
+        for lemma in lemmas
+        for form in forms.get(language, {}).get(lemma, ())
+    )
+    taken_at = frozenset(
+        form
+        for lemma in TAKEN_AT_LEMMAS
+        for form in forms.get("en", {}).get(lemma, ())
+        if lemma in ALWAYS_TAKEN_AT
+        or form.endswith("ed")
+        or form in IRREGULAR_PAST
+        or form in PAST_PARTICIPLES
+    )
+    return Compiled(
+        data["version"],
+        atoms,
+        _Automaton(root),
+        data,
+        frozenset(vocabulary),
+        spelled,
+        _conjugated(forms),
+        done_to,
+        taken_at,
+    )
+
+
+def _conjugated(forms: Mapping[str, Mapping[str, list[str]]]) -> frozenset[str]:
+    conjugated = {
+        form
+        for language in ("en", "fr")
+        for lemma, surface in forms.get(language, {}).items()
+        for form in surface
+        if form not in (lemma, lemma + "s", lemma + "es") and not form.endswith("ing")
+    }
+    return frozenset(conjugated - VERB_FORMS_THAT_ARE_NOUNS)
 
 
 def load(lexicon_file: Path = LEXICON_FILE, forms_file: Path = FORMS_FILE) -> Compiled:
@@ -590,6 +673,7 @@ def _plausible_age(tokens: Tokens, start: int, end: int) -> bool:
     after = words[last_number + 1] if following else ""
     if (
         after in ("years", "year", "yrs")
+        and not (first_number > 0 and words[first_number - 1] in AGED_PEOPLE)
         and words[last_number + 2 : last_number + 3] != ("old",)
         and not _years_end_the_clause(tokens, last_number + 1, end)
     ):
@@ -646,6 +730,7 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
     raw = _scan(tokens, lexicon.automaton)
     atoms = lexicon.atoms
     exceptions = [(start, end) for atom, start, end, _ in raw if atoms[atom].role == "exception"]
+    exceptions += _own_children(tokens, raw, atoms, lexicon.done_to)
     # Where a phrase may start to stand inside an exception: most phrases start elsewhere, and are
     # not compared with every exception.
     excepted = {position for low, high in exceptions for position in range(low, high)}
@@ -682,10 +767,17 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
             for span in cues["negation"]
             if span not in denials or _denied_by_the_one_at_risk(tokens, span[0])
         ]
+    if cues["over"]:
+        cues["over"] = [span for span in cues["over"] if not _no_longer_able(tokens, *span)]
     elsewhere = {tokens.sentence[start] for start, _ in cues.pop("relocation")}
     hours = {tokens.sentence[start] for start, _ in cues["clock"]}
     cues["soon"] += [(start, end) for start, end in cues.pop("clock") if tokens.sentence[start] in elsewhere]
-    qualify = _Context(tokens, cues)
+    items: dict[int, set[tuple[str, str]]] = {}
+    for atom, start, end, _ in signs:
+        if atoms[atom].role in DANGER_ITEM_ROLES:
+            items.setdefault(start, set()).add(("starts", atoms[atom].role))
+            items.setdefault(end, set()).add(("ends", atoms[atom].role))
+    qualify = _Context(tokens, cues, items, lexicon.conjugated)
     # A denial never negates a minor's age or a sign of youth: "she denies being 15" is what a minor
     # is told to say. Those signs are read as if no denial had been said.
     undenied = qualify
@@ -693,6 +785,8 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
         undenied = _Context(
             tokens,
             {**cues, "negation": [span for span in cues["negation"] if tokens.words[span[0]] not in DENIALS]},
+            items,
+            lexicon.conjugated,
         )
     past_spans = [
         (start, end)
@@ -728,9 +822,8 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
         if (
             hours
             and role == "past_age"
-            and end - start == 2
-            and tokens.words[start] == "at"
             and tokens.sentence[start] in hours
+            and _another_hour(tokens, start, end, lexicon.taken_at)
         ):
             continue
         asked = qualify.asked(start)
@@ -760,7 +853,13 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
                 soon=timed and soon and qualify.soon(start),
                 prospective=timed and qualify.prospective(start),
                 later=timed and later and qualify.later(start),
-                past=bool(past_spans) and role != "past_age" and _in_the_past(tokens, start, past_spans),
+                past=(bool(past_spans) and role != "past_age" and _in_the_past(tokens, start, past_spans))
+                or (
+                    over
+                    and role in YOUTH_TOLD_OF_THEN
+                    and not TOO_YOUNG.isdisjoint(tokens.words[start:end])
+                    and qualify.over(start, end)
+                ),
                 family=bool(families) and any(low <= start and end <= high for low, high in families),
                 general=timed and generic and qualify.general(start),
             )
@@ -771,6 +870,74 @@ def read(narrative: str, lexicon: Compiled | None = None) -> Reading:
         over_anywhere=qualify.out,
         present=frozenset(present),
         roles=frozenset(sign.atom.role for sign in found),
+    )
+
+
+def _own_children(
+    tokens: Tokens, raw: list[tuple[int, int, int, bool]], atoms: tuple[Atom, ...], done_to: frozenset[str]
+) -> list[tuple[int, int]]:
+    """The teller's own child among the facts of her life ("I have a job, a husband, a kid"): no
+    victim, but only in a life told by an adult, beside an adult age now or an age of the past,
+    and only while the child does not come back as the object of what is done ("makes my kid do
+    videos", "mon pimp l'a pris")."""
+    mentions = [(start, end) for atom, start, end, _ in raw if atoms[atom].role == "own_child"]
+    if not mentions or not any(atoms[atom].role in TOLD_BY_AN_ADULT for atom, *_ in raw):
+        return []
+    words = tokens.words
+    acts = [(start, end) for atom, start, end, _ in raw if atoms[atom].role in DONE_TO_SOMEONE]
+    return [
+        (low, high)
+        for low, high in mentions
+        if not _done_to_a_child(words, high, done_to)
+        and not any(
+            start >= high
+            and CHILD_AGAIN.intersection(
+                words[max(high, start - CHILD_AGAIN_REACH) : end + CHILD_AGAIN_REACH]
+            )
+            for start, end in acts
+        )
+    ]
+
+
+def _done_to_a_child(words: tuple[str, ...], after: int, done_to: frozenset[str]) -> bool:
+    """A child named just after a verb of what is done ("sells my kid"), or a pronoun just before or
+    after one ("l'a pris", "took it"), after ``after``."""
+    for position in range(after, len(words)):
+        word = words[position]
+        if word in CHILD_NAMES and done_to.intersection(
+            words[max(after, position - CHILD_AGAIN_REACH) : position]
+        ):
+            return True
+        if word in CHILD_PRONOUNS and done_to.intersection(
+            words[max(after, position - 1) : position + CHILD_AGAIN_REACH]
+        ):
+            return True
+    return False
+
+
+def _another_hour(tokens: Tokens, start: int, end: int, taken_at: frozenset[str]) -> bool:
+    """ "At 6" beside another hour is an hour: not a number no clock shows ("at 15"), nor when it
+    opens the sentence ("At 13 she was sold at 9 pm") or follows a verb that dates a life ("got her
+    at 12", "pimped at 15"); "start work at 6" is the hour a day starts."""
+    at = end - 2
+    if at < start or tokens.words[at] != "at" or (tokens.numbers[end - 1] or 0) > LAST_HOUR:
+        return False
+    if at == 0 or tokens.sentence[at - 1] != tokens.sentence[at]:
+        return False
+    before = tokens.words[at - 1]
+    return before not in taken_at and not (
+        before in TAKEN_PRONOUNS and at > 1 and tokens.words[at - 2] in taken_at
+    )
+
+
+def _no_longer_able(tokens: Tokens, start: int, end: int) -> bool:
+    """ "I can't do this anymore", "je suis pu capable": a state of now, not something over."""
+    if tokens.words[start] not in NO_LONGER:
+        return False
+    clause = tokens.clause[start]
+    return any(
+        tokens.words[position] in UNABLE and tokens.clause[position] == clause
+        for position in range(max(0, start - UNABLE_REACH_WORDS), start)
     )
 
 
@@ -832,9 +999,18 @@ NO_SPANS: Mapping[int, list[tuple[int, int]]] = MappingProxyType({})
 class _Context:
     """The cues around a phrase: negation, doubt, and whether its sentence is of the past."""
 
-    def __init__(self, tokens: Tokens, cues: Mapping[str, list[tuple[int, int]]]) -> None:
+    def __init__(
+        self,
+        tokens: Tokens,
+        cues: Mapping[str, list[tuple[int, int]]],
+        items: Mapping[int, set[tuple[str, str]]] = MappingProxyType({}),
+        conjugated: frozenset[str] = frozenset(),
+    ) -> None:
         self.tokens = tokens
         self.cues = cues
+        # The roles of the dangers that start and end at each position: the items of a list.
+        self.items = items
+        self.conjugated = conjugated
         hedges = cues["hedge"]
         self.negations: dict[int, list[tuple[int, int]]] = {}
         for start, end in cues["negation"]:
@@ -955,11 +1131,18 @@ class _Context:
         return False
 
     def _listed_after_negation(self, start: int) -> bool:
-        """ "Nobody reported violence, confinement or threats": an item that opens a clause after a
-        comma, in a list a disjunction closes, is negated with the item before the comma."""
+        """ "Nobody reported violence, confinement or threats": a danger that opens a clause after a
+        comma, in a list a disjunction closes, is negated with the danger of its kind just before the
+        comma. Not an act ("aren't paid, locked in or beaten", "pas de paye, battues ou violées"):
+        what is done to someone is told, not listed among what nobody reported."""
         tokens = self.tokens
         words, clauses = tokens.words, tokens.clause
         if start == 0 or clauses[start - 1] == clauses[start] or words[start] in CLAUSE_BREAKS:
+            return False
+        edges = self.items.get(start, set())
+        if words[start] in self.conjugated or not any(
+            ("ends", role) in edges for kind, role in edges if kind == "starts"
+        ):
             return False
         if tokens.sentence[start - 1] != tokens.sentence[start]:
             return False

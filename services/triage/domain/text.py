@@ -28,6 +28,8 @@ DIGITS_THEN_LETTERS = re.compile(r"^(\d+)([a-z]+)$")
 # "16 y.o.", "9 p.m.": the dots inside an abbreviation end no sentence, or "16 y" and "o" would be read
 # apart and "9" be taken for an age. Its last dot may still end one.
 DOTTED_ABBREVIATION = re.compile(r"\b(y\.o|a\.m|p\.m|d\.o\.b)\.")
+# A date of birth is always followed by its date ("D.O.B. 2011", "b. 2012"): its dot ends no sentence.
+BIRTH_ABBREVIATION = re.compile(r"\b(dob|b)\.(?=\s*\d)")
 ELISIONS = frozenset(
     {"c", "d", "j", "l", "m", "n", "s", "t", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu", "presqu"}
 )
@@ -147,6 +149,8 @@ def tokenize(
     folded = _folded_letters(narrative)
     if ".m." in folded or ".o." in folded:
         folded = DOTTED_ABBREVIATION.sub(lambda match: match.group(1).replace(".", "") + ".", folded)
+    if "b." in folded:
+        folded = BIRTH_ABBREVIATION.sub(r"\1", folded)
     for raw in TOKEN.findall(folded):
         entry = entry_of(raw)
         if entry is None:
