@@ -602,3 +602,33 @@ def test_violence_done_to_a_worker_or_told_by_its_bare_participle_is_danger(
 ) -> None:
     result = rules(language, narrative)
     assert a_danger(result) is danger, outcome(result)
+
+
+# 27. A threat, a weapon or a move is a danger of the same kind as violence for a negation carried down
+#     a list ("no weapons, threats or violence", "aucune menace, arme ou violence"); a list of acts
+#     after a negation stays told ("no weapons, threatened or beaten").
+@pytest.mark.parametrize(
+    ("language", "narrative", "danger"),
+    [
+        pytest.param("en", "There were no threats, violence or confinement, the workers go home every day.", False, id="en-no-threats-violence-or-confinement"),
+        pytest.param("en", "No weapons, threats or violence were seen at the farm.", False, id="en-no-weapons-threats-or-violence"),
+        pytest.param("fr", "Aucune arme, menace ou violence n'a été vue à la ferme.", False, id="fr-aucune-arme-menace-ou-violence"),
+        pytest.param("en", "No threats, weapons or violence at the house, she comes and goes.", False, id="en-no-threats-weapons-or-violence"),
+        pytest.param("en", "There's no violence, threats or confinement, just unpaid overtime.", False, id="en-no-violence-threats-or-confinement"),
+        pytest.param("fr", "Aucune menace, arme ou violence, elles rentrent chez elles le soir.", False, id="fr-aucune-menace-arme-ou-violence"),
+        pytest.param("en", "She reports no weapons, threats or confinement; she wants help with her wages.", False, id="en-reports-no-weapons-threats-or-confinement"),
+        pytest.param("en", "No threats, violence, weapons or confinement were mentioned by the workers.", False, id="en-no-threats-violence-weapons-or-confinement"),
+        pytest.param("en", "No beatings, threats or locks; the workers just aren't paid overtime.", False, id="en-no-beatings-threats-or-locks"),
+        pytest.param("en", "No threat, weapon or confinement at the farm, they come and go.", False, id="en-no-threat-weapon-or-confinement"),
+        pytest.param("fr", "Personne a rapporté de violence, de séquestration ou de menaces, elles sont libres de partir.", False, id="fr-personne-a-rapporte-de-menaces"),
+        pytest.param("fr", "Pas de menaces, de violence ou d'enfermement, juste des heures pas payées.", False, id="fr-pas-de-menaces-de-violence"),
+        pytest.param("fr", "Pas de coups, de menaces ou de séquestration; juste des heures pas payées.", False, id="fr-pas-de-coups-de-menaces"),
+        pytest.param("en", "No weapons, threatened or beaten every night by the boss.", True, id="en-no-weapons-threatened-or-beaten"),
+        pytest.param("fr", "Pas d'armes, menacées ou battues chaque soir par le boss.", True, id="fr-pas-d-armes-menacees-ou-battues"),
+    ],
+)  # fmt: skip
+def test_a_threat_or_a_weapon_is_a_danger_of_the_kind_a_negation_carries_down_a_list(
+    language: str, narrative: str, danger: bool
+) -> None:
+    result = rules(language, narrative)
+    assert a_danger(result) is danger, outcome(result)

@@ -73,7 +73,8 @@ NEGATION_BEFORE_WORDS = 4
 DISJUNCTIONS = frozenset({"or", "nor", "ou", "ni"})
 DISJUNCT_WORDS = 3
 # A negation carried down a list of dangers ("nobody reported violence, confinement or threats") goes
-# from one danger to the next of the same kind, never onto an act ("no pay, beaten or raped").
+# from one danger to the next, never onto an act ("no pay, beaten or raped"). A threat, a weapon, a
+# possible danger and a move are dangers of one kind there ("no threats, weapons or violence").
 # "At 6" is an hour only up to 12 ("at 15" is an age however many hours the sentence tells), and
 # never after a verb that dates a life by an age: every form of these, the past of those.
 LAST_HOUR = 12
@@ -1132,19 +1133,22 @@ class _Context:
 
     def _listed_after_negation(self, start: int) -> bool:
         """ "Nobody reported violence, confinement or threats": a danger that opens a clause after a
-        comma, in a list a disjunction closes, is negated with the danger of its kind just before the
+        comma, in a list a disjunction closes, is negated with the danger (of any role) just before the
         comma. Not an act ("aren't paid, locked in or beaten", "pas de paye, battues ou violées"):
         what is done to someone is told, not listed among what nobody reported."""
         tokens = self.tokens
         words, clauses = tokens.words, tokens.clause
-        if start == 0 or clauses[start - 1] == clauses[start] or words[start] in CLAUSE_BREAKS:
+        # An item may open on its article ("pas de coups, de menaces ou ..."): the list goes on from it.
+        opener = start
+        while opener > 0 and clauses[opener - 1] == clauses[start] and words[opener - 1] in DISJUNCT_FILLERS:
+            opener -= 1
+        if opener == 0 or clauses[opener - 1] == clauses[opener] or words[opener] in CLAUSE_BREAKS:
             return False
-        edges = self.items.get(start, set())
-        if words[start] in self.conjugated or not any(
-            ("ends", role) in edges for kind, role in edges if kind == "starts"
-        ):
+        starts = {edge for edge, _ in self.items.get(start, set())}
+        ends = {edge for edge, _ in self.items.get(opener, set())}
+        if words[start] in self.conjugated or "starts" not in starts or "ends" not in ends:
             return False
-        if tokens.sentence[start - 1] != tokens.sentence[start]:
+        if tokens.sentence[opener - 1] != tokens.sentence[start]:
             return False
         in_clause = 0
         for position in range(start + 1, len(tokens)):
@@ -1161,7 +1165,7 @@ class _Context:
                 return False
         else:
             return False
-        before = start - 1
+        before = opener - 1
         return (
             self._in_scope(before, False)
             or self._after_disjunction(before)
