@@ -632,3 +632,26 @@ def test_a_threat_or_a_weapon_is_a_danger_of_the_kind_a_negation_carries_down_a_
 ) -> None:
     result = rules(language, narrative)
     assert a_danger(result) is danger, outcome(result)
+
+
+# 28. The teller's own adult age ("I'm 30", "j'ai 26 ans", "she's 28") tells an adult life as an
+#     adult age "now" does, and sets her own child aside; an age "now" under 18 is the child's.
+@pytest.mark.parametrize(
+    ("language", "narrative", "minor"),
+    [
+        pytest.param("en", "I'm 30, I have a kid now, and I want to report the farm that kept my passport in 2015.", False, id="en-i-m-30-a-kid-now"),
+        pytest.param("en", "I am 27, I have a job, a boyfriend and a kid. I want info about my rights from my old job.", False, id="en-i-am-27-a-job-a-kid"),
+        pytest.param("fr", "J'ai 30 ans, j'ai un enfant maintenant, je veux dénoncer l'agence qui m'exploitait en 2015.", False, id="fr-j-ai-30-ans-un-enfant"),
+        pytest.param("fr", "J'ai 26 ans, j'ai une job, un chum pis un bébé, je veux savoir mes droits pour mon ancienne job.", False, id="fr-j-ai-26-ans-un-bebe"),
+        pytest.param("en", "She's 28, she has a kid of her own now, she left the agency in 2019.", False, id="en-she-s-28-a-kid-of-her-own"),
+        pytest.param("en", "I have a job, a husband and a kid now, I'm 33; the spa kept my wages in 2016.", False, id="en-a-kid-now-i-m-33"),
+        pytest.param("en", "Im 30 i have a kid now, i want to report my ex boss from 2013 for wages", False, id="en-im-30-texting"),
+        pytest.param("en", "I'm 30, I have a job, a husband and a kid, and I want to report my old boss from 2012.", False, id="en-i-m-30-a-job-a-husband-a-kid"),
+        pytest.param("en", "I have a kid now, 12, and the guy who pimped me is making her work at the motel", True, id="en-a-kid-now-12"),
+    ],
+)  # fmt: skip
+def test_the_tellers_own_adult_age_sets_her_own_child_aside_and_an_age_now_under_18_does_not(
+    language: str, narrative: str, minor: bool
+) -> None:
+    result = rules(language, narrative)
+    assert a_minor(result) is minor, outcome(result)

@@ -91,6 +91,10 @@ VERB_FORMS_THAT_ARE_NOUNS = frozenset({"menace", "menaces", "drogue", "drogues",
 # The teller's own child is set aside only in a life an adult tells (an adult age now, an age of the
 # past), and never once it comes back, by name or pronoun, near what is done to someone.
 TOLD_BY_AN_ADULT = frozenset({"adult_now", "past_age"})
+# An adult age the teller states of herself ("I'm 30", "j'ai 26 ans", "she's 28") tells an adult
+# life too; an age "now" under 18 ("I have a kid now, 12") is the child's, no adult's.
+ADULT_YEARS = 18
+TELLERS = frozenset({("i'm",), ("i", "am"), ("she's",), ("j'", "ai"), ("je", "suis")})
 DONE_TO_SOMEONE = frozenset(
     {"danger", "moving", "threat", "possible_danger", "sex_trade", "indicator", "what"}
 )
@@ -878,11 +882,13 @@ def _own_children(
     tokens: Tokens, raw: list[tuple[int, int, int, bool]], atoms: tuple[Atom, ...], done_to: frozenset[str]
 ) -> list[tuple[int, int]]:
     """The teller's own child among the facts of her life ("I have a job, a husband, a kid"): no
-    victim, but only in a life told by an adult, beside an adult age now or an age of the past,
-    and only while the child does not come back as the object of what is done ("makes my kid do
+    victim, but only in a life told by an adult, beside an adult age now, the teller's own adult
+    age or an age of the past, and only while the child does not come back as the object of what is done ("makes my kid do
     videos", "mon pimp l'a pris")."""
     mentions = [(start, end) for atom, start, end, _ in raw if atoms[atom].role == "own_child"]
-    if not mentions or not any(atoms[atom].role in TOLD_BY_AN_ADULT for atom, *_ in raw):
+    if not mentions or not any(
+        _an_adult_life(tokens, atoms[atom].role, start, end) for atom, start, end, _ in raw
+    ):
         return []
     words = tokens.words
     acts = [(start, end) for atom, start, end, _ in raw if atoms[atom].role in DONE_TO_SOMEONE]
@@ -898,6 +904,24 @@ def _own_children(
             for start, end in acts
         )
     ]
+
+
+def _an_adult_life(tokens: Tokens, role: str, start: int, end: int) -> bool:
+    """An age of the past, an adult age now, or an adult age the teller states of herself."""
+    if role == "past_age":
+        return True
+    if role not in ("adult_now", "age"):
+        return False
+    ages = [
+        (position, age) for position in range(start, end) if (age := tokens.numbers[position]) is not None
+    ]
+    if role == "adult_now":
+        return all(age >= ADULT_YEARS for _, age in ages)
+    return (
+        bool(ages)
+        and ages[0][1] >= ADULT_YEARS
+        and any(tokens.words[max(0, ages[0][0] - len(teller)) : ages[0][0]] == teller for teller in TELLERS)
+    )
 
 
 def _done_to_a_child(words: tuple[str, ...], after: int, done_to: frozenset[str]) -> bool:
