@@ -655,3 +655,22 @@ def test_the_tellers_own_adult_age_sets_her_own_child_aside_and_an_age_now_under
 ) -> None:
     result = rules(language, narrative)
     assert a_minor(result) is minor, outcome(result)
+
+
+# 29. A bare "b." before a year is a date of birth only where a tip or a clause opens ("The girl, b.
+#     2012"); after a name it is the name's initial ("John B. 2012 was when he opened the spa").
+@pytest.mark.parametrize(
+    ("language", "narrative", "minor"),
+    [
+        pytest.param("en", "The manager, John B. 2012 was when he opened the spa, the women there are adults and paid.", False, id="en-john-b-2012"),
+        pytest.param("en", "Her name is Anna B. 2013 she came to Canada, she's 35, the boss kept her passport until 2015.", False, id="en-anna-b-2013"),
+        pytest.param("en", "The girl, b. 2012, is doing dates for him.", True, id="en-the-girl-b-2012"),
+        pytest.param("en", "b. 2012 - the girl works at the motel for him.", True, id="en-b-2012-opens-the-tip"),
+        pytest.param("fr", "La fille (b. 2012) travaille au motel pour lui.", True, id="fr-la-fille-b-2012"),
+    ],
+)  # fmt: skip
+def test_a_bare_b_before_a_year_is_a_birth_only_where_a_clause_opens_never_after_a_name(
+    language: str, narrative: str, minor: bool
+) -> None:
+    result = rules(language, narrative)
+    assert a_minor(result) is minor, outcome(result)
