@@ -674,3 +674,21 @@ def test_a_bare_b_before_a_year_is_a_birth_only_where_a_clause_opens_never_after
 ) -> None:
     result = rules(language, narrative)
     assert a_minor(result) is minor, outcome(result)
+
+
+# 30. Years just after a word for a person are her age ("girl 15yrs") unless they place a time ("my
+#     daughter 10 years ago worked there", "the girl 3 years later").
+@pytest.mark.parametrize(
+    ("language", "narrative", "minor"),
+    [
+        pytest.param("en", "My daughter 10 years ago worked there; she is 34 now and safe.", False, id="en-daughter-10-years-ago"),
+        pytest.param("en", "The girl 5 years later came back to the farm, she is 40 and paid now.", False, id="en-the-girl-5-years-later"),
+        pytest.param("en", "girl 15yrs sold at the motel", True, id="en-girl-15yrs"),
+        pytest.param("en", "daughter 14 years old, he sells her at the motel", True, id="en-daughter-14-years-old"),
+    ],
+)  # fmt: skip
+def test_years_after_a_person_are_her_age_unless_they_place_a_time(
+    language: str, narrative: str, minor: bool
+) -> None:
+    result = rules(language, narrative)
+    assert a_minor(result) is minor, outcome(result)
