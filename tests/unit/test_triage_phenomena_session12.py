@@ -692,3 +692,28 @@ def test_years_after_a_person_are_her_age_unless_they_place_a_time(
 ) -> None:
     result = rules(language, narrative)
     assert a_minor(result) is minor, outcome(result)
+
+
+# 31. A bare participle of violence names food ("whipped coffee", "battered fish", "crème fouettée"),
+#     a way ("a beaten path") or a game won ("beat a guy at pool", "battu un gars aux cartes"): no
+#     danger; "beat her at the motel" and "whipped with a belt" are.
+@pytest.mark.parametrize(
+    ("language", "narrative", "danger"),
+    [
+        pytest.param("en", "She works at the café making whipped coffee, the owner keeps her passport.", False, id="en-whipped-coffee"),
+        pytest.param("en", "She fries battered fish at the chip shop; the boss holds her passport.", False, id="en-battered-fish"),
+        pytest.param("en", "The workers walk a beaten path to the fields, the farmer keeps their passports.", False, id="en-a-beaten-path"),
+        pytest.param("en", "He beat a guy at pool last night and won 50 dollars, the women at the bar are adults.", False, id="en-beat-a-guy-at-pool"),
+        pytest.param("en", "The boss beat a worker at chess during lunch.", False, id="en-beat-a-worker-at-chess"),
+        pytest.param("fr", "Elle fait de la crème fouettée au café, le patron garde son passeport.", False, id="fr-creme-fouettee"),
+        pytest.param("fr", "Le boss a battu un gars aux cartes pendant le dîner.", False, id="fr-battu-un-gars-aux-cartes"),
+        pytest.param("en", "He beat her at the motel last night.", True, id="en-beat-her-at-the-motel"),
+        pytest.param("en", "She was whipped with a belt in the kitchen.", True, id="en-whipped-with-a-belt"),
+        pytest.param("fr", "Le boss a battu un gars au garage hier soir.", True, id="fr-battu-un-gars-au-garage"),
+    ],
+)  # fmt: skip
+def test_a_participle_of_violence_that_names_food_a_path_or_a_game_won_is_no_danger(
+    language: str, narrative: str, danger: bool
+) -> None:
+    result = rules(language, narrative)
+    assert a_danger(result) is danger, outcome(result)
