@@ -717,3 +717,23 @@ def test_a_participle_of_violence_that_names_food_a_path_or_a_game_won_is_no_dan
 ) -> None:
     result = rules(language, narrative)
     assert a_danger(result) is danger, outcome(result)
+
+
+# 32. Past 12, "at 13" beside another hour is an hour in a clause that tells a working day in the
+#     present ("shift is at 13", "opens at 14"); it is an age when it opens the sentence, follows a
+#     verb that dates a life, or a past of work ("worked at 14").
+@pytest.mark.parametrize(
+    ("language", "narrative", "minor"),
+    [
+        pytest.param("en", "Shift is at 13 and ends at 9 pm, the employer holds their passports.", False, id="en-shift-is-at-13"),
+        pytest.param("en", "The kitchen opens at 14 and closes at 11 pm, the boss keeps their passports.", False, id="en-opens-at-14"),
+        pytest.param("en", "She worked at 14 at the motel, picked up at 9 pm.", True, id="en-worked-at-14"),
+        pytest.param("en", "They got her at 15 and drop her at the truck stop at midnight.", True, id="en-got-her-at-15-beside-midnight"),
+        pytest.param("en", "At 13 she starts at the motel at 9 pm.", True, id="en-at-13-opens-a-working-sentence"),
+    ],
+)  # fmt: skip
+def test_an_hour_past_12_is_an_hour_only_in_a_clause_of_a_working_day_in_the_present(
+    language: str, narrative: str, minor: bool
+) -> None:
+    result = rules(language, narrative)
+    assert a_minor(result) is minor, outcome(result)

@@ -75,9 +75,16 @@ DISJUNCT_WORDS = 3
 # A negation carried down a list of dangers ("nobody reported violence, confinement or threats") goes
 # from one danger to the next, never onto an act ("no pay, beaten or raped"). A threat, a weapon, a
 # possible danger and a move are dangers of one kind there ("no threats, weapons or violence").
-# "At 6" is an hour only up to 12 ("at 15" is an age however many hours the sentence tells), and
-# never after a verb that dates a life by an age: every form of these, the past of those.
+# "At 6" is an hour up to 12 ("at 15" is an age however many hours the sentence tells, but see
+# below), and never after a verb that dates a life by an age: every form of these, the past of those.
 LAST_HOUR = 12
+# Past 12, "at 13" is an hour only in a clause that tells a working day in the present ("shift is at
+# 13", "opens at 14"): the past of these ("worked at 14") dates a life.
+LAST_CLOCK_HOUR = 23
+WORKING_TIME = frozenset(
+    {"shift", "shifts", "start", "starts", "begin", "begins", "finish", "finishes", "end", "ends", "work",
+     "works", "open", "opens", "close", "closes"}
+)  # fmt: skip
 ALWAYS_TAKEN_AT = frozenset({"sell", "pimp", "recruit", "traffic", "groom", "lure", "exploit", "prostitute"})
 TAKEN_AT_LEMMAS = ALWAYS_TAKEN_AT | {"get", "take", "start", "bring", "meet"}
 PAST_PARTICIPLES = frozenset({"got", "gotten", "taken", "met"})
@@ -949,14 +956,21 @@ def _done_to_a_child(words: tuple[str, ...], after: int, done_to: frozenset[str]
 
 
 def _another_hour(tokens: Tokens, start: int, end: int, taken_at: frozenset[str]) -> bool:
-    """ "At 6" beside another hour is an hour: not a number no clock shows ("at 15"), nor when it
+    """ "At 6" beside another hour is an hour: not "at 15" outside a working day's clause, nor when it
     opens the sentence ("At 13 she was sold at 9 pm") or follows a verb that dates a life ("got her
-    at 12", "pimped at 15"); "start work at 6" is the hour a day starts."""
+    at 12", "pimped at 15"); "start work at 6" is the hour a day starts, "shift is at 13" too."""
     at = end - 2
-    if at < start or tokens.words[at] != "at" or (tokens.numbers[end - 1] or 0) > LAST_HOUR:
+    if at < start or tokens.words[at] != "at" or (tokens.numbers[end - 1] or 0) > LAST_CLOCK_HOUR:
         return False
     if at == 0 or tokens.sentence[at - 1] != tokens.sentence[at]:
         return False
+    if (tokens.numbers[end - 1] or 0) > LAST_HOUR:
+        clause = tokens.clause[at]
+        opener = at
+        while opener > 0 and tokens.clause[opener - 1] == clause:
+            opener -= 1
+        if WORKING_TIME.isdisjoint(tokens.words[opener:at]):
+            return False
     before = tokens.words[at - 1]
     return before not in taken_at and not (
         before in TAKEN_PRONOUNS and at > 1 and tokens.words[at - 2] in taken_at
