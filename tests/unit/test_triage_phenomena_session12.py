@@ -17,6 +17,11 @@ in an adult's life and never once harmed; "at 15" beside an hour; a curfew needs
 this anymore"; ages written short ("D.O.B. 2011", "girl 15yrs", "fille 15a"); too young told of then;
 a house by a lake; violence done to "a worker" or told by a bare participle.
 
+A second review's over-calls (27-32): a threat or a weapon is a danger of the kind a negation carries
+down a list; the teller's own adult age ("I'm 30") sets her own child aside; "b." after a name is an
+initial; years that place a time ("10 years ago") are no age; food, a path or a game won told by a
+participle of violence; "shift is at 13" is an hour.
+
 The sentences are written from the hotline's rules, never taken from a labelled tip.
 """
 
