@@ -93,6 +93,7 @@ TAKEN_PRONOUNS = frozenset({"her", "him", "them", "me", "us", "working", "dancin
 NO_LONGER = frozenset({"anymore", "any", "pu", "plus"})
 UNABLE = frozenset({"can't", "cannot", "cant", "couldn't", "unable", "capable", "peux", "peut"})
 UNABLE_REACH_WORDS = 5
+DANGER_NAMES = frozenset({"danger", "dangers"})
 DANGER_ITEM_ROLES = frozenset({"danger", "threat", "possible_danger", "moving"})
 VERB_FORMS_THAT_ARE_NOUNS = frozenset({"menace", "menaces", "drogue", "drogues", "abus", "coups", "threat"})
 # The teller's own child is set aside only in a life an adult tells (an adult age now, an age of the
@@ -1192,7 +1193,11 @@ class _Context:
             return False
         starts = {edge for edge, _ in self.items.get(start, set())}
         ends = {edge for edge, _ in self.items.get(opener, set())}
-        if words[start] in self.conjugated or "starts" not in starts or "ends" not in ends:
+        # "No danger, threat or violence": the word "danger" names no danger of its own, yet opens the list.
+        named_danger = (
+            opener > 1 and words[opener - 1] in DANGER_NAMES and words[opener - 2] in NEGATIVE_DETERMINERS
+        )
+        if words[start] in self.conjugated or "starts" not in starts or not ("ends" in ends or named_danger):
             return False
         if tokens.sentence[opener - 1] != tokens.sentence[start]:
             return False
