@@ -538,6 +538,8 @@ def test_anymore_after_cannot_is_a_state_of_now_not_something_over(
         pytest.param("en", "Her bday is 2011 and he sells her.", True, id="en-bday-is-2011"),
         pytest.param("en", "The girl, b. 2012, is doing dates for him.", True, id="en-b-2012"),
         pytest.param("en", "girl 15yrs sold at the motel", True, id="en-girl-15yrs"),
+        pytest.param("en", "Girl 14yrs since he met her online, now with him at the motel", True, id="en-girl-14yrs-since"),
+        pytest.param("en", "Daughter 14 years back then, 16 now, still with him.", True, id="en-daughter-14-years-back"),
         pytest.param("fr", "fille 15a vendue au motel", True, id="fr-fille-15a"),
         pytest.param("fr", "La fille a 15 a. pis y la vend.", True, id="fr-la-fille-a-15-a"),
         pytest.param("en", "D.O.B. 1990, she works at the spa at night.", False, id="en-d-o-b-1990"),
@@ -665,46 +667,43 @@ def test_the_tellers_own_adult_age_sets_her_own_child_aside_and_an_age_now_under
     assert a_minor(result) is minor, outcome(result)
 
 
-# 29. A bare "b." before a year is a date of birth only where a tip or a clause opens ("The girl, b.
-#     2012"); after a name it is the name's initial ("John B. 2012 was when he opened the spa").
+# 29. A bare "b." before a year is a date of birth, after a name too ("Jessica B. 2011, he sells her"):
+#     folded text cannot tell it from an initial ("John B. 2012 was when..."), and a birth missed is worse.
 @pytest.mark.parametrize(
     ("language", "narrative", "minor"),
     [
-        pytest.param("en", "The manager, John B. 2012 was when he opened the spa, the women there are adults and paid.", False, id="en-john-b-2012"),
-        pytest.param("en", "Her name is Anna B. 2013 she came to Canada, she's 35, the boss kept her passport until 2015.", False, id="en-anna-b-2013"),
         pytest.param("en", "The girl, b. 2012, is doing dates for him.", True, id="en-the-girl-b-2012"),
+        pytest.param("en", "Girl named Jessica B. 2011, he sells her at the motel.", True, id="en-jessica-b-2011"),
+        pytest.param("en", "She was b. 2011 and he posts ads of her.", True, id="en-she-was-b-2011"),
+        pytest.param("fr", "La fille, Sarah B. 2011, travaille pour lui au motel.", True, id="fr-sarah-b-2011"),
         pytest.param("en", "b. 2012 - the girl works at the motel for him.", True, id="en-b-2012-opens-the-tip"),
         pytest.param("fr", "La fille (b. 2012) travaille au motel pour lui.", True, id="fr-la-fille-b-2012"),
     ],
 )  # fmt: skip
-def test_a_bare_b_before_a_year_is_a_birth_only_where_a_clause_opens_never_after_a_name(
+def test_a_bare_b_before_a_year_is_a_birth_wherever_it_stands(
     language: str, narrative: str, minor: bool
 ) -> None:
     result = rules(language, narrative)
     assert a_minor(result) is minor, outcome(result)
 
 
-# 30. Years just after a word for a person are her age ("girl 15yrs") unless they place a time ("my
-#     daughter 10 years ago worked there", "the girl 3 years later").
+# 30. Years just after a word for a person are her age ("girl 15yrs"), even when words after them seem
+#     to place a time ("girl 14yrs since he met her", "daughter 14 years back then"): an over-call at worst.
 @pytest.mark.parametrize(
     ("language", "narrative", "minor"),
     [
-        pytest.param("en", "My daughter 10 years ago worked there; she is 34 now and safe.", False, id="en-daughter-10-years-ago"),
-        pytest.param("en", "The girl 5 years later came back to the farm, she is 40 and paid now.", False, id="en-the-girl-5-years-later"),
         pytest.param("en", "girl 15yrs sold at the motel", True, id="en-girl-15yrs"),
         pytest.param("en", "daughter 14 years old, he sells her at the motel", True, id="en-daughter-14-years-old"),
     ],
 )  # fmt: skip
-def test_years_after_a_person_are_her_age_unless_they_place_a_time(
-    language: str, narrative: str, minor: bool
-) -> None:
+def test_years_after_a_person_are_her_age(language: str, narrative: str, minor: bool) -> None:
     result = rules(language, narrative)
     assert a_minor(result) is minor, outcome(result)
 
 
 # 31. A bare participle of violence names food ("whipped coffee", "battered fish", "crème fouettée"),
-#     a way ("a beaten path") or a game won ("beat a guy at pool", "battu un gars aux cartes"): no
-#     danger; "beat her at the motel" and "whipped with a belt" are.
+#     a way ("a beaten path") or a game won over someone ("beat a guy at pool"): no danger; "beat her at
+#     the motel", "whipped with a belt", "beaten at cards by her pimp" and the French passive are.
 @pytest.mark.parametrize(
     ("language", "narrative", "danger"),
     [
@@ -714,8 +713,10 @@ def test_years_after_a_person_are_her_age_unless_they_place_a_time(
         pytest.param("en", "He beat a guy at pool last night and won 50 dollars, the women at the bar are adults.", False, id="en-beat-a-guy-at-pool"),
         pytest.param("en", "The boss beat a worker at chess during lunch.", False, id="en-beat-a-worker-at-chess"),
         pytest.param("fr", "Elle fait de la crème fouettée au café, le patron garde son passeport.", False, id="fr-creme-fouettee"),
-        pytest.param("fr", "Le boss a battu un gars aux cartes pendant le dîner.", False, id="fr-battu-un-gars-aux-cartes"),
         pytest.param("en", "He beat her at the motel last night.", True, id="en-beat-her-at-the-motel"),
+        pytest.param("fr", "Elle a été battue aux cartes par son pimp, elle a des bleus partout.", True, id="fr-battue-aux-cartes-par-son-pimp"),
+        pytest.param("fr", "Elle est battue aux dards du bar par son pimp à soir.", True, id="fr-battue-aux-dards"),
+        pytest.param("en", "She was beaten at cards by her pimp, she has bruises everywhere.", True, id="en-beaten-at-cards-by-her-pimp"),
         pytest.param("en", "She was whipped with a belt in the kitchen.", True, id="en-whipped-with-a-belt"),
         pytest.param("fr", "Le boss a battu un gars au garage hier soir.", True, id="fr-battu-un-gars-au-garage"),
     ],

@@ -27,7 +27,7 @@ from services.triage.domain.indicators import (
 )
 from services.triage.domain.safety_net import Model, Verdict, read
 
-RULES_VERSION = "rules-2026.12.13"
+RULES_VERSION = "rules-2026.12.14"
 REASON_LENGTH = 300
 # Signs of what is happening: a strong indicator always; a medium one, or two weak ones, unless the
 # tip itself says it is only a feeling ("rien de précis", "just a bad feeling"); a minor or violence

@@ -287,10 +287,6 @@ YOUTH_TOLD_OF_THEN = frozenset({"minor", "possible_minor_hint"})
 TOO_YOUNG = frozenset({"young", "jeune"})
 # "girl 15yrs": years just after a person's name for her are her age, not a duration.
 AGED_PEOPLE = frozenset({"girl", "boy", "kid", "victim", "daughter", "niece", "son", "teen", "fille", "gars"})
-# Unless the years place a time ("my daughter 10 years ago worked there"): then they are no age.
-YEARS_PLACE_A_TIME = frozenset(
-    {"ago", "later", "before", "after", "earlier", "older", "younger", "since", "back"}
-)
 # A number, a street's name of at most two words, then the kind of street: an address, not an age.
 ADDRESS_NAME_WORDS = 2
 STREET_KINDS = frozenset(
@@ -690,11 +686,9 @@ def _plausible_age(tokens: Tokens, start: int, end: int) -> bool:
     after = words[last_number + 1] if following else ""
     if (
         after in ("years", "year", "yrs")
-        and not (
-            first_number > 0
-            and words[first_number - 1] in AGED_PEOPLE
-            and not YEARS_PLACE_A_TIME.intersection(words[last_number + 2 : last_number + 3])
-        )
+        # Even when the years seem to place a time ("daughter 14 years back then, 16 now", "girl 15yrs
+        # since last summer"): read as an age, an over-call at worst, never a minor missed.
+        and not (first_number > 0 and words[first_number - 1] in AGED_PEOPLE)
         and words[last_number + 2 : last_number + 3] != ("old",)
         and not _years_end_the_clause(tokens, last_number + 1, end)
     ):

@@ -29,9 +29,9 @@ DIGITS_THEN_LETTERS = re.compile(r"^(\d+)([a-z]+)$")
 # apart and "9" be taken for an age. Its last dot may still end one.
 DOTTED_ABBREVIATION = re.compile(r"\b(y\.o|a\.m|p\.m|d\.o\.b)\.")
 # A date of birth is always followed by its date ("D.O.B. 2011", "b. 2012"): its dot ends no sentence.
-# A bare "b." is one only where a tip or a clause opens ("The girl, b. 2012"): after a word it is a
-# name's initial ("John B. 2012 was when he opened").
-BIRTH_ABBREVIATION = re.compile(r"(\bdob|(?:^|[.!?;,:(-])\s*b)\.(?=\s*\d)")
+# A name's initial before a year ("John B. 2012 was when...") is read as one too: the text is folded
+# by then, so "Jessica B. 2011, he sells her" could not be told from it, and a birth missed is worse.
+BIRTH_ABBREVIATION = re.compile(r"\b(dob|b)\.(?=\s*\d)")
 ELISIONS = frozenset(
     {"c", "d", "j", "l", "m", "n", "s", "t", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu", "presqu"}
 )
