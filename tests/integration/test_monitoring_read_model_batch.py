@@ -4,9 +4,7 @@ refuses is blamed on its own event, never on the flag that read the read model."
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from functools import partial
 from operator import attrgetter
 
@@ -14,15 +12,10 @@ import asyncpg
 import pytest
 
 from schemas import topics
-from schemas.envelope import utc_now
 from schemas.intake import TipReceivedV1
 from schemas.triage import (
-    PlanStep,
     ResponsePlanMessage,
-    ResponsePlanStartedV1,
-    ResponsePlanStepFlaggedV1,
     TipTriagedV1,
-    Urgency,
 )
 from services.common.consumer import BatchConsumer, DeadLetters, Route
 from services.common.db import apply_migrations, apply_shared_migrations, create_pool, service_migrations
@@ -32,7 +25,7 @@ from services.monitoring.adapters.alerts import ConsoleAlertList
 from services.monitoring.app import SPEC as MONITORING
 from services.monitoring.domain.roster import Roster
 from tests.factories import tip_received, tip_triaged
-from tests.integration.test_alert_paging import ROSTER
+from tests.integration.test_alert_paging import ROSTER, plan_of
 from tests.integration.test_round_trips import on_topics
 from tests.keys import stack_keys
 from tests.probe import RecordingProducer
@@ -47,20 +40,6 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
         yield pool
     finally:
         await pool.close()
-
-
-def breached_plan_of(tip: TipReceivedV1) -> tuple[ResponsePlanStartedV1, ResponsePlanStepFlaggedV1]:
-    deadline = utc_now() - timedelta(minutes=1)
-    envelope = {"tip_id": tip.tip_id, "correlation_id": tip.correlation_id, "producer": "triage"}
-    started = ResponsePlanStartedV1(
-        **envelope, plan_id=uuid.uuid4(), urgency=Urgency.URGENT, template_version="test",
-        steps=[PlanStep(step="notify_supervisor", at_risk_at=deadline - timedelta(minutes=1), deadline=deadline)],
-    )  # fmt: skip
-    breached = ResponsePlanStepFlaggedV1(
-        **envelope, plan_id=started.plan_id, step="notify_supervisor", flag="breached", deadline=deadline,
-        escalated_to="on_duty_supervisor",
-    )  # fmt: skip
-    return started, breached
 
 
 def monitoring(pool: asyncpg.Pool, producer: RecordingProducer) -> BatchConsumer:
@@ -90,7 +69,7 @@ async def test_a_step_breached_in_the_batch_of_its_tip_and_plan_alerts_with_the_
     pool: asyncpg.Pool,
 ) -> None:
     tip = tip_received()
-    started, breached = breached_plan_of(tip)
+    started, breached = plan_of(tip)
     retriaged = [tip_triaged(tip, "urgent", revision=2), tip_triaged(tip, "non_urgent", revision=3)]
     await monitoring(pool, RecordingProducer()).consume(on_topics(tip, *retriaged, started, breached))
     row = await pool.fetchrow("SELECT urgency, triage_revision FROM tips WHERE tip_id = $1", tip.tip_id)
@@ -108,7 +87,7 @@ async def test_a_tip_the_read_model_refuses_is_dead_lettered_alone_and_a_flag_in
     refused = tip_received()
     await pool.execute(f"ALTER TABLE tips ADD CONSTRAINT refuses_one CHECK (tip_id <> '{refused.tip_id}')")
     tip = tip_received()
-    started, breached = breached_plan_of(tip)
+    started, breached = plan_of(tip)
     producer = RecordingProducer()
     await monitoring(pool, producer).consume(on_topics(refused, tip, started, breached))
     assert await pool.fetchval("SELECT breached FROM plan_steps WHERE plan_id = $1", started.plan_id)
